@@ -1,0 +1,71 @@
+# iiifd: a IIIF server. `make run` serves samples/, `make test` runs every test.
+# Release objects go to build/release, sanitizer objects (used by `make test`) to build/asan.
+
+PKGS      := vips libmicrohttpd jansson inih libtiff-4
+CC        ?= cc
+WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+BASEFLAGS := -std=gnu11 -g -Isrc $(WARN) -D_GNU_SOURCE
+PKGCFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+
+SRC       := $(shell find src -name '*.c' ! -name main.c | sort)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+
+REL_DIR   := build/release
+ASAN_DIR  := build/asan
+REL_FLAGS := -O2
+ASAN_FLAGS:= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+HOST      ?= 127.0.0.1
+PORT      ?= 8182
+SAMPLES   ?= samples
+
+.PHONY: all deps run test unit e2e bench clean format
+
+all: deps $(REL_DIR)/iiifd
+
+deps:
+	@scripts/install-deps
+
+# --- objects -------------------------------------------------------------------------------
+$(REL_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(BASEFLAGS) $(REL_FLAGS) $(PKGCFLAGS) -MMD -MP -c $< -o $@
+
+$(ASAN_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/asan $<"
+	@$(CC) $(BASEFLAGS) $(ASAN_FLAGS) $(PKGCFLAGS) -MMD -MP -c $< -o $@
+
+REL_OBJ   := $(SRC:%.c=$(REL_DIR)/%.o)
+ASAN_OBJ  := $(SRC:%.c=$(ASAN_DIR)/%.o)
+
+$(REL_DIR)/iiifd: $(REL_OBJ) $(REL_DIR)/src/main.o
+	$(CC) $(REL_FLAGS) $^ -o $@ $(PKGLIBS)
+
+$(ASAN_DIR)/iiifd: $(ASAN_OBJ) $(ASAN_DIR)/src/main.o
+	$(CC) $(ASAN_FLAGS) $^ -o $@ $(PKGLIBS)
+
+$(ASAN_DIR)/tests/unit/%: $(ASAN_DIR)/tests/unit/%.o $(ASAN_OBJ)
+	$(CC) $(ASAN_FLAGS) $^ -o $@ $(PKGLIBS)
+
+UNIT_BIN  := $(UNIT_SRC:%.c=$(ASAN_DIR)/%)
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# --- the two commands ----------------------------------------------------------------------
+run: all
+	@scripts/make-samples $(SAMPLES)
+	@echo "iiifd: serving $(SAMPLES)/ on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	$(REL_DIR)/iiifd serve --host $(HOST) --port $(PORT) $(SAMPLES)
+
+test: deps
+	$(MAKE) --no-print-directory $(ASAN_DIR)/iiifd $(UNIT_BIN)
+	@scripts/run-tests $(ASAN_DIR)/iiifd $(UNIT_BIN)
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(find src tests/unit -name '*.[ch]')

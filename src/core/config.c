@@ -1,0 +1,273 @@
+/*
+ * config.c: a table of keys drives defaults, INI parsing (libinih), flag parsing and --help,
+ * so adding a setting is one table row.
+ */
+#include "core/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_INT64, CONFIG_BOOL };
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	const char *def;
+	int64_t min, max; /* for integer keys */
+	const char *help;
+};
+
+#define KEY(n, t, field, d, lo, hi, h) \
+	{ n, t, offsetof(struct iiifd_config, field), d, lo, hi, h }
+
+static const struct config_key config_keys[] = {
+	KEY("host", CONFIG_STRING, host, "127.0.0.1", 0, 0, "address to listen on"),
+	KEY("port", CONFIG_INT, port, "8182", 1, 65535, "TCP port"),
+	KEY("root", CONFIG_STRING, root, ".", 0, 0, "folder of images to serve (or positional ROOT)"),
+	KEY("public-url", CONFIG_STRING, public_url, "", 0, 0,
+	    "base URL for every absolute URL emitted, e.g. https://images.example.org"),
+	KEY("threads", CONFIG_INT, threads, "0", 0, 1024, "worker threads; 0 = 2 x cores"),
+	KEY("trust-forwarded", CONFIG_BOOL, trust_forwarded, "false", 0, 0,
+	    "build URLs from X-Forwarded-Proto/Host (only behind a proxy you control)"),
+	KEY("cache-control", CONFIG_STRING, cache_control, "public, max-age=86400", 0, 0,
+	    "Cache-Control header on images and info.json"),
+	KEY("max-width", CONFIG_INT64, max_width, "0", 0, INT32_MAX, "largest output width; 0 = none"),
+	KEY("max-height", CONFIG_INT64, max_height, "0", 0, INT32_MAX,
+	    "largest output height; 0 = none"),
+	KEY("max-area", CONFIG_INT64, max_area, "100000000", 1, INT64_C(1) << 40,
+	    "largest output area in pixels"),
+	KEY("jpeg-quality", CONFIG_INT, jpeg_quality, "85", 1, 100, "JPEG output quality"),
+	KEY("webp-quality", CONFIG_INT, webp_quality, "85", 1, 100, "WebP output quality"),
+	KEY("tile-size", CONFIG_INT, tile_size, "512", 64, 4096,
+	    "tile edge advertised for sources that are not tiled"),
+	KEY("rights", CONFIG_STRING, rights, "", 0, 0, "rights URL for info.json (v3)"),
+	KEY("access-log", CONFIG_BOOL, access_log, "true", 0, 0, "log one line per request"),
+	KEY("shutdown-timeout", CONFIG_INT, shutdown_timeout, "10", 0, 3600,
+	    "seconds in-flight requests may take after SIGTERM"),
+	KEY("log-level", CONFIG_STRING, log_level, "info", 0, 0, "debug, info, warn or error"),
+};
+
+#define CONFIG_NKEYS (sizeof config_keys / sizeof config_keys[0])
+
+static const struct config_key *config_find(const char *name)
+{
+	char norm[64];
+	size_t i;
+	for (i = 0; name[i] && i < sizeof norm - 1; i++)
+		norm[i] = name[i] == '_' ? '-' : name[i];
+	norm[i] = '\0';
+	for (size_t k = 0; k < CONFIG_NKEYS; k++)
+		if (strcmp(config_keys[k].name, norm) == 0)
+			return &config_keys[k];
+	return NULL;
+}
+
+static int config_parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -1;
+}
+
+static int config_parse_int(const struct config_key *k, const char *v, int64_t *out,
+			    struct iiifd_error *err)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno || end == v || *end || n < k->min || n > k->max)
+		return iiifd_error_set(err, 400, "%s: '%s' is not a whole number from %lld to %lld",
+				       k->name, v, (long long)k->min, (long long)k->max);
+	*out = n;
+	return 0;
+}
+
+static int config_assign(struct iiifd_config *cfg, const struct config_key *k, const char *v,
+			 struct iiifd_error *err)
+{
+	char *field = (char *)cfg + k->offset;
+	int64_t n;
+	switch (k->type) {
+	case CONFIG_STRING: {
+		char *copy = strdup(v);
+		if (!copy)
+			return iiifd_error_set(err, 500, "out of memory");
+		free(*(char **)field);
+		*(char **)field = copy;
+		return 0;
+	}
+	case CONFIG_BOOL:
+		if (config_parse_bool(v, (bool *)field) < 0)
+			return iiifd_error_set(err, 400, "%s: '%s' is not true or false", k->name,
+					       v);
+		return 0;
+	case CONFIG_INT:
+		if (config_parse_int(k, v, &n, err) < 0)
+			return -1;
+		*(int *)field = (int)n;
+		return 0;
+	case CONFIG_INT64:
+		if (config_parse_int(k, v, &n, err) < 0)
+			return -1;
+		*(int64_t *)field = n;
+		return 0;
+	}
+	return iiifd_error_set(err, 500, "%s: unknown key type", k->name);
+}
+
+void iiifd_config_init(struct iiifd_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t k = 0; k < CONFIG_NKEYS; k++)
+		if (config_assign(cfg, &config_keys[k], config_keys[k].def, NULL) < 0)
+			abort(); /* a default that does not parse is a programming error */
+}
+
+void iiifd_config_release(struct iiifd_config *cfg)
+{
+	for (size_t k = 0; k < CONFIG_NKEYS; k++) {
+		if (config_keys[k].type != CONFIG_STRING)
+			continue;
+		char **field = (char **)((char *)cfg + config_keys[k].offset);
+		free(*field);
+		*field = NULL;
+	}
+}
+
+int iiifd_config_set(struct iiifd_config *cfg, const char *key, const char *value,
+		     struct iiifd_error *err)
+{
+	const struct config_key *k = config_find(key);
+	if (!k)
+		return iiifd_error_set(err, 400, "unknown setting '%s'", key);
+	return config_assign(cfg, k, value, err);
+}
+
+struct config_file_state {
+	struct iiifd_config *cfg;
+	struct iiifd_error *err;
+	int failed;
+};
+
+static int config_ini_handler(void *user, const char *section, const char *name,
+			      const char *value)
+{
+	struct config_file_state *st = user;
+	(void)section;
+	if (iiifd_config_set(st->cfg, name, value, st->err) < 0) {
+		st->failed = 1;
+		return 0; /* inih reports this line number */
+	}
+	return 1;
+}
+
+int iiifd_config_load_file(struct iiifd_config *cfg, const char *path, struct iiifd_error *err)
+{
+	struct iiifd_error line_err = { 0 };
+	struct config_file_state st = { cfg, &line_err, 0 };
+	int rc = ini_parse(path, config_ini_handler, &st);
+	if (rc == -1)
+		return iiifd_error_set(err, 400, "%s: cannot open: %s", path, strerror(errno));
+	if (rc == -2)
+		return iiifd_error_set(err, 500, "%s: out of memory", path);
+	if (rc > 0)
+		return iiifd_error_set(err, 400, "%s:%d: %s", path, rc,
+				       st.failed ? line_err.msg : "syntax error");
+	return 0;
+}
+
+/* Splits "--key=value" or "--key value"; returns the number of argv slots used, or -1. */
+static int config_flag(char **argv, int i, int argc, char *key, size_t keylen,
+		       const char **value)
+{
+	const char *arg = argv[i] + 2;
+	const char *eq = strchr(arg, '=');
+	size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+	if (n >= keylen)
+		return -1;
+	memcpy(key, arg, n);
+	key[n] = '\0';
+	if (eq) {
+		*value = eq + 1;
+		return 1;
+	}
+	if (i + 1 >= argc)
+		return -1;
+	*value = argv[i + 1];
+	return 2;
+}
+
+static int config_load_config_flag(struct iiifd_config *cfg, int argc, char **argv,
+				   struct iiifd_error *err)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			return iiifd_config_load_file(cfg, argv[i + 1], err);
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			return iiifd_config_load_file(cfg, argv[i] + 9, err);
+	}
+	return 0;
+}
+
+int iiifd_config_parse_args(struct iiifd_config *cfg, int argc, char **argv,
+			    struct iiifd_error *err)
+{
+	if (config_load_config_flag(cfg, argc, argv, err) < 0)
+		return -1;
+	int positional = 0;
+	for (int i = 0; i < argc;) {
+		if (strncmp(argv[i], "--", 2) != 0) {
+			if (positional++)
+				return iiifd_error_set(err, 400, "unexpected argument '%s'", argv[i]);
+			if (iiifd_config_set(cfg, "root", argv[i], err) < 0)
+				return -1;
+			i++;
+			continue;
+		}
+		char key[64];
+		const char *value;
+		int used = config_flag(argv, i, argc, key, sizeof key, &value);
+		if (used < 0)
+			return iiifd_error_set(err, 400, "option '%s' needs a value", argv[i]);
+		if (strcmp(key, "config") != 0 && iiifd_config_set(cfg, key, value, err) < 0)
+			return -1;
+		i += used;
+	}
+	return 0;
+}
+
+void iiifd_config_print_help(FILE *out)
+{
+	for (size_t k = 0; k < CONFIG_NKEYS; k++) {
+		const struct config_key *key = &config_keys[k];
+		fprintf(out, "  --%-18s %s (default: %s)\n", key->name, key->help,
+			*key->def ? key->def : "none");
+	}
+}
+
+int iiifd_config_validate(const struct iiifd_config *cfg, struct iiifd_error *err)
+{
+	struct stat st;
+	if (stat(cfg->root, &st) < 0 || !S_ISDIR(st.st_mode))
+		return iiifd_error_set(err, 400, "root '%s' is not a readable folder", cfg->root);
+	if (cfg->max_height && !cfg->max_width)
+		return iiifd_error_set(err, 400, "max-height needs max-width (Image API 3.0, 5.3)");
+	static const char *const levels[] = { "debug", "info", "warn", "error" };
+	for (size_t i = 0; i < 4; i++)
+		if (strcmp(cfg->log_level, levels[i]) == 0)
+			return 0;
+	return iiifd_error_set(err, 400, "log-level: '%s' is not debug, info, warn or error",
+			       cfg->log_level);
+}

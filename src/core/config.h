@@ -1,0 +1,59 @@
+/*
+ * config.h: iiifd's settings, their defaults, and loading them from an INI file and flags.
+ * Every key works both as `key = value` in the file and as `--key value` on the command line.
+ */
+#ifndef IIIFD_CORE_CONFIG_H
+#define IIIFD_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/error.h"
+
+struct iiifd_config {
+	/* strings are owned by the config (heap), freed by iiifd_config_release() */
+	char *host;
+	int port;
+	char *root;
+	char *public_url;      /* "" = derive from the request's Host header */
+	int threads;           /* 0 = twice the number of cores */
+	bool trust_forwarded;  /* honour X-Forwarded-Proto / X-Forwarded-Host */
+	char *cache_control;
+	int64_t max_width;     /* 0 = no limit */
+	int64_t max_height;    /* 0 = no limit */
+	int64_t max_area;
+	int jpeg_quality;
+	int webp_quality;
+	int tile_size;         /* tile edge advertised for sources that are not tiled */
+	char *rights;          /* "" = no rights property */
+	bool access_log;
+	int shutdown_timeout;  /* seconds in-flight requests get after SIGTERM */
+	char *log_level;
+};
+
+/* Fills cfg with defaults; release with iiifd_config_release(). */
+void iiifd_config_init(struct iiifd_config *cfg);
+void iiifd_config_release(struct iiifd_config *cfg);
+
+/* Sets one key ("public-url" and "public_url" are the same key). 400-style error on bad input. */
+int iiifd_config_set(struct iiifd_config *cfg, const char *key, const char *value,
+		     struct iiifd_error *err);
+
+/* Loads an INI file; section headers are allowed and ignored. Errors name file and line. */
+int iiifd_config_load_file(struct iiifd_config *cfg, const char *path, struct iiifd_error *err);
+
+/*
+ * Applies `serve` arguments: --config FILE first (wherever it appears), then every --key value /
+ * --key=value flag and at most one positional ROOT, so flags override the file.
+ */
+int iiifd_config_parse_args(struct iiifd_config *cfg, int argc, char **argv,
+			    struct iiifd_error *err);
+
+/* Prints the option reference (used by --help). */
+void iiifd_config_print_help(FILE *out);
+
+/* Checks cross-field consistency (port range, root is a directory, ...). */
+int iiifd_config_validate(const struct iiifd_config *cfg, struct iiifd_error *err);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * path.h: turning an untrusted identifier into a file that is guaranteed to lie below the root.
+ * Every file iiifd opens on behalf of a request goes through path_resolve().
+ */
+#ifndef IIIFD_CORE_PATH_H
+#define IIIFD_CORE_PATH_H
+
+#include <stddef.h>
+
+#include "core/error.h"
+
+#define PATH_IDENTIFIER_MAX 1024
+
+/*
+ * Resolves identifier (percent-decoded, segments separated by '/') below root_real, which must
+ * itself be a realpath(). Refuses empty, '.', '..' and hidden segments, control characters,
+ * over-long identifiers, and anything whose realpath (symlinks followed) leaves root_real.
+ * When no file has exactly that name and the last segment has no extension, a single sibling
+ * "name.EXT" with EXT in extensions (NULL-terminated, lower case) is taken instead.
+ * Returns 0 and *out = malloc'd absolute path of a regular file (caller frees), or -1 with 404.
+ */
+int path_resolve(const char *root_real, const char *identifier, const char *const *extensions,
+		 char **out, struct iiifd_error *err);
+
+/* Lower-case extension of name without the dot into ext (size n); "" when there is none. */
+void path_extension(const char *name, char *ext, size_t n);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * strings.c: percent-encoding. Decoding is strict because identifiers decide which file is opened.
+ */
+#include "core/strings.h"
+
+#include <ctype.h>
+#include <stdio.h>
+
+static int strings_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int strings_url_decode(const char *in, size_t len, char *out, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (o + 1 >= n)
+			return -1;
+		if (in[i] != '%') {
+			out[o++] = in[i];
+			continue;
+		}
+		if (i + 2 >= len)
+			return -1; /* "%" or "%X" at the end */
+		int hi = strings_hex(in[i + 1]);
+		int lo = strings_hex(in[i + 2]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return -1;
+		out[o++] = (char)(hi * 16 + lo);
+		i += 2;
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+int strings_url_encode(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+		int plain = isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~';
+		size_t need = plain ? 1 : 3;
+		if (o + need >= n)
+			return -1;
+		if (plain)
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, n - o, "%%%02X", *p);
+	}
+	out[o] = '\0';
+	return (int)o;
+}

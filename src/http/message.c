@@ -1,0 +1,172 @@
+/*
+ * message.c: building responses (headers, bodies, errors, conditional GET) and deriving the
+ * public base URL of a request.
+ */
+#include "http/message.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+
+void http_response_init(struct http_response *resp)
+{
+	memset(resp, 0, sizeof *resp);
+	resp->status = 200;
+}
+
+void http_response_release(struct http_response *resp)
+{
+	for (int i = 0; i < resp->nheaders; i++) {
+		free(resp->headers[i].name);
+		free(resp->headers[i].value);
+	}
+	if (resp->body_free)
+		resp->body_free(resp->body);
+	memset(resp, 0, sizeof *resp);
+}
+
+void http_response_header(struct http_response *resp, const char *name, const char *fmt, ...)
+{
+	if (resp->nheaders >= HTTP_MAX_HEADERS) {
+		log_warn("response header '%s' dropped: too many headers", name);
+		return;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	char *value = NULL;
+	int rc = vasprintf(&value, fmt, ap);
+	va_end(ap);
+	char *copy = strdup(name);
+	if (rc < 0 || !copy) {
+		free(copy);
+		return;
+	}
+	resp->headers[resp->nheaders].name = copy;
+	resp->headers[resp->nheaders++].value = value;
+}
+
+void http_response_body(struct http_response *resp, void *body, size_t len,
+			void (*free_fn)(void *))
+{
+	if (resp->body_free)
+		resp->body_free(resp->body);
+	resp->body = body;
+	resp->body_len = len;
+	resp->body_free = free_fn;
+}
+
+void http_response_text(struct http_response *resp, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = NULL;
+	int rc = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	resp->status = status;
+	http_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+	if (rc >= 0)
+		http_response_body(resp, text, (size_t)rc, free);
+}
+
+void http_response_error(struct http_response *resp, const struct iiifd_error *err)
+{
+	int status = err->http_status >= 400 && err->http_status < 600 ? err->http_status : 500;
+	http_response_text(resp, status, "%d %s: %s\n", status, http_status_phrase(status),
+			   err->msg[0] ? err->msg : http_status_phrase(status));
+}
+
+const char *http_status_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Range Not Satisfiable";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+/* Copies the first comma-separated value of a forwarded header (proxies may append theirs). */
+static void http_first_value(const char *v, char *out, size_t n)
+{
+	size_t i = 0;
+	while (*v == ' ')
+		v++;
+	for (; v[i] && v[i] != ',' && v[i] != ' ' && i + 1 < n; i++)
+		out[i] = v[i];
+	out[i] = '\0';
+}
+
+void http_request_base_url(const struct http_request *req, const char *public_url,
+			   bool trust_forwarded, const char *fallback_host, char *out, size_t n)
+{
+	if (public_url && *public_url) {
+		size_t len = strlen(public_url);
+		while (len > 0 && public_url[len - 1] == '/')
+			len--;
+		snprintf(out, n, "%.*s", (int)len, public_url);
+		return;
+	}
+	char proto[16] = "http", host[256];
+	const char *h = http_request_header(req, "Host");
+	snprintf(host, sizeof host, "%s", h && *h ? h : fallback_host);
+	const char *fp = trust_forwarded ? http_request_header(req, "X-Forwarded-Proto") : NULL;
+	const char *fh = trust_forwarded ? http_request_header(req, "X-Forwarded-Host") : NULL;
+	if (fp && (strncasecmp(fp, "https", 5) == 0 || strncasecmp(fp, "http", 4) == 0))
+		http_first_value(fp, proto, sizeof proto);
+	if (fh && *fh)
+		http_first_value(fh, host, sizeof host);
+	/* a Host header is client input: keep only characters a host[:port] can contain */
+	for (char *c = host; *c; c++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]", *c))
+			*c = '\0';
+	snprintf(out, n, "%s://%s", proto, host);
+}
+
+static bool http_etag_matches(const char *header, const char *etag)
+{
+	/* "*" or a list of tags in which ours appears, weak (W/"...") or strong */
+	return strcmp(header, "*") == 0 || strstr(header, etag) != NULL;
+}
+
+bool http_response_validators(struct http_response *resp, const struct http_request *req,
+			      const char *etag, time_t last_modified, const char *cache_control)
+{
+	char date[64];
+	struct tm tm;
+	gmtime_r(&last_modified, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	http_response_header(resp, "ETag", "%s", etag);
+	http_response_header(resp, "Last-Modified", "%s", date);
+	if (cache_control && *cache_control)
+		http_response_header(resp, "Cache-Control", "%s", cache_control);
+	const char *inm = http_request_header(req, "If-None-Match");
+	const char *ims = http_request_header(req, "If-Modified-Since");
+	bool fresh = false;
+	if (inm) {
+		fresh = http_etag_matches(inm, etag);
+	} else if (ims) {
+		struct tm since = { 0 };
+		const char *end = strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &since);
+		fresh = end && timegm(&since) >= last_modified;
+	}
+	if (fresh)
+		resp->status = 304;
+	return fresh;
+}

@@ -1,0 +1,77 @@
+/*
+ * message.h: the request and response that area handlers see. Handlers fill a struct
+ * http_response; only http/server.c knows libmicrohttpd.
+ */
+#ifndef IIIFD_HTTP_MESSAGE_H
+#define IIIFD_HTTP_MESSAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "core/error.h"
+
+#define HTTP_MAX_HEADERS 16
+
+struct http_request {
+	const char *method; /* "GET", "HEAD", ... */
+	const char *path;   /* raw path, still percent-encoded, without the query string */
+	void *conn;         /* server-private: the connection headers are read from */
+};
+
+struct http_header {
+	char *name;  /* owned */
+	char *value; /* owned */
+};
+
+struct http_response {
+	int status;
+	int nheaders;
+	struct http_header headers[HTTP_MAX_HEADERS];
+	void *body;                  /* owned; freed with body_free */
+	size_t body_len;
+	void (*body_free)(void *);
+};
+
+/* Request header value, or NULL (implemented by the server). */
+const char *http_request_header(const struct http_request *req, const char *name);
+
+/*
+ * Writes the base URL ("https://host[:port][/prefix]", no trailing slash) that absolute URLs in
+ * responses start with: public_url when set; else X-Forwarded-Proto/Host when trust_forwarded;
+ * else http:// plus the Host header (or fallback_host).
+ */
+void http_request_base_url(const struct http_request *req, const char *public_url,
+			   bool trust_forwarded, const char *fallback_host, char *out, size_t n);
+
+/* Zeroes resp with status 200; release with http_response_release(). */
+void http_response_init(struct http_response *resp);
+void http_response_release(struct http_response *resp);
+
+/* Adds a header (copied); headers beyond HTTP_MAX_HEADERS are dropped with a log line. */
+void http_response_header(struct http_response *resp, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Takes ownership of body, to be freed with free_fn (NULL for static data). */
+void http_response_body(struct http_response *resp, void *body, size_t len,
+			void (*free_fn)(void *));
+
+/* A text/plain body made from a format (copied). */
+void http_response_text(struct http_response *resp, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The one place an iiifd_error becomes an HTTP response: status plus a one-line reason. */
+void http_response_error(struct http_response *resp, const struct iiifd_error *err);
+
+/* Standard reason phrase for status ("Bad Request"). */
+const char *http_status_phrase(int status);
+
+/*
+ * Validators: adds ETag, Last-Modified and Cache-Control (when cache_control is not empty),
+ * and returns true when the request's If-None-Match / If-Modified-Since show the client's copy
+ * is current, in which case resp has become a 304.
+ */
+bool http_response_validators(struct http_response *resp, const struct http_request *req,
+			      const char *etag, time_t last_modified, const char *cache_control);
+
+#endif

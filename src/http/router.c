@@ -1,0 +1,58 @@
+/*
+ * router.c: path prefix dispatch. Areas receive the rest of the raw path after their prefix.
+ */
+#include "http/router.h"
+
+#include <string.h>
+
+#include "version.h"
+
+static const char *router_strip(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(path, prefix, n) == 0 ? path + n : NULL;
+}
+
+static void router_preflight(const struct http_request *req, struct http_response *resp)
+{
+	const char *asked = http_request_header(req, "Access-Control-Request-Headers");
+	resp->status = 204;
+	http_response_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+	http_response_header(resp, "Access-Control-Allow-Headers", "%s",
+			     asked && *asked ? asked : "Accept, If-None-Match, If-Modified-Since, Range");
+	http_response_header(resp, "Access-Control-Max-Age", "86400");
+	http_response_header(resp, "Allow", "GET, HEAD, OPTIONS");
+}
+
+static void router_json(struct http_response *resp, const char *json)
+{
+	http_response_header(resp, "Content-Type", "application/json");
+	http_response_header(resp, "Cache-Control", "no-store");
+	http_response_body(resp, (void *)json, strlen(json), NULL);
+}
+
+void router_handle(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct router *router = ctx;
+	struct iiifd_error err = { 0 };
+	const char *rest;
+	if (strcmp(req->method, "OPTIONS") == 0)
+		return router_preflight(req, resp);
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		http_response_header(resp, "Allow", "GET, HEAD, OPTIONS");
+		iiifd_error_set(&err, 405, "method %s is not allowed here", req->method);
+		return http_response_error(resp, &err);
+	}
+	if (strcmp(req->path, "/health") == 0)
+		return router_json(resp, "{\"status\":\"ok\",\"version\":\"" IIIFD_VERSION "\"}\n");
+	if (strcmp(req->path, "/") == 0)
+		return router_json(resp, "{\"service\":\"iiifd\",\"version\":\"" IIIFD_VERSION
+					 "\",\"image\":[\"/iiif/3/{identifier}/info.json\","
+					 "\"/iiif/2/{identifier}/info.json\"]}\n");
+	if ((rest = router_strip(req->path, "/iiif/3/")))
+		return image_service_handle(&router->image, IMAGE_API_V3, rest, req, resp);
+	if ((rest = router_strip(req->path, "/iiif/2/")))
+		return image_service_handle(&router->image, IMAGE_API_V2, rest, req, resp);
+	iiifd_error_set(&err, 404, "nothing is served at this path");
+	http_response_error(resp, &err);
+}

@@ -1,0 +1,18 @@
+/*
+ * router.h: maps URL paths to the area that answers them (health, Image API 2 and 3) and answers
+ * CORS preflights for all of them.
+ */
+#ifndef IIIFD_HTTP_ROUTER_H
+#define IIIFD_HTTP_ROUTER_H
+
+#include "http/message.h"
+#include "image/service.h"
+
+struct router {
+	struct image_service image;
+};
+
+/* An http_handler_fn; ctx is a struct router. */
+void router_handle(void *ctx, const struct http_request *req, struct http_response *resp);
+
+#endif

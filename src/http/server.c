@@ -1,0 +1,200 @@
+/*
+ * server.c: libmicrohttpd glue. URLs reach handlers undecoded (identifiers need their %2F),
+ * CORS is added to every response here, and requests in flight are counted for a clean stop.
+ */
+#include "http/server.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	http_handler_fn handler;
+	void *ctx;
+	bool access_log;
+	atomic_int in_flight;
+};
+
+/* Per-request state, from the first callback until libmicrohttpd reports completion. */
+struct http_exchange {
+	struct timespec start;
+	int status;
+	size_t bytes;
+	char method[16];
+	char path[512];
+};
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+/* Keep the path exactly as sent: decoding belongs to each area, segment by segment. */
+static size_t server_no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static double server_elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+static void server_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			     enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *server = cls;
+	struct http_exchange *ex = *con_cls;
+	if (!ex)
+		return;
+	if (server->access_log) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		char addr[64] = "-";
+		if (ci && ci->client_addr)
+			getnameinfo(ci->client_addr, sizeof(struct sockaddr_in6), addr, sizeof addr,
+				    NULL, 0, NI_NUMERICHOST);
+		log_info("access %s %s %s %d %zu %.1fms%s", addr, ex->method, ex->path, ex->status,
+			 ex->bytes, server_elapsed_ms(&ex->start),
+			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	}
+	free(ex);
+	*con_cls = NULL;
+	atomic_fetch_sub(&server->in_flight, 1);
+}
+
+static void server_add_cors(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+	MHD_add_response_header(r, "Access-Control-Expose-Headers",
+				"Link, ETag, Last-Modified, Content-Length, Content-Range");
+}
+
+static enum MHD_Result server_queue(struct MHD_Connection *conn, struct http_exchange *ex,
+				    struct http_response *resp)
+{
+	struct MHD_Response *r;
+	if (resp->body_free) {
+		r = MHD_create_response_from_buffer_with_free_callback(resp->body_len, resp->body,
+								       resp->body_free);
+		resp->body_free = NULL; /* libmicrohttpd owns it now */
+	} else {
+		r = MHD_create_response_from_buffer(resp->body_len, resp->body,
+						    MHD_RESPMEM_MUST_COPY);
+	}
+	if (!r)
+		return MHD_NO;
+	for (int i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	server_add_cors(r);
+	ex->status = resp->status;
+	ex->bytes = resp->body_len;
+	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, const char *url,
+				     const char *method, const char *version,
+				     const char *upload_data, size_t *upload_data_size,
+				     void **con_cls)
+{
+	struct http_server *server = cls;
+	(void)version;
+	(void)upload_data;
+	if (!*con_cls) {
+		struct http_exchange *ex = calloc(1, sizeof *ex);
+		if (!ex)
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &ex->start);
+		snprintf(ex->method, sizeof ex->method, "%s", method);
+		snprintf(ex->path, sizeof ex->path, "%s", url);
+		atomic_fetch_add(&server->in_flight, 1);
+		*con_cls = ex;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0; /* no endpoint takes a body yet: discard it */
+		return MHD_YES;
+	}
+	struct http_request req = { .method = method, .path = url, .conn = conn };
+	struct http_response resp;
+	http_response_init(&resp);
+	server->handler(server->ctx, &req, &resp);
+	enum MHD_Result rc = server_queue(conn, *con_cls, &resp);
+	http_response_release(&resp);
+	return rc;
+}
+
+static int server_resolve(const struct http_server_options *opt, struct addrinfo **ai,
+			  struct iiifd_error *err)
+{
+	char port[16];
+	snprintf(port, sizeof port, "%d", opt->port);
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE };
+	int rc = getaddrinfo(opt->host, port, &hints, ai);
+	if (rc)
+		return iiifd_error_set(err, 500, "cannot resolve host '%s': %s", opt->host,
+				       gai_strerror(rc));
+	return 0;
+}
+
+struct http_server *http_server_start(const struct http_server_options *opt,
+				      http_handler_fn handler, void *ctx,
+				      struct iiifd_error *err)
+{
+	struct addrinfo *ai;
+	if (server_resolve(opt, &ai, err) < 0)
+		return NULL;
+	struct http_server *server = calloc(1, sizeof *server);
+	if (!server) {
+		freeaddrinfo(ai);
+		iiifd_error_set(err, 500, "out of memory");
+		return NULL;
+	}
+	server->handler = handler;
+	server->ctx = ctx;
+	server->access_log = opt->access_log;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	server->daemon = MHD_start_daemon(
+		flags, (uint16_t)opt->port, NULL, NULL, server_access, server,
+		MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)opt->threads, MHD_OPTION_NOTIFY_COMPLETED, server_completed, server,
+		MHD_OPTION_UNESCAPE_CALLBACK, server_no_unescape, NULL,
+		MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!server->daemon) {
+		iiifd_error_set(err, 500, "cannot listen on %s:%d (in use, or not an address here)",
+				opt->host, opt->port);
+		free(server);
+		return NULL;
+	}
+	return server;
+}
+
+void http_server_stop(struct http_server *server, int timeout_s)
+{
+	MHD_quiesce_daemon(server->daemon);
+	for (int waited_ms = 0; atomic_load(&server->in_flight) > 0 && waited_ms < timeout_s * 1000;
+	     waited_ms += 20)
+		usleep(20000);
+	if (atomic_load(&server->in_flight) > 0)
+		log_warn("stopping with %d requests still running", atomic_load(&server->in_flight));
+	MHD_stop_daemon(server->daemon);
+	free(server);
+}

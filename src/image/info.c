@@ -1,0 +1,162 @@
+/*
+ * info.c: info.json for both API versions. The two versions share sizes/tiles and differ in
+ * context, id key, and how features, formats and qualities are announced.
+ */
+#include "image/info.h"
+
+#include <math.h>
+
+#define INFO_MAX_FACTORS 24
+
+/* Optional features iiifd implements beyond level 2 (3.0 names). */
+static const char *const info_v3_extra_features[] = {
+	"canonicalLinkHeader", "mirroring", "profileLinkHeader", "regionSquare",
+	"rotationArbitrary", "sizeUpscaling", NULL,
+};
+
+/* Every feature iiifd implements (2.1 names). */
+static const char *const info_v2_supports[] = {
+	"baseUriRedirect", "canonicalLinkHeader", "cors", "jsonldMediaType", "mirroring",
+	"profileLinkHeader", "regionByPct", "regionByPx", "regionSquare", "rotationArbitrary",
+	"rotationBy90s", "sizeAboveFull", "sizeByConfinedWh", "sizeByDistortedWh", "sizeByH",
+	"sizeByPct", "sizeByW", "sizeByWh", NULL,
+};
+
+static json_t *info_string_array(const char *const *names)
+{
+	json_t *a = json_array();
+	for (; *names; names++)
+		json_array_append_new(a, json_string(*names));
+	return a;
+}
+
+/* Formats beyond the level 2 pair (jpg, png) that this server can produce. */
+static json_t *info_extra_formats(unsigned formats)
+{
+	json_t *a = json_array();
+	for (int f = 0; f < IMAGE_FORMAT_COUNT; f++)
+		if (f != IMAGE_FORMAT_JPG && f != IMAGE_FORMAT_PNG && (formats & (1u << f)))
+			json_array_append_new(a, json_string(image_format_name(f)));
+	return a;
+}
+
+static int info_within_limits(int64_t w, int64_t h, const struct image_limits *lim)
+{
+	return (!lim->max_width || w <= lim->max_width) &&
+	       (!lim->max_height || h <= lim->max_height) &&
+	       (!lim->max_area || w * h <= lim->max_area);
+}
+
+int image_info_scale_factors(const struct image_source *src, int tile_w, int tile_h,
+			     int *factors, int max)
+{
+	int n = 0;
+	if (src->nlevels > 1 && src->kind != IMAGE_SOURCE_JPEG) {
+		for (int i = 0; i < src->nlevels && n < max; i++) {
+			double ratio = (double)src->width / (double)src->levels[i].width;
+			factors[n++] = 1 << (int)lround(log2(ratio));
+		}
+		return n;
+	}
+	for (int64_t f = 1; n < max; f *= 2) {
+		factors[n++] = (int)f;
+		if ((src->width + f - 1) / f <= tile_w && (src->height + f - 1) / f <= tile_h)
+			break;
+	}
+	return n;
+}
+
+/* Whole-image sizes at each scale factor, smallest first, within the limits. */
+static json_t *info_sizes(const struct image_source *src, const int *factors, int n,
+			  const struct image_limits *lim)
+{
+	json_t *sizes = json_array();
+	for (int i = n - 1; i >= 0; i--) {
+		int64_t w = (src->width + factors[i] - 1) / factors[i];
+		int64_t h = (src->height + factors[i] - 1) / factors[i];
+		if (info_within_limits(w, h, lim))
+			json_array_append_new(sizes, json_pack("{sI sI}", "width", (json_int_t)w,
+							       "height", (json_int_t)h));
+	}
+	return sizes;
+}
+
+static json_t *info_tiles(int tile_w, int tile_h, const int *factors, int n)
+{
+	json_t *sf = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(sf, json_integer(factors[i]));
+	return json_pack("[{si si so}]", "width", tile_w, "height", tile_h, "scaleFactors", sf);
+}
+
+/* Tile edge: the stored tiles when there are any, else the default; never above maxWidth/Height. */
+static void info_tile_size(const struct image_source *src, const struct image_info_options *opt,
+			   int *tw, int *th)
+{
+	*tw = src->tile_width ? src->tile_width : opt->default_tile_size;
+	*th = src->tile_height ? src->tile_height : opt->default_tile_size;
+	if (opt->limits.max_width && *tw > opt->limits.max_width)
+		*tw = (int)opt->limits.max_width;
+	if (opt->limits.max_height && *th > opt->limits.max_height)
+		*th = (int)opt->limits.max_height;
+}
+
+static void info_add_limits(json_t *obj, const struct image_limits *lim)
+{
+	if (lim->max_width)
+		json_object_set_new(obj, "maxWidth", json_integer(lim->max_width));
+	if (lim->max_height)
+		json_object_set_new(obj, "maxHeight", json_integer(lim->max_height));
+	if (lim->max_area)
+		json_object_set_new(obj, "maxArea", json_integer(lim->max_area));
+}
+
+static json_t *info_v3(const char *id, const struct image_source *src,
+		       const struct image_info_options *opt)
+{
+	json_t *info = json_pack("{ss ss ss ss ss sI sI}", "@context",
+				 "http://iiif.io/api/image/3/context.json", "id", id, "type",
+				 "ImageService3", "protocol", "http://iiif.io/api/image", "profile",
+				 "level2", "width", (json_int_t)src->width, "height",
+				 (json_int_t)src->height);
+	info_add_limits(info, &opt->limits);
+	if (opt->rights && *opt->rights)
+		json_object_set_new(info, "rights", json_string(opt->rights));
+	json_object_set_new(info, "extraQualities",
+			    info_string_array((const char *const[]){ "color", "gray", "bitonal",
+								     NULL }));
+	json_object_set_new(info, "extraFormats", info_extra_formats(opt->formats));
+	json_object_set_new(info, "extraFeatures", info_string_array(info_v3_extra_features));
+	return info;
+}
+
+static json_t *info_v2(const char *id, const struct image_source *src,
+		       const struct image_info_options *opt)
+{
+	json_t *details = json_pack("{so so so}", "formats",
+				    info_extra_formats(opt->formats | (1u << IMAGE_FORMAT_JPG) |
+						       (1u << IMAGE_FORMAT_PNG)),
+				    "qualities",
+				    info_string_array((const char *const[]){ "default", "color",
+									     "gray", "bitonal",
+									     NULL }),
+				    "supports", info_string_array(info_v2_supports));
+	info_add_limits(details, &opt->limits);
+	return json_pack("{ss ss ss sI sI s[so]}", "@context",
+			 "http://iiif.io/api/image/2/context.json", "@id", id, "protocol",
+			 "http://iiif.io/api/image", "width", (json_int_t)src->width, "height",
+			 (json_int_t)src->height, "profile", "http://iiif.io/api/image/2/level2.json",
+			 details);
+}
+
+json_t *image_info_build(enum image_api_version version, const char *id,
+			 const struct image_source *src, const struct image_info_options *opt)
+{
+	int tw, th, factors[INFO_MAX_FACTORS];
+	info_tile_size(src, opt, &tw, &th);
+	int n = image_info_scale_factors(src, tw, th, factors, INFO_MAX_FACTORS);
+	json_t *info = version == IMAGE_API_V3 ? info_v3(id, src, opt) : info_v2(id, src, opt);
+	json_object_set_new(info, "sizes", info_sizes(src, factors, n, &opt->limits));
+	json_object_set_new(info, "tiles", info_tiles(tw, th, factors, n));
+	return info;
+}

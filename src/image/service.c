@@ -1,0 +1,235 @@
+/*
+ * service.c: the Image API endpoints. Order per request: split and decode the path, parse the
+ * parameters, resolve the identifier under the root, probe, then answer 304 before any decoding.
+ */
+#include "image/service.h"
+
+#include <glib.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/path.h"
+#include "core/strings.h"
+
+#define SERVICE_MAX_SEGMENTS 6
+#define SERVICE_SEGMENT_MAX (PATH_IDENTIFIER_MAX * 3 + 1)
+
+struct service_target {
+	char identifier[SERVICE_SEGMENT_MAX]; /* decoded */
+	char encoded[SERVICE_SEGMENT_MAX];    /* re-encoded for URLs we emit */
+	char base[1024];                      /* e.g. https://host/iiif/3 */
+	struct image_source src;
+};
+
+void image_service_init(struct image_service *svc, const struct iiifd_config *cfg,
+			const char *root_real)
+{
+	memset(svc, 0, sizeof *svc);
+	svc->root_real = root_real;
+	svc->cfg = cfg;
+	svc->info.limits.max_width = cfg->max_width;
+	/* the spec lets clients assume maxHeight = maxWidth when only maxWidth is given */
+	svc->info.limits.max_height = cfg->max_height ? cfg->max_height : cfg->max_width;
+	svc->info.limits.max_area = cfg->max_area;
+	svc->info.default_tile_size = cfg->tile_size;
+	svc->info.rights = cfg->rights;
+	for (int f = 0; f < IMAGE_FORMAT_COUNT; f++)
+		if (image_pipeline_can_encode(f))
+			svc->info.formats |= 1u << f;
+	svc->encode.jpeg_quality = cfg->jpeg_quality;
+	svc->encode.webp_quality = cfg->webp_quality;
+	snprintf(svc->fallback_host, sizeof svc->fallback_host, "%s:%d", cfg->host, cfg->port);
+}
+
+/* FNV-1a over a string and its terminator: a cheap fingerprint for ETags, not a security boundary. */
+static uint64_t service_hash(uint64_t h, const char *s)
+{
+	do
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	while (*s++);
+	return h;
+}
+
+/* The ETag covers what the body depends on: the resource, the URL base, and the file's version. */
+static void service_etag(const struct service_target *t, const char *what, char *out, size_t n)
+{
+	char version[96];
+	snprintf(version, sizeof version, "%lld|%lld|%d", (long long)t->src.mtime,
+		 (long long)t->src.file_size, t->src.page);
+	uint64_t h = 1469598103934665603ULL;
+	h = service_hash(h, what);
+	h = service_hash(h, t->base);
+	h = service_hash(h, t->encoded);
+	h = service_hash(h, version);
+	snprintf(out, n, "\"%016" PRIx64 "\"", h);
+}
+
+/* Splits the raw path on '/' in place; returns the number of segments. */
+static int service_split(char *path, char **segs, int max)
+{
+	int n = 0;
+	for (char *p = path; n < max; n++) {
+		segs[n] = p;
+		char *slash = strchr(p, '/');
+		if (!slash)
+			return n + 1;
+		*slash = '\0';
+		p = slash + 1;
+	}
+	return max + 1; /* more than max */
+}
+
+static int service_decode(const char *raw, char *out, size_t n)
+{
+	return strings_url_decode(raw, strlen(raw), out, n);
+}
+
+/* Resolves "name" or, failing that, "name;N" as page N of name. */
+static int service_open_source(const struct image_service *svc, struct service_target *t,
+			       struct iiifd_error *err)
+{
+	char *file = NULL;
+	int page = 0;
+	if (path_resolve(svc->root_real, t->identifier, image_source_extensions, &file, err) < 0) {
+		char *semi = strrchr(t->identifier, ';');
+		char *end;
+		long n = semi ? strtol(semi + 1, &end, 10) : 0;
+		if (!semi || end == semi + 1 || *end || n < 1 || n > 100000)
+			return -1;
+		*semi = '\0';
+		int rc = path_resolve(svc->root_real, t->identifier, image_source_extensions,
+				      &file, err);
+		*semi = ';';
+		if (rc < 0)
+			return -1;
+		page = (int)n - 1;
+	}
+	int rc = image_source_open(file, page, &t->src, err);
+	free(file);
+	return rc;
+}
+
+static int service_target_init(const struct image_service *svc, enum image_api_version v,
+			       const char *raw_id, const struct http_request *req,
+			       struct service_target *t, struct iiifd_error *err)
+{
+	if (service_decode(raw_id, t->identifier, sizeof t->identifier) <= 0 ||
+	    strings_url_encode(t->identifier, t->encoded, sizeof t->encoded) < 0)
+		return iiifd_error_set(err, 404, "no image with that identifier");
+	char origin[900];
+	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
+			      svc->fallback_host, origin, sizeof origin);
+	snprintf(t->base, sizeof t->base, "%s/iiif/%d", origin, (int)v);
+	return 0;
+}
+
+static void service_redirect(const struct service_target *t, struct http_response *resp)
+{
+	http_response_header(resp, "Location", "%s/%s/info.json", t->base, t->encoded);
+	http_response_text(resp, 303, "See %s/%s/info.json\n", t->base, t->encoded);
+}
+
+static void service_info(const struct image_service *svc, enum image_api_version v,
+			 struct service_target *t, const struct http_request *req,
+			 struct http_response *resp)
+{
+	char etag[40], id[sizeof t->base + sizeof t->encoded + 1];
+	service_etag(t, v == IMAGE_API_V3 ? "info3" : "info2", etag, sizeof etag);
+	http_response_header(resp, "Link", "<http://iiif.io/api/image/%d/level2.json>;rel=\"profile\"",
+			     (int)v);
+	const char *accept = http_request_header(req, "Accept");
+	if (accept && strstr(accept, "application/ld+json"))
+		http_response_header(resp, "Content-Type",
+				     "application/ld+json;profile=\"http://iiif.io/api/image/%d/context.json\"",
+				     (int)v);
+	else
+		http_response_header(resp, "Content-Type", "application/json");
+	http_response_header(resp, "Vary", "Accept");
+	if (http_response_validators(resp, req, etag, t->src.mtime, svc->cfg->cache_control))
+		return;
+	snprintf(id, sizeof id, "%s/%s", t->base, t->encoded);
+	json_t *info = image_info_build(v, id, &t->src, &svc->info);
+	char *text = json_dumps(info, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(info);
+	if (text)
+		http_response_body(resp, text, strlen(text), free);
+}
+
+static void service_image(const struct image_service *svc, enum image_api_version v,
+			  struct service_target *t, char **params, const struct http_request *req,
+			  struct http_response *resp)
+{
+	struct iiifd_error err = { 0 };
+	struct image_request ir;
+	struct image_geometry g;
+	char decoded[4][256], canonical[512], etag[40];
+	for (int i = 0; i < 4; i++)
+		if (service_decode(params[i], decoded[i], sizeof decoded[i]) < 0)
+			return (void)(iiifd_error_set(&err, 400, "malformed %%-escape in '%s'",
+						      params[i]),
+				      http_response_error(resp, &err));
+	if (image_request_parse(v, decoded[0], decoded[1], decoded[2], decoded[3], &ir, &err) < 0 ||
+	    image_request_resolve(&ir, t->src.width, t->src.height, &svc->info.limits, &g, &err) < 0)
+		return http_response_error(resp, &err);
+	if (!(svc->info.formats & (1u << ir.format))) {
+		iiifd_error_set(&err, 415, "format '%s' is not available on this server",
+				image_format_name(ir.format));
+		return http_response_error(resp, &err);
+	}
+	image_request_canonical(&ir, &g, t->src.width, t->src.height, &svc->info.limits, canonical,
+				sizeof canonical);
+	http_response_header(resp, "Link",
+			     "<%s/%s/%s>;rel=\"canonical\", <http://iiif.io/api/image/%d/level2.json>;rel=\"profile\"",
+			     t->base, t->encoded, canonical, (int)v);
+	http_response_header(resp, "Content-Type", "%s", image_format_mime(ir.format));
+	service_etag(t, canonical, etag, sizeof etag);
+	if (http_response_validators(resp, req, etag, t->src.mtime, svc->cfg->cache_control))
+		return;
+	void *body;
+	size_t len;
+	if (image_pipeline_render(&t->src, &ir, &g, &svc->encode, &body, &len, &err) < 0)
+		return http_response_error(resp, &err);
+	http_response_body(resp, body, len, g_free);
+}
+
+void image_service_handle(const struct image_service *svc, enum image_api_version version,
+			  const char *path, const struct http_request *req,
+			  struct http_response *resp)
+{
+	struct iiifd_error err = { 0 };
+	char *copy = strdup(path), *segs[SERVICE_MAX_SEGMENTS];
+	struct service_target *t = calloc(1, sizeof *t);
+	if (!copy || !t) {
+		iiifd_error_set(&err, 500, "out of memory");
+		http_response_error(resp, &err);
+		goto out;
+	}
+	int n = service_split(copy, segs, SERVICE_MAX_SEGMENTS - 1);
+	if (n == 2 && segs[1][0] == '\0')
+		n = 1; /* "{id}/" redirects like "{id}" */
+	if (n != 1 && n != 5 && !(n == 2 && strcmp(segs[1], "info.json") == 0)) {
+		iiifd_error_set(&err, n == 2 ? 404 : 400,
+				"expected {identifier}/info.json or "
+				"{identifier}/{region}/{size}/{rotation}/{quality}.{format}");
+		http_response_error(resp, &err);
+		goto out;
+	}
+	if (service_target_init(svc, version, segs[0], req, t, &err) < 0 ||
+	    service_open_source(svc, t, &err) < 0) {
+		http_response_error(resp, &err);
+		goto out;
+	}
+	if (n == 1)
+		service_redirect(t, resp);
+	else if (n == 2)
+		service_info(svc, version, t, req, resp);
+	else
+		service_image(svc, version, t, segs + 1, req, resp);
+out:
+	if (t)
+		image_source_release(&t->src);
+	free(t);
+	free(copy);
+}

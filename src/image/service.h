@@ -1,0 +1,33 @@
+/*
+ * service.h: the Image API area: turns /iiif/{2,3}/... requests into info.json documents,
+ * images and redirects, using request (grammar), source (probe), info and pipeline.
+ */
+#ifndef IIIFD_IMAGE_SERVICE_H
+#define IIIFD_IMAGE_SERVICE_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "http/message.h"
+#include "image/info.h"
+#include "image/pipeline.h"
+#include "image/request.h"
+
+struct image_service {
+	const char *root_real;  /* borrowed; realpath of the served folder */
+	const struct iiifd_config *cfg; /* borrowed */
+	struct image_info_options info;
+	struct image_encode_options encode;
+	char fallback_host[300];
+};
+
+/* Prepares svc from cfg; both must outlive it. */
+void image_service_init(struct image_service *svc, const struct iiifd_config *cfg,
+			const char *root_real);
+
+/* Answers GET/HEAD for the raw path below /iiif/{version}/ (e.g. "a%2Fb.jpg/info.json"). */
+void image_service_handle(const struct image_service *svc, enum image_api_version version,
+			  const char *path, const struct http_request *req,
+			  struct http_response *resp);
+
+#endif

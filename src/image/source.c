@@ -1,0 +1,261 @@
+/*
+ * source.c: probing image files. libvips reads the header; libtiff reads the TIFF directory
+ * structure, which libvips does not expose (tile size, pyramid pages, SubIFDs).
+ */
+#include "image/source.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <tiffio.h>
+#include <vips/vips.h>
+
+#include "core/log.h"
+#include "core/path.h"
+
+const char *const image_source_extensions[] = {
+	"jpg", "jpeg", "jpe", "png", "tif", "tiff", "ptif", "jp2", "j2k", "jpx", "jpf",
+	"webp", "heic", "heif", "avif", "gif", "pdf", NULL,
+};
+
+/* Loaders we trust with outside files; anything else (e.g. ImageMagick's) is refused. */
+static const struct {
+	const char *prefix;
+	enum image_source_kind kind;
+} source_loaders[] = {
+	{ "VipsForeignLoadTiff", IMAGE_SOURCE_TIFF }, { "VipsForeignLoadJpeg", IMAGE_SOURCE_JPEG },
+	{ "VipsForeignLoadJp2k", IMAGE_SOURCE_JP2 },  { "VipsForeignLoadPng", IMAGE_SOURCE_OTHER },
+	{ "VipsForeignLoadWebp", IMAGE_SOURCE_OTHER }, { "VipsForeignLoadHeif", IMAGE_SOURCE_OTHER },
+	{ "VipsForeignLoadNsgif", IMAGE_SOURCE_OTHER }, { "VipsForeignLoadPdf", IMAGE_SOURCE_OTHER },
+};
+
+static int source_is_image_name(const char *path)
+{
+	char ext[16];
+	path_extension(path, ext, sizeof ext);
+	for (const char *const *e = image_source_extensions; *e; e++)
+		if (strcmp(ext, *e) == 0)
+			return 1;
+	return 0;
+}
+
+static int source_kind(const char *path, enum image_source_kind *kind)
+{
+	const char *loader = vips_foreign_find_load(path);
+	if (!loader)
+		return -1;
+	for (size_t i = 0; i < sizeof source_loaders / sizeof source_loaders[0]; i++)
+		if (strncmp(loader, source_loaders[i].prefix, strlen(source_loaders[i].prefix)) == 0)
+			return *kind = source_loaders[i].kind, 0;
+	return -1;
+}
+
+static void source_add_level(struct image_source *src, int64_t w, int64_t h, int page,
+			     int subifd, int shrink)
+{
+	if (src->nlevels >= IMAGE_SOURCE_MAX_LEVELS)
+		return;
+	struct image_source_level *l = &src->levels[src->nlevels++];
+	l->width = w;
+	l->height = h;
+	l->page = page;
+	l->subifd = subifd;
+	l->shrink = shrink;
+}
+
+/* Does w x h look like full_w x full_h reduced by 2^level (allowing for either rounding)? */
+static int source_is_reduction(int64_t full_w, int64_t full_h, int64_t w, int64_t h, int level)
+{
+	int64_t f = (int64_t)1 << level;
+	return (w == full_w / f || w == (full_w + f - 1) / f) &&
+	       (h == full_h / f || h == (full_h + f - 1) / f);
+}
+
+static void tiff_dims(TIFF *t, int64_t *w, int64_t *h)
+{
+	uint32_t tw = 0, th = 0;
+	TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &tw);
+	TIFFGetField(t, TIFFTAG_IMAGELENGTH, &th);
+	*w = tw;
+	*h = th;
+}
+
+/* Pages 1..n-1 of a vips/IIPImage-style pyramid are successive halvings of page 0. */
+static int tiff_is_page_pyramid(TIFF *t, int ndirs)
+{
+	int64_t w0, h0, w, h;
+	if (ndirs < 2 || !TIFFSetDirectory(t, 0))
+		return 0;
+	tiff_dims(t, &w0, &h0);
+	for (int i = 1; i < ndirs && i < IMAGE_SOURCE_MAX_LEVELS; i++) {
+		if (!TIFFSetDirectory(t, (tdir_t)i))
+			return 0;
+		tiff_dims(t, &w, &h);
+		if (!source_is_reduction(w0, h0, w, h, i))
+			return 0;
+	}
+	return 1;
+}
+
+static void tiff_add_subifds(TIFF *t, struct image_source *src)
+{
+	uint16_t n = 0;
+	uint64_t *offsets = NULL;
+	if (!TIFFGetField(t, TIFFTAG_SUBIFD, &n, &offsets) || n == 0)
+		return;
+	uint64_t copy[IMAGE_SOURCE_MAX_LEVELS];
+	int count = n < IMAGE_SOURCE_MAX_LEVELS - 1 ? n : IMAGE_SOURCE_MAX_LEVELS - 1;
+	memcpy(copy, offsets, sizeof copy[0] * (size_t)count);
+	for (int j = 0; j < count; j++) {
+		int64_t w, h;
+		if (!TIFFSetSubDirectory(t, copy[j]))
+			break;
+		tiff_dims(t, &w, &h);
+		source_add_level(src, w, h, src->page, j, 1);
+	}
+}
+
+static int tiff_probe(struct image_source *src, struct iiifd_error *err)
+{
+	TIFF *t = TIFFOpen(src->path, "r");
+	if (!t)
+		return iiifd_error_set(err, 500, "cannot read TIFF structure");
+	int ndirs = TIFFNumberOfDirectories(t);
+	int pyramid = tiff_is_page_pyramid(t, ndirs);
+	src->npages = pyramid ? 1 : ndirs;
+	int rc = 0;
+	if (src->page >= src->npages || !TIFFSetDirectory(t, (tdir_t)src->page)) {
+		rc = iiifd_error_set(err, 404, "no page %d in this image", src->page + 1);
+		goto out;
+	}
+	uint32_t tw = 0, th = 0;
+	if (TIFFIsTiled(t) && TIFFGetField(t, TIFFTAG_TILEWIDTH, &tw) &&
+	    TIFFGetField(t, TIFFTAG_TILELENGTH, &th)) {
+		src->tile_width = (int)tw;
+		src->tile_height = (int)th;
+	}
+	int64_t w, h;
+	tiff_dims(t, &w, &h);
+	source_add_level(src, w, h, src->page, -1, 1);
+	if (pyramid) {
+		for (int i = 1; i < ndirs && TIFFSetDirectory(t, (tdir_t)i); i++) {
+			tiff_dims(t, &w, &h);
+			source_add_level(src, w, h, i, -1, 1);
+		}
+	} else {
+		tiff_add_subifds(t, src);
+	}
+out:
+	TIFFClose(t);
+	return rc;
+}
+
+static void source_add_reductions(struct image_source *src, int count, int use_page)
+{
+	for (int i = 1; i < count; i++) {
+		int64_t f = (int64_t)1 << i;
+		source_add_level(src, (src->levels[0].width + f - 1) / f,
+				 (src->levels[0].height + f - 1) / f, use_page ? i : src->page, -1,
+				 use_page ? 1 : (int)f);
+	}
+}
+
+/* Fills levels for the kinds whose reductions libvips computes while decoding. */
+static int source_probe_levels(struct image_source *src, VipsImage *header,
+			       struct iiifd_error *err)
+{
+	if (src->kind == IMAGE_SOURCE_TIFF)
+		return tiff_probe(src, err);
+	int64_t w = vips_image_get_width(header), h = vips_image_get_height(header);
+	src->npages = src->kind == IMAGE_SOURCE_JP2 ? 1 : vips_image_get_n_pages(header);
+	if (src->page >= src->npages)
+		return iiifd_error_set(err, 404, "no page %d in this image", src->page + 1);
+	source_add_level(src, w, h, src->kind == IMAGE_SOURCE_JPEG ? -1 : src->page, -1, 1);
+	if (src->kind == IMAGE_SOURCE_JPEG)
+		source_add_reductions(src, 4, 0); /* DCT scaling 1/2, 1/4, 1/8 */
+	else if (src->kind == IMAGE_SOURCE_JP2)
+		source_add_reductions(src, vips_image_get_n_pages(header), 1);
+	return 0;
+}
+
+/* Levels were probed in stored orientation; EXIF orientations 5-8 swap width and height. */
+static void source_apply_orientation(struct image_source *src)
+{
+	if (src->orientation < 5)
+		return;
+	for (int i = 0; i < src->nlevels; i++) {
+		int64_t t = src->levels[i].width;
+		src->levels[i].width = src->levels[i].height;
+		src->levels[i].height = t;
+	}
+	int tt = src->tile_width;
+	src->tile_width = src->tile_height;
+	src->tile_height = tt;
+}
+
+static VipsImage *source_read_header(const struct image_source *src)
+{
+	if (src->kind == IMAGE_SOURCE_OTHER && src->page > 0)
+		return vips_image_new_from_file(src->path, "page", src->page, NULL);
+	return vips_image_new_from_file(src->path, NULL);
+}
+
+static int source_open(const char *path, int page, struct image_source *src,
+		       struct iiifd_error *err)
+{
+	memset(src, 0, sizeof *src);
+	struct stat st;
+	if (!source_is_image_name(path) || stat(path, &st) < 0)
+		return iiifd_error_set(err, 404, "no image with that identifier");
+	src->path = strdup(path);
+	src->page = page;
+	src->mtime = st.st_mtime;
+	src->file_size = st.st_size;
+	if (!src->path)
+		return iiifd_error_set(err, 500, "out of memory");
+	if (source_kind(path, &src->kind) < 0) {
+		log_error("%s: not an image libvips can read", path);
+		return iiifd_error_set(err, 500, "the image file cannot be read");
+	}
+	VipsImage *header = source_read_header(src);
+	if (!header) {
+		log_error("%s: cannot read header: %s", path, vips_error_buffer());
+		vips_error_clear();
+		return iiifd_error_set(err, 500, "the image file cannot be read");
+	}
+	src->orientation = vips_image_get_orientation(header);
+	int rc = source_probe_levels(src, header, err);
+	g_object_unref(header);
+	if (rc < 0)
+		return -1;
+	source_apply_orientation(src);
+	src->width = src->levels[0].width;
+	src->height = src->levels[0].height;
+	return 0;
+}
+
+int image_source_open(const char *path, int page, struct image_source *src,
+		      struct iiifd_error *err)
+{
+	if (source_open(path, page, src, err) == 0)
+		return 0;
+	image_source_release(src);
+	return -1;
+}
+
+void image_source_release(struct image_source *src)
+{
+	free(src->path);
+	src->path = NULL;
+}
+
+int image_source_pick_level(const struct image_source *src, double shrink)
+{
+	int best = 0;
+	for (int i = 1; i < src->nlevels; i++) {
+		double level_shrink = (double)src->levels[0].width / (double)src->levels[i].width;
+		if (level_shrink <= shrink + 1e-9)
+			best = i;
+	}
+	return best;
+}

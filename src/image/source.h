@@ -1,0 +1,61 @@
+/*
+ * source.h: what an image file offers before any pixel is decoded: displayed size, pages,
+ * stored resolution levels (TIFF pages or SubIFDs, JPEG DCT scaling, JPEG 2000 reductions) and tiles.
+ */
+#ifndef IIIFD_IMAGE_SOURCE_H
+#define IIIFD_IMAGE_SOURCE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "core/error.h"
+
+#define IMAGE_SOURCE_MAX_LEVELS 24
+
+enum image_source_kind {
+	IMAGE_SOURCE_TIFF,
+	IMAGE_SOURCE_JPEG,
+	IMAGE_SOURCE_JP2,
+	IMAGE_SOURCE_OTHER, /* PNG, WebP, HEIF/AVIF, GIF, PDF...: one level, loaded by libvips */
+};
+
+/* One way to load the image at reduced resolution. Sizes are as displayed (after orientation). */
+struct image_source_level {
+	int64_t width, height;
+	int page;    /* TIFF directory / JP2 reduction to pass to the loader, -1 if unused */
+	int subifd;  /* TIFF SubIFD index, -1 = main image */
+	int shrink;  /* JPEG DCT shrink 1/2/4/8, 1 if unused */
+};
+
+struct image_source {
+	char *path;              /* owned */
+	enum image_source_kind kind;
+	int page;                /* 0-based page of a multi-page document that this source shows */
+	int npages;              /* independent pages in the file (1 for a pyramid) */
+	int orientation;         /* EXIF orientation 1..8; levels are already in displayed terms */
+	int64_t width, height;   /* displayed size of the full-resolution image */
+	int tile_width, tile_height; /* stored tile size, 0 when the file is not tiled */
+	int nlevels;
+	struct image_source_level levels[IMAGE_SOURCE_MAX_LEVELS]; /* [0] = full resolution */
+	time_t mtime;
+	off_t file_size;
+};
+
+/* Image file extensions iiifd serves (lower case, NULL-terminated). */
+extern const char *const image_source_extensions[];
+
+/*
+ * Probes path (already resolved under the root) showing 0-based page. Reads headers only.
+ * Errors: 404 for a page that does not exist, 415 for a file that is not an image libvips can
+ * read, 500 for a corrupt one (also logged with the file name).
+ * On success release with image_source_release().
+ */
+int image_source_open(const char *path, int page, struct image_source *src,
+		      struct iiifd_error *err);
+void image_source_release(struct image_source *src);
+
+/* Index of the smallest stored level whose resolution is still at least 1/shrink of full size. */
+int image_source_pick_level(const struct image_source *src, double shrink);
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * main.c: the iiifd command line. `iiifd serve` runs the server until SIGINT/SIGTERM.
+ * Exit codes: 0 success, 1 runtime failure, 2 usage error.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "version.h"
+
+static void main_usage(FILE *out)
+{
+	fprintf(out,
+		"iiifd %s: a IIIF server for a folder of images\n\n"
+		"usage:\n"
+		"  iiifd serve [options] [ROOT]   serve ROOT (default: current folder)\n"
+		"  iiifd --help | --version\n\n"
+		"serve options (each is also a `key = value` line in the --config file):\n"
+		"  --%-18s %s\n",
+		IIIFD_VERSION, "config FILE", "read settings from an INI file; flags override it");
+	iiifd_config_print_help(out);
+	fprintf(out, "\nImage API: /iiif/3/{identifier}/info.json and /iiif/2/{identifier}/info.json,\n"
+		     "where identifier is the file's path below ROOT with '/' written as %%2F.\n");
+}
+
+static enum log_level main_log_level(const char *name)
+{
+	if (strcmp(name, "debug") == 0)
+		return LOG_LEVEL_DEBUG;
+	if (strcmp(name, "warn") == 0)
+		return LOG_LEVEL_WARN;
+	if (strcmp(name, "error") == 0)
+		return LOG_LEVEL_ERROR;
+	return LOG_LEVEL_INFO;
+}
+
+/* Blocks the stop signals in every thread (the pool inherits the mask); main sigwait()s them. */
+static void main_block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int main_threads(const struct iiifd_config *cfg)
+{
+	if (cfg->threads > 0)
+		return cfg->threads;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return cores > 0 ? (int)cores * 2 : 4;
+}
+
+static int main_run_server(const struct iiifd_config *cfg, const char *root_real)
+{
+	sigset_t stop_signals;
+	main_block_signals(&stop_signals);
+	struct router router;
+	image_service_init(&router.image, cfg, root_real);
+	struct http_server_options opt = { cfg->host, cfg->port, main_threads(cfg), cfg->access_log };
+	struct iiifd_error err = { 0 };
+	struct http_server *server = http_server_start(&opt, router_handle, &router, &err);
+	if (!server) {
+		log_error("%s", err.msg);
+		return 1;
+	}
+	log_info("iiifd %s serving %s on http://%s:%d/ with %d threads", IIIFD_VERSION, root_real,
+		 cfg->host, cfg->port, opt.threads);
+	int sig = 0;
+	sigwait(&stop_signals, &sig);
+	log_info("received %s, finishing requests in flight (up to %d s)",
+		 sig == SIGINT ? "SIGINT" : "SIGTERM", cfg->shutdown_timeout);
+	http_server_stop(server, cfg->shutdown_timeout);
+	log_info("stopped");
+	return 0;
+}
+
+static int main_serve(int argc, char **argv)
+{
+	struct iiifd_config cfg;
+	struct iiifd_error err = { 0 };
+	char root_real[PATH_MAX];
+	int rc = 2;
+	iiifd_config_init(&cfg);
+	if (iiifd_config_parse_args(&cfg, argc, argv, &err) < 0 ||
+	    iiifd_config_validate(&cfg, &err) < 0) {
+		fprintf(stderr, "iiifd: %s\n(see iiifd --help)\n", err.msg);
+		goto out;
+	}
+	log_set_level(main_log_level(cfg.log_level));
+	rc = 1;
+	if (!realpath(cfg.root, root_real)) {
+		log_error("root '%s': cannot resolve", cfg.root);
+		goto out;
+	}
+	if (VIPS_INIT("iiifd")) {
+		log_error("libvips failed to start: %s", vips_error_buffer());
+		goto out;
+	}
+	vips_cache_set_max(0);     /* every request is different; caching ops only costs memory */
+	vips_concurrency_set(1);   /* parallelism comes from the HTTP thread pool */
+	rc = main_run_server(&cfg, root_real);
+	vips_shutdown();
+out:
+	iiifd_config_release(&cfg);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		main_usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		main_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("iiifd %s\n", IIIFD_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "serve") == 0)
+		return main_serve(argc - 2, argv + 2);
+	fprintf(stderr, "iiifd: unknown command '%s'\n(see iiifd --help)\n", argv[1]);
+	return 2;
+}
