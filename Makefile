@@ -20,6 +20,9 @@ HOST      ?= 127.0.0.1
 PORT      ?= 8182
 SAMPLES   ?= samples
 
+# keep unit test objects between runs
+.SECONDARY:
+
 .PHONY: all deps run test unit e2e bench clean format
 
 all: deps $(REL_DIR)/iiifd
@@ -57,7 +60,10 @@ UNIT_BIN  := $(UNIT_SRC:%.c=$(ASAN_DIR)/%)
 # --- the two commands ----------------------------------------------------------------------
 run: all
 	@scripts/make-samples $(SAMPLES)
-	@echo "iiifd: serving $(SAMPLES)/ on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	@echo "iiifd: serving $(SAMPLES)/ on http://$(HOST):$(PORT)/ (Ctrl-C to stop). Open:"
+	@for f in $$(cd $(SAMPLES) && ls); do \
+	  echo "  http://$(HOST):$(PORT)/iiif/3/$$f/info.json"; \
+	  echo "  http://$(HOST):$(PORT)/iiif/3/$$f/full/max/0/default.jpg"; done
 	$(REL_DIR)/iiifd serve --host $(HOST) --port $(PORT) $(SAMPLES)
 
 test: deps

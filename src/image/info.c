@@ -30,12 +30,14 @@ static json_t *info_string_array(const char *const *names)
 	return a;
 }
 
-/* Formats beyond the level 2 pair (jpg, png) that this server can produce. */
-static json_t *info_extra_formats(unsigned formats)
+#define INFO_LEVEL2_FORMATS ((1u << IMAGE_FORMAT_JPG) | (1u << IMAGE_FORMAT_PNG))
+
+/* Names of the formats whose bits are set in formats. */
+static json_t *info_formats(unsigned formats)
 {
 	json_t *a = json_array();
 	for (int f = 0; f < IMAGE_FORMAT_COUNT; f++)
-		if (f != IMAGE_FORMAT_JPG && f != IMAGE_FORMAT_PNG && (formats & (1u << f)))
+		if (formats & (1u << f))
 			json_array_append_new(a, json_string(image_format_name(f)));
 	return a;
 }
@@ -125,7 +127,7 @@ static json_t *info_v3(const char *id, const struct image_source *src,
 	json_object_set_new(info, "extraQualities",
 			    info_string_array((const char *const[]){ "color", "gray", "bitonal",
 								     NULL }));
-	json_object_set_new(info, "extraFormats", info_extra_formats(opt->formats));
+	json_object_set_new(info, "extraFormats", info_formats(opt->formats & ~INFO_LEVEL2_FORMATS));
 	json_object_set_new(info, "extraFeatures", info_string_array(info_v3_extra_features));
 	return info;
 }
@@ -134,8 +136,7 @@ static json_t *info_v2(const char *id, const struct image_source *src,
 		       const struct image_info_options *opt)
 {
 	json_t *details = json_pack("{so so so}", "formats",
-				    info_extra_formats(opt->formats | (1u << IMAGE_FORMAT_JPG) |
-						       (1u << IMAGE_FORMAT_PNG)),
+				    info_formats(opt->formats | INFO_LEVEL2_FORMATS),
 				    "qualities",
 				    info_string_array((const char *const[]){ "default", "color",
 									     "gray", "bitonal",

@@ -1,0 +1,182 @@
+/*
+ * test_core.c: percent-encoding, identifier resolution under a root (on a real temporary tree),
+ * and configuration from flags and INI files.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/path.h"
+#include "core/strings.h"
+#include "unit.h"
+
+static void test_url_decode(void)
+{
+	static const struct {
+		const char *in, *want; /* want NULL = must fail */
+	} cases[] = {
+		{ "a%2Fb.jpg", "a/b.jpg" }, { "a%2fb", "a/b" },     { "plain", "plain" },
+		{ "sp%20ace", "sp ace" },   { "plus+", "plus+" },   { "%", NULL },
+		{ "%2", NULL },             { "%zz", NULL },        { "a%00b", NULL },
+		{ "%e2%82%ac", "\xe2\x82\xac" }, { "", "" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[64];
+		int n = strings_url_decode(cases[i].in, strlen(cases[i].in), out, sizeof out);
+		if (!cases[i].want)
+			CHECK(n < 0, "decode '%s' should fail, got %d", cases[i].in, n);
+		else if (n >= 0)
+			CHECK_STR(out, cases[i].want, cases[i].in);
+		else
+			CHECK(0, "decode '%s' failed", cases[i].in);
+	}
+	char small[4];
+	CHECK(strings_url_decode("abcdef", 6, small, sizeof small) < 0, "overflow must fail");
+}
+
+static void test_url_encode(void)
+{
+	char out[64];
+	CHECK_INT(strings_url_encode("a/b c.jpg", out, sizeof out), 13, "encode length");
+	CHECK_STR(out, "a%2Fb%20c.jpg", "encode");
+	CHECK(strings_url_encode("abc", out, 3) < 0, "too small must fail");
+	char round[64];
+	strings_url_encode("x;1/é", out, sizeof out);
+	strings_url_decode(out, strlen(out), round, sizeof round);
+	CHECK_STR(round, "x;1/é", "round trip");
+}
+
+/* Builds root/{sub/a.jpg, sub/b.png, sub/b.tif, c.jpg, .hidden.jpg, out -> ../outside.jpg}. */
+static void make_tree(const char *base, char *root, char *outside)
+{
+	char p[PATH_MAX + 64];
+	snprintf(root, PATH_MAX, "%s/root", base);
+	snprintf(outside, PATH_MAX, "%s/outside.jpg", base);
+	mkdir(root, 0755);
+	snprintf(p, sizeof p, "%s/sub", root);
+	mkdir(p, 0755);
+	const char *files[] = { "sub/a.jpg", "sub/b.png", "sub/b.tif", "c.jpg", ".hidden.jpg" };
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(p, sizeof p, "%s/%s", root, files[i]);
+		fclose(fopen(p, "w"));
+	}
+	fclose(fopen(outside, "w"));
+	snprintf(p, sizeof p, "%s/out.jpg", root);
+	if (symlink(outside, p) != 0)
+		perror("symlink");
+	snprintf(p, sizeof p, "%s/updir", root);
+	if (symlink(base, p) != 0)
+		perror("symlink");
+}
+
+static void test_path_resolve(void)
+{
+	static const char *const exts[] = { "jpg", "png", "tif", NULL };
+	char tmpl[] = "/tmp/iiifd-test-XXXXXX", root[PATH_MAX], outside[PATH_MAX], real[PATH_MAX];
+	CHECK(mkdtemp(tmpl) != NULL, "mkdtemp");
+	make_tree(tmpl, root, outside);
+	CHECK(realpath(root, real) != NULL, "realpath root");
+	static const struct {
+		const char *id, *want_suffix; /* NULL = 404 */
+	} cases[] = {
+		{ "c.jpg", "/root/c.jpg" }, { "sub/a.jpg", "/root/sub/a.jpg" },
+		{ "sub/a", "/root/sub/a.jpg" }, /* single match: extension inferred */
+		{ "sub/b", NULL },              /* two matches: ambiguous */
+		{ "c", "/root/c.jpg" },       { "../outside.jpg", NULL },
+		{ "sub/../c.jpg", NULL },     { "/etc/passwd", NULL },
+		{ "out.jpg", NULL },          /* symlink leaving root */
+		{ "updir/outside.jpg", NULL }, { ".hidden.jpg", NULL },
+		{ "sub", NULL },              /* a directory */
+		{ "", NULL },                 { "sub//a.jpg", NULL },
+		{ "./c.jpg", NULL },          { "missing.jpg", NULL },
+		{ "c.jpg\x01", NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *out = NULL;
+		struct iiifd_error err = { 0 };
+		int rc = path_resolve(real, cases[i].id, exts, &out, &err);
+		if (!cases[i].want_suffix) {
+			CHECK(rc < 0 && err.http_status == 404, "'%s' must be 404, got %d (%s)",
+			      cases[i].id, rc, out ? out : "");
+		} else {
+			size_t n = out ? strlen(out) : 0, m = strlen(cases[i].want_suffix);
+			CHECK(rc == 0 && n >= m && strcmp(out + n - m, cases[i].want_suffix) == 0,
+			      "'%s' resolved to '%s'", cases[i].id, out ? out : "(error)");
+		}
+		free(out);
+	}
+	char longid[PATH_IDENTIFIER_MAX + 10];
+	memset(longid, 'a', sizeof longid - 1);
+	longid[sizeof longid - 1] = '\0';
+	char *out = NULL;
+	CHECK(path_resolve(real, longid, exts, &out, NULL) < 0, "overlong identifier");
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
+	CHECK(system(cmd) == 0, "cleanup");
+}
+
+static void test_config_args(void)
+{
+	struct iiifd_config cfg;
+	struct iiifd_error err = { 0 };
+	iiifd_config_init(&cfg);
+	CHECK_INT(cfg.port, 8182, "default port");
+	CHECK_INT(cfg.max_area, 100000000, "default max-area");
+	char *argv[] = { "--port", "9000", "--public-url=https://x.org/", "--trust_forwarded",
+			 "yes", "/srv" };
+	CHECK(iiifd_config_parse_args(&cfg, 6, argv, &err) == 0, "parse: %s", err.msg);
+	CHECK_INT(cfg.port, 9000, "port flag");
+	CHECK_STR(cfg.public_url, "https://x.org/", "public-url");
+	CHECK(cfg.trust_forwarded, "trust-forwarded");
+	CHECK_STR(cfg.root, "/srv", "positional root");
+	char *bad[][2] = { { "--port", "0" }, { "--port", "abc" }, { "--nope", "1" },
+			   { "--access-log", "maybe" }, { "--max-area", "-5" } };
+	for (size_t i = 0; i < 5; i++)
+		CHECK(iiifd_config_parse_args(&cfg, 2, bad[i], &err) < 0 && err.msg[0],
+		      "%s %s must fail", bad[i][0], bad[i][1]);
+	char *dangling[] = { "--port" };
+	CHECK(iiifd_config_parse_args(&cfg, 1, dangling, &err) < 0, "flag without value");
+	iiifd_config_release(&cfg);
+}
+
+static void test_config_file(void)
+{
+	char path[] = "/tmp/iiifd-conf-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "# comment\n[server]\nport = 7000\nhost=0.0.0.0\n[image]\nmax_width = 2000\n");
+	fclose(f);
+	struct iiifd_config cfg;
+	struct iiifd_error err = { 0 };
+	iiifd_config_init(&cfg);
+	char *argv[] = { "--config", path, "--host", "127.0.0.2" };
+	CHECK(iiifd_config_parse_args(&cfg, 4, argv, &err) == 0, "config file: %s", err.msg);
+	CHECK_INT(cfg.port, 7000, "port from file");
+	CHECK_INT(cfg.max_width, 2000, "max_width from file");
+	CHECK_STR(cfg.host, "127.0.0.2", "flag overrides file");
+	f = fopen(path, "w");
+	fprintf(f, "port = 7000\n\nmystery = 1\n");
+	fclose(f);
+	CHECK(iiifd_config_load_file(&cfg, path, &err) < 0 && strstr(err.msg, ":3:") &&
+		      strstr(err.msg, "mystery"),
+	      "error names file and line: '%s'", err.msg);
+	unlink(path);
+	CHECK(iiifd_config_load_file(&cfg, "/nonexistent/iiifd.conf", &err) < 0 &&
+		      strstr(err.msg, "/nonexistent/iiifd.conf"),
+	      "missing file named: '%s'", err.msg);
+	iiifd_config_release(&cfg);
+}
+
+int main(void)
+{
+	test_url_decode();
+	test_url_encode();
+	test_path_resolve();
+	test_config_args();
+	test_config_file();
+	return unit_report("core");
+}
