@@ -1,0 +1,790 @@
+/*
+ * request.c: parses the region/size/rotation/quality.format segments of IIIF Image API 2.1 and
+ * 3.0 URLs, resolves them against an image size and server limits, and prints canonical forms.
+ */
+#include "image/request.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * Every number in a URL must be at most this; larger values are rejected at parse time so
+ * that products of two such numbers (at most 10^18) always fit in int64_t.
+ */
+#define IMAGE_REQUEST_MAX_NUMBER 1000000000LL
+
+/*
+ * No output side may exceed this, whatever the configured limits: it is libvips'
+ * VIPS_MAX_COORD, so larger outputs could not be produced anyway, and it keeps areas (at most
+ * 10^14) far from int64_t overflow.
+ */
+#define IMAGE_REQUEST_MAX_SIDE 10000000LL
+
+/* Longest quoted parameter in an error message, so the reason never gets cut off. */
+#define IMAGE_REQUEST_QUOTE "%.80s"
+
+enum image_request_num_status {
+	IMAGE_REQUEST_NUM_OK = 0,
+	IMAGE_REQUEST_NUM_BAD = -1,
+	IMAGE_REQUEST_NUM_BIG = -2,
+};
+
+static const char *const image_request_format_names[IMAGE_FORMAT_COUNT] = {
+	[IMAGE_FORMAT_JPG] = "jpg",  [IMAGE_FORMAT_PNG] = "png", [IMAGE_FORMAT_WEBP] = "webp",
+	[IMAGE_FORMAT_TIF] = "tif",  [IMAGE_FORMAT_GIF] = "gif", [IMAGE_FORMAT_JP2] = "jp2",
+	[IMAGE_FORMAT_PDF] = "pdf",
+};
+
+static const char *const image_request_format_mimes[IMAGE_FORMAT_COUNT] = {
+	[IMAGE_FORMAT_JPG] = "image/jpeg", [IMAGE_FORMAT_PNG] = "image/png",
+	[IMAGE_FORMAT_WEBP] = "image/webp", [IMAGE_FORMAT_TIF] = "image/tiff",
+	[IMAGE_FORMAT_GIF] = "image/gif",  [IMAGE_FORMAT_JP2] = "image/jp2",
+	[IMAGE_FORMAT_PDF] = "application/pdf",
+};
+
+static const char *const image_request_quality_names[] = {
+	[IMAGE_QUALITY_DEFAULT] = "default", [IMAGE_QUALITY_COLOR] = "color",
+	[IMAGE_QUALITY_GRAY] = "gray",       [IMAGE_QUALITY_BITONAL] = "bitonal",
+};
+
+#define IMAGE_REQUEST_NQUALITIES \
+	((int)(sizeof image_request_quality_names / sizeof image_request_quality_names[0]))
+
+/* ---- numbers ------------------------------------------------------------------------------ */
+
+static bool image_request_isdigit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* [0-9]+ spanning exactly [s, end); no signs, spaces or exponents. */
+static int image_request_uint(const char *s, const char *end, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (s == end)
+		return IMAGE_REQUEST_NUM_BAD;
+	for (; s < end; s++) {
+		if (!image_request_isdigit(*s))
+			return IMAGE_REQUEST_NUM_BAD;
+		v = v * 10 + (*s - '0');
+		if (v > IMAGE_REQUEST_MAX_NUMBER)
+			return IMAGE_REQUEST_NUM_BIG;
+	}
+	*out = v;
+	return IMAGE_REQUEST_NUM_OK;
+}
+
+/*
+ * [0-9]+(\.[0-9]+)? spanning exactly [s, end). The spec only allows digits and "."; we also
+ * insist on a digit either side of the point (".5" and "5." are rejected). The value is built
+ * by hand (not strtod) so the result does not depend on the process locale; digits past the
+ * 17th significant one are validated but ignored, which is below double precision anyway.
+ */
+static int image_request_decimal(const char *s, const char *end, double *out)
+{
+	const char *dot = memchr(s, '.', (size_t)(end - s));
+	int64_t ipart;
+	int rc = image_request_uint(s, dot ? dot : end, &ipart);
+	uint64_t mant = (uint64_t)ipart;
+	int scale = 0;
+
+	if (rc)
+		return rc;
+	if (dot) {
+		if (dot + 1 == end)
+			return IMAGE_REQUEST_NUM_BAD;
+		for (const char *p = dot + 1; p < end; p++) {
+			if (!image_request_isdigit(*p))
+				return IMAGE_REQUEST_NUM_BAD;
+			if (mant < 100000000000000000ULL && scale < 18) {
+				mant = mant * 10 + (uint64_t)(*p - '0');
+				scale++;
+			}
+		}
+	}
+	*out = (double)mant / pow(10.0, scale);
+	return IMAGE_REQUEST_NUM_OK;
+}
+
+/* Exactly n comma-separated numbers (integers unless decimal) filling s to its end. */
+static int image_request_list(const char *s, int n, bool decimal, double *vals)
+{
+	for (int i = 0; i < n; i++) {
+		const char *end = strchr(s, ',');
+		int rc;
+
+		if (!end || i == n - 1)
+			end = s + strlen(s);
+		if (decimal) {
+			rc = image_request_decimal(s, end, &vals[i]);
+		} else {
+			int64_t v = 0;
+
+			rc = image_request_uint(s, end, &v);
+			vals[i] = (double)v;
+		}
+		if (rc)
+			return rc;
+		if (i < n - 1 && *end != ',')
+			return IMAGE_REQUEST_NUM_BAD;
+		s = *end ? end + 1 : end;
+	}
+	return IMAGE_REQUEST_NUM_OK;
+}
+
+/* Fills err for a parameter that failed to parse, telling "too large" apart from junk. */
+static int image_request_bad(struct iiifd_error *err, const char *param, const char *value,
+			     int rc)
+{
+	if (rc == IMAGE_REQUEST_NUM_BIG)
+		return iiifd_error_set(err, 400,
+				       "invalid %s '" IMAGE_REQUEST_QUOTE
+				       "': number too large (limit %lld)",
+				       param, value, IMAGE_REQUEST_MAX_NUMBER);
+	return iiifd_error_set(err, 400, "invalid %s '" IMAGE_REQUEST_QUOTE "'", param, value);
+}
+
+/* ---- parsing ------------------------------------------------------------------------------ */
+
+static int image_request_parse_region(const char *s, struct image_request *out,
+				      struct iiifd_error *err)
+{
+	int rc;
+
+	if (strcmp(s, "full") == 0) {
+		out->region_kind = IMAGE_REGION_FULL;
+		return 0;
+	}
+	if (strcmp(s, "square") == 0) {
+		out->region_kind = IMAGE_REGION_SQUARE;
+		return 0;
+	}
+	if (strncmp(s, "pct:", 4) == 0) {
+		out->region_kind = IMAGE_REGION_PERCENT;
+		rc = image_request_list(s + 4, 4, true, out->region);
+	} else {
+		out->region_kind = IMAGE_REGION_PIXELS;
+		rc = image_request_list(s, 4, false, out->region);
+	}
+	return rc ? image_request_bad(err, "region", s, rc) : 0;
+}
+
+/* "w,", ",h" or "w,h" (both required when confined, i.e. after "!"). */
+static int image_request_parse_wh(const char *s, bool confined, struct image_request *out)
+{
+	const char *comma = strchr(s, ',');
+	const char *end = s + strlen(s);
+	bool has_w, has_h;
+	int64_t w = 0, h = 0;
+	int rc;
+
+	if (!comma)
+		return IMAGE_REQUEST_NUM_BAD;
+	has_w = comma > s;
+	has_h = comma + 1 < end;
+	if ((!has_w && !has_h) || (confined && !(has_w && has_h)))
+		return IMAGE_REQUEST_NUM_BAD;
+	if (has_w && (rc = image_request_uint(s, comma, &w)))
+		return rc;
+	if (has_h && (rc = image_request_uint(comma + 1, end, &h)))
+		return rc;
+	if (confined)
+		out->size_kind = IMAGE_SIZE_CONFINED;
+	else if (has_w && has_h)
+		out->size_kind = IMAGE_SIZE_EXACT;
+	else
+		out->size_kind = has_w ? IMAGE_SIZE_WIDTH : IMAGE_SIZE_HEIGHT;
+	out->size_w = (double)w;
+	out->size_h = (double)h;
+	return IMAGE_REQUEST_NUM_OK;
+}
+
+static int image_request_parse_size(enum image_api_version version, const char *s,
+				    struct image_request *out, struct iiifd_error *err)
+{
+	const char *p = s;
+	int rc;
+
+	/* v2 has no "^" and always allows upscaling; v3 needs "^" to upscale. */
+	out->upscale = version == IMAGE_API_V2;
+	if (version == IMAGE_API_V3 && *p == '^') {
+		out->upscale = true;
+		p++;
+	}
+	if (strcmp(p, "max") == 0 || (version == IMAGE_API_V2 && strcmp(p, "full") == 0)) {
+		out->size_kind = IMAGE_SIZE_MAX;
+		return 0;
+	}
+	if (strncmp(p, "pct:", 4) == 0) {
+		out->size_kind = IMAGE_SIZE_PERCENT;
+		rc = image_request_decimal(p + 4, p + strlen(p), &out->size_w);
+	} else if (*p == '!') {
+		rc = image_request_parse_wh(p + 1, true, out);
+	} else {
+		rc = image_request_parse_wh(p, false, out);
+	}
+	return rc ? image_request_bad(err, "size", s, rc) : 0;
+}
+
+static int image_request_parse_rotation(const char *s, struct image_request *out,
+					struct iiifd_error *err)
+{
+	const char *p = s;
+	int rc;
+
+	out->mirror = *p == '!';
+	if (out->mirror)
+		p++;
+	rc = image_request_decimal(p, p + strlen(p), &out->rotation);
+	if (rc)
+		return image_request_bad(err, "rotation", s, rc);
+	if (out->rotation > 360.0)
+		return iiifd_error_set(err, 400,
+				       "invalid rotation '" IMAGE_REQUEST_QUOTE
+				       "': must be between 0 and 360",
+				       s);
+	return 0;
+}
+
+static int image_request_quality_from_name(const char *name, size_t len)
+{
+	for (int q = 0; q < IMAGE_REQUEST_NQUALITIES; q++) {
+		if (strlen(image_request_quality_names[q]) == len &&
+		    memcmp(image_request_quality_names[q], name, len) == 0)
+			return q;
+	}
+	return -1;
+}
+
+static int image_request_parse_qf(const char *s, struct image_request *out,
+				  struct iiifd_error *err)
+{
+	const char *dot = strchr(s, '.');
+	int q, f, qlen;
+
+	if (!dot)
+		return iiifd_error_set(err, 400,
+				       "invalid quality.format '" IMAGE_REQUEST_QUOTE
+				       "': missing '.format'",
+				       s);
+	qlen = dot - s > 80 ? 80 : (int)(dot - s);
+	q = image_request_quality_from_name(s, (size_t)(dot - s));
+	if (q < 0)
+		return iiifd_error_set(err, 400, "invalid quality '%.*s'", qlen, s);
+	f = image_format_from_name(dot + 1);
+	if (f < 0)
+		return iiifd_error_set(err, 400, "invalid format '" IMAGE_REQUEST_QUOTE "'",
+				       dot + 1);
+	out->quality = (enum image_quality)q;
+	out->format = (enum image_format)f;
+	return 0;
+}
+
+int image_request_parse(enum image_api_version version, const char *region, const char *size,
+			const char *rotation, const char *quality_format,
+			struct image_request *out, struct iiifd_error *err)
+{
+	struct image_request req = { .version = version };
+
+	if (version != IMAGE_API_V2 && version != IMAGE_API_V3)
+		return iiifd_error_set(err, 400, "unsupported Image API version %d", (int)version);
+	if (!region || !size || !rotation || !quality_format)
+		return iiifd_error_set(err, 400, "missing image request parameter");
+	if (image_request_parse_region(region, &req, err) ||
+	    image_request_parse_size(version, size, &req, err) ||
+	    image_request_parse_rotation(rotation, &req, err) ||
+	    image_request_parse_qf(quality_format, &req, err))
+		return -1;
+	*out = req;
+	return 0;
+}
+
+/* ---- resolving: region -------------------------------------------------------------------- */
+
+/* v * num / den rounded to nearest (halves up); callers keep v * num below 4 * 10^18. */
+static int64_t image_request_muldiv(int64_t v, int64_t num, int64_t den)
+{
+	return (2 * v * num + den) / (2 * den);
+}
+
+/* Nearest integer to a non-negative double already known to be below 2^62. */
+static int64_t image_request_round(double d)
+{
+	return (int64_t)floor(d + 0.5);
+}
+
+/*
+ * Percent regions: each edge is rounded to the nearest pixel (rather than the width on its
+ * own), so adjacent pct regions tile without gaps or overlaps. A non-zero extent that rounds
+ * to nothing still gets one pixel.
+ */
+static void image_request_pct_axis(double pos, double len, int64_t size, int64_t *start,
+				   int64_t *extent)
+{
+	double hi = fmin(size * ((pos + len) / 100.0), (double)size);
+	int64_t a = image_request_round(size * (pos / 100.0));
+	int64_t b = image_request_round(hi);
+
+	if (a > size - 1)
+		a = size - 1;
+	*start = a;
+	*extent = b - a < 1 ? 1 : b - a;
+}
+
+static int image_request_region_area(const struct image_request *req, int64_t img_w,
+				     int64_t img_h, struct image_geometry *g,
+				     struct iiifd_error *err)
+{
+	const double *r = req->region;
+
+	if (r[2] <= 0 || r[3] <= 0)
+		return iiifd_error_set(err, 400, "invalid region: width and height must be non-zero");
+	if (req->region_kind == IMAGE_REGION_PERCENT) {
+		if (r[0] >= 100.0 || r[1] >= 100.0)
+			return iiifd_error_set(err, 400,
+					       "invalid region: pct:%g,%g,... starts outside the image",
+					       r[0], r[1]);
+		image_request_pct_axis(r[0], r[2], img_w, &g->x, &g->w);
+		image_request_pct_axis(r[1], r[3], img_h, &g->y, &g->h);
+		return 0;
+	}
+	g->x = (int64_t)r[0];
+	g->y = (int64_t)r[1];
+	if (g->x >= img_w || g->y >= img_h)
+		return iiifd_error_set(err, 400,
+				       "invalid region: %lld,%lld is outside the %lldx%lld image",
+				       (long long)g->x, (long long)g->y, (long long)img_w,
+				       (long long)img_h);
+	/* crop at the image edge rather than adding empty space, as the spec asks */
+	g->w = (int64_t)r[2] < img_w - g->x ? (int64_t)r[2] : img_w - g->x;
+	g->h = (int64_t)r[3] < img_h - g->y ? (int64_t)r[3] : img_h - g->y;
+	return 0;
+}
+
+static int image_request_resolve_region(const struct image_request *req, int64_t img_w,
+					int64_t img_h, struct image_geometry *g,
+					struct iiifd_error *err)
+{
+	int64_t side = img_w < img_h ? img_w : img_h;
+
+	switch (req->region_kind) {
+	case IMAGE_REGION_FULL:
+		*g = (struct image_geometry){ .w = img_w, .h = img_h };
+		return 0;
+	case IMAGE_REGION_SQUARE:
+		/* centred in the longer dimension (floor when the slack is odd) */
+		*g = (struct image_geometry){ .x = (img_w - side) / 2, .y = (img_h - side) / 2,
+					      .w = side, .h = side };
+		return 0;
+	case IMAGE_REGION_PIXELS:
+	case IMAGE_REGION_PERCENT:
+		return image_request_region_area(req, img_w, img_h, g, err);
+	}
+	return iiifd_error_set(err, 400, "invalid region");
+}
+
+/* ---- resolving: size ---------------------------------------------------------------------- */
+
+/* Configured limits with the spec's defaults applied; 0 still means "none". */
+struct image_request_limits {
+	int64_t w, h, area;
+	bool any; /* any limit configured at all */
+};
+
+static struct image_request_limits image_request_limits(const struct image_limits *lim)
+{
+	struct image_request_limits l = { 0 };
+
+	if (!lim)
+		return l;
+	l.w = lim->max_width > 0 ? lim->max_width : 0;
+	l.h = lim->max_height > 0 ? lim->max_height : 0;
+	/* "If maxWidth is specified and maxHeight is not, ... maxHeight = maxWidth" */
+	if (!l.h)
+		l.h = l.w;
+	l.area = lim->max_area > 0 ? lim->max_area : 0;
+	l.any = l.w || l.h || l.area;
+	return l;
+}
+
+static bool image_request_within(const struct image_request_limits *l, int64_t w, int64_t h)
+{
+	if (w > IMAGE_REQUEST_MAX_SIDE || h > IMAGE_REQUEST_MAX_SIDE)
+		return false;
+	return (!l->w || w <= l->w) && (!l->h || h <= l->h) && (!l->area || w * h <= l->area);
+}
+
+/* Pulls a size that rounding pushed just past a limit back inside it. */
+static void image_request_clamp(const struct image_request_limits *l, int64_t *w, int64_t *h)
+{
+	int64_t mw = l->w && l->w < IMAGE_REQUEST_MAX_SIDE ? l->w : IMAGE_REQUEST_MAX_SIDE;
+	int64_t mh = l->h && l->h < IMAGE_REQUEST_MAX_SIDE ? l->h : IMAGE_REQUEST_MAX_SIDE;
+
+	*w = *w < 1 ? 1 : *w > mw ? mw : *w;
+	*h = *h < 1 ? 1 : *h > mh ? mh : *h;
+	if (l->area && *w * *h > l->area) {
+		/* only reachable through the 1px floor on a very elongated region */
+		if (*w > l->area)
+			*w = l->area;
+		*h = l->area / *w;
+	}
+}
+
+/*
+ * The largest size with the region's aspect ratio inside the limits (and the hard per-side
+ * cap), whether that is smaller or larger than the region. As in the spec's implementation
+ * notes, a width or height limit that binds is hit exactly with the other side rounded to
+ * nearest, while an area limit rounds both sides down so the area cannot creep past it.
+ */
+static void image_request_fit(int64_t rw, int64_t rh, const struct image_request_limits *l,
+			      int64_t *ow, int64_t *oh)
+{
+	int64_t mw = l->w && l->w < IMAGE_REQUEST_MAX_SIDE ? l->w : IMAGE_REQUEST_MAX_SIDE;
+	int64_t mh = l->h && l->h < IMAGE_REQUEST_MAX_SIDE ? l->h : IMAGE_REQUEST_MAX_SIDE;
+	double sw = (double)mw / rw, sh = (double)mh / rh;
+	double sa = l->area ? sqrt((double)l->area / ((double)rw * rh)) : INFINITY;
+
+	double s = fmin(sa, fmin(sw, sh));
+
+	if (sa < sw && sa < sh) {
+		*ow = (int64_t)floor(rw * s);
+		*oh = (int64_t)floor(rh * s);
+	} else if (sw <= sh) {
+		*ow = mw;
+		*oh = image_request_muldiv(rh, mw, rw);
+	} else {
+		*ow = image_request_muldiv(rw, mh, rh);
+		*oh = mh;
+	}
+	/* rounding the free side up may break another limit: round both down instead */
+	if (!image_request_within(l, *ow, *oh)) {
+		*ow = (int64_t)floor(rw * s);
+		*oh = (int64_t)floor(rh * s);
+	}
+	image_request_clamp(l, ow, oh);
+}
+
+/* "max" shrinks to fit the limits; "^max" (v3) also grows to them when any are configured. */
+static void image_request_size_max(const struct image_request *req, int64_t rw, int64_t rh,
+				   const struct image_request_limits *l, int64_t *ow, int64_t *oh)
+{
+	bool grow = req->version == IMAGE_API_V3 && req->upscale && l->any;
+
+	*ow = rw;
+	*oh = rh;
+	if (grow || !image_request_within(l, rw, rh))
+		image_request_fit(rw, rh, l, ow, oh);
+}
+
+/*
+ * "!w,h": the largest size keeping the aspect ratio inside w x h (and, without upscaling,
+ * inside the region). The spec says the result must also respect server limits, so unlike
+ * the explicit sizes it is shrunk to fit them rather than rejected.
+ */
+static void image_request_size_confined(const struct image_request *req, int64_t rw,
+					int64_t rh, const struct image_request_limits *l,
+					int64_t *ow, int64_t *oh)
+{
+	int64_t w = (int64_t)req->size_w, h = (int64_t)req->size_h;
+
+	if (!req->upscale && rw <= w && rh <= h) {
+		*ow = rw;
+		*oh = rh;
+	} else if (w * rh <= h * rw) {
+		*ow = w;
+		*oh = image_request_muldiv(rh, w, rw);
+	} else {
+		*ow = image_request_muldiv(rw, h, rh);
+		*oh = h;
+	}
+	*ow = *ow < 1 ? 1 : *ow;
+	*oh = *oh < 1 ? 1 : *oh;
+	if (!image_request_within(l, *ow, *oh)) {
+		int64_t fw, fh;
+
+		image_request_fit(rw, rh, l, &fw, &fh);
+		*ow = fw < *ow ? fw : *ow;
+		*oh = fh < *oh ? fh : *oh;
+	}
+}
+
+/*
+ * w, ,h pct:n and w,h. The side not given is rounded to nearest, and a computed side below
+ * one pixel becomes one; an explicit zero was rejected by the caller.
+ */
+static void image_request_size_explicit(const struct image_request *req, int64_t rw,
+					int64_t rh, int64_t *ow, int64_t *oh)
+{
+	int64_t w = (int64_t)req->size_w, h = (int64_t)req->size_h;
+
+	switch (req->size_kind) {
+	case IMAGE_SIZE_WIDTH:
+		*ow = w;
+		*oh = image_request_muldiv(rh, w, rw);
+		break;
+	case IMAGE_SIZE_HEIGHT:
+		*ow = image_request_muldiv(rw, h, rh);
+		*oh = h;
+		break;
+	case IMAGE_SIZE_PERCENT:
+		/* at most 10^9 * (10^9 + 1) / 100, well inside double and int64_t */
+		*ow = image_request_round(rw * (req->size_w / 100.0));
+		*oh = image_request_round(rh * (req->size_w / 100.0));
+		break;
+	default:
+		*ow = w;
+		*oh = h;
+		break;
+	}
+	*ow = *ow < 1 ? 1 : *ow;
+	*oh = *oh < 1 ? 1 : *oh;
+}
+
+static bool image_request_explicit_zero(const struct image_request *req)
+{
+	switch (req->size_kind) {
+	case IMAGE_SIZE_WIDTH:
+	case IMAGE_SIZE_PERCENT:
+		return req->size_w <= 0;
+	case IMAGE_SIZE_HEIGHT:
+		return req->size_h <= 0;
+	case IMAGE_SIZE_EXACT:
+	case IMAGE_SIZE_CONFINED:
+		return req->size_w <= 0 || req->size_h <= 0;
+	default:
+		return false;
+	}
+}
+
+/* Rejects explicit sizes over a limit; they are never silently shrunk. */
+static int image_request_check_limits(const struct image_request_limits *l, int64_t w,
+				      int64_t h, struct iiifd_error *err)
+{
+	long long lw = (long long)w, lh = (long long)h;
+
+	if (l->w && w > l->w)
+		return iiifd_error_set(err, 400, "requested size %lldx%lld exceeds maxWidth %lld",
+				       lw, lh, (long long)l->w);
+	if (l->h && h > l->h)
+		return iiifd_error_set(err, 400, "requested size %lldx%lld exceeds maxHeight %lld",
+				       lw, lh, (long long)l->h);
+	if (w > IMAGE_REQUEST_MAX_SIDE || h > IMAGE_REQUEST_MAX_SIDE)
+		return iiifd_error_set(err, 400,
+				       "requested size %lldx%lld exceeds the largest supported side %lld",
+				       lw, lh, IMAGE_REQUEST_MAX_SIDE);
+	/* both sides are now at most 10^7, so the product cannot overflow */
+	if (l->area && w * h > l->area)
+		return iiifd_error_set(err, 400, "requested size %lldx%lld exceeds maxArea %lld",
+				       lw, lh, (long long)l->area);
+	return 0;
+}
+
+static int image_request_resolve_size(const struct image_request *req,
+				      const struct image_request_limits *l,
+				      struct image_geometry *g, struct iiifd_error *err)
+{
+	if (req->size_kind == IMAGE_SIZE_MAX) {
+		image_request_size_max(req, g->w, g->h, l, &g->out_w, &g->out_h);
+		return 0;
+	}
+	if (image_request_explicit_zero(req))
+		return iiifd_error_set(err, 400, "invalid size: width and height must be non-zero");
+	if (!req->upscale && req->size_kind == IMAGE_SIZE_PERCENT && req->size_w > 100.0)
+		return iiifd_error_set(err, 400,
+				       "invalid size pct:%g: more than 100%% upscales, which requires ^",
+				       req->size_w);
+	if (req->size_kind == IMAGE_SIZE_CONFINED) {
+		image_request_size_confined(req, g->w, g->h, l, &g->out_w, &g->out_h);
+		return 0;
+	}
+	image_request_size_explicit(req, g->w, g->h, &g->out_w, &g->out_h);
+	if (!req->upscale && (g->out_w > g->w || g->out_h > g->h))
+		return iiifd_error_set(err, 400,
+				       "requested size %lldx%lld is larger than the %lldx%lld region: "
+				       "upscaling requires ^",
+				       (long long)g->out_w, (long long)g->out_h, (long long)g->w,
+				       (long long)g->h);
+	return image_request_check_limits(l, g->out_w, g->out_h, err);
+}
+
+int image_request_resolve(const struct image_request *req, int64_t img_w, int64_t img_h,
+			  const struct image_limits *lim, struct image_geometry *out,
+			  struct iiifd_error *err)
+{
+	struct image_request_limits l = image_request_limits(lim);
+	struct image_geometry g = { 0 };
+
+	/* bounding the image keeps every product below in int64_t range */
+	if (img_w < 1 || img_h < 1 || img_w > IMAGE_REQUEST_MAX_NUMBER ||
+	    img_h > IMAGE_REQUEST_MAX_NUMBER)
+		return iiifd_error_set(err, 500, "unsupported image size %lldx%lld",
+				       (long long)img_w, (long long)img_h);
+	if (image_request_resolve_region(req, img_w, img_h, &g, err) ||
+	    image_request_resolve_size(req, &l, &g, err))
+		return -1;
+	*out = g;
+	return 0;
+}
+
+/* ---- canonical form ----------------------------------------------------------------------- */
+
+/* An snprintf-style writer that keeps counting after the buffer is full. */
+struct image_request_out {
+	char *buf;
+	size_t n;
+	size_t len;
+};
+
+static void image_request_put(struct image_request_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void image_request_put(struct image_request_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = o->len < o->n ? o->n - o->len : 0;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		o->len += (size_t)k;
+}
+
+/*
+ * Rotation as an integer when whole, else the shortest decimal with a leading 0 and no
+ * trailing zeros, to 10 decimal places (the most the 2.1 spec allows). Digits are produced
+ * by hand, not with %f, so the locale's decimal point cannot leak in.
+ */
+static void image_request_put_rotation(struct image_request_out *o, const struct image_request *req)
+{
+	const int64_t unit = 10000000000LL;
+	int64_t v = image_request_round(req->rotation * (double)unit);
+	int64_t frac = v % unit;
+	char digits[11];
+	int n = 10;
+
+	image_request_put(o, "%s%lld", req->mirror ? "!" : "", (long long)(v / unit));
+	if (!frac)
+		return;
+	for (int i = 9; i >= 0; i--, frac /= 10)
+		digits[i] = (char)('0' + frac % 10);
+	while (digits[n - 1] == '0')
+		n--;
+	image_request_put(o, ".%.*s", n, digits);
+}
+
+static bool image_request_v3_is_max_up(const struct image_geometry *g,
+				       const struct image_request_limits *l)
+{
+	int64_t w, h;
+
+	if (!l->any || (g->out_w <= g->w && g->out_h <= g->h))
+		return false;
+	image_request_fit(g->w, g->h, l, &w, &h);
+	return w == g->out_w && h == g->out_h;
+}
+
+/* v3: "max", "^max", "w,h" or "^w,h", judged by the outcome so equal images share a URL. */
+static void image_request_put_size_v3(struct image_request_out *o, const struct image_geometry *g,
+				      const struct image_request_limits *l)
+{
+	int64_t w, h;
+	bool up = g->out_w > g->w || g->out_h > g->h;
+
+	w = g->w;
+	h = g->h;
+	if (!image_request_within(l, w, h))
+		image_request_fit(g->w, g->h, l, &w, &h);
+	if (w == g->out_w && h == g->out_h)
+		image_request_put(o, "max");
+	else if (image_request_v3_is_max_up(g, l))
+		image_request_put(o, "^max");
+	else
+		image_request_put(o, "%s%lld,%lld", up ? "^" : "", (long long)g->out_w,
+				  (long long)g->out_h);
+}
+
+/* Whether "w," would give back out_h, with the same rounding and 1px floor as resolve. */
+static bool image_request_v2_width_keeps_aspect(const struct image_geometry *g)
+{
+	int64_t h = image_request_muldiv(g->h, g->out_w, g->w);
+
+	return (h < 1 ? 1 : h) == g->out_h;
+}
+
+/*
+ * v2: "full" for the unscaled region, "w," when asking for that width reproduces the same
+ * height (the aspect ratio is kept), otherwise the distorting "w,h".
+ */
+static void image_request_put_size_v2(struct image_request_out *o, const struct image_geometry *g)
+{
+	if (g->out_w == g->w && g->out_h == g->h)
+		image_request_put(o, "full");
+	else if (image_request_v2_width_keeps_aspect(g))
+		image_request_put(o, "%lld,", (long long)g->out_w);
+	else
+		image_request_put(o, "%lld,%lld", (long long)g->out_w, (long long)g->out_h);
+}
+
+int image_request_canonical(const struct image_request *req, const struct image_geometry *g,
+			    int64_t img_w, int64_t img_h, const struct image_limits *lim,
+			    char *buf, size_t n)
+{
+	struct image_request_out o = { .buf = buf, .n = n };
+	struct image_request_limits l = image_request_limits(lim);
+
+	if (n)
+		buf[0] = '\0';
+	if (g->x == 0 && g->y == 0 && g->w == img_w && g->h == img_h)
+		image_request_put(&o, "full/");
+	else
+		image_request_put(&o, "%lld,%lld,%lld,%lld/", (long long)g->x, (long long)g->y,
+				  (long long)g->w, (long long)g->h);
+	if (req->version == IMAGE_API_V2)
+		image_request_put_size_v2(&o, g);
+	else
+		image_request_put_size_v3(&o, g, &l);
+	image_request_put(&o, "/");
+	image_request_put_rotation(&o, req);
+	image_request_put(&o, "/%s.%s", image_quality_name(req->quality),
+			  image_format_name(req->format));
+	return (int)o.len;
+}
+
+/* ---- names -------------------------------------------------------------------------------- */
+
+int image_format_from_name(const char *name)
+{
+	if (!name)
+		return -1;
+	for (int f = 0; f < IMAGE_FORMAT_COUNT; f++) {
+		if (strcmp(image_request_format_names[f], name) == 0)
+			return f;
+	}
+	return -1;
+}
+
+const char *image_format_name(enum image_format format)
+{
+	if ((int)format < 0 || format >= IMAGE_FORMAT_COUNT)
+		return "unknown";
+	return image_request_format_names[format];
+}
+
+const char *image_format_mime(enum image_format format)
+{
+	if ((int)format < 0 || format >= IMAGE_FORMAT_COUNT)
+		return "application/octet-stream";
+	return image_request_format_mimes[format];
+}
+
+const char *image_quality_name(enum image_quality quality)
+{
+	if ((int)quality < 0 || (int)quality >= IMAGE_REQUEST_NQUALITIES)
+		return "unknown";
+	return image_request_quality_names[quality];
+}
