@@ -23,7 +23,7 @@ SAMPLES   ?= samples
 # keep unit test objects between runs
 .SECONDARY:
 
-.PHONY: all deps run test unit e2e bench clean format
+.PHONY: all deps run test bench clean format
 
 all: deps $(REL_DIR)/iiifd
 
@@ -69,6 +69,10 @@ run: all
 test: deps
 	$(MAKE) --no-print-directory $(ASAN_DIR)/iiifd $(UNIT_BIN)
 	@scripts/run-tests $(ASAN_DIR)/iiifd $(UNIT_BIN)
+
+# Speed against IIPImage on generated images; writes bench/RESULTS.md (see docs/benchmarks.md)
+bench: all
+	@bench/run
 
 clean:
 	rm -rf build

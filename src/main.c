@@ -53,34 +53,32 @@ static void main_block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int main_threads(const struct iiifd_config *cfg)
-{
-	if (cfg->threads > 0)
-		return cfg->threads;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	return cores > 0 ? (int)cores * 2 : 4;
-}
-
 static int main_run_server(const struct iiifd_config *cfg, const char *root_real)
 {
 	sigset_t stop_signals;
 	main_block_signals(&stop_signals);
 	struct router router;
-	image_service_init(&router.image, cfg, root_real);
-	struct http_server_options opt = { cfg->host, cfg->port, main_threads(cfg), cfg->access_log };
 	struct iiifd_error err = { 0 };
-	struct http_server *server = http_server_start(&opt, router_handle, &router, &err);
-	if (!server) {
+	if (image_service_init(&router.image, cfg, root_real, &err) < 0) {
 		log_error("%s", err.msg);
 		return 1;
 	}
-	log_info("iiifd %s serving %s on http://%s:%d/ with %d threads", IIIFD_VERSION, root_real,
-		 cfg->host, cfg->port, opt.threads);
+	struct http_server_options opt = { cfg->host, cfg->port, cfg->max_connections,
+					   cfg->access_log };
+	struct http_server *server = http_server_start(&opt, router_handle, &router, &err);
+	if (!server) {
+		log_error("%s", err.msg);
+		image_service_release(&router.image);
+		return 1;
+	}
+	log_info("iiifd %s serving %s on http://%s:%d/", IIIFD_VERSION, root_real, cfg->host,
+		 cfg->port);
 	int sig = 0;
 	sigwait(&stop_signals, &sig);
 	log_info("received %s, finishing requests in flight (up to %d s)",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", cfg->shutdown_timeout);
 	http_server_stop(server, cfg->shutdown_timeout);
+	image_service_release(&router.image);
 	log_info("stopped");
 	return 0;
 }

@@ -17,7 +17,13 @@ struct iiifd_config {
 	int port;
 	char *root;
 	char *public_url;      /* "" = derive from the request's Host header */
-	int threads;           /* 0 = twice the number of cores */
+	int threads;           /* concurrent small renders; 0 = twice the number of cores */
+	int large_renders;     /* concurrent large renders; 0 = half the cores, at least 1 */
+	int64_t large_output_pixels; /* outputs above this many pixels are "large" */
+	int64_t memory_budget_mb;    /* estimated decode memory all renders may hold at once */
+	int queue_wait_ms;     /* how long a render waits for a slot before 503 */
+	int request_timeout;   /* seconds a render may take before it is abandoned with 503 */
+	int max_connections;
 	bool trust_forwarded;  /* honour X-Forwarded-Proto / X-Forwarded-Host */
 	char *cache_control;
 	int64_t max_width;     /* 0 = no limit */
@@ -30,6 +36,10 @@ struct iiifd_config {
 	bool access_log;
 	int shutdown_timeout;  /* seconds in-flight requests get after SIGTERM */
 	char *log_level;
+	int source_cache_entries; /* probed images kept in memory; 0 = none */
+	bool cache;               /* the disk cache of rendered images */
+	char *cache_dir;
+	int64_t cache_size_mb;
 };
 
 /* Fills cfg with defaults; release with iiifd_config_release(). */

@@ -75,6 +75,8 @@ void http_response_text(struct http_response *resp, int status, const char *fmt,
 void http_response_error(struct http_response *resp, const struct iiifd_error *err)
 {
 	int status = err->http_status >= 400 && err->http_status < 600 ? err->http_status : 500;
+	if (status == 503)
+		http_response_header(resp, "Retry-After", "5");
 	http_response_text(resp, status, "%d %s: %s\n", status, http_status_phrase(status),
 			   err->msg[0] ? err->msg : http_status_phrase(status));
 }

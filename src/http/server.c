@@ -169,12 +169,14 @@ struct http_server *http_server_start(const struct http_server_options *opt,
 	server->handler = handler;
 	server->ctx = ctx;
 	server->access_log = opt->access_log;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	/* a thread per connection: a connection waiting on a large render never delays another */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+			 MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			 (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	server->daemon = MHD_start_daemon(
 		flags, (uint16_t)opt->port, NULL, NULL, server_access, server,
-		MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned)opt->threads, MHD_OPTION_NOTIFY_COMPLETED, server_completed, server,
+		MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)opt->max_connections, MHD_OPTION_NOTIFY_COMPLETED, server_completed, server,
 		MHD_OPTION_UNESCAPE_CALLBACK, server_no_unescape, NULL,
 		MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
 	freeaddrinfo(ai);

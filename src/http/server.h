@@ -17,7 +17,7 @@ typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
 struct http_server_options {
 	const char *host;
 	int port;
-	int threads;
+	int max_connections;
 	bool access_log;
 };
 

@@ -5,6 +5,7 @@
 #include "image/pipeline.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 #include <vips/vips.h>
 
@@ -18,6 +19,8 @@ struct pipe {
 	VipsImage **t;
 	int n;
 	VipsImage *cur;    /* the latest image in the chain */
+	int64_t deadline_us;
+	bool timed_out;
 };
 
 /* The slot the next operation writes into; the chain is short, so slots never run out. */
@@ -184,11 +187,31 @@ static int pipeline_quality(struct pipe *p, enum image_quality quality)
 	return pipe_advance(p, vips_moreeq_const1(p->cur, pipe_slot(p), 128.0, NULL));
 }
 
+/* libvips reports progress while computing; past the deadline it is told to stop. */
+static void pipeline_on_eval(VipsImage *image, VipsProgress *progress, void *user)
+{
+	struct pipe *p = user;
+	(void)progress;
+	if (g_get_monotonic_time() > p->deadline_us) {
+		p->timed_out = true;
+		vips_image_set_kill(image, TRUE);
+	}
+}
+
+static void pipeline_watch_deadline(struct pipe *p)
+{
+	if (!p->deadline_us)
+		return;
+	vips_image_set_progress(p->cur, TRUE);
+	g_signal_connect(p->cur, "eval", G_CALLBACK(pipeline_on_eval), p);
+}
+
 static int pipeline_encode(struct pipe *p, enum image_format format,
 			   const struct image_encode_options *opt, void **out, size_t *len)
 {
 	if (!pipeline_format_has_alpha(format) && pipeline_flatten(p) < 0)
 		return -1;
+	pipeline_watch_deadline(p);
 	switch (format) {
 	case IMAGE_FORMAT_JPG:
 		return vips_jpegsave_buffer(p->cur, out, len, "Q", opt->jpeg_quality, "strip", TRUE,
@@ -234,12 +257,37 @@ static int pipeline_needs_random_access(const struct image_source *src,
 	       src->orientation > 1 || req->rotation != 0.0 || req->mirror;
 }
 
+static const struct image_source_level *pipeline_level(const struct image_source *src,
+						      const struct image_geometry *g)
+{
+	double shrink = fmin((double)g->w / g->out_w, (double)g->h / g->out_h);
+	return &src->levels[image_source_pick_level(src, shrink)];
+}
+
+int64_t image_pipeline_estimate_bytes(const struct image_source *src,
+				      const struct image_request *req,
+				      const struct image_geometry *g)
+{
+	const struct image_source_level *lvl = pipeline_level(src, g);
+	double scale = (double)src->width / (double)lvl->width;
+	int64_t decoded;
+	if (src->tile_width || src->kind == IMAGE_SOURCE_JP2)
+		decoded = (int64_t)((double)g->w / scale * ((double)g->h / scale));
+	else if (pipeline_needs_random_access(src, req))
+		decoded = lvl->width * lvl->height; /* decoded whole before the crop */
+	else
+		decoded = lvl->width * 256; /* streamed a strip at a time */
+	int64_t out = g->out_w * g->out_h;
+	if (fmod(req->rotation, 90.0) != 0.0)
+		out *= 2; /* the rotated bounding box */
+	return (decoded + 2 * out) * 4;
+}
+
 static int pipeline_run(struct pipe *p, const struct image_source *src,
 			const struct image_request *req, const struct image_geometry *g,
 			const struct image_encode_options *opt, void **out, size_t *len)
 {
-	double shrink = fmin((double)g->w / g->out_w, (double)g->h / g->out_h);
-	const struct image_source_level *lvl = &src->levels[image_source_pick_level(src, shrink)];
+	const struct image_source_level *lvl = pipeline_level(src, g);
 	if (pipeline_load(p, src, lvl, pipeline_needs_random_access(src, req)) < 0)
 		return -1;
 	if (src->orientation > 1 && pipe_advance(p, vips_autorot(p->cur, pipe_slot(p), NULL)) < 0)
@@ -261,16 +309,22 @@ int image_pipeline_render(const struct image_source *src, const struct image_req
 		return iiifd_error_set(err, 415, "format '%s' is not available on this server",
 				       image_format_name(req->format));
 	struct pipe p = { 0 };
+	p.deadline_us = opt->deadline_us;
 	p.ctx = VIPS_OBJECT(vips_image_new());
 	p.t = (VipsImage **)vips_object_local_array(p.ctx, PIPE_SLOTS);
 	int rc = pipeline_run(&p, src, req, g, opt, out, out_len);
 	g_object_unref(p.ctx);
 	if (rc == 0)
 		return 0;
+	g_free(*out);
+	*out = NULL;
+	if (p.timed_out) {
+		vips_error_clear();
+		log_warn("%s: render abandoned at the request time limit", src->path);
+		return iiifd_error_set(err, 503, "the image took too long to render; try again");
+	}
 	/* libvips' error buffer is process-wide: good enough for the log, never for the client */
 	log_error("%s: cannot render: %s", src->path, vips_error_buffer());
 	vips_error_clear();
-	g_free(*out);
-	*out = NULL;
 	return iiifd_error_set(err, 500, "the image could not be decoded");
 }

@@ -6,6 +6,7 @@
 #define IIIFD_IMAGE_PIPELINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/error.h"
 #include "image/request.h"
@@ -14,16 +15,25 @@
 struct image_encode_options {
 	int jpeg_quality;
 	int webp_quality;
+	int64_t deadline_us; /* g_get_monotonic_time() after which a render is abandoned; 0 = none */
 };
 
 /*
  * Renders req (already resolved against src as g). On success *out is a buffer of *out_len bytes
  * that the caller frees with g_free(). Errors: 500 for an undecodable source (logged with the file
- * name), 415 for a format that cannot be produced.
+ * name), 415 for a format that cannot be produced, 503 when opt->deadline_us passes.
  */
 int image_pipeline_render(const struct image_source *src, const struct image_request *req,
 			  const struct image_geometry *g, const struct image_encode_options *opt,
 			  void **out, size_t *out_len, struct iiifd_error *err);
+
+/*
+ * Bytes a render of req is expected to hold in memory at its peak: the decoded part of the chosen
+ * level (all of it for sources that cannot be read piecewise) plus the output.
+ */
+int64_t image_pipeline_estimate_bytes(const struct image_source *src,
+				      const struct image_request *req,
+				      const struct image_geometry *g);
 
 /* Whether image_pipeline_render can produce format with this libvips build. */
 int image_pipeline_can_encode(enum image_format format);

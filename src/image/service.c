@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/path.h"
 #include "core/strings.h"
+#include "image/passthrough.h"
 
 #define SERVICE_MAX_SEGMENTS 6
 #define SERVICE_SEGMENT_MAX (PATH_IDENTIFIER_MAX * 3 + 1)
@@ -20,11 +22,11 @@ struct service_target {
 	char identifier[SERVICE_SEGMENT_MAX]; /* decoded */
 	char encoded[SERVICE_SEGMENT_MAX];    /* re-encoded for URLs we emit */
 	char base[1024];                      /* e.g. https://host/iiif/3 */
-	struct image_source src;
+	const struct image_source *src;       /* held from svc->sources until the end */
 };
 
-void image_service_init(struct image_service *svc, const struct iiifd_config *cfg,
-			const char *root_real)
+int image_service_init(struct image_service *svc, const struct iiifd_config *cfg,
+		       const char *root_real, struct iiifd_error *err)
 {
 	memset(svc, 0, sizeof *svc);
 	svc->root_real = root_real;
@@ -41,6 +43,86 @@ void image_service_init(struct image_service *svc, const struct iiifd_config *cf
 	svc->encode.jpeg_quality = cfg->jpeg_quality;
 	svc->encode.webp_quality = cfg->webp_quality;
 	snprintf(svc->fallback_host, sizeof svc->fallback_host, "%s:%d", cfg->host, cfg->port);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	cores = cores > 0 ? cores : 2;
+	svc->sources = image_source_cache_new((size_t)cfg->source_cache_entries);
+	svc->admission = admission_new(cfg->threads ? cfg->threads : (int)cores * 2,
+				       cfg->large_renders ? cfg->large_renders
+							  : (int)(cores > 1 ? cores / 2 : 1),
+				       cfg->memory_budget_mb << 20);
+	if (!svc->sources || !svc->admission) {
+		image_service_release(svc);
+		return iiifd_error_set(err, 500, "out of memory");
+	}
+	if (cfg->cache) {
+		svc->derivatives = derivative_cache_open(cfg->cache_dir,
+							 cfg->cache_size_mb << 20, err);
+		if (!svc->derivatives) {
+			image_service_release(svc);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void image_service_release(struct image_service *svc)
+{
+	image_source_cache_free(svc->sources);
+	svc->sources = NULL;
+	derivative_cache_close(svc->derivatives);
+	svc->derivatives = NULL;
+	admission_free(svc->admission);
+	svc->admission = NULL;
+}
+
+/* Renders under admission control and the request time limit. */
+static int service_render(const struct image_service *svc, const struct image_source *src,
+			  const struct image_request *ir, const struct image_geometry *g,
+			  void **body, size_t *len, struct iiifd_error *err)
+{
+	bool large = g->out_w * g->out_h > svc->cfg->large_output_pixels;
+	int64_t bytes = image_pipeline_estimate_bytes(src, ir, g);
+	if (admission_enter(svc->admission, large, bytes, svc->cfg->queue_wait_ms, err) < 0)
+		return -1;
+	struct image_encode_options opt = svc->encode;
+	opt.deadline_us = g_get_monotonic_time() + (int64_t)svc->cfg->request_timeout * 1000000;
+	int rc = image_pipeline_render(src, ir, g, &opt, body, len, err);
+	admission_leave(svc->admission, large, bytes);
+	return rc;
+}
+
+/* Everything the bytes of a rendered image depend on besides the source path. */
+static void service_variant(const struct image_service *svc, const struct image_source *src,
+			    const char *canonical, char *out, size_t n)
+{
+	snprintf(out, n, "%s|%lld.%09ld|%lld|%d|q%d|w%d", canonical, (long long)src->mtime,
+		 src->mtime_nsec, (long long)src->file_size, src->page, svc->encode.jpeg_quality,
+		 svc->encode.webp_quality);
+}
+
+/* Produces the image bytes: stored tile, cached derivative, or a fresh render (then cached). */
+static int service_produce(const struct image_service *svc, const struct image_source *src,
+			   const struct image_request *ir, const struct image_geometry *g,
+			   const char *canonical, struct http_response *resp,
+			   struct iiifd_error *err)
+{
+	void *body;
+	size_t len;
+	char variant[1024];
+	if (image_passthrough(src, ir, g, &body, &len)) {
+		http_response_body(resp, body, len, free);
+		return 0;
+	}
+	service_variant(svc, src, canonical, variant, sizeof variant);
+	if (derivative_cache_get(svc->derivatives, src->path, variant, &body, &len)) {
+		http_response_body(resp, body, len, free);
+		return 0;
+	}
+	if (service_render(svc, src, ir, g, &body, &len, err) < 0)
+		return -1;
+	derivative_cache_put(svc->derivatives, src->path, variant, body, len);
+	http_response_body(resp, body, len, g_free);
+	return 0;
 }
 
 /* FNV-1a over a string and its terminator: a cheap fingerprint for ETags, not a security boundary. */
@@ -56,8 +138,8 @@ static uint64_t service_hash(uint64_t h, const char *s)
 static void service_etag(const struct service_target *t, const char *what, char *out, size_t n)
 {
 	char version[96];
-	snprintf(version, sizeof version, "%lld|%lld|%d", (long long)t->src.mtime,
-		 (long long)t->src.file_size, t->src.page);
+	snprintf(version, sizeof version, "%lld.%09ld|%lld|%d", (long long)t->src->mtime,
+		 t->src->mtime_nsec, (long long)t->src->file_size, t->src->page);
 	uint64_t h = 1469598103934665603ULL;
 	h = service_hash(h, what);
 	h = service_hash(h, t->base);
@@ -106,9 +188,9 @@ static int service_open_source(const struct image_service *svc, struct service_t
 			return -1;
 		page = (int)n - 1;
 	}
-	int rc = image_source_open(file, page, &t->src, err);
+	t->src = image_source_cache_get(svc->sources, file, page, err);
 	free(file);
-	return rc;
+	return t->src ? 0 : -1;
 }
 
 static int service_target_init(const struct image_service *svc, enum image_api_version v,
@@ -147,10 +229,10 @@ static void service_info(const struct image_service *svc, enum image_api_version
 	else
 		http_response_header(resp, "Content-Type", "application/json");
 	http_response_header(resp, "Vary", "Accept");
-	if (http_response_validators(resp, req, etag, t->src.mtime, svc->cfg->cache_control))
+	if (http_response_validators(resp, req, etag, t->src->mtime, svc->cfg->cache_control))
 		return;
 	snprintf(id, sizeof id, "%s/%s", t->base, t->encoded);
-	json_t *info = image_info_build(v, id, &t->src, &svc->info);
+	json_t *info = image_info_build(v, id, t->src, &svc->info);
 	char *text = json_dumps(info, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(info);
 	if (text)
@@ -171,27 +253,24 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 						      params[i]),
 				      http_response_error(resp, &err));
 	if (image_request_parse(v, decoded[0], decoded[1], decoded[2], decoded[3], &ir, &err) < 0 ||
-	    image_request_resolve(&ir, t->src.width, t->src.height, &svc->info.limits, &g, &err) < 0)
+	    image_request_resolve(&ir, t->src->width, t->src->height, &svc->info.limits, &g, &err) < 0)
 		return http_response_error(resp, &err);
 	if (!(svc->info.formats & (1u << ir.format))) {
 		iiifd_error_set(&err, 415, "format '%s' is not available on this server",
 				image_format_name(ir.format));
 		return http_response_error(resp, &err);
 	}
-	image_request_canonical(&ir, &g, t->src.width, t->src.height, &svc->info.limits, canonical,
+	image_request_canonical(&ir, &g, t->src->width, t->src->height, &svc->info.limits, canonical,
 				sizeof canonical);
 	http_response_header(resp, "Link",
 			     "<%s/%s/%s>;rel=\"canonical\", <http://iiif.io/api/image/%d/level2.json>;rel=\"profile\"",
 			     t->base, t->encoded, canonical, (int)v);
 	http_response_header(resp, "Content-Type", "%s", image_format_mime(ir.format));
 	service_etag(t, canonical, etag, sizeof etag);
-	if (http_response_validators(resp, req, etag, t->src.mtime, svc->cfg->cache_control))
+	if (http_response_validators(resp, req, etag, t->src->mtime, svc->cfg->cache_control))
 		return;
-	void *body;
-	size_t len;
-	if (image_pipeline_render(&t->src, &ir, &g, &svc->encode, &body, &len, &err) < 0)
-		return http_response_error(resp, &err);
-	http_response_body(resp, body, len, g_free);
+	if (service_produce(svc, t->src, &ir, &g, canonical, resp, &err) < 0)
+		http_response_error(resp, &err);
 }
 
 void image_service_handle(const struct image_service *svc, enum image_api_version version,
@@ -229,7 +308,7 @@ void image_service_handle(const struct image_service *svc, enum image_api_versio
 		service_image(svc, version, t, segs + 1, req, resp);
 out:
 	if (t)
-		image_source_release(&t->src);
+		image_source_cache_put(svc->sources, t->src);
 	free(t);
 	free(copy);
 }

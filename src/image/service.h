@@ -11,7 +11,10 @@
 #include "http/message.h"
 #include "image/info.h"
 #include "image/pipeline.h"
+#include "image/admission.h"
+#include "image/derivative_cache.h"
 #include "image/request.h"
+#include "image/source_cache.h"
 
 struct image_service {
 	const char *root_real;  /* borrowed; realpath of the served folder */
@@ -19,11 +22,15 @@ struct image_service {
 	struct image_info_options info;
 	struct image_encode_options encode;
 	char fallback_host[300];
+	struct image_source_cache *sources; /* owned */
+	struct derivative_cache *derivatives; /* owned; NULL when the disk cache is off */
+	struct admission *admission;          /* owned */
 };
 
-/* Prepares svc from cfg; both must outlive it. */
-void image_service_init(struct image_service *svc, const struct iiifd_config *cfg,
-			const char *root_real);
+/* Prepares svc from cfg (both must outlive it); -1 with err set when it cannot. */
+int image_service_init(struct image_service *svc, const struct iiifd_config *cfg,
+		       const char *root_real, struct iiifd_error *err);
+void image_service_release(struct image_service *svc);
 
 /* Answers GET/HEAD for the raw path below /iiif/{version}/ (e.g. "a%2Fb.jpg/info.json"). */
 void image_service_handle(const struct image_service *svc, enum image_api_version version,

@@ -80,6 +80,65 @@ static void tiff_dims(TIFF *t, int64_t *w, int64_t *h)
 	*h = th;
 }
 
+/* Stored tiles can be sent as they are only if a plain JPEG decoder shows them right. */
+static int tiff_tiles_are_plain_jpeg(TIFF *t)
+{
+	uint16_t compression = 0, photometric = 0, bits = 0, planar = PLANARCONFIG_CONTIG;
+	uint32_t icc_len = 0;
+	void *icc = NULL;
+	TIFFGetField(t, TIFFTAG_COMPRESSION, &compression);
+	TIFFGetField(t, TIFFTAG_PHOTOMETRIC, &photometric);
+	TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bits);
+	TIFFGetFieldDefaulted(t, TIFFTAG_PLANARCONFIG, &planar);
+	return TIFFIsTiled(t) && compression == COMPRESSION_JPEG && bits == 8 &&
+	       planar == PLANARCONFIG_CONTIG &&
+	       (photometric == PHOTOMETRIC_YCBCR || photometric == PHOTOMETRIC_MINISBLACK) &&
+	       !TIFFGetField(t, TIFFTAG_ICCPROFILE, &icc_len, &icc);
+}
+
+static void tiff_jpeg_tiles_free(struct image_source_jpeg_tiles *jt)
+{
+	if (!jt)
+		return;
+	free(jt->offsets);
+	free(jt->sizes);
+	free(jt->tables);
+	free(jt);
+}
+
+/* Copies the current directory's tile offsets, sizes and JPEG tables; NULL if not eligible. */
+static struct image_source_jpeg_tiles *tiff_index_jpeg_tiles(TIFF *t)
+{
+	uint64_t *offsets = NULL, *sizes = NULL;
+	uint32_t tables_len = 0, tw = 0, width = 0;
+	void *tables = NULL;
+	if (!tiff_tiles_are_plain_jpeg(t) || !TIFFGetField(t, TIFFTAG_TILEOFFSETS, &offsets) ||
+	    !TIFFGetField(t, TIFFTAG_TILEBYTECOUNTS, &sizes) ||
+	    !TIFFGetField(t, TIFFTAG_TILEWIDTH, &tw) || !TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &width) ||
+	    tw == 0)
+		return NULL;
+	TIFFGetField(t, TIFFTAG_JPEGTABLES, &tables_len, &tables);
+	struct image_source_jpeg_tiles *jt = calloc(1, sizeof *jt);
+	if (!jt)
+		return NULL;
+	jt->count = TIFFNumberOfTiles(t);
+	jt->across = (width + tw - 1) / tw;
+	jt->offsets = malloc(sizeof(uint64_t) * jt->count);
+	jt->sizes = malloc(sizeof(uint64_t) * jt->count);
+	jt->tables = tables_len >= 4 ? malloc(tables_len) : NULL;
+	if (!jt->offsets || !jt->sizes || (tables_len >= 4 && !jt->tables)) {
+		tiff_jpeg_tiles_free(jt);
+		return NULL;
+	}
+	memcpy(jt->offsets, offsets, sizeof(uint64_t) * jt->count);
+	memcpy(jt->sizes, sizes, sizeof(uint64_t) * jt->count);
+	if (jt->tables) {
+		memcpy(jt->tables, tables, tables_len);
+		jt->tables_len = tables_len;
+	}
+	return jt;
+}
+
 /* Pages 1..n-1 of a vips/IIPImage-style pyramid are successive halvings of page 0. */
 static int tiff_is_page_pyramid(TIFF *t, int ndirs)
 {
@@ -97,7 +156,12 @@ static int tiff_is_page_pyramid(TIFF *t, int ndirs)
 	return 1;
 }
 
-static void tiff_add_subifds(TIFF *t, struct image_source *src)
+/* Directory offsets of each level, parallel to src->levels, for revisiting them. */
+struct tiff_dirs {
+	uint64_t offset[IMAGE_SOURCE_MAX_LEVELS];
+};
+
+static void tiff_add_subifds(TIFF *t, struct image_source *src, struct tiff_dirs *dirs)
 {
 	uint16_t n = 0;
 	uint64_t *offsets = NULL;
@@ -111,6 +175,7 @@ static void tiff_add_subifds(TIFF *t, struct image_source *src)
 		if (!TIFFSetSubDirectory(t, copy[j]))
 			break;
 		tiff_dims(t, &w, &h);
+		dirs->offset[src->nlevels] = copy[j];
 		source_add_level(src, w, h, src->page, j, 1);
 	}
 }
@@ -135,16 +200,22 @@ static int tiff_probe(struct image_source *src, struct iiifd_error *err)
 		src->tile_height = (int)th;
 	}
 	int64_t w, h;
+	struct tiff_dirs dirs = { { 0 } };
 	tiff_dims(t, &w, &h);
+	dirs.offset[0] = TIFFCurrentDirOffset(t);
 	source_add_level(src, w, h, src->page, -1, 1);
 	if (pyramid) {
 		for (int i = 1; i < ndirs && TIFFSetDirectory(t, (tdir_t)i); i++) {
 			tiff_dims(t, &w, &h);
+			dirs.offset[src->nlevels] = TIFFCurrentDirOffset(t);
 			source_add_level(src, w, h, i, -1, 1);
 		}
 	} else {
-		tiff_add_subifds(t, src);
+		tiff_add_subifds(t, src, &dirs);
 	}
+	for (int i = 0; i < src->nlevels; i++)
+		if (TIFFSetSubDirectory(t, dirs.offset[i]))
+			src->levels[i].jpeg_tiles = tiff_index_jpeg_tiles(t);
 out:
 	TIFFClose(t);
 	return rc;
@@ -181,6 +252,10 @@ static int source_probe_levels(struct image_source *src, VipsImage *header,
 /* Levels were probed in stored orientation; EXIF orientations 5-8 swap width and height. */
 static void source_apply_orientation(struct image_source *src)
 {
+	for (int i = 0; src->orientation > 1 && i < src->nlevels; i++) {
+		tiff_jpeg_tiles_free(src->levels[i].jpeg_tiles); /* stored tiles are not upright */
+		src->levels[i].jpeg_tiles = NULL;
+	}
 	if (src->orientation < 5)
 		return;
 	for (int i = 0; i < src->nlevels; i++) {
@@ -209,7 +284,8 @@ static int source_open(const char *path, int page, struct image_source *src,
 		return iiifd_error_set(err, 404, "no image with that identifier");
 	src->path = strdup(path);
 	src->page = page;
-	src->mtime = st.st_mtime;
+	src->mtime = st.st_mtim.tv_sec;
+	src->mtime_nsec = st.st_mtim.tv_nsec;
 	src->file_size = st.st_size;
 	if (!src->path)
 		return iiifd_error_set(err, 500, "out of memory");
@@ -245,6 +321,10 @@ int image_source_open(const char *path, int page, struct image_source *src,
 
 void image_source_release(struct image_source *src)
 {
+	for (int i = 0; i < src->nlevels; i++) {
+		tiff_jpeg_tiles_free(src->levels[i].jpeg_tiles);
+		src->levels[i].jpeg_tiles = NULL;
+	}
 	free(src->path);
 	src->path = NULL;
 }

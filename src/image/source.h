@@ -20,12 +20,26 @@ enum image_source_kind {
 	IMAGE_SOURCE_OTHER, /* PNG, WebP, HEIF/AVIF, GIF, PDF...: one level, loaded by libvips */
 };
 
+/*
+ * Where the stored JPEG tiles of one TIFF level lie in the file, so that a request matching a
+ * tile can be answered with the stored bytes (see passthrough.h). Owned by the source.
+ */
+struct image_source_jpeg_tiles {
+	uint32_t count;          /* tiles in the level, row-major */
+	uint32_t across;         /* tiles per row */
+	uint64_t *offsets;       /* file offset of each tile's data */
+	uint64_t *sizes;         /* byte count of each tile's data */
+	uint8_t *tables;         /* the level's JPEGTables (SOI, DQT/DHT, EOI), NULL if none */
+	uint32_t tables_len;
+};
+
 /* One way to load the image at reduced resolution. Sizes are as displayed (after orientation). */
 struct image_source_level {
 	int64_t width, height;
 	int page;    /* TIFF directory / JP2 reduction to pass to the loader, -1 if unused */
 	int subifd;  /* TIFF SubIFD index, -1 = main image */
 	int shrink;  /* JPEG DCT shrink 1/2/4/8, 1 if unused */
+	struct image_source_jpeg_tiles *jpeg_tiles; /* NULL unless pass-through is possible */
 };
 
 struct image_source {
@@ -39,6 +53,7 @@ struct image_source {
 	int nlevels;
 	struct image_source_level levels[IMAGE_SOURCE_MAX_LEVELS]; /* [0] = full resolution */
 	time_t mtime;
+	long mtime_nsec;
 	off_t file_size;
 };
 
@@ -46,7 +61,8 @@ struct image_source {
 extern const char *const image_source_extensions[];
 
 /*
- * Probes path (already resolved under the root) showing 0-based page. Reads headers only.
+ * Probes path (already resolved under the root) showing 0-based page. Reads headers only (and,
+ * for tiled JPEG TIFFs in YCbCr or grey without an ICC profile, each level's tile index).
  * Errors: 404 for a page that does not exist, 415 for a file that is not an image libvips can
  * read, 500 for a corrupt one (also logged with the file name).
  * On success release with image_source_release().

@@ -1,0 +1,28 @@
+/*
+ * admission.h: deciding whether a render may start now. Small (tile-sized) and large outputs
+ * have separate concurrency limits, and all renders share a memory budget; a request that cannot
+ * start within its wait time is refused with 503 rather than queued without bound.
+ */
+#ifndef IIIFD_IMAGE_ADMISSION_H
+#define IIIFD_IMAGE_ADMISSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct admission;
+
+/* Limits: concurrent small renders, concurrent large renders, total estimated bytes. */
+struct admission *admission_new(int small_slots, int large_slots, int64_t memory_budget);
+void admission_free(struct admission *a);
+
+/*
+ * Waits up to wait_ms for a slot of the right class and for bytes of budget. Returns 0 (call
+ * admission_leave with the same large/bytes afterwards) or -1 with a 503 error.
+ */
+int admission_enter(struct admission *a, bool large, int64_t bytes, int wait_ms,
+		    struct iiifd_error *err);
+void admission_leave(struct admission *a, bool large, int64_t bytes);
+
+#endif

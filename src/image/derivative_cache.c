@@ -1,0 +1,333 @@
+/*
+ * derivative_cache.c: an in-memory index (hash table + LRU queue) of the files under the cache
+ * folder. File I/O happens outside the index lock; the index is only bookkeeping.
+ */
+#include "image/derivative_cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define CACHE_DIR_HEX 32
+#define CACHE_FILE_HEX 40
+#define CACHE_MAX_FILE (256 << 20)
+
+struct cache_entry {
+	char *name; /* "<dir hex>/<file hex>", owned; also the table key */
+	int64_t size;
+	GList link;
+};
+
+struct derivative_cache {
+	char *dir;
+	int64_t max_bytes;
+	int64_t total_bytes;
+	atomic_bool disabled; /* set after a write fails for lack of space */
+	pthread_mutex_t lock;
+	GHashTable *table; /* name -> entry */
+	GQueue lru;        /* head = most recently used */
+};
+
+static void cache_hex(const char *text, size_t hex_len, char *out)
+{
+	gchar *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+	snprintf(out, hex_len + 1, "%s", sum);
+	g_free(sum);
+}
+
+static void cache_name(const char *source_path, const char *variant, char *out)
+{
+	cache_hex(source_path, CACHE_DIR_HEX, out);
+	out[CACHE_DIR_HEX] = '/';
+	cache_hex(variant, CACHE_FILE_HEX, out + CACHE_DIR_HEX + 1);
+}
+
+static void entry_free(struct cache_entry *e)
+{
+	free(e->name);
+	free(e);
+}
+
+static void cache_forget_locked(struct derivative_cache *c, struct cache_entry *e)
+{
+	g_hash_table_remove(c->table, e->name);
+	g_queue_unlink(&c->lru, &e->link);
+	c->total_bytes -= e->size;
+	entry_free(e);
+}
+
+static void cache_add_locked(struct derivative_cache *c, const char *name, int64_t size,
+			     bool newest)
+{
+	struct cache_entry *old = g_hash_table_lookup(c->table, name);
+	if (old)
+		cache_forget_locked(c, old);
+	struct cache_entry *e = calloc(1, sizeof *e);
+	if (!e || !(e->name = strdup(name))) {
+		free(e);
+		return;
+	}
+	e->size = size;
+	e->link.data = e;
+	g_hash_table_insert(c->table, e->name, e);
+	if (newest)
+		g_queue_push_head_link(&c->lru, &e->link);
+	else
+		g_queue_push_tail_link(&c->lru, &e->link);
+	c->total_bytes += size;
+}
+
+/* Unlinks least recently used files until the total fits. */
+static void cache_evict_locked(struct derivative_cache *c)
+{
+	char path[PATH_MAX];
+	while (c->total_bytes > c->max_bytes && c->lru.tail) {
+		struct cache_entry *e = c->lru.tail->data;
+		snprintf(path, sizeof path, "%s/%s", c->dir, e->name);
+		unlink(path);
+		cache_forget_locked(c, e);
+	}
+}
+
+struct cache_found {
+	char name[CACHE_DIR_HEX + CACHE_FILE_HEX + 2];
+	int64_t size;
+	time_t mtime;
+};
+
+static gint cache_found_newest_first(gconstpointer a, gconstpointer b)
+{
+	const struct cache_found *x = a, *y = b;
+	return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : 0;
+}
+
+/* Calls fn for every derivative file in one source folder (sub = "<dir hex>"). */
+static void cache_walk_folder(const char *root, const char *sub,
+			      void (*fn)(const char *path, const char *name, const struct stat *st,
+					 void *arg),
+			      void *arg)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", root, sub);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	for (struct dirent *f; (f = readdir(d));) {
+		char name[CACHE_DIR_HEX + NAME_MAX + 2];
+		struct stat st;
+		if (f->d_name[0] == '.')
+			continue;
+		snprintf(name, sizeof name, "%s/%s", sub, f->d_name);
+		snprintf(path, sizeof path, "%s/%s", root, name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			fn(path, name, &st, arg);
+	}
+	closedir(d);
+}
+
+static void cache_walk(const char *root,
+		       void (*fn)(const char *path, const char *name, const struct stat *st,
+				  void *arg),
+		       void *arg)
+{
+	DIR *d = opendir(root);
+	if (!d)
+		return;
+	for (struct dirent *s; (s = readdir(d));)
+		if (strlen(s->d_name) == CACHE_DIR_HEX)
+			cache_walk_folder(root, s->d_name, fn, arg);
+	closedir(d);
+}
+
+static void cache_collect(const char *path, const char *name, const struct stat *st, void *arg)
+{
+	if (strstr(name, ".tmp")) {
+		unlink(path); /* left by a crash mid-write */
+		return;
+	}
+	struct cache_found found = { .size = st->st_size, .mtime = st->st_mtime };
+	snprintf(found.name, sizeof found.name, "%s", name);
+	g_array_append_val((GArray *)arg, found);
+}
+
+static void cache_index_existing(struct derivative_cache *c)
+{
+	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct cache_found));
+	cache_walk(c->dir, cache_collect, found);
+	g_array_sort(found, cache_found_newest_first);
+	for (guint i = 0; i < found->len; i++) {
+		struct cache_found *f = &g_array_index(found, struct cache_found, i);
+		cache_add_locked(c, f->name, f->size, false);
+	}
+	g_array_free(found, TRUE);
+	cache_evict_locked(c);
+}
+
+struct derivative_cache *derivative_cache_open(const char *dir, int64_t max_bytes,
+					       struct iiifd_error *err)
+{
+	if (g_mkdir_with_parents(dir, 0755) < 0 || access(dir, R_OK | W_OK | X_OK) < 0) {
+		iiifd_error_set(err, 500, "cache folder '%s': %s", dir, strerror(errno));
+		return NULL;
+	}
+	struct derivative_cache *c = calloc(1, sizeof *c);
+	if (!c || !(c->dir = strdup(dir))) {
+		free(c);
+		iiifd_error_set(err, 500, "out of memory");
+		return NULL;
+	}
+	c->max_bytes = max_bytes;
+	pthread_mutex_init(&c->lock, NULL);
+	c->table = g_hash_table_new(g_str_hash, g_str_equal);
+	g_queue_init(&c->lru);
+	cache_index_existing(c);
+	log_info("derivative cache %s: %u files, %lld bytes of %lld", dir,
+		 g_hash_table_size(c->table), (long long)c->total_bytes, (long long)max_bytes);
+	return c;
+}
+
+void derivative_cache_close(struct derivative_cache *c)
+{
+	if (!c)
+		return;
+	while (c->lru.head)
+		cache_forget_locked(c, c->lru.head->data);
+	g_hash_table_destroy(c->table);
+	pthread_mutex_destroy(&c->lock);
+	free(c->dir);
+	free(c);
+}
+
+/* Reads a whole small file; -1 if it is missing, unreadable or implausibly large. */
+static int cache_read_file(const char *path, void **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	void *buf = NULL;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size < CACHE_MAX_FILE &&
+	    (buf = malloc((size_t)st.st_size)) &&
+	    read(fd, buf, (size_t)st.st_size) == st.st_size) {
+		close(fd);
+		*out = buf;
+		*len = (size_t)st.st_size;
+		return 0;
+	}
+	free(buf);
+	close(fd);
+	return -1;
+}
+
+int derivative_cache_get(struct derivative_cache *c, const char *source_path,
+			 const char *variant, void **out, size_t *len)
+{
+	char name[CACHE_DIR_HEX + CACHE_FILE_HEX + 2], path[PATH_MAX];
+	if (!c || atomic_load(&c->disabled))
+		return 0;
+	cache_name(source_path, variant, name);
+	pthread_mutex_lock(&c->lock);
+	struct cache_entry *e = g_hash_table_lookup(c->table, name);
+	if (e) {
+		g_queue_unlink(&c->lru, &e->link);
+		g_queue_push_head_link(&c->lru, &e->link);
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!e)
+		return 0;
+	snprintf(path, sizeof path, "%s/%s", c->dir, name);
+	if (cache_read_file(path, out, len) == 0)
+		return 1;
+	pthread_mutex_lock(&c->lock); /* purged behind our back: forget it */
+	if ((e = g_hash_table_lookup(c->table, name)))
+		cache_forget_locked(c, e);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+static int cache_write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/%.*s", dir, CACHE_DIR_HEX, name);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)gettid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, data, len);
+	int write_errno = n < 0 ? errno : ENOSPC; /* a short write means the disk is full */
+	bool ok = n == (ssize_t)len;
+	if (close(fd) < 0 && ok)
+		ok = false, write_errno = errno;
+	if (ok && rename(tmp, path) < 0)
+		ok = false, write_errno = errno;
+	if (!ok) {
+		unlink(tmp);
+		errno = write_errno;
+		return -1;
+	}
+	return 0;
+}
+
+void derivative_cache_put(struct derivative_cache *c, const char *source_path,
+			  const char *variant, const void *data, size_t len)
+{
+	char name[CACHE_DIR_HEX + CACHE_FILE_HEX + 2];
+	if (!c || atomic_load(&c->disabled) || (int64_t)len > c->max_bytes)
+		return;
+	cache_name(source_path, variant, name);
+	if (cache_write_file(c->dir, name, data, len) < 0) {
+		if (errno == ENOSPC || errno == EDQUOT || errno == EROFS) {
+			atomic_store(&c->disabled, true);
+			log_error("derivative cache %s: %s; cache switched off until restart",
+				  c->dir, strerror(errno));
+		} else {
+			log_warn("derivative cache %s: cannot write: %s", c->dir, strerror(errno));
+		}
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	cache_add_locked(c, name, (int64_t)len, true);
+	cache_evict_locked(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void cache_unlink(const char *path, const char *name, const struct stat *st, void *arg)
+{
+	(void)name;
+	(void)st;
+	if (unlink(path) == 0)
+		(*(int *)arg)++;
+}
+
+int derivative_cache_purge(const char *dir, const char *source_path, struct iiifd_error *err)
+{
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return iiifd_error_set(err, 404, "cache folder '%s' does not exist", dir);
+	int removed = 0;
+	if (!source_path) {
+		cache_walk(dir, cache_unlink, &removed);
+		return removed;
+	}
+	char sub[CACHE_DIR_HEX + 1], path[PATH_MAX];
+	cache_hex(source_path, CACHE_DIR_HEX, sub);
+	cache_walk_folder(dir, sub, cache_unlink, &removed);
+	snprintf(path, sizeof path, "%s/%s", dir, sub);
+	rmdir(path);
+	return removed;
+}

@@ -1,0 +1,45 @@
+/*
+ * derivative_cache.h: rendered images kept on disk, size-capped with least-recently-used eviction.
+ * Files are written to a temporary name and renamed, so a reader never sees half a file.
+ *
+ * Layout: DIR/<sha256(source path), 32 hex>/<sha256(variant), 40 hex>; one folder per source
+ * file lets `iiifd cache purge IDENTIFIER` remove every derivative of one image.
+ */
+#ifndef IIIFD_IMAGE_DERIVATIVE_CACHE_H
+#define IIIFD_IMAGE_DERIVATIVE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct derivative_cache;
+
+/*
+ * Opens (creating) dir and indexes what is already there, oldest first. max_bytes caps the total
+ * size. Returns NULL with err set when dir cannot be created or read.
+ */
+struct derivative_cache *derivative_cache_open(const char *dir, int64_t max_bytes,
+					       struct iiifd_error *err);
+void derivative_cache_close(struct derivative_cache *cache);
+
+/*
+ * Looks up the derivative of source_path described by variant (which must include everything
+ * the bytes depend on: the canonical request, the source's version, encoder settings).
+ * Returns 1 and *out (free with free()) / *len on a hit, 0 on a miss.
+ */
+int derivative_cache_get(struct derivative_cache *cache, const char *source_path,
+			 const char *variant, void **out, size_t *len);
+
+/* Stores data; failures are logged, and a full disk switches the cache off. */
+void derivative_cache_put(struct derivative_cache *cache, const char *source_path,
+			  const char *variant, const void *data, size_t len);
+
+/*
+ * Removes every cached derivative (source_path NULL) or those of one source, from the folder
+ * dir; for use without a running cache (the `cache purge` command). Returns the number of files
+ * removed, or -1 with err set.
+ */
+int derivative_cache_purge(const char *dir, const char *source_path, struct iiifd_error *err);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * passthrough.c: a TIFF JPEG tile is an "abbreviated" JPEG whose quantisation and Huffman tables
+ * live once per directory in JPEGTables; the complete JPEG is tables (minus EOI) + tile (minus SOI).
+ */
+#include "image/passthrough.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PASSTHROUGH_MAX_TILE (16u << 20) /* a stored tile larger than this is not trusted */
+
+/* The level that stores the request's output pixels 1:1 (a 1/2^i reduction), or -1. */
+static int passthrough_level(const struct image_source *src, const struct image_geometry *g)
+{
+	for (int i = 0; i < src->nlevels && i < 31; i++) {
+		const struct image_source_level *l = &src->levels[i];
+		int64_t s = (int64_t)1 << i;
+		int exact = l->width == (src->width + s - 1) / s || l->width == src->width / s;
+		if (l->jpeg_tiles && exact && g->out_w * s == g->w && g->out_h * s == g->h)
+			return i;
+	}
+	return -1;
+}
+
+/* Index of the stored tile that g covers exactly at level l (scale s), or -1. */
+static int64_t passthrough_tile(const struct image_source *src, const struct image_source_level *l,
+				int64_t s, const struct image_geometry *g)
+{
+	int64_t tw = src->tile_width, th = src->tile_height;
+	if (g->out_w != tw || g->out_h != th || g->x % (tw * s) || g->y % (th * s))
+		return -1;
+	int64_t col = g->x / (tw * s), row = g->y / (th * s);
+	if ((col + 1) * tw > l->width || (row + 1) * th > l->height)
+		return -1; /* edge tiles are padded in the file: their stored size is wrong */
+	int64_t index = row * l->jpeg_tiles->across + col;
+	return index < l->jpeg_tiles->count ? index : -1;
+}
+
+static int passthrough_read(const char *path, uint64_t offset, uint64_t size, uint8_t *dst)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = pread(fd, dst, size, (off_t)offset);
+	close(fd);
+	return n == (ssize_t)size ? 0 : -1;
+}
+
+static int passthrough_is_jpeg(const uint8_t *b, size_t n)
+{
+	return n >= 4 && b[0] == 0xFF && b[1] == 0xD8 && b[n - 2] == 0xFF && b[n - 1] == 0xD9;
+}
+
+/* Joins tables and tile into *out; checks the markers so a damaged file is never sent. */
+static int passthrough_assemble(const struct image_source *src,
+				const struct image_source_jpeg_tiles *jt, int64_t index,
+				void **out, size_t *len)
+{
+	uint64_t size = jt->sizes[index];
+	size_t head = jt->tables ? jt->tables_len - 2 : 0; /* the tables without their EOI */
+	if (size < 4 || size > PASSTHROUGH_MAX_TILE ||
+	    (jt->tables && !passthrough_is_jpeg(jt->tables, jt->tables_len)))
+		return 0;
+	uint8_t *buf = malloc(head + size);
+	if (!buf)
+		return 0;
+	if (passthrough_read(src->path, jt->offsets[index], size, buf + head) < 0 ||
+	    !passthrough_is_jpeg(buf + head, size)) {
+		free(buf);
+		return 0;
+	}
+	if (head) {
+		memcpy(buf, jt->tables, head);
+		memmove(buf + head, buf + head + 2, size - 2); /* drop the tile's own SOI */
+	}
+	*out = buf;
+	*len = head ? head + size - 2 : size;
+	return 1;
+}
+
+int image_passthrough(const struct image_source *src, const struct image_request *req,
+		      const struct image_geometry *g, void **out, size_t *len)
+{
+	if (req->format != IMAGE_FORMAT_JPG || req->rotation != 0.0 || req->mirror ||
+	    (req->quality != IMAGE_QUALITY_DEFAULT && req->quality != IMAGE_QUALITY_COLOR))
+		return 0;
+	int level = passthrough_level(src, g);
+	if (level < 0)
+		return 0;
+	const struct image_source_level *l = &src->levels[level];
+	int64_t index = passthrough_tile(src, l, (int64_t)1 << level, g);
+	return index < 0 ? 0 : passthrough_assemble(src, l->jpeg_tiles, index, out, len);
+}
