@@ -15,6 +15,9 @@
 #include "core/log.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "tools/convert.h"
+#include "tools/tiles.h"
+#include "tools/cache.h"
 #include "version.h"
 
 static void main_usage(FILE *out)
@@ -23,6 +26,11 @@ static void main_usage(FILE *out)
 		"iiifd %s: a IIIF server for a folder of images\n\n"
 		"usage:\n"
 		"  iiifd serve [options] [ROOT]   serve ROOT (default: current folder)\n"
+		"  iiifd convert IN OUT.tif [--tile 256|512] [--quality Q]\n"
+		"                                 IN as a pyramidal tiled JPEG TIFF (fastest to serve)\n"
+		"  iiifd tiles IN OUTDIR --id BASE_URL [--version 2|3] [--tile-size N] [--quality Q]\n"
+		"                                 a static level 0 IIIF tree for a plain web server\n"
+		"  iiifd cache purge [IDENTIFIER] remove cached renders (all, or of one image)\n"
 		"  iiifd --help | --version\n\n"
 		"serve options (each is also a `key = value` line in the --config file):\n"
 		"  --%-18s %s\n",
@@ -131,6 +139,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return main_serve(argc - 2, argv + 2);
+	if (strcmp(argv[1], "convert") == 0)
+		return tools_convert_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "tiles") == 0)
+		return tools_tiles_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "cache") == 0)
+		return tools_cache_main(argc - 2, argv + 2);
 	fprintf(stderr, "iiifd: unknown command '%s'\n(see iiifd --help)\n", argv[1]);
 	return 2;
 }

@@ -119,11 +119,13 @@ static json_t *info_v3(const char *id, const struct image_source *src,
 	json_t *info = json_pack("{ss ss ss ss ss sI sI}", "@context",
 				 "http://iiif.io/api/image/3/context.json", "id", id, "type",
 				 "ImageService3", "protocol", "http://iiif.io/api/image", "profile",
-				 "level2", "width", (json_int_t)src->width, "height",
-				 (json_int_t)src->height);
+				 opt->level0 ? "level0" : "level2", "width", (json_int_t)src->width,
+				 "height", (json_int_t)src->height);
 	info_add_limits(info, &opt->limits);
 	if (opt->rights && *opt->rights)
 		json_object_set_new(info, "rights", json_string(opt->rights));
+	if (opt->level0)
+		return info;
 	json_object_set_new(info, "extraQualities",
 			    info_string_array((const char *const[]){ "color", "gray", "bitonal",
 								     NULL }));
@@ -132,22 +134,33 @@ static json_t *info_v3(const char *id, const struct image_source *src,
 	return info;
 }
 
-static json_t *info_v2(const char *id, const struct image_source *src,
-		       const struct image_info_options *opt)
+/* The profile's details: what a level 2 service offers, or just jpg/default for a static tree. */
+static json_t *info_v2_details(const struct image_info_options *opt)
 {
-	json_t *details = json_pack("{so so so}", "formats",
-				    info_formats(opt->formats | INFO_LEVEL2_FORMATS),
-				    "qualities",
+	json_t *details;
+	if (opt->level0)
+		details = json_pack("{s[s] s[s]}", "formats", "jpg", "qualities", "default");
+	else
+		details = json_pack("{so so so}", "formats",
+				    info_formats(opt->formats | INFO_LEVEL2_FORMATS), "qualities",
 				    info_string_array((const char *const[]){ "default", "color",
 									     "gray", "bitonal",
 									     NULL }),
 				    "supports", info_string_array(info_v2_supports));
 	info_add_limits(details, &opt->limits);
+	return details;
+}
+
+static json_t *info_v2(const char *id, const struct image_source *src,
+		       const struct image_info_options *opt)
+{
 	return json_pack("{ss ss ss sI sI s[so]}", "@context",
 			 "http://iiif.io/api/image/2/context.json", "@id", id, "protocol",
 			 "http://iiif.io/api/image", "width", (json_int_t)src->width, "height",
-			 (json_int_t)src->height, "profile", "http://iiif.io/api/image/2/level2.json",
-			 details);
+			 (json_int_t)src->height, "profile",
+			 opt->level0 ? "http://iiif.io/api/image/2/level0.json"
+				     : "http://iiif.io/api/image/2/level2.json",
+			 info_v2_details(opt));
 }
 
 json_t *image_info_build(enum image_api_version version, const char *id,

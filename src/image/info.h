@@ -6,6 +6,7 @@
 #define IIIFD_IMAGE_INFO_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "image/request.h"
 #include "image/source.h"
@@ -15,6 +16,7 @@ struct image_info_options {
 	int default_tile_size;  /* for sources that are not tiled */
 	const char *rights;     /* NULL or "" for none */
 	unsigned formats;       /* bit (1 << IMAGE_FORMAT_x) for each format the server can produce */
+	bool level0;            /* a static tree: level0 profile, no extra features, formats, qualities */
 };
 
 /* Builds info.json for src with id (the service URL). Returns a new reference (json_decref). */

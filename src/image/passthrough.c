@@ -54,6 +54,25 @@ static int passthrough_is_jpeg(const uint8_t *b, size_t n)
 	return n >= 4 && b[0] == 0xFF && b[1] == 0xD8 && b[n - 2] == 0xFF && b[n - 1] == 0xD9;
 }
 
+/*
+ * An RGB (not YCbCr) JPEG without an Adobe marker is only decoded as RGB when its frame header
+ * names the components 'R', 'G', 'B', as libjpeg does when libtiff writes RGB tiles.
+ */
+static int passthrough_components_are_rgb(const uint8_t *b, size_t n)
+{
+	for (size_t i = 2; i + 4 < n && b[i] == 0xFF;) {
+		uint8_t marker = b[i + 1];
+		size_t seglen = ((size_t)b[i + 2] << 8) | b[i + 3];
+		if (marker >= 0xC0 && marker <= 0xC2) /* SOF0..2 */
+			return i + 17 < n && b[i + 9] == 3 && b[i + 10] == 'R' && b[i + 13] == 'G' &&
+			       b[i + 16] == 'B';
+		if (marker == 0xDA) /* start of scan before any frame header */
+			return 0;
+		i += 2 + seglen;
+	}
+	return 0;
+}
+
 /* Joins tables and tile into *out; checks the markers so a damaged file is never sent. */
 static int passthrough_assemble(const struct image_source *src,
 				const struct image_source_jpeg_tiles *jt, int64_t index,
@@ -68,7 +87,8 @@ static int passthrough_assemble(const struct image_source *src,
 	if (!buf)
 		return 0;
 	if (passthrough_read(src->path, jt->offsets[index], size, buf + head) < 0 ||
-	    !passthrough_is_jpeg(buf + head, size)) {
+	    !passthrough_is_jpeg(buf + head, size) ||
+	    (jt->rgb && !passthrough_components_are_rgb(buf + head, size))) {
 		free(buf);
 		return 0;
 	}

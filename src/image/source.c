@@ -92,7 +92,8 @@ static int tiff_tiles_are_plain_jpeg(TIFF *t)
 	TIFFGetFieldDefaulted(t, TIFFTAG_PLANARCONFIG, &planar);
 	return TIFFIsTiled(t) && compression == COMPRESSION_JPEG && bits == 8 &&
 	       planar == PLANARCONFIG_CONTIG &&
-	       (photometric == PHOTOMETRIC_YCBCR || photometric == PHOTOMETRIC_MINISBLACK) &&
+	       (photometric == PHOTOMETRIC_YCBCR || photometric == PHOTOMETRIC_MINISBLACK ||
+		photometric == PHOTOMETRIC_RGB) &&
 	       !TIFFGetField(t, TIFFTAG_ICCPROFILE, &icc_len, &icc);
 }
 
@@ -112,7 +113,9 @@ static struct image_source_jpeg_tiles *tiff_index_jpeg_tiles(TIFF *t)
 	uint64_t *offsets = NULL, *sizes = NULL;
 	uint32_t tables_len = 0, tw = 0, width = 0;
 	void *tables = NULL;
-	if (!tiff_tiles_are_plain_jpeg(t) || !TIFFGetField(t, TIFFTAG_TILEOFFSETS, &offsets) ||
+	/* a hostile header can claim billions of tiles: index only what a real image has */
+	if (!tiff_tiles_are_plain_jpeg(t) || TIFFNumberOfTiles(t) > (1u << 22) ||
+	    !TIFFGetField(t, TIFFTAG_TILEOFFSETS, &offsets) ||
 	    !TIFFGetField(t, TIFFTAG_TILEBYTECOUNTS, &sizes) ||
 	    !TIFFGetField(t, TIFFTAG_TILEWIDTH, &tw) || !TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &width) ||
 	    tw == 0)
@@ -121,6 +124,9 @@ static struct image_source_jpeg_tiles *tiff_index_jpeg_tiles(TIFF *t)
 	struct image_source_jpeg_tiles *jt = calloc(1, sizeof *jt);
 	if (!jt)
 		return NULL;
+	uint16_t photometric = 0;
+	TIFFGetField(t, TIFFTAG_PHOTOMETRIC, &photometric);
+	jt->rgb = photometric == PHOTOMETRIC_RGB;
 	jt->count = TIFFNumberOfTiles(t);
 	jt->across = (width + tw - 1) / tw;
 	jt->offsets = malloc(sizeof(uint64_t) * jt->count);

@@ -5,6 +5,7 @@
 #ifndef IIIFD_IMAGE_SOURCE_H
 #define IIIFD_IMAGE_SOURCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -31,6 +32,7 @@ struct image_source_jpeg_tiles {
 	uint64_t *sizes;         /* byte count of each tile's data */
 	uint8_t *tables;         /* the level's JPEGTables (SOI, DQT/DHT, EOI), NULL if none */
 	uint32_t tables_len;
+	bool rgb;                /* stored as RGB, not YCbCr: decoders must see component ids R,G,B */
 };
 
 /* One way to load the image at reduced resolution. Sizes are as displayed (after orientation). */
