@@ -101,6 +101,10 @@ static void info_tile_size(const struct image_source *src, const struct image_in
 		*tw = (int)opt->limits.max_width;
 	if (opt->limits.max_height && *th > opt->limits.max_height)
 		*th = (int)opt->limits.max_height;
+	while (opt->limits.max_area && (int64_t)*tw * *th > opt->limits.max_area && *tw > 1) {
+		*tw = (*tw + 1) / 2; /* halving keeps tiles aligned with the stored ones */
+		*th = (*th + 1) / 2;
+	}
 }
 
 static void info_add_limits(json_t *obj, const struct image_limits *lim)

@@ -274,11 +274,22 @@ static void source_apply_orientation(struct image_source *src)
 	src->tile_height = tt;
 }
 
-static VipsImage *source_read_header(const struct image_source *src)
+/*
+ * Reads the header of the page shown. Only multi-page formats take a "page" option, so page 0 is
+ * read first and tells how many pages there are.
+ */
+static VipsImage *source_read_header(const struct image_source *src, struct iiifd_error *err)
 {
-	if (src->kind == IMAGE_SOURCE_OTHER && src->page > 0)
-		return vips_image_new_from_file(src->path, "page", src->page, NULL);
-	return vips_image_new_from_file(src->path, NULL);
+	VipsImage *first = vips_image_new_from_file(src->path, NULL);
+	if (!first || src->kind != IMAGE_SOURCE_OTHER || src->page == 0)
+		return first;
+	int npages = vips_image_get_n_pages(first);
+	g_object_unref(first);
+	if (src->page >= npages) {
+		iiifd_error_set(err, 404, "no page %d in this image", src->page + 1);
+		return NULL;
+	}
+	return vips_image_new_from_file(src->path, "page", src->page, NULL);
 }
 
 static int source_open(const char *path, int page, struct image_source *src,
@@ -286,7 +297,7 @@ static int source_open(const char *path, int page, struct image_source *src,
 {
 	memset(src, 0, sizeof *src);
 	struct stat st;
-	if (!source_is_image_name(path) || stat(path, &st) < 0)
+	if (stat(path, &st) < 0)
 		return iiifd_error_set(err, 404, "no image with that identifier");
 	src->path = strdup(path);
 	src->page = page;
@@ -296,10 +307,15 @@ static int source_open(const char *path, int page, struct image_source *src,
 	if (!src->path)
 		return iiifd_error_set(err, 500, "out of memory");
 	if (source_kind(path, &src->kind) < 0) {
+		if (!source_is_image_name(path)) /* some other kind of file: not an image resource */
+			return iiifd_error_set(err, 404, "no image with that identifier");
 		log_error("%s: not an image libvips can read", path);
 		return iiifd_error_set(err, 500, "the image file cannot be read");
 	}
-	VipsImage *header = source_read_header(src);
+	struct iiifd_error page_err = { 0 };
+	VipsImage *header = source_read_header(src, &page_err);
+	if (!header && page_err.http_status)
+		return iiifd_error_set(err, page_err.http_status, "%s", page_err.msg);
 	if (!header) {
 		log_error("%s: cannot read header: %s", path, vips_error_buffer());
 		vips_error_clear();
