@@ -45,13 +45,16 @@ REL_OBJ   := $(SRC:%.c=$(REL_DIR)/%.o)
 ASAN_OBJ  := $(SRC:%.c=$(ASAN_DIR)/%.o)
 
 $(REL_DIR)/iiifd: $(REL_OBJ) $(REL_DIR)/src/main.o
-	$(CC) $(REL_FLAGS) $^ -o $@ $(PKGLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(REL_FLAGS) $^ -o $@ $(PKGLIBS)
 
 $(ASAN_DIR)/iiifd: $(ASAN_OBJ) $(ASAN_DIR)/src/main.o
-	$(CC) $(ASAN_FLAGS) $^ -o $@ $(PKGLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ASAN_FLAGS) $^ -o $@ $(PKGLIBS)
 
 $(ASAN_DIR)/tests/unit/%: $(ASAN_DIR)/tests/unit/%.o $(ASAN_OBJ)
-	$(CC) $(ASAN_FLAGS) $^ -o $@ $(PKGLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ASAN_FLAGS) $^ -o $@ $(PKGLIBS)
 
 UNIT_BIN  := $(UNIT_SRC:%.c=$(ASAN_DIR)/%)
 

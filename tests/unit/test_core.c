@@ -173,10 +173,10 @@ static void test_config_file(void)
 
 int main(void)
 {
-	test_url_decode();
-	test_url_encode();
-	test_path_resolve();
-	test_config_args();
-	test_config_file();
+	UNIT_RUN(test_url_decode);
+	UNIT_RUN(test_url_encode);
+	UNIT_RUN(test_path_resolve);
+	UNIT_RUN(test_config_args);
+	UNIT_RUN(test_config_file);
 	return unit_report("core");
 }

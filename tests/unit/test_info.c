@@ -133,8 +133,8 @@ static void test_v2(void)
 
 int main(void)
 {
-	test_v3_flat();
-	test_v3_pyramid_and_limits();
-	test_v2();
+	UNIT_RUN(test_v3_flat);
+	UNIT_RUN(test_v3_pyramid_and_limits);
+	UNIT_RUN(test_v2);
 	return unit_report("info");
 }

@@ -1117,15 +1117,15 @@ static void test_max_never_fails(void)
 
 int main(void)
 {
-	test_pipeline();
-	test_parse_errors();
-	test_parse_misc();
-	test_parse_fields();
-	test_quality_format_grid();
-	test_names();
-	test_canonical_rotation();
-	test_canonical_truncation();
-	test_properties();
-	test_max_never_fails();
+	UNIT_RUN(test_pipeline);
+	UNIT_RUN(test_parse_errors);
+	UNIT_RUN(test_parse_misc);
+	UNIT_RUN(test_parse_fields);
+	UNIT_RUN(test_quality_format_grid);
+	UNIT_RUN(test_names);
+	UNIT_RUN(test_canonical_rotation);
+	UNIT_RUN(test_canonical_truncation);
+	UNIT_RUN(test_properties);
+	UNIT_RUN(test_max_never_fails);
 	return unit_report("request");
 }
