@@ -1,0 +1,113 @@
+/*
+ * cli.c: argument splitting and libvips start-up for the one-shot commands. Kept apart from
+ * config.c because these flags are per command, not server settings.
+ */
+#include "tools/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <vips/vips.h>
+
+static const struct tools_cli_flag *cli_find(const struct tools_cli_flag *flags, const char *name,
+					     size_t len)
+{
+	for (; flags->name; flags++)
+		if (strlen(flags->name) == len && strncmp(flags->name, name, len) == 0)
+			return flags;
+	return NULL;
+}
+
+/* Handles argv[*i], a "--name" or "--name=value" argument; advances *i past a separate value. */
+static int cli_flag(int argc, char **argv, int *i, const struct tools_cli_flag *flags,
+		    struct iiifd_error *err)
+{
+	const char *name = argv[*i] + 2;
+	const char *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	const struct tools_cli_flag *f = cli_find(flags, name, len);
+	if (!f)
+		return iiifd_error_set(err, 400, "unknown option '--%.*s'", (int)len, name);
+	if (eq) {
+		*f->value = eq + 1;
+		return 0;
+	}
+	if (*i + 1 >= argc)
+		return iiifd_error_set(err, 400, "option '--%s' needs a value", f->name);
+	*f->value = argv[++*i];
+	return 0;
+}
+
+int tools_cli_parse(int argc, char **argv, const struct tools_cli_flag *flags, const char **pos,
+		    int npos, struct iiifd_error *err)
+{
+	int n = 0, flags_done = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!flags_done && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0))
+			return 1;
+		if (!flags_done && strcmp(a, "--") == 0) {
+			flags_done = 1;
+		} else if (!flags_done && a[0] == '-' && a[1] == '-') {
+			if (cli_flag(argc, argv, &i, flags, err) < 0)
+				return -1;
+		} else if (!flags_done && a[0] == '-' && a[1] != '\0') {
+			return iiifd_error_set(err, 400, "unknown option '%s'", a);
+		} else if (n < npos) {
+			pos[n++] = a;
+		} else {
+			return iiifd_error_set(err, 400, "unexpected argument '%s'", a);
+		}
+	}
+	if (n < npos)
+		return iiifd_error_set(err, 400, "expected %d arguments, got %d", npos, n);
+	return 0;
+}
+
+int tools_cli_int(const char *name, const char *text, int min, int max, int *out,
+		  struct iiifd_error *err)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < min || v > max)
+		return iiifd_error_set(err, 400, "--%s: '%s' is not a whole number from %d to %d",
+				       name, text, min, max);
+	*out = (int)v;
+	return 0;
+}
+
+int tools_cli_open_source(const char *path, struct image_source *src, struct iiifd_error *err)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return iiifd_error_set(err, 404, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return iiifd_error_set(err, 404, "%s: not a regular file", path);
+	if (image_source_open(path, 0, src, err) == 0)
+		return 0;
+	/* the probe speaks HTTP: 404 there means an extension that is not an image's */
+	if (err->http_status == 404 || err->http_status == 415)
+		return iiifd_error_set(err, 415, "%s: not an image iiifd can read", path);
+	char why[sizeof err->msg];
+	snprintf(why, sizeof why, "%s", err->msg);
+	return iiifd_error_set(err, 500, "%s: %s", path, why);
+}
+
+int tools_cli_vips_start(const char *command)
+{
+	if (VIPS_INIT("iiifd")) {
+		fprintf(stderr, "iiifd %s: libvips failed to start: %s\n", command,
+			vips_error_buffer());
+		return -1;
+	}
+	vips_cache_set_max(0); /* every operation is different; caching them only costs memory */
+	return 0;
+}
+
+void tools_cli_vips_stop(void)
+{
+	vips_shutdown();
+}

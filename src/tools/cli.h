@@ -1,0 +1,44 @@
+/*
+ * cli.h: what the one-shot commands (convert, tiles) share: flag parsing with the same
+ * `--key value` / `--key=value` rules as `serve`, whole numbers in a range, libvips start-up.
+ */
+#ifndef IIIFD_TOOLS_CLI_H
+#define IIIFD_TOOLS_CLI_H
+
+#include "core/error.h"
+#include "image/source.h"
+
+/* One flag a command takes; the parser stores a pointer into argv (borrowed) in *value. */
+struct tools_cli_flag {
+	const char *name; /* without the leading "--" */
+	const char **value;
+};
+
+/*
+ * Splits argv (the arguments after the command name) into the flags listed in flags (ending
+ * with a { NULL } entry) and exactly npos positional arguments, stored in pos[0..npos-1].
+ * Flags may come anywhere; "--" ends them. Returns 0, 1 for -h/--help, or -1 with a usage
+ * message in err (unknown flag, missing value, wrong number of positional arguments).
+ */
+int tools_cli_parse(int argc, char **argv, const struct tools_cli_flag *flags, const char **pos,
+		    int npos, struct iiifd_error *err);
+
+/* Parses text as a whole number in [min, max] for flag name; -1 with a message otherwise. */
+int tools_cli_int(const char *name, const char *text, int min, int max, int *out,
+		  struct iiifd_error *err);
+
+/*
+ * Probes path like the server does (same loaders, first page) with errors for a person:
+ * "PATH: No such file or directory", "PATH: not an image iiifd can read". Release src with
+ * image_source_release() on success.
+ */
+int tools_cli_open_source(const char *path, struct image_source *src, struct iiifd_error *err);
+
+/*
+ * Starts libvips for a one-shot command (no operation cache: every call is different).
+ * Returns 0, or -1 after printing why to stderr. Pair with tools_cli_vips_stop().
+ */
+int tools_cli_vips_start(const char *command);
+void tools_cli_vips_stop(void);
+
+#endif
