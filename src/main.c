@@ -18,6 +18,8 @@
 #include "tools/convert.h"
 #include "tools/tiles.h"
 #include "tools/cache.h"
+#include "tools/check.h"
+#include "tools/manifest.h"
 #include "version.h"
 
 static void main_usage(FILE *out)
@@ -31,6 +33,9 @@ static void main_usage(FILE *out)
 		"  iiifd tiles IN OUTDIR --id BASE_URL [--version 2|3] [--tile-size N] [--quality Q]\n"
 		"                                 a static level 0 IIIF tree for a plain web server\n"
 		"  iiifd cache purge [IDENTIFIER] remove cached renders (all, or of one image)\n"
+		"  iiifd check ROOT               list unservable files and sidecar errors\n"
+		"  iiifd manifest ROOT --public-url URL --out OUTDIR\n"
+		"                                 every Collection and Manifest as static JSON files\n"
 		"  iiifd --help | --version\n\n"
 		"serve options (each is also a `key = value` line in the --config file):\n"
 		"  --%-18s %s\n",
@@ -71,11 +76,18 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		log_error("%s", err.msg);
 		return 1;
 	}
+	if (pres_service_init(&router.presentation, cfg, root_real, router.image.sources,
+			      &router.image.info.limits, &err) < 0) {
+		log_error("%s", err.msg);
+		image_service_release(&router.image);
+		return 1;
+	}
 	struct http_server_options opt = { cfg->host, cfg->port, cfg->max_connections,
 					   cfg->access_log };
 	struct http_server *server = http_server_start(&opt, router_handle, &router, &err);
 	if (!server) {
 		log_error("%s", err.msg);
+		pres_service_release(&router.presentation);
 		image_service_release(&router.image);
 		return 1;
 	}
@@ -86,6 +98,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	log_info("received %s, finishing requests in flight (up to %d s)",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", cfg->shutdown_timeout);
 	http_server_stop(server, cfg->shutdown_timeout);
+	pres_service_release(&router.presentation);
 	image_service_release(&router.image);
 	log_info("stopped");
 	return 0;
@@ -145,6 +158,10 @@ int main(int argc, char **argv)
 		return tools_tiles_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "cache") == 0)
 		return tools_cache_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "check") == 0)
+		return tools_check_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "manifest") == 0)
+		return tools_manifest_main(argc - 2, argv + 2);
 	fprintf(stderr, "iiifd: unknown command '%s'\n(see iiifd --help)\n", argv[1]);
 	return 2;
 }

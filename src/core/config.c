@@ -50,6 +50,8 @@ static const struct config_key config_keys[] = {
 	    "build URLs from X-Forwarded-Proto/Host (only behind a proxy you control)"),
 	KEY("cache-control", CONFIG_STRING, cache_control, "public, max-age=86400", 0, 0,
 	    "Cache-Control header on images and info.json"),
+	KEY("presentation-cache-control", CONFIG_STRING, presentation_cache_control, "no-cache", 0,
+	    0, "Cache-Control on Collections and Manifests (they change with the folders)"),
 	KEY("max-width", CONFIG_INT64, max_width, "0", 0, INT32_MAX, "largest output width; 0 = none"),
 	KEY("max-height", CONFIG_INT64, max_height, "0", 0, INT32_MAX,
 	    "largest output height; 0 = none"),

@@ -26,6 +26,7 @@ struct iiifd_config {
 	int max_connections;
 	bool trust_forwarded;  /* honour X-Forwarded-Proto / X-Forwarded-Host */
 	char *cache_control;
+	char *presentation_cache_control;
 	int64_t max_width;     /* 0 = no limit */
 	int64_t max_height;    /* 0 = no limit */
 	int64_t max_area;

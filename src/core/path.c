@@ -93,6 +93,23 @@ static int path_infer_extension(char *candidate, const char *const *extensions)
 	return 0;
 }
 
+int path_resolve_folder(const char *root_real, const char *rel, char **out,
+			struct iiifd_error *err)
+{
+	char candidate[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+	*out = NULL;
+	if (*rel == '\0')
+		return (*out = strdup(root_real)) ? 0 : iiifd_error_set(err, 500, "out of memory");
+	if (path_check_text(rel) < 0 ||
+	    (size_t)snprintf(candidate, sizeof candidate, "%s/%s", root_real, rel) >=
+		    sizeof candidate ||
+	    !realpath(candidate, real) || !path_is_within(root_real, real) || stat(real, &st) < 0 ||
+	    !S_ISDIR(st.st_mode))
+		return iiifd_error_set(err, 404, "no such folder");
+	return (*out = strdup(real)) ? 0 : iiifd_error_set(err, 500, "out of memory");
+}
+
 int path_resolve(const char *root_real, const char *identifier, const char *const *extensions,
 		 char **out, struct iiifd_error *err)
 {

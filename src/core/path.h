@@ -22,6 +22,10 @@
 int path_resolve(const char *root_real, const char *identifier, const char *const *extensions,
 		 char **out, struct iiifd_error *err);
 
+/* Like path_resolve() for a folder; rel "" is the root itself. 404 unless it is a folder. */
+int path_resolve_folder(const char *root_real, const char *rel, char **out,
+			struct iiifd_error *err);
+
 /* Lower-case extension of name without the dot into ext (size n); "" when there is none. */
 void path_extension(const char *name, char *ext, size_t n);
 

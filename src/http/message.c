@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
@@ -16,6 +17,7 @@ void http_response_init(struct http_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
 	resp->status = 200;
+	resp->body_fd = -1;
 }
 
 void http_response_release(struct http_response *resp)
@@ -26,7 +28,20 @@ void http_response_release(struct http_response *resp)
 	}
 	if (resp->body_free)
 		resp->body_free(resp->body);
+	if (resp->body_fd >= 0)
+		close(resp->body_fd);
 	memset(resp, 0, sizeof *resp);
+	resp->body_fd = -1;
+}
+
+void http_response_file(struct http_response *resp, int fd, uint64_t offset, uint64_t len)
+{
+	http_response_body(resp, NULL, 0, NULL);
+	if (resp->body_fd >= 0)
+		close(resp->body_fd);
+	resp->body_fd = fd;
+	resp->body_offset = offset;
+	resp->body_len = len;
 }
 
 void http_response_header(struct http_response *resp, const char *name, const char *fmt, ...)
@@ -54,6 +69,9 @@ void http_response_body(struct http_response *resp, void *body, size_t len,
 {
 	if (resp->body_free)
 		resp->body_free(resp->body);
+	if (resp->body_fd >= 0)
+		close(resp->body_fd);
+	resp->body_fd = -1;
 	resp->body = body;
 	resp->body_len = len;
 	resp->body_free = free_fn;
@@ -155,7 +173,8 @@ bool http_response_validators(struct http_response *resp, const struct http_requ
 	gmtime_r(&last_modified, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	http_response_header(resp, "ETag", "%s", etag);
-	http_response_header(resp, "Last-Modified", "%s", date);
+	if (last_modified)
+		http_response_header(resp, "Last-Modified", "%s", date);
 	if (cache_control && *cache_control)
 		http_response_header(resp, "Cache-Control", "%s", cache_control);
 	const char *inm = http_request_header(req, "If-None-Match");
@@ -163,7 +182,7 @@ bool http_response_validators(struct http_response *resp, const struct http_requ
 	bool fresh = false;
 	if (inm) {
 		fresh = http_etag_matches(inm, etag);
-	} else if (ims) {
+	} else if (ims && last_modified) {
 		struct tm since = { 0 };
 		const char *end = strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &since);
 		fresh = end && timegm(&since) >= last_modified;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "core/error.h"
@@ -31,6 +32,9 @@ struct http_response {
 	void *body;                  /* owned; freed with body_free */
 	size_t body_len;
 	void (*body_free)(void *);
+	int body_fd;                 /* owned; when >= 0 the body is body_len bytes of this file */
+	uint64_t body_offset;        /* from this offset (body is then unused) */
+	bool compressible;           /* the server may gzip the body for clients that accept it */
 };
 
 /* Request header value, or NULL (implemented by the server). */
@@ -52,6 +56,9 @@ void http_response_release(struct http_response *resp);
 void http_response_header(struct http_response *resp, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Takes ownership of fd: the body is len bytes of it from offset. */
+void http_response_file(struct http_response *resp, int fd, uint64_t offset, uint64_t len);
+
 /* Takes ownership of body, to be freed with free_fn (NULL for static data). */
 void http_response_body(struct http_response *resp, void *body, size_t len,
 			void (*free_fn)(void *));
@@ -67,7 +74,8 @@ void http_response_error(struct http_response *resp, const struct iiifd_error *e
 const char *http_status_phrase(int status);
 
 /*
- * Validators: adds ETag, Last-Modified and Cache-Control (when cache_control is not empty),
+ * Validators: adds ETag, Last-Modified (unless last_modified is 0) and Cache-Control (when
+ * cache_control is not empty),
  * and returns true when the request's If-None-Match / If-Modified-Since show the client's copy
  * is current, in which case resp has become a 304.
  */

@@ -48,11 +48,18 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 	if (strcmp(req->path, "/") == 0)
 		return router_json(resp, "{\"service\":\"iiifd\",\"version\":\"" IIIFD_VERSION
 					 "\",\"image\":[\"/iiif/3/{identifier}/info.json\","
-					 "\"/iiif/2/{identifier}/info.json\"]}\n");
+					 "\"/iiif/2/{identifier}/info.json\"],"
+					 "\"presentation\":\"/iiif/presentation/collection\"}\n");
 	if ((rest = router_strip(req->path, "/iiif/3/")))
 		return image_service_handle(&router->image, IMAGE_API_V3, rest, req, resp);
 	if ((rest = router_strip(req->path, "/iiif/2/")))
 		return image_service_handle(&router->image, IMAGE_API_V2, rest, req, resp);
+	if ((rest = router_strip(req->path, "/iiif/presentation/")))
+		return pres_service_handle(&router->presentation, 3, rest, req, resp);
+	if ((rest = router_strip(req->path, "/iiif/presentation-v2/")))
+		return pres_service_handle(&router->presentation, 2, rest, req, resp);
+	if ((rest = router_strip(req->path, "/iiif/media/")))
+		return pres_media_handle(&router->presentation, rest, req, resp);
 	iiifd_error_set(&err, 404, "nothing is served at this path");
 	http_response_error(resp, &err);
 }

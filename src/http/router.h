@@ -1,5 +1,6 @@
 /*
- * router.h: maps URL paths to the area that answers them (health, Image API 2 and 3) and answers
+ * router.h: maps URL paths to the area that answers them (health, Image API 2 and 3,
+ * Presentation 3 and 2.1, media files) and answers
  * CORS preflights for all of them.
  */
 #ifndef IIIFD_HTTP_ROUTER_H
@@ -7,9 +8,11 @@
 
 #include "http/message.h"
 #include "image/service.h"
+#include "presentation/service.h"
 
 struct router {
 	struct image_service image;
+	struct pres_service presentation;
 };
 
 /* An http_handler_fn; ctx is a struct router. */

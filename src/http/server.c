@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/compress.h"
 #include "core/log.h"
 
 struct http_server {
@@ -83,11 +84,33 @@ static void server_add_cors(struct MHD_Response *r)
 				"Link, ETag, Last-Modified, Content-Length, Content-Range");
 }
 
+/* gzip for clients that accept it, when the handler marked the body as worth compressing */
+static void server_maybe_compress(struct MHD_Connection *conn, struct http_response *resp)
+{
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+	if (!resp->compressible || resp->body_fd >= 0 || resp->body_len < 512)
+		return;
+	http_response_header(resp, "Vary", "Accept-Encoding");
+	if (!accept || !strstr(accept, "gzip"))
+		return;
+	size_t len;
+	void *gz = compress_gzip(resp->body, resp->body_len, &len);
+	if (!gz)
+		return;
+	http_response_body(resp, gz, len, free);
+	http_response_header(resp, "Content-Encoding", "gzip");
+}
+
 static enum MHD_Result server_queue(struct MHD_Connection *conn, struct http_exchange *ex,
 				    struct http_response *resp)
 {
 	struct MHD_Response *r;
-	if (resp->body_free) {
+	server_maybe_compress(conn, resp);
+	if (resp->body_fd >= 0) {
+		r = MHD_create_response_from_fd_at_offset64(resp->body_len, resp->body_fd,
+							    resp->body_offset);
+		resp->body_fd = -1; /* libmicrohttpd closes it */
+	} else if (resp->body_free) {
 		r = MHD_create_response_from_buffer_with_free_callback(resp->body_len, resp->body,
 								       resp->body_free);
 		resp->body_free = NULL; /* libmicrohttpd owns it now */

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
 #include "core/path.h"
 #include "core/strings.h"
 #include "image/passthrough.h"
+#include "media/derived.h"
+#include "media/probe.h"
 
 #define SERVICE_MAX_SEGMENTS 6
 #define SERVICE_SEGMENT_MAX (PATH_IDENTIFIER_MAX * 3 + 1)
@@ -168,6 +171,31 @@ static int service_decode(const char *raw, char *out, size_t n)
 	return strings_url_decode(raw, strlen(raw), out, n);
 }
 
+/* "clip.mp4;poster" / "talk.mp3;waveform": the still image made from a media file. */
+static int service_open_derived(const struct image_service *svc, struct service_target *t,
+				struct iiifd_error *err)
+{
+	char *semi = strrchr(t->identifier, ';');
+	if (!semi || (strcmp(semi, ";poster") != 0 && strcmp(semi, ";waveform") != 0))
+		return -1;
+	enum media_derived_kind kind =
+		strcmp(semi, ";poster") == 0 ? MEDIA_DERIVED_POSTER : MEDIA_DERIVED_WAVEFORM;
+	char *media = NULL, dir[PATH_MAX];
+	*semi = '\0';
+	int rc = path_resolve(svc->root_real, t->identifier, media_extensions, &media, err);
+	*semi = ';';
+	if (rc < 0)
+		return -1;
+	snprintf(dir, sizeof dir, "%s/derived", svc->cfg->cache_dir);
+	char *still = media_derived_image(media, kind, dir, err);
+	free(media);
+	if (!still)
+		return -1;
+	t->src = image_source_cache_get(svc->sources, still, 0, err);
+	free(still);
+	return t->src ? 0 : -1;
+}
+
 /* Resolves "name" or, failing that, "name;N" as page N of name. */
 static int service_open_source(const struct image_service *svc, struct service_target *t,
 			       struct iiifd_error *err)
@@ -175,6 +203,8 @@ static int service_open_source(const struct image_service *svc, struct service_t
 	char *file = NULL;
 	int page = 0;
 	if (path_resolve(svc->root_real, t->identifier, image_source_extensions, &file, err) < 0) {
+		if (service_open_derived(svc, t, err) == 0)
+			return 0;
 		char *semi = strrchr(t->identifier, ';');
 		char *end;
 		long n = semi ? strtol(semi + 1, &end, 10) : 0;

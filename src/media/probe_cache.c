@@ -1,0 +1,83 @@
+/*
+ * probe_cache.c: a mutex-guarded hash table of plain values; results are copied out, so no entry
+ * outlives a lookup and there is nothing to reference-count.
+ */
+#include "media/probe_cache.h"
+
+#include <glib.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct probe_entry {
+	struct timespec mtime;
+	off_t size;
+	struct media_info info;
+};
+
+struct media_probe_cache {
+	pthread_mutex_t lock;
+	GHashTable *table; /* path (owned) -> entry (owned) */
+	size_t capacity;
+};
+
+struct media_probe_cache *media_probe_cache_new(size_t capacity)
+{
+	struct media_probe_cache *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	pthread_mutex_init(&c->lock, NULL);
+	c->table = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
+	c->capacity = capacity ? capacity : 1;
+	return c;
+}
+
+void media_probe_cache_free(struct media_probe_cache *c)
+{
+	if (!c)
+		return;
+	g_hash_table_destroy(c->table);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static bool probe_entry_fresh(const struct probe_entry *e, const struct stat *st)
+{
+	return e && e->size == st->st_size && e->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       e->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+int media_probe_cached(struct media_probe_cache *c, const char *path, struct media_info *out,
+		       struct iiifd_error *err)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return iiifd_error_set(err, 404, "no such media file");
+	pthread_mutex_lock(&c->lock);
+	struct probe_entry *e = g_hash_table_lookup(c->table, path);
+	bool hit = probe_entry_fresh(e, &st);
+	if (hit)
+		*out = e->info;
+	pthread_mutex_unlock(&c->lock);
+	if (hit)
+		return 0;
+	if (media_probe(path, out, err) < 0)
+		return -1;
+	struct probe_entry *fresh = malloc(sizeof *fresh);
+	char *key = strdup(path);
+	if (!fresh || !key) {
+		free(fresh);
+		free(key);
+		return 0; /* the probe worked; only remembering it failed */
+	}
+	fresh->mtime = st.st_mtim;
+	fresh->size = st.st_size;
+	fresh->info = *out;
+	pthread_mutex_lock(&c->lock);
+	if (g_hash_table_size(c->table) >= c->capacity)
+		g_hash_table_remove_all(c->table);
+	g_hash_table_replace(c->table, key, fresh);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}

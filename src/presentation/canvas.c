@@ -1,0 +1,266 @@
+/*
+ * canvas.c: builds Canvas JSON. Dimensions come from the same probes the Image API uses, and
+ * durations from libavformat, so what a Canvas claims is what the services deliver.
+ */
+#include "presentation/canvas.h"
+
+#include <ctype.h>
+#include <glib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "media/probe.h"
+
+#define PRES_WAVEFORM_WIDTH 1200
+#define PRES_WAVEFORM_HEIGHT 300
+
+json_t *pres_label(const char *text)
+{
+	return json_pack("{s:[s]}", "none", text);
+}
+
+/* The file name without its extension: the default label. */
+static char *canvas_stem(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return dot && dot != name ? g_strndup(name, (gsize)(dot - name)) : g_strdup(name);
+}
+
+/* An AnnotationPage with one painting Annotation of body on canvas_id. Steals body. */
+static json_t *canvas_painting_page(const char *canvas_id, json_t *body)
+{
+	char *page = g_strdup_printf("%s/page", canvas_id);
+	char *anno = g_strdup_printf("%s/page/1", canvas_id);
+	json_t *p = json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:o, s:s}]}", "id", page, "type",
+			      "AnnotationPage", "items", "id", anno, "type", "Annotation",
+			      "motivation", "painting", "body", body, "target", canvas_id);
+	g_free(page);
+	g_free(anno);
+	return p;
+}
+
+static void canvas_merge_props(json_t *canvas, const json_t *props)
+{
+	if (props && json_is_object(props))
+		json_object_update(canvas, (json_t *)props);
+}
+
+static json_t *canvas_image_page(const struct pres_context *c, const char *canvas_id,
+				 const struct pres_file *f, const struct image_source *src,
+				 const char *label)
+{
+	char *ident = pres_image_identifier(f->rel, src->page, src->npages);
+	json_t *canvas = json_pack("{s:s, s:s, s:o, s:I, s:I}", "id", canvas_id, "type", "Canvas",
+				   "label", pres_label(label), "height", (json_int_t)src->height,
+				   "width", (json_int_t)src->width);
+	json_t *thumb = pres_thumbnail(c, ident, src->width, src->height);
+	if (thumb)
+		json_object_set_new(canvas, "thumbnail", json_pack("[o]", thumb));
+	json_object_set_new(canvas, "items",
+			    json_pack("[o]", canvas_painting_page(
+						     canvas_id, pres_image_body(c, ident, src->width,
+										src->height))));
+	g_free(ident);
+	return canvas;
+}
+
+static int canvas_add_images(const struct pres_context *c, const char *manifest_id,
+			     const struct pres_file *f, const json_t *props, json_t *items,
+			     int *next, json_t *ids)
+{
+	struct iiifd_error err = { 0 };
+	int added = 0, npages = 1;
+	char *stem = canvas_stem(f->name);
+	for (int page = 0; page < npages; page++) {
+		const struct image_source *src =
+			image_source_cache_get(c->sources, f->abs, page, &err);
+		if (!src) {
+			log_warn("%s: left out of its manifest: %s", f->abs, err.msg);
+			break;
+		}
+		npages = src->npages;
+		char *label = npages > 1 ? g_strdup_printf("%s (%d)", stem, page + 1) : g_strdup(stem);
+		char *id = g_strdup_printf("%s/canvas/%d", manifest_id, (*next)++);
+		json_t *canvas = canvas_image_page(c, id, f, src, label);
+		image_source_cache_put(c->sources, src);
+		canvas_merge_props(canvas, props);
+		json_array_append_new(items, canvas);
+		json_array_append_new(ids, json_string(id));
+		g_free(label);
+		g_free(id);
+		added++;
+	}
+	g_free(stem);
+	return added;
+}
+
+/* "name.vtt" -> NULL language, "name.fr.vtt" -> "fr"; 0 when caption is not for stem. */
+static int canvas_caption_language(const char *caption, const char *stem, char *lang, size_t n)
+{
+	size_t sl = strlen(stem), cl = strlen(caption);
+	if (cl < sl + 4 || strncmp(caption, stem, sl) != 0 || strcmp(caption + cl - 4, ".vtt") != 0)
+		return 0;
+	const char *mid = caption + sl;
+	size_t ml = cl - sl - 4; /* "" or ".fr" */
+	lang[0] = '\0';
+	if (ml == 0)
+		return 1;
+	if (mid[0] != '.' || ml - 1 >= n || ml < 3)
+		return 0;
+	for (size_t i = 1; i < ml; i++)
+		if (!isalnum((unsigned char)mid[i]) && mid[i] != '-')
+			return 0;
+	memcpy(lang, mid + 1, ml - 1);
+	lang[ml - 1] = '\0';
+	return 1;
+}
+
+static json_t *canvas_caption(const struct pres_context *c, const char *canvas_id, int k,
+			      const char *folder_rel, const char *caption, const char *lang)
+{
+	char *rel = pres_join(folder_rel, caption);
+	char *url = pres_url_media(c, rel);
+	char *id = g_strdup_printf("%s/captions/%d", canvas_id, k);
+	json_t *body = json_pack("{s:s, s:s, s:s}", "id", url, "type", "Text", "format", "text/vtt");
+	if (*lang) {
+		json_object_set_new(body, "language", json_string(lang));
+		json_object_set_new(body, "label", json_pack("{s:[s]}", lang, caption));
+	}
+	json_t *anno = json_pack("{s:s, s:s, s:s, s:o, s:s}", "id", id, "type", "Annotation",
+				 "motivation", "supplementing", "body", body, "target", canvas_id);
+	g_free(rel);
+	g_free(url);
+	g_free(id);
+	return anno;
+}
+
+/* The supplementing AnnotationPage of a media file's captions, or NULL when it has none. */
+static json_t *canvas_captions(const struct pres_context *c, const char *canvas_id,
+			       const struct pres_file *f)
+{
+	char *stem = canvas_stem(f->name), lang[16];
+	char *folder_rel = g_path_get_dirname(f->rel);
+	const char *folder = strcmp(folder_rel, ".") == 0 ? "" : folder_rel;
+	json_t *annos = json_array();
+	for (size_t i = 0; i < f->folder->companion_count; i++)
+		if (canvas_caption_language(f->folder->companions[i], stem, lang, sizeof lang))
+			json_array_append_new(annos,
+					      canvas_caption(c, canvas_id,
+							     (int)json_array_size(annos) + 1, folder,
+							     f->folder->companions[i], lang));
+	g_free(stem);
+	g_free(folder_rel);
+	if (json_array_size(annos) == 0) {
+		json_decref(annos);
+		return NULL;
+	}
+	char *id = g_strdup_printf("%s/captions", canvas_id);
+	json_t *page = json_pack("{s:s, s:s, s:o}", "id", id, "type", "AnnotationPage", "items",
+				 annos);
+	g_free(id);
+	return page;
+}
+
+/* A Canvas showing the video's poster frame or the audio's waveform. */
+static json_t *canvas_placeholder(const struct pres_context *c, const char *canvas_id,
+				  const struct pres_file *f, const struct media_info *m)
+{
+	int64_t w = m->kind == MEDIA_VIDEO ? m->width : PRES_WAVEFORM_WIDTH;
+	int64_t h = m->kind == MEDIA_VIDEO ? m->height : PRES_WAVEFORM_HEIGHT;
+	char *base_ident = pres_image_identifier(f->rel, 0, 1);
+	char *ident = g_strdup_printf("%s;%s", base_ident,
+				      m->kind == MEDIA_VIDEO ? "poster" : "waveform");
+	char *id = g_strdup_printf("%s/placeholder", canvas_id);
+	json_t *p = json_pack("{s:s, s:s, s:I, s:I, s:[o]}", "id", id, "type", "Canvas", "height",
+			      (json_int_t)h, "width", (json_int_t)w, "items",
+			      canvas_painting_page(id, pres_image_body(c, ident, w, h)));
+	g_free(base_ident);
+	g_free(ident);
+	g_free(id);
+	return p;
+}
+
+static json_t *canvas_media_body(const struct pres_context *c, const struct pres_file *f,
+				 const struct media_info *m)
+{
+	char *url = pres_url_media(c, f->rel);
+	json_t *body = json_pack("{s:s, s:s, s:s, s:f}", "id", url, "type",
+				 m->kind == MEDIA_VIDEO ? "Video" : "Sound", "format", m->mime,
+				 "duration", m->duration);
+	if (m->kind == MEDIA_VIDEO) {
+		json_object_set_new(body, "width", json_integer(m->width));
+		json_object_set_new(body, "height", json_integer(m->height));
+	}
+	g_free(url);
+	return body;
+}
+
+static int canvas_add_media(const struct pres_context *c, const char *manifest_id,
+			    const struct pres_file *f, const json_t *props, json_t *items, int *next,
+			    json_t *ids)
+{
+	struct iiifd_error err = { 0 };
+	struct media_info m;
+	if (media_probe_cached(c->media, f->abs, &m, &err) < 0) {
+		log_warn("%s: left out of its manifest: %s", f->abs, err.msg);
+		return 0;
+	}
+	char *stem = canvas_stem(f->name);
+	char *id = g_strdup_printf("%s/canvas/%d", manifest_id, (*next)++);
+	json_t *canvas = json_pack("{s:s, s:s, s:o, s:f}", "id", id, "type", "Canvas", "label",
+				   pres_label(stem), "duration", m.duration);
+	if (m.kind == MEDIA_VIDEO) {
+		json_object_set_new(canvas, "height", json_integer(m.height));
+		json_object_set_new(canvas, "width", json_integer(m.width));
+	}
+	json_object_set_new(canvas, "placeholderCanvas", canvas_placeholder(c, id, f, &m));
+	json_object_set_new(canvas, "items",
+			    json_pack("[o]", canvas_painting_page(id, canvas_media_body(c, f, &m))));
+	json_t *captions = canvas_captions(c, id, f);
+	if (captions)
+		json_object_set_new(canvas, "annotations", json_pack("[o]", captions));
+	canvas_merge_props(canvas, props);
+	json_array_append_new(items, canvas);
+	json_array_append_new(ids, json_string(id));
+	g_free(stem);
+	g_free(id);
+	return 1;
+}
+
+json_t *pres_file_thumbnail(const struct pres_context *c, const struct pres_file *f)
+{
+	struct iiifd_error err = { 0 };
+	json_t *thumb = NULL;
+	char *ident = pres_image_identifier(f->rel, 0, 1);
+	if (f->kind == TREE_IMAGE) {
+		const struct image_source *src = image_source_cache_get(c->sources, f->abs, 0, &err);
+		if (src) {
+			g_free(ident);
+			ident = pres_image_identifier(f->rel, 0, src->npages);
+			thumb = pres_thumbnail(c, ident, src->width, src->height);
+			image_source_cache_put(c->sources, src);
+		}
+	} else if (f->kind == TREE_MEDIA) {
+		struct media_info m;
+		if (media_probe_cached(c->media, f->abs, &m, &err) == 0) {
+			bool video = m.kind == MEDIA_VIDEO;
+			char *derived = g_strdup_printf("%s;%s", ident, video ? "poster" : "waveform");
+			thumb = pres_thumbnail(c, derived, video ? m.width : PRES_WAVEFORM_WIDTH,
+					       video ? m.height : PRES_WAVEFORM_HEIGHT);
+			g_free(derived);
+		}
+	}
+	g_free(ident);
+	return thumb;
+}
+
+int pres_canvases_add(const struct pres_context *c, const char *manifest_id,
+		      const struct pres_file *f, const json_t *props, json_t *items, int *next,
+		      json_t *ids)
+{
+	if (f->kind == TREE_IMAGE)
+		return canvas_add_images(c, manifest_id, f, props, items, next, ids);
+	if (f->kind == TREE_MEDIA)
+		return canvas_add_media(c, manifest_id, f, props, items, next, ids);
+	return 0;
+}

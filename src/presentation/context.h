@@ -1,0 +1,42 @@
+/*
+ * context.h: what the Presentation builders need to know about the server (root, caches, limits,
+ * public base URL), and the URLs of every resource they emit, built in one place.
+ */
+#ifndef IIIFD_PRESENTATION_CONTEXT_H
+#define IIIFD_PRESENTATION_CONTEXT_H
+
+#include <jansson.h>
+
+#include "image/request.h"
+#include "image/source_cache.h"
+#include "media/probe_cache.h"
+
+struct pres_context {
+	const char *root_real;             /* borrowed */
+	const char *base;                  /* borrowed; origin without trailing slash */
+	struct image_source_cache *sources; /* borrowed */
+	struct media_probe_cache *media;   /* borrowed */
+	struct image_limits limits;
+};
+
+/*
+ * URLs (all g_malloc'd; free with g_free). rel is a path below the root with '/' separators,
+ * "" for the root; each segment is percent-encoded in the URL.
+ */
+char *pres_url_collection(const struct pres_context *c, const char *rel);
+char *pres_url_manifest(const struct pres_context *c, const char *rel);
+char *pres_url_media(const struct pres_context *c, const char *rel);
+
+/* Image API identifier of rel (page 0-based; a ";N" suffix when the file has several pages). */
+char *pres_image_identifier(const char *rel, int page, int npages);
+
+/* "a/b" + "c" -> "a/b/c"; "" + "c" -> "c". g_free the result. */
+char *pres_join(const char *rel, const char *name);
+
+/* Image objects for a service identifier: full/max body, and a thumbnail within 200 px. */
+json_t *pres_image_body(const struct pres_context *c, const char *identifier, int64_t width,
+			int64_t height);
+json_t *pres_thumbnail(const struct pres_context *c, const char *identifier, int64_t width,
+		       int64_t height);
+
+#endif

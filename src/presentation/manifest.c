@@ -1,0 +1,347 @@
+/*
+ * manifest.c: assembles Manifests (folder or single file) and Collections: listing, sidecars,
+ * Canvases, Ranges, navPlace. Sidecar problems are logged once per file version.
+ */
+#include "presentation/manifest.h"
+
+#include <glib.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/log.h"
+#include "presentation/canvas.h"
+#include "presentation/sidecar.h"
+#include "presentation/tree.h"
+
+#define PRES_CONTEXT "http://iiif.io/api/presentation/3/context.json"
+#define PRES_NAVPLACE_CONTEXT "http://iiif.io/api/extension/navplace/context.json"
+
+static pthread_mutex_t reported_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *reported; /* "path|mtime" of sidecars whose problems were logged */
+
+static bool manifest_first_report(const char *path)
+{
+	struct stat st;
+	char *key = g_strdup_printf("%s|%lld", path, stat(path, &st) == 0 ? (long long)st.st_mtime : 0LL);
+	pthread_mutex_lock(&reported_lock);
+	if (!reported)
+		reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	bool first = !g_hash_table_contains(reported, key);
+	if (first)
+		g_hash_table_add(reported, key);
+	else
+		g_free(key);
+	pthread_mutex_unlock(&reported_lock);
+	return first;
+}
+
+static bool manifest_has_companion(const struct tree_listing *l, const char *name)
+{
+	for (size_t i = 0; i < l->companion_count; i++)
+		if (strcmp(l->companions[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Loads dir/name if the listing has it; problems are logged with file and line. */
+static bool manifest_sidecar(const char *dir, const struct tree_listing *l, const char *name,
+			     struct sidecar *sc)
+{
+	memset(sc, 0, sizeof *sc);
+	if (!manifest_has_companion(l, name))
+		return false;
+	char *path = g_build_filename(dir, name, NULL);
+	struct sidecar_problems problems = { 0 };
+	sidecar_load(path, sc, &problems);
+	if (problems.count && manifest_first_report(path))
+		for (int i = 0; i < problems.count && i < SIDECAR_MAX_PROBLEMS; i++)
+			log_warn("%s:%d: %s", path, problems.items[i].line, problems.items[i].msg);
+	g_free(path);
+	return true;
+}
+
+/* The sidecar's label, or the given name, as a language map. New reference. */
+static json_t *manifest_label(const struct sidecar *sc, const char *name)
+{
+	json_t *label = sc->props ? json_object_get(sc->props, "label") : NULL;
+	return label ? json_incref(label) : pres_label(name);
+}
+
+static json_t *manifest_skeleton(const char *id, const char *type, const struct sidecar *sc,
+				 const char *name)
+{
+	json_t *m = json_pack("{s:s, s:s, s:s, s:o}", "@context", PRES_CONTEXT, "id", id, "type",
+			      type, "label", manifest_label(sc, name));
+	if (sc->props)
+		json_object_update_missing(m, sc->props);
+	json_t *place = json_object_get(m, "navPlace");
+	if (place) {
+		char *fc = g_strdup_printf("%s/feature-collection/1", id);
+		json_object_set_new(place, "id", json_string(fc));
+		size_t i;
+		json_t *feature;
+		json_array_foreach(json_object_get(place, "features"), i, feature) {
+			char *fid = g_strdup_printf("%s/feature/%zu", id, i + 1);
+			json_object_set_new(feature, "id", json_string(fid));
+			g_free(fid);
+		}
+		g_free(fc);
+		json_object_set_new(m, "@context",
+				    json_pack("[s, s]", PRES_NAVPLACE_CONTEXT, PRES_CONTEXT));
+	}
+	return m;
+}
+
+/* "42.500" -> "42.5": seconds for media fragments. */
+static void manifest_seconds(double t, char *out, size_t n)
+{
+	snprintf(out, n, "%.3f", t);
+	char *end = out + strlen(out) - 1;
+	while (end > out && *end == '0')
+		*end-- = '\0';
+	if (*end == '.')
+		*end = '\0';
+}
+
+static json_t *manifest_range(const char *manifest_id, const json_t *node, const json_t *file_ids,
+			      int *counter, int depth)
+{
+	char *id = g_strdup_printf("%s/range/%d", manifest_id, (*counter)++);
+	json_t *label = json_object_get(node, "label");
+	json_t *r = json_pack("{s:s, s:s, s:O, s:[]}", "id", id, "type", "Range", "label",
+			      label ? label : pres_label("Section"), "items");
+	json_t *items = json_object_get(r, "items");
+	size_t i, j;
+	json_t *name, *child, *cid;
+	json_array_foreach(json_object_get(node, "canvases"), i, name) {
+		json_t *ids = json_object_get(file_ids, json_string_value(name));
+		if (!ids)
+			log_warn("%s: table of contents names '%s', which is not in the manifest",
+				 manifest_id, json_string_value(name));
+		json_array_foreach(ids, j, cid)
+			json_array_append_new(items, json_pack("{s:O, s:s}", "id", cid, "type",
+							       "Canvas"));
+	}
+	json_array_foreach(json_object_get(node, "items"), i, child)
+		if (depth < 16)
+			json_array_append_new(items, manifest_range(manifest_id, child, file_ids,
+								    counter, depth + 1));
+	g_free(id);
+	return r;
+}
+
+static json_t *manifest_chapters(const char *manifest_id, const json_t *chapters,
+				 const char *canvas_id)
+{
+	json_t *ranges = json_array();
+	size_t i;
+	json_t *ch;
+	json_array_foreach(chapters, i, ch) {
+		char start[32], end[32];
+		manifest_seconds(json_number_value(json_object_get(ch, "start")), start, sizeof start);
+		manifest_seconds(json_number_value(json_object_get(ch, "end")), end, sizeof end);
+		char *id = g_strdup_printf("%s/range/%zu", manifest_id, i + 1);
+		char *target = g_strdup_printf("%s#t=%s,%s", canvas_id, start, end);
+		json_array_append_new(ranges, json_pack("{s:s, s:s, s:O, s:[{s:s, s:s}]}", "id", id,
+							"type", "Range", "label",
+							json_object_get(ch, "label"), "items", "id",
+							target, "type", "Canvas"));
+		g_free(id);
+		g_free(target);
+	}
+	return ranges;
+}
+
+/* Per-file Canvas properties: {file}.yml, then the folder sidecar's canvases.{file}. */
+static json_t *manifest_canvas_props(const char *dir, const struct tree_listing *l,
+				     const char *name, const struct sidecar *folder_sc)
+{
+	struct sidecar file_sc;
+	char *sidecar_name = g_strdup_printf("%s.yml", name);
+	json_t *props = json_object();
+	if (manifest_sidecar(dir, l, sidecar_name, &file_sc) && file_sc.props)
+		json_object_update(props, file_sc.props);
+	sidecar_release(&file_sc);
+	g_free(sidecar_name);
+	json_t *override = folder_sc->canvases ? json_object_get(folder_sc->canvases, name) : NULL;
+	if (override)
+		json_object_update(props, override);
+	return props;
+}
+
+static void manifest_finish(json_t *m, json_t *items, json_t *structures)
+{
+	json_t *first = json_array_get(items, 0);
+	json_t *thumb = first ? json_object_get(first, "thumbnail") : NULL;
+	if (!json_object_get(m, "thumbnail") && thumb)
+		json_object_set(m, "thumbnail", thumb);
+	json_object_set_new(m, "items", items);
+	if (structures && json_array_size(structures))
+		json_object_set_new(m, "structures", structures);
+	else
+		json_decref(structures);
+}
+
+static json_t *manifest_folder(const struct pres_context *c, const char *rel, const char *abs,
+			       const struct tree_listing *l, const char *id)
+{
+	struct sidecar sc;
+	manifest_sidecar(abs, l, "manifest.yml", &sc);
+	char *name = *rel ? g_path_get_basename(rel) : g_strdup("iiifd");
+	json_t *m = manifest_skeleton(id, "Manifest", &sc, name);
+	json_t *items = json_array(), *file_ids = json_object();
+	int next = 1;
+	for (size_t i = 0; i < l->count; i++) {
+		const struct tree_entry *e = &l->entries[i];
+		char *frel = pres_join(rel, e->name), *fabs = g_build_filename(abs, e->name, NULL);
+		struct pres_file f = { frel, fabs, e->name, e->kind, l };
+		json_t *props = manifest_canvas_props(abs, l, e->name, &sc);
+		json_t *ids = json_array();
+		pres_canvases_add(c, id, &f, props, items, &next, ids);
+		json_object_set_new(file_ids, e->name, ids);
+		json_decref(props);
+		g_free(frel);
+		g_free(fabs);
+	}
+	json_t *structures = json_array();
+	int counter = 1;
+	size_t i;
+	json_t *node;
+	json_array_foreach(sc.toc, i, node)
+		json_array_append_new(structures, manifest_range(id, node, file_ids, &counter, 0));
+	manifest_finish(m, items, structures);
+	json_decref(file_ids);
+	sidecar_release(&sc);
+	g_free(name);
+	return m;
+}
+
+static json_t *manifest_file(const struct pres_context *c, const char *rel, const char *abs,
+			     const char *dir, const struct tree_listing *l, const char *id)
+{
+	char *name = g_path_get_basename(rel), *sidecar_name = g_strdup_printf("%s.yml", name);
+	struct sidecar sc;
+	manifest_sidecar(dir, l, sidecar_name, &sc);
+	json_t *m = manifest_skeleton(id, "Manifest", &sc, name);
+	json_t *items = json_array(), *ids = json_array();
+	struct pres_file f = { rel, abs, name, tree_classify(name), l };
+	int next = 1;
+	pres_canvases_add(c, id, &f, NULL, items, &next, ids);
+	json_t *structures = NULL;
+	if (sc.chapters && json_array_size(ids))
+		structures = manifest_chapters(id, sc.chapters, json_string_value(json_array_get(ids, 0)));
+	manifest_finish(m, items, structures);
+	json_decref(ids);
+	sidecar_release(&sc);
+	g_free(name);
+	g_free(sidecar_name);
+	return m;
+}
+
+json_t *pres_manifest_build(const struct pres_context *c, const char *rel, bool is_folder,
+			    struct iiifd_error *err)
+{
+	char *abs = g_build_filename(c->root_real, rel, NULL);
+	char *dir = is_folder ? g_strdup(abs) : g_path_get_dirname(abs);
+	struct tree_listing l;
+	json_t *m = NULL;
+	if (tree_list(c->root_real, dir, &l, err) == 0) {
+		char *id = pres_url_manifest(c, rel);
+		if (is_folder && l.has_subfolders)
+			iiifd_error_set(err, 404, "this folder is a Collection, not a Manifest");
+		else if (is_folder)
+			m = manifest_folder(c, rel, abs, &l, id);
+		else
+			m = manifest_file(c, rel, abs, dir, &l, id);
+		g_free(id);
+		tree_listing_release(&l);
+	}
+	g_free(abs);
+	g_free(dir);
+	return m;
+}
+
+/* A Collection member for one entry of a Collection folder, or NULL. */
+static json_t *collection_member(const struct pres_context *c, const char *rel, const char *abs,
+				 const struct tree_listing *l, const struct tree_entry *e)
+{
+	char *crel = pres_join(rel, e->name), *cabs = g_build_filename(abs, e->name, NULL);
+	struct sidecar sc = { 0 };
+	json_t *member = NULL;
+	struct tree_listing child;
+	struct iiifd_error err = { 0 };
+	if (e->kind != TREE_FOLDER) {
+		char *sidecar_name = g_strdup_printf("%s.yml", e->name);
+		manifest_sidecar(abs, l, sidecar_name, &sc);
+		g_free(sidecar_name);
+		char *id = pres_url_manifest(c, crel);
+		member = json_pack("{s:s, s:s, s:o}", "id", id, "type", "Manifest", "label",
+				   manifest_label(&sc, e->name));
+		struct pres_file f = { crel, cabs, e->name, e->kind, l };
+		json_t *thumb = pres_file_thumbnail(c, &f);
+		if (thumb)
+			json_object_set_new(member, "thumbnail", json_pack("[o]", thumb));
+		g_free(id);
+	} else if (tree_list(c->root_real, cabs, &child, &err) == 0) {
+		bool collection = child.has_subfolders;
+		manifest_sidecar(cabs, &child, collection ? "collection.yml" : "manifest.yml", &sc);
+		char *id = collection ? pres_url_collection(c, crel) : pres_url_manifest(c, crel);
+		member = json_pack("{s:s, s:s, s:o}", "id", id, "type",
+				   collection ? "Collection" : "Manifest", "label",
+				   manifest_label(&sc, e->name));
+		for (size_t i = 0; !collection && i < child.count; i++) {
+			char *frel = pres_join(crel, child.entries[i].name);
+			char *fabs = g_build_filename(cabs, child.entries[i].name, NULL);
+			struct pres_file f = { frel, fabs, child.entries[i].name, child.entries[i].kind,
+					       &child };
+			json_t *thumb = pres_file_thumbnail(c, &f);
+			if (thumb)
+				json_object_set_new(member, "thumbnail", json_pack("[o]", thumb));
+			g_free(frel);
+			g_free(fabs);
+			if (thumb)
+				break;
+		}
+		g_free(id);
+		tree_listing_release(&child);
+	}
+	sidecar_release(&sc);
+	g_free(crel);
+	g_free(cabs);
+	return member;
+}
+
+json_t *pres_collection_build(const struct pres_context *c, const char *rel,
+			      struct iiifd_error *err)
+{
+	char *abs = g_build_filename(c->root_real, rel, NULL);
+	struct tree_listing l;
+	json_t *coll = NULL;
+	if (tree_list(c->root_real, abs, &l, err) == 0) {
+		if (*rel && !l.has_subfolders) {
+			iiifd_error_set(err, 404, "this folder is a Manifest, not a Collection");
+		} else {
+			struct sidecar sc;
+			manifest_sidecar(abs, &l, "collection.yml", &sc);
+			char *id = pres_url_collection(c, rel);
+			char *name = *rel ? g_path_get_basename(rel) : g_path_get_basename(abs);
+			coll = manifest_skeleton(id, "Collection", &sc, name);
+			json_t *items = json_array();
+			for (size_t i = 0; i < l.count; i++) {
+				json_t *member = collection_member(c, rel, abs, &l, &l.entries[i]);
+				if (member)
+					json_array_append_new(items, member);
+			}
+			json_object_set_new(coll, "items", items);
+			sidecar_release(&sc);
+			g_free(id);
+			g_free(name);
+		}
+		tree_listing_release(&l);
+	}
+	g_free(abs);
+	return coll;
+}

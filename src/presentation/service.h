@@ -1,0 +1,37 @@
+/*
+ * service.h: the Presentation API area (/iiif/presentation/, /iiif/presentation-v2/) and the
+ * media files it points at (/iiif/media/).
+ */
+#ifndef IIIFD_PRESENTATION_SERVICE_H
+#define IIIFD_PRESENTATION_SERVICE_H
+
+#include "core/config.h"
+#include "http/message.h"
+#include "image/request.h"
+#include "image/source_cache.h"
+#include "media/probe_cache.h"
+
+struct pres_service {
+	const struct iiifd_config *cfg;     /* borrowed */
+	const char *root_real;              /* borrowed */
+	struct image_source_cache *sources; /* borrowed (shared with the Image API) */
+	struct media_probe_cache *media;    /* owned */
+	struct image_limits limits;
+	char fallback_host[300];
+};
+
+/* Prepares svc; cfg, root_real and sources must outlive it. -1 with err when out of memory. */
+int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
+		      const char *root_real, struct image_source_cache *sources,
+		      const struct image_limits *limits, struct iiifd_error *err);
+void pres_service_release(struct pres_service *svc);
+
+/* Answers the raw path below /iiif/presentation/ (version 3) or /iiif/presentation-v2/ (2). */
+void pres_service_handle(const struct pres_service *svc, int version, const char *path,
+			 const struct http_request *req, struct http_response *resp);
+
+/* Answers the raw path below /iiif/media/: audio, video and WebVTT files, with byte ranges. */
+void pres_media_handle(const struct pres_service *svc, const char *path,
+		       const struct http_request *req, struct http_response *resp);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * tree.c: one readdir per folder (plus one per sub-folder, to skip empty ones), never a walk of
+ * the whole tree, so a large collection costs only what the request looks at.
+ */
+#include "presentation/tree.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/path.h"
+#include "image/source.h"
+#include "media/probe.h"
+#include "presentation/natsort.h"
+
+static bool tree_in_list(const char *ext, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(ext, *list) == 0)
+			return true;
+	return false;
+}
+
+enum tree_kind tree_classify(const char *name)
+{
+	char ext[16];
+	path_extension(name, ext, sizeof ext);
+	if (strcmp(ext, "yml") == 0 || strcmp(ext, "yaml") == 0 || strcmp(ext, "vtt") == 0)
+		return TREE_COMPANION;
+	if (tree_in_list(ext, image_source_extensions))
+		return TREE_IMAGE;
+	if (tree_in_list(ext, media_extensions))
+		return TREE_MEDIA;
+	return TREE_UNSERVABLE;
+}
+
+/* A symlink is followed only while it stays below the root. */
+static bool tree_stat_inside(const char *root_real, const char *path, struct stat *st)
+{
+	char real[PATH_MAX];
+	size_t n = strlen(root_real);
+	if (!realpath(path, real) || stat(real, st) < 0)
+		return false;
+	return strcmp(root_real, "/") == 0 || (strncmp(real, root_real, n) == 0 && real[n] == '/');
+}
+
+/* Whether a folder holds anything a listing would show. */
+static bool tree_folder_has_content(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	bool found = false;
+	for (struct dirent *e; !found && (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		enum tree_kind k = tree_classify(e->d_name);
+		found = k == TREE_IMAGE || k == TREE_MEDIA || e->d_type == DT_DIR ||
+			e->d_type == DT_LNK || e->d_type == DT_UNKNOWN;
+	}
+	closedir(d);
+	return found;
+}
+
+static int tree_entry_compare(const void *a, const void *b)
+{
+	return natsort_compare(((const struct tree_entry *)a)->name,
+			       ((const struct tree_entry *)b)->name);
+}
+
+static int tree_name_compare(const void *a, const void *b)
+{
+	return natsort_compare(*(char *const *)a, *(char *const *)b);
+}
+
+static int tree_push_name(char ***names, size_t *count, const char *name)
+{
+	char **grown = realloc(*names, sizeof *grown * (*count + 1));
+	if (!grown)
+		return -1;
+	*names = grown;
+	if (!(grown[*count] = strdup(name)))
+		return -1;
+	(*count)++;
+	return 0;
+}
+
+static int tree_push(struct tree_listing *l, size_t *cap, const char *name, enum tree_kind kind)
+{
+	if (kind == TREE_UNSERVABLE)
+		return tree_push_name(&l->unservable, &l->unservable_count, name);
+	if (kind == TREE_COMPANION)
+		return tree_push_name(&l->companions, &l->companion_count, name);
+	if (l->count == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+		struct tree_entry *e = realloc(l->entries, sizeof *e * ncap);
+		if (!e)
+			return -1;
+		l->entries = e;
+		*cap = ncap;
+	}
+	l->entries[l->count].kind = kind;
+	if (!(l->entries[l->count].name = strdup(name)))
+		return -1;
+	l->count++;
+	l->has_subfolders |= kind == TREE_FOLDER;
+	return 0;
+}
+
+static int tree_add(const char *root_real, const char *dir, const char *name,
+		    struct tree_listing *l, size_t *cap)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	if (name[0] == '.' || (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+		return 0;
+	if (!tree_stat_inside(root_real, path, &st))
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return tree_folder_has_content(path) ? tree_push(l, cap, name, TREE_FOLDER) : 0;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	return tree_push(l, cap, name, tree_classify(name));
+}
+
+int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
+	      struct iiifd_error *err)
+{
+	memset(out, 0, sizeof *out);
+	DIR *d = opendir(dir);
+	if (!d)
+		return iiifd_error_set(err, 404, "no such folder");
+	size_t cap = 0;
+	int rc = 0;
+	for (struct dirent *e; rc == 0 && (e = readdir(d));)
+		rc = tree_add(root_real, dir, e->d_name, out, &cap);
+	closedir(d);
+	if (rc < 0) {
+		tree_listing_release(out);
+		return iiifd_error_set(err, 500, "out of memory");
+	}
+	if (out->count > 1)
+		qsort(out->entries, out->count, sizeof *out->entries, tree_entry_compare);
+	if (out->companion_count > 1)
+		qsort(out->companions, out->companion_count, sizeof *out->companions,
+		      tree_name_compare);
+	return 0;
+}
+
+void tree_listing_release(struct tree_listing *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		free(l->entries[i].name);
+	for (size_t i = 0; i < l->unservable_count; i++)
+		free(l->unservable[i]);
+	for (size_t i = 0; i < l->companion_count; i++)
+		free(l->companions[i]);
+	free(l->entries);
+	free(l->unservable);
+	free(l->companions);
+	memset(l, 0, sizeof *l);
+}

@@ -1,0 +1,175 @@
+/*
+ * v2.c: maps 3.0 structures onto 2.1: language maps become plain strings, items become
+ * sequences/canvases/images or collections/manifests, Ranges keep their Canvas lists.
+ */
+#include "presentation/v2.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <string.h>
+
+struct v2_ids {
+	const char *from, *to;
+};
+
+/* A 3.0 id as a 2.1 @id: the Presentation prefix swapped, other URLs unchanged. */
+static json_t *v2_id(const struct v2_ids *ids, const char *id)
+{
+	size_t n = strlen(ids->from);
+	if (id && strncmp(id, ids->from, n) == 0) {
+		char *mapped = g_strconcat(ids->to, id + n, NULL);
+		json_t *s = json_string(mapped);
+		g_free(mapped);
+		return s;
+	}
+	return json_string(id ? id : "");
+}
+
+static bool v2_type_is(const json_t *o, const char *type)
+{
+	const char *t = json_string_value(json_object_get(o, "type"));
+	return t && strcmp(t, type) == 0;
+}
+
+/* The first string of a language map (2.1 labels are plain strings). */
+static const char *v2_text(const json_t *map)
+{
+	const char *key;
+	json_t *values;
+	json_object_foreach((json_t *)map, key, values)
+		if (json_array_size(values))
+			return json_string_value(json_array_get(values, 0));
+	return "";
+}
+
+static void v2_copy_descriptive(json_t *out, const json_t *v3)
+{
+	json_t *v, *pair;
+	size_t i;
+	json_object_set_new(out, "label", json_string(v2_text(json_object_get(v3, "label"))));
+	if ((v = json_object_get(v3, "summary")))
+		json_object_set_new(out, "description", json_string(v2_text(v)));
+	if ((v = json_object_get(v3, "metadata"))) {
+		json_t *md = json_array();
+		json_array_foreach(v, i, pair)
+			json_array_append_new(md, json_pack("{s:s, s:s}", "label",
+							    v2_text(json_object_get(pair, "label")),
+							    "value",
+							    v2_text(json_object_get(pair, "value"))));
+		json_object_set_new(out, "metadata", md);
+	}
+	if ((v = json_object_get(v3, "requiredStatement")))
+		json_object_set_new(out, "attribution",
+				    json_string(v2_text(json_object_get(v, "value"))));
+	if ((v = json_object_get(v3, "rights")))
+		json_object_set(out, "license", v);
+	if ((v = json_object_get(v3, "navDate")))
+		json_object_set(out, "navDate", v);
+	if ((v = json_object_get(v3, "viewingDirection")))
+		json_object_set(out, "viewingDirection", v);
+}
+
+static json_t *v2_canvas(const struct v2_ids *ids, const json_t *canvas)
+{
+	json_t *anno = json_array_get(
+		json_object_get(json_array_get(json_object_get(canvas, "items"), 0), "items"), 0);
+	json_t *body = json_object_get(anno, "body");
+	json_t *service = json_array_get(json_object_get(body, "service"), 1);
+	const char *image_id = json_string_value(json_object_get(service, "@id"));
+	if (!image_id || !v2_type_is(body, "Image"))
+		return NULL; /* audio and video have no 2.1 form */
+	json_t *cid = v2_id(ids, json_string_value(json_object_get(canvas, "id")));
+	char *full = g_strdup_printf("%s/full/full/0/default.jpg", image_id);
+	json_t *out = json_pack(
+		"{s:O, s:s, s:s, s:O, s:O, s:[{s:o, s:s, s:s, s:o, s:{s:s, s:s, s:s, s:O, s:O, s:{s:s, s:s, s:s}}}]}",
+		"@id", cid, "@type", "sc:Canvas", "label", v2_text(json_object_get(canvas, "label")),
+		"width", json_object_get(canvas, "width"), "height",
+		json_object_get(canvas, "height"), "images", "@id",
+		v2_id(ids, json_string_value(json_object_get(anno, "id"))), "@type", "oa:Annotation",
+		"motivation", "sc:painting", "on", cid, "resource", "@id", full, "@type",
+		"dctypes:Image", "format", "image/jpeg", "width", json_object_get(body, "width"),
+		"height", json_object_get(body, "height"), "service", "@context",
+		"http://iiif.io/api/image/2/context.json", "@id", image_id, "profile",
+		"http://iiif.io/api/image/2/level2.json");
+	g_free(full);
+	return out;
+}
+
+static json_t *v2_ranges(const struct v2_ids *ids, const json_t *structures)
+{
+	json_t *out = json_array(), *range, *item;
+	size_t i, j;
+	json_array_foreach(structures, i, range) {
+		if (!v2_type_is(range, "Range"))
+			continue;
+		json_t *canvases = json_array(), *ranges = json_array();
+		json_array_foreach(json_object_get(range, "items"), j, item) {
+			json_t *iid = v2_id(ids, json_string_value(json_object_get(item, "id")));
+			json_array_append_new(v2_type_is(item, "Range") ? ranges : canvases, iid);
+		}
+		json_t *r = json_pack("{s:o, s:s, s:s, s:o, s:o}", "@id",
+				      v2_id(ids, json_string_value(json_object_get(range, "id"))),
+				      "@type", "sc:Range", "label",
+				      v2_text(json_object_get(range, "label")), "canvases", canvases,
+				      "ranges", ranges);
+		json_array_append_new(out, r);
+		json_t *nested = v2_ranges(ids, json_object_get(range, "items"));
+		json_array_extend(out, nested);
+		json_decref(nested);
+	}
+	return out;
+}
+
+static json_t *v2_manifest(const struct v2_ids *ids, const json_t *v3)
+{
+	const char *id = json_string_value(json_object_get(v3, "id"));
+	json_t *out = json_pack("{s:s, s:o, s:s}", "@context",
+				"http://iiif.io/api/presentation/2/context.json", "@id",
+				v2_id(ids, id), "@type", "sc:Manifest");
+	v2_copy_descriptive(out, v3);
+	json_t *canvases = json_array(), *canvas;
+	size_t i;
+	json_array_foreach(json_object_get(v3, "items"), i, canvas) {
+		json_t *c2 = v2_canvas(ids, canvas);
+		if (c2)
+			json_array_append_new(canvases, c2);
+	}
+	char *seq = g_strdup_printf("%s/sequence/normal", id);
+	json_object_set_new(out, "sequences",
+			    json_pack("[{s:o, s:s, s:o}]", "@id", v2_id(ids, seq), "@type",
+				      "sc:Sequence", "canvases", canvases));
+	g_free(seq);
+	json_t *structures = json_object_get(v3, "structures");
+	if (structures)
+		json_object_set_new(out, "structures", v2_ranges(ids, structures));
+	return out;
+}
+
+static json_t *v2_collection(const struct v2_ids *ids, const json_t *v3)
+{
+	json_t *out = json_pack("{s:s, s:o, s:s}", "@context",
+				"http://iiif.io/api/presentation/2/context.json", "@id",
+				v2_id(ids, json_string_value(json_object_get(v3, "id"))), "@type",
+				"sc:Collection");
+	v2_copy_descriptive(out, v3);
+	json_t *collections = json_array(), *manifests = json_array(), *member;
+	size_t i;
+	json_array_foreach(json_object_get(v3, "items"), i, member) {
+		bool is_collection = v2_type_is(member, "Collection");
+		json_array_append_new(
+			is_collection ? collections : manifests,
+			json_pack("{s:o, s:s, s:s}", "@id",
+				  v2_id(ids, json_string_value(json_object_get(member, "id"))),
+				  "@type", is_collection ? "sc:Collection" : "sc:Manifest", "label",
+				  v2_text(json_object_get(member, "label"))));
+	}
+	json_object_set_new(out, "collections", collections);
+	json_object_set_new(out, "manifests", manifests);
+	return out;
+}
+
+json_t *pres_v2_from_v3(const json_t *v3, const char *v3_prefix, const char *v2_prefix)
+{
+	struct v2_ids ids = { v3_prefix, v2_prefix };
+	return v2_type_is(v3, "Collection") ? v2_collection(&ids, v3) : v2_manifest(&ids, v3);
+}

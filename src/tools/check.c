@@ -1,0 +1,122 @@
+/*
+ * check.c: `iiifd check ROOT` walks the whole tree the way the Presentation API sees it and
+ * lists every problem a user can fix: unservable or unreadable files and sidecar errors.
+ */
+#include "tools/check.h"
+
+#include <glib.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "image/source.h"
+#include "media/probe.h"
+#include "presentation/sidecar.h"
+#include "presentation/tree.h"
+#include "tools/cli.h"
+
+struct check_state {
+	const char *root;
+	int problems;
+	int files;
+};
+
+static void check_report(struct check_state *st, const char *path, int line, const char *msg)
+{
+	const char *rel = path + strlen(st->root) + (path[strlen(st->root)] == '/');
+	if (line > 0)
+		printf("%s:%d: %s\n", rel, line, msg);
+	else
+		printf("%s: %s\n", rel, msg);
+	st->problems++;
+}
+
+static void check_sidecar(struct check_state *st, const char *path)
+{
+	struct sidecar sc;
+	struct sidecar_problems problems = { 0 };
+	sidecar_load(path, &sc, &problems);
+	for (int i = 0; i < problems.count && i < SIDECAR_MAX_PROBLEMS; i++)
+		check_report(st, path, problems.items[i].line, problems.items[i].msg);
+	if (problems.count > SIDECAR_MAX_PROBLEMS)
+		check_report(st, path, 0, "more problems not shown");
+	sidecar_release(&sc);
+}
+
+static void check_file(struct check_state *st, const char *path, enum tree_kind kind)
+{
+	struct iiifd_error err = { 0 };
+	st->files++;
+	if (kind == TREE_IMAGE) {
+		struct image_source src;
+		if (image_source_open(path, 0, &src, &err) == 0)
+			image_source_release(&src);
+		else
+			check_report(st, path, 0, err.msg);
+	} else if (kind == TREE_MEDIA) {
+		struct media_info m;
+		if (media_probe(path, &m, &err) < 0)
+			check_report(st, path, 0, err.msg);
+	}
+}
+
+static void check_folder(struct check_state *st, const char *dir, int depth)
+{
+	struct tree_listing l;
+	struct iiifd_error err = { 0 };
+	if (depth > 64 || tree_list(st->root, dir, &l, &err) < 0) {
+		check_report(st, dir, 0, depth > 64 ? "folders nested too deeply" : err.msg);
+		return;
+	}
+	for (size_t i = 0; i < l.unservable_count; i++) {
+		char *path = g_build_filename(dir, l.unservable[i], NULL);
+		check_report(st, path, 0, "skipped: not an image, audio or video file iiifd serves");
+		g_free(path);
+	}
+	for (size_t i = 0; i < l.companion_count; i++) {
+		char *path = g_build_filename(dir, l.companions[i], NULL);
+		if (g_str_has_suffix(path, ".yml") || g_str_has_suffix(path, ".yaml"))
+			check_sidecar(st, path);
+		g_free(path);
+	}
+	for (size_t i = 0; i < l.count; i++) {
+		char *path = g_build_filename(dir, l.entries[i].name, NULL);
+		if (l.entries[i].kind == TREE_FOLDER)
+			check_folder(st, path, depth + 1);
+		else
+			check_file(st, path, l.entries[i].kind);
+		g_free(path);
+	}
+	tree_listing_release(&l);
+}
+
+int tools_check_main(int argc, char **argv)
+{
+	const char *pos[1];
+	struct iiifd_error err = { 0 };
+	static const struct tools_cli_flag flags[] = { { NULL, NULL } };
+	int rc = tools_cli_parse(argc, argv, flags, pos, 1, &err);
+	if (rc > 0) {
+		printf("usage: iiifd check ROOT\n");
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "iiifd check: %s\nusage: iiifd check ROOT\n", err.msg);
+		return 2;
+	}
+	char root[PATH_MAX];
+	if (!realpath(pos[0], root)) {
+		fprintf(stderr, "iiifd check: %s: no such folder\n", pos[0]);
+		return 1;
+	}
+	if (tools_cli_vips_start("check") < 0)
+		return 1;
+	struct check_state st = { root, 0, 0 };
+	check_folder(&st, root, 0);
+	tools_cli_vips_stop();
+	printf("%d problem%s in %s (%d files checked)\n", st.problems, st.problems == 1 ? "" : "s",
+	       root, st.files);
+	return st.problems ? 1 : 0;
+}

@@ -1,0 +1,158 @@
+/*
+ * manifest.c: the static export walks Collections from the root through their members, using
+ * the same builders as the server, and writes each document where its id says it lives.
+ */
+#include "tools/manifest.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/strings.h"
+#include "presentation/manifest.h"
+#include "tools/cli.h"
+
+struct export_state {
+	struct pres_context ctx;
+	const char *out;
+	int written;
+	int failed;
+};
+
+/* The decoded path below the root that a Presentation URL names, up to its keyword. */
+static char *export_rel(const struct export_state *st, const char *url, const char *keyword)
+{
+	/* url is BASE/iiif/presentation/ENCODED-PATH/KEYWORD, or BASE/iiif/presentation/KEYWORD */
+	const char *p = url + strlen(st->ctx.base) + strlen("/iiif/presentation/");
+	size_t n = strlen(p), k = strlen(keyword);
+	size_t enc_len = n > k ? n - k - 1 : 0;
+	char *dec = g_malloc(enc_len + 1);
+	if (strings_url_decode(p, enc_len, dec, enc_len + 1) < 0)
+		dec[0] = '\0';
+	return dec;
+}
+
+/* Writes doc to OUT + its URL path, through a temporary file and a rename. */
+static int export_write(struct export_state *st, const json_t *doc)
+{
+	const char *id = json_string_value(json_object_get(doc, "id"));
+	char *path = g_strconcat(st->out, id + strlen(st->ctx.base), NULL);
+	char *dir = g_path_get_dirname(path), *tmp = g_strdup_printf("%s.tmp-%d", path, getpid());
+	int rc = g_mkdir_with_parents(dir, 0755) == 0 &&
+				 json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) == 0 &&
+				 rename(tmp, path) == 0
+			 ? 0
+			 : -1;
+	if (rc < 0) {
+		fprintf(stderr, "iiifd manifest: %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		st->failed++;
+	} else {
+		st->written++;
+	}
+	g_free(path);
+	g_free(dir);
+	g_free(tmp);
+	return rc;
+}
+
+static void export_collection(struct export_state *st, const char *rel, int depth);
+
+static void export_member(struct export_state *st, const json_t *member, int depth)
+{
+	const char *id = json_string_value(json_object_get(member, "id"));
+	const char *type = json_string_value(json_object_get(member, "type"));
+	bool collection = type && strcmp(type, "Collection") == 0;
+	char *rel = export_rel(st, id, collection ? "collection" : "manifest");
+	if (collection) {
+		export_collection(st, rel, depth + 1);
+	} else {
+		struct iiifd_error err = { 0 };
+		char *abs = g_build_filename(st->ctx.root_real, rel, NULL);
+		json_t *m = pres_manifest_build(&st->ctx, rel, g_file_test(abs, G_FILE_TEST_IS_DIR),
+						&err);
+		if (m) {
+			export_write(st, m);
+		} else {
+			fprintf(stderr, "iiifd manifest: %s: %s\n", rel, err.msg);
+			st->failed++;
+		}
+		json_decref(m);
+		g_free(abs);
+	}
+	g_free(rel);
+}
+
+static void export_collection(struct export_state *st, const char *rel, int depth)
+{
+	struct iiifd_error err = { 0 };
+	json_t *coll = depth < 64 ? pres_collection_build(&st->ctx, rel, &err) : NULL;
+	if (!coll) {
+		fprintf(stderr, "iiifd manifest: %s: %s\n", *rel ? rel : "(root)",
+			depth < 64 ? err.msg : "folders nested too deeply");
+		st->failed++;
+		return;
+	}
+	export_write(st, coll);
+	size_t i;
+	json_t *member;
+	json_array_foreach(json_object_get(coll, "items"), i, member)
+		export_member(st, member, depth);
+	json_decref(coll);
+}
+
+static int export_run(const char *root_arg, const char *public_url, const char *out)
+{
+	char root[PATH_MAX];
+	struct iiifd_config cfg;
+	if (!realpath(root_arg, root)) {
+		fprintf(stderr, "iiifd manifest: %s: no such folder\n", root_arg);
+		return 1;
+	}
+	iiifd_config_init(&cfg);
+	struct export_state st = { .out = out };
+	char *base = g_strdup(public_url);
+	while (*base && base[strlen(base) - 1] == '/')
+		base[strlen(base) - 1] = '\0';
+	st.ctx = (struct pres_context){ root, base, image_source_cache_new(4096),
+					media_probe_cache_new(4096),
+					{ cfg.max_width, cfg.max_height, cfg.max_area } };
+	export_collection(&st, "", 0);
+	printf("wrote %d documents to %s%s\n", st.written, out,
+	       st.failed ? " (with errors, see above)" : "");
+	image_source_cache_free(st.ctx.sources);
+	media_probe_cache_free(st.ctx.media);
+	g_free(base);
+	iiifd_config_release(&cfg);
+	return st.failed ? 1 : 0;
+}
+
+int tools_manifest_main(int argc, char **argv)
+{
+	const char *pos[1], *public_url = NULL, *out = NULL;
+	struct iiifd_error err = { 0 };
+	const struct tools_cli_flag flags[] = { { "public-url", &public_url }, { "out", &out },
+						{ NULL, NULL } };
+	static const char usage[] = "usage: iiifd manifest ROOT --public-url URL --out OUTDIR\n";
+	int rc = tools_cli_parse(argc, argv, flags, pos, 1, &err);
+	if (rc > 0) {
+		printf("%s", usage);
+		return 0;
+	}
+	if (rc < 0 || !public_url || !out) {
+		fprintf(stderr, "iiifd manifest: %s\n%s",
+			rc < 0 ? err.msg : "--public-url and --out are required", usage);
+		return 2;
+	}
+	if (tools_cli_vips_start("manifest") < 0)
+		return 1;
+	rc = export_run(pos[0], public_url, out);
+	tools_cli_vips_stop();
+	return rc;
+}
