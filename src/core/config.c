@@ -73,6 +73,8 @@ static const struct config_key config_keys[] = {
 	    "folder for the disk cache (created if missing)"),
 	KEY("cache-size-mb", CONFIG_INT64, cache_size_mb, "1024", 1, INT64_C(1) << 30,
 	    "disk cache size limit in MiB; least recently used files go first"),
+	KEY("pyramid-threshold-mp", CONFIG_INT64, pyramid_threshold_mp, "50", 0, 1000000,
+	    "flat images of at least this many megapixels get a pyramid built in cache-dir; 0 = never"),
 };
 
 #define CONFIG_NKEYS (sizeof config_keys / sizeof config_keys[0])

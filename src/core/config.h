@@ -41,6 +41,7 @@ struct iiifd_config {
 	bool cache;               /* the disk cache of rendered images */
 	char *cache_dir;
 	int64_t cache_size_mb;
+	int64_t pyramid_threshold_mp; /* flat sources this large get a background pyramid; 0 = off */
 };
 
 /* Fills cfg with defaults; release with iiifd_config_release(). */

@@ -53,7 +53,13 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 				       cfg->large_renders ? cfg->large_renders
 							  : (int)(cores > 1 ? cores / 2 : 1),
 				       cfg->memory_budget_mb << 20);
-	if (!svc->sources || !svc->admission) {
+	if (cfg->pyramid_threshold_mp > 0) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/pyramids", cfg->cache_dir);
+		svc->pyramids = pyramid_queue_new(dir, cfg->pyramid_threshold_mp * 1000000, 256, 90);
+	}
+	if (!svc->sources || !svc->admission ||
+	    (cfg->pyramid_threshold_mp > 0 && !svc->pyramids)) {
 		image_service_release(svc);
 		return iiifd_error_set(err, 500, "out of memory");
 	}
@@ -76,6 +82,8 @@ void image_service_release(struct image_service *svc)
 	svc->derivatives = NULL;
 	admission_free(svc->admission);
 	svc->admission = NULL;
+	pyramid_queue_free(svc->pyramids);
+	svc->pyramids = NULL;
 }
 
 /* Renders under admission control and the request time limit. */
@@ -103,26 +111,51 @@ static void service_variant(const struct image_service *svc, const struct image_
 		 svc->encode.webp_quality);
 }
 
-/* Produces the image bytes: stored tile, cached derivative, or a fresh render (then cached). */
+/* The source to take pixels from: a background-built pyramid when one is ready. Hold it. */
+static const struct image_source *service_pixels(const struct image_service *svc,
+						 const struct image_source *src)
+{
+	if (!pyramid_queue_wants(svc->pyramids, src))
+		return NULL;
+	char *pyramid = pyramid_queue_lookup(svc->pyramids, src);
+	if (!pyramid)
+		return NULL;
+	const struct image_source *p = image_source_cache_get(svc->sources, pyramid, 0, NULL);
+	free(pyramid);
+	return p;
+}
+
+/*
+ * Produces the image bytes: stored tile, cached derivative, or a fresh render (then cached).
+ * src names the image (cache keys); pixels, when not NULL, is where to read it from instead.
+ * The Server-Timing header says which path answered, for operators and tests.
+ */
 static int service_produce(const struct image_service *svc, const struct image_source *src,
-			   const struct image_request *ir, const struct image_geometry *g,
-			   const char *canonical, struct http_response *resp,
-			   struct iiifd_error *err)
+			   const struct image_source *pixels, const struct image_request *ir,
+			   const struct image_geometry *g, const char *canonical,
+			   struct http_response *resp, struct iiifd_error *err)
 {
 	void *body;
 	size_t len;
 	char variant[1024];
-	if (image_passthrough(src, ir, g, &body, &len)) {
+	const struct image_source *from = pixels ? pixels : src;
+	int64_t start = g_get_monotonic_time();
+	if (image_passthrough(from, ir, g, &body, &len)) {
+		http_response_header(resp, "Server-Timing", "passthrough");
 		http_response_body(resp, body, len, free);
 		return 0;
 	}
 	service_variant(svc, src, canonical, variant, sizeof variant);
 	if (derivative_cache_get(svc->derivatives, src->path, variant, &body, &len)) {
+		http_response_header(resp, "Server-Timing", "cache");
 		http_response_body(resp, body, len, free);
 		return 0;
 	}
-	if (service_render(svc, src, ir, g, &body, &len, err) < 0)
+	if (service_render(svc, from, ir, g, &body, &len, err) < 0)
 		return -1;
+	http_response_header(resp, "Server-Timing", "render;desc=\"%s\";dur=%.1f",
+			     pixels ? "pyramid" : "original",
+			     (double)(g_get_monotonic_time() - start) / 1000.0);
 	derivative_cache_put(svc->derivatives, src->path, variant, body, len);
 	http_response_body(resp, body, len, g_free);
 	return 0;
@@ -299,8 +332,10 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 	service_etag(t, canonical, etag, sizeof etag);
 	if (http_response_validators(resp, req, etag, t->src->mtime, svc->cfg->cache_control))
 		return;
-	if (service_produce(svc, t->src, &ir, &g, canonical, resp, &err) < 0)
+	const struct image_source *pixels = service_pixels(svc, t->src);
+	if (service_produce(svc, t->src, pixels, &ir, &g, canonical, resp, &err) < 0)
 		http_response_error(resp, &err);
+	image_source_cache_put(svc->sources, pixels);
 }
 
 void image_service_handle(const struct image_service *svc, enum image_api_version version,

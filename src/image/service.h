@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "http/message.h"
 #include "image/info.h"
+#include "image/pyramid_queue.h"
 #include "image/pipeline.h"
 #include "image/admission.h"
 #include "image/derivative_cache.h"
@@ -25,6 +26,7 @@ struct image_service {
 	struct image_source_cache *sources; /* owned */
 	struct derivative_cache *derivatives; /* owned; NULL when the disk cache is off */
 	struct admission *admission;          /* owned */
+	struct pyramid_queue *pyramids;       /* owned; NULL when background pyramids are off */
 };
 
 /* Prepares svc from cfg (both must outlive it); -1 with err set when it cannot. */

@@ -322,6 +322,7 @@ static int source_open(const char *path, int page, struct image_source *src,
 		return iiifd_error_set(err, 500, "the image file cannot be read");
 	}
 	src->orientation = vips_image_get_orientation(header);
+	src->bands = vips_image_get_bands(header);
 	int rc = source_probe_levels(src, header, err);
 	g_object_unref(header);
 	if (rc < 0)

@@ -51,6 +51,7 @@ struct image_source {
 	int npages;              /* independent pages in the file (1 for a pyramid) */
 	int orientation;         /* EXIF orientation 1..8; levels are already in displayed terms */
 	int64_t width, height;   /* displayed size of the full-resolution image */
+	int bands;               /* samples per pixel, alpha included */
 	int tile_width, tile_height; /* stored tile size, 0 when the file is not tiled */
 	int nlevels;
 	struct image_source_level levels[IMAGE_SOURCE_MAX_LEVELS]; /* [0] = full resolution */

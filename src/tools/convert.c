@@ -1,6 +1,6 @@
 /*
- * convert.c: streams one source image through libvips (decode, orient, sRGB, flatten) into a
- * pyramidal tiled JPEG TIFF, written beside OUT under a temporary name and renamed into place.
+ * convert.c: the convert command: options, a temporary file beside OUT (removed on error or a
+ * stop signal), image_pyramid_write(), and a rename into place.
  */
 #include "tools/convert.h"
 
@@ -15,17 +15,9 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/path.h"
+#include "image/pyramid.h"
 #include "image/source.h"
 #include "tools/cli.h"
-
-/*
- * Classic TIFF stores 32-bit offsets, so a file must stay under 4 GiB, and the compressed size is
- * only known at the end. We bound it by the uncompressed pyramid (4/3 of the full level): JPEG is
- * usually a tenth of that, but uniform noise at quality 100 measured 1.47 times it. Switching to
- * BigTIFF when the uncompressed pyramid passes 2 GiB keeps even that case under 4 GiB, and leaves
- * ordinary files classic TIFF, which every reader understands.
- */
-#define CONVERT_CLASSIC_MAX_BYTES (INT64_C(2) << 30)
 
 struct convert_options {
 	const char *in, *out;
@@ -62,13 +54,6 @@ static void convert_usage(FILE *out)
 		tile, quality);
 }
 
-int tools_convert_needs_bigtiff(int64_t width, int64_t height, int bands)
-{
-	/* sides are at most VIPS_MAX_COORD (10^7), so the product cannot overflow */
-	int64_t raw = width * height * bands;
-	return raw / 3 * 4 > CONVERT_CLASSIC_MAX_BYTES;
-}
-
 static int convert_parse(int argc, char **argv, struct convert_options *o,
 			 struct iiifd_error *err)
 {
@@ -92,128 +77,6 @@ static int convert_parse(int argc, char **argv, struct convert_options *o,
 		return iiifd_error_set(err, 400, "%s: the output name must end in .tif, .tiff or .ptif",
 				       o->out);
 	return 0;
-}
-
-/* Copies libvips' error text into err right away, its lines joined by "; ". */
-static int convert_vips_error(struct iiifd_error *err, const char *what, const char *file)
-{
-	char reason[200];
-	size_t n = 0;
-	for (const char *p = vips_error_buffer(); *p && n + 3 < sizeof reason; p++) {
-		if (*p != '\n')
-			reason[n++] = *p;
-		else if (p[1])
-			reason[n++] = ';', reason[n++] = ' ';
-	}
-	reason[n] = '\0';
-	vips_error_clear();
-	return iiifd_error_set(err, 500, "%s: %s: %s", file, what, n ? reason : "unknown error");
-}
-
-/* Makes out the current image, dropping our reference to the previous one (out keeps its own). */
-static void convert_replace(VipsImage **img, VipsImage *out)
-{
-	g_object_unref(*img);
-	*img = out;
-}
-
-/* Applies an embedded ICC profile; a broken one is reported and the plain conversion used. */
-static void convert_icc(VipsImage **img, const char *path)
-{
-	VipsImage *out;
-	if (!vips_image_get_typeof(*img, VIPS_META_ICC_NAME))
-		return;
-	if (vips_icc_transform(*img, &out, "srgb", "embedded", TRUE, "depth", 8, NULL) == 0) {
-		convert_replace(img, out);
-		return;
-	}
-	fprintf(stderr, "iiifd convert: %s: ignoring its unusable ICC profile\n", path);
-	vips_error_clear();
-}
-
-/*
- * 8-bit sRGB (grey stays 8-bit grey), alpha flattened onto white since JPEG has none, and no ICC
- * profile left: the pixels are sRGB now, and untagged tiles are the ones the server can pass
- * through without decoding.
- */
-static int convert_to_srgb(VipsImage **img, const char *path)
-{
-	VipsImage *out;
-	convert_icc(img, path);
-	VipsInterpretation in = vips_image_guess_interpretation(*img);
-	int grey = in == VIPS_INTERPRETATION_B_W || in == VIPS_INTERPRETATION_GREY16;
-	VipsInterpretation want = grey ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB;
-	if (in != want || (*img)->BandFmt != VIPS_FORMAT_UCHAR) {
-		if (vips_colourspace(*img, &out, want, NULL))
-			return -1;
-		convert_replace(img, out);
-	}
-	if ((*img)->BandFmt != VIPS_FORMAT_UCHAR) {
-		if (vips_cast_uchar(*img, &out, NULL))
-			return -1;
-		convert_replace(img, out);
-	}
-	if (vips_image_hasalpha(*img)) {
-		VipsArrayDouble *white = vips_array_double_newv(1, 255.0);
-		int rc = vips_flatten(*img, &out, "background", white, NULL);
-		vips_area_unref(VIPS_AREA(white));
-		if (rc)
-			return -1;
-		convert_replace(img, out);
-	}
-	if (vips_copy(*img, &out, NULL))
-		return -1;
-	vips_image_remove(out, VIPS_META_ICC_NAME);
-	convert_replace(img, out);
-	return 0;
-}
-
-/*
- * Opens the first page. Sequential access streams the file once, top to bottom; an EXIF
- * rotation reads columns, which needs random access (libvips decodes to memory or a temp file).
- */
-static VipsImage *convert_load(const struct image_source *src)
-{
-	VipsAccess access = src->orientation > 1 ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL;
-	VipsImage *img = vips_image_new_from_file(src->path, "access", access, "fail_on",
-						  VIPS_FAIL_ON_ERROR, NULL);
-	VipsImage *out;
-	if (img && src->orientation > 1) {
-		if (vips_autorot(img, &out, NULL)) {
-			g_object_unref(img);
-			return NULL;
-		}
-		convert_replace(&img, out);
-	}
-	return img;
-}
-
-static int convert_save(VipsImage *img, const char *path, const struct convert_options *o,
-			int bigtiff)
-{
-	return vips_tiffsave(img, path, "tile", TRUE, "tile_width", o->tile, "tile_height", o->tile,
-			     "pyramid", TRUE, "compression", VIPS_FOREIGN_TIFF_COMPRESSION_JPEG,
-			     "Q", o->quality, "bigtiff", bigtiff, NULL);
-}
-
-/*
- * libvips before 8.14.2 (Debian 12 ships 8.14.1) crashes when a pyramid save fails half way: it
- * closes the pyramid's TIFF files after freeing their targets (libvips issue 3411). A damaged
- * source is the usual cause, so on those versions the whole file is decoded once beforehand,
- * streaming and discarding the pixels, and a decode error is reported without saving.
- */
-static int convert_precheck(const struct image_source *src)
-{
-	int major = vips_version(0), minor = vips_version(1), micro = vips_version(2);
-	if (major > 8 || (major == 8 && (minor > 14 || (minor == 14 && micro >= 2))))
-		return 0;
-	VipsImage *img = vips_image_new_from_file(src->path, "access", VIPS_ACCESS_SEQUENTIAL,
-						  "fail_on", VIPS_FAIL_ON_ERROR, NULL);
-	double avg;
-	int rc = img ? vips_avg(img, &avg, NULL) : -1;
-	if (img)
-		g_object_unref(img);
-	return rc;
 }
 
 static void convert_on_signal(int sig)
@@ -244,25 +107,13 @@ static int convert_tmp_create(const char *out, struct iiifd_error *err)
 static int convert_write(const struct convert_options *o, const struct image_source *src,
 			 struct iiifd_error *err)
 {
-	if (convert_precheck(src) < 0)
-		return convert_vips_error(err, "cannot decode", o->in);
-	VipsImage *img = convert_load(src);
-	if (!img || convert_to_srgb(&img, o->in) < 0) {
-		if (img)
-			g_object_unref(img);
-		return convert_vips_error(err, "cannot decode", o->in);
-	}
-	int bigtiff = tools_convert_needs_bigtiff(img->Xsize, img->Ysize, img->Bands);
-	int rc = convert_save(img, convert_tmp_path, o, bigtiff);
-	g_object_unref(img);
-	if (rc)
-		return convert_vips_error(err, "conversion failed", o->in);
+	if (image_pyramid_write(src, convert_tmp_path, o->tile, o->quality, err) < 0)
+		return -1;
 	if (rename(convert_tmp_path, o->out) < 0)
 		return iiifd_error_set(err, 500, "%s: cannot rename %s to it: %s", o->out,
 				       convert_tmp_path, strerror(errno));
-	printf("iiifd convert: wrote %s (%lldx%lld, %dx%d JPEG tiles at quality %d, %s pyramid)\n",
-	       o->out, (long long)src->width, (long long)src->height, o->tile, o->tile, o->quality,
-	       bigtiff ? "BigTIFF" : "TIFF");
+	printf("iiifd convert: wrote %s (%lldx%lld, %dx%d JPEG tiles at quality %d)\n", o->out,
+	       (long long)src->width, (long long)src->height, o->tile, o->tile, o->quality);
 	return 0;
 }
 

@@ -7,9 +7,6 @@
 
 #include <stdint.h>
 
-/* Whether a pyramid of a width x height x bands 8-bit image needs BigTIFF (see convert.c). */
-int tools_convert_needs_bigtiff(int64_t width, int64_t height, int bands);
-
 /*
  * Runs the command on the arguments after "convert". Prints errors naming the file to stderr.
  * Returns the exit status: 0 done, 1 the conversion failed (no OUT is left behind), 2 usage.

@@ -250,3 +250,38 @@ def test_hostile_tiff_headers(server_factory, tmp_path, name, data):
             assert r.body
     assert s.get("/iiif/3/ok.png/full/100,/0/default.jpg").status == 200
     assert s.alive()
+
+
+# --------------------------------------------------------------------------------------------
+# background pyramids for large flat sources
+# --------------------------------------------------------------------------------------------
+def test_flat_source_gets_a_background_pyramid(server_factory, tmp_path):
+    import time
+    root, cache = tmp_path / "flat", tmp_path / "cache"
+    root.mkdir()
+    rng = np.random.default_rng(5)
+    picture = rng.integers(0, 256, (1500, 2000, 3), dtype=np.uint8)
+    Image.fromarray(picture).save(root / "flat.png")
+    s = server_factory(args=("--cache-dir", str(cache), "--pyramid-threshold-mp", "1",
+                             "--cache", "false"), root_dir=str(root))
+    path = "/iiif/3/flat.png/512,512,512,512/256,/0/default.png"
+    first = s.get(path)
+    assert first.status == 200 and first.header("Server-Timing").startswith("render")
+    assert 'desc="original"' in first.header("Server-Timing")
+    pyramids = cache / "pyramids"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(pyramids.glob("*.tif")):
+        time.sleep(0.2)
+    built = list(pyramids.glob("*.tif"))
+    assert len(built) == 1, "no pyramid appeared"
+    assert not list(pyramids.glob("*.tmp*")), "the build must be renamed into place"
+    assert fx.run(["vipsheader", "-f", "n-pages", str(built[0])]).stdout.strip() != "1"
+    later = s.get(path)
+    assert later.status == 200 and 'desc="pyramid"' in later.header("Server-Timing")
+    a = fx.to_rgb_array(first.image()).astype(int)
+    b = fx.to_rgb_array(later.image()).astype(int)
+    assert a.shape == b.shape and np.abs(a - b).mean() < 12, "pyramid pixels must match"
+    tile = s.get("/iiif/3/flat.png/0,0,256,256/256,256/0/default.jpg")
+    assert tile.status == 200 and tile.header("Server-Timing") == "passthrough"
+    # the identity of the image does not change when its pixels come from the pyramid
+    assert first.header("ETag") == later.header("ETag")

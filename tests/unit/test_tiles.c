@@ -7,6 +7,7 @@
 #include "image/info.h"
 #include "tools/convert.h"
 #include "tools/tiles.h"
+#include "image/pyramid.h"
 #include "unit.h"
 
 static void test_count(void)
@@ -176,10 +177,10 @@ static void test_info_level0_v2(void)
 
 static void test_bigtiff(void)
 {
-	CHECK(!tools_convert_needs_bigtiff(1500, 1000, 3), "small image: classic TIFF");
-	CHECK(!tools_convert_needs_bigtiff(20000, 20000, 3), "1.6 GB pyramid: classic TIFF");
-	CHECK(tools_convert_needs_bigtiff(30000, 30000, 3), "3.6 GB pyramid: BigTIFF");
-	CHECK(tools_convert_needs_bigtiff(10000000, 10000000, 1), "no overflow at the largest");
+	CHECK(!image_pyramid_needs_bigtiff(1500, 1000, 3), "small image: classic TIFF");
+	CHECK(!image_pyramid_needs_bigtiff(20000, 20000, 3), "1.6 GB pyramid: classic TIFF");
+	CHECK(image_pyramid_needs_bigtiff(30000, 30000, 3), "3.6 GB pyramid: BigTIFF");
+	CHECK(image_pyramid_needs_bigtiff(10000000, 10000000, 1), "no overflow at the largest");
 }
 
 int main(void)

@@ -1,0 +1,32 @@
+/*
+ * pyramid_queue.h: background conversion of large flat sources (big JPEGs, PNGs, strip TIFFs)
+ * into pyramidal tiled TIFFs in the cache folder. Until a pyramid is ready, requests are served
+ * from the original; afterwards from the pyramid.
+ */
+#ifndef IIIFD_IMAGE_PYRAMID_QUEUE_H
+#define IIIFD_IMAGE_PYRAMID_QUEUE_H
+
+#include <stdint.h>
+
+#include "image/source.h"
+
+struct pyramid_queue;
+
+/*
+ * Pyramids go to dir (created when needed), built one at a time by a background thread, for
+ * sources of at least min_pixels. Free with pyramid_queue_free(), which waits for a running build.
+ */
+struct pyramid_queue *pyramid_queue_new(const char *dir, int64_t min_pixels, int tile,
+					int quality);
+void pyramid_queue_free(struct pyramid_queue *q);
+
+/* Whether src is worth a pyramid: flat, single page, large enough, no alpha to lose. */
+int pyramid_queue_wants(const struct pyramid_queue *q, const struct image_source *src);
+
+/*
+ * The path (malloc'd; caller frees) of a finished pyramid for this version of src, or NULL after
+ * making sure a build is queued (once per source version; a failed build is not retried).
+ */
+char *pyramid_queue_lookup(struct pyramid_queue *q, const struct image_source *src);
+
+#endif
