@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <string.h>
 
 static int strings_hex(char c)
 {
@@ -41,7 +42,8 @@ int strings_url_encode(const char *in, char *out, size_t n)
 {
 	size_t o = 0;
 	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		int plain = isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~';
+		/* RFC 3986 pchar: unreserved, sub-delims, ':' and '@' may stand as they are */
+		int plain = isalnum(*p) || strchr("-._~!$&'()*+,;=:@", *p);
 		size_t need = plain ? 1 : 3;
 		if (o + need >= n)
 			return -1;

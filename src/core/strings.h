@@ -13,8 +13,9 @@
 int strings_url_decode(const char *in, size_t len, char *out, size_t n);
 
 /*
- * Encodes in for use as one path segment: everything but RFC 3986 unreserved characters is
- * %XX-encoded (so "/" becomes "%2F"). Returns the length, or -1 if out (size n) is too small.
+ * Encodes in for use as one path segment: everything but RFC 3986 "pchar" characters
+ * (unreserved, sub-delims, ':' and '@') is %XX-encoded, so "/" becomes "%2F" and "a b;2" becomes
+ * "a%20b;2". Returns the length, or -1 if out (size n) is too small.
  */
 int strings_url_encode(const char *in, char *out, size_t n);
 

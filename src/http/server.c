@@ -4,7 +4,9 @@
  */
 #include "http/server.h"
 
+#include <glib.h>
 #include <microhttpd.h>
+#include <strings.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -84,6 +86,33 @@ static void server_add_cors(struct MHD_Response *r)
 				"Link, ETag, Last-Modified, Content-Length, Content-Range");
 }
 
+/* Whether Accept-Encoding allows gzip: "gzip" or "*" listed without q=0. */
+static bool server_accepts_gzip(const char *header)
+{
+	if (!header)
+		return false;
+	gchar **codings = g_strsplit(header, ",", 32);
+	bool ok = false;
+	for (int i = 0; codings[i]; i++) {
+		gchar **parts = g_strsplit(g_strstrip(codings[i]), ";", 4);
+		const char *name = g_strstrip(parts[0]);
+		double q = 1.0;
+		for (int j = 1; parts[j]; j++) {
+			const char *param = g_strstrip(parts[j]);
+			if (param[0] == 'q' && param[1] == '=')
+				q = g_ascii_strtod(param + 2, NULL);
+		}
+		bool gzip = strcasecmp(name, "gzip") == 0;
+		if (gzip || strcmp(name, "*") == 0)
+			ok = q > 0;
+		g_strfreev(parts);
+		if (gzip)
+			break; /* an explicit gzip entry wins over "*" */
+	}
+	g_strfreev(codings);
+	return ok;
+}
+
 /* gzip for clients that accept it, when the handler marked the body as worth compressing */
 static void server_maybe_compress(struct MHD_Connection *conn, struct http_response *resp)
 {
@@ -91,7 +120,7 @@ static void server_maybe_compress(struct MHD_Connection *conn, struct http_respo
 	if (!resp->compressible || resp->body_fd >= 0 || resp->body_len < 512)
 		return;
 	http_response_header(resp, "Vary", "Accept-Encoding");
-	if (!accept || !strstr(accept, "gzip"))
+	if (!server_accepts_gzip(accept))
 		return;
 	size_t len;
 	void *gz = compress_gzip(resp->body, resp->body_len, &len);

@@ -213,6 +213,9 @@ static int canvas_add_media(const struct pres_context *c, const char *manifest_i
 		json_object_set_new(canvas, "height", json_integer(m.height));
 		json_object_set_new(canvas, "width", json_integer(m.width));
 	}
+	json_t *thumb = pres_file_thumbnail(c, f);
+	if (thumb)
+		json_object_set_new(canvas, "thumbnail", json_pack("[o]", thumb));
 	json_object_set_new(canvas, "placeholderCanvas", canvas_placeholder(c, id, f, &m));
 	json_object_set_new(canvas, "items",
 			    json_pack("[o]", canvas_painting_page(id, canvas_media_body(c, f, &m))));

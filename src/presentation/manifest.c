@@ -252,6 +252,8 @@ json_t *pres_manifest_build(const struct pres_context *c, const char *rel, bool 
 		char *id = pres_url_manifest(c, rel);
 		if (is_folder && l.has_subfolders)
 			iiifd_error_set(err, 404, "this folder is a Collection, not a Manifest");
+		else if (is_folder && l.count == 0)
+			iiifd_error_set(err, 404, "this folder has nothing to show");
 		else if (is_folder)
 			m = manifest_folder(c, rel, abs, &l, id);
 		else
@@ -262,6 +264,28 @@ json_t *pres_manifest_build(const struct pres_context *c, const char *rel, bool 
 	g_free(abs);
 	g_free(dir);
 	return m;
+}
+
+/* The thumbnail of the first file found in a folder, looking into sub-folders up to depth. */
+static json_t *collection_find_thumbnail(const struct pres_context *c, const char *rel,
+					 const char *abs, int depth)
+{
+	struct tree_listing l;
+	struct iiifd_error err = { 0 };
+	json_t *thumb = NULL;
+	if (depth < 0 || tree_list(c->root_real, abs, &l, &err) < 0)
+		return NULL;
+	for (size_t i = 0; !thumb && i < l.count; i++) {
+		const struct tree_entry *e = &l.entries[i];
+		char *frel = pres_join(rel, e->name), *fabs = g_build_filename(abs, e->name, NULL);
+		struct pres_file f = { frel, fabs, e->name, e->kind, &l };
+		thumb = e->kind == TREE_FOLDER ? collection_find_thumbnail(c, frel, fabs, depth - 1)
+					       : pres_file_thumbnail(c, &f);
+		g_free(frel);
+		g_free(fabs);
+	}
+	tree_listing_release(&l);
+	return thumb;
 }
 
 /* A Collection member for one entry of a Collection folder, or NULL. */
@@ -292,19 +316,9 @@ static json_t *collection_member(const struct pres_context *c, const char *rel, 
 		member = json_pack("{s:s, s:s, s:o}", "id", id, "type",
 				   collection ? "Collection" : "Manifest", "label",
 				   manifest_label(&sc, e->name));
-		for (size_t i = 0; !collection && i < child.count; i++) {
-			char *frel = pres_join(crel, child.entries[i].name);
-			char *fabs = g_build_filename(cabs, child.entries[i].name, NULL);
-			struct pres_file f = { frel, fabs, child.entries[i].name, child.entries[i].kind,
-					       &child };
-			json_t *thumb = pres_file_thumbnail(c, &f);
-			if (thumb)
-				json_object_set_new(member, "thumbnail", json_pack("[o]", thumb));
-			g_free(frel);
-			g_free(fabs);
-			if (thumb)
-				break;
-		}
+		json_t *thumb = collection_find_thumbnail(c, crel, cabs, 2);
+		if (thumb)
+			json_object_set_new(member, "thumbnail", json_pack("[o]", thumb));
 		g_free(id);
 		tree_listing_release(&child);
 	}
