@@ -266,24 +266,35 @@ json_t *pres_manifest_build(const struct pres_context *c, const char *rel, bool 
 	return m;
 }
 
+static json_t *collection_find_thumbnail(const struct pres_context *c, const char *rel,
+					 const char *abs, int depth);
+
+/* The thumbnail of the first file in listing l of folder rel, or in its sub-folders. */
+static json_t *collection_listing_thumbnail(const struct pres_context *c, const char *rel,
+					    const char *abs, const struct tree_listing *l, int depth)
+{
+	json_t *thumb = NULL;
+	for (size_t i = 0; !thumb && i < l->count; i++) {
+		const struct tree_entry *e = &l->entries[i];
+		char *frel = pres_join(rel, e->name), *fabs = g_build_filename(abs, e->name, NULL);
+		struct pres_file f = { frel, fabs, e->name, e->kind, l };
+		thumb = e->kind == TREE_FOLDER ? collection_find_thumbnail(c, frel, fabs, depth - 1)
+					       : pres_file_thumbnail(c, &f);
+		g_free(frel);
+		g_free(fabs);
+	}
+	return thumb;
+}
+
 /* The thumbnail of the first file found in a folder, looking into sub-folders up to depth. */
 static json_t *collection_find_thumbnail(const struct pres_context *c, const char *rel,
 					 const char *abs, int depth)
 {
 	struct tree_listing l;
 	struct iiifd_error err = { 0 };
-	json_t *thumb = NULL;
 	if (depth < 0 || tree_list(c->root_real, abs, &l, &err) < 0)
 		return NULL;
-	for (size_t i = 0; !thumb && i < l.count; i++) {
-		const struct tree_entry *e = &l.entries[i];
-		char *frel = pres_join(rel, e->name), *fabs = g_build_filename(abs, e->name, NULL);
-		struct pres_file f = { frel, fabs, e->name, e->kind, &l };
-		thumb = e->kind == TREE_FOLDER ? collection_find_thumbnail(c, frel, fabs, depth - 1)
-					       : pres_file_thumbnail(c, &f);
-		g_free(frel);
-		g_free(fabs);
-	}
+	json_t *thumb = collection_listing_thumbnail(c, rel, abs, &l, depth);
 	tree_listing_release(&l);
 	return thumb;
 }
@@ -316,7 +327,7 @@ static json_t *collection_member(const struct pres_context *c, const char *rel, 
 		member = json_pack("{s:s, s:s, s:o}", "id", id, "type",
 				   collection ? "Collection" : "Manifest", "label",
 				   manifest_label(&sc, e->name));
-		json_t *thumb = collection_find_thumbnail(c, crel, cabs, 2);
+		json_t *thumb = collection_listing_thumbnail(c, crel, cabs, &child, 2);
 		if (thumb)
 			json_object_set_new(member, "thumbnail", json_pack("[o]", thumb));
 		g_free(id);

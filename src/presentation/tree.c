@@ -110,20 +110,28 @@ static int tree_push(struct tree_listing *l, size_t *cap, const char *name, enum
 	return 0;
 }
 
-static int tree_add(const char *root_real, const char *dir, const char *name,
+/*
+ * Classifies one directory entry. Plain files and folders are inside the root by construction;
+ * only symlinks (and file systems that do not report types) need the realpath check.
+ */
+static int tree_add(const char *root_real, const char *dir, const struct dirent *e,
 		    struct tree_listing *l, size_t *cap)
 {
 	char path[PATH_MAX];
 	struct stat st;
+	const char *name = e->d_name;
 	if (name[0] == '.' || (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
 		return 0;
-	if (!tree_stat_inside(root_real, path, &st))
-		return 0;
-	if (S_ISDIR(st.st_mode))
+	bool is_dir = e->d_type == DT_DIR, is_file = e->d_type == DT_REG;
+	if (!is_dir && !is_file) {
+		if (!tree_stat_inside(root_real, path, &st))
+			return 0;
+		is_dir = S_ISDIR(st.st_mode);
+		is_file = S_ISREG(st.st_mode);
+	}
+	if (is_dir)
 		return tree_folder_has_content(path) ? tree_push(l, cap, name, TREE_FOLDER) : 0;
-	if (!S_ISREG(st.st_mode))
-		return 0;
-	return tree_push(l, cap, name, tree_classify(name));
+	return is_file ? tree_push(l, cap, name, tree_classify(name)) : 0;
 }
 
 int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
@@ -136,7 +144,7 @@ int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
 	size_t cap = 0;
 	int rc = 0;
 	for (struct dirent *e; rc == 0 && (e = readdir(d));)
-		rc = tree_add(root_real, dir, e->d_name, out, &cap);
+		rc = tree_add(root_real, dir, e, out, &cap);
 	closedir(d);
 	if (rc < 0) {
 		tree_listing_release(out);
