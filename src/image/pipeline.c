@@ -82,6 +82,35 @@ static int pipeline_crop(struct pipe *p, const struct image_source *src,
 						 NULL));
 }
 
+/*
+ * JPEG 2000 through the source's kept-open decoder: crop the level and decode those pixels into
+ * memory while holding the decoder's lock; the rest of the chain then runs unlocked.
+ */
+static int pipeline_decode_shared(struct pipe *p, const struct image_source *src,
+				  const struct image_source_level *lvl,
+				  const struct image_geometry *g)
+{
+	struct image_source_decoders *d = src->decoders;
+	int i = (int)(lvl - src->levels), rc = -1;
+	pthread_mutex_lock(&d->lock);
+	if (!d->level[i] && vips_jp2kload(src->path, &d->level[i], "page", lvl->page, "fail_on",
+					  VIPS_FAIL_ON_ERROR, NULL))
+		d->level[i] = NULL;
+	if (d->level[i]) {
+		VipsImage **slot = pipe_slot(p);
+		*slot = d->level[i];
+		g_object_ref(*slot); /* the pipe's reference; the decoder keeps its own */
+		p->cur = *slot;
+		if (pipeline_crop(p, src, g) == 0) {
+			VipsImage *decoded = vips_image_copy_memory(p->cur);
+			*pipe_slot(p) = decoded;
+			rc = pipe_advance(p, decoded ? 0 : -1);
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
 /* Converts to 8-bit sRGB (or 8-bit grey for grey sources), honouring an embedded ICC profile. */
 static int pipeline_to_srgb(struct pipe *p)
 {
@@ -288,11 +317,19 @@ static int pipeline_run(struct pipe *p, const struct image_source *src,
 			const struct image_encode_options *opt, void **out, size_t *len)
 {
 	const struct image_source_level *lvl = pipeline_level(src, g);
-	if (pipeline_load(p, src, lvl, pipeline_needs_random_access(src, req)) < 0)
-		return -1;
-	if (src->orientation > 1 && pipe_advance(p, vips_autorot(p->cur, pipe_slot(p), NULL)) < 0)
-		return -1;
-	if (pipeline_crop(p, src, g) < 0 || pipeline_to_srgb(p) < 0 ||
+	if (src->decoders && src->orientation <= 1) {
+		if (pipeline_decode_shared(p, src, lvl, g) < 0)
+			return -1;
+	} else {
+		if (pipeline_load(p, src, lvl, pipeline_needs_random_access(src, req)) < 0)
+			return -1;
+		if (src->orientation > 1 &&
+		    pipe_advance(p, vips_autorot(p->cur, pipe_slot(p), NULL)) < 0)
+			return -1;
+		if (pipeline_crop(p, src, g) < 0)
+			return -1;
+	}
+	if (pipeline_to_srgb(p) < 0 ||
 	    pipeline_resize(p, g->out_w, g->out_h) < 0 || pipeline_orient(p, req) < 0 ||
 	    pipeline_quality(p, req->quality) < 0)
 		return -1;

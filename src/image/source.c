@@ -328,6 +328,12 @@ static int source_open(const char *path, int page, struct image_source *src,
 	if (rc < 0)
 		return -1;
 	source_apply_orientation(src);
+	if (src->kind == IMAGE_SOURCE_JP2) {
+		src->decoders = calloc(1, sizeof *src->decoders);
+		if (!src->decoders)
+			return iiifd_error_set(err, 500, "out of memory");
+		pthread_mutex_init(&src->decoders->lock, NULL);
+	}
 	src->width = src->levels[0].width;
 	src->height = src->levels[0].height;
 	return 0;
@@ -344,6 +350,14 @@ int image_source_open(const char *path, int page, struct image_source *src,
 
 void image_source_release(struct image_source *src)
 {
+	if (src->decoders) {
+		for (int i = 0; i < IMAGE_SOURCE_MAX_LEVELS; i++)
+			if (src->decoders->level[i])
+				g_object_unref(src->decoders->level[i]);
+		pthread_mutex_destroy(&src->decoders->lock);
+		free(src->decoders);
+		src->decoders = NULL;
+	}
 	for (int i = 0; i < src->nlevels; i++) {
 		tiff_jpeg_tiles_free(src->levels[i].jpeg_tiles);
 		src->levels[i].jpeg_tiles = NULL;

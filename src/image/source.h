@@ -6,6 +6,7 @@
 #define IIIFD_IMAGE_SOURCE_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -44,6 +45,16 @@ struct image_source_level {
 	struct image_source_jpeg_tiles *jpeg_tiles; /* NULL unless pass-through is possible */
 };
 
+/*
+ * Decoders kept open across requests, for JPEG 2000: opening one means scanning its whole
+ * codestream, which costs more than decoding a tile. One per level, made on first use; a decoder
+ * is not safe for concurrent use, so lock is held from crop to decoded pixels. Owned by the source.
+ */
+struct image_source_decoders {
+	pthread_mutex_t lock;
+	struct _VipsImage *level[IMAGE_SOURCE_MAX_LEVELS];
+};
+
 struct image_source {
 	char *path;              /* owned */
 	enum image_source_kind kind;
@@ -55,6 +66,7 @@ struct image_source {
 	int tile_width, tile_height; /* stored tile size, 0 when the file is not tiled */
 	int nlevels;
 	struct image_source_level levels[IMAGE_SOURCE_MAX_LEVELS]; /* [0] = full resolution */
+	struct image_source_decoders *decoders; /* NULL unless JPEG 2000 */
 	time_t mtime;
 	long mtime_nsec;
 	off_t file_size;
