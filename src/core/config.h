@@ -41,7 +41,11 @@ struct iiifd_config {
 	bool cache;               /* the disk cache of rendered images */
 	char *cache_dir;
 	int64_t cache_size_mb;
-	int64_t pyramid_threshold_mp; /* flat sources this large get a background pyramid; 0 = off */
+	int64_t pyramid_threshold_mp;
+	bool annotations;         /* the annotation store, search, and automatic imports */
+	char *data_dir;           /* where the annotation database lives */
+	char *api_token;          /* bearer token for annotation writes; "" = writes refused */
+	bool auto_import;         /* import OCR/VTT/COCO/CSV files found next to the images */ /* flat sources this large get a background pyramid; 0 = off */
 };
 
 /* Fills cfg with defaults; release with iiifd_config_release(). */

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int strings_hex(char c)
@@ -36,6 +37,19 @@ int strings_url_decode(const char *in, size_t len, char *out, size_t n)
 	}
 	out[o] = '\0';
 	return (int)o;
+}
+
+int strings_form_decode(const char *in, char *out, size_t n)
+{
+	size_t len = strlen(in);
+	char *plus = malloc(len + 1);
+	if (!plus)
+		return -1;
+	for (size_t i = 0; i <= len; i++)
+		plus[i] = in[i] == '+' ? ' ' : in[i];
+	int rc = strings_url_decode(plus, len, out, n);
+	free(plus);
+	return rc;
 }
 
 int strings_url_encode(const char *in, char *out, size_t n)

@@ -12,6 +12,9 @@
  */
 int strings_url_decode(const char *in, size_t len, char *out, size_t n);
 
+/* Decodes a query-string value: '+' is a space, %XX as above (an encoded NUL is refused). */
+int strings_form_decode(const char *in, char *out, size_t n);
+
 /*
  * Encodes in for use as one path segment: everything but RFC 3986 "pchar" characters
  * (unreserved, sub-delims, ':' and '@') is %XX-encoded, so "/" becomes "%2F" and "a b;2" becomes

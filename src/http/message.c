@@ -133,6 +133,28 @@ static void http_first_value(const char *v, char *out, size_t n)
 	out[i] = '\0';
 }
 
+bool http_host_is_valid(const char *host)
+{
+	const char *p = host, *end;
+	if (*p == '[') { /* IPv6 literal */
+		end = strchr(p, ']');
+		if (!end || end == p + 1 || strspn(p + 1, "0123456789abcdefABCDEF:.") != (size_t)(end - p - 1))
+			return false;
+		p = end + 1;
+	} else {
+		size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+		if (n == 0)
+			return false;
+		p += n;
+	}
+	if (*p == '\0')
+		return true;
+	if (*p != ':' || strlen(p + 1) < 1 || strlen(p + 1) > 5 ||
+	    strspn(p + 1, "0123456789") != strlen(p + 1))
+		return false;
+	return atoi(p + 1) <= 65535;
+}
+
 void http_request_base_url(const struct http_request *req, const char *public_url,
 			   bool trust_forwarded, const char *fallback_host, char *out, size_t n)
 {
@@ -161,8 +183,16 @@ void http_request_base_url(const struct http_request *req, const char *public_ur
 
 static bool http_etag_matches(const char *header, const char *etag)
 {
-	/* "*" or a list of tags in which ours appears, weak (W/"...") or strong */
-	return strcmp(header, "*") == 0 || strstr(header, etag) != NULL;
+	/* "*" or a list of tags in which ours appears, weak (W/"...") or strong, or as the gzip
+	 * variant the server made of it ("abc-gzip", see server.c) */
+	if (strcmp(header, "*") == 0 || strstr(header, etag) != NULL)
+		return true;
+	size_t n = strlen(etag);
+	char variant[128];
+	if (n < 2 || n + 6 > sizeof variant)
+		return false;
+	snprintf(variant, sizeof variant, "%.*s-gzip\"", (int)(n - 1), etag);
+	return strstr(header, variant) != NULL;
 }
 
 bool http_response_validators(struct http_response *resp, const struct http_request *req,

@@ -17,6 +17,9 @@
 struct http_request {
 	const char *method; /* "GET", "HEAD", ... */
 	const char *path;   /* raw path, still percent-encoded, without the query string */
+	const char *body;   /* the request body (NUL-terminated), or NULL */
+	size_t body_len;
+	bool body_too_large; /* the body went over the server's limit and was cut off */
 	void *conn;         /* server-private: the connection headers are read from */
 };
 
@@ -39,6 +42,12 @@ struct http_response {
 
 /* Request header value, or NULL (implemented by the server). */
 const char *http_request_header(const struct http_request *req, const char *name);
+
+/* Query parameter, decoded ('+' and %XX); malloc'd (caller frees), NULL when absent or invalid. */
+char *http_request_arg(const struct http_request *req, const char *name);
+
+/* Whether a Host header value is a valid host[:port] (RFC 9110): others get 400. */
+bool http_host_is_valid(const char *host);
 
 /*
  * Writes the base URL ("https://host[:port][/prefix]", no trailing slash) that absolute URLs in

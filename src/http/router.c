@@ -3,6 +3,7 @@
  */
 #include "http/router.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "version.h"
@@ -17,11 +18,14 @@ static void router_preflight(const struct http_request *req, struct http_respons
 {
 	const char *asked = http_request_header(req, "Access-Control-Request-Headers");
 	resp->status = 204;
-	http_response_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+	http_response_header(resp, "Access-Control-Allow-Methods",
+			     "GET, HEAD, OPTIONS, POST, PUT, DELETE");
 	http_response_header(resp, "Access-Control-Allow-Headers", "%s",
-			     asked && *asked ? asked : "Accept, If-None-Match, If-Modified-Since, Range");
+			     asked && *asked ? asked
+					     : "Accept, Authorization, Content-Type, If-Match, "
+					       "If-None-Match, If-Modified-Since, Range");
 	http_response_header(resp, "Access-Control-Max-Age", "86400");
-	http_response_header(resp, "Allow", "GET, HEAD, OPTIONS");
+	http_response_header(resp, "Allow", "GET, HEAD, OPTIONS, POST, PUT, DELETE");
 }
 
 static void router_json(struct http_response *resp, const char *json)
@@ -36,9 +40,18 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 	struct router *router = ctx;
 	struct iiifd_error err = { 0 };
 	const char *rest;
+	const char *host = http_request_header(req, "Host");
+	if (host && !http_host_is_valid(host)) {
+		iiifd_error_set(&err, 400, "invalid Host header");
+		return http_response_error(resp, &err);
+	}
 	if (strcmp(req->method, "OPTIONS") == 0)
 		return router_preflight(req, resp);
-	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+	bool reading = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+	bool writing = strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
+		       strcmp(req->method, "DELETE") == 0;
+	/* only the annotation containers below /iiif/presentation/ take writes */
+	if (!reading && !(writing && router_strip(req->path, "/iiif/presentation/"))) {
 		http_response_header(resp, "Allow", "GET, HEAD, OPTIONS");
 		iiifd_error_set(&err, 405, "method %s is not allowed here", req->method);
 		return http_response_error(resp, &err);

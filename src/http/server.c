@@ -17,6 +17,7 @@
 
 #include "core/compress.h"
 #include "core/log.h"
+#include "core/strings.h"
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -27,10 +28,14 @@ struct http_server {
 };
 
 /* Per-request state, from the first callback until libmicrohttpd reports completion. */
+#define SERVER_MAX_BODY (1u << 20) /* request bodies (annotations) are small */
+
 struct http_exchange {
 	struct timespec start;
 	int status;
 	size_t bytes;
+	GByteArray *body;   /* the request body, when there is one */
+	bool body_too_large;
 	char method[16];
 	char path[512];
 };
@@ -38,6 +43,20 @@ struct http_exchange {
 const char *http_request_header(const struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+char *http_request_arg(const struct http_request *req, const char *name)
+{
+	const char *raw = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+	if (!raw)
+		return NULL;
+	size_t n = strlen(raw);
+	char *out = malloc(n + 1);
+	if (out && strings_form_decode(raw, out, n + 1) < 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 /* Keep the path exactly as sent: decoding belongs to each area, segment by segment. */
@@ -74,6 +93,8 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
 			 ex->bytes, server_elapsed_ms(&ex->start),
 			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	}
+	if (ex->body)
+		g_byte_array_free(ex->body, TRUE);
 	free(ex);
 	*con_cls = NULL;
 	atomic_fetch_sub(&server->in_flight, 1);
@@ -84,6 +105,21 @@ static void server_add_cors(struct MHD_Response *r)
 	MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
 	MHD_add_response_header(r, "Access-Control-Expose-Headers",
 				"Link, ETag, Last-Modified, Content-Length, Content-Range");
+}
+
+/* A different representation needs its own strong ETag: "abc" becomes "abc-gzip". */
+static void server_etag_variant(struct http_response *resp, const char *suffix)
+{
+	for (int i = 0; i < resp->nheaders; i++) {
+		char *v = resp->headers[i].value;
+		size_t n = strlen(v);
+		if (strcasecmp(resp->headers[i].name, "ETag") != 0 || n < 2 || v[n - 1] != '"')
+			continue;
+		char *tagged = g_strdup_printf("%.*s%s\"", (int)(n - 1), v, suffix);
+		free(v);
+		resp->headers[i].value = strdup(tagged);
+		g_free(tagged);
+	}
 }
 
 /* Whether Accept-Encoding allows gzip: "gzip" or "*" listed without q=0. */
@@ -128,6 +164,7 @@ static void server_maybe_compress(struct MHD_Connection *conn, struct http_respo
 		return;
 	http_response_body(resp, gz, len, free);
 	http_response_header(resp, "Content-Encoding", "gzip");
+	server_etag_variant(resp, "-gzip");
 }
 
 static enum MHD_Result server_queue(struct MHD_Connection *conn, struct http_exchange *ex,
@@ -159,6 +196,18 @@ static enum MHD_Result server_queue(struct MHD_Connection *conn, struct http_exc
 	return rc;
 }
 
+/* Keeps up to SERVER_MAX_BODY bytes of the request body; the rest is dropped and flagged. */
+static void server_collect_body(struct http_exchange *ex, const char *data, size_t len)
+{
+	if (!ex->body)
+		ex->body = g_byte_array_new();
+	if (ex->body->len + len > SERVER_MAX_BODY) {
+		ex->body_too_large = true;
+		return;
+	}
+	g_byte_array_append(ex->body, (const guint8 *)data, (guint)len);
+}
+
 static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, const char *url,
 				     const char *method, const char *version,
 				     const char *upload_data, size_t *upload_data_size,
@@ -166,7 +215,6 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 {
 	struct http_server *server = cls;
 	(void)version;
-	(void)upload_data;
 	if (!*con_cls) {
 		struct http_exchange *ex = calloc(1, sizeof *ex);
 		if (!ex)
@@ -178,11 +226,19 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		*con_cls = ex;
 		return MHD_YES;
 	}
+	struct http_exchange *ex = *con_cls;
 	if (*upload_data_size) {
-		*upload_data_size = 0; /* no endpoint takes a body yet: discard it */
+		server_collect_body(ex, upload_data, *upload_data_size);
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	struct http_request req = { .method = method, .path = url, .conn = conn };
+	if (ex->body) {
+		g_byte_array_append(ex->body, (const guint8 *)"", 1); /* NUL-terminate for parsers */
+		req.body = (const char *)ex->body->data;
+		req.body_len = ex->body->len - 1;
+	}
+	req.body_too_large = ex->body_too_large;
 	struct http_response resp;
 	http_response_init(&resp);
 	server->handler(server->ctx, &req, &resp);

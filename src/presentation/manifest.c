@@ -125,10 +125,15 @@ static json_t *manifest_range(const char *manifest_id, const json_t *node, const
 			json_array_append_new(items, json_pack("{s:O, s:s}", "id", cid, "type",
 							       "Canvas"));
 	}
-	json_array_foreach(json_object_get(node, "items"), i, child)
-		if (depth < 16)
-			json_array_append_new(items, manifest_range(manifest_id, child, file_ids,
-								    counter, depth + 1));
+	json_array_foreach(json_object_get(node, "items"), i, child) {
+		json_t *sub = depth < 16 ? manifest_range(manifest_id, child, file_ids, counter,
+							  depth + 1)
+					 : NULL;
+		if (sub && json_array_size(json_object_get(sub, "items")))
+			json_array_append_new(items, sub);
+		else
+			json_decref(sub);
+	}
 	g_free(id);
 	return r;
 }
@@ -172,8 +177,20 @@ static json_t *manifest_canvas_props(const char *dir, const struct tree_listing 
 	return props;
 }
 
+/* navPlace anywhere in the document needs the extension context first on the top object. */
+static void manifest_navplace_context(json_t *m, const json_t *items)
+{
+	size_t i;
+	json_t *canvas;
+	json_array_foreach(items, i, canvas)
+		if (json_object_get(canvas, "navPlace"))
+			json_object_set_new(m, "@context",
+					    json_pack("[s, s]", PRES_NAVPLACE_CONTEXT, PRES_CONTEXT));
+}
+
 static void manifest_finish(json_t *m, json_t *items, json_t *structures)
 {
+	manifest_navplace_context(m, items);
 	json_t *first = json_array_get(items, 0);
 	json_t *thumb = first ? json_object_get(first, "thumbnail") : NULL;
 	if (!json_object_get(m, "thumbnail") && thumb)
@@ -210,8 +227,13 @@ static json_t *manifest_folder(const struct pres_context *c, const char *rel, co
 	int counter = 1;
 	size_t i;
 	json_t *node;
-	json_array_foreach(sc.toc, i, node)
-		json_array_append_new(structures, manifest_range(id, node, file_ids, &counter, 0));
+	json_array_foreach(sc.toc, i, node) {
+		json_t *range = manifest_range(id, node, file_ids, &counter, 0);
+		if (json_array_size(json_object_get(range, "items")))
+			json_array_append_new(structures, range);
+		else
+			json_decref(range); /* a Range must have items: skip one naming no file */
+	}
 	manifest_finish(m, items, structures);
 	json_decref(file_ids);
 	sidecar_release(&sc);
@@ -258,6 +280,11 @@ json_t *pres_manifest_build(const struct pres_context *c, const char *rel, bool 
 			m = manifest_folder(c, rel, abs, &l, id);
 		else
 			m = manifest_file(c, rel, abs, dir, &l, id);
+		if (m && json_array_size(json_object_get(m, "items")) == 0) {
+			json_decref(m); /* a Manifest must have a Canvas: nothing here can be shown */
+			m = NULL;
+			iiifd_error_set(err, 404, "nothing here can be shown (see iiifd check)");
+		}
 		g_free(id);
 		tree_listing_release(&l);
 	}
@@ -328,8 +355,12 @@ static json_t *collection_member(const struct pres_context *c, const char *rel, 
 				   collection ? "Collection" : "Manifest", "label",
 				   manifest_label(&sc, e->name));
 		json_t *thumb = collection_listing_thumbnail(c, crel, cabs, &child, 2);
-		if (thumb)
+		if (thumb) {
 			json_object_set_new(member, "thumbnail", json_pack("[o]", thumb));
+		} else if (!collection) {
+			json_decref(member); /* no file in it can be read: no Manifest to list */
+			member = NULL;
+		}
 		g_free(id);
 		tree_listing_release(&child);
 	}

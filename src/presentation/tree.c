@@ -28,7 +28,9 @@ enum tree_kind tree_classify(const char *name)
 {
 	char ext[16];
 	path_extension(name, ext, sizeof ext);
-	if (strcmp(ext, "yml") == 0 || strcmp(ext, "yaml") == 0 || strcmp(ext, "vtt") == 0)
+	static const char *const companions[] = { "yml", "yaml", "vtt", "xml", "hocr", "json",
+						  "csv", NULL };
+	if (tree_in_list(ext, companions))
 		return TREE_COMPANION;
 	if (tree_in_list(ext, image_source_extensions))
 		return TREE_IMAGE;

@@ -14,7 +14,8 @@ enum tree_kind {
 	TREE_FOLDER,
 	TREE_IMAGE,
 	TREE_MEDIA,
-	TREE_COMPANION,  /* sidecars (.yml) and captions (.vtt): used, never listed as items */
+	TREE_COMPANION,  /* sidecars (.yml), captions (.vtt), annotation sources (.xml ALTO, .hocr,
+			  * .json COCO, .csv tags): used, never listed as items */
 	TREE_UNSERVABLE,
 };
 

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "media/probe.h"
+
 struct v2_ids {
 	const char *from, *to;
 };
@@ -67,6 +69,24 @@ static void v2_copy_descriptive(json_t *out, const json_t *v3)
 		json_object_set(out, "navDate", v);
 	if ((v = json_object_get(v3, "viewingDirection")))
 		json_object_set(out, "viewingDirection", v);
+	json_t *behavior;
+	json_array_foreach(json_object_get(v3, "behavior"), i, behavior)
+		if (strcmp(json_string_value(behavior) ? json_string_value(behavior) : "", "paged") == 0)
+			json_object_set_new(out, "viewingHint", json_string("paged"));
+}
+
+/* A single audio or video file's Manifest has no 2.1 form (2.1 Canvases are images). */
+static bool v2_is_media_manifest(const json_t *member)
+{
+	static const char suffix[] = "/manifest";
+	const char *id = json_string_value(json_object_get(member, "id"));
+	size_t n = id ? strlen(id) : 0, k = sizeof suffix - 1;
+	if (n <= k || strcmp(id + n - k, suffix) != 0)
+		return false;
+	char *path = g_strndup(id, n - k);
+	bool media = media_mime_for_path(path) && !g_str_has_suffix(path, ".vtt");
+	g_free(path);
+	return media;
 }
 
 static json_t *v2_canvas(const struct v2_ids *ids, const json_t *canvas)
@@ -156,6 +176,8 @@ static json_t *v2_collection(const struct v2_ids *ids, const json_t *v3)
 	size_t i;
 	json_array_foreach(json_object_get(v3, "items"), i, member) {
 		bool is_collection = v2_type_is(member, "Collection");
+		if (!is_collection && v2_is_media_manifest(member))
+			continue;
 		json_array_append_new(
 			is_collection ? collections : manifests,
 			json_pack("{s:o, s:s, s:s}", "@id",

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,40 @@ static void check_report(struct check_state *st, const char *path, int line, con
 	st->problems++;
 }
 
-static void check_sidecar(struct check_state *st, const char *path)
+static bool check_listed(const struct tree_listing *l, const char *name)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (strcmp(l->entries[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void check_name(struct check_state *st, const char *path, const struct tree_listing *l,
+		       const char *name, const char *where)
+{
+	if (check_listed(l, name))
+		return;
+	char *msg = g_strdup_printf("%s names '%s', which is not a file shown in this folder",
+				    where, name);
+	check_report(st, path, 0, msg);
+	g_free(msg);
+}
+
+/* Table-of-contents entries name files; each must be one the Manifest shows. */
+static void check_toc(struct check_state *st, const char *path, const struct tree_listing *l,
+		      const json_t *nodes, int depth)
+{
+	size_t i, j;
+	json_t *node, *name;
+	json_array_foreach(nodes, i, node) {
+		json_array_foreach(json_object_get(node, "canvases"), j, name)
+			check_name(st, path, l, json_string_value(name), "toc");
+		if (depth < 16)
+			check_toc(st, path, l, json_object_get(node, "items"), depth + 1);
+	}
+}
+
+static void check_sidecar(struct check_state *st, const char *path, const struct tree_listing *l)
 {
 	struct sidecar sc;
 	struct sidecar_problems problems = { 0 };
@@ -42,6 +76,11 @@ static void check_sidecar(struct check_state *st, const char *path)
 		check_report(st, path, problems.items[i].line, problems.items[i].msg);
 	if (problems.count > SIDECAR_MAX_PROBLEMS)
 		check_report(st, path, 0, "more problems not shown");
+	const char *key;
+	json_t *value;
+	json_object_foreach(sc.canvases, key, value)
+		check_name(st, path, l, key, "canvases");
+	check_toc(st, path, l, sc.toc, 0);
 	sidecar_release(&sc);
 }
 
@@ -78,7 +117,7 @@ static void check_folder(struct check_state *st, const char *dir, int depth)
 	for (size_t i = 0; i < l.companion_count; i++) {
 		char *path = g_build_filename(dir, l.companions[i], NULL);
 		if (g_str_has_suffix(path, ".yml") || g_str_has_suffix(path, ".yaml"))
-			check_sidecar(st, path);
+			check_sidecar(st, path, &l);
 		g_free(path);
 	}
 	for (size_t i = 0; i < l.count; i++) {

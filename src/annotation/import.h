@@ -1,0 +1,116 @@
+/*
+ * import.h: what the annotation importers share: the all-or-nothing import state, records
+ * added with their target, boxes clamped to the Canvas, numbers, capped buffers and line reading.
+ */
+#ifndef IIIFD_ANNOTATION_IMPORT_H
+#define IIIFD_ANNOTATION_IMPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "annotation/importers.h"
+
+/* Far above any real page or data set; keeps a hostile file from eating all memory. */
+#define IMPORT_MAX_RECORDS 4000000
+#define IMPORT_MAX_TEXT (1 << 20) /* bytes of one record's text */
+#define IMPORT_MAX_DEPTH 512      /* element nesting tracked by the XML importers */
+
+/*
+ * One import in progress. Records are appended to out directly; on failure import_finish()
+ * releases the ones added since import_begin(), so out is as it was before the call.
+ */
+struct import_state {
+	struct anno_list *out;
+	size_t base;                 /* out->count when the import began */
+	struct anno_import_error *err;
+	bool failed;
+	int dropped;                 /* boxes that clamped to nothing */
+	int first_drop_line;
+};
+
+void import_begin(struct import_state *st, struct anno_list *out, struct anno_import_error *err);
+
+/* Records the first error (later ones are ignored) and returns -1. */
+int import_fail(struct import_state *st, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Ends the import: rc < 0 (or an earlier import_fail) rolls out back and returns -1; otherwise
+ * err is cleared, or notes how many boxes were dropped (msg, line of the first one), returns 0.
+ */
+int import_finish(struct import_state *st, int rc);
+
+/*
+ * Appends a record for file/page with motivation and granularity (may be NULL) copied and seq
+ * set to its position in this import (1-based). Returns NULL after import_fail on out of
+ * memory or too many records. The pointer is valid until the next import_add.
+ */
+struct anno_record *import_add(struct import_state *st, int line, const char *file, int page,
+			       const char *motivation, const char *granularity);
+
+/* Releases the records from index keep on (keep >= st->base). */
+void import_truncate(struct import_state *st, size_t keep);
+
+/* Counts a dropped box (see import_finish). */
+void import_drop(struct import_state *st, int line);
+
+/*
+ * Clamps the box (x, y, w, h) to 0..cw x 0..ch in place. Returns false when nothing is left
+ * (the box lies outside, or has no area).
+ */
+bool import_clamp(double *x, double *y, double *w, double *h, double cw, double ch);
+
+/* Sets rec's region, or returns false (and counts a drop) when it clamps to nothing. */
+bool import_set_box(struct import_state *st, int line, struct anno_record *rec, const double box[4],
+		    double cw, double ch);
+
+/*
+ * Parses a plain decimal number ("12", "-3.5", "1e3"; surrounding blanks allowed) from s[0..len)
+ * without depending on the locale. Returns 0, or -1 for anything else or a non-finite value.
+ */
+int import_number(const char *s, size_t len, double *out);
+
+/* strndup that returns NULL on out of memory only. */
+char *import_strndup(const char *s, size_t len);
+
+/* A growable, NUL-terminated byte buffer that refuses to grow past max. */
+struct import_buf {
+	char *data; /* owned; NULL until the first append */
+	size_t len, cap, max;
+};
+
+/* Appends n bytes; -1 when out of memory or over max (contents unchanged). */
+int import_buf_add(struct import_buf *b, const char *s, size_t n);
+/* Appends s with whitespace runs collapsed to single spaces (no leading space when empty). */
+int import_buf_add_collapsed(struct import_buf *b, const char *s, size_t n);
+/* Appends s, preceded by one space unless the buffer is empty. */
+int import_buf_add_word(struct import_buf *b, const char *s, size_t n);
+void import_buf_reset(struct import_buf *b);
+void import_buf_release(struct import_buf *b);
+
+/* Lines of a text file (\n, \r\n or \r), each at most max bytes. */
+struct import_lines {
+	FILE *f;
+	struct import_buf buf; /* the current line, without its end */
+	int line;              /* 1-based number of the current line */
+};
+
+/* Opens path; -1 after import_fail (naming path) when it cannot be opened. */
+int import_lines_open(struct import_lines *r, const char *path, size_t max, struct import_state *st);
+/* Reads the next line into r->buf: 1, 0 at end of file, -1 after import_fail (too long, I/O). */
+int import_lines_next(struct import_lines *r, struct import_state *st);
+void import_lines_close(struct import_lines *r);
+
+/*
+ * Calls feed(ctx, chunk, len, last) with the bytes of path in chunks (last = 1 for the final,
+ * possibly empty, call) until feed returns non-zero. Returns -1 after import_fail when path
+ * cannot be read, else feed's last result.
+ */
+int import_feed_file(const char *path, struct import_state *st,
+		     int (*feed)(void *ctx, const char *chunk, int len, int last), void *ctx);
+
+/* Initializes libxml2 once, safely from any thread. */
+void import_xml_init(void);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * importers.h: parsers that turn OCR, transcripts and machine-learning output into annotation
+ * records: ALTO (v2-v4) and hOCR (lines and words), WebVTT (timed cues), COCO detection JSON and a
+ * simple CSV (tags). Pure: file in, records out; nothing is stored here.
+ */
+#ifndef IIIFD_ANNOTATION_IMPORTERS_H
+#define IIIFD_ANNOTATION_IMPORTERS_H
+
+#include <stdint.h>
+
+#include "annotation/record.h"
+
+/* Where a malformed file went wrong: line (1-based, 0 if unknown) and what. */
+struct anno_import_error {
+	int line;
+	char msg[256];
+};
+
+/* The Canvas an OCR or transcript file belongs to. */
+struct anno_target {
+	const char *file;     /* path below the root of the image/media file */
+	int page;             /* 0-based */
+	int64_t width, height; /* Canvas size in pixels (images) */
+};
+
+/*
+ * ALTO and hOCR: one "supplementing" record per TextLine/ocr_line (granularity "line", text = its
+ * words joined by spaces) and per String/ocrx_word (granularity "word"), in reading order (seq),
+ * with coordinates scaled from the OCR page size (ALTO MeasurementUnit pixel, mm10 or inch1200;
+ * hOCR bbox of the ocr_page) to target->width x target->height. Returns 0, or -1 with err set
+ * and out left empty (all or nothing).
+ */
+int anno_import_alto(const char *path, const struct anno_target *target, struct anno_list *out,
+		     struct anno_import_error *err);
+int anno_import_hocr(const char *path, const struct anno_target *target, struct anno_list *out,
+		     struct anno_import_error *err);
+
+/* WebVTT: one "supplementing" record per cue, with start/end and its text (tags stripped). */
+int anno_import_vtt(const char *path, const struct anno_target *target, struct anno_list *out,
+		    struct anno_import_error *err);
+
+/*
+ * Finds the Canvas for an image named in a COCO or CSV file (its file_name / file column, a
+ * path relative to the folder of the imported file). Returns 0 with *target filled (strings
+ * owned by the resolver, valid until the import returns) or -1 for an unknown image.
+ */
+typedef int (*anno_resolve_fn)(void *ctx, const char *name, struct anno_target *target);
+
+/*
+ * COCO: for each annotation with a bbox, a "tagging" record with text = its category name,
+ * the region scaled from the COCO image's width/height to the Canvas, and score when present;
+ * an image-level annotation without bbox tags the whole Canvas. generator = info.description
+ * (or info.contributor / "model" key) when given. Unknown image names are an error.
+ */
+int anno_import_coco(const char *path, anno_resolve_fn resolve, void *ctx,
+		     struct anno_list *out, struct anno_import_error *err);
+
+/*
+ * CSV with header "file,x,y,w,h,label,score" (x..h may be empty for a whole-image label, score
+ * may be empty): one "tagging" record per row, coordinates already in image pixels.
+ */
+int anno_import_csv(const char *path, anno_resolve_fn resolve, void *ctx, struct anno_list *out,
+		    struct anno_import_error *err);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * backend.h: what a storage backend provides to db.c (private to src/db). db.c validates input,
+ * assigns ids, then calls the backend through struct db_ops; backends trust what they receive.
+ */
+#ifndef IIIFD_DB_BACKEND_H
+#define IIIFD_DB_BACKEND_H
+
+#include <stddef.h>
+
+#include "db/db.h"
+
+/* Every backend's handle starts with this, so db.c can reach the ops table. */
+struct db {
+	const struct db_ops *ops;
+};
+
+struct db_ops {
+	const char *name;
+	/* Whether location names a store of this backend (e.g. a "postgres://" URI). */
+	bool (*accepts)(const char *location);
+	int (*open)(const char *location, struct db **out, struct iiifd_error *err);
+	void (*close)(struct db *db);
+	int (*replace_source)(struct db *db, const char *source, struct anno_list *list,
+			      struct iiifd_error *err);
+	bool (*source_is_current)(struct db *db, const char *source, const char *fingerprint);
+	int (*source_set_fingerprint)(struct db *db, const char *source, const char *fingerprint,
+				      struct iiifd_error *err);
+	int (*insert)(struct db *db, struct anno_record *rec, struct iiifd_error *err);
+	int (*get)(struct db *db, const char *id, struct anno_record *out, struct iiifd_error *err);
+	int (*update)(struct db *db, const struct anno_record *rec, struct iiifd_error *err);
+	int (*delete)(struct db *db, const char *id, struct iiifd_error *err);
+	int (*list_target)(struct db *db, const char *target_file, int page, const char *motivation,
+			   struct anno_list *out, struct iiifd_error *err);
+	int (*target_motivations)(struct db *db, const char *target_file, int page, char ***out,
+				  size_t *count, struct iiifd_error *err);
+	/* parts is q->q parsed by db_query_parse (see below); dates and paging are valid. */
+	int (*search)(struct db *db, const struct db_query *q, const struct db_query_parts *parts,
+		      struct anno_list *out, int64_t *total, struct iiifd_error *err);
+	int (*line_words)(struct db *db, const char *line_id, struct anno_list *out,
+			  struct iiifd_error *err);
+	/* prefix is already folded. */
+	int (*autocomplete)(struct db *db, const struct db_query *scope, const char *prefix,
+			    int64_t min, int64_t limit, struct db_terms *out,
+			    struct iiifd_error *err);
+};
+
+extern const struct db_ops db_sqlite_ops;
+
+/* Longest term (bytes, folded) kept in the terms table; longer tokens are noise (URLs, hashes). */
+#define DB_TERM_MAX 64
+
+/*
+ * Calls fn for each term of text, folded as db_fold() does and split on characters that are not
+ * letters or digits; term is not NUL-terminated (len bytes), valid during the call only. Terms
+ * longer than DB_TERM_MAX are skipped. Returns 0, fn's first non-zero return, or -1 when text is
+ * not valid UTF-8 (or out of memory).
+ */
+int db_fold_terms(const char *text, int (*fn)(const char *term, size_t len, void *ctx),
+		  void *ctx);
+
+/* One element of a parsed q: a single word or a "quoted phrase" (text without the quotes). */
+struct db_query_part {
+	char *text; /* owned */
+};
+
+struct db_query_parts {
+	struct db_query_part *items; /* owned */
+	size_t count;
+	/* q had something to search for, but no part has a letter or digit: nothing can match. */
+	bool unmatchable;
+};
+
+/* Splits q into words and "quoted phrases" (an unclosed quote runs to the end). */
+int db_query_parse(const char *q, struct db_query_parts *out, struct iiifd_error *err);
+void db_query_parts_release(struct db_query_parts *parts);
+
+/* "YYYY-MM-DDThh:mm:ssZ" with plausible field values (the form created is stored in). */
+bool db_is_timestamp(const char *s, size_t len);
+
+/* The current UTC time as "YYYY-MM-DDThh:mm:ssZ" (buf of at least 21 bytes). */
+void db_now(char *buf, size_t n);
+
+/* Whether the record has a word granularity (such records are not indexed for search). */
+bool db_is_word(const struct anno_record *rec);
+
+#endif

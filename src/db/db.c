@@ -1,0 +1,387 @@
+/*
+ * db.c: the backend-neutral side of the annotation store: picks the backend in db_open(), checks
+ * arguments (400s), assigns ids and creation times, then forwards each call through struct db_ops.
+ */
+#include "db/backend.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+/* Tried in order; the first whose accepts() says yes opens the store. SQLite takes the rest. */
+static const struct db_ops *const db_backends[] = {
+	&db_sqlite_ops,
+};
+
+/* Limits on a search's q: enough for any person's query, small enough to bound the SQL. */
+#define DB_Q_MAX_BYTES 1024
+#define DB_Q_MAX_PARTS 32
+
+int db_open(const char *location, struct db **out, struct iiifd_error *err)
+{
+	*out = NULL;
+	if (!location || !*location)
+		return iiifd_error_set(err, 500, "annotation store: no location given");
+	if (strncmp(location, "postgres://", 11) == 0 ||
+	    strncmp(location, "postgresql://", 13) == 0)
+		return iiifd_error_set(err, 500, "%s: this build has no PostgreSQL backend",
+				       location);
+	for (size_t i = 0; i < sizeof db_backends / sizeof db_backends[0]; i++)
+		if (db_backends[i]->accepts(location))
+			return db_backends[i]->open(location, out, err);
+	return iiifd_error_set(err, 500, "%s: no backend for this location", location);
+}
+
+void db_close(struct db *db)
+{
+	if (db)
+		db->ops->close(db);
+}
+
+bool db_is_word(const struct anno_record *rec)
+{
+	return rec->granularity && strcmp(rec->granularity, "word") == 0;
+}
+
+void db_now(char *buf, size_t n)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Two digits at s, between lo and hi. */
+static bool db_two_digits(const char *s, int lo, int hi)
+{
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return false;
+	int v = (s[0] - '0') * 10 + (s[1] - '0');
+	return v >= lo && v <= hi;
+}
+
+bool db_is_timestamp(const char *s, size_t len)
+{
+	/* 0123456789012345678 9 */
+	/* YYYY-MM-DDThh:mm:ssZ  */
+	if (len != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || s[19] != 'Z')
+		return false;
+	return db_two_digits(s, 0, 99) && db_two_digits(s + 2, 0, 99) &&
+	       db_two_digits(s + 5, 1, 12) && db_two_digits(s + 8, 1, 31) &&
+	       db_two_digits(s + 11, 0, 23) && db_two_digits(s + 14, 0, 59) &&
+	       db_two_digits(s + 17, 0, 60);
+}
+
+/* "start/end", both timestamps, start not after end. */
+static int db_check_date_range(const char *range, struct iiifd_error *err)
+{
+	const char *slash = strchr(range, '/');
+	if (!slash || !db_is_timestamp(range, (size_t)(slash - range)) ||
+	    !db_is_timestamp(slash + 1, strlen(slash + 1)))
+		return iiifd_error_set(err, 400,
+				       "date: '%.80s' is not YYYY-MM-DDThh:mm:ssZ/YYYY-MM-DDThh:mm:ssZ",
+				       range);
+	if (strncmp(range, slash + 1, 20) > 0)
+		return iiifd_error_set(err, 400, "date: '%.80s' ends before it starts", range);
+	return 0;
+}
+
+static int db_check_record(const struct anno_record *rec, struct iiifd_error *err)
+{
+	if (!rec->target_file || !*rec->target_file)
+		return iiifd_error_set(err, 400, "annotation: no target file");
+	if (!rec->motivation || !*rec->motivation)
+		return iiifd_error_set(err, 400, "annotation: no motivation");
+	if (rec->page < 0)
+		return iiifd_error_set(err, 400, "annotation: negative page %d", rec->page);
+	if (rec->created && !db_is_timestamp(rec->created, strlen(rec->created)))
+		return iiifd_error_set(err, 400, "annotation: created '%.40s' is not "
+					    "YYYY-MM-DDThh:mm:ssZ", rec->created);
+	return 0;
+}
+
+static int db_random(unsigned char *buf, size_t n, struct iiifd_error *err)
+{
+	for (size_t got = 0; got < n;) {
+		ssize_t r = getrandom(buf + got, n - got, 0);
+		if (r < 0 && errno != EINTR)
+			return iiifd_error_set(err, 500, "getrandom: %s", strerror(errno));
+		if (r > 0)
+			got += (size_t)r;
+	}
+	return 0;
+}
+
+/* Gives each of the n records a fresh random 128-bit id (32 hex digits) and a created time. */
+static int db_assign_ids(struct anno_record *recs, size_t n, struct iiifd_error *err)
+{
+	enum { BATCH = 64 };
+	unsigned char raw[16 * BATCH];
+	char now[32];
+	db_now(now, sizeof now);
+	for (size_t i = 0; i < n; i += BATCH) {
+		size_t k = n - i < BATCH ? n - i : BATCH;
+		if (db_random(raw, 16 * k, err))
+			return -1;
+		for (size_t j = 0; j < k; j++) {
+			struct anno_record *rec = &recs[i + j];
+			char *id = malloc(33);
+			if (!id || (!rec->created && !(rec->created = anno_strdup(now)))) {
+				free(id);
+				return iiifd_error_set(err, 500, "annotation store: out of memory");
+			}
+			for (int b = 0; b < 16; b++)
+				snprintf(id + 2 * b, 3, "%02x", raw[16 * j + b]);
+			free(rec->id);
+			rec->id = id;
+		}
+	}
+	return 0;
+}
+
+/* Index N of a "#N" line reference, or -1 when line_id is not one. */
+static long long db_line_ref(const char *line_id)
+{
+	if (!line_id || line_id[0] != '#' || line_id[1] < '0' || line_id[1] > '9')
+		return -1;
+	char *end;
+	errno = 0;
+	long long n = strtoll(line_id + 1, &end, 10);
+	return *end || errno ? -1 : n;
+}
+
+static int db_check_list(const struct anno_list *list, struct iiifd_error *err)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		const struct anno_record *rec = &list->items[i];
+		if (db_check_record(rec, err))
+			return -1;
+		long long n = db_line_ref(rec->line_id);
+		if (rec->line_id && rec->line_id[0] == '#' &&
+		    (n < 0 || (size_t)n >= list->count || (size_t)n == i))
+			return iiifd_error_set(err, 400, "annotation %zu: line_id '%.40s' names no "
+						    "other record of the list", i, rec->line_id);
+	}
+	return 0;
+}
+
+/* After ids are assigned: "#N" becomes the id of record N, and source the one given. */
+static int db_resolve_list(struct anno_list *list, const char *source, struct iiifd_error *err)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		struct anno_record *rec = &list->items[i];
+		long long n = db_line_ref(rec->line_id);
+		if (n >= 0) {
+			char *id = anno_strdup(list->items[n].id);
+			if (!id)
+				return iiifd_error_set(err, 500, "annotation store: out of memory");
+			free(rec->line_id);
+			rec->line_id = id;
+		}
+		if (!rec->source || strcmp(rec->source, source) != 0) {
+			char *s = anno_strdup(source);
+			if (!s)
+				return iiifd_error_set(err, 500, "annotation store: out of memory");
+			free(rec->source);
+			rec->source = s;
+		}
+	}
+	return 0;
+}
+
+int db_replace_source(struct db *db, const char *source, struct anno_list *list,
+		      struct iiifd_error *err)
+{
+	if (!source || !*source)
+		return iiifd_error_set(err, 400, "import: no source");
+	if (db_check_list(list, err) || db_assign_ids(list->items, list->count, err) ||
+	    db_resolve_list(list, source, err))
+		return -1;
+	return db->ops->replace_source(db, source, list, err);
+}
+
+bool db_source_is_current(struct db *db, const char *source, const char *fingerprint)
+{
+	return source && fingerprint && db->ops->source_is_current(db, source, fingerprint);
+}
+
+int db_source_set_fingerprint(struct db *db, const char *source, const char *fingerprint,
+			      struct iiifd_error *err)
+{
+	if (!source || !*source || !fingerprint)
+		return iiifd_error_set(err, 400, "fingerprint: no source or fingerprint");
+	return db->ops->source_set_fingerprint(db, source, fingerprint, err);
+}
+
+int db_insert(struct db *db, struct anno_record *rec, struct iiifd_error *err)
+{
+	if (db_check_record(rec, err))
+		return -1;
+	if (rec->line_id && rec->line_id[0] == '#')
+		return iiifd_error_set(err, 400, "annotation: line_id '#N' only works in imports");
+	if (db_assign_ids(rec, 1, err))
+		return -1;
+	return db->ops->insert(db, rec, err);
+}
+
+int db_get(struct db *db, const char *id, struct anno_record *out, struct iiifd_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!id || !*id)
+		return iiifd_error_set(err, 404, "annotation: no id");
+	return db->ops->get(db, id, out, err);
+}
+
+int db_update(struct db *db, const struct anno_record *rec, struct iiifd_error *err)
+{
+	if (!rec->id || !*rec->id)
+		return iiifd_error_set(err, 404, "annotation: no id");
+	if (db_check_record(rec, err))
+		return -1;
+	return db->ops->update(db, rec, err);
+}
+
+int db_delete(struct db *db, const char *id, struct iiifd_error *err)
+{
+	if (!id || !*id)
+		return iiifd_error_set(err, 404, "annotation: no id");
+	return db->ops->delete(db, id, err);
+}
+
+int db_list_target(struct db *db, const char *target_file, int page, const char *motivation,
+		   struct anno_list *out, struct iiifd_error *err)
+{
+	if (!target_file)
+		return iiifd_error_set(err, 400, "annotations: no target file");
+	return db->ops->list_target(db, target_file, page, motivation, out, err);
+}
+
+int db_target_motivations(struct db *db, const char *target_file, int page, char ***out,
+			  size_t *count, struct iiifd_error *err)
+{
+	*out = NULL;
+	*count = 0;
+	if (!target_file)
+		return iiifd_error_set(err, 400, "annotations: no target file");
+	return db->ops->target_motivations(db, target_file, page, out, count, err);
+}
+
+int db_line_words(struct db *db, const char *line_id, struct anno_list *out,
+		  struct iiifd_error *err)
+{
+	if (!line_id || !*line_id)
+		return iiifd_error_set(err, 400, "annotations: no line id");
+	return db->ops->line_words(db, line_id, out, err);
+}
+
+/* Whether [s, end) (valid UTF-8) holds a letter or digit, i.e. something a tokenizer keeps. */
+static bool db_has_alnum(const char *s, const char *end)
+{
+	for (; s < end; s = g_utf8_next_char(s))
+		if (g_unichar_isalnum(g_utf8_get_char(s)))
+			return true;
+	return false;
+}
+
+static int db_query_add(struct db_query_parts *out, const char *s, const char *end,
+			struct iiifd_error *err)
+{
+	if (out->count == DB_Q_MAX_PARTS)
+		return iiifd_error_set(err, 400, "q: more than %d words and phrases",
+				       DB_Q_MAX_PARTS);
+	struct db_query_part *items = realloc(out->items, (out->count + 1) * sizeof *items);
+	if (!items)
+		return iiifd_error_set(err, 500, "q: out of memory");
+	out->items = items;
+	if (!(items[out->count].text = strndup(s, (size_t)(end - s))))
+		return iiifd_error_set(err, 500, "q: out of memory");
+	out->count++;
+	return 0;
+}
+
+int db_query_parse(const char *q, struct db_query_parts *out, struct iiifd_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!q)
+		return 0;
+	size_t len = strlen(q);
+	if (len > DB_Q_MAX_BYTES)
+		return iiifd_error_set(err, 400, "q: longer than %d bytes", DB_Q_MAX_BYTES);
+	if (!g_utf8_validate(q, (gssize)len, NULL))
+		return iiifd_error_set(err, 400, "q: not valid UTF-8");
+	bool wanted = false;
+	for (const char *p = q; *p;) {
+		const char *s = p, *end;
+		if (g_ascii_isspace(*p)) {
+			p++;
+			continue;
+		}
+		if (*p == '"') {
+			s = p + 1;
+			end = strchr(s, '"');
+			end = end ? end : s + strlen(s);
+			p = *end ? end + 1 : end;
+		} else {
+			for (end = p; *end && !g_ascii_isspace(*end) && *end != '"'; end++)
+				;
+			p = end;
+		}
+		wanted |= end > s;
+		if (db_has_alnum(s, end) && db_query_add(out, s, end, err)) {
+			db_query_parts_release(out);
+			return -1;
+		}
+	}
+	out->unmatchable = wanted && out->count == 0;
+	return 0;
+}
+
+void db_query_parts_release(struct db_query_parts *parts)
+{
+	for (size_t i = 0; i < parts->count; i++)
+		free(parts->items[i].text);
+	free(parts->items);
+	memset(parts, 0, sizeof *parts);
+}
+
+int db_search(struct db *db, const struct db_query *q, struct anno_list *out, int64_t *total,
+	      struct iiifd_error *err)
+{
+	*total = 0;
+	if (q->offset < 0)
+		return iiifd_error_set(err, 400, "search: negative offset");
+	for (const char *const *d = q->dates; d && *d; d++)
+		if (db_check_date_range(*d, err))
+			return -1;
+	struct db_query_parts parts;
+	if (db_query_parse(q->q, &parts, err))
+		return -1;
+	int rc = parts.unmatchable ? 0 : db->ops->search(db, q, &parts, out, total, err);
+	db_query_parts_release(&parts);
+	return rc;
+}
+
+int db_autocomplete(struct db *db, const struct db_query *scope, const char *prefix,
+		    int64_t min, int64_t limit, struct db_terms *out, struct iiifd_error *err)
+{
+	memset(out, 0, sizeof *out);
+	char *folded = db_fold(prefix ? prefix : "");
+	if (!folded)
+		return iiifd_error_set(err, 400, "autocomplete: q is not valid UTF-8");
+	int rc = db->ops->autocomplete(db, scope, folded, min, limit, out, err);
+	free(folded);
+	return rc;
+}
+
+void db_terms_release(struct db_terms *terms)
+{
+	for (size_t i = 0; i < terms->count; i++)
+		free(terms->items[i].term);
+	free(terms->items);
+	memset(terms, 0, sizeof *terms);
+}

@@ -1,0 +1,92 @@
+/*
+ * db.h: the annotation store: annotations, their full-text index and autocomplete terms. Callers
+ * see only this interface; the backend (SQLite today, PostgreSQL later) is chosen by db_open().
+ * Every function is safe to call from any request thread concurrently.
+ */
+#ifndef IIIFD_DB_DB_H
+#define IIIFD_DB_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "annotation/record.h"
+#include "core/error.h"
+
+struct db;
+
+/*
+ * Opens (creating, migrating) the store at location: a file path for SQLite (WAL mode). Errors
+ * are 500 with a reason naming the path.
+ */
+int db_open(const char *location, struct db **out, struct iiifd_error *err);
+void db_close(struct db *db);
+
+/*
+ * Replaces every record imported from source with the records of list, atomically (one
+ * transaction: either all of the new ones are stored, or the old ones are untouched). Sets each
+ * record's id and created; words' line_id refer to ids of line records of the same list by
+ * list index encoded as "#N" before the call (see record.h) and are rewritten to real ids.
+ */
+int db_replace_source(struct db *db, const char *source, struct anno_list *list,
+		      struct iiifd_error *err);
+
+/* Whether source was imported with this fingerprint (e.g. "mtime|size"), to skip re-imports. */
+bool db_source_is_current(struct db *db, const char *source, const char *fingerprint);
+int db_source_set_fingerprint(struct db *db, const char *source, const char *fingerprint,
+			      struct iiifd_error *err);
+
+/* Single records (write API). get/update/delete: 404 for an unknown id. */
+int db_insert(struct db *db, struct anno_record *rec, struct iiifd_error *err);
+int db_get(struct db *db, const char *id, struct anno_record *out, struct iiifd_error *err);
+int db_update(struct db *db, const struct anno_record *rec, struct iiifd_error *err);
+int db_delete(struct db *db, const char *id, struct iiifd_error *err);
+
+/* Records on one Canvas (file + page), in (seq, id) order; motivation NULL = every motivation. */
+int db_list_target(struct db *db, const char *target_file, int page, const char *motivation,
+		   struct anno_list *out, struct iiifd_error *err);
+
+/* The distinct motivations present on one Canvas (malloc'd array of malloc'd strings). */
+int db_target_motivations(struct db *db, const char *target_file, int page, char ***out,
+			  size_t *count, struct iiifd_error *err);
+
+struct db_query {
+	const char *scope;          /* manifest path, or folder path of a Collection; "" = all */
+	bool scope_is_folder;       /* scope names a folder: every manifest below it */
+	const char *q;              /* words and "quoted phrases" (all must match); NULL = none */
+	const char *const *motivations; /* NULL-terminated, any of; NULL = any */
+	const char *const *users;   /* creators, any of; NULL = any */
+	const char *const *dates;   /* "start/end" ISO ranges on created, any of; NULL = any */
+	int64_t offset, limit;
+};
+
+/*
+ * Searches records that are not word-level (lines, cues, tags, comments...) whose text matches
+ * every term and phrase of q, folded for case and diacritics, in (manifest, target, seq) order.
+ * Fills out with one page (offset, limit) and *total with the number of matches.
+ */
+int db_search(struct db *db, const struct db_query *q, struct anno_list *out, int64_t *total,
+	      struct iiifd_error *err);
+
+/* The word records of one line record, in reading order. */
+int db_line_words(struct db *db, const char *line_id, struct anno_list *out,
+		  struct iiifd_error *err);
+
+struct db_term {
+	char *term;   /* folded (lower case, no diacritics) */
+	int64_t count;
+};
+
+struct db_terms {
+	struct db_term *items; /* owned */
+	size_t count;
+};
+
+/* Terms starting with prefix (folded) within scope, alphabetical, with counts >= min. */
+int db_autocomplete(struct db *db, const struct db_query *scope, const char *prefix,
+		    int64_t min, int64_t limit, struct db_terms *out, struct iiifd_error *err);
+void db_terms_release(struct db_terms *terms);
+
+/* Case and diacritic folding used for terms (malloc'd; NULL on invalid UTF-8). */
+char *db_fold(const char *text);
+
+#endif
