@@ -19,6 +19,7 @@
 #include "tools/tiles.h"
 #include "tools/cache.h"
 #include "tools/check.h"
+#include "tools/import.h"
 #include "tools/manifest.h"
 #include "version.h"
 
@@ -33,6 +34,7 @@ static void main_usage(FILE *out)
 		"  iiifd tiles IN OUTDIR --id BASE_URL [--version 2|3] [--tile-size N] [--quality Q]\n"
 		"                                 a static level 0 IIIF tree for a plain web server\n"
 		"  iiifd cache purge [IDENTIFIER] remove cached renders (all, or of one image)\n"
+		"  iiifd import PATH...           import ALTO/hOCR/WebVTT/COCO/CSV annotations\n"
 		"  iiifd check ROOT               list unservable files and sidecar errors\n"
 		"  iiifd manifest ROOT --public-url URL --out OUTDIR\n"
 		"                                 every Collection and Manifest as static JSON files\n"
@@ -162,6 +164,8 @@ int main(int argc, char **argv)
 		return tools_check_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "manifest") == 0)
 		return tools_manifest_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "import") == 0)
+		return tools_import_main(argc - 2, argv + 2);
 	fprintf(stderr, "iiifd: unknown command '%s'\n(see iiifd --help)\n", argv[1]);
 	return 2;
 }

@@ -89,6 +89,23 @@ int import_buf_add_word(struct import_buf *b, const char *s, size_t n);
 void import_buf_reset(struct import_buf *b);
 void import_buf_release(struct import_buf *b);
 
+/*
+ * The xml:lang / LANG in effect at each element depth of an XML importer: push one per start
+ * tag (NULL inherits the parent's), pop one per end tag.
+ */
+struct import_langs {
+	char *at[IMPORT_MAX_DEPTH]; /* at[d] is owned when own[d] */
+	bool own[IMPORT_MAX_DEPTH];
+	int depth;
+};
+
+/* Returns -1 when nested deeper than IMPORT_MAX_DEPTH or out of memory (nothing pushed). */
+int import_langs_push(struct import_langs *l, const char *lang, size_t len);
+void import_langs_pop(struct import_langs *l);
+/* The language in effect (NULL: none), valid until the matching pop. */
+const char *import_langs_top(const struct import_langs *l);
+void import_langs_release(struct import_langs *l);
+
 /* Lines of a text file (\n, \r\n or \r), each at most max bytes. */
 struct import_lines {
 	FILE *f;
@@ -109,6 +126,41 @@ void import_lines_close(struct import_lines *r);
  */
 int import_feed_file(const char *path, struct import_state *st,
 		     int (*feed)(void *ctx, const char *chunk, int len, int last), void *ctx);
+
+/*
+ * The line and word records of OCR formats (ALTO, hOCR), which share their rules: a word's
+ * region is its box clamped to the Canvas (none without a box; dropped outside the Canvas);
+ * a line's region is its own box, else the union of its placed words, else none when it had
+ * no box; a line whose box lies outside the Canvas and that has no placed word is dropped.
+ */
+struct import_ocr {
+	struct import_state *st;
+	const struct anno_target *target;
+	const char *generator;  /* for every record; not owned */
+	/* the line being read */
+	bool in_line, has_box, has_union;
+	size_t index;           /* of its record in out */
+	int start;              /* the line it starts on in the source */
+	double box[4];          /* its own box in Canvas pixels, not yet clamped */
+	double uni[4];          /* x0 y0 x1 y1 of its placed words */
+	struct import_buf text; /* its words joined by spaces */
+};
+
+/* Starts a line record (box NULL: none) in language lang. -1 after import_fail. */
+int import_ocr_line_start(struct import_ocr *o, int line, const double *box, const char *lang);
+
+/*
+ * Adds a word record (box NULL: none; score < 0: none) and its text to the line being read,
+ * if any. -1 after import_fail.
+ */
+int import_ocr_word(struct import_ocr *o, int line, const char *text, size_t len,
+		    const double *box, double score, const char *lang);
+
+/*
+ * Ends the line, using text instead of its words' when text is not NULL: sets its text and
+ * region, or removes it when it has no text. -1 after import_fail.
+ */
+int import_ocr_line_end(struct import_ocr *o, const struct import_buf *text);
 
 /* Initializes libxml2 once, safely from any thread. */
 void import_xml_init(void);

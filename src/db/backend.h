@@ -9,6 +9,8 @@
 
 #include "db/db.h"
 
+struct db_query_parts;
+
 /* Every backend's handle starts with this, so db.c can reach the ops table. */
 struct db {
 	const struct db_ops *ops;
@@ -34,8 +36,9 @@ struct db_ops {
 	int (*target_motivations)(struct db *db, const char *target_file, int page, char ***out,
 				  size_t *count, struct iiifd_error *err);
 	/* parts is q->q parsed by db_query_parse (see below); dates and paging are valid. */
-	int (*search)(struct db *db, const struct db_query *q, const struct db_query_parts *parts,
-		      struct anno_list *out, int64_t *total, struct iiifd_error *err);
+	int (*search)(struct db *db, const struct db_query *q,
+		      const struct db_query_parts *parts, struct anno_list *out, int64_t *total,
+		      struct iiifd_error *err);
 	int (*line_words)(struct db *db, const char *line_id, struct anno_list *out,
 			  struct iiifd_error *err);
 	/* prefix is already folded. */

@@ -4,6 +4,7 @@
  */
 #include "http/message.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,11 +100,42 @@ void http_response_error(struct http_response *resp, const struct iiifd_error *e
 			   err->msg[0] ? err->msg : http_status_phrase(status));
 }
 
+/* FNV-1a of the body: a generated document's validator covers exactly its bytes. */
+static void http_body_etag(const char *body, char *out, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const unsigned char *p = (const unsigned char *)body; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	snprintf(out, n, "\"%016" PRIx64 "\"", h);
+}
+
+void http_response_json(struct http_response *resp, const struct http_request *req,
+			const json_t *doc, const char *profile, const char *cache_control)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	char etag[40];
+	const char *accept = http_request_header(req, "Accept");
+	if (profile && accept && strstr(accept, "application/ld+json"))
+		http_response_header(resp, "Content-Type", "application/ld+json;profile=\"%s\"",
+				     profile);
+	else
+		http_response_header(resp, "Content-Type", "application/json");
+	http_response_header(resp, "Vary", "Accept");
+	http_body_etag(text ? text : "", etag, sizeof etag);
+	if (!http_response_validators(resp, req, etag, 0, cache_control) && text) {
+		http_response_body(resp, text, strlen(text), free);
+		resp->compressible = true;
+		return;
+	}
+	free(text);
+}
+
 const char *http_status_phrase(int status)
 {
 	switch (status) {
 	case 200: return "OK";
 	case 204: return "No Content";
+	case 201: return "Created";
 	case 206: return "Partial Content";
 	case 303: return "See Other";
 	case 304: return "Not Modified";
@@ -114,7 +146,9 @@ const char *http_status_phrase(int status)
 	case 405: return "Method Not Allowed";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 412: return "Precondition Failed";
 	case 416: return "Range Not Satisfiable";
+	case 428: return "Precondition Required";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "core/error.h"
 
 #define HTTP_MAX_HEADERS 16
@@ -78,6 +80,14 @@ void http_response_text(struct http_response *resp, int status, const char *fmt,
 
 /* The one place an iiifd_error becomes an HTTP response: status plus a one-line reason. */
 void http_response_error(struct http_response *resp, const struct iiifd_error *err);
+
+/*
+ * A JSON document as the response (status 200 unless set before): Content-Type application/json,
+ * or application/ld+json with profile when the client asks for JSON-LD and profile is given;
+ * an ETag of the body with 304 for a matching If-None-Match; gzip allowed. doc is not stolen.
+ */
+void http_response_json(struct http_response *resp, const struct http_request *req,
+			const json_t *doc, const char *profile, const char *cache_control);
 
 /* Standard reason phrase for status ("Bad Request"). */
 const char *http_status_phrase(int status);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "annotation/webanno.h"
 #include "version.h"
 
 static const char *router_strip(const char *path, const char *prefix)
@@ -63,6 +64,12 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 					 "\",\"image\":[\"/iiif/3/{identifier}/info.json\","
 					 "\"/iiif/2/{identifier}/info.json\"],"
 					 "\"presentation\":\"/iiif/presentation/collection\"}\n");
+	if (strcmp(req->path, WEBANNO_CONTEXT_PATH) == 0) {
+		http_response_header(resp, "Content-Type", "application/ld+json");
+		http_response_header(resp, "Cache-Control", "public, max-age=86400");
+		return http_response_body(resp, (void *)webanno_context_document,
+					  strlen(webanno_context_document), NULL);
+	}
 	if ((rest = router_strip(req->path, "/iiif/3/")))
 		return image_service_handle(&router->image, IMAGE_API_V3, rest, req, resp);
 	if ((rest = router_strip(req->path, "/iiif/2/")))

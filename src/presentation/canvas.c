@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "db/db.h"
 #include "media/probe.h"
 
 #define PRES_WAVEFORM_WIDTH 1200
@@ -37,6 +38,29 @@ static json_t *canvas_painting_page(const char *canvas_id, json_t *body)
 	g_free(page);
 	g_free(anno);
 	return p;
+}
+
+/* References to the stored annotations of file/page, one AnnotationPage per motivation. */
+static void canvas_annotation_refs(const struct pres_context *c, json_t *canvas,
+				   const char *canvas_id, const char *file, int page)
+{
+	char **motivations = NULL;
+	size_t n = 0;
+	if (!c->db || db_target_motivations(c->db, file, page, &motivations, &n, NULL) < 0)
+		return;
+	json_t *refs = json_object_get(canvas, "annotations");
+	if (!refs && n) {
+		refs = json_array();
+		json_object_set_new(canvas, "annotations", refs);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *id = g_strdup_printf("%s/annotations/%s", canvas_id, motivations[i]);
+		json_array_append_new(refs, json_pack("{s:s, s:s}", "id", id, "type",
+						      "AnnotationPage"));
+		g_free(id);
+		free(motivations[i]);
+	}
+	free(motivations);
 }
 
 static void canvas_merge_props(json_t *canvas, const json_t *props)
@@ -82,6 +106,7 @@ static int canvas_add_images(const struct pres_context *c, const char *manifest_
 		char *label = npages > 1 ? g_strdup_printf("%s (%d)", stem, page + 1) : g_strdup(stem);
 		char *id = g_strdup_printf("%s/canvas/%d", manifest_id, (*next)++);
 		json_t *canvas = canvas_image_page(c, id, f, src, label);
+		canvas_annotation_refs(c, canvas, id, f->rel, page);
 		image_source_cache_put(c->sources, src);
 		canvas_merge_props(canvas, props);
 		json_array_append_new(items, canvas);
@@ -222,6 +247,7 @@ static int canvas_add_media(const struct pres_context *c, const char *manifest_i
 	json_t *captions = canvas_captions(c, id, f);
 	if (captions)
 		json_object_set_new(canvas, "annotations", json_pack("[o]", captions));
+	canvas_annotation_refs(c, canvas, id, f->rel, 0);
 	canvas_merge_props(canvas, props);
 	json_array_append_new(items, canvas);
 	json_array_append_new(ids, json_string(id));

@@ -11,12 +11,15 @@
 #include "image/source_cache.h"
 #include "media/probe_cache.h"
 
+struct db;
+
 struct pres_context {
 	const char *root_real;             /* borrowed */
 	const char *base;                  /* borrowed; origin without trailing slash */
 	struct image_source_cache *sources; /* borrowed */
 	struct media_probe_cache *media;   /* borrowed */
 	struct image_limits limits;
+	struct db *db;                     /* borrowed; NULL when annotations are off */
 };
 
 /*

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "annotation/search.h"
 #include "core/log.h"
 #include "presentation/canvas.h"
 #include "presentation/sidecar.h"
@@ -70,13 +71,15 @@ static json_t *manifest_label(const struct sidecar *sc, const char *name)
 	return label ? json_incref(label) : pres_label(name);
 }
 
-static json_t *manifest_skeleton(const char *id, const char *type, const struct sidecar *sc,
-				 const char *name)
+static json_t *manifest_skeleton(const struct pres_context *c, const char *id, const char *type,
+				 const struct sidecar *sc, const char *name)
 {
 	json_t *m = json_pack("{s:s, s:s, s:s, s:o}", "@context", PRES_CONTEXT, "id", id, "type",
 			      type, "label", manifest_label(sc, name));
 	if (sc->props)
 		json_object_update_missing(m, sc->props);
+	if (c->db)
+		json_object_set_new(m, "service", search_services(id));
 	json_t *place = json_object_get(m, "navPlace");
 	if (place) {
 		char *fc = g_strdup_printf("%s/feature-collection/1", id);
@@ -208,7 +211,7 @@ static json_t *manifest_folder(const struct pres_context *c, const char *rel, co
 	struct sidecar sc;
 	manifest_sidecar(abs, l, "manifest.yml", &sc);
 	char *name = *rel ? g_path_get_basename(rel) : g_strdup("iiifd");
-	json_t *m = manifest_skeleton(id, "Manifest", &sc, name);
+	json_t *m = manifest_skeleton(c, id, "Manifest", &sc, name);
 	json_t *items = json_array(), *file_ids = json_object();
 	int next = 1;
 	for (size_t i = 0; i < l->count; i++) {
@@ -247,7 +250,7 @@ static json_t *manifest_file(const struct pres_context *c, const char *rel, cons
 	char *name = g_path_get_basename(rel), *sidecar_name = g_strdup_printf("%s.yml", name);
 	struct sidecar sc;
 	manifest_sidecar(dir, l, sidecar_name, &sc);
-	json_t *m = manifest_skeleton(id, "Manifest", &sc, name);
+	json_t *m = manifest_skeleton(c, id, "Manifest", &sc, name);
 	json_t *items = json_array(), *ids = json_array();
 	struct pres_file f = { rel, abs, name, tree_classify(name), l };
 	int next = 1;
@@ -384,7 +387,7 @@ json_t *pres_collection_build(const struct pres_context *c, const char *rel,
 			manifest_sidecar(abs, &l, "collection.yml", &sc);
 			char *id = pres_url_collection(c, rel);
 			char *name = *rel ? g_path_get_basename(rel) : g_path_get_basename(abs);
-			coll = manifest_skeleton(id, "Collection", &sc, name);
+			coll = manifest_skeleton(c, id, "Collection", &sc, name);
 			json_t *items = json_array();
 			for (size_t i = 0; i < l.count; i++) {
 				json_t *member = collection_member(c, rel, abs, &l, &l.entries[i]);

@@ -10,10 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "annotation/api.h"
+#include "annotation/ingest.h"
+#include "annotation/search.h"
 #include "core/path.h"
 #include "core/strings.h"
 #include "http/files.h"
+#include "db/db.h"
 #include "media/probe.h"
+#include "presentation/canvas_index.h"
 #include "presentation/manifest.h"
 #include "presentation/tree.h"
 #include "presentation/v2.h"
@@ -31,11 +36,33 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 	svc->limits = *limits;
 	snprintf(svc->fallback_host, sizeof svc->fallback_host, "%s:%d", cfg->host, cfg->port);
 	svc->media = media_probe_cache_new((size_t)cfg->source_cache_entries);
-	return svc->media ? 0 : iiifd_error_set(err, 500, "out of memory");
+	if (!svc->media)
+		return iiifd_error_set(err, 500, "out of memory");
+	if (!cfg->annotations)
+		return 0;
+	char *path = g_build_filename(cfg->data_dir, "annotations.sqlite", NULL);
+	int rc = g_mkdir_with_parents(cfg->data_dir, 0755) < 0
+			 ? iiifd_error_set(err, 500, "data-dir '%s' cannot be created", cfg->data_dir)
+			 : db_open(path, &svc->db, err);
+	g_free(path);
+	if (rc < 0) {
+		pres_service_release(svc);
+		return -1;
+	}
+	if (cfg->auto_import) {
+		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db };
+		svc->ingest = ingest_queue_new(svc->db, &c);
+	}
+	return 0;
 }
 
 void pres_service_release(struct pres_service *svc)
 {
+	ingest_queue_free(svc->ingest); /* before the store it writes to */
+	svc->ingest = NULL;
+	if (svc->db)
+		db_close(svc->db);
+	svc->db = NULL;
 	media_probe_cache_free(svc->media);
 	svc->media = NULL;
 }
@@ -152,7 +179,8 @@ static json_t *pres_select(json_t *doc, int version, gchar **tail, struct iiifd_
 static json_t *pres_build(const struct pres_service *svc, const char *origin, int version,
 			  const struct pres_target *t, struct iiifd_error *err)
 {
-	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits };
+	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
+				  svc->db };
 	json_t *doc = t->collection ? pres_collection_build(&c, t->rel, err)
 				    : pres_manifest_build(&c, t->rel, t->is_folder, err);
 	if (!doc || version == 3)
@@ -166,35 +194,76 @@ static json_t *pres_build(const struct pres_service *svc, const char *origin, in
 	return v2;
 }
 
-/* FNV-1a of the body: the document is the only thing its validator needs to cover. */
-static void pres_etag(const char *body, char *out, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (const unsigned char *p = (const unsigned char *)body; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	snprintf(out, n, "\"%016" PRIx64 "\"", h);
-}
-
 static void pres_respond(const struct pres_service *svc, int version, json_t *doc,
 			 const struct http_request *req, struct http_response *resp)
 {
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)), etag[40];
-	const char *accept = http_request_header(req, "Accept");
-	if (accept && strstr(accept, "application/ld+json"))
-		http_response_header(resp, "Content-Type",
-				     "application/ld+json;profile=\"http://iiif.io/api/presentation/%d/context.json\"",
-				     version);
-	else
-		http_response_header(resp, "Content-Type", "application/json");
-	http_response_header(resp, "Vary", "Accept");
-	pres_etag(text ? text : "", etag, sizeof etag);
-	if (!http_response_validators(resp, req, etag, 0, svc->cfg->presentation_cache_control) &&
-	    text) {
-		http_response_body(resp, text, strlen(text), free);
-		resp->compressible = true;
-		return;
+	char profile[64];
+	snprintf(profile, sizeof profile, "http://iiif.io/api/presentation/%d/context.json", version);
+	http_response_json(resp, req, doc, profile, svc->cfg->presentation_cache_control);
+}
+
+/* Queues the annotation files of the folder a Manifest lives in for background import. */
+static void pres_auto_import(const struct pres_service *svc, const struct pres_target *t)
+{
+	struct tree_listing l;
+	char *folder = t->is_folder ? g_strdup(t->rel) : g_path_get_dirname(t->rel);
+	if (strcmp(folder, ".") == 0)
+		folder[0] = '\0';
+	char *abs = g_build_filename(svc->root_real, folder, NULL);
+	if (svc->ingest && tree_list(svc->root_real, abs, &l, NULL) == 0) {
+		ingest_queue_folder(svc->ingest, folder, l.companions, l.companion_count);
+		tree_listing_release(&l);
 	}
-	free(text);
+	g_free(abs);
+	g_free(folder);
+}
+
+/*
+ * Annotation and search endpoints below a Manifest or Collection; returns false when the tail
+ * is none of them (then it names a part of the document itself).
+ */
+static bool pres_annotation_routes(const struct pres_service *svc, const char *origin,
+				   const struct pres_target *t, const struct http_request *req,
+				   struct http_response *resp)
+{
+	gchar **tail = t->tail;
+	int kind = tail[0] && !tail[1] ? search_kind_from_name(tail[0]) : -1;
+	bool container = !t->collection && tail[0] && strcmp(tail[0], "annotations") == 0 &&
+			 (!tail[1] || !tail[2]);
+	bool page = !t->collection && tail[0] && strcmp(tail[0], "canvas") == 0 && tail[1] &&
+		    tail[2] && strcmp(tail[2], "annotations") == 0 && tail[3] && !tail[4];
+	if (!svc->db || (kind < 0 && !container && !page))
+		return false;
+	struct iiifd_error err = { 0 };
+	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
+				  svc->db };
+	json_t *doc = NULL;
+	if (kind >= 0) {
+		char *id = t->collection ? pres_url_collection(&c, t->rel) : pres_url_manifest(&c, t->rel);
+		char *service = g_strdup_printf("%s/%s", id, tail[0]);
+		doc = search_handle(svc->db, &c, kind, service, t->rel, t->collection, req, &err);
+		g_free(service);
+		g_free(id);
+	} else {
+		struct pres_canvas_index idx;
+		if (pres_canvas_index_build(&c, t->rel, t->is_folder, &idx, &err) == 0) {
+			if (container)
+				anno_api_container(svc->db, &idx, t->rel, origin, svc->cfg->api_token,
+						   tail[1], req, resp);
+			else
+				doc = anno_api_canvas_page(svc->db, &idx, origin,
+							   strtoul(tail[1], NULL, 10), tail[3], &err);
+			pres_canvas_index_release(&idx);
+			if (container)
+				return true;
+		}
+	}
+	if (doc)
+		http_response_json(resp, req, doc, NULL, "no-cache");
+	else
+		http_response_error(resp, &err);
+	json_decref(doc);
+	return true;
 }
 
 void pres_service_handle(const struct pres_service *svc, int version, const char *path,
@@ -213,12 +282,19 @@ void pres_service_handle(const struct pres_service *svc, int version, const char
 		t = (struct pres_target){ g_strdup(""), true, true, segs + 1 };
 	else
 		pres_find_target(svc, segs, &t, &err);
-	if (t.rel && (doc = pres_build(svc, origin, version, &t, &err)))
+	if (t.rel && svc->ingest)
+		pres_auto_import(svc, &t);
+	if (t.rel && version == 3 && pres_annotation_routes(svc, origin, &t, req, resp))
+		goto out;
+	if (t.rel && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+		iiifd_error_set(&err, 405, "only GET and HEAD here");
+	else if (t.rel && (doc = pres_build(svc, origin, version, &t, &err)))
 		selected = pres_select(doc, version, t.tail, &err);
 	if (selected)
 		pres_respond(svc, version, selected, req, resp);
 	else
 		http_response_error(resp, &err);
+out:
 	json_decref(selected);
 	json_decref(doc);
 	g_free(t.rel);

@@ -11,6 +11,9 @@
 #include "image/source_cache.h"
 #include "media/probe_cache.h"
 
+struct db;
+struct ingest_queue;
+
 struct pres_service {
 	const struct iiifd_config *cfg;     /* borrowed */
 	const char *root_real;              /* borrowed */
@@ -18,6 +21,8 @@ struct pres_service {
 	struct media_probe_cache *media;    /* owned */
 	struct image_limits limits;
 	char fallback_host[300];
+	struct db *db;                      /* owned; NULL when annotations are off */
+	struct ingest_queue *ingest;        /* owned; NULL when auto-import is off */
 };
 
 /* Prepares svc; cfg, root_real and sources must outlive it. -1 with err when out of memory. */

@@ -1,0 +1,259 @@
+/*
+ * api.c: reads come straight from the store; writes are authorised, validated against the
+ * Manifest's Canvases, and guarded by ETags (If-Match) so two editors cannot silently overwrite
+ * each other.
+ */
+#include "annotation/api.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "annotation/webanno.h"
+
+#define API_LIST_LIMIT 1000
+
+static json_t *api_page(const char *id, const char *origin, json_t *items)
+{
+	json_t *page = json_pack("{s:o, s:s, s:s, s:o}", "@context", webanno_context(origin), "id",
+				 id, "type", "AnnotationPage", "items", items);
+	return page;
+}
+
+json_t *anno_api_canvas_page(struct db *db, const struct pres_canvas_index *idx,
+			     const char *origin, size_t n, const char *motivation,
+			     struct iiifd_error *err)
+{
+	if (n == 0 || n > idx->count) {
+		iiifd_error_set(err, 404, "no Canvas %zu in this Manifest", n);
+		return NULL;
+	}
+	const struct pres_canvas_ref *ref = &idx->items[n - 1];
+	struct anno_list list = { 0 };
+	if (db_list_target(db, ref->file, ref->page, motivation, &list, err) < 0)
+		return NULL;
+	if (list.count == 0) {
+		anno_list_release(&list);
+		iiifd_error_set(err, 404, "no %s annotations on this Canvas", motivation);
+		return NULL;
+	}
+	char *canvas = g_strdup_printf("%s/canvas/%zu", idx->manifest_id, n);
+	char *id_base = g_strdup_printf("%s/annotations", idx->manifest_id);
+	char *id = g_strdup_printf("%s/annotations/%s", canvas, motivation);
+	json_t *items = json_array();
+	for (size_t i = 0; i < list.count; i++)
+		json_array_append_new(items, webanno_to_json(&list.items[i], canvas, id_base));
+	json_t *page = api_page(id, origin, items);
+	anno_list_release(&list);
+	g_free(canvas);
+	g_free(id_base);
+	g_free(id);
+	return page;
+}
+
+/* The Annotation JSON of a stored record of this Manifest; NULL with 404 otherwise. */
+static json_t *api_record_json(struct db *db, const struct pres_canvas_index *idx,
+			       const char *manifest_rel, const char *id, struct iiifd_error *err)
+{
+	struct anno_record r = { 0 };
+	json_t *out = NULL;
+	if (db_get(db, id, &r, err) < 0)
+		return NULL;
+	size_t n = pres_canvas_index_find(idx, r.target_file, r.page);
+	if (!r.manifest || strcmp(r.manifest, manifest_rel) != 0 || n == 0) {
+		iiifd_error_set(err, 404, "no annotation '%s' in this Manifest", id);
+	} else {
+		char *canvas = g_strdup_printf("%s/canvas/%zu", idx->manifest_id, n);
+		char *id_base = g_strdup_printf("%s/annotations", idx->manifest_id);
+		out = webanno_to_json(&r, canvas, id_base);
+		g_free(canvas);
+		g_free(id_base);
+	}
+	anno_record_release(&r);
+	return out;
+}
+
+/* The strong ETag of an annotation's JSON, as http_response_json() computes it. */
+static char *api_etag(const json_t *anno)
+{
+	char *text = json_dumps(anno, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	uint64_t h = 1469598103934665603ULL;
+	for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	free(text);
+	return g_strdup_printf("\"%016llx\"", (unsigned long long)h);
+}
+
+static int api_authorise(const char *token, const struct http_request *req,
+			 struct http_response *resp, struct iiifd_error *err)
+{
+	const char *auth = http_request_header(req, "Authorization");
+	if (!token || !*token)
+		return iiifd_error_set(err, 403, "annotation writes are switched off "
+						 "(set api-token in the configuration)");
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0) {
+		http_response_header(resp, "WWW-Authenticate", "Bearer realm=\"iiifd\"");
+		return iiifd_error_set(err, 401, "writes need an Authorization: Bearer token");
+	}
+	if (strcmp(auth + 7, token) != 0)
+		return iiifd_error_set(err, 403, "that token may not write annotations");
+	return 0;
+}
+
+/* The request body as a validated record of this Manifest. */
+static int api_parse_body(const struct pres_canvas_index *idx, const char *manifest_rel,
+			  const struct http_request *req, struct anno_record *rec,
+			  struct iiifd_error *err)
+{
+	json_error_t jerr;
+	if (req->body_too_large)
+		return iiifd_error_set(err, 413, "the annotation is larger than 1 MiB");
+	json_t *doc = req->body ? json_loadb(req->body, req->body_len, 0, &jerr) : NULL;
+	if (!doc)
+		return iiifd_error_set(err, 400, "the body is not JSON (%s, line %d)",
+				       req->body ? jerr.text : "empty", req->body ? jerr.line : 0);
+	int rc = webanno_from_json(doc, idx, rec, err);
+	json_decref(doc);
+	if (rc == 0)
+		rec->manifest = strdup(manifest_rel);
+	return rc;
+}
+
+/* The annotation with status (a conditional GET may turn it into 304); its ETag is api_etag(). */
+static void api_send(struct http_response *resp, const struct http_request *req, json_t *anno,
+		     int status)
+{
+	resp->status = status;
+	http_response_json(resp, req, anno, NULL, "no-store");
+	if (status == 201)
+		http_response_header(resp, "Location", "%s",
+				     json_string_value(json_object_get(anno, "id")));
+}
+
+static int api_create(struct db *db, const struct pres_canvas_index *idx,
+		      const char *manifest_rel, const struct http_request *req,
+		      struct http_response *resp, struct iiifd_error *err)
+{
+	struct anno_record rec;
+	if (api_parse_body(idx, manifest_rel, req, &rec, err) < 0 || db_insert(db, &rec, err) < 0) {
+		anno_record_release(&rec);
+		return -1;
+	}
+	json_t *anno = api_record_json(db, idx, manifest_rel, rec.id, err);
+	anno_record_release(&rec);
+	if (!anno)
+		return -1;
+	api_send(resp, req, anno, 201);
+	json_decref(anno);
+	return 0;
+}
+
+/* If-Match must name the current version: 428 without it (for PUT), 412 when it is stale. */
+static int api_precondition(const json_t *current, const struct http_request *req, bool required,
+			    struct iiifd_error *err)
+{
+	const char *if_match = http_request_header(req, "If-Match");
+	if (!if_match)
+		return required ? iiifd_error_set(err, 428, "replacing needs If-Match with the "
+							    "annotation's ETag")
+				: 0;
+	char *etag = api_etag(current);
+	bool ok = strcmp(if_match, "*") == 0 || strstr(if_match, etag) != NULL;
+	g_free(etag);
+	return ok ? 0 : iiifd_error_set(err, 412, "the annotation changed since that ETag");
+}
+
+static int api_replace(struct db *db, const struct pres_canvas_index *idx,
+		       const char *manifest_rel, const char *id, const json_t *current,
+		       const struct http_request *req, struct http_response *resp,
+		       struct iiifd_error *err)
+{
+	struct anno_record rec;
+	if (api_precondition(current, req, true, err) < 0)
+		return -1;
+	if (api_parse_body(idx, manifest_rel, req, &rec, err) < 0) {
+		anno_record_release(&rec);
+		return -1;
+	}
+	rec.id = strdup(id);
+	int rc = db_update(db, &rec, err);
+	anno_record_release(&rec);
+	json_t *anno = rc == 0 ? api_record_json(db, idx, manifest_rel, id, err) : NULL;
+	if (!anno)
+		return -1;
+	api_send(resp, req, anno, 200);
+	json_decref(anno);
+	return 0;
+}
+
+static int api_list(struct db *db, const struct pres_canvas_index *idx, const char *manifest_rel,
+		    const char *origin, const struct http_request *req, struct http_response *resp,
+		    struct iiifd_error *err)
+{
+	struct db_query q = { manifest_rel, false, NULL, NULL, NULL, NULL, 0, API_LIST_LIMIT };
+	struct anno_list list = { 0 };
+	int64_t total = 0;
+	if (db_search(db, &q, &list, &total, err) < 0)
+		return -1;
+	char *id_base = g_strdup_printf("%s/annotations", idx->manifest_id);
+	json_t *items = json_array();
+	for (size_t i = 0; i < list.count; i++) {
+		size_t n = pres_canvas_index_find(idx, list.items[i].target_file, list.items[i].page);
+		char *canvas = g_strdup_printf("%s/canvas/%zu", idx->manifest_id, n);
+		if (n)
+			json_array_append_new(items, webanno_to_json(&list.items[i], canvas, id_base));
+		g_free(canvas);
+	}
+	json_t *page = api_page(id_base, origin, items);
+	http_response_json(resp, req, page, NULL, "no-cache");
+	json_decref(page);
+	anno_list_release(&list);
+	g_free(id_base);
+	return 0;
+}
+
+static int api_item(struct db *db, const struct pres_canvas_index *idx, const char *manifest_rel,
+		    const char *token, const char *id, const struct http_request *req,
+		    struct http_response *resp, struct iiifd_error *err)
+{
+	bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+	if (!get && api_authorise(token, req, resp, err) < 0)
+		return -1;
+	json_t *current = api_record_json(db, idx, manifest_rel, id, err);
+	int rc = current ? 0 : -1;
+	if (current && get) {
+		api_send(resp, req, current, 200);
+	} else if (current && strcmp(req->method, "PUT") == 0) {
+		rc = api_replace(db, idx, manifest_rel, id, current, req, resp, err);
+	} else if (current && strcmp(req->method, "DELETE") == 0) {
+		rc = api_precondition(current, req, false, err);
+		if (rc == 0 && (rc = db_delete(db, id, err)) == 0)
+			resp->status = 204;
+	} else if (current) {
+		rc = iiifd_error_set(err, 405, "an annotation takes GET, PUT and DELETE");
+	}
+	json_decref(current);
+	return rc;
+}
+
+void anno_api_container(struct db *db, const struct pres_canvas_index *idx,
+			const char *manifest_rel, const char *origin, const char *token,
+			const char *id, const struct http_request *req, struct http_response *resp)
+{
+	struct iiifd_error err = { 0 };
+	int rc;
+	if (id)
+		rc = api_item(db, idx, manifest_rel, token, id, req, resp, &err);
+	else if (strcmp(req->method, "POST") == 0)
+		rc = api_authorise(token, req, resp, &err) < 0
+			     ? -1
+			     : api_create(db, idx, manifest_rel, req, resp, &err);
+	else if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+		rc = api_list(db, idx, manifest_rel, origin, req, resp, &err);
+	else
+		rc = iiifd_error_set(&err, 405, "the container takes GET and POST");
+	if (rc < 0)
+		http_response_error(resp, &err);
+}

@@ -1,0 +1,28 @@
+/*
+ * api.h: annotations over HTTP: the AnnotationPage of each Canvas and motivation, and the write
+ * API in the shape of the W3C Web Annotation Protocol (a container per Manifest).
+ */
+#ifndef IIIFD_ANNOTATION_API_H
+#define IIIFD_ANNOTATION_API_H
+
+#include <jansson.h>
+
+#include "db/db.h"
+#include "http/message.h"
+#include "presentation/canvas_index.h"
+
+/* The AnnotationPage of Canvas n (1-based) for one motivation. NULL with err (404). */
+json_t *anno_api_canvas_page(struct db *db, const struct pres_canvas_index *idx,
+			     const char *origin, size_t n, const char *motivation,
+			     struct iiifd_error *err);
+
+/*
+ * {manifest}/annotations (id NULL: GET lists, POST creates) and {manifest}/annotations/{id}
+ * (GET, PUT with If-Match, DELETE). Writes need "Authorization: Bearer {token}"; token "" means
+ * writes are refused. Fills resp completely (status, headers, body or error).
+ */
+void anno_api_container(struct db *db, const struct pres_canvas_index *idx,
+			const char *manifest_rel, const char *origin, const char *token,
+			const char *id, const struct http_request *req, struct http_response *resp);
+
+#endif

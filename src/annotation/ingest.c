@@ -1,0 +1,274 @@
+/*
+ * ingest.c: target resolution goes through path_resolve() like every other file access, sizes
+ * through the shared image source cache, and storage through db_replace_source(), whose single
+ * transaction makes each import all or nothing.
+ */
+#include "annotation/ingest.h"
+
+#include <glib.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "annotation/importers.h"
+#include "core/log.h"
+#include "core/path.h"
+#include "image/source.h"
+#include "media/probe.h"
+#include "presentation/canvas_index.h"
+
+enum ingest_format ingest_format_of(const char *name)
+{
+	static const struct {
+		const char *ext;
+		enum ingest_format format;
+	} formats[] = { { "xml", INGEST_ALTO }, { "hocr", INGEST_HOCR }, { "vtt", INGEST_VTT },
+			{ "json", INGEST_COCO }, { "csv", INGEST_CSV } };
+	char ext[16];
+	path_extension(name, ext, sizeof ext);
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+		if (strcmp(ext, formats[i].ext) == 0)
+			return formats[i].format;
+	return INGEST_NONE;
+}
+
+/* What a resolver needs: the context, the source's folder, and the strings it hands out. */
+struct ingest_resolver {
+	const struct pres_context *c;
+	char *folder;      /* folder of the source file, "" for the root */
+	GPtrArray *owned;  /* strings given to importers, freed after the import */
+};
+
+/* Finds an image below the resolver's folder, with its size. */
+static int ingest_resolve_image(void *ctx, const char *name, struct anno_target *t)
+{
+	struct ingest_resolver *r = ctx;
+	char *rel = *r->folder ? g_strdup_printf("%s/%s", r->folder, name) : g_strdup(name);
+	char *abs = NULL;
+	struct iiifd_error err = { 0 };
+	int rc = -1;
+	if (path_resolve(r->c->root_real, rel, image_source_extensions, &abs, &err) == 0) {
+		const struct image_source *src = image_source_cache_get(r->c->sources, abs, 0, &err);
+		if (src) {
+			t->file = g_strdup(abs + strlen(r->c->root_real) + 1);
+			g_ptr_array_add(r->owned, (gpointer)t->file);
+			t->page = 0;
+			t->width = src->width;
+			t->height = src->height;
+			image_source_cache_put(r->c->sources, src);
+			rc = 0;
+		}
+	}
+	free(abs);
+	g_free(rel);
+	return rc;
+}
+
+/* "talk.en.vtt" -> the media file "talk.*" and language "en"; "talk.vtt" -> "talk.*". */
+static int ingest_resolve_media(struct ingest_resolver *r, const char *name, struct anno_target *t,
+				char **language)
+{
+	char *stem = g_strndup(name, strlen(name) - 4), *dot = strrchr(stem, '.'), *abs = NULL;
+	char *rel = *r->folder ? g_strdup_printf("%s/%s", r->folder, stem) : g_strdup(stem);
+	*language = NULL;
+	int rc = path_resolve(r->c->root_real, rel, media_extensions, &abs, NULL);
+	if (rc < 0 && dot) {
+		*language = g_strdup(dot + 1);
+		rel[strlen(rel) - strlen(dot)] = '\0';
+		rc = path_resolve(r->c->root_real, rel, media_extensions, &abs, NULL);
+	}
+	if (rc == 0) {
+		t->file = g_strdup(abs + strlen(r->c->root_real) + 1);
+		g_ptr_array_add(r->owned, (gpointer)t->file);
+		t->page = 0;
+	}
+	free(abs);
+	g_free(rel);
+	g_free(stem);
+	return rc;
+}
+
+static int ingest_parse(struct ingest_resolver *r, const char *rel, const char *abs,
+			enum ingest_format format, struct anno_list *out, char **language,
+			struct anno_import_error *ierr)
+{
+	struct anno_target t = { 0 };
+	char *name = g_path_get_basename(rel), *dot = strrchr(name, '.');
+	char *stem = g_strndup(name, dot ? (gsize)(dot - name) : strlen(name));
+	int rc = -1;
+	*language = NULL;
+	if (format == INGEST_ALTO || format == INGEST_HOCR) {
+		if (ingest_resolve_image(r, stem, &t) < 0)
+			snprintf(ierr->msg, sizeof ierr->msg, "no image '%s.*' next to it", stem);
+		else
+			rc = format == INGEST_ALTO ? anno_import_alto(abs, &t, out, ierr)
+						   : anno_import_hocr(abs, &t, out, ierr);
+	} else if (format == INGEST_VTT) {
+		if (ingest_resolve_media(r, name, &t, language) < 0)
+			snprintf(ierr->msg, sizeof ierr->msg, "no audio or video file for it");
+		else
+			rc = anno_import_vtt(abs, &t, out, ierr);
+	} else if (format == INGEST_COCO) {
+		rc = anno_import_coco(abs, ingest_resolve_image, r, out, ierr);
+	} else if (format == INGEST_CSV) {
+		rc = anno_import_csv(abs, ingest_resolve_image, r, out, ierr);
+	}
+	g_free(name);
+	g_free(stem);
+	return rc;
+}
+
+/* Sets what every record of an import shares: its source, language, and Manifest. */
+static void ingest_label(const struct pres_context *c, struct anno_list *list, const char *rel,
+			 const char *language)
+{
+	GHashTable *manifests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (size_t i = 0; i < list->count; i++) {
+		struct anno_record *r = &list->items[i];
+		char *m = g_hash_table_lookup(manifests, r->target_file);
+		if (!m) {
+			bool folder;
+			m = pres_manifest_of_file(c->root_real, r->target_file, &folder);
+			g_hash_table_insert(manifests, g_strdup(r->target_file), m);
+		}
+		free(r->manifest);
+		r->manifest = strdup(m);
+		free(r->source);
+		r->source = strdup(rel);
+		if (language && !r->language)
+			r->language = strdup(language);
+	}
+	g_hash_table_destroy(manifests);
+}
+
+static char *ingest_fingerprint(const char *abs)
+{
+	struct stat st;
+	if (stat(abs, &st) < 0)
+		return NULL;
+	return g_strdup_printf("%lld.%09ld|%lld", (long long)st.st_mtim.tv_sec,
+			       (long)st.st_mtim.tv_nsec, (long long)st.st_size);
+}
+
+static int ingest_store(struct db *db, const struct pres_context *c, const char *rel,
+			const char *abs, const char *fingerprint, struct iiifd_error *err)
+{
+	struct anno_import_error ierr = { 0, "" };
+	struct anno_list list = { 0 };
+	struct ingest_resolver r = { c, g_path_get_dirname(rel), g_ptr_array_new_with_free_func(g_free) };
+	char *language = NULL;
+	if (strcmp(r.folder, ".") == 0)
+		r.folder[0] = '\0';
+	int rc = ingest_parse(&r, rel, abs, ingest_format_of(rel), &list, &language, &ierr);
+	if (rc < 0) {
+		if (ierr.line > 0)
+			iiifd_error_set(err, 400, "%s:%d: %s", rel, ierr.line, ierr.msg);
+		else
+			iiifd_error_set(err, 400, "%s: %s", rel, ierr.msg);
+	} else {
+		ingest_label(c, &list, rel, language);
+		rc = db_replace_source(db, rel, &list, err);
+		if (rc == 0)
+			rc = db_source_set_fingerprint(db, rel, fingerprint, err);
+		if (rc == 0)
+			rc = (int)list.count;
+	}
+	anno_list_release(&list);
+	g_free(language);
+	g_free(r.folder);
+	g_ptr_array_free(r.owned, TRUE);
+	return rc;
+}
+
+int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bool force,
+		struct iiifd_error *err)
+{
+	char *abs = NULL;
+	if (ingest_format_of(rel) == INGEST_NONE)
+		return iiifd_error_set(err, 400, "%s: not ALTO (.xml), hOCR (.hocr), WebVTT (.vtt), "
+						 "COCO (.json) or CSV (.csv)", rel);
+	if (path_resolve(c->root_real, rel, NULL, &abs, err) < 0)
+		return iiifd_error_set(err, 404, "%s: no such file below the root", rel);
+	char *fingerprint = ingest_fingerprint(abs);
+	int rc = 0;
+	if (force || !fingerprint || !db_source_is_current(db, rel, fingerprint))
+		rc = ingest_store(db, c, rel, abs, fingerprint ? fingerprint : "", err);
+	g_free(fingerprint);
+	free(abs);
+	return rc;
+}
+
+/* ---- the background queue ------------------------------------------------------------ */
+
+struct ingest_queue {
+	struct db *db;
+	struct pres_context c; /* a copy; its strings and caches are borrowed */
+	GThreadPool *pool;
+	pthread_mutex_t lock;
+	GHashTable *pending; /* sources queued and not yet done */
+};
+
+static void ingest_job(gpointer data, gpointer user)
+{
+	struct ingest_queue *q = user;
+	char *rel = data;
+	struct iiifd_error err = { 0 };
+	int n = ingest_file(q->db, &q->c, rel, false, &err);
+	if (n < 0)
+		log_warn("annotation import: %s", err.msg);
+	else if (n > 0)
+		log_info("annotation import: %s: %d annotations", rel, n);
+	pthread_mutex_lock(&q->lock);
+	g_hash_table_remove(q->pending, rel);
+	pthread_mutex_unlock(&q->lock);
+	g_free(rel);
+}
+
+struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c)
+{
+	struct ingest_queue *q = calloc(1, sizeof *q);
+	if (!q)
+		return NULL;
+	q->db = db;
+	q->c = *c;
+	pthread_mutex_init(&q->lock, NULL);
+	q->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	q->pool = g_thread_pool_new(ingest_job, q, 1, FALSE, NULL);
+	return q;
+}
+
+void ingest_queue_free(struct ingest_queue *q)
+{
+	if (!q)
+		return;
+	g_thread_pool_free(q->pool, TRUE, TRUE);
+	g_hash_table_destroy(q->pending);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}
+
+void ingest_queue_folder(struct ingest_queue *q, const char *rel, char *const *companions,
+			 size_t count)
+{
+	for (size_t i = 0; q && i < count; i++) {
+		if (ingest_format_of(companions[i]) == INGEST_NONE)
+			continue;
+		char *src = *rel ? g_strdup_printf("%s/%s", rel, companions[i])
+				 : g_strdup(companions[i]);
+		char *abs = g_build_filename(q->c.root_real, src, NULL);
+		char *fingerprint = ingest_fingerprint(abs);
+		bool current = fingerprint && db_source_is_current(q->db, src, fingerprint);
+		pthread_mutex_lock(&q->lock);
+		bool queue = !current && !g_hash_table_contains(q->pending, src);
+		if (queue)
+			g_hash_table_add(q->pending, g_strdup(src));
+		pthread_mutex_unlock(&q->lock);
+		if (queue)
+			g_thread_pool_push(q->pool, g_strdup(src), NULL);
+		g_free(fingerprint);
+		g_free(abs);
+		g_free(src);
+	}
+}

@@ -1,0 +1,44 @@
+/*
+ * ingest.h: bringing annotation source files of the tree (ALTO, hOCR, WebVTT, COCO, CSV) into
+ * the store: finding the Canvas each belongs to, parsing, and replacing what an earlier version
+ * of the file gave, all or nothing. Used by `iiifd import` and, in the background, by the server.
+ */
+#ifndef IIIFD_ANNOTATION_INGEST_H
+#define IIIFD_ANNOTATION_INGEST_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+#include "db/db.h"
+#include "presentation/context.h"
+
+enum ingest_format { INGEST_NONE, INGEST_ALTO, INGEST_HOCR, INGEST_VTT, INGEST_COCO, INGEST_CSV };
+
+/*
+ * The format of a file by its name: .xml (ALTO), .hocr, .vtt, .json (COCO), .csv. Sidecars
+ * (.yml) and anything else are INGEST_NONE.
+ */
+enum ingest_format ingest_format_of(const char *name);
+
+/*
+ * Imports the source file rel (path below the root) unless the store already has this version
+ * of it (force: import anyway). ALTO/hOCR attach to the image with the same name, WebVTT to the
+ * audio/video file ("talk.vtt", "talk.en.vtt" -> "talk.*"), COCO and CSV to the images they
+ * name, relative to their own folder. Returns the number of records stored (0 when it was
+ * current), or -1 with err naming the file, and the line and problem for malformed files.
+ */
+int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bool force,
+		struct iiifd_error *err);
+
+struct ingest_queue;
+
+/* A background importer for the server; c's strings and caches must outlive it. */
+struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c);
+/* Waits for the running import, drops queued ones. */
+void ingest_queue_free(struct ingest_queue *q);
+
+/* Queues every annotation source file in folder rel (companions) that is not yet current. */
+void ingest_queue_folder(struct ingest_queue *q, const char *rel, char *const *companions,
+			 size_t count);
+
+#endif

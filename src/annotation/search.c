@@ -1,0 +1,504 @@
+/*
+ * search.c: turns a search request into a db query, then the matching records into Annotation
+ * Pages (2.0) or Annotation Lists (1.0), with each match located in its annotation's text
+ * (TextQuoteSelector prefix/exact/suffix, or before/match/after) after the same case and
+ * diacritic folding the index uses.
+ */
+#include "annotation/search.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "annotation/webanno.h"
+#include "presentation/canvas_index.h"
+
+#define SEARCH_PAGE_SIZE 50
+#define SEARCH_CONTEXT_CHARS 40
+#define SEARCH_TERMS_LIMIT 50
+
+static const char *const search_kind_names[] = { "search", "search1", "autocomplete",
+						 "autocomplete1" };
+
+const char *search_kind_name(enum search_kind kind)
+{
+	return search_kind_names[kind];
+}
+
+int search_kind_from_name(const char *name)
+{
+	for (int k = 0; k < 4; k++)
+		if (strcmp(name, search_kind_names[k]) == 0)
+			return k;
+	return -1;
+}
+
+json_t *search_services(const char *id)
+{
+	char *s2 = g_strdup_printf("%s/search", id), *a2 = g_strdup_printf("%s/autocomplete", id);
+	char *s1 = g_strdup_printf("%s/search1", id), *a1 = g_strdup_printf("%s/autocomplete1", id);
+	json_t *services = json_pack(
+		"[{s:s, s:s, s:[{s:s, s:s}]}, {s:s, s:s, s:s, s:{s:s, s:s, s:s}}]", "id", s2, "type",
+		"SearchService2", "service", "id", a2, "type", "AutoCompleteService2", "@id", s1,
+		"@type", "SearchService1", "profile", "http://iiif.io/api/search/1/search",
+		"service", "@id", a1, "@type", "AutoCompleteService1", "profile",
+		"http://iiif.io/api/search/1/autocomplete");
+	g_free(s2);
+	g_free(a2);
+	g_free(s1);
+	g_free(a1);
+	return services;
+}
+
+/* ---- request parameters -------------------------------------------------------------- */
+
+struct search_params {
+	char *q, *motivation, *date, *user, *page, *min; /* decoded; NULL when absent */
+	gchar **motivations, **users, **dates;           /* split on spaces */
+	int64_t page_no;
+};
+
+/* Space-separated values (empty ones dropped), NULL-terminated; NULL when there are none. */
+static gchar **search_split(const char *value)
+{
+	if (!value)
+		return NULL;
+	gchar **parts = g_strsplit(value, " ", 64);
+	int n = 0;
+	for (int i = 0; parts[i]; i++) {
+		if (*parts[i])
+			parts[n++] = parts[i];
+		else
+			g_free(parts[i]);
+	}
+	parts[n] = NULL;
+	if (n == 0) {
+		g_free(parts);
+		return NULL;
+	}
+	return parts;
+}
+
+static int search_params_read(const struct http_request *req, struct search_params *p,
+			      struct iiifd_error *err)
+{
+	memset(p, 0, sizeof *p);
+	p->q = http_request_arg(req, "q");
+	p->motivation = http_request_arg(req, "motivation");
+	p->date = http_request_arg(req, "date");
+	p->user = http_request_arg(req, "user");
+	p->page = http_request_arg(req, "page");
+	p->min = http_request_arg(req, "min");
+	p->motivations = search_split(p->motivation);
+	p->users = search_split(p->user);
+	p->dates = search_split(p->date);
+	char *end = NULL;
+	p->page_no = p->page ? strtoll(p->page, &end, 10) : 0;
+	if (p->page && (end == p->page || *end || p->page_no < 0 || p->page_no > 1000000))
+		return iiifd_error_set(err, 400, "page must be a whole number from 0");
+	return 0;
+}
+
+static void search_params_release(struct search_params *p)
+{
+	free(p->q);
+	free(p->motivation);
+	free(p->date);
+	free(p->user);
+	free(p->page);
+	free(p->min);
+	g_strfreev(p->motivations);
+	g_strfreev(p->users);
+	g_strfreev(p->dates);
+}
+
+/* The request URL for the given page (-1 = without a page parameter), parameters re-encoded. */
+static char *search_url(const char *service, const struct search_params *p, int64_t page)
+{
+	GString *url = g_string_new(service);
+	const char *names[] = { "q", "motivation", "date", "user", "min" };
+	const char *values[] = { p->q, p->motivation, p->date, p->user, p->min };
+	char sep = '?';
+	for (int i = 0; i < 5; i++) {
+		if (!values[i])
+			continue;
+		char *enc = g_uri_escape_string(values[i], NULL, FALSE);
+		g_string_append_printf(url, "%c%s=%s", sep, names[i], enc);
+		g_free(enc);
+		sep = '&';
+	}
+	if (page >= 0)
+		g_string_append_printf(url, "%cpage=%lld", sep, (long long)page);
+	return g_string_free(url, FALSE);
+}
+
+/* ---- locating matches ---------------------------------------------------------------- */
+
+/* text folded for case and diacritics, with the byte offset in text of each folded byte */
+struct search_folded {
+	GString *text;
+	GArray *origin; /* size_t per byte of text */
+};
+
+static void search_fold(const char *text, struct search_folded *f)
+{
+	f->text = g_string_new(NULL);
+	f->origin = g_array_new(FALSE, FALSE, sizeof(size_t));
+	for (const char *p = text; p && *p; p = g_utf8_next_char(p)) {
+		size_t at = (size_t)(p - text);
+		gchar *one = g_utf8_normalize(p, g_utf8_next_char(p) - p, G_NORMALIZE_NFD);
+		for (const char *q = one; q && *q; q = g_utf8_next_char(q)) {
+			gunichar c = g_utf8_get_char(q);
+			if (g_unichar_ismark(c))
+				continue;
+			char buf[8];
+			int n = g_unichar_to_utf8(g_unichar_tolower(c), buf);
+			g_string_append_len(f->text, buf, n);
+			for (int k = 0; k < n; k++)
+				g_array_append_val(f->origin, at);
+		}
+		g_free(one);
+	}
+	size_t end = text ? strlen(text) : 0;
+	g_array_append_val(f->origin, end);
+}
+
+static void search_folded_release(struct search_folded *f)
+{
+	g_string_free(f->text, TRUE);
+	g_array_free(f->origin, TRUE);
+}
+
+/* The query's words and "quoted phrases", folded. */
+static gchar **search_terms(const char *q)
+{
+	GPtrArray *terms = g_ptr_array_new();
+	for (const char *p = q; p && *p;) {
+		while (*p == ' ')
+			p++;
+		const char *end = *p == '"' ? strchr(p + 1, '"') : strchr(p, ' ');
+		const char *start = *p == '"' ? p + 1 : p;
+		if (!end)
+			end = p + strlen(p);
+		if (end > start) {
+			struct search_folded f;
+			char *raw = g_strndup(start, (gsize)(end - start));
+			search_fold(raw, &f);
+			g_ptr_array_add(terms, g_strdup(g_strstrip(f.text->str)));
+			search_folded_release(&f);
+			g_free(raw);
+		}
+		p = *end ? end + 1 : end;
+	}
+	g_ptr_array_add(terms, NULL);
+	return (gchar **)g_ptr_array_free(terms, FALSE);
+}
+
+static bool search_is_word_byte(char c)
+{
+	return g_ascii_isalnum(c) || (unsigned char)c >= 0x80;
+}
+
+struct search_match {
+	char *prefix, *exact, *suffix; /* g_malloc'd */
+};
+
+/* The first occurrence of a term at word boundaries, as prefix/exact/suffix of the original. */
+static bool search_locate(const char *text, const struct search_folded *f, const char *term,
+			  struct search_match *m)
+{
+	size_t tl = strlen(term);
+	for (const char *hit = strstr(f->text->str, term); tl && hit; hit = strstr(hit + 1, term)) {
+		size_t a = (size_t)(hit - f->text->str), b = a + tl;
+		if ((a > 0 && search_is_word_byte(f->text->str[a - 1])) ||
+		    search_is_word_byte(f->text->str[b]))
+			continue;
+		size_t oa = g_array_index(f->origin, size_t, a);
+		size_t ob = g_array_index(f->origin, size_t, b);
+		const char *ctx0 = text + oa;
+		for (int i = 0; i < SEARCH_CONTEXT_CHARS && ctx0 > text; i++)
+			ctx0 = g_utf8_prev_char(ctx0);
+		const char *ctx1 = text + ob;
+		for (int i = 0; i < SEARCH_CONTEXT_CHARS && *ctx1; i++)
+			ctx1 = g_utf8_next_char(ctx1);
+		m->prefix = g_strndup(ctx0, (gsize)(text + oa - ctx0));
+		m->exact = g_strndup(text + oa, ob - oa);
+		m->suffix = g_strndup(text + ob, (gsize)(ctx1 - (text + ob)));
+		return true;
+	}
+	return false;
+}
+
+static void search_match_release(struct search_match *m)
+{
+	g_free(m->prefix);
+	g_free(m->exact);
+	g_free(m->suffix);
+}
+
+/* ---- canvases of the hits ------------------------------------------------------------ */
+
+/* Canvas indexes of the Manifests that hits belong to, built once per request. */
+static const struct pres_canvas_index *search_index(const struct pres_context *c,
+						    GHashTable *indexes, const char *manifest)
+{
+	struct pres_canvas_index *idx = g_hash_table_lookup(indexes, manifest);
+	if (idx)
+		return idx->count ? idx : NULL;
+	idx = calloc(1, sizeof *idx);
+	char *abs = g_build_filename(c->root_real, manifest, NULL);
+	bool folder = g_file_test(abs, G_FILE_TEST_IS_DIR);
+	g_free(abs);
+	pres_canvas_index_build(c, manifest, folder, idx, NULL);
+	g_hash_table_insert(indexes, g_strdup(manifest), idx);
+	return idx->count ? idx : NULL;
+}
+
+static void search_index_free(gpointer p)
+{
+	pres_canvas_index_release(p);
+	free(p);
+}
+
+/* The Canvas URL of a record, or NULL when its file is no longer shown. g_free. */
+static char *search_canvas(const struct pres_context *c, GHashTable *indexes,
+			   const struct anno_record *r, char **id_base)
+{
+	const struct pres_canvas_index *idx = r->manifest ? search_index(c, indexes, r->manifest)
+							   : NULL;
+	size_t n = idx ? pres_canvas_index_find(idx, r->target_file, r->page) : 0;
+	if (!n)
+		return NULL;
+	*id_base = g_strdup_printf("%s/annotations", idx->manifest_id);
+	return g_strdup_printf("%s/canvas/%zu", idx->manifest_id, n);
+}
+
+/* ---- responses ----------------------------------------------------------------------- */
+
+struct search_page {
+	json_t *items, *highlights; /* v2 items and highlighting annotations */
+	json_t *resources, *hits;   /* v1 */
+};
+
+static void search_add_hit(const struct anno_record *r, const char *anno_id, const char *target,
+			   gchar **terms, const char *page_id, struct search_page *pg)
+{
+	struct search_folded f;
+	search_fold(r->text, &f);
+	json_array_append_new(pg->resources,
+			      json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s}", "@id", anno_id, "@type",
+					"oa:Annotation", "motivation", "sc:painting", "resource",
+					"@type", "cnt:ContentAsText", "chars", r->text ? r->text : "",
+					"on", target));
+	for (int i = 0; terms && terms[i]; i++) {
+		struct search_match m;
+		if (!search_locate(r->text ? r->text : "", &f, terms[i], &m))
+			continue;
+		char *hid = g_strdup_printf("%s#match-%zu", page_id,
+					    json_array_size(pg->highlights) + 1);
+		json_array_append_new(
+			pg->highlights,
+			json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:[{s:s, s:s, s:s, s:s}]}}", "id", hid,
+				  "type", "Annotation", "motivation", "highlighting", "target", "type",
+				  "SpecificResource", "source", anno_id, "selector", "type",
+				  "TextQuoteSelector", "prefix", m.prefix, "exact", m.exact, "suffix",
+				  m.suffix));
+		json_array_append_new(pg->hits,
+				      json_pack("{s:s, s:[s], s:s, s:s, s:s}", "@type", "search:Hit",
+						"annotations", anno_id, "match", m.exact, "before",
+						m.prefix, "after", m.suffix));
+		g_free(hid);
+		search_match_release(&m);
+	}
+	search_folded_release(&f);
+}
+
+static void search_collect(const struct pres_context *c, const struct anno_list *found,
+			   gchar **terms, const char *page_id, struct search_page *pg)
+{
+	GHashTable *indexes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						    search_index_free);
+	for (size_t i = 0; i < found->count; i++) {
+		const struct anno_record *r = &found->items[i];
+		char *id_base = NULL, *canvas = search_canvas(c, indexes, r, &id_base);
+		if (!canvas)
+			continue;
+		json_t *anno = webanno_to_json(r, canvas, id_base);
+		const char *anno_id = json_string_value(json_object_get(anno, "id"));
+		char *target = webanno_target(r, canvas);
+		search_add_hit(r, anno_id, target, terms, page_id, pg);
+		json_array_append_new(pg->items, anno);
+		g_free(target);
+		g_free(canvas);
+		g_free(id_base);
+	}
+	g_hash_table_destroy(indexes);
+}
+
+/* partOf/first/last/next/prev for a result set split into pages. */
+static void search_paging_v2(json_t *doc, const char *service, const struct search_params *p,
+			     int64_t total)
+{
+	int64_t last = total ? (total - 1) / SEARCH_PAGE_SIZE : 0;
+	char *all = search_url(service, p, -1), *first = search_url(service, p, 0);
+	char *lastu = search_url(service, p, last);
+	json_object_set_new(doc, "partOf",
+			    json_pack("{s:s, s:s, s:I, s:{s:s, s:s}, s:{s:s, s:s}}", "id", all, "type",
+				      "AnnotationCollection", "total", (json_int_t)total, "first",
+				      "id", first, "type", "AnnotationPage", "last", "id", lastu,
+				      "type", "AnnotationPage"));
+	if (p->page_no < last) {
+		char *next = search_url(service, p, p->page_no + 1);
+		json_object_set_new(doc, "next", json_pack("{s:s, s:s}", "id", next, "type",
+							   "AnnotationPage"));
+		g_free(next);
+	}
+	if (p->page_no > 0) {
+		char *prev = search_url(service, p, p->page_no - 1);
+		json_object_set_new(doc, "prev", json_pack("{s:s, s:s}", "id", prev, "type",
+							   "AnnotationPage"));
+		g_free(prev);
+	}
+	json_object_set_new(doc, "startIndex", json_integer(p->page_no * SEARCH_PAGE_SIZE));
+	g_free(all);
+	g_free(first);
+	g_free(lastu);
+}
+
+static json_t *search_doc_v2(const char *service, const struct search_params *p, int64_t total,
+			     struct search_page *pg)
+{
+	char *id = search_url(service, p, p->page_no);
+	json_t *doc = json_pack("{s:s, s:s, s:s}", "@context", "http://iiif.io/api/search/2/context.json",
+				"id", id, "type", "AnnotationPage");
+	search_paging_v2(doc, service, p, total);
+	json_object_set(doc, "items", pg->items);
+	if (json_array_size(pg->highlights))
+		json_object_set_new(doc, "annotations",
+				    json_pack("[{s:s, s:O}]", "type", "AnnotationPage", "items",
+					      pg->highlights));
+	g_free(id);
+	return doc;
+}
+
+static json_t *search_doc_v1(const char *service, const struct search_params *p, int64_t total,
+			     struct search_page *pg)
+{
+	int64_t last = total ? (total - 1) / SEARCH_PAGE_SIZE : 0;
+	char *id = search_url(service, p, p->page_no), *first = search_url(service, p, 0);
+	char *lastu = search_url(service, p, last);
+	json_t *doc = json_pack("{s:[s, s], s:s, s:s, s:{s:s, s:I, s:s, s:s}, s:I}", "@context",
+				"http://iiif.io/api/presentation/2/context.json",
+				"http://iiif.io/api/search/1/context.json", "@id", id, "@type",
+				"sc:AnnotationList", "within", "@type", "sc:Layer", "total",
+				(json_int_t)total, "first", first, "last", lastu, "startIndex",
+				(json_int_t)(p->page_no * SEARCH_PAGE_SIZE));
+	if (p->page_no < last) {
+		char *next = search_url(service, p, p->page_no + 1);
+		json_object_set_new(doc, "next", json_string(next));
+		g_free(next);
+	}
+	if (p->page_no > 0) {
+		char *prev = search_url(service, p, p->page_no - 1);
+		json_object_set_new(doc, "prev", json_string(prev));
+		g_free(prev);
+	}
+	json_object_set(doc, "resources", pg->resources);
+	json_object_set(doc, "hits", pg->hits);
+	g_free(id);
+	g_free(first);
+	g_free(lastu);
+	return doc;
+}
+
+static json_t *search_run(struct db *db, const struct pres_context *c, enum search_kind kind,
+			  const char *service, const struct db_query *q,
+			  const struct search_params *p, struct iiifd_error *err)
+{
+	struct anno_list found = { 0 };
+	int64_t total = 0;
+	if (db_search(db, q, &found, &total, err) < 0)
+		return NULL;
+	struct search_page pg = { json_array(), json_array(), json_array(), json_array() };
+	gchar **terms = search_terms(p->q);
+	char *page_id = search_url(service, p, p->page_no);
+	search_collect(c, &found, terms, page_id, &pg);
+	g_free(page_id);
+	json_t *doc = kind == SEARCH_V2 ? search_doc_v2(service, p, total, &pg)
+					: search_doc_v1(service, p, total, &pg);
+	g_strfreev(terms);
+	json_decref(pg.items);
+	json_decref(pg.highlights);
+	json_decref(pg.resources);
+	json_decref(pg.hits);
+	anno_list_release(&found);
+	return doc;
+}
+
+static json_t *search_autocomplete(struct db *db, enum search_kind kind, const char *service,
+				   const struct db_query *q, const struct search_params *p,
+				   struct iiifd_error *err)
+{
+	struct db_terms terms = { 0 };
+	int64_t min = p->min ? strtoll(p->min, NULL, 10) : 1;
+	if (!p->q || !*p->q) {
+		iiifd_error_set(err, 400, "autocomplete needs q");
+		return NULL;
+	}
+	if (db_autocomplete(db, q, p->q, min > 0 ? min : 1, SEARCH_TERMS_LIMIT, &terms, err) < 0)
+		return NULL;
+	char *id = search_url(service, p, -1);
+	json_t *ignored = json_array(), *items = json_array();
+	const char *names[] = { "motivation", "date", "user" };
+	const char *values[] = { p->motivation, p->date, p->user };
+	for (int i = 0; i < 3; i++)
+		if (values[i])
+			json_array_append_new(ignored, json_string(names[i]));
+	/* the service id ends in "autocomplete1": its search service is the sibling "search1" */
+	size_t base_len = strlen(service) - strlen(search_kind_name(kind));
+	for (size_t i = 0; i < terms.count; i++) {
+		char *term = g_uri_escape_string(terms.items[i].term, NULL, FALSE);
+		char *url = g_strdup_printf("%.*ssearch1?q=%s", (int)base_len, service, term);
+		g_free(term);
+		json_array_append_new(items, kind == AUTOCOMPLETE_V2
+						     ? json_pack("{s:s, s:I}", "value", terms.items[i].term,
+								 "total", (json_int_t)terms.items[i].count)
+						     : json_pack("{s:s, s:s, s:I}", "match",
+								 terms.items[i].term, "url", url, "count",
+								 (json_int_t)terms.items[i].count));
+		g_free(url);
+	}
+	json_t *doc = kind == AUTOCOMPLETE_V2
+			      ? json_pack("{s:s, s:s, s:s}", "@context",
+					  "http://iiif.io/api/search/2/context.json", "id", id, "type",
+					  "TermPage")
+			      : json_pack("{s:s, s:s, s:s}", "@context",
+					  "http://iiif.io/api/search/1/context.json", "@id", id,
+					  "@type", "search:TermList");
+	if (json_array_size(ignored))
+		json_object_set(doc, "ignored", ignored);
+	json_object_set_new(doc, kind == AUTOCOMPLETE_V2 ? "items" : "terms", items);
+	json_decref(ignored);
+	db_terms_release(&terms);
+	g_free(id);
+	return doc;
+}
+
+json_t *search_handle(struct db *db, const struct pres_context *c, enum search_kind kind,
+		      const char *service_url, const char *scope, bool scope_is_folder,
+		      const struct http_request *req, struct iiifd_error *err)
+{
+	struct search_params p;
+	json_t *doc = NULL;
+	if (search_params_read(req, &p, err) == 0) {
+		struct db_query q = { scope, scope_is_folder, p.q,
+				      (const char *const *)p.motivations,
+				      (const char *const *)p.users, (const char *const *)p.dates,
+				      p.page_no * SEARCH_PAGE_SIZE, SEARCH_PAGE_SIZE };
+		doc = kind == SEARCH_V2 || kind == SEARCH_V1
+			      ? search_run(db, c, kind, service_url, &q, &p, err)
+			      : search_autocomplete(db, kind, service_url, &q, &p, err);
+	}
+	search_params_release(&p);
+	return doc;
+}

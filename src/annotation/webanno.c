@@ -1,0 +1,219 @@
+/*
+ * webanno.c: record <-> Web Annotation. Targets are Canvas URLs with media fragments (#xywh=,
+ * #t=), or SpecificResources with a FragmentSelector when clients send them that way.
+ */
+#include "annotation/webanno.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char webanno_context_document[] =
+	"{\"@context\": {\"iiifd\": \"https://iiifd.org/ns/annotation#\", "
+	"\"score\": {\"@id\": \"iiifd:score\", "
+	"\"@type\": \"http://www.w3.org/2001/XMLSchema#double\"}}}\n";
+
+/* Motivations of the Web Annotation model and the IIIF registry that the store accepts. */
+static const char *const webanno_motivations[] = {
+	"assessing", "bookmarking", "classifying", "commenting",  "describing", "editing",
+	"highlighting", "identifying", "linking",  "moderating", "questioning", "replying",
+	"tagging",    "supplementing", "contextualizing", NULL,
+};
+
+/* Shortest text for a number: 12 -> "12", 12.5 -> "12.5". */
+static void webanno_number(double v, char *out, size_t n)
+{
+	snprintf(out, n, "%.3f", v);
+	char *end = out + strlen(out) - 1;
+	while (end > out && *end == '0')
+		*end-- = '\0';
+	if (*end == '.')
+		*end = '\0';
+}
+
+char *webanno_target(const struct anno_record *r, const char *canvas_id)
+{
+	char a[32], b[32], c[32], d[32];
+	if (r->has_xywh) {
+		webanno_number(r->x, a, sizeof a);
+		webanno_number(r->y, b, sizeof b);
+		webanno_number(r->w, c, sizeof c);
+		webanno_number(r->h, d, sizeof d);
+		return g_strdup_printf("%s#xywh=%s,%s,%s,%s", canvas_id, a, b, c, d);
+	}
+	if (r->has_time) {
+		webanno_number(r->start, a, sizeof a);
+		webanno_number(r->end, b, sizeof b);
+		return g_strdup_printf("%s#t=%s,%s", canvas_id, a, b);
+	}
+	return g_strdup(canvas_id);
+}
+
+json_t *webanno_context(const char *origin)
+{
+	char *ours = g_strdup_printf("%s%s", origin, WEBANNO_CONTEXT_PATH);
+	json_t *ctx = json_pack("[s, s, s]", WEBANNO_TEXT_GRANULARITY_CONTEXT, ours,
+				"http://iiif.io/api/presentation/3/context.json");
+	g_free(ours);
+	return ctx;
+}
+
+/* A creator or generator: {id, type} for a URI, {type, name} for a plain name. */
+static json_t *webanno_agent(const char *who, const char *type)
+{
+	if (g_str_has_prefix(who, "http://") || g_str_has_prefix(who, "https://"))
+		return json_pack("{s:s, s:s}", "id", who, "type", type);
+	return json_pack("{s:s, s:s}", "type", type, "name", who);
+}
+
+json_t *webanno_to_json(const struct anno_record *r, const char *canvas_id, const char *id_base)
+{
+	char *id = g_strdup_printf("%s/%s", id_base, r->id ? r->id : "");
+	char *target = webanno_target(r, canvas_id);
+	json_t *a = json_pack("{s:s, s:s, s:s}", "id", id, "type", "Annotation", "motivation",
+			      r->motivation ? r->motivation : "commenting");
+	if (r->granularity)
+		json_object_set_new(a, "textGranularity", json_string(r->granularity));
+	json_t *body = json_pack("{s:s, s:s, s:s}", "type", "TextualBody", "value",
+				 r->text ? r->text : "", "format", "text/plain");
+	if (r->language)
+		json_object_set_new(body, "language", json_string(r->language));
+	if (r->motivation && strcmp(r->motivation, "tagging") == 0)
+		json_object_set_new(body, "purpose", json_string("tagging"));
+	json_object_set_new(a, "body", body);
+	json_object_set_new(a, "target", json_string(target));
+	if (r->has_score)
+		json_object_set_new(a, "score", json_real(r->score));
+	if (r->creator)
+		json_object_set_new(a, "creator", webanno_agent(r->creator, "Person"));
+	if (r->generator)
+		json_object_set_new(a, "generator", webanno_agent(r->generator, "Software"));
+	if (r->created)
+		json_object_set_new(a, "created", json_string(r->created));
+	g_free(id);
+	g_free(target);
+	return a;
+}
+
+/* ---- parsing what clients send ---------------------------------------------------------- */
+
+static bool webanno_known_motivation(const char *m)
+{
+	for (const char *const *k = webanno_motivations; *k; k++)
+		if (strcmp(*k, m) == 0)
+			return true;
+	return false;
+}
+
+/* Splits "URL#fragment" and finds the Canvas URL among the Manifest's Canvases. */
+static int webanno_canvas(const char *url, const struct pres_canvas_index *idx, size_t *n,
+			  const char **fragment, struct iiifd_error *err)
+{
+	const char *hash = strchr(url, '#');
+	size_t len = hash ? (size_t)(hash - url) : strlen(url);
+	size_t prefix = strlen(idx->manifest_id);
+	char *end;
+	if (len <= prefix + 8 || strncmp(url, idx->manifest_id, prefix) != 0 ||
+	    strncmp(url + prefix, "/canvas/", 8) != 0)
+		return iiifd_error_set(err, 400, "target '%.*s' is not a Canvas of this Manifest",
+				       (int)len, url);
+	unsigned long v = strtoul(url + prefix + 8, &end, 10);
+	if (end != url + len || v == 0 || v > idx->count)
+		return iiifd_error_set(err, 400, "target '%.*s' is not a Canvas of this Manifest",
+				       (int)len, url);
+	*n = v;
+	*fragment = hash ? hash + 1 : NULL;
+	return 0;
+}
+
+static int webanno_fragment(const char *frag, const struct pres_canvas_ref *ref,
+			    struct anno_record *rec, struct iiifd_error *err)
+{
+	if (!frag || !*frag)
+		return 0;
+	if (sscanf(frag, "xywh=%lf,%lf,%lf,%lf", &rec->x, &rec->y, &rec->w, &rec->h) == 4) {
+		rec->has_xywh = true;
+		if (rec->x < 0 || rec->y < 0 || rec->w <= 0 || rec->h <= 0 ||
+		    rec->x + rec->w > (double)ref->width || rec->y + rec->h > (double)ref->height)
+			return iiifd_error_set(err, 400, "target region %s lies outside the %lldx%lld "
+							 "Canvas", frag, (long long)ref->width,
+					       (long long)ref->height);
+		return 0;
+	}
+	if (sscanf(frag, "t=%lf,%lf", &rec->start, &rec->end) == 2) {
+		rec->has_time = true;
+		if (rec->start < 0 || rec->end <= rec->start || rec->end > ref->duration + 1e-6)
+			return iiifd_error_set(err, 400, "target time %s lies outside the %.3f s "
+							 "Canvas", frag, ref->duration);
+		return 0;
+	}
+	return iiifd_error_set(err, 400, "target fragment '%s' is not xywh=x,y,w,h or t=start,end",
+			       frag);
+}
+
+/* A target string, or a SpecificResource with source and a FragmentSelector. */
+static int webanno_target_from_json(const json_t *t, const struct pres_canvas_index *idx,
+				    struct anno_record *rec, struct iiifd_error *err)
+{
+	const char *url = json_string_value(t), *frag = NULL;
+	const char *selector = NULL;
+	if (json_is_object(t)) {
+		json_t *src = json_object_get(t, "source");
+		url = json_is_object(src) ? json_string_value(json_object_get(src, "id"))
+					  : json_string_value(src);
+		json_t *sel = json_object_get(t, "selector");
+		if (json_is_array(sel))
+			sel = json_array_get(sel, 0);
+		selector = json_string_value(json_object_get(sel, "value"));
+	}
+	size_t n;
+	if (!url)
+		return iiifd_error_set(err, 400, "target must be a Canvas URL or a SpecificResource");
+	if (webanno_canvas(url, idx, &n, &frag, err) < 0)
+		return -1;
+	const struct pres_canvas_ref *ref = &idx->items[n - 1];
+	rec->target_file = strdup(ref->file);
+	rec->page = ref->page;
+	return webanno_fragment(selector ? selector : frag, ref, rec, err);
+}
+
+static int webanno_body_from_json(const json_t *body, struct anno_record *rec,
+				  struct iiifd_error *err)
+{
+	if (json_is_array(body))
+		body = json_array_get(body, 0);
+	if (!body)
+		return 0; /* a bookmark or highlight needs no body */
+	const char *value = json_string_value(json_object_get(body, "value"));
+	if (!json_is_object(body) || !value)
+		return iiifd_error_set(err, 400, "body must be a TextualBody with a value");
+	rec->text = strdup(value);
+	rec->language = anno_strdup(json_string_value(json_object_get(body, "language")));
+	return 0;
+}
+
+int webanno_from_json(const json_t *doc, const struct pres_canvas_index *idx,
+		      struct anno_record *rec, struct iiifd_error *err)
+{
+	memset(rec, 0, sizeof *rec);
+	const char *type = json_string_value(json_object_get(doc, "type"));
+	const char *motivation = json_string_value(json_object_get(doc, "motivation"));
+	if (!json_is_object(doc) || !type || strcmp(type, "Annotation") != 0)
+		return iiifd_error_set(err, 400, "the body must be a JSON object of type Annotation");
+	if (!motivation || !webanno_known_motivation(motivation))
+		return iiifd_error_set(err, 400, "motivation '%s' is not one iiifd knows",
+				       motivation ? motivation : "(missing)");
+	rec->motivation = strdup(motivation);
+	json_t *creator = json_object_get(doc, "creator");
+	rec->creator = anno_strdup(json_is_object(creator)
+					   ? json_string_value(json_object_get(creator, "id"))
+					   : json_string_value(creator));
+	json_t *target = json_object_get(doc, "target");
+	if (!target)
+		return iiifd_error_set(err, 400, "target is missing");
+	if (webanno_target_from_json(target, idx, rec, err) < 0 ||
+	    webanno_body_from_json(json_object_get(doc, "body"), rec, err) < 0)
+		return -1;
+	return 0;
+}

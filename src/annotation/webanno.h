@@ -1,0 +1,39 @@
+/*
+ * webanno.h: stored annotation records as W3C Web Annotations in IIIF Presentation 3.0 JSON,
+ * and Web Annotations sent to the write API validated into records.
+ */
+#ifndef IIIFD_ANNOTATION_WEBANNO_H
+#define IIIFD_ANNOTATION_WEBANNO_H
+
+#include <jansson.h>
+
+#include "annotation/record.h"
+#include "core/error.h"
+#include "presentation/canvas_index.h"
+
+/* The JSON-LD context of iiifd's own annotation terms ("score"), served at this path. */
+#define WEBANNO_CONTEXT_PATH "/iiif/context/annotations.json"
+#define WEBANNO_TEXT_GRANULARITY_CONTEXT \
+	"http://iiif.io/api/extension/text-granularity/context.json"
+
+/* The document served at WEBANNO_CONTEXT_PATH. */
+extern const char webanno_context_document[];
+
+/* "{canvas_id}#xywh=..." / "#t=..." / canvas_id: the target of r (g_free). */
+char *webanno_target(const struct anno_record *r, const char *canvas_id);
+
+/* The Annotation for r on canvas_id; its id is "{id_base}/{r->id}". New reference. */
+json_t *webanno_to_json(const struct anno_record *r, const char *canvas_id, const char *id_base);
+
+/* The @context array for documents holding annotations, origin being the server's base URL. */
+json_t *webanno_context(const char *origin);
+
+/*
+ * Validates a Web Annotation sent by a client against the Manifest's Canvases and fills rec
+ * (target_file, page, motivation, text, language, region or time, creator). 400 with a reason
+ * naming the offending property.
+ */
+int webanno_from_json(const json_t *doc, const struct pres_canvas_index *idx,
+		      struct anno_record *rec, struct iiifd_error *err);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * sqlite_write.c: the SQLite backend's writes: whole-source imports in one transaction, single
+ * record insert/update/delete, and the autocomplete term counts that follow every change.
+ */
+#include "db/sqlite.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Term count changes of one write, summed in memory and applied once at the end: an import of
+ * a page of OCR touches each (manifest, term) row once, not once per occurrence.
+ */
+struct db_sqlite_terms {
+	GHashTable *manifests; /* manifest -> (GHashTable: term -> gint64 *delta) */
+	GHashTable *current;   /* the table of the manifest of the record being counted */
+	int64_t sign;          /* +1 for records written, -1 for records removed */
+	bool oom;
+};
+
+static void db_sqlite_terms_init(struct db_sqlite_terms *t)
+{
+	t->manifests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					     (GDestroyNotify)g_hash_table_unref);
+	t->current = NULL;
+	t->sign = 1;
+	t->oom = false;
+}
+
+static void db_sqlite_terms_release(struct db_sqlite_terms *t)
+{
+	g_hash_table_unref(t->manifests);
+}
+
+static int db_sqlite_terms_one(const char *term, size_t len, void *ctx)
+{
+	struct db_sqlite_terms *t = ctx;
+	char key[DB_TERM_MAX + 1];
+	memcpy(key, term, len);
+	key[len] = '\0';
+	gint64 *delta = g_hash_table_lookup(t->current, key);
+	if (!delta) {
+		delta = g_new0(gint64, 1);
+		g_hash_table_insert(t->current, g_strdup(key), delta);
+	}
+	*delta += t->sign;
+	return 0;
+}
+
+/* Counts the terms of text (a record of manifest) with the current sign. */
+static void db_sqlite_terms_count(struct db_sqlite_terms *t, const char *manifest,
+				  const char *text)
+{
+	if (!text)
+		return;
+	manifest = manifest ? manifest : "";
+	t->current = g_hash_table_lookup(t->manifests, manifest);
+	if (!t->current) {
+		t->current = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		g_hash_table_insert(t->manifests, g_strdup(manifest), t->current);
+	}
+	/* text that is not UTF-8 still gets stored and indexed; it just gives no terms */
+	db_fold_terms(text, db_sqlite_terms_one, t);
+}
+
+static void db_sqlite_terms_record(struct db_sqlite_terms *t, const struct anno_record *rec)
+{
+	if (!db_is_word(rec))
+		db_sqlite_terms_count(t, rec->manifest, rec->text);
+}
+
+/* Adds d to one (term, manifest) row, removing the row when it falls to zero. */
+static int db_sqlite_terms_write(struct db_sqlite_conn *conn, sqlite3_stmt *add,
+				 sqlite3_stmt *prune, const char *term, const char *manifest,
+				 int64_t d, struct iiifd_error *err)
+{
+	sqlite3_bind_text(add, 1, term, -1, SQLITE_STATIC);
+	sqlite3_bind_text(add, 2, manifest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(add, 3, d);
+	int rc = sqlite3_step(add) == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "terms", err);
+	sqlite3_reset(add);
+	if (rc || d > 0)
+		return rc;
+	sqlite3_bind_text(prune, 1, term, -1, SQLITE_STATIC);
+	sqlite3_bind_text(prune, 2, manifest, -1, SQLITE_STATIC);
+	rc = sqlite3_step(prune) == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "terms", err);
+	sqlite3_reset(prune);
+	return rc;
+}
+
+/* Writes the summed changes. */
+static int db_sqlite_terms_apply(struct db_sqlite_conn *conn, struct db_sqlite_terms *t,
+				 struct iiifd_error *err)
+{
+	sqlite3_stmt *add = db_sqlite_stmt(conn, DB_SQLITE_TERM_ADD, err);
+	sqlite3_stmt *prune = add ? db_sqlite_stmt(conn, DB_SQLITE_TERM_PRUNE, err) : NULL;
+	if (!prune)
+		return -1;
+	GHashTableIter mi, ti;
+	gpointer manifest, terms, term, delta;
+	g_hash_table_iter_init(&mi, t->manifests);
+	while (g_hash_table_iter_next(&mi, &manifest, &terms)) {
+		g_hash_table_iter_init(&ti, terms);
+		while (g_hash_table_iter_next(&ti, &term, &delta)) {
+			int64_t d = *(gint64 *)delta;
+			if (d != 0 &&
+			    db_sqlite_terms_write(conn, add, prune, term, manifest, d, err))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* Counts down the terms of the indexed records that stmt (bound by the caller) selects. */
+static int db_sqlite_terms_uncount(struct db_sqlite_conn *conn, sqlite3_stmt *stmt,
+				   struct db_sqlite_terms *t, struct iiifd_error *err)
+{
+	int rc;
+	t->sign = -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		db_sqlite_terms_count(t, (const char *)sqlite3_column_text(stmt, 0),
+				      (const char *)sqlite3_column_text(stmt, 1));
+	t->sign = 1;
+	return rc == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "read old records", err);
+}
+
+static int db_sqlite_write_delete_source(struct db_sqlite_conn *conn, const char *source,
+					 struct db_sqlite_terms *t, struct iiifd_error *err)
+{
+	sqlite3_stmt *texts = db_sqlite_stmt(conn, DB_SQLITE_SOURCE_TEXTS, err);
+	if (!texts)
+		return -1;
+	sqlite3_bind_text(texts, 1, source, -1, SQLITE_STATIC);
+	int rc = db_sqlite_terms_uncount(conn, texts, t, err);
+	db_sqlite_done(texts);
+	sqlite3_stmt *del = rc ? NULL : db_sqlite_stmt(conn, DB_SQLITE_DELETE_SOURCE, err);
+	if (!del)
+		return -1;
+	sqlite3_bind_text(del, 1, source, -1, SQLITE_STATIC);
+	rc = sqlite3_step(del) == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "delete old records", err);
+	db_sqlite_done(del);
+	return rc;
+}
+
+static int db_sqlite_write_records(struct db_sqlite_conn *conn, const struct anno_record *recs,
+				   size_t n, struct db_sqlite_terms *t, struct iiifd_error *err)
+{
+	sqlite3_stmt *stmt = db_sqlite_stmt(conn, DB_SQLITE_INSERT, err);
+	if (!stmt)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (db_sqlite_record_bind(stmt, &recs[i]))
+			rc = db_sqlite_fail(conn, "bind", err);
+		else if (sqlite3_step(stmt) != SQLITE_DONE)
+			rc = db_sqlite_fail(conn, "insert", err);
+		sqlite3_reset(stmt);
+		db_sqlite_terms_record(t, &recs[i]);
+	}
+	db_sqlite_done(stmt);
+	return rc;
+}
+
+int db_sqlite_write_replace_source(struct db *db, const char *source, struct anno_list *list,
+				   struct iiifd_error *err)
+{
+	struct db_sqlite_conn *conn = db_sqlite_write_begin(db, err);
+	if (!conn)
+		return -1;
+	struct db_sqlite_terms terms;
+	db_sqlite_terms_init(&terms);
+	int rc = db_sqlite_write_delete_source(conn, source, &terms, err);
+	if (!rc)
+		rc = db_sqlite_write_records(conn, list->items, list->count, &terms, err);
+	if (!rc)
+		rc = db_sqlite_terms_apply(conn, &terms, err);
+	db_sqlite_terms_release(&terms);
+	return db_sqlite_write_end(db, conn, rc, err);
+}
+
+int db_sqlite_write_insert(struct db *db, struct anno_record *rec, struct iiifd_error *err)
+{
+	struct db_sqlite_conn *conn = db_sqlite_write_begin(db, err);
+	if (!conn)
+		return -1;
+	struct db_sqlite_terms terms;
+	db_sqlite_terms_init(&terms);
+	int rc = db_sqlite_write_records(conn, rec, 1, &terms, err);
+	if (!rc)
+		rc = db_sqlite_terms_apply(conn, &terms, err);
+	db_sqlite_terms_release(&terms);
+	return db_sqlite_write_end(db, conn, rc, err);
+}
+
+/* Counts down the terms of record id as stored, if it is indexed. */
+static int db_sqlite_write_uncount_id(struct db_sqlite_conn *conn, const char *id,
+				      struct db_sqlite_terms *t, struct iiifd_error *err)
+{
+	sqlite3_stmt *stmt = db_sqlite_stmt(conn, DB_SQLITE_INDEXED_TEXT, err);
+	if (!stmt)
+		return -1;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	int rc = db_sqlite_terms_uncount(conn, stmt, t, err);
+	db_sqlite_done(stmt);
+	return rc;
+}
+
+/* Runs the UPDATE or DELETE stmt (bound); 404 when it touched no row. */
+static int db_sqlite_write_change(struct db_sqlite_conn *conn, sqlite3_stmt *stmt,
+				  const char *id, struct iiifd_error *err)
+{
+	int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "write", err);
+	if (!rc && sqlite3_changes(conn->handle) == 0)
+		rc = iiifd_error_set(err, 404, "annotation %.64s not found", id);
+	db_sqlite_done(stmt);
+	return rc;
+}
+
+int db_sqlite_write_update(struct db *db, const struct anno_record *rec,
+			   struct iiifd_error *err)
+{
+	struct db_sqlite_conn *conn = db_sqlite_write_begin(db, err);
+	if (!conn)
+		return -1;
+	struct db_sqlite_terms terms;
+	db_sqlite_terms_init(&terms);
+	int rc = db_sqlite_write_uncount_id(conn, rec->id, &terms, err);
+	sqlite3_stmt *stmt = rc ? NULL : db_sqlite_stmt(conn, DB_SQLITE_UPDATE, err);
+	if (!stmt)
+		rc = -1;
+	else if (db_sqlite_record_bind(stmt, rec))
+		rc = db_sqlite_fail(conn, "bind", err);
+	else
+		rc = db_sqlite_write_change(conn, stmt, rec->id, err);
+	db_sqlite_done(stmt);
+	if (!rc) {
+		db_sqlite_terms_record(&terms, rec);
+		rc = db_sqlite_terms_apply(conn, &terms, err);
+	}
+	db_sqlite_terms_release(&terms);
+	return db_sqlite_write_end(db, conn, rc, err);
+}
+
+int db_sqlite_write_delete(struct db *db, const char *id, struct iiifd_error *err)
+{
+	struct db_sqlite_conn *conn = db_sqlite_write_begin(db, err);
+	if (!conn)
+		return -1;
+	struct db_sqlite_terms terms;
+	db_sqlite_terms_init(&terms);
+	int rc = db_sqlite_write_uncount_id(conn, id, &terms, err);
+	sqlite3_stmt *stmt = rc ? NULL : db_sqlite_stmt(conn, DB_SQLITE_DELETE, err);
+	if (stmt) {
+		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+		rc = db_sqlite_write_change(conn, stmt, id, err);
+	} else {
+		rc = -1;
+	}
+	if (!rc)
+		rc = db_sqlite_terms_apply(conn, &terms, err);
+	db_sqlite_terms_release(&terms);
+	return db_sqlite_write_end(db, conn, rc, err);
+}

@@ -1,0 +1,149 @@
+/*
+ * import.c: reads the same settings as `serve` (--config, --root, --data-dir), walks the given
+ * files and folders, and imports every annotation file through ingest_file(), one transaction
+ * per file.
+ */
+#include "tools/import.h"
+
+#include <glib.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "annotation/ingest.h"
+#include "core/config.h"
+#include "db/db.h"
+#include "tools/cli.h"
+
+struct import_run {
+	struct pres_context c;
+	struct db *db;
+	bool force;
+	int files, records, failed;
+};
+
+static void import_one(struct import_run *run, const char *abs)
+{
+	struct iiifd_error err = { 0 };
+	size_t root_len = strlen(run->c.root_real);
+	if (strncmp(abs, run->c.root_real, root_len) != 0 || abs[root_len] != '/') {
+		fprintf(stderr, "iiifd import: %s: not below the root %s\n", abs, run->c.root_real);
+		run->failed++;
+		return;
+	}
+	const char *rel = abs + root_len + 1;
+	int n = ingest_file(run->db, &run->c, rel, run->force, &err);
+	run->files++;
+	if (n < 0) {
+		fprintf(stderr, "iiifd import: %s\n", err.msg);
+		run->failed++;
+	} else {
+		printf("%s: %d annotations%s\n", rel, n, n == 0 && !run->force ? " (unchanged)" : "");
+		run->records += n;
+	}
+}
+
+static void import_path(struct import_run *run, const char *path, int depth)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real)) {
+		fprintf(stderr, "iiifd import: %s: no such file or folder\n", path);
+		run->failed++;
+		return;
+	}
+	if (!g_file_test(real, G_FILE_TEST_IS_DIR)) {
+		import_one(run, real);
+		return;
+	}
+	GDir *dir = depth < 64 ? g_dir_open(real, 0, NULL) : NULL;
+	for (const char *name; dir && (name = g_dir_read_name(dir));) {
+		char *child = g_build_filename(real, name, NULL);
+		if (name[0] != '.' && (g_file_test(child, G_FILE_TEST_IS_DIR) ||
+				       ingest_format_of(name) != INGEST_NONE))
+			import_path(run, child, depth + 1);
+		g_free(child);
+	}
+	if (dir)
+		g_dir_close(dir);
+}
+
+/* Splits settings flags from paths; "--force" is this command's own flag. */
+static int import_args(int argc, char **argv, char **flags, int *nflags, char **paths,
+		       int *npaths, bool *force)
+{
+	*nflags = *npaths = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--force") == 0) {
+			*force = true;
+		} else if (strncmp(argv[i], "--", 2) == 0) {
+			flags[(*nflags)++] = argv[i];
+			if (!strchr(argv[i], '=') && i + 1 < argc)
+				flags[(*nflags)++] = argv[++i];
+		} else {
+			paths[(*npaths)++] = argv[i];
+		}
+	}
+	return *npaths ? 0 : -1;
+}
+
+static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bool force)
+{
+	char root[PATH_MAX];
+	struct iiifd_error err = { 0 };
+	struct import_run run = { .force = force };
+	char *db_path = g_build_filename(cfg->data_dir, "annotations.sqlite", NULL);
+	int rc = 1;
+	if (!realpath(cfg->root, root)) {
+		fprintf(stderr, "iiifd import: root '%s' does not exist\n", cfg->root);
+	} else if (g_mkdir_with_parents(cfg->data_dir, 0755) < 0 ||
+		   db_open(db_path, &run.db, &err) < 0) {
+		fprintf(stderr, "iiifd import: %s\n", err.msg[0] ? err.msg : cfg->data_dir);
+	} else {
+		run.c = (struct pres_context){ root, "", image_source_cache_new(4096),
+					       media_probe_cache_new(4096),
+					       { cfg->max_width, cfg->max_height, cfg->max_area },
+					       run.db };
+		for (int i = 0; i < npaths; i++)
+			import_path(&run, paths[i], 0);
+		printf("%d annotations from %d files%s\n", run.records, run.files,
+		       run.failed ? "; some failed (see above)" : "");
+		image_source_cache_free(run.c.sources);
+		media_probe_cache_free(run.c.media);
+		db_close(run.db);
+		rc = run.failed ? 1 : 0;
+	}
+	g_free(db_path);
+	return rc;
+}
+
+int tools_import_main(int argc, char **argv)
+{
+	static const char usage[] = "usage: iiifd import [--config FILE] [--root ROOT] "
+				    "[--data-dir DIR] [--force] PATH...\n";
+	struct iiifd_config cfg;
+	struct iiifd_error err = { 0 };
+	char **flags = calloc((size_t)argc + 1, sizeof *flags);
+	char **paths = calloc((size_t)argc + 1, sizeof *paths);
+	int nflags, npaths, rc = 2;
+	bool force = false;
+	iiifd_config_init(&cfg);
+	if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+		printf("%s", usage);
+		rc = 0;
+	} else if (!flags || !paths ||
+		   import_args(argc, argv, flags, &nflags, paths, &npaths, &force) < 0) {
+		fprintf(stderr, "%s", usage);
+	} else if (iiifd_config_parse_args(&cfg, nflags, flags, &err) < 0) {
+		fprintf(stderr, "iiifd import: %s\n%s", err.msg, usage);
+	} else if (tools_cli_vips_start("import") == 0) {
+		rc = import_run_all(&cfg, paths, npaths, force);
+		tools_cli_vips_stop();
+	} else {
+		rc = 1;
+	}
+	free(flags);
+	free(paths);
+	iiifd_config_release(&cfg);
+	return rc;
+}
