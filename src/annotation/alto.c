@@ -27,6 +27,9 @@ struct alto {
 	char *software, *version, *generator;
 	double pw, ph;  /* page size, in the measurement unit */
 	int line_depth; /* of the TextLine being read */
+	int last_line;  /* of the last end tag, for errors about the whole file */
+	size_t bytes;   /* read so far */
+	struct import_buf scratch;
 };
 
 static int alto_lineno(struct alto *a)
@@ -34,40 +37,54 @@ static int alto_lineno(struct alto *a)
 	return a->ctxt ? xmlSAX2GetLineNumber(a->ctxt) : 0;
 }
 
-/* The value of attribute name among SAX2's (localname, prefix, URI, value, end) tuples. */
-static const char *alto_attr(int n, const xmlChar **attrs, const char *name, size_t *len)
+enum alto_attr { AT_CONTENT, AT_HPOS, AT_VPOS, AT_WIDTH, AT_HEIGHT, AT_WC, AT_LANG, AT_COUNT };
+
+static const char *const alto_attr_names[AT_COUNT] = {"CONTENT", "HPOS", "VPOS", "WIDTH",
+						      "HEIGHT",  "WC",   "LANG"};
+
+/* The attributes of one start tag that matter, found in one pass (NULL: absent). */
+struct alto_attrs {
+	const char *elem;
+	const char *v[AT_COUNT];
+	size_t len[AT_COUNT];
+};
+
+/* Reads SAX2's (localname, prefix, URI, value, end) tuples. */
+static void alto_attrs(struct alto_attrs *at, const char *elem, int n, const xmlChar **attrs)
 {
+	memset(at, 0, sizeof *at);
+	at->elem = elem;
 	for (int i = 0; i < n; i++) {
-		const xmlChar **at = attrs + 5 * i;
-		if (strcmp((const char *)at[0], name) == 0) {
-			*len = (size_t)(at[4] - at[3]);
-			return (const char *)at[3];
+		const char *name = (const char *)attrs[5 * i];
+		for (int k = 0; k < AT_COUNT; k++) {
+			if (name[0] == alto_attr_names[k][0] && strcmp(name, alto_attr_names[k]) == 0) {
+				at->v[k] = (const char *)attrs[5 * i + 3];
+				at->len[k] = (size_t)(attrs[5 * i + 4] - attrs[5 * i + 3]);
+				break;
+			}
 		}
 	}
-	return NULL;
 }
 
 /* 1 with *v set, 0 when absent, -1 (after import_fail) when not a number. */
-static int alto_number(struct alto *a, const char *elem, int n, const xmlChar **attrs,
-		       const char *name, double *v)
+static int alto_number(struct alto *a, const struct alto_attrs *at, enum alto_attr k, double *v)
 {
-	size_t len;
-	const char *s = alto_attr(n, attrs, name, &len);
+	const char *s = at->v[k];
+	size_t len = at->len[k];
 	if (!s)
 		return 0;
 	if (import_number(s, len, v) < 0)
-		return import_fail(a->st, alto_lineno(a), "%s: %s '%.*s' is not a number", elem,
-				   name, (int)(len > 40 ? 40 : len), s);
+		return import_fail(a->st, alto_lineno(a), "%s: %s '%.*s' is not a number", at->elem,
+				   alto_attr_names[k], (int)(len > 40 ? 40 : len), s);
 	return 1;
 }
 
 /* Reads HPOS/VPOS/WIDTH/HEIGHT as a Canvas box: 1, 0 when one is missing, -1 on error. */
-static int alto_box(struct alto *a, const char *elem, int n, const xmlChar **attrs, double box[4])
+static int alto_box(struct alto *a, const struct alto_attrs *at, double box[4])
 {
-	static const char *names[] = {"HPOS", "VPOS", "WIDTH", "HEIGHT"};
 	int found = 0;
 	for (int i = 0; i < 4; i++) {
-		int rc = alto_number(a, elem, n, attrs, names[i], &box[i]);
+		int rc = alto_number(a, at, AT_HPOS + i, &box[i]);
 		if (rc < 0)
 			return -1;
 		found += rc;
@@ -95,7 +112,7 @@ static int alto_generator(struct alto *a)
 	return 0;
 }
 
-static int alto_page(struct alto *a, int n, const xmlChar **attrs)
+static int alto_page(struct alto *a, const struct alto_attrs *at)
 {
 	int line = alto_lineno(a);
 	if (a->seen_page)
@@ -104,8 +121,8 @@ static int alto_page(struct alto *a, int n, const xmlChar **attrs)
 	if (alto_generator(a) < 0) /* Description comes before the Page */
 		return -1;
 	a->ocr.generator = a->generator;
-	int w = alto_number(a, "Page", n, attrs, "WIDTH", &a->pw);
-	int h = w < 0 ? -1 : alto_number(a, "Page", n, attrs, "HEIGHT", &a->ph);
+	int w = alto_number(a, at, AT_WIDTH, &a->pw);
+	int h = w < 0 ? -1 : alto_number(a, at, AT_HEIGHT, &a->ph);
 	if (w < 0 || h < 0)
 		return -1;
 	if (w && h && a->pw > 0 && a->ph > 0)
@@ -121,7 +138,7 @@ static int alto_page(struct alto *a, int n, const xmlChar **attrs)
 	return 0;
 }
 
-static int alto_line_start(struct alto *a, int n, const xmlChar **attrs)
+static int alto_line_start(struct alto *a, const struct alto_attrs *at)
 {
 	int line = alto_lineno(a);
 	if (!a->seen_page)
@@ -129,7 +146,7 @@ static int alto_line_start(struct alto *a, int n, const xmlChar **attrs)
 	if (a->ocr.in_line)
 		return import_fail(a->st, line, "TextLine inside a TextLine");
 	double box[4];
-	int rc = alto_box(a, "TextLine", n, attrs, box);
+	int rc = alto_box(a, at, box);
 	if (rc < 0)
 		return -1;
 	a->line_depth = a->langs.depth;
@@ -137,24 +154,51 @@ static int alto_line_start(struct alto *a, int n, const xmlChar **attrs)
 }
 
 /* The word's score from WC (0..1), -1 when absent; -2 after import_fail. */
-static double alto_wc(struct alto *a, int n, const xmlChar **attrs)
+static double alto_wc(struct alto *a, const struct alto_attrs *at)
 {
 	double wc;
-	int rc = alto_number(a, "String", n, attrs, "WC", &wc);
+	int rc = alto_number(a, at, AT_WC, &wc);
 	if (rc == 1 && (wc < 0 || wc > 1))
 		rc = import_fail(a->st, alto_lineno(a), "String: WC %g is not between 0 and 1", wc);
 	return rc < 0 ? -2 : rc ? wc : -1;
 }
 
-static int alto_word(struct alto *a, int n, const xmlChar **attrs)
+/*
+ * Without entity substitution (which is never asked for), libxml2 hands attribute values over
+ * with every '&' as "&#38;" and no other reference left, so this is an exact decoding.
+ */
+static const char *alto_unescape(struct alto *a, const char *s, size_t len)
 {
-	size_t len;
-	const char *content = alto_attr(n, attrs, "CONTENT", &len);
+	import_buf_reset(&a->scratch);
+	for (size_t i = 0; i < len;) {
+		size_t ref = len - i >= 5 && memcmp(s + i, "&#38;", 5) == 0 ? 5 : 0;
+		if (import_buf_add(&a->scratch, ref ? "&" : s + i, 1) < 0) {
+			import_fail(a->st, alto_lineno(a), "String: CONTENT too long");
+			return NULL;
+		}
+		i += ref ? ref : 1;
+	}
+	return a->scratch.data;
+}
+
+/*
+ * SP and HYP need no handling: a line's text is its Strings joined by single spaces, so the
+ * parts of a hyphenated word stay apart ("exam" "ple") and the hyphen itself is dropped.
+ */
+static int alto_word(struct alto *a, const struct alto_attrs *at)
+{
+	size_t len = at->len[AT_CONTENT];
+	const char *content = at->v[AT_CONTENT];
 	if (!a->ocr.in_line || !content || !len)
 		return 0; /* Strings belong to lines; empty ones carry no text */
+	if (memchr(content, '&', len)) {
+		if (!(content = alto_unescape(a, content, len)))
+			return -1;
+		len = a->scratch.len;
+	}
 	double box[4];
-	int has_box = alto_box(a, "String", n, attrs, box);
-	double wc = has_box < 0 ? -2 : alto_wc(a, n, attrs);
+	int has_box = alto_box(a, at, box);
+	double wc = has_box < 0 ? -2 : alto_wc(a, at);
 	if (wc < -1)
 		return -1;
 	return import_ocr_word(&a->ocr, alto_lineno(a), content, len, has_box ? box : NULL, wc,
@@ -182,6 +226,8 @@ static int alto_collected(struct alto *a)
 	a->collect = ALTO_NONE;
 	if (!a->chars.data)
 		return import_fail(a->st, alto_lineno(a), "out of memory");
+	while (a->chars.len && a->chars.data[a->chars.len - 1] == ' ')
+		a->chars.data[--a->chars.len] = '\0';
 	if (what == ALTO_UNIT) {
 		const char *u = a->chars.data;
 		if (strcmp(u, "pixel") && strcmp(u, "mm10") && strcmp(u, "inch1200"))
@@ -212,19 +258,23 @@ static void alto_start(void *ctx, const xmlChar *localname, const xmlChar *prefi
 		return;
 	}
 	a->seen_root = true;
-	size_t len = 0;
-	const char *lang = alto_attr(nb_attributes, attrs, "LANG", &len);
-	if (import_langs_push(&a->langs, lang, len) < 0) {
+	/* LANG exists on TextBlock, TextLine and String; their children inherit it */
+	bool word = strcmp(name, "String") == 0, line = !word && strcmp(name, "TextLine") == 0;
+	bool page = !word && !line && strcmp(name, "Page") == 0;
+	struct alto_attrs at = {0};
+	if (word || line || page || strcmp(name, "TextBlock") == 0)
+		alto_attrs(&at, name, nb_attributes, attrs);
+	if (import_langs_push(&a->langs, at.v[AT_LANG], at.len[AT_LANG]) < 0) {
 		import_fail(a->st, alto_lineno(a), "elements nested deeper than %d",
 			    IMPORT_MAX_DEPTH);
 		return;
 	}
-	if (strcmp(name, "String") == 0)
-		alto_word(a, nb_attributes, attrs);
-	else if (strcmp(name, "TextLine") == 0)
-		alto_line_start(a, nb_attributes, attrs);
-	else if (strcmp(name, "Page") == 0)
-		alto_page(a, nb_attributes, attrs);
+	if (word)
+		alto_word(a, &at);
+	else if (line)
+		alto_line_start(a, &at);
+	else if (page)
+		alto_page(a, &at);
 	else if (!a->seen_page)
 		alto_collect(a, name);
 }
@@ -240,6 +290,7 @@ static void alto_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	else if (a->ocr.in_line && a->langs.depth == a->line_depth)
 		import_ocr_line_end(&a->ocr, NULL);
 	import_langs_pop(&a->langs);
+	a->last_line = alto_lineno(a);
 }
 
 static void alto_chars(void *ctx, const xmlChar *ch, int len)
@@ -266,9 +317,12 @@ static void alto_error(void *ctx, xmlErrorPtr e)
 static int alto_feed(void *ctx, const char *chunk, int len, int last)
 {
 	struct alto *a = ctx;
+	a->bytes += (size_t)len;
+	if (last && !a->bytes)
+		return import_fail(a->st, 1, "empty file");
 	xmlParseChunk(a->ctxt, chunk, len, last);
 	if (!a->st->failed && last && !a->seen_page)
-		import_fail(a->st, alto_lineno(a), "no Page element");
+		import_fail(a->st, a->last_line, "no Page element");
 	return a->st->failed ? -1 : 0;
 }
 
@@ -297,6 +351,7 @@ int anno_import_alto(const char *path, const struct anno_target *target, struct 
 	struct alto a = {.st = &st, .target = target, .unit = "pixel"};
 	import_begin(&st, out, err);
 	a.chars.max = 1024;
+	a.scratch.max = IMPORT_MAX_TEXT;
 	a.ocr.st = &st;
 	a.ocr.target = target;
 	a.ocr.text.max = IMPORT_MAX_TEXT;
@@ -305,10 +360,13 @@ int anno_import_alto(const char *path, const struct anno_target *target, struct 
 		rc = import_fail(&st, 0, "the target has no file or no Canvas size");
 	else
 		rc = alto_parse(&a, path);
-	if (a.ctxt)
+	if (a.ctxt) {
+		xmlFreeDoc(a.ctxt->myDoc); /* where libxml2 keeps entity declarations in SAX mode */
 		xmlFreeParserCtxt(a.ctxt);
+	}
 	import_langs_release(&a.langs);
 	import_buf_release(&a.chars);
+	import_buf_release(&a.scratch);
 	import_buf_release(&a.ocr.text);
 	free(a.software);
 	free(a.version);

@@ -224,8 +224,8 @@ static int coco_refs(struct coco *c, json_t *ann, size_t i, const struct coco_im
 
 static int coco_annotation(struct coco *c, json_t *ann, size_t i)
 {
-	const struct coco_image *im;
-	const struct coco_category *cat;
+	const struct coco_image *im = NULL;
+	const struct coco_category *cat = NULL;
 	double box[4];
 	if (!json_is_object(ann))
 		return import_fail(c->st, 0, "annotations[%zu]: not an object", i);

@@ -22,7 +22,8 @@ struct hocr {
 	bool seen_page;
 	double px, py, pw, ph;    /* the ocr_page bbox: origin and size */
 	int line_depth;           /* of the line being read */
-	struct import_buf loose;  /* its text outside words (for lines without words) */
+	int last_line;            /* of the last end tag, for errors about the whole file */
+	struct import_buf loose;  /* the line's text outside words (for lines without any) */
 	/* the word being read */
 	bool in_word, word_has_box;
 	int word_depth, word_start;
@@ -87,20 +88,23 @@ static int hocr_numbers(struct hocr *h, const char *title, const char *prop, dou
 	const char *end, *p = title ? hocr_prop(title, prop, &end) : NULL;
 	if (!p)
 		return 0;
-	for (int i = 0; i < nv; i++) {
+	int i;
+	for (i = 0; i < nv; i++) {
 		while (p < end && isspace((unsigned char)*p))
 			p++;
 		const char *q = p;
 		while (q < end && !isspace((unsigned char)*q))
 			q++;
-		if (q == p || import_number(p, (size_t)(q - p), &v[i]) < 0)
+		if (q == p)
+			break;
+		if (import_number(p, (size_t)(q - p), &v[i]) < 0)
 			return import_fail(h->st, hocr_lineno(h), "title: bad %s '%.*s'", prop,
 					   (int)(end - title > 60 ? 60 : end - title), title);
 		p = q;
 	}
 	while (p < end && isspace((unsigned char)*p))
 		p++;
-	if (p != end)
+	if (p != end || i < nv)
 		return import_fail(h->st, hocr_lineno(h), "title: %s takes %d numbers", prop, nv);
 	return 1;
 }
@@ -240,6 +244,7 @@ static void hocr_end(void *ctx, const xmlChar *name)
 	else if (h->ocr.in_line && h->langs.depth == h->line_depth)
 		import_ocr_line_end(&h->ocr, h->ocr.text.len ? NULL : &h->loose);
 	import_langs_pop(&h->langs);
+	h->last_line = hocr_lineno(h);
 }
 
 static void hocr_chars(void *ctx, const xmlChar *ch, int len)
@@ -263,7 +268,7 @@ static int hocr_feed(void *ctx, const char *chunk, int len, int last)
 	struct hocr *h = ctx;
 	htmlParseChunk(h->ctxt, chunk, len, last);
 	if (!h->st->failed && last && !h->seen_page)
-		import_fail(h->st, hocr_lineno(h), "no element with class ocr_page");
+		import_fail(h->st, h->last_line, "no element with class ocr_page");
 	return h->st->failed ? -1 : 0;
 }
 
@@ -300,8 +305,10 @@ int anno_import_hocr(const char *path, const struct anno_target *target, struct 
 		rc = import_fail(&st, 0, "the target has no file or no Canvas size");
 	else
 		rc = hocr_parse(&h, path);
-	if (h.ctxt)
+	if (h.ctxt) {
+		xmlFreeDoc(h.ctxt->myDoc);
 		htmlFreeParserCtxt(h.ctxt);
+	}
 	import_langs_release(&h.langs);
 	import_buf_release(&h.ocr.text);
 	import_buf_release(&h.loose);

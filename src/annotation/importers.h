@@ -10,7 +10,11 @@
 
 #include "annotation/record.h"
 
-/* Where a malformed file went wrong: line (1-based, 0 if unknown) and what. */
+/*
+ * Where a malformed file went wrong: line (1-based, 0 if unknown) and what. After a successful
+ * import msg is empty, or a note to log: how many boxes were dropped because nothing of them
+ * was left once clamped to the Canvas (line: the first one's, 0 if unknown).
+ */
 struct anno_import_error {
 	int line;
 	char msg[256];

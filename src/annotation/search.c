@@ -38,7 +38,7 @@ json_t *search_services(const char *id)
 	char *s2 = g_strdup_printf("%s/search", id), *a2 = g_strdup_printf("%s/autocomplete", id);
 	char *s1 = g_strdup_printf("%s/search1", id), *a1 = g_strdup_printf("%s/autocomplete1", id);
 	json_t *services = json_pack(
-		"[{s:s, s:s, s:[{s:s, s:s}]}, {s:s, s:s, s:s, s:{s:s, s:s, s:s}}]", "id", s2, "type",
+		"[{s:s, s:s, s:[{s:s, s:s}]}, {s:s, s:s, s:s, s:[{s:s, s:s, s:s}]}]", "id", s2, "type",
 		"SearchService2", "service", "id", a2, "type", "AutoCompleteService2", "@id", s1,
 		"@type", "SearchService1", "profile", "http://iiif.io/api/search/1/search",
 		"service", "@id", a1, "@type", "AutoCompleteService1", "profile",

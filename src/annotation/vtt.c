@@ -231,7 +231,7 @@ static int vtt_block(struct vtt *v)
 		if ((rc = vtt_next(v)) < 0)
 			return -1;
 		if (!rc || !strstr(v->r.buf.data, "-->"))
-			return import_fail(v->st, v->r.line - (rc == 1),
+			return import_fail(v->st, v->r.line,
 					   "a cue identifier must be followed by its timing line");
 	}
 	return vtt_cue(v);
