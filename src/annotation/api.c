@@ -78,7 +78,7 @@ static json_t *api_record_json(struct db *db, const struct pres_canvas_index *id
 /* The strong ETag of an annotation's JSON, as http_response_json() computes it. */
 static char *api_etag(const json_t *anno)
 {
-	char *text = json_dumps(anno, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	char *text = json_dumps(anno, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	uint64_t h = 1469598103934665603ULL;
 	for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++)
 		h = (h ^ *p) * 1099511628211ULL;
@@ -126,7 +126,7 @@ static void api_send(struct http_response *resp, const struct http_request *req,
 		     int status)
 {
 	resp->status = status;
-	http_response_json(resp, req, anno, NULL, "no-store");
+	http_response_json(resp, req, anno, NULL, "no-store", false);
 	if (status == 201)
 		http_response_header(resp, "Location", "%s",
 				     json_string_value(json_object_get(anno, "id")));
@@ -207,7 +207,7 @@ static int api_list(struct db *db, const struct pres_canvas_index *idx, const ch
 		g_free(canvas);
 	}
 	json_t *page = api_page(id_base, origin, items);
-	http_response_json(resp, req, page, NULL, "no-cache");
+	http_response_json(resp, req, page, NULL, "no-cache", false);
 	json_decref(page);
 	anno_list_release(&list);
 	g_free(id_base);

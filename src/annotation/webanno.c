@@ -167,7 +167,7 @@ static int webanno_target_from_json(const json_t *t, const struct pres_canvas_in
 			sel = json_array_get(sel, 0);
 		selector = json_string_value(json_object_get(sel, "value"));
 	}
-	size_t n;
+	size_t n = 0;
 	if (!url)
 		return iiifd_error_set(err, 400, "target must be a Canvas URL or a SpecificResource");
 	if (webanno_canvas(url, idx, &n, &frag, err) < 0)

@@ -125,6 +125,20 @@ static int db_sqlite_terms_uncount(struct db_sqlite_conn *conn, sqlite3_stmt *st
 	return rc == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "read old records", err);
 }
 
+/* Runs a cached statement that takes one text (?1) and returns no rows. */
+static int db_sqlite_write_run(struct db_sqlite_conn *conn, enum db_sqlite_stmt which,
+			       const char *key, struct iiifd_error *err)
+{
+	sqlite3_stmt *stmt = db_sqlite_stmt(conn, which, err);
+	if (!stmt)
+		return -1;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "write", err);
+	db_sqlite_done(stmt);
+	return rc;
+}
+
+/* Removes a source's records, their full-text entries and (in t) their term counts. */
 static int db_sqlite_write_delete_source(struct db_sqlite_conn *conn, const char *source,
 					 struct db_sqlite_terms *t, struct iiifd_error *err)
 {
@@ -134,12 +148,10 @@ static int db_sqlite_write_delete_source(struct db_sqlite_conn *conn, const char
 	sqlite3_bind_text(texts, 1, source, -1, SQLITE_STATIC);
 	int rc = db_sqlite_terms_uncount(conn, texts, t, err);
 	db_sqlite_done(texts);
-	sqlite3_stmt *del = rc ? NULL : db_sqlite_stmt(conn, DB_SQLITE_DELETE_SOURCE, err);
-	if (!del)
-		return -1;
-	sqlite3_bind_text(del, 1, source, -1, SQLITE_STATIC);
-	rc = sqlite3_step(del) == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "delete old records", err);
-	db_sqlite_done(del);
+	if (!rc)
+		rc = db_sqlite_write_run(conn, DB_SQLITE_FTS_DELETE_SOURCE, source, err);
+	if (!rc)
+		rc = db_sqlite_write_run(conn, DB_SQLITE_DELETE_SOURCE, source, err);
 	return rc;
 }
 
@@ -173,6 +185,9 @@ int db_sqlite_write_replace_source(struct db *db, const char *source, struct ann
 	int rc = db_sqlite_write_delete_source(conn, source, &terms, err);
 	if (!rc)
 		rc = db_sqlite_write_records(conn, list->items, list->count, &terms, err);
+	/* the full-text index in one statement: FTS5 flushes its pending terms once */
+	if (!rc)
+		rc = db_sqlite_write_run(conn, DB_SQLITE_FTS_ADD_SOURCE, source, err);
 	if (!rc)
 		rc = db_sqlite_terms_apply(conn, &terms, err);
 	db_sqlite_terms_release(&terms);
@@ -188,14 +203,16 @@ int db_sqlite_write_insert(struct db *db, struct anno_record *rec, struct iiifd_
 	db_sqlite_terms_init(&terms);
 	int rc = db_sqlite_write_records(conn, rec, 1, &terms, err);
 	if (!rc)
+		rc = db_sqlite_write_run(conn, DB_SQLITE_FTS_ADD_ID, rec->id, err);
+	if (!rc)
 		rc = db_sqlite_terms_apply(conn, &terms, err);
 	db_sqlite_terms_release(&terms);
 	return db_sqlite_write_end(db, conn, rc, err);
 }
 
-/* Counts down the terms of record id as stored, if it is indexed. */
-static int db_sqlite_write_uncount_id(struct db_sqlite_conn *conn, const char *id,
-				      struct db_sqlite_terms *t, struct iiifd_error *err)
+/* Takes record id (as stored) out of the full-text index and (in t) the term counts. */
+static int db_sqlite_write_unindex(struct db_sqlite_conn *conn, const char *id,
+				   struct db_sqlite_terms *t, struct iiifd_error *err)
 {
 	sqlite3_stmt *stmt = db_sqlite_stmt(conn, DB_SQLITE_INDEXED_TEXT, err);
 	if (!stmt)
@@ -203,7 +220,7 @@ static int db_sqlite_write_uncount_id(struct db_sqlite_conn *conn, const char *i
 	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
 	int rc = db_sqlite_terms_uncount(conn, stmt, t, err);
 	db_sqlite_done(stmt);
-	return rc;
+	return rc ? rc : db_sqlite_write_run(conn, DB_SQLITE_FTS_DELETE_ID, id, err);
 }
 
 /* Runs the UPDATE or DELETE stmt (bound); 404 when it touched no row. */
@@ -217,6 +234,19 @@ static int db_sqlite_write_change(struct db_sqlite_conn *conn, sqlite3_stmt *stm
 	return rc;
 }
 
+static int db_sqlite_write_update_row(struct db_sqlite_conn *conn,
+				      const struct anno_record *rec, struct iiifd_error *err)
+{
+	sqlite3_stmt *stmt = db_sqlite_stmt(conn, DB_SQLITE_UPDATE, err);
+	if (!stmt)
+		return -1;
+	if (db_sqlite_record_bind(stmt, rec)) {
+		db_sqlite_done(stmt);
+		return db_sqlite_fail(conn, "bind", err);
+	}
+	return db_sqlite_write_change(conn, stmt, rec->id, err);
+}
+
 int db_sqlite_write_update(struct db *db, const struct anno_record *rec,
 			   struct iiifd_error *err)
 {
@@ -225,15 +255,11 @@ int db_sqlite_write_update(struct db *db, const struct anno_record *rec,
 		return -1;
 	struct db_sqlite_terms terms;
 	db_sqlite_terms_init(&terms);
-	int rc = db_sqlite_write_uncount_id(conn, rec->id, &terms, err);
-	sqlite3_stmt *stmt = rc ? NULL : db_sqlite_stmt(conn, DB_SQLITE_UPDATE, err);
-	if (!stmt)
-		rc = -1;
-	else if (db_sqlite_record_bind(stmt, rec))
-		rc = db_sqlite_fail(conn, "bind", err);
-	else
-		rc = db_sqlite_write_change(conn, stmt, rec->id, err);
-	db_sqlite_done(stmt);
+	int rc = db_sqlite_write_unindex(conn, rec->id, &terms, err);
+	if (!rc)
+		rc = db_sqlite_write_update_row(conn, rec, err);
+	if (!rc)
+		rc = db_sqlite_write_run(conn, DB_SQLITE_FTS_ADD_ID, rec->id, err);
 	if (!rc) {
 		db_sqlite_terms_record(&terms, rec);
 		rc = db_sqlite_terms_apply(conn, &terms, err);
@@ -249,7 +275,7 @@ int db_sqlite_write_delete(struct db *db, const char *id, struct iiifd_error *er
 		return -1;
 	struct db_sqlite_terms terms;
 	db_sqlite_terms_init(&terms);
-	int rc = db_sqlite_write_uncount_id(conn, id, &terms, err);
+	int rc = db_sqlite_write_unindex(conn, id, &terms, err);
 	sqlite3_stmt *stmt = rc ? NULL : db_sqlite_stmt(conn, DB_SQLITE_DELETE, err);
 	if (stmt) {
 		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);

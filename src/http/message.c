@@ -110,9 +110,11 @@ static void http_body_etag(const char *body, char *out, size_t n)
 }
 
 void http_response_json(struct http_response *resp, const struct http_request *req,
-			const json_t *doc, const char *profile, const char *cache_control)
+			const json_t *doc, const char *profile, const char *cache_control,
+			bool pretty)
 {
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	size_t layout = pretty ? JSON_INDENT(2) : JSON_COMPACT;
+	char *text = json_dumps(doc, layout | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	char etag[40];
 	const char *accept = http_request_header(req, "Accept");
 	if (profile && accept && strstr(accept, "application/ld+json"))

@@ -85,9 +85,11 @@ void http_response_error(struct http_response *resp, const struct iiifd_error *e
  * A JSON document as the response (status 200 unless set before): Content-Type application/json,
  * or application/ld+json with profile when the client asks for JSON-LD and profile is given;
  * an ETag of the body with 304 for a matching If-None-Match; gzip allowed. doc is not stolen.
+ * pretty indents the JSON for people; large machine-read documents are sent compact.
  */
 void http_response_json(struct http_response *resp, const struct http_request *req,
-			const json_t *doc, const char *profile, const char *cache_control);
+			const json_t *doc, const char *profile, const char *cache_control,
+			bool pretty);
 
 /* Standard reason phrase for status ("Bad Request"). */
 const char *http_status_phrase(int status);

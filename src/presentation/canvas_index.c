@@ -5,6 +5,9 @@
 #include "presentation/canvas_index.h"
 
 #include <glib.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,8 +51,124 @@ static void index_add_file(const struct pres_context *c, struct pres_canvas_inde
 	g_free(abs);
 }
 
+/* ---- reuse across requests --------------------------------------------------------------- */
+
+struct index_entry {
+	struct pres_canvas_index idx;
+	struct timespec folder_mtime;
+	gint64 built_us;
+};
+
+struct pres_index_cache {
+	pthread_mutex_t lock;
+	GHashTable *table; /* "base|rel" -> entry */
+};
+
+static void index_copy(struct pres_canvas_index *dst, const struct pres_canvas_index *src)
+{
+	dst->manifest_id = g_strdup(src->manifest_id);
+	dst->count = src->count;
+	dst->items = malloc(sizeof *dst->items * (src->count ? src->count : 1));
+	for (size_t i = 0; i < src->count; i++) {
+		dst->items[i] = src->items[i];
+		dst->items[i].file = strdup(src->items[i].file);
+	}
+}
+
+static void index_entry_free(gpointer p)
+{
+	struct index_entry *e = p;
+	pres_canvas_index_release(&e->idx);
+	free(e);
+}
+
+struct pres_index_cache *pres_index_cache_new(void)
+{
+	struct pres_index_cache *cache = calloc(1, sizeof *cache);
+	if (!cache)
+		return NULL;
+	pthread_mutex_init(&cache->lock, NULL);
+	cache->table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, index_entry_free);
+	return cache;
+}
+
+void pres_index_cache_free(struct pres_index_cache *cache)
+{
+	if (!cache)
+		return;
+	g_hash_table_destroy(cache->table);
+	pthread_mutex_destroy(&cache->lock);
+	free(cache);
+}
+
+/* The folder whose modification time tells whether the Manifest rel may have changed. */
+static bool index_folder_mtime(const struct pres_context *c, const char *rel, bool is_folder,
+			       struct timespec *out)
+{
+	char *folder = is_folder ? g_strdup(rel) : g_path_get_dirname(rel);
+	char *abs = g_build_filename(c->root_real, strcmp(folder, ".") == 0 ? "" : folder, NULL);
+	struct stat st;
+	bool ok = stat(abs, &st) == 0;
+	if (ok)
+		*out = st.st_mtim;
+	g_free(abs);
+	g_free(folder);
+	return ok;
+}
+
+static bool index_lookup(const struct pres_context *c, const char *key,
+			 const struct timespec *mtime, struct pres_canvas_index *out)
+{
+	pthread_mutex_lock(&c->indexes->lock);
+	struct index_entry *e = g_hash_table_lookup(c->indexes->table, key);
+	bool fresh = e && e->folder_mtime.tv_sec == mtime->tv_sec &&
+		     e->folder_mtime.tv_nsec == mtime->tv_nsec &&
+		     g_get_monotonic_time() - e->built_us < PRES_INDEX_TTL * G_USEC_PER_SEC;
+	if (fresh)
+		index_copy(out, &e->idx);
+	pthread_mutex_unlock(&c->indexes->lock);
+	return fresh;
+}
+
+static void index_store(const struct pres_context *c, const char *key,
+			const struct timespec *mtime, const struct pres_canvas_index *idx)
+{
+	struct index_entry *e = calloc(1, sizeof *e);
+	if (!e)
+		return;
+	index_copy(&e->idx, idx);
+	e->folder_mtime = *mtime;
+	e->built_us = g_get_monotonic_time();
+	pthread_mutex_lock(&c->indexes->lock);
+	if (g_hash_table_size(c->indexes->table) > 4096)
+		g_hash_table_remove_all(c->indexes->table);
+	g_hash_table_replace(c->indexes->table, g_strdup(key), e);
+	pthread_mutex_unlock(&c->indexes->lock);
+}
+
+static int index_build(const struct pres_context *c, const char *rel, bool is_folder,
+		       struct pres_canvas_index *out, struct iiifd_error *err);
+
 int pres_canvas_index_build(const struct pres_context *c, const char *rel, bool is_folder,
 			    struct pres_canvas_index *out, struct iiifd_error *err)
+{
+	struct timespec mtime;
+	memset(out, 0, sizeof *out);
+	if (!c->indexes || !index_folder_mtime(c, rel, is_folder, &mtime))
+		return index_build(c, rel, is_folder, out, err);
+	char *key = g_strdup_printf("%s|%s|%d", c->base, rel, (int)is_folder);
+	int rc = 0;
+	if (!index_lookup(c, key, &mtime, out)) {
+		rc = index_build(c, rel, is_folder, out, err);
+		if (rc == 0)
+			index_store(c, key, &mtime, out);
+	}
+	g_free(key);
+	return rc;
+}
+
+static int index_build(const struct pres_context *c, const char *rel, bool is_folder,
+		       struct pres_canvas_index *out, struct iiifd_error *err)
 {
 	memset(out, 0, sizeof *out);
 	if (!is_folder) {

@@ -20,6 +20,8 @@ struct pres_canvas_ref {
 	double duration;       /* 0 for images */
 };
 
+struct pres_index_cache;
+
 struct pres_canvas_index {
 	char *manifest_id;     /* owned; URL of the Manifest */
 	struct pres_canvas_ref *items; /* owned; Canvas n is items[n - 1] */
@@ -33,6 +35,15 @@ struct pres_canvas_index {
 int pres_canvas_index_build(const struct pres_context *c, const char *rel, bool is_folder,
 			    struct pres_canvas_index *out, struct iiifd_error *err);
 void pres_canvas_index_release(struct pres_canvas_index *idx);
+
+/*
+ * Indexes are kept for reuse across requests: an entry is used while the Manifest's folder has
+ * the same modification time (files added, removed or renamed change it) and for at most
+ * PRES_INDEX_TTL seconds (a file replaced in place is seen after that). Thread-safe.
+ */
+#define PRES_INDEX_TTL 10
+struct pres_index_cache *pres_index_cache_new(void);
+void pres_index_cache_free(struct pres_index_cache *cache);
 
 /* The 1-based Canvas number showing file/page, or 0. */
 size_t pres_canvas_index_find(const struct pres_canvas_index *idx, const char *file, int page);

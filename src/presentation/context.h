@@ -12,6 +12,7 @@
 #include "media/probe_cache.h"
 
 struct db;
+struct pres_index_cache;
 
 struct pres_context {
 	const char *root_real;             /* borrowed */
@@ -20,6 +21,7 @@ struct pres_context {
 	struct media_probe_cache *media;   /* borrowed */
 	struct image_limits limits;
 	struct db *db;                     /* borrowed; NULL when annotations are off */
+	struct pres_index_cache *indexes;  /* borrowed; NULL = no reuse of Canvas indexes */
 };
 
 /*

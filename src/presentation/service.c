@@ -36,8 +36,11 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 	svc->limits = *limits;
 	snprintf(svc->fallback_host, sizeof svc->fallback_host, "%s:%d", cfg->host, cfg->port);
 	svc->media = media_probe_cache_new((size_t)cfg->source_cache_entries);
-	if (!svc->media)
+	svc->indexes = pres_index_cache_new();
+	if (!svc->media || !svc->indexes) {
+		pres_service_release(svc);
 		return iiifd_error_set(err, 500, "out of memory");
+	}
 	if (!cfg->annotations)
 		return 0;
 	char *path = g_build_filename(cfg->data_dir, "annotations.sqlite", NULL);
@@ -50,7 +53,7 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 		return -1;
 	}
 	if (cfg->auto_import) {
-		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db };
+		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db, NULL };
 		svc->ingest = ingest_queue_new(svc->db, &c);
 	}
 	return 0;
@@ -65,6 +68,8 @@ void pres_service_release(struct pres_service *svc)
 	svc->db = NULL;
 	media_probe_cache_free(svc->media);
 	svc->media = NULL;
+	pres_index_cache_free(svc->indexes);
+	svc->indexes = NULL;
 }
 
 /* Splits and percent-decodes a raw path; NULL when a segment is malformed. g_strfreev it. */
@@ -180,7 +185,7 @@ static json_t *pres_build(const struct pres_service *svc, const char *origin, in
 			  const struct pres_target *t, struct iiifd_error *err)
 {
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
-				  svc->db };
+				  svc->db, svc->indexes };
 	json_t *doc = t->collection ? pres_collection_build(&c, t->rel, err)
 				    : pres_manifest_build(&c, t->rel, t->is_folder, err);
 	if (!doc || version == 3)
@@ -199,7 +204,7 @@ static void pres_respond(const struct pres_service *svc, int version, json_t *do
 {
 	char profile[64];
 	snprintf(profile, sizeof profile, "http://iiif.io/api/presentation/%d/context.json", version);
-	http_response_json(resp, req, doc, profile, svc->cfg->presentation_cache_control);
+	http_response_json(resp, req, doc, profile, svc->cfg->presentation_cache_control, true);
 }
 
 /* Queues the annotation files of the folder a Manifest lives in for background import. */
@@ -236,7 +241,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		return false;
 	struct iiifd_error err = { 0 };
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
-				  svc->db };
+				  svc->db, svc->indexes };
 	json_t *doc = NULL;
 	if (kind >= 0) {
 		char *id = t->collection ? pres_url_collection(&c, t->rel) : pres_url_manifest(&c, t->rel);
@@ -259,7 +264,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		}
 	}
 	if (doc)
-		http_response_json(resp, req, doc, NULL, "no-cache");
+		http_response_json(resp, req, doc, NULL, "no-cache", false);
 	else
 		http_response_error(resp, &err);
 	json_decref(doc);

@@ -13,6 +13,7 @@
 
 struct db;
 struct ingest_queue;
+struct pres_index_cache;
 
 struct pres_service {
 	const struct iiifd_config *cfg;     /* borrowed */
@@ -23,6 +24,7 @@ struct pres_service {
 	char fallback_host[300];
 	struct db *db;                      /* owned; NULL when annotations are off */
 	struct ingest_queue *ingest;        /* owned; NULL when auto-import is off */
+	struct pres_index_cache *indexes;   /* owned */
 };
 
 /* Prepares svc; cfg, root_real and sources must outlive it. -1 with err when out of memory. */

@@ -103,7 +103,7 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 		run.c = (struct pres_context){ root, "", image_source_cache_new(4096),
 					       media_probe_cache_new(4096),
 					       { cfg->max_width, cfg->max_height, cfg->max_area },
-					       run.db };
+					       run.db, NULL };
 		for (int i = 0; i < npaths; i++)
 			import_path(&run, paths[i], 0);
 		printf("%d annotations from %d files%s\n", run.records, run.files,
