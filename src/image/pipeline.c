@@ -92,6 +92,7 @@ static int pipeline_decode_shared(struct pipe *p, const struct image_source *src
 {
 	struct image_source_decoders *d = src->decoders;
 	int i = (int)(lvl - src->levels), rc = -1;
+	image_source_decoders_touch(d); /* before taking d->lock: the LRU lock comes first */
 	pthread_mutex_lock(&d->lock);
 	if (!d->level[i] && vips_jp2kload(src->path, &d->level[i], "page", lvl->page, "fail_on",
 					  VIPS_FAIL_ON_ERROR, NULL))

@@ -292,6 +292,52 @@ static VipsImage *source_read_header(const struct image_source *src, struct iiif
 	return vips_image_new_from_file(src->path, "page", src->page, NULL);
 }
 
+/* ---- open JPEG 2000 decoders, bounded ------------------------------------------------------ */
+
+static pthread_mutex_t decoders_lock = PTHREAD_MUTEX_INITIALIZER;
+static GQueue decoders_lru = G_QUEUE_INIT; /* of struct image_source_decoders, head = newest */
+
+static void decoders_close_locked(struct image_source_decoders *d)
+{
+	g_queue_delete_link(&decoders_lru, d->lru_link);
+	d->lru_link = NULL;
+	pthread_mutex_lock(&d->lock); /* waits for a decode in progress */
+	for (int i = 0; i < IMAGE_SOURCE_MAX_LEVELS; i++) {
+		if (d->level[i])
+			g_object_unref(d->level[i]);
+		d->level[i] = NULL;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+void image_source_decoders_touch(struct image_source_decoders *d)
+{
+	pthread_mutex_lock(&decoders_lock);
+	if (d->lru_link) {
+		g_queue_unlink(&decoders_lru, d->lru_link);
+		g_queue_push_head_link(&decoders_lru, d->lru_link);
+	} else {
+		g_queue_push_head(&decoders_lru, d);
+		d->lru_link = decoders_lru.head;
+	}
+	while (decoders_lru.length > IMAGE_SOURCE_MAX_OPEN_DECODERS)
+		decoders_close_locked(decoders_lru.tail->data);
+	pthread_mutex_unlock(&decoders_lock);
+}
+
+static void decoders_free(struct image_source_decoders *d)
+{
+	pthread_mutex_lock(&decoders_lock);
+	if (d->lru_link)
+		decoders_close_locked(d);
+	pthread_mutex_unlock(&decoders_lock);
+	for (int i = 0; i < IMAGE_SOURCE_MAX_LEVELS; i++)
+		if (d->level[i])
+			g_object_unref(d->level[i]);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
 static int source_open(const char *path, int page, struct image_source *src,
 		       struct iiifd_error *err)
 {
@@ -351,11 +397,7 @@ int image_source_open(const char *path, int page, struct image_source *src,
 void image_source_release(struct image_source *src)
 {
 	if (src->decoders) {
-		for (int i = 0; i < IMAGE_SOURCE_MAX_LEVELS; i++)
-			if (src->decoders->level[i])
-				g_object_unref(src->decoders->level[i]);
-		pthread_mutex_destroy(&src->decoders->lock);
-		free(src->decoders);
+		decoders_free(src->decoders);
 		src->decoders = NULL;
 	}
 	for (int i = 0; i < src->nlevels; i++) {

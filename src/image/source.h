@@ -53,7 +53,17 @@ struct image_source_level {
 struct image_source_decoders {
 	pthread_mutex_t lock;
 	struct _VipsImage *level[IMAGE_SOURCE_MAX_LEVELS];
+	void *lru_link;          /* its place among open decoders (source.c), NULL when closed */
 };
+
+/*
+ * Open decoders cost memory (an index of the whole codestream each), so at most this many
+ * sources keep theirs open; the least recently used are closed first.
+ */
+#define IMAGE_SOURCE_MAX_OPEN_DECODERS 4
+
+/* Marks d as just used, making room by closing the least recently used other decoders. */
+void image_source_decoders_touch(struct image_source_decoders *d);
 
 struct image_source {
 	char *path;              /* owned */
