@@ -136,7 +136,7 @@ static int api_create(struct db *db, const struct pres_canvas_index *idx,
 		      const char *manifest_rel, const struct http_request *req,
 		      struct http_response *resp, struct iiifd_error *err)
 {
-	struct anno_record rec;
+	struct anno_record rec = { 0 };
 	if (api_parse_body(idx, manifest_rel, req, &rec, err) < 0 || db_insert(db, &rec, err) < 0) {
 		anno_record_release(&rec);
 		return -1;
@@ -170,7 +170,7 @@ static int api_replace(struct db *db, const struct pres_canvas_index *idx,
 		       const struct http_request *req, struct http_response *resp,
 		       struct iiifd_error *err)
 {
-	struct anno_record rec;
+	struct anno_record rec = { 0 };
 	if (api_precondition(current, req, true, err) < 0)
 		return -1;
 	if (api_parse_body(idx, manifest_rel, req, &rec, err) < 0) {

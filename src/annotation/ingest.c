@@ -152,22 +152,50 @@ static char *ingest_fingerprint(const char *abs)
 			       (long)st.st_mtim.tv_nsec, (long long)st.st_size);
 }
 
+/* Parses rel into list; on failure err says where. Resolver strings live in r->owned. */
+static int ingest_load(const struct pres_context *c, const char *rel, const char *abs,
+		       struct ingest_resolver *r, struct anno_list *list, char **language,
+		       struct iiifd_error *err)
+{
+	struct anno_import_error ierr = { 0, "" };
+	*r = (struct ingest_resolver){ c, g_path_get_dirname(rel),
+				       g_ptr_array_new_with_free_func(g_free) };
+	if (strcmp(r->folder, ".") == 0)
+		r->folder[0] = '\0';
+	if (ingest_parse(r, rel, abs, ingest_format_of(rel), list, language, &ierr) == 0)
+		return 0;
+	if (ierr.line > 0)
+		return iiifd_error_set(err, 400, "%s:%d: %s", rel, ierr.line, ierr.msg);
+	return iiifd_error_set(err, 400, "%s: %s", rel, ierr.msg);
+}
+
+static void ingest_resolver_release(struct ingest_resolver *r)
+{
+	g_free(r->folder);
+	g_ptr_array_free(r->owned, TRUE);
+}
+
+int ingest_validate(const struct pres_context *c, const char *rel, struct iiifd_error *err)
+{
+	struct ingest_resolver r;
+	struct anno_list list = { 0 };
+	char *language = NULL, *abs = g_build_filename(c->root_real, rel, NULL);
+	int rc = ingest_load(c, rel, abs, &r, &list, &language, err);
+	anno_list_release(&list);
+	ingest_resolver_release(&r);
+	g_free(language);
+	g_free(abs);
+	return rc;
+}
+
 static int ingest_store(struct db *db, const struct pres_context *c, const char *rel,
 			const char *abs, const char *fingerprint, struct iiifd_error *err)
 {
-	struct anno_import_error ierr = { 0, "" };
 	struct anno_list list = { 0 };
-	struct ingest_resolver r = { c, g_path_get_dirname(rel), g_ptr_array_new_with_free_func(g_free) };
+	struct ingest_resolver r;
 	char *language = NULL;
-	if (strcmp(r.folder, ".") == 0)
-		r.folder[0] = '\0';
-	int rc = ingest_parse(&r, rel, abs, ingest_format_of(rel), &list, &language, &ierr);
-	if (rc < 0) {
-		if (ierr.line > 0)
-			iiifd_error_set(err, 400, "%s:%d: %s", rel, ierr.line, ierr.msg);
-		else
-			iiifd_error_set(err, 400, "%s: %s", rel, ierr.msg);
-	} else {
+	int rc = ingest_load(c, rel, abs, &r, &list, &language, err);
+	if (rc == 0) {
 		ingest_label(c, &list, rel, language);
 		rc = db_replace_source(db, rel, &list, err);
 		if (rc == 0)
@@ -177,8 +205,7 @@ static int ingest_store(struct db *db, const struct pres_context *c, const char 
 	}
 	anno_list_release(&list);
 	g_free(language);
-	g_free(r.folder);
-	g_ptr_array_free(r.owned, TRUE);
+	ingest_resolver_release(&r);
 	return rc;
 }
 

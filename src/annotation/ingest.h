@@ -30,6 +30,9 @@ enum ingest_format ingest_format_of(const char *name);
 int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bool force,
 		struct iiifd_error *err);
 
+/* Parses rel as ingest_file() would, storing nothing: 0, or -1 with the same message. */
+int ingest_validate(const struct pres_context *c, const char *rel, struct iiifd_error *err);
+
 struct ingest_queue;
 
 /* A background importer for the server; c's strings and caches must outlive it. */

@@ -49,6 +49,7 @@ struct db_sqlite_conn {
 		uint64_t used;
 	} dynamic[DB_SQLITE_DYNAMIC_CACHE];
 	uint64_t clock;
+	bool big_cache;              /* see db_sqlite_big_cache() */
 	struct db_sqlite_conn *next; /* in the idle list */
 };
 
@@ -60,6 +61,12 @@ struct db_sqlite_conn {
 /* A connection for this thread's exclusive use until db_sqlite_release(); NULL with err set. */
 struct db_sqlite_conn *db_sqlite_acquire(struct db *db, struct iiifd_error *err);
 void db_sqlite_release(struct db *db, struct db_sqlite_conn *conn);
+
+/*
+ * Gives conn a page cache large enough for an import (until it is released): the pages of a big
+ * transaction otherwise spill to the WAL and are read back, which costs a third more syscalls.
+ */
+void db_sqlite_big_cache(struct db_sqlite_conn *conn);
 
 /* A cached statement, reset and unbound; NULL with err set. Call db_sqlite_done() after use. */
 sqlite3_stmt *db_sqlite_stmt(struct db_sqlite_conn *conn, enum db_sqlite_stmt which,

@@ -182,6 +182,7 @@ int db_sqlite_write_replace_source(struct db *db, const char *source, struct ann
 		return -1;
 	struct db_sqlite_terms terms;
 	db_sqlite_terms_init(&terms);
+	db_sqlite_big_cache(conn);
 	int rc = db_sqlite_write_delete_source(conn, source, &terms, err);
 	if (!rc)
 		rc = db_sqlite_write_records(conn, list->items, list->count, &terms, err);

@@ -42,8 +42,7 @@ static json_t *canvas_painting_page(const char *canvas_id, json_t *body)
 
 /* References to the stored annotations of file/page, one AnnotationPage per motivation. */
 static void canvas_annotation_refs(const struct pres_context *c, json_t *canvas,
-				   const char *canvas_id, const char *file, int page,
-				   bool has_captions)
+				   const char *canvas_id, const char *file, int page)
 {
 	char **motivations = NULL;
 	size_t n = 0;
@@ -55,10 +54,6 @@ static void canvas_annotation_refs(const struct pres_context *c, json_t *canvas,
 		json_object_set_new(canvas, "annotations", refs);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (has_captions && strcmp(motivations[i], "supplementing") == 0) {
-			free(motivations[i]); /* the captions already show this text; it is for search */
-			continue;
-		}
 		char *id = g_strdup_printf("%s/annotations/%s", canvas_id, motivations[i]);
 		json_array_append_new(refs, json_pack("{s:s, s:s}", "id", id, "type",
 						      "AnnotationPage"));
@@ -113,7 +108,7 @@ static int canvas_add_images(const struct pres_context *c, const char *manifest_
 		char *label = npages > 1 ? g_strdup_printf("%s (%d)", stem, page + 1) : g_strdup(stem);
 		char *id = g_strdup_printf("%s/canvas/%d", manifest_id, (*next)++);
 		json_t *canvas = canvas_image_page(c, id, f, src, label);
-		canvas_annotation_refs(c, canvas, id, f->rel, page, false);
+		canvas_annotation_refs(c, canvas, id, f->rel, page);
 		image_source_cache_put(c->sources, src);
 		canvas_merge_props(canvas, props);
 		json_array_append_new(items, canvas);
@@ -254,7 +249,7 @@ static int canvas_add_media(const struct pres_context *c, const char *manifest_i
 	json_t *captions = canvas_captions(c, id, f);
 	if (captions)
 		json_object_set_new(canvas, "annotations", json_pack("[o]", captions));
-	canvas_annotation_refs(c, canvas, id, f->rel, 0, captions != NULL);
+	canvas_annotation_refs(c, canvas, id, f->rel, 0);
 	canvas_merge_props(canvas, props);
 	json_array_append_new(items, canvas);
 	json_array_append_new(ids, json_string(id));

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "annotation/ingest.h"
 #include "core/config.h"
 #include "image/source.h"
 #include "media/probe.h"
@@ -22,6 +23,7 @@ struct check_state {
 	const char *root;
 	int problems;
 	int files;
+	struct pres_context ctx; /* for parsing annotation files as the server would */
 };
 
 static void check_report(struct check_state *st, const char *path, int line, const char *msg)
@@ -84,6 +86,17 @@ static void check_sidecar(struct check_state *st, const char *path, const struct
 	sidecar_release(&sc);
 }
 
+/* An annotation file (ALTO, hOCR, WebVTT, COCO, CSV): parsed as an import would, not stored. */
+static void check_annotations(struct check_state *st, const char *path)
+{
+	struct iiifd_error err = { 0 };
+	const char *rel = path + strlen(st->root) + 1;
+	if (ingest_validate(&st->ctx, rel, &err) < 0) {
+		printf("%s\n", err.msg); /* already "file:line: problem" */
+		st->problems++;
+	}
+}
+
 static void check_file(struct check_state *st, const char *path, enum tree_kind kind)
 {
 	struct iiifd_error err = { 0 };
@@ -118,6 +131,8 @@ static void check_folder(struct check_state *st, const char *dir, int depth)
 		char *path = g_build_filename(dir, l.companions[i], NULL);
 		if (g_str_has_suffix(path, ".yml") || g_str_has_suffix(path, ".yaml"))
 			check_sidecar(st, path, &l);
+		else if (ingest_format_of(path) != INGEST_NONE)
+			check_annotations(st, path);
 		g_free(path);
 	}
 	for (size_t i = 0; i < l.count; i++) {
@@ -152,8 +167,15 @@ int tools_check_main(int argc, char **argv)
 	}
 	if (tools_cli_vips_start("check") < 0)
 		return 1;
-	struct check_state st = { root, 0, 0 };
+	struct iiifd_config cfg;
+	iiifd_config_init(&cfg);
+	struct check_state st = { root, 0, 0,
+				  { root, "", image_source_cache_new(1024), media_probe_cache_new(1024),
+				    { cfg.max_width, cfg.max_height, cfg.max_area }, NULL, NULL } };
 	check_folder(&st, root, 0);
+	image_source_cache_free(st.ctx.sources);
+	media_probe_cache_free(st.ctx.media);
+	iiifd_config_release(&cfg);
 	tools_cli_vips_stop();
 	printf("%d problem%s in %s (%d files checked)\n", st.problems, st.problems == 1 ? "" : "s",
 	       root, st.files);

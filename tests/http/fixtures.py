@@ -301,6 +301,9 @@ class Server:
             # test server its own empty cache so runs and configurations cannot see each other's
             # derivatives, and nothing is left outside the pytest tmp dir
             cmd += ["--cache-dir", os.path.join(self.workdir, f"cache-{self.name}-{self.port}")]
+        if "--data-dir" in help_text(self.binary):
+            # likewise the annotation store (default /var/tmp/iiifd-data)
+            cmd += ["--data-dir", os.path.join(self.workdir, f"data-{self.name}-{self.port}")]
         if self.config is not None:
             cfg = os.path.join(self.workdir, f"{self.name}-{self.port}.ini")
             lines = []

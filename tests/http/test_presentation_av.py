@@ -58,13 +58,18 @@ def test_duration_size_and_body(server_p, site, ptree, name):
 
 
 def caption_annotations(server_p, c):
-    """Supplementing annotations of a Canvas's annotation pages (fetched if only referenced)."""
+    """Caption annotations (a text/vtt body) of a Canvas's annotation pages (fetched if only
+    referenced). The pages also hold the cues indexed for search (TextualBody), not captions."""
     out = []
     for page in c.get("annotations", []) or []:
         assert page.get("type") == "AnnotationPage", page
         if "items" not in page:
             page = fetch_json(server_p, page["id"])
         for a in page.get("items", []):
+            b = a.get("body")
+            b = b[0] if isinstance(b, list) and b else b
+            if isinstance(b, dict) and b.get("type") == "TextualBody":
+                continue
             out.append((page, a))
     return out
 

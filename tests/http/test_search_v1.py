@@ -1,0 +1,129 @@
+"""Content Search 1.0 and Autocomplete 1.0 (docs/annotations.md: `search1`, `autocomplete1` for
+Mirador and the Universal Viewer; "1.0: resources and hits with before, match and after"):
+sc:AnnotationList with oa:Annotation resources (cnt:ContentAsText chars, on canvas#xywh= or #t=),
+search:Hit hits, `within` (sc:Layer with total) and `next` paging; search:TermList with terms
+{match, url, count} whose url answers.
+
+Runs against both stores (fixture `srv`)."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from annotation_fixtures import (  # noqa: E402,F401
+    LOREM_TOTAL, PAGE3_LINES, PAGE_SIZE, SEARCH1_CONTEXT, _anno_health, _anno_shared_cleanup,
+    atree, auto_server, canvas_url, collection_url, get_json, http, line_box, main_import,
+    main_server, manifest_url, path_of, search, srv)
+
+
+def s1(s, scope, **params):
+    doc = search(s, scope, kind="search1", **params)
+    ctx = doc.get("@context")
+    ctx = ctx if isinstance(ctx, list) else [ctx]
+    assert SEARCH1_CONTEXT in ctx, f"@context {doc.get('@context')!r}"
+    assert doc.get("@type") == "sc:AnnotationList", f"@type {doc.get('@type')!r}"
+    assert isinstance(doc.get("@id"), str)
+    assert isinstance(doc.get("resources"), list), "no resources"
+    for a in doc["resources"]:
+        assert a.get("@type") == "oa:Annotation", a
+        assert isinstance(a.get("@id"), str), a
+        res = a.get("resource")
+        res = res[0] if isinstance(res, list) else res
+        assert res.get("@type") == "cnt:ContentAsText" and isinstance(res.get("chars"), str), res
+        assert isinstance(a.get("on"), str) and "#" in a["on"], f"on {a.get('on')!r}"
+    ids = {a["@id"] for a in doc["resources"]}
+    for h in doc.get("hits", []):
+        assert h.get("@type") == "search:Hit", h
+        assert h.get("annotations") and set(h["annotations"]) <= ids, \
+            f"hit {h} refers to annotations not in resources"
+    return doc
+
+
+def chars(a):
+    res = a["resource"]
+    return (res[0] if isinstance(res, list) else res)["chars"]
+
+
+def test_search1_resources_and_hits(srv):
+    doc = s1(srv, manifest_url(srv, "book"), q="quartz")
+    assert [chars(a) for a in doc["resources"]] == ["Sphinx of black quartz"]
+    a = doc["resources"][0]
+    x, y, w, h = (v * 2 for v in line_box(PAGE3_LINES[0]))
+    assert a["on"] == f"{canvas_url(srv, 'book', 3)}#xywh={x},{y},{w},{h}", a["on"]
+    hits = doc.get("hits")
+    assert isinstance(hits, list) and len(hits) == 1, f"hits {hits!r}"
+    hit = hits[0]
+    assert hit["annotations"] == [a["@id"]]
+    assert hit.get("match") == "quartz"
+    assert hit.get("before") == "Sphinx of black ", f"before {hit.get('before')!r}"
+    assert hit.get("after", "") == "", f"after {hit.get('after')!r}"
+
+
+@pytest.mark.parametrize("q,matches", [
+    ("CAFE", {"Café", "cafe"}), ("naïve", {"naïve", "naive"}),
+    ('"quick brown fox"', {"quick brown fox"}),
+])
+def test_search1_match_before_after(srv, q, matches):
+    doc = s1(srv, manifest_url(srv, "book"), q=q)
+    text = {a["@id"]: chars(a) for a in doc["resources"]}
+    got = set()
+    for h in doc["hits"]:
+        line = text[h["annotations"][0]]
+        before, match, after = h.get("before", ""), h["match"], h.get("after", "")
+        assert before + match + after in line, f"{before!r}+{match!r}+{after!r} not in {line!r}"
+        got.add(match)
+    assert got == matches, f"q={q!r}: matches {got}"
+
+
+def test_search1_av_and_collection(srv):
+    doc = s1(srv, manifest_url(srv, "av"), q="stripes")
+    assert [a["on"] for a in doc["resources"]] == [f"{canvas_url(srv, 'av', 1)}#t=4,6.25"]
+    doc = s1(srv, collection_url(srv), q="zebra")
+    ons = [a["on"] for a in doc["resources"]]
+    assert len(ons) == 3 and {o.split("/manifest/")[0] for o in ons} == {
+        f"{srv.base}/iiif/presentation/{m}" for m in ("book", "av", "photos")}, ons
+
+
+def test_search1_paging(srv):
+    first = s1(srv, manifest_url(srv, "book"), q="lorem")
+    within = first.get("within")
+    assert isinstance(within, dict) and within.get("@type") == "sc:Layer", f"within {within!r}"
+    assert within.get("total") == LOREM_TOTAL, within
+    pages, doc = [first], first
+    while doc.get("next"):
+        assert len(pages) < 10
+        nxt = doc["next"]
+        _r, doc = get_json(srv, nxt if isinstance(nxt, str) else nxt.get("@id"))
+        assert doc.get("@type") == "sc:AnnotationList"
+        pages.append(doc)
+    sizes = [len(p["resources"]) for p in pages]
+    assert sizes == [PAGE_SIZE, PAGE_SIZE, LOREM_TOTAL - 2 * PAGE_SIZE], sizes
+    ids = [a["@id"] for p in pages for a in p["resources"]]
+    assert len(set(ids)) == LOREM_TOTAL, f"{len(set(ids))} distinct of {len(ids)}"
+    assert [p.get("startIndex") for p in pages] == [0, PAGE_SIZE, 2 * PAGE_SIZE]
+    assert all(len(p["hits"]) == len(p["resources"]) for p in pages)
+
+
+def test_autocomplete1_terms_and_urls(srv):
+    book = manifest_url(srv, "book")
+    doc = search(srv, book, kind="autocomplete1", q="lo")
+    ctx = doc.get("@context")
+    assert ctx == SEARCH1_CONTEXT or SEARCH1_CONTEXT in (ctx or []), f"@context {ctx!r}"
+    assert doc.get("@type") == "search:TermList", f"@type {doc.get('@type')!r}"
+    terms = doc.get("terms")
+    assert isinstance(terms, list), f"terms {terms!r}"
+    assert [(t.get("match"), t.get("count")) for t in terms] == [("lobster", 1), ("lorem", LOREM_TOTAL)], terms
+    for t in terms:
+        url = t.get("url")
+        assert isinstance(url, str) and url.startswith(f"{book}/search1?"), f"url {url!r}"
+        _r, res = get_json(srv, url)
+        assert res.get("@type") == "sc:AnnotationList", res.get("@type")
+        total = res.get("within", {}).get("total", len(res.get("resources", [])))
+        assert total == t["count"], f"{url}: {total} results, the term says {t['count']}"
+    coll = search(srv, collection_url(srv), kind="autocomplete1", q="zeb")
+    assert [(t["match"], t["count"]) for t in coll["terms"]] == [("zebra", 3)]
+    assert coll["terms"][0]["url"].startswith(f"{collection_url(srv)}/search1?")
+    r = http(srv, "GET", path_of(srv, f"{book}/autocomplete1"))
+    assert r.status == 400, f"autocomplete1 without q: {r.status}"
