@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "annotation/webanno.h"
+#include "core/strings.h"
 
 #define API_LIST_LIMIT 1000
 
@@ -79,11 +80,10 @@ static json_t *api_record_json(struct db *db, const struct pres_canvas_index *id
 static char *api_etag(const json_t *anno)
 {
 	char *text = json_dumps(anno, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	uint64_t h = 1469598103934665603ULL;
-	for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
+	char etag[40];
+	strings_etag(text ? text : "", etag, sizeof etag);
 	free(text);
-	return g_strdup_printf("\"%016llx\"", (unsigned long long)h);
+	return g_strdup(etag);
 }
 
 static int api_authorise(const char *token, const struct http_request *req,

@@ -16,6 +16,19 @@ static int strings_hex(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+uint64_t strings_hash(uint64_t h, const char *s)
+{
+	do
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	while (*s++);
+	return h;
+}
+
+void strings_etag(const char *text, char *out, size_t n)
+{
+	snprintf(out, n, "\"%016llx\"", (unsigned long long)strings_hash(STRINGS_HASH_SEED, text));
+}
+
 int strings_url_decode(const char *in, size_t len, char *out, size_t n)
 {
 	size_t o = 0;

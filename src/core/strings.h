@@ -5,6 +5,19 @@
 #define IIIFD_CORE_STRINGS_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* FNV-1a offset basis: the seed for strings_hash(). */
+#define STRINGS_HASH_SEED UINT64_C(1469598103934665603)
+
+/*
+ * FNV-1a of s continuing from h (start with STRINGS_HASH_SEED); the terminator is hashed too,
+ * so ("ab","c") and ("a","bc") differ. A cheap fingerprint for ETags, not a security boundary.
+ */
+uint64_t strings_hash(uint64_t h, const char *s);
+
+/* A strong ETag ("\"%016x\"") of a NUL-terminated text into out (at least 19 bytes). */
+void strings_etag(const char *text, char *out, size_t n);
 
 /*
  * Decodes len bytes of in ("%2F" -> "/", "+" stays "+") into out (size n, NUL-terminated).

@@ -83,9 +83,8 @@ static int db_check_date_range(const char *range, struct iiifd_error *err)
 	const char *slash = strchr(range, '/');
 	if (!slash || !db_is_timestamp(range, (size_t)(slash - range)) ||
 	    !db_is_timestamp(slash + 1, strlen(slash + 1)))
-		return iiifd_error_set(err, 400,
-				       "date: '%.80s' is not YYYY-MM-DDThh:mm:ssZ/YYYY-MM-DDThh:mm:ssZ",
-				       range);
+		return iiifd_error_set(err, 400, "date: '%.80s' is not "
+					    "YYYY-MM-DDThh:mm:ssZ/YYYY-MM-DDThh:mm:ssZ", range);
 	if (strncmp(range, slash + 1, 20) > 0)
 		return iiifd_error_set(err, 400, "date: '%.80s' ends before it starts", range);
 	return 0;

@@ -34,8 +34,9 @@ struct db_sqlite {
 static const char *const db_sqlite_migrations[] = {
 	/*
 	 * 1: annotations, their full-text index, terms, sources. The index is external content
-	 * over the records that are not words; sqlite_write.c keeps it in step (no triggers: a
-	 * trigger writing to FTS5 makes every INSERT flush FTS5's pending terms, 4x slower imports).
+	 * over the records that are not words; sqlite_write.c keeps it in step. No triggers:
+	 * a trigger writing to FTS5 makes every INSERT flush FTS5's pending terms (imports 4x
+	 * slower).
 	 */
 	"CREATE TABLE annotations ("
 	" rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, manifest TEXT,"
@@ -266,7 +267,9 @@ int db_sqlite_run(struct db_sqlite_conn *conn, enum db_sqlite_stmt which,
 	sqlite3_stmt *stmt = db_sqlite_stmt(conn, which, err);
 	if (!stmt)
 		return -1;
-	int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_sqlite_fail(conn, db_sqlite_sql[which], err);
+	int rc = 0;
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		rc = db_sqlite_fail(conn, db_sqlite_sql[which], err);
 	db_sqlite_done(stmt);
 	return rc;
 }
@@ -417,9 +420,12 @@ static int db_sqlite_source_set_fingerprint(struct db *db, const char *source,
 		return -1;
 	sqlite3_stmt *stmt = db_sqlite_stmt(conn, DB_SQLITE_FINGERPRINT_SET, err);
 	int rc = stmt ? 0 : -1;
-	if (stmt && (db_sqlite_bind_text(stmt, 1, source) | db_sqlite_bind_text(stmt, 2, fingerprint) ||
-		     sqlite3_step(stmt) != SQLITE_DONE))
-		rc = db_sqlite_fail(conn, "fingerprint", err);
+	if (stmt) {
+		db_sqlite_bind_text(stmt, 1, source);
+		db_sqlite_bind_text(stmt, 2, fingerprint);
+		if (sqlite3_step(stmt) != SQLITE_DONE)
+			rc = db_sqlite_fail(conn, "fingerprint", err);
+	}
 	db_sqlite_done(stmt);
 	db_sqlite_release(db, conn);
 	return rc;
@@ -450,15 +456,16 @@ static int db_sqlite_migrate(struct db_sqlite_conn *conn, const char *path,
 		return -1;
 	int rc = db_sqlite_user_version(conn, &version, err);
 	if (!rc && version > latest)
-		rc = iiifd_error_set(err, 500, "%s: schema version %d is newer than this iiifd's %d",
-				     path, version, latest);
+		rc = iiifd_error_set(err, 500, "%s: schema version %d is newer than this iiifd's"
+					    " %d", path, version, latest);
 	for (int v = version; !rc && v < latest; v++) {
 		char pragma[64];
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-		if (sqlite3_exec(conn->handle, db_sqlite_migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+		const char *sql = db_sqlite_migrations[v];
+		if (sqlite3_exec(conn->handle, sql, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(conn->handle, pragma, NULL, NULL, NULL) != SQLITE_OK)
-			rc = iiifd_error_set(err, 500, "%s: migration to version %d: %s", path, v + 1,
-					     sqlite3_errmsg(conn->handle));
+			rc = iiifd_error_set(err, 500, "%s: migration to version %d: %s", path,
+					     v + 1, sqlite3_errmsg(conn->handle));
 	}
 	if (!rc)
 		return db_sqlite_run(conn, DB_SQLITE_COMMIT, err);

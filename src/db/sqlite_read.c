@@ -230,8 +230,8 @@ static int db_sqlite_read_page(struct db_sqlite_conn *conn, const struct db_sqli
 			       struct iiifd_error *err)
 {
 	char *sql = g_strconcat("SELECT " DB_SQLITE_COLUMNS " FROM annotations", w->sql->str,
-				" ORDER BY manifest, target_file, page, seq, rowid LIMIT ? OFFSET ?",
-				NULL);
+				" ORDER BY manifest, target_file, page, seq, rowid"
+				" LIMIT ? OFFSET ?", NULL);
 	sqlite3_stmt *stmt = db_sqlite_prepare(conn, sql, err);
 	g_free(sql);
 	if (!stmt)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/strings.h"
 
 void http_response_init(struct http_response *resp)
 {
@@ -100,15 +101,6 @@ void http_response_error(struct http_response *resp, const struct iiifd_error *e
 			   err->msg[0] ? err->msg : http_status_phrase(status));
 }
 
-/* FNV-1a of the body: a generated document's validator covers exactly its bytes. */
-static void http_body_etag(const char *body, char *out, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (const unsigned char *p = (const unsigned char *)body; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	snprintf(out, n, "\"%016" PRIx64 "\"", h);
-}
-
 void http_response_json(struct http_response *resp, const struct http_request *req,
 			const json_t *doc, const char *profile, const char *cache_control,
 			bool pretty)
@@ -123,7 +115,7 @@ void http_response_json(struct http_response *resp, const struct http_request *r
 	else
 		http_response_header(resp, "Content-Type", "application/json");
 	http_response_header(resp, "Vary", "Accept");
-	http_body_etag(text ? text : "", etag, sizeof etag);
+	strings_etag(text ? text : "", etag, sizeof etag); /* covers exactly the bytes sent */
 	if (!http_response_validators(resp, req, etag, 0, cache_control) && text) {
 		http_response_body(resp, text, strlen(text), free);
 		resp->compressible = true;

@@ -161,26 +161,17 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	return 0;
 }
 
-/* FNV-1a over a string and its terminator: a cheap fingerprint for ETags, not a security boundary. */
-static uint64_t service_hash(uint64_t h, const char *s)
-{
-	do
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	while (*s++);
-	return h;
-}
-
 /* The ETag covers what the body depends on: the resource, the URL base, and the file's version. */
 static void service_etag(const struct service_target *t, const char *what, char *out, size_t n)
 {
 	char version[96];
 	snprintf(version, sizeof version, "%lld.%09ld|%lld|%d", (long long)t->src->mtime,
 		 t->src->mtime_nsec, (long long)t->src->file_size, t->src->page);
-	uint64_t h = 1469598103934665603ULL;
-	h = service_hash(h, what);
-	h = service_hash(h, t->base);
-	h = service_hash(h, t->encoded);
-	h = service_hash(h, version);
+	uint64_t h = STRINGS_HASH_SEED;
+	h = strings_hash(h, what);
+	h = strings_hash(h, t->base);
+	h = strings_hash(h, t->encoded);
+	h = strings_hash(h, version);
 	snprintf(out, n, "\"%016" PRIx64 "\"", h);
 }
 
