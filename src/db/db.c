@@ -12,7 +12,10 @@
 #include <sys/random.h>
 #include <time.h>
 
-/* Tried in order; the first whose accepts() says yes opens the store. SQLite takes the rest. */
+/*
+ * Tried in order; the first whose accepts() says yes opens the store. A PostgreSQL backend
+ * goes here (taking "postgres://" URIs); SQLite takes plain file paths.
+ */
 static const struct db_ops *const db_backends[] = {
 	&db_sqlite_ops,
 };
@@ -26,14 +29,11 @@ int db_open(const char *location, struct db **out, struct iiifd_error *err)
 	*out = NULL;
 	if (!location || !*location)
 		return iiifd_error_set(err, 500, "annotation store: no location given");
-	if (strncmp(location, "postgres://", 11) == 0 ||
-	    strncmp(location, "postgresql://", 13) == 0)
-		return iiifd_error_set(err, 500, "%s: this build has no PostgreSQL backend",
-				       location);
 	for (size_t i = 0; i < sizeof db_backends / sizeof db_backends[0]; i++)
 		if (db_backends[i]->accepts(location))
 			return db_backends[i]->open(location, out, err);
-	return iiifd_error_set(err, 500, "%s: no backend for this location", location);
+	return iiifd_error_set(err, 500, "%s: no store backend in this build takes this location"
+				    " (SQLite takes a file path)", location);
 }
 
 void db_close(struct db *db)

@@ -194,6 +194,9 @@ void db_sqlite_release(struct db *db, struct db_sqlite_conn *conn)
 	struct db_sqlite *s = db_sqlite_of(db);
 	if (!conn)
 		return;
+	/* a connection goes back clean: no transaction left open, which would pin a snapshot */
+	if (!sqlite3_get_autocommit(conn->handle))
+		sqlite3_exec(conn->handle, "ROLLBACK", NULL, NULL, NULL);
 	/* shrinking the cache frees the pages above the limit */
 	if (conn->big_cache)
 		sqlite3_exec(conn->handle, "PRAGMA " DB_SQLITE_CACHE, NULL, NULL, NULL);
@@ -274,7 +277,7 @@ int db_sqlite_run(struct db_sqlite_conn *conn, enum db_sqlite_stmt which,
 	return rc;
 }
 
-struct db_sqlite_conn *db_sqlite_write_begin(struct db *db, struct iiifd_error *err)
+struct db_sqlite_conn *db_sqlite_begin_write(struct db *db, struct iiifd_error *err)
 {
 	struct db_sqlite *s = db_sqlite_of(db);
 	pthread_mutex_lock(&s->write_lock);
@@ -288,7 +291,7 @@ struct db_sqlite_conn *db_sqlite_write_begin(struct db *db, struct iiifd_error *
 	return conn;
 }
 
-int db_sqlite_write_end(struct db *db, struct db_sqlite_conn *conn, int rc,
+int db_sqlite_end_write(struct db *db, struct db_sqlite_conn *conn, int rc,
 			struct iiifd_error *err)
 {
 	struct db_sqlite *s = db_sqlite_of(db);

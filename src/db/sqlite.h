@@ -84,12 +84,12 @@ int db_sqlite_run(struct db_sqlite_conn *conn, enum db_sqlite_stmt which,
 
 /*
  * Write transactions: takes the store's writer lock (writers in this process queue on it rather
- * than on SQLITE_BUSY), a connection, and BEGIN IMMEDIATE. db_sqlite_write_end() commits when
+ * than on SQLITE_BUSY), a connection, and BEGIN IMMEDIATE. db_sqlite_end_write() commits when
  * rc is 0, rolls back otherwise, and gives everything back; it returns rc, or -1 if the commit
  * failed.
  */
-struct db_sqlite_conn *db_sqlite_write_begin(struct db *db, struct iiifd_error *err);
-int db_sqlite_write_end(struct db *db, struct db_sqlite_conn *conn, int rc,
+struct db_sqlite_conn *db_sqlite_begin_write(struct db *db, struct iiifd_error *err);
+int db_sqlite_end_write(struct db *db, struct db_sqlite_conn *conn, int rc,
 			struct iiifd_error *err);
 
 /* Binds rec to ?1..?21 in DB_SQLITE_COLUMNS order. */
@@ -97,8 +97,8 @@ int db_sqlite_record_bind(sqlite3_stmt *stmt, const struct anno_record *rec);
 /* Reads DB_SQLITE_COLUMNS from the current row into rec (zeroed first); -1 when out of memory. */
 int db_sqlite_record_read(sqlite3_stmt *stmt, struct anno_record *rec);
 /* Steps stmt to the end, appending each row to out. */
-int db_sqlite_records_read(struct db_sqlite_conn *conn, sqlite3_stmt *stmt, struct anno_list *out,
-			struct iiifd_error *err);
+int db_sqlite_records_read(struct db_sqlite_conn *conn, sqlite3_stmt *stmt,
+			   struct anno_list *out, struct iiifd_error *err);
 
 /* sqlite_write.c: the write operations of struct db_ops. */
 int db_sqlite_write_replace_source(struct db *db, const char *source, struct anno_list *list,

@@ -16,7 +16,6 @@ struct db_sqlite_terms {
 	GHashTable *manifests; /* manifest -> (GHashTable: term -> gint64 *delta) */
 	GHashTable *current;   /* the table of the manifest of the record being counted */
 	int64_t sign;          /* +1 for records written, -1 for records removed */
-	bool oom;
 };
 
 static void db_sqlite_terms_init(struct db_sqlite_terms *t)
@@ -25,7 +24,6 @@ static void db_sqlite_terms_init(struct db_sqlite_terms *t)
 					     (GDestroyNotify)g_hash_table_unref);
 	t->current = NULL;
 	t->sign = 1;
-	t->oom = false;
 }
 
 static void db_sqlite_terms_release(struct db_sqlite_terms *t)
@@ -177,7 +175,7 @@ static int db_sqlite_write_records(struct db_sqlite_conn *conn, const struct ann
 int db_sqlite_write_replace_source(struct db *db, const char *source, struct anno_list *list,
 				   struct iiifd_error *err)
 {
-	struct db_sqlite_conn *conn = db_sqlite_write_begin(db, err);
+	struct db_sqlite_conn *conn = db_sqlite_begin_write(db, err);
 	if (!conn)
 		return -1;
 	struct db_sqlite_terms terms;
@@ -192,12 +190,12 @@ int db_sqlite_write_replace_source(struct db *db, const char *source, struct ann
 	if (!rc)
 		rc = db_sqlite_terms_apply(conn, &terms, err);
 	db_sqlite_terms_release(&terms);
-	return db_sqlite_write_end(db, conn, rc, err);
+	return db_sqlite_end_write(db, conn, rc, err);
 }
 
 int db_sqlite_write_insert(struct db *db, struct anno_record *rec, struct iiifd_error *err)
 {
-	struct db_sqlite_conn *conn = db_sqlite_write_begin(db, err);
+	struct db_sqlite_conn *conn = db_sqlite_begin_write(db, err);
 	if (!conn)
 		return -1;
 	struct db_sqlite_terms terms;
@@ -208,7 +206,7 @@ int db_sqlite_write_insert(struct db *db, struct anno_record *rec, struct iiifd_
 	if (!rc)
 		rc = db_sqlite_terms_apply(conn, &terms, err);
 	db_sqlite_terms_release(&terms);
-	return db_sqlite_write_end(db, conn, rc, err);
+	return db_sqlite_end_write(db, conn, rc, err);
 }
 
 /* Takes record id (as stored) out of the full-text index and (in t) the term counts. */
@@ -251,7 +249,7 @@ static int db_sqlite_write_update_row(struct db_sqlite_conn *conn,
 int db_sqlite_write_update(struct db *db, const struct anno_record *rec,
 			   struct iiifd_error *err)
 {
-	struct db_sqlite_conn *conn = db_sqlite_write_begin(db, err);
+	struct db_sqlite_conn *conn = db_sqlite_begin_write(db, err);
 	if (!conn)
 		return -1;
 	struct db_sqlite_terms terms;
@@ -266,12 +264,12 @@ int db_sqlite_write_update(struct db *db, const struct anno_record *rec,
 		rc = db_sqlite_terms_apply(conn, &terms, err);
 	}
 	db_sqlite_terms_release(&terms);
-	return db_sqlite_write_end(db, conn, rc, err);
+	return db_sqlite_end_write(db, conn, rc, err);
 }
 
 int db_sqlite_write_delete(struct db *db, const char *id, struct iiifd_error *err)
 {
-	struct db_sqlite_conn *conn = db_sqlite_write_begin(db, err);
+	struct db_sqlite_conn *conn = db_sqlite_begin_write(db, err);
 	if (!conn)
 		return -1;
 	struct db_sqlite_terms terms;
@@ -287,5 +285,5 @@ int db_sqlite_write_delete(struct db *db, const char *id, struct iiifd_error *er
 	if (!rc)
 		rc = db_sqlite_terms_apply(conn, &terms, err);
 	db_sqlite_terms_release(&terms);
-	return db_sqlite_write_end(db, conn, rc, err);
+	return db_sqlite_end_write(db, conn, rc, err);
 }

@@ -101,12 +101,9 @@ void http_response_error(struct http_response *resp, const struct iiifd_error *e
 			   err->msg[0] ? err->msg : http_status_phrase(status));
 }
 
-void http_response_json(struct http_response *resp, const struct http_request *req,
-			const json_t *doc, const char *profile, const char *cache_control,
-			bool pretty)
+void http_response_json_text(struct http_response *resp, const struct http_request *req,
+			     char *text, const char *profile, const char *cache_control)
 {
-	size_t layout = pretty ? JSON_INDENT(2) : JSON_COMPACT;
-	char *text = json_dumps(doc, layout | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	char etag[40];
 	const char *accept = http_request_header(req, "Accept");
 	if (profile && accept && strstr(accept, "application/ld+json"))
@@ -122,6 +119,15 @@ void http_response_json(struct http_response *resp, const struct http_request *r
 		return;
 	}
 	free(text);
+}
+
+void http_response_json(struct http_response *resp, const struct http_request *req,
+			const json_t *doc, const char *profile, const char *cache_control,
+			bool pretty)
+{
+	size_t layout = pretty ? JSON_INDENT(2) : JSON_COMPACT;
+	char *text = json_dumps(doc, layout | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	http_response_json_text(resp, req, text, profile, cache_control);
 }
 
 const char *http_status_phrase(int status)

@@ -91,6 +91,10 @@ void http_response_json(struct http_response *resp, const struct http_request *r
 			const json_t *doc, const char *profile, const char *cache_control,
 			bool pretty);
 
+/* Like http_response_json() for a document already serialised: takes ownership of text. */
+void http_response_json_text(struct http_response *resp, const struct http_request *req,
+			     char *text, const char *profile, const char *cache_control);
+
 /* Standard reason phrase for status ("Bad Request"). */
 const char *http_status_phrase(int status);
 

@@ -12,6 +12,7 @@
 
 #include "annotation/api.h"
 #include "annotation/ingest.h"
+#include "annotation/page_cache.h"
 #include "annotation/search.h"
 #include "core/path.h"
 #include "core/strings.h"
@@ -47,6 +48,7 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 	int rc = g_mkdir_with_parents(cfg->data_dir, 0755) < 0
 			 ? iiifd_error_set(err, 500, "data-dir '%s' cannot be created", cfg->data_dir)
 			 : db_open(path, &svc->db, err);
+	svc->pages = page_cache_new(path, 64u << 20);
 	g_free(path);
 	if (rc < 0) {
 		pres_service_release(svc);
@@ -66,6 +68,8 @@ void pres_service_release(struct pres_service *svc)
 	if (svc->db)
 		db_close(svc->db);
 	svc->db = NULL;
+	page_cache_free(svc->pages);
+	svc->pages = NULL;
 	media_probe_cache_free(svc->media);
 	svc->media = NULL;
 	pres_index_cache_free(svc->indexes);
@@ -223,6 +227,32 @@ static void pres_auto_import(const struct pres_service *svc, const struct pres_t
 	g_free(folder);
 }
 
+/* Canvas AnnotationPages are served from memory while the annotation database is unchanged. */
+static bool pres_cached_page(const struct pres_service *svc, const char *origin,
+			     const struct http_request *req, struct http_response *resp,
+			     char **stamp)
+{
+	char *key = g_strconcat(origin, req->path, NULL);
+	char *text = page_cache_get(svc->pages, key, stamp); /* stamp: the state before reading */
+	g_free(key);
+	if (!text)
+		return false;
+	http_response_json_text(resp, req, text, NULL, "no-cache");
+	return true;
+}
+
+static void pres_store_page(const struct pres_service *svc, const char *origin,
+			    const struct http_request *req, struct http_response *resp,
+			    const json_t *doc, const char *stamp)
+{
+	char *key = g_strconcat(origin, req->path, NULL);
+	char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	if (text && stamp)
+		page_cache_put(svc->pages, key, text, stamp);
+	http_response_json_text(resp, req, text, NULL, "no-cache");
+	g_free(key);
+}
+
 /*
  * Annotation and search endpoints below a Manifest or Collection; returns false when the tail
  * is none of them (then it names a part of the document itself).
@@ -239,6 +269,11 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		    tail[2] && strcmp(tail[2], "annotations") == 0 && tail[3] && !tail[4];
 	if (!svc->db || (kind < 0 && !container && !page))
 		return false;
+	char *stamp = NULL;
+	if (page && pres_cached_page(svc, origin, req, resp, &stamp)) {
+		g_free(stamp);
+		return true;
+	}
 	struct iiifd_error err = { 0 };
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
 				  svc->db, svc->indexes };
@@ -263,11 +298,14 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 				return true;
 		}
 	}
-	if (doc)
+	if (doc && page)
+		pres_store_page(svc, origin, req, resp, doc, stamp);
+	else if (doc)
 		http_response_json(resp, req, doc, NULL, "no-cache", false);
 	else
 		http_response_error(resp, &err);
 	json_decref(doc);
+	g_free(stamp);
 	return true;
 }
 

@@ -14,6 +14,7 @@
 struct db;
 struct ingest_queue;
 struct pres_index_cache;
+struct page_cache;
 
 struct pres_service {
 	const struct iiifd_config *cfg;     /* borrowed */
@@ -25,6 +26,7 @@ struct pres_service {
 	struct db *db;                      /* owned; NULL when annotations are off */
 	struct ingest_queue *ingest;        /* owned; NULL when auto-import is off */
 	struct pres_index_cache *indexes;   /* owned */
+	struct page_cache *pages;           /* owned; NULL when annotations are off */
 };
 
 /* Prepares svc; cfg, root_real and sources must outlive it. -1 with err when out of memory. */
