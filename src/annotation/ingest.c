@@ -237,12 +237,28 @@ struct ingest_queue {
 	GHashTable *pending; /* sources queued and not yet done */
 };
 
+#define INGEST_GONE "gone" /* the fingerprint of a source whose file was deleted */
+
+/* The file of an imported source is gone: so are its annotations. */
+static int ingest_forget(struct db *db, const char *rel, struct iiifd_error *err)
+{
+	struct anno_list none = { 0 };
+	if (db_replace_source(db, rel, &none, err) < 0 ||
+	    db_source_set_fingerprint(db, rel, INGEST_GONE, err) < 0)
+		return -1;
+	log_info("annotation import: %s is gone; its annotations were removed", rel);
+	return 0;
+}
+
 static void ingest_job(gpointer data, gpointer user)
 {
 	struct ingest_queue *q = user;
 	char *rel = data;
 	struct iiifd_error err = { 0 };
-	int n = ingest_file(q->db, &q->c, rel, false, &err);
+	char *abs = g_build_filename(q->c.root_real, rel, NULL);
+	bool gone = !g_file_test(abs, G_FILE_TEST_EXISTS);
+	g_free(abs);
+	int n = gone ? ingest_forget(q->db, rel, &err) : ingest_file(q->db, &q->c, rel, false, &err);
 	if (n < 0)
 		log_warn("annotation import: %s", err.msg);
 	else if (n > 0)
@@ -276,6 +292,38 @@ void ingest_queue_free(struct ingest_queue *q)
 	free(q);
 }
 
+/* Queues src (a path below the root) unless it is queued already. */
+static void ingest_queue_push(struct ingest_queue *q, const char *src)
+{
+	pthread_mutex_lock(&q->lock);
+	bool queue = !g_hash_table_contains(q->pending, src);
+	if (queue)
+		g_hash_table_add(q->pending, g_strdup(src));
+	pthread_mutex_unlock(&q->lock);
+	if (queue)
+		g_thread_pool_push(q->pool, g_strdup(src), NULL);
+}
+
+/* Sources imported from this folder whose file has since been deleted. */
+static void ingest_queue_vanished(struct ingest_queue *q, const char *rel)
+{
+	char **sources = NULL;
+	size_t n = 0;
+	if (db_sources_below(q->db, rel, &sources, &n, NULL) < 0)
+		return;
+	size_t prefix = *rel ? strlen(rel) + 1 : 0;
+	for (size_t i = 0; i < n; i++) {
+		char *abs = g_build_filename(q->c.root_real, sources[i], NULL);
+		bool direct = !strchr(sources[i] + prefix, '/');
+		if (direct && !g_file_test(abs, G_FILE_TEST_EXISTS) &&
+		    !db_source_is_current(q->db, sources[i], INGEST_GONE))
+			ingest_queue_push(q, sources[i]);
+		g_free(abs);
+		free(sources[i]);
+	}
+	free(sources);
+}
+
 void ingest_queue_folder(struct ingest_queue *q, const char *rel, char *const *companions,
 			 size_t count)
 {
@@ -286,16 +334,12 @@ void ingest_queue_folder(struct ingest_queue *q, const char *rel, char *const *c
 				 : g_strdup(companions[i]);
 		char *abs = g_build_filename(q->c.root_real, src, NULL);
 		char *fingerprint = ingest_fingerprint(abs);
-		bool current = fingerprint && db_source_is_current(q->db, src, fingerprint);
-		pthread_mutex_lock(&q->lock);
-		bool queue = !current && !g_hash_table_contains(q->pending, src);
-		if (queue)
-			g_hash_table_add(q->pending, g_strdup(src));
-		pthread_mutex_unlock(&q->lock);
-		if (queue)
-			g_thread_pool_push(q->pool, g_strdup(src), NULL);
+		if (!fingerprint || !db_source_is_current(q->db, src, fingerprint))
+			ingest_queue_push(q, src);
 		g_free(fingerprint);
 		g_free(abs);
 		g_free(src);
 	}
+	if (q)
+		ingest_queue_vanished(q, rel);
 }

@@ -33,6 +33,8 @@ struct db_ops {
 	int (*delete)(struct db *db, const char *id, struct iiifd_error *err);
 	int (*list_target)(struct db *db, const char *target_file, int page, const char *motivation,
 			   struct anno_list *out, struct iiifd_error *err);
+	int (*sources_below)(struct db *db, const char *folder, char ***out, size_t *count,
+			     struct iiifd_error *err);
 	int (*target_motivations)(struct db *db, const char *target_file, int page, char ***out,
 				  size_t *count, struct iiifd_error *err);
 	/* parts is q->q parsed by db_query_parse (see below); dates and paging are valid. */

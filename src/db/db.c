@@ -275,6 +275,14 @@ int db_list_target(struct db *db, const char *target_file, int page, const char 
 	return db->ops->list_target(db, target_file, page, motivation, out, err);
 }
 
+int db_sources_below(struct db *db, const char *folder, char ***out, size_t *count,
+		     struct iiifd_error *err)
+{
+	*out = NULL;
+	*count = 0;
+	return db->ops->sources_below(db, folder, out, count, err);
+}
+
 int db_target_motivations(struct db *db, const char *target_file, int page, char ***out,
 			  size_t *count, struct iiifd_error *err)
 {

@@ -35,6 +35,13 @@ bool db_source_is_current(struct db *db, const char *source, const char *fingerp
 int db_source_set_fingerprint(struct db *db, const char *source, const char *fingerprint,
 			      struct iiifd_error *err);
 
+/*
+ * The imported sources whose path lies below folder ("" = all), for finding ones whose file
+ * is gone. Caller frees each string and the array.
+ */
+int db_sources_below(struct db *db, const char *folder, char ***out, size_t *count,
+		     struct iiifd_error *err);
+
 /* Single records (write API). get/update/delete: 404 for an unknown id. */
 int db_insert(struct db *db, struct anno_record *rec, struct iiifd_error *err);
 int db_get(struct db *db, const char *id, struct anno_record *out, struct iiifd_error *err);

@@ -104,6 +104,9 @@ static const char *const db_sqlite_sql[DB_SQLITE_STMT_COUNT] = {
 	[DB_SQLITE_LIST_TARGET_MOTIVATION] = "SELECT " DB_SQLITE_COLUMNS " FROM annotations"
 					     " WHERE target_file = ?1 AND page = ?2"
 					     " AND motivation = ?3 ORDER BY seq, rowid",
+	/* sources whose path starts with ?1 (a folder and '/', or '' for all): the range uses the key */
+	[DB_SQLITE_SOURCES_BELOW] = "SELECT source FROM sources WHERE source >= ?1 AND "
+				    "source < ?1 || char(1114111) ORDER BY source",
 	[DB_SQLITE_MOTIVATIONS] = "SELECT DISTINCT motivation FROM annotations"
 				  " WHERE target_file = ?1 AND page = ?2 ORDER BY motivation",
 	[DB_SQLITE_LINE_WORDS] = "SELECT " DB_SQLITE_COLUMNS " FROM annotations"
@@ -547,6 +550,7 @@ const struct db_ops db_sqlite_ops = {
 	.delete = db_sqlite_write_delete,
 	.list_target = db_sqlite_read_list_target,
 	.target_motivations = db_sqlite_read_motivations,
+	.sources_below = db_sqlite_read_sources,
 	.search = db_sqlite_read_search,
 	.line_words = db_sqlite_read_line_words,
 	.autocomplete = db_sqlite_read_autocomplete,

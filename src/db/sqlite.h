@@ -34,6 +34,7 @@ enum db_sqlite_stmt {
 	DB_SQLITE_LIST_TARGET_MOTIVATION,
 	DB_SQLITE_MOTIVATIONS,
 	DB_SQLITE_LINE_WORDS,
+	DB_SQLITE_SOURCES_BELOW,
 	DB_SQLITE_STMT_COUNT
 };
 
@@ -114,6 +115,8 @@ int db_sqlite_read_get(struct db *db, const char *id, struct anno_record *out,
 int db_sqlite_read_list_target(struct db *db, const char *target_file, int page,
 			       const char *motivation, struct anno_list *out,
 			       struct iiifd_error *err);
+int db_sqlite_read_sources(struct db *db, const char *folder, char ***out, size_t *count,
+			   struct iiifd_error *err);
 int db_sqlite_read_motivations(struct db *db, const char *target_file, int page, char ***out,
 			       size_t *count, struct iiifd_error *err);
 int db_sqlite_read_line_words(struct db *db, const char *line_id, struct anno_list *out,

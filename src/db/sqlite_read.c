@@ -88,6 +88,23 @@ static int db_sqlite_read_strings(struct db_sqlite_conn *conn, sqlite3_stmt *stm
 	return step == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "motivations", err);
 }
 
+int db_sqlite_read_sources(struct db *db, const char *folder, char ***out, size_t *count,
+			   struct iiifd_error *err)
+{
+	struct db_sqlite_conn *conn = db_sqlite_acquire(db, err);
+	sqlite3_stmt *stmt = conn ? db_sqlite_stmt(conn, DB_SQLITE_SOURCES_BELOW, err) : NULL;
+	char *prefix = *folder ? g_strdup_printf("%s/", folder) : g_strdup("");
+	int rc = -1;
+	if (stmt) {
+		sqlite3_bind_text(stmt, 1, prefix, -1, SQLITE_STATIC);
+		rc = db_sqlite_read_strings(conn, stmt, out, count, err);
+	}
+	db_sqlite_done(stmt);
+	db_sqlite_release(db, conn);
+	g_free(prefix);
+	return rc;
+}
+
 int db_sqlite_read_motivations(struct db *db, const char *target_file, int page, char ***out,
 			       size_t *count, struct iiifd_error *err)
 {
