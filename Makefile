@@ -76,6 +76,8 @@ test: deps
 # Speed against IIPImage on generated images; writes bench/RESULTS.md (see docs/benchmarks.md)
 bench: all
 	@bench/run
+	@bench/presentation
+	@bench/annotations
 
 clean:
 	rm -rf build
