@@ -67,6 +67,7 @@ run: all
 	@for f in $$(cd $(SAMPLES) && ls); do \
 	  echo "  http://$(HOST):$(PORT)/iiif/3/$$f/info.json"; \
 	  echo "  http://$(HOST):$(PORT)/iiif/3/$$f/full/max/0/default.jpg"; done
+	@echo "  http://$(HOST):$(PORT)/iiif/presentation/collection   (Presentation API)"
 	$(REL_DIR)/iiifd serve --host $(HOST) --port $(PORT) $(SAMPLES)
 
 test: deps
