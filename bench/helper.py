@@ -1,0 +1,360 @@
+#!/usr/bin/python3
+"""Helpers for bench/run (standard library only, run with Debian's /usr/bin/python3).
+
+  helper.py lists INFO.json OUTDIR IDPATTERN NAMES SEED
+      Write the URL lists of one image, paths without the server prefix, one per line. The image
+      is served under NAMES names: IDPATTERN with "{n}" for 1..NAMES (pyramid-{n}.tif); the
+      lists keep the "{n}" and bench/urls.lua fills it in.
+        tiles.txt    every tile of every zoom level, from the tile grid in INFO.json, shuffled
+                     with SEED
+        regions.txt  4000 random 2000x2000 regions (inside the image) scaled to 1000 px wide
+        full.txt     full/1000,
+        info.txt     info.json
+        checks.txt   URLs to try before measuring (names 1 and NAMES written out): info.json, the
+                     first and the last tile of each zoom level, a region and full/1000,
+      Tile geometry follows the Image API: for scale factor s and tile (col,row) of size t the
+      region is x=col*t*s, y=row*t*s, w=min(t*s, W-x), h=min(t*s, H-y) and the size ceil(w/s),
+      (the `w,` form, which both Image API 2 and 3 accept).
+
+  helper.py tileinfo INFO.json
+      Print the tile grid an info.json advertises ("256x256 tiles, scale factors 1,2,4").
+
+  helper.py isjson FILE
+      Exit 0 when FILE is valid JSON.
+
+  helper.py port
+      Print a free TCP port on 127.0.0.1.
+
+  helper.py hyperfine JSON
+      Print "median_us mean_us runs" of the first result of a `hyperfine --export-json` file.
+
+  helper.py report RESULTS.tsv META.tsv OUT.md
+      Print the results table and the targets, and write them as markdown to OUT.md. RESULTS.tsv
+      has one line per measured run (see FIELDS); META.tsv has lines "date<TAB>text",
+      "machine<TAB>name<TAB>text" and "note<TAB>text".
+"""
+import json
+import math
+import os
+import random
+import socket
+import sys
+
+
+def cmd_lists(info_path, outdir, pattern, names, seed):
+    with open(info_path) as f:
+        info = json.load(f)
+    W, H = int(info["width"]), int(info["height"])
+    tiles = (info.get("tiles") or [{}])[0]
+    tw = int(tiles.get("width", 512))
+    th = int(tiles.get("height", tw))
+    scales = tiles.get("scaleFactors") or [1]
+    names = int(names)
+    first, last = pattern.replace("{n}", "1"), pattern.replace("{n}", str(names))
+    rnd = random.Random(int(seed))
+
+    geometry = []
+    checks = [f"{first}/info.json"]
+    for s in scales:
+        s = int(s)
+        level = []
+        for row in range(math.ceil(H / (th * s))):
+            for col in range(math.ceil(W / (tw * s))):
+                x, y = col * tw * s, row * th * s
+                w, h = min(tw * s, W - x), min(th * s, H - y)
+                level.append(f"{x},{y},{w},{h}/{math.ceil(w / s)},/0/default.jpg")
+        geometry += level
+        checks += [f"{first}/{level[0]}", f"{last}/{level[-1]}"]
+    tiles_out = [f"{pattern}/{g}" for g in geometry]
+    rnd.shuffle(tiles_out)
+
+    regions = []
+    rw, rh = min(2000, W), min(2000, H)
+    for _ in range(4000):
+        x, y = rnd.randint(0, W - rw), rnd.randint(0, H - rh)
+        regions.append(f"{pattern}/{x},{y},{rw},{rh}/1000,/0/default.jpg")
+    checks += [regions[0].replace("{n}", "1"), f"{last}/full/1000,/0/default.jpg"]
+
+    os.makedirs(outdir, exist_ok=True)
+    for name, lines in (("tiles", tiles_out), ("regions", regions), ("checks", checks),
+                        ("full", [f"{pattern}/full/1000,/0/default.jpg"]),
+                        ("info", [f"{pattern}/info.json"])):
+        with open(os.path.join(outdir, name + ".txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    print(f"{W}x{H}, tiles {tw}x{th}, scale factors {','.join(str(s) for s in scales)} "
+          f"({len(scales)} levels), {len(geometry)} tiles per name, "
+          f"{len(geometry) * names} under the {names} names")
+
+
+def cmd_tileinfo(path):
+    try:
+        with open(path) as f:
+            t = json.load(f)["tiles"][0]
+        print(f"{t['width']}x{t.get('height', t['width'])} tiles, scale factors "
+              + ",".join(str(x) for x in t["scaleFactors"]))
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        print("no tiles in its info.json")
+
+
+def cmd_isjson(path):
+    try:
+        with open(path) as f:
+            json.load(f)
+    except (OSError, ValueError):
+        sys.exit(1)
+
+
+def cmd_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+    s.close()
+
+
+def cmd_hyperfine(path):
+    with open(path) as f:
+        r = json.load(f)["results"][0]
+    print(round(r["median"] * 1e6), round(r["mean"] * 1e6), len(r["times"]))
+
+
+# --- report ------------------------------------------------------------------------------------
+
+FIELDS = ["key", "label", "server", "status", "rps", "p50_us", "p99_us", "non2xx", "sockerr",
+          "rss_kb", "requests", "note"]
+
+
+def load_rows(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            parts = line.split("\t")
+            parts += [""] * (len(FIELDS) - len(parts))
+            r = dict(zip(FIELDS, parts))
+            for k in ("rps",):
+                r[k] = float(r[k]) if r[k] not in ("", "-") else None
+            for k in ("p50_us", "p99_us", "non2xx", "sockerr", "rss_kb", "requests"):
+                r[k] = int(float(r[k])) if r[k] not in ("", "-") else None
+            rows.append(r)
+    return rows
+
+
+def f_rps(v):
+    if v is None:
+        return "-"
+    return f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
+
+
+def f_ms(us):
+    if us is None:
+        return "-"
+    ms = us / 1000
+    if ms >= 100:
+        return f"{ms:,.0f} ms"
+    if ms >= 10:
+        return f"{ms:.1f} ms"
+    return f"{ms:.2f} ms"
+
+
+def f_mb(kb):
+    return "-" if kb is None else f"{kb / 1024:,.0f} MB"
+
+
+def f_err(r):
+    if r["non2xx"] is None:
+        return "-"
+    s = f"{r['non2xx']:,}"
+    if r["sockerr"]:
+        s += f" (+{r['sockerr']:,} socket errors)"
+    return s
+
+
+def find(rows, key, server):
+    for r in rows:
+        if r["key"] == key and r["status"] == "ok" and (
+                r["server"] == server or (server == "iiifd" and r["server"].startswith("iiifd"))):
+            return r
+    return None
+
+
+def ratio(a, b):
+    if a is None or b is None or not b:
+        return None
+    return a / b
+
+
+def cmd_report(results, meta_path, out):
+    rows = load_rows(results)
+    meta = {"date": "", "machine": [], "notes": []}
+    with open(meta_path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if parts[0] == "date":
+                meta["date"] = parts[1]
+            elif parts[0] == "machine":
+                meta["machine"].append((parts[1], parts[2]))
+            elif parts[0] == "note":
+                meta["notes"].append(parts[1])
+
+    # table rows, in the order measured; the ratio goes on the iiifd row of each workload
+    table = []
+    for r in rows:
+        if r["status"] == "ok":
+            vals = [f_rps(r["rps"]), f_ms(r["p50_us"]), f_ms(r["p99_us"]), f_err(r),
+                    f_mb(r["rss_kb"])]
+        else:
+            vals = [r["status"], "-", "-", "-", "-"]
+        rat = ""
+        if r["server"].startswith("iiifd"):
+            other = next((o for o in rows if o["key"] == r["key"] and o is not r
+                          and not o["server"].startswith("iiifd")), None)
+            if other is not None:
+                if other["status"] != "ok":
+                    rat = f"n/a ({other['server']}: {other['status']})"
+                elif r["status"] == "ok":
+                    if other["server"] == "vipsthumbnail":
+                        q = ratio(other["p50_us"], r["p50_us"])  # time ratio: >1 = iiifd faster
+                        rat = f"{q:.2f}x faster" if q and q >= 1 else (
+                            f"{1 / q:.2f}x slower" if q else "")
+                    else:
+                        q = ratio(r["rps"], other["rps"])
+                        rat = f"**{q:.2f}x**" if q is not None else ""
+        table.append([r["label"], r["server"]] + vals + [rat])
+
+    header = ["workload", "server", "req/s", "p50", "p99", "non-2xx", "peak RSS",
+              "ratio iiifd/IIPImage"]
+
+    # targets
+    T = []
+
+    def target(name, measured, met):
+        T.append((name, measured, "n/a" if met is None else ("met" if met else "NOT met")))
+
+    def row_ok(key, server="iiifd"):
+        return find(rows, key, server)
+
+    def errs(r):
+        return None if r is None else (r["non2xx"] or 0) + (r["sockerr"] or 0)
+
+    a, b = row_ok("tif_tiles_cold"), row_ok("tif_tiles_cold", "IIPImage")
+    q = ratio(a and a["rps"], b and b["rps"])
+    target("Random tiles from the pyramidal TIFF >= 4x IIPImage req/s, p99 below IIPImage's",
+           "-" if q is None else f"{q:.2f}x; p99 {f_ms(a['p99_us'])} vs {f_ms(b['p99_us'])}",
+           None if q is None else (q >= 4 and a["p99_us"] < b["p99_us"]))
+
+    a, b = row_ok("jp2_tiles_cold"), row_ok("jp2_tiles_cold", "IIPImage")
+    jp2_rows = [row_ok(k) for k in ("jp2_tiles_cold", "jp2_tiles_warm", "jp2_tiles_64")]
+    e = sum(errs(r) or 0 for r in jp2_rows if r)
+    q = ratio(a and a["rps"], b and b["rps"])
+    if b is None and any(o["key"] == "jp2_tiles_cold" and o["server"] == "IIPImage"
+                         for o in rows):
+        target("JPEG 2000 tiles >= 3x IIPImage, zero errors",
+               f"IIPImage: unsupported; iiifd errors in JP2 tile runs: {e}", None)
+    else:
+        target("JPEG 2000 tiles >= 3x IIPImage, zero errors",
+               "-" if q is None else f"{q:.2f}x; iiifd errors in JP2 tile runs: {e}",
+               None if q is None else (q >= 3 and e == 0))
+
+    for fmt, name in (("tif", "TIFF"), ("jp2", "JPEG 2000")):
+        a = row_ok(f"{fmt}_tiles_warm")
+        target(f"Warm tiles ({name}) >= 15,000 req/s",
+               "-" if a is None else f"{f_rps(a['rps'])} req/s",
+               None if a is None else a["rps"] >= 15000)
+
+    a = row_ok("tif_full_seq")
+    target("full/1000, from the 300 MP pyramid: p50 < 60 ms (1 connection, iiifd render cache off)",
+           "-" if a is None else f"p50 {f_ms(a['p50_us'])}",
+           None if a is None else a["p50_us"] < 60000)
+
+    a, b = row_ok("flat_full_seq"), row_ok("flat_full_seq", "vipsthumbnail")
+    target("Flat 100 MP JPEG to full/1000, no slower than vipsthumbnail",
+           "-" if (a is None or b is None) else
+           f"iiifd p50 {f_ms(a['p50_us'])} vs vipsthumbnail median {f_ms(b['p50_us'])}",
+           None if (a is None or b is None) else a["p50_us"] <= b["p50_us"])
+
+    for fmt, name in (("tif", "TIFF"), ("jp2", "JPEG 2000")):
+        a = row_ok(f"{fmt}_tiles_64")
+        target(f"Peak RSS < 300 MB with 64 connections (iiifd, random {name} tiles)",
+               "-" if a is None or a["rss_kb"] is None else f_mb(a["rss_kb"]),
+               None if a is None or a["rss_kb"] is None else a["rss_kb"] < 300 * 1024)
+
+    # --- output ---
+    lines = []
+    lines.append("# iiifd vs IIPImage: benchmark results")
+    lines.append("")
+    lines.append(f"Written by `make bench` (bench/run) on {meta['date']}.")
+    lines.append("")
+    lines.append("## Machine and software")
+    lines.append("")
+    for k, v in meta["machine"]:
+        lines.append(f"- {k}: {v}")
+    lines.append("")
+    lines.append("## Results")
+    lines.append("")
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join("---" for _ in header) + "|")
+    for t in table:
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in t) + " |")
+    lines.append("")
+    lines.append("## Targets")
+    lines.append("")
+    lines.append("Ratios from this one run; targets are reported, not asserted.")
+    lines.append("")
+    lines.append("| target | measured | result |")
+    lines.append("|---|---|---|")
+    for name, measured, res in T:
+        lines.append(f"| {name} | {measured} | {res} |")
+    lines.append("")
+    lines.append("## How it was measured")
+    lines.append("")
+    for n in meta["notes"]:
+        lines.append(f"- {n}")
+    notes = [r for r in rows if r["note"]]
+    if notes:
+        lines.append("")
+        lines.append("## Notes on individual runs")
+        lines.append("")
+        for r in notes:
+            lines.append(f"- {r['label']}, {r['server']}: {r['note']}")
+    lines.append("")
+    md = "\n".join(lines)
+    with open(out, "w") as f:
+        f.write(md)
+
+    # terminal version: aligned columns
+    def aligned(head, body):
+        w = [max(len(str(x)) for x in col) for col in zip(head, *body)]
+        fmt = lambda r: "  ".join(str(c).ljust(w[i]) for i, c in enumerate(r)).rstrip()
+        return "\n".join([fmt(head), fmt(["-" * x for x in w])] + [fmt(r) for r in body])
+
+    print()
+    print(aligned(header, [[c.replace("**", "") for c in t] for t in table]))
+    print()
+    print(aligned(["target", "measured", "result"], T))
+    print()
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    cmd, args = argv[1], argv[2:]
+    if cmd == "lists" and len(args) == 5:
+        cmd_lists(*args)
+    elif cmd == "tileinfo" and len(args) == 1:
+        cmd_tileinfo(*args)
+    elif cmd == "isjson" and len(args) == 1:
+        cmd_isjson(*args)
+    elif cmd == "port" and not args:
+        cmd_port()
+    elif cmd == "hyperfine" and len(args) == 1:
+        cmd_hyperfine(*args)
+    elif cmd == "report" and len(args) == 3:
+        cmd_report(*args)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
