@@ -94,9 +94,13 @@ static int pipeline_decode_shared(struct pipe *p, const struct image_source *src
 	int i = (int)(lvl - src->levels), rc = -1;
 	image_source_decoders_touch(d); /* before taking d->lock: the LRU lock comes first */
 	pthread_mutex_lock(&d->lock);
-	if (!d->level[i] && vips_jp2kload(src->path, &d->level[i], "page", lvl->page, "fail_on",
-					  VIPS_FAIL_ON_ERROR, NULL))
-		d->level[i] = NULL;
+	bool opened = false;
+	if (!d->level[i]) {
+		if (vips_jp2kload(src->path, &d->level[i], "page", lvl->page, "fail_on",
+				  VIPS_FAIL_ON_ERROR, NULL))
+			d->level[i] = NULL;
+		opened = d->level[i] != NULL;
+	}
 	if (d->level[i]) {
 		VipsImage **slot = pipe_slot(p);
 		*slot = d->level[i];
@@ -109,6 +113,8 @@ static int pipeline_decode_shared(struct pipe *p, const struct image_source *src
 		}
 	}
 	pthread_mutex_unlock(&d->lock);
+	if (opened)
+		image_source_decoders_opened(d); /* may close other sources' levels: d->lock is free */
 	return rc;
 }
 
@@ -290,7 +296,10 @@ static int pipeline_needs_random_access(const struct image_source *src,
 static const struct image_source_level *pipeline_level(const struct image_source *src,
 						      const struct image_geometry *g)
 {
-	double shrink = fmin((double)g->w / g->out_w, (double)g->h / g->out_h);
+	/* one pixel of slack: sizes are rounded up (info.json) while stored levels may be rounded
+	 * down, and a 1/1000 upscale of the right level beats decoding twice as many pixels */
+	double shrink = fmin((double)g->w / (double)(g->out_w > 1 ? g->out_w - 1 : 1),
+			     (double)g->h / (double)(g->out_h > 1 ? g->out_h - 1 : 1));
 	return &src->levels[image_source_pick_level(src, shrink)];
 }
 

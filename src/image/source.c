@@ -296,6 +296,7 @@ static VipsImage *source_read_header(const struct image_source *src, struct iiif
 
 static pthread_mutex_t decoders_lock = PTHREAD_MUTEX_INITIALIZER;
 static GQueue decoders_lru = G_QUEUE_INIT; /* of struct image_source_decoders, head = newest */
+static int decoders_open_levels;           /* sum of every listed source's open levels */
 
 static void decoders_close_locked(struct image_source_decoders *d)
 {
@@ -307,7 +308,24 @@ static void decoders_close_locked(struct image_source_decoders *d)
 			g_object_unref(d->level[i]);
 		d->level[i] = NULL;
 	}
+	decoders_open_levels -= d->open;
+	d->open = 0;
 	pthread_mutex_unlock(&d->lock);
+}
+
+void image_source_decoders_opened(struct image_source_decoders *d)
+{
+	pthread_mutex_lock(&decoders_lock);
+	d->open++;
+	decoders_open_levels++;
+	if (!d->lru_link) {
+		g_queue_push_head(&decoders_lru, d);
+		d->lru_link = decoders_lru.head;
+	}
+	while (decoders_open_levels > IMAGE_SOURCE_MAX_OPEN_DECODERS &&
+	       decoders_lru.tail->data != d)
+		decoders_close_locked(decoders_lru.tail->data);
+	pthread_mutex_unlock(&decoders_lock);
 }
 
 void image_source_decoders_touch(struct image_source_decoders *d)
@@ -316,12 +334,7 @@ void image_source_decoders_touch(struct image_source_decoders *d)
 	if (d->lru_link) {
 		g_queue_unlink(&decoders_lru, d->lru_link);
 		g_queue_push_head_link(&decoders_lru, d->lru_link);
-	} else {
-		g_queue_push_head(&decoders_lru, d);
-		d->lru_link = decoders_lru.head;
 	}
-	while (decoders_lru.length > IMAGE_SOURCE_MAX_OPEN_DECODERS)
-		decoders_close_locked(decoders_lru.tail->data);
 	pthread_mutex_unlock(&decoders_lock);
 }
 

@@ -54,16 +54,21 @@ struct image_source_decoders {
 	pthread_mutex_t lock;
 	struct _VipsImage *level[IMAGE_SOURCE_MAX_LEVELS];
 	void *lru_link;          /* its place among open decoders (source.c), NULL when closed */
+	int open;                /* levels open, counted in the process-wide total */
 };
 
 /*
- * Open decoders cost memory (an index of the whole codestream each), so at most this many
- * sources keep theirs open; the least recently used are closed first.
+ * Open decoders cost memory (tens of MB for a large image), so at most this many levels are
+ * open process-wide; the least recently used sources' are closed first.
  */
 #define IMAGE_SOURCE_MAX_OPEN_DECODERS 4
 
-/* Marks d as just used, making room by closing the least recently used other decoders. */
+/* Marks d as just used (call before taking d->lock). */
 void image_source_decoders_touch(struct image_source_decoders *d);
+
+/* Counts a level d has just opened, closing other sources' levels to stay within the limit
+ * (call after releasing d->lock). */
+void image_source_decoders_opened(struct image_source_decoders *d);
 
 struct image_source {
 	char *path;              /* owned */
