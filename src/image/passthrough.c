@@ -5,10 +5,12 @@
 #include "image/passthrough.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <vips/vips.h>
 
 #define PASSTHROUGH_MAX_TILE (16u << 20) /* a stored tile larger than this is not trusted */
 
@@ -101,16 +103,79 @@ static int passthrough_assemble(const struct image_source *src,
 	return 1;
 }
 
+/*
+ * A tile at the right or bottom edge is stored padded to the full tile size. When the request
+ * is exactly its valid part, finds it: level, tile index, and the valid width and height.
+ */
+static int passthrough_edge(const struct image_source *src, const struct image_geometry *g,
+			    int *level, int64_t *index, int64_t *vw, int64_t *vh)
+{
+	int64_t tw = src->tile_width, th = src->tile_height;
+	for (int i = 0; i < src->nlevels && i < 31; i++) {
+		const struct image_source_level *l = &src->levels[i];
+		int64_t s = (int64_t)1 << i, col = g->x / (tw * s), row = g->y / (th * s);
+		if (!l->jpeg_tiles || g->x % (tw * s) || g->y % (th * s) ||
+		    (l->width != (src->width + s - 1) / s && l->width != src->width / s))
+			continue;
+		*vw = l->width - col * tw < tw ? l->width - col * tw : tw;
+		*vh = l->height - row * th < th ? l->height - row * th : th;
+		bool edge = *vw < tw || *vh < th;
+		int64_t fw = src->width - g->x < tw * s ? src->width - g->x : tw * s;
+		int64_t fh = src->height - g->y < th * s ? src->height - g->y : th * s;
+		if (edge && *vw > 0 && *vh > 0 && g->out_w == *vw && g->out_h == *vh && g->w == fw &&
+		    g->h == fh) {
+			*level = i;
+			*index = row * l->jpeg_tiles->across + col;
+			return *index < l->jpeg_tiles->count ? 0 : -1;
+		}
+	}
+	return -1;
+}
+
+/* Decodes the stored (padded) edge tile, keeps its valid part, encodes it at quality. */
+static int passthrough_crop(void **jpeg, size_t *len, int64_t vw, int64_t vh, int quality)
+{
+	VipsImage *tile = vips_image_new_from_buffer(*jpeg, *len, "", NULL), *part = NULL;
+	void *buf = NULL;
+	size_t n = 0;
+	int rc = !tile || vips_extract_area(tile, &part, 0, 0, (int)vw, (int)vh, NULL) ||
+		 vips_jpegsave_buffer(part, &buf, &n, "Q", quality, "strip", TRUE, NULL);
+	if (tile)
+		g_object_unref(tile);
+	if (part)
+		g_object_unref(part);
+	free(*jpeg);
+	*jpeg = NULL;
+	if (rc) {
+		vips_error_clear();
+		g_free(buf);
+		return 0;
+	}
+	*jpeg = malloc(n);
+	if (*jpeg)
+		memcpy(*jpeg, buf, n);
+	*len = n;
+	g_free(buf);
+	return *jpeg != NULL;
+}
+
 int image_passthrough(const struct image_source *src, const struct image_request *req,
-		      const struct image_geometry *g, void **out, size_t *len)
+		      const struct image_geometry *g, int quality, void **out, size_t *len)
 {
 	if (req->format != IMAGE_FORMAT_JPG || req->rotation != 0.0 || req->mirror ||
-	    (req->quality != IMAGE_QUALITY_DEFAULT && req->quality != IMAGE_QUALITY_COLOR))
+	    (req->quality != IMAGE_QUALITY_DEFAULT && req->quality != IMAGE_QUALITY_COLOR) ||
+	    !src->tile_width)
 		return 0;
 	int level = passthrough_level(src, g);
-	if (level < 0)
+	if (level >= 0) {
+		const struct image_source_level *l = &src->levels[level];
+		int64_t index = passthrough_tile(src, l, (int64_t)1 << level, g);
+		if (index >= 0)
+			return passthrough_assemble(src, l->jpeg_tiles, index, out, len);
+	}
+	int64_t index, vw, vh;
+	if (passthrough_edge(src, g, &level, &index, &vw, &vh) < 0 ||
+	    !passthrough_assemble(src, src->levels[level].jpeg_tiles, index, out, len))
 		return 0;
-	const struct image_source_level *l = &src->levels[level];
-	int64_t index = passthrough_tile(src, l, (int64_t)1 << level, g);
-	return index < 0 ? 0 : passthrough_assemble(src, l->jpeg_tiles, index, out, len);
+	return passthrough_crop(out, len, vw, vh, quality);
 }

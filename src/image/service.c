@@ -140,7 +140,7 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	char variant[1024];
 	const struct image_source *from = pixels ? pixels : src;
 	int64_t start = g_get_monotonic_time();
-	if (image_passthrough(from, ir, g, &body, &len)) {
+	if (image_passthrough(from, ir, g, svc->encode.jpeg_quality, &body, &len)) {
 		http_response_header(resp, "Server-Timing", "passthrough");
 		http_response_body(resp, body, len, free);
 		return 0;
