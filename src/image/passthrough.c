@@ -159,22 +159,34 @@ static int passthrough_crop(void **jpeg, size_t *len, int64_t vw, int64_t vh, in
 	return *jpeg != NULL;
 }
 
-int image_passthrough(const struct image_source *src, const struct image_request *req,
-		      const struct image_geometry *g, int quality, void **out, size_t *len)
+/* Only plain jpg output of an upright, unmirrored region can come from stored tiles. */
+static bool passthrough_applies(const struct image_source *src, const struct image_request *req)
 {
-	if (req->format != IMAGE_FORMAT_JPG || req->rotation != 0.0 || req->mirror ||
-	    (req->quality != IMAGE_QUALITY_DEFAULT && req->quality != IMAGE_QUALITY_COLOR) ||
-	    !src->tile_width)
+	return req->format == IMAGE_FORMAT_JPG && req->rotation == 0.0 && !req->mirror &&
+	       (req->quality == IMAGE_QUALITY_DEFAULT || req->quality == IMAGE_QUALITY_COLOR) &&
+	       src->tile_width;
+}
+
+int image_passthrough(const struct image_source *src, const struct image_request *req,
+		      const struct image_geometry *g, void **out, size_t *len)
+{
+	if (!passthrough_applies(src, req))
 		return 0;
 	int level = passthrough_level(src, g);
-	if (level >= 0) {
-		const struct image_source_level *l = &src->levels[level];
-		int64_t index = passthrough_tile(src, l, (int64_t)1 << level, g);
-		if (index >= 0)
-			return passthrough_assemble(src, l->jpeg_tiles, index, out, len);
-	}
+	if (level < 0)
+		return 0;
+	const struct image_source_level *l = &src->levels[level];
+	int64_t index = passthrough_tile(src, l, (int64_t)1 << level, g);
+	return index < 0 ? 0 : passthrough_assemble(src, l->jpeg_tiles, index, out, len);
+}
+
+int image_passthrough_edge(const struct image_source *src, const struct image_request *req,
+			   const struct image_geometry *g, int quality, void **out, size_t *len)
+{
+	int level;
 	int64_t index, vw, vh;
-	if (passthrough_edge(src, g, &level, &index, &vw, &vh) < 0 ||
+	if (!passthrough_applies(src, req) ||
+	    passthrough_edge(src, g, &level, &index, &vw, &vh) < 0 ||
 	    !passthrough_assemble(src, src->levels[level].jpeg_tiles, index, out, len))
 		return 0;
 	return passthrough_crop(out, len, vw, vh, quality);

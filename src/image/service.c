@@ -140,7 +140,7 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	char variant[1024];
 	const struct image_source *from = pixels ? pixels : src;
 	int64_t start = g_get_monotonic_time();
-	if (image_passthrough(from, ir, g, svc->encode.jpeg_quality, &body, &len)) {
+	if (image_passthrough(from, ir, g, &body, &len)) {
 		http_response_header(resp, "Server-Timing", "passthrough");
 		http_response_body(resp, body, len, free);
 		return 0;
@@ -148,6 +148,12 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	service_variant(svc, src, canonical, variant, sizeof variant);
 	if (derivative_cache_get(svc->derivatives, src->path, variant, &body, &len)) {
 		http_response_header(resp, "Server-Timing", "cache");
+		http_response_body(resp, body, len, free);
+		return 0;
+	}
+	if (image_passthrough_edge(from, ir, g, svc->encode.jpeg_quality, &body, &len)) {
+		http_response_header(resp, "Server-Timing", "passthrough;desc=\"edge\"");
+		derivative_cache_put(svc->derivatives, src->path, variant, body, len);
 		http_response_body(resp, body, len, free);
 		return 0;
 	}

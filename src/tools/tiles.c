@@ -153,7 +153,7 @@ static int tiles_emit(struct tiles_job *job, const struct image_request *req,
 {
 	void *body = NULL;
 	size_t len = 0;
-	int stored = image_passthrough(&job->src, req, g, job->encode.jpeg_quality, &body, &len);
+	int stored = image_passthrough(&job->src, req, g, &body, &len);
 	if (!stored && image_pipeline_render(&job->src, req, g, &job->encode, &body, &len, err) < 0)
 		return -1;
 	int rc = tiles_write_file(job, rel, body, len, err);
