@@ -241,7 +241,17 @@ def test_concurrent_ranges_and_manifests(server_p, ptree):
                  "/iiif/presentation/av/interview.mp3/manifest",
                  "/iiif/presentation/books/book2/manifest",
                  "/iiif/presentation/collection"]
+    # the first requests queue the background import of the captions, which then adds
+    # annotation pages to the Canvases: wait until the documents are stable
+    import time
     ref = {p: server_p.get(p).body for p in manifests}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        again = {p: server_p.get(p).body for p in manifests}
+        if again == ref:
+            break
+        ref = again
 
     def job(i):
         if i % 2:
