@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strings.h"
+
 const char webanno_context_document[] =
 	"{\"@context\": {\"iiifd\": \"https://iiifd.org/ns/annotation#\", "
 	"\"score\": {\"@id\": \"iiifd:score\", "
@@ -21,30 +23,19 @@ static const char *const webanno_motivations[] = {
 	"tagging",    "supplementing", "contextualizing", NULL,
 };
 
-/* Shortest text for a number: 12 -> "12", 12.5 -> "12.5". */
-static void webanno_number(double v, char *out, size_t n)
-{
-	snprintf(out, n, "%.3f", v);
-	char *end = out + strlen(out) - 1;
-	while (end > out && *end == '0')
-		*end-- = '\0';
-	if (*end == '.')
-		*end = '\0';
-}
-
 char *webanno_target(const struct anno_record *r, const char *canvas_id)
 {
 	char a[32], b[32], c[32], d[32];
 	if (r->has_xywh) {
-		webanno_number(r->x, a, sizeof a);
-		webanno_number(r->y, b, sizeof b);
-		webanno_number(r->w, c, sizeof c);
-		webanno_number(r->h, d, sizeof d);
+		strings_number(r->x, a, sizeof a);
+		strings_number(r->y, b, sizeof b);
+		strings_number(r->w, c, sizeof c);
+		strings_number(r->h, d, sizeof d);
 		return g_strdup_printf("%s#xywh=%s,%s,%s,%s", canvas_id, a, b, c, d);
 	}
 	if (r->has_time) {
-		webanno_number(r->start, a, sizeof a);
-		webanno_number(r->end, b, sizeof b);
+		strings_number(r->start, a, sizeof a);
+		strings_number(r->end, b, sizeof b);
 		return g_strdup_printf("%s#t=%s,%s", canvas_id, a, b);
 	}
 	return g_strdup(canvas_id);

@@ -5,6 +5,7 @@
 #include "core/path.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -44,7 +45,7 @@ static int path_check_text(const char *id)
 	return 0;
 }
 
-static int path_is_within(const char *root_real, const char *real)
+bool path_is_within(const char *root_real, const char *real)
 {
 	size_t n = strlen(root_real);
 	if (strcmp(root_real, "/") == 0)

@@ -5,6 +5,7 @@
 #ifndef IIIFD_CORE_PATH_H
 #define IIIFD_CORE_PATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/error.h"
@@ -25,6 +26,9 @@ int path_resolve(const char *root_real, const char *identifier, const char *cons
 /* Like path_resolve() for a folder; rel "" is the root itself. 404 unless it is a folder. */
 int path_resolve_folder(const char *root_real, const char *rel, char **out,
 			struct iiifd_error *err);
+
+/* Whether real (a realpath) lies below root_real (a realpath); the root itself does not. */
+bool path_is_within(const char *root_real, const char *real);
 
 /* Lower-case extension of name without the dot into ext (size n); "" when there is none. */
 void path_extension(const char *name, char *ext, size_t n);

@@ -16,6 +16,16 @@ static int strings_hex(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+void strings_number(double v, char *out, size_t n)
+{
+	snprintf(out, n, "%.3f", v);
+	char *end = out + strlen(out) - 1;
+	while (end > out && *end == '0')
+		*end-- = '\0';
+	if (*end == '.')
+		*end = '\0';
+}
+
 uint64_t strings_hash(uint64_t h, const char *s)
 {
 	do

@@ -25,6 +25,9 @@ void strings_etag(const char *text, char *out, size_t n);
  */
 int strings_url_decode(const char *in, size_t len, char *out, size_t n);
 
+/* A number as short as it can be written with millisecond precision: 12, 12.5, 0.042. */
+void strings_number(double v, char *out, size_t n);
+
 /* Decodes a query-string value: '+' is a space, %XX as above (an encoded NUL is refused). */
 int strings_form_decode(const char *in, char *out, size_t n);
 

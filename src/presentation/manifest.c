@@ -13,6 +13,7 @@
 
 #include "annotation/search.h"
 #include "core/log.h"
+#include "core/strings.h"
 #include "presentation/canvas.h"
 #include "presentation/sidecar.h"
 #include "presentation/tree.h"
@@ -98,17 +99,6 @@ static json_t *manifest_skeleton(const struct pres_context *c, const char *id, c
 	return m;
 }
 
-/* "42.500" -> "42.5": seconds for media fragments. */
-static void manifest_seconds(double t, char *out, size_t n)
-{
-	snprintf(out, n, "%.3f", t);
-	char *end = out + strlen(out) - 1;
-	while (end > out && *end == '0')
-		*end-- = '\0';
-	if (*end == '.')
-		*end = '\0';
-}
-
 static json_t *manifest_range(const char *manifest_id, const json_t *node, const json_t *file_ids,
 			      int *counter, int depth)
 {
@@ -149,8 +139,8 @@ static json_t *manifest_chapters(const char *manifest_id, const json_t *chapters
 	json_t *ch;
 	json_array_foreach(chapters, i, ch) {
 		char start[32], end[32];
-		manifest_seconds(json_number_value(json_object_get(ch, "start")), start, sizeof start);
-		manifest_seconds(json_number_value(json_object_get(ch, "end")), end, sizeof end);
+		strings_number(json_number_value(json_object_get(ch, "start")), start, sizeof start);
+		strings_number(json_number_value(json_object_get(ch, "end")), end, sizeof end);
 		char *id = g_strdup_printf("%s/range/%zu", manifest_id, i + 1);
 		char *target = g_strdup_printf("%s#t=%s,%s", canvas_id, start, end);
 		json_array_append_new(ranges, json_pack("{s:s, s:s, s:O, s:[{s:s, s:s}]}", "id", id,

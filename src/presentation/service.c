@@ -325,7 +325,9 @@ void pres_service_handle(const struct pres_service *svc, int version, const char
 		t = (struct pres_target){ g_strdup(""), true, true, segs + 1 };
 	else
 		pres_find_target(svc, segs, &t, &err);
-	if (t.rel && svc->ingest)
+	/* only the Manifest document itself: its Canvases, pages and searches are asked for far
+	 * more often, and the check stats every annotation file of the folder */
+	if (t.rel && svc->ingest && !t.collection && !t.tail[0])
 		pres_auto_import(svc, &t);
 	if (t.rel && version == 3 && pres_annotation_routes(svc, origin, &t, req, resp))
 		goto out;

@@ -43,10 +43,7 @@ enum tree_kind tree_classify(const char *name)
 static bool tree_stat_inside(const char *root_real, const char *path, struct stat *st)
 {
 	char real[PATH_MAX];
-	size_t n = strlen(root_real);
-	if (!realpath(path, real) || stat(real, st) < 0)
-		return false;
-	return strcmp(root_real, "/") == 0 || (strncmp(real, root_real, n) == 0 && real[n] == '/');
+	return realpath(path, real) && stat(real, st) == 0 && path_is_within(root_real, real);
 }
 
 /* Whether a folder holds anything a listing would show. */

@@ -14,6 +14,7 @@
 #include "core/strings.h"
 #include "image/derivative_cache.h"
 #include "image/source.h"
+#include "tools/cli.h"
 
 static void cache_usage(FILE *out)
 {
@@ -21,26 +22,6 @@ static void cache_usage(FILE *out)
 		     "[IDENTIFIER]\n"
 		     "  without IDENTIFIER every cached image is removed; with it, those of that "
 		     "source image\n");
-}
-
-/* Splits args into settings flags (kept in order for the config parser) and one identifier. */
-static int cache_split_args(int argc, char **argv, char **flags, int *nflags,
-			    const char **identifier)
-{
-	*nflags = 0;
-	*identifier = NULL;
-	for (int i = 0; i < argc; i++) {
-		if (strncmp(argv[i], "--", 2) == 0) {
-			flags[(*nflags)++] = argv[i];
-			if (!strchr(argv[i], '=') && i + 1 < argc)
-				flags[(*nflags)++] = argv[++i];
-		} else if (*identifier) {
-			return -1;
-		} else {
-			*identifier = argv[i];
-		}
-	}
-	return 0;
 }
 
 /* The source file an identifier names (a ";N" page suffix is ignored: pages share a folder). */
@@ -67,14 +48,18 @@ static int cache_purge(int argc, char **argv)
 	struct iiifd_config cfg;
 	struct iiifd_error err = { 0 };
 	char **flags = calloc((size_t)argc + 1, sizeof *flags);
-	const char *identifier;
+	char **words = calloc((size_t)argc + 1, sizeof *words);
+	const char *identifier = NULL;
 	char *file = NULL;
-	int nflags, rc = 2;
+	int nflags = 0, nwords = 0, rc = 2;
 	iiifd_config_init(&cfg);
-	if (!flags || cache_split_args(argc, argv, flags, &nflags, &identifier) < 0) {
+	if (flags && words)
+		tools_cli_split_settings(argc, argv, flags, &nflags, words, &nwords, NULL, NULL);
+	if (!flags || !words || nwords > 1) {
 		cache_usage(stderr);
 		goto out;
 	}
+	identifier = nwords ? words[0] : NULL;
 	if (iiifd_config_parse_args(&cfg, nflags, flags, &err) < 0) {
 		fprintf(stderr, "iiifd cache: %s\n", err.msg);
 		goto out;
@@ -95,6 +80,7 @@ static int cache_purge(int argc, char **argv)
 out:
 	free(file);
 	free(flags);
+	free(words);
 	iiifd_config_release(&cfg);
 	return rc;
 }

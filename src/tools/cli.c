@@ -111,3 +111,22 @@ void tools_cli_vips_stop(void)
 {
 	vips_shutdown();
 }
+
+void tools_cli_split_settings(int argc, char **argv, char **settings, int *nsettings,
+			      char **positional, int *npositional, const char *switch_name,
+			      bool *switch_on)
+{
+	*nsettings = *npositional = 0;
+	for (int i = 0; i < argc; i++) {
+		if (switch_name && strncmp(argv[i], "--", 2) == 0 &&
+		    strcmp(argv[i] + 2, switch_name) == 0) {
+			*switch_on = true;
+		} else if (strncmp(argv[i], "--", 2) == 0) {
+			settings[(*nsettings)++] = argv[i];
+			if (!strchr(argv[i], '=') && i + 1 < argc)
+				settings[(*nsettings)++] = argv[++i];
+		} else {
+			positional[(*npositional)++] = argv[i];
+		}
+	}
+}

@@ -5,6 +5,8 @@
 #ifndef IIIFD_TOOLS_CLI_H
 #define IIIFD_TOOLS_CLI_H
 
+#include <stdbool.h>
+
 #include "core/error.h"
 #include "image/source.h"
 
@@ -22,6 +24,16 @@ struct tools_cli_flag {
  */
 int tools_cli_parse(int argc, char **argv, const struct tools_cli_flag *flags, const char **pos,
 		    int npos, struct iiifd_error *err);
+
+/*
+ * For commands that take the server's settings (--config, --root, ...) plus arguments of their
+ * own: copies every "--key value" / "--key=value" into settings (for iiifd_config_parse_args)
+ * and every other word into positional. A flag named switch_name (may be NULL) takes no value
+ * and sets *switch_on instead. Arrays must hold argc entries.
+ */
+void tools_cli_split_settings(int argc, char **argv, char **settings, int *nsettings,
+			      char **positional, int *npositional, const char *switch_name,
+			      bool *switch_on);
 
 /* Parses text as a whole number in [min, max] for flag name; -1 with a message otherwise. */
 int tools_cli_int(const char *name, const char *text, int min, int max, int *out,

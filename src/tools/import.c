@@ -68,25 +68,6 @@ static void import_path(struct import_run *run, const char *path, int depth)
 		g_dir_close(dir);
 }
 
-/* Splits settings flags from paths; "--force" is this command's own flag. */
-static int import_args(int argc, char **argv, char **flags, int *nflags, char **paths,
-		       int *npaths, bool *force)
-{
-	*nflags = *npaths = 0;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--force") == 0) {
-			*force = true;
-		} else if (strncmp(argv[i], "--", 2) == 0) {
-			flags[(*nflags)++] = argv[i];
-			if (!strchr(argv[i], '=') && i + 1 < argc)
-				flags[(*nflags)++] = argv[++i];
-		} else {
-			paths[(*npaths)++] = argv[i];
-		}
-	}
-	return *npaths ? 0 : -1;
-}
-
 static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bool force)
 {
 	char root[PATH_MAX];
@@ -125,14 +106,16 @@ int tools_import_main(int argc, char **argv)
 	struct iiifd_error err = { 0 };
 	char **flags = calloc((size_t)argc + 1, sizeof *flags);
 	char **paths = calloc((size_t)argc + 1, sizeof *paths);
-	int nflags, npaths, rc = 2;
+	int nflags = 0, npaths = 0, rc = 2;
 	bool force = false;
 	iiifd_config_init(&cfg);
+	if (flags && paths)
+		tools_cli_split_settings(argc, argv, flags, &nflags, paths, &npaths, "force",
+					 &force);
 	if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
 		printf("%s", usage);
 		rc = 0;
-	} else if (!flags || !paths ||
-		   import_args(argc, argv, flags, &nflags, paths, &npaths, &force) < 0) {
+	} else if (!flags || !paths || npaths == 0) {
 		fprintf(stderr, "%s", usage);
 	} else if (iiifd_config_parse_args(&cfg, nflags, flags, &err) < 0) {
 		fprintf(stderr, "iiifd import: %s\n%s", err.msg, usage);
