@@ -92,8 +92,28 @@ void http_response_text(struct http_response *resp, int status, const char *fmt,
 		http_response_body(resp, text, (size_t)rc, free);
 }
 
+void http_response_remove_header(struct http_response *resp, const char *name)
+{
+	int kept = 0;
+	for (int i = 0; i < resp->nheaders; i++) {
+		if (strcasecmp(resp->headers[i].name, name) == 0) {
+			free(resp->headers[i].name);
+			free(resp->headers[i].value);
+		} else {
+			resp->headers[kept++] = resp->headers[i];
+		}
+	}
+	resp->nheaders = kept;
+}
+
 void http_response_error(struct http_response *resp, const struct iiifd_error *err)
 {
+	/* an error found while producing a representation must not carry that representation's
+	 * type, validators or freshness */
+	static const char *const representation[] = { "Content-Type", "ETag", "Last-Modified",
+						       "Cache-Control", "Content-Disposition" };
+	for (size_t i = 0; i < sizeof representation / sizeof representation[0]; i++)
+		http_response_remove_header(resp, representation[i]);
 	int status = err->http_status >= 400 && err->http_status < 600 ? err->http_status : 500;
 	if (status == 503)
 		http_response_header(resp, "Retry-After", "5");

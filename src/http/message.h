@@ -78,6 +78,9 @@ void http_response_body(struct http_response *resp, void *body, size_t len,
 void http_response_text(struct http_response *resp, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Drops every header called name (any case). */
+void http_response_remove_header(struct http_response *resp, const char *name);
+
 /* The one place an iiifd_error becomes an HTTP response: status plus a one-line reason. */
 void http_response_error(struct http_response *resp, const struct iiifd_error *err);
 

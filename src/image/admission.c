@@ -1,19 +1,28 @@
 /*
- * admission.c: two counting semaphores and a byte budget under one mutex and condition variable.
- * Small and large renders never wait for each other's slots, so a burst of full-size requests
- * cannot take the slots tiles need; only the shared memory budget couples them.
+ * admission.c: two counting semaphores and a byte budget under one mutex, with a first-come,
+ * first-served line of waiters for each. Small and large renders never wait for each other's
+ * slots, so a burst of full-size requests cannot take the slots tiles need; only the shared
+ * memory budget couples them. A request that arrives while others wait queues behind them, so
+ * under sustained load every request waits about as long as the line is, and none is starved
+ * into a 503 by later arrivals.
  */
 #include "image/admission.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
+/* One request waiting in line; lives on its thread's stack. */
+struct waiter {
+	pthread_cond_t turn; /* signalled when it may be able to start */
+};
+
 struct admission {
 	pthread_mutex_t lock;
-	pthread_cond_t changed;
 	int free_slots[2]; /* [0] small, [1] large */
+	GQueue line[2];    /* of struct waiter, oldest first */
 	int64_t budget, used;
 };
 
@@ -23,13 +32,10 @@ struct admission *admission_new(int small_slots, int large_slots, int64_t memory
 	if (!a)
 		return NULL;
 	pthread_mutex_init(&a->lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&a->changed, &attr);
-	pthread_condattr_destroy(&attr);
 	a->free_slots[0] = small_slots;
 	a->free_slots[1] = large_slots;
+	g_queue_init(&a->line[0]);
+	g_queue_init(&a->line[1]);
 	a->budget = memory_budget;
 	return a;
 }
@@ -38,7 +44,6 @@ void admission_free(struct admission *a)
 {
 	if (!a)
 		return;
-	pthread_cond_destroy(&a->changed);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
@@ -46,6 +51,47 @@ void admission_free(struct admission *a)
 static bool admission_fits(const struct admission *a, bool large, int64_t bytes)
 {
 	return a->free_slots[large] > 0 && a->used + bytes <= a->budget;
+}
+
+/* Wakes the first waiter of each line: a slot or memory may have come free for it. */
+static void admission_wake_locked(struct admission *a)
+{
+	for (int c = 0; c < 2; c++) {
+		struct waiter *w = g_queue_peek_head(&a->line[c]);
+		if (w)
+			pthread_cond_signal(&w->turn);
+	}
+}
+
+static void deadline_after(struct timespec *until, int wait_ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, until);
+	until->tv_sec += wait_ms / 1000;
+	until->tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until->tv_nsec >= 1000000000L)
+		until->tv_sec++, until->tv_nsec -= 1000000000L;
+}
+
+/* Queues behind the waiters already in line and waits for the turn; returns whether admitted. */
+static bool admission_wait_locked(struct admission *a, bool large, int64_t bytes, int wait_ms)
+{
+	struct waiter self;
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&self.turn, &attr);
+	pthread_condattr_destroy(&attr);
+	struct timespec until;
+	deadline_after(&until, wait_ms);
+	g_queue_push_tail(&a->line[large], &self);
+	int rc = 0;
+	while (rc != ETIMEDOUT &&
+	       !(g_queue_peek_head(&a->line[large]) == &self && admission_fits(a, large, bytes)))
+		rc = pthread_cond_timedwait(&self.turn, &a->lock, &until);
+	bool admitted = g_queue_peek_head(&a->line[large]) == &self && admission_fits(a, large, bytes);
+	g_queue_remove(&a->line[large], &self);
+	pthread_cond_destroy(&self.turn);
+	return admitted;
 }
 
 int admission_enter(struct admission *a, bool large, int64_t bytes, int wait_ms,
@@ -56,21 +102,15 @@ int admission_enter(struct admission *a, bool large, int64_t bytes, int wait_ms,
 				       "this request needs about %lld MB, more than the memory "
 				       "budget of %lld MB",
 				       (long long)(bytes >> 20), (long long)(a->budget >> 20));
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L)
-		until.tv_sec++, until.tv_nsec -= 1000000000L;
 	pthread_mutex_lock(&a->lock);
-	int rc = 0;
-	while (!admission_fits(a, large, bytes) && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&a->changed, &a->lock, &until);
-	bool admitted = admission_fits(a, large, bytes);
+	bool admitted = g_queue_is_empty(&a->line[large]) && admission_fits(a, large, bytes);
+	if (!admitted && wait_ms > 0)
+		admitted = admission_wait_locked(a, large, bytes, wait_ms);
 	if (admitted) {
 		a->free_slots[large]--;
 		a->used += bytes;
 	}
+	admission_wake_locked(a); /* the next in line may fit too, or be first now */
 	pthread_mutex_unlock(&a->lock);
 	if (!admitted)
 		return iiifd_error_set(err, 503, "the server is busy with other %s; try again",
@@ -83,6 +123,6 @@ void admission_leave(struct admission *a, bool large, int64_t bytes)
 	pthread_mutex_lock(&a->lock);
 	a->free_slots[large]++;
 	a->used -= bytes;
-	pthread_cond_broadcast(&a->changed);
+	admission_wake_locked(a);
 	pthread_mutex_unlock(&a->lock);
 }

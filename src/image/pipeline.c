@@ -10,6 +10,7 @@
 #include <vips/vips.h>
 
 #include "core/log.h"
+#include "image/jp2.h"
 #include "image/pdf.h"
 
 #define PIPE_SLOTS 32
@@ -64,58 +65,63 @@ static int pipeline_load(struct pipe *p, const struct image_source *src,
 	return pipe_advance(p, *out ? 0 : -1);
 }
 
-/* Crops the requested region, mapped from full-resolution pixels onto the loaded level. */
-static int pipeline_crop(struct pipe *p, const struct image_source *src,
-			 const struct image_geometry *g)
+/* Full-resolution pixels per level pixel when the level is an exact reduction (JPEG 2000
+ * resolution levels, JPEG DCT scaling: the level's pixel i covers [i*f, (i+1)*f)), else 0. */
+static int64_t pipeline_exact_factor(const struct image_source *src,
+				     const struct image_source_level *lvl)
 {
-	double sx = (double)src->width / p->cur->Xsize;
-	double sy = (double)src->height / p->cur->Ysize;
-	int x0 = (int)lround(g->x / sx), y0 = (int)lround(g->y / sy);
-	int x1 = (int)lround((g->x + g->w) / sx), y1 = (int)lround((g->y + g->h) / sy);
-	x0 = x0 < p->cur->Xsize - 1 ? x0 : p->cur->Xsize - 1;
-	y0 = y0 < p->cur->Ysize - 1 ? y0 : p->cur->Ysize - 1;
-	x1 = x1 < p->cur->Xsize ? (x1 > x0 ? x1 : x0 + 1) : p->cur->Xsize;
-	y1 = y1 < p->cur->Ysize ? (y1 > y0 ? y1 : y0 + 1) : p->cur->Ysize;
-	if (x0 == 0 && y0 == 0 && x1 == p->cur->Xsize && y1 == p->cur->Ysize)
-		return 0;
-	return pipe_advance(p, vips_extract_area(p->cur, pipe_slot(p), x0, y0, x1 - x0, y1 - y0,
-						 NULL));
+	if (src->kind == IMAGE_SOURCE_JP2)
+		return (int64_t)1 << (lvl->page > 0 ? lvl->page : 0);
+	return src->kind == IMAGE_SOURCE_JPEG ? lvl->shrink : 0;
 }
 
-/*
- * JPEG 2000 through the source's kept-open decoder: crop the level and decode those pixels into
- * memory while holding the decoder's lock; the rest of the chain then runs unlocked.
- */
-static int pipeline_decode_shared(struct pipe *p, const struct image_source *src,
-				  const struct image_source_level *lvl,
-				  const struct image_geometry *g)
+/* The requested region, mapped from full-resolution pixels onto level lvl, loaded as lw x lh
+ * pixels; at least one pixel wide and high. */
+static struct jp2_rect pipeline_level_rect(const struct image_source *src,
+					   const struct image_source_level *lvl, int64_t lw,
+					   int64_t lh, const struct image_geometry *g)
 {
-	struct image_source_decoders *d = src->decoders;
-	int i = (int)(lvl - src->levels), rc = -1;
-	image_source_decoders_touch(d); /* before taking d->lock: the LRU lock comes first */
-	pthread_mutex_lock(&d->lock);
-	bool opened = false;
-	if (!d->level[i]) {
-		if (vips_jp2kload(src->path, &d->level[i], "page", lvl->page, "fail_on",
-				  VIPS_FAIL_ON_ERROR, NULL))
-			d->level[i] = NULL;
-		opened = d->level[i] != NULL;
+	int64_t f = pipeline_exact_factor(src, lvl), x0, y0, x1, y1;
+	if (f) { /* every level pixel that the region touches */
+		x0 = g->x / f;
+		y0 = g->y / f;
+		x1 = (g->x + g->w + f - 1) / f;
+		y1 = (g->y + g->h + f - 1) / f;
+	} else {
+		double sx = (double)src->width / (double)lw, sy = (double)src->height / (double)lh;
+		x0 = llround(g->x / sx);
+		y0 = llround(g->y / sy);
+		x1 = llround((g->x + g->w) / sx);
+		y1 = llround((g->y + g->h) / sy);
 	}
-	if (d->level[i]) {
-		VipsImage **slot = pipe_slot(p);
-		*slot = d->level[i];
-		g_object_ref(*slot); /* the pipe's reference; the decoder keeps its own */
-		p->cur = *slot;
-		if (pipeline_crop(p, src, g) == 0) {
-			VipsImage *decoded = vips_image_copy_memory(p->cur);
-			*pipe_slot(p) = decoded;
-			rc = pipe_advance(p, decoded ? 0 : -1);
-		}
-	}
-	pthread_mutex_unlock(&d->lock);
-	if (opened)
-		image_source_decoders_opened(d); /* may close other sources' levels: d->lock is free */
-	return rc;
+	x0 = x0 < lw - 1 ? x0 : lw - 1;
+	y0 = y0 < lh - 1 ? y0 : lh - 1;
+	x1 = x1 < lw ? (x1 > x0 ? x1 : x0 + 1) : lw;
+	y1 = y1 < lh ? (y1 > y0 ? y1 : y0 + 1) : lh;
+	return (struct jp2_rect){ x0, y0, x1, y1 };
+}
+
+/* Crops the requested region out of the loaded level. */
+static int pipeline_crop(struct pipe *p, const struct image_source *src,
+			 const struct image_source_level *lvl, const struct image_geometry *g)
+{
+	struct jp2_rect r = pipeline_level_rect(src, lvl, p->cur->Xsize, p->cur->Ysize, g);
+	if (r.x0 == 0 && r.y0 == 0 && r.x1 == p->cur->Xsize && r.y1 == p->cur->Ysize)
+		return 0;
+	return pipe_advance(p, vips_extract_area(p->cur, pipe_slot(p), (int)r.x0, (int)r.y0,
+						 (int)(r.x1 - r.x0), (int)(r.y1 - r.y0), NULL));
+}
+
+/* A tiled JPEG 2000: decode just the codestream tiles under the region (jp2.h). */
+static int pipeline_decode_jp2(struct pipe *p, const struct image_source *src,
+			       const struct image_source_level *lvl,
+			       const struct image_geometry *g)
+{
+	struct jp2_rect area = pipeline_level_rect(src, lvl, lvl->width, lvl->height, g);
+	enum jp2_decode_status s = jp2_decode(src->jp2, src->path, lvl->page, &area,
+					      p->deadline_us, pipe_slot(p));
+	p->timed_out = s == JP2_TIMED_OUT;
+	return pipe_advance(p, s == JP2_DECODED ? 0 : -1);
 }
 
 /* Converts to 8-bit sRGB (or 8-bit grey for grey sources), honouring an embedded ICC profile. */
@@ -327,8 +333,8 @@ static int pipeline_run(struct pipe *p, const struct image_source *src,
 			const struct image_encode_options *opt, void **out, size_t *len)
 {
 	const struct image_source_level *lvl = pipeline_level(src, g);
-	if (src->decoders && src->orientation <= 1) {
-		if (pipeline_decode_shared(p, src, lvl, g) < 0)
+	if (src->jp2) {
+		if (pipeline_decode_jp2(p, src, lvl, g) < 0)
 			return -1;
 	} else {
 		if (pipeline_load(p, src, lvl, pipeline_needs_random_access(src, req)) < 0)
@@ -336,7 +342,7 @@ static int pipeline_run(struct pipe *p, const struct image_source *src,
 		if (src->orientation > 1 &&
 		    pipe_advance(p, vips_autorot(p->cur, pipe_slot(p), NULL)) < 0)
 			return -1;
-		if (pipeline_crop(p, src, g) < 0)
+		if (pipeline_crop(p, src, lvl, g) < 0)
 			return -1;
 	}
 	if (pipeline_to_srgb(p) < 0 ||

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/path.h"
+#include "image/jp2.h"
 
 const char *const image_source_extensions[] = {
 	"jpg", "jpeg", "jpe", "png", "tif", "tiff", "ptif", "jp2", "j2k", "jpx", "jpf",
@@ -292,63 +293,54 @@ static VipsImage *source_read_header(const struct image_source *src, struct iiif
 	return vips_image_new_from_file(src->path, "page", src->page, NULL);
 }
 
-/* ---- open JPEG 2000 decoders, bounded ------------------------------------------------------ */
-
-static pthread_mutex_t decoders_lock = PTHREAD_MUTEX_INITIALIZER;
-static GQueue decoders_lru = G_QUEUE_INIT; /* of struct image_source_decoders, head = newest */
-static int decoders_open_levels;           /* sum of every listed source's open levels */
-
-static void decoders_close_locked(struct image_source_decoders *d)
+/*
+ * Indexes a JPEG 2000 (jp2.h). Returns 1 when the file is for the libvips path instead, 0 when
+ * src is filled, -1 on error.
+ */
+static int source_probe_jp2(struct image_source *src, struct iiifd_error *err)
 {
-	g_queue_delete_link(&decoders_lru, d->lru_link);
-	d->lru_link = NULL;
-	pthread_mutex_lock(&d->lock); /* waits for a decode in progress */
-	for (int i = 0; i < IMAGE_SOURCE_MAX_LEVELS; i++) {
-		if (d->level[i])
-			g_object_unref(d->level[i]);
-		d->level[i] = NULL;
+	struct iiifd_error index_err = { 0 };
+	int rc = jp2_index_open(src->path, &src->jp2, &index_err);
+	if (rc < 0 && index_err.http_status == 404)
+		return iiifd_error_set(err, 404, "no image with that identifier");
+	if (rc != 0)
+		return 1; /* libvips decodes it, or says what is wrong with it */
+	if (src->page > 0)
+		return iiifd_error_set(err, 404, "no page %d in this image", src->page + 1);
+	const struct jp2_layout *l = jp2_index_layout(src->jp2);
+	src->npages = 1;
+	src->orientation = 1;
+	src->bands = l->bands;
+	src->tile_width = (int)l->tile_width;
+	src->tile_height = (int)l->tile_height;
+	for (int r = 0; r < l->reductions && r < IMAGE_SOURCE_MAX_LEVELS; r++) {
+		int64_t w, h;
+		jp2_layout_level_size(l, r, &w, &h);
+		source_add_level(src, w, h, r, -1, 1);
 	}
-	decoders_open_levels -= d->open;
-	d->open = 0;
-	pthread_mutex_unlock(&d->lock);
+	return 0;
 }
 
-void image_source_decoders_opened(struct image_source_decoders *d)
+/* Reads everything but tiled JPEG 2000 through libvips' header (and libtiff for TIFF). */
+static int source_probe_with_vips(struct image_source *src, struct iiifd_error *err)
 {
-	pthread_mutex_lock(&decoders_lock);
-	d->open++;
-	decoders_open_levels++;
-	if (!d->lru_link) {
-		g_queue_push_head(&decoders_lru, d);
-		d->lru_link = decoders_lru.head;
+	struct iiifd_error page_err = { 0 };
+	VipsImage *header = source_read_header(src, &page_err);
+	if (!header && page_err.http_status)
+		return iiifd_error_set(err, page_err.http_status, "%s", page_err.msg);
+	if (!header) {
+		log_error("%s: cannot read header: %s", src->path, vips_error_buffer());
+		vips_error_clear();
+		return iiifd_error_set(err, 500, "the image file cannot be read");
 	}
-	while (decoders_open_levels > IMAGE_SOURCE_MAX_OPEN_DECODERS &&
-	       decoders_lru.tail->data != d)
-		decoders_close_locked(decoders_lru.tail->data);
-	pthread_mutex_unlock(&decoders_lock);
-}
-
-void image_source_decoders_touch(struct image_source_decoders *d)
-{
-	pthread_mutex_lock(&decoders_lock);
-	if (d->lru_link) {
-		g_queue_unlink(&decoders_lru, d->lru_link);
-		g_queue_push_head_link(&decoders_lru, d->lru_link);
-	}
-	pthread_mutex_unlock(&decoders_lock);
-}
-
-static void decoders_free(struct image_source_decoders *d)
-{
-	pthread_mutex_lock(&decoders_lock);
-	if (d->lru_link)
-		decoders_close_locked(d);
-	pthread_mutex_unlock(&decoders_lock);
-	for (int i = 0; i < IMAGE_SOURCE_MAX_LEVELS; i++)
-		if (d->level[i])
-			g_object_unref(d->level[i]);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
+	src->orientation = vips_image_get_orientation(header);
+	src->bands = vips_image_get_bands(header);
+	int rc = source_probe_levels(src, header, err);
+	g_object_unref(header);
+	if (rc < 0)
+		return -1;
+	source_apply_orientation(src);
+	return 0;
 }
 
 static int source_open(const char *path, int page, struct image_source *src,
@@ -371,28 +363,11 @@ static int source_open(const char *path, int page, struct image_source *src,
 		log_error("%s: not an image libvips can read", path);
 		return iiifd_error_set(err, 500, "the image file cannot be read");
 	}
-	struct iiifd_error page_err = { 0 };
-	VipsImage *header = source_read_header(src, &page_err);
-	if (!header && page_err.http_status)
-		return iiifd_error_set(err, page_err.http_status, "%s", page_err.msg);
-	if (!header) {
-		log_error("%s: cannot read header: %s", path, vips_error_buffer());
-		vips_error_clear();
-		return iiifd_error_set(err, 500, "the image file cannot be read");
-	}
-	src->orientation = vips_image_get_orientation(header);
-	src->bands = vips_image_get_bands(header);
-	int rc = source_probe_levels(src, header, err);
-	g_object_unref(header);
+	int rc = src->kind == IMAGE_SOURCE_JP2 ? source_probe_jp2(src, err) : 1;
+	if (rc == 1)
+		rc = source_probe_with_vips(src, err);
 	if (rc < 0)
 		return -1;
-	source_apply_orientation(src);
-	if (src->kind == IMAGE_SOURCE_JP2) {
-		src->decoders = calloc(1, sizeof *src->decoders);
-		if (!src->decoders)
-			return iiifd_error_set(err, 500, "out of memory");
-		pthread_mutex_init(&src->decoders->lock, NULL);
-	}
 	src->width = src->levels[0].width;
 	src->height = src->levels[0].height;
 	return 0;
@@ -409,10 +384,8 @@ int image_source_open(const char *path, int page, struct image_source *src,
 
 void image_source_release(struct image_source *src)
 {
-	if (src->decoders) {
-		decoders_free(src->decoders);
-		src->decoders = NULL;
-	}
+	jp2_index_free(src->jp2);
+	src->jp2 = NULL;
 	for (int i = 0; i < src->nlevels; i++) {
 		tiff_jpeg_tiles_free(src->levels[i].jpeg_tiles);
 		src->levels[i].jpeg_tiles = NULL;

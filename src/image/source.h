@@ -6,12 +6,13 @@
 #define IIIFD_IMAGE_SOURCE_H
 
 #include <stdbool.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "core/error.h"
+
+struct jp2_index;
 
 #define IMAGE_SOURCE_MAX_LEVELS 24
 
@@ -45,31 +46,6 @@ struct image_source_level {
 	struct image_source_jpeg_tiles *jpeg_tiles; /* NULL unless pass-through is possible */
 };
 
-/*
- * Decoders kept open across requests, for JPEG 2000: opening one means scanning its whole
- * codestream, which costs more than decoding a tile. One per level, made on first use; a decoder
- * is not safe for concurrent use, so lock is held from crop to decoded pixels. Owned by the source.
- */
-struct image_source_decoders {
-	pthread_mutex_t lock;
-	struct _VipsImage *level[IMAGE_SOURCE_MAX_LEVELS];
-	void *lru_link;          /* its place among open decoders (source.c), NULL when closed */
-	int open;                /* levels open, counted in the process-wide total */
-};
-
-/*
- * Open decoders cost memory (tens of MB for a large image), so at most this many levels are
- * open process-wide; the least recently used sources' are closed first.
- */
-#define IMAGE_SOURCE_MAX_OPEN_DECODERS 4
-
-/* Marks d as just used (call before taking d->lock). */
-void image_source_decoders_touch(struct image_source_decoders *d);
-
-/* Counts a level d has just opened, closing other sources' levels to stay within the limit
- * (call after releasing d->lock). */
-void image_source_decoders_opened(struct image_source_decoders *d);
-
 struct image_source {
 	char *path;              /* owned */
 	enum image_source_kind kind;
@@ -81,7 +57,7 @@ struct image_source {
 	int tile_width, tile_height; /* stored tile size, 0 when the file is not tiled */
 	int nlevels;
 	struct image_source_level levels[IMAGE_SOURCE_MAX_LEVELS]; /* [0] = full resolution */
-	struct image_source_decoders *decoders; /* NULL unless JPEG 2000 */
+	struct jp2_index *jp2;   /* owned; a tiled JPEG 2000 read by jp2.h, NULL: libvips reads it */
 	time_t mtime;
 	long mtime_nsec;
 	off_t file_size;

@@ -1,0 +1,545 @@
+/*
+ * jp2.c: decoding a region of a tiled JPEG 2000 through a codestream assembled for the request
+ * (see jp2.h): the indexed main header with SIZ narrowed to the covered tiles, then each of those
+ * tiles' tile-parts with its tile number rewritten, then EOC. OpenJPEG reads it through a stream
+ * of segments, some in memory and some preads of the file, and decodes one tile at a time into
+ * 32-bit planes that are copied into one interleaved libvips image.
+ */
+#include "image/jp2_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <malloc.h>
+#include <math.h>
+#include <openjpeg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+/* ---- geometry ------------------------------------------------------------------------------- */
+
+/* ceil(v / 2^r), the way JPEG 2000 maps grid coordinates onto a reduced resolution */
+static int64_t reduced(int64_t v, int r)
+{
+	return (v + ((int64_t)1 << r) - 1) >> r;
+}
+
+void jp2_layout_level_size(const struct jp2_layout *l, int reduce, int64_t *w, int64_t *h)
+{
+	*w = reduced((int64_t)l->origin_x + l->width, reduce) - reduced(l->origin_x, reduce);
+	*h = reduced((int64_t)l->origin_y + l->height, reduce) - reduced(l->origin_y, reduce);
+}
+
+/* The span [*lo, *hi) tile `index` of a grid axis covers at reduction r, in level pixels. */
+static void tile_span(uint32_t grid0, uint32_t step, uint32_t image0, uint32_t extent,
+		      uint32_t index, int r, int64_t *lo, int64_t *hi)
+{
+	int64_t a = (int64_t)grid0 + (int64_t)index * step, b = a + step;
+	int64_t image1 = (int64_t)image0 + extent;
+	a = a > image0 ? a : image0;
+	b = b < image1 ? b : image1;
+	*lo = reduced(a, r) - reduced(image0, r);
+	*hi = reduced(b, r) - reduced(image0, r);
+}
+
+/* The tiles [*first, *last] of one axis whose pixels at reduction r meet [lo, hi). */
+static int tiles_covering(uint32_t grid0, uint32_t step, uint32_t image0, uint32_t extent,
+			  uint32_t count, int r, int64_t lo, int64_t hi, uint32_t *first,
+			  uint32_t *last)
+{
+	bool found = false;
+	for (uint32_t i = 0; i < count; i++) {
+		int64_t a, b;
+		tile_span(grid0, step, image0, extent, i, r, &a, &b);
+		if (b <= lo || a >= hi || b <= a)
+			continue;
+		if (!found)
+			*first = i;
+		*last = i;
+		found = true;
+	}
+	return found ? 0 : -1;
+}
+
+/* ---- the assembled codestream --------------------------------------------------------------- */
+
+/* A piece of the assembled codestream: bytes in memory, or a run of the file. */
+struct segment {
+	uint64_t start;       /* offset in the assembled codestream */
+	uint64_t length;
+	const uint8_t *bytes; /* NULL: read from the file at file_offset */
+	uint64_t file_offset;
+};
+
+struct assembled {
+	int fd;
+	struct segment *segments;
+	size_t count;
+	uint64_t length, pos;
+	size_t cursor;        /* segment of the last read: reads are mostly sequential */
+	uint8_t *header;      /* owned: the narrowed main header */
+	uint8_t *sots;        /* owned: rewritten SOT marker segments, 12 bytes each */
+};
+
+/* Tiles [c0, c1] x [r0, r1] of the file, as a rectangle of the assembled image. */
+struct tile_rect {
+	uint32_t c0, c1, r0, r1;
+};
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void add_segment(struct assembled *a, const uint8_t *bytes, uint64_t file_offset,
+			uint64_t length)
+{
+	a->segments[a->count++] = (struct segment){ a->length, length, bytes, file_offset };
+	a->length += length;
+}
+
+/* The main header with SIZ describing only the tiles in t (same reference grid, so the same
+ * coordinates, tile boundaries and wavelet decomposition). */
+static uint8_t *narrowed_header(const struct jp2_index *ix, const struct tile_rect *t)
+{
+	uint8_t *h = malloc(ix->main_header_len);
+	if (!h)
+		return NULL;
+	memcpy(h, ix->main_header, ix->main_header_len);
+	const struct jp2_layout *l = &ix->layout;
+	uint64_t tx0 = l->tile_origin_x + (uint64_t)t->c0 * l->tile_width;
+	uint64_t ty0 = l->tile_origin_y + (uint64_t)t->r0 * l->tile_height;
+	uint64_t x1 = l->tile_origin_x + (uint64_t)(t->c1 + 1) * l->tile_width;
+	uint64_t y1 = l->tile_origin_y + (uint64_t)(t->r1 + 1) * l->tile_height;
+	uint64_t image_x1 = (uint64_t)l->origin_x + l->width, image_y1 = (uint64_t)l->origin_y + l->height;
+	uint8_t *siz = h + ix->siz_at; /* marker, Lsiz, Rsiz, then the 32-bit fields */
+	put_be32(siz + 6, (uint32_t)(x1 < image_x1 ? x1 : image_x1));
+	put_be32(siz + 10, (uint32_t)(y1 < image_y1 ? y1 : image_y1));
+	put_be32(siz + 14, (uint32_t)(tx0 > l->origin_x ? tx0 : l->origin_x));
+	put_be32(siz + 18, (uint32_t)(ty0 > l->origin_y ? ty0 : l->origin_y));
+	put_be32(siz + 30, (uint32_t)tx0);
+	put_be32(siz + 34, (uint32_t)ty0);
+	return h;
+}
+
+static size_t rect_parts(const struct jp2_index *ix, const struct tile_rect *t)
+{
+	size_t n = 0;
+	for (uint32_t r = t->r0; r <= t->r1; r++)
+		for (uint32_t c = t->c0; c <= t->c1; c++)
+			for (uint32_t p = ix->first_part[r * ix->layout.tiles_across + c];
+			     p != JP2_NO_PART; p = ix->parts[p].next)
+				n++;
+	return n;
+}
+
+/* Lays out header, tile-parts (SOT rewritten to the tile's number in t) and EOC. */
+static int assemble(struct assembled *a, const struct jp2_index *ix, const struct tile_rect *t)
+{
+	static const uint8_t eoc[2] = { 0xff, 0xd9 };
+	size_t parts = rect_parts(ix, t);
+	a->segments = malloc((2 * parts + 2) * sizeof *a->segments);
+	a->sots = malloc(parts * 12 + 1);
+	a->header = narrowed_header(ix, t);
+	if (!a->segments || !a->sots || !a->header)
+		return -1;
+	add_segment(a, a->header, 0, ix->main_header_len);
+	uint32_t across = t->c1 - t->c0 + 1, n = 0;
+	for (uint32_t r = t->r0; r <= t->r1; r++) {
+		for (uint32_t c = t->c0; c <= t->c1; c++) {
+			uint32_t number = (r - t->r0) * across + (c - t->c0);
+			for (uint32_t p = ix->first_part[r * ix->layout.tiles_across + c];
+			     p != JP2_NO_PART; p = ix->parts[p].next, n++) {
+				const struct jp2_tile_part *part = &ix->parts[p];
+				if (pread(a->fd, a->sots + 12 * n, 12, (off_t)part->offset) != 12)
+					return -1;
+				a->sots[12 * n + 4] = (uint8_t)(number >> 8);
+				a->sots[12 * n + 5] = (uint8_t)number;
+				put_be32(a->sots + 12 * n + 6, part->length); /* Psot 0 made explicit */
+				add_segment(a, a->sots + 12 * n, 0, 12);
+				add_segment(a, NULL, part->offset + 12, part->length - 12);
+			}
+		}
+	}
+	add_segment(a, eoc, 0, sizeof eoc);
+	return 0;
+}
+
+static void assembled_release(struct assembled *a)
+{
+	free(a->segments);
+	free(a->sots);
+	free(a->header);
+	if (a->fd >= 0)
+		close(a->fd);
+}
+
+/* The segment holding offset pos (pos < length). */
+static const struct segment *segment_at(struct assembled *a, uint64_t pos)
+{
+	if (a->cursor >= a->count || pos < a->segments[a->cursor].start)
+		a->cursor = 0;
+	while (pos >= a->segments[a->cursor].start + a->segments[a->cursor].length)
+		a->cursor++;
+	return &a->segments[a->cursor];
+}
+
+static OPJ_SIZE_T stream_read(void *buffer, OPJ_SIZE_T n, void *user)
+{
+	struct assembled *a = user;
+	uint8_t *out = buffer;
+	OPJ_SIZE_T done = 0;
+	while (done < n && a->pos < a->length) {
+		const struct segment *s = segment_at(a, a->pos);
+		uint64_t within = a->pos - s->start, take = s->length - within;
+		take = take < n - done ? take : n - done;
+		if (s->bytes) {
+			memcpy(out + done, s->bytes + within, take);
+		} else {
+			ssize_t got;
+			do
+				got = pread(a->fd, out + done, take, (off_t)(s->file_offset + within));
+			while (got < 0 && errno == EINTR);
+			if (got <= 0)
+				break;
+			take = (uint64_t)got;
+		}
+		done += take;
+		a->pos += take;
+	}
+	return done ? done : (OPJ_SIZE_T)-1;
+}
+
+static OPJ_OFF_T stream_skip(OPJ_OFF_T n, void *user)
+{
+	struct assembled *a = user;
+	a->pos += (uint64_t)n;
+	return n;
+}
+
+static OPJ_BOOL stream_seek(OPJ_OFF_T to, void *user)
+{
+	struct assembled *a = user;
+	a->pos = (uint64_t)to;
+	return OPJ_TRUE;
+}
+
+/* ---- decoding ------------------------------------------------------------------------------- */
+
+/*
+ * OpenJPEG keeps some 12 KB of small allocations per tile of a codestream while decoding it.
+ * After a decode of this many tiles the freed blocks are handed back to the system: left in the
+ * thread's malloc arena, they would stay resident, once per arena (there is one per busy thread).
+ */
+#define JP2_TRIM_AFTER_TILES 256
+
+/* Areas of many tiles but few pixels (overviews) are decoded in one OpenJPEG call. */
+#define JP2_AT_ONCE_MIN_TILES 64
+#define JP2_AT_ONCE_MAX_PIXELS (4 << 20)
+
+struct decoder {
+	struct assembled source;
+	opj_stream_t *stream;
+	opj_codec_t *codec;
+	opj_image_t *image;
+	char error[200]; /* OpenJPEG's last error message */
+};
+
+static void on_error(const char *msg, void *user)
+{
+	struct decoder *d = user;
+	snprintf(d->error, sizeof d->error, "%s", msg);
+	d->error[strcspn(d->error, "\n")] = '\0';
+}
+
+static void on_quiet(const char *msg, void *user)
+{
+	(void)msg;
+	(void)user;
+}
+
+static int decoder_start(struct decoder *d, const struct jp2_index *ix, const char *path,
+			 const struct tile_rect *t, int reduce)
+{
+	d->source.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (d->source.fd < 0 || assemble(&d->source, ix, t) < 0) {
+		snprintf(d->error, sizeof d->error, "cannot read the file");
+		return -1;
+	}
+	d->stream = opj_stream_create(64 * 1024, OPJ_TRUE);
+	d->codec = opj_create_decompress(OPJ_CODEC_J2K);
+	if (!d->stream || !d->codec)
+		return -1;
+	opj_stream_set_user_data(d->stream, &d->source, NULL);
+	opj_stream_set_user_data_length(d->stream, d->source.length);
+	opj_stream_set_read_function(d->stream, stream_read);
+	opj_stream_set_skip_function(d->stream, stream_skip);
+	opj_stream_set_seek_function(d->stream, stream_seek);
+	opj_set_error_handler(d->codec, on_error, d);
+	opj_set_warning_handler(d->codec, on_quiet, d);
+	opj_set_info_handler(d->codec, on_quiet, d);
+	opj_dparameters_t params;
+	opj_set_default_decoder_parameters(&params);
+	return opj_setup_decoder(d->codec, &params) &&
+			       opj_read_header(d->stream, d->codec, &d->image) &&
+			       opj_set_decoded_resolution_factor(d->codec, (OPJ_UINT32)reduce)
+		       ? 0
+		       : -1;
+}
+
+static void decoder_release(struct decoder *d)
+{
+	if (d->image)
+		opj_image_destroy(d->image);
+	if (d->codec)
+		opj_destroy_codec(d->codec);
+	if (d->stream)
+		opj_stream_destroy(d->stream);
+	assembled_release(&d->source);
+}
+
+struct canvas {
+	uint8_t *pixels; /* interleaved, width * height * bands samples */
+	int64_t x0, y0;  /* level coordinates of pixels[0] */
+	int64_t width, height;
+	int bands;
+	int bytes;       /* per sample: 1 or 2 */
+	int precision;
+};
+
+/* Scales a sample of `precision` bits to the canvas's 8 or 16 bits. */
+static uint32_t canvas_sample(const struct canvas *c, OPJ_INT32 v)
+{
+	uint32_t max = (1u << c->precision) - 1, out_max = c->bytes == 1 ? 255u : 65535u;
+	uint32_t u = v < 0 ? 0 : (uint32_t)v > max ? max : (uint32_t)v;
+	return max == out_max ? u : (uint32_t)(((uint64_t)u * out_max + max / 2) / max);
+}
+
+static void canvas_store(struct canvas *c, size_t at, uint32_t sample)
+{
+	if (c->bytes == 1)
+		c->pixels[at] = (uint8_t)sample;
+	else
+		((uint16_t *)c->pixels)[at] = (uint16_t)sample;
+}
+
+/* Full-range sYCC to RGB (the JFIF equations), in place, at precision bits. */
+static void ycc_to_rgb(OPJ_INT32 v[3], int precision)
+{
+	double offset = (double)(1 << (precision - 1)), max = (double)((1 << precision) - 1);
+	double y = v[0], cb = v[1] - offset, cr = v[2] - offset;
+	double rgb[3] = { y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb };
+	for (int i = 0; i < 3; i++)
+		v[i] = (OPJ_INT32)lround(rgb[i] < 0 ? 0 : rgb[i] > max ? max : rgb[i]);
+}
+
+/* The canvas pixels [*x0, *x1) x [*y0, *y1) that the decoded tile covers; its first component
+ * starts at level pixel (*tx, *ty). Returns false when they do not meet. */
+static bool canvas_overlap(const struct canvas *c, const opj_image_t *image, int r,
+			   const struct jp2_layout *l, int64_t *tx, int64_t *ty, int64_t *x0,
+			   int64_t *y0, int64_t *x1, int64_t *y1)
+{
+	const opj_image_comp_t *first = &image->comps[0];
+	*tx = reduced(first->x0, r) - reduced(l->origin_x, r);
+	*ty = reduced(first->y0, r) - reduced(l->origin_y, r);
+	*x0 = *tx > c->x0 ? *tx : c->x0;
+	*y0 = *ty > c->y0 ? *ty : c->y0;
+	*x1 = *tx + first->w < c->x0 + c->width ? *tx + first->w : c->x0 + c->width;
+	*y1 = *ty + first->h < c->y0 + c->height ? *ty + first->h : c->y0 + c->height;
+	return *x1 > *x0 && *y1 > *y0;
+}
+
+/* The slow way, for subsampled chroma or sYCC: each component's sample under every pixel. */
+static void canvas_paste_sampled(struct canvas *c, const opj_image_t *image, int r,
+				 const struct jp2_layout *l)
+{
+	int64_t tx, ty, x0, y0, x1, y1;
+	if (!canvas_overlap(c, image, r, l, &tx, &ty, &x0, &y0, &x1, &y1))
+		return;
+	int64_t ox = reduced(l->origin_x, r), oy = reduced(l->origin_y, r);
+	for (int64_t y = y0; y < y1; y++) {
+		for (int64_t x = x0; x < x1; x++) {
+			OPJ_INT32 v[3];
+			for (int b = 0; b < c->bands; b++) {
+				const opj_image_comp_t *cp = &image->comps[b];
+				int64_t cx = (x + ox) / l->step_x[b] - reduced(cp->x0, r);
+				int64_t cy = (y + oy) / l->step_y[b] - reduced(cp->y0, r);
+				cx = cx < 0 ? 0 : cx >= cp->w ? cp->w - 1 : cx;
+				cy = cy < 0 ? 0 : cy >= cp->h ? cp->h - 1 : cy;
+				v[b] = cp->data[cy * cp->w + cx];
+			}
+			if (l->ycc)
+				ycc_to_rgb(v, c->precision);
+			size_t at = ((size_t)(y - c->y0) * (size_t)c->width + (size_t)(x - c->x0)) *
+				    (size_t)c->bands;
+			for (int b = 0; b < c->bands; b++)
+				canvas_store(c, at + (size_t)b, canvas_sample(c, v[b]));
+		}
+	}
+}
+
+/* Copies the part of the decoded tile in `image` that falls on the canvas. */
+static void canvas_paste(struct canvas *c, const opj_image_t *image, int r,
+			 const struct jp2_layout *l)
+{
+	for (int b = 1; b < c->bands; b++)
+		if (l->step_x[b] != 1 || l->step_y[b] != 1 || l->ycc)
+			return canvas_paste_sampled(c, image, r, l);
+	const opj_image_comp_t *first = &image->comps[0];
+	int64_t tx, ty, x0, y0, x1, y1;
+	if (!canvas_overlap(c, image, r, l, &tx, &ty, &x0, &y0, &x1, &y1))
+		return;
+	for (int b = 0; b < c->bands; b++) {
+		const OPJ_INT32 *plane = image->comps[b].data;
+		for (int64_t y = y0; y < y1; y++) {
+			const OPJ_INT32 *src = plane + (y - ty) * first->w + (x0 - tx);
+			size_t at = ((size_t)(y - c->y0) * (size_t)c->width + (size_t)(x0 - c->x0)) *
+					    (size_t)c->bands + (size_t)b;
+			for (int64_t x = x0; x < x1; x++, at += (size_t)c->bands)
+				canvas_store(c, at, canvas_sample(c, *src++));
+		}
+	}
+}
+
+static void image_free_buffer(VipsImage *image, void *buffer)
+{
+	(void)image;
+	g_free(buffer);
+}
+
+/* Wraps the canvas in a libvips image that frees the pixels when it closes. */
+static VipsImage *canvas_to_image(struct canvas *c, const struct jp2_index *ix)
+{
+	size_t len = (size_t)c->width * (size_t)c->height * (size_t)c->bands * (size_t)c->bytes;
+	VipsImage *image = vips_image_new_from_memory(c->pixels, len, (int)c->width,
+						      (int)c->height, c->bands,
+						      c->bytes == 1 ? VIPS_FORMAT_UCHAR
+								    : VIPS_FORMAT_USHORT);
+	if (!image)
+		return NULL;
+	g_signal_connect(image, "postclose", G_CALLBACK(image_free_buffer), c->pixels);
+	c->pixels = NULL;
+	if (c->bands == 1)
+		image->Type = c->bytes == 1 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_GREY16;
+	else
+		image->Type = c->bytes == 1 ? VIPS_INTERPRETATION_sRGB : VIPS_INTERPRETATION_RGB16;
+	if (ix->icc)
+		vips_image_set_blob_copy(image, VIPS_META_ICC_NAME, ix->icc, ix->icc_len);
+	return image;
+}
+
+/* Decodes the tiles of t one by one, in codestream order, onto the canvas. */
+static enum jp2_decode_status decode_tiles(struct decoder *d, const struct jp2_index *ix,
+					   const struct tile_rect *t, int reduce,
+					   struct canvas *c, int64_t deadline_us)
+{
+	uint32_t count = (t->c1 - t->c0 + 1) * (t->r1 - t->r0 + 1);
+	for (uint32_t i = 0; i < count; i++) {
+		if (deadline_us && g_get_monotonic_time() > deadline_us)
+			return JP2_TIMED_OUT;
+		if (!opj_get_decoded_tile(d->codec, d->stream, d->image, i)) {
+			vips_error("jp2", "tile %u at reduction %d: %s",
+				   (t->r0 + i / (t->c1 - t->c0 + 1)) * ix->layout.tiles_across +
+					   t->c0 + i % (t->c1 - t->c0 + 1),
+				   reduce, d->error[0] ? d->error : "cannot decode");
+			return JP2_FAILED;
+		}
+		if (d->image->numcomps != (OPJ_UINT32)c->bands) {
+			vips_error("jp2", "unexpected components");
+			return JP2_FAILED;
+		}
+		canvas_paste(c, d->image, reduce, &ix->layout);
+		for (OPJ_UINT32 b = 0; b < d->image->numcomps; b++) {
+			opj_image_data_free(d->image->comps[b].data);
+			d->image->comps[b].data = NULL;
+		}
+	}
+	return JP2_DECODED;
+}
+
+/*
+ * Decodes the whole assembled image in one call, which spares OpenJPEG its per-call set-up for
+ * each of many small tiles. It holds the result as 32-bit samples, so only for small levels.
+ */
+static enum jp2_decode_status decode_at_once(struct decoder *d, const struct jp2_index *ix,
+					     int reduce, struct canvas *c, int64_t deadline_us)
+{
+	if (deadline_us && g_get_monotonic_time() > deadline_us)
+		return JP2_TIMED_OUT;
+	if (!opj_decode(d->codec, d->stream, d->image) ||
+	    d->image->numcomps != (OPJ_UINT32)c->bands) {
+		vips_error("jp2", "reduction %d: %s", reduce,
+			   d->error[0] ? d->error : "cannot decode");
+		return JP2_FAILED;
+	}
+	canvas_paste(c, d->image, reduce, &ix->layout);
+	return JP2_DECODED;
+}
+
+static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char *path,
+					  int reduce, struct canvas *c, int64_t deadline_us)
+{
+	const struct jp2_layout *l = &ix->layout;
+	struct tile_rect t;
+	if (tiles_covering(l->tile_origin_x, l->tile_width, l->origin_x, l->width,
+			   l->tiles_across, reduce, c->x0, c->x0 + c->width, &t.c0, &t.c1) < 0 ||
+	    tiles_covering(l->tile_origin_y, l->tile_height, l->origin_y, l->height, l->tiles_down,
+			   reduce, c->y0, c->y0 + c->height, &t.r0, &t.r1) < 0) {
+		vips_error("jp2", "no tiles under the area");
+		return JP2_FAILED;
+	}
+	struct decoder d = { .source = { .fd = -1 } };
+	enum jp2_decode_status s = JP2_FAILED;
+	uint64_t tiles = (uint64_t)(t.c1 - t.c0 + 1) * (t.r1 - t.r0 + 1);
+	bool at_once = tiles >= JP2_AT_ONCE_MIN_TILES &&
+		       (uint64_t)c->width * (uint64_t)c->height <= JP2_AT_ONCE_MAX_PIXELS;
+	if (decoder_start(&d, ix, path, &t, reduce) == 0)
+		s = at_once ? decode_at_once(&d, ix, reduce, c, deadline_us)
+			    : decode_tiles(&d, ix, &t, reduce, c, deadline_us);
+	else
+		vips_error("jp2", "cannot start decoding: %s", d.error[0] ? d.error : "out of memory");
+	decoder_release(&d);
+	if (tiles >= JP2_TRIM_AFTER_TILES)
+		malloc_trim(0);
+	return s;
+}
+
+enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, int reduce,
+				  const struct jp2_rect *area, int64_t deadline_us,
+				  VipsImage **out)
+{
+	*out = NULL;
+	int64_t level_w = 0, level_h = 0;
+	if (reduce >= 0 && reduce < ix->layout.reductions)
+		jp2_layout_level_size(&ix->layout, reduce, &level_w, &level_h);
+	if (area->x0 < 0 || area->y0 < 0 || area->x1 > level_w || area->y1 > level_h ||
+	    area->x1 <= area->x0 || area->y1 <= area->y0) {
+		vips_error("jp2", "area outside reduction %d", reduce);
+		return JP2_FAILED;
+	}
+	struct canvas c = {
+		.x0 = area->x0, .y0 = area->y0,
+		.width = area->x1 - area->x0, .height = area->y1 - area->y0,
+		.bands = ix->layout.bands,
+		.bytes = ix->layout.precision > 8 ? 2 : 1,
+		.precision = ix->layout.precision,
+	};
+	c.pixels = g_try_malloc0((size_t)c.width * (size_t)c.height * (size_t)c.bands *
+				 (size_t)c.bytes);
+	if (!c.pixels) {
+		vips_error("jp2", "out of memory for %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT,
+			   c.width, c.height);
+		return JP2_FAILED;
+	}
+	enum jp2_decode_status s = decode_area(ix, path, reduce, &c, deadline_us);
+	if (s == JP2_DECODED && !(*out = canvas_to_image(&c, ix)))
+		s = JP2_FAILED;
+	g_free(c.pixels);
+	return s;
+}

@@ -1,0 +1,85 @@
+/*
+ * jp2.h: tiled JPEG 2000 read directly with libopenjp2, decoding only the codestream tiles a
+ * request covers.
+ *
+ * OpenJPEG, given a whole file, allocates coding parameters for every tile (some 12 KB each: 57 MB
+ * for a 300 MP image in 256x256 tiles) and walks every tile-part header before the ones it
+ * needs. So iiifd indexes a file once (jp2_index_open: the main header and where each tile-part
+ * lies, with a few small reads) and, per request, hands OpenJPEG a codestream made up on the fly
+ * of that main header, with the image area narrowed to the covered tiles, and just those tiles'
+ * tile-parts, read from the file. Coordinates stay those of the original reference grid, so the
+ * pixels are the same as decoding the whole file.
+ *
+ * Only files this module decodes faithfully are indexed: more than one tile, one or three
+ * components (grey, RGB, or sYCC with the chroma subsampled or not) of unsigned precision up to
+ * 16 bits, no palette, no channel definitions, no packed packet headers (PPM). Anything else is
+ * left to libvips.
+ */
+#ifndef IIIFD_IMAGE_JP2_H
+#define IIIFD_IMAGE_JP2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+struct _VipsImage;
+
+/* What the codestream header says. */
+struct jp2_layout {
+	uint32_t width, height;                /* full resolution */
+	uint32_t origin_x, origin_y;           /* the image's top-left corner on the reference grid */
+	uint32_t tile_origin_x, tile_origin_y; /* where the tile grid starts */
+	uint32_t tile_width, tile_height;      /* codestream tiles */
+	uint32_t tiles_across, tiles_down;
+	int reductions;                        /* resolution reductions: 0 .. reductions-1 */
+	int bands;                             /* 1 or 3 */
+	int precision;                         /* bits per sample, 1..16 */
+	uint8_t step_x[3], step_y[3];          /* component subsampling: 1, or 2 or 4 for chroma */
+	bool ycc;                              /* components are sYCC (JP2 colour 18): Y, Cb, Cr */
+};
+
+/* A rectangle in the pixels of one reduction level: [x0, x1) x [y0, y1). */
+struct jp2_rect {
+	int64_t x0, y0, x1, y1;
+};
+
+/* One file's main header and tile-part table. Immutable once made; safe to share. */
+struct jp2_index;
+
+/*
+ * Indexes path. Returns 0 with *out set (free with jp2_index_free), 415 when the file is a JPEG
+ * 2000 for libvips instead (or not one at all), or -1 with err set: 404 when the file is gone,
+ * 500 when its header or tile-part structure is damaged.
+ */
+int jp2_index_open(const char *path, struct jp2_index **out, struct iiifd_error *err);
+void jp2_index_free(struct jp2_index *ix);
+
+const struct jp2_layout *jp2_index_layout(const struct jp2_index *ix);
+
+/* Bytes the index holds (the tile-part table grows with the number of tiles). */
+size_t jp2_index_bytes(const struct jp2_index *ix);
+
+/* Size of reduction level `reduce` as OpenJPEG decodes it (may differ by one pixel from halving
+ * the full size when the image does not start at the grid's origin). */
+void jp2_layout_level_size(const struct jp2_layout *l, int reduce, int64_t *w, int64_t *h);
+
+enum jp2_decode_status {
+	JP2_DECODED = 0,
+	JP2_FAILED = -1,    /* damaged data, or an area outside the level */
+	JP2_TIMED_OUT = -2, /* the deadline passed between tiles */
+};
+
+/*
+ * Decodes `area` of reduction level `reduce` (0 = full resolution, each step halves both sides)
+ * of the file ix indexes (at path) into a new 8-bit (precision <= 8) or 16-bit uncompressed
+ * image with its interpretation and ICC profile set. deadline_us is a g_get_monotonic_time()
+ * value checked between tiles (0 = none). On failure a reason is left in libvips' error buffer.
+ * Safe to call from many threads at once.
+ */
+enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, int reduce,
+				  const struct jp2_rect *area, int64_t deadline_us,
+				  struct _VipsImage **out);
+
+#endif

@@ -1,0 +1,410 @@
+/*
+ * jp2_index.c: a JPEG 2000 file's layout, main header and tile-part table, from its boxes
+ * (ISO 15444-1 annex I), the markers of its codestream main header and the SOT marker of every
+ * tile-part (annex A), read with small preads.
+ */
+#include "image/jp2_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BOX(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+enum {
+	MARKER_SOC = 0xff4f, MARKER_SIZ = 0xff51, MARKER_COD = 0xff52, MARKER_COC = 0xff53,
+	MARKER_TLM = 0xff55, MARKER_PLM = 0xff57, MARKER_PPM = 0xff60, MARKER_SOT = 0xff90,
+	MARKER_EOC = 0xffd9,
+};
+
+#define MAX_MAIN_HEADER (1u << 20)
+#define MAX_ICC (16u << 20)
+
+/* What the JP2 header boxes say about colour. */
+struct jp2_colour {
+	bool palette;      /* pclr: samples are indexes */
+	bool channel_defs; /* cdef: alpha or reordered channels */
+	int method;        /* colr: 1 enumerated, 2/3 ICC, 0 no colr box */
+	uint32_t enumcs;   /* colr method 1: 16 sRGB, 17 grey, 18 sYCC, ... */
+	off_t icc_at;      /* colr methods 2/3: where the profile lies */
+	size_t icc_len;
+};
+
+/* The file being indexed. */
+struct jp2_file {
+	int fd;
+	off_t size;
+	off_t codestream, codestream_end;
+	struct jp2_colour colour;
+};
+
+static uint32_t be16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return be16(p) << 16 | be16(p + 2);
+}
+
+static int read_at(int fd, off_t at, void *buf, size_t n)
+{
+	ssize_t got;
+	do
+		got = pread(fd, buf, n, at);
+	while (got < 0 && errno == EINTR);
+	return got == (ssize_t)n ? 0 : -1;
+}
+
+/* ---- boxes ---------------------------------------------------------------------------------- */
+
+/* The box at *at (which must end by `end`): its type and payload; moves *at past it. */
+static int box_next(int fd, off_t *at, off_t end, uint32_t *type, off_t *payload,
+		    off_t *payload_end)
+{
+	uint8_t h[16];
+	if (*at + 8 > end || read_at(fd, *at, h, 8) < 0)
+		return -1;
+	uint64_t len = be32(h);
+	*type = be32(h + 4);
+	*payload = *at + 8;
+	if (len == 1) { /* a 64-bit length follows */
+		if (read_at(fd, *at + 8, h + 8, 8) < 0)
+			return -1;
+		len = (uint64_t)be32(h + 8) << 32 | be32(h + 12);
+		*payload = *at + 16;
+	} else if (len == 0) { /* up to the end of the file */
+		len = (uint64_t)(end - *at);
+	}
+	if (len < (uint64_t)(*payload - *at) || len > (uint64_t)(end - *at))
+		return -1;
+	*payload_end = *at + (off_t)len;
+	*at = *payload_end;
+	return 0;
+}
+
+static int colour_box(int fd, off_t payload, off_t end, struct jp2_colour *c)
+{
+	uint8_t colr[7];
+	if (end - payload < 3 || read_at(fd, payload, colr, 3) < 0)
+		return -1;
+	c->method = colr[0];
+	if (c->method == 1) {
+		if (end - payload < 7 || read_at(fd, payload + 3, colr + 3, 4) < 0)
+			return -1;
+		c->enumcs = be32(colr + 3);
+	} else if (c->method == 2 || c->method == 3) {
+		c->icc_at = payload + 3;
+		c->icc_len = (size_t)(end - payload - 3);
+	}
+	return 0;
+}
+
+/* The children of the JP2 header box. */
+static int header_box(int fd, off_t at, off_t end, struct jp2_colour *c)
+{
+	uint32_t type;
+	off_t payload, payload_end;
+	while (at < end) {
+		if (box_next(fd, &at, end, &type, &payload, &payload_end) < 0)
+			return -1;
+		if (type == BOX('p', 'c', 'l', 'r'))
+			c->palette = true;
+		else if (type == BOX('c', 'd', 'e', 'f'))
+			c->channel_defs = true;
+		else if (type == BOX('c', 'o', 'l', 'r') && c->method == 0 &&
+			 colour_box(fd, payload, payload_end, c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Finds the codestream: the whole file for a bare .j2k, else the contiguous codestream box.
+ * Returns 0, 415 for a file that is neither, -1 for a damaged one. */
+static int find_codestream(struct jp2_file *f)
+{
+	static const uint8_t signature[12] = { 0, 0, 0, 12, 'j', 'P', ' ', ' ', 13, 10, 0x87, 10 };
+	uint8_t head[12];
+	if (read_at(f->fd, 0, head, sizeof head) < 0)
+		return 415;
+	if (be16(head) == MARKER_SOC) {
+		f->codestream = 0;
+		f->codestream_end = f->size;
+		return 0;
+	}
+	if (memcmp(head, signature, sizeof signature) != 0)
+		return 415;
+	off_t at = 0, payload, payload_end;
+	uint32_t type;
+	while (at < f->size) {
+		if (box_next(f->fd, &at, f->size, &type, &payload, &payload_end) < 0)
+			return -1;
+		if (type == BOX('j', 'p', '2', 'h') &&
+		    header_box(f->fd, payload, payload_end, &f->colour) < 0)
+			return -1;
+		if (type == BOX('j', 'p', '2', 'c')) {
+			f->codestream = payload;
+			f->codestream_end = payload_end;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- main header ---------------------------------------------------------------------------- */
+
+/* SIZ, from its length field on: image and tile geometry, components. */
+static int parse_siz(const uint8_t *m, size_t len, struct jp2_layout *l)
+{
+	if (len < 41)
+		return -1;
+	uint32_t xsiz = be32(m + 4), ysiz = be32(m + 8), xo = be32(m + 12), yo = be32(m + 16);
+	uint32_t xt = be32(m + 20), yt = be32(m + 24), xto = be32(m + 28), yto = be32(m + 32);
+	uint32_t comps = be16(m + 36);
+	if (xsiz <= xo || ysiz <= yo || xt == 0 || yt == 0 || xto > xo || yto > yo ||
+	    xo - xto >= xt || yo - yto >= yt || len < 38 + 3 * (size_t)comps || comps == 0)
+		return -1;
+	l->origin_x = xo;
+	l->origin_y = yo;
+	l->width = xsiz - xo;
+	l->height = ysiz - yo;
+	l->tile_origin_x = xto;
+	l->tile_origin_y = yto;
+	l->tile_width = xt;
+	l->tile_height = yt;
+	l->tiles_across = (uint32_t)(((uint64_t)xsiz - xto + xt - 1) / xt);
+	l->tiles_down = (uint32_t)(((uint64_t)ysiz - yto + yt - 1) / yt);
+	l->bands = (int)comps;
+	l->precision = (m[38] & 0x7f) + 1;
+	for (uint32_t i = 0; i < comps; i++) {
+		const uint8_t *ssiz = m + 38 + 3 * i;
+		bool step_ok = i == 0 ? ssiz[1] == 1 && ssiz[2] == 1
+				      : (ssiz[1] == 1 || ssiz[1] == 2 || ssiz[1] == 4) &&
+						(ssiz[2] == 1 || ssiz[2] == 2 || ssiz[2] == 4);
+		if ((ssiz[0] & 0x80) || (ssiz[0] & 0x7f) + 1 != l->precision || !step_ok || i >= 3)
+			l->bands = 0; /* signed, mixed precision or odd sampling: not for us */
+		else
+			l->step_x[i] = ssiz[1], l->step_y[i] = ssiz[2];
+	}
+	return 0;
+}
+
+/* COD and COC, from their length fields on: decomposition levels, so the reductions available
+ * (the fewest of any component). */
+static void parse_levels(uint32_t marker, const uint8_t *m, size_t len, uint32_t comps,
+			 struct jp2_layout *l)
+{
+	size_t at = marker == MARKER_COD ? 7 : 2 + (comps < 257 ? 1u : 2u) + 1;
+	if (len <= at)
+		return;
+	int reductions = m[at] + 1;
+	if (l->reductions == 0 || reductions < l->reductions)
+		l->reductions = reductions;
+}
+
+/* Appends the marker segment at `at` (len bytes after the marker) to the index's copy. */
+static int keep_marker(struct jp2_index *ix, const uint8_t *segment, size_t n)
+{
+	if (ix->main_header_len + n > MAX_MAIN_HEADER)
+		return -1;
+	uint8_t *grown = realloc(ix->main_header, ix->main_header_len + n);
+	if (!grown)
+		return -1;
+	memcpy(grown + ix->main_header_len, segment, n);
+	ix->main_header = grown;
+	ix->main_header_len += n;
+	return 0;
+}
+
+/*
+ * Copies the main header (leaving out TLM and PLM, which describe the original's tile-parts)
+ * and reads the layout from it. Returns the offset of the first SOT, 0 for a header this module
+ * cannot use (PPM), -1 for a damaged one.
+ */
+static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
+{
+	static uint8_t soc[2] = { 0xff, 0x4f };
+	uint8_t buf[4 + 65535];
+	off_t at = f->codestream;
+	if (read_at(f->fd, at, buf, 2) < 0 || be16(buf) != MARKER_SOC || keep_marker(ix, soc, 2))
+		return -1;
+	at += 2;
+	uint32_t comps = 0;
+	while (at + 4 <= f->codestream_end) {
+		if (read_at(f->fd, at, buf, 4) < 0)
+			return -1;
+		uint32_t marker = be16(buf), len = be16(buf + 2);
+		if (marker == MARKER_SOT)
+			return comps && ix->layout.reductions > 0 ? at : -1;
+		if ((marker & 0xff00) != 0xff00 || len < 2 || read_at(f->fd, at + 4, buf + 4, len - 2))
+			return -1;
+		if (marker == MARKER_PPM)
+			return 0;
+		if (marker == MARKER_SIZ) {
+			if (comps || parse_siz(buf + 2, len, &ix->layout) < 0)
+				return -1;
+			comps = be16(buf + 2 + 36);
+			ix->siz_at = ix->main_header_len;
+		} else if ((marker == MARKER_COD || marker == MARKER_COC) && comps) {
+			parse_levels(marker, buf + 2, len, comps, &ix->layout);
+		}
+		if (marker != MARKER_TLM && marker != MARKER_PLM && keep_marker(ix, buf, 2 + len) < 0)
+			return -1;
+		at += 2 + len;
+	}
+	return -1;
+}
+
+/* ---- tile-parts ----------------------------------------------------------------------------- */
+
+static int add_part(struct jp2_index *ix, uint32_t *capacity, uint32_t **last_of_tile,
+		    uint32_t tile, off_t at, uint64_t length)
+{
+	if (length > UINT32_MAX || ix->nparts == JP2_NO_PART - 1)
+		return -1;
+	if (ix->nparts == *capacity) {
+		*capacity = *capacity ? *capacity * 2 : 1024;
+		struct jp2_tile_part *grown = realloc(ix->parts, *capacity * sizeof *grown);
+		if (!grown)
+			return -1;
+		ix->parts = grown;
+	}
+	uint32_t p = ix->nparts++;
+	ix->parts[p] = (struct jp2_tile_part){ (uint64_t)at, (uint32_t)length, JP2_NO_PART };
+	if ((*last_of_tile)[tile] == JP2_NO_PART)
+		ix->first_part[tile] = p;
+	else
+		ix->parts[(*last_of_tile)[tile]].next = p;
+	(*last_of_tile)[tile] = p;
+	return 0;
+}
+
+/* Walks the SOT markers from the first one to EOC, recording each tile-part. */
+static int read_tile_parts(const struct jp2_file *f, struct jp2_index *ix, off_t at)
+{
+	size_t tiles = (size_t)ix->layout.tiles_across * ix->layout.tiles_down;
+	ix->first_part = malloc(tiles * sizeof *ix->first_part);
+	uint32_t *last = malloc(tiles * sizeof *last), capacity = 0;
+	int rc = ix->first_part && last ? 0 : -1;
+	for (size_t t = 0; rc == 0 && t < tiles; t++)
+		ix->first_part[t] = last[t] = JP2_NO_PART;
+	while (rc == 0 && at + 2 <= f->codestream_end) {
+		uint8_t sot[12];
+		if (read_at(f->fd, at, sot, 2) == 0 && be16(sot) == MARKER_EOC)
+			break;
+		if (at + 12 > f->codestream_end || read_at(f->fd, at, sot, 12) < 0 ||
+		    be16(sot) != MARKER_SOT || be16(sot + 2) != 10 || be16(sot + 4) >= tiles) {
+			rc = -1;
+			break;
+		}
+		uint64_t length = be32(sot + 6);
+		if (length == 0) /* the last tile-part runs up to EOC */
+			length = (uint64_t)(f->codestream_end - at) - 2;
+		if (length < 14 || (off_t)length > f->codestream_end - at)
+			rc = -1;
+		else
+			rc = add_part(ix, &capacity, &last, be16(sot + 4), at, length);
+		at += (off_t)length;
+	}
+	for (size_t t = 0; rc == 0 && t < tiles; t++)
+		if (ix->first_part[t] == JP2_NO_PART)
+			rc = -1; /* every tile has at least one tile-part */
+	free(last);
+	return rc;
+}
+
+/* ---- the index ------------------------------------------------------------------------------ */
+
+/* Whether jp2_decode() produces the right pixels and colours for this file. */
+static bool index_supported(const struct jp2_layout *l, const struct jp2_colour *c)
+{
+	if ((l->bands != 1 && l->bands != 3) || l->precision > 16 ||
+	    (uint64_t)l->tiles_across * l->tiles_down < 2 ||
+	    (uint64_t)l->tiles_across * l->tiles_down > 65535)
+		return false;
+	if (c->palette || c->channel_defs)
+		return false;
+	bool subsampled = l->bands == 3 && (l->step_x[1] != 1 || l->step_y[1] != 1 ||
+					    l->step_x[2] != 1 || l->step_y[2] != 1);
+	if (c->method == 1)
+		return (c->enumcs == 16 && l->bands == 3 && !subsampled) ||
+		       (c->enumcs == 17 && l->bands == 1) || (c->enumcs == 18 && l->bands == 3);
+	return !subsampled; /* an ICC profile, or a bare codestream */
+}
+
+static int index_read_icc(const struct jp2_file *f, struct jp2_index *ix)
+{
+	if (!f->colour.icc_len)
+		return 0;
+	if (f->colour.icc_len > MAX_ICC || !(ix->icc = malloc(f->colour.icc_len)))
+		return -1;
+	ix->icc_len = f->colour.icc_len;
+	return read_at(f->fd, f->colour.icc_at, ix->icc, ix->icc_len);
+}
+
+/* Returns 0, 415 (not for this module) or -1 (damaged). */
+static int index_read(struct jp2_file *f, struct jp2_index *ix)
+{
+	int rc = find_codestream(f);
+	if (rc != 0)
+		return rc;
+	off_t first_sot = read_main_header(f, ix);
+	if (first_sot <= 0)
+		return first_sot == 0 ? 415 : -1;
+	if (!index_supported(&ix->layout, &f->colour))
+		return 415;
+	ix->layout.ycc = f->colour.method == 1 && f->colour.enumcs == 18;
+	if (read_tile_parts(f, ix, first_sot) < 0 || index_read_icc(f, ix) < 0)
+		return -1;
+	return 0;
+}
+
+int jp2_index_open(const char *path, struct jp2_index **out, struct iiifd_error *err)
+{
+	*out = NULL;
+	struct jp2_file f = { .fd = open(path, O_RDONLY | O_CLOEXEC) };
+	struct stat st;
+	if (f.fd < 0 || fstat(f.fd, &st) < 0) {
+		int missing = errno == ENOENT;
+		if (f.fd >= 0)
+			close(f.fd);
+		return iiifd_error_set(err, missing ? 404 : 500, "cannot open the image");
+	}
+	f.size = st.st_size;
+	struct jp2_index *ix = calloc(1, sizeof *ix);
+	int rc = ix ? index_read(&f, ix) : -1;
+	close(f.fd);
+	if (rc != 0) {
+		jp2_index_free(ix);
+		return rc > 0 ? rc : iiifd_error_set(err, 500, "the JPEG 2000 structure is damaged");
+	}
+	*out = ix;
+	return 0;
+}
+
+void jp2_index_free(struct jp2_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->main_header);
+	free(ix->first_part);
+	free(ix->parts);
+	free(ix->icc);
+	free(ix);
+}
+
+const struct jp2_layout *jp2_index_layout(const struct jp2_index *ix)
+{
+	return &ix->layout;
+}
+
+size_t jp2_index_bytes(const struct jp2_index *ix)
+{
+	size_t tiles = (size_t)ix->layout.tiles_across * ix->layout.tiles_down;
+	return sizeof *ix + ix->main_header_len + tiles * sizeof *ix->first_part +
+	       ix->nparts * sizeof *ix->parts + ix->icc_len;
+}

@@ -1,0 +1,30 @@
+/*
+ * jp2_internal.h: the index jp2_index.c makes and jp2.c reads (private to those two files).
+ */
+#ifndef IIIFD_IMAGE_JP2_INTERNAL_H
+#define IIIFD_IMAGE_JP2_INTERNAL_H
+
+#include "image/jp2.h"
+
+#define JP2_NO_PART UINT32_MAX
+
+/* A tile-part: its SOT marker segment and data, as found in the file. */
+struct jp2_tile_part {
+	uint64_t offset; /* of its SOT marker */
+	uint32_t length; /* from the SOT marker to the end of its data */
+	uint32_t next;   /* the next tile-part of the same tile, JP2_NO_PART after the last */
+};
+
+struct jp2_index {
+	struct jp2_layout layout;
+	uint8_t *main_header;    /* SOC up to the first SOT, without TLM and PLM markers */
+	size_t main_header_len;
+	size_t siz_at;           /* where the SIZ marker starts in main_header */
+	uint32_t *first_part;    /* per tile (row-major): its first tile-part, JP2_NO_PART if none */
+	struct jp2_tile_part *parts;
+	uint32_t nparts;
+	uint8_t *icc;            /* the colour profile of the JP2 header, NULL if none */
+	size_t icc_len;
+};
+
+#endif
