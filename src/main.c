@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 runtime failure, 2 usage error.
  */
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,19 @@
 #include "tools/import.h"
 #include "tools/manifest.h"
 #include "version.h"
+
+/*
+ * Every connection has its own thread, and glibc gives busy threads malloc arenas of their own,
+ * each keeping what is freed in it. So image-sized buffers are always mapped and unmapped (a
+ * fixed mmap threshold, which also stops glibc raising it after each large free), and arenas are
+ * limited to two per core.
+ */
+static void main_tune_malloc(void)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_ARENA_MAX, (int)(cores > 0 ? 2 * cores : 4));
+}
 
 static void main_usage(FILE *out)
 {
@@ -124,6 +138,7 @@ static int main_serve(int argc, char **argv)
 		log_error("root '%s': cannot resolve", cfg.root);
 		goto out;
 	}
+	main_tune_malloc();
 	if (VIPS_INIT("iiifd")) {
 		log_error("libvips failed to start: %s", vips_error_buffer());
 		goto out;

@@ -463,16 +463,33 @@ static enum jp2_decode_status decode_tiles(struct decoder *d, const struct jp2_i
 	return JP2_DECODED;
 }
 
+/* Limits the decode to the canvas, in full-resolution grid coordinates (a single-tile image:
+ * OpenJPEG then decodes only the code-blocks under it). */
+static bool decoder_set_area(struct decoder *d, const struct jp2_layout *l, int r,
+			     const struct canvas *c)
+{
+	int64_t rx = reduced(l->origin_x, r), ry = reduced(l->origin_y, r);
+	int64_t x1 = (c->x0 + c->width + rx) << r, y1 = (c->y0 + c->height + ry) << r;
+	int64_t image_x1 = (int64_t)l->origin_x + l->width, image_y1 = (int64_t)l->origin_y + l->height;
+	return opj_set_decode_area(d->codec, d->image, (OPJ_INT32)((c->x0 + rx) << r),
+				   (OPJ_INT32)((c->y0 + ry) << r),
+				   (OPJ_INT32)(x1 < image_x1 ? x1 : image_x1),
+				   (OPJ_INT32)(y1 < image_y1 ? y1 : image_y1));
+}
+
 /*
- * Decodes the whole assembled image in one call, which spares OpenJPEG its per-call set-up for
- * each of many small tiles. It holds the result as 32-bit samples, so only for small levels.
+ * Decodes the assembled image in one call: the area of a single-tile image, or all of an
+ * assembly of many small tiles (sparing OpenJPEG its per-call set-up for each). The result is
+ * held as 32-bit samples, so the caller keeps this to areas of few pixels, or to single tiles.
  */
 static enum jp2_decode_status decode_at_once(struct decoder *d, const struct jp2_index *ix,
 					     int reduce, struct canvas *c, int64_t deadline_us)
 {
 	if (deadline_us && g_get_monotonic_time() > deadline_us)
 		return JP2_TIMED_OUT;
-	if (!opj_decode(d->codec, d->stream, d->image) ||
+	bool single = ix->layout.tiles_across * ix->layout.tiles_down == 1;
+	if ((single && !decoder_set_area(d, &ix->layout, reduce, c)) ||
+	    !opj_decode(d->codec, d->stream, d->image) ||
 	    d->image->numcomps != (OPJ_UINT32)c->bands) {
 		vips_error("jp2", "reduction %d: %s", reduce,
 			   d->error[0] ? d->error : "cannot decode");
@@ -497,8 +514,9 @@ static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char
 	struct decoder d = { .source = { .fd = -1 } };
 	enum jp2_decode_status s = JP2_FAILED;
 	uint64_t tiles = (uint64_t)(t.c1 - t.c0 + 1) * (t.r1 - t.r0 + 1);
-	bool at_once = tiles >= JP2_AT_ONCE_MIN_TILES &&
-		       (uint64_t)c->width * (uint64_t)c->height <= JP2_AT_ONCE_MAX_PIXELS;
+	bool at_once = (uint64_t)l->tiles_across * l->tiles_down == 1 ||
+		       (tiles >= JP2_AT_ONCE_MIN_TILES &&
+			(uint64_t)c->width * (uint64_t)c->height <= JP2_AT_ONCE_MAX_PIXELS);
 	if (decoder_start(&d, ix, path, &t, reduce) == 0)
 		s = at_once ? decode_at_once(&d, ix, reduce, c, deadline_us)
 			    : decode_tiles(&d, ix, &t, reduce, c, deadline_us);

@@ -1,6 +1,6 @@
 /*
- * jp2.h: tiled JPEG 2000 read directly with libopenjp2, decoding only the codestream tiles a
- * request covers.
+ * jp2.h: JPEG 2000 read directly with libopenjp2, decoding only the codestream tiles a request
+ * covers.
  *
  * OpenJPEG, given a whole file, allocates coding parameters for every tile (some 12 KB each: 57 MB
  * for a 300 MP image in 256x256 tiles) and walks every tile-part header before the ones it
@@ -10,10 +10,11 @@
  * tile-parts, read from the file. Coordinates stay those of the original reference grid, so the
  * pixels are the same as decoding the whole file.
  *
- * Only files this module decodes faithfully are indexed: more than one tile, one or three
- * components (grey, RGB, or sYCC with the chroma subsampled or not) of unsigned precision up to
- * 16 bits, no palette, no channel definitions, no packed packet headers (PPM). Anything else is
- * left to libvips.
+ * A single-tile image is decoded the same way, with OpenJPEG told the area (it then decodes only
+ * the code-blocks under it, though it reads the whole tile). Only files this module decodes
+ * faithfully are indexed: one or three components (grey, RGB, or sYCC with the chroma
+ * subsampled or not) of unsigned precision up to 16 bits, no palette, no channel definitions,
+ * no packed packet headers (PPM). Anything else (alpha, palettes) is left to libvips.
  */
 #ifndef IIIFD_IMAGE_JP2_H
 #define IIIFD_IMAGE_JP2_H

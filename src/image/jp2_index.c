@@ -323,7 +323,6 @@ static int read_tile_parts(const struct jp2_file *f, struct jp2_index *ix, off_t
 static bool index_supported(const struct jp2_layout *l, const struct jp2_colour *c)
 {
 	if ((l->bands != 1 && l->bands != 3) || l->precision > 16 ||
-	    (uint64_t)l->tiles_across * l->tiles_down < 2 ||
 	    (uint64_t)l->tiles_across * l->tiles_down > 65535)
 		return false;
 	if (c->palette || c->channel_defs)

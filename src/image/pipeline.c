@@ -325,7 +325,10 @@ int64_t image_pipeline_estimate_bytes(const struct image_source *src,
 	int64_t out = g->out_w * g->out_h;
 	if (fmod(req->rotation, 90.0) != 0.0)
 		out *= 2; /* the rotated bounding box */
-	return (decoded + 2 * out) * 4;
+	int64_t bytes = (decoded + 2 * out) * 4;
+	if (src->kind == IMAGE_SOURCE_JP2 && !src->tile_width) /* one tile: OpenJPEG reads all of */
+		bytes += decoded * 12 + src->file_size;     /* it, and decodes to 32-bit samples */
+	return bytes;
 }
 
 static int pipeline_run(struct pipe *p, const struct image_source *src,

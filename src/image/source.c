@@ -311,8 +311,10 @@ static int source_probe_jp2(struct image_source *src, struct iiifd_error *err)
 	src->npages = 1;
 	src->orientation = 1;
 	src->bands = l->bands;
-	src->tile_width = (int)l->tile_width;
-	src->tile_height = (int)l->tile_height;
+	if (l->tiles_across * l->tiles_down > 1) { /* else the configured tile size is advertised */
+		src->tile_width = (int)l->tile_width;
+		src->tile_height = (int)l->tile_height;
+	}
 	for (int r = 0; r < l->reductions && r < IMAGE_SOURCE_MAX_LEVELS; r++) {
 		int64_t w, h;
 		jp2_layout_level_size(l, r, &w, &h);

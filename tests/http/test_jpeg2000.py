@@ -1,6 +1,6 @@
-"""JPEG 2000 sources end to end: tiled JP2s (grey, RGB, sYCC with subsampled chroma) decoded by
-iiifd's own OpenJPEG reader, one codestream tile at a time, and the JP2s that keep going through
-libvips (single tile, alpha).
+"""JPEG 2000 sources end to end: JP2s (tiled or single-tile; grey, RGB, sYCC with subsampled
+chroma) decoded by iiifd's own OpenJPEG reader, which decodes only the codestream tiles a request
+covers, and the JP2s that keep going through libvips (alpha).
 
 Every source is generated here (module-scoped tmp ROOT) from colour-square grids, with `vips
 jp2ksave` and `opj_compress`, lossless unless stated. Pixels are checked two ways:
@@ -696,7 +696,7 @@ def test_icc_profile_is_honoured(jserver):
     """A tiled JP2 holding Display P3 values with the P3 ICC profile in its colr box comes out
     in sRGB, like the PNG and JPEG sources with profiles (README: "honouring embedded ICC
     profiles"). The libvips-only server ignored JP2 profiles (vips 8.14 jp2kload does not read
-    them): expected to fail until the direct decoder attaches the profile."""
+    them); iiifd's own decoder attaches the profile from the colr box."""
     im = get_ok(jserver, "/iiif/3/p3.jp2/0,0,512,384/max/0/default.png").image()
     fx.assert_grid(im, MID, (0, 0, 512, 384), 512, 384, fx.TOL_JPEG_SOURCE, min_checked=12)
 
