@@ -72,53 +72,34 @@ static void canvas_merge_props(json_t *canvas, const json_t *props)
 }
 
 static json_t *canvas_image_page(const struct pres_context *c, const char *canvas_id,
-				 const struct pres_file *f, const struct image_source *src,
+				 const struct pres_file *f, const struct pres_canvas_spec *spec,
 				 const char *label)
 {
-	char *ident = pres_image_identifier(f->rel, src->page, src->npages);
+	char *ident = pres_image_identifier(f->rel, spec->page, spec->npages);
 	json_t *canvas = json_pack("{s:s, s:s, s:o, s:I, s:I}", "id", canvas_id, "type", "Canvas",
-				   "label", pres_label(label), "height", (json_int_t)src->height,
-				   "width", (json_int_t)src->width);
-	json_t *thumb = pres_thumbnail(c, ident, src->width, src->height);
+				   "label", pres_label(label), "height", (json_int_t)spec->height,
+				   "width", (json_int_t)spec->width);
+	json_t *thumb = pres_thumbnail(c, ident, spec->width, spec->height);
 	if (thumb)
 		json_object_set_new(canvas, "thumbnail", json_pack("[o]", thumb));
 	json_object_set_new(canvas, "items",
 			    json_pack("[o]", canvas_painting_page(
-						     canvas_id, pres_image_body(c, ident, src->width,
-										src->height))));
+						     canvas_id, pres_image_body(c, ident, spec->width,
+										spec->height))));
 	g_free(ident);
 	return canvas;
 }
 
-static int canvas_add_images(const struct pres_context *c, const char *manifest_id,
-			     const struct pres_file *f, const json_t *props, json_t *items,
-			     int *next, json_t *ids)
+static json_t *canvas_image(const struct pres_context *c, const char *id,
+			    const struct pres_file *f, const struct pres_canvas_spec *spec)
 {
-	struct iiifd_error err = { 0 };
-	int added = 0, npages = 1;
 	char *stem = canvas_stem(f->name);
-	for (int page = 0; page < npages; page++) {
-		const struct image_source *src =
-			image_source_cache_get(c->sources, f->abs, page, &err);
-		if (!src) {
-			log_warn("%s: left out of its manifest: %s", f->abs, err.msg);
-			break;
-		}
-		npages = src->npages;
-		char *label = npages > 1 ? g_strdup_printf("%s (%d)", stem, page + 1) : g_strdup(stem);
-		char *id = g_strdup_printf("%s/canvas/%d", manifest_id, (*next)++);
-		json_t *canvas = canvas_image_page(c, id, f, src, label);
-		canvas_annotation_refs(c, canvas, id, f->rel, page);
-		image_source_cache_put(c->sources, src);
-		canvas_merge_props(canvas, props);
-		json_array_append_new(items, canvas);
-		json_array_append_new(ids, json_string(id));
-		g_free(label);
-		g_free(id);
-		added++;
-	}
+	char *label = spec->npages > 1 ? g_strdup_printf("%s (%d)", stem, spec->page + 1)
+				       : g_strdup(stem);
+	json_t *canvas = canvas_image_page(c, id, f, spec, label);
+	g_free(label);
 	g_free(stem);
-	return added;
+	return canvas;
 }
 
 /* "name.vtt" -> NULL language, "name.fr.vtt" -> "fr"; 0 when caption is not for stem. */
@@ -222,40 +203,56 @@ static json_t *canvas_media_body(const struct pres_context *c, const struct pres
 	return body;
 }
 
-static int canvas_add_media(const struct pres_context *c, const char *manifest_id,
-			    const struct pres_file *f, const json_t *props, json_t *items, int *next,
-			    json_t *ids)
+static json_t *canvas_media(const struct pres_context *c, const char *id,
+			    const struct pres_file *f, const struct media_info *m)
 {
-	struct iiifd_error err = { 0 };
-	struct media_info m;
-	if (media_probe_cached(c->media, f->abs, &m, &err) < 0) {
-		log_warn("%s: left out of its manifest: %s", f->abs, err.msg);
-		return 0;
-	}
 	char *stem = canvas_stem(f->name);
-	char *id = g_strdup_printf("%s/canvas/%d", manifest_id, (*next)++);
 	json_t *canvas = json_pack("{s:s, s:s, s:o, s:f}", "id", id, "type", "Canvas", "label",
-				   pres_label(stem), "duration", m.duration);
-	if (m.kind == MEDIA_VIDEO) {
-		json_object_set_new(canvas, "height", json_integer(m.height));
-		json_object_set_new(canvas, "width", json_integer(m.width));
+				   pres_label(stem), "duration", m->duration);
+	if (m->kind == MEDIA_VIDEO) {
+		json_object_set_new(canvas, "height", json_integer(m->height));
+		json_object_set_new(canvas, "width", json_integer(m->width));
 	}
 	json_t *thumb = pres_file_thumbnail(c, f);
 	if (thumb)
 		json_object_set_new(canvas, "thumbnail", json_pack("[o]", thumb));
-	json_object_set_new(canvas, "placeholderCanvas", canvas_placeholder(c, id, f, &m));
+	json_object_set_new(canvas, "placeholderCanvas", canvas_placeholder(c, id, f, m));
 	json_object_set_new(canvas, "items",
-			    json_pack("[o]", canvas_painting_page(id, canvas_media_body(c, f, &m))));
+			    json_pack("[o]", canvas_painting_page(id, canvas_media_body(c, f, m))));
 	json_t *captions = canvas_captions(c, id, f);
 	if (captions)
 		json_object_set_new(canvas, "annotations", json_pack("[o]", captions));
-	canvas_annotation_refs(c, canvas, id, f->rel, 0);
-	canvas_merge_props(canvas, props);
-	json_array_append_new(items, canvas);
-	json_array_append_new(ids, json_string(id));
 	g_free(stem);
-	g_free(id);
-	return 1;
+	return canvas;
+}
+
+size_t pres_file_canvases(const struct pres_context *c, const char *abs, enum tree_kind kind,
+			  struct pres_canvas_spec **out, struct iiifd_error *err)
+{
+	*out = NULL;
+	size_t n = 0;
+	if (kind == TREE_MEDIA) {
+		struct pres_canvas_spec spec = { .page = 0, .npages = 1 };
+		if (media_probe_cached(c->media, abs, &spec.media, err) < 0)
+			return 0;
+		bool video = spec.media.kind == MEDIA_VIDEO;
+		spec.width = video ? spec.media.width : 0;
+		spec.height = video ? spec.media.height : 0;
+		*out = g_memdup2(&spec, sizeof spec);
+		return 1;
+	}
+	for (int page = 0, npages = 1; kind == TREE_IMAGE && page < npages; page++) {
+		const struct image_source *src = image_source_cache_get(c->sources, abs, page, err);
+		if (!src)
+			break;
+		npages = src->npages;
+		*out = g_realloc_n(*out, n + 1, sizeof **out);
+		(*out)[n++] = (struct pres_canvas_spec){ .page = page, .npages = npages,
+							  .width = src->width,
+							  .height = src->height };
+		image_source_cache_put(c->sources, src);
+	}
+	return n;
 }
 
 json_t *pres_file_thumbnail(const struct pres_context *c, const struct pres_file *f)
@@ -289,9 +286,22 @@ int pres_canvases_add(const struct pres_context *c, const char *manifest_id,
 		      const struct pres_file *f, const json_t *props, json_t *items, int *next,
 		      json_t *ids)
 {
-	if (f->kind == TREE_IMAGE)
-		return canvas_add_images(c, manifest_id, f, props, items, next, ids);
-	if (f->kind == TREE_MEDIA)
-		return canvas_add_media(c, manifest_id, f, props, items, next, ids);
-	return 0;
+	struct iiifd_error err = { 0 };
+	struct pres_canvas_spec *specs;
+	size_t n = pres_file_canvases(c, f->abs, f->kind, &specs, &err);
+	if (err.http_status)
+		log_warn("%s: %s its manifest: %s", f->abs, n ? "pages left out of" : "left out of",
+			 err.msg);
+	for (size_t i = 0; i < n; i++) {
+		char *id = g_strdup_printf("%s/canvas/%d", manifest_id, (*next)++);
+		json_t *canvas = f->kind == TREE_MEDIA ? canvas_media(c, id, f, &specs[i].media)
+						       : canvas_image(c, id, f, &specs[i]);
+		canvas_annotation_refs(c, canvas, id, f->rel, specs[i].page);
+		canvas_merge_props(canvas, props);
+		json_array_append_new(items, canvas);
+		json_array_append_new(ids, json_string(id));
+		g_free(id);
+	}
+	g_free(specs);
+	return (int)n;
 }

@@ -6,7 +6,11 @@
 #define IIIFD_PRESENTATION_CANVAS_H
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "core/error.h"
+#include "media/probe.h"
 #include "presentation/context.h"
 #include "presentation/tree.h"
 
@@ -18,6 +22,22 @@ struct pres_file {
 	enum tree_kind kind;               /* TREE_IMAGE or TREE_MEDIA */
 	const struct tree_listing *folder; /* the listing of its folder, for captions */
 };
+
+/* One Canvas a file makes: a page of an image, or the whole of an audio or video file. */
+struct pres_canvas_spec {
+	int page, npages;       /* 0-based page of an image, and its page count; 0 and 1 for media */
+	int64_t width, height;  /* 0 for audio */
+	struct media_info media; /* audio and video only */
+};
+
+/*
+ * The rule that numbers Canvases, shared by Manifests (pres_canvases_add) and by the Canvas
+ * index (canvas_index.h): an image makes a Canvas per page, as far as its pages can be probed;
+ * audio or video that can be probed makes one; anything else makes none. Returns how many, with
+ * *out a g_malloc'd array (g_free); err says why a file made fewer than it should (0 = none).
+ */
+size_t pres_file_canvases(const struct pres_context *c, const char *abs, enum tree_kind kind,
+			  struct pres_canvas_spec **out, struct iiifd_error *err);
 
 /*
  * Appends the Canvases of f to items, numbered from *next (1-based; advanced past them), with

@@ -1,6 +1,6 @@
 /*
- * canvas_index.c: walks a Manifest's files as canvas.c does (same listing, same probes through
- * the shared caches, same skipping of unreadable files), so Canvas numbers agree.
+ * canvas_index.c: walks a Manifest's files as manifest.c does (same listing) and counts their
+ * Canvases with the same rule (pres_file_canvases), so Canvas numbers agree.
  */
 #include "presentation/canvas_index.h"
 
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "media/probe.h"
+#include "presentation/canvas.h"
 #include "presentation/tree.h"
 
 static int index_push(struct pres_canvas_index *idx, const char *file, int page, int64_t w,
@@ -30,24 +30,13 @@ static void index_add_file(const struct pres_context *c, struct pres_canvas_inde
 			   const char *rel, enum tree_kind kind)
 {
 	struct iiifd_error err = { 0 };
+	struct pres_canvas_spec *specs;
 	char *abs = g_build_filename(c->root_real, rel, NULL);
-	if (kind == TREE_IMAGE) {
-		int npages = 1;
-		for (int page = 0; page < npages; page++) {
-			const struct image_source *src =
-				image_source_cache_get(c->sources, abs, page, &err);
-			if (!src)
-				break;
-			npages = src->npages;
-			index_push(idx, rel, page, src->width, src->height, 0);
-			image_source_cache_put(c->sources, src);
-		}
-	} else if (kind == TREE_MEDIA) {
-		struct media_info m;
-		if (media_probe_cached(c->media, abs, &m, &err) == 0)
-			index_push(idx, rel, 0, m.kind == MEDIA_VIDEO ? m.width : 0,
-				   m.kind == MEDIA_VIDEO ? m.height : 0, m.duration);
-	}
+	size_t n = pres_file_canvases(c, abs, kind, &specs, &err);
+	for (size_t i = 0; i < n; i++)
+		index_push(idx, rel, specs[i].page, specs[i].width, specs[i].height,
+			   kind == TREE_MEDIA ? specs[i].media.duration : 0);
+	g_free(specs);
 	g_free(abs);
 }
 

@@ -158,10 +158,7 @@ static json_t *sidecar_toc_files(struct sidecar_yaml *y, yaml_node_t *n, const c
 			sidecar_add_file_name(y, sidecar_yaml_node(y, *it), where, files);
 	else
 		sidecar_add_file_name(y, n, where, files);
-	if (json_array_size(files))
-		return files;
-	json_decref(files);
-	return NULL;
+	return sidecar_json_nonempty(files);
 }
 
 static json_t *sidecar_toc_node(struct sidecar_yaml *y, yaml_node_t *n, const char *where,

@@ -255,19 +255,6 @@ static json_t *sidecar_feature(struct sidecar_yaml *y, yaml_node_t *n, const cha
 			 properties ? properties : json_object(), "geometry", geometry);
 }
 
-/* Features of a list of geometries/Features (or of a FeatureCollection's features). */
-static void sidecar_features(struct sidecar_yaml *y, yaml_node_t *n, const char *where,
-			     json_t *features)
-{
-	char w[300];
-	int i = 0;
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++) {
-		snprintf(w, sizeof w, "%.200s item %d", where, ++i);
-		json_array_append_new(features, sidecar_feature(y, sidecar_yaml_node(y, *it), w));
-	}
-}
-
 /* Always a FeatureCollection, from a geometry, a Feature, a list of them or a FeatureCollection. */
 json_t *sidecar_geo_nav_place(struct sidecar_yaml *y, yaml_node_t *n, const char *where)
 {
@@ -277,13 +264,13 @@ json_t *sidecar_geo_nav_place(struct sidecar_yaml *y, yaml_node_t *n, const char
 				   ? sidecar_yaml_scalar(sidecar_yaml_get(y, n, "type"))
 				   : NULL;
 	if (n->type == YAML_SEQUENCE_NODE) {
-		sidecar_features(y, n, where, features);
+		sidecar_yaml_items(y, n, where, sidecar_feature, features);
 	} else if (type && !strcmp(type, "FeatureCollection")) {
 		yaml_node_t *list = sidecar_yaml_get(y, n, "features");
 		sidecar_yaml_check_keys(y, n, where, keys);
 		if (sidecar_yaml_expect(y, list, YAML_SEQUENCE_NODE, where,
 					"features: a list of Features"))
-			sidecar_features(y, list, where, features);
+			sidecar_yaml_items(y, list, where, sidecar_feature, features);
 	} else {
 		json_array_append_new(features, sidecar_feature(y, n, where));
 	}

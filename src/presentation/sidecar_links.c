@@ -316,19 +316,9 @@ static json_t *sidecar_agent(struct sidecar_yaml *y, yaml_node_t *n, const char 
 json_t *sidecar_links_provider(struct sidecar_yaml *y, yaml_node_t *n, const char *where)
 {
 	json_t *list = json_array();
-	char w[300];
-	int i = 0;
-	if (n->type == YAML_SEQUENCE_NODE) {
-		for (yaml_node_item_t *it = n->data.sequence.items.start;
-		     it < n->data.sequence.items.top; it++) {
-			snprintf(w, sizeof w, "%.200s item %d", where, ++i);
-			json_array_append_new(list, sidecar_agent(y, sidecar_yaml_node(y, *it), w));
-		}
-	} else {
+	if (n->type == YAML_SEQUENCE_NODE)
+		sidecar_yaml_items(y, n, where, sidecar_agent, list);
+	else
 		json_array_append_new(list, sidecar_agent(y, n, where));
-	}
-	if (json_array_size(list))
-		return list;
-	json_decref(list);
-	return NULL;
+	return sidecar_json_nonempty(list);
 }

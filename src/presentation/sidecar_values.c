@@ -144,14 +144,8 @@ json_t *sidecar_values_metadata(struct sidecar_yaml *y, yaml_node_t *n, const ch
 {
 	json_t *list = json_array();
 	char w[300];
-	int i = 0;
 	if (n->type == YAML_SEQUENCE_NODE) {
-		for (yaml_node_item_t *it = n->data.sequence.items.start;
-		     it < n->data.sequence.items.top; it++) {
-			snprintf(w, sizeof w, "%.200s item %d", where, ++i);
-			json_array_append_new(
-				list, sidecar_values_label_value(y, sidecar_yaml_node(y, *it), w));
-		}
+		sidecar_yaml_items(y, n, where, sidecar_values_label_value, list);
 	} else if (n->type == YAML_MAPPING_NODE) {
 		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 		     p < n->data.mapping.pairs.top; p++) {
@@ -174,10 +168,7 @@ json_t *sidecar_values_metadata(struct sidecar_yaml *y, yaml_node_t *n, const ch
 	} else {
 		sidecar_yaml_expected(y, n, where, "a list of {label, value}");
 	}
-	if (json_array_size(list))
-		return list;
-	json_decref(list);
-	return NULL;
+	return sidecar_json_nonempty(list);
 }
 
 static const char *const sidecar_rights_prefixes[] = {

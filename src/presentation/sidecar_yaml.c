@@ -72,6 +72,26 @@ yaml_node_t *sidecar_yaml_node(struct sidecar_yaml *y, int index)
 	return sidecar_spend(y, n, SIDECAR_NODE_COST) ? n : NULL;
 }
 
+void sidecar_yaml_items(struct sidecar_yaml *y, yaml_node_t *n, const char *where,
+			sidecar_yaml_item_fn item, json_t *list)
+{
+	char w[300];
+	int i = 0;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		snprintf(w, sizeof w, "%.200s item %d", where, ++i);
+		json_array_append_new(list, item(y, sidecar_yaml_node(y, *it), w));
+	}
+}
+
+json_t *sidecar_json_nonempty(json_t *list)
+{
+	if (json_array_size(list))
+		return list;
+	json_decref(list);
+	return NULL;
+}
+
 const char *sidecar_yaml_scalar(const yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;

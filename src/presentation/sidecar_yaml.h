@@ -55,6 +55,15 @@ bool sidecar_yaml_mapping(struct sidecar_yaml *y, const yaml_node_t *n, const ch
 bool sidecar_yaml_expect(struct sidecar_yaml *y, const yaml_node_t *n, yaml_node_type_t type,
 			 const char *where, const char *what);
 
+/* Makes one JSON value of node n (which may be NULL), or NULL after reporting its problems. */
+typedef json_t *(*sidecar_yaml_item_fn)(struct sidecar_yaml *y, yaml_node_t *n,
+					const char *where);
+/* Appends to list what item() makes of each item of the sequence n, named "WHERE item N". */
+void sidecar_yaml_items(struct sidecar_yaml *y, yaml_node_t *n, const char *where,
+			sidecar_yaml_item_fn item, json_t *list);
+/* list when it has items; otherwise frees it and returns NULL. */
+json_t *sidecar_json_nonempty(json_t *list);
+
 /* Scalars: text (NULL for other nodes), plain style, YAML's null ("", ~, null). */
 const char *sidecar_yaml_scalar(const yaml_node_t *n);
 bool sidecar_yaml_plain(const yaml_node_t *n);
