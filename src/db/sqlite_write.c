@@ -172,41 +172,61 @@ static int db_sqlite_write_records(struct db_sqlite_conn *conn, const struct ann
 	return rc;
 }
 
-int db_sqlite_write_replace_source(struct db *db, const char *source, struct anno_list *list,
-				   struct iiifd_error *err)
+/* The steps of one write; t collects the term counts they change. */
+typedef int (*write_steps_fn)(struct db_sqlite_conn *conn, struct db_sqlite_terms *t,
+			      const void *arg, struct iiifd_error *err);
+
+/* One write transaction: the steps, then their term counts, committed together or not at all. */
+static int db_sqlite_write_transaction(struct db *db, write_steps_fn steps, const void *arg,
+				       struct iiifd_error *err)
 {
 	struct db_sqlite_conn *conn = db_sqlite_begin_write(db, err);
 	if (!conn)
 		return -1;
 	struct db_sqlite_terms terms;
 	db_sqlite_terms_init(&terms);
-	db_sqlite_big_cache(conn);
-	int rc = db_sqlite_write_delete_source(conn, source, &terms, err);
-	if (!rc)
-		rc = db_sqlite_write_records(conn, list->items, list->count, &terms, err);
-	/* the full-text index in one statement: FTS5 flushes its pending terms once */
-	if (!rc)
-		rc = db_sqlite_write_run(conn, DB_SQLITE_FTS_ADD_SOURCE, source, err);
+	int rc = steps(conn, &terms, arg, err);
 	if (!rc)
 		rc = db_sqlite_terms_apply(conn, &terms, err);
 	db_sqlite_terms_release(&terms);
 	return db_sqlite_end_write(db, conn, rc, err);
 }
 
+struct replace_source {
+	const char *source;
+	const struct anno_list *list;
+};
+
+static int replace_source_steps(struct db_sqlite_conn *conn, struct db_sqlite_terms *t,
+				const void *arg, struct iiifd_error *err)
+{
+	const struct replace_source *r = arg;
+	db_sqlite_big_cache(conn);
+	int rc = db_sqlite_write_delete_source(conn, r->source, t, err);
+	if (!rc)
+		rc = db_sqlite_write_records(conn, r->list->items, r->list->count, t, err);
+	/* the full-text index in one statement: FTS5 flushes its pending terms once */
+	return rc ? rc : db_sqlite_write_run(conn, DB_SQLITE_FTS_ADD_SOURCE, r->source, err);
+}
+
+int db_sqlite_write_replace_source(struct db *db, const char *source, struct anno_list *list,
+				   struct iiifd_error *err)
+{
+	struct replace_source r = { source, list };
+	return db_sqlite_write_transaction(db, replace_source_steps, &r, err);
+}
+
+static int insert_steps(struct db_sqlite_conn *conn, struct db_sqlite_terms *t, const void *arg,
+			struct iiifd_error *err)
+{
+	const struct anno_record *rec = arg;
+	int rc = db_sqlite_write_records(conn, rec, 1, t, err);
+	return rc ? rc : db_sqlite_write_run(conn, DB_SQLITE_FTS_ADD_ID, rec->id, err);
+}
+
 int db_sqlite_write_insert(struct db *db, struct anno_record *rec, struct iiifd_error *err)
 {
-	struct db_sqlite_conn *conn = db_sqlite_begin_write(db, err);
-	if (!conn)
-		return -1;
-	struct db_sqlite_terms terms;
-	db_sqlite_terms_init(&terms);
-	int rc = db_sqlite_write_records(conn, rec, 1, &terms, err);
-	if (!rc)
-		rc = db_sqlite_write_run(conn, DB_SQLITE_FTS_ADD_ID, rec->id, err);
-	if (!rc)
-		rc = db_sqlite_terms_apply(conn, &terms, err);
-	db_sqlite_terms_release(&terms);
-	return db_sqlite_end_write(db, conn, rc, err);
+	return db_sqlite_write_transaction(db, insert_steps, rec, err);
 }
 
 /* Takes record id (as stored) out of the full-text index and (in t) the term counts. */
@@ -246,44 +266,39 @@ static int db_sqlite_write_update_row(struct db_sqlite_conn *conn,
 	return db_sqlite_write_change(conn, stmt, rec->id, err);
 }
 
-int db_sqlite_write_update(struct db *db, const struct anno_record *rec,
-			   struct iiifd_error *err)
+static int update_steps(struct db_sqlite_conn *conn, struct db_sqlite_terms *t, const void *arg,
+			struct iiifd_error *err)
 {
-	struct db_sqlite_conn *conn = db_sqlite_begin_write(db, err);
-	if (!conn)
-		return -1;
-	struct db_sqlite_terms terms;
-	db_sqlite_terms_init(&terms);
-	int rc = db_sqlite_write_unindex(conn, rec->id, &terms, err);
+	const struct anno_record *rec = arg;
+	int rc = db_sqlite_write_unindex(conn, rec->id, t, err);
 	if (!rc)
 		rc = db_sqlite_write_update_row(conn, rec, err);
 	if (!rc)
 		rc = db_sqlite_write_run(conn, DB_SQLITE_FTS_ADD_ID, rec->id, err);
-	if (!rc) {
-		db_sqlite_terms_record(&terms, rec);
-		rc = db_sqlite_terms_apply(conn, &terms, err);
-	}
-	db_sqlite_terms_release(&terms);
-	return db_sqlite_end_write(db, conn, rc, err);
+	if (!rc)
+		db_sqlite_terms_record(t, rec);
+	return rc;
+}
+
+int db_sqlite_write_update(struct db *db, const struct anno_record *rec,
+			   struct iiifd_error *err)
+{
+	return db_sqlite_write_transaction(db, update_steps, rec, err);
+}
+
+static int delete_steps(struct db_sqlite_conn *conn, struct db_sqlite_terms *t, const void *arg,
+			struct iiifd_error *err)
+{
+	const char *id = arg;
+	int rc = db_sqlite_write_unindex(conn, id, t, err);
+	sqlite3_stmt *stmt = rc ? NULL : db_sqlite_stmt(conn, DB_SQLITE_DELETE, err);
+	if (!stmt)
+		return -1;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	return db_sqlite_write_change(conn, stmt, id, err);
 }
 
 int db_sqlite_write_delete(struct db *db, const char *id, struct iiifd_error *err)
 {
-	struct db_sqlite_conn *conn = db_sqlite_begin_write(db, err);
-	if (!conn)
-		return -1;
-	struct db_sqlite_terms terms;
-	db_sqlite_terms_init(&terms);
-	int rc = db_sqlite_write_unindex(conn, id, &terms, err);
-	sqlite3_stmt *stmt = rc ? NULL : db_sqlite_stmt(conn, DB_SQLITE_DELETE, err);
-	if (stmt) {
-		sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-		rc = db_sqlite_write_change(conn, stmt, id, err);
-	} else {
-		rc = -1;
-	}
-	if (!rc)
-		rc = db_sqlite_terms_apply(conn, &terms, err);
-	db_sqlite_terms_release(&terms);
-	return db_sqlite_end_write(db, conn, rc, err);
+	return db_sqlite_write_transaction(db, delete_steps, id, err);
 }
