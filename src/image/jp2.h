@@ -83,4 +83,12 @@ enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, 
 				  const struct jp2_rect *area, int64_t deadline_us,
 				  struct _VipsImage **out);
 
+/*
+ * The full-resolution image of the file ix indexes (at path) as a libvips image whose pixels are
+ * decoded as libvips asks for them, a codestream tile at a time (kept in a small cache), for
+ * streaming a whole image through libvips, as `iiifd convert` does. ix must outlive the image.
+ * NULL on error (in libvips' error buffer).
+ */
+struct _VipsImage *jp2_image_new(const struct jp2_index *ix, const char *path);
+
 #endif

@@ -7,6 +7,7 @@
 #include <vips/vips.h>
 
 #include "core/log.h"
+#include "image/jp2.h"
 
 /*
  * Classic TIFF stores 32-bit offsets, so a file must stay under 4 GiB, and the compressed size is
@@ -104,6 +105,8 @@ static int pyramid_to_srgb(VipsImage **img, const char *path)
  */
 static VipsImage *pyramid_load(const struct image_source *src)
 {
+	if (src->jp2) /* libvips' loader misreads some JPEG 2000s and ignores their profiles */
+		return jp2_image_new(src->jp2, src->path);
 	VipsAccess access = src->orientation > 1 ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL;
 	VipsImage *img = vips_image_new_from_file(src->path, "access", access, "fail_on",
 						  VIPS_FAIL_ON_ERROR, NULL);
@@ -136,8 +139,10 @@ static int pyramid_precheck(const struct image_source *src)
 	int major = vips_version(0), minor = vips_version(1), micro = vips_version(2);
 	if (major > 8 || (major == 8 && (minor > 14 || (minor == 14 && micro >= 2))))
 		return 0;
-	VipsImage *img = vips_image_new_from_file(src->path, "access", VIPS_ACCESS_SEQUENTIAL,
-						  "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+	VipsImage *img = src->jp2 ? jp2_image_new(src->jp2, src->path)
+				  : vips_image_new_from_file(src->path, "access",
+							     VIPS_ACCESS_SEQUENTIAL, "fail_on",
+							     VIPS_FAIL_ON_ERROR, NULL);
 	double avg;
 	int rc = img ? vips_avg(img, &avg, NULL) : -1;
 	if (img)

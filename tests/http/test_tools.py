@@ -139,6 +139,40 @@ def test_convert_jpeg_with_tile_and_quality(iiifd_bin, src, tmp_path):
         fx.assert_grid(img.convert("RGB"), GRID15, (0, 0, 1500, 1000), w, h, fx.TOL_LOSSY)
 
 
+def test_convert_tiled_jpeg2000_with_offsets(iiifd_bin, src, tmp_path):
+    """A tiled JPEG 2000 whose image and tile grid start away from the origin (opj_compress -d,
+    -T), which libvips 8.14's own loader misplaces, converts to the right pixels: iiifd reads
+    it with its own decoder, tile by tile."""
+    ppm = tmp_path / "grid15.ppm"
+    Image.fromarray(GRID15.rgb()).save(ppm)
+    jp2 = tmp_path / "offset.jp2"
+    fx.run(["opj_compress", "-i", str(ppm), "-o", str(jp2), "-d", "37,21", "-T", "13,7",
+            "-t", "200,200", "-n", "4"])
+    out = tmp_path / "offset.tif"
+    p = run(iiifd_bin, "convert", jp2, out)
+    assert p.returncode == 0, p.stderr
+    sizes, _tile, compression = tiff_levels(out)
+    assert compression == "jpeg" and sizes[0] == (1500, 1000), sizes
+    img = load(out)
+    fx.assert_grid(img, GRID15, (0, 0, 1500, 1000), 1500, 1000, fx.TOL_LOSSY, min_checked=150)
+    assert np.abs(pixels(img) - GRID15.rgb().astype(int)).mean() < 2
+
+
+def test_convert_damaged_jpeg2000_fails_cleanly(iiifd_bin, src, tmp_path):
+    """A tiled JPEG 2000 cut short: convert says so, exits non-zero and leaves no file."""
+    ppm = tmp_path / "grid15.ppm"
+    Image.fromarray(GRID15.rgb()).save(ppm)
+    jp2 = tmp_path / "whole.jp2"
+    fx.run(["opj_compress", "-i", str(ppm), "-o", str(jp2), "-t", "256,256"])
+    data = jp2.read_bytes()
+    cut = tmp_path / "cut.jp2"
+    cut.write_bytes(data[: len(data) * 7 // 10])
+    out = tmp_path / "cut.tif"
+    p = run(iiifd_bin, "convert", cut, out)
+    assert p.returncode != 0 and "cut.jp2" in p.stderr, (p.returncode, p.stderr)
+    assert not out.exists()
+
+
 def test_convert_large_image_becomes_bigtiff(iiifd_bin, tmp_path):
     """41000x41000 grey: the uncompressed pyramid (2.24 GB) passes the 2 GiB switch."""
     big = tmp_path / "black.jpg"
