@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <vips/vips.h>
+#include <vips/vector.h> /* after vips.h, which it needs */
 
 #include "core/config.h"
 #include "core/log.h"
@@ -145,6 +146,7 @@ static int main_serve(int argc, char **argv)
 	}
 	vips_cache_set_max(0);     /* every request is different; caching ops only costs memory */
 	vips_concurrency_set(1);   /* parallelism comes from the HTTP thread pool */
+	vips_vector_set_enabled(cfg.simd);
 	rc = main_run_server(&cfg, root_real);
 	vips_shutdown();
 out:

@@ -40,6 +40,9 @@ static const struct config_key config_keys[] = {
 	    INT64_C(1) << 40, "outputs with more pixels than this count as large"),
 	KEY("memory-budget-mb", CONFIG_INT64, memory_budget_mb, "2048", 1, INT64_C(1) << 30,
 	    "estimated decode memory all renders may use at once, in MiB"),
+	KEY("simd", CONFIG_BOOL, simd, "false", 0, 0,
+	    "let libvips run liborc SIMD code: faster scaling, but liborc 0.4.33 can crash when "
+	    "threads free such code at once"),
 	KEY("queue-wait-ms", CONFIG_INT, queue_wait_ms, "10000", 0, 3600000,
 	    "how long a render waits for a free slot before answering 503"),
 	KEY("request-timeout", CONFIG_INT, request_timeout, "60", 1, 86400,

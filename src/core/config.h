@@ -35,6 +35,7 @@ struct iiifd_config {
 	int tile_size;         /* tile edge advertised for sources that are not tiled */
 	char *rights;          /* "" = no rights property */
 	bool access_log;
+	bool simd;                   /* libvips' liborc code paths (see config.c) */
 	int shutdown_timeout;  /* seconds in-flight requests get after SIGTERM */
 	char *log_level;
 	int source_cache_entries; /* probed images kept in memory; 0 = none */

@@ -2,9 +2,10 @@
  * admission.c: two counting semaphores and a byte budget under one mutex, with a first-come,
  * first-served line of waiters for each. Small and large renders never wait for each other's
  * slots, so a burst of full-size requests cannot take the slots tiles need; only the shared
- * memory budget couples them. A request that arrives while others wait queues behind them, so
- * under sustained load every request waits about as long as the line is, and none is starved
- * into a 503 by later arrivals.
+ * memory budget couples them. A request that arrives while others of its class wait queues
+ * behind them, so under sustained load every request waits about as long as its line is, and
+ * none is starved into a 503 by later arrivals of its class. The first in line waits for its
+ * memory even when a smaller request behind it would fit: fair, at the cost of some idle slots.
  */
 #include "image/admission.h"
 

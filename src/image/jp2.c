@@ -157,12 +157,12 @@ static int assemble(struct assembled *a, const struct jp2_index *ix, const struc
 			for (uint32_t p = ix->first_part[r * ix->layout.tiles_across + c];
 			     p != JP2_NO_PART; p = ix->parts[p].next, n++) {
 				const struct jp2_tile_part *part = &ix->parts[p];
-				if (pread(a->fd, a->sots + 12 * n, 12, (off_t)part->offset) != 12)
-					return -1;
-				a->sots[12 * n + 4] = (uint8_t)(number >> 8);
-				a->sots[12 * n + 5] = (uint8_t)number;
-				put_be32(a->sots + 12 * n + 6, part->length); /* Psot 0 made explicit */
-				add_segment(a, a->sots + 12 * n, 0, 12);
+				uint8_t *sot = a->sots + 12 * n;
+				sot[0] = 0xff, sot[1] = 0x90, sot[2] = 0, sot[3] = 10; /* SOT, Lsot */
+				sot[4] = (uint8_t)(number >> 8), sot[5] = (uint8_t)number;
+				put_be32(sot + 6, part->length); /* a Psot of 0 made explicit */
+				sot[10] = part->part, sot[11] = part->parts;
+				add_segment(a, sot, 0, 12);
 				add_segment(a, NULL, part->offset + 12, part->length - 12);
 			}
 		}
@@ -231,6 +231,11 @@ static OPJ_BOOL stream_seek(OPJ_OFF_T to, void *user)
 }
 
 /* ---- decoding ------------------------------------------------------------------------------- */
+
+/* What OpenJPEG holds per tile of a codestream while decoding it (measured on 2.5: an opj_tcp_t
+ * of some 5.6 KB, plus coding parameters per component). */
+#define JP2_COST_PER_TILE 6144
+#define JP2_COST_PER_TILE_COMPONENT 2048
 
 /*
  * OpenJPEG keeps some 12 KB of small allocations per tile of a codestream while decoding it.
@@ -463,32 +468,32 @@ static enum jp2_decode_status decode_tiles(struct decoder *d, const struct jp2_i
 	return JP2_DECODED;
 }
 
-/* Limits the decode to the canvas, in full-resolution grid coordinates (a single-tile image:
- * OpenJPEG then decodes only the code-blocks under it). */
+/* Limits the decode to window (level pixels), given in full-resolution grid coordinates:
+ * OpenJPEG then decodes only the code-blocks under it and holds only its samples. */
 static bool decoder_set_area(struct decoder *d, const struct jp2_layout *l, int r,
-			     const struct canvas *c)
+			     const struct jp2_rect *window)
 {
 	int64_t rx = reduced(l->origin_x, r), ry = reduced(l->origin_y, r);
-	int64_t x1 = (c->x0 + c->width + rx) << r, y1 = (c->y0 + c->height + ry) << r;
+	int64_t x1 = (window->x1 + rx) << r, y1 = (window->y1 + ry) << r;
 	int64_t image_x1 = (int64_t)l->origin_x + l->width, image_y1 = (int64_t)l->origin_y + l->height;
-	return opj_set_decode_area(d->codec, d->image, (OPJ_INT32)((c->x0 + rx) << r),
-				   (OPJ_INT32)((c->y0 + ry) << r),
+	return opj_set_decode_area(d->codec, d->image, (OPJ_INT32)((window->x0 + rx) << r),
+				   (OPJ_INT32)((window->y0 + ry) << r),
 				   (OPJ_INT32)(x1 < image_x1 ? x1 : image_x1),
 				   (OPJ_INT32)(y1 < image_y1 ? y1 : image_y1));
 }
 
 /*
- * Decodes the assembled image in one call: the area of a single-tile image, or all of an
- * assembly of many small tiles (sparing OpenJPEG its per-call set-up for each). The result is
- * held as 32-bit samples, so the caller keeps this to areas of few pixels, or to single tiles.
+ * Decodes the window in one call. OpenJPEG then treats tile boundaries as in a whole-file
+ * decode (subsampled chroma of neighbouring tiles included) and spares its per-call set-up for
+ * each of many small tiles, but holds the window as 32-bit samples: see decode_area.
  */
 static enum jp2_decode_status decode_at_once(struct decoder *d, const struct jp2_index *ix,
-					     int reduce, struct canvas *c, int64_t deadline_us)
+					     int reduce, const struct jp2_rect *window,
+					     struct canvas *c, int64_t deadline_us)
 {
 	if (deadline_us && g_get_monotonic_time() > deadline_us)
 		return JP2_TIMED_OUT;
-	bool single = ix->layout.tiles_across * ix->layout.tiles_down == 1;
-	if ((single && !decoder_set_area(d, &ix->layout, reduce, c)) ||
+	if (!decoder_set_area(d, &ix->layout, reduce, window) ||
 	    !opj_decode(d->codec, d->stream, d->image) ||
 	    d->image->numcomps != (OPJ_UINT32)c->bands) {
 		vips_error("jp2", "reduction %d: %s", reduce,
@@ -499,27 +504,84 @@ static enum jp2_decode_status decode_at_once(struct decoder *d, const struct jp2
 	return JP2_DECODED;
 }
 
+/*
+ * How an area is decoded. Tile by tile holds one tile's 32-bit samples at a time; at once holds
+ * the whole window's. At once is needed for a single-tile image (region decoding within it) and
+ * for subsampled chroma (a tile's first chroma sample may lie in its neighbour, so the window
+ * reaches one chroma sample further left and up), and is faster for overviews of many tiles.
+ */
+struct decode_plan {
+	struct jp2_rect window; /* level pixels to decode: the area, plus chroma's reach */
+	struct tile_rect tiles; /* the codestream tiles under the window */
+	bool at_once;
+};
+
+static int decode_plan(const struct jp2_layout *l, int reduce, const struct jp2_rect *area,
+		       struct decode_plan *p)
+{
+	int reach = 0;
+	for (int b = 1; b < l->bands; b++) {
+		int step = l->step_x[b] > l->step_y[b] ? l->step_x[b] : l->step_y[b];
+		reach = step - 1 > reach ? step - 1 : reach;
+	}
+	p->window = (struct jp2_rect){ area->x0 > reach ? area->x0 - reach : 0,
+				       area->y0 > reach ? area->y0 - reach : 0, area->x1,
+				       area->y1 };
+	struct tile_rect *t = &p->tiles;
+	if (tiles_covering(l->tile_origin_x, l->tile_width, l->origin_x, l->width,
+			   l->tiles_across, reduce, p->window.x0, p->window.x1, &t->c0, &t->c1) < 0 ||
+	    tiles_covering(l->tile_origin_y, l->tile_height, l->origin_y, l->height, l->tiles_down,
+			   reduce, p->window.y0, p->window.y1, &t->r0, &t->r1) < 0)
+		return -1;
+	uint64_t tiles = (uint64_t)(t->c1 - t->c0 + 1) * (t->r1 - t->r0 + 1);
+	uint64_t pixels = (uint64_t)(area->x1 - area->x0) * (uint64_t)(area->y1 - area->y0);
+	p->at_once = jp2_layout_single_tile(l) || jp2_layout_subsampled(l) ||
+		     (tiles >= JP2_AT_ONCE_MIN_TILES && pixels <= JP2_AT_ONCE_MAX_PIXELS);
+	return 0;
+}
+
+int64_t jp2_decode_bytes(const struct jp2_index *ix, int reduce, const struct jp2_rect *area)
+{
+	const struct jp2_layout *l = &ix->layout;
+	struct decode_plan plan;
+	if (reduce < 0 || reduce >= l->reductions || decode_plan(l, reduce, area, &plan) < 0)
+		return 0;
+	const struct tile_rect *t = &plan.tiles;
+	int64_t tiles = (int64_t)(t->c1 - t->c0 + 1) * (t->r1 - t->r0 + 1);
+	int64_t canvas = (area->x1 - area->x0) * (area->y1 - area->y0) * l->bands *
+			 (l->precision > 8 ? 2 : 1);
+	int64_t params = tiles * (JP2_COST_PER_TILE + l->bands * JP2_COST_PER_TILE_COMPONENT);
+	/* 32-bit samples: a tile's while OpenJPEG decodes it (only the window's within a single
+	 * tile), plus the window's, or a copy of the tile's, as it hands them over */
+	int64_t tile = jp2_layout_single_tile(l) ? 0
+						 : reduced(l->tile_width, reduce) *
+							   reduced(l->tile_height, reduce);
+	int64_t samples = tile + (plan.at_once ? (plan.window.x1 - plan.window.x0) *
+							 (plan.window.y1 - plan.window.y0)
+					       : tile);
+	int64_t data = 0; /* OpenJPEG reads a whole tile's codestream before decoding it */
+	uint32_t first = t->r0 * l->tiles_across + t->c0;
+	for (uint32_t p = ix->first_part[first]; p != JP2_NO_PART; p = ix->parts[p].next)
+		data += ix->parts[p].length;
+	return canvas + params + samples * l->bands * 4 + data;
+}
+
 static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char *path,
 					  int reduce, struct canvas *c, int64_t deadline_us)
 {
-	const struct jp2_layout *l = &ix->layout;
-	struct tile_rect t;
-	if (tiles_covering(l->tile_origin_x, l->tile_width, l->origin_x, l->width,
-			   l->tiles_across, reduce, c->x0, c->x0 + c->width, &t.c0, &t.c1) < 0 ||
-	    tiles_covering(l->tile_origin_y, l->tile_height, l->origin_y, l->height, l->tiles_down,
-			   reduce, c->y0, c->y0 + c->height, &t.r0, &t.r1) < 0) {
+	struct jp2_rect area = { c->x0, c->y0, c->x0 + c->width, c->y0 + c->height };
+	struct decode_plan plan;
+	if (decode_plan(&ix->layout, reduce, &area, &plan) < 0) {
 		vips_error("jp2", "no tiles under the area");
 		return JP2_FAILED;
 	}
+	const struct tile_rect *t = &plan.tiles;
 	struct decoder d = { .source = { .fd = -1 } };
 	enum jp2_decode_status s = JP2_FAILED;
-	uint64_t tiles = (uint64_t)(t.c1 - t.c0 + 1) * (t.r1 - t.r0 + 1);
-	bool at_once = (uint64_t)l->tiles_across * l->tiles_down == 1 ||
-		       (tiles >= JP2_AT_ONCE_MIN_TILES &&
-			(uint64_t)c->width * (uint64_t)c->height <= JP2_AT_ONCE_MAX_PIXELS);
-	if (decoder_start(&d, ix, path, &t, reduce) == 0)
-		s = at_once ? decode_at_once(&d, ix, reduce, c, deadline_us)
-			    : decode_tiles(&d, ix, &t, reduce, c, deadline_us);
+	uint64_t tiles = (uint64_t)(t->c1 - t->c0 + 1) * (t->r1 - t->r0 + 1);
+	if (decoder_start(&d, ix, path, t, reduce) == 0)
+		s = plan.at_once ? decode_at_once(&d, ix, reduce, &plan.window, c, deadline_us)
+				 : decode_tiles(&d, ix, t, reduce, c, deadline_us);
 	else
 		vips_error("jp2", "cannot start decoding: %s", d.error[0] ? d.error : "out of memory");
 	decoder_release(&d);
@@ -599,7 +661,7 @@ static void lazy_free(VipsImage *image, void *user)
 VipsImage *jp2_image_new(const struct jp2_index *ix, const char *path)
 {
 	const struct jp2_layout *l = &ix->layout;
-	bool single = l->tiles_across * l->tiles_down == 1;
+	bool single = jp2_layout_single_tile(l);
 	int tw = single ? 1024 : (int)(l->tile_width < 4096 ? l->tile_width : 4096);
 	int th = single ? 1024 : (int)(l->tile_height < 4096 ? l->tile_height : 4096);
 	bool wide = l->precision > 8;

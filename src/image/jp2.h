@@ -41,6 +41,19 @@ struct jp2_layout {
 	bool ycc;                              /* components are sYCC (JP2 colour 18): Y, Cb, Cr */
 };
 
+static inline bool jp2_layout_single_tile(const struct jp2_layout *l)
+{
+	return l->tiles_across == 1 && l->tiles_down == 1;
+}
+
+static inline bool jp2_layout_subsampled(const struct jp2_layout *l)
+{
+	for (int b = 1; b < l->bands; b++)
+		if (l->step_x[b] != 1 || l->step_y[b] != 1)
+			return true;
+	return false;
+}
+
 /* A rectangle in the pixels of one reduction level: [x0, x1) x [y0, y1). */
 struct jp2_rect {
 	int64_t x0, y0, x1, y1;
@@ -58,9 +71,6 @@ int jp2_index_open(const char *path, struct jp2_index **out, struct iiifd_error 
 void jp2_index_free(struct jp2_index *ix);
 
 const struct jp2_layout *jp2_index_layout(const struct jp2_index *ix);
-
-/* Bytes the index holds (the tile-part table grows with the number of tiles). */
-size_t jp2_index_bytes(const struct jp2_index *ix);
 
 /* Size of reduction level `reduce` as OpenJPEG decodes it (may differ by one pixel from halving
  * the full size when the image does not start at the grid's origin). */
@@ -82,6 +92,9 @@ enum jp2_decode_status {
 enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, int reduce,
 				  const struct jp2_rect *area, int64_t deadline_us,
 				  struct _VipsImage **out);
+
+/* Bytes jp2_decode() of that area is expected to hold at its peak (for admission control). */
+int64_t jp2_decode_bytes(const struct jp2_index *ix, int reduce, const struct jp2_rect *area);
 
 /*
  * The full-resolution image of the file ix indexes (at path) as a libvips image whose pixels are

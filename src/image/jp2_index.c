@@ -16,8 +16,8 @@
 
 enum {
 	MARKER_SOC = 0xff4f, MARKER_SIZ = 0xff51, MARKER_COD = 0xff52, MARKER_COC = 0xff53,
-	MARKER_TLM = 0xff55, MARKER_PLM = 0xff57, MARKER_PPM = 0xff60, MARKER_SOT = 0xff90,
-	MARKER_EOC = 0xffd9,
+	MARKER_TLM = 0xff55, MARKER_PLM = 0xff57, MARKER_PPM = 0xff60, MARKER_COM = 0xff64,
+	MARKER_SOT = 0xff90, MARKER_SOD = 0xff93, MARKER_EOC = 0xffd9,
 };
 
 #define MAX_MAIN_HEADER (1u << 20)
@@ -206,7 +206,7 @@ static void parse_levels(uint32_t marker, const uint8_t *m, size_t len, uint32_t
 		l->reductions = reductions;
 }
 
-/* Appends the marker segment at `at` (len bytes after the marker) to the index's copy. */
+/* Appends a marker segment (n bytes, the marker included) to the index's copy of the header. */
 static int keep_marker(struct jp2_index *ix, const uint8_t *segment, size_t n)
 {
 	if (ix->main_header_len + n > MAX_MAIN_HEADER)
@@ -221,8 +221,8 @@ static int keep_marker(struct jp2_index *ix, const uint8_t *segment, size_t n)
 }
 
 /*
- * Copies the main header (leaving out TLM and PLM, which describe the original's tile-parts)
- * and reads the layout from it. Returns the offset of the first SOT, 0 for a header this module
+ * Copies the main header (leaving out TLM and PLM, which describe the original's tile-parts,
+ * and comments) and reads the layout from it. Returns the offset of the first SOT, 0 for a header this module
  * cannot use (PPM), -1 for a damaged one.
  */
 static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
@@ -252,7 +252,8 @@ static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
 		} else if ((marker == MARKER_COD || marker == MARKER_COC) && comps) {
 			parse_levels(marker, buf + 2, len, comps, &ix->layout);
 		}
-		if (marker != MARKER_TLM && marker != MARKER_PLM && keep_marker(ix, buf, 2 + len) < 0)
+		if (marker != MARKER_TLM && marker != MARKER_PLM && marker != MARKER_COM &&
+		    keep_marker(ix, buf, 2 + len) < 0)
 			return -1;
 		at += 2 + len;
 	}
@@ -261,10 +262,15 @@ static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
 
 /* ---- tile-parts ----------------------------------------------------------------------------- */
 
+/* At most this many tile-parts per tile (TPsot is one byte). */
+#define MAX_PARTS_PER_TILE 255
+
 static int add_part(struct jp2_index *ix, uint32_t *capacity, uint32_t **last_of_tile,
-		    uint32_t tile, off_t at, uint64_t length)
+		    const uint8_t sot[12], off_t at, uint64_t length)
 {
-	if (length > UINT32_MAX || ix->nparts == JP2_NO_PART - 1)
+	uint32_t tile = be16(sot + 4);
+	size_t tiles = (size_t)ix->layout.tiles_across * ix->layout.tiles_down;
+	if (length > UINT32_MAX || ix->nparts >= tiles * MAX_PARTS_PER_TILE)
 		return -1;
 	if (ix->nparts == *capacity) {
 		*capacity = *capacity ? *capacity * 2 : 1024;
@@ -274,13 +280,43 @@ static int add_part(struct jp2_index *ix, uint32_t *capacity, uint32_t **last_of
 		ix->parts = grown;
 	}
 	uint32_t p = ix->nparts++;
-	ix->parts[p] = (struct jp2_tile_part){ (uint64_t)at, (uint32_t)length, JP2_NO_PART };
+	ix->parts[p] = (struct jp2_tile_part){ (uint64_t)at, (uint32_t)length, JP2_NO_PART, sot[10],
+					       sot[11] };
 	if ((*last_of_tile)[tile] == JP2_NO_PART)
 		ix->first_part[tile] = p;
 	else
 		ix->parts[(*last_of_tile)[tile]].next = p;
 	(*last_of_tile)[tile] = p;
 	return 0;
+}
+
+/*
+ * The markers between a tile's first SOT and SOD: COD or COC there may give the tile fewer
+ * decomposition levels than the main header, and so fewer reductions for the whole image.
+ */
+static int read_tile_header(const struct jp2_file *f, struct jp2_index *ix, off_t at, off_t end)
+{
+	uint8_t buf[4 + 65535];
+	uint32_t comps = (uint32_t)ix->layout.bands;
+	while (at + 2 <= end) {
+		if (read_at(f->fd, at, buf, 2) < 0)
+			return -1;
+		uint32_t marker = be16(buf);
+		if (marker == MARKER_SOD)
+			return 0;
+		if (at + 4 > end || read_at(f->fd, at + 2, buf + 2, 2) < 0)
+			return -1;
+		uint32_t len = be16(buf + 2);
+		if ((marker & 0xff00) != 0xff00 || len < 2 || at + 2 + len > end)
+			return -1;
+		if (marker == MARKER_COD || marker == MARKER_COC) {
+			if (read_at(f->fd, at + 4, buf + 4, len - 2) < 0)
+				return -1;
+			parse_levels(marker, buf + 2, len, comps, &ix->layout);
+		}
+		at += 2 + len;
+	}
+	return -1;
 }
 
 /* Walks the SOT markers from the first one to EOC, recording each tile-part. */
@@ -307,7 +343,9 @@ static int read_tile_parts(const struct jp2_file *f, struct jp2_index *ix, off_t
 		if (length < 14 || (off_t)length > f->codestream_end - at)
 			rc = -1;
 		else
-			rc = add_part(ix, &capacity, &last, be16(sot + 4), at, length);
+			rc = add_part(ix, &capacity, &last, sot, at, length);
+		if (rc == 0 && sot[10] == 0)
+			rc = read_tile_header(f, ix, at + 12, at + (off_t)length);
 		at += (off_t)length;
 	}
 	for (size_t t = 0; rc == 0 && t < tiles; t++)
@@ -332,6 +370,8 @@ static bool index_supported(const struct jp2_layout *l, const struct jp2_colour 
 	if (c->method == 1)
 		return (c->enumcs == 16 && l->bands == 3 && !subsampled) ||
 		       (c->enumcs == 17 && l->bands == 1) || (c->enumcs == 18 && l->bands == 3);
+	if (c->method > 3)
+		return false; /* a colour method of a later edition or a vendor's */
 	return !subsampled; /* an ICC profile, or a bare codestream */
 }
 
@@ -399,11 +439,4 @@ void jp2_index_free(struct jp2_index *ix)
 const struct jp2_layout *jp2_index_layout(const struct jp2_index *ix)
 {
 	return &ix->layout;
-}
-
-size_t jp2_index_bytes(const struct jp2_index *ix)
-{
-	size_t tiles = (size_t)ix->layout.tiles_across * ix->layout.tiles_down;
-	return sizeof *ix + ix->main_header_len + tiles * sizeof *ix->first_part +
-	       ix->nparts * sizeof *ix->parts + ix->icc_len;
 }

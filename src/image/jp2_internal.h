@@ -10,14 +10,16 @@
 
 /* A tile-part: its SOT marker segment and data, as found in the file. */
 struct jp2_tile_part {
-	uint64_t offset; /* of its SOT marker */
-	uint32_t length; /* from the SOT marker to the end of its data */
-	uint32_t next;   /* the next tile-part of the same tile, JP2_NO_PART after the last */
+	uint64_t offset;  /* of its SOT marker */
+	uint32_t length;  /* from the SOT marker to the end of its data */
+	uint32_t next;    /* the next tile-part of the same tile, JP2_NO_PART after the last */
+	uint8_t part;     /* its SOT's TPsot and TNsot */
+	uint8_t parts;
 };
 
 struct jp2_index {
 	struct jp2_layout layout;
-	uint8_t *main_header;    /* SOC up to the first SOT, without TLM and PLM markers */
+	uint8_t *main_header;    /* SOC up to the first SOT, without TLM, PLM and COM markers */
 	size_t main_header_len;
 	size_t siz_at;           /* where the SIZ marker starts in main_header */
 	uint32_t *first_part;    /* per tile (row-major): its first tile-part, JP2_NO_PART if none */

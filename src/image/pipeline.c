@@ -314,6 +314,13 @@ int64_t image_pipeline_estimate_bytes(const struct image_source *src,
 				      const struct image_geometry *g)
 {
 	const struct image_source_level *lvl = pipeline_level(src, g);
+	int64_t out = g->out_w * g->out_h;
+	if (fmod(req->rotation, 90.0) != 0.0)
+		out *= 2; /* the rotated bounding box */
+	if (src->jp2) {
+		struct jp2_rect area = pipeline_level_rect(src, lvl, lvl->width, lvl->height, g);
+		return jp2_decode_bytes(src->jp2, lvl->page, &area) + 2 * out * 4;
+	}
 	double scale = (double)src->width / (double)lvl->width;
 	int64_t decoded;
 	if (src->tile_width || src->kind == IMAGE_SOURCE_JP2)
@@ -322,13 +329,7 @@ int64_t image_pipeline_estimate_bytes(const struct image_source *src,
 		decoded = lvl->width * lvl->height; /* decoded whole before the crop */
 	else
 		decoded = lvl->width * 256; /* streamed a strip at a time */
-	int64_t out = g->out_w * g->out_h;
-	if (fmod(req->rotation, 90.0) != 0.0)
-		out *= 2; /* the rotated bounding box */
-	int64_t bytes = (decoded + 2 * out) * 4;
-	if (src->kind == IMAGE_SOURCE_JP2 && !src->tile_width) /* one tile: OpenJPEG reads all of */
-		bytes += decoded * 12 + src->file_size;     /* it, and decodes to 32-bit samples */
-	return bytes;
+	return (decoded + 2 * out) * 4;
 }
 
 static int pipeline_run(struct pipe *p, const struct image_source *src,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <vips/vips.h>
+#include <vips/vector.h> /* after vips.h, which it needs */
 
 static const struct tools_cli_flag *cli_find(const struct tools_cli_flag *flags, const char *name,
 					     size_t len)
@@ -104,6 +105,7 @@ int tools_cli_vips_start(const char *command)
 		return -1;
 	}
 	vips_cache_set_max(0); /* every operation is different; caching them only costs memory */
+	vips_vector_set_enabled(FALSE); /* liborc can crash freeing code from several threads */
 	return 0;
 }
 

@@ -888,11 +888,11 @@ def test_corrupt_tiled_jp2(server_factory, tmp_path):
 # 7. memory budget
 # --------------------------------------------------------------------------------------------
 def test_memory_budget_refuses_full_size_but_serves_tiles(jp2, server_factory):
-    """Under --memory-budget-mb 4, full/max of the 2000x1500 tiled JP2 answers 503 with
+    """Under --memory-budget-mb 8, full/max of the 2000x1500 tiled JP2 answers 503 with
     Retry-After and a reason naming memory, at once (it can never fit, so no queueing); every
     info.json tile at every scale factor, and a small full-image size, still answer 200."""
     _server, root, refs = jp2
-    s = server_factory(args=("--memory-budget-mb", "4", "--cache", "false",
+    s = server_factory(args=("--memory-budget-mb", "8", "--cache", "false",
                              "--tile-size", str(DEFAULT_TILE)), root_dir=root)
     r = s.get("/iiif/3/tiled.jp2/full/max/0/default.png")
     assert r.status == 503 and r.header("Retry-After"), (r.status, r.body[:200])
