@@ -935,3 +935,45 @@ def test_render_errors_are_plain_text_and_not_cacheable(server_factory, tmp_path
     assert big.header("Retry-After")
     good = get_ok(s, f"/iiif/3/good.jp2/{x},{y},{w},{h}/{w},/0/default.png")
     assert good.header("ETag") and len(good.header_all("Content-Type")) == 1
+
+
+def _marker_segment(data, marker, start, end):
+    """The first marker segment `marker` (bytes) between start and end, marker included."""
+    at = data.index(marker, start, end)
+    (length,) = struct.unpack(">H", data[at + 2:at + 4])
+    return data[at:at + 2 + length]
+
+
+def test_tile_header_cod_limits_reductions(server_factory, tmp_path):
+    """A codestream whose first tile carries its own COD (and QCD) with fewer decomposition
+    levels than the main header (built by splicing tile 0 of a 2-resolution encoding into a
+    5-resolution one, COD and QCD moved into its tile-part header): info.json offers only the
+    scale factors every tile has (1, 2), and every tile at both answers the right pixels. Going
+    by the main header alone, scale factors up to 16 would be offered and fail on tile 0."""
+    root = own_root(tmp_path, "percod")
+    ppm = tmp_path / "grid.ppm"
+    write_pnm(ppm, CORRUPT_GRID.rgb())
+    many, few = tmp_path / "many.j2k", tmp_path / "few.j2k"
+    opj_compress(ppm, many, "-t", "128,128", "-n", 5)
+    opj_compress(ppm, few, "-t", "128,128", "-n", 2)
+    a, b = many.read_bytes(), few.read_bytes()
+    a_parts, b_parts = jp2_codestream_tile_parts(a), jp2_codestream_tile_parts(b)
+    b_first_sot = b_parts[0][2]
+    tile_header = (_marker_segment(b, b"\xff\x52", 0, b_first_sot) +
+                   _marker_segment(b, b"\xff\x5c", 0, b_first_sot))
+    _, _, b0, b0_len = next(p for p in b_parts if p[0] == 0)
+    lsot, isot, psot, tpsot, tnsot = struct.unpack(">HHIBB", b[b0 + 2:b0 + 12])
+    tile0 = (b"\xff\x90" + struct.pack(">HHIBB", lsot, isot, b0_len + len(tile_header), tpsot,
+                                       tnsot) + tile_header + b[b0 + 12:b0 + b0_len])
+    body = b"".join(a[p:p + n] for t, _, p, n in a_parts if t != 0)
+    (root / "percod.j2k").write_bytes(a[:a_parts[0][2]] + tile0 + body + b"\xff\xd9")
+    fx.run(["opj_decompress", "-i", str(root / "percod.j2k"), "-o", str(tmp_path / "check.png")])
+
+    s = server_factory(args=("--cache", "false"), root_dir=str(root))
+    info = get_ok(s, "/iiif/3/percod.j2k/info.json", ctype=None).json()
+    assert [t["scaleFactors"] for t in info["tiles"]] == [[1, 2]], info["tiles"]
+    for sf, x, y, w, h in info_tiles(info):
+        im = get_ok(s, tile_path("percod.j2k", sf, x, y, w, h)).image()
+        fx.assert_grid(im, CORRUPT_GRID, (x, y, w, h), im.width, im.height,
+                       TOL_RESIZED if sf > 1 else EXACT, min_checked=0)
+    assert s.get("/health").status == 200
