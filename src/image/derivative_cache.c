@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/log.h"
 
 #define CACHE_DIR_HEX 32
@@ -259,28 +260,12 @@ int derivative_cache_get(struct derivative_cache *c, const char *source_path,
 
 static int cache_write_file(const char *dir, const char *name, const void *data, size_t len)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 32];
+	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/%.*s", dir, CACHE_DIR_HEX, name);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -1;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)gettid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, data, len);
-	int write_errno = n < 0 ? errno : ENOSPC; /* a short write means the disk is full */
-	bool ok = n == (ssize_t)len;
-	if (close(fd) < 0 && ok)
-		ok = false, write_errno = errno;
-	if (ok && rename(tmp, path) < 0)
-		ok = false, write_errno = errno;
-	if (!ok) {
-		unlink(tmp);
-		errno = write_errno;
-		return -1;
-	}
-	return 0;
+	return fileio_write_atomic(path, data, len, false); /* a cache: a crash may lose it */
 }
 
 void derivative_cache_put(struct derivative_cache *c, const char *source_path,

@@ -221,9 +221,31 @@ static int keep_marker(struct jp2_index *ix, const uint8_t *segment, size_t n)
 }
 
 /*
+ * Reads the marker at *at, which must lie before end. Unless it is `last` (SOT or SOD, which end
+ * a header), reads its whole segment into buf (marker, length, payload), sets *len to its length
+ * field and moves *at past it. Returns the marker, or 0 for a damaged header.
+ */
+static uint32_t next_segment(const struct jp2_file *f, off_t *at, off_t end, uint32_t last,
+			     uint8_t buf[static 4 + 65535], uint32_t *len)
+{
+	if (*at + 2 > end || read_at(f->fd, *at, buf, 2) < 0)
+		return 0;
+	uint32_t marker = be16(buf);
+	if (marker == last)
+		return marker;
+	if ((marker & 0xff00) != 0xff00 || *at + 4 > end || read_at(f->fd, *at + 2, buf + 2, 2) < 0)
+		return 0;
+	*len = be16(buf + 2);
+	if (*len < 2 || *at + 2 + *len > end || read_at(f->fd, *at + 4, buf + 4, *len - 2) < 0)
+		return 0;
+	*at += 2 + *len;
+	return marker;
+}
+
+/*
  * Copies the main header (leaving out TLM and PLM, which describe the original's tile-parts,
- * and comments) and reads the layout from it. Returns the offset of the first SOT, 0 for a header this module
- * cannot use (PPM), -1 for a damaged one.
+ * and comments) and reads the layout from it. Returns the offset of the first SOT, 0 for a
+ * header this module cannot use (PPM), -1 for a damaged one.
  */
 static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
 {
@@ -233,15 +255,10 @@ static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
 	if (read_at(f->fd, at, buf, 2) < 0 || be16(buf) != MARKER_SOC || keep_marker(ix, soc, 2))
 		return -1;
 	at += 2;
-	uint32_t comps = 0;
-	while (at + 4 <= f->codestream_end) {
-		if (read_at(f->fd, at, buf, 4) < 0)
-			return -1;
-		uint32_t marker = be16(buf), len = be16(buf + 2);
+	uint32_t comps = 0, len, marker;
+	while ((marker = next_segment(f, &at, f->codestream_end, MARKER_SOT, buf, &len)) != 0) {
 		if (marker == MARKER_SOT)
 			return comps && ix->layout.reductions > 0 ? at : -1;
-		if ((marker & 0xff00) != 0xff00 || len < 2 || read_at(f->fd, at + 4, buf + 4, len - 2))
-			return -1;
 		if (marker == MARKER_PPM)
 			return 0;
 		if (marker == MARKER_SIZ) {
@@ -255,7 +272,6 @@ static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
 		if (marker != MARKER_TLM && marker != MARKER_PLM && marker != MARKER_COM &&
 		    keep_marker(ix, buf, 2 + len) < 0)
 			return -1;
-		at += 2 + len;
 	}
 	return -1;
 }
@@ -297,24 +313,12 @@ static int add_part(struct jp2_index *ix, uint32_t *capacity, uint32_t **last_of
 static int read_tile_header(const struct jp2_file *f, struct jp2_index *ix, off_t at, off_t end)
 {
 	uint8_t buf[4 + 65535];
-	uint32_t comps = (uint32_t)ix->layout.bands;
-	while (at + 2 <= end) {
-		if (read_at(f->fd, at, buf, 2) < 0)
-			return -1;
-		uint32_t marker = be16(buf);
+	uint32_t len, marker;
+	while ((marker = next_segment(f, &at, end, MARKER_SOD, buf, &len)) != 0) {
 		if (marker == MARKER_SOD)
 			return 0;
-		if (at + 4 > end || read_at(f->fd, at + 2, buf + 2, 2) < 0)
-			return -1;
-		uint32_t len = be16(buf + 2);
-		if ((marker & 0xff00) != 0xff00 || len < 2 || at + 2 + len > end)
-			return -1;
-		if (marker == MARKER_COD || marker == MARKER_COC) {
-			if (read_at(f->fd, at + 4, buf + 4, len - 2) < 0)
-				return -1;
-			parse_levels(marker, buf + 2, len, comps, &ix->layout);
-		}
-		at += 2 + len;
+		if (marker == MARKER_COD || marker == MARKER_COC)
+			parse_levels(marker, buf + 2, len, (uint32_t)ix->layout.bands, &ix->layout);
 	}
 	return -1;
 }

@@ -21,6 +21,7 @@
 #include <libswscale/swscale.h>
 #include <vips/vips.h>
 
+#include "core/fileio.h"
 #include "media/probe.h"
 
 #define DERIVED_POSTER_AT 0.10		 /* poster frame at this fraction of the duration */
@@ -63,50 +64,14 @@ static bool derived_exists(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
-static int derived_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Writes img to path through a unique temporary file and rename(), so that readers and
- * concurrent writers of the same path only ever see a whole file. */
+/* Writes img to path whole (see fileio.h), so that readers and concurrent writers of the same
+ * path only ever see a whole file. */
 static int derived_write(const char *path, const struct derived_image *img,
 			 struct iiifd_error *err)
 {
-	char *tmp = NULL;
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0)
-		return iiifd_error_set(err, 500, "out of memory");
-	int rc = -1;
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		iiifd_error_set(err, 500, "cannot create derived image: %s", strerror(errno));
-		goto out;
-	}
-	if (derived_write_all(fd, img->data, img->len) || fchmod(fd, 0644) || fsync(fd)) {
-		iiifd_error_set(err, 500, "cannot write derived image: %s", strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	if (close(fd) || rename(tmp, path)) {
-		iiifd_error_set(err, 500, "cannot store derived image: %s", strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
-	return rc;
+	if (fileio_write_atomic(path, img->data, img->len, true) < 0)
+		return iiifd_error_set(err, 500, "cannot store derived image: %s", strerror(errno));
+	return 0;
 }
 
 /* --- decoding ------------------------------------------------------------------------------- */

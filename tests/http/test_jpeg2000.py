@@ -589,8 +589,8 @@ def _parallel_urls(server):
 
 def test_shuffled_and_parallel_tiles_are_identical(jserver):
     """The same tiles fetched sequentially, then in a shuffled order by 16 threads (each tile
-    at least once, 400 requests over three files), decode to identical pixels: the decoders
-    kept open carry no state from one tile to the next."""
+    at least once, 400 requests over three files), decode to identical pixels: requests share
+    the file's index, and no state carries over from one decode to the next."""
     urls = _parallel_urls(jserver)
     seq = {u: rgb(get_ok(jserver, u).image()) for u in urls}
     rng = random.Random(20240607)

@@ -2,6 +2,8 @@
  * test_core.c: percent-encoding, identifier resolution under a root (on a real temporary tree),
  * and configuration from flags and INI files.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/fileio.h"
 #include "core/path.h"
 #include "core/strings.h"
 #include "unit.h"
@@ -171,6 +174,46 @@ static void test_config_file(void)
 	iiifd_config_release(&cfg);
 }
 
+/* Entries of dir other than . and .., e.g. temporary files left behind. */
+static int dir_entries(const char *dir)
+{
+	int n = 0;
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_write_atomic(void)
+{
+	char dir[] = "/tmp/iiifd-test-fileio-XXXXXX", path[600], missing[700];
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	snprintf(path, sizeof path, "%s/out.bin", dir);
+	static const char first[] = "first version", second[] = "2";
+	for (int durable = 0; durable < 2; durable++) {
+		CHECK_INT(fileio_write_atomic(path, first, sizeof first, durable), 0, "write");
+		CHECK_INT(fileio_write_atomic(path, second, sizeof second, durable), 0, "replace");
+		char got[64] = { 0 };
+		FILE *f = fopen(path, "rb");
+		size_t n = f ? fread(got, 1, sizeof got, f) : 0;
+		if (f)
+			fclose(f);
+		CHECK(n == sizeof second && memcmp(got, second, n) == 0, "replaced whole: %zu bytes", n);
+		struct stat st;
+		CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644, "mode %o", st.st_mode & 0777);
+		CHECK_INT(dir_entries(dir), 1, "no temporary file left");
+	}
+	snprintf(missing, sizeof missing, "%s/no/such/dir/out.bin", dir);
+	errno = 0;
+	CHECK_INT(fileio_write_atomic(missing, first, sizeof first, false), -1, "missing folder");
+	CHECK_INT(errno, ENOENT, "errno says why");
+	CHECK_INT(dir_entries(dir), 1, "nothing written on failure");
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	UNIT_RUN(test_url_decode);
@@ -178,5 +221,6 @@ int main(void)
 	UNIT_RUN(test_path_resolve);
 	UNIT_RUN(test_config_args);
 	UNIT_RUN(test_config_file);
+	UNIT_RUN(test_write_atomic);
 	return unit_report("core");
 }
