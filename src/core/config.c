@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_INT64, CONFIG_BOOL };
+enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_INT64, CONFIG_BOOL, CONFIG_DOUBLE };
 
 struct config_key {
 	const char *name;
@@ -47,8 +47,21 @@ static const struct config_key config_keys[] = {
 	    "how long a render waits for a free slot before answering 503"),
 	KEY("request-timeout", CONFIG_INT, request_timeout, "60", 1, 86400,
 	    "seconds a render may take before it is abandoned with 503"),
-	KEY("max-connections", CONFIG_INT, max_connections, "1000", 1, 100000,
-	    "open client connections at most"),
+	KEY("max-connections", CONFIG_INT, max_connections, "10000", 1, 1000000,
+	    "open client connections at most (each costs a socket, not a thread)"),
+	KEY("max-connections-per-client", CONFIG_INT, max_connections_per_client, "64", 0, 1000000,
+	    "open connections one client address may hold; 0 = no limit (trusted proxies exempt)"),
+	KEY("trusted-proxies", CONFIG_STRING, trusted_proxies, "", 0, 0,
+	    "comma-separated addresses or CIDR ranges of proxies whose Forwarded/X-Forwarded-For "
+	    "name the client"),
+	KEY("header-timeout", CONFIG_INT, header_timeout, "10", 1, 3600,
+	    "seconds a request's headers may take in total before the connection is closed"),
+	KEY("body-timeout", CONFIG_INT, body_timeout, "30", 1, 3600,
+	    "seconds a request body may take in total once the headers are in"),
+	KEY("keepalive-timeout", CONFIG_INT, keepalive_timeout, "15", 1, 3600,
+	    "seconds an idle keep-alive connection stays open waiting for its next request"),
+	KEY("workers", CONFIG_INT, workers, "0", 0, 4096,
+	    "threads that run request handlers; 0 = 32 + 8 x cores"),
 	KEY("trust-forwarded", CONFIG_BOOL, trust_forwarded, "false", 0, 0,
 	    "build URLs from X-Forwarded-Proto/Host (only behind a proxy you control)"),
 	KEY("cache-control", CONFIG_STRING, cache_control, "public, max-age=86400", 0, 0,
@@ -60,6 +73,8 @@ static const struct config_key config_keys[] = {
 	    "largest output height; 0 = none"),
 	KEY("max-area", CONFIG_INT64, max_area, "100000000", 1, INT64_C(1) << 40,
 	    "largest output area in pixels"),
+	KEY("max-upscale", CONFIG_DOUBLE, max_upscale, "2", 1, 1000,
+	    "largest upscaling factor of a ^ size request (1 = no upscaling)"),
 	KEY("jpeg-quality", CONFIG_INT, jpeg_quality, "85", 1, 100, "JPEG output quality"),
 	KEY("webp-quality", CONFIG_INT, webp_quality, "85", 1, 100, "WebP output quality"),
 	KEY("tile-size", CONFIG_INT, tile_size, "512", 64, 4096,
@@ -77,6 +92,10 @@ static const struct config_key config_keys[] = {
 	    "bearer token that annotation writes must carry; empty = writes refused"),
 	KEY("auto-import", CONFIG_BOOL, auto_import, "true", 0, 0,
 	    "import ALTO/hOCR/WebVTT/COCO/CSV files found next to the media, in the background"),
+	KEY("auto-import-max-mb", CONFIG_INT64, auto_import_max_mb, "512", 0, INT64_C(1) << 30,
+	    "annotation files larger than this are not imported automatically; 0 = no limit"),
+	KEY("annotation-page-size", CONFIG_INT, annotation_page_size, "20000", 1, 100000000,
+	    "annotations in one page of a Canvas's AnnotationPage before it continues in next"),
 	KEY("source-cache-entries", CONFIG_INT, source_cache_entries, "4096", 0, 10000000,
 	    "probed images (size, levels, tile index) kept in memory"),
 	KEY("cache", CONFIG_BOOL, cache, "true", 0, 0, "keep rendered images in cache-dir"),
@@ -129,6 +148,19 @@ static int config_parse_int(const struct config_key *k, const char *v, int64_t *
 	return 0;
 }
 
+static int config_parse_double(const struct config_key *k, const char *v, double *out,
+			       struct iiifd_error *err)
+{
+	char *end;
+	errno = 0;
+	double d = strtod(v, &end);
+	if (errno || end == v || *end || !(d >= (double)k->min && d <= (double)k->max))
+		return iiifd_error_set(err, 400, "%s: '%s' is not a number from %lld to %lld",
+				       k->name, v, (long long)k->min, (long long)k->max);
+	*out = d;
+	return 0;
+}
+
 static int config_assign(struct iiifd_config *cfg, const struct config_key *k, const char *v,
 			 struct iiifd_error *err)
 {
@@ -158,6 +190,8 @@ static int config_assign(struct iiifd_config *cfg, const struct config_key *k, c
 			return -1;
 		*(int64_t *)field = n;
 		return 0;
+	case CONFIG_DOUBLE:
+		return config_parse_double(k, v, (double *)field, err);
 	}
 	return iiifd_error_set(err, 500, "%s: unknown key type", k->name);
 }

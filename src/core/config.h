@@ -24,12 +24,19 @@ struct iiifd_config {
 	int queue_wait_ms;     /* how long a render waits for a slot before 503 */
 	int request_timeout;   /* seconds a render may take before it is abandoned with 503 */
 	int max_connections;
+	int max_connections_per_client; /* 0 = no limit; trusted proxies are exempt */
+	char *trusted_proxies;  /* "addr, addr/bits, ..." whose forwarding headers are believed */
+	int header_timeout;     /* seconds: total time for a request's headers */
+	int body_timeout;       /* seconds: total time for a request body after its headers */
+	int keepalive_timeout;  /* seconds an idle keep-alive connection is kept */
+	int workers;            /* handler threads; 0 = 32 + 8 x cores */
 	bool trust_forwarded;  /* honour X-Forwarded-Proto / X-Forwarded-Host */
 	char *cache_control;
 	char *presentation_cache_control;
 	int64_t max_width;     /* 0 = no limit */
 	int64_t max_height;    /* 0 = no limit */
 	int64_t max_area;
+	double max_upscale;    /* largest factor a ^ size may enlarge by */
 	int jpeg_quality;
 	int webp_quality;
 	int tile_size;         /* tile edge advertised for sources that are not tiled */
@@ -46,7 +53,9 @@ struct iiifd_config {
 	bool annotations;         /* the annotation store, search, and automatic imports */
 	char *data_dir;           /* where the annotation database lives */
 	char *api_token;          /* bearer token for annotation writes; "" = writes refused */
-	bool auto_import;         /* import OCR/VTT/COCO/CSV files found next to the images */ /* flat sources this large get a background pyramid; 0 = off */
+	bool auto_import;         /* import OCR/VTT/COCO/CSV files found next to the images */
+	int64_t auto_import_max_mb; /* larger annotation files are skipped by auto-import; 0 = any */
+	int annotation_page_size; /* annotations per page of a Canvas AnnotationPage */
 };
 
 /* Fills cfg with defaults; release with iiifd_config_release(). */

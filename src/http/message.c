@@ -32,6 +32,8 @@ void http_response_release(struct http_response *resp)
 		resp->body_free(resp->body);
 	if (resp->body_fd >= 0)
 		close(resp->body_fd);
+	if (resp->stream_free)
+		resp->stream_free(resp->stream_cls);
 	memset(resp, 0, sizeof *resp);
 	resp->body_fd = -1;
 }
@@ -66,9 +68,28 @@ void http_response_header(struct http_response *resp, const char *name, const ch
 	resp->headers[resp->nheaders++].value = value;
 }
 
+static void message_drop_stream(struct http_response *resp)
+{
+	if (resp->stream_free)
+		resp->stream_free(resp->stream_cls);
+	resp->stream_read = NULL;
+	resp->stream_cls = NULL;
+	resp->stream_free = NULL;
+}
+
+void http_response_stream(struct http_response *resp, http_stream_read_fn read, void *cls,
+			  void (*free_fn)(void *))
+{
+	http_response_body(resp, NULL, 0, NULL);
+	resp->stream_read = read;
+	resp->stream_cls = cls;
+	resp->stream_free = free_fn;
+}
+
 void http_response_body(struct http_response *resp, void *body, size_t len,
 			void (*free_fn)(void *))
 {
+	message_drop_stream(resp);
 	if (resp->body_free)
 		resp->body_free(resp->body);
 	if (resp->body_fd >= 0)

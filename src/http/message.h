@@ -22,8 +22,21 @@ struct http_request {
 	const char *body;   /* the request body (NUL-terminated), or NULL */
 	size_t body_len;
 	bool body_too_large; /* the body went over the server's limit and was cut off */
+	/*
+	 * The client's address (numeric): the peer, or, when the peer is a configured trusted
+	 * proxy, the address its Forwarded / X-Forwarded-For header names. Used for fairness,
+	 * logs and access rules.
+	 */
+	const char *client;
 	void *conn;         /* server-private: the connection headers are read from */
 };
+
+/*
+ * A streamed body: called again and again on the server's I/O thread to fill buf with up to max
+ * bytes; returns how many it wrote, 0 at the end, or -1 to abort the response (the connection
+ * is closed, since the status is already sent). Keep each call short (one batch of records).
+ */
+typedef long (*http_stream_read_fn)(void *cls, char *buf, size_t max);
 
 struct http_header {
 	char *name;  /* owned */
@@ -40,6 +53,9 @@ struct http_response {
 	int body_fd;                 /* owned; when >= 0 the body is body_len bytes of this file */
 	uint64_t body_offset;        /* from this offset (body is then unused) */
 	bool compressible;           /* the server may gzip the body for clients that accept it */
+	http_stream_read_fn stream_read; /* when set, the body is streamed (chunked) from it */
+	void *stream_cls;                /* owned; freed with stream_free */
+	void (*stream_free)(void *);
 };
 
 /* Request header value, or NULL (implemented by the server). */
@@ -73,6 +89,13 @@ void http_response_file(struct http_response *resp, int fd, uint64_t offset, uin
 /* Takes ownership of body, to be freed with free_fn (NULL for static data). */
 void http_response_body(struct http_response *resp, void *body, size_t len,
 			void (*free_fn)(void *));
+
+/*
+ * Streams the body from read(cls, ...) in constant memory, sent chunked; takes ownership of cls
+ * (freed with free_fn once the response is done or abandoned). Replaces any body set before.
+ */
+void http_response_stream(struct http_response *resp, http_stream_read_fn read, void *cls,
+			  void (*free_fn)(void *));
 
 /* A text/plain body made from a format (copied). */
 void http_response_text(struct http_response *resp, int status, const char *fmt, ...)

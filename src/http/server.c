@@ -38,6 +38,7 @@ struct http_exchange {
 	bool body_too_large;
 	char method[16];
 	char path[512];
+	char client[64]; /* numeric address of the client */
 };
 
 const char *http_request_header(const struct http_request *req, const char *name)
@@ -75,6 +76,16 @@ static double server_elapsed_ms(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
+static void server_client_address(struct MHD_Connection *conn, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(out, n, "-");
+	if (ci && ci->client_addr)
+		getnameinfo(ci->client_addr, sizeof(struct sockaddr_in6), out, (socklen_t)n, NULL,
+			    0, NI_NUMERICHOST);
+}
+
 static void server_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			     enum MHD_RequestTerminationCode toe)
 {
@@ -83,13 +94,7 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
 	if (!ex)
 		return;
 	if (server->access_log) {
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		char addr[64] = "-";
-		if (ci && ci->client_addr)
-			getnameinfo(ci->client_addr, sizeof(struct sockaddr_in6), addr, sizeof addr,
-				    NULL, 0, NI_NUMERICHOST);
-		log_info("access %s %s %s %d %zu %.1fms%s", addr, ex->method, ex->path, ex->status,
+		log_info("access %s %s %s %d %zu %.1fms%s", ex->client, ex->method, ex->path, ex->status,
 			 ex->bytes, server_elapsed_ms(&ex->start),
 			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	}
@@ -167,12 +172,55 @@ static void server_maybe_compress(struct MHD_Connection *conn, struct http_respo
 	server_etag_variant(resp, "-gzip");
 }
 
+/* Adapts a handler's stream reader to libmicrohttpd's content reader. */
+struct server_stream {
+	http_stream_read_fn read;
+	void *cls;
+	void (*free_fn)(void *);
+};
+
+static ssize_t server_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct server_stream *st = cls;
+	(void)pos;
+	long n = st->read(st->cls, buf, max);
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void server_stream_free(void *cls)
+{
+	struct server_stream *st = cls;
+	if (st->free_fn)
+		st->free_fn(st->cls);
+	free(st);
+}
+
+static struct MHD_Response *server_stream_response(struct http_response *resp)
+{
+	struct server_stream *st = malloc(sizeof *st);
+	if (!st)
+		return NULL;
+	*st = (struct server_stream){ resp->stream_read, resp->stream_cls, resp->stream_free };
+	resp->stream_read = NULL; /* the MHD response owns the stream now */
+	resp->stream_free = NULL;
+	resp->stream_cls = NULL;
+	struct MHD_Response *r = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, 64 * 1024, server_stream_read, st, server_stream_free);
+	if (!r)
+		server_stream_free(st);
+	return r;
+}
+
 static enum MHD_Result server_queue(struct MHD_Connection *conn, struct http_exchange *ex,
 				    struct http_response *resp)
 {
 	struct MHD_Response *r;
 	server_maybe_compress(conn, resp);
-	if (resp->body_fd >= 0) {
+	if (resp->stream_read) {
+		r = server_stream_response(resp);
+	} else if (resp->body_fd >= 0) {
 		r = MHD_create_response_from_fd_at_offset64(resp->body_len, resp->body_fd,
 							    resp->body_offset);
 		resp->body_fd = -1; /* libmicrohttpd closes it */
@@ -222,6 +270,7 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		clock_gettime(CLOCK_MONOTONIC, &ex->start);
 		snprintf(ex->method, sizeof ex->method, "%s", method);
 		snprintf(ex->path, sizeof ex->path, "%s", url);
+		server_client_address(conn, ex->client, sizeof ex->client);
 		atomic_fetch_add(&server->in_flight, 1);
 		*con_cls = ex;
 		return MHD_YES;
@@ -232,7 +281,8 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	struct http_request req = { .method = method, .path = url, .conn = conn };
+	struct http_request req = { .method = method, .path = url, .conn = conn,
+				    .client = ex->client };
 	if (ex->body) {
 		g_byte_array_append(ex->body, (const guint8 *)"", 1); /* NUL-terminate for parsers */
 		req.body = (const char *)ex->body->data;
