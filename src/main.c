@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vips/vips.h>
 #include <vips/vector.h> /* after vips.h, which it needs */
@@ -83,10 +84,34 @@ static void main_block_signals(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static int main_workers(const struct iiifd_config *cfg)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return cfg->workers > 0 ? cfg->workers : 32 + 8 * (int)(cores > 0 ? cores : 1);
+}
+
+/*
+ * Each connection costs a descriptor: raise the soft limit to the hard one, and warn when even
+ * that cannot hold max-connections plus the files renders open.
+ */
+static void main_raise_fd_limit(const struct iiifd_config *cfg)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)cfg->max_connections + 256)
+		log_warn("max-connections is %d but only %llu files may be open (ulimit -n)",
+			 cfg->max_connections, (unsigned long long)rl.rlim_cur);
+}
+
 static int main_run_server(const struct iiifd_config *cfg, const char *root_real)
 {
 	sigset_t stop_signals;
 	main_block_signals(&stop_signals);
+	main_raise_fd_limit(cfg);
 	struct router router;
 	struct iiifd_error err = { 0 };
 	if (image_service_init(&router.image, cfg, root_real, &err) < 0) {
@@ -99,9 +124,16 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		image_service_release(&router.image);
 		return 1;
 	}
-	struct http_server_options opt = { cfg->host, cfg->port, cfg->max_connections,
-					   cfg->access_log };
-	struct http_server *server = http_server_start(&opt, router_handle, &router, &err);
+	struct http_server_options opt = {
+		.host = cfg->host, .port = cfg->port, .max_connections = cfg->max_connections,
+		.max_per_client = cfg->max_connections_per_client,
+		.trusted_proxies = cfg->trusted_proxies, .header_timeout = cfg->header_timeout,
+		.body_timeout = cfg->body_timeout, .keepalive_timeout = cfg->keepalive_timeout,
+		.workers = main_workers(cfg), .access_log = cfg->access_log,
+		.handler = router_handle, .body_check = router_body_check,
+		.is_inline = router_is_inline, .ctx = &router,
+	};
+	struct http_server *server = http_server_start(&opt, &err);
 	if (!server) {
 		log_error("%s", err.msg);
 		pres_service_release(&router.presentation);

@@ -86,15 +86,16 @@ static char *api_etag(const json_t *anno)
 	return g_strdup(etag);
 }
 
-static int api_authorise(const char *token, const struct http_request *req,
-			 struct http_response *resp, struct iiifd_error *err)
+int anno_api_authorise(const char *token, const struct http_request *req,
+		       struct http_response *resp, struct iiifd_error *err)
 {
 	const char *auth = http_request_header(req, "Authorization");
 	if (!token || !*token)
 		return iiifd_error_set(err, 403, "annotation writes are switched off "
 						 "(set api-token in the configuration)");
 	if (!auth || strncmp(auth, "Bearer ", 7) != 0) {
-		http_response_header(resp, "WWW-Authenticate", "Bearer realm=\"iiifd\"");
+		if (resp)
+			http_response_header(resp, "WWW-Authenticate", "Bearer realm=\"iiifd\"");
 		return iiifd_error_set(err, 401, "writes need an Authorization: Bearer token");
 	}
 	if (strcmp(auth + 7, token) != 0)
@@ -109,7 +110,8 @@ static int api_parse_body(const struct pres_canvas_index *idx, const char *manif
 {
 	json_error_t jerr;
 	if (req->body_too_large)
-		return iiifd_error_set(err, 413, "the annotation is larger than 1 MiB");
+		return iiifd_error_set(err, 413, "the annotation is larger than %d bytes",
+				       ANNO_API_MAX_BODY);
 	json_t *doc = req->body ? json_loadb(req->body, req->body_len, 0, &jerr) : NULL;
 	if (!doc)
 		return iiifd_error_set(err, 400, "the body is not JSON (%s, line %d)",
@@ -219,7 +221,7 @@ static int api_item(struct db *db, const struct pres_canvas_index *idx, const ch
 		    struct http_response *resp, struct iiifd_error *err)
 {
 	bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-	if (!get && api_authorise(token, req, resp, err) < 0)
+	if (!get && anno_api_authorise(token, req, resp, err) < 0)
 		return -1;
 	json_t *current = api_record_json(db, idx, manifest_rel, id, err);
 	int rc = current ? 0 : -1;
@@ -247,7 +249,7 @@ void anno_api_container(struct db *db, const struct pres_canvas_index *idx,
 	if (id)
 		rc = api_item(db, idx, manifest_rel, token, id, req, resp, &err);
 	else if (strcmp(req->method, "POST") == 0)
-		rc = api_authorise(token, req, resp, &err) < 0
+		rc = anno_api_authorise(token, req, resp, &err) < 0
 			     ? -1
 			     : api_create(db, idx, manifest_rel, req, resp, &err);
 	else if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)

@@ -11,6 +11,15 @@
 #include "http/message.h"
 #include "presentation/canvas_index.h"
 
+#define ANNO_API_MAX_BODY (1 << 20) /* bytes of one annotation sent to the write API */
+
+/*
+ * Whether req may write: 0, or -1 with err (403 when writes are off or the token is wrong, 401
+ * without a Bearer token, adding WWW-Authenticate to resp when resp is not NULL).
+ */
+int anno_api_authorise(const char *token, const struct http_request *req,
+		       struct http_response *resp, struct iiifd_error *err);
+
 /* The AnnotationPage of Canvas n (1-based) for one motivation. NULL with err (404). */
 json_t *anno_api_canvas_page(struct db *db, const struct pres_canvas_index *idx,
 			     const char *origin, size_t n, const char *motivation,

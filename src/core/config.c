@@ -49,7 +49,7 @@ static const struct config_key config_keys[] = {
 	    "seconds a render may take before it is abandoned with 503"),
 	KEY("max-connections", CONFIG_INT, max_connections, "10000", 1, 1000000,
 	    "open client connections at most (each costs a socket, not a thread)"),
-	KEY("max-connections-per-client", CONFIG_INT, max_connections_per_client, "64", 0, 1000000,
+	KEY("max-connections-per-client", CONFIG_INT, max_connections_per_client, "256", 0, 1000000,
 	    "open connections one client address may hold; 0 = no limit (trusted proxies exempt)"),
 	KEY("trusted-proxies", CONFIG_STRING, trusted_proxies, "", 0, 0,
 	    "comma-separated addresses or CIDR ranges of proxies whose Forwarded/X-Forwarded-For "

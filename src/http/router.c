@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "annotation/api.h"
 #include "annotation/webanno.h"
 #include "version.h"
 
@@ -15,16 +16,20 @@ static const char *router_strip(const char *path, const char *prefix)
 	return strncmp(path, prefix, n) == 0 ? path + n : NULL;
 }
 
-static void router_preflight(const struct http_request *req, struct http_response *resp)
+/*
+ * A fixed list, never the client's own Access-Control-Request-Headers: Authorization for IIIF
+ * auth probes and the write API, the validators and Range for viewers.
+ */
+#define ROUTER_ALLOW_HEADERS                                                                    \
+	"Accept, Accept-Language, Authorization, Content-Type, If-Match, If-None-Match, "      \
+	"If-Modified-Since, Range"
+
+static void router_preflight(struct http_response *resp)
 {
-	const char *asked = http_request_header(req, "Access-Control-Request-Headers");
 	resp->status = 204;
 	http_response_header(resp, "Access-Control-Allow-Methods",
 			     "GET, HEAD, OPTIONS, POST, PUT, DELETE");
-	http_response_header(resp, "Access-Control-Allow-Headers", "%s",
-			     asked && *asked ? asked
-					     : "Accept, Authorization, Content-Type, If-Match, "
-					       "If-None-Match, If-Modified-Since, Range");
+	http_response_header(resp, "Access-Control-Allow-Headers", ROUTER_ALLOW_HEADERS);
 	http_response_header(resp, "Access-Control-Max-Age", "86400");
 	http_response_header(resp, "Allow", "GET, HEAD, OPTIONS, POST, PUT, DELETE");
 }
@@ -34,6 +39,26 @@ static void router_json(struct http_response *resp, const char *json)
 	http_response_header(resp, "Content-Type", "application/json");
 	http_response_header(resp, "Cache-Control", "no-store");
 	http_response_body(resp, (void *)json, strlen(json), NULL);
+}
+
+bool router_is_inline(void *ctx, const struct http_request *req)
+{
+	return strcmp(req->method, "OPTIONS") == 0 || strcmp(req->path, "/health") == 0 ||
+	       strcmp(req->path, "/") == 0 || strcmp(req->path, WEBANNO_CONTEXT_PATH) == 0;
+}
+
+int router_body_check(void *ctx, const struct http_request *req, size_t *max_body,
+		      struct iiifd_error *err)
+{
+	struct router *router = ctx;
+	const char *rest = router_strip(req->path, "/iiif/presentation/");
+	if ((strcmp(req->method, "POST") != 0 && strcmp(req->method, "PUT") != 0) || !rest)
+		return iiifd_error_set(err, 405, "%s requests take no body here", req->method);
+	if (!strstr(rest, "/annotations"))
+		return iiifd_error_set(err, 404, "nothing at this path takes a body");
+	int rc = anno_api_authorise(router->presentation.cfg->api_token, req, NULL, err);
+	*max_body = ANNO_API_MAX_BODY;
+	return rc;
 }
 
 void router_handle(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -47,7 +72,7 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 		return http_response_error(resp, &err);
 	}
 	if (strcmp(req->method, "OPTIONS") == 0)
-		return router_preflight(req, resp);
+		return router_preflight(resp);
 	bool reading = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 	bool writing = strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
 		       strcmp(req->method, "DELETE") == 0;

@@ -1,12 +1,14 @@
 /*
- * server.c: libmicrohttpd glue. URLs reach handlers undecoded (identifiers need their %2F),
- * CORS is added to every response here, and requests in flight are counted for a clean stop.
+ * server.c: the libmicrohttpd adapter. A few event-loop threads do all socket I/O; handlers run
+ * on a fixed worker pool while their connection waits suspended, so neither slow clients nor slow
+ * renders hold a thread per connection. The guard (guard.c) enforces total deadlines and the
+ * per-client limit; framing.c refuses ambiguous requests; bodies are refused or capped before
+ * they are read. URLs reach handlers undecoded (identifiers need their %2F).
  */
 #include "http/server.h"
 
 #include <glib.h>
 #include <microhttpd.h>
-#include <strings.h>
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,30 +17,48 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/compress.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "http/framing.h"
+#include "http/guard.h"
+#include "http/outgoing.h"
+#include "http/workers.h"
+
+#define SERVER_WRITE_STALL_S 60 /* a client that reads nothing of its response for this long */
 
 struct http_server {
 	struct MHD_Daemon *daemon;
-	http_handler_fn handler;
-	void *ctx;
-	bool access_log;
+	struct http_guard *guard;
+	struct http_workers *workers;
+	struct http_proxies *proxies;
+	struct http_server_options opt;
 	atomic_int in_flight;
+	atomic_bool stopping;
 };
 
-/* Per-request state, from the first callback until libmicrohttpd reports completion. */
-#define SERVER_MAX_BODY (1u << 20) /* request bodies (annotations) are small */
+enum exchange_state {
+	EXCHANGE_RECEIVING, /* headers in; the body, if any, arriving */
+	EXCHANGE_RUNNING,   /* on a worker; the connection is suspended */
+	EXCHANGE_READY,     /* resp is filled; to be queued on the I/O thread */
+	EXCHANGE_SENT,      /* queued */
+};
 
+/* Per-request state, from the headers until libmicrohttpd reports the request completed. */
 struct http_exchange {
+	struct http_server *server;
+	struct MHD_Connection *conn;
+	struct http_guard_conn *guarded;
 	struct timespec start;
+	enum exchange_state state;
+	struct http_request req;
+	struct http_response resp;
+	GByteArray *body;  /* the request body, when there is one */
+	size_t body_cap;   /* bytes of body this route accepts */
 	int status;
 	size_t bytes;
-	GByteArray *body;   /* the request body, when there is one */
-	bool body_too_large;
 	char method[16];
 	char path[512];
-	char client[64]; /* numeric address of the client */
+	char client[HTTP_CLIENT_ADDR_MAX];
 };
 
 const char *http_request_header(const struct http_request *req, const char *name)
@@ -63,8 +83,6 @@ char *http_request_arg(const struct http_request *req, const char *name)
 /* Keep the path exactly as sent: decoding belongs to each area, segment by segment. */
 static size_t server_no_unescape(void *cls, struct MHD_Connection *c, char *s)
 {
-	(void)cls;
-	(void)c;
 	return strlen(s);
 }
 
@@ -76,14 +94,53 @@ static double server_elapsed_ms(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-static void server_client_address(struct MHD_Connection *conn, char *out, size_t n)
+/* Numeric address of a socket address; IPv4-mapped IPv6 is written as plain IPv4. */
+static void server_numeric(const struct sockaddr *addr, socklen_t len, char *out, size_t n)
+{
+	snprintf(out, n, "-");
+	if (!addr || getnameinfo(addr, len, out, (socklen_t)n, NULL, 0, NI_NUMERICHOST) != 0)
+		return;
+	if (strncmp(out, "::ffff:", 7) == 0 && strchr(out, '.'))
+		memmove(out, out + 7, strlen(out + 7) + 1);
+}
+
+static void server_peer(struct MHD_Connection *conn, char *out, size_t n)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	snprintf(out, n, "-");
-	if (ci && ci->client_addr)
-		getnameinfo(ci->client_addr, sizeof(struct sockaddr_in6), out, (socklen_t)n, NULL,
-			    0, NI_NUMERICHOST);
+	server_numeric(ci ? ci->client_addr : NULL, sizeof(struct sockaddr_in6), out, n);
+}
+
+static enum MHD_Result server_accept_policy(void *cls, const struct sockaddr *addr,
+					    socklen_t addrlen)
+{
+	struct http_server *server = cls;
+	char peer[HTTP_CLIENT_ADDR_MAX];
+	server_numeric(addr, addrlen, peer, sizeof peer);
+	return http_guard_admit(server->guard, peer) ? MHD_YES : MHD_NO;
+}
+
+static void server_notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+				     enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *server = cls;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		http_guard_close(server->guard, *socket_ctx);
+		*socket_ctx = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *fd =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char peer[HTTP_CLIENT_ADDR_MAX];
+	server_peer(conn, peer, sizeof peer);
+	*socket_ctx = fd ? http_guard_open(server->guard, fd->connect_fd, peer) : NULL;
+}
+
+static struct http_guard_conn *server_guarded(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
 }
 
 static void server_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -93,11 +150,12 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
 	struct http_exchange *ex = *con_cls;
 	if (!ex)
 		return;
-	if (server->access_log) {
-		log_info("access %s %s %s %d %zu %.1fms%s", ex->client, ex->method, ex->path, ex->status,
-			 ex->bytes, server_elapsed_ms(&ex->start),
+	if (server->opt.access_log)
+		log_info("access %s %s %s %d %zu %.1fms%s", ex->client, ex->method, ex->path,
+			 ex->status, ex->bytes, server_elapsed_ms(&ex->start),
 			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-	}
+	http_guard_request_done(server->guard, ex->guarded);
+	http_response_release(&ex->resp);
 	if (ex->body)
 		g_byte_array_free(ex->body, TRUE);
 	free(ex);
@@ -105,155 +163,118 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
 	atomic_fetch_sub(&server->in_flight, 1);
 }
 
-static void server_add_cors(struct MHD_Response *r)
+/* Queues ex->resp; close asks the client to go (after errors in the request's framing). */
+static enum MHD_Result server_send(struct http_exchange *ex, bool close)
 {
-	MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-	MHD_add_response_header(r, "Access-Control-Expose-Headers",
-				"Link, ETag, Last-Modified, Content-Length, Content-Range");
+	ex->state = EXCHANGE_SENT;
+	ex->status = ex->resp.status;
+	ex->bytes = ex->resp.body_len;
+	return http_outgoing_queue(ex->conn, &ex->resp, close);
 }
 
-/* A different representation needs its own strong ETag: "abc" becomes "abc-gzip". */
-static void server_etag_variant(struct http_response *resp, const char *suffix)
+static enum MHD_Result server_refuse(struct http_exchange *ex, const struct iiifd_error *err)
 {
-	for (int i = 0; i < resp->nheaders; i++) {
-		char *v = resp->headers[i].value;
-		size_t n = strlen(v);
-		if (strcasecmp(resp->headers[i].name, "ETag") != 0 || n < 2 || v[n - 1] != '"')
-			continue;
-		char *tagged = g_strdup_printf("%.*s%s\"", (int)(n - 1), v, suffix);
-		free(v);
-		resp->headers[i].value = strdup(tagged);
-		g_free(tagged);
-	}
+	log_info("refused %s %s from %s: %s", ex->method, ex->path, ex->client, err->msg);
+	http_response_error(&ex->resp, err);
+	if (err->http_status == 401)
+		http_response_header(&ex->resp, "WWW-Authenticate", "Bearer realm=\"iiifd\"");
+	return server_send(ex, true);
 }
 
-/* Whether Accept-Encoding allows gzip: "gzip" or "*" listed without q=0. */
-static bool server_accepts_gzip(const char *header)
+static enum MHD_Result server_framing_header(void *cls, enum MHD_ValueKind kind,
+					     const char *key, const char *value)
 {
-	if (!header)
-		return false;
-	gchar **codings = g_strsplit(header, ",", 32);
-	bool ok = false;
-	for (int i = 0; codings[i]; i++) {
-		gchar **parts = g_strsplit(g_strstrip(codings[i]), ";", 4);
-		const char *name = g_strstrip(parts[0]);
-		double q = 1.0;
-		for (int j = 1; parts[j]; j++) {
-			const char *param = g_strstrip(parts[j]);
-			if (param[0] == 'q' && param[1] == '=')
-				q = g_ascii_strtod(param + 2, NULL);
-		}
-		bool gzip = strcasecmp(name, "gzip") == 0;
-		if (gzip || strcmp(name, "*") == 0)
-			ok = q > 0;
-		g_strfreev(parts);
-		if (gzip)
-			break; /* an explicit gzip entry wins over "*" */
-	}
-	g_strfreev(codings);
-	return ok;
+	http_framing_add(cls, key, value ? value : "");
+	return MHD_YES;
 }
 
-/* gzip for clients that accept it, when the handler marked the body as worth compressing */
-static void server_maybe_compress(struct MHD_Connection *conn, struct http_response *resp)
+/*
+ * The checks made once the headers are in, before any body is read: unambiguous framing, and a
+ * body only where a route takes one, from a client allowed to send it, no larger than its cap.
+ */
+static int server_check_request(struct http_exchange *ex, const char *version,
+				struct iiifd_error *err)
 {
-	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
-	if (!resp->compressible || resp->body_fd >= 0 || resp->body_len < 512)
-		return;
-	http_response_header(resp, "Vary", "Accept-Encoding");
-	if (!server_accepts_gzip(accept))
-		return;
-	size_t len;
-	void *gz = compress_gzip(resp->body, resp->body_len, &len);
-	if (!gz)
-		return;
-	http_response_body(resp, gz, len, free);
-	http_response_header(resp, "Content-Encoding", "gzip");
-	server_etag_variant(resp, "-gzip");
+	struct http_framing f = { 0 };
+	MHD_get_connection_values(ex->conn, MHD_HEADER_KIND, server_framing_header, &f);
+	if (http_framing_check(&f, strcmp(version, MHD_HTTP_VERSION_1_1) == 0, err) < 0)
+		return -1;
+	if (!http_framing_has_body(&f))
+		return 0;
+	const struct http_server_options *opt = &ex->server->opt;
+	ex->body_cap = 0;
+	if (!opt->body_check)
+		return iiifd_error_set(err, 405, "%s requests take no body here", ex->method);
+	if (opt->body_check(opt->ctx, &ex->req, &ex->body_cap, err) < 0)
+		return -1;
+	if (f.content_lengths && f.content_length > ex->body_cap)
+		return iiifd_error_set(err, 413, "the body is larger than the %zu bytes this takes",
+				       ex->body_cap);
+	ex->body = g_byte_array_new();
+	return 0;
 }
 
-/* Adapts a handler's stream reader to libmicrohttpd's content reader. */
-struct server_stream {
-	http_stream_read_fn read;
-	void *cls;
-	void (*free_fn)(void *);
-};
-
-static ssize_t server_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+static struct http_exchange *server_exchange_new(struct http_server *server,
+						 struct MHD_Connection *conn, const char *url,
+						 const char *method)
 {
-	struct server_stream *st = cls;
-	(void)pos;
-	long n = st->read(st->cls, buf, max);
-	if (n < 0)
-		return MHD_CONTENT_READER_END_WITH_ERROR;
-	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
-}
-
-static void server_stream_free(void *cls)
-{
-	struct server_stream *st = cls;
-	if (st->free_fn)
-		st->free_fn(st->cls);
-	free(st);
-}
-
-static struct MHD_Response *server_stream_response(struct http_response *resp)
-{
-	struct server_stream *st = malloc(sizeof *st);
-	if (!st)
+	struct http_exchange *ex = calloc(1, sizeof *ex);
+	if (!ex)
 		return NULL;
-	*st = (struct server_stream){ resp->stream_read, resp->stream_cls, resp->stream_free };
-	resp->stream_read = NULL; /* the MHD response owns the stream now */
-	resp->stream_free = NULL;
-	resp->stream_cls = NULL;
-	struct MHD_Response *r = MHD_create_response_from_callback(
-		MHD_SIZE_UNKNOWN, 64 * 1024, server_stream_read, st, server_stream_free);
-	if (!r)
-		server_stream_free(st);
-	return r;
+	clock_gettime(CLOCK_MONOTONIC, &ex->start);
+	ex->server = server;
+	ex->conn = conn;
+	ex->guarded = server_guarded(conn);
+	snprintf(ex->method, sizeof ex->method, "%s", method);
+	snprintf(ex->path, sizeof ex->path, "%s", url);
+	char peer[HTTP_CLIENT_ADDR_MAX];
+	server_peer(conn, peer, sizeof peer);
+	http_client_address(server->proxies, peer,
+			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Forwarded"),
+			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For"),
+			    ex->client, sizeof ex->client);
+	ex->req = (struct http_request){ .method = method, .path = url, .conn = conn,
+					 .client = ex->client };
+	http_response_init(&ex->resp);
+	atomic_fetch_add(&server->in_flight, 1);
+	return ex;
 }
 
-static enum MHD_Result server_queue(struct MHD_Connection *conn, struct http_exchange *ex,
-				    struct http_response *resp)
+/* Runs on a worker: answers the request, then hands the connection back to the I/O thread. */
+static void server_job(void *arg)
 {
-	struct MHD_Response *r;
-	server_maybe_compress(conn, resp);
-	if (resp->stream_read) {
-		r = server_stream_response(resp);
-	} else if (resp->body_fd >= 0) {
-		r = MHD_create_response_from_fd_at_offset64(resp->body_len, resp->body_fd,
-							    resp->body_offset);
-		resp->body_fd = -1; /* libmicrohttpd closes it */
-	} else if (resp->body_free) {
-		r = MHD_create_response_from_buffer_with_free_callback(resp->body_len, resp->body,
-								       resp->body_free);
-		resp->body_free = NULL; /* libmicrohttpd owns it now */
+	struct http_exchange *ex = arg;
+	struct http_server *server = ex->server;
+	if (atomic_load(&server->stopping)) {
+		struct iiifd_error err = { 0 };
+		iiifd_error_set(&err, 503, "the server is shutting down");
+		http_response_error(&ex->resp, &err);
 	} else {
-		r = MHD_create_response_from_buffer(resp->body_len, resp->body,
-						    MHD_RESPMEM_MUST_COPY);
+		server->opt.handler(server->opt.ctx, &ex->req, &ex->resp);
+		http_outgoing_compress(&ex->req, &ex->resp);
 	}
-	if (!r)
-		return MHD_NO;
-	for (int i = 0; i < resp->nheaders; i++)
-		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
-	server_add_cors(r);
-	ex->status = resp->status;
-	ex->bytes = resp->body_len;
-	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)resp->status, r);
-	MHD_destroy_response(r);
-	return rc;
+	ex->state = EXCHANGE_READY;
+	MHD_resume_connection(ex->conn);
 }
 
-/* Keeps up to SERVER_MAX_BODY bytes of the request body; the rest is dropped and flagged. */
-static void server_collect_body(struct http_exchange *ex, const char *data, size_t len)
+/* The whole request is in: answer it here when cheap, else on a worker. */
+static enum MHD_Result server_dispatch(struct http_exchange *ex)
 {
-	if (!ex->body)
-		ex->body = g_byte_array_new();
-	if (ex->body->len + len > SERVER_MAX_BODY) {
-		ex->body_too_large = true;
-		return;
+	struct http_server *server = ex->server;
+	http_guard_body_done(server->guard, ex->guarded);
+	if (ex->body) {
+		g_byte_array_append(ex->body, (const guint8 *)"", 1); /* NUL-terminate for parsers */
+		ex->req.body = (const char *)ex->body->data;
+		ex->req.body_len = ex->body->len - 1;
 	}
-	g_byte_array_append(ex->body, (const guint8 *)data, (guint)len);
+	if (server->opt.is_inline && server->opt.is_inline(server->opt.ctx, &ex->req)) {
+		server->opt.handler(server->opt.ctx, &ex->req, &ex->resp);
+		return server_send(ex, false);
+	}
+	ex->state = EXCHANGE_RUNNING;
+	MHD_suspend_connection(ex->conn);
+	http_workers_submit(server->workers, ex->client, server_job, ex);
+	return MHD_YES;
 }
 
 static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -262,39 +283,39 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 				     void **con_cls)
 {
 	struct http_server *server = cls;
-	(void)version;
-	if (!*con_cls) {
-		struct http_exchange *ex = calloc(1, sizeof *ex);
-		if (!ex)
+	struct http_exchange *ex = *con_cls;
+	if (!ex) {
+		if (!(ex = *con_cls = server_exchange_new(server, conn, url, method)))
 			return MHD_NO;
-		clock_gettime(CLOCK_MONOTONIC, &ex->start);
-		snprintf(ex->method, sizeof ex->method, "%s", method);
-		snprintf(ex->path, sizeof ex->path, "%s", url);
-		server_client_address(conn, ex->client, sizeof ex->client);
-		atomic_fetch_add(&server->in_flight, 1);
-		*con_cls = ex;
+		struct iiifd_error err = { 0 };
+		if (server_check_request(ex, version, &err) < 0)
+			return server_refuse(ex, &err);
+		http_guard_headers_done(server->guard, ex->guarded, ex->body != NULL);
 		return MHD_YES;
 	}
-	struct http_exchange *ex = *con_cls;
 	if (*upload_data_size) {
-		server_collect_body(ex, upload_data, *upload_data_size);
+		if (ex->body && ex->body->len + *upload_data_size <= ex->body_cap)
+			g_byte_array_append(ex->body, (const guint8 *)upload_data,
+					    (guint)*upload_data_size);
+		else
+			ex->req.body_too_large = true; /* chunked past the cap: drop, answer 413 */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	struct http_request req = { .method = method, .path = url, .conn = conn,
-				    .client = ex->client };
-	if (ex->body) {
-		g_byte_array_append(ex->body, (const guint8 *)"", 1); /* NUL-terminate for parsers */
-		req.body = (const char *)ex->body->data;
-		req.body_len = ex->body->len - 1;
+	switch (ex->state) {
+	case EXCHANGE_RECEIVING:
+		if (ex->req.body_too_large) {
+			struct iiifd_error err = { 0 };
+			iiifd_error_set(&err, 413, "the body is larger than the %zu bytes this takes",
+					ex->body_cap);
+			return server_refuse(ex, &err);
+		}
+		return server_dispatch(ex);
+	case EXCHANGE_READY:
+		return server_send(ex, false);
+	default:
+		return MHD_YES; /* running, or already answered */
 	}
-	req.body_too_large = ex->body_too_large;
-	struct http_response resp;
-	http_response_init(&resp);
-	server->handler(server->ctx, &req, &resp);
-	enum MHD_Result rc = server_queue(conn, *con_cls, &resp);
-	http_response_release(&resp);
-	return rc;
 }
 
 static int server_resolve(const struct http_server_options *opt, struct addrinfo **ai,
@@ -311,8 +332,33 @@ static int server_resolve(const struct http_server_options *opt, struct addrinfo
 	return 0;
 }
 
+static struct MHD_Daemon *server_daemon(struct http_server *server, const struct addrinfo *ai)
+{
+	const struct http_server_options *opt = &server->opt;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			 (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return MHD_start_daemon(
+		flags, (uint16_t)opt->port, server_accept_policy, server, server_access, server,
+		MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+		(unsigned)(cores > 1 ? cores : 2), MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)opt->max_connections, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		MHD_OPTION_NOTIFY_COMPLETED, server_completed, server,
+		MHD_OPTION_NOTIFY_CONNECTION, server_notify_connection, server,
+		MHD_OPTION_UNESCAPE_CALLBACK, server_no_unescape, NULL,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_WRITE_STALL_S, MHD_OPTION_END);
+}
+
+static void server_free(struct http_server *server)
+{
+	http_workers_free(server->workers);
+	http_guard_free(server->guard);
+	http_proxies_free(server->proxies);
+	free(server);
+}
+
 struct http_server *http_server_start(const struct http_server_options *opt,
-				      http_handler_fn handler, void *ctx,
 				      struct iiifd_error *err)
 {
 	struct addrinfo *ai;
@@ -324,24 +370,23 @@ struct http_server *http_server_start(const struct http_server_options *opt,
 		iiifd_error_set(err, 500, "out of memory");
 		return NULL;
 	}
-	server->handler = handler;
-	server->ctx = ctx;
-	server->access_log = opt->access_log;
-	/* a thread per connection: a connection waiting on a large render never delays another */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-			 (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-	server->daemon = MHD_start_daemon(
-		flags, (uint16_t)opt->port, NULL, NULL, server_access, server,
-		MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)opt->max_connections, MHD_OPTION_NOTIFY_COMPLETED, server_completed, server,
-		MHD_OPTION_UNESCAPE_CALLBACK, server_no_unescape, NULL,
-		MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
+	server->opt = *opt;
+	struct http_guard_options gopt = { opt->header_timeout, opt->body_timeout,
+					   opt->keepalive_timeout, opt->max_connections,
+					   opt->max_per_client, NULL };
+	if (!(server->proxies = http_proxies_parse(opt->trusted_proxies, err)) ||
+	    !(gopt.proxies = server->proxies, server->guard = http_guard_new(&gopt, err)) ||
+	    !(server->workers = http_workers_new(opt->workers, err))) {
+		freeaddrinfo(ai);
+		server_free(server);
+		return NULL;
+	}
+	server->daemon = server_daemon(server, ai);
 	freeaddrinfo(ai);
 	if (!server->daemon) {
 		iiifd_error_set(err, 500, "cannot listen on %s:%d (in use, or not an address here)",
 				opt->host, opt->port);
-		free(server);
+		server_free(server);
 		return NULL;
 	}
 	return server;
@@ -355,6 +400,11 @@ void http_server_stop(struct http_server *server, int timeout_s)
 		usleep(20000);
 	if (atomic_load(&server->in_flight) > 0)
 		log_warn("stopping with %d requests still running", atomic_load(&server->in_flight));
+	/* queued jobs answer 503 at once; running ones finish (renders are bounded by their
+	 * request-timeout); every suspended connection is resumed before the daemon stops */
+	atomic_store(&server->stopping, true);
+	http_workers_free(server->workers);
+	server->workers = NULL;
 	MHD_stop_daemon(server->daemon);
-	free(server);
+	server_free(server);
 }

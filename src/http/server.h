@@ -1,31 +1,54 @@
 /*
- * server.h: the libmicrohttpd adapter: a thread pool accepting HTTP/1.1 (keep-alive), turning
- * each request into a struct http_request for one handler, and logging one access line each.
+ * server.h: the HTTP server: HTTP/1.1 with keep-alive on a few event-loop threads, handlers on a
+ * fixed pool of workers, total deadlines for requests, a per-client connection limit, and the
+ * client address behind trusted proxies. Each request becomes a struct http_request for one
+ * handler, with one access log line.
  */
 #ifndef IIIFD_HTTP_SERVER_H
 #define IIIFD_HTTP_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/error.h"
 #include "http/message.h"
 
-/* Fills resp for req. Called concurrently from the pool's threads. */
+/* Fills resp for req. Called concurrently from the worker threads. */
 typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
 				struct http_response *resp);
+
+/*
+ * Called once a request's headers are in when it announces a body, before any of it is read:
+ * 0 with *max_body set to the bytes this route accepts, or -1 with err (401, 403, 404, 405...)
+ * to refuse it unread. req has no body yet.
+ */
+typedef int (*http_body_check_fn)(void *ctx, const struct http_request *req, size_t *max_body,
+				  struct iiifd_error *err);
+
+/* Whether req is cheap enough (no I/O, no waiting) to answer on the I/O thread itself. */
+typedef bool (*http_inline_fn)(void *ctx, const struct http_request *req);
 
 struct http_server_options {
 	const char *host;
 	int port;
 	int max_connections;
+	int max_per_client;        /* connections one address may hold; 0 = no limit */
+	const char *trusted_proxies; /* see http_proxies_parse() */
+	int header_timeout;        /* seconds; see http/guard.h */
+	int body_timeout;
+	int keepalive_timeout;
+	int workers;               /* handler threads */
 	bool access_log;
+	http_handler_fn handler;
+	http_body_check_fn body_check; /* NULL: no request may carry a body */
+	http_inline_fn is_inline;      /* NULL: every request goes to a worker */
+	void *ctx;                     /* passed to the three functions above */
 };
 
 struct http_server;
 
 /* Starts listening. Returns a server to pass to http_server_stop(), or NULL with err set. */
 struct http_server *http_server_start(const struct http_server_options *opt,
-				      http_handler_fn handler, void *ctx,
 				      struct iiifd_error *err);
 
 /*
