@@ -130,8 +130,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		.trusted_proxies = cfg->trusted_proxies, .header_timeout = cfg->header_timeout,
 		.body_timeout = cfg->body_timeout, .keepalive_timeout = cfg->keepalive_timeout,
 		.workers = main_workers(cfg), .access_log = cfg->access_log,
-		.handler = router_handle, .body_check = router_body_check,
-		.is_inline = router_is_inline, .ctx = &router,
+		.handler = router_handle, .body_check = router_body_check, .ctx = &router,
 	};
 	struct http_server *server = http_server_start(&opt, &err);
 	if (!server) {

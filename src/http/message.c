@@ -86,6 +86,11 @@ void http_response_stream(struct http_response *resp, http_stream_read_fn read, 
 	resp->stream_free = free_fn;
 }
 
+void http_response_defer(struct http_response *resp)
+{
+	resp->deferred = true;
+}
+
 void http_response_body(struct http_response *resp, void *body, size_t len,
 			void (*free_fn)(void *))
 {

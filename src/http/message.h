@@ -28,6 +28,12 @@ struct http_request {
 	 * logs and access rules.
 	 */
 	const char *client;
+	/*
+	 * The handler is being run on the server's I/O thread: it must answer only from memory or
+	 * a quick read of a file already known (a stored tile, a cached render), and otherwise call
+	 * http_response_defer(), after which it is called again on a worker thread.
+	 */
+	bool on_event_loop;
 	void *conn;         /* server-private: the connection headers are read from */
 };
 
@@ -56,6 +62,7 @@ struct http_response {
 	http_stream_read_fn stream_read; /* when set, the body is streamed (chunked) from it */
 	void *stream_cls;                /* owned; freed with stream_free */
 	void (*stream_free)(void *);
+	bool deferred;                   /* see http_response_defer() */
 };
 
 /* Request header value, or NULL (implemented by the server). */
@@ -96,6 +103,12 @@ void http_response_body(struct http_response *resp, void *body, size_t len,
  */
 void http_response_stream(struct http_response *resp, http_stream_read_fn read, void *cls,
 			  void (*free_fn)(void *));
+
+/*
+ * Asks to be called again on a worker thread (only when req->on_event_loop): whatever resp
+ * holds is discarded.
+ */
+void http_response_defer(struct http_response *resp);
 
 /* A text/plain body made from a format (copied). */
 void http_response_text(struct http_response *resp, int status, const char *fmt, ...)

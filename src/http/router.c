@@ -41,10 +41,18 @@ static void router_json(struct http_response *resp, const char *json)
 	http_response_body(resp, (void *)json, strlen(json), NULL);
 }
 
-bool router_is_inline(void *ctx, const struct http_request *req)
+/* The answers made from memory, fine on the I/O thread: health, preflight, static documents. */
+static bool router_is_inline(const struct http_request *req)
 {
 	return strcmp(req->method, "OPTIONS") == 0 || strcmp(req->path, "/health") == 0 ||
 	       strcmp(req->path, "/") == 0 || strcmp(req->path, WEBANNO_CONTEXT_PATH) == 0;
+}
+
+/* Image API requests may be answered on the I/O thread when cheap (image_service_handle). */
+static bool router_may_try_inline(const struct http_request *req)
+{
+	return router_is_inline(req) || router_strip(req->path, "/iiif/3/") ||
+	       router_strip(req->path, "/iiif/2/");
 }
 
 int router_body_check(void *ctx, const struct http_request *req, size_t *max_body,
@@ -66,6 +74,8 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 	struct router *router = ctx;
 	struct iiifd_error err = { 0 };
 	const char *rest;
+	if (req->on_event_loop && !router_may_try_inline(req))
+		return http_response_defer(resp);
 	const char *host = http_request_header(req, "Host");
 	if (host && !http_host_is_valid(host)) {
 		iiifd_error_set(&err, 400, "invalid Host header");

@@ -18,9 +18,6 @@ struct router {
 /* An http_handler_fn; ctx is a struct router. */
 void router_handle(void *ctx, const struct http_request *req, struct http_response *resp);
 
-/* An http_inline_fn: the answers that need no I/O (health, preflight, static documents). */
-bool router_is_inline(void *ctx, const struct http_request *req);
-
 /* An http_body_check_fn: only annotation writes take a body, authorised, up to 1 MiB. */
 int router_body_check(void *ctx, const struct http_request *req, size_t *max_body,
 		      struct iiifd_error *err);

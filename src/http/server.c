@@ -257,7 +257,10 @@ static void server_job(void *arg)
 	MHD_resume_connection(ex->conn);
 }
 
-/* The whole request is in: answer it here when cheap, else on a worker. */
+/*
+ * The whole request is in: the handler first runs here on the I/O thread, where it answers what
+ * needs no waiting (health, a stored tile, a cached render) and defers the rest to a worker.
+ */
 static enum MHD_Result server_dispatch(struct http_exchange *ex)
 {
 	struct http_server *server = ex->server;
@@ -267,10 +270,15 @@ static enum MHD_Result server_dispatch(struct http_exchange *ex)
 		ex->req.body = (const char *)ex->body->data;
 		ex->req.body_len = ex->body->len - 1;
 	}
-	if (server->opt.is_inline && server->opt.is_inline(server->opt.ctx, &ex->req)) {
-		server->opt.handler(server->opt.ctx, &ex->req, &ex->resp);
+	ex->req.on_event_loop = true;
+	server->opt.handler(server->opt.ctx, &ex->req, &ex->resp);
+	ex->req.on_event_loop = false;
+	if (!ex->resp.deferred) {
+		http_outgoing_compress(&ex->req, &ex->resp);
 		return server_send(ex, false);
 	}
+	http_response_release(&ex->resp);
+	http_response_init(&ex->resp);
 	ex->state = EXCHANGE_RUNNING;
 	MHD_suspend_connection(ex->conn);
 	http_workers_submit(server->workers, ex->client, server_job, ex);

@@ -13,7 +13,10 @@
 #include "core/error.h"
 #include "http/message.h"
 
-/* Fills resp for req. Called concurrently from the worker threads. */
+/*
+ * Fills resp for req. Called first on an I/O thread (req->on_event_loop), where it may
+ * http_response_defer() to be called again on a worker; called concurrently from many threads.
+ */
 typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
 				struct http_response *resp);
 
@@ -24,9 +27,6 @@ typedef void (*http_handler_fn)(void *ctx, const struct http_request *req,
  */
 typedef int (*http_body_check_fn)(void *ctx, const struct http_request *req, size_t *max_body,
 				  struct iiifd_error *err);
-
-/* Whether req is cheap enough (no I/O, no waiting) to answer on the I/O thread itself. */
-typedef bool (*http_inline_fn)(void *ctx, const struct http_request *req);
 
 struct http_server_options {
 	const char *host;
@@ -41,8 +41,7 @@ struct http_server_options {
 	bool access_log;
 	http_handler_fn handler;
 	http_body_check_fn body_check; /* NULL: no request may carry a body */
-	http_inline_fn is_inline;      /* NULL: every request goes to a worker */
-	void *ctx;                     /* passed to the three functions above */
+	void *ctx;                     /* passed to the two functions above */
 };
 
 struct http_server;

@@ -26,6 +26,7 @@ struct service_target {
 	char encoded[SERVICE_SEGMENT_MAX];    /* re-encoded for URLs we emit */
 	char base[1024];                      /* e.g. https://host/iiif/3 */
 	const struct image_source *src;       /* held from svc->sources until the end */
+	bool on_event_loop; /* answering on the I/O thread: cached sources only, no decoding */
 };
 
 int image_service_init(struct image_service *svc, const struct iiifd_config *cfg,
@@ -132,7 +133,7 @@ static const struct image_source *service_pixels(const struct image_service *svc
  */
 static int service_produce(const struct image_service *svc, const struct image_source *src,
 			   const struct image_source *pixels, const struct image_request *ir,
-			   const struct image_geometry *g, const char *canonical,
+			   const struct image_geometry *g, const char *canonical, bool on_event_loop,
 			   struct http_response *resp, struct iiifd_error *err)
 {
 	void *body;
@@ -149,6 +150,10 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	if (derivative_cache_get(svc->derivatives, src->path, variant, &body, &len)) {
 		http_response_header(resp, "Server-Timing", "cache");
 		http_response_body(resp, body, len, free);
+		return 0;
+	}
+	if (on_event_loop) {
+		http_response_defer(resp); /* decoding is a worker's job */
 		return 0;
 	}
 	if (image_passthrough_edge(from, ir, g, svc->encode.jpeg_quality, &body, &len)) {
@@ -233,6 +238,8 @@ static int service_open_source(const struct image_service *svc, struct service_t
 	char *file = NULL;
 	int page = 0;
 	if (path_resolve(svc->root_real, t->identifier, image_source_extensions, &file, err) < 0) {
+		if (t->on_event_loop)
+			return -1; /* derived stills and pages are worked out on a worker */
 		if (service_open_derived(svc, t, err) == 0)
 			return 0;
 		char *semi = strrchr(t->identifier, ';');
@@ -248,7 +255,10 @@ static int service_open_source(const struct image_service *svc, struct service_t
 			return -1;
 		page = (int)n - 1;
 	}
-	t->src = image_source_cache_get(svc->sources, file, page, err);
+	if (t->on_event_loop) /* only an image probed before: probing reads the file */
+		t->src = image_source_cache_peek(svc->sources, file, page);
+	else
+		t->src = image_source_cache_get(svc->sources, file, page, err);
 	free(file);
 	return t->src ? 0 : -1;
 }
@@ -330,7 +340,8 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 	if (http_response_validators(resp, req, etag, t->src->mtime, svc->cfg->cache_control))
 		return;
 	const struct image_source *pixels = service_pixels(svc, t->src);
-	if (service_produce(svc, t->src, pixels, &ir, &g, canonical, resp, &err) < 0)
+	if (service_produce(svc, t->src, pixels, &ir, &g, canonical, req->on_event_loop, resp,
+			    &err) < 0)
 		http_response_error(resp, &err);
 	image_source_cache_put(svc->sources, pixels);
 }
@@ -357,9 +368,13 @@ void image_service_handle(const struct image_service *svc, enum image_api_versio
 		http_response_error(resp, &err);
 		goto out;
 	}
+	t->on_event_loop = req->on_event_loop;
 	if (service_target_init(svc, version, segs[0], req, t, &err) < 0 ||
 	    service_open_source(svc, t, &err) < 0) {
-		http_response_error(resp, &err);
+		if (req->on_event_loop) /* errors, and what was not probed yet, come from a worker */
+			http_response_defer(resp);
+		else
+			http_response_error(resp, &err);
 		goto out;
 	}
 	if (n == 1)

@@ -116,20 +116,39 @@ static struct source_entry *cache_probe(const char *path, int page, const char *
 	return e;
 }
 
+/* Stats path and looks its key up: 0 with *found (NULL on a miss), or -1 when there is no file. */
+static int cache_find(struct image_source_cache *c, const char *path, int page, struct stat *st,
+		      char *key, size_t keylen, struct source_entry **found)
+{
+	*found = NULL;
+	if (stat(path, st) < 0 || (size_t)snprintf(key, keylen, "%d|%s", page, path) >= keylen)
+		return -1;
+	pthread_mutex_lock(&c->lock);
+	*found = cache_lookup_locked(c, key, st);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+const struct image_source *image_source_cache_peek(struct image_source_cache *c,
+						   const char *path, int page)
+{
+	struct stat st;
+	char key[4200];
+	struct source_entry *e;
+	return cache_find(c, path, page, &st, key, sizeof key, &e) == 0 && e ? &e->src : NULL;
+}
+
 const struct image_source *image_source_cache_get(struct image_source_cache *c,
 						  const char *path, int page,
 						  struct iiifd_error *err)
 {
 	struct stat st;
 	char key[4200];
-	if (stat(path, &st) < 0 ||
-	    (size_t)snprintf(key, sizeof key, "%d|%s", page, path) >= sizeof key) {
+	struct source_entry *e;
+	if (cache_find(c, path, page, &st, key, sizeof key, &e) < 0) {
 		iiifd_error_set(err, 404, "no image with that identifier");
 		return NULL;
 	}
-	pthread_mutex_lock(&c->lock);
-	struct source_entry *e = cache_lookup_locked(c, key, &st);
-	pthread_mutex_unlock(&c->lock);
 	if (e)
 		return &e->src;
 	/* probe outside the lock: it reads the file */

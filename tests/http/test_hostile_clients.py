@@ -318,3 +318,36 @@ def test_many_connections_need_few_threads(server_factory):
         for c in socks:
             c.close()
     assert during <= before + 4, f"threads went from {before} to {during} with 500 connections"
+
+
+@pytest.mark.slowish
+def test_slow_renders_do_not_stall_other_connections(server_factory):
+    """Renders queue for one render slot on the workers; /health and an already cached tile are
+    answered on the I/O threads meanwhile."""
+    import threading
+
+    s = server_factory(args=["--threads", "1", "--large-renders", "1", "--workers", "4",
+                             "--queue-wait-ms", "60000"])
+    tile = "/iiif/3/grid.png/0,0,200,200/200,/0/default.jpg"
+    assert fx.request(s.port, tile).status == 200  # now cached
+    results = []
+
+    def render(i):
+        r = fx.request(s.port, f"/iiif/3/grid.png/full/^{1900 + i},/{10 + i}/default.png",
+                       timeout=120)
+        results.append(r.status)
+
+    threads = [threading.Thread(target=render, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    slow = []
+    for _ in range(10):
+        for path in ("/health", tile):
+            r = fx.request(s.port, path, timeout=10)
+            if r.status != 200 or r.elapsed > 2.0:
+                slow.append((path, r.status, round(r.elapsed, 2)))
+    for t in threads:
+        t.join()
+    assert not slow, f"answers delayed behind renders: {slow}"
+    assert results == [200] * 6, results
