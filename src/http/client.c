@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#define CLIENT_LIST_SEPARATORS ", \t"
 #define CLIENT_MAX_HOPS 32 /* forwarding chains longer than this are cut (oldest hops dropped) */
 
 struct client_net {
@@ -64,7 +65,7 @@ struct http_proxies *http_proxies_parse(const char *list, struct iiifd_error *er
 	char *copy = strdup(list ? list : "");
 	size_t cap = 1;
 	for (const char *c = copy ? copy : ""; *c; c++)
-		cap += *c == ',' || *c == ' ';
+		cap += strchr(CLIENT_LIST_SEPARATORS, *c) != NULL; /* tokens <= separators + 1 */
 	struct http_proxies *p = calloc(1, sizeof *p + cap * sizeof p->nets[0]);
 	if (!copy || !p) {
 		free(copy);
@@ -73,7 +74,8 @@ struct http_proxies *http_proxies_parse(const char *list, struct iiifd_error *er
 		return NULL;
 	}
 	char *save = NULL;
-	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+	for (char *tok = strtok_r(copy, CLIENT_LIST_SEPARATORS, &save); tok;
+	     tok = strtok_r(NULL, CLIENT_LIST_SEPARATORS, &save)) {
 		if (client_parse_net(tok, &p->nets[p->count]) < 0) {
 			iiifd_error_set(err, 400,
 					"trusted-proxies: '%s' is not an IP address or CIDR range", tok);

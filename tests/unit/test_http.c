@@ -21,7 +21,7 @@ static void test_proxies_parse(void)
 		{ "", true },		     { "127.0.0.1", true },      { "10.0.0.0/8, ::1", true },
 		{ "fd00::/8 192.168.1.0/24", true }, { "10.0.0.0/33", false },   { "::/129", false },
 		{ "not-an-address", false }, { "10.0.0.1/", false },    { "10.0.0.1/x", false },
-		{ "1.2.3.4/-1", false },
+		{ "1.2.3.4/-1", false },     { "::\t\t\t::/8 ::/1\t10.0.0.1", true },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct iiifd_error err = { 0 };
