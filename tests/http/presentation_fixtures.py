@@ -336,8 +336,8 @@ def make_clean_tree(base, tree):
 # --------------------------------------------------------------------------------------------
 # JSON and URL helpers
 # --------------------------------------------------------------------------------------------
-SCHEMA_SKIP = (f"{fx.NEEDS_SHARED}: no ../shared/schemas "
-               f"({SCHEMA_PATH} is absent; the structural checks still ran)")
+SCHEMA_SKIP = (f"{fx.NEEDS_SHARED}: no ../shared/schemas ({SCHEMA_PATH} is absent; the "
+               f"[structure] variant of this test ran the structural checks)")
 _SCHEMA = []
 
 
