@@ -215,3 +215,24 @@ def test_broken_manifests_fail_the_schema_too():
             doc = good_manifest()
             _set(doc, path, value)
             assert schema_errors(v, doc), f"{what}: the schema accepts it"
+
+
+def test_doc_errors_applies_both_checks():
+    """validator_for / doc_errors, which every validating test uses: the [structure] checks alone
+    report structural problems only; with the schema loaded both are reported, each marked."""
+    from presentation_fixtures import DocChecks, doc_errors, validator_for
+    doc = good_manifest()
+    doc["rights"] = "https://creativecommons.org/licenses/by/4.0/"   # the schema wants http://
+    doc["items"][0]["height"] = 0                                      # both reject this
+    alone = doc_errors(validator_for(DocChecks(None)), doc)
+    assert alone and all(e.startswith("structure: ") for e in alone), alone
+    schema = load_schema()
+    if schema is None:
+        pytest.skip(f"{fx.NEEDS_SHARED}: no ../shared/schemas ({SCHEMA_PATH} is absent)")
+    both = doc_errors(validator_for(DocChecks(schema)), doc)
+    assert any(e.startswith("structure: ") for e in both), both
+    assert any(e.startswith("schema: ") and "rights" in e for e in both), both
+    del doc["items"][0]["height"], doc["items"][0]["width"]
+    doc["items"][0]["duration"] = 1.5
+    doc["rights"] = "http://creativecommons.org/licenses/by/4.0/"
+    assert doc_errors(validator_for(DocChecks(schema)), doc) == []
