@@ -23,7 +23,7 @@ SAMPLES   ?= samples
 # keep unit test objects between runs
 .SECONDARY:
 
-.PHONY: all deps run test bench clean format
+.PHONY: all deps run test bench soak clean format
 
 all: deps $(REL_DIR)/iiifd
 
@@ -58,7 +58,8 @@ $(ASAN_DIR)/tests/unit/%: $(ASAN_DIR)/tests/unit/%.o $(ASAN_OBJ)
 
 UNIT_BIN  := $(UNIT_SRC:%.c=$(ASAN_DIR)/%)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# (not those of baseline builds that `make bench BASELINE=...` makes in build/baseline-*)
+-include $(shell find build -path 'build/baseline-*' -prune -o -name '*.d' -print 2>/dev/null)
 
 # --- the two commands ----------------------------------------------------------------------
 run: all
@@ -74,11 +75,16 @@ test: deps
 	$(MAKE) --no-print-directory $(ASAN_DIR)/iiifd $(UNIT_BIN)
 	@scripts/run-tests $(ASAN_DIR)/iiifd $(UNIT_BIN)
 
-# Speed against IIPImage on generated images; writes bench/RESULTS.md (see docs/benchmarks.md)
+# Speed against IIPImage on generated images; writes bench/RESULTS.md (see docs/benchmarks.md).
+# BASELINE=<commit> also builds that commit and compares its tile throughput with this build's.
 bench: all
-	@bench/run
+	@BENCH_BASELINE=$(BASELINE) bench/run
 	@bench/presentation
 	@bench/annotations
+
+# Steady mixed load for SOAK_SECONDS (default 600): RSS must stay flat, errors zero
+soak: all
+	@bench/soak
 
 clean:
 	rm -rf build

@@ -28,16 +28,33 @@
   helper.py hyperfine JSON
       Print "median_us mean_us runs" of the first result of a `hyperfine --export-json` file.
 
-  helper.py report RESULTS.tsv META.tsv OUT.md
+  helper.py soakcorpus DIR PAGES WORDS
+      bench/soak's book: DIR/page{1..PAGES}.png (hard links to DIR/page1.png, which must exist)
+      with an ALTO file each (40 lines of 12 words from a fixed vocabulary of about 500 made-up
+      words, seeded), and the file WORDS with the vocabulary, one word a line.
+
+  helper.py soaklist BASE OUT WORDS PAGES
+      bench/soak's mixed request list, paths without BASE, one per line, shuffled: every tile of
+      photo.tif and photo.jp2 (from their info.json at BASE), renders of random regions and sizes
+      of them (at most 600 px a side) and of grid.png and multipage.tif, searches and autocompletes within the book's
+      Manifest and the book's AnnotationPages. About half are tiles, a fifth renders, the rest
+      search and annotation reads. Prints how many of each.
+
+  helper.py report RESULTS.tsv META.tsv OUT.md [BASELINE.tsv]
       Print the results table and the targets, and write them as markdown to OUT.md. RESULTS.tsv
       has one line per measured run (see FIELDS); META.tsv has lines "date<TAB>text",
-      "machine<TAB>name<TAB>text" and "note<TAB>text".
+      "machine<TAB>name<TAB>text", "note<TAB>text" and, with BASELINE.tsv,
+      "baseline<TAB>binary<TAB>text" and "current<TAB>binary<TAB>text". BASELINE.tsv (same
+      fields, keys WORKLOAD@REPETITION, servers "iiifd (this build)" and "iiifd (baseline)") adds
+      a section comparing the two builds: median req/s of the repetitions, the ratio of the
+      medians, and the target "within 5 % of the baseline" (ratio >= 0.95) per workload.
 """
 import json
 import math
 import os
 import random
 import socket
+import statistics
 import sys
 
 
@@ -117,6 +134,91 @@ def cmd_hyperfine(path):
     print(round(r["median"] * 1e6), round(r["mean"] * 1e6), len(r["times"]))
 
 
+# --- soak --------------------------------------------------------------------------------------
+
+def cmd_soakcorpus(d, pages, words_path):
+    rnd = random.Random(10)
+    vocab = sorted({"".join(rnd.choice("abcdefghijklmnopqrstuvwxyz")
+                            for _ in range(rnd.randint(4, 9))) for _ in range(500)})
+    os.makedirs(d, exist_ok=True)
+    first = os.path.join(d, "page1.png")
+    with open(words_path, "w") as f:
+        f.write("\n".join(vocab) + "\n")
+    for p in range(1, int(pages) + 1):
+        img = os.path.join(d, f"page{p}.png")
+        if p > 1 and not os.path.exists(img):
+            os.link(first, img)
+        lines = []
+        for row in range(40):
+            y = 80 + row * 38
+            words = [f'<String CONTENT="{rnd.choice(vocab)}" HPOS="{60 + k * 90}" VPOS="{y}" '
+                     f'WIDTH="80" HEIGHT="30"/>' for k in range(12)]
+            lines.append(f'<TextLine HPOS="60" VPOS="{y}" WIDTH="1080" HEIGHT="30">'
+                         + "<SP/>".join(words) + "</TextLine>")
+        with open(os.path.join(d, f"page{p}.xml"), "w") as f:
+            f.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                    '<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#"><Layout>'
+                    '<Page WIDTH="1200" HEIGHT="1600"><PrintSpace><TextBlock>'
+                    + "\n".join(lines) + "</TextBlock></PrintSpace></Page></Layout></alto>\n")
+
+
+def _get_json(url):
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=60) as r:
+        return json.load(r)
+
+
+def cmd_soaklist(base, out, words_path, pages):
+    rnd = random.Random(20)
+    tiles, renders = [], []
+    for ident in ("photo.tif", "photo.jp2"):
+        info = _get_json(f"{base}/iiif/3/{ident}/info.json")
+        W, H = int(info["width"]), int(info["height"])
+        t = info["tiles"][0]
+        tw, th = int(t["width"]), int(t.get("height", t["width"]))
+        for s in t["scaleFactors"]:
+            for row in range(math.ceil(H / (th * s))):
+                for col in range(math.ceil(W / (tw * s))):
+                    x, y = col * tw * s, row * th * s
+                    w, h = min(tw * s, W - x), min(th * s, H - y)
+                    tiles.append(f"/iiif/3/{ident}/{x},{y},{w},{h}/{math.ceil(w / s)},"
+                                 f"/0/default.jpg")
+        for _ in range(3000):   # many different ones, so that the render cache keeps working
+            w, h = rnd.randint(64, min(2000, W)), rnd.randint(64, min(2000, H))
+            x, y = rnd.randint(0, W - w), rnd.randint(0, H - h)
+            # outputs of at most 600 px a side: renders as a viewer or a page of results asks
+            # for them (a 2000 px PNG per request would only measure the encoder)
+            size = rnd.choice([f"{min(w, 600)},", f",{min(h, 400)}", "pct:25", "!300,300",
+                               "max" if max(w, h) <= 600 else "!600,600"])
+            rot = rnd.choice(["0", "0", "90", "!0"])
+            fmt = rnd.choice(["jpg", "jpg", "png", "webp"])
+            renders.append(f"/iiif/3/{ident}/{x},{y},{w},{h}/{size}/{rot}/default.{fmt}")
+        renders += [f"/iiif/3/{ident}/full/{w},/0/default.jpg" for w in (150, 400, 1000)]
+    for ident in ("grid.png", "multipage.tif"):
+        for size in ("max", "200,", "pct:50", "!120,120"):
+            renders.append(f"/iiif/3/{ident}/full/{size}/0/default.jpg")
+        renders.append(f"/iiif/3/{ident}/square/100,/0/gray.png")
+    with open(words_path) as f:
+        words = [w.strip() for w in f if w.strip()]
+    m = "/iiif/presentation/book/manifest"
+    search = [f"{m}/search?q={rnd.choice(words)}" for _ in range(300)]
+    search += [f"{m}/search?q={rnd.choice(words)}+{rnd.choice(words)}" for _ in range(100)]
+    search += [f"{m}/autocomplete?q={rnd.choice(words)[:3]}" for _ in range(100)]
+    annos = [f"{m}/canvas/{p}/annotations/supplementing" for p in range(1, int(pages) + 1)]
+    # weights: tiles 50 %, renders 20 %, search 15 %, annotation pages 15 %
+    n = 20000
+    mix = ([rnd.choice(tiles) for _ in range(n * 50 // 100)]
+           + [rnd.choice(renders) for _ in range(n * 20 // 100)]
+           + [rnd.choice(search) for _ in range(n * 15 // 100)]
+           + [rnd.choice(annos) for _ in range(n * 15 // 100)])
+    rnd.shuffle(mix)
+    with open(out, "w") as f:
+        f.write("\n".join(mix) + "\n")
+    print(f"{len(mix)} requests drawn from {len(tiles)} tiles, {len(renders)} renders, "
+          f"{len(search)} searches and autocompletes, {len(annos)} AnnotationPages "
+          f"(50/20/15/15 %)")
+
+
 # --- report ------------------------------------------------------------------------------------
 
 FIELDS = ["key", "label", "server", "status", "rps", "p50_us", "p99_us", "non2xx", "sockerr",
@@ -185,7 +287,55 @@ def ratio(a, b):
     return a / b
 
 
-def cmd_report(results, meta_path, out):
+def baseline_section(path, meta):
+    """Markdown lines and terminal rows comparing this build with the baseline build."""
+    rows = load_rows(path)
+    order, runs = [], {}
+    for r in rows:
+        key = r["key"].split("@")[0]
+        if key not in order:
+            order.append(key)
+        runs.setdefault((key, r["server"]), []).append(r)
+    cur, base = "iiifd (this build)", "iiifd (baseline)"
+    head = ["workload", "this build req/s (median)", "baseline req/s (median)",
+            "ratio this/baseline", "p99 this / baseline", "errors this / baseline",
+            "within 5 %"]
+    body = []
+    for key in order:
+        a, b = runs.get((key, cur), []), runs.get((key, base), [])
+        label = (a or b)[0]["label"]
+
+        def med(rs, field):
+            v = [r[field] for r in rs if r["status"] == "ok" and r[field] is not None]
+            return statistics.median(v) if v else None
+
+        def every(rs):
+            return ", ".join(f_rps(r["rps"]) if r["status"] == "ok" else r["status"] for r in rs)
+
+        def errs(rs):
+            return sum((r["non2xx"] or 0) + (r["sockerr"] or 0) for r in rs)
+
+        ma, mb = med(a, "rps"), med(b, "rps")
+        q = ratio(ma, mb)
+        body.append([label, f"{f_rps(ma)} ({every(a)})", f"{f_rps(mb)} ({every(b)})",
+                     "-" if q is None else f"**{q:.3f}**",
+                     f"{f_ms(med(a, 'p99_us'))} / {f_ms(med(b, 'p99_us'))}",
+                     f"{errs(a)} / {errs(b)}",
+                     "n/a" if q is None else ("met" if q >= 0.95 else "NOT met")])
+    lines = ["## Baseline: this build against an earlier one", ""]
+    for k in ("current", "baseline"):
+        if k in meta:
+            lines.append(f"- {'this build' if k == 'current' else 'baseline'}: "
+                         f"{meta[k][0]}, {meta[k][1]}")
+    lines += ["", "Tile throughput must stay within 5 % of the baseline: ratio of the medians "
+              ">= 0.95.", "", "| " + " | ".join(head) + " |",
+              "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(body_row) + " |" for body_row in body]
+    lines.append("")
+    return lines, head, body
+
+
+def cmd_report(results, meta_path, out, baseline=None):
     rows = load_rows(results)
     meta = {"date": "", "machine": [], "notes": []}
     with open(meta_path) as f:
@@ -197,6 +347,8 @@ def cmd_report(results, meta_path, out):
                 meta["machine"].append((parts[1], parts[2]))
             elif parts[0] == "note":
                 meta["notes"].append(parts[1])
+            elif parts[0] in ("baseline", "current"):
+                meta[parts[0]] = (parts[1], parts[2])
 
     # table rows, in the order measured; the ratio goes on the iiifd row of each workload
     table = []
@@ -307,6 +459,9 @@ def cmd_report(results, meta_path, out):
     for name, measured, res in T:
         lines.append(f"| {name} | {measured} | {res} |")
     lines.append("")
+    if baseline:
+        blines, bhead, bbody = baseline_section(baseline, meta)
+        lines += blines
     lines.append("## How it was measured")
     lines.append("")
     for n in meta["notes"]:
@@ -334,6 +489,9 @@ def cmd_report(results, meta_path, out):
     print()
     print(aligned(["target", "measured", "result"], T))
     print()
+    if baseline:
+        print(aligned(bhead, [[c.replace("**", "") for c in t] for t in bbody]))
+        print()
 
 
 def main(argv):
@@ -350,7 +508,11 @@ def main(argv):
         cmd_port()
     elif cmd == "hyperfine" and len(args) == 1:
         cmd_hyperfine(*args)
-    elif cmd == "report" and len(args) == 3:
+    elif cmd == "soakcorpus" and len(args) == 3:
+        cmd_soakcorpus(*args)
+    elif cmd == "soaklist" and len(args) == 4:
+        cmd_soaklist(*args)
+    elif cmd == "report" and len(args) in (3, 4):
         cmd_report(*args)
     else:
         sys.exit(__doc__)

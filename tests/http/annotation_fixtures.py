@@ -772,9 +772,7 @@ def srv(request):
     return request.getfixturevalue("auto_server")[0]
 
 
-@pytest.fixture(scope="session")
-def pschema():
-    return pf.load_schema()
+pchecks = pf.pchecks   # structural checks, and the official schema when ../shared is there
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,11 @@ import urllib.parse
 import numpy as np
 from PIL import Image
 
+# The one accepted reason to skip a test: a file from outside the repository (../shared beside
+# the checkout: specs, the official JSON schemas) is absent. scripts/run-tests counts a skip whose
+# reason starts with this marker as skipped; any other skip counts as failed.
+NEEDS_SHARED = "needs ../shared"
+
 # --------------------------------------------------------------------------------------------
 # Tolerances (per channel, 0..255). Stated here so the report can quote them.
 # --------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
+import structural  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEMA_PATH = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "schemas",
@@ -335,21 +336,61 @@ def make_clean_tree(base, tree):
 # --------------------------------------------------------------------------------------------
 # JSON and URL helpers
 # --------------------------------------------------------------------------------------------
+SCHEMA_SKIP = (f"{fx.NEEDS_SHARED}: no ../shared/schemas ({SCHEMA_PATH} is absent; the "
+               f"[structure] variant of this test ran the structural checks)")
+_SCHEMA = []
+
+
 def load_schema():
-    if not os.path.isfile(SCHEMA_PATH):
-        pytest.fail(f"Presentation 3 schema not found at {SCHEMA_PATH}")
-    with open(SCHEMA_PATH) as f:
-        return json.load(f)
+    """The official Presentation 3 schema from ../shared/schemas, or None when the checkout has
+    no ../shared beside it (a clean clone)."""
+    if not _SCHEMA:
+        if os.path.isfile(SCHEMA_PATH):
+            with open(SCHEMA_PATH) as f:
+                _SCHEMA.append(json.load(f))
+        else:
+            _SCHEMA.append(None)
+    return _SCHEMA[0]
 
 
-def validator_for(schema, cls=None):
-    """Draft7Validator for the whole schema (top-level oneOf: Manifest, Collection, Annotation
-    Collection, AnnotationPage, Annotation) or for one of its classes ('canvas', 'range')."""
-    import jsonschema
-    s = copy.deepcopy(schema)
-    if cls is not None:
-        s["oneOf"] = [{"$ref": f"#/classes/{cls}"}]
-    return jsonschema.Draft7Validator(s)
+class DocChecks:
+    """How the tests check Presentation 3.0 documents: always with the project's structural
+    checks (structural.py, the MUSTs of the spec); also with the official JSON schema when one is
+    given. The pchecks fixture gives each validating test both variants."""
+
+    def __init__(self, schema=None):
+        self.schema = schema
+
+    def __repr__(self):
+        return "structure+schema" if self.schema is not None else "structure"
+
+
+class DocValidator:
+    def __init__(self, checks, cls=None, top=True):
+        self.cls, self.top = cls, top
+        self.jsonschema = None
+        if checks.schema is not None:
+            import jsonschema
+            s = copy.deepcopy(checks.schema)
+            if cls is not None:
+                s["oneOf"] = [{"$ref": f"#/classes/{cls}"}]
+            self.jsonschema = jsonschema.Draft7Validator(s)
+
+
+def validator_for(checks, cls=None, top=True):
+    """A validator for a whole document (top-level types: Manifest, Collection, Annotation
+    Collection, AnnotationPage, Annotation) or for one class ('canvas', 'range',
+    'annotationPage'); top=False for a resource taken out of its document (no @context)."""
+    return DocValidator(checks, cls, top)
+
+
+def doc_errors(validator, doc, limit=3):
+    """[] when doc passes the structural checks and (when loaded) the schema; otherwise
+    readable messages, each prefixed with what found it."""
+    out = ["structure: " + e for e in structural.problems(doc, validator.cls, validator.top)]
+    if validator.jsonschema is not None:
+        out += ["schema: " + e for e in schema_errors(validator.jsonschema, doc, limit)]
+    return out
 
 
 def _leaves(e):
@@ -365,7 +406,7 @@ _CLASS_OF_TYPE = {"Manifest": "manifest", "Collection": "collection", "Canvas": 
 
 
 def schema_errors(validator, doc, limit=3):
-    """[] when doc is valid under validator; otherwise readable messages: the errors of the
+    """[] when doc is valid under the jsonschema validator; otherwise readable messages: the errors of the
     schema class for doc's type, reduced to their most specific leaves (a failed oneOf alone
     only says 'not valid under any of the given schemas')."""
     errors = list(validator.iter_errors(doc))
@@ -646,9 +687,17 @@ def site(server_p):
     return _CRAWL[key]
 
 
-@pytest.fixture(scope="session")
-def schema():
-    return load_schema()
+@pytest.fixture(params=["structure", "schema"])
+def pchecks(request):
+    """Every test that validates documents runs twice: [structure] with the project's structural
+    checks alone (always), [schema] with those and the official JSON schema (skipped, with the
+    reason fixtures.NEEDS_SHARED, when ../shared is not beside the checkout)."""
+    if request.param == "structure":
+        return DocChecks(None)
+    schema = load_schema()
+    if schema is None:
+        pytest.skip(SCHEMA_SKIP)
+    return DocChecks(schema)
 
 
 def manifest_of(server, site, path):

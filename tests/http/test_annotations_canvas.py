@@ -21,7 +21,7 @@ from annotation_fixtures import (  # noqa: E402,F401
     ANNO_CONTEXT_PATH, EXPECTED_TAGS, KNOWN_WORDS, OCR_CANVAS, P3_CONTEXT, PHOTOS, TG_CONTEXT,
     VTT_CUES, _anno_health, _anno_shared_cleanup, atree, auto_server, body_of, canvas_page,
     canvas_pages, canvas_url, expected_ocr, get_json, http, main_import, main_server,
-    manifest_url, motivations, path_of, pschema, srv, t_of, target_of, xywh_of)
+    manifest_url, motivations, path_of, pchecks, srv, t_of, target_of, xywh_of)
 
 ALL_PAGES = [("book", 1, "supplementing"), ("book", 2, "supplementing"),
              ("book", 3, "supplementing"), ("av", 1, "supplementing"),
@@ -51,13 +51,13 @@ def test_canvas_lists_its_annotation_pages(srv, manifest, n, motivation):
 
 
 @pytest.mark.parametrize("manifest,n,motivation", ALL_PAGES)
-def test_annotation_page_shape_and_schema(srv, pschema, manifest, n, motivation):
+def test_annotation_page_shape_and_schema(srv, pchecks, manifest, n, motivation):
     url = page_url(srv, manifest, n, motivation)
     _r, page = get_json(srv, url)
     assert page.get("id") == url
     assert page.get("type") == "AnnotationPage"
     assert page.get("items"), f"{url}: no items"
-    errs = pf.schema_errors(pf.validator_for(pschema, "annotationPage"), page)
+    errs = pf.doc_errors(pf.validator_for(pchecks, "annotationPage"), page)
     assert not errs, f"{url} is not a valid AnnotationPage:\n" + "\n".join(errs)
     ids = [a.get("id") for a in page["items"]]
     assert len(set(ids)) == len(ids), f"{url}: duplicate annotation ids"

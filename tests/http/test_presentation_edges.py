@@ -17,7 +17,7 @@ from presentation_fixtures import (  # noqa: E402,F401
     SharedServer, _pres_health, all_ids, canvas_ref_id, centre_colour, fetch, fetch_json,
     find_service, image_identifier, lang_values, painting_body, ptree, pserver, request_with_host,
     run_cli,
-    schema, schema_errors, server_p, sid, solid, validator_for, walk)
+    pchecks, doc_errors, server_p, sid, solid, validator_for, walk)
 
 NATURAL = ["p1.png", "p1a.png", "P2.png", "p2.png", "p9.png", "p10.png", "p100.png",
            "p12345678901234567890123.png", "q1.png"]
@@ -141,12 +141,12 @@ def test_natural_order_corner_cases(es):
     assert got == NATURAL, f"order {got}"
 
 
-def test_odd_file_names_percent_encoded(es, schema):
+def test_odd_file_names_percent_encoded(es, pchecks):
     """Names with %, #, ?, +, ; and non-ASCII: every id is a valid URL that leads back to the
     right file (# and ? unescaped would cut the URL; ; would read as a page number)."""
     man = manifest(es, "odd%20names")
     assert man["id"] == f"{es.base}/iiif/presentation/odd%20names/manifest"
-    errs = schema_errors(validator_for(schema), man)
+    errs = doc_errors(validator_for(pchecks), man)
     assert not errs, errs
     canvases = man["items"]
     assert len(canvases) == len(ODD), basenames(man)
@@ -213,7 +213,7 @@ def test_yaml_syntax_error(es, iiifd_bin, etree):
     assert re.search(r"syntax/manifest\.yml:[23]\b", p.stdout + p.stderr), p.stdout + p.stderr
 
 
-def test_scalars_become_strings(es, schema):
+def test_scalars_become_strings(es, pchecks):
     """Language map values MUST be arrays of strings: YAML numbers and booleans as text."""
     man = manifest(es, "numbers")
     assert man.get("label") == {"none": ["1999"]}, man.get("label")
@@ -221,7 +221,7 @@ def test_scalars_become_strings(es, schema):
         {"label": {"none": ["Pages"]}, "value": {"none": ["42"]}},
         {"label": {"none": ["Bound"]}, "value": {"none": ["true"]}},
     ], man.get("metadata")
-    errs = schema_errors(validator_for(schema), man)
+    errs = doc_errors(validator_for(pchecks), man)
     assert not errs, errs
 
 
@@ -323,13 +323,13 @@ def test_sub_resources_out_of_range_404(server_p, path):
     assert r.status == 404, f"{path} -> {r.status} {r.body[:150]!r}"
 
 
-def test_linking_properties_and_other_forms(es, schema):
+def test_linking_properties_and_other_forms(es, pchecks):
     """Lists in language maps, homepage given as an object, seeAlso and rendering (3.3: rendering
     items MUST have id, type and label; seeAlso id and type), navDate with an offset (MUST
     have a timezone; the same instant), an https Creative Commons URI (the spec's URIs are http:
     normalised or left out, never emitted as is, which the schema rejects)."""
     man = manifest(es, "misc")
-    errs = schema_errors(validator_for(schema), man)
+    errs = doc_errors(validator_for(pchecks), man)
     assert not errs, errs
     assert man.get("label") == {"en": ["One", "Two"]}
     assert man.get("homepage") == [{"id": "https://library.example.org/items/7", "type": "Text",
@@ -384,13 +384,13 @@ def test_nav_place_on_a_canvas_puts_the_context_on_top(es):
     assert not bad, "\n".join(bad)
 
 
-def test_root_collection_sidecar(es, schema):
+def test_root_collection_sidecar(es, pchecks):
     from presentation_fixtures import NAVPLACE_CONTEXT, P3_CONTEXT
     root = fetch_json(es, f"{es.base}/iiif/presentation/collection")
     assert root.get("label") == {"en": ["Edge cases"]}
     assert root.get("navPlace", {}).get("type") == "FeatureCollection"
     assert root.get("@context") == [NAVPLACE_CONTEXT, P3_CONTEXT], root.get("@context")
-    errs = schema_errors(validator_for(schema), root)
+    errs = doc_errors(validator_for(pchecks), root)
     assert not errs, errs
 
 

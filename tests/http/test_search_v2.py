@@ -17,7 +17,7 @@ from annotation_fixtures import (  # noqa: E402,F401
     LOREM_TOTAL, PAGE1_LINES, PAGE3_LINES, PAGE_SIZE, SEARCH2_CONTEXT, _anno_health,
     _anno_shared_cleanup, atree, auto_server, body_of, canvas_url, collection_url, fold,
     get_json, http, line_box, main_import, main_server, manifest_url, motivations, path_of,
-    pschema, qs, search, search_total, service_of, srv, t_of, target_of, walk_search, xywh_of)
+    pchecks, qs, search, search_total, service_of, srv, t_of, target_of, walk_search, xywh_of)
 
 CAFE_LINES = {"Café naïve résumé", "owner of the naive cafe"}
 
@@ -83,11 +83,11 @@ def _check_services(doc, rid):
 
 @pytest.mark.parametrize("kind,name", [("manifest", "book"), ("manifest", "av"),
                                        ("manifest", "photos"), ("collection", "")])
-def test_service_declarations(srv, pschema, kind, name):
+def test_service_declarations(srv, pchecks, kind, name):
     rid = manifest_url(srv, name) if kind == "manifest" else collection_url(srv, name)
     _r, doc = get_json(srv, rid)
     ids = _check_services(doc, rid)
-    errs = pf.schema_errors(pf.validator_for(pschema), doc)
+    errs = pf.doc_errors(pf.validator_for(pchecks), doc)
     assert not errs, f"{rid} with its search services is not valid Presentation 3.0:\n" + \
         "\n".join(errs)
     for sid in ids:   # each answers
