@@ -13,6 +13,7 @@
 
 #include "core/config.h"
 #include "core/fileio.h"
+#include "core/log.h"
 #include "core/path.h"
 #include "core/strings.h"
 #include "unit.h"
@@ -214,6 +215,29 @@ static void test_write_atomic(void)
 	rmdir(dir);
 }
 
+static void test_log_escape(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "plain text /iiif/3/a%2Fb", "plain text /iiif/3/a%2Fb" },
+		{ "esc \x1b[31m red", "esc \\x1b[31m red" },
+		{ "line\r\nforged", "line\\x0d\\x0aforged" },
+		{ "del\x7f tab\t", "del\\x7f tab\\x09" },
+		{ "back\\slash", "back\\\\slash" },
+		{ "utf-8 \xc3\xa9", "utf-8 \xc3\xa9" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[128];
+		size_t n = log_escape(cases[i].in, out, sizeof out);
+		CHECK_STR(out, cases[i].want, cases[i].in);
+		CHECK_INT(n, strlen(cases[i].want), "length");
+	}
+	char small[8];
+	log_escape("\x01\x02\x03\x04", small, sizeof small);
+	CHECK(strlen(small) < sizeof small, "cut short, still terminated: %s", small);
+}
+
 int main(void)
 {
 	UNIT_RUN(test_url_decode);
@@ -222,5 +246,6 @@ int main(void)
 	UNIT_RUN(test_config_args);
 	UNIT_RUN(test_config_file);
 	UNIT_RUN(test_write_atomic);
+	UNIT_RUN(test_log_escape);
 	return unit_report("core");
 }

@@ -1,0 +1,32 @@
+"""Bad input everywhere gets a clear error and stores nothing broken (issue #10 §3)."""
+
+import socket
+import time
+
+import fixtures as fx
+import pytest
+
+
+def _raw_request(port, data):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(data)
+        return s.recv(4096)
+    finally:
+        s.close()
+
+
+@pytest.mark.slowish
+def test_control_characters_never_reach_the_log_raw(server_factory):
+    """ESC, DEL and a forged line in a URL are written escaped in every log line."""
+    s = server_factory()
+    answer = _raw_request(s.port, b"GET /iiif/3/\x1b[31mRED\x7f\x01/info.json HTTP/1.1\r\n"
+                                  b"Host: x\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404")
+    fx.request(s.port, "/iiif/3/a%0d%0a2026-01-01T00:00:00Z%20info%20forged/info.json")
+    time.sleep(0.3)
+    with open(s.stderr_path, "rb") as f:
+        log = f.read()
+    assert b"\x1b" not in log and b"\x7f" not in log and b"\x01" not in log
+    assert b"\\x1b[31mRED\\x7f\\x01" in log, log[-1500:]
+    assert not any(line.startswith(b"2026-01-01T00:00:00Z") for line in log.splitlines())
