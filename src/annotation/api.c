@@ -86,11 +86,54 @@ static char *api_etag(const json_t *anno)
 	return g_strdup(etag);
 }
 
-int anno_api_authorise(const char *token, const struct http_request *req,
-		       struct http_response *resp, struct iiifd_error *err)
+/* Compares in time independent of where the strings differ, so tokens cannot be guessed by timing. */
+static bool api_token_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	unsigned char diff = alen != blen;
+	for (size_t i = 0; i < alen; i++)
+		diff |= (unsigned char)a[i] ^ (unsigned char)b[i % (blen ? blen : 1)];
+	return diff == 0 && blen;
+}
+
+/*
+ * Finds token among "name=token, token2, ..." (a bare token is named ANNO_API_DEFAULT_WRITER);
+ * writes its name to who. Returns whether it was found.
+ */
+static bool api_token_lookup(const char *tokens, const char *token, char *who, size_t who_len)
+{
+	bool found = false;
+	size_t tlen = strlen(token);
+	for (const char *p = tokens; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		const char *entry = p, *eq;
+		while (len && *entry == ' ')
+			entry++, len--;
+		while (len && entry[len - 1] == ' ')
+			len--;
+		eq = memchr(entry, '=', len);
+		const char *secret = eq ? eq + 1 : entry;
+		size_t slen = eq ? len - (size_t)(eq + 1 - entry) : len;
+		if (!found && api_token_equal(token, tlen, secret, slen)) {
+			found = true; /* no early return: every entry costs the same time */
+			if (eq)
+				snprintf(who, who_len, "%.*s", (int)(eq - entry), entry);
+			else
+				snprintf(who, who_len, "%s", ANNO_API_DEFAULT_WRITER);
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return found;
+}
+
+int anno_api_authorise(const char *tokens, const struct http_request *req,
+		       struct http_response *resp, char *who, size_t who_len,
+		       struct iiifd_error *err)
 {
 	const char *auth = http_request_header(req, "Authorization");
-	if (!token || !*token)
+	if (!tokens || !*tokens)
 		return iiifd_error_set(err, 403, "annotation writes are switched off "
 						 "(set api-token in the configuration)");
 	if (!auth || strncmp(auth, "Bearer ", 7) != 0) {
@@ -98,14 +141,14 @@ int anno_api_authorise(const char *token, const struct http_request *req,
 			http_response_header(resp, "WWW-Authenticate", "Bearer realm=\"iiifd\"");
 		return iiifd_error_set(err, 401, "writes need an Authorization: Bearer token");
 	}
-	if (strcmp(auth + 7, token) != 0)
+	if (!api_token_lookup(tokens, auth + 7, who, who_len))
 		return iiifd_error_set(err, 403, "that token may not write annotations");
 	return 0;
 }
 
 /* The request body as a validated record of this Manifest. */
 static int api_parse_body(const struct pres_canvas_index *idx, const char *manifest_rel,
-			  const struct http_request *req, struct anno_record *rec,
+			  const char *who, const struct http_request *req, struct anno_record *rec,
 			  struct iiifd_error *err)
 {
 	json_error_t jerr;
@@ -118,8 +161,10 @@ static int api_parse_body(const struct pres_canvas_index *idx, const char *manif
 				       req->body ? jerr.text : "empty", req->body ? jerr.line : 0);
 	int rc = webanno_from_json(doc, idx, rec, err);
 	json_decref(doc);
-	if (rc == 0)
+	if (rc == 0) {
 		rec->manifest = strdup(manifest_rel);
+		rec->creator = strdup(who);
+	}
 	return rc;
 }
 
@@ -135,11 +180,12 @@ static void api_send(struct http_response *resp, const struct http_request *req,
 }
 
 static int api_create(struct db *db, const struct pres_canvas_index *idx,
-		      const char *manifest_rel, const struct http_request *req,
+		      const char *manifest_rel, const char *who, const struct http_request *req,
 		      struct http_response *resp, struct iiifd_error *err)
 {
 	struct anno_record rec = { 0 };
-	if (api_parse_body(idx, manifest_rel, req, &rec, err) < 0 || db_insert(db, &rec, err) < 0) {
+	if (api_parse_body(idx, manifest_rel, who, req, &rec, err) < 0 ||
+	    db_insert(db, &rec, err) < 0) {
 		anno_record_release(&rec);
 		return -1;
 	}
@@ -168,14 +214,15 @@ static int api_precondition(const json_t *current, const struct http_request *re
 }
 
 static int api_replace(struct db *db, const struct pres_canvas_index *idx,
-		       const char *manifest_rel, const char *id, const json_t *current,
+		       const char *manifest_rel, const char *who, const char *id,
+		       const json_t *current,
 		       const struct http_request *req, struct http_response *resp,
 		       struct iiifd_error *err)
 {
 	struct anno_record rec = { 0 };
 	if (api_precondition(current, req, true, err) < 0)
 		return -1;
-	if (api_parse_body(idx, manifest_rel, req, &rec, err) < 0) {
+	if (api_parse_body(idx, manifest_rel, who, req, &rec, err) < 0) {
 		anno_record_release(&rec);
 		return -1;
 	}
@@ -221,14 +268,15 @@ static int api_item(struct db *db, const struct pres_canvas_index *idx, const ch
 		    struct http_response *resp, struct iiifd_error *err)
 {
 	bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-	if (!get && anno_api_authorise(token, req, resp, err) < 0)
+	char who[128];
+	if (!get && anno_api_authorise(token, req, resp, who, sizeof who, err) < 0)
 		return -1;
 	json_t *current = api_record_json(db, idx, manifest_rel, id, err);
 	int rc = current ? 0 : -1;
 	if (current && get) {
 		api_send(resp, req, current, 200);
 	} else if (current && strcmp(req->method, "PUT") == 0) {
-		rc = api_replace(db, idx, manifest_rel, id, current, req, resp, err);
+		rc = api_replace(db, idx, manifest_rel, who, id, current, req, resp, err);
 	} else if (current && strcmp(req->method, "DELETE") == 0) {
 		rc = api_precondition(current, req, false, err);
 		if (rc == 0 && (rc = db_delete(db, id, err)) == 0)
@@ -245,13 +293,14 @@ void anno_api_container(struct db *db, const struct pres_canvas_index *idx,
 			const char *id, const struct http_request *req, struct http_response *resp)
 {
 	struct iiifd_error err = { 0 };
+	char who[128];
 	int rc;
 	if (id)
 		rc = api_item(db, idx, manifest_rel, token, id, req, resp, &err);
 	else if (strcmp(req->method, "POST") == 0)
-		rc = anno_api_authorise(token, req, resp, &err) < 0
+		rc = anno_api_authorise(token, req, resp, who, sizeof who, &err) < 0
 			     ? -1
-			     : api_create(db, idx, manifest_rel, req, resp, &err);
+			     : api_create(db, idx, manifest_rel, who, req, resp, &err);
 	else if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
 		rc = api_list(db, idx, manifest_rel, origin, req, resp, &err);
 	else

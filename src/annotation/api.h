@@ -13,12 +13,17 @@
 
 #define ANNO_API_MAX_BODY (1 << 20) /* bytes of one annotation sent to the write API */
 
+#define ANNO_API_DEFAULT_WRITER "api" /* creator of writes made with a token without a name */
+
 /*
- * Whether req may write: 0, or -1 with err (403 when writes are off or the token is wrong, 401
- * without a Bearer token, adding WWW-Authenticate to resp when resp is not NULL).
+ * Whether req may write: 0 with the writer's name in who (who_len bytes), or -1 with err (403
+ * when writes are off or the token is unknown, 401 without a Bearer token, adding
+ * WWW-Authenticate to resp when resp is not NULL). tokens is the api-token setting:
+ * "name=token, name2=token2" or a bare token (named ANNO_API_DEFAULT_WRITER).
  */
-int anno_api_authorise(const char *token, const struct http_request *req,
-		       struct http_response *resp, struct iiifd_error *err);
+int anno_api_authorise(const char *tokens, const struct http_request *req,
+		       struct http_response *resp, char *who, size_t who_len,
+		       struct iiifd_error *err);
 
 /* The AnnotationPage of Canvas n (1-based) for one motivation. NULL with err (404). */
 json_t *anno_api_canvas_page(struct db *db, const struct pres_canvas_index *idx,

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "core/strings.h"
@@ -118,29 +119,63 @@ static int webanno_canvas(const char *url, const struct pres_canvas_index *idx, 
 	return 0;
 }
 
+/*
+ * Reads exactly n comma-separated plain decimal numbers ("12", "3.5") after prefix, and nothing
+ * else: no signs, exponents, "nan" or "inf" (which sscanf would take), no trailing text.
+ */
+static bool webanno_numbers(const char *s, const char *prefix, double *out, int n)
+{
+	size_t plen = strlen(prefix);
+	if (strncmp(s, prefix, plen) != 0)
+		return false;
+	s += plen;
+	for (int i = 0; i < n; i++) {
+		const char *start = s;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		if (*s == '.' && s > start && s[1] >= '0' && s[1] <= '9')
+			for (s++; *s >= '0' && *s <= '9'; s++)
+				;
+		if (s == start || s - start > 30)
+			return false;
+		char num[32];
+		memcpy(num, start, (size_t)(s - start));
+		num[s - start] = '\0';
+		out[i] = strtod(num, NULL);
+		if (!isfinite(out[i]) || *s != (i + 1 < n ? ',' : '\0'))
+			return false;
+		s++;
+	}
+	return true;
+}
+
 static int webanno_fragment(const char *frag, const struct pres_canvas_ref *ref,
 			    struct anno_record *rec, struct iiifd_error *err)
 {
+	double v[4];
 	if (!frag || !*frag)
 		return 0;
-	if (sscanf(frag, "xywh=%lf,%lf,%lf,%lf", &rec->x, &rec->y, &rec->w, &rec->h) == 4) {
+	if (webanno_numbers(frag, "xywh=", v, 4) || webanno_numbers(frag, "xywh=pixel:", v, 4)) {
+		rec->x = v[0], rec->y = v[1], rec->w = v[2], rec->h = v[3];
 		rec->has_xywh = true;
-		if (rec->x < 0 || rec->y < 0 || rec->w <= 0 || rec->h <= 0 ||
-		    rec->x + rec->w > (double)ref->width || rec->y + rec->h > (double)ref->height)
+		if (rec->w <= 0 || rec->h <= 0 || rec->x + rec->w > (double)ref->width ||
+		    rec->y + rec->h > (double)ref->height)
 			return iiifd_error_set(err, 400, "target region %s lies outside the %lldx%lld "
 							 "Canvas", frag, (long long)ref->width,
 					       (long long)ref->height);
 		return 0;
 	}
-	if (sscanf(frag, "t=%lf,%lf", &rec->start, &rec->end) == 2) {
+	if (webanno_numbers(frag, "t=", v, 2)) {
+		rec->start = v[0], rec->end = v[1];
 		rec->has_time = true;
-		if (rec->start < 0 || rec->end <= rec->start || rec->end > ref->duration + 1e-6)
+		if (rec->end <= rec->start || rec->end > ref->duration + 1e-6)
 			return iiifd_error_set(err, 400, "target time %s lies outside the %.3f s "
 							 "Canvas", frag, ref->duration);
 		return 0;
 	}
-	return iiifd_error_set(err, 400, "target fragment '%s' is not xywh=x,y,w,h or t=start,end",
-			       frag);
+	return iiifd_error_set(err, 400,
+			       "target fragment '%s' is not xywh=x,y,w,h or t=start,end with plain "
+			       "non-negative numbers", frag);
 }
 
 /* A target string, or a SpecificResource with source and a FragmentSelector. */
@@ -196,10 +231,7 @@ int webanno_from_json(const json_t *doc, const struct pres_canvas_index *idx,
 		return iiifd_error_set(err, 400, "motivation '%s' is not one iiifd knows",
 				       motivation ? motivation : "(missing)");
 	rec->motivation = strdup(motivation);
-	json_t *creator = json_object_get(doc, "creator");
-	rec->creator = anno_strdup(json_is_object(creator)
-					   ? json_string_value(json_object_get(creator, "id"))
-					   : json_string_value(creator));
+	/* the creator is not the client's to say: the write API sets it from the token */
 	json_t *target = json_object_get(doc, "target");
 	if (!target)
 		return iiifd_error_set(err, 400, "target is missing");

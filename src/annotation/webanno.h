@@ -30,8 +30,9 @@ json_t *webanno_context(const char *origin);
 
 /*
  * Validates a Web Annotation sent by a client against the Manifest's Canvases and fills rec
- * (target_file, page, motivation, text, language, region or time, creator). 400 with a reason
- * naming the offending property.
+ * (target_file, page, motivation, text, language, region or time; not creator, which the caller
+ * sets from the credentials). 400 with a reason naming the offending property; numbers in
+ * fragments must be plain finite decimals.
  */
 int webanno_from_json(const json_t *doc, const struct pres_canvas_index *idx,
 		      struct anno_record *rec, struct iiifd_error *err);

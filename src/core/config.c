@@ -89,7 +89,8 @@ static const struct config_key config_keys[] = {
 	KEY("data-dir", CONFIG_STRING, data_dir, "/var/tmp/iiifd-data", 0, 0,
 	    "folder of the annotation database (annotations.sqlite)"),
 	KEY("api-token", CONFIG_STRING, api_token, "", 0, 0,
-	    "bearer token that annotation writes must carry; empty = writes refused"),
+	    "annotation write tokens, 'name=token, name2=token2' (the name becomes the creator); "
+	    "empty = writes refused"),
 	KEY("auto-import", CONFIG_BOOL, auto_import, "true", 0, 0,
 	    "import ALTO/hOCR/WebVTT/COCO/CSV files found next to the media, in the background"),
 	KEY("auto-import-max-mb", CONFIG_INT64, auto_import_max_mb, "512", 0, INT64_C(1) << 30,

@@ -64,7 +64,9 @@ int router_body_check(void *ctx, const struct http_request *req, size_t *max_bod
 		return iiifd_error_set(err, 405, "%s requests take no body here", req->method);
 	if (!strstr(rest, "/annotations"))
 		return iiifd_error_set(err, 404, "nothing at this path takes a body");
-	int rc = anno_api_authorise(router->presentation.cfg->api_token, req, NULL, err);
+	char who[128];
+	int rc = anno_api_authorise(router->presentation.cfg->api_token, req, NULL, who, sizeof who,
+				    err);
 	*max_body = ANNO_API_MAX_BODY;
 	return rc;
 }

@@ -48,7 +48,10 @@ import fixtures as fx  # noqa: E402
 import presentation_fixtures as pf  # noqa: E402
 
 PRES = "/iiif/presentation"
-TOKEN = "s3cret-token-for-tests"
+TOKEN = "s3cret-token-for-tests"      # the write token of ALICE
+TOKEN_BOB = "another-token-for-bob"
+ALICE = "https://example.org/users/alice"
+BOB = "https://example.org/users/bob"
 SEARCH2_CONTEXT = "http://iiif.io/api/search/2/context.json"
 SEARCH1_CONTEXT = "http://iiif.io/api/search/1/context.json"
 TG_CONTEXT = "http://iiif.io/api/extension/text-granularity/context.json"
@@ -700,7 +703,7 @@ def main_server(iiifd_bin, atree, main_import, tmp_path_factory):
         work = str(tmp_path_factory.mktemp("anno-srv-main"))
         return Shared(iiifd_bin, atree.root, work, "annomain",
                       ["--data-dir", main_import[0], "--auto-import", "false",
-                       "--api-token", TOKEN])
+                       "--api-token", f"{ALICE}={TOKEN}, {BOB}={TOKEN_BOB}"])
     return _memo("main_server", make).get()
 
 

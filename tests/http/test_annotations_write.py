@@ -13,13 +13,12 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from annotation_fixtures import (  # noqa: E402,F401
-    TOKEN, _anno_health, _anno_shared_cleanup, atree, body_of, canvas_page, canvas_pages,
+    ALICE, BOB, TOKEN, TOKEN_BOB, _anno_health, _anno_shared_cleanup, atree, body_of, canvas_page, canvas_pages,
     canvas_url, get_json, http, main_import, main_server, manifest_url, path_of, search,
     search_total, target_of, xywh_of)
 
-ALICE = "https://example.org/users/alice"
-BOB = "https://example.org/users/bob"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+AUTH_BOB = {"Authorization": f"Bearer {TOKEN_BOB}"}
 
 
 def anno(s, value, manifest="book", n=1, frag="xywh=100,100,200,50", motivation="commenting",
@@ -155,8 +154,9 @@ def test_written_annotation_in_canvas_page_and_search(main_server):
     assert search_total(s, manifest_url(s, "av"), q="xylophonic") == 0
 
     # the index follows PUT ...
-    p = http(s, "PUT", path_of(s, loc), body=anno(s, "A marimbaesque remark", n=2, creator=BOB),
-             headers={**AUTH, "If-Match": etag})
+    # the creator is whoever's token wrote it, whatever the body claims
+    p = http(s, "PUT", path_of(s, loc), body=anno(s, "A marimbaesque remark", n=2, creator=ALICE),
+             headers={**AUTH_BOB, "If-Match": etag})
     assert p.status == 200, f"PUT: {p.status} {p.body[:300]!r}"
     assert search_total(s, book, q="xylophonic") == 0, "search still finds the replaced text"
     assert search_total(s, book, q="marimbaesque") == 1, "search does not find the new text"
@@ -304,3 +304,24 @@ def test_no_token_configured_refuses_writes(iiifd_bin, atree, tmp_path, server_f
     assert r.status in (401, 403), r.status
     _r, page = get_json(s, container(s))    # reads still work
     assert page.get("type") == "AnnotationPage"
+
+
+@pytest.mark.parametrize("frag", ["xywh=NaN,0,10,10", "xywh=0,0,inf,10", "xywh=0,0,1e3,10",
+                                  "xywh=-1,0,10,10", "xywh=0,0,10,10junk", "xywh=0x10,0,10,10",
+                                  "xywh=1,2,3", "t=nan,5", "t=0,infinity"])
+def test_non_finite_or_malformed_fragments_are_refused(main_server, frag):
+    s = main_server
+    r = post(s, anno(s, "never stored", frag=frag))
+    assert r.status == 400, f"{frag}: {r.status} {r.body[:200]!r}"
+    assert b"target" in r.body, r.body
+    assert search_total(s, manifest_url(s, "book"), q="never stored") == 0
+
+
+def test_creator_comes_from_the_token_not_the_client(main_server):
+    s = main_server
+    r = post(s, anno(s, "Claimed by someone else", creator="https://evil.example/mallory"),
+             headers=AUTH_BOB)
+    assert r.status == 201, r.body[:300]
+    echo = r.json()
+    assert BOB in json.dumps(echo["creator"]) and "mallory" not in json.dumps(echo), echo
+    assert http(s, "DELETE", path_of(s, r.header("Location")), headers=AUTH_BOB).status == 204
