@@ -193,17 +193,26 @@ static int parse_siz(const uint8_t *m, size_t len, struct jp2_layout *l)
 	return 0;
 }
 
-/* COD and COC, from their length fields on: decomposition levels, so the reductions available
- * (the fewest of any component). */
-static void parse_levels(uint32_t marker, const uint8_t *m, size_t len, uint32_t comps,
-			 struct jp2_layout *l)
+/* JPEG 2000 Part 1 (Table A.15) allows at most 32 decomposition levels; more is a crafted file. */
+#define MAX_DECOMPOSITION_LEVELS 32
+
+/*
+ * COD and COC, from their length fields on: decomposition levels, so the reductions available
+ * (the fewest of any component). -1 for more levels than the standard allows (shifting by them
+ * would overflow).
+ */
+static int parse_levels(uint32_t marker, const uint8_t *m, size_t len, uint32_t comps,
+			struct jp2_layout *l)
 {
 	size_t at = marker == MARKER_COD ? 7 : 2 + (comps < 257 ? 1u : 2u) + 1;
 	if (len <= at)
-		return;
+		return 0;
+	if (m[at] > MAX_DECOMPOSITION_LEVELS)
+		return -1;
 	int reductions = m[at] + 1;
 	if (l->reductions == 0 || reductions < l->reductions)
 		l->reductions = reductions;
+	return 0;
 }
 
 /* Appends a marker segment (n bytes, the marker included) to the index's copy of the header. */
@@ -266,8 +275,9 @@ static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
 				return -1;
 			comps = be16(buf + 2 + 36);
 			ix->siz_at = ix->main_header_len;
-		} else if ((marker == MARKER_COD || marker == MARKER_COC) && comps) {
-			parse_levels(marker, buf + 2, len, comps, &ix->layout);
+		} else if ((marker == MARKER_COD || marker == MARKER_COC) && comps &&
+			   parse_levels(marker, buf + 2, len, comps, &ix->layout) < 0) {
+			return -1;
 		}
 		if (marker != MARKER_TLM && marker != MARKER_PLM && marker != MARKER_COM &&
 		    keep_marker(ix, buf, 2 + len) < 0)
@@ -317,8 +327,9 @@ static int read_tile_header(const struct jp2_file *f, struct jp2_index *ix, off_
 	while ((marker = next_segment(f, &at, end, MARKER_SOD, buf, &len)) != 0) {
 		if (marker == MARKER_SOD)
 			return 0;
-		if (marker == MARKER_COD || marker == MARKER_COC)
-			parse_levels(marker, buf + 2, len, (uint32_t)ix->layout.bands, &ix->layout);
+		if ((marker == MARKER_COD || marker == MARKER_COC) &&
+		    parse_levels(marker, buf + 2, len, (uint32_t)ix->layout.bands, &ix->layout) < 0)
+			return -1;
 	}
 	return -1;
 }

@@ -427,6 +427,36 @@ static void test_hostile_headers(void)
 	g_free(data);
 }
 
+/* A COD marker claiming 108 decomposition levels (the standard allows 32): the index refuses
+ * the file instead of shifting by 108 later (UBSan: shift exponent 108). */
+static void test_too_many_levels(void)
+{
+	gchar *data = NULL;
+	gsize size = 0;
+	CHECK(g_file_get_contents(fx("rgb.jp2"), &data, &size, NULL), "read rgb.jp2");
+	if (!data)
+		return;
+	gsize cod = 0;
+	for (gsize i = 0; i + 12 < size && !cod; i++)
+		if ((guchar)data[i] == 0xff && (guchar)data[i + 1] == 0x52)
+			cod = i;
+	CHECK(cod > 0, "rgb.jp2 has a COD marker");
+	const char *names[] = { "levels-32.jp2", "levels-33.jp2", "levels-108.jp2" };
+	const int levels[] = { 32, 33, 108 };
+	for (int k = 0; k < 3 && cod; k++) {
+		data[cod + 2 + 7] = (gchar)levels[k]; /* marker, Lcod, Scod, SGcod, then the levels */
+		g_file_set_contents(fx(names[k]), data, (gssize)size, NULL);
+		struct jp2_index *ix = NULL;
+		struct iiifd_error err = { 0 };
+		int rc = jp2_index_open(fx(names[k]), &ix, &err);
+		if (levels[k] > 32)
+			CHECK(rc != 0 && ix == NULL, "%d levels accepted", levels[k]);
+		jp2_index_free(ix);
+	}
+	vips_error_clear();
+	g_free(data);
+}
+
 int main(void)
 {
 	if (VIPS_INIT("test_jp2") || !mkdtemp(test_dir))
@@ -440,6 +470,7 @@ int main(void)
 	UNIT_RUN(test_threads);
 	UNIT_RUN(test_errors);
 	UNIT_RUN(test_hostile_headers);
+	UNIT_RUN(test_too_many_levels);
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", test_dir);
 	if (system(cmd) != 0)
