@@ -73,8 +73,8 @@ static const struct config_key config_keys[] = {
 	    "largest output height; 0 = none"),
 	KEY("max-area", CONFIG_INT64, max_area, "100000000", 1, INT64_C(1) << 40,
 	    "largest output area in pixels"),
-	KEY("max-upscale", CONFIG_DOUBLE, max_upscale, "2", 1, 1000,
-	    "largest upscaling factor of a ^ size request (1 = no upscaling)"),
+	KEY("max-upscale", CONFIG_DOUBLE, max_upscale, "2", 0, 1000,
+	    "largest enlargement of a region by a ^ size (1 = none; 0 = no limit)"),
 	KEY("jpeg-quality", CONFIG_INT, jpeg_quality, "85", 1, 100, "JPEG output quality"),
 	KEY("webp-quality", CONFIG_INT, webp_quality, "85", 1, 100, "WebP output quality"),
 	KEY("tile-size", CONFIG_INT, tile_size, "512", 64, 4096,
@@ -332,6 +332,8 @@ int iiifd_config_validate(const struct iiifd_config *cfg, struct iiifd_error *er
 	struct stat st;
 	if (stat(cfg->root, &st) < 0 || !S_ISDIR(st.st_mode))
 		return iiifd_error_set(err, 400, "root '%s' is not a readable folder", cfg->root);
+	if (cfg->max_upscale > 0 && cfg->max_upscale < 1)
+		return iiifd_error_set(err, 400, "max-upscale must be 0 (no limit) or at least 1");
 	if (cfg->max_height && !cfg->max_width)
 		return iiifd_error_set(err, 400, "max-height needs max-width (Image API 3.0, 5.3)");
 	static const char *const levels[] = { "debug", "info", "warn", "error" };

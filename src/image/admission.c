@@ -13,19 +13,66 @@
 #include <glib.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* One request waiting in line; lives on its thread's stack. */
 struct waiter {
 	pthread_cond_t turn; /* signalled when it may be able to start */
+	const char *client;
 };
 
 struct admission {
 	pthread_mutex_t lock;
-	int free_slots[2]; /* [0] small, [1] large */
+	int slots[2];      /* [0] small, [1] large */
+	int free_slots[2];
 	GQueue line[2];    /* of struct waiter, oldest first */
 	int64_t budget, used;
+	GHashTable *held[2];   /* client -> slots of that class it holds (GINT_TO_POINTER) */
+	char *last_served[2];  /* the client admitted last from each line */
 };
+
+static const char *admission_who(const char *client)
+{
+	return client && *client ? client : "-";
+}
+
+static int admission_held(const struct admission *a, bool large, const char *client)
+{
+	return GPOINTER_TO_INT(g_hash_table_lookup(a->held[large], client));
+}
+
+static void admission_hold(struct admission *a, bool large, const char *client, int delta)
+{
+	int n = admission_held(a, large, client) + delta;
+	if (n > 0)
+		g_hash_table_insert(a->held[large], g_strdup(client), GINT_TO_POINTER(n));
+	else
+		g_hash_table_remove(a->held[large], client);
+}
+
+/*
+ * Whose turn it is in a line: the oldest waiter of another client than the one served last,
+ * among those under their share of the slots; failing that the oldest under its share; failing
+ * that (only clients over their share wait) the oldest of all.
+ */
+static struct waiter *admission_next_locked(const struct admission *a, bool large)
+{
+	int share = a->slots[large] > 1 ? (a->slots[large] + 1) / 2 : 1;
+	struct waiter *under_share = NULL;
+	for (GList *l = a->line[large].head; l; l = l->next) {
+		struct waiter *w = l->data;
+		if (admission_held(a, large, w->client) >= share)
+			continue;
+		if (!a->last_served[large] || strcmp(w->client, a->last_served[large]) != 0)
+			return w;
+		if (!under_share)
+			under_share = w;
+	}
+	if (under_share)
+		return under_share;
+	return a->line[large].head ? a->line[large].head->data : NULL;
+}
 
 struct admission *admission_new(int small_slots, int large_slots, int64_t memory_budget)
 {
@@ -33,8 +80,10 @@ struct admission *admission_new(int small_slots, int large_slots, int64_t memory
 	if (!a)
 		return NULL;
 	pthread_mutex_init(&a->lock, NULL);
-	a->free_slots[0] = small_slots;
-	a->free_slots[1] = large_slots;
+	a->slots[0] = a->free_slots[0] = small_slots;
+	a->slots[1] = a->free_slots[1] = large_slots;
+	for (int c = 0; c < 2; c++)
+		a->held[c] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_queue_init(&a->line[0]);
 	g_queue_init(&a->line[1]);
 	a->budget = memory_budget;
@@ -46,6 +95,10 @@ void admission_free(struct admission *a)
 	if (!a)
 		return;
 	pthread_mutex_destroy(&a->lock);
+	for (int c = 0; c < 2; c++) {
+		g_hash_table_destroy(a->held[c]);
+		g_free(a->last_served[c]);
+	}
 	free(a);
 }
 
@@ -54,11 +107,11 @@ static bool admission_fits(const struct admission *a, bool large, int64_t bytes)
 	return a->free_slots[large] > 0 && a->used + bytes <= a->budget;
 }
 
-/* Wakes the first waiter of each line: a slot or memory may have come free for it. */
+/* Wakes the waiter whose turn it is in each line: a slot or memory may have come free for it. */
 static void admission_wake_locked(struct admission *a)
 {
 	for (int c = 0; c < 2; c++) {
-		struct waiter *w = g_queue_peek_head(&a->line[c]);
+		struct waiter *w = admission_next_locked(a, c);
 		if (w)
 			pthread_cond_signal(&w->turn);
 	}
@@ -74,9 +127,10 @@ static void deadline_after(struct timespec *until, int wait_ms)
 }
 
 /* Queues behind the waiters already in line and waits for the turn; returns whether admitted. */
-static bool admission_wait_locked(struct admission *a, bool large, int64_t bytes, int wait_ms)
+static bool admission_wait_locked(struct admission *a, bool large, int64_t bytes, int wait_ms,
+				  const char *client)
 {
-	struct waiter self;
+	struct waiter self = { .client = client };
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -87,29 +141,34 @@ static bool admission_wait_locked(struct admission *a, bool large, int64_t bytes
 	g_queue_push_tail(&a->line[large], &self);
 	int rc = 0;
 	while (rc != ETIMEDOUT &&
-	       !(g_queue_peek_head(&a->line[large]) == &self && admission_fits(a, large, bytes)))
+	       !(admission_next_locked(a, large) == &self && admission_fits(a, large, bytes)))
 		rc = pthread_cond_timedwait(&self.turn, &a->lock, &until);
-	bool admitted = g_queue_peek_head(&a->line[large]) == &self && admission_fits(a, large, bytes);
+	bool admitted = admission_next_locked(a, large) == &self && admission_fits(a, large, bytes);
 	g_queue_remove(&a->line[large], &self);
 	pthread_cond_destroy(&self.turn);
 	return admitted;
 }
 
 int admission_enter(struct admission *a, bool large, int64_t bytes, int wait_ms,
-		    struct iiifd_error *err)
+		    const char *client, struct iiifd_error *err)
 {
 	if (bytes > a->budget)
-		return iiifd_error_set(err, 503,
-				       "this request needs about %lld MB, more than the memory "
-				       "budget of %lld MB",
+		return iiifd_error_set(err, 400,
+				       "this request needs about %lld MB to render, more than the "
+				       "memory budget of %lld MB (memory-budget-mb): ask for a smaller "
+				       "size or region",
 				       (long long)(bytes >> 20), (long long)(a->budget >> 20));
+	client = admission_who(client);
 	pthread_mutex_lock(&a->lock);
 	bool admitted = g_queue_is_empty(&a->line[large]) && admission_fits(a, large, bytes);
 	if (!admitted && wait_ms > 0)
-		admitted = admission_wait_locked(a, large, bytes, wait_ms);
+		admitted = admission_wait_locked(a, large, bytes, wait_ms, client);
 	if (admitted) {
 		a->free_slots[large]--;
 		a->used += bytes;
+		admission_hold(a, large, client, 1);
+		g_free(a->last_served[large]);
+		a->last_served[large] = g_strdup(client);
 	}
 	admission_wake_locked(a); /* the next in line may fit too, or be first now */
 	pthread_mutex_unlock(&a->lock);
@@ -119,11 +178,12 @@ int admission_enter(struct admission *a, bool large, int64_t bytes, int wait_ms,
 	return 0;
 }
 
-void admission_leave(struct admission *a, bool large, int64_t bytes)
+void admission_leave(struct admission *a, bool large, int64_t bytes, const char *client)
 {
 	pthread_mutex_lock(&a->lock);
 	a->free_slots[large]++;
 	a->used -= bytes;
+	admission_hold(a, large, admission_who(client), -1);
 	admission_wake_locked(a);
 	pthread_mutex_unlock(&a->lock);
 }

@@ -1,7 +1,8 @@
 /*
  * admission.h: deciding whether a render may start now. Small (tile-sized) and large outputs
  * have separate concurrency limits, and all renders share a memory budget; a request that cannot
- * start within its wait time is refused with 503 rather than queued without bound.
+ * start within its wait time is refused with 503 rather than queued without bound, and clients
+ * take turns.
  */
 #ifndef IIIFD_IMAGE_ADMISSION_H
 #define IIIFD_IMAGE_ADMISSION_H
@@ -19,10 +20,16 @@ void admission_free(struct admission *a);
 
 /*
  * Waits up to wait_ms for a slot of the right class and for bytes of budget. Returns 0 (call
- * admission_leave with the same large/bytes afterwards) or -1 with a 503 error.
+ * admission_leave with the same large/bytes/client afterwards) or -1 with err: 400 when bytes
+ * can never fit the budget (a permanent condition), 503 when the wait ran out (transient).
+ *
+ * Fairness: client (an address; NULL counts as one anonymous client) names who asks. While
+ * others wait, a client holds at most half of a class's slots (at least one), and the line is
+ * served round-robin between clients, so one client's burst cannot hold every slot nor keep
+ * others waiting behind all of its requests. Alone, a client may use every slot.
  */
 int admission_enter(struct admission *a, bool large, int64_t bytes, int wait_ms,
-		    struct iiifd_error *err);
-void admission_leave(struct admission *a, bool large, int64_t bytes);
+		    const char *client, struct iiifd_error *err);
+void admission_leave(struct admission *a, bool large, int64_t bytes, const char *client);
 
 #endif

@@ -171,10 +171,13 @@ json_t *image_info_build(enum image_api_version version, const char *id,
 			 const struct image_source *src, const struct image_info_options *opt)
 {
 	int tw, th, factors[INFO_MAX_FACTORS];
-	info_tile_size(src, opt, &tw, &th);
+	info_tile_size(src, opt, &tw, &th); /* tiles never upscale: the configured limits only */
 	int n = image_info_scale_factors(src, tw, th, factors, INFO_MAX_FACTORS);
-	json_t *info = version == IMAGE_API_V3 ? info_v3(id, src, opt) : info_v2(id, src, opt);
-	json_object_set_new(info, "sizes", info_sizes(src, factors, n, &opt->limits));
+	/* what max-upscale allows for this image is advertised as its maxWidth/Height/Area */
+	struct image_info_options eff = *opt;
+	eff.limits = image_limits_for_image(&opt->limits, src->width, src->height);
+	json_t *info = version == IMAGE_API_V3 ? info_v3(id, src, &eff) : info_v2(id, src, &eff);
+	json_object_set_new(info, "sizes", info_sizes(src, factors, n, &eff.limits));
 	json_object_set_new(info, "tiles", info_tiles(tw, th, factors, n));
 	return info;
 }

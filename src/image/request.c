@@ -582,6 +582,83 @@ static int image_request_check_limits(const struct image_request_limits *l, int6
 	return 0;
 }
 
+int image_format_check_size(enum image_format format, int64_t out_w, int64_t out_h,
+			    struct iiifd_error *err)
+{
+	static const int64_t max_side[IMAGE_FORMAT_COUNT] = {
+		[IMAGE_FORMAT_JPG] = 65500, /* JPEG_MAX_DIMENSION in libjpeg-turbo */
+		[IMAGE_FORMAT_GIF] = 65535, /* 16-bit logical screen size */
+		[IMAGE_FORMAT_WEBP] = 16383, /* 14-bit sizes in the VP8/VP8L headers */
+		[IMAGE_FORMAT_PDF] = 14400, /* largest page (PDF 1.7, Annex C), one point a pixel */
+	};
+	int64_t max = max_side[format];
+	if (max && (out_w > max || out_h > max))
+		return iiifd_error_set(err, 400,
+				       "%s output is at most %lld pixels a side; this request is "
+				       "%lldx%lld",
+				       image_format_name(format), (long long)max, (long long)out_w,
+				       (long long)out_h);
+	return 0;
+}
+
+static int64_t image_request_min_limit(int64_t configured, int64_t other)
+{
+	return configured > 0 && configured < other ? configured : other;
+}
+
+struct image_limits image_limits_for_image(const struct image_limits *lim, int64_t img_w,
+					   int64_t img_h)
+{
+	struct image_limits out = *lim;
+	if (!(lim->max_upscale > 0))
+		return out;
+	int64_t w = image_request_min_limit(IMAGE_REQUEST_MAX_SIDE,
+					    (int64_t)floor((double)img_w * lim->max_upscale));
+	int64_t h = image_request_min_limit(IMAGE_REQUEST_MAX_SIDE,
+					    (int64_t)floor((double)img_h * lim->max_upscale));
+	if (!lim->max_height && lim->max_width)
+		out.max_height = lim->max_width; /* the spec's default, made explicit */
+	out.max_width = image_request_min_limit(lim->max_width, w);
+	out.max_height = image_request_min_limit(out.max_height, h);
+	out.max_area = image_request_min_limit(lim->max_area, w * h);
+	return out;
+}
+
+/*
+ * The limits for one region: the configured ones, and no more than max_upscale times the
+ * region. Explicit sizes beyond the upscaling limit are refused here, naming it.
+ */
+static int image_request_upscale_limits(const struct image_request *req,
+					const struct image_limits *lim,
+					const struct image_geometry *g,
+					struct image_request_limits *l, struct iiifd_error *err)
+{
+	if (!lim || !(lim->max_upscale > 0))
+		return 0;
+	int64_t uw = image_request_min_limit(IMAGE_REQUEST_MAX_SIDE,
+					     (int64_t)floor((double)g->w * lim->max_upscale));
+	int64_t uh = image_request_min_limit(IMAGE_REQUEST_MAX_SIDE,
+					     (int64_t)floor((double)g->h * lim->max_upscale));
+	if (uw < 1 || uh < 1)
+		uw = uh = 1;
+	l->w = image_request_min_limit(l->w, uw);
+	l->h = image_request_min_limit(l->h, uh);
+	l->area = image_request_min_limit(l->area, uw * uh);
+	l->any = true;
+	if (req->size_kind == IMAGE_SIZE_MAX || req->size_kind == IMAGE_SIZE_CONFINED ||
+	    !req->upscale)
+		return 0;
+	int64_t ow, oh;
+	image_request_size_explicit(req, g->w, g->h, &ow, &oh);
+	if (ow > uw || oh > uh)
+		return iiifd_error_set(err, 400,
+				       "requested size %lldx%lld enlarges the %lldx%lld region more "
+				       "than %g times (max-upscale)",
+				       (long long)ow, (long long)oh, (long long)g->w,
+				       (long long)g->h, lim->max_upscale);
+	return 0;
+}
+
 static int image_request_resolve_size(const struct image_request *req,
 				      const struct image_request_limits *l,
 				      struct image_geometry *g, struct iiifd_error *err)
@@ -623,6 +700,7 @@ int image_request_resolve(const struct image_request *req, int64_t img_w, int64_
 		return iiifd_error_set(err, 500, "unsupported image size %lldx%lld",
 				       (long long)img_w, (long long)img_h);
 	if (image_request_resolve_region(req, img_w, img_h, &g, err) ||
+	    image_request_upscale_limits(req, lim, &g, &l, err) ||
 	    image_request_resolve_size(req, &l, &g, err))
 		return -1;
 	*out = g;
@@ -735,7 +813,9 @@ int image_request_canonical(const struct image_request *req, const struct image_
 			    char *buf, size_t n)
 {
 	struct image_request_out o = { .buf = buf, .n = n };
-	struct image_request_limits l = image_request_limits(lim);
+	struct image_limits whole = lim ? image_limits_for_image(lim, img_w, img_h)
+					: (struct image_limits){ 0, 0, 0, 0 };
+	struct image_request_limits l = image_request_limits(&whole);
 
 	if (n)
 		buf[0] = '\0';

@@ -67,7 +67,23 @@ struct image_limits {
 	int64_t max_width;
 	int64_t max_height;
 	int64_t max_area;
+	double max_upscale; /* largest enlargement of a region, e.g. 2.0; 0 = no limit */
 };
+
+/*
+ * The limits that hold for a whole img_w x img_h image, as info.json advertises them: the
+ * configured ones, tightened by what max_upscale allows for the full image.
+ */
+/*
+ * Whether format can encode an out_w x out_h image (libjpeg-turbo: 65,500 px a side, GIF 65,535,
+ * WebP 16,383, PDF pages 14,400 pt at one pixel a point): 0, or -1 with a 400 naming the limit,
+ * known before any decoding starts.
+ */
+int image_format_check_size(enum image_format format, int64_t out_w, int64_t out_h,
+			    struct iiifd_error *err);
+
+struct image_limits image_limits_for_image(const struct image_limits *lim, int64_t img_w,
+					   int64_t img_h);
 
 /* A request resolved against an image of known size (before rotation). */
 struct image_geometry {

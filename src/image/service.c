@@ -39,6 +39,7 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 	/* the spec lets clients assume maxHeight = maxWidth when only maxWidth is given */
 	svc->info.limits.max_height = cfg->max_height ? cfg->max_height : cfg->max_width;
 	svc->info.limits.max_area = cfg->max_area;
+	svc->info.limits.max_upscale = cfg->max_upscale;
 	svc->info.default_tile_size = cfg->tile_size;
 	svc->info.rights = cfg->rights;
 	for (int f = 0; f < IMAGE_FORMAT_COUNT; f++)
@@ -90,16 +91,16 @@ void image_service_release(struct image_service *svc)
 /* Renders under admission control and the request time limit. */
 static int service_render(const struct image_service *svc, const struct image_source *src,
 			  const struct image_request *ir, const struct image_geometry *g,
-			  void **body, size_t *len, struct iiifd_error *err)
+			  const char *client, void **body, size_t *len, struct iiifd_error *err)
 {
 	bool large = g->out_w * g->out_h > svc->cfg->large_output_pixels;
 	int64_t bytes = image_pipeline_estimate_bytes(src, ir, g);
-	if (admission_enter(svc->admission, large, bytes, svc->cfg->queue_wait_ms, err) < 0)
+	if (admission_enter(svc->admission, large, bytes, svc->cfg->queue_wait_ms, client, err) < 0)
 		return -1;
 	struct image_encode_options opt = svc->encode;
 	opt.deadline_us = g_get_monotonic_time() + (int64_t)svc->cfg->request_timeout * 1000000;
 	int rc = image_pipeline_render(src, ir, g, &opt, body, len, err);
-	admission_leave(svc->admission, large, bytes);
+	admission_leave(svc->admission, large, bytes, client);
 	return rc;
 }
 
@@ -133,8 +134,9 @@ static const struct image_source *service_pixels(const struct image_service *svc
  */
 static int service_produce(const struct image_service *svc, const struct image_source *src,
 			   const struct image_source *pixels, const struct image_request *ir,
-			   const struct image_geometry *g, const char *canonical, bool on_event_loop,
-			   struct http_response *resp, struct iiifd_error *err)
+			   const struct image_geometry *g, const char *canonical,
+			   const struct http_request *req, struct http_response *resp,
+			   struct iiifd_error *err)
 {
 	void *body;
 	size_t len;
@@ -152,7 +154,7 @@ static int service_produce(const struct image_service *svc, const struct image_s
 		http_response_body(resp, body, len, free);
 		return 0;
 	}
-	if (on_event_loop) {
+	if (req->on_event_loop) {
 		http_response_defer(resp); /* decoding is a worker's job */
 		return 0;
 	}
@@ -162,7 +164,7 @@ static int service_produce(const struct image_service *svc, const struct image_s
 		http_response_body(resp, body, len, free);
 		return 0;
 	}
-	if (service_render(svc, from, ir, g, &body, &len, err) < 0)
+	if (service_render(svc, from, ir, g, req->client, &body, &len, err) < 0)
 		return -1;
 	http_response_header(resp, "Server-Timing", "render;desc=\"%s\";dur=%.1f",
 			     pixels ? "pyramid" : "original",
@@ -323,7 +325,8 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 						      params[i]),
 				      http_response_error(resp, &err));
 	if (image_request_parse(v, decoded[0], decoded[1], decoded[2], decoded[3], &ir, &err) < 0 ||
-	    image_request_resolve(&ir, t->src->width, t->src->height, &svc->info.limits, &g, &err) < 0)
+	    image_request_resolve(&ir, t->src->width, t->src->height, &svc->info.limits, &g, &err) < 0 ||
+	    image_format_check_size(ir.format, g.out_w, g.out_h, &err) < 0)
 		return http_response_error(resp, &err);
 	if (!(svc->info.formats & (1u << ir.format))) {
 		iiifd_error_set(&err, 415, "format '%s' is not available on this server",
@@ -340,8 +343,7 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 	if (http_response_validators(resp, req, etag, t->src->mtime, svc->cfg->cache_control))
 		return;
 	const struct image_source *pixels = service_pixels(svc, t->src);
-	if (service_produce(svc, t->src, pixels, &ir, &g, canonical, req->on_event_loop, resp,
-			    &err) < 0)
+	if (service_produce(svc, t->src, pixels, &ir, &g, canonical, req, resp, &err) < 0)
 		http_response_error(resp, &err);
 	image_source_cache_put(svc->sources, pixels);
 }

@@ -83,7 +83,8 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 	} else {
 		run.c = (struct pres_context){ root, "", image_source_cache_new(4096),
 					       media_probe_cache_new(4096),
-					       { cfg->max_width, cfg->max_height, cfg->max_area },
+					       { cfg->max_width, cfg->max_height, cfg->max_area,
+						  cfg->max_upscale },
 					       run.db, NULL };
 		for (int i = 0; i < npaths; i++)
 			import_path(&run, paths[i], 0);

@@ -57,7 +57,17 @@ def test_v3_required_properties(server):
 
 
 def test_v3_default_limits(server):
+    """The default max-upscale (2) is advertised per image: the 1000x1000 grid may be asked for
+    up to 2000x2000, within the default maxArea of 100 MP."""
     j = info(server, "grid.png")
+    assert (j["maxWidth"], j["maxHeight"], j["maxArea"]) == (2000, 2000, 4000000)
+    j = info(server, "grid.png", version=2)
+    prof = j["profile"][1]
+    assert (prof["maxWidth"], prof["maxHeight"], prof["maxArea"]) == (2000, 2000, 4000000)
+
+
+def test_without_max_upscale_only_configured_limits(pool):
+    j = info(pool.get("--max-upscale", "0"), "grid.png")
     assert j["maxArea"] == 100000000
     assert "maxWidth" not in j and "maxHeight" not in j
 
@@ -257,10 +267,11 @@ def test_rights_flag(pool):
 # ---------------------------------------------------------------------------------------------
 # configured limits show up and are respected by sizes/tiles
 # ---------------------------------------------------------------------------------------------
-LIMITS = [
-    (("--max-width", "500"), {"maxWidth": 500}),
-    (("--max-width", "500", "--max-height", "300"), {"maxWidth": 500, "maxHeight": 300}),
-    (("--max-area", "250000"), {"maxArea": 250000}),
+LIMITS = [  # max-upscale off: these test the configured limits alone
+    (("--max-width", "500", "--max-upscale", "0"), {"maxWidth": 500}),
+    (("--max-width", "500", "--max-height", "300", "--max-upscale", "0"),
+     {"maxWidth": 500, "maxHeight": 300}),
+    (("--max-area", "250000", "--max-upscale", "0"), {"maxArea": 250000}),
 ]
 
 

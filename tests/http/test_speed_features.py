@@ -153,11 +153,13 @@ def test_cache_purge_command(iiifd_bin, server_factory, tmp_path):
 # --------------------------------------------------------------------------------------------
 # admission control and time limit
 # --------------------------------------------------------------------------------------------
-def test_memory_budget_gives_503_with_retry_after(server_factory):
+def test_request_beyond_the_memory_budget_is_400_not_503(server_factory):
+    """Never fitting the budget is permanent (Image API 3.0 §4.2: 400 for sizes beyond the
+    limits); 503 with Retry-After would make clients retry for ever."""
     s = server_factory(args=("--memory-budget-mb", "2"))
     big = s.get("/iiif/3/grid.png/full/max/0/default.png")
-    assert big.status == 503 and big.header("Retry-After")
-    assert b"memory" in big.body
+    assert big.status == 400 and not big.header("Retry-After")
+    assert b"memory" in big.body and b"memory-budget-mb" in big.body
     small = s.get("/iiif/3/src_pyramid.tif/0,0,256,256/128,/0/default.png")
     assert small.status == 200
     assert s.get("/health").status == 200

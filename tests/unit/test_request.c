@@ -65,7 +65,7 @@ struct pipeline_case {
 
 #define OK(x, y, w, h, ow, oh, canon) 0, x, y, w, h, ow, oh, canon
 #define FAIL(status, msg) status, 0, 0, 0, 0, 0, 0, msg
-#define NOLIM { 0, 0, 0 }
+#define NOLIM { 0, 0, 0, 0 }
 
 static const struct pipeline_case pipeline_cases[] = {
 	/* 3.0 section 4.1 region examples (300 x 200 image) */
@@ -82,10 +82,29 @@ static const struct pipeline_case pipeline_cases[] = {
 	{ V3, "pct:41.6,7.5,66.6,100", "max", "0", "default.jpg", EX_W, EX_H, NOLIM,
 	  OK(125, 15, 175, 185, 175, 185, "125,15,175,185/max/0/default.jpg") },
 
+	/* max-upscale 2: at most twice the region, ^max grows to that, explicit sizes beyond it
+	 * are refused naming the limit; sizes without ^ are never affected */
+	{ V3, "full", "^600,", "0", "default.jpg", EX_W, EX_H, { 0, 0, 0, 2 },
+	  OK(0, 0, 300, 200, 600, 400, "full/^max/0/default.jpg") },
+	{ V3, "full", "^601,", "0", "default.jpg", EX_W, EX_H, { 0, 0, 0, 2 },
+	  FAIL(400, "max-upscale") },
+	{ V3, "full", "^max", "0", "default.jpg", EX_W, EX_H, { 0, 0, 0, 2 },
+	  OK(0, 0, 300, 200, 600, 400, "full/^max/0/default.jpg") },
+	{ V3, "0,0,10,10", "^20,", "0", "default.jpg", EX_W, EX_H, { 0, 0, 0, 2 },
+	  OK(0, 0, 10, 10, 20, 20, "0,0,10,10/^20,20/0/default.jpg") },
+	{ V3, "0,0,10,10", "^pct:300", "0", "default.jpg", EX_W, EX_H, { 0, 0, 0, 2 },
+	  FAIL(400, "max-upscale") },
+	{ V3, "0,0,10,10", "^!1000,1000", "0", "default.jpg", EX_W, EX_H, { 0, 0, 0, 2 },
+	  OK(0, 0, 10, 10, 20, 20, "0,0,10,10/^20,20/0/default.jpg") },
+	{ V3, "full", "150,", "0", "default.jpg", EX_W, EX_H, { 0, 0, 0, 1 },
+	  OK(0, 0, 300, 200, 150, 100, "full/150,100/0/default.jpg") },
+	{ V2, "0,0,10,10", "40,", "0", "default.jpg", EX_W, EX_H, { 0, 0, 0, 2 },
+	  FAIL(400, "max-upscale") },
+
 	/* 3.0 section 4.2 size examples */
-	{ V3, "full", "max", "0", "default.jpg", EX_W, EX_H, { 200, 0, 0 },
+	{ V3, "full", "max", "0", "default.jpg", EX_W, EX_H, { 200, 0, 0, 0 },
 	  OK(0, 0, 300, 200, 200, 133, "full/max/0/default.jpg") },
-	{ V3, "full", "^max", "0", "default.jpg", EX_W, EX_H, { 360, 0, 0 },
+	{ V3, "full", "^max", "0", "default.jpg", EX_W, EX_H, { 360, 0, 0, 0 },
 	  OK(0, 0, 300, 200, 360, 240, "full/^max/0/default.jpg") },
 	{ V3, "full", "150,", "0", "default.jpg", EX_W, EX_H, NOLIM,
 	  OK(0, 0, 300, 200, 150, 100, "full/150,100/0/default.jpg") },
@@ -151,21 +170,21 @@ static const struct pipeline_case pipeline_cases[] = {
 	  OK(0, 0, 800, 600, 400, 300, "full/400,300/0/default.jpg") },
 
 	/* 3.0 section 5.2 example: 6000 x 4000, maxWidth 3000, maxHeight 2000, maxArea 4000000 */
-	{ V3, "full", "max", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000 },
+	{ V3, "full", "max", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000, 0 },
 	  OK(0, 0, 6000, 4000, 2449, 1632, "full/max/0/default.jpg") },
-	{ V3, "full", "^max", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000 },
+	{ V3, "full", "^max", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000, 0 },
 	  OK(0, 0, 6000, 4000, 2449, 1632, "full/max/0/default.jpg") },
-	{ V3, "full", "2000,", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000 },
+	{ V3, "full", "2000,", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000, 0 },
 	  OK(0, 0, 6000, 4000, 2000, 1333, "full/2000,1333/0/default.jpg") },
-	{ V3, "full", "3000,", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000 },
+	{ V3, "full", "3000,", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000, 0 },
 	  FAIL(400, "requested size 3000x2000 exceeds maxArea 4000000") },
-	{ V3, "full", "4000,", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000 },
+	{ V3, "full", "4000,", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000, 0 },
 	  FAIL(400, "requested size 4000x2667 exceeds maxWidth 3000") },
-	{ V3, "full", "1000,2500", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000 },
+	{ V3, "full", "1000,2500", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000, 0 },
 	  FAIL(400, "requested size 1000x2500 exceeds maxHeight 2000") },
-	{ V3, "full", "!5000,5000", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000 },
+	{ V3, "full", "!5000,5000", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000, 0 },
 	  OK(0, 0, 6000, 4000, 2449, 1632, "full/max/0/default.jpg") },
-	{ V3, "full", "pct:50", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000 },
+	{ V3, "full", "pct:50", "0", "default.jpg", 6000, 4000, { 3000, 2000, 4000000, 0 },
 	  FAIL(400, "requested size 3000x2000 exceeds maxArea 4000000") },
 
 	/* 2.1 section 4.1 region examples */
@@ -183,7 +202,7 @@ static const struct pipeline_case pipeline_cases[] = {
 	  OK(125, 15, 175, 185, 175, 185, "125,15,175,185/full/0/default.jpg") },
 
 	/* 2.1 section 4.2 size examples */
-	{ V2, "full", "max", "0", "default.jpg", EX_W, EX_H, { 200, 0, 0 },
+	{ V2, "full", "max", "0", "default.jpg", EX_W, EX_H, { 200, 0, 0, 0 },
 	  OK(0, 0, 300, 200, 200, 133, "full/200,/0/default.jpg") },
 	{ V2, "full", "max", "0", "default.jpg", EX_W, EX_H, NOLIM,
 	  OK(0, 0, 300, 200, 300, 200, "full/full/0/default.jpg") },
@@ -252,11 +271,11 @@ static const struct pipeline_case pipeline_cases[] = {
 	{ V2, "full", "600,200", "0", "default.jpg", EX_W, EX_H, NOLIM,
 	  OK(0, 0, 300, 200, 600, 200, "full/600,200/0/default.jpg") },
 	/* but v2 "max" only shrinks to the limits */
-	{ V2, "full", "max", "0", "default.jpg", EX_W, EX_H, { 600, 0, 0 },
+	{ V2, "full", "max", "0", "default.jpg", EX_W, EX_H, { 600, 0, 0, 0 },
 	  OK(0, 0, 300, 200, 300, 200, "full/full/0/default.jpg") },
-	{ V2, "full", "full", "0", "default.jpg", EX_W, EX_H, { 0, 0, 15000 },
+	{ V2, "full", "full", "0", "default.jpg", EX_W, EX_H, { 0, 0, 15000, 0 },
 	  OK(0, 0, 300, 200, 150, 100, "full/150,/0/default.jpg") },
-	{ V2, "full", "600,", "0", "default.jpg", EX_W, EX_H, { 500, 0, 0 },
+	{ V2, "full", "600,", "0", "default.jpg", EX_W, EX_H, { 500, 0, 0, 0 },
 	  FAIL(400, "requested size 600x400 exceeds maxWidth 500") },
 
 	/* regions: squares, clipping, pct rounding, and out-of-image / zero-sized regions */
@@ -358,36 +377,36 @@ static const struct pipeline_case pipeline_cases[] = {
 	  OK(0, 0, 300, 200, 100, 67, "full/100,67/0/default.jpg") },
 
 	/* limits: maxHeight defaults to maxWidth; max shrinks, ^max grows, explicit sizes fail */
-	{ V3, "full", "max", "0", "default.jpg", 200, 300, { 250, 0, 0 },
+	{ V3, "full", "max", "0", "default.jpg", 200, 300, { 250, 0, 0, 0 },
 	  OK(0, 0, 200, 300, 167, 250, "full/max/0/default.jpg") },
-	{ V3, "full", ",260", "0", "default.jpg", 200, 300, { 250, 0, 0 },
+	{ V3, "full", ",260", "0", "default.jpg", 200, 300, { 250, 0, 0, 0 },
 	  FAIL(400, "requested size 173x260 exceeds maxHeight 250") },
-	{ V3, "full", ",250", "0", "default.jpg", 200, 300, { 250, 0, 0 },
+	{ V3, "full", ",250", "0", "default.jpg", 200, 300, { 250, 0, 0, 0 },
 	  OK(0, 0, 200, 300, 167, 250, "full/max/0/default.jpg") },
-	{ V3, "full", "max", "0", "default.jpg", EX_W, EX_H, { 0, 0, 15000 },
+	{ V3, "full", "max", "0", "default.jpg", EX_W, EX_H, { 0, 0, 15000, 0 },
 	  OK(0, 0, 300, 200, 150, 100, "full/max/0/default.jpg") },
-	{ V3, "full", "^max", "0", "default.jpg", EX_W, EX_H, { 0, 0, 240000 },
+	{ V3, "full", "^max", "0", "default.jpg", EX_W, EX_H, { 0, 0, 240000, 0 },
 	  OK(0, 0, 300, 200, 600, 400, "full/^max/0/default.jpg") },
-	{ V3, "full", "^600,400", "0", "default.jpg", EX_W, EX_H, { 0, 0, 240000 },
+	{ V3, "full", "^600,400", "0", "default.jpg", EX_W, EX_H, { 0, 0, 240000, 0 },
 	  OK(0, 0, 300, 200, 600, 400, "full/^max/0/default.jpg") },
-	{ V3, "full", "^max", "0", "default.jpg", EX_W, EX_H, { 1000, 250, 0 },
+	{ V3, "full", "^max", "0", "default.jpg", EX_W, EX_H, { 1000, 250, 0, 0 },
 	  OK(0, 0, 300, 200, 375, 250, "full/^max/0/default.jpg") },
-	{ V3, "full", "^max", "0", "default.jpg", EX_W, EX_H, { 100, 0, 0 },
+	{ V3, "full", "^max", "0", "default.jpg", EX_W, EX_H, { 100, 0, 0, 0 },
 	  OK(0, 0, 300, 200, 100, 67, "full/max/0/default.jpg") },
-	{ V3, "full", "^!1000,1000", "0", "default.jpg", EX_W, EX_H, { 500, 0, 0 },
+	{ V3, "full", "^!1000,1000", "0", "default.jpg", EX_W, EX_H, { 500, 0, 0, 0 },
 	  OK(0, 0, 300, 200, 500, 333, "full/^max/0/default.jpg") },
-	{ V3, "full", "^!1000,1000", "0", "default.jpg", EX_W, EX_H, { 0, 0, 30000 },
+	{ V3, "full", "^!1000,1000", "0", "default.jpg", EX_W, EX_H, { 0, 0, 30000, 0 },
 	  OK(0, 0, 300, 200, 212, 141, "full/max/0/default.jpg") },
-	{ V3, "full", "^pct:200", "0", "default.jpg", EX_W, EX_H, { 0, 0, 200000 },
+	{ V3, "full", "^pct:200", "0", "default.jpg", EX_W, EX_H, { 0, 0, 200000, 0 },
 	  FAIL(400, "requested size 600x400 exceeds maxArea 200000") },
-	{ V3, "full", "151,", "0", "default.jpg", EX_W, EX_H, { 0, 0, 15000 },
+	{ V3, "full", "151,", "0", "default.jpg", EX_W, EX_H, { 0, 0, 15000, 0 },
 	  FAIL(400, "requested size 151x101 exceeds maxArea 15000") },
-	{ V3, "full", "150,", "0", "default.jpg", EX_W, EX_H, { 0, 0, 15000 },
+	{ V3, "full", "150,", "0", "default.jpg", EX_W, EX_H, { 0, 0, 15000, 0 },
 	  OK(0, 0, 300, 200, 150, 100, "full/max/0/default.jpg") },
 	/* area limits on very elongated regions still give at least 1px and stay inside */
-	{ V3, "full", "max", "0", "default.jpg", 1000000, 1, { 0, 0, 100 },
+	{ V3, "full", "max", "0", "default.jpg", 1000000, 1, { 0, 0, 100, 0 },
 	  OK(0, 0, 1000000, 1, 100, 1, "full/max/0/default.jpg") },
-	{ V3, "full", "max", "0", "default.jpg", 1, 1000000, { 0, 0, 100 },
+	{ V3, "full", "max", "0", "default.jpg", 1, 1000000, { 0, 0, 100, 0 },
 	  OK(0, 0, 1, 1000000, 1, 100, "full/max/0/default.jpg") },
 
 	/* overflow attempts: every one a clean 400 */
@@ -397,9 +416,9 @@ static const struct pipeline_case pipeline_cases[] = {
 	  FAIL(400, "exceeds the largest supported side 10000000") },
 	{ V2, "full", "99999999,", "0", "default.jpg", EX_W, EX_H, NOLIM,
 	  FAIL(400, "requested size 99999999x66666666 exceeds the largest supported side") },
-	{ V2, "full", "99999999,", "0", "default.jpg", EX_W, EX_H, { 0, 0, 1000000 },
+	{ V2, "full", "99999999,", "0", "default.jpg", EX_W, EX_H, { 0, 0, 1000000, 0 },
 	  FAIL(400, "exceeds the largest supported side") },
-	{ V2, "full", "99999999,99999999", "0", "default.jpg", EX_W, EX_H, { 0, 0, 1000000 },
+	{ V2, "full", "99999999,99999999", "0", "default.jpg", EX_W, EX_H, { 0, 0, 1000000, 0 },
 	  FAIL(400, "exceeds the largest supported side") },
 	{ V3, "full", "pct:100000", "0", "default.jpg", 50000, 50000, NOLIM,
 	  FAIL(400, "requires ^") },
@@ -418,7 +437,7 @@ static const struct pipeline_case pipeline_cases[] = {
 	{ V3, "full", "max", "0", "default.jpg", 1000000000, 1000000000, NOLIM,
 	  OK(0, 0, 1000000000, 1000000000, 10000000, 10000000, "full/max/0/default.jpg") },
 	{ V3, "full", "^max", "0", "default.jpg", EX_W, EX_H,
-	  { INT64_MAX, INT64_MAX, INT64_MAX },
+	  { INT64_MAX, INT64_MAX, INT64_MAX, 0 },
 	  OK(0, 0, 300, 200, 10000000, 6666667, "full/^max/0/default.jpg") },
 	{ V3, "full", "max", "0", "default.jpg", 0, 200, NOLIM,
 	  FAIL(500, "unsupported image size 0x200") },
@@ -1061,8 +1080,8 @@ static void test_properties(void)
 		{ 7, 13 },    { 6000, 4000 }, { 999999, 3 }, { 4096, 4096 }, { 12345, 678 },
 	};
 	static const struct image_limits limits[] = {
-		{ 0, 0, 0 },	{ 200, 0, 0 },	   { 0, 0, 15000 }, { 3000, 2000, 4000000 },
-		{ 500, 100, 0 }, { 64, 64, 1000 }, { 0, 0, 1 },	    { 5000, 0, 250000 },
+		{ 0, 0, 0, 0 },	{ 200, 0, 0, 0 },	   { 0, 0, 15000, 0 }, { 3000, 2000, 4000000, 0 },
+		{ 500, 100, 0, 0 }, { 64, 64, 1000, 0 }, { 0, 0, 1, 0 },	    { 5000, 0, 250000, 0 },
 	};
 	struct prop_stats st = { 0, 0 };
 
@@ -1083,7 +1102,7 @@ static void test_properties(void)
 static void test_max_never_fails(void)
 {
 	static const struct image_limits limits[] = {
-		{ 0, 0, 0 }, { 1, 0, 0 }, { 0, 0, 1 }, { 7, 3, 11 }, { 100000, 0, 0 },
+		{ 0, 0, 0, 0 }, { 1, 0, 0, 0 }, { 0, 0, 1, 0 }, { 7, 3, 11, 0 }, { 100000, 0, 0, 0 },
 	};
 
 	static const char *const sizes[] = { "max", "^max", "!5,9", "^!50,50" };
