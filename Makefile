@@ -23,7 +23,7 @@ SAMPLES   ?= samples
 # keep unit test objects between runs
 .SECONDARY:
 
-.PHONY: all deps run test bench soak clean format
+.PHONY: all deps run test fuzz bench soak clean format
 
 all: deps $(REL_DIR)/iiifd
 
@@ -58,6 +58,26 @@ $(ASAN_DIR)/tests/unit/%: $(ASAN_DIR)/tests/unit/%.o $(ASAN_OBJ)
 
 UNIT_BIN  := $(UNIT_SRC:%.c=$(ASAN_DIR)/%)
 
+# --- fuzzing (docs/internals/fuzzing.md): libFuzzer targets fuzz/fuzz_*.c, built with clang ----
+FUZZ_CC     ?= clang
+FUZZ_DIR    := build/fuzz
+FUZZ_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined
+FUZZ_SRC    := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN    := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_OBJ    := $(SRC:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_SECONDS ?= 60
+FUZZ_BUDGET  ?= 240
+
+$(FUZZ_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC/fuzz $<"
+	@$(FUZZ_CC) $(BASEFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKGCFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	@echo "  LD/fuzz $@"
+	@$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ $(PKGLIBS)
+
 # (not those of baseline builds that `make bench BASELINE=...` makes in build/baseline-*)
 -include $(shell find build -path 'build/baseline-*' -prune -o -name '*.d' -print 2>/dev/null)
 
@@ -72,8 +92,13 @@ run: all
 	$(REL_DIR)/iiifd serve --host $(HOST) --port $(PORT) $(SAMPLES)
 
 test: deps
-	$(MAKE) --no-print-directory $(ASAN_DIR)/iiifd $(UNIT_BIN)
-	@scripts/run-tests $(ASAN_DIR)/iiifd $(UNIT_BIN)
+	$(MAKE) --no-print-directory $(ASAN_DIR)/iiifd $(UNIT_BIN) $(FUZZ_BIN)
+	@FUZZ_TARGETS="$(FUZZ_BIN)" FUZZ_BUDGET=$(FUZZ_BUDGET) scripts/run-tests $(ASAN_DIR)/iiifd $(UNIT_BIN)
+
+# Each libFuzzer target for FUZZ_SECONDS (default 60); crashes land in build/fuzz/crashes/
+fuzz: deps
+	$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 # Speed against IIPImage on generated images; writes bench/RESULTS.md (see docs/benchmarks.md).
 # BASELINE=<commit> also builds that commit and compares its tile throughput with this build's.

@@ -34,7 +34,7 @@ static void outgoing_etag_variant(struct http_response *resp, const char *suffix
 }
 
 /* Whether Accept-Encoding allows gzip: "gzip" or "*" listed without q=0. */
-static bool outgoing_accepts_gzip(const char *header)
+bool http_outgoing_accepts_gzip(const char *header)
 {
 	if (!header)
 		return false;
@@ -42,6 +42,10 @@ static bool outgoing_accepts_gzip(const char *header)
 	bool ok = false;
 	for (int i = 0; codings[i]; i++) {
 		gchar **parts = g_strsplit(g_strstrip(codings[i]), ";", 4);
+		if (!parts[0]) { /* an empty entry (",gzip") splits into no parts at all */
+			g_strfreev(parts);
+			continue;
+		}
 		const char *name = g_strstrip(parts[0]);
 		double q = 1.0;
 		for (int j = 1; parts[j]; j++) {
@@ -67,7 +71,7 @@ void http_outgoing_compress(const struct http_request *req, struct http_response
 	if (!resp->compressible || resp->body_fd >= 0 || resp->body_len < 512)
 		return;
 	http_response_header(resp, "Vary", "Accept-Encoding");
-	if (!outgoing_accepts_gzip(accept))
+	if (!http_outgoing_accepts_gzip(accept))
 		return;
 	size_t len;
 	void *gz = compress_gzip(resp->body, resp->body_len, &len);

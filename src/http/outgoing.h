@@ -15,6 +15,9 @@
  */
 void http_outgoing_compress(const struct http_request *req, struct http_response *resp);
 
+/* Whether an Accept-Encoding value allows gzip: "gzip" or "*" listed without q=0. */
+bool http_outgoing_accepts_gzip(const char *header);
+
 /*
  * Queues resp on conn (taking over its body, file or stream; resp is still released by the
  * caller), with CORS headers, and "Connection: close" when close is set.

@@ -30,3 +30,14 @@ def test_control_characters_never_reach_the_log_raw(server_factory):
     assert b"\x1b" not in log and b"\x7f" not in log and b"\x01" not in log
     assert b"\\x1b[31mRED\\x7f\\x01" in log, log[-1500:]
     assert not any(line.startswith(b"2026-01-01T00:00:00Z") for line in log.splitlines())
+
+
+@pytest.mark.parametrize("value", [",gzip", ",", " , ;q=1", ";", "gzip;;q=0,", "*;q=nan"])
+def test_odd_accept_encoding_never_crashes(server_factory, value):
+    """`Accept-Encoding: ,gzip` on any compressible answer (a Collection) crashed the server
+    (an empty entry split into no parts, then NULL was stripped). Found by fuzz_accept_encoding."""
+    s = server_factory()
+    r = fx.request(s.port, "/iiif/presentation/collection", headers={"Accept-Encoding": value})
+    assert r.status == 200
+    assert s.alive(), "the server died"
+    assert fx.request(s.port, "/health").status == 200

@@ -1,0 +1,44 @@
+/*
+ * fuzz_jp2_index.c: the JPEG 2000 index (src/image/jp2_index.c): boxes, main header and
+ * tile-part headers of a file from outside. The input is written to a temporary file, since
+ * the index reads with pread; a file that indexes is then decoded over a small area.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+#include "image/jp2.h"
+#include "image/jp2_internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char path[64];
+	static int ready;
+	if (!ready) {
+		if (VIPS_INIT("fuzz"))
+			abort();
+		snprintf(path, sizeof path, "/tmp/iiifd-fuzz-jp2-%d.jp2", (int)getpid());
+		ready = 1;
+	}
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return 0;
+	fwrite(data, 1, size, f);
+	fclose(f);
+	struct jp2_index *ix = NULL;
+	struct iiifd_error err = { 0 };
+	if (jp2_index_open(path, &ix, &err) == 0) {
+		int64_t w, h;
+		jp2_layout_level_size(jp2_index_layout(ix), 0, &w, &h);
+		struct jp2_rect a = { 0, 0, w < 32 ? w : 32, h < 32 ? h : 32 };
+		VipsImage *out = NULL;
+		if (w > 0 && h > 0 && w * h < (1 << 22) &&
+		    jp2_decode(ix, path, 0, &a, 0, &out) == JP2_DECODED)
+			g_object_unref(out);
+		jp2_index_free(ix);
+	}
+	vips_error_clear();
+	return 0;
+}
