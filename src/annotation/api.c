@@ -23,37 +23,6 @@ static json_t *api_page(const char *id, const char *origin, json_t *items)
 	return page;
 }
 
-json_t *anno_api_canvas_page(struct db *db, const struct pres_canvas_index *idx,
-			     const char *origin, size_t n, const char *motivation,
-			     struct iiifd_error *err)
-{
-	if (n == 0 || n > idx->count) {
-		iiifd_error_set(err, 404, "no Canvas %zu in this Manifest", n);
-		return NULL;
-	}
-	const struct pres_canvas_ref *ref = &idx->items[n - 1];
-	struct anno_list list = { 0 };
-	if (db_list_target(db, ref->file, ref->page, motivation, &list, err) < 0)
-		return NULL;
-	if (list.count == 0) {
-		anno_list_release(&list);
-		iiifd_error_set(err, 404, "no %s annotations on this Canvas", motivation);
-		return NULL;
-	}
-	char *canvas = g_strdup_printf("%s/canvas/%zu", idx->manifest_id, n);
-	char *id_base = g_strdup_printf("%s/annotations", idx->manifest_id);
-	char *id = g_strdup_printf("%s/annotations/%s", canvas, motivation);
-	json_t *items = json_array();
-	for (size_t i = 0; i < list.count; i++)
-		json_array_append_new(items, webanno_to_json(&list.items[i], canvas, id_base));
-	json_t *page = api_page(id, origin, items);
-	anno_list_release(&list);
-	g_free(canvas);
-	g_free(id_base);
-	g_free(id);
-	return page;
-}
-
 /* The Annotation JSON of a stored record of this Manifest; NULL with 404 otherwise. */
 static json_t *api_record_json(struct db *db, const struct pres_canvas_index *idx,
 			       const char *manifest_rel, const char *id, struct iiifd_error *err)

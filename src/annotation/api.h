@@ -1,6 +1,6 @@
 /*
- * api.h: annotations over HTTP: the AnnotationPage of each Canvas and motivation, and the write
- * API in the shape of the W3C Web Annotation Protocol (a container per Manifest).
+ * api.h: annotations over HTTP: the write API in the shape of the W3C Web Annotation Protocol
+ * (a container per Manifest). Canvas AnnotationPages are in page_stream.h.
  */
 #ifndef IIIFD_ANNOTATION_API_H
 #define IIIFD_ANNOTATION_API_H
@@ -24,11 +24,6 @@
 int anno_api_authorise(const char *tokens, const struct http_request *req,
 		       struct http_response *resp, char *who, size_t who_len,
 		       struct iiifd_error *err);
-
-/* The AnnotationPage of Canvas n (1-based) for one motivation. NULL with err (404). */
-json_t *anno_api_canvas_page(struct db *db, const struct pres_canvas_index *idx,
-			     const char *origin, size_t n, const char *motivation,
-			     struct iiifd_error *err);
 
 /*
  * {manifest}/annotations (id NULL: GET lists, POST creates) and {manifest}/annotations/{id}

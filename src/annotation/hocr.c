@@ -5,6 +5,7 @@
 #include "annotation/importers.h"
 
 #include <ctype.h>
+#include <glib.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/SAX2.h>
 #include <stdlib.h>
@@ -29,6 +30,11 @@ struct hocr {
 	int word_depth, word_start;
 	double wbox[4], wconf;    /* wconf: score 0..1, -1 for none */
 	struct import_buf word;
+	/* the raw bytes are checked to be UTF-8 before the HTML parser (which would silently
+	 * read bad bytes as Latin-1) sees them */
+	int utf8_line;            /* lines fed so far, counting from 1 */
+	unsigned char utf8_carry[4]; /* a sequence cut by the chunk boundary */
+	int utf8_ncarry;
 };
 
 static int hocr_lineno(struct hocr *h)
@@ -263,9 +269,55 @@ static void hocr_error(void *ctx, xmlErrorPtr e)
 {
 }
 
+/* Line numbers of the n bytes at p added to *line. */
+static void hocr_count_lines(const char *p, size_t n, int *line)
+{
+	for (const char *nl; n && (nl = memchr(p, '\n', n)); n -= (size_t)(nl + 1 - p), p = nl + 1)
+		(*line)++;
+}
+
+/*
+ * Checks that chunk continues valid UTF-8 (a sequence may straddle chunks: its start is carried
+ * to the next call). -1 with the error naming the line of the first bad byte.
+ */
+static int hocr_check_utf8(struct hocr *h, const char *chunk, size_t len, bool last)
+{
+	char joined[8];
+	size_t take = 0;
+	if (h->utf8_ncarry) { /* finish the carried sequence first */
+		memcpy(joined, h->utf8_carry, (size_t)h->utf8_ncarry);
+		take = len < 4 ? len : 4;
+		memcpy(joined + h->utf8_ncarry, chunk, take);
+		const char *end;
+		g_utf8_validate(joined, (gssize)(h->utf8_ncarry + take), &end);
+		size_t good = (size_t)(end - joined);
+		if (good <= (size_t)h->utf8_ncarry) /* the carried sequence did not complete */
+			return import_fail(h->st, h->utf8_line, "not UTF-8 (hOCR must be UTF-8)");
+		take = good - (size_t)h->utf8_ncarry;
+		h->utf8_ncarry = 0;
+	}
+	const char *bad;
+	if (g_utf8_validate(chunk + take, (gssize)(len - take), &bad)) {
+		hocr_count_lines(chunk, len, &h->utf8_line);
+		return 0;
+	}
+	size_t at = (size_t)(bad - chunk), rest = len - at;
+	hocr_count_lines(chunk, at, &h->utf8_line);
+	/* an incomplete sequence at the very end may be completed by the next chunk */
+	if (!last && rest < 4 && g_utf8_get_char_validated(bad, (gssize)rest) == (gunichar)-2) {
+		memcpy(h->utf8_carry, bad, rest);
+		h->utf8_ncarry = (int)rest;
+		return 0;
+	}
+	return import_fail(h->st, h->utf8_line, "not UTF-8 (byte 0x%02x; hOCR must be UTF-8)",
+			   (unsigned char)*bad);
+}
+
 static int hocr_feed(void *ctx, const char *chunk, int len, int last)
 {
 	struct hocr *h = ctx;
+	if (hocr_check_utf8(h, chunk, (size_t)len, last) < 0)
+		return -1;
 	htmlParseChunk(h->ctxt, chunk, len, last);
 	if (!h->st->failed && last && !h->seen_page)
 		import_fail(h->st, h->last_line, "no element with class ocr_page");
@@ -295,7 +347,7 @@ int anno_import_hocr(const char *path, const struct anno_target *target, struct 
 		     struct anno_import_error *err)
 {
 	struct import_state st;
-	struct hocr h = {.st = &st, .target = target};
+	struct hocr h = {.st = &st, .target = target, .utf8_line = 1};
 	import_begin(&st, out, err);
 	h.ocr.st = &st;
 	h.ocr.target = target;

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <libxml/parser.h>
 #include <math.h>
 #include <pthread.h>
@@ -324,6 +325,10 @@ int import_lines_next(struct import_lines *r, struct import_state *st)
 		ungetc(c, r->f);
 	if (ferror(r->f))
 		return import_fail(st, r->line, "read error");
+	const char *bad;
+	if (!g_utf8_validate(r->buf.data, (gssize)r->buf.len, &bad))
+		return import_fail(st, r->line, "not UTF-8 (byte 0x%02x at column %zu)",
+				   (unsigned char)*bad, (size_t)(bad - r->buf.data) + 1);
 	return 1;
 }
 

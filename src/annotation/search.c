@@ -83,12 +83,13 @@ static int search_params_read(const struct http_request *req, struct search_para
 			      struct iiifd_error *err)
 {
 	memset(p, 0, sizeof *p);
-	p->q = http_request_arg(req, "q");
-	p->motivation = http_request_arg(req, "motivation");
-	p->date = http_request_arg(req, "date");
-	p->user = http_request_arg(req, "user");
-	p->page = http_request_arg(req, "page");
-	p->min = http_request_arg(req, "min");
+	if (http_request_arg_checked(req, "q", &p->q, err) < 0 ||
+	    http_request_arg_checked(req, "motivation", &p->motivation, err) < 0 ||
+	    http_request_arg_checked(req, "date", &p->date, err) < 0 ||
+	    http_request_arg_checked(req, "user", &p->user, err) < 0 ||
+	    http_request_arg_checked(req, "page", &p->page, err) < 0 ||
+	    http_request_arg_checked(req, "min", &p->min, err) < 0)
+		return -1;
 	p->motivations = search_split(p->motivation);
 	p->users = search_split(p->user);
 	p->dates = search_split(p->date);

@@ -33,6 +33,14 @@ struct db_ops {
 	int (*delete)(struct db *db, const char *id, struct iiifd_error *err);
 	int (*list_target)(struct db *db, const char *target_file, int page, const char *motivation,
 			   struct anno_list *out, struct iiifd_error *err);
+	int (*list_target_after)(struct db *db, const char *target_file, int page,
+				 const char *motivation, struct db_cursor *cursor, int64_t limit,
+				 struct anno_list *out, struct iiifd_error *err);
+	int (*cursor_back)(struct db *db, const char *target_file, int page, const char *motivation,
+			   const struct db_cursor *from, int64_t n, struct db_cursor *out,
+			   bool *found, struct iiifd_error *err);
+	int (*count_target)(struct db *db, const char *target_file, int page, const char *motivation,
+			    int64_t *count, struct iiifd_error *err);
 	int (*sources_below)(struct db *db, const char *folder, char ***out, size_t *count,
 			     struct iiifd_error *err);
 	int (*target_motivations)(struct db *db, const char *target_file, int page, char ***out,

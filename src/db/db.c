@@ -267,6 +267,27 @@ int db_delete(struct db *db, const char *id, struct iiifd_error *err)
 	return db->ops->delete(db, id, err);
 }
 
+int db_list_target_after(struct db *db, const char *target_file, int page,
+			 const char *motivation, struct db_cursor *cursor, int64_t limit,
+			 struct anno_list *out, struct iiifd_error *err)
+{
+	return db->ops->list_target_after(db, target_file, page, motivation, cursor, limit, out,
+					  err);
+}
+
+int db_cursor_back(struct db *db, const char *target_file, int page, const char *motivation,
+		   const struct db_cursor *from, int64_t n, struct db_cursor *out, bool *found,
+		   struct iiifd_error *err)
+{
+	return db->ops->cursor_back(db, target_file, page, motivation, from, n, out, found, err);
+}
+
+int db_count_target(struct db *db, const char *target_file, int page, const char *motivation,
+		    int64_t *count, struct iiifd_error *err)
+{
+	return db->ops->count_target(db, target_file, page, motivation, count, err);
+}
+
 int db_list_target(struct db *db, const char *target_file, int page, const char *motivation,
 		   struct anno_list *out, struct iiifd_error *err)
 {

@@ -52,6 +52,32 @@ int db_delete(struct db *db, const char *id, struct iiifd_error *err);
 int db_list_target(struct db *db, const char *target_file, int page, const char *motivation,
 		   struct anno_list *out, struct iiifd_error *err);
 
+/* A position in a Canvas's records, which are ordered by (seq, rowid); { 0, 0 } is the start. */
+struct db_cursor {
+	int64_t seq, rowid;
+};
+
+/*
+ * Keyset paging through one Canvas's records of one motivation: appends up to limit records
+ * after *cursor to out and moves *cursor to the last one. Each call is one short query, so a
+ * caller may stream millions of records a batch at a time without holding a connection.
+ */
+int db_list_target_after(struct db *db, const char *target_file, int page,
+			 const char *motivation, struct db_cursor *cursor, int64_t limit,
+			 struct anno_list *out, struct iiifd_error *err);
+
+/*
+ * Counting from (and including) *from backwards, the record n places before it, in *out with
+ * *found set; *found false when there are not that many (the page before is the first).
+ */
+int db_cursor_back(struct db *db, const char *target_file, int page, const char *motivation,
+		   const struct db_cursor *from, int64_t n, struct db_cursor *out, bool *found,
+		   struct iiifd_error *err);
+
+/* How many records of one motivation one Canvas has. */
+int db_count_target(struct db *db, const char *target_file, int page, const char *motivation,
+		    int64_t *count, struct iiifd_error *err);
+
 /* The distinct motivations present on one Canvas (malloc'd array of malloc'd strings). */
 int db_target_motivations(struct db *db, const char *target_file, int page, char ***out,
 			  size_t *count, struct iiifd_error *err);

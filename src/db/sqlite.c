@@ -104,6 +104,17 @@ static const char *const db_sqlite_sql[DB_SQLITE_STMT_COUNT] = {
 	[DB_SQLITE_LIST_TARGET_MOTIVATION] = "SELECT " DB_SQLITE_COLUMNS " FROM annotations"
 					     " WHERE target_file = ?1 AND page = ?2"
 					     " AND motivation = ?3 ORDER BY seq, rowid",
+	/* one batch of a Canvas's records after (?4, ?5) in (seq, rowid) order: keyset paging */
+	[DB_SQLITE_LIST_TARGET_AFTER] = "SELECT " DB_SQLITE_COLUMNS ", seq, rowid FROM annotations"
+					" WHERE target_file = ?1 AND page = ?2 AND motivation = ?3"
+					" AND (seq, rowid) > (?4, ?5) ORDER BY seq, rowid LIMIT ?6",
+	/* the record ?6 places before (?4, ?5), counting it as 0: where the page before starts */
+	[DB_SQLITE_LIST_TARGET_BACK] = "SELECT seq, rowid FROM annotations"
+				       " WHERE target_file = ?1 AND page = ?2 AND motivation = ?3"
+				       " AND (seq, rowid) <= (?4, ?5)"
+				       " ORDER BY seq DESC, rowid DESC LIMIT 1 OFFSET ?6",
+	[DB_SQLITE_COUNT_TARGET] = "SELECT count(*) FROM annotations"
+				   " WHERE target_file = ?1 AND page = ?2 AND motivation = ?3",
 	/* sources whose path starts with ?1 (a folder and '/', or '' for all): the range uses the key */
 	[DB_SQLITE_SOURCES_BELOW] = "SELECT source FROM sources WHERE source >= ?1 AND "
 				    "source < ?1 || char(1114111) ORDER BY source",
@@ -549,6 +560,9 @@ const struct db_ops db_sqlite_ops = {
 	.update = db_sqlite_write_update,
 	.delete = db_sqlite_write_delete,
 	.list_target = db_sqlite_read_list_target,
+	.list_target_after = db_sqlite_read_list_target_after,
+	.cursor_back = db_sqlite_read_cursor_back,
+	.count_target = db_sqlite_read_count_target,
 	.target_motivations = db_sqlite_read_motivations,
 	.sources_below = db_sqlite_read_sources,
 	.search = db_sqlite_read_search,

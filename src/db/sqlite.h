@@ -32,6 +32,9 @@ enum db_sqlite_stmt {
 	DB_SQLITE_FINGERPRINT_SET,
 	DB_SQLITE_LIST_TARGET,
 	DB_SQLITE_LIST_TARGET_MOTIVATION,
+	DB_SQLITE_LIST_TARGET_AFTER,
+	DB_SQLITE_LIST_TARGET_BACK,
+	DB_SQLITE_COUNT_TARGET,
 	DB_SQLITE_MOTIVATIONS,
 	DB_SQLITE_LINE_WORDS,
 	DB_SQLITE_SOURCES_BELOW,
@@ -100,6 +103,17 @@ int db_sqlite_record_read(sqlite3_stmt *stmt, struct anno_record *rec);
 /* Steps stmt to the end, appending each row to out. */
 int db_sqlite_records_read(struct db_sqlite_conn *conn, sqlite3_stmt *stmt,
 			   struct anno_list *out, struct iiifd_error *err);
+
+int db_sqlite_read_list_target_after(struct db *db, const char *target_file, int page,
+				     const char *motivation, struct db_cursor *cursor, int64_t limit,
+				     struct anno_list *out, struct iiifd_error *err);
+
+int db_sqlite_read_cursor_back(struct db *db, const char *target_file, int page,
+			       const char *motivation, const struct db_cursor *from, int64_t n,
+			       struct db_cursor *out, bool *found, struct iiifd_error *err);
+
+int db_sqlite_read_count_target(struct db *db, const char *target_file, int page,
+				const char *motivation, int64_t *count, struct iiifd_error *err);
 
 /* sqlite_write.c: the write operations of struct db_ops. */
 int db_sqlite_write_replace_source(struct db *db, const char *source, struct anno_list *list,

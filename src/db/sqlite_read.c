@@ -66,6 +66,83 @@ int db_sqlite_read_list_target(struct db *db, const char *target_file, int page,
 	return db_sqlite_read_rows(db, which, target_file, &page, motivation, out, err);
 }
 
+int db_sqlite_read_list_target_after(struct db *db, const char *target_file, int page,
+				     const char *motivation, struct db_cursor *cursor, int64_t limit,
+				     struct anno_list *out, struct iiifd_error *err)
+{
+	struct db_sqlite_conn *conn = db_sqlite_acquire(db, err);
+	sqlite3_stmt *stmt = conn ? db_sqlite_stmt(conn, DB_SQLITE_LIST_TARGET_AFTER, err) : NULL;
+	int rc = stmt ? 0 : -1, step = SQLITE_DONE;
+	if (stmt) {
+		sqlite3_bind_text(stmt, 1, target_file, -1, SQLITE_STATIC);
+		sqlite3_bind_int(stmt, 2, page);
+		sqlite3_bind_text(stmt, 3, motivation, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 4, cursor->seq);
+		sqlite3_bind_int64(stmt, 5, cursor->rowid);
+		sqlite3_bind_int64(stmt, 6, limit);
+	}
+	int ncols = stmt ? sqlite3_column_count(stmt) : 0;
+	while (rc == 0 && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct anno_record *rec = anno_list_add(out);
+		if (!rec || db_sqlite_record_read(stmt, rec) < 0)
+			rc = iiifd_error_set(err, 500, "annotation store: out of memory");
+		cursor->seq = sqlite3_column_int64(stmt, ncols - 2);
+		cursor->rowid = sqlite3_column_int64(stmt, ncols - 1);
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = db_sqlite_fail(conn, "list a Canvas", err);
+	db_sqlite_done(stmt);
+	db_sqlite_release(db, conn);
+	return rc;
+}
+
+int db_sqlite_read_cursor_back(struct db *db, const char *target_file, int page,
+			       const char *motivation, const struct db_cursor *from, int64_t n,
+			       struct db_cursor *out, bool *found, struct iiifd_error *err)
+{
+	struct db_sqlite_conn *conn = db_sqlite_acquire(db, err);
+	sqlite3_stmt *stmt = conn ? db_sqlite_stmt(conn, DB_SQLITE_LIST_TARGET_BACK, err) : NULL;
+	int rc = -1;
+	*found = false;
+	if (stmt) {
+		sqlite3_bind_text(stmt, 1, target_file, -1, SQLITE_STATIC);
+		sqlite3_bind_int(stmt, 2, page);
+		sqlite3_bind_text(stmt, 3, motivation, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 4, from->seq);
+		sqlite3_bind_int64(stmt, 5, from->rowid);
+		sqlite3_bind_int64(stmt, 6, n);
+		int step = sqlite3_step(stmt);
+		if (step == SQLITE_ROW) {
+			*found = true;
+			*out = (struct db_cursor){ sqlite3_column_int64(stmt, 0),
+						   sqlite3_column_int64(stmt, 1) };
+		}
+		rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0
+							       : db_sqlite_fail(conn, "page back", err);
+	}
+	db_sqlite_done(stmt);
+	db_sqlite_release(db, conn);
+	return rc;
+}
+
+int db_sqlite_read_count_target(struct db *db, const char *target_file, int page,
+				const char *motivation, int64_t *count, struct iiifd_error *err)
+{
+	struct db_sqlite_conn *conn = db_sqlite_acquire(db, err);
+	sqlite3_stmt *stmt = conn ? db_sqlite_stmt(conn, DB_SQLITE_COUNT_TARGET, err) : NULL;
+	int rc = -1;
+	if (stmt) {
+		sqlite3_bind_text(stmt, 1, target_file, -1, SQLITE_STATIC);
+		sqlite3_bind_int(stmt, 2, page);
+		sqlite3_bind_text(stmt, 3, motivation, -1, SQLITE_STATIC);
+		rc = sqlite3_step(stmt) == SQLITE_ROW ? 0 : db_sqlite_fail(conn, "count", err);
+		*count = rc ? 0 : sqlite3_column_int64(stmt, 0);
+	}
+	db_sqlite_done(stmt);
+	db_sqlite_release(db, conn);
+	return rc;
+}
+
 int db_sqlite_read_line_words(struct db *db, const char *line_id, struct anno_list *out,
 			      struct iiifd_error *err)
 {

@@ -71,6 +71,14 @@ const char *http_request_header(const struct http_request *req, const char *name
 /* Query parameter, decoded ('+' and %XX); malloc'd (caller frees), NULL when absent or invalid. */
 char *http_request_arg(const struct http_request *req, const char *name);
 
+/*
+ * Query parameter, decoded, for parameters whose malformed values must not pass for absent ones:
+ * 0 with *out malloc'd (caller frees) or NULL when absent; -1 with a 400 naming the parameter
+ * when it has a bad %-escape or is not UTF-8.
+ */
+int http_request_arg_checked(const struct http_request *req, const char *name, char **out,
+			     struct iiifd_error *err);
+
 /* Whether a Host header value is a valid host[:port] (RFC 9110): others get 400. */
 bool http_host_is_valid(const char *host);
 

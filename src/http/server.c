@@ -80,6 +80,26 @@ char *http_request_arg(const struct http_request *req, const char *name)
 	return out;
 }
 
+int http_request_arg_checked(const struct http_request *req, const char *name, char **out,
+			     struct iiifd_error *err)
+{
+	*out = NULL;
+	const char *raw = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+	if (!raw)
+		return 0;
+	size_t n = strlen(raw);
+	char *decoded = malloc(n + 1);
+	if (!decoded)
+		return iiifd_error_set(err, 500, "out of memory");
+	if (strings_form_decode(raw, decoded, n + 1) < 0 || !g_utf8_validate(decoded, -1, NULL)) {
+		free(decoded);
+		return iiifd_error_set(err, 400,
+				       "parameter %s is malformed: a bad %%-escape, or not UTF-8", name);
+	}
+	*out = decoded;
+	return 0;
+}
+
 /* Keep the path exactly as sent: decoding belongs to each area, segment by segment. */
 static size_t server_no_unescape(void *cls, struct MHD_Connection *c, char *s)
 {

@@ -13,6 +13,7 @@
 #include "annotation/api.h"
 #include "annotation/ingest.h"
 #include "annotation/page_cache.h"
+#include "annotation/page_stream.h"
 #include "annotation/search.h"
 #include "core/path.h"
 #include "core/strings.h"
@@ -227,30 +228,47 @@ static void pres_auto_import(const struct pres_service *svc, const struct pres_t
 	g_free(folder);
 }
 
-/* Canvas AnnotationPages are served from memory while the annotation database is unchanged. */
-static bool pres_cached_page(const struct pres_service *svc, const char *origin,
-			     const struct http_request *req, struct http_response *resp,
-			     char **stamp)
+/*
+ * A Canvas AnnotationPage ({manifest}/canvas/N/annotations/{motivation}[?after=...]), or the
+ * AnnotationCollection of its pages ({page}/collection). Pages that
+ * fit one chunk are kept in memory while the annotation database is unchanged; longer ones are
+ * streamed from the store (annotation/page_stream.c).
+ */
+static void pres_canvas_page(const struct pres_service *svc, const struct pres_context *c,
+			     const struct pres_target *t, const struct http_request *req,
+			     struct http_response *resp)
 {
-	char *key = g_strconcat(origin, req->path, NULL);
-	char *text = page_cache_get(svc->pages, key, stamp); /* stamp: the state before reading */
+	struct iiifd_error err = { 0 };
+	char *after = NULL, *stamp = NULL, *key = NULL, *text = NULL;
+	if (http_request_arg_checked(req, "after", &after, &err) < 0)
+		goto out;
+	key = g_strconcat(c->base, req->path, "?after=", after ? after : "", NULL);
+	if ((text = page_cache_get(svc->pages, key, &stamp))) { /* stamp: state before reading */
+		http_response_json_text(resp, req, text, NULL, "no-cache");
+		goto out;
+	}
+	struct pres_canvas_index idx;
+	if (pres_canvas_index_build(c, t->rel, t->is_folder, &idx, &err) < 0)
+		goto out;
+	struct page_stream_request r = { &idx, c->base, strtoul(t->tail[1], NULL, 10),
+					 t->tail[3], after, svc->cfg->annotation_page_size };
+	bool streamed = false;
+	json_t *doc = t->tail[4] ? page_stream_collection(svc->db, &r, &err)
+				 : page_stream_answer(svc->db, &r, resp, &streamed, &err);
+	pres_canvas_index_release(&idx);
+	if (doc) {
+		text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+		if (text && stamp)
+			page_cache_put(svc->pages, key, text, stamp);
+		http_response_json_text(resp, req, text, NULL, "no-cache");
+		json_decref(doc);
+	}
+out:
+	if (err.http_status)
+		http_response_error(resp, &err);
+	free(after);
 	g_free(key);
-	if (!text)
-		return false;
-	http_response_json_text(resp, req, text, NULL, "no-cache");
-	return true;
-}
-
-static void pres_store_page(const struct pres_service *svc, const char *origin,
-			    const struct http_request *req, struct http_response *resp,
-			    const json_t *doc, const char *stamp)
-{
-	char *key = g_strconcat(origin, req->path, NULL);
-	char *text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	if (text && stamp)
-		page_cache_put(svc->pages, key, text, stamp);
-	http_response_json_text(resp, req, text, NULL, "no-cache");
-	g_free(key);
+	g_free(stamp);
 }
 
 /*
@@ -266,18 +284,16 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 	bool container = !t->collection && tail[0] && strcmp(tail[0], "annotations") == 0 &&
 			 (!tail[1] || !tail[2]);
 	bool page = !t->collection && tail[0] && strcmp(tail[0], "canvas") == 0 && tail[1] &&
-		    tail[2] && strcmp(tail[2], "annotations") == 0 && tail[3] && !tail[4];
+		    tail[2] && strcmp(tail[2], "annotations") == 0 && tail[3] &&
+		    (!tail[4] || (strcmp(tail[4], "collection") == 0 && !tail[5]));
 	if (!svc->db || (kind < 0 && !container && !page))
 		return false;
-	char *stamp = NULL;
-	if (page && pres_cached_page(svc, origin, req, resp, &stamp)) {
-		g_free(stamp);
-		return true;
-	}
 	struct iiifd_error err = { 0 };
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
 				  svc->db, svc->indexes };
 	json_t *doc = NULL;
+	if (page)
+		return pres_canvas_page(svc, &c, t, req, resp), true;
 	if (kind >= 0) {
 		char *id = t->collection ? pres_url_collection(&c, t->rel) : pres_url_manifest(&c, t->rel);
 		char *service = g_strdup_printf("%s/%s", id, tail[0]);
@@ -287,25 +303,17 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 	} else {
 		struct pres_canvas_index idx;
 		if (pres_canvas_index_build(&c, t->rel, t->is_folder, &idx, &err) == 0) {
-			if (container)
-				anno_api_container(svc->db, &idx, t->rel, origin, svc->cfg->api_token,
-						   tail[1], req, resp);
-			else
-				doc = anno_api_canvas_page(svc->db, &idx, origin,
-							   strtoul(tail[1], NULL, 10), tail[3], &err);
+			anno_api_container(svc->db, &idx, t->rel, origin, svc->cfg->api_token,
+					   tail[1], req, resp);
 			pres_canvas_index_release(&idx);
-			if (container)
-				return true;
+			return true;
 		}
 	}
-	if (doc && page)
-		pres_store_page(svc, origin, req, resp, doc, stamp);
-	else if (doc)
+	if (doc)
 		http_response_json(resp, req, doc, NULL, "no-cache", false);
 	else
 		http_response_error(resp, &err);
 	json_decref(doc);
-	g_free(stamp);
 	return true;
 }
 

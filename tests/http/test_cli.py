@@ -127,7 +127,8 @@ def test_flag_port_overrides_file_port(iiifd_bin, root, tmp_path):
 def test_config_comments_and_blank_lines(server_factory, tmp_path):
     cfg = tmp_path / "comments.ini"
     cfg.write_text("; a comment\n# another comment\n\nrights = http://rightsstatements.org/vocab/InC/1.0/\n"
-                   "max-area   =   90000   \n")
+                   "max-area   =   90000   \n"
+                   "max-upscale = 0\n")  # the configured maxArea alone, not what upscaling allows
     s = server_factory(args=["--config", str(cfg)])
     j = s.get("/iiif/3/tiny.png/info.json").json()
     assert j["rights"] == "http://rightsstatements.org/vocab/InC/1.0/"

@@ -41,3 +41,13 @@ def test_odd_accept_encoding_never_crashes(server_factory, value):
     assert r.status == 200
     assert s.alive(), "the server died"
     assert fx.request(s.port, "/health").status == 200
+
+
+@pytest.mark.parametrize("query", ["q=%zz", "q=caf%e9", "q=ok&motivation=%", "page=%G1"])
+def test_malformed_search_parameters_are_400(server, query):
+    """A bad %-escape or a value that is not UTF-8 is an error, not an absent parameter (which
+    would turn `q=%zz` into a search for everything)."""
+    for service in ("search", "search1", "autocomplete"):
+        r = fx.request(server.port, f"/iiif/presentation/collection/{service}?{query}")
+        assert r.status == 400, (service, query, r.status, r.body[:200])
+        assert b"malformed" in r.body, r.body

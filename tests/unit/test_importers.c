@@ -226,6 +226,9 @@ static void test_alto_clamp(void)
 #define ALTO_LINE "<TextLine HPOS=\"1\" VPOS=\"1\" WIDTH=\"1\" HEIGHT=\"1\">\n"
 
 static const struct bad_case alto_bad[] = {
+	{"not UTF-8", ALTO_HEAD ALTO_PAGE ALTO_LINE "<String CONTENT=\"caf\xe9\" HPOS=\"1\" "
+	 "VPOS=\"1\" WIDTH=\"1\" HEIGHT=\"1\"/>\n</TextLine></Page></Layout></alto>\n", 5,
+	 "UTF-8"},
 	{"mismatch", ALTO_HEAD ALTO_PAGE ALTO_LINE "<String CONTENT=\"a\">\n</TextLine>\n", 6,
 	 "XML: Opening and ending tag mismatch"},
 	{"bad HPOS", ALTO_HEAD ALTO_PAGE ALTO_LINE "<String CONTENT=\"a\" HPOS=\"1x\" VPOS=\"1\" "
@@ -481,6 +484,9 @@ static void test_hocr(void)
 #define HOCR_PAGE "<html><body>\n<div class='ocr_page' title='bbox 0 0 100 100'>\n"
 
 static const struct bad_case hocr_bad[] = {
+	{"not UTF-8", HOCR_PAGE "<span class='ocr_line' title='bbox 0 0 10 10'>\n"
+	 "<span class='ocrx_word' title='bbox 1 2 3 4'>caf\xe9</span></span></div></body></html>", 4,
+	 "not UTF-8"},
 	{"no page", "<html>\n<body><p class='ocr_par'>hi</p></body>\n</html>\n", 3,
 	 "no element with class ocr_page"},
 	{"bad bbox", HOCR_PAGE "<span class='ocr_line' title='bbox 0 0 10 10'>\n"
@@ -499,6 +505,41 @@ static const struct bad_case hocr_bad[] = {
 	{"bad confidence", HOCR_PAGE "<span class='ocrx_word' title='bbox 0 0 1 1; x_wconf 120'>",
 	 3, "x_wconf 120 is not 0..100"},
 };
+
+/* "é" (2 bytes) and "€" (3 bytes) cut by the 256 KiB chunk boundary are still UTF-8; a bad
+ * byte far into the file is named with its line. */
+static void test_hocr_utf8_chunks(void)
+{
+	struct anno_target t = {"e.png", 0, 100, 100};
+	const char *head = HOCR_PAGE "<span class='ocr_line' title='bbox 0 0 10 10'>"
+			   "<span class='ocrx_word' title='bbox 1 2 3 4'>";
+	const char *tail = "</span></span></div></body></html>\n";
+	const char *cut[] = { "\xc3\xa9", "\xe2\x82\xac", "\xe2\x82\xac" };
+	const size_t at[] = { 1, 1, 2 }; /* bytes of the character before the boundary */
+	size_t n = 400000;
+	char *doc = malloc(n);
+	for (int k = 0; k < 3; k++) {
+		size_t len = (size_t)sprintf(doc, "%s<!--", head);
+		size_t pad = (256 << 10) - at[k] - len - 3;
+		memset(doc + len, '\n', pad);
+		len += pad;
+		len += (size_t)sprintf(doc + len, "-->%s%s", cut[k], tail);
+		struct anno_list out = {0};
+		struct anno_import_error err;
+		CHECK_INT(anno_import_hocr(fx_len("cut.hocr", doc, len), &t, &out, &err), 0, err.msg);
+		anno_list_release(&out);
+	}
+	size_t len = (size_t)sprintf(doc, "%s<!--", head);
+	memset(doc + len, '\n', 300000);
+	len += 300000;
+	len += (size_t)sprintf(doc + len, "-->caf\xe9%s", tail);
+	struct anno_list out = {0};
+	struct anno_import_error err;
+	int rc = anno_import_hocr(fx_len("late.hocr", doc, len), &t, &out, &err);
+	check_fails(rc, &out, 0, &err, 300003, "not UTF-8", "bad byte after 300000 lines");
+	anno_list_release(&out);
+	free(doc);
+}
 
 static void test_hocr_errors(void)
 {
@@ -633,6 +674,8 @@ static void test_vtt(void)
 }
 
 static const struct bad_case vtt_bad[] = {
+	{"not UTF-8", "WEBVTT\n\n00:01.000 --> 00:02.000\nfine\ncaf\xe9 \xff\n", 5,
+	 "not UTF-8 (byte 0xe9 at column 4)"},
 	{"header", "WEBVTTX\n\n00:01.000 --> 00:02.000\nx\n", 1, "the first line is not 'WEBVTT'"},
 	{"no header", "00:01.000 --> 00:02.000\nx\n", 1, "the first line is not 'WEBVTT'"},
 	{"empty", "", 1, "the first line is not 'WEBVTT'"},
@@ -687,6 +730,7 @@ int main(void)
 	UNIT_RUN(test_alto_speed);
 	UNIT_RUN(test_hocr);
 	UNIT_RUN(test_hocr_errors);
+	UNIT_RUN(test_hocr_utf8_chunks);
 	UNIT_RUN(test_hocr_hostile);
 	UNIT_RUN(test_vtt);
 	UNIT_RUN(test_vtt_errors);

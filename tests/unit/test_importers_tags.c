@@ -210,6 +210,7 @@ static const struct bad_case csv_bad[] = {
 	{"after multiline", CSV_HEAD "a.jpg,,,,,\"two\nlines\",\na.jpg,,,,,cat,2\n", 4,
 	 "score: '2'"},
 	{"no size", CSV_HEAD "nosize.jpg,1,2,3,4,cat,\n", 2, "the image has no size"},
+	{"not UTF-8", CSV_HEAD "a.jpg,,,,,cat,\na.jpg,,,,,caf\xe9,\n", 3, "not UTF-8"},
 };
 
 static void test_csv_errors(void)

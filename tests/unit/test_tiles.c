@@ -70,7 +70,7 @@ static void test_params(void)
  */
 static void check_grid(int64_t w, int64_t h, int tile, int s)
 {
-	struct image_limits lim = { 0, 0, 100000000 };
+	struct image_limits lim = { 0, 0, 100000000, 0 };
 	int64_t area = 0;
 	int bad = 0;
 	for (int64_t row = 0; row < tools_tiles_count(h, tile, s); row++) {
