@@ -106,6 +106,7 @@ bench: all
 	@BENCH_BASELINE=$(BASELINE) bench/run
 	@bench/presentation
 	@bench/annotations
+	@bench/annopage build/release/iiifd bench/RESULTS.md
 	@bench/hostile build/release/iiifd bench/RESULTS.md
 
 # Steady mixed load for SOAK_SECONDS (default 600): RSS must stay flat, errors zero

@@ -66,6 +66,19 @@ int db_sqlite_read_list_target(struct db *db, const char *target_file, int page,
 	return db_sqlite_read_rows(db, which, target_file, &page, motivation, out, err);
 }
 
+/* Binds a Canvas and motivation to ?1..?3 and, when at is given, a position to ?4 and ?5. */
+static void db_sqlite_bind_target(sqlite3_stmt *stmt, const char *target_file, int page,
+				  const char *motivation, const struct db_cursor *at)
+{
+	sqlite3_bind_text(stmt, 1, target_file, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 2, page);
+	sqlite3_bind_text(stmt, 3, motivation, -1, SQLITE_STATIC);
+	if (at) {
+		sqlite3_bind_int64(stmt, 4, at->seq);
+		sqlite3_bind_int64(stmt, 5, at->rowid);
+	}
+}
+
 int db_sqlite_read_list_target_after(struct db *db, const char *target_file, int page,
 				     const char *motivation, struct db_cursor *cursor, int64_t limit,
 				     struct anno_list *out, struct iiifd_error *err)
@@ -74,11 +87,7 @@ int db_sqlite_read_list_target_after(struct db *db, const char *target_file, int
 	sqlite3_stmt *stmt = conn ? db_sqlite_stmt(conn, DB_SQLITE_LIST_TARGET_AFTER, err) : NULL;
 	int rc = stmt ? 0 : -1, step = SQLITE_DONE;
 	if (stmt) {
-		sqlite3_bind_text(stmt, 1, target_file, -1, SQLITE_STATIC);
-		sqlite3_bind_int(stmt, 2, page);
-		sqlite3_bind_text(stmt, 3, motivation, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 4, cursor->seq);
-		sqlite3_bind_int64(stmt, 5, cursor->rowid);
+		db_sqlite_bind_target(stmt, target_file, page, motivation, cursor);
 		sqlite3_bind_int64(stmt, 6, limit);
 	}
 	int ncols = stmt ? sqlite3_column_count(stmt) : 0;
@@ -105,11 +114,7 @@ int db_sqlite_read_cursor_back(struct db *db, const char *target_file, int page,
 	int rc = -1;
 	*found = false;
 	if (stmt) {
-		sqlite3_bind_text(stmt, 1, target_file, -1, SQLITE_STATIC);
-		sqlite3_bind_int(stmt, 2, page);
-		sqlite3_bind_text(stmt, 3, motivation, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 4, from->seq);
-		sqlite3_bind_int64(stmt, 5, from->rowid);
+		db_sqlite_bind_target(stmt, target_file, page, motivation, from);
 		sqlite3_bind_int64(stmt, 6, n);
 		int step = sqlite3_step(stmt);
 		if (step == SQLITE_ROW) {
@@ -132,9 +137,7 @@ int db_sqlite_read_count_target(struct db *db, const char *target_file, int page
 	sqlite3_stmt *stmt = conn ? db_sqlite_stmt(conn, DB_SQLITE_COUNT_TARGET, err) : NULL;
 	int rc = -1;
 	if (stmt) {
-		sqlite3_bind_text(stmt, 1, target_file, -1, SQLITE_STATIC);
-		sqlite3_bind_int(stmt, 2, page);
-		sqlite3_bind_text(stmt, 3, motivation, -1, SQLITE_STATIC);
+		db_sqlite_bind_target(stmt, target_file, page, motivation, NULL);
 		rc = sqlite3_step(stmt) == SQLITE_ROW ? 0 : db_sqlite_fail(conn, "count", err);
 		*count = rc ? 0 : sqlite3_column_int64(stmt, 0);
 	}
