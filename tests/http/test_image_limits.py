@@ -48,31 +48,42 @@ def test_upscaling_beyond_max_upscale_is_400(server):
 
 @pytest.mark.slowish
 def test_one_client_cannot_hold_every_large_render_slot(server_factory):
-    """Client A starts three large renders, client B one just after: with two large slots B
-    gets the next free one, ahead of A's third, instead of waiting behind all of A's."""
-    s = server_factory(args=["--large-renders", "2", "--threads", "1", "--queue-wait-ms",
-                             "120000", "--cache", "false", "--max-upscale", "0"])
-    done = []
-    lock = threading.Lock()
+    """Client A (127.0.0.2) holds both large slots and has a third request waiting; client B
+    (127.0.0.3) asks for one large render after it. The first slot to come free must go to B.
 
-    def render(source, i):
-        status, _, _ = _get(s.port, f"/iiif/3/grid.png/full/^{7000 + i},/{i}/default.jpg",
-                            source)
-        with lock:
-            done.append((source, status))
+    Durations are set by the server, not by the machine's speed: A's renders are far too big to
+    finish, so each holds its slot for exactly request-timeout (T) seconds, then gets 503. A1
+    starts at 0, A2 at D, A3 and B just after: a slot frees at T (A1) and the next at T + D (A2).
+    Taking turns, B gets A1's slot after waiting about T - D seconds; in one first-come line
+    A3 takes it and B waits about T, longer than queue-wait-ms (W), and gets 503."""
+    T, D, W = 10, 6, 6
+    s = server_factory(args=["--large-renders", "2", "--request-timeout", str(T),
+                             "--queue-wait-ms", str(W * 1000), "--cache", "false",
+                             "--max-upscale", "0", "--max-area", "10000000000",
+                             "--memory-budget-mb", "1000000"])
+    huge = "/iiif/3/grid.png/full/^30000,/0/default.png"  # minutes of PNG encoding
+    done = {}
 
-    a = [threading.Thread(target=render, args=("127.0.0.2", i)) for i in range(3)]
-    for t in a:
+    def ask(name, source, path):
+        status, body, _ = _get(s.port, path, source, timeout=T * 6)
+        done[name] = (status, body[:200])
+
+    def start(name, source, path):
+        t = threading.Thread(target=ask, args=(name, source, path))
         t.start()
-        time.sleep(0.05)
-    time.sleep(0.3)
-    b = threading.Thread(target=render, args=("127.0.0.3", 9))
-    b.start()
-    for t in a + [b]:
+        return t
+
+    threads = [start("A1", "127.0.0.2", huge)]
+    time.sleep(D)
+    threads.append(start("A2", "127.0.0.2", huge))
+    time.sleep(0.5)
+    threads.append(start("A3", "127.0.0.2", huge))
+    time.sleep(0.5)
+    threads.append(start("B", "127.0.0.3", "/iiif/3/grid.png/full/^1100,/0/default.png"))
+    for t in threads:
         t.join()
-    assert [st for _, st in done] == [200] * 4, done
-    order = [src for src, _ in done]
-    assert order.index("127.0.0.3") < 3, f"client B finished last, behind all of A's: {order}"
+    assert done["A1"][0] == 503 and b"too long" in done["A1"][1], done["A1"]
+    assert done["B"][0] == 200, f"B waited behind all of A's requests: {done['B']}"
 
 
 ENCODER_LIMITS = [
