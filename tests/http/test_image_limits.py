@@ -1,6 +1,7 @@
 """Expensive requests must not starve others (issue #10 §2): the upscaling limit, fair turns in
 the render queues, and encoder limits refused before any decoding."""
 
+import math
 import socket
 import threading
 import time
@@ -106,3 +107,25 @@ def test_encoder_limits_are_400_before_decoding(pool, fmt, size, limit):
         ok = fx.request(s.port, f"/iiif/3/grid.png/0,0,1000,1/{just_fits}/0/default.{fmt}",
                         timeout=120)
         assert ok.status == 200, (fmt, ok.status, ok.body[:200])
+
+
+@pytest.mark.parametrize("fmt,limit", [(f, int(lim)) for f, _, lim in ENCODER_LIMITS],
+                         ids=[e[0] for e in ENCODER_LIMITS])
+def test_encoder_limits_apply_after_rotation(pool, fmt, limit):
+    """A square that fits turned by 45 degrees has a bounding box about 1.41 times wider: the
+    limit holds for what is encoded, and is still known before decoding."""
+    s = pool.get("--max-upscale", "0", "--max-area", "100000000000")
+    side = math.ceil(limit / math.sqrt(2)) + 20
+    r = fx.request(s.port, f"/iiif/3/grid.png/full/^{side},{side}/45/default.{fmt}", timeout=60)
+    assert r.status == 400, (r.status, r.body[:200])
+    assert fmt.encode() in r.body and str(limit).encode() in r.body, r.body
+    assert r.elapsed < 5, f"refusing took {r.elapsed:.1f} s: it decoded first"
+
+
+@pytest.mark.parametrize("fmt", ["png", "tif"])
+def test_formats_without_a_side_limit_of_their_own(pool, fmt):
+    """PNG and TIFF (and JPEG 2000) hold any side up to the request's own limit."""
+    s = pool.get("--max-upscale", "0", "--max-area", "100000000000")
+    r = fx.request(s.port, f"/iiif/3/grid.png/0,0,1000,1/^70000,/0/default.{fmt}", timeout=120)
+    assert r.status == 200, (r.status, r.body[:200])
+    assert r.image().size == (70000, 70)
