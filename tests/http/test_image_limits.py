@@ -47,6 +47,29 @@ def test_upscaling_beyond_max_upscale_is_400(server):
     assert top.status == 200 and top.image().size == (200, 100)
 
 
+@pytest.mark.parametrize("version", [3, 2])
+def test_viewer_requests_are_never_refused_for_upscaling(pool, version):
+    """With no upscaling at all (max-upscale 1), every size info.json lists and every tile it
+    describes (edge tiles too) is served: viewers never meet the limit."""
+    s = pool.get("--max-upscale", "1")
+    for ident in ("grid.png", "rect.png", "src_pyramid.tif"):
+        info = fx.request(s.port, f"/iiif/{version}/{ident}/info.json").json()
+        W, H = info["width"], info["height"]
+        limits = info if version == 3 else info["profile"][1]
+        assert (limits["maxWidth"], limits["maxHeight"]) == (W, H), limits
+        paths = [f"full/{sz['width']},{sz['height']}" for sz in info["sizes"]]
+        t = info["tiles"][0]
+        tw, th = t["width"], t.get("height", t["width"])
+        for sf in t["scaleFactors"]:
+            for x in sorted({0, (W - 1) // (tw * sf) * tw * sf}):
+                for y in sorted({0, (H - 1) // (th * sf) * th * sf}):
+                    w, h = min(tw * sf, W - x), min(th * sf, H - y)
+                    paths.append(f"{x},{y},{w},{h}/{-(-w // sf)},")
+        for p in paths:
+            r = fx.request(s.port, f"/iiif/{version}/{ident}/{p}/0/default.jpg")
+            assert r.status == 200, (ident, p, r.status, r.body[:200])
+
+
 @pytest.mark.slowish
 def test_one_client_cannot_hold_every_large_render_slot(server_factory):
     """Client A (127.0.0.2) holds both large slots and has a third request waiting; client B
@@ -85,6 +108,40 @@ def test_one_client_cannot_hold_every_large_render_slot(server_factory):
         t.join()
     assert done["A1"][0] == 503 and b"too long" in done["A1"][1], done["A1"]
     assert done["B"][0] == 200, f"B waited behind all of A's requests: {done['B']}"
+
+
+@pytest.mark.parametrize("version", [3, 2])
+def test_never_fitting_the_memory_budget_is_400(pool, version):
+    """Permanent: no wait would help, so 400 with the reason (Image API 3.0 §4.2 for sizes beyond
+    the limits), never 503 with Retry-After, which makes clients try again."""
+    s = pool.get("--memory-budget-mb", "2")
+    r = fx.request(s.port, f"/iiif/{version}/grid.png/full/max/0/default.png")
+    assert r.status == 400 and r.header("Retry-After") is None, (r.status, r.body[:200])
+    assert b"memory-budget-mb" in r.body, r.body
+    tile = fx.request(s.port, f"/iiif/{version}/grid.png/0,0,256,256/128,/0/default.png")
+    assert tile.status == 200, (tile.status, tile.body[:200])
+
+
+@pytest.mark.slowish
+def test_busy_render_slots_are_503_with_retry_after(server_factory):
+    """Transient: the one large slot is held (for request-timeout seconds, by a render too big to
+    finish) and nobody may queue, so another large request gets 503 with Retry-After; the same
+    request succeeds once the slot is free."""
+    s = server_factory(args=["--large-renders", "1", "--queue-wait-ms", "0",
+                             "--request-timeout", "4", "--cache", "false", "--max-upscale", "0",
+                             "--max-area", "10000000000", "--memory-budget-mb", "1000000"])
+    held = {}
+    holder = threading.Thread(target=lambda: held.setdefault("r", _get(
+        s.port, "/iiif/3/grid.png/full/^30000,/0/default.png", "127.0.0.2", timeout=60)))
+    holder.start()
+    time.sleep(1.5)
+    path = "/iiif/3/grid.png/full/^1100,/0/default.png"
+    busy = fx.request(s.port, path)
+    holder.join()
+    assert held["r"][0] == 503 and b"too long" in held["r"][1], held["r"][:2]
+    assert busy.status == 503 and busy.header("Retry-After"), (busy.status, busy.body[:200])
+    again = fx.request(s.port, path)
+    assert again.status == 200 and again.image().size == (1100, 1100)
 
 
 ENCODER_LIMITS = [
