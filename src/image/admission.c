@@ -187,3 +187,11 @@ void admission_leave(struct admission *a, bool large, int64_t bytes, const char 
 	admission_wake_locked(a);
 	pthread_mutex_unlock(&a->lock);
 }
+
+int admission_waiting(struct admission *a, bool large)
+{
+	pthread_mutex_lock(&a->lock);
+	int n = (int)g_queue_get_length(&a->line[large]);
+	pthread_mutex_unlock(&a->lock);
+	return n;
+}

@@ -32,4 +32,7 @@ int admission_enter(struct admission *a, bool large, int64_t bytes, int wait_ms,
 		    const char *client, struct iiifd_error *err);
 void admission_leave(struct admission *a, bool large, int64_t bytes, const char *client);
 
+/* Requests waiting in a class's line now (for tests and statistics). */
+int admission_waiting(struct admission *a, bool large);
+
 #endif

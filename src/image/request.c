@@ -601,6 +601,21 @@ int image_format_check_size(enum image_format format, int64_t out_w, int64_t out
 	return 0;
 }
 
+void image_request_output_size(const struct image_request *req, const struct image_geometry *g,
+			       int64_t *w, int64_t *h)
+{
+	double angle = fmod(req->rotation, 360.0);
+	if (fmod(angle, 90.0) == 0.0) {
+		bool turned = angle == 90.0 || angle == 270.0;
+		*w = turned ? g->out_h : g->out_w;
+		*h = turned ? g->out_w : g->out_h;
+		return;
+	}
+	double c = fabs(cos(angle * M_PI / 180.0)), s = fabs(sin(angle * M_PI / 180.0));
+	*w = (int64_t)ceil((double)g->out_w * c + (double)g->out_h * s);
+	*h = (int64_t)ceil((double)g->out_w * s + (double)g->out_h * c);
+}
+
 static int64_t image_request_min_limit(int64_t configured, int64_t other)
 {
 	return configured > 0 && configured < other ? configured : other;

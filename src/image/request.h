@@ -74,22 +74,31 @@ struct image_limits {
  * The limits that hold for a whole img_w x img_h image, as info.json advertises them: the
  * configured ones, tightened by what max_upscale allows for the full image.
  */
+struct image_limits image_limits_for_image(const struct image_limits *lim, int64_t img_w,
+					   int64_t img_h);
+
 /*
- * Whether format can encode an out_w x out_h image (libjpeg-turbo: 65,500 px a side, GIF 65,535,
- * WebP 16,383, PDF pages 14,400 pt at one pixel a point): 0, or -1 with a 400 naming the limit,
- * known before any decoding starts.
+ * Whether format can encode an out_w x out_h image (the size after rotation, see
+ * image_request_output_size; libjpeg-turbo: 65,500 px a side, GIF 65,535, WebP 16,383, PDF
+ * pages 14,400 pt at one pixel a point): 0, or -1 with a 400 naming the limit, known before any
+ * decoding starts. PNG, TIFF and JPEG 2000 output hold any size a request may have.
  */
 int image_format_check_size(enum image_format format, int64_t out_w, int64_t out_h,
 			    struct iiifd_error *err);
-
-struct image_limits image_limits_for_image(const struct image_limits *lim, int64_t img_w,
-					   int64_t img_h);
 
 /* A request resolved against an image of known size (before rotation). */
 struct image_geometry {
 	int64_t x, y, w, h;     /* region in full-resolution image pixels, clipped to the image */
 	int64_t out_w, out_h;   /* size of the scaled region, before rotation */
 };
+
+/*
+ * The size of the image a request returns: g's output size turned by req's rotation (for
+ * angles that are not multiples of 90 degrees the bounding box, rounded up as libvips does at
+ * most).
+ */
+void image_request_output_size(const struct image_request *req, const struct image_geometry *g,
+			       int64_t *w, int64_t *h);
 
 /*
  * Parses the four path segments after the identifier; quality_format is e.g. "default.jpg".

@@ -325,8 +325,11 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 						      params[i]),
 				      http_response_error(resp, &err));
 	if (image_request_parse(v, decoded[0], decoded[1], decoded[2], decoded[3], &ir, &err) < 0 ||
-	    image_request_resolve(&ir, t->src->width, t->src->height, &svc->info.limits, &g, &err) < 0 ||
-	    image_format_check_size(ir.format, g.out_w, g.out_h, &err) < 0)
+	    image_request_resolve(&ir, t->src->width, t->src->height, &svc->info.limits, &g, &err) < 0)
+		return http_response_error(resp, &err);
+	int64_t out_w, out_h;
+	image_request_output_size(&ir, &g, &out_w, &out_h);
+	if (image_format_check_size(ir.format, out_w, out_h, &err) < 0)
 		return http_response_error(resp, &err);
 	if (!(svc->info.formats & (1u << ir.format))) {
 		iiifd_error_set(&err, 415, "format '%s' is not available on this server",

@@ -1,6 +1,7 @@
 """Expensive requests must not starve others (issue #10 §2): the upscaling limit, fair turns in
 the render queues, and encoder limits refused before any decoding."""
 
+import math
 import socket
 import threading
 import time
@@ -46,33 +47,101 @@ def test_upscaling_beyond_max_upscale_is_400(server):
     assert top.status == 200 and top.image().size == (200, 100)
 
 
+@pytest.mark.parametrize("version", [3, 2])
+def test_viewer_requests_are_never_refused_for_upscaling(pool, version):
+    """With no upscaling at all (max-upscale 1), every size info.json lists and every tile it
+    describes (edge tiles too) is served: viewers never meet the limit."""
+    s = pool.get("--max-upscale", "1")
+    for ident in ("grid.png", "rect.png", "src_pyramid.tif"):
+        info = fx.request(s.port, f"/iiif/{version}/{ident}/info.json").json()
+        W, H = info["width"], info["height"]
+        limits = info if version == 3 else info["profile"][1]
+        assert (limits["maxWidth"], limits["maxHeight"]) == (W, H), limits
+        paths = [f"full/{sz['width']},{sz['height']}" for sz in info["sizes"]]
+        t = info["tiles"][0]
+        tw, th = t["width"], t.get("height", t["width"])
+        for sf in t["scaleFactors"]:
+            for x in sorted({0, (W - 1) // (tw * sf) * tw * sf}):
+                for y in sorted({0, (H - 1) // (th * sf) * th * sf}):
+                    w, h = min(tw * sf, W - x), min(th * sf, H - y)
+                    paths.append(f"{x},{y},{w},{h}/{-(-w // sf)},")
+        for p in paths:
+            r = fx.request(s.port, f"/iiif/{version}/{ident}/{p}/0/default.jpg")
+            assert r.status == 200, (ident, p, r.status, r.body[:200])
+
+
 @pytest.mark.slowish
 def test_one_client_cannot_hold_every_large_render_slot(server_factory):
-    """Client A starts three large renders, client B one just after: with two large slots B
-    gets the next free one, ahead of A's third, instead of waiting behind all of A's."""
-    s = server_factory(args=["--large-renders", "2", "--threads", "1", "--queue-wait-ms",
-                             "120000", "--cache", "false", "--max-upscale", "0"])
-    done = []
-    lock = threading.Lock()
+    """Client A (127.0.0.2) holds both large slots and has a third request waiting; client B
+    (127.0.0.3) asks for one large render after it. The first slot to come free must go to B.
 
-    def render(source, i):
-        status, _, _ = _get(s.port, f"/iiif/3/grid.png/full/^{7000 + i},/{i}/default.jpg",
-                            source)
-        with lock:
-            done.append((source, status))
+    Durations are set by the server, not by the machine's speed: A's renders are far too big to
+    finish, so each holds its slot for exactly request-timeout (T) seconds, then gets 503. A1
+    starts at 0, A2 at D, A3 and B just after: a slot frees at T (A1) and the next at T + D (A2).
+    Taking turns, B gets A1's slot after waiting about T - D seconds; in one first-come line
+    A3 takes it and B waits about T, longer than queue-wait-ms (W), and gets 503."""
+    T, D, W = 10, 6, 6
+    s = server_factory(args=["--large-renders", "2", "--request-timeout", str(T),
+                             "--queue-wait-ms", str(W * 1000), "--cache", "false",
+                             "--max-upscale", "0", "--max-area", "10000000000",
+                             "--memory-budget-mb", "1000000"])
+    huge = "/iiif/3/grid.png/full/^30000,/0/default.png"  # minutes of PNG encoding
+    done = {}
 
-    a = [threading.Thread(target=render, args=("127.0.0.2", i)) for i in range(3)]
-    for t in a:
+    def ask(name, source, path):
+        status, body, _ = _get(s.port, path, source, timeout=T * 6)
+        done[name] = (status, body[:200])
+
+    def start(name, source, path):
+        t = threading.Thread(target=ask, args=(name, source, path))
         t.start()
-        time.sleep(0.05)
-    time.sleep(0.3)
-    b = threading.Thread(target=render, args=("127.0.0.3", 9))
-    b.start()
-    for t in a + [b]:
+        return t
+
+    threads = [start("A1", "127.0.0.2", huge)]
+    time.sleep(D)
+    threads.append(start("A2", "127.0.0.2", huge))
+    time.sleep(0.5)
+    threads.append(start("A3", "127.0.0.2", huge))
+    time.sleep(0.5)
+    threads.append(start("B", "127.0.0.3", "/iiif/3/grid.png/full/^1100,/0/default.png"))
+    for t in threads:
         t.join()
-    assert [st for _, st in done] == [200] * 4, done
-    order = [src for src, _ in done]
-    assert order.index("127.0.0.3") < 3, f"client B finished last, behind all of A's: {order}"
+    assert done["A1"][0] == 503 and b"too long" in done["A1"][1], done["A1"]
+    assert done["B"][0] == 200, f"B waited behind all of A's requests: {done['B']}"
+
+
+@pytest.mark.parametrize("version", [3, 2])
+def test_never_fitting_the_memory_budget_is_400(pool, version):
+    """Permanent: no wait would help, so 400 with the reason (Image API 3.0 §4.2 for sizes beyond
+    the limits), never 503 with Retry-After, which makes clients try again."""
+    s = pool.get("--memory-budget-mb", "2")
+    r = fx.request(s.port, f"/iiif/{version}/grid.png/full/max/0/default.png")
+    assert r.status == 400 and r.header("Retry-After") is None, (r.status, r.body[:200])
+    assert b"memory-budget-mb" in r.body, r.body
+    tile = fx.request(s.port, f"/iiif/{version}/grid.png/0,0,256,256/128,/0/default.png")
+    assert tile.status == 200, (tile.status, tile.body[:200])
+
+
+@pytest.mark.slowish
+def test_busy_render_slots_are_503_with_retry_after(server_factory):
+    """Transient: the one large slot is held (for request-timeout seconds, by a render too big to
+    finish) and nobody may queue, so another large request gets 503 with Retry-After; the same
+    request succeeds once the slot is free."""
+    s = server_factory(args=["--large-renders", "1", "--queue-wait-ms", "0",
+                             "--request-timeout", "4", "--cache", "false", "--max-upscale", "0",
+                             "--max-area", "10000000000", "--memory-budget-mb", "1000000"])
+    held = {}
+    holder = threading.Thread(target=lambda: held.setdefault("r", _get(
+        s.port, "/iiif/3/grid.png/full/^30000,/0/default.png", "127.0.0.2", timeout=60)))
+    holder.start()
+    time.sleep(1.5)
+    path = "/iiif/3/grid.png/full/^1100,/0/default.png"
+    busy = fx.request(s.port, path)
+    holder.join()
+    assert held["r"][0] == 503 and b"too long" in held["r"][1], held["r"][:2]
+    assert busy.status == 503 and busy.header("Retry-After"), (busy.status, busy.body[:200])
+    again = fx.request(s.port, path)
+    assert again.status == 200 and again.image().size == (1100, 1100)
 
 
 ENCODER_LIMITS = [
@@ -95,3 +164,25 @@ def test_encoder_limits_are_400_before_decoding(pool, fmt, size, limit):
         ok = fx.request(s.port, f"/iiif/3/grid.png/0,0,1000,1/{just_fits}/0/default.{fmt}",
                         timeout=120)
         assert ok.status == 200, (fmt, ok.status, ok.body[:200])
+
+
+@pytest.mark.parametrize("fmt,limit", [(f, int(lim)) for f, _, lim in ENCODER_LIMITS],
+                         ids=[e[0] for e in ENCODER_LIMITS])
+def test_encoder_limits_apply_after_rotation(pool, fmt, limit):
+    """A square that fits turned by 45 degrees has a bounding box about 1.41 times wider: the
+    limit holds for what is encoded, and is still known before decoding."""
+    s = pool.get("--max-upscale", "0", "--max-area", "100000000000")
+    side = math.ceil(limit / math.sqrt(2)) + 20
+    r = fx.request(s.port, f"/iiif/3/grid.png/full/^{side},{side}/45/default.{fmt}", timeout=60)
+    assert r.status == 400, (r.status, r.body[:200])
+    assert fmt.encode() in r.body and str(limit).encode() in r.body, r.body
+    assert r.elapsed < 5, f"refusing took {r.elapsed:.1f} s: it decoded first"
+
+
+@pytest.mark.parametrize("fmt", ["png", "tif"])
+def test_formats_without_a_side_limit_of_their_own(pool, fmt):
+    """PNG and TIFF (and JPEG 2000) hold any side up to the request's own limit."""
+    s = pool.get("--max-upscale", "0", "--max-area", "100000000000")
+    r = fx.request(s.port, f"/iiif/3/grid.png/0,0,1000,1/^70000,/0/default.{fmt}", timeout=120)
+    assert r.status == 200, (r.status, r.body[:200])
+    assert r.image().size == (70000, 70)

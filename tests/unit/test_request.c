@@ -1134,6 +1134,59 @@ static void test_max_never_fails(void)
 	}
 }
 
+/* The size after rotation, which the encoder limits are checked against before decoding. */
+static void test_output_size_and_encoder_limits(void)
+{
+	static const struct {
+		const char *rotation;
+		int64_t w, h; /* of a 1000x500 output; libvips gives 1061x1061, 1116x933, 1009x517 */
+	} rot[] = {
+		{ "0", 1000, 500 },   { "90", 500, 1000 },	{ "180", 1000, 500 },
+		{ "!270", 500, 1000 }, { "360", 1000, 500 }, { "45", 1061, 1061 },
+		{ "30", 1117, 934 },  { "1", 1009, 518 },
+	};
+	for (size_t i = 0; i < sizeof rot / sizeof rot[0]; i++) {
+		struct image_request req;
+		struct image_geometry g;
+		struct iiifd_error err = { 0, "" };
+		int64_t w = 0, h = 0;
+		int rc = image_request_parse(V3, "full", "max", rot[i].rotation, "default.jpg", &req,
+					     &err);
+		if (rc == 0)
+			rc = image_request_resolve(&req, 1000, 500, NULL, &g, &err);
+		CHECK(rc == 0, "%s: %s", rot[i].rotation, err.msg);
+		image_request_output_size(&req, &g, &w, &h);
+		CHECK(w == rot[i].w && h == rot[i].h, "%s: got %lldx%lld, want %lldx%lld",
+		      rot[i].rotation, (long long)w, (long long)h, (long long)rot[i].w,
+		      (long long)rot[i].h);
+	}
+	static const struct {
+		enum image_format f;
+		int64_t max; /* 0: no limit below the request's own */
+		const char *name;
+	} enc[] = {
+		{ IMAGE_FORMAT_JPG, 65500, "jpg" },   { IMAGE_FORMAT_GIF, 65535, "gif" },
+		{ IMAGE_FORMAT_WEBP, 16383, "webp" }, { IMAGE_FORMAT_PDF, 14400, "pdf" },
+		{ IMAGE_FORMAT_PNG, 0, "png" },       { IMAGE_FORMAT_TIF, 0, "tif" },
+		{ IMAGE_FORMAT_JP2, 0, "jp2" },
+	};
+	for (size_t i = 0; i < sizeof enc / sizeof enc[0]; i++) {
+		struct iiifd_error err = { 0, "" };
+		int64_t max = enc[i].max ? enc[i].max : 10000000;
+		CHECK(image_format_check_size(enc[i].f, max, 1, &err) == 0, "%s at %lld: %s",
+		      enc[i].name, (long long)max, err.msg);
+		CHECK(image_format_check_size(enc[i].f, 1, max, &err) == 0, "%s", enc[i].name);
+		if (!enc[i].max)
+			continue;
+		char limit[32];
+		snprintf(limit, sizeof limit, "%lld", (long long)enc[i].max);
+		CHECK(image_format_check_size(enc[i].f, 1, max + 1, &err) < 0 &&
+			      err.http_status == 400 && strstr(err.msg, enc[i].name) &&
+			      strstr(err.msg, limit),
+		      "%s over its limit: %d %s", enc[i].name, err.http_status, err.msg);
+	}
+}
+
 int main(void)
 {
 	UNIT_RUN(test_pipeline);
@@ -1146,5 +1199,6 @@ int main(void)
 	UNIT_RUN(test_canonical_truncation);
 	UNIT_RUN(test_properties);
 	UNIT_RUN(test_max_never_fails);
+	UNIT_RUN(test_output_size_and_encoder_limits);
 	return unit_report("request");
 }
