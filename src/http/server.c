@@ -363,14 +363,14 @@ static int server_resolve(const struct http_server_options *opt, struct addrinfo
 static struct MHD_Daemon *server_daemon(struct http_server *server, const struct addrinfo *ai)
 {
 	const struct http_server_options *opt = &server->opt;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 			 (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	return MHD_start_daemon(
 		flags, (uint16_t)opt->port, server_accept_policy, server, server_access, server,
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned)(cores > 1 ? cores : 2), MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)(cores > 1 ? 2 * cores : 4), MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)opt->max_connections, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_NOTIFY_COMPLETED, server_completed, server,
 		MHD_OPTION_NOTIFY_CONNECTION, server_notify_connection, server,
