@@ -106,6 +106,9 @@ static const struct config_key config_keys[] = {
 	    "disk cache size limit in MiB; least recently used files go first"),
 	KEY("pyramid-threshold-mp", CONFIG_INT64, pyramid_threshold_mp, "50", 0, 1000000,
 	    "flat images of at least this many megapixels get a pyramid built in cache-dir; 0 = never"),
+	KEY("pyramid-cache-size-mb", CONFIG_INT64, pyramid_cache_size_mb, "10240", 1,
+	    INT64_C(1) << 30,
+	    "size limit in MiB of the pyramids in cache-dir/pyramids; least recently used go first"),
 };
 
 #define CONFIG_NKEYS (sizeof config_keys / sizeof config_keys[0])

@@ -50,6 +50,7 @@ struct iiifd_config {
 	char *cache_dir;
 	int64_t cache_size_mb;
 	int64_t pyramid_threshold_mp;
+	int64_t pyramid_cache_size_mb; /* limit of cache-dir/pyramids */
 	bool annotations;         /* the annotation store, search, and automatic imports */
 	char *data_dir;           /* where the annotation database lives */
 	char *api_token;          /* bearer token for annotation writes; "" = writes refused */

@@ -24,6 +24,8 @@
 #define CACHE_DIR_HEX 32
 #define CACHE_FILE_HEX 40
 #define CACHE_MAX_FILE (256 << 20)
+#define CACHE_DERIVED "derived"   /* media stills, see media/derived.c */
+#define CACHE_PYRAMIDS "pyramids" /* see image/pyramid_queue.c */
 
 struct cache_entry {
 	char *name; /* "<dir hex>/<file hex>", owned; also the table key */
@@ -103,7 +105,7 @@ static void cache_evict_locked(struct derivative_cache *c)
 }
 
 struct cache_found {
-	char name[CACHE_DIR_HEX + CACHE_FILE_HEX + 2];
+	char name[sizeof CACHE_DERIVED + NAME_MAX + 1];
 	int64_t size;
 	time_t mtime;
 };
@@ -150,6 +152,7 @@ static void cache_walk(const char *root,
 		if (strlen(s->d_name) == CACHE_DIR_HEX)
 			cache_walk_folder(root, s->d_name, fn, arg);
 	closedir(d);
+	cache_walk_folder(root, CACHE_DERIVED, fn, arg);
 }
 
 static void cache_collect(const char *path, const char *name, const struct stat *st, void *arg)
@@ -265,7 +268,8 @@ static int cache_write_file(const char *dir, const char *name, const void *data,
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -1;
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	return fileio_write_atomic(path, data, len, false); /* a cache: a crash may lose it */
+	/* durable: after a power cut, a renamed but unflushed file could be served as empty */
+	return fileio_write_atomic(path, data, len, true);
 }
 
 void derivative_cache_put(struct derivative_cache *c, const char *source_path,
@@ -291,12 +295,40 @@ void derivative_cache_put(struct derivative_cache *c, const char *source_path,
 	pthread_mutex_unlock(&c->lock);
 }
 
+void derivative_cache_adopt(struct derivative_cache *c, const char *path)
+{
+	struct stat st;
+	size_t dlen = c ? strlen(c->dir) : 0;
+	if (!c || strncmp(path, c->dir, dlen) != 0 || path[dlen] != '/' ||
+	    strncmp(path + dlen + 1, CACHE_DERIVED "/", sizeof CACHE_DERIVED) != 0 ||
+	    stat(path, &st) < 0)
+		return;
+	const char *name = path + dlen + 1;
+	pthread_mutex_lock(&c->lock);
+	struct cache_entry *e = g_hash_table_lookup(c->table, name);
+	if (e && e->size == st.st_size) {
+		g_queue_unlink(&c->lru, &e->link);
+		g_queue_push_head_link(&c->lru, &e->link);
+	} else {
+		cache_add_locked(c, name, st.st_size, true);
+		cache_evict_locked(c);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+struct cache_purge {
+	const char *prefix; /* file names to remove start with it; NULL = all */
+	int removed;
+};
+
 static void cache_unlink(const char *path, const char *name, const struct stat *st, void *arg)
 {
-	(void)name;
+	struct cache_purge *p = arg;
+	const char *base = strrchr(name, '/');
 	(void)st;
-	if (unlink(path) == 0)
-		(*(int *)arg)++;
+	base = base ? base + 1 : name;
+	if ((!p->prefix || strncmp(base, p->prefix, strlen(p->prefix)) == 0) && unlink(path) == 0)
+		p->removed++;
 }
 
 int derivative_cache_purge(const char *dir, const char *source_path, struct iiifd_error *err)
@@ -304,15 +336,21 @@ int derivative_cache_purge(const char *dir, const char *source_path, struct iiif
 	struct stat st;
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return iiifd_error_set(err, 404, "cache folder '%s' does not exist", dir);
-	int removed = 0;
+	struct cache_purge all = { NULL, 0 };
 	if (!source_path) {
-		cache_walk(dir, cache_unlink, &removed);
-		return removed;
+		cache_walk(dir, cache_unlink, &all);
+		cache_walk_folder(dir, CACHE_PYRAMIDS, cache_unlink, &all);
+		return all.removed;
 	}
+	/* a pyramid's and a still's names start with the same digest of the source path */
 	char sub[CACHE_DIR_HEX + 1], path[PATH_MAX];
 	cache_hex(source_path, CACHE_DIR_HEX, sub);
-	cache_walk_folder(dir, sub, cache_unlink, &removed);
+	struct cache_purge one = { NULL, 0 };
+	cache_walk_folder(dir, sub, cache_unlink, &one);
+	one.prefix = sub;
+	cache_walk_folder(dir, CACHE_PYRAMIDS, cache_unlink, &one);
+	cache_walk_folder(dir, CACHE_DERIVED, cache_unlink, &one);
 	snprintf(path, sizeof path, "%s/%s", dir, sub);
 	rmdir(path);
-	return removed;
+	return one.removed;
 }

@@ -14,10 +14,12 @@ struct pyramid_queue;
 
 /*
  * Pyramids go to dir (created when needed), built one at a time by a background thread, for
- * sources of at least min_pixels. Free with pyramid_queue_free(), which waits for a running build.
+ * sources of at least min_pixels, and take at most max_bytes there (least recently used ones are
+ * deleted). Leftovers of builds that a crash interrupted are deleted here. Free with
+ * pyramid_queue_free(), which waits for a running build.
  */
 struct pyramid_queue *pyramid_queue_new(const char *dir, int64_t min_pixels, int tile,
-					int quality);
+					int quality, int64_t max_bytes);
 void pyramid_queue_free(struct pyramid_queue *q);
 
 /* Whether src is worth a pyramid: flat, single page, large enough, no alpha to lose. */
@@ -25,7 +27,8 @@ int pyramid_queue_wants(const struct pyramid_queue *q, const struct image_source
 
 /*
  * The path (malloc'd; caller frees) of a finished pyramid for this version of src, or NULL after
- * making sure a build is queued (once per source version; a failed build is not retried).
+ * making sure a build is queued (once per source version; a failed build is not retried, one
+ * evicted for space or deleted by `iiifd cache purge` is).
  */
 char *pyramid_queue_lookup(struct pyramid_queue *q, const struct image_source *src);
 

@@ -58,7 +58,8 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 	if (cfg->pyramid_threshold_mp > 0) {
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof dir, "%s/pyramids", cfg->cache_dir);
-		svc->pyramids = pyramid_queue_new(dir, cfg->pyramid_threshold_mp * 1000000, 256, 90);
+		svc->pyramids = pyramid_queue_new(dir, cfg->pyramid_threshold_mp * 1000000, 256, 90,
+						  cfg->pyramid_cache_size_mb << 20);
 	}
 	if (!svc->sources || !svc->admission ||
 	    (cfg->pyramid_threshold_mp > 0 && !svc->pyramids)) {
@@ -228,6 +229,7 @@ static int service_open_derived(const struct image_service *svc, struct service_
 	free(media);
 	if (!still)
 		return -1;
+	derivative_cache_adopt(svc->derivatives, still);
 	t->src = image_source_cache_get(svc->sources, still, 0, err);
 	free(still);
 	return t->src ? 0 : -1;

@@ -6,10 +6,8 @@
 
 #include <glib.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "annotation/search.h"
 #include "core/log.h"
@@ -20,25 +18,6 @@
 
 #define PRES_CONTEXT "http://iiif.io/api/presentation/3/context.json"
 #define PRES_NAVPLACE_CONTEXT "http://iiif.io/api/extension/navplace/context.json"
-
-static pthread_mutex_t reported_lock = PTHREAD_MUTEX_INITIALIZER;
-static GHashTable *reported; /* "path|mtime" of sidecars whose problems were logged */
-
-static bool manifest_first_report(const char *path)
-{
-	struct stat st;
-	char *key = g_strdup_printf("%s|%lld", path, stat(path, &st) == 0 ? (long long)st.st_mtime : 0LL);
-	pthread_mutex_lock(&reported_lock);
-	if (!reported)
-		reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	bool first = !g_hash_table_contains(reported, key);
-	if (first)
-		g_hash_table_add(reported, key);
-	else
-		g_free(key);
-	pthread_mutex_unlock(&reported_lock);
-	return first;
-}
 
 static bool manifest_has_companion(const struct tree_listing *l, const char *name)
 {
@@ -58,7 +37,7 @@ static bool manifest_sidecar(const char *dir, const struct tree_listing *l, cons
 	char *path = g_build_filename(dir, name, NULL);
 	struct sidecar_problems problems = { 0 };
 	sidecar_load(path, sc, &problems);
-	if (problems.count && manifest_first_report(path))
+	if (problems.count && sidecar_report_once(path, ""))
 		for (int i = 0; i < problems.count && i < SIDECAR_MAX_PROBLEMS; i++)
 			log_warn("%s:%d: %s", path, problems.items[i].line, problems.items[i].msg);
 	g_free(path);
@@ -99,8 +78,9 @@ static json_t *manifest_skeleton(const struct pres_context *c, const char *id, c
 	return m;
 }
 
-static json_t *manifest_range(const char *manifest_id, const json_t *node, const json_t *file_ids,
-			      int *counter, int depth)
+/* A Range of the table of contents in toc_path (names it lacks are logged once per version). */
+static json_t *manifest_range(const char *manifest_id, const char *toc_path, const json_t *node,
+			      const json_t *file_ids, int *counter, int depth)
 {
 	char *id = g_strdup_printf("%s/range/%d", manifest_id, (*counter)++);
 	json_t *label = json_object_get(node, "label");
@@ -111,16 +91,17 @@ static json_t *manifest_range(const char *manifest_id, const json_t *node, const
 	json_t *name, *child, *cid;
 	json_array_foreach(json_object_get(node, "canvases"), i, name) {
 		json_t *ids = json_object_get(file_ids, json_string_value(name));
-		if (!ids)
+		if (!ids && json_is_string(name) &&
+		    sidecar_report_once(toc_path, json_string_value(name)))
 			log_warn("%s: table of contents names '%s', which is not in the manifest",
-				 manifest_id, json_string_value(name));
+				 toc_path, json_string_value(name));
 		json_array_foreach(ids, j, cid)
 			json_array_append_new(items, json_pack("{s:O, s:s}", "id", cid, "type",
 							       "Canvas"));
 	}
 	json_array_foreach(json_object_get(node, "items"), i, child) {
-		json_t *sub = depth < 16 ? manifest_range(manifest_id, child, file_ids, counter,
-							  depth + 1)
+		json_t *sub = depth < 16 ? manifest_range(manifest_id, toc_path, child, file_ids,
+							  counter, depth + 1)
 					 : NULL;
 		if (sub && json_array_size(json_object_get(sub, "items")))
 			json_array_append_new(items, sub);
@@ -220,13 +201,15 @@ static json_t *manifest_folder(const struct pres_context *c, const char *rel, co
 	int counter = 1;
 	size_t i;
 	json_t *node;
+	char *toc_path = g_build_filename(abs, "manifest.yml", NULL);
 	json_array_foreach(sc.toc, i, node) {
-		json_t *range = manifest_range(id, node, file_ids, &counter, 0);
+		json_t *range = manifest_range(id, toc_path, node, file_ids, &counter, 0);
 		if (json_array_size(json_object_get(range, "items")))
 			json_array_append_new(structures, range);
 		else
 			json_decref(range); /* a Range must have items: skip one naming no file */
 	}
+	g_free(toc_path);
 	manifest_finish(m, items, structures);
 	json_decref(file_ids);
 	sidecar_release(&sc);

@@ -4,8 +4,11 @@
  */
 #include "presentation/sidecar.h"
 
+#include <glib.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "presentation/sidecar_geo.h"
 #include "presentation/sidecar_links.h"
@@ -13,8 +16,31 @@
 #include "presentation/sidecar_yaml.h"
 
 #define SIDECAR_MAX_TOC_DEPTH 16
+#define SIDECAR_MAX_REPORTED 100000 /* versions remembered; beyond, start over (a rare repeat) */
+
+static pthread_mutex_t sidecar_reported_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *sidecar_reported; /* "mtime|size|topic|path" already logged */
 
 typedef json_t *(*sidecar_convert_fn)(struct sidecar_yaml *y, yaml_node_t *n, const char *where);
+
+bool sidecar_report_once(const char *path, const char *topic)
+{
+	struct stat st;
+	bool known = stat(path, &st) == 0;
+	char *key = g_strdup_printf("%lld.%09ld|%lld|%s|%s",
+				    known ? (long long)st.st_mtim.tv_sec : 0LL,
+				    known ? st.st_mtim.tv_nsec : 0L,
+				    known ? (long long)st.st_size : -1LL, topic, path);
+	pthread_mutex_lock(&sidecar_reported_lock);
+	if (!sidecar_reported || g_hash_table_size(sidecar_reported) >= SIDECAR_MAX_REPORTED) {
+		if (sidecar_reported)
+			g_hash_table_destroy(sidecar_reported);
+		sidecar_reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	}
+	bool first = g_hash_table_add(sidecar_reported, key); /* takes key either way */
+	pthread_mutex_unlock(&sidecar_reported_lock);
+	return first;
+}
 
 json_t *sidecar_language_map(const char *text)
 {

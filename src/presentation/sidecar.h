@@ -7,6 +7,7 @@
 #define IIIFD_PRESENTATION_SIDECAR_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #define SIDECAR_MAX_PROBLEMS 64
 
@@ -50,6 +51,14 @@ struct sidecar {
  */
 int sidecar_load(const char *path, struct sidecar *out, struct sidecar_problems *problems);
 void sidecar_release(struct sidecar *sc);
+
+/*
+ * Whether problems about this version of the file at path (its mtime and size) under topic
+ * ("" for the file as a whole, or e.g. a name its table of contents refers to) are news: true
+ * the first time it is asked for a version, false after. The server logs a broken sidecar once
+ * per version rather than at every request that reads it. Safe from any thread.
+ */
+bool sidecar_report_once(const char *path, const char *topic);
 
 /* A language map from a plain string: {"none": [text]}. New reference. */
 json_t *sidecar_language_map(const char *text);

@@ -20,8 +20,8 @@ static void cache_usage(FILE *out)
 {
 	fprintf(out, "usage: iiifd cache purge [--config FILE] [--cache-dir DIR] [--root ROOT] "
 		     "[IDENTIFIER]\n"
-		     "  without IDENTIFIER every cached image is removed; with it, those of that "
-		     "source image\n");
+		     "  without IDENTIFIER every cached file (rendered images, pyramids, media "
+		     "stills) is removed;\n  with it, those of that source image\n");
 }
 
 /* The source file an identifier names (a ";N" page suffix is ignored: pages share a folder). */
@@ -74,7 +74,7 @@ static int cache_purge(int argc, char **argv)
 		fprintf(stderr, "iiifd cache: %s\n", err.msg);
 		goto out;
 	}
-	printf("removed %d cached image%s from %s\n", removed, removed == 1 ? "" : "s",
+	printf("removed %d cached file%s from %s\n", removed, removed == 1 ? "" : "s",
 	       cfg.cache_dir);
 	rc = 0;
 out:
