@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
 from annotation_fixtures import alto_v4, get_json, http, path_of, run_import  # noqa: E402
 
+TOKEN = "limits-test-token"
 LINES = 1000
 HITS = 2 * LINES
 
@@ -38,7 +39,8 @@ def server(iiifd_bin, tmp_path_factory):
     p = run_import(iiifd_bin, str(root), data, str(root))
     assert p.returncode == 0, f"import failed: {p.stdout}\n{p.stderr}"
     s = fx.Server(iiifd_bin, str(root), str(tmp_path_factory.mktemp("slimit-srv")),
-                  ["--data-dir", data, "--auto-import", "false"], name="slimit")
+                  ["--data-dir", data, "--auto-import", "false", "--api-token", TOKEN],
+                  name="slimit")
     s.start()
     yield s
     s.stop()
@@ -109,3 +111,17 @@ def test_malformed_parameter_is_400_naming_it(server, kind, raw, why):
 def test_malformed_after_is_400(server):
     r = http(server, "GET", path_of(server, service(server, "search")) + "?after=x1")
     assert r.status == 400 and b"after" in r.body, (r.status, r.body)
+
+
+def test_cached_total_follows_writes(server):
+    """The empty query's total is kept per database state: a write must show in it at once."""
+    before = get_json(server, service(server, "search"))[1]["partOf"]["total"]
+    canvas = f"{server.base}/iiif/presentation/book/manifest/canvas/1"
+    body = {"@context": "http://iiif.io/api/presentation/3/context.json", "type": "Annotation",
+            "motivation": "commenting", "target": canvas + "#xywh=1,1,5,5",
+            "body": {"type": "TextualBody", "value": "a new note", "format": "text/plain"}}
+    r = http(server, "POST", "/iiif/presentation/book/manifest/annotations", body=body,
+             headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status == 201, (r.status, r.body[:300])
+    after = get_json(server, service(server, "search"))[1]["partOf"]["total"]
+    assert after == before + 1, f"total {before} -> {after} after one new annotation"
