@@ -248,7 +248,14 @@ static void db_sqlite_where_scope(struct db_sqlite_where *w, const struct db_que
 		g_string_append(w->sql, " AND manifest = ?");
 		return;
 	}
-	g_string_append(w->sql, " AND (manifest = ? OR (manifest >= ? AND manifest < ?))");
+	/*
+	 * A keyset page of a folder walks the primary key and stops after one page: on the manifest
+	 * index ("+" keeps it off) the ranges' rows would all be gathered and sorted by rowid first.
+	 */
+	if (q->keyset)
+		g_string_append(w->sql, " AND (+manifest = ? OR (+manifest >= ? AND +manifest < ?))");
+	else
+		g_string_append(w->sql, " AND (manifest = ? OR (manifest >= ? AND manifest < ?))");
 	db_sqlite_where_arg(w, g_strconcat(exact, "/", NULL));
 	db_sqlite_where_arg(w, g_strconcat(exact, "0", NULL));
 }

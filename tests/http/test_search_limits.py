@@ -83,6 +83,13 @@ def test_empty_query_is_paged_by_key_and_visits_every_hit_once(server, query):
         f"{len(ids)} items, {len(set(ids))} distinct, expected {HITS}"
 
 
+def test_empty_query_on_the_collection_visits_every_hit_once(server):
+    pages = walk(server, f"{server.base}/iiif/presentation/collection/search", next_v2)
+    assert pages[0]["partOf"]["total"] == HITS
+    ids = [a["id"] for p in pages for a in p["items"]]
+    assert len(ids) == HITS and len(set(ids)) == HITS
+
+
 def test_empty_query_v1_visits_every_hit_once(server):
     pages = walk(server, service(server, "search1"), lambda d: d.get("next"))
     assert pages[0]["within"]["total"] == HITS

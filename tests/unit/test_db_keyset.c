@@ -62,6 +62,7 @@ static void test_keyset_visits_each_once(void)
 	} cases[] = {
 		{{.scope = ""}, 30},
 		{{.scope = "a"}, 20},
+		{{.scope = "a", .scope_is_folder = true}, 20},
 		{{.scope = "", .motivations = commenting}, 6},
 		{{.scope = "b", .motivations = commenting}, 2},
 	};
