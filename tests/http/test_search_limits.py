@@ -10,6 +10,7 @@ Store: two Canvases with generated ALTO, LINES lines of two words each ("w{i} co
 import os
 import sys
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image
@@ -28,7 +29,7 @@ def _lines(n, tag):
 
 
 @pytest.fixture(scope="module")
-def server(iiifd_bin, tmp_path_factory):
+def store(iiifd_bin, tmp_path_factory):
     root = tmp_path_factory.mktemp("slimit-root")
     book = root / "book"
     book.mkdir()
@@ -38,7 +39,13 @@ def server(iiifd_bin, tmp_path_factory):
     data = str(tmp_path_factory.mktemp("slimit-data"))
     p = run_import(iiifd_bin, str(root), data, str(root))
     assert p.returncode == 0, f"import failed: {p.stdout}\n{p.stderr}"
-    s = fx.Server(iiifd_bin, str(root), str(tmp_path_factory.mktemp("slimit-srv")),
+    return str(root), data
+
+
+@pytest.fixture(scope="module")
+def server(iiifd_bin, store, tmp_path_factory):
+    root, data = store
+    s = fx.Server(iiifd_bin, root, str(tmp_path_factory.mktemp("slimit-srv")),
                   ["--data-dir", data, "--auto-import", "false", "--api-token", TOKEN],
                   name="slimit")
     s.start()
@@ -132,3 +139,28 @@ def test_cached_total_follows_writes(server):
     assert r.status == 201, (r.status, r.body[:300])
     after = get_json(server, service(server, "search"))[1]["partOf"]["total"]
     assert after == before + 1, f"total {before} -> {after} after one new annotation"
+
+
+def test_searches_go_through_admission_control(iiifd_bin, store, tmp_path_factory):
+    """One render slot and no waiting: concurrent searches must be turned away with 503 like
+    renders (before, searches ran beside any number of renders, unadmitted)."""
+    root, data = store
+    s = fx.Server(iiifd_bin, root, str(tmp_path_factory.mktemp("slimit-adm")),
+                  ["--data-dir", data, "--auto-import", "false", "--threads", "1",
+                   "--queue-wait-ms", "0", "--workers", "8"], name="slimitadm")
+    s.start()
+    try:
+        url = path_of(s, service(s, "search")) + "?q=common"
+        statuses = []
+        for _round in range(10):
+            with ThreadPoolExecutor(16) as pool:
+                statuses += [r.status for r in pool.map(lambda _i: http(s, "GET", url),
+                                                        range(32))]
+            if 503 in statuses:
+                break
+        assert set(statuses) <= {200, 503}, f"unexpected statuses {set(statuses)}"
+        assert 503 in statuses, ("32 concurrent searches with one slot and queue-wait-ms 0 "
+                                 "were all served: searches bypass admission control")
+        assert 200 in statuses
+    finally:
+        s.stop()
