@@ -210,7 +210,7 @@ static int api_list(struct db *db, const struct pres_canvas_index *idx, const ch
 		    const char *origin, const struct http_request *req, struct http_response *resp,
 		    struct iiifd_error *err)
 {
-	struct db_query q = { manifest_rel, false, NULL, NULL, NULL, NULL, 0, API_LIST_LIMIT };
+	struct db_query q = { .scope = manifest_rel, .limit = API_LIST_LIMIT };
 	struct anno_list list = { 0 };
 	int64_t total = 0;
 	if (db_search(db, &q, &list, &total, err) < 0)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "annotation/page_cache.h"
 #include "annotation/webanno.h"
 #include "presentation/canvas_index.h"
 
@@ -53,9 +54,15 @@ json_t *search_services(const char *id)
 /* ---- request parameters -------------------------------------------------------------- */
 
 struct search_params {
-	char *q, *motivation, *date, *user, *page, *min; /* decoded; NULL when absent */
-	gchar **motivations, **users, **dates;           /* split on spaces */
+	char *q, *motivation, *date, *user, *page, *min, *after; /* decoded; NULL when absent */
+	gchar **motivations, **users, **dates;                   /* split on spaces */
 	int64_t page_no;
+	/*
+	 * An empty q restricts nothing: the pages of such a search are read by key (after: the
+	 * record key the page follows; 0 = the first page), so any page costs one page.
+	 */
+	bool keyset;
+	int64_t after_key;
 };
 
 /* Space-separated values (empty ones dropped), NULL-terminated; NULL when there are none. */
@@ -79,8 +86,15 @@ static gchar **search_split(const char *value)
 	return parts;
 }
 
-static int search_params_read(const struct http_request *req, struct search_params *p,
-			      struct iiifd_error *err)
+static bool search_is_blank(const char *s)
+{
+	while (s && *s == ' ')
+		s++;
+	return !s || !*s;
+}
+
+static int search_params_read(const struct http_request *req, enum search_kind kind,
+			      struct search_params *p, struct iiifd_error *err)
 {
 	memset(p, 0, sizeof *p);
 	if (http_request_arg_checked(req, "q", &p->q, err) < 0 ||
@@ -88,8 +102,16 @@ static int search_params_read(const struct http_request *req, struct search_para
 	    http_request_arg_checked(req, "date", &p->date, err) < 0 ||
 	    http_request_arg_checked(req, "user", &p->user, err) < 0 ||
 	    http_request_arg_checked(req, "page", &p->page, err) < 0 ||
-	    http_request_arg_checked(req, "min", &p->min, err) < 0)
+	    http_request_arg_checked(req, "min", &p->min, err) < 0 ||
+	    http_request_arg_checked(req, "after", &p->after, err) < 0)
 		return -1;
+	p->keyset = (kind == SEARCH_V2 || kind == SEARCH_V1) && search_is_blank(p->q);
+	if (p->keyset && p->after) {
+		char *end = NULL;
+		p->after_key = strtoll(p->after, &end, 10);
+		if (end == p->after || *end || p->after_key < 0)
+			return iiifd_error_set(err, 400, "after must be a record key, as in a next link");
+	}
 	p->motivations = search_split(p->motivation);
 	p->users = search_split(p->user);
 	p->dates = search_split(p->date);
@@ -108,12 +130,16 @@ static void search_params_release(struct search_params *p)
 	free(p->user);
 	free(p->page);
 	free(p->min);
+	free(p->after);
 	g_strfreev(p->motivations);
 	g_strfreev(p->users);
 	g_strfreev(p->dates);
 }
 
-/* The request URL for the given page (-1 = without a page parameter), parameters re-encoded. */
+/*
+ * The request URL for the given page (-1 = without a paging parameter), parameters re-encoded;
+ * for a keyset search "page" is the key the page follows (0 = the first page).
+ */
 static char *search_url(const char *service, const struct search_params *p, int64_t page)
 {
 	GString *url = g_string_new(service);
@@ -128,7 +154,9 @@ static char *search_url(const char *service, const struct search_params *p, int6
 		g_free(enc);
 		sep = '&';
 	}
-	if (page >= 0)
+	if (page >= 0 && p->keyset && page > 0)
+		g_string_append_printf(url, "%cafter=%lld", sep, (long long)page);
+	else if (page >= 0 && !p->keyset)
 		g_string_append_printf(url, "%cpage=%lld", sep, (long long)page);
 	return g_string_free(url, FALSE);
 }
@@ -336,43 +364,53 @@ static void search_collect(const struct pres_context *c, const struct anno_list 
 	g_hash_table_destroy(indexes);
 }
 
-/* partOf/first/last/next/prev for a result set split into pages. */
-static void search_paging_v2(json_t *doc, const char *service, const struct search_params *p,
-			     int64_t total)
+/* What one page of results is: the records, the total, and the paging around them. */
+struct search_result {
+	struct anno_list found;
+	int64_t total;
+	int64_t at;   /* this page: its number, or for a keyset search the key it follows */
+	int64_t next; /* the next page's, -1 when this is the last */
+};
+
+static json_t *search_ref(const char *service, const struct search_params *p, int64_t at)
 {
-	int64_t last = total ? (total - 1) / SEARCH_PAGE_SIZE : 0;
-	char *all = search_url(service, p, -1), *first = search_url(service, p, 0);
-	char *lastu = search_url(service, p, last);
-	json_object_set_new(doc, "partOf",
-			    json_pack("{s:s, s:s, s:I, s:{s:s, s:s}, s:{s:s, s:s}}", "id", all, "type",
-				      "AnnotationCollection", "total", (json_int_t)total, "first",
-				      "id", first, "type", "AnnotationPage", "last", "id", lastu,
-				      "type", "AnnotationPage"));
-	if (p->page_no < last) {
-		char *next = search_url(service, p, p->page_no + 1);
-		json_object_set_new(doc, "next", json_pack("{s:s, s:s}", "id", next, "type",
-							   "AnnotationPage"));
-		g_free(next);
-	}
-	if (p->page_no > 0) {
-		char *prev = search_url(service, p, p->page_no - 1);
-		json_object_set_new(doc, "prev", json_pack("{s:s, s:s}", "id", prev, "type",
-							   "AnnotationPage"));
-		g_free(prev);
-	}
-	json_object_set_new(doc, "startIndex", json_integer(p->page_no * SEARCH_PAGE_SIZE));
-	g_free(all);
-	g_free(first);
-	g_free(lastu);
+	char *url = search_url(service, p, at);
+	json_t *ref = json_pack("{s:s, s:s}", "id", url, "type", "AnnotationPage");
+	g_free(url);
+	return ref;
 }
 
-static json_t *search_doc_v2(const char *service, const struct search_params *p, int64_t total,
-			     struct search_page *pg)
+/*
+ * partOf/first/last/next/prev for a result set split into pages. A keyset page cannot know its
+ * position without counting what lies before it: it has first and next, not last, prev or
+ * startIndex.
+ */
+static void search_paging_v2(json_t *doc, const char *service, const struct search_params *p,
+			     const struct search_result *res)
 {
-	char *id = search_url(service, p, p->page_no);
+	int64_t last = res->total ? (res->total - 1) / SEARCH_PAGE_SIZE : 0;
+	char *all = search_url(service, p, -1);
+	json_t *part = json_pack("{s:s, s:s, s:I, s:o}", "id", all, "type", "AnnotationCollection",
+				 "total", (json_int_t)res->total, "first", search_ref(service, p, 0));
+	if (!p->keyset)
+		json_object_set_new(part, "last", search_ref(service, p, last));
+	json_object_set_new(doc, "partOf", part);
+	if (res->next >= 0)
+		json_object_set_new(doc, "next", search_ref(service, p, res->next));
+	if (!p->keyset && p->page_no > 0)
+		json_object_set_new(doc, "prev", search_ref(service, p, p->page_no - 1));
+	if (!p->keyset)
+		json_object_set_new(doc, "startIndex", json_integer(p->page_no * SEARCH_PAGE_SIZE));
+	g_free(all);
+}
+
+static json_t *search_doc_v2(const char *service, const struct search_params *p,
+			     const struct search_result *res, struct search_page *pg)
+{
+	char *id = search_url(service, p, res->at);
 	json_t *doc = json_pack("{s:s, s:s, s:s}", "@context", "http://iiif.io/api/search/2/context.json",
 				"id", id, "type", "AnnotationPage");
-	search_paging_v2(doc, service, p, total);
+	search_paging_v2(doc, service, p, res);
 	json_object_set(doc, "items", pg->items);
 	if (json_array_size(pg->highlights))
 		json_object_set_new(doc, "annotations",
@@ -382,24 +420,29 @@ static json_t *search_doc_v2(const char *service, const struct search_params *p,
 	return doc;
 }
 
-static json_t *search_doc_v1(const char *service, const struct search_params *p, int64_t total,
-			     struct search_page *pg)
+static json_t *search_doc_v1(const char *service, const struct search_params *p,
+			     const struct search_result *res, struct search_page *pg)
 {
-	int64_t last = total ? (total - 1) / SEARCH_PAGE_SIZE : 0;
-	char *id = search_url(service, p, p->page_no), *first = search_url(service, p, 0);
-	char *lastu = search_url(service, p, last);
-	json_t *doc = json_pack("{s:[s, s], s:s, s:s, s:{s:s, s:I, s:s, s:s}, s:I}", "@context",
+	int64_t last = res->total ? (res->total - 1) / SEARCH_PAGE_SIZE : 0;
+	char *id = search_url(service, p, res->at), *first = search_url(service, p, 0);
+	json_t *doc = json_pack("{s:[s, s], s:s, s:s, s:{s:s, s:I, s:s}}", "@context",
 				"http://iiif.io/api/presentation/2/context.json",
 				"http://iiif.io/api/search/1/context.json", "@id", id, "@type",
 				"sc:AnnotationList", "within", "@type", "sc:Layer", "total",
-				(json_int_t)total, "first", first, "last", lastu, "startIndex",
-				(json_int_t)(p->page_no * SEARCH_PAGE_SIZE));
-	if (p->page_no < last) {
-		char *next = search_url(service, p, p->page_no + 1);
+				(json_int_t)res->total, "first", first);
+	if (!p->keyset) {
+		char *lastu = search_url(service, p, last);
+		json_object_set_new(json_object_get(doc, "within"), "last", json_string(lastu));
+		json_object_set_new(doc, "startIndex",
+				    json_integer((json_int_t)(p->page_no * SEARCH_PAGE_SIZE)));
+		g_free(lastu);
+	}
+	if (res->next >= 0) {
+		char *next = search_url(service, p, res->next);
 		json_object_set_new(doc, "next", json_string(next));
 		g_free(next);
 	}
-	if (p->page_no > 0) {
+	if (!p->keyset && p->page_no > 0) {
 		char *prev = search_url(service, p, p->page_no - 1);
 		json_object_set_new(doc, "prev", json_string(prev));
 		g_free(prev);
@@ -408,31 +451,93 @@ static json_t *search_doc_v1(const char *service, const struct search_params *p,
 	json_object_set(doc, "hits", pg->hits);
 	g_free(id);
 	g_free(first);
-	g_free(lastu);
 	return doc;
 }
 
-static json_t *search_run(struct db *db, const struct pres_context *c, enum search_kind kind,
-			  const char *service, const struct db_query *q,
+/* The cache key of a search's total: everything that restricts it but q (which is empty). */
+static char *search_total_key(const struct db_query *q, const struct search_params *p)
+{
+	return g_strdup_printf("search-total\n%s\n%d\n%s\n%s\n%s", q->scope ? q->scope : "",
+			       q->scope_is_folder, p->motivation ? p->motivation : "",
+			       p->user ? p->user : "", p->date ? p->date : "");
+}
+
+/* The total of a search without q: counted once per database state, then kept. */
+static int search_keyset_total(struct db *db, struct page_cache *totals,
+			       const struct db_query *q, const struct search_params *p,
+			       int64_t *total, struct iiifd_error *err)
+{
+	char *key = search_total_key(q, p), *stamp = NULL;
+	char *text = totals ? page_cache_get(totals, key, &stamp) : NULL;
+	int rc = 0;
+	if (text) {
+		*total = strtoll(text, NULL, 10);
+	} else if ((rc = db_search_count(db, q, total, err)) == 0 && totals) {
+		char value[32];
+		snprintf(value, sizeof value, "%lld", (long long)*total);
+		page_cache_put(totals, key, value, stamp);
+	}
+	free(text);
+	g_free(stamp);
+	g_free(key);
+	return rc;
+}
+
+/* One page of a search without q, by key: the page, then whether a record follows it. */
+static int search_keyset(struct db *db, struct page_cache *totals, struct db_query *q,
+			 const struct search_params *p, struct search_result *res,
+			 struct iiifd_error *err)
+{
+	int64_t end = 0, ignored;
+	q->keyset = true;
+	q->after = p->after_key;
+	q->next_after = &end;
+	res->at = p->after_key;
+	res->next = -1;
+	if (db_search(db, q, &res->found, &ignored, err) < 0)
+		return -1;
+	if (res->found.count == SEARCH_PAGE_SIZE) {
+		struct anno_list probe = { 0 };
+		struct db_query more = *q;
+		more.after = end;
+		more.limit = 1;
+		more.next_after = NULL;
+		int rc = db_search(db, &more, &probe, &ignored, err);
+		if (rc == 0 && probe.count)
+			res->next = end;
+		anno_list_release(&probe);
+		if (rc < 0)
+			return -1;
+	}
+	return search_keyset_total(db, totals, q, p, &res->total, err);
+}
+
+static json_t *search_run(struct db *db, struct page_cache *totals, const struct pres_context *c,
+			  enum search_kind kind, const char *service, struct db_query *q,
 			  const struct search_params *p, struct iiifd_error *err)
 {
-	struct anno_list found = { 0 };
-	int64_t total = 0;
-	if (db_search(db, q, &found, &total, err) < 0)
+	struct search_result res = { .at = p->page_no, .next = -1 };
+	int rc = p->keyset ? search_keyset(db, totals, q, p, &res, err)
+			   : db_search(db, q, &res.found, &res.total, err);
+	if (rc < 0) {
+		anno_list_release(&res.found);
 		return NULL;
+	}
+	if (!p->keyset && p->page_no < (res.total ? (res.total - 1) / SEARCH_PAGE_SIZE : 0))
+		res.next = p->page_no + 1;
 	struct search_page pg = { json_array(), json_array(), json_array(), json_array() };
 	gchar **terms = search_terms(p->q);
-	char *page_id = search_url(service, p, p->page_no);
-	search_collect(c, &found, terms, page_id, &pg);
+	char *page_id = search_url(service, p, res.at);
+	search_collect(c, &res.found, terms, page_id, &pg);
 	g_free(page_id);
-	json_t *doc = kind == SEARCH_V2 ? search_doc_v2(service, p, total, &pg)
-					: search_doc_v1(service, p, total, &pg);
+	json_t *doc = kind == SEARCH_V2 ? search_doc_v2(service, p, &res, &pg)
+					: search_doc_v1(service, p, &res, &pg);
 	g_strfreev(terms);
 	json_decref(pg.items);
 	json_decref(pg.highlights);
 	json_decref(pg.resources);
 	json_decref(pg.hits);
-	anno_list_release(&found);
+	anno_list_release(&res.found);
 	return doc;
 }
 
@@ -485,19 +590,21 @@ static json_t *search_autocomplete(struct db *db, enum search_kind kind, const c
 	return doc;
 }
 
-json_t *search_handle(struct db *db, const struct pres_context *c, enum search_kind kind,
-		      const char *service_url, const char *scope, bool scope_is_folder,
-		      const struct http_request *req, struct iiifd_error *err)
+json_t *search_handle(struct db *db, struct page_cache *totals, const struct pres_context *c,
+		      enum search_kind kind, const char *service_url, const char *scope,
+		      bool scope_is_folder, const struct http_request *req, struct iiifd_error *err)
 {
 	struct search_params p;
 	json_t *doc = NULL;
-	if (search_params_read(req, &p, err) == 0) {
-		struct db_query q = { scope, scope_is_folder, p.q,
-				      (const char *const *)p.motivations,
-				      (const char *const *)p.users, (const char *const *)p.dates,
-				      p.page_no * SEARCH_PAGE_SIZE, SEARCH_PAGE_SIZE };
+	if (search_params_read(req, kind, &p, err) == 0) {
+		struct db_query q = { .scope = scope, .scope_is_folder = scope_is_folder,
+				      .q = p.q, .motivations = (const char *const *)p.motivations,
+				      .users = (const char *const *)p.users,
+				      .dates = (const char *const *)p.dates,
+				      .offset = p.page_no * SEARCH_PAGE_SIZE,
+				      .limit = SEARCH_PAGE_SIZE };
 		doc = kind == SEARCH_V2 || kind == SEARCH_V1
-			      ? search_run(db, c, kind, service_url, &q, &p, err)
+			      ? search_run(db, totals, c, kind, service_url, &q, &p, err)
 			      : search_autocomplete(db, kind, service_url, &q, &p, err);
 	}
 	search_params_release(&p);

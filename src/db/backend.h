@@ -49,6 +49,9 @@ struct db_ops {
 	int (*search)(struct db *db, const struct db_query *q,
 		      const struct db_query_parts *parts, struct anno_list *out, int64_t *total,
 		      struct iiifd_error *err);
+	int (*search_count)(struct db *db, const struct db_query *q,
+			    const struct db_query_parts *parts, int64_t *total,
+			    struct iiifd_error *err);
 	int (*line_words)(struct db *db, const char *line_id, struct anno_list *out,
 			  struct iiifd_error *err);
 	/* prefix is already folded. */

@@ -395,7 +395,9 @@ void db_query_parts_release(struct db_query_parts *parts)
 int db_search(struct db *db, const struct db_query *q, struct anno_list *out, int64_t *total,
 	      struct iiifd_error *err)
 {
-	*total = 0;
+	*total = q->keyset ? -1 : 0;
+	if (q->next_after)
+		*q->next_after = 0;
 	if (q->offset < 0)
 		return iiifd_error_set(err, 400, "search: negative offset");
 	for (const char *const *d = q->dates; d && *d; d++)
@@ -405,6 +407,21 @@ int db_search(struct db *db, const struct db_query *q, struct anno_list *out, in
 	if (db_query_parse(q->q, &parts, err))
 		return -1;
 	int rc = parts.unmatchable ? 0 : db->ops->search(db, q, &parts, out, total, err);
+	db_query_parts_release(&parts);
+	return rc;
+}
+
+int db_search_count(struct db *db, const struct db_query *q, int64_t *total,
+		    struct iiifd_error *err)
+{
+	*total = 0;
+	for (const char *const *d = q->dates; d && *d; d++)
+		if (db_check_date_range(*d, err))
+			return -1;
+	struct db_query_parts parts;
+	if (db_query_parse(q->q, &parts, err))
+		return -1;
+	int rc = parts.unmatchable ? 0 : db->ops->search_count(db, q, &parts, total, err);
 	db_query_parts_release(&parts);
 	return rc;
 }

@@ -90,6 +90,14 @@ struct db_query {
 	const char *const *users;   /* creators, any of; NULL = any */
 	const char *const *dates;   /* "start/end" ISO ranges on created, any of; NULL = any */
 	int64_t offset, limit;
+	/*
+	 * Keyset paging (offset unused): the records after record key `after` (0 = from the first)
+	 * in stored order, not in (manifest, target, seq) order; nothing is counted (*total is -1)
+	 * and *next_after (when not NULL) receives the key of the page's last record, 0 if none.
+	 */
+	bool keyset;
+	int64_t after;
+	int64_t *next_after;
 };
 
 /*
@@ -99,6 +107,10 @@ struct db_query {
  */
 int db_search(struct db *db, const struct db_query *q, struct anno_list *out, int64_t *total,
 	      struct iiifd_error *err);
+
+/* The number of records db_search() would find for q (its paging ignored). */
+int db_search_count(struct db *db, const struct db_query *q, int64_t *total,
+		    struct iiifd_error *err);
 
 /* The word records of one line record, in reading order. */
 int db_line_words(struct db *db, const char *line_id, struct anno_list *out,

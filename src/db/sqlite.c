@@ -566,6 +566,7 @@ const struct db_ops db_sqlite_ops = {
 	.target_motivations = db_sqlite_read_motivations,
 	.sources_below = db_sqlite_read_sources,
 	.search = db_sqlite_read_search,
+	.search_count = db_sqlite_read_search_count,
 	.line_words = db_sqlite_read_line_words,
 	.autocomplete = db_sqlite_read_autocomplete,
 };

@@ -138,6 +138,9 @@ int db_sqlite_read_line_words(struct db *db, const char *line_id, struct anno_li
 int db_sqlite_read_search(struct db *db, const struct db_query *q,
 			  const struct db_query_parts *parts, struct anno_list *out,
 			  int64_t *total, struct iiifd_error *err);
+int db_sqlite_read_search_count(struct db *db, const struct db_query *q,
+				const struct db_query_parts *parts, int64_t *total,
+				struct iiifd_error *err);
 int db_sqlite_read_autocomplete(struct db *db, const struct db_query *scope, const char *prefix,
 				int64_t min, int64_t limit, struct db_terms *out,
 				struct iiifd_error *err);

@@ -251,7 +251,14 @@ static void db_sqlite_where_scope(struct db_sqlite_where *w, const struct db_que
 		g_string_append(w->sql, " AND manifest = ?");
 		return;
 	}
-	g_string_append(w->sql, " AND (manifest = ? OR (manifest >= ? AND manifest < ?))");
+	/*
+	 * A keyset page of a folder walks the primary key and stops after one page: on the manifest
+	 * index ("+" keeps it off) the ranges' rows would all be gathered and sorted by rowid first.
+	 */
+	if (q->keyset)
+		g_string_append(w->sql, " AND (+manifest = ? OR (+manifest >= ? AND +manifest < ?))");
+	else
+		g_string_append(w->sql, " AND (manifest = ? OR (manifest >= ? AND manifest < ?))");
 	db_sqlite_where_arg(w, g_strconcat(exact, "/", NULL));
 	db_sqlite_where_arg(w, g_strconcat(exact, "0", NULL));
 }
@@ -322,6 +329,39 @@ static int db_sqlite_read_count(struct db_sqlite_conn *conn, const struct db_sql
 	return rc;
 }
 
+/*
+ * Keyset page: records after q->after in rowid order, which the primary key (or the manifest
+ * index, whose entries are in rowid order for one manifest) yields without sorting or counting.
+ */
+static int db_sqlite_read_keyset(struct db_sqlite_conn *conn, const struct db_sqlite_where *w,
+				 const struct db_query *q, struct anno_list *out,
+				 struct iiifd_error *err)
+{
+	char *sql = g_strconcat("SELECT " DB_SQLITE_COLUMNS ", rowid FROM annotations", w->sql->str,
+				" AND rowid > ? ORDER BY rowid LIMIT ?", NULL);
+	sqlite3_stmt *stmt = db_sqlite_prepare(conn, sql, err);
+	g_free(sql);
+	if (!stmt)
+		return -1;
+	db_sqlite_where_bind(stmt, w);
+	sqlite3_bind_int64(stmt, (int)w->args->len + 1, q->after);
+	sqlite3_bind_int64(stmt, (int)w->args->len + 2, q->limit < 0 ? -1 : q->limit);
+	int rc = 0, step;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct anno_record *rec = anno_list_add(out);
+		if (!rec || db_sqlite_record_read(stmt, rec)) {
+			rc = iiifd_error_set(err, 500, "annotation store: out of memory");
+			break;
+		}
+		if (q->next_after)
+			*q->next_after = sqlite3_column_int64(stmt, 21);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_sqlite_fail(conn, "search", err);
+	db_sqlite_done(stmt);
+	return rc;
+}
+
 static int db_sqlite_read_page(struct db_sqlite_conn *conn, const struct db_sqlite_where *w,
 			       const struct db_query *q, struct anno_list *out,
 			       struct iiifd_error *err)
@@ -341,18 +381,44 @@ static int db_sqlite_read_page(struct db_sqlite_conn *conn, const struct db_sqli
 	return rc;
 }
 
+static void db_sqlite_where_search(struct db_sqlite_where *w, const struct db_query *q,
+				   const struct db_query_parts *parts)
+{
+	db_sqlite_where_init(w, " WHERE granularity IS NOT 'word'");
+	db_sqlite_where_scope(w, q);
+	db_sqlite_where_in(w, "motivation", q->motivations);
+	db_sqlite_where_in(w, "creator", q->users);
+	db_sqlite_where_dates(w, q->dates);
+	db_sqlite_where_text(w, parts);
+}
+
+int db_sqlite_read_search_count(struct db *db, const struct db_query *q,
+				const struct db_query_parts *parts, int64_t *total,
+				struct iiifd_error *err)
+{
+	struct db_sqlite_where w;
+	db_sqlite_where_search(&w, q, parts);
+	struct db_sqlite_conn *conn = db_sqlite_acquire(db, err);
+	int rc = conn ? db_sqlite_read_count(conn, &w, total, err) : -1;
+	db_sqlite_release(db, conn);
+	db_sqlite_where_release(&w);
+	return rc;
+}
+
 int db_sqlite_read_search(struct db *db, const struct db_query *q,
 			  const struct db_query_parts *parts, struct anno_list *out,
 			  int64_t *total, struct iiifd_error *err)
 {
 	struct db_sqlite_where w;
-	db_sqlite_where_init(&w, " WHERE granularity IS NOT 'word'");
-	db_sqlite_where_scope(&w, q);
-	db_sqlite_where_in(&w, "motivation", q->motivations);
-	db_sqlite_where_in(&w, "creator", q->users);
-	db_sqlite_where_dates(&w, q->dates);
-	db_sqlite_where_text(&w, parts);
+	db_sqlite_where_search(&w, q, parts);
 	struct db_sqlite_conn *conn = db_sqlite_acquire(db, err);
+	if (q->keyset) {
+		int rc = conn && q->limit != 0 ? db_sqlite_read_keyset(conn, &w, q, out, err)
+					       : (conn ? 0 : -1);
+		db_sqlite_release(db, conn);
+		db_sqlite_where_release(&w);
+		return rc;
+	}
 	/* one read transaction: the page and the total see the same snapshot */
 	int rc = conn ? db_sqlite_run(conn, DB_SQLITE_BEGIN_READ, err) : -1;
 	if (!rc)

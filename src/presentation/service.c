@@ -18,6 +18,7 @@
 #include "core/path.h"
 #include "core/strings.h"
 #include "http/files.h"
+#include "image/admission.h"
 #include "db/db.h"
 #include "media/probe.h"
 #include "presentation/canvas_index.h"
@@ -271,6 +272,21 @@ out:
 	g_free(stamp);
 }
 
+/* A search under admission control: it waits for a render slot like a render does. */
+static json_t *pres_search(const struct pres_service *svc, const struct pres_context *c,
+			   int kind, const char *service, const struct pres_target *t,
+			   const struct http_request *req, struct iiifd_error *err)
+{
+	if (svc->admission && admission_enter(svc->admission, false, 0, svc->cfg->queue_wait_ms,
+					      req->client, err) < 0)
+		return NULL;
+	json_t *doc = search_handle(svc->db, svc->pages, c, kind, service, t->rel, t->collection,
+				    req, err);
+	if (svc->admission)
+		admission_leave(svc->admission, false, 0, req->client);
+	return doc;
+}
+
 /*
  * Annotation and search endpoints below a Manifest or Collection; returns false when the tail
  * is none of them (then it names a part of the document itself).
@@ -297,7 +313,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 	if (kind >= 0) {
 		char *id = t->collection ? pres_url_collection(&c, t->rel) : pres_url_manifest(&c, t->rel);
 		char *service = g_strdup_printf("%s/%s", id, tail[0]);
-		doc = search_handle(svc->db, &c, kind, service, t->rel, t->collection, req, &err);
+		doc = pres_search(svc, &c, kind, service, t, req, &err);
 		g_free(service);
 		g_free(id);
 	} else {

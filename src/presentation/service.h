@@ -15,6 +15,7 @@ struct db;
 struct ingest_queue;
 struct pres_index_cache;
 struct page_cache;
+struct admission;
 
 struct pres_service {
 	const struct iiifd_config *cfg;     /* borrowed */
@@ -27,6 +28,11 @@ struct pres_service {
 	struct ingest_queue *ingest;        /* owned; NULL when auto-import is off */
 	struct pres_index_cache *indexes;   /* owned */
 	struct page_cache *pages;           /* owned; NULL when annotations are off */
+	/*
+	 * borrowed, set after pres_service_init(): the Image API's, so searches take turns with
+	 * renders for the same slots; NULL = searches run unadmitted
+	 */
+	struct admission *admission;
 };
 
 /* Prepares svc; cfg, root_real and sources must outlive it. -1 with err when out of memory. */
