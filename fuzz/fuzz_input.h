@@ -1,6 +1,7 @@
 /*
  * fuzz_input.h: helpers shared by the fuzz targets whose parser reads a file by path (the
- * importers, sidecars): the input goes to one temporary file per process, rewritten each run.
+ * importers, sidecars, the JPEG 2000 index): the input goes to one temporary file per process,
+ * rewritten each run.
  * Header-only so that every fuzz_NAME.c stays one target (the Makefile builds fuzz/fuzz_*.c).
  */
 #ifndef IIIFD_FUZZ_INPUT_H

@@ -10,24 +10,21 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include "fuzz_input.h"
 #include "image/jp2.h"
 #include "image/jp2_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
 	static int ready;
 	if (!ready) {
 		if (VIPS_INIT("fuzz"))
 			abort();
-		snprintf(path, sizeof path, "/tmp/iiifd-fuzz-jp2-%d.jp2", (int)getpid());
 		ready = 1;
 	}
-	FILE *f = fopen(path, "wb");
-	if (!f)
+	const char *path = fuzz_input_file("input.jp2", data, size);
+	if (!path)
 		return 0;
-	fwrite(data, 1, size, f);
-	fclose(f);
 	struct jp2_index *ix = NULL;
 	struct iiifd_error err = { 0 };
 	if (jp2_index_open(path, &ix, &err) == 0) {
