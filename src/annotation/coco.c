@@ -274,16 +274,30 @@ static int coco_import(struct coco *c, json_t *root)
 	return 0;
 }
 
-int anno_import_coco(const char *path, anno_resolve_fn resolve, void *ctx,
-		     struct anno_list *out, struct anno_import_error *err)
+static int coco_run(const struct anno_input *in, anno_resolve_fn resolve, void *ctx,
+		    struct anno_list *out, const struct anno_sink *sink,
+		    struct anno_import_error *err)
 {
 	struct import_state st;
 	struct coco c = {.st = &st, .resolve = resolve, .ctx = ctx};
-	import_begin(&st, out, err);
-	json_t *root = coco_load(&st, path);
+	import_begin(&st, out, sink, err);
+	json_t *root = coco_load(&st, in->path);
 	int rc = root ? coco_import(&c, root) : -1;
 	json_decref(root);
 	free(c.images);
 	free(c.categories);
 	return import_finish(&st, rc);
+}
+
+int anno_import_coco(const char *path, anno_resolve_fn resolve, void *ctx,
+		     struct anno_list *out, struct anno_import_error *err)
+{
+	struct anno_input in = {.name = path, .path = path};
+	return coco_run(&in, resolve, ctx, out, NULL, err);
+}
+
+int anno_parse_coco(const struct anno_input *in, anno_resolve_fn resolve, void *ctx,
+		    const struct anno_sink *sink, struct anno_import_error *err)
+{
+	return coco_run(in, resolve, ctx, NULL, sink, err);
 }

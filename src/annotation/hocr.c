@@ -324,7 +324,7 @@ static int hocr_feed(void *ctx, const char *chunk, int len, int last)
 	return h->st->failed ? -1 : 0;
 }
 
-static int hocr_parse(struct hocr *h, const char *path)
+static int hocr_parse(struct hocr *h, const struct anno_input *in)
 {
 	htmlSAXHandler sax;
 	memset(&sax, 0, sizeof sax);
@@ -336,19 +336,20 @@ static int hocr_parse(struct hocr *h, const char *path)
 	sax.serror = hocr_error;
 	import_xml_init();
 	/* UTF-8 unless the file declares otherwise (HTML's default would be Latin-1) */
-	h->ctxt = htmlCreatePushParserCtxt(&sax, h, NULL, 0, path, XML_CHAR_ENCODING_UTF8);
+	h->ctxt = htmlCreatePushParserCtxt(&sax, h, NULL, 0, in->name, XML_CHAR_ENCODING_UTF8);
 	if (!h->ctxt)
 		return import_fail(h->st, 0, "out of memory");
 	htmlCtxtUseOptions(h->ctxt, HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
-	return import_feed_file(path, h->st, hocr_feed, h);
+	return import_feed(in, h->st, hocr_feed, h);
 }
 
-int anno_import_hocr(const char *path, const struct anno_target *target, struct anno_list *out,
-		     struct anno_import_error *err)
+static int hocr_run(const struct anno_input *in, const struct anno_target *target,
+		    struct anno_list *out, const struct anno_sink *sink,
+		    struct anno_import_error *err)
 {
 	struct import_state st;
 	struct hocr h = {.st = &st, .target = target, .utf8_line = 1};
-	import_begin(&st, out, err);
+	import_begin(&st, out, sink, err);
 	h.ocr.st = &st;
 	h.ocr.target = target;
 	h.ocr.text.max = h.loose.max = h.word.max = IMPORT_MAX_TEXT;
@@ -356,7 +357,7 @@ int anno_import_hocr(const char *path, const struct anno_target *target, struct 
 	if (!target->file || target->width <= 0 || target->height <= 0)
 		rc = import_fail(&st, 0, "the target has no file or no Canvas size");
 	else
-		rc = hocr_parse(&h, path);
+		rc = hocr_parse(&h, in);
 	if (h.ctxt) {
 		xmlFreeDoc(h.ctxt->myDoc);
 		htmlFreeParserCtxt(h.ctxt);
@@ -367,4 +368,17 @@ int anno_import_hocr(const char *path, const struct anno_target *target, struct 
 	import_buf_release(&h.word);
 	free(h.generator);
 	return import_finish(&st, rc);
+}
+
+int anno_import_hocr(const char *path, const struct anno_target *target, struct anno_list *out,
+		     struct anno_import_error *err)
+{
+	struct anno_input in = {.name = path, .path = path};
+	return hocr_run(&in, target, out, NULL, err);
+}
+
+int anno_parse_hocr(const struct anno_input *in, const struct anno_target *target,
+		    const struct anno_sink *sink, struct anno_import_error *err)
+{
+	return hocr_run(in, target, NULL, sink, err);
 }
