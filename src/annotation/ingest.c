@@ -248,6 +248,8 @@ struct ingest_queue {
 	GThreadPool *pool;
 	pthread_mutex_t lock;
 	GHashTable *pending; /* sources queued and not yet done */
+	int64_t max_bytes;   /* larger files are skipped; 0: no limit */
+	GHashTable *skipped; /* source -> fingerprint of the version skipped for its size */
 };
 
 #define INGEST_GONE "gone" /* the fingerprint of a source whose file was deleted */
@@ -281,7 +283,8 @@ static void ingest_job(gpointer data, gpointer user)
 	g_free(rel);
 }
 
-struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c)
+struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c,
+				      int64_t max_bytes)
 {
 	struct ingest_queue *q = calloc(1, sizeof *q);
 	if (!q)
@@ -290,6 +293,8 @@ struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *
 	q->c = *c;
 	pthread_mutex_init(&q->lock, NULL);
 	q->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	q->max_bytes = max_bytes;
+	q->skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	q->pool = g_thread_pool_new(ingest_job, q, 1, FALSE, NULL);
 	return q;
 }
@@ -300,6 +305,7 @@ void ingest_queue_free(struct ingest_queue *q)
 		return;
 	g_thread_pool_free(q->pool, TRUE, TRUE);
 	g_hash_table_destroy(q->pending);
+	g_hash_table_destroy(q->skipped);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
 }
@@ -336,6 +342,30 @@ static void ingest_queue_vanished(struct ingest_queue *q, const char *rel)
 	free(sources);
 }
 
+/*
+ * Whether src is over the size limit; logs so once per version of the file (folders are listed
+ * again and again).
+ */
+static bool ingest_queue_too_big(struct ingest_queue *q, const char *src, const char *abs,
+				 const char *fingerprint)
+{
+	struct stat sb;
+	if (!q->max_bytes || stat(abs, &sb) < 0 || sb.st_size <= q->max_bytes)
+		return false;
+	pthread_mutex_lock(&q->lock);
+	const char *logged = g_hash_table_lookup(q->skipped, src);
+	bool log = !logged || !fingerprint || strcmp(logged, fingerprint) != 0;
+	if (log)
+		g_hash_table_insert(q->skipped, g_strdup(src),
+				    g_strdup(fingerprint ? fingerprint : ""));
+	pthread_mutex_unlock(&q->lock);
+	if (log)
+		log_warn("annotation import: %s skipped: %lld bytes, larger than auto-import-max-mb "
+			 "= %lld (`iiifd import` imports it)", src, (long long)sb.st_size,
+			 (long long)(q->max_bytes >> 20));
+	return true;
+}
+
 void ingest_queue_folder(struct ingest_queue *q, const char *rel, char *const *companions,
 			 size_t count)
 {
@@ -346,7 +376,8 @@ void ingest_queue_folder(struct ingest_queue *q, const char *rel, char *const *c
 				 : g_strdup(companions[i]);
 		char *abs = g_build_filename(q->c.root_real, src, NULL);
 		char *fingerprint = ingest_fingerprint(abs);
-		if (!fingerprint || !db_source_is_current(q->db, src, fingerprint))
+		if (!ingest_queue_too_big(q, src, abs, fingerprint) &&
+		    (!fingerprint || !db_source_is_current(q->db, src, fingerprint)))
 			ingest_queue_push(q, src);
 		g_free(fingerprint);
 		g_free(abs);
