@@ -133,3 +133,26 @@ def test_invalid_utf8_fails_the_file(fmt, iiifd_bin, tmp_path):
     assert msg and f"{rel}:{line}:" in msg[0], f"want a message naming {rel}:{line}: {p.stderr}"
     assert "UTF-8" in msg[0], msg
     assert stored(data, rel) == 0, f"{rel}: part of the file was stored"
+
+
+def test_fingerprint_commits_with_the_records(iiifd_bin, tmp_path):
+    """The fingerprint is written in the transaction of the records: when writing it fails
+    (here a trigger refuses it; in life a kill or a full disk), none of the records stay
+    either, so the store never holds records of a version it does not know it imported."""
+    root, data = str(tmp_path / "root"), str(tmp_path / "data")
+    image(os.path.join(root, "book", "page1.png"))
+    with open(os.path.join(root, "book", "page1.xml"), "w") as f:
+        f.write(alto(5, 3, "fresh"))
+    p = cli_import(iiifd_bin, root, data, os.path.join(root, "book"))  # creates the store
+    assert p.returncode == 0, p.stderr
+    db = sqlite3.connect(os.path.join(data, "annotations.sqlite"))
+    db.execute("CREATE TRIGGER no_fp BEFORE UPDATE ON sources BEGIN "
+               "SELECT RAISE(ABORT, 'fingerprint refused'); END")
+    db.commit()
+    db.close()
+    with open(os.path.join(root, "book", "page1.xml"), "w") as f:
+        f.write(alto(6, 2, "second"))
+    p = cli_import(iiifd_bin, root, data, os.path.join(root, "book"))
+    assert p.returncode != 0, f"the import succeeded although its fingerprint failed:\n{p.stdout}"
+    assert stored(data, "book/page1.xml") == 5 * 3 + 3, \
+        "records of the new version were committed without their fingerprint"
