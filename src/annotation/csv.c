@@ -222,7 +222,8 @@ static int csv_parse(struct csv *c)
 }
 
 static int csv_run(const struct anno_input *in, anno_resolve_fn resolve, void *ctx,
-		   struct anno_list *out, const struct anno_sink *sink, struct anno_import_error *err)
+		   struct anno_list *out, const struct anno_sink *sink,
+		   struct anno_import_error *err)
 {
 	struct import_state st;
 	struct csv c = {.st = &st, .resolve = resolve, .ctx = ctx};

@@ -258,7 +258,8 @@ struct ingest_queue {
 static int ingest_forget(struct db *db, const char *rel, struct iiifd_error *err)
 {
 	struct db_import *imp;
-	if (db_import_begin(db, rel, &imp, err) < 0 || db_import_end(imp, true, INGEST_GONE, err) < 0)
+	if (db_import_begin(db, rel, &imp, err) < 0 ||
+	    db_import_end(imp, true, INGEST_GONE, err) < 0)
 		return -1;
 	log_info("annotation import: %s is gone; its annotations were removed", rel);
 	return 0;
@@ -360,9 +361,9 @@ static bool ingest_queue_too_big(struct ingest_queue *q, const char *src, const 
 				    g_strdup(fingerprint ? fingerprint : ""));
 	pthread_mutex_unlock(&q->lock);
 	if (log)
-		log_warn("annotation import: %s skipped: %lld bytes, larger than auto-import-max-mb "
-			 "= %lld (`iiifd import` imports it)", src, (long long)sb.st_size,
-			 (long long)(q->max_bytes >> 20));
+		log_warn("annotation import: %s skipped: %lld bytes, larger than "
+			 "auto-import-max-mb = %lld (`iiifd import` imports it)", src,
+			 (long long)sb.st_size, (long long)(q->max_bytes >> 20));
 	return true;
 }
 

@@ -238,7 +238,8 @@ static int vtt_block(struct vtt *v)
 }
 
 static int vtt_run(const struct anno_input *in, const struct anno_target *target,
-		   struct anno_list *out, const struct anno_sink *sink, struct anno_import_error *err)
+		   struct anno_list *out, const struct anno_sink *sink,
+		   struct anno_import_error *err)
 {
 	struct import_state st;
 	struct vtt v = {.st = &st, .target = target};

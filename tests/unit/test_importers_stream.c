@@ -56,7 +56,8 @@ static char *alto_page(int n)
 			"<TextLine HPOS=\"1\" VPOS=\"%d\" WIDTH=\"500\" HEIGHT=\"9\">"
 			"<String CONTENT=\"a%d\" HPOS=\"1\" VPOS=\"%d\" WIDTH=\"9\" HEIGHT=\"9\"/>"
 			"<String CONTENT=\"b\" HPOS=\"20\" VPOS=\"%d\" WIDTH=\"9\" HEIGHT=\"9\"/>"
-			"<String CONTENT=\"out\" HPOS=\"5000\" VPOS=\"1\" WIDTH=\"9\" HEIGHT=\"9\"/>"
+			"<String CONTENT=\"out\" HPOS=\"5000\" VPOS=\"1\" WIDTH=\"9\" "
+			"HEIGHT=\"9\"/>"
 			"</TextLine>\n",
 			i % 990, i, i % 990, i % 990);
 	snprintf(s + len, cap - len, "</TextBlock></Page></Layout></alto>\n");
@@ -84,8 +85,8 @@ static void test_alto_batches(void)
 	CHECK_INT(c.bad_refs, 0, "words refer to a line of their own batch");
 	for (size_t i = 0; i < whole.count && i < c.all.count; i++) {
 		const struct anno_record *a = &whole.items[i], *b = &c.all.items[i];
-		if (a->seq != b->seq || !str_eq(a->text, b->text) || !str_eq(a->line_id, b->line_id) ||
-		    a->x != b->x || a->y != b->y) {
+		if (a->seq != b->seq || !str_eq(a->text, b->text) ||
+		    !str_eq(a->line_id, b->line_id) || a->x != b->x || a->y != b->y) {
 			CHECK(false, "record %zu differs: seq %lld/%lld text %s/%s line %s/%s", i,
 			      (long long)a->seq, (long long)b->seq, a->text, b->text, a->line_id,
 			      b->line_id);
@@ -125,7 +126,8 @@ static void test_buffers(void)
 	CHECK_INT(anno_parse_vtt(&in, &t, &sink, &err), -1, "empty buffer");
 	static const char hocr[] = "<div class='ocr_page' title='bbox 0 0 10 10'>\n"
 				   "<span class='ocrx_word' title='bbox 1 1 2 2'>ok</span>\n"
-				   "<span class='ocrx_word' title='bbox 1 1 2 2'>b\xc3\x28</span>\n";
+				   "<span class='ocrx_word' title='bbox 1 1 2 2'>"
+				   "b\xc3\x28</span>\n";
 	const struct anno_target img = {"p.png", 0, 10, 10};
 	struct anno_input h = {"p.hocr", NULL, hocr, sizeof hocr - 1};
 	CHECK_INT(anno_parse_hocr(&h, &img, &sink, &err), -1, "hOCR with invalid UTF-8");
@@ -147,8 +149,8 @@ static void check_utf8(const char *s, int want, int line, const char *what)
 			rc = import_utf8_check(&u, s + off, k, off + k == n);
 		}
 		if (rc != want || (rc < 0 && u.line != line)) {
-			CHECK(false, "%s, pieces of %zu: rc %d line %d, want %d line %d", what, piece,
-			      rc, u.line, want, line);
+			CHECK(false, "%s, pieces of %zu: rc %d line %d, want %d line %d", what,
+			      piece, rc, u.line, want, line);
 			return;
 		}
 	}
