@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <glib.h>
 #include <libxml/HTMLparser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,8 @@ static void hocr_chars(void *ctx, const xmlChar *ch, int len)
 			    h->in_word ? "ocrx_word" : "ocr_line", IMPORT_MAX_TEXT);
 }
 
+#define HOCR_PIECE 4096 /* bytes handed to the HTML parser at a time */
+
 /* HTML is parsed in recovery mode: syntax errors are not fatal, structure errors are ours. */
 static void hocr_error(void *ctx, xmlErrorPtr e)
 {
@@ -318,7 +321,19 @@ static int hocr_feed(void *ctx, const char *chunk, int len, int last)
 	struct hocr *h = ctx;
 	if (hocr_check_utf8(h, chunk, (size_t)len, last) < 0)
 		return -1;
-	htmlParseChunk(h->ctxt, chunk, len, last);
+	/*
+	 * libxml2's HTML push parser (2.9) never drops what it has parsed, so it would keep the
+	 * whole file: between pieces, where no token is being read, drop it here (and the offset
+	 * its token search resumes from, which counts from the start of the buffer).
+	 */
+	for (int off = 0; off < len && !h->st->failed; off += HOCR_PIECE) {
+		htmlParseChunk(h->ctxt, chunk + off, len - off < HOCR_PIECE ? len - off : HOCR_PIECE,
+			       0);
+		xmlParserInputShrink(h->ctxt->input);
+		h->ctxt->checkIndex = 0;
+	}
+	if (last && !h->st->failed)
+		htmlParseChunk(h->ctxt, "", 0, 1);
 	if (!h->st->failed && last && !h->seen_page)
 		import_fail(h->st, h->last_line, "no element with class ocr_page");
 	return h->st->failed ? -1 : 0;
