@@ -40,12 +40,18 @@ struct ingest_resolver {
 	const struct pres_context *c;
 	char *folder;      /* folder of the source file, "" for the root */
 	GPtrArray *owned;  /* strings given to importers, freed after the import */
+	GHashTable *known; /* image name -> struct anno_target: each resolved once per import */
 };
 
 /* Finds an image below the resolver's folder, with its size. */
 static int ingest_resolve_image(void *ctx, const char *name, struct anno_target *t)
 {
 	struct ingest_resolver *r = ctx;
+	const struct anno_target *known = g_hash_table_lookup(r->known, name);
+	if (known) {
+		*t = *known;
+		return 0;
+	}
 	char *rel = *r->folder ? g_strdup_printf("%s/%s", r->folder, name) : g_strdup(name);
 	char *abs = NULL;
 	struct iiifd_error err = { 0 };
@@ -59,6 +65,7 @@ static int ingest_resolve_image(void *ctx, const char *name, struct anno_target 
 			t->width = src->width;
 			t->height = src->height;
 			image_source_cache_put(r->c->sources, src);
+			g_hash_table_insert(r->known, g_strdup(name), g_memdup2(t, sizeof *t));
 			rc = 0;
 		}
 	}
@@ -193,7 +200,8 @@ static int ingest_run(struct db *db, const struct pres_context *c, const char *r
 {
 	struct anno_import_error ierr = { 0, "" };
 	struct ingest_resolver r = { c, g_path_get_dirname(rel),
-				     g_ptr_array_new_with_free_func(g_free) };
+				     g_ptr_array_new_with_free_func(g_free),
+				     g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free) };
 	struct ingest_sink s = { .c = c, .rel = rel, .db = db };
 	s.manifests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	if (strcmp(r.folder, ".") == 0)
@@ -211,6 +219,7 @@ static int ingest_run(struct db *db, const struct pres_context *c, const char *r
 	g_free(s.language);
 	g_free(r.folder);
 	g_ptr_array_free(r.owned, TRUE);
+	g_hash_table_destroy(r.known);
 	return rc < 0 ? -1 : (int)s.count;
 }
 
