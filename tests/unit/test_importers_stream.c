@@ -1,12 +1,11 @@
 /*
  * test_importers_stream.c: the streaming side of the importers: records reach a sink in
  * bounded batches of complete lines (same records, same order as the whole-list import), a
- * sink's error stops the import, buffers parse like files, and the UTF-8 check holds across
- * chunk boundaries.
+ * sink's error stops the import, and buffers parse like files (invalid UTF-8 in them too).
  */
 #include "importers_fixture.h"
 
-#include "annotation/import.h"
+#include "annotation/import.h" /* IMPORT_BATCH */
 
 struct collect {
 	struct anno_list all; /* every record received, line_id rewritten to absolute "#N" */
@@ -136,47 +135,12 @@ static void test_buffers(void)
 	CHECK_INT(c.all.count, 0, "nothing stored");
 }
 
-/* Checks s cut into pieces of every size: the verdict and line may not depend on the cuts. */
-static void check_utf8(const char *s, int want, int line, const char *what)
-{
-	size_t n = strlen(s);
-	for (size_t piece = 1; piece <= n; piece++) {
-		struct import_utf8 u;
-		import_utf8_init(&u);
-		int rc = 0;
-		for (size_t off = 0; off < n && rc == 0; off += piece) {
-			size_t k = n - off < piece ? n - off : piece;
-			rc = import_utf8_check(&u, s + off, k, off + k == n);
-		}
-		if (rc != want || (rc < 0 && u.line != line)) {
-			CHECK(false, "%s, pieces of %zu: rc %d line %d, want %d line %d", what,
-			      piece, rc, u.line, want, line);
-			return;
-		}
-	}
-	CHECK(true, "%s", what);
-}
-
-static void test_utf8(void)
-{
-	check_utf8("a\xc3\xa9\n\xe2\x82\xac\n\xf0\x9f\x98\x80", 0, 0, "é € 😀");
-	check_utf8("ok\n\xc3", -1, 2, "cut at the end");
-	check_utf8("\n\n\xc0\x80", -1, 3, "overlong NUL");
-	check_utf8("\xe0\x80\xaf", -1, 1, "overlong slash");
-	check_utf8("x\xed\xa0\x80", -1, 1, "surrogate");
-	check_utf8("\xf4\x90\x80\x80", -1, 1, "above U+10FFFF");
-	check_utf8("\xff", -1, 1, "0xFF");
-	check_utf8("a\x80", -1, 1, "lone continuation byte");
-	check_utf8("\xc3\xa9\xc3", -1, 1, "truncated after a good one");
-}
-
 int main(void)
 {
 	if (!fixture_dir_make())
 		return 1;
 	UNIT_RUN(test_alto_batches);
 	UNIT_RUN(test_buffers);
-	UNIT_RUN(test_utf8);
 	fixture_dir_remove();
 	return unit_report("importers_stream");
 }
