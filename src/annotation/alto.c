@@ -326,7 +326,7 @@ static int alto_feed(void *ctx, const char *chunk, int len, int last)
 	return a->st->failed ? -1 : 0;
 }
 
-static int alto_parse(struct alto *a, const char *path)
+static int alto_parse(struct alto *a, const struct anno_input *in)
 {
 	xmlSAXHandler sax;
 	memset(&sax, 0, sizeof sax);
@@ -337,19 +337,20 @@ static int alto_parse(struct alto *a, const char *path)
 	sax.characters = alto_chars;
 	sax.serror = alto_error;
 	import_xml_init();
-	a->ctxt = xmlCreatePushParserCtxt(&sax, a, NULL, 0, path);
+	a->ctxt = xmlCreatePushParserCtxt(&sax, a, NULL, 0, in->name);
 	if (!a->ctxt)
 		return import_fail(a->st, 0, "out of memory");
 	xmlCtxtUseOptions(a->ctxt, XML_PARSE_NONET);
-	return import_feed_file(path, a->st, alto_feed, a);
+	return import_feed(in, a->st, alto_feed, a);
 }
 
-int anno_import_alto(const char *path, const struct anno_target *target, struct anno_list *out,
-		     struct anno_import_error *err)
+static int alto_run(const struct anno_input *in, const struct anno_target *target,
+		    struct anno_list *out, const struct anno_sink *sink,
+		    struct anno_import_error *err)
 {
 	struct import_state st;
 	struct alto a = {.st = &st, .target = target, .unit = "pixel"};
-	import_begin(&st, out, err);
+	import_begin(&st, out, sink, err);
 	a.chars.max = 1024;
 	a.scratch.max = IMPORT_MAX_TEXT;
 	a.ocr.st = &st;
@@ -359,7 +360,7 @@ int anno_import_alto(const char *path, const struct anno_target *target, struct 
 	if (!target->file || target->width <= 0 || target->height <= 0)
 		rc = import_fail(&st, 0, "the target has no file or no Canvas size");
 	else
-		rc = alto_parse(&a, path);
+		rc = alto_parse(&a, in);
 	if (a.ctxt) {
 		xmlFreeDoc(a.ctxt->myDoc); /* where libxml2 keeps entity declarations in SAX mode */
 		xmlFreeParserCtxt(a.ctxt);
@@ -372,4 +373,17 @@ int anno_import_alto(const char *path, const struct anno_target *target, struct 
 	free(a.version);
 	free(a.generator);
 	return import_finish(&st, rc);
+}
+
+int anno_import_alto(const char *path, const struct anno_target *target, struct anno_list *out,
+		     struct anno_import_error *err)
+{
+	struct anno_input in = {.name = path, .path = path};
+	return alto_run(&in, target, out, NULL, err);
+}
+
+int anno_parse_alto(const struct anno_input *in, const struct anno_target *target,
+		    const struct anno_sink *sink, struct anno_import_error *err)
+{
+	return alto_run(in, target, NULL, sink, err);
 }

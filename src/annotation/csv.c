@@ -221,17 +221,18 @@ static int csv_parse(struct csv *c)
 	return rc;
 }
 
-int anno_import_csv(const char *path, anno_resolve_fn resolve, void *ctx, struct anno_list *out,
-		    struct anno_import_error *err)
+static int csv_run(const struct anno_input *in, anno_resolve_fn resolve, void *ctx,
+		   struct anno_list *out, const struct anno_sink *sink,
+		   struct anno_import_error *err)
 {
 	struct import_state st;
 	struct csv c = {.st = &st, .resolve = resolve, .ctx = ctx};
-	import_begin(&st, out, err);
+	import_begin(&st, out, sink, err);
 	for (int i = 0; i < CSV_COLS; i++) {
 		c.field[i].max = IMPORT_MAX_TEXT;
 		import_buf_add(&c.field[i], "", 0);
 	}
-	int rc = import_lines_open(&c.r, path, IMPORT_MAX_TEXT, &st);
+	int rc = import_lines_open(&c.r, in, IMPORT_MAX_TEXT, &st);
 	if (rc == 0)
 		rc = csv_parse(&c);
 	import_lines_close(&c.r);
@@ -239,4 +240,17 @@ int anno_import_csv(const char *path, anno_resolve_fn resolve, void *ctx, struct
 		import_buf_release(&c.field[i]);
 	free(c.last_file);
 	return import_finish(&st, rc);
+}
+
+int anno_import_csv(const char *path, anno_resolve_fn resolve, void *ctx, struct anno_list *out,
+		    struct anno_import_error *err)
+{
+	struct anno_input in = {.name = path, .path = path};
+	return csv_run(&in, resolve, ctx, out, NULL, err);
+}
+
+int anno_parse_csv(const struct anno_input *in, anno_resolve_fn resolve, void *ctx,
+		   const struct anno_sink *sink, struct anno_import_error *err)
+{
+	return csv_run(in, resolve, ctx, NULL, sink, err);
 }

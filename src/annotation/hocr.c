@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <glib.h>
 #include <libxml/HTMLparser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,8 @@ static void hocr_chars(void *ctx, const xmlChar *ch, int len)
 			    h->in_word ? "ocrx_word" : "ocr_line", IMPORT_MAX_TEXT);
 }
 
+#define HOCR_PIECE 4096 /* bytes handed to the HTML parser at a time */
+
 /* HTML is parsed in recovery mode: syntax errors are not fatal, structure errors are ours. */
 static void hocr_error(void *ctx, xmlErrorPtr e)
 {
@@ -318,13 +321,25 @@ static int hocr_feed(void *ctx, const char *chunk, int len, int last)
 	struct hocr *h = ctx;
 	if (hocr_check_utf8(h, chunk, (size_t)len, last) < 0)
 		return -1;
-	htmlParseChunk(h->ctxt, chunk, len, last);
+	/*
+	 * libxml2's HTML push parser (2.9) never drops what it has parsed, so it would keep the
+	 * whole file: between pieces, where no token is being read, drop it here (and the offset
+	 * its token search resumes from, which counts from the start of the buffer).
+	 */
+	for (int off = 0; off < len && !h->st->failed; off += HOCR_PIECE) {
+		htmlParseChunk(h->ctxt, chunk + off, len - off < HOCR_PIECE ? len - off : HOCR_PIECE,
+			       0);
+		xmlParserInputShrink(h->ctxt->input);
+		h->ctxt->checkIndex = 0;
+	}
+	if (last && !h->st->failed)
+		htmlParseChunk(h->ctxt, "", 0, 1);
 	if (!h->st->failed && last && !h->seen_page)
 		import_fail(h->st, h->last_line, "no element with class ocr_page");
 	return h->st->failed ? -1 : 0;
 }
 
-static int hocr_parse(struct hocr *h, const char *path)
+static int hocr_parse(struct hocr *h, const struct anno_input *in)
 {
 	htmlSAXHandler sax;
 	memset(&sax, 0, sizeof sax);
@@ -336,19 +351,20 @@ static int hocr_parse(struct hocr *h, const char *path)
 	sax.serror = hocr_error;
 	import_xml_init();
 	/* UTF-8 unless the file declares otherwise (HTML's default would be Latin-1) */
-	h->ctxt = htmlCreatePushParserCtxt(&sax, h, NULL, 0, path, XML_CHAR_ENCODING_UTF8);
+	h->ctxt = htmlCreatePushParserCtxt(&sax, h, NULL, 0, in->name, XML_CHAR_ENCODING_UTF8);
 	if (!h->ctxt)
 		return import_fail(h->st, 0, "out of memory");
 	htmlCtxtUseOptions(h->ctxt, HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
-	return import_feed_file(path, h->st, hocr_feed, h);
+	return import_feed(in, h->st, hocr_feed, h);
 }
 
-int anno_import_hocr(const char *path, const struct anno_target *target, struct anno_list *out,
-		     struct anno_import_error *err)
+static int hocr_run(const struct anno_input *in, const struct anno_target *target,
+		    struct anno_list *out, const struct anno_sink *sink,
+		    struct anno_import_error *err)
 {
 	struct import_state st;
 	struct hocr h = {.st = &st, .target = target, .utf8_line = 1};
-	import_begin(&st, out, err);
+	import_begin(&st, out, sink, err);
 	h.ocr.st = &st;
 	h.ocr.target = target;
 	h.ocr.text.max = h.loose.max = h.word.max = IMPORT_MAX_TEXT;
@@ -356,7 +372,7 @@ int anno_import_hocr(const char *path, const struct anno_target *target, struct 
 	if (!target->file || target->width <= 0 || target->height <= 0)
 		rc = import_fail(&st, 0, "the target has no file or no Canvas size");
 	else
-		rc = hocr_parse(&h, path);
+		rc = hocr_parse(&h, in);
 	if (h.ctxt) {
 		xmlFreeDoc(h.ctxt->myDoc);
 		htmlFreeParserCtxt(h.ctxt);
@@ -367,4 +383,17 @@ int anno_import_hocr(const char *path, const struct anno_target *target, struct 
 	import_buf_release(&h.word);
 	free(h.generator);
 	return import_finish(&st, rc);
+}
+
+int anno_import_hocr(const char *path, const struct anno_target *target, struct anno_list *out,
+		     struct anno_import_error *err)
+{
+	struct anno_input in = {.name = path, .path = path};
+	return hocr_run(&in, target, out, NULL, err);
+}
+
+int anno_parse_hocr(const struct anno_input *in, const struct anno_target *target,
+		    const struct anno_sink *sink, struct anno_import_error *err)
+{
+	return hocr_run(in, target, NULL, sink, err);
 }

@@ -19,14 +19,28 @@
 
 #define IMPORT_CHUNK (256 * 1024)
 
-void import_begin(struct import_state *st, struct anno_list *out, struct anno_import_error *err)
+void import_begin(struct import_state *st, struct anno_list *out, const struct anno_sink *sink,
+		  struct anno_import_error *err)
 {
 	memset(st, 0, sizeof *st);
-	st->out = out;
-	st->base = out->count;
+	st->sink = sink;
+	st->out = sink ? &st->batch : out;
+	st->base = st->out->count;
 	st->err = err;
 	err->line = 0;
 	err->msg[0] = '\0';
+}
+
+/* Hands the batch to the sink and empties it. */
+static int import_flush(struct import_state *st)
+{
+	char msg[sizeof st->err->msg] = "";
+	if (!st->out->count)
+		return 0;
+	int rc = st->sink->put(st->sink->ctx, st->out, msg, sizeof msg);
+	st->flushed += st->out->count;
+	import_truncate(st, 0);
+	return rc ? import_fail(st, 0, "%s", *msg ? msg : "storing failed") : 0;
 }
 
 int import_fail(struct import_state *st, int line, const char *fmt, ...)
@@ -44,12 +58,16 @@ int import_fail(struct import_state *st, int line, const char *fmt, ...)
 
 int import_finish(struct import_state *st, int rc)
 {
+	if (rc == 0 && !st->failed && st->sink)
+		rc = import_flush(st);
 	if (rc < 0 || st->failed) {
 		if (!st->failed)
 			import_fail(st, 0, "import failed");
 		import_truncate(st, st->base);
+		anno_list_release(&st->batch);
 		return -1;
 	}
+	anno_list_release(&st->batch);
 	st->err->line = 0;
 	st->err->msg[0] = '\0';
 	if (st->dropped) {
@@ -71,7 +89,9 @@ struct anno_record *import_add(struct import_state *st, int line, const char *fi
 		import_fail(st, line, "no target file");
 		return NULL;
 	}
-	if (st->out->count - st->base >= IMPORT_MAX_RECORDS) {
+	if (st->sink && !st->hold && st->out->count >= IMPORT_BATCH && import_flush(st) < 0)
+		return NULL;
+	if (st->flushed + st->out->count - st->base >= IMPORT_MAX_RECORDS) {
 		import_fail(st, line, "more than %d annotations in one file", IMPORT_MAX_RECORDS);
 		return NULL;
 	}
@@ -84,7 +104,7 @@ struct anno_record *import_add(struct import_state *st, int line, const char *fi
 	rec->motivation = strdup(motivation);
 	rec->granularity = anno_strdup(granularity);
 	rec->page = page;
-	rec->seq = (int64_t)(st->out->count - st->base);
+	rec->seq = (int64_t)(st->flushed + st->out->count - st->base);
 	if (!rec->target_file || !rec->motivation || (granularity && !rec->granularity)) {
 		import_fail(st, line, "out of memory");
 		return NULL;
@@ -297,14 +317,35 @@ void import_langs_release(struct import_langs *l)
 		import_langs_pop(l);
 }
 
-int import_lines_open(struct import_lines *r, const char *path, size_t max, struct import_state *st)
+int import_lines_open(struct import_lines *r, const struct anno_input *in, size_t max,
+		      struct import_state *st)
 {
 	memset(r, 0, sizeof *r);
 	r->buf.max = max;
-	r->f = fopen(path, "rb");
+	if (!in->path) {
+		r->data = in->data;
+		r->len = in->data ? in->len : 0;
+		return 0;
+	}
+	r->f = fopen(in->path, "rb");
 	if (!r->f)
-		return import_fail(st, 0, "cannot open %s: %s", path, strerror(errno));
+		return import_fail(st, 0, "cannot open %s: %s", in->name, strerror(errno));
 	return 0;
+}
+
+static int import_lines_getc(struct import_lines *r)
+{
+	if (r->f)
+		return getc_unlocked(r->f);
+	return r->pos < r->len ? (unsigned char)r->data[r->pos++] : EOF;
+}
+
+static void import_lines_ungetc(struct import_lines *r, int c)
+{
+	if (r->f)
+		ungetc(c, r->f);
+	else
+		r->pos--;
 }
 
 int import_lines_next(struct import_lines *r, struct import_state *st)
@@ -312,18 +353,18 @@ int import_lines_next(struct import_lines *r, struct import_state *st)
 	import_buf_reset(&r->buf);
 	if (import_buf_add(&r->buf, "", 0) < 0)
 		return import_fail(st, r->line + 1, "out of memory");
-	int c = getc_unlocked(r->f);
+	int c = import_lines_getc(r);
 	if (c == EOF)
-		return ferror(r->f) ? import_fail(st, r->line + 1, "read error") : 0;
+		return r->f && ferror(r->f) ? import_fail(st, r->line + 1, "read error") : 0;
 	r->line++;
-	for (; c != EOF && c != '\n' && c != '\r'; c = getc_unlocked(r->f)) {
+	for (; c != EOF && c != '\n' && c != '\r'; c = import_lines_getc(r)) {
 		char ch = (char)c;
 		if (import_buf_add(&r->buf, &ch, 1) < 0)
 			return import_fail(st, r->line, "line longer than %zu bytes", r->buf.max);
 	}
-	if (c == '\r' && (c = getc_unlocked(r->f)) != '\n' && c != EOF)
-		ungetc(c, r->f);
-	if (ferror(r->f))
+	if (c == '\r' && (c = import_lines_getc(r)) != '\n' && c != EOF)
+		import_lines_ungetc(r, c);
+	if (r->f && ferror(r->f))
 		return import_fail(st, r->line, "read error");
 	const char *bad;
 	if (!g_utf8_validate(r->buf.data, (gssize)r->buf.len, &bad))
@@ -340,17 +381,34 @@ void import_lines_close(struct import_lines *r)
 	import_buf_release(&r->buf);
 }
 
-int import_feed_file(const char *path, struct import_state *st,
-		     int (*feed)(void *ctx, const char *chunk, int len, int last), void *ctx)
+/* Feeds a buffer in chunks of at most IMPORT_CHUNK bytes, then the final empty call. */
+static int import_feed_buffer(const struct anno_input *in,
+			      int (*feed)(void *ctx, const char *chunk, int len, int last),
+			      void *ctx)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = in->data ? in->len : 0;
+	for (size_t off = 0; off < len; off += IMPORT_CHUNK) {
+		size_t n = len - off < IMPORT_CHUNK ? len - off : IMPORT_CHUNK;
+		int rc = feed(ctx, in->data + off, (int)n, 0);
+		if (rc)
+			return rc;
+	}
+	return feed(ctx, "", 0, 1);
+}
+
+int import_feed(const struct anno_input *in, struct import_state *st,
+		int (*feed)(void *ctx, const char *chunk, int len, int last), void *ctx)
+{
+	if (!in->path)
+		return import_feed_buffer(in, feed, ctx);
+	int fd = open(in->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return import_fail(st, 0, "cannot open %s: %s", path, strerror(errno));
+		return import_fail(st, 0, "cannot open %s: %s", in->name, strerror(errno));
 	struct stat sb;
 	char *chunk = malloc(IMPORT_CHUNK);
 	int rc = 0;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
-		rc = import_fail(st, 0, "%s is not a regular file", path);
+		rc = import_fail(st, 0, "%s is not a regular file", in->name);
 	else if (!chunk)
 		rc = import_fail(st, 0, "out of memory");
 	while (rc == 0) {
@@ -358,7 +416,7 @@ int import_feed_file(const char *path, struct import_state *st,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = import_fail(st, 0, "cannot read %s: %s", path, strerror(errno));
+			rc = import_fail(st, 0, "cannot read %s: %s", in->name, strerror(errno));
 			break;
 		}
 		rc = feed(ctx, chunk, (int)n, n == 0);
@@ -390,9 +448,10 @@ static struct anno_record *import_ocr_add(struct import_ocr *o, int line, const 
 
 int import_ocr_line_start(struct import_ocr *o, int line, const double *box, const char *lang)
 {
-	o->index = o->st->out->count;
 	if (!import_ocr_add(o, line, "line", "", 0, lang))
 		return -1;
+	o->index = o->st->out->count - 1; /* after import_add, which may have flushed */
+	o->st->hold = true;
 	o->in_line = true;
 	o->has_box = box != NULL;
 	if (box)
@@ -448,6 +507,7 @@ int import_ocr_word(struct import_ocr *o, int line, const char *text, size_t len
 int import_ocr_line_end(struct import_ocr *o, const struct import_buf *text)
 {
 	o->in_line = false;
+	o->st->hold = false;
 	const struct import_buf *t = text ? text : &o->text;
 	size_t len = t->len;
 	while (len && t->data[len - 1] == ' ')

@@ -15,21 +15,30 @@
 #define IMPORT_MAX_RECORDS 4000000
 #define IMPORT_MAX_TEXT (1 << 20) /* bytes of one record's text */
 #define IMPORT_MAX_DEPTH 512      /* element nesting tracked by the XML importers */
+#define IMPORT_BATCH 4096         /* records handed to a sink at a time */
 
 /*
- * One import in progress. Records are appended to out directly; on failure import_finish()
- * releases the ones added since import_begin(), so out is as it was before the call.
+ * One import in progress. Records are appended to out: the caller's list, where on failure
+ * import_finish() releases the ones added since import_begin() (out is as it was before the
+ * call), or with a sink an own batch, handed to the sink whenever it is full and nothing holds
+ * it (an OCR line being read: its record changes until the line ends).
  */
 struct import_state {
 	struct anno_list *out;
-	size_t base;                 /* out->count when the import began */
+	size_t base;                 /* out->count when the import began (0 with a sink) */
+	const struct anno_sink *sink; /* NULL: everything stays in out */
+	struct anno_list batch;      /* out, with a sink */
+	size_t flushed;              /* records handed to the sink so far */
+	bool hold;                   /* no flush now */
 	struct anno_import_error *err;
 	bool failed;
 	int dropped;                 /* boxes that clamped to nothing */
 	int first_drop_line;
 };
 
-void import_begin(struct import_state *st, struct anno_list *out, struct anno_import_error *err);
+/* Exactly one of out and sink is given. */
+void import_begin(struct import_state *st, struct anno_list *out, const struct anno_sink *sink,
+		  struct anno_import_error *err);
 
 /* Records the first error (later ones are ignored) and returns -1. */
 int import_fail(struct import_state *st, int line, const char *fmt, ...)
@@ -43,8 +52,9 @@ int import_finish(struct import_state *st, int rc);
 
 /*
  * Appends a record for file/page with motivation and granularity (may be NULL) copied and seq
- * set to its position in this import (1-based). Returns NULL after import_fail on out of
- * memory or too many records. The pointer is valid until the next import_add.
+ * set to its position in this import (1-based), first handing a full batch to the sink (so
+ * indexes into out taken before the call are stale). Returns NULL after import_fail on out of
+ * memory, too many records or a sink error. The pointer is valid until the next import_add.
  */
 struct anno_record *import_add(struct import_state *st, int line, const char *file, int page,
 			       const char *motivation, const char *granularity);
@@ -106,26 +116,32 @@ void import_langs_pop(struct import_langs *l);
 const char *import_langs_top(const struct import_langs *l);
 void import_langs_release(struct import_langs *l);
 
-/* Lines of a text file (\n, \r\n or \r), each at most max bytes. */
+/* Lines of a text file or buffer (\n, \r\n or \r), each at most max bytes and UTF-8. */
 struct import_lines {
-	FILE *f;
+	FILE *f;               /* NULL when reading a buffer */
+	const char *data;
+	size_t len, pos;
 	struct import_buf buf; /* the current line, without its end */
 	int line;              /* 1-based number of the current line */
 };
 
-/* Opens path; -1 after import_fail (naming path) when it cannot be opened. */
-int import_lines_open(struct import_lines *r, const char *path, size_t max, struct import_state *st);
-/* Reads the next line into r->buf: 1, 0 at end of file, -1 after import_fail (too long, I/O). */
+/* Opens in; -1 after import_fail (naming the file) when it cannot be opened. */
+int import_lines_open(struct import_lines *r, const struct anno_input *in, size_t max,
+		      struct import_state *st);
+/*
+ * Reads the next line into r->buf: 1, 0 at end of file, -1 after import_fail (too long, not
+ * UTF-8, I/O).
+ */
 int import_lines_next(struct import_lines *r, struct import_state *st);
 void import_lines_close(struct import_lines *r);
 
 /*
- * Calls feed(ctx, chunk, len, last) with the bytes of path in chunks (last = 1 for the final,
- * possibly empty, call) until feed returns non-zero. Returns -1 after import_fail when path
- * cannot be read, else feed's last result.
+ * Calls feed(ctx, chunk, len, last) with the bytes of in in chunks (last = 1 for the final,
+ * possibly empty, call) until feed returns non-zero. Returns -1 after import_fail when the
+ * file cannot be read, else feed's last result.
  */
-int import_feed_file(const char *path, struct import_state *st,
-		     int (*feed)(void *ctx, const char *chunk, int len, int last), void *ctx);
+int import_feed(const struct anno_input *in, struct import_state *st,
+		int (*feed)(void *ctx, const char *chunk, int len, int last), void *ctx);
 
 /*
  * The line and word records of OCR formats (ALTO, hOCR), which share their rules: a word's

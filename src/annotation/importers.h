@@ -6,6 +6,7 @@
 #ifndef IIIFD_ANNOTATION_IMPORTERS_H
 #define IIIFD_ANNOTATION_IMPORTERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "annotation/record.h"
@@ -28,6 +29,28 @@ struct anno_target {
 };
 
 /*
+ * What an importer reads: the file at path, or (path NULL) the len bytes at data. name is
+ * what messages call it. Not owned.
+ */
+struct anno_input {
+	const char *name;
+	const char *path;
+	const char *data;
+	size_t len;
+};
+
+/*
+ * Where a streaming import puts its records: put() is called with batches of complete records
+ * (lines with their words; "#N" line references index the batch) and may change them; they are
+ * released when it returns. A non-zero return stops the import with msg as its error. The
+ * importer may have called put() before it fails: the consumer must undo those (a transaction).
+ */
+struct anno_sink {
+	int (*put)(void *ctx, struct anno_list *batch, char *msg, size_t size);
+	void *ctx;
+};
+
+/*
  * ALTO and hOCR: one "supplementing" record per TextLine/ocr_line (granularity "line", text = its
  * words joined by spaces) and per String/ocrx_word (granularity "word"), in reading order (seq),
  * with coordinates scaled from the OCR page size (ALTO MeasurementUnit pixel, mm10 or inch1200;
@@ -38,10 +61,17 @@ int anno_import_alto(const char *path, const struct anno_target *target, struct 
 		     struct anno_import_error *err);
 int anno_import_hocr(const char *path, const struct anno_target *target, struct anno_list *out,
 		     struct anno_import_error *err);
+/* The same, streamed: records go to sink in batches, so memory stays bounded. */
+int anno_parse_alto(const struct anno_input *in, const struct anno_target *target,
+		    const struct anno_sink *sink, struct anno_import_error *err);
+int anno_parse_hocr(const struct anno_input *in, const struct anno_target *target,
+		    const struct anno_sink *sink, struct anno_import_error *err);
 
 /* WebVTT: one "supplementing" record per cue, with start/end and its text (tags stripped). */
 int anno_import_vtt(const char *path, const struct anno_target *target, struct anno_list *out,
 		    struct anno_import_error *err);
+int anno_parse_vtt(const struct anno_input *in, const struct anno_target *target,
+		   const struct anno_sink *sink, struct anno_import_error *err);
 
 /*
  * Finds the Canvas for an image named in a COCO or CSV file (its file_name / file column, a
@@ -58,6 +88,8 @@ typedef int (*anno_resolve_fn)(void *ctx, const char *name, struct anno_target *
  */
 int anno_import_coco(const char *path, anno_resolve_fn resolve, void *ctx,
 		     struct anno_list *out, struct anno_import_error *err);
+int anno_parse_coco(const struct anno_input *in, anno_resolve_fn resolve, void *ctx,
+		    const struct anno_sink *sink, struct anno_import_error *err);
 
 /*
  * CSV with header "file,x,y,w,h,label,score" (x..h may be empty for a whole-image label, score
@@ -65,5 +97,12 @@ int anno_import_coco(const char *path, anno_resolve_fn resolve, void *ctx,
  */
 int anno_import_csv(const char *path, anno_resolve_fn resolve, void *ctx, struct anno_list *out,
 		    struct anno_import_error *err);
+int anno_parse_csv(const struct anno_input *in, anno_resolve_fn resolve, void *ctx,
+		   const struct anno_sink *sink, struct anno_import_error *err);
+
+/*
+ * Text must be UTF-8: CSV and WebVTT lines and hOCR bytes are checked as they are read (ALTO
+ * by libxml2); invalid UTF-8 fails the import with its line.
+ */
 
 #endif

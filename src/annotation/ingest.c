@@ -1,7 +1,8 @@
 /*
  * ingest.c: target resolution goes through path_resolve() like every other file access, sizes
- * through the shared image source cache, and storage through db_replace_source(), whose single
- * transaction makes each import all or nothing.
+ * through the shared image source cache, and storage through db_import_*(): records stream
+ * from the parser into one transaction in batches (memory stays bounded whatever the file's
+ * size), committed with the file's fingerprint, so each import is all or nothing.
  */
 #include "annotation/ingest.h"
 
@@ -39,12 +40,18 @@ struct ingest_resolver {
 	const struct pres_context *c;
 	char *folder;      /* folder of the source file, "" for the root */
 	GPtrArray *owned;  /* strings given to importers, freed after the import */
+	GHashTable *known; /* image name -> struct anno_target: each resolved once per import */
 };
 
 /* Finds an image below the resolver's folder, with its size. */
 static int ingest_resolve_image(void *ctx, const char *name, struct anno_target *t)
 {
 	struct ingest_resolver *r = ctx;
+	const struct anno_target *known = g_hash_table_lookup(r->known, name);
+	if (known) {
+		*t = *known;
+		return 0;
+	}
 	char *rel = *r->folder ? g_strdup_printf("%s/%s", r->folder, name) : g_strdup(name);
 	char *abs = NULL;
 	struct iiifd_error err = { 0 };
@@ -58,6 +65,7 @@ static int ingest_resolve_image(void *ctx, const char *name, struct anno_target 
 			t->width = src->width;
 			t->height = src->height;
 			image_source_cache_put(r->c->sources, src);
+			g_hash_table_insert(r->known, g_strdup(name), g_memdup2(t, sizeof *t));
 			rc = 0;
 		}
 	}
@@ -90,57 +98,88 @@ static int ingest_resolve_media(struct ingest_resolver *r, const char *name, str
 	return rc;
 }
 
-static int ingest_parse(struct ingest_resolver *r, const char *rel, const char *abs,
-			enum ingest_format format, struct anno_list *out, char **language,
-			struct anno_import_error *ierr)
-{
-	struct anno_target t = { 0 };
-	char *name = g_path_get_basename(rel), *dot = strrchr(name, '.');
-	char *stem = g_strndup(name, dot ? (gsize)(dot - name) : strlen(name));
-	int rc = -1;
-	*language = NULL;
-	if (format == INGEST_ALTO || format == INGEST_HOCR) {
-		if (ingest_resolve_image(r, stem, &t) < 0)
-			snprintf(ierr->msg, sizeof ierr->msg, "no image '%s.*' next to it", stem);
-		else
-			rc = format == INGEST_ALTO ? anno_import_alto(abs, &t, out, ierr)
-						   : anno_import_hocr(abs, &t, out, ierr);
-	} else if (format == INGEST_VTT) {
-		if (ingest_resolve_media(r, name, &t, language) < 0)
-			snprintf(ierr->msg, sizeof ierr->msg, "no audio or video file for it");
-		else
-			rc = anno_import_vtt(abs, &t, out, ierr);
-	} else if (format == INGEST_COCO) {
-		rc = anno_import_coco(abs, ingest_resolve_image, r, out, ierr);
-	} else if (format == INGEST_CSV) {
-		rc = anno_import_csv(abs, ingest_resolve_image, r, out, ierr);
-	}
-	g_free(name);
-	g_free(stem);
-	return rc;
-}
+/*
+ * Where parsed records go: each batch is labelled (source, language, Manifest) and, with a
+ * store, written into the import's transaction, opened by the first batch or at the end.
+ */
+struct ingest_sink {
+	const struct pres_context *c;
+	const char *rel;
+	char *language;        /* of every record without one (WebVTT "talk.en.vtt") */
+	GHashTable *manifests; /* target file -> its Manifest */
+	struct db *db;         /* NULL: parse only */
+	struct db_import *imp;
+	size_t count;
+	struct iiifd_error err;
+};
 
 /* Sets what every record of an import shares: its source, language, and Manifest. */
-static void ingest_label(const struct pres_context *c, struct anno_list *list, const char *rel,
-			 const char *language)
+static int ingest_label(struct ingest_sink *s, struct anno_list *list)
 {
-	GHashTable *manifests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	for (size_t i = 0; i < list->count; i++) {
 		struct anno_record *r = &list->items[i];
-		char *m = g_hash_table_lookup(manifests, r->target_file);
+		char *m = g_hash_table_lookup(s->manifests, r->target_file);
 		if (!m) {
 			bool folder;
-			m = pres_manifest_of_file(c->root_real, r->target_file, &folder);
-			g_hash_table_insert(manifests, g_strdup(r->target_file), m);
+			m = pres_manifest_of_file(s->c->root_real, r->target_file, &folder);
+			g_hash_table_insert(s->manifests, g_strdup(r->target_file), m);
 		}
 		free(r->manifest);
 		r->manifest = strdup(m);
 		free(r->source);
-		r->source = strdup(rel);
-		if (language && !r->language)
-			r->language = strdup(language);
+		r->source = strdup(s->rel);
+		if (s->language && !r->language)
+			r->language = strdup(s->language);
+		if (!r->manifest || !r->source || (s->language && !r->language))
+			return iiifd_error_set(&s->err, 500, "out of memory");
 	}
-	g_hash_table_destroy(manifests);
+	return 0;
+}
+
+static int ingest_put(void *ctx, struct anno_list *batch, char *msg, size_t size)
+{
+	struct ingest_sink *s = ctx;
+	int rc = ingest_label(s, batch);
+	if (!rc && s->db && !s->imp)
+		rc = db_import_begin(s->db, s->rel, &s->imp, &s->err);
+	if (!rc && s->db)
+		rc = db_import_add(s->imp, batch, &s->err);
+	if (rc)
+		snprintf(msg, size, "%s", s->err.msg);
+	else
+		s->count += batch->count;
+	return rc;
+}
+
+static int ingest_parse(struct ingest_resolver *r, const char *rel, const char *abs,
+			struct ingest_sink *s, struct anno_import_error *ierr)
+{
+	enum ingest_format format = ingest_format_of(rel);
+	struct anno_target t = { 0 };
+	struct anno_input in = { rel, abs, NULL, 0 };
+	struct anno_sink sink = { ingest_put, s };
+	char *name = g_path_get_basename(rel), *dot = strrchr(name, '.');
+	char *stem = g_strndup(name, dot ? (gsize)(dot - name) : strlen(name));
+	int rc = -1;
+	if (format == INGEST_ALTO || format == INGEST_HOCR) {
+		if (ingest_resolve_image(r, stem, &t) < 0)
+			snprintf(ierr->msg, sizeof ierr->msg, "no image '%s.*' next to it", stem);
+		else
+			rc = format == INGEST_ALTO ? anno_parse_alto(&in, &t, &sink, ierr)
+						   : anno_parse_hocr(&in, &t, &sink, ierr);
+	} else if (format == INGEST_VTT) {
+		if (ingest_resolve_media(r, name, &t, &s->language) < 0)
+			snprintf(ierr->msg, sizeof ierr->msg, "no audio or video file for it");
+		else
+			rc = anno_parse_vtt(&in, &t, &sink, ierr);
+	} else if (format == INGEST_COCO) {
+		rc = anno_parse_coco(&in, ingest_resolve_image, r, &sink, ierr);
+	} else if (format == INGEST_CSV) {
+		rc = anno_parse_csv(&in, ingest_resolve_image, r, &sink, ierr);
+	}
+	g_free(name);
+	g_free(stem);
+	return rc;
 }
 
 static char *ingest_fingerprint(const char *abs)
@@ -152,61 +191,44 @@ static char *ingest_fingerprint(const char *abs)
 			       (long)st.st_mtim.tv_nsec, (long long)st.st_size);
 }
 
-/* Parses rel into list; on failure err says where. Resolver strings live in r->owned. */
-static int ingest_load(const struct pres_context *c, const char *rel, const char *abs,
-		       struct ingest_resolver *r, struct anno_list *list, char **language,
-		       struct iiifd_error *err)
+/*
+ * Parses rel, and with db stores it with fingerprint in one transaction: the number of
+ * records, or -1 with err naming the file (and line for malformed files).
+ */
+static int ingest_run(struct db *db, const struct pres_context *c, const char *rel,
+		      const char *abs, const char *fingerprint, struct iiifd_error *err)
 {
 	struct anno_import_error ierr = { 0, "" };
-	*r = (struct ingest_resolver){ c, g_path_get_dirname(rel),
-				       g_ptr_array_new_with_free_func(g_free) };
-	if (strcmp(r->folder, ".") == 0)
-		r->folder[0] = '\0';
-	if (ingest_parse(r, rel, abs, ingest_format_of(rel), list, language, &ierr) == 0)
-		return 0;
-	if (ierr.line > 0)
-		return iiifd_error_set(err, 400, "%s:%d: %s", rel, ierr.line, ierr.msg);
-	return iiifd_error_set(err, 400, "%s: %s", rel, ierr.msg);
-}
-
-static void ingest_resolver_release(struct ingest_resolver *r)
-{
-	g_free(r->folder);
-	g_ptr_array_free(r->owned, TRUE);
+	struct ingest_resolver r = { c, g_path_get_dirname(rel),
+				     g_ptr_array_new_with_free_func(g_free),
+				     g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free) };
+	struct ingest_sink s = { .c = c, .rel = rel, .db = db };
+	s.manifests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (strcmp(r.folder, ".") == 0)
+		r.folder[0] = '\0';
+	int rc = ingest_parse(&r, rel, abs, &s, &ierr);
+	if (rc == 0 && db && !s.imp && db_import_begin(db, rel, &s.imp, &s.err) < 0)
+		rc = iiifd_error_set(err, s.err.http_status, "%s: %s", rel, s.err.msg);
+	else if (rc < 0 && ierr.line > 0)
+		iiifd_error_set(err, 400, "%s:%d: %s", rel, ierr.line, ierr.msg);
+	else if (rc < 0)
+		iiifd_error_set(err, 400, "%s: %s", rel, ierr.msg);
+	if (s.imp && db_import_end(s.imp, rc == 0, fingerprint, &s.err) < 0 && rc == 0)
+		rc = iiifd_error_set(err, s.err.http_status, "%s: %s", rel, s.err.msg);
+	g_hash_table_destroy(s.manifests);
+	g_free(s.language);
+	g_free(r.folder);
+	g_ptr_array_free(r.owned, TRUE);
+	g_hash_table_destroy(r.known);
+	return rc < 0 ? -1 : (int)s.count;
 }
 
 int ingest_validate(const struct pres_context *c, const char *rel, struct iiifd_error *err)
 {
-	struct ingest_resolver r;
-	struct anno_list list = { 0 };
-	char *language = NULL, *abs = g_build_filename(c->root_real, rel, NULL);
-	int rc = ingest_load(c, rel, abs, &r, &list, &language, err);
-	anno_list_release(&list);
-	ingest_resolver_release(&r);
-	g_free(language);
+	char *abs = g_build_filename(c->root_real, rel, NULL);
+	int rc = ingest_run(NULL, c, rel, abs, NULL, err);
 	g_free(abs);
-	return rc;
-}
-
-static int ingest_store(struct db *db, const struct pres_context *c, const char *rel,
-			const char *abs, const char *fingerprint, struct iiifd_error *err)
-{
-	struct anno_list list = { 0 };
-	struct ingest_resolver r;
-	char *language = NULL;
-	int rc = ingest_load(c, rel, abs, &r, &list, &language, err);
-	if (rc == 0) {
-		ingest_label(c, &list, rel, language);
-		rc = db_replace_source(db, rel, &list, err);
-		if (rc == 0)
-			rc = db_source_set_fingerprint(db, rel, fingerprint, err);
-		if (rc == 0)
-			rc = (int)list.count;
-	}
-	anno_list_release(&list);
-	g_free(language);
-	ingest_resolver_release(&r);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bool force,
@@ -221,7 +243,7 @@ int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bo
 	char *fingerprint = ingest_fingerprint(abs);
 	int rc = 0;
 	if (force || !fingerprint || !db_source_is_current(db, rel, fingerprint))
-		rc = ingest_store(db, c, rel, abs, fingerprint ? fingerprint : "", err);
+		rc = ingest_run(db, c, rel, abs, fingerprint ? fingerprint : "", err);
 	g_free(fingerprint);
 	free(abs);
 	return rc;
@@ -235,6 +257,8 @@ struct ingest_queue {
 	GThreadPool *pool;
 	pthread_mutex_t lock;
 	GHashTable *pending; /* sources queued and not yet done */
+	int64_t max_bytes;   /* larger files are skipped; 0: no limit */
+	GHashTable *skipped; /* source -> fingerprint of the version skipped for its size */
 };
 
 #define INGEST_GONE "gone" /* the fingerprint of a source whose file was deleted */
@@ -242,9 +266,9 @@ struct ingest_queue {
 /* The file of an imported source is gone: so are its annotations. */
 static int ingest_forget(struct db *db, const char *rel, struct iiifd_error *err)
 {
-	struct anno_list none = { 0 };
-	if (db_replace_source(db, rel, &none, err) < 0 ||
-	    db_source_set_fingerprint(db, rel, INGEST_GONE, err) < 0)
+	struct db_import *imp;
+	if (db_import_begin(db, rel, &imp, err) < 0 ||
+	    db_import_end(imp, true, INGEST_GONE, err) < 0)
 		return -1;
 	log_info("annotation import: %s is gone; its annotations were removed", rel);
 	return 0;
@@ -269,7 +293,8 @@ static void ingest_job(gpointer data, gpointer user)
 	g_free(rel);
 }
 
-struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c)
+struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c,
+				      int64_t max_bytes)
 {
 	struct ingest_queue *q = calloc(1, sizeof *q);
 	if (!q)
@@ -278,6 +303,8 @@ struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *
 	q->c = *c;
 	pthread_mutex_init(&q->lock, NULL);
 	q->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	q->max_bytes = max_bytes;
+	q->skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	q->pool = g_thread_pool_new(ingest_job, q, 1, FALSE, NULL);
 	return q;
 }
@@ -288,6 +315,7 @@ void ingest_queue_free(struct ingest_queue *q)
 		return;
 	g_thread_pool_free(q->pool, TRUE, TRUE);
 	g_hash_table_destroy(q->pending);
+	g_hash_table_destroy(q->skipped);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
 }
@@ -324,6 +352,30 @@ static void ingest_queue_vanished(struct ingest_queue *q, const char *rel)
 	free(sources);
 }
 
+/*
+ * Whether src is over the size limit; logs so once per version of the file (folders are listed
+ * again and again).
+ */
+static bool ingest_queue_too_big(struct ingest_queue *q, const char *src, const char *abs,
+				 const char *fingerprint)
+{
+	struct stat sb;
+	if (!q->max_bytes || stat(abs, &sb) < 0 || sb.st_size <= q->max_bytes)
+		return false;
+	pthread_mutex_lock(&q->lock);
+	const char *logged = g_hash_table_lookup(q->skipped, src);
+	bool log = !logged || !fingerprint || strcmp(logged, fingerprint) != 0;
+	if (log)
+		g_hash_table_insert(q->skipped, g_strdup(src),
+				    g_strdup(fingerprint ? fingerprint : ""));
+	pthread_mutex_unlock(&q->lock);
+	if (log)
+		log_warn("annotation import: %s skipped: %lld bytes, larger than "
+			 "auto-import-max-mb = %lld (`iiifd import` imports it)", src,
+			 (long long)sb.st_size, (long long)(q->max_bytes >> 20));
+	return true;
+}
+
 void ingest_queue_folder(struct ingest_queue *q, const char *rel, char *const *companions,
 			 size_t count)
 {
@@ -334,7 +386,8 @@ void ingest_queue_folder(struct ingest_queue *q, const char *rel, char *const *c
 				 : g_strdup(companions[i]);
 		char *abs = g_build_filename(q->c.root_real, src, NULL);
 		char *fingerprint = ingest_fingerprint(abs);
-		if (!fingerprint || !db_source_is_current(q->db, src, fingerprint))
+		if (!ingest_queue_too_big(q, src, abs, fingerprint) &&
+		    (!fingerprint || !db_source_is_current(q->db, src, fingerprint)))
 			ingest_queue_push(q, src);
 		g_free(fingerprint);
 		g_free(abs);

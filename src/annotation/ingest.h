@@ -7,6 +7,7 @@
 #define IIIFD_ANNOTATION_INGEST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/error.h"
 #include "db/db.h"
@@ -35,8 +36,12 @@ int ingest_validate(const struct pres_context *c, const char *rel, struct iiifd_
 
 struct ingest_queue;
 
-/* A background importer for the server; c's strings and caches must outlive it. */
-struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c);
+/*
+ * A background importer for the server; c's strings and caches must outlive it. Files larger
+ * than max_bytes (0: no limit) are skipped, with one log line each (`iiifd import` takes them).
+ */
+struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c,
+				      int64_t max_bytes);
 /* Waits for the running import, drops queued ones. */
 void ingest_queue_free(struct ingest_queue *q);
 

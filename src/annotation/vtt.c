@@ -237,14 +237,15 @@ static int vtt_block(struct vtt *v)
 	return vtt_cue(v);
 }
 
-int anno_import_vtt(const char *path, const struct anno_target *target, struct anno_list *out,
-		    struct anno_import_error *err)
+static int vtt_run(const struct anno_input *in, const struct anno_target *target,
+		   struct anno_list *out, const struct anno_sink *sink,
+		   struct anno_import_error *err)
 {
 	struct import_state st;
 	struct vtt v = {.st = &st, .target = target};
-	import_begin(&st, out, err);
+	import_begin(&st, out, sink, err);
 	v.text.max = IMPORT_MAX_TEXT;
-	int rc = import_lines_open(&v.r, path, IMPORT_MAX_TEXT, &st);
+	int rc = import_lines_open(&v.r, in, IMPORT_MAX_TEXT, &st);
 	if (rc == 0)
 		rc = vtt_header(&v);
 	while (rc == 0 && (rc = vtt_next(&v)) == 1)
@@ -253,4 +254,17 @@ int anno_import_vtt(const char *path, const struct anno_target *target, struct a
 	import_buf_release(&v.text);
 	free(v.language);
 	return import_finish(&st, rc);
+}
+
+int anno_import_vtt(const char *path, const struct anno_target *target, struct anno_list *out,
+		    struct anno_import_error *err)
+{
+	struct anno_input in = {.name = path, .path = path};
+	return vtt_run(&in, target, out, NULL, err);
+}
+
+int anno_parse_vtt(const struct anno_input *in, const struct anno_target *target,
+		   const struct anno_sink *sink, struct anno_import_error *err)
+{
+	return vtt_run(in, target, NULL, sink, err);
 }

@@ -22,8 +22,11 @@ struct db_ops {
 	bool (*accepts)(const char *location);
 	int (*open)(const char *location, struct db **out, struct iiifd_error *err);
 	void (*close)(struct db *db);
-	int (*replace_source)(struct db *db, const char *source, struct anno_list *list,
-			      struct iiifd_error *err);
+	/* A streamed import (see db_import_begin): the backend's state, NULL on error. */
+	void *(*import_begin)(struct db *db, const char *source, struct iiifd_error *err);
+	int (*import_add)(void *imp, const struct anno_list *batch, struct iiifd_error *err);
+	/* Commits when rc is 0 (with fingerprint unless NULL), else rolls back; frees imp. */
+	int (*import_end)(void *imp, int rc, const char *fingerprint, struct iiifd_error *err);
 	bool (*source_is_current)(struct db *db, const char *source, const char *fingerprint);
 	int (*source_set_fingerprint)(struct db *db, const char *source, const char *fingerprint,
 				      struct iiifd_error *err);

@@ -122,7 +122,8 @@ static int db_random(unsigned char *buf, size_t n, struct iiifd_error *err)
  * half; the growing half makes a batch's ids sort after existing ones, so an import appends to
  * the id index instead of splitting pages all over it (imports into a large store stay fast).
  */
-static int db_assign_ids(struct anno_record *recs, size_t n, struct iiifd_error *err)
+static int db_assign_ids(struct anno_record *recs, size_t n, uint64_t *next,
+			 struct iiifd_error *err)
 {
 	enum { BATCH = 256 };
 	static const char hex[] = "0123456789abcdef";
@@ -130,7 +131,12 @@ static int db_assign_ids(struct anno_record *recs, size_t n, struct iiifd_error 
 	char now[32];
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
+	/* the batches of one import continue its order (*next), so its ids keep growing */
 	uint64_t base = ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000) << 22;
+	if (next && *next > base)
+		base = *next;
+	if (next)
+		*next = base + n;
 	db_now(now, sizeof now);
 	for (size_t i = 0; i < n; i += BATCH) {
 		size_t k = n - i < BATCH ? n - i : BATCH;
@@ -208,15 +214,60 @@ static int db_resolve_list(struct anno_list *list, const char *source, struct ii
 	return 0;
 }
 
+struct db_import {
+	struct db *db;
+	void *backend;
+	char *source;
+	uint64_t next; /* the order part of the next id */
+};
+
+int db_import_begin(struct db *db, const char *source, struct db_import **out,
+		    struct iiifd_error *err)
+{
+	*out = NULL;
+	if (!source || !*source)
+		return iiifd_error_set(err, 400, "import: no source");
+	struct db_import *imp = calloc(1, sizeof *imp);
+	if (!imp || !(imp->source = strdup(source))) {
+		free(imp);
+		return iiifd_error_set(err, 500, "annotation store: out of memory");
+	}
+	imp->db = db;
+	if (!(imp->backend = db->ops->import_begin(db, source, err))) {
+		free(imp->source);
+		free(imp);
+		return -1;
+	}
+	*out = imp;
+	return 0;
+}
+
+int db_import_add(struct db_import *imp, struct anno_list *batch, struct iiifd_error *err)
+{
+	if (db_check_list(batch, err) ||
+	    db_assign_ids(batch->items, batch->count, &imp->next, err) ||
+	    db_resolve_list(batch, imp->source, err))
+		return -1;
+	return imp->db->ops->import_add(imp->backend, batch, err);
+}
+
+int db_import_end(struct db_import *imp, bool ok, const char *fingerprint,
+		  struct iiifd_error *err)
+{
+	int rc = imp->db->ops->import_end(imp->backend, ok ? 0 : -1, fingerprint, err);
+	free(imp->source);
+	free(imp);
+	return ok ? rc : -1;
+}
+
 int db_replace_source(struct db *db, const char *source, struct anno_list *list,
 		      struct iiifd_error *err)
 {
-	if (!source || !*source)
-		return iiifd_error_set(err, 400, "import: no source");
-	if (db_check_list(list, err) || db_assign_ids(list->items, list->count, err) ||
-	    db_resolve_list(list, source, err))
+	struct db_import *imp;
+	if (db_import_begin(db, source, &imp, err))
 		return -1;
-	return db->ops->replace_source(db, source, list, err);
+	int rc = db_import_add(imp, list, err);
+	return db_import_end(imp, rc == 0, NULL, err) || rc ? -1 : 0;
 }
 
 bool db_source_is_current(struct db *db, const char *source, const char *fingerprint)
@@ -238,7 +289,7 @@ int db_insert(struct db *db, struct anno_record *rec, struct iiifd_error *err)
 		return -1;
 	if (rec->line_id && rec->line_id[0] == '#')
 		return iiifd_error_set(err, 400, "annotation: line_id '#N' only works in imports");
-	if (db_assign_ids(rec, 1, err))
+	if (db_assign_ids(rec, 1, NULL, err))
 		return -1;
 	return db->ops->insert(db, rec, err);
 }

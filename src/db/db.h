@@ -30,6 +30,20 @@ void db_close(struct db *db);
 int db_replace_source(struct db *db, const char *source, struct anno_list *list,
 		      struct iiifd_error *err);
 
+/*
+ * The same, streamed: db_import_begin() opens the write transaction (other writers wait until
+ * db_import_end()) and removes source's records in it; db_import_add() stores a batch ("#N"
+ * line references index that batch; ids and created are set); db_import_end() commits
+ * (ok true) together with the source's fingerprint (NULL: unchanged), so records and
+ * fingerprint are stored together or not at all, or rolls everything back, and frees imp.
+ */
+struct db_import;
+int db_import_begin(struct db *db, const char *source, struct db_import **out,
+		    struct iiifd_error *err);
+int db_import_add(struct db_import *imp, struct anno_list *batch, struct iiifd_error *err);
+int db_import_end(struct db_import *imp, bool ok, const char *fingerprint,
+		  struct iiifd_error *err);
+
 /* Whether source was imported with this fingerprint (e.g. "mtime|size"), to skip re-imports. */
 bool db_source_is_current(struct db *db, const char *source, const char *fingerprint);
 int db_source_set_fingerprint(struct db *db, const char *source, const char *fingerprint,

@@ -116,8 +116,10 @@ int db_sqlite_read_count_target(struct db *db, const char *target_file, int page
 				const char *motivation, int64_t *count, struct iiifd_error *err);
 
 /* sqlite_write.c: the write operations of struct db_ops. */
-int db_sqlite_write_replace_source(struct db *db, const char *source, struct anno_list *list,
-				   struct iiifd_error *err);
+void *db_sqlite_write_import_begin(struct db *db, const char *source, struct iiifd_error *err);
+int db_sqlite_write_import_add(void *imp, const struct anno_list *batch, struct iiifd_error *err);
+int db_sqlite_write_import_end(void *imp, int rc, const char *fingerprint,
+			       struct iiifd_error *err);
 int db_sqlite_write_insert(struct db *db, struct anno_record *rec, struct iiifd_error *err);
 int db_sqlite_write_update(struct db *db, const struct anno_record *rec,
 			   struct iiifd_error *err);

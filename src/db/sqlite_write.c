@@ -192,28 +192,71 @@ static int db_sqlite_write_transaction(struct db *db, write_steps_fn steps, cons
 	return db_sqlite_end_write(db, conn, rc, err);
 }
 
-struct replace_source {
-	const char *source;
-	const struct anno_list *list;
+/* A streamed import: one write transaction from begin to end, term counts summed across it. */
+struct db_sqlite_import {
+	struct db *db;
+	struct db_sqlite_conn *conn;
+	struct db_sqlite_terms terms;
+	char *source;
 };
 
-static int replace_source_steps(struct db_sqlite_conn *conn, struct db_sqlite_terms *t,
-				const void *arg, struct iiifd_error *err)
+void *db_sqlite_write_import_begin(struct db *db, const char *source, struct iiifd_error *err)
 {
-	const struct replace_source *r = arg;
-	db_sqlite_big_cache(conn);
-	int rc = db_sqlite_write_delete_source(conn, r->source, t, err);
-	if (!rc)
-		rc = db_sqlite_write_records(conn, r->list->items, r->list->count, t, err);
-	/* the full-text index in one statement: FTS5 flushes its pending terms once */
-	return rc ? rc : db_sqlite_write_run(conn, DB_SQLITE_FTS_ADD_SOURCE, r->source, err);
+	struct db_sqlite_import *imp = calloc(1, sizeof *imp);
+	if (!imp || !(imp->source = strdup(source))) {
+		free(imp);
+		iiifd_error_set(err, 500, "annotation store: out of memory");
+		return NULL;
+	}
+	imp->db = db;
+	db_sqlite_terms_init(&imp->terms);
+	imp->conn = db_sqlite_begin_write(db, err);
+	if (imp->conn) {
+		db_sqlite_big_cache(imp->conn);
+		if (db_sqlite_write_delete_source(imp->conn, source, &imp->terms, err) == 0)
+			return imp;
+	}
+	db_sqlite_write_import_end(imp, -1, NULL, err);
+	return NULL;
 }
 
-int db_sqlite_write_replace_source(struct db *db, const char *source, struct anno_list *list,
-				   struct iiifd_error *err)
+int db_sqlite_write_import_add(void *arg, const struct anno_list *batch, struct iiifd_error *err)
 {
-	struct replace_source r = { source, list };
-	return db_sqlite_write_transaction(db, replace_source_steps, &r, err);
+	struct db_sqlite_import *imp = arg;
+	return db_sqlite_write_records(imp->conn, batch->items, batch->count, &imp->terms, err);
+}
+
+/* Sets the fingerprint of source, inside the import's transaction. */
+static int db_sqlite_write_fingerprint(struct db_sqlite_conn *conn, const char *source,
+				       const char *fingerprint, struct iiifd_error *err)
+{
+	sqlite3_stmt *stmt = db_sqlite_stmt(conn, DB_SQLITE_FINGERPRINT_SET, err);
+	if (!stmt)
+		return -1;
+	sqlite3_bind_text(stmt, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, fingerprint, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "fingerprint", err);
+	db_sqlite_done(stmt);
+	return rc;
+}
+
+int db_sqlite_write_import_end(void *arg, int rc, const char *fingerprint,
+			       struct iiifd_error *err)
+{
+	struct db_sqlite_import *imp = arg;
+	/* the full-text index in one statement: FTS5 flushes its pending terms once */
+	if (!rc && imp->conn)
+		rc = db_sqlite_write_run(imp->conn, DB_SQLITE_FTS_ADD_SOURCE, imp->source, err);
+	if (!rc && imp->conn && fingerprint)
+		rc = db_sqlite_write_fingerprint(imp->conn, imp->source, fingerprint, err);
+	if (!rc && imp->conn)
+		rc = db_sqlite_terms_apply(imp->conn, &imp->terms, err);
+	if (imp->conn)
+		rc = db_sqlite_end_write(imp->db, imp->conn, rc, err);
+	db_sqlite_terms_release(&imp->terms);
+	free(imp->source);
+	free(imp);
+	return rc;
 }
 
 static int insert_steps(struct db_sqlite_conn *conn, struct db_sqlite_terms *t, const void *arg,

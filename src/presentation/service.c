@@ -58,7 +58,7 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 	}
 	if (cfg->auto_import) {
 		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db, NULL };
-		svc->ingest = ingest_queue_new(svc->db, &c);
+		svc->ingest = ingest_queue_new(svc->db, &c, cfg->auto_import_max_mb << 20);
 	}
 	return 0;
 }

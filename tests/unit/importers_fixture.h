@@ -59,7 +59,8 @@ struct want {
 	const char *line_id;
 };
 
-static void check_rec(const struct anno_list *l, size_t i, const struct want *w, const char *name)
+static inline void check_rec(const struct anno_list *l, size_t i, const struct want *w,
+			     const char *name)
 {
 	char ctx[128];
 	snprintf(ctx, sizeof ctx, "%s[%zu]", name, i);
@@ -88,7 +89,7 @@ static void check_rec(const struct anno_list *l, size_t i, const struct want *w,
 }
 
 /* An import that must fail on line with msg (a substring), leaving out untouched. */
-static void check_fails(int rc, const struct anno_list *out, size_t count_before,
+static inline void check_fails(int rc, const struct anno_list *out, size_t count_before,
 			const struct anno_import_error *err, int line, const char *msg,
 			const char *name)
 {

@@ -204,6 +204,81 @@ static void test_crash(void)
 	test_crash_once(1);
 }
 
+/* ---- streamed imports: records and fingerprint together ------------------------------------ */
+
+/*
+ * Streams three batches of 100 lines (1,000 records each) into source; ok: commits with
+ * fingerprint, else rolls back. die: the process kills itself after the second batch.
+ */
+static int test_stream(struct db *db, const char *source, unsigned seed, const char *fingerprint,
+		       bool ok, bool die)
+{
+	struct db_import *imp;
+	struct iiifd_error err = {0};
+	if (db_import_begin(db, source, &imp, &err))
+		return -1;
+	for (unsigned b = 0; b < 3; b++) {
+		struct anno_list list = {0};
+		test_gen(&list, "stream", 100, seed + b, "streamed");
+		int rc = db_import_add(imp, &list, &err);
+		anno_list_release(&list);
+		if (rc) {
+			db_import_end(imp, false, NULL, &err);
+			return -1;
+		}
+		if (die && b == 1)
+			raise(SIGKILL);
+	}
+	return db_import_end(imp, ok, fingerprint, &err);
+}
+
+/* What a stream left: its records (3,000 = one whole import), and which fingerprint is current. */
+static void test_stream_state(struct db *db, const char *path, const char *current,
+			      const char *not_current, const char *what)
+{
+	int64_t records = test_source_count(path, "s.xml");
+	int64_t lines = test_total(db, "stream", true, "streamed");
+	int64_t terms = test_term_count(path, "*", "streamed");
+	CHECK(records == 3000, "%s: %lld records, want one whole import", what, (long long)records);
+	CHECK(lines == 300, "%s: %lld lines searchable, want 300", what, (long long)lines);
+	CHECK(terms == 300, "%s: term counted %lld times, want 300", what, (long long)terms);
+	CHECK(db_source_is_current(db, "s.xml", current), "%s: fingerprint %s current", what,
+	      current);
+	CHECK(!db_source_is_current(db, "s.xml", not_current), "%s: fingerprint %s not current",
+	      what, not_current);
+}
+
+static void test_stream_fingerprint(void)
+{
+	char path[256];
+	struct db *db = test_open(path, sizeof path);
+	CHECK(test_stream(db, "s.xml", 1, "1", true, false) == 0, "first import");
+	test_stream_state(db, path, "1", "2", "committed");
+	CHECK(test_stream(db, "s.xml", 5, "2", false, false) == -1, "rolled back");
+	test_stream_state(db, path, "1", "2", "after a rollback");
+	db_close(db); /* no SQLite connection may cross fork() */
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct db *child = NULL;
+		struct iiifd_error err;
+		if (db_open(path, &child, &err))
+			_exit(2);
+		test_stream(child, "s.xml", 9, "3", true, true);
+		_exit(3);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed mid-import: %d",
+	      status);
+	db = test_reopen(path);
+	test_stream_state(db, path, "1", "3", "after a kill");
+	test_fts_ok(path, "after a kill");
+	CHECK(test_stream(db, "s.xml", 12, "4", true, false) == 0, "import again");
+	test_stream_state(db, path, "4", "1", "replaced");
+	db_close(db);
+	test_remove_db(path);
+}
+
 /* ---- import rate --------------------------------------------------------------------------- */
 
 static void test_import_rate(void)
@@ -243,6 +318,7 @@ int main(void)
 		return 1;
 	UNIT_RUN(test_concurrency);
 	UNIT_RUN(test_crash);
+	UNIT_RUN(test_stream_fingerprint);
 	UNIT_RUN(test_import_rate);
 	rmdir(test_dir);
 	return unit_report("db_load");
