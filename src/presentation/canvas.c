@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "media/probe.h"
+#include "presentation/sidecar.h"
 
 #define PRES_WAVEFORM_WIDTH 1200
 #define PRES_WAVEFORM_HEIGHT 300
@@ -289,7 +290,7 @@ int pres_canvases_add(const struct pres_context *c, const char *manifest_id,
 	struct iiifd_error err = { 0 };
 	struct pres_canvas_spec *specs;
 	size_t n = pres_file_canvases(c, f->abs, f->kind, &specs, &err);
-	if (err.http_status)
+	if (err.http_status && sidecar_report_once(f->abs, "canvas")) /* once per file version */
 		log_warn("%s: %s its manifest: %s", f->abs, n ? "pages left out of" : "left out of",
 			 err.msg);
 	for (size_t i = 0; i < n; i++) {

@@ -51,3 +51,33 @@ def test_malformed_search_parameters_are_400(server, query):
         r = fx.request(server.port, f"/iiif/presentation/collection/{service}?{query}")
         assert r.status == 400, (service, query, r.status, r.body[:200])
         assert b"malformed" in r.body, r.body
+
+
+@pytest.mark.slowish
+def test_broken_media_file_is_logged_once_per_version(server_factory, tmp_path):
+    """A corrupt image left out of its Manifest is reported once, not at every request; a new
+    version of the file is reported again."""
+    import os
+    from PIL import Image
+
+    root = tmp_path / "media-root"
+    (root / "book").mkdir(parents=True)
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(root / "book" / "good.png")
+    bad = root / "book" / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a png" * 4)
+    s = server_factory(root_dir=str(root))
+
+    def mentions():
+        with open(s.stderr_path, "rb") as f:
+            return sum(1 for line in f if b"bad.png" in line and b"left out of" in line)
+
+    for _ in range(5):
+        assert fx.request(s.port, "/iiif/presentation/book/manifest").status == 200
+    time.sleep(0.3)
+    assert mentions() == 1
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"still not a png" * 5)
+    os.utime(bad, (1, 1))
+    for _ in range(3):
+        assert fx.request(s.port, "/iiif/presentation/book/manifest").status == 200
+    time.sleep(0.3)
+    assert mentions() == 2
