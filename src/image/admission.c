@@ -173,8 +173,8 @@ int admission_enter(struct admission *a, bool large, int64_t bytes, int wait_ms,
 	admission_wake_locked(a); /* the next in line may fit too, or be first now */
 	pthread_mutex_unlock(&a->lock);
 	if (!admitted)
-		return iiifd_error_set(err, 503, "the server is busy with other %s; try again",
-				       large ? "large images" : "images");
+		return iiifd_error_set(err, 503, "the server is busy%s; try again shortly",
+				       large ? " with other large images" : "");
 	return 0;
 }
 
