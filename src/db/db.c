@@ -443,6 +443,16 @@ void db_query_parts_release(struct db_query_parts *parts)
 	memset(parts, 0, sizeof *parts);
 }
 
+/* Checks q's date ranges and parses its words and phrases into parts (release them after). */
+static int db_query_prepare(const struct db_query *q, struct db_query_parts *parts,
+			    struct iiifd_error *err)
+{
+	for (const char *const *d = q->dates; d && *d; d++)
+		if (db_check_date_range(*d, err))
+			return -1;
+	return db_query_parse(q->q, parts, err);
+}
+
 int db_search(struct db *db, const struct db_query *q, struct anno_list *out, int64_t *total,
 	      struct iiifd_error *err)
 {
@@ -451,11 +461,8 @@ int db_search(struct db *db, const struct db_query *q, struct anno_list *out, in
 		*q->next_after = 0;
 	if (q->offset < 0)
 		return iiifd_error_set(err, 400, "search: negative offset");
-	for (const char *const *d = q->dates; d && *d; d++)
-		if (db_check_date_range(*d, err))
-			return -1;
 	struct db_query_parts parts;
-	if (db_query_parse(q->q, &parts, err))
+	if (db_query_prepare(q, &parts, err))
 		return -1;
 	int rc = parts.unmatchable ? 0 : db->ops->search(db, q, &parts, out, total, err);
 	db_query_parts_release(&parts);
@@ -466,11 +473,8 @@ int db_search_count(struct db *db, const struct db_query *q, int64_t *total,
 		    struct iiifd_error *err)
 {
 	*total = 0;
-	for (const char *const *d = q->dates; d && *d; d++)
-		if (db_check_date_range(*d, err))
-			return -1;
 	struct db_query_parts parts;
-	if (db_query_parse(q->q, &parts, err))
+	if (db_query_prepare(q, &parts, err))
 		return -1;
 	int rc = parts.unmatchable ? 0 : db->ops->search_count(db, q, &parts, total, err);
 	db_query_parts_release(&parts);
