@@ -194,8 +194,10 @@ static json_t *canvas_placeholder(const struct pres_context *c, const char *canv
 	char *ident = g_strdup_printf("%s;%s", base_ident,
 				      m->kind == MEDIA_VIDEO ? "poster" : "waveform");
 	char *id = g_strdup_printf("%s/placeholder", canvas_id);
-	json_t *p = json_pack("{s:s, s:s, s:I, s:I, s:[o]}", "id", id, "type", "Canvas", "height",
-			      (json_int_t)h, "width", (json_int_t)w, "items",
+	json_t *p = json_pack("{s:s, s:s, s:o, s:I, s:I, s:[o]}", "id", id, "type", "Canvas",
+			      "label",
+			      pres_label(m->kind == MEDIA_VIDEO ? "Poster frame" : "Waveform"),
+			      "height", (json_int_t)h, "width", (json_int_t)w, "items",
 			      canvas_painting_page(id, pres_image_body(c, ident, w, h)));
 	g_free(base_ident);
 	g_free(ident);

@@ -171,6 +171,8 @@ def placeholder(c, m):
 def placeholder_image(server_p, c, m, suffix):
     ph = placeholder(c, m)
     assert ph.get("type") == "Canvas", ph
+    want = "Poster frame" if suffix == ";poster" else "Waveform"
+    assert ph.get("label") == {"none": [want]}, ph.get("label")  # every Canvas SHOULD have one
     assert "placeholderCanvas" not in ph and "accompanyingCanvas" not in ph
     if ph is c.get("placeholderCanvas"):
         assert ph.get("id") == f"{c['id']}/placeholder", ph.get("id")
