@@ -162,7 +162,7 @@ static void api_send(struct http_response *resp, const struct http_request *req,
 		     int status)
 {
 	resp->status = status;
-	http_response_json(resp, req, anno, NULL, "no-store", false);
+	http_response_json(resp, req, anno, NULL, false, "no-store", false);
 	api_protocol_headers(resp, false);
 	if (status == 201)
 		http_response_header(resp, "Location", "%s",
@@ -246,7 +246,7 @@ static int api_list(struct db *db, const struct pres_canvas_index *idx, const ch
 		g_free(canvas);
 	}
 	json_t *page = api_page(id_base, origin, items);
-	http_response_json(resp, req, page, NULL, "no-cache", false);
+	http_response_json(resp, req, page, NULL, false, "no-cache", false);
 	api_protocol_headers(resp, true);
 	json_decref(page);
 	anno_list_release(&list);

@@ -210,7 +210,9 @@ static void pres_respond(const struct pres_service *svc, int version, json_t *do
 {
 	char profile[64];
 	snprintf(profile, sizeof profile, "http://iiif.io/api/presentation/%d/context.json", version);
-	http_response_json(resp, req, doc, profile, svc->cfg->presentation_cache_control, true);
+	/* Presentation 3 recommends JSON-LD with its profile; 2.1 says application/json */
+	http_response_json(resp, req, doc, profile, version == 3,
+			   svc->cfg->presentation_cache_control, true);
 }
 
 /* Queues the annotation files of the folder a Manifest lives in for background import. */
@@ -245,7 +247,7 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 		goto out;
 	key = g_strconcat(c->base, req->path, "?after=", after ? after : "", NULL);
 	if ((text = page_cache_get(svc->pages, key, &stamp))) { /* stamp: state before reading */
-		http_response_json_text(resp, req, text, NULL, "no-cache");
+		http_response_json_text(resp, req, text, NULL, false, "no-cache");
 		goto out;
 	}
 	struct pres_canvas_index idx;
@@ -261,7 +263,7 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 		text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		if (text && stamp)
 			page_cache_put(svc->pages, key, text, stamp);
-		http_response_json_text(resp, req, text, NULL, "no-cache");
+		http_response_json_text(resp, req, text, NULL, false, "no-cache");
 		json_decref(doc);
 	}
 out:
@@ -326,7 +328,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		}
 	}
 	if (doc)
-		http_response_json(resp, req, doc, NULL, "no-cache", false);
+		http_response_json(resp, req, doc, NULL, false, "no-cache", false);
 	else
 		http_response_error(resp, &err);
 	json_decref(doc);
