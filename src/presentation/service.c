@@ -15,6 +15,7 @@
 #include "annotation/page_cache.h"
 #include "annotation/page_stream.h"
 #include "annotation/search.h"
+#include "annotation/webanno.h"
 #include "core/path.h"
 #include "core/strings.h"
 #include "http/files.h"
@@ -177,8 +178,7 @@ static json_t *pres_select(json_t *doc, int version, gchar **tail, struct iiifd_
 	json_t *found = pres_find_id(doc, key, id);
 	json_t *out = NULL;
 	if (found && json_object_size(found) > 2) {
-		out = json_deep_copy(found);
-		json_object_set(out, "@context", json_object_get(doc, "@context"));
+		out = webanno_with_context(found, json_incref(json_object_get(doc, "@context")));
 	} else {
 		iiifd_error_set(err, 404, "no resource '%s' in this document", rest);
 	}
