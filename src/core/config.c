@@ -97,6 +97,9 @@ static const struct config_key config_keys[] = {
 	    "annotation files larger than this are not imported automatically; 0 = no limit"),
 	KEY("annotation-page-size", CONFIG_INT, annotation_page_size, "20000", 1, 100000000,
 	    "annotations in one page of a Canvas's AnnotationPage before it continues in next"),
+	KEY("canvas-words", CONFIG_BOOL, canvas_words, "false", 0, 0,
+	    "Canvases list their OCR words rather than their lines (the other level is linked from "
+	    "seeAlso)"),
 	KEY("source-cache-entries", CONFIG_INT, source_cache_entries, "4096", 0, 10000000,
 	    "probed images (size, levels, tile index) kept in memory"),
 	KEY("cache", CONFIG_BOOL, cache, "true", 0, 0, "keep rendered images in cache-dir"),

@@ -171,7 +171,7 @@ int tools_check_main(int argc, char **argv)
 	iiifd_config_init(&cfg);
 	struct check_state st = { root, 0, 0,
 				  { root, "", image_source_cache_new(1024), media_probe_cache_new(1024),
-				    { cfg.max_width, cfg.max_height, cfg.max_area, cfg.max_upscale }, NULL, NULL } };
+				    { cfg.max_width, cfg.max_height, cfg.max_area, cfg.max_upscale }, NULL, NULL, false } };
 	check_folder(&st, root, 0);
 	image_source_cache_free(st.ctx.sources);
 	media_probe_cache_free(st.ctx.media);

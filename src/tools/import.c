@@ -85,7 +85,7 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 					       media_probe_cache_new(4096),
 					       { cfg->max_width, cfg->max_height, cfg->max_area,
 						  cfg->max_upscale },
-					       run.db, NULL };
+					       run.db, NULL, false };
 		for (int i = 0; i < npaths; i++)
 			import_path(&run, paths[i], 0);
 		printf("%d annotations from %d files%s\n", run.records, run.files,

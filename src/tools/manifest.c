@@ -123,7 +123,7 @@ static int export_run(const char *root_arg, const char *public_url, const char *
 	st.ctx = (struct pres_context){ root, base, image_source_cache_new(4096),
 					media_probe_cache_new(4096),
 					{ cfg.max_width, cfg.max_height, cfg.max_area, cfg.max_upscale },
-					NULL, NULL };
+					NULL, NULL, false };
 	export_collection(&st, "", 0);
 	printf("wrote %d documents to %s%s\n", st.written, out,
 	       st.failed ? " (with errors, see above)" : "");
