@@ -105,7 +105,7 @@ static void progress_rate_text(const struct tools_progress_view *v, char *out, s
 	snprintf(out, n, r < 9.95 ? "%.1f %s/s" : "%.0f %s/s", r, v->unit);
 }
 
-/* "2m10s left", "done in 1m40s", or "" when the time left is unknown. */
+/* "2m10s left", "done in 1m40s", or "12s elapsed" when the time left is unknown. */
 static void progress_time_text(const struct tools_progress_view *v, char *out, size_t n)
 {
 	char t[32];
@@ -118,8 +118,9 @@ static void progress_time_text(const struct tools_progress_view *v, char *out, s
 			     ? tools_progress_eta((double)v->bytes_done, (double)v->bytes_total,
 						  v->elapsed)
 			     : tools_progress_eta((double)v->done, (double)v->total, v->elapsed);
-	if (eta < 0) {
-		out[0] = '\0';
+	if (eta < 0) { /* no total, or nothing done yet: at least show that time passes */
+		tools_progress_duration(v->elapsed, t, sizeof t);
+		snprintf(out, n, "%s elapsed", t);
 		return;
 	}
 	tools_progress_duration(eta, t, sizeof t);

@@ -172,10 +172,12 @@ def test_tiles_keep_flowing_while_a_pdf_renders(iiifd_bin, pdf_root, tmp_path):
         t.start()
         tiles = []
         x = 0
-        while t.is_alive() or not tiles:
+        while t.is_alive():
             tiles.append(s.get(f"/iiif/3/book%2Fp1.jpg/{x % 944},0,256,256/256,/0/default.jpg"))
             x += 16
         t.join()
+        # 12 pages of 2600x2000 PNG take seconds; tiles take milliseconds
+        assert len(tiles) >= 2, "tiles were answered while the PDF rendered"
         bad = [(r.status, r.body[:200]) for r in tiles if r.status != 200]
         assert not bad, bad
         assert result["pdf"].status == 200
@@ -183,3 +185,16 @@ def test_tiles_keep_flowing_while_a_pdf_renders(iiifd_bin, pdf_root, tmp_path):
         assert pages == 12 and all(round(w) == 2000 for w, _ in sizes)
     finally:
         s.kill()
+
+
+def test_image_api_pdf_pages_stay_within_pdf_sizes(server, tmp_path):
+    """The Image API's pdf format uses the same page writer: a 1x1 render keeps its one pixel
+    on a page of the smallest size PDF allows (3x3 units) rather than a 1x1 page."""
+    r = server.get("/iiif/3/top.jpg/full/1,/0/default.pdf")
+    assert r.status == 200 and r.header("Content-Type") == "application/pdf"
+    path = save(r, tmp_path)
+    assert pdfinfo(path) == (1, [(3.0, 3.0)])
+    listing = fx.run(["pdfimages", "-list", str(path)]).stdout.splitlines()[2:]
+    assert [l.split()[3:5] for l in listing] == [["1", "1"]], listing
+    r = server.get("/iiif/3/top.jpg/full/150,/0/default.pdf")
+    assert pdfinfo(save(r, tmp_path, "b.pdf")) == (1, [(150.0, 100.0)])

@@ -269,7 +269,7 @@ def commands(root, tmp):
 
 PLAIN_LINE = re.compile(r"^(convert|tiles|manifest|import|check): \d+(/\d+)? \w+( \(\d+ failed\))?"
                         r"(, [\d.]+ [KMGT]?B( of [\d.]+ [KMGT]?B)?)?, [\d.]+ ([KMGT]?B|\w+)/s"
-                        r"(, (\S+ left|done in \S+))?$")
+                        r", (\S+ left|\S+ elapsed|done in \S+)$")
 
 
 @pytest.mark.parametrize("name", ["convert", "tiles", "manifest", "import", "check"])

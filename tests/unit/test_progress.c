@@ -96,7 +96,8 @@ static void test_plain_lines(void)
 	struct tools_progress_view m = { .command = "manifest", .unit = "documents", .done = 30,
 					 .elapsed = 4 };
 	tools_progress_plain(&m, out, sizeof out);
-	CHECK_STR(out, "manifest: 30 documents, 7.5 documents/s", "no total: no time left");
+	CHECK_STR(out, "manifest: 30 documents, 7.5 documents/s, 4s elapsed",
+		  "no total: the time so far instead of the time left");
 	m.total = 90;
 	tools_progress_plain(&m, out, sizeof out);
 	CHECK_STR(out, "manifest: 30/90 documents, 7.5 documents/s, 8s left", "by items");
@@ -129,7 +130,13 @@ static void test_tty_lines(void)
 	struct tools_progress_view m = { .command = "check", .unit = "files", .done = 12,
 					 .elapsed = 1 };
 	tools_progress_tty(&m, 100, out, sizeof out);
-	CHECK_STR(out, "check 12 files 12 files/s", "no total: no bar, no percentage");
+	CHECK_STR(out, "check 12 files 12 files/s 1s elapsed", "no total: no bar, no percentage");
+	struct tools_progress_view first = { .command = "convert", .unit = "files", .total = 1,
+					     .bytes_total = 5000000, .bytes = true, .elapsed = 65 };
+	tools_progress_tty(&first, 80, out, sizeof out);
+	CHECK_STR(out,
+		  "convert [....................]   0% 0/1 files 0 B of 5.0 MB 0 B/s 1m05s elapsed",
+		  "one long file: the time so far");
 }
 
 int main(void)
