@@ -217,8 +217,8 @@ def test_batch_interrupted_then_resumed(iiifd_bin, big_tree, tmp_path, sig):
     assert done and len(done) < len(good), done
     if sig == signal.SIGINT:
         assert temps == [], "Ctrl-C removes the temporary files being written"
-    else:
-        assert temps, "SIGKILL leaves the temporary file (nothing can remove it then)"
+    # SIGKILL leaves the file being written (nothing can remove it then) unless it came between
+    # a rename and the next file's start: the next run must sweep whatever is left
     for f in done:
         assert_pyramid(out / f)  # whatever has the final name is complete
     before = {f: os.stat(out / f).st_mtime_ns for f in done}
@@ -227,8 +227,8 @@ def test_batch_interrupted_then_resumed(iiifd_bin, big_tree, tmp_path, sig):
     assert p.returncode == 1  # the two broken files
     assert f"{len(good) - len(done)} converted, {len(done)} up to date, 2 failed" in p.stdout, \
         p.stdout
-    if sig == signal.SIGKILL:
-        assert "removed 1 temporary file of an interrupted run" in p.stdout, p.stdout
+    if temps:
+        assert f"removed {len(temps)} temporary file" in p.stdout, p.stdout
     done2, temps2 = partial_state(out)
     assert temps2 == [] and done2 == sorted(out_name(r) for r in good)
     for f in done2:
