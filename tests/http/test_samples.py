@@ -29,8 +29,8 @@ PAGE2_WORD = "narwhal"  # docs/samples.md: printed on page 2 only
 # every Manifest of the library, by path (docs/samples.md), with its number of Canvases
 MANIFESTS = {
     BOOK: 5, "books/multipage.tif": 3, "pictures/harbour": 3, "pictures/photo.tif": 1,
-    "pictures/photo.jp2": 1, "pictures/grid.png": 1, "media/harbour-film.mp4": 1,
-    "media/foghorn.mp3": 1, "media/field-recordings": 2,
+    "pictures/photo.jp2": 1, "pictures/test-grid.png": 1, "media/dusk-at-the-quay.mp4": 1,
+    "media/foghorn.mp3": 1, "media/recordings": 2,
 }
 COLLECTIONS = {"": {"books", "pictures", "media"}, "books": set(), "pictures": set(),
                "media": set()}
@@ -57,6 +57,11 @@ def srv(iiifd_bin, library, tmp_path_factory):
     s.stop()
     found, text = s.new_sanitizer_reports()
     assert not found, f"sanitizer reports from the server: {found}\n{text[-4000:]}"
+    # nothing in the library made the server complain (a sidecar, an annotation file, a media
+    # file it could not read...)
+    complaints = [line for line in s.stderr_text().splitlines()
+                  if re.search(r"\b(warn|error)\b", line)]
+    assert not complaints, "\n".join(complaints[:20])
 
 
 def path_of(url):
@@ -195,6 +200,33 @@ def test_hierarchy_and_every_manifest(srv):
     assert book["requiredStatement"] and len(book["metadata"]) >= 3
     assert book["behavior"] == ["paged"] and len(book["structures"]) == 3
     assert manifests["pictures/harbour"]["navPlace"]["features"]
+    # each Collection's thumbnail (its first member's) is a picture, not a test pattern or a
+    # waveform: the names in the library are chosen for that (scripts/make-samples)
+    thumbs = {path_of(i["id"])[len(PRES) + 1:-len("/collection")]:
+              urllib.parse.unquote(path_of(i["thumbnail"][0]["id"]).split("/")[3])
+              for i in root["items"]}
+    assert thumbs == {"books": "books/keeper-log/page1.jpg",
+                      "pictures": "pictures/harbour/1-morning.jpg",
+                      "media": "media/dusk-at-the-quay.mp4;poster"}
+
+
+def test_every_thumbnail_and_placeholder(srv):
+    """The images a home page and a viewer show before anything else: the thumbnails of every
+    Collection, Manifest and Canvas, and the placeholders (poster frames, waveforms) of audio and
+    video, which iiifd makes from the media files themselves."""
+    collections, manifests = walk(srv)
+    urls = set()
+    for doc in list(collections.values()) + list(manifests.values()):
+        urls |= {t["id"] for t in doc.get("thumbnail", [])}
+        for item in doc["items"]:
+            urls |= {t["id"] for t in item.get("thumbnail", [])}
+            ph = item.get("placeholderCanvas")
+            if ph:
+                urls.add(ph["items"][0]["items"][0]["body"]["id"])
+    assert sum(";poster" in u for u in urls) >= 1 and sum(";waveform" in u for u in urls) >= 3
+    for u in sorted(urls):
+        r = get(srv, u)
+        assert r.content_type == "image/jpeg" and min(r.image().size) > 0, (u, r)
 
 
 def test_every_image_info_and_tile(srv):
@@ -237,12 +269,12 @@ def test_every_media_and_caption_file(srv, library):
                     vtt = get(srv, anno["body"]["id"])
                     assert vtt.body.startswith(b"WEBVTT"), anno["body"]["id"]
                     caption_langs.setdefault(rel, set()).add(anno["body"].get("language"))
-    assert kinds == {"media/harbour-film.mp4": ("Video", 12), "media/foghorn.mp3": ("Sound", 10),
-                     "media/field-recordings/1-waves.ogg": ("Sound", 6),
-                     "media/field-recordings/2-bell.ogg": ("Sound", 5)}
-    assert caption_langs == {"media/harbour-film.mp4": {"en", "fr"},
+    assert kinds == {"media/dusk-at-the-quay.mp4": ("Video", 12), "media/foghorn.mp3": ("Sound", 10),
+                     "media/recordings/1-waves.ogg": ("Sound", 6),
+                     "media/recordings/2-bell.ogg": ("Sound", 5)}
+    assert caption_langs == {"media/dusk-at-the-quay.mp4": {"en", "fr"},
                              "media/foghorn.mp3": {"en"}}
-    for path, n in (("media/harbour-film.mp4", 3), ("media/foghorn.mp3", 3)):
+    for path, n in (("media/dusk-at-the-quay.mp4", 3), ("media/foghorn.mp3", 3)):
         ranges = manifests[path]["structures"]
         assert len(ranges) == n and all(len(languages(r["label"])) == 3 for r in ranges), path
 
@@ -308,7 +340,37 @@ def test_photo_annotations_and_caption_search(srv, library):
         n: sum(1 for a in coco["annotations"] if a["image_id"] == coco["images"][n - 1]["id"])
         + sum(1 for r in rows if r["file"] == names[n - 1]) for n in (1, 2, 3)}
     # the film's captions are searchable, in both languages
-    film = manifest_url(srv, "media/harbour-film.mp4")
+    film = manifest_url(srv, "media/dusk-at-the-quay.mp4")
     for q in ("anchor", "mouillage"):
         found = wait_for_hits(srv, film, q, lambda h: len(h) == 1)
         assert "#t=" in found[0][0], found
+
+
+def test_images_only_mode(tmp_path):
+    """`--images-only DIR` (what bench/ uses): the four test images, flat, nothing else."""
+    d = tmp_path / "flat"
+    p = subprocess.run([MAKE_SAMPLES, "--images-only", str(d)], capture_output=True, text=True,
+                       timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert sorted(os.listdir(d)) == ["grid.png", "multipage.tif", "photo.jp2", "photo.tif"]
+    sizes = {}
+    for name in os.listdir(d):
+        q = subprocess.run(["vipsheader", "-f", "width", str(d / name)], capture_output=True,
+                           text=True, check=True)
+        sizes[name] = int(q.stdout)
+    assert sizes == {"grid.png": 1000, "multipage.tif": 800, "photo.jp2": 3000,
+                     "photo.tif": 6000}
+
+
+def test_interrupted_run_leaves_nothing(tmp_path):
+    """Killed while it works, make-samples leaves no library (a later run would take a half-made
+    one for the real thing) and no scratch folder."""
+    d = tmp_path / "lib"
+    proc = subprocess.Popen([MAKE_SAMPLES, str(d)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(2)
+    proc.terminate()
+    proc.wait(60)
+    if d.exists():  # it finished before the signal (a fast machine): then it is complete
+        assert (d / ".make-samples-version").is_file()
+    assert not [n for n in os.listdir(tmp_path) if n.startswith(".make-samples.")]
