@@ -199,6 +199,9 @@ def test_hierarchy_and_every_manifest(srv):
     assert book["navPlace"]["features"][0]["geometry"]["type"] == "Point"
     assert book["requiredStatement"] and len(book["metadata"]) >= 3
     assert book["behavior"] == ["paged"] and len(book["structures"]) == 3
+    # HTML in a summary is marked as such the way Presentation 3 (4.5) says: < first, > last
+    for lang, (text,) in book["summary"].items():
+        assert text.startswith("<p>") and text.endswith("</p>") and "<b>narwhal</b>" in text, lang
     assert manifests["pictures/harbour"]["navPlace"]["features"]
     # each Collection's thumbnail (its first member's) is a picture, not a test pattern or a
     # waveform: the names in the library are chosen for that (scripts/make-samples)
