@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
+from presentation_fixtures import DocChecks, doc_errors, load_schema, validator_for  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MAKE_SAMPLES = os.path.join(REPO, "scripts", "make-samples")
@@ -230,6 +231,16 @@ def test_every_thumbnail_and_placeholder(srv):
     for u in sorted(urls):
         r = get(srv, u)
         assert r.content_type == "image/jpeg" and min(r.image().size) > 0, (u, r)
+
+
+def test_documents_are_valid_presentation3(srv):
+    """Every Collection and Manifest of the library passes the project's structural checks of
+    Presentation 3.0 and, when ../shared has it, the official JSON schema."""
+    collections, manifests = walk(srv)
+    v = validator_for(DocChecks(load_schema()))
+    bad = {p: errs for p, doc in list(collections.items()) + list(manifests.items())
+           if (errs := doc_errors(v, doc))}
+    assert not bad, bad
 
 
 def test_every_image_info_and_tile(srv):
