@@ -21,8 +21,8 @@ from PIL import Image, ImageDraw, ImageFont
 FONT_DIR = "/usr/share/fonts/truetype/dejavu"  # Debian's fonts-dejavu-core
 PAGE_W, PAGE_H = 1240, 1754                    # A4 at 150 dpi
 MARGIN_X, TOP = 130, 150
-BODY_PX, HEAD_PX, TITLE_PX = 30, 44, 64
-LINE_STEP = 48                                 # baseline to baseline, body text
+BODY_PX, HEAD_PX, TITLE_PX = 34, 48, 64
+LINE_STEP = 56                                 # baseline to baseline, body text
 PAPER = (243, 235, 214)
 INK = (46, 36, 30)
 
@@ -41,6 +41,11 @@ PAGES = [
         "gallery to see a narwhal rising in the channel below the rocks, the long tusk plain "
         "above the water. None of us had seen the like so far south.",
         "Twentieth of March. Painted the iron rails of the gallery.",
+        "Twenty fourth of March. Snow showers all day, the first of the spring birds on the "
+        "north stack in the afternoon. Mended the door of the oil store, which the last gale "
+        "had loosened on its hinges.",
+        "Thirty first of March. Wind backing south. Barometer falling fast at midnight; made "
+        "all secure outside and brought the boat higher up the landing.",
     ]),
     ("April", [
         "Second of April. Heavy gale from the south west. Spray over the lantern glass all "
@@ -48,6 +53,9 @@ PAGES = [
         "Eleventh of April. The relief boat could not land for the swell. We are short of "
         "paraffin and of flour but in good health.",
         "Twenty eighth of April. Boat landed at last with stores, letters and a new barometer.",
+        "Thirtieth of April. Fine and clear. Hung the washing on the gallery for the first time "
+        "this year and aired the bedding. The assistant keeper caught eleven mackerel off the "
+        "landing with a hand line.",
     ]),
     ("May", [
         "Sixth of May. Fair and warm. Cleaned the lenses and polished the brass of the lamp "
@@ -55,10 +63,14 @@ PAGES = [
         "Fourteenth of May. Fog from dawn; sounded the horn at intervals of two minutes for "
         "nine hours. The steamer Marguerite passed safely to the east at noon.",
         "Thirtieth of May. Inspector's visit. He found the station clean and the log in order.",
+        "Thirty first of May. Planted potatoes and kale in the walled garden behind the "
+        "keepers' houses, where the salt wind does least harm.",
     ]),
     ("June", [
         "Fifth of June. Long light evenings; the lamp is lit after ten and put out before four.",
         "Eighteenth of June. Seals hauled out on the low skerry, forty at the least count.",
+        "Twenty first of June. Midsummer. A school of porpoises played about the rocks for an "
+        "hour at sunset; the children of the relief crew will hear of it next month.",
         "Thirtieth of June. End of the quarter. Oil used this month, ninety gallons. All well "
         "at the station. This log goes ashore with the relief boat tomorrow.",
     ]),

@@ -200,6 +200,8 @@ def test_hierarchy_and_every_manifest(srv):
     assert book["navPlace"]["features"][0]["geometry"]["type"] == "Point"
     assert book["requiredStatement"] and len(book["metadata"]) >= 3
     assert book["behavior"] == ["paged"] and len(book["structures"]) == 3
+    assert [c["label"]["en"][0] for c in book["items"]] == \
+        ["Title page", "March", "April", "May", "June"]
     # HTML in a summary is marked as such the way Presentation 3 (4.5) says: < first, > last
     for lang, (text,) in book["summary"].items():
         assert text.startswith("<p>") and text.endswith("</p>") and "<b>narwhal</b>" in text, lang
