@@ -314,8 +314,17 @@ def test_book_search_finds_the_page2_word(srv, library):
     # the root Collection's search finds it too, and "lamp" is on pages 2 to 5 (docs/samples.md)
     assert [t for t, _ in hits(search(srv, f"{PRES}/collection", PAGE2_WORD))] == \
         [t for t, _ in found]
-    lamp = {t.split("#")[0].rsplit("/", 1)[1] for t, _ in hits(search(srv, book, "lamp"))}
-    assert lamp == {"2", "3", "4", "5"}
+    # (each page is imported on its own: wait for the last one)
+    def pages(found):
+        return {t.split("#")[0].rsplit("/", 1)[1] for t, _ in found}
+    wait_for_hits(srv, book, "lamp", lambda h: pages(h) >= {"2", "3", "4", "5"})
+    assert pages(hits(search(srv, book, "lamp"))) == {"2", "3", "4", "5"}
+    # what Mirador and the Universal Viewer ask: Content Search 1.0, and autocomplete
+    v1 = get_json(srv, f"{path_of(book)}/search1?q={PAGE2_WORD}")
+    assert [r["on"].split("#")[0] for r in v1["resources"]] == [f"{book}/canvas/2"]
+    assert [h["match"] for h in v1["hits"]] == [PAGE2_WORD]
+    terms = get_json(srv, f"{path_of(book)}/autocomplete?q={PAGE2_WORD[:4]}")["items"]
+    assert {"value": PAGE2_WORD, "total": 1} in terms
 
 
 def test_alto_boxes_sit_on_the_printed_words(srv, library):
@@ -344,8 +353,8 @@ def test_photo_annotations_and_caption_search(srv, library):
         rows = list(csv.DictReader(f))
     boats = sum(1 for a in coco["annotations"] if a["category_id"] ==
                 [c["id"] for c in coco["categories"] if c["name"] == "boat"][0])
-    wait_for_hits(srv, harbour, "boat", lambda h: len(h) == boats)
-    found = hits(search(srv, harbour, "cottages"))
+    wait_for_hits(srv, harbour, "boat", lambda h: len(h) == boats)   # detections.json
+    found = wait_for_hits(srv, harbour, "cottages", lambda h: len(h) > 0)  # tags.csv
     assert [t.split("#")[0] for t, _ in found] == [f"{harbour}/canvas/1"]  # morning.jpg
     per_canvas = {}
     for n in (1, 2, 3):
