@@ -84,6 +84,10 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/fuzz/fuzz_%.o $(FUZZ_OBJ)
 # --- the two commands ----------------------------------------------------------------------
 run: all
 	@scripts/make-samples $(SAMPLES)
+	@# the OCR, tags and captions now, so that a search from the home page finds them at once
+	@# (the server would import each folder's files only when its Manifest is first asked for)
+	@$(REL_DIR)/iiifd import --root $(SAMPLES) $(SAMPLES) >/dev/null || \
+	  echo "iiifd: importing the annotations failed; the server will import them as it goes"
 	@echo
 	@echo "iiifd: serving $(SAMPLES)/ (Ctrl-C to stop). Open the home page:"
 	@echo "  http://$(HOST):$(PORT)/"
