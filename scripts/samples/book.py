@@ -136,7 +136,8 @@ class Page:
 
 
 def esc(s):
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;").replace("'", "&apos;")
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+            .replace("'", "&apos;"))
 
 
 def box_attrs(b):

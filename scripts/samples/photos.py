@@ -2,7 +2,8 @@
 """photos.py OUTDIR: three painted "photos" of a harbour with machine and human annotations
 (scripts/make-samples calls it; docs/samples.md describes the result).
 
-  1-morning.jpg, 2-noon.jpg, 3-dusk.jpg  1200x800 JPEG: sky, sea, a lighthouse, boats, gulls, a house
+  1-morning.jpg, 2-noon.jpg, 3-dusk.jpg
+                                    1200x800 JPEG: sky, sea, a lighthouse, boats, gulls, houses
   detections.json                   COCO detections, as a detector would write them: one box per
                                     object drawn (the box is where it was drawn), a category, a
                                     score, and info.description naming the "model"
@@ -26,9 +27,12 @@ LIGHTHOUSE_X = 1080  # its rock spans x 990..1170, y 510..540
 
 # name -> (sky top, sky bottom, sea, sun or None: (x, y, r, colour))
 SCENES = {
-    "1-morning.jpg": ((120, 170, 230), (250, 215, 170), (60, 110, 150), (260, 380, 50, (255, 235, 170))),
-    "2-noon.jpg": ((70, 140, 235), (170, 210, 245), (40, 100, 160), (900, 120, 45, (255, 250, 220))),
-    "3-dusk.jpg": ((40, 40, 100), (235, 120, 70), (50, 60, 100), (700, 440, 70, (250, 150, 60))),
+    "1-morning.jpg": ((120, 170, 230), (250, 215, 170), (60, 110, 150),
+                      (260, 380, 50, (255, 235, 170))),
+    "2-noon.jpg": ((70, 140, 235), (170, 210, 245), (40, 100, 160),
+                   (900, 120, 45, (255, 250, 220))),
+    "3-dusk.jpg": ((40, 40, 100), (235, 120, 70), (50, 60, 100),
+                   (700, 440, 70, (250, 150, 60))),
 }
 CATEGORIES = ["lighthouse", "boat", "gull", "house", "sun"]
 TAGS = {  # whole-image tags, in the CSV

@@ -285,7 +285,8 @@ def test_every_media_and_caption_file(srv, library):
                     vtt = get(srv, anno["body"]["id"])
                     assert vtt.body.startswith(b"WEBVTT"), anno["body"]["id"]
                     caption_langs.setdefault(rel, set()).add(anno["body"].get("language"))
-    assert kinds == {"media/dusk-at-the-quay.mp4": ("Video", 12), "media/foghorn.mp3": ("Sound", 10),
+    assert kinds == {"media/dusk-at-the-quay.mp4": ("Video", 12),
+                     "media/foghorn.mp3": ("Sound", 10),
                      "media/recordings/1-waves.ogg": ("Sound", 6),
                      "media/recordings/2-bell.ogg": ("Sound", 5)}
     assert caption_langs == {"media/dusk-at-the-quay.mp4": {"en", "fr"},
