@@ -188,6 +188,43 @@ static json_t *pres_select(json_t *doc, int version, gchar **tail, struct iiifd_
 	return out;
 }
 
+/* What pres_v2_has_images() needs: where files are, and how Manifest URLs start. */
+struct pres_v2_ctx {
+	const char *root_real;
+	const char *prefix; /* "{origin}/iiif/presentation/" */
+};
+
+/* A pres_v2_has_images_fn: a Manifest's file, or a file of its folder, is an image. */
+static bool pres_v2_has_images(void *ctx, const char *manifest_id)
+{
+	const struct pres_v2_ctx *v = ctx;
+	size_t pl = strlen(v->prefix), n = manifest_id ? strlen(manifest_id) : 0;
+	static const char suffix[] = "/manifest";
+	if (n < pl + sizeof suffix - 1 || strncmp(manifest_id, v->prefix, pl) != 0)
+		return true; /* not ours: keep it */
+	size_t enc = n - pl - (sizeof suffix - 1);
+	char *rel = g_malloc(enc + 1), *abs = NULL;
+	bool images = true;
+	if (strings_url_decode(manifest_id + pl, enc, rel, enc + 1) < 0) {
+		g_free(rel);
+		return true;
+	}
+	if (path_resolve_folder(v->root_real, rel, &abs, NULL) == 0) {
+		struct tree_listing l;
+		images = false;
+		if (tree_list(v->root_real, abs, &l, NULL) == 0) {
+			for (size_t i = 0; i < l.count && !images; i++)
+				images = l.entries[i].kind == TREE_IMAGE;
+			tree_listing_release(&l);
+		}
+	} else {
+		images = tree_classify(rel) == TREE_IMAGE;
+	}
+	free(abs);
+	g_free(rel);
+	return images;
+}
+
 static json_t *pres_build(const struct pres_service *svc, const char *origin, int version,
 			  const struct pres_target *t, struct iiifd_error *err)
 {
@@ -199,7 +236,8 @@ static json_t *pres_build(const struct pres_service *svc, const char *origin, in
 		return doc;
 	char *from = g_strdup_printf("%s/iiif/presentation/", origin);
 	char *to = g_strdup_printf("%s/iiif/presentation-v2/", origin);
-	json_t *v2 = pres_v2_from_v3(doc, from, to);
+	struct pres_v2_ctx v = { svc->root_real, from };
+	json_t *v2 = pres_v2_from_v3(doc, from, to, pres_v2_has_images, &v, err);
 	json_decref(doc);
 	g_free(from);
 	g_free(to);
