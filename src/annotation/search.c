@@ -14,6 +14,7 @@
 #include "annotation/search_match.h"
 #include "annotation/webanno.h"
 #include "presentation/canvas_index.h"
+#include "presentation/manifest.h"
 
 #define SEARCH_PAGE_SIZE 50
 #define SEARCH_MATCHES_PER_RECORD 16 /* matches of one annotation that are reported */
@@ -308,22 +309,73 @@ static void search_add_hits(struct db *db, const struct anno_record *r, json_t *
 	anno_list_release(&words);
 }
 
+/*
+ * In a Collection's results, each hit names the Manifest it is in (the client may not have
+ * loaded it): Search 2.0 target.partOf, Search 1.0 on.within. Applies to the items and
+ * resources from the given positions on.
+ */
+static void search_mark_manifest(struct search_page *pg, size_t items_from,
+				 size_t resources_from, const json_t *ref)
+{
+	json_t *a;
+	for (size_t i = items_from; (a = json_array_get(pg->items, i)); i++)
+		json_object_set_new(a, "target",
+				    json_pack("{s:O, s:O}", "id", json_object_get(a, "target"),
+					      "partOf", ref));
+	const char *label = "";
+	const char *key;
+	json_t *values;
+	json_object_foreach(json_object_get(ref, "label"), key, values)
+		if (json_array_size(values)) {
+			label = json_string_value(json_array_get(values, 0));
+			break;
+		}
+	for (size_t i = resources_from; (a = json_array_get(pg->resources, i)); i++)
+		json_object_set_new(a, "on",
+				    json_pack("{s:O, s:{s:O, s:s, s:s}}", "@id", json_object_get(a, "on"),
+					      "within", "@id", json_object_get(ref, "id"), "@type",
+					      "sc:Manifest", "label", label));
+}
+
+/* The Manifest reference of rel, built once per request (refs: rel -> reference). */
+static const json_t *search_manifest_ref(const struct pres_context *c, GHashTable *refs,
+					 const char *rel)
+{
+	json_t *ref = g_hash_table_lookup(refs, rel);
+	if (!ref) {
+		char *abs = g_build_filename(c->root_real, rel, NULL);
+		ref = pres_manifest_ref(c, rel, g_file_test(abs, G_FILE_TEST_IS_DIR));
+		g_free(abs);
+		g_hash_table_insert(refs, g_strdup(rel), ref);
+	}
+	return ref;
+}
+
 static void search_collect(const struct pres_context *c, const struct anno_list *found,
-			   gchar **terms, const char *page_id, struct search_page *pg)
+			   gchar **terms, const char *page_id, bool in_collection,
+			   struct search_page *pg)
 {
 	GHashTable *indexes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 						    search_index_free);
+	GHashTable *refs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						 (GDestroyNotify)json_decref);
 	for (size_t i = 0; i < found->count; i++) {
 		const struct anno_record *r = &found->items[i];
 		char *id_base = NULL, *canvas = search_canvas(c, indexes, r, &id_base);
 		if (!canvas)
 			continue;
+		size_t items_from = json_array_size(pg->items);
+		size_t resources_from = json_array_size(pg->resources);
 		json_t *anno = webanno_to_json(r, canvas, id_base);
 		search_add_hits(c->db, r, anno, canvas, terms, page_id, pg);
+		if (in_collection)
+			search_mark_manifest(pg, items_from, resources_from,
+					     search_manifest_ref(c, refs, r->manifest));
 		json_decref(anno);
 		g_free(canvas);
 		g_free(id_base);
 	}
+	g_hash_table_destroy(refs);
 	g_hash_table_destroy(indexes);
 }
 
@@ -491,7 +543,7 @@ static json_t *search_run(struct db *db, struct page_cache *totals, const struct
 	struct search_page pg = { json_array(), json_array(), json_array(), json_array() };
 	gchar **terms = search_terms(p->q);
 	char *page_id = search_url(service, p, res.at);
-	search_collect(c, &res.found, terms, page_id, &pg);
+	search_collect(c, &res.found, terms, page_id, q->scope_is_folder, &pg);
 	g_free(page_id);
 	json_t *doc = kind == SEARCH_V2 ? search_doc_v2(service, p, &res, &pg)
 					: search_doc_v1(service, p, &res, &pg);
