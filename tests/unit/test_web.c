@@ -9,6 +9,7 @@
 #include "unit.h"
 #include "web/html.h"
 #include "web/lang.h"
+#include "web/negotiate.h"
 
 static void test_escape(void)
 {
@@ -225,8 +226,43 @@ static void test_lang_pick(void)
 	json_decref(empty);
 }
 
+static void test_negotiate(void)
+{
+	static const struct { const char *accept; bool html; } cases[] = {
+		/* browsers */
+		{ "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true },
+		{ "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+		  "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7", true },
+		{ "application/xhtml+xml", true },
+		{ "TEXT/HTML", true },
+		/* IIIF clients and tools */
+		{ NULL, false },
+		{ "", false },
+		{ "*/*", false },
+		{ "application/json", false },
+		{ "application/ld+json;profile=\"http://iiif.io/api/presentation/3/context.json\"",
+		  false },
+		{ "application/json, text/plain, */*", false },
+		{ "application/ld+json, application/json;q=0.9, */*;q=0.1", false },
+		/* ties and preferences */
+		{ "text/html, application/json", false },
+		{ "text/html;q=0.5, application/json", false },
+		{ "application/json;q=0.5, text/html", true },
+		{ "text/html;q=0, */*", false },
+		{ "text/html;q=abc", false },
+		{ "text/html;level=1;q=0.9, */*;q=0.8", true },
+		{ "text/*", false },
+		{ ",,, ;;; text/html", false },
+		{ "text/html ; q=1.0", true },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+		CHECK(negotiate_prefers_html(cases[i].accept) == cases[i].html, "Accept: %s",
+		      cases[i].accept ? cases[i].accept : "(none)");
+}
+
 int main(void)
 {
+	UNIT_RUN(test_negotiate);
 	UNIT_RUN(test_escape);
 	UNIT_RUN(test_is_markup);
 	UNIT_RUN(test_sanitize);
