@@ -1,29 +1,39 @@
 /*
- * fuzz_accept.c: the Accept header that decides between a page and the JSON
- * (src/web/negotiate.c). The answer must not depend on what follows a NUL-free header, and
- * adding "application/json" in front must always win the JSON back (IIIF clients are never
- * given a page when they name JSON first with the top q).
+ * fuzz_accept.c: the preference-list parser (src/http/accept.c) behind Accept, Accept-Encoding
+ * and Accept-Language, and the gzip decision built on it (src/http/outgoing.c).
+ * Invariants: every entry is non-empty, fits its buffer and has 0 <= q <= 1; the tokenizer
+ * always moves forward; a media quality is -1 or within 0..1.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "web/negotiate.h"
+#include "http/accept.h"
+#include "http/outgoing.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *header = malloc(size + 1), *json_first = malloc(size + 32);
-	if (!header || !json_first)
-		goto out;
+	char *header = malloc(size + 1);
+	if (!header)
+		return 0;
 	memcpy(header, data, size);
 	header[size] = '\0';
-	(void)negotiate_prefers_html(header);
-	strcpy(json_first, "application/json;q=1,");
-	strcat(json_first, header);
-	if (negotiate_prefers_html(json_first))
-		abort();
-out:
+	(void)http_outgoing_accepts_gzip(header);
+	struct http_accept_entry e;
+	const char *pos = header, *before = pos;
+	while (http_accept_next(&pos, &e)) {
+		size_t n = strlen(e.value);
+		if (n == 0 || n >= sizeof e.value || !(e.q >= 0 && e.q <= 1) || pos <= before)
+			abort();
+		before = pos;
+	}
+	static const char *const types[] = { "application/ld+json", "application/json",
+					     "text/html", "image/jpeg" };
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		double q = http_accept_media_quality(header, types[i]);
+		if (!(q == -1 || (q >= 0 && q <= 1)))
+			abort();
+	}
 	free(header);
-	free(json_first);
 	return 0;
 }

@@ -53,6 +53,8 @@ json_t *search_services(const char *id)
 
 /* ---- request parameters -------------------------------------------------------------- */
 
+#define SEARCH_V2_CONTEXT "http://iiif.io/api/search/2/context.json"
+
 struct search_params {
 	char *q, *motivation, *date, *user, *page, *min, *after; /* decoded; NULL when absent */
 	gchar **motivations, **users, **dates;                   /* split on spaces */
@@ -408,8 +410,8 @@ static json_t *search_doc_v2(const char *service, const struct search_params *p,
 			     const struct search_result *res, struct search_page *pg)
 {
 	char *id = search_url(service, p, res->at);
-	json_t *doc = json_pack("{s:s, s:s, s:s}", "@context", "http://iiif.io/api/search/2/context.json",
-				"id", id, "type", "AnnotationPage");
+	json_t *doc = json_pack("{s:s, s:s, s:s}", "@context", SEARCH_V2_CONTEXT, "id", id, "type",
+				"AnnotationPage");
 	search_paging_v2(doc, service, p, res);
 	json_object_set(doc, "items", pg->items);
 	if (json_array_size(pg->highlights))
@@ -532,6 +534,9 @@ static json_t *search_run(struct db *db, struct page_cache *totals, const struct
 	g_free(page_id);
 	json_t *doc = kind == SEARCH_V2 ? search_doc_v2(service, p, &res, &pg)
 					: search_doc_v1(service, p, &res, &pg);
+	if (kind == SEARCH_V2) /* hits may carry textGranularity or score: name their contexts */
+		json_object_set_new(doc, "@context",
+				    webanno_context_for(doc, c->base, SEARCH_V2_CONTEXT));
 	g_strfreev(terms);
 	json_decref(pg.items);
 	json_decref(pg.highlights);
@@ -575,9 +580,8 @@ static json_t *search_autocomplete(struct db *db, enum search_kind kind, const c
 		g_free(url);
 	}
 	json_t *doc = kind == AUTOCOMPLETE_V2
-			      ? json_pack("{s:s, s:s, s:s}", "@context",
-					  "http://iiif.io/api/search/2/context.json", "id", id, "type",
-					  "TermPage")
+			      ? json_pack("{s:s, s:s, s:s}", "@context", SEARCH_V2_CONTEXT, "id",
+					  id, "type", "TermPage")
 			      : json_pack("{s:s, s:s, s:s}", "@context",
 					  "http://iiif.io/api/search/1/context.json", "@id", id,
 					  "@type", "search:TermList");

@@ -1,8 +1,10 @@
 /*
- * lang.c: Accept-Language parsing (outside input: every entry is checked, nothing trusted) and
- * the language map choice the pages make with it.
+ * lang.c: the browser's languages, read with the one Accept-style tokenizer (http/accept.c) and
+ * checked as language ranges, and the language map choice the pages make with them.
  */
 #include "web/lang.h"
+
+#include "http/accept.h"
 
 #include <glib.h>
 #include <stdlib.h>
@@ -12,17 +14,17 @@
 
 struct lang_entry {
 	char tag[LANG_TAG_MAX];
-	int q;     /* thousandths */
+	double q;
 	int order; /* position in the header, so that sorting is stable */
 };
 
 /* A language range (RFC 4647 §2.1): 1*8ALPHA *("-" 1*8alphanum), or "*". */
-static bool lang_range_valid(const char *s, size_t n)
+static bool lang_range_valid(const char *s)
 {
-	if (n == 1 && s[0] == '*')
+	if (strcmp(s, "*") == 0)
 		return true;
-	size_t run = 0, part = 0;
-	for (size_t i = 0; i < n; i++) {
+	size_t run = 0, part = 0, i = 0;
+	for (; s[i]; i++) {
 		if (s[i] == '-') {
 			if (run == 0)
 				return false;
@@ -33,77 +35,31 @@ static bool lang_range_valid(const char *s, size_t n)
 		if (!(part == 0 ? g_ascii_isalpha(s[i]) : g_ascii_isalnum(s[i])) || ++run > 8)
 			return false;
 	}
-	return n > 0 && run > 0;
-}
-
-/* qvalue (RFC 9110 §12.4.2): "0" [ "." 0*3DIGIT ] / "1" [ "." 0*3("0") ]; -1 when invalid. */
-static int lang_qvalue(const char *s, size_t n)
-{
-	if (n == 0 || (s[0] != '0' && s[0] != '1') || (n > 1 && (s[1] != '.' || n > 5)))
-		return -1;
-	int q = (s[0] - '0') * 1000, scale = 100;
-	for (size_t i = 2; i < n; i++, scale /= 10) {
-		if (!g_ascii_isdigit(s[i]))
-			return -1;
-		q += (s[i] - '0') * scale;
-	}
-	return q > 1000 ? -1 : q;
-}
-
-static const char *lang_trim(const char *s, const char *end, const char **tend)
-{
-	while (s < end && (*s == ' ' || *s == '\t'))
-		s++;
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	*tend = end;
-	return s;
-}
-
-/* One comma-separated element "range;q=0.5;..."; false when it is to be skipped. */
-static bool lang_entry_parse(const char *s, const char *end, struct lang_entry *e)
-{
-	const char *semi = memchr(s, ';', (size_t)(end - s));
-	const char *tend;
-	const char *tag = lang_trim(s, semi ? semi : end, &tend);
-	size_t n = (size_t)(tend - tag);
-	if (n >= LANG_TAG_MAX || !lang_range_valid(tag, n))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		e->tag[i] = g_ascii_tolower(tag[i]);
-	e->tag[n] = '\0';
-	e->q = 1000;
-	while (semi) {
-		const char *p = semi + 1;
-		semi = memchr(p, ';', (size_t)(end - p));
-		const char *pend;
-		p = lang_trim(p, semi ? semi : end, &pend);
-		if (pend - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
-			e->q = lang_qvalue(p + 2, (size_t)(pend - p - 2));
-			if (e->q < 0)
-				return false;
-		}
-	}
-	return e->q > 0;
+	return i > 0 && i < LANG_TAG_MAX && run > 0;
 }
 
 static int lang_entry_cmp(const void *a, const void *b)
 {
 	const struct lang_entry *x = a, *y = b;
-	return x->q != y->q ? y->q - x->q : x->order - y->order;
+	return x->q != y->q ? (x->q < y->q ? 1 : -1) : x->order - y->order;
 }
 
 void lang_list_parse(const char *header, struct lang_list *out)
 {
 	struct lang_entry entries[LANG_PARSE_MAX];
+	struct http_accept_entry e;
+	const char *pos = header ? header : "";
 	int n = 0;
 	out->count = 0;
-	for (const char *p = header; p && *p && n < LANG_PARSE_MAX;) {
-		const char *comma = strchr(p, ',');
-		const char *end = comma ? comma : p + strlen(p);
-		if (lang_entry_parse(p, end, &entries[n]))
-			entries[n].order = n, n++;
-		p = comma ? comma + 1 : end;
+	for (int seen = 0; seen < LANG_PARSE_MAX && http_accept_next(&pos, &e); seen++) {
+		if (e.q <= 0 || !lang_range_valid(e.value))
+			continue; /* refused (q=0) or not a language range */
+		for (size_t i = 0; e.value[i]; i++)
+			e.value[i] = g_ascii_tolower(e.value[i]);
+		g_strlcpy(entries[n].tag, e.value, LANG_TAG_MAX);
+		entries[n].q = e.q;
+		entries[n].order = n;
+		n++;
 	}
 	qsort(entries, (size_t)n, sizeof entries[0], lang_entry_cmp);
 	for (int i = 0; i < n && out->count < LANG_MAX; i++)

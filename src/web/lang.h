@@ -18,8 +18,8 @@ struct lang_list {
 };
 
 /*
- * Parses an Accept-Language value (NULL or "" = no preference). Malformed entries are skipped,
- * never fatal; entries with equal q keep their order.
+ * Parses an Accept-Language value (NULL or "" = no preference) with http_accept_next(): entries
+ * that are not language ranges are skipped, never fatal; entries with equal q keep their order.
  */
 void lang_list_parse(const char *header, struct lang_list *out);
 

@@ -8,10 +8,10 @@
 #include <stdbool.h>
 
 /*
- * True only when text/html (or application/xhtml+xml) is listed with a q above that of every
- * JSON type the client accepts (application/json, application/ld+json and the wildcards
- * "application/" + "*" and "*" + "/" + "*"). No header, a lone wildcard, ties and malformed values all mean JSON: IIIF clients never get a page by
- * accident.
+ * True only when text/html (or application/xhtml+xml) gets a higher quality than both
+ * application/json and application/ld+json (each by its most specific matching entry, so the
+ * wildcards count). No header, a lone wildcard, ties and malformed q values all mean JSON:
+ * IIIF clients never get a page by accident.
  */
 bool negotiate_prefers_html(const char *accept);
 

@@ -170,7 +170,8 @@ static void test_lang_parse(void)
 		{ "EN-gb", "en-gb" },
 		{ "", "" },
 		{ " , ,en , ", "en" },
-		{ "en;q=2, fr;q=1.000, de;q=0.0001, it;q=abc, es", "fr es" },
+		/* http/accept.c clamps q into 0..1; a malformed q counts as 0 (refused) */
+		{ "en;q=2, fr;q=1.000, de;q=0.0001, it;q=abc, es", "en fr es de" },
 		{ "123, en-123456789, x-y_z, fr", "fr" },
 		{ "en;foo=bar;q=0.3, fr;Q=0.4", "fr en" },
 		{ "a, b, c", "a b c" },
@@ -251,7 +252,8 @@ static void test_negotiate(void)
 		{ "text/html;q=0, */*", false },
 		{ "text/html;q=abc", false },
 		{ "text/html;level=1;q=0.9, */*;q=0.8", true },
-		{ "text/*", false },
+		{ "text/*", true },          /* text/html through its wildcard, no JSON at all */
+		{ "text/*, application/*", false },
 		{ ",,, ;;; text/html", false },
 		{ "text/html ; q=1.0", true },
 	};
