@@ -51,6 +51,7 @@ rights: http://creativecommons.org/licenses/by/4.0/
 # OCR on the hostile book's page: a word to find, and markup inside the text itself
 OCR_LINES = [layout("the zebra crossing ahead", 100, 200, 40, 20, 40),
              layout("zebra <img src=x onerror=alert(9)> stripes", 100, 300, 40, 15, 20)]
+LOREM_LINES = 60  # lines with "lorem" on page2: more than one page of results (50)
 MANY = 7          # single images in many/, next to one sub-folder: 8 members
 PAGE_SIZE = 3     # --web-page-size of the test server
 
@@ -84,6 +85,9 @@ def make_web_tree(base):
     pf.write(os.path.join(root, "hostile", "manifest.yml"), HOSTILE_YML)
     pf.write(os.path.join(root, "hostile", "page1.xml"),
              alto_v4(OCR_LINES, 1000, 1500, "page1.png"))
+    pf.write(os.path.join(root, "hostile", "page2.xml"),
+             alto_v4([layout("lorem ipsum dolor", 100, 100 + 15 * i, 10, 10, 10)
+                      for i in range(LOREM_LINES)], 2500, 1200, "page2.png"))
     os.makedirs(os.path.join(root, "many", "sub"))
     pf.solid(40, 30, (10, 200, 10)).save(os.path.join(root, "many", "sub", "x.png"))
     for i in range(MANY):
@@ -312,6 +316,9 @@ def test_not_found_page(web):
         check_no_script(text)
         assert "<h1>404 Not Found</h1>" in text
         assert "alert(1)" not in text
+    r, text = page(web, "/view/%ZZ%3Cscript%3E/manifest", status=400)
+    assert "<h1>400 Bad Request</h1>" in text and "<script>" not in text.replace(
+        '<script src="/static/iiifd.js" defer></script>', "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,6 +483,22 @@ def test_search_from_the_collection(web):
     assert all("/view/hostile/manifest?" in h and "/iiif/3/hostile%2Fpage1.png/" in h for h in hits)
     _, none = page(web, "/?q=unicornword")
     assert "0 results for" in none and not hits_of(none)
+
+
+def test_search_results_are_paged(web):
+    _, text = page(web, "/view/hostile/manifest?q=lorem")
+    assert f"{LOREM_LINES} results for" in text
+    first = hits_of(text)
+    assert len(first) == 50 and all("<mark>lorem</mark>" in h for h in first)
+    rels = {a.get("rel"): a["href"] for a in Parsed(text).find("a") if a.get("rel")}
+    assert rels == {"next": "/view/hostile/manifest?q=lorem&page=1"}, rels
+    assert all("/iiif/3/hostile%2Fpage2.png/" in h for h in first)
+    _, text = page(web, rels["next"])
+    second = hits_of(text)
+    assert len(second) == LOREM_LINES - 50
+    rels = {a.get("rel"): a["href"] for a in Parsed(text).find("a") if a.get("rel")}
+    assert rels == {"prev": "/view/hostile/manifest?q=lorem&page=0"}, rels
+    assert not set(first) & set(second)
 
 
 def test_search_input_is_escaped(web):
