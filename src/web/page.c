@@ -201,9 +201,10 @@ void page_attr_url(GString *out, const char *url, bool image)
 void page_breadcrumbs(struct page *pg, const char *pres_path, const char *current)
 {
 	GString *h = pg->html;
+	bool root = strcmp(pres_path, "collection") == 0;
 	g_string_append(h, "<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><ol><li><a href=\"");
 	html_escape(h, pg->prefix);
-	g_string_append(h, "/\">Home</a></li>");
+	g_string_append_printf(h, "/\"%s>Home</a></li>", root ? " aria-current=\"page\"" : "");
 	gchar **segs = g_strsplit(pres_path, "/", -1);
 	guint n = g_strv_length(segs);
 	GString *path = g_string_new(NULL);
@@ -222,7 +223,7 @@ void page_breadcrumbs(struct page *pg, const char *pres_path, const char *curren
 		html_escape(h, decoded);
 		g_string_append(h, "</a></li>");
 	}
-	if (strcmp(pres_path, "collection") != 0) {
+	if (!root) {
 		g_string_append(h, "<li aria-current=\"page\">");
 		html_escape(h, current);
 		g_string_append(h, "</li>");
