@@ -150,6 +150,16 @@ static void view_canvas(struct page *pg, const json_t *canvas, long n)
 	g_free(label);
 }
 
+static bool view_has_images(const json_t *canvases)
+{
+	size_t i;
+	const json_t *canvas;
+	json_array_foreach(canvases, i, canvas)
+		if (view_image_service(view_canvas_body(canvas)))
+			return true;
+	return false;
+}
+
 static void view_pages(struct page *pg, const json_t *doc, const char *pres_path,
 		       const char *base, long page)
 {
@@ -159,13 +169,16 @@ static void view_pages(struct page *pg, const json_t *doc, const char *pres_path
 	long pages = n ? (n + per - 1) / per : 1;
 	page = page < 1 ? 1 : page > pages ? pages : page;
 	g_string_append_printf(h, "<section aria-labelledby=\"pages-h\"><h2 id=\"pages-h\">"
-				  "Pages and downloads <span class=\"count\">(%ld)</span></h2>\n"
-				  "<p><a href=\"", n);
-	GString *pdf = g_string_new(pg->prefix);
-	g_string_append_printf(pdf, "/pdf/%s?width=1000", pres_path);
-	html_escape(h, pdf->str);
-	g_string_free(pdf, TRUE);
-	g_string_append(h, "\">Download as PDF</a> (pages 1000 px wide)</p>\n<ul class=\"pages\">\n");
+				  "Pages and downloads <span class=\"count\">(%ld)</span></h2>\n", n);
+	if (view_has_images(items)) { /* a PDF of audio or video would be empty */
+		GString *pdf = g_string_new(pg->prefix);
+		g_string_append_printf(pdf, "/pdf/%s?width=1000", pres_path);
+		g_string_append(h, "<p><a href=\"");
+		html_escape(h, pdf->str);
+		g_string_append(h, "\">Download as PDF</a> (pages 1000 px wide)</p>\n");
+		g_string_free(pdf, TRUE);
+	}
+	g_string_append(h, "<ul class=\"pages\">\n");
 	for (long i = (page - 1) * per; i < n && i < page * per; i++)
 		view_canvas(pg, json_array_get(items, (size_t)i), i + 1);
 	g_string_append(h, "</ul>\n");

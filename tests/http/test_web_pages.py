@@ -88,6 +88,9 @@ def make_web_tree(base):
     pf.write(os.path.join(root, "hostile", "page2.xml"),
              alto_v4([layout("lorem ipsum dolor", 100, 100 + 15 * i, 10, 10, 10)
                       for i in range(LOREM_LINES)], 2500, 1200, "page2.png"))
+    os.makedirs(os.path.join(root, "sound"))
+    pf.ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "libmp3lame",
+              os.path.join(root, "sound", "talk.mp3"))
     os.makedirs(os.path.join(root, "many", "sub"))
     pf.solid(40, 30, (10, 200, 10)).save(os.path.join(root, "many", "sub", "x.png"))
     for i in range(MANY):
@@ -269,6 +272,15 @@ def test_manifest_page_viewer_downloads_and_iiif_links(web):
     assert r.status == 200 and r.json()["id"] == mid
 
 
+def test_audio_manifest_page(web):
+    _, text = page(web, "/view/sound/manifest")
+    p = check_no_script(text)
+    hrefs = [a.get("href") for a in p.find("a")]
+    assert f"{web.base}/iiif/media/sound/talk.mp3" in hrefs
+    assert not any(h and h.startswith("/pdf/") for h in hrefs), "no PDF of a sound"
+    assert p.find("iframe")[0]["src"].startswith("/viewer/mirador?manifest=")
+
+
 def test_breadcrumbs(web):
     _, text = page(web, "/view/many/sub/manifest")
     nav = re.search(r'<nav class="crumbs" aria-label="Breadcrumb">(.*?)</nav>', text).group(1)
@@ -412,6 +424,7 @@ def test_sitemap_lists_every_page(web, quiet):
         assert doc.tag == f"{ns}urlset"
         locs = [u.find(f"{ns}loc").text for u in doc.findall(f"{ns}url")]
         want = {f"{base}/", f"{base}/view/hostile/manifest", f"{base}/view/many/collection",
+                f"{base}/view/sound/manifest",
                 f"{base}/view/many/sub/manifest"}
         want |= {f"{base}/view/many/item{i}.png/manifest" for i in range(MANY)}
         assert sorted(locs) == sorted(want)
