@@ -281,6 +281,18 @@ def test_audio_manifest_page(web):
     assert p.find("iframe")[0]["src"].startswith("/viewer/mirador?manifest=")
 
 
+def test_revalidation_and_head(web):
+    r, text = page(web, "/view/hostile/manifest")
+    etag = r.header("ETag")
+    assert etag and r.header("Cache-Control") == "no-cache"
+    r2 = get(web, "/view/hostile/manifest", headers={"If-None-Match": etag})
+    assert r2.status == 304 and not r2.body
+    r3 = get(web, "/view/hostile/manifest", lang="fr", headers={"If-None-Match": etag})
+    assert r3.status == 200, "another language is another page"
+    h = web.get("/view/hostile/manifest", method="HEAD", headers={"Accept": FIREFOX})
+    assert h.status == 200 and not h.body and h.header("Content-Type") == r.content_type
+
+
 def test_breadcrumbs(web):
     _, text = page(web, "/view/many/sub/manifest")
     nav = re.search(r'<nav class="crumbs" aria-label="Breadcrumb">(.*?)</nav>', text).group(1)
