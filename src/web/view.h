@@ -24,6 +24,7 @@ struct view_args {
 struct view_canvas {
 	char *manifest_path; /* below /iiif/presentation/, e.g. "books/b1/manifest" */
 	char *label;         /* plain text */
+	char *manifest_label; /* plain text */
 	char *service;       /* ImageService3 id, or NULL (audio, video) */
 	double scale;        /* image pixels per Canvas unit */
 	char *thumbnail;     /* or NULL */

@@ -18,6 +18,7 @@ static void view_canvas_free(gpointer p)
 	struct view_canvas *c = p;
 	g_free(c->manifest_path);
 	g_free(c->label);
+	g_free(c->manifest_label);
 	g_free(c->service);
 	g_free(c->thumbnail);
 	g_free(c);
@@ -31,6 +32,7 @@ GHashTable *view_canvases_new(void)
 void view_canvases_add(GHashTable *canvases, const struct page *pg, const json_t *manifest)
 {
 	const char *path = page_pres_path(pg, json_string_value(json_object_get(manifest, "id")));
+	char *mlabel = page_plain(pg, json_object_get(manifest, "label"));
 	size_t i;
 	const json_t *canvas;
 	json_array_foreach(json_object_get(manifest, "items"), i, canvas) {
@@ -41,6 +43,7 @@ void view_canvases_add(GHashTable *canvases, const struct page *pg, const json_t
 		struct view_canvas *c = g_new0(struct view_canvas, 1);
 		c->manifest_path = g_strdup(path);
 		c->label = page_plain(pg, json_object_get(canvas, "label"));
+		c->manifest_label = g_strdup(mlabel ? mlabel : path);
 		if (!c->label)
 			c->label = g_strdup_printf("Page %zu", i + 1);
 		c->service = g_strdup(view_image_service(body));
@@ -50,6 +53,7 @@ void view_canvases_add(GHashTable *canvases, const struct page *pg, const json_t
 		c->thumbnail = g_strdup(page_thumbnail(canvas));
 		g_hash_table_replace(canvases, g_strdup(id), c);
 	}
+	g_free(mlabel);
 }
 
 /* Splits "canvas#xywh=x,y,w,h" into canvas (g_free) and the four numbers; false without xywh. */
@@ -148,9 +152,11 @@ static void view_hit(struct page *pg, const json_t *results, const json_t *anno,
 	if (c) {
 		g_string_append(h, "<p><a href=\"");
 		html_escape(h, link->str);
-		g_string_append(h, "\">Open ");
+		g_string_append(h, "\">");
+		html_escape(h, c->manifest_label);
+		g_string_append(h, ", ");
 		html_escape(h, c->label);
-		g_string_append(h, " in the viewer</a></p>");
+		g_string_append(h, ": open in the viewer</a></p>");
 	}
 	g_string_append(h, "</div></li>\n");
 	g_free(thumb);
@@ -211,5 +217,8 @@ void view_hits(struct page *pg, const json_t *results, const char *error_msg,
 		view_hit(pg, results, anno, canvases, viewer);
 	g_string_append(h, "</ol>\n");
 	view_hits_pager(pg, results, a, base);
+	g_string_append(h, "<p><a href=\"");
+	html_escape(h, base);
+	g_string_append(h, "\">Clear the search</a></p>\n");
 	g_string_append(h, "</section>\n");
 }
