@@ -56,6 +56,33 @@ MANY = 7          # single images in many/, next to one sub-folder: 8 members
 PAGE_SIZE = 3     # --web-page-size of the test server
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+
+class Balance(html.parser.HTMLParser):
+    """Every element of the page closed, in order (the pages are written, not parsed, so a
+    template slip would show here)."""
+
+    def __init__(self, text):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.errors = [], []
+        self.feed(text)
+        self.close()
+        if self.stack:
+            self.errors.append(f"left open: {self.stack}")
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1:]} at {self.getpos()}")
+        else:
+            self.stack.pop()
+
+
 class Parsed(html.parser.HTMLParser):
     """Every start tag with its attributes (values unescaped, as a browser reads them)."""
 
@@ -159,7 +186,10 @@ def check_page_headers(r):
 
 
 def check_no_script(text):
-    """No way for the page to run script but its own static file."""
+    """No way for the page to run script but its own static file; elements balanced."""
+    errors = Balance(text).errors
+    assert not errors, errors[:5]
+    assert text.startswith("<!DOCTYPE html>\n<html lang=\"en\">")
     p = Parsed(text)
     scripts = [a for t, a in p.tags if t == "script"]
     assert scripts == [{"src": "/static/iiifd.js", "defer": None}], scripts
