@@ -97,6 +97,13 @@ static const struct config_key config_keys[] = {
 	    "annotation files larger than this are not imported automatically; 0 = no limit"),
 	KEY("annotation-page-size", CONFIG_INT, annotation_page_size, "20000", 1, 100000000,
 	    "annotations in one page of a Canvas's AnnotationPage before it continues in next"),
+	KEY("canvas-words", CONFIG_BOOL, canvas_words, "false", 0, 0,
+	    "Canvases list their OCR words rather than their lines (the other level is linked from "
+	    "seeAlso)"),
+	KEY("pdf-max-pages", CONFIG_INT, pdf_max_pages, "500", 1, 100000,
+	    "image pages a Manifest PDF download may have; larger Manifests get 400"),
+	KEY("pdf-max-width", CONFIG_INT, pdf_max_width, "2000", 16, 14400,
+	    "largest page image width (?width=) of a Manifest PDF download"),
 	KEY("web", CONFIG_BOOL, web, "true", 0, 0,
 	    "the HTML interface: / for browsers, /view/{path}/collection|manifest, /sitemap.xml"),
 	KEY("html-pages-on-json-urls", CONFIG_BOOL, html_pages_on_json_urls, "true", 0, 0,

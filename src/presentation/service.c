@@ -58,7 +58,8 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 		return -1;
 	}
 	if (cfg->auto_import) {
-		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db, NULL };
+		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db, NULL,
+					  svc->cfg->canvas_words };
 		svc->ingest = ingest_queue_new(svc->db, &c, cfg->auto_import_max_mb << 20);
 	}
 	return 0;
@@ -191,7 +192,7 @@ static json_t *pres_build(const struct pres_service *svc, const char *origin, in
 			  const struct pres_target *t, struct iiifd_error *err)
 {
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
-				  svc->db, svc->indexes };
+				  svc->db, svc->indexes, svc->cfg->canvas_words };
 	json_t *doc = t->collection ? pres_collection_build(&c, t->rel, err)
 				    : pres_manifest_build(&c, t->rel, t->is_folder, err);
 	if (!doc || version == 3)
@@ -308,7 +309,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		return false;
 	struct iiifd_error err = { 0 };
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
-				  svc->db, svc->indexes };
+				  svc->db, svc->indexes, svc->cfg->canvas_words };
 	json_t *doc = NULL;
 	if (page)
 		return pres_canvas_page(svc, &c, t, req, resp), true;
@@ -424,7 +425,7 @@ json_t *pres_service_search(const struct pres_service *svc, const char *path,
 		iiifd_error_set(err, 404, "search is off (annotations = false)");
 	else if (pres_document_target(svc, path, &segs, &t, err) == 0) {
 		struct pres_context c = { svc->root_real, origin, svc->sources, svc->media,
-					  svc->limits, svc->db, svc->indexes };
+					  svc->limits, svc->db, svc->indexes, svc->cfg->canvas_words };
 		char *id = t.collection ? pres_url_collection(&c, t.rel) : pres_url_manifest(&c, t.rel);
 		char *service = g_strdup_printf("%s/search", id);
 		doc = pres_search(svc, &c, SEARCH_V2, service, &t, req, err);

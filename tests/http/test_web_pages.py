@@ -283,6 +283,8 @@ def test_manifest_page_viewer_downloads_and_iiif_links(web):
     hrefs = [a.get("href") for a in p.find("a")]
     assert "/view/hostile/manifest?viewer=uv#viewer" in hrefs
     assert "/pdf/hostile/manifest?width=1000" in hrefs
+    r = web.get("/pdf/hostile/manifest?width=1000")
+    assert r.status == 200 and r.content_type == "application/pdf" and r.body[:4] == b"%PDF"
     dnd = [h for h in hrefs if h and "?manifest=" in h and h.startswith(mid)]
     assert dnd == [f"{mid}?manifest={urllib.parse.quote(mid, safe='')}"], dnd
     assert p.find("input", id="iiif-url", value=mid, readonly=None, type="text")
