@@ -206,10 +206,19 @@ void view_hits(struct page *pg, const json_t *results, const char *error_msg,
 	json_int_t total = json_integer_value(
 		json_object_get(json_object_get(results, "partOf"), "total"));
 	const json_t *items = json_object_get(results, "items");
-	g_string_append_printf(h, "<p role=\"status\">%lld %s for \xe2\x80\x9c",
-			       (long long)total, total == 1 ? "result" : "results");
+	/* total counts annotations (lines, passages); a passage may hold several hits */
+	g_string_append(h, "<p role=\"status\">");
+	if (total == 0)
+		g_string_append(h, "No results for \xe2\x80\x9c");
+	else
+		g_string_append(h, "\xe2\x80\x9c");
 	html_escape(h, a->q);
-	g_string_append(h, "\xe2\x80\x9d</p>\n<ol class=\"hits\">\n");
+	if (total == 0)
+		g_string_append(h, "\xe2\x80\x9d.");
+	else
+		g_string_append_printf(h, "\xe2\x80\x9d found in %lld %s.", (long long)total,
+				       total == 1 ? "passage" : "passages");
+	g_string_append(h, "</p>\n<ol class=\"hits\">\n");
 	size_t i;
 	const json_t *anno;
 	const char *viewer = view_viewer_name(a->viewer);

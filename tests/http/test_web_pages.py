@@ -498,7 +498,7 @@ def test_search_on_a_manifest_page(web):
     assert p.find("label", **{"for": "q"}) and p.find("input", id="q", name="q", value="zebra")
     hits = hits_of(text)
     assert len(hits) == 2, hits
-    assert "2 results for" in text
+    assert "\u201czebra\u201d found in 2 passages." in text
     boxes = []
     for h in hits:
         assert "<mark>zebra</mark>" in h
@@ -539,12 +539,12 @@ def test_search_from_the_collection(web):
     assert len(hits) == 2 and all("<mark>zebra</mark>" in h for h in hits)
     assert all("/view/hostile/manifest?" in h and "/iiif/3/hostile%2Fpage1.png/" in h for h in hits)
     _, none = page(web, "/?q=unicornword")
-    assert "0 results for" in none and not hits_of(none)
+    assert "No results for \u201cunicornword\u201d." in none and not hits_of(none)
 
 
 def test_search_results_are_paged(web):
     _, text = page(web, "/view/hostile/manifest?q=lorem")
-    assert f"{LOREM_LINES} results for" in text
+    assert f"\u201clorem\u201d found in {LOREM_LINES} passages." in text
     first = hits_of(text)
     assert len(first) == 50 and all("<mark>lorem</mark>" in h for h in first)
     rels = {a.get("rel"): a["href"] for a in Parsed(text).find("a") if a.get("rel")}
