@@ -103,11 +103,12 @@ static void web_hit_canvases(const struct pres_service *svc, const struct page *
 	size_t i;
 	const json_t *anno;
 	json_array_foreach(json_object_get(results, "items"), i, anno) {
-		const char *target = json_string_value(json_object_get(anno, "target"));
-		const char *cut = target ? strstr(target, "/canvas/") : NULL;
-		if (!cut || g_hash_table_size(seen) >= WEB_HIT_MANIFESTS)
+		/* a Collection's hits name their Manifest in target.partOf */
+		const json_t *part = json_object_get(json_object_get(anno, "target"), "partOf");
+		const char *manifest_id = json_string_value(json_object_get(part, "id"));
+		if (!manifest_id || g_hash_table_size(seen) >= WEB_HIT_MANIFESTS)
 			continue;
-		char *manifest = g_strndup(target, (gsize)(cut - target));
+		char *manifest = g_strdup(manifest_id);
 		const char *path = page_pres_path(pg, manifest);
 		if (path && !g_hash_table_contains(seen, path)) {
 			struct iiifd_error err = { 0 };

@@ -60,8 +60,10 @@ void view_canvases_add(GHashTable *canvases, const struct page *pg, const json_t
 static bool view_target(const json_t *anno, char **canvas, double v[4])
 {
 	const json_t *t = json_object_get(anno, "target");
-	const char *target = json_is_string(t) ? json_string_value(t)
-					       : json_string_value(json_object_get(t, "source"));
+	/* a string, a SpecificResource (source), or in a Collection {id, partOf} */
+	const json_t *src = json_object_get(t, "source") ? json_object_get(t, "source")
+							 : json_object_get(t, "id");
+	const char *target = json_is_string(t) ? json_string_value(t) : json_string_value(src);
 	if (!target)
 		return *canvas = NULL, false;
 	const char *hash = strchr(target, '#');
