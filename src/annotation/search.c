@@ -97,6 +97,43 @@ static bool search_is_blank(const char *s)
 	return !s || !*s;
 }
 
+/*
+ * Search 1.0 names motivations as Presentation 2.1 does: "painting" is text on the Canvas, which
+ * the store keeps as supplementing (OCR, transcripts, as in the 1.0 examples), "non-painting"
+ * everything else; "sc:" and "oa:" prefixes are allowed. Rewrites list in the store's terms.
+ */
+static void search_motivations_v1(gchar ***list)
+{
+	if (!*list)
+		return;
+	GPtrArray *out = g_ptr_array_new();
+	for (gchar **m = *list; *m; m++) {
+		const char *name = *m;
+		if (g_str_has_prefix(name, "sc:") || g_str_has_prefix(name, "oa:"))
+			name += 3;
+		if (strcmp(name, "painting") == 0)
+			g_ptr_array_add(out, g_strdup("supplementing"));
+		else if (strcmp(name, "non-painting") == 0)
+			for (const char *const *k = webanno_motivations; *k; k++) {
+				if (strcmp(*k, "supplementing") != 0)
+					g_ptr_array_add(out, g_strdup(*k));
+			}
+		else
+			g_ptr_array_add(out, g_strdup(name));
+	}
+	g_ptr_array_add(out, NULL);
+	g_strfreev(*list);
+	*list = (gchar **)g_ptr_array_free(out, FALSE);
+}
+
+/* The Search 1.0 (Presentation 2.1) name of a store motivation: text on the Canvas paints. */
+static char *search_motivation_v1(const char *motivation)
+{
+	if (!motivation || strcmp(motivation, "supplementing") == 0)
+		return g_strdup("sc:painting");
+	return g_strdup_printf("oa:%s", motivation);
+}
+
 static int search_params_read(const struct http_request *req, enum search_kind kind,
 			      struct search_params *p, struct iiifd_error *err)
 {
@@ -117,6 +154,8 @@ static int search_params_read(const struct http_request *req, enum search_kind k
 			return iiifd_error_set(err, 400, "after must be a record key, as in a next link");
 	}
 	p->motivations = search_split(p->motivation);
+	if (kind == SEARCH_V1 || kind == AUTOCOMPLETE_V1)
+		search_motivations_v1(&p->motivations);
 	p->users = search_split(p->user);
 	p->dates = search_split(p->date);
 	char *end = NULL;
@@ -210,11 +249,14 @@ struct search_page {
 };
 
 /* The Search 1.0 resource of an annotation: its text on its target. */
-static json_t *search_resource_v1(const char *id, const char *chars, const char *target)
+static json_t *search_resource_v1(const struct anno_record *r, const char *id, const char *target)
 {
-	return json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s}", "@id", id, "@type", "oa:Annotation",
-			 "motivation", "sc:painting", "resource", "@type", "cnt:ContentAsText",
-			 "chars", chars, "on", target);
+	char *motivation = search_motivation_v1(r->motivation);
+	json_t *res = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s}", "@id", id, "@type",
+				"oa:Annotation", "motivation", motivation, "resource", "@type",
+				"cnt:ContentAsText", "chars", r->text ? r->text : "", "on", target);
+	g_free(motivation);
+	return res;
 }
 
 /* A match: a highlighting annotation on the item (2.0) and a search:Hit (1.0). */
@@ -252,8 +294,8 @@ static json_t *search_word_item(const struct anno_record *r, const json_t *anno,
 							     json_object_get(anno, "id")), k));
 	json_object_set_new(item, "target", json_string(target));
 	json_array_append_new(pg->resources,
-			      search_resource_v1(json_string_value(json_object_get(item, "id")),
-						 r->text ? r->text : "", target));
+			      search_resource_v1(r, json_string_value(json_object_get(item, "id")),
+						 target));
 	g_free(target);
 	return item;
 }
@@ -299,7 +341,7 @@ static void search_add_hits(struct db *db, const struct anno_record *r, json_t *
 	}
 	if (whole || matches == 0) {
 		char *target = webanno_target(r, canvas);
-		json_array_append_new(pg->resources, search_resource_v1(anno_id, text, target));
+		json_array_append_new(pg->resources, search_resource_v1(r, anno_id, target));
 		json_array_append(pg->items, anno);
 		g_free(target);
 	}

@@ -152,3 +152,20 @@ def test_autocomplete1_terms_and_urls(srv):
     assert coll["terms"][0]["url"].startswith(f"{collection_url(srv)}/search1?")
     r = http(srv, "GET", path_of(srv, f"{book}/autocomplete1"))
     assert r.status == 400, f"autocomplete1 without q: {r.status}"
+
+
+@pytest.mark.parametrize("motivation,want", [
+    (None, {"sc:painting": 2, "oa:tagging": 1}),
+    ("painting", {"sc:painting": 2}), ("sc:painting", {"sc:painting": 2}),
+    ("non-painting", {"oa:tagging": 1}), ("tagging", {"oa:tagging": 1}),
+    ("oa:tagging painting", {"sc:painting": 2, "oa:tagging": 1}),
+])
+def test_search1_motivations_agree_with_filters(srv, motivation, want):
+    """Search 1.0 speaks Presentation 2.1: OCR and transcript text is sc:painting, a tag is
+    oa:tagging, and the motivation filter means what the results say."""
+    params = {"q": "zebra"} | ({"motivation": motivation} if motivation else {})
+    doc = s1(srv, collection_url(srv), **params)
+    got = {}
+    for a in doc["resources"]:
+        got[a["motivation"]] = got.get(a["motivation"], 0) + 1
+    assert got == want, (motivation, got)
