@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/rights.h"
+
 /*
  * Loose BCP 47: a language of 2-8 letters (or the x-/i- singletons), then "-" and parts of 1-8
  * letters or digits; or "none".
@@ -171,44 +173,29 @@ json_t *sidecar_values_metadata(struct sidecar_yaml *y, yaml_node_t *n, const ch
 	return sidecar_json_nonempty(list);
 }
 
-static const char *const sidecar_rights_prefixes[] = {
-	"http://creativecommons.org/licenses/",
-	"http://creativecommons.org/publicdomain/",
-	"http://rightsstatements.org/vocab/",
-	NULL,
-};
-
-static bool sidecar_rights_ok(const char *s)
-{
-	for (const char *const *p = sidecar_rights_prefixes; *p; p++)
-		if (!strncmp(s, *p, strlen(*p)) && s[strlen(*p)] && sidecar_yaml_no_space(s))
-			return true;
-	return false;
-}
-
-/* The specification's own URIs for these are http; https ones are only for people to read. */
+/* A rights statement IIIF accepts; another spelling of one is rewritten, with a warning. */
 json_t *sidecar_values_rights(struct sidecar_yaml *y, yaml_node_t *n, const char *where)
 {
 	const char *s = sidecar_yaml_text(y, n, where);
-	char http[300];
+	char canonical[512];
 	if (!s)
 		return NULL;
-	if (sidecar_rights_ok(s))
+	switch (strlen(s) < 400 ? rights_normalise(s, canonical, sizeof canonical) : RIGHTS_INVALID) {
+	case RIGHTS_OK:
 		return json_string(s);
-	snprintf(http, sizeof http, "http://%s", s + (strncmp(s, "https://", 8) ? 0 : 8));
-	if (!strncmp(s, "https://", 8) && sidecar_rights_ok(http))
-		sidecar_yaml_problem(
-			y, n, where,
-			"'%.80s' must use http, not https: write '%.80s' (the URIs the "
-			"specification requires are http)",
-			s, http);
-	else
-		sidecar_yaml_problem(
-			y, n, where,
-			"'%.80s' is not a Creative Commons or RightsStatements.org URI "
-			"(e.g. http://creativecommons.org/licenses/by/4.0/)",
-			s);
-	return NULL;
+	case RIGHTS_NORMALISED:
+		sidecar_yaml_problem(y, n, where,
+				     "'%.80s' is written '%.80s' (the form the specification "
+				     "requires); served that way",
+				     s, canonical);
+		return json_string(canonical);
+	default:
+		sidecar_yaml_problem(y, n, where,
+				     "'%.80s' is not a Creative Commons or RightsStatements.org URI "
+				     "(e.g. http://creativecommons.org/licenses/by/4.0/)",
+				     s);
+		return NULL;
+	}
 }
 
 static bool sidecar_digits(const char *s, int n, int *out)
