@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "annotation/importers.h"
 #include "core/log.h"
@@ -257,6 +258,8 @@ struct ingest_queue {
 	GThreadPool *pool;
 	pthread_mutex_t lock;
 	GHashTable *pending; /* sources queued and not yet done */
+	pthread_cond_t done; /* broadcast each time a source is done */
+	GHashTable *seen;    /* folders whose files were checked once (by ingest_queue_folder) */
 	int64_t max_bytes;   /* larger files are skipped; 0: no limit */
 	GHashTable *skipped; /* source -> fingerprint of the version skipped for its size */
 };
@@ -289,8 +292,68 @@ static void ingest_job(gpointer data, gpointer user)
 		log_info("annotation import: %s: %d annotations", rel, n);
 	pthread_mutex_lock(&q->lock);
 	g_hash_table_remove(q->pending, rel);
+	pthread_cond_broadcast(&q->done);
 	pthread_mutex_unlock(&q->lock);
 	g_free(rel);
+}
+
+/* Whether a queued source lies directly in folder rel ("" = the root). Under q->lock. */
+static bool ingest_pending_in_locked(struct ingest_queue *q, const char *rel)
+{
+	size_t n = strlen(rel);
+	GHashTableIter it;
+	gpointer key;
+	g_hash_table_iter_init(&it, q->pending);
+	while (g_hash_table_iter_next(&it, &key, NULL)) {
+		const char *src = key;
+		if (n && (strncmp(src, rel, n) != 0 || src[n] != '/'))
+			continue;
+		if (!strchr(src + (n ? n + 1 : 0), '/'))
+			return true;
+	}
+	return false;
+}
+
+bool ingest_queue_wait(struct ingest_queue *q, const char *rel, int timeout_ms)
+{
+	if (!q)
+		return true;
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&q->lock);
+	bool pending;
+	while ((pending = ingest_pending_in_locked(q, rel)) &&
+	       pthread_cond_timedwait(&q->done, &q->lock, &until) == 0)
+		;
+	pending = pending && ingest_pending_in_locked(q, rel);
+	pthread_mutex_unlock(&q->lock);
+	return !pending;
+}
+
+bool ingest_queue_pending(struct ingest_queue *q, const char *src)
+{
+	if (!q)
+		return false;
+	pthread_mutex_lock(&q->lock);
+	bool pending = g_hash_table_contains(q->pending, src);
+	pthread_mutex_unlock(&q->lock);
+	return pending;
+}
+
+bool ingest_queue_seen(struct ingest_queue *q, const char *rel)
+{
+	if (!q)
+		return true;
+	pthread_mutex_lock(&q->lock);
+	bool seen = g_hash_table_contains(q->seen, rel);
+	pthread_mutex_unlock(&q->lock);
+	return seen;
 }
 
 struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c,
@@ -302,7 +365,13 @@ struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *
 	q->db = db;
 	q->c = *c;
 	pthread_mutex_init(&q->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->done, &attr);
+	pthread_condattr_destroy(&attr);
 	q->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	q->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	q->max_bytes = max_bytes;
 	q->skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	q->pool = g_thread_pool_new(ingest_job, q, 1, FALSE, NULL);
@@ -315,7 +384,9 @@ void ingest_queue_free(struct ingest_queue *q)
 		return;
 	g_thread_pool_free(q->pool, TRUE, TRUE);
 	g_hash_table_destroy(q->pending);
+	g_hash_table_destroy(q->seen);
 	g_hash_table_destroy(q->skipped);
+	pthread_cond_destroy(&q->done);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
 }
@@ -393,6 +464,11 @@ void ingest_queue_folder(struct ingest_queue *q, const char *rel, char *const *c
 		g_free(abs);
 		g_free(src);
 	}
-	if (q)
-		ingest_queue_vanished(q, rel);
+	if (!q)
+		return;
+	ingest_queue_vanished(q, rel);
+	pthread_mutex_lock(&q->lock);
+	if (g_hash_table_size(q->seen) < 100000) /* a bound; forgetting only costs a re-check */
+		g_hash_table_add(q->seen, g_strdup(rel));
+	pthread_mutex_unlock(&q->lock);
 }

@@ -49,4 +49,16 @@ void ingest_queue_free(struct ingest_queue *q);
 void ingest_queue_folder(struct ingest_queue *q, const char *rel, char *const *companions,
 			 size_t count);
 
+/*
+ * Waits up to timeout_ms for the queued sources directly in folder rel to be imported (each
+ * file is imported once, however many requests wait for it). Returns true when none is left.
+ */
+bool ingest_queue_wait(struct ingest_queue *q, const char *rel, int timeout_ms);
+
+/* Whether source file src (a path below the root) is queued or being imported. */
+bool ingest_queue_pending(struct ingest_queue *q, const char *src);
+
+/* Whether ingest_queue_folder() has checked folder rel's files since the server started. */
+bool ingest_queue_seen(struct ingest_queue *q, const char *rel);
+
 #endif

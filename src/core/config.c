@@ -100,6 +100,9 @@ static const struct config_key config_keys[] = {
 	    "annotation files larger than this are not imported automatically; 0 = no limit"),
 	KEY("annotation-page-size", CONFIG_INT, annotation_page_size, "20000", 1, 100000000,
 	    "annotations in one page of a Canvas's AnnotationPage before it continues in next"),
+	KEY("import-wait-ms", CONFIG_INT, import_wait_ms, "5000", 0, 600000,
+	    "how long a Manifest or annotation page request waits for its folder's annotation "
+	    "imports (a page still importing after that answers 503)"),
 	KEY("canvas-words", CONFIG_BOOL, canvas_words, "false", 0, 0,
 	    "Canvases list their OCR words rather than their lines (the other level is linked from "
 	    "seeAlso)"),

@@ -58,6 +58,7 @@ struct iiifd_config {
 	int64_t auto_import_max_mb; /* larger annotation files are skipped by auto-import; 0 = any */
 	int annotation_page_size; /* annotations per page of a Canvas AnnotationPage */
 	bool canvas_words;        /* Canvases list OCR words rather than lines (lines in seeAlso) */
+	int import_wait_ms;       /* how long a request waits for its folder's annotation imports */
 	int pdf_max_pages;        /* image Canvases a Manifest PDF may have (/pdf/...) */
 	int pdf_max_width;        /* largest ?width= of a Manifest PDF's page images */
 	bool web;                 /* the HTML interface: /, /view/..., /sitemap.xml (web/) */

@@ -8,6 +8,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "annotation/ingest.h"
 #include "core/log.h"
 #include "db/db.h"
 #include "media/probe.h"
@@ -61,14 +62,59 @@ static json_t *canvas_page_ref(const char *canvas_id, const char *name, const ch
  * their cues are in the store for search (hits target #t=), but a second page of them would show
  * every caption twice, so the store's supplementing page is not listed there.
  */
+/*
+ * Whether an OCR file (ALTO "name.xml" or hOCR "name.hocr") next to the image f is waiting to
+ * be imported: its lines and words pages will exist then, so the Manifest lists them already
+ * (a request for them waits for the import).
+ */
+static bool canvas_ocr_importing(const struct pres_context *c, const struct pres_file *f,
+				 int page)
+{
+	if (!c->ingest || f->kind != TREE_IMAGE || page != 0 || !f->folder)
+		return false;
+	char *stem = canvas_stem(f->name), *dir = g_path_get_dirname(f->rel);
+	const char *folder = strcmp(dir, ".") ? dir : "";
+	bool found = false;
+	for (int k = 0; k < 2 && !found; k++) {
+		char *name = g_strdup_printf("%s.%s", stem, k ? "hocr" : "xml");
+		char *src = *folder ? g_strdup_printf("%s/%s", folder, name) : g_strdup(name);
+		for (size_t i = 0; i < f->folder->companion_count && !found; i++)
+			found = !strcmp(f->folder->companions[i], name) &&
+				ingest_queue_pending(c->ingest, src);
+		g_free(src);
+		g_free(name);
+	}
+	g_free(stem);
+	g_free(dir);
+	return found;
+}
+
+/* Appends name to the list of page names unless it is there (names: malloc'd strings). */
+static void canvas_add_name(char ***names, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*names)[i], name))
+			return;
+	char **grown = realloc(*names, (*n + 1) * sizeof **names);
+	if (!grown)
+		return;
+	*names = grown;
+	if ((grown[*n] = strdup(name)))
+		(*n)++;
+}
+
 static void canvas_annotation_refs(const struct pres_context *c, json_t *canvas,
-				   const char *canvas_id, const char *file, int page)
+				   const char *canvas_id, const struct pres_file *f, int page)
 {
 	bool has_captions = json_object_get(canvas, "annotations") != NULL;
 	char **names = NULL;
 	size_t n = 0;
-	if (!c->db || db_target_motivations(c->db, file, page, &names, &n, NULL) < 0)
+	if (!c->db || db_target_motivations(c->db, f->rel, page, &names, &n, NULL) < 0)
 		return;
+	if (n == 0 && canvas_ocr_importing(c, f, page)) {
+		canvas_add_name(&names, &n, "supplementing");
+		canvas_add_name(&names, &n, DB_PAGE_WORDS);
+	}
 	bool words = false, lines = false;
 	for (size_t i = 0; i < n; i++) {
 		words |= strcmp(names[i], DB_PAGE_WORDS) == 0;
@@ -335,7 +381,7 @@ int pres_canvases_add(const struct pres_context *c, const char *manifest_id,
 		char *id = g_strdup_printf("%s/canvas/%d", manifest_id, (*next)++);
 		json_t *canvas = f->kind == TREE_MEDIA ? canvas_media(c, id, f, &specs[i].media)
 						       : canvas_image(c, id, f, &specs[i]);
-		canvas_annotation_refs(c, canvas, id, f->rel, specs[i].page);
+		canvas_annotation_refs(c, canvas, id, f, specs[i].page);
 		canvas_merge_props(canvas, props);
 		json_array_append_new(items, canvas);
 		json_array_append_new(ids, json_string(id));

@@ -16,6 +16,8 @@
 struct db;
 struct pres_index_cache;
 
+struct ingest_queue;
+
 struct pres_context {
 	const char *root_real;             /* borrowed */
 	const char *base;                  /* borrowed; origin without trailing slash */
@@ -25,6 +27,7 @@ struct pres_context {
 	struct db *db;                     /* borrowed; NULL when annotations are off */
 	struct pres_index_cache *indexes;  /* borrowed; NULL = no reuse of Canvas indexes */
 	bool words_listed; /* Canvases list their OCR words page, lines in seeAlso (canvas-words) */
+	struct ingest_queue *ingest;       /* borrowed; NULL = no background imports */
 };
 
 /*

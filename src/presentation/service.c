@@ -58,8 +58,9 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 		return -1;
 	}
 	if (cfg->auto_import) {
-		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db, NULL,
-					  svc->cfg->canvas_words };
+		struct pres_context c = { .root_real = root_real, .base = "", .sources = sources,
+					  .media = svc->media, .limits = *limits, .db = svc->db,
+					  .words_listed = svc->cfg->canvas_words };
 		svc->ingest = ingest_queue_new(svc->db, &c, cfg->auto_import_max_mb << 20);
 	}
 	return 0;
@@ -188,6 +189,15 @@ static json_t *pres_select(json_t *doc, int version, gchar **tail, struct iiifd_
 	return out;
 }
 
+void pres_service_context(const struct pres_service *svc, const char *origin,
+			  struct pres_context *c)
+{
+	*c = (struct pres_context){ .root_real = svc->root_real, .base = origin,
+				    .sources = svc->sources, .media = svc->media,
+				    .limits = svc->limits, .db = svc->db, .indexes = svc->indexes,
+				    .words_listed = svc->cfg->canvas_words, .ingest = svc->ingest };
+}
+
 /* What pres_v2_has_images() needs: where files are, and how Manifest URLs start. */
 struct pres_v2_ctx {
 	const char *root_real;
@@ -228,8 +238,8 @@ static bool pres_v2_has_images(void *ctx, const char *manifest_id)
 static json_t *pres_build(const struct pres_service *svc, const char *origin, int version,
 			  const struct pres_target *t, struct iiifd_error *err)
 {
-	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
-				  svc->db, svc->indexes, svc->cfg->canvas_words };
+	struct pres_context c;
+	pres_service_context(svc, origin, &c);
 	json_t *doc = t->collection ? pres_collection_build(&c, t->rel, err)
 				    : pres_manifest_build(&c, t->rel, t->is_folder, err);
 	if (!doc || version == 3)
@@ -254,20 +264,48 @@ static void pres_respond(const struct pres_service *svc, int version, json_t *do
 			   svc->cfg->presentation_cache_control, true);
 }
 
-/* Queues the annotation files of the folder a Manifest lives in for background import. */
-static void pres_auto_import(const struct pres_service *svc, const struct pres_target *t)
+/* The folder a Manifest's files are in (g_free). */
+static char *pres_target_folder(const struct pres_target *t)
 {
-	struct tree_listing l;
 	char *folder = t->is_folder ? g_strdup(t->rel) : g_path_get_dirname(t->rel);
 	if (strcmp(folder, ".") == 0)
 		folder[0] = '\0';
+	return folder;
+}
+
+/*
+ * Queues the annotation files of the folder a Manifest lives in for background import, and
+ * waits (up to import-wait-ms) for them, so the first visitor already sees OCR and tags.
+ * Returns whether the folder's imports are done.
+ */
+static bool pres_auto_import(const struct pres_service *svc, const struct pres_target *t)
+{
+	struct tree_listing l;
+	char *folder = pres_target_folder(t);
 	char *abs = g_build_filename(svc->root_real, folder, NULL);
 	if (svc->ingest && tree_list(svc->root_real, abs, &l, NULL) == 0) {
 		ingest_queue_folder(svc->ingest, folder, l.companions, l.companion_count);
 		tree_listing_release(&l);
 	}
+	bool done = ingest_queue_wait(svc->ingest, folder, svc->cfg->import_wait_ms);
 	g_free(abs);
 	g_free(folder);
+	return done;
+}
+
+/*
+ * Before a Canvas page is read: its folder's annotation files must be imported. Checks them
+ * once (a viewer asks for the Manifest first, which queued them) and waits for what is queued;
+ * false when they are still importing after import-wait-ms.
+ */
+static bool pres_page_imports_done(const struct pres_service *svc, const struct pres_target *t)
+{
+	char *folder = pres_target_folder(t);
+	bool done = svc->ingest && !ingest_queue_seen(svc->ingest, folder)
+			    ? pres_auto_import(svc, t)
+			    : ingest_queue_wait(svc->ingest, folder, svc->cfg->import_wait_ms);
+	g_free(folder);
+	return done;
 }
 
 /*
@@ -346,9 +384,18 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 	if (!svc->db || (kind < 0 && !container && !page))
 		return false;
 	struct iiifd_error err = { 0 };
-	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
-				  svc->db, svc->indexes, svc->cfg->canvas_words };
+	struct pres_context c;
+	pres_service_context(svc, origin, &c);
 	json_t *doc = NULL;
+	if (page && !pres_page_imports_done(svc, t)) {
+		iiifd_error_set(&err, 503, "the annotations of this Canvas are still being imported; "
+					   "try again shortly");
+		http_response_error(resp, &err); /* with Retry-After */
+		/* never an incomplete page that a cache could keep */
+		http_response_remove_header(resp, "Cache-Control");
+		http_response_header(resp, "Cache-Control", "no-store");
+		return true;
+	}
 	if (page)
 		return pres_canvas_page(svc, &c, t, req, resp), true;
 	if (kind >= 0) {
@@ -462,8 +509,8 @@ json_t *pres_service_search(const struct pres_service *svc, const char *path,
 	if (!svc->db)
 		iiifd_error_set(err, 404, "search is off (annotations = false)");
 	else if (pres_document_target(svc, path, &segs, &t, err) == 0) {
-		struct pres_context c = { svc->root_real, origin, svc->sources, svc->media,
-					  svc->limits, svc->db, svc->indexes, svc->cfg->canvas_words };
+		struct pres_context c;
+		pres_service_context(svc, origin, &c);
 		char *id = t.collection ? pres_url_collection(&c, t.rel) : pres_url_manifest(&c, t.rel);
 		char *service = g_strdup_printf("%s/search", id);
 		doc = pres_search(svc, &c, SEARCH_V2, service, &t, req, err);

@@ -10,6 +10,7 @@
 #include "image/request.h"
 #include "image/source_cache.h"
 #include "media/probe_cache.h"
+#include "presentation/context.h"
 
 struct db;
 struct ingest_queue;
@@ -40,6 +41,10 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 		      const char *root_real, struct image_source_cache *sources,
 		      const struct image_limits *limits, struct iiifd_error *err);
 void pres_service_release(struct pres_service *svc);
+
+/* The context documents are built in for a request from origin (c borrows from svc). */
+void pres_service_context(const struct pres_service *svc, const char *origin,
+			  struct pres_context *c);
 
 /* Answers the raw path below /iiif/presentation/ (version 3) or /iiif/presentation-v2/ (2). */
 void pres_service_handle(const struct pres_service *svc, int version, const char *path,

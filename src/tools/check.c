@@ -180,8 +180,11 @@ int tools_check_main(int argc, char **argv)
 	struct iiifd_config cfg;
 	iiifd_config_init(&cfg);
 	struct check_state st = { .root = root,
-				  .ctx = { root, "", image_source_cache_new(1024), media_probe_cache_new(1024),
-				    { cfg.max_width, cfg.max_height, cfg.max_area, cfg.max_upscale }, NULL, NULL, false } };
+				  .ctx = { .root_real = root, .base = "",
+					   .sources = image_source_cache_new(1024),
+					   .media = media_probe_cache_new(1024),
+					   .limits = { cfg.max_width, cfg.max_height, cfg.max_area,
+						       cfg.max_upscale } } };
 	tools_progress_start(&st.progress, "check", "files", 0, 0, false, quiet);
 	check_folder(&st, root, 0);
 	tools_progress_finish(&st.progress);

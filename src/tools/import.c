@@ -104,11 +104,12 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 		   db_open(db_path, &run.db, &err) < 0) {
 		fprintf(stderr, "iiifd import: %s\n", err.msg[0] ? err.msg : cfg->data_dir);
 	} else {
-		run.c = (struct pres_context){ root, "", image_source_cache_new(4096),
-					       media_probe_cache_new(4096),
-					       { cfg->max_width, cfg->max_height, cfg->max_area,
-						  cfg->max_upscale },
-					       run.db, NULL, false };
+		run.c = (struct pres_context){ .root_real = root, .base = "",
+					       .sources = image_source_cache_new(4096),
+					       .media = media_probe_cache_new(4096),
+					       .limits = { cfg->max_width, cfg->max_height,
+							   cfg->max_area, cfg->max_upscale },
+					       .db = run.db };
 		tools_progress_start(&run.progress, "import", "files", 0, 0, true, quiet);
 		run.counting = true;
 		for (int i = 0; i < npaths; i++)

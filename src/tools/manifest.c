@@ -130,10 +130,11 @@ static int export_run(const char *root_arg, const char *public_url, const char *
 	char *base = g_strdup(public_url);
 	while (*base && base[strlen(base) - 1] == '/')
 		base[strlen(base) - 1] = '\0';
-	st.ctx = (struct pres_context){ root, base, image_source_cache_new(4096),
-					media_probe_cache_new(4096),
-					{ cfg.max_width, cfg.max_height, cfg.max_area, cfg.max_upscale },
-					NULL, NULL, false };
+	st.ctx = (struct pres_context){ .root_real = root, .base = base,
+					.sources = image_source_cache_new(4096),
+					.media = media_probe_cache_new(4096),
+					.limits = { cfg.max_width, cfg.max_height, cfg.max_area,
+						    cfg.max_upscale } };
 	tools_progress_start(&st.progress, "manifest", "documents", 1, 0, false, quiet);
 	export_collection(&st, "", 0);
 	tools_progress_finish(&st.progress);

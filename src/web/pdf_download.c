@@ -291,8 +291,8 @@ void pdf_download_handle(const struct image_service *image, const struct pres_se
 	bool is_folder;
 	http_request_base_url(req, pres->cfg->public_url, pres->cfg->trust_forwarded,
 			      pres->fallback_host, origin, sizeof origin);
-	struct pres_context c = { pres->root_real, origin,	 image->sources, pres->media,
-				  pres->limits,	   pres->db, pres->indexes, pres->cfg->canvas_words };
+	struct pres_context c;
+	pres_service_context(pres, origin, &c);
 	if (pdf_parse_path(path, rel, sizeof rel, &err) < 0 ||
 	    pdf_resolve(pres->root_real, rel, &is_folder, &err) < 0 ||
 	    pdf_width(req, image->cfg->pdf_max_width, &job.width, &err) < 0 ||

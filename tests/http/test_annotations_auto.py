@@ -12,8 +12,9 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from annotation_fixtures import (  # noqa: E402,F401
     ocr_items, AUTO_TIMEOUT, EXPECTED_COUNTS, LOREM_TOTAL, _anno_health, _anno_shared_cleanup, atree,
-    auto_server, canvas_page, canvas_pages, canvas_url, collection_url, get_json, http,
-    manifest_url, path_of, search_total)
+    alto_v4, auto_server, canvas_page, canvas_pages, canvas_url, collection_url, get_json, http,
+    layout, manifest_url, page_png, path_of, search, search_total, write)
+import fixtures as fx  # noqa: E402
 
 
 def test_auto_import_after_manifest_request(auto_server):
@@ -82,3 +83,51 @@ def test_auto_import_follows_changes(iiifd_bin, atree, tmp_path, server_factory)
     wait(totals, {"zebra": 0, "okapi": 1}, "the edited tags.csv was not imported again")
     assert search_total(s, photos, q="cat") == 1, "the unchanged detections.json was lost"
     assert len(canvas_page(s, "photos", 1, "tagging")["items"]) == 2
+
+
+def _ocr_book(root, words_per_line, lines):
+    book = root / "fresh"
+    book.mkdir(parents=True)
+    page_png(str(book / "p1.png"), (235, 235, 225))
+    rows = [layout(" ".join(f"w{i}x{j}" for j in range(words_per_line)) + " okapi", 10,
+                   10 + 3 * i, 2, 1, 1) for i in range(lines)]
+    write(str(book / "p1.xml"), alto_v4(rows, 1000, 10 + 3 * lines + 10, "p1.png"))
+    return book
+
+
+def test_first_visitor_sees_the_ocr(server_factory, tmp_path):
+    """The Manifest waits (import-wait-ms) for its folder's imports: the very first response
+    already lists the OCR pages, and the search finds the words."""
+    root = tmp_path / "root"
+    _ocr_book(root, 3, 20)
+    s = server_factory(args=("--data-dir", str(tmp_path / "data")), root_dir=str(root))
+    r, m = get_json(s, "/iiif/presentation/fresh/manifest")
+    pages = [p["id"] for p in m["items"][0].get("annotations", [])]
+    assert pages and pages[0].endswith("/annotations/supplementing"), m["items"][0]
+    _r, page = get_json(s, pages[0])
+    assert len(page["items"]) == 20
+    doc = search(s, f"{s.base}/iiif/presentation/fresh/manifest", q="okapi")
+    assert len(doc["items"]) == 20
+
+
+def test_page_still_importing_is_503_not_an_incomplete_page(server_factory, tmp_path):
+    """With import-wait-ms 0, the Manifest lists the pages of an OCR file still importing (from
+    the file's presence); asking for such a page answers 503 with Retry-After and no-store,
+    never an incomplete page, until the import is done."""
+    root = tmp_path / "root"
+    _ocr_book(root, 40, 2500)  # 100,000 words: seconds to import under the sanitizers
+    s = server_factory(args=("--data-dir", str(tmp_path / "data"), "--import-wait-ms", "0"),
+                       root_dir=str(root))
+    _r, m = get_json(s, "/iiif/presentation/fresh/manifest")
+    canvas = m["items"][0]
+    pages = [p["id"] for p in canvas.get("annotations", [])]
+    assert pages == [canvas["id"] + "/annotations/supplementing"], canvas
+    assert canvas["seeAlso"][0]["id"] == canvas["id"] + "/annotations/words"
+    r = http(s, "GET", path_of(s, pages[0]))
+    assert r.status == 503, (r.status, "the import finished too fast for this test")
+    assert r.header("Retry-After") and r.header("Cache-Control") == "no-store", r.headers
+    def complete():
+        r = http(s, "GET", path_of(s, pages[0]))
+        assert r.status in (200, 503), r.status
+        return r.status == 200 and len(r.json()["items"]) == 2500
+    fx.wait_for(complete, "the import", timeout=240)

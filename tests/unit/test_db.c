@@ -421,10 +421,12 @@ static void test_list_target(void)
 	char **mot = NULL;
 	size_t n = 0;
 	CHECK(db_target_motivations(db, "m/a.tif", 0, &mot, &n, &err) == 0, "motivations");
-	CHECK_INT(n, 2, "distinct motivations");
-	if (n == 2) {
+	/* pages: one per motivation, OCR words apart from the lines (DB_PAGE_WORDS) */
+	CHECK_INT(n, 3, "distinct pages");
+	if (n == 3) {
 		CHECK_STR(mot[0], "supplementing", "sorted");
 		CHECK_STR(mot[1], "tagging", "sorted");
+		CHECK_STR(mot[2], DB_PAGE_WORDS, "sorted");
 	}
 	for (size_t i = 0; i < n; i++)
 		free(mot[i]);
