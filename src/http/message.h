@@ -63,6 +63,7 @@ struct http_response {
 	void *stream_cls;                /* owned; freed with stream_free */
 	void (*stream_free)(void *);
 	bool deferred;                   /* see http_response_defer() */
+	int route; /* enum metrics_route the request is counted under (core/metrics.h); 0 = other */
 };
 
 /* Request header value, or NULL (implemented by the server). */

@@ -8,6 +8,7 @@
 
 #include "annotation/api.h"
 #include "annotation/webanno.h"
+#include "http/ops.h"
 #include "version.h"
 
 static const char *router_strip(const char *path, const char *prefix)
@@ -96,6 +97,10 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 	}
 	if (strcmp(req->path, "/health") == 0)
 		return router_json(resp, "{\"status\":\"ok\",\"version\":\"" IIIFD_VERSION "\"}\n");
+	if (strcmp(req->path, "/metrics") == 0)
+		return ops_metrics(router->presentation.cfg, req, resp);
+	if (strcmp(req->path, "/ready") == 0)
+		return ops_ready(&router->presentation, req, resp);
 	if (strcmp(req->path, "/") == 0)
 		return router_json(resp, "{\"service\":\"iiifd\",\"version\":\"" IIIFD_VERSION
 					 "\",\"image\":[\"/iiif/3/{identifier}/info.json\","

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/strings.h"
 #include "http/framing.h"
 #include "http/guard.h"
@@ -189,6 +190,8 @@ static enum MHD_Result server_send(struct http_exchange *ex, bool close)
 	ex->state = EXCHANGE_SENT;
 	ex->status = ex->resp.status;
 	ex->bytes = ex->resp.body_len;
+	/* counted here, not once sent: a client's next request must already see this one */
+	metrics_request_done(ex->resp.route, ex->status, server_elapsed_ms(&ex->start) / 1e3);
 	return http_outgoing_queue(ex->conn, &ex->resp, close);
 }
 
