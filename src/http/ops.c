@@ -32,14 +32,26 @@ int ops_metrics_allowed(const char *allow, const char *client, bool forwarded, b
 	return rc;
 }
 
+bool ops_listener_refuses(const struct http_request *req, struct http_response *resp)
+{
+	if (!req->ops_listener || strcmp(req->path, "/metrics") == 0 ||
+	    strcmp(req->path, "/ready") == 0 || strcmp(req->path, "/health") == 0)
+		return false;
+	struct iiifd_error err = { 0 };
+	iiifd_error_set(&err, 404, "this address serves only /metrics, /ready and /health");
+	http_response_error(resp, &err);
+	return true;
+}
+
 void ops_metrics(const struct iiifd_config *cfg, const struct http_request *req,
 		 struct http_response *resp)
 {
 	struct iiifd_error err = { 0 };
 	bool forwarded = http_request_header(req, "Forwarded") ||
 			 http_request_header(req, "X-Forwarded-For");
-	bool allowed;
-	if (ops_metrics_allowed(cfg->metrics_allow, req->client, forwarded, &allowed, &err) < 0) {
+	bool allowed = true;
+	if (!req->ops_listener &&
+	    ops_metrics_allowed(cfg->metrics_allow, req->client, forwarded, &allowed, &err) < 0) {
 		log_error("%s", err.msg);
 		return http_response_error(resp, &err);
 	}

@@ -20,7 +20,16 @@
 int ops_metrics_allowed(const char *allow, const char *client, bool forwarded, bool *allowed,
 			struct iiifd_error *err);
 
-/* GET /metrics: the exposition (core/metrics.h) to allowed clients, 403 to others. */
+/*
+ * On the operators' listener (metrics-address) only /metrics, /ready and /health are served:
+ * true after answering anything else there with 404.
+ */
+bool ops_listener_refuses(const struct http_request *req, struct http_response *resp);
+
+/*
+ * GET /metrics: the exposition (core/metrics.h) to anyone on the operators' listener and to
+ * allowed clients (cfg->metrics_allow) on the main one, 403 to others.
+ */
 void ops_metrics(const struct iiifd_config *cfg, const struct http_request *req,
 		 struct http_response *resp);
 

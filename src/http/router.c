@@ -77,6 +77,8 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 	struct router *router = ctx;
 	struct iiifd_error err = { 0 };
 	const char *rest;
+	if (ops_listener_refuses(req, resp))
+		return;
 	if (req->on_event_loop && !router_may_try_inline(req))
 		return http_response_defer(resp);
 	const char *host = http_request_header(req, "Host");

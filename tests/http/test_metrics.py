@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import sqlite3
+import subprocess
 import sys
 import time
 
@@ -359,3 +360,36 @@ def test_the_reader_is_strict(bad):
     assert Exposition(GOOD).get("h_count") == 2
     with pytest.raises(AssertionError):
         Exposition(bad)
+
+
+# --------------------------------------------------------------------------------------------
+# metrics-address: a second listener for operators
+# --------------------------------------------------------------------------------------------
+def test_separate_metrics_listener(server_factory):
+    ops_port = fx.free_port()
+    s = server_factory(args=["--metrics-address", f"127.0.0.1:{ops_port}",
+                             "--metrics-allow", "", "--trusted-proxies", "127.0.0.1"])
+    assert s.get("/metrics").status == 403, "the main listener keeps metrics-allow (nobody)"
+    # anyone who reaches the operators' listener may read it, forwarded or not
+    for headers in (None, {"X-Forwarded-For": "203.0.113.5"}):
+        r = fx.request(ops_port, "/metrics", headers=headers)
+        assert r.status == 200 and r.header("Content-Type") == CONTENT_TYPE
+        Exposition(r.body.decode("utf-8"))
+    assert fx.request(ops_port, "/ready").status == 200
+    assert fx.request(ops_port, "/health").status == 200
+    for path in ("/iiif/3/grid.png/info.json", "/", "/iiif/presentation/collection"):
+        assert fx.request(ops_port, path).status == 404, path
+    assert s.get("/iiif/3/grid.png/info.json").status == 200
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.0.0.1:0", "127.0.0.1:99999", ":8080",
+                                     "[::1:9100",
+                                     "127.0.0.1:PORT"])  # the main listener's own port
+def test_bad_metrics_address_stops_the_start(iiifd_bin, root, tmp_path, address):
+    port = fx.free_port()
+    address = address.replace("PORT", str(port))
+    r = subprocess.run([iiifd_bin, "serve", "--port", str(port), "--metrics-address",
+                        address, "--data-dir", str(tmp_path / "d"), "--cache-dir",
+                        str(tmp_path / "c"), str(root)], capture_output=True, text=True,
+                       timeout=20)
+    assert r.returncode == 1 and "metrics-address" in r.stderr, (r.returncode, r.stderr[-300:])
