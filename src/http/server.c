@@ -375,10 +375,14 @@ static struct MHD_Daemon *server_daemon(struct http_server *server, const struct
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 			 (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+	/* a pool of one is refused with a warning: leave the option out instead */
+	struct MHD_OptionItem pool[] = {
+		{ threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	return MHD_start_daemon(
 		flags, (uint16_t)port, server_accept_policy, server, server_access, server,
-		MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-		threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_LIMIT,
+		MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)opt->max_connections, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_NOTIFY_COMPLETED, server_completed, server,
 		MHD_OPTION_NOTIFY_CONNECTION, server_notify_connection, server,
@@ -426,6 +430,7 @@ static int server_start_ops(struct http_server *server, struct iiifd_error *err)
 	if (!server->ops_daemon)
 		return iiifd_error_set(err, 500, "metrics-address: cannot listen on %s (in use, or "
 						 "not an address here)", address);
+	log_info("/metrics, /ready and /health also on http://%s/", address);
 	return 0;
 }
 
