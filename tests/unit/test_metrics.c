@@ -381,5 +381,5 @@ int main(void)
 	UNIT_RUN(test_rss_source);
 	UNIT_RUN(test_allow_list);
 	UNIT_RUN(test_tile_classification);
-	return unit_report("test_metrics");
+	return unit_report("metrics");
 }
