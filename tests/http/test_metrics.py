@@ -179,6 +179,27 @@ def test_counters_move_with_requests(server_factory):
         assert after.has("iiifd_cache_hits_total", cache=cache), cache
 
 
+def test_pyramid_cache(server_factory):
+    """grid.png (1 megapixel, flat) gets a background pyramid with --pyramid-threshold-mp 1:
+    a miss while it is being built, hits once it is there."""
+    s = server_factory(args=["--pyramid-threshold-mp", "1"])
+    tile = tile_path(0, 0, 512, 512, 512)
+    assert s.get(tile).status == 200
+    m = scrape(s)
+    assert m.get("iiifd_cache_misses_total", cache="pyramid") == 1
+    deadline = time.monotonic() + 60
+    while scrape(s).get("iiifd_cache_entries", cache="pyramid") < 1:
+        assert time.monotonic() < deadline, "no pyramid built in 60 s"
+        time.sleep(0.2)
+    for x in (0, 512):
+        assert s.get(tile_path(x, 512, 512 if x == 0 else 488, 488, 512 if x == 0 else 488)) \
+            .status == 200
+    m = scrape(s)
+    assert m.get("iiifd_cache_hits_total", cache="pyramid") == 2
+    assert m.get("iiifd_cache_misses_total", cache="pyramid") == 1
+    assert m.get("iiifd_cache_bytes", cache="pyramid") > 0
+
+
 def test_admission_refusal_is_counted(server_factory):
     s = server_factory(args=["--memory-budget-mb", "1", "--max-area", "1000000000",
                              "--max-upscale", "0"])
@@ -218,12 +239,16 @@ def test_annotation_routes_and_imports(server_factory, atree, tmp_path):
     assert canvas_page(s, "photos", 1, "tagging")["items"]
     canvas_page(s, "photos", 1, "tagging")  # the second time from the page cache
     assert s.get("/iiif/media/av/talk.mp3").status == 200
+    for _ in range(2):  # the second build of the Manifest finds talk.mp3 probed
+        get_json(s, manifest_url(s, "av"))
     after = scrape(s)
     d = lambda name, **l: after.get(name, **l) - before.get(name, **l)  # noqa: E731
     assert d("iiifd_http_requests_total", route="search", code="200") == 1
     assert d("iiifd_http_requests_total", route="annotations", code="200") == 3
     assert d("iiifd_http_requests_total", route="media", code="200") == 1
-    assert d("iiifd_http_request_duration_seconds_count", route="presentation") == 0
+    assert d("iiifd_http_request_duration_seconds_count", route="presentation") == 2
+    assert d("iiifd_cache_hits_total", cache="media_probe") >= 1
+    assert after.get("iiifd_cache_entries", cache="media_probe") >= 1
     assert d("iiifd_cache_hits_total", cache="annotation_page") >= 1
     assert after.get("iiifd_cache_bytes", cache="annotation_page") > 0
     assert d("iiifd_cache_hits_total", cache="canvas_index") + \
