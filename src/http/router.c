@@ -97,12 +97,12 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 		iiifd_error_set(&err, 405, "method %s is not allowed here", req->method);
 		return http_response_error(resp, &err);
 	}
-	if (strcmp(req->path, "/health") == 0)
-		return router_json(resp, "{\"status\":\"ok\",\"version\":\"" IIIFD_VERSION "\"}\n");
 	if (strcmp(req->path, "/metrics") == 0)
 		return ops_metrics(router->presentation.cfg, req, resp);
 	if (strcmp(req->path, "/ready") == 0)
 		return ops_ready(&router->presentation, req, resp);
+	if (strcmp(req->path, "/health") == 0)
+		return router_json(resp, "{\"status\":\"ok\",\"version\":\"" IIIFD_VERSION "\"}\n");
 	if (strcmp(req->path, "/") == 0)
 		return router_json(resp, "{\"service\":\"iiifd\",\"version\":\"" IIIFD_VERSION
 					 "\",\"image\":[\"/iiif/3/{identifier}/info.json\","
