@@ -43,6 +43,7 @@ static const char *const metrics_route_names[METRICS_ROUTE_COUNT] = {
 	[METRICS_ROUTE_ANNOTATIONS] = "annotations",
 	[METRICS_ROUTE_MEDIA] = "media",
 	[METRICS_ROUTE_WEB] = "web",
+	[METRICS_ROUTE_DOWNLOAD] = "download",
 };
 
 static const char *const metrics_cache_names[METRICS_CACHE_COUNT] = {

@@ -21,6 +21,7 @@ enum metrics_route {
 	METRICS_ROUTE_ANNOTATIONS, /* Canvas AnnotationPages, the annotation containers (write API) */
 	METRICS_ROUTE_MEDIA,     /* /iiif/media/ files */
 	METRICS_ROUTE_WEB,       /* the HTML interface and its assets */
+	METRICS_ROUTE_DOWNLOAD,  /* files made on demand for readers: /pdf/ Manifest PDFs */
 	METRICS_ROUTE_COUNT,
 };
 

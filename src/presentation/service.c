@@ -16,6 +16,7 @@
 #include "annotation/page_cache.h"
 #include "annotation/page_stream.h"
 #include "annotation/search.h"
+#include "annotation/webanno.h"
 #include "core/metrics.h"
 #include "core/path.h"
 #include "core/strings.h"
@@ -64,7 +65,8 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 		return -1;
 	}
 	if (cfg->auto_import) {
-		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db, NULL };
+		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db, NULL,
+					  svc->cfg->canvas_words };
 		svc->ingest = ingest_queue_new(svc->db, &c, cfg->auto_import_max_mb << 20);
 	}
 	return 0;
@@ -211,8 +213,7 @@ static json_t *pres_select(json_t *doc, int version, gchar **tail, struct iiifd_
 	json_t *found = pres_find_id(doc, key, id);
 	json_t *out = NULL;
 	if (found && json_object_size(found) > 2) {
-		out = json_deep_copy(found);
-		json_object_set(out, "@context", json_object_get(doc, "@context"));
+		out = webanno_with_context(found, json_incref(json_object_get(doc, "@context")));
 	} else {
 		iiifd_error_set(err, 404, "no resource '%s' in this document", rest);
 	}
@@ -225,7 +226,7 @@ static json_t *pres_build(const struct pres_service *svc, const char *origin, in
 			  const struct pres_target *t, struct iiifd_error *err)
 {
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
-				  svc->db, svc->indexes };
+				  svc->db, svc->indexes, svc->cfg->canvas_words };
 	json_t *doc = t->collection ? pres_collection_build(&c, t->rel, err)
 				    : pres_manifest_build(&c, t->rel, t->is_folder, err);
 	if (!doc || version == 3)
@@ -244,7 +245,9 @@ static void pres_respond(const struct pres_service *svc, int version, json_t *do
 {
 	char profile[64];
 	snprintf(profile, sizeof profile, "http://iiif.io/api/presentation/%d/context.json", version);
-	http_response_json(resp, req, doc, profile, svc->cfg->presentation_cache_control, true);
+	/* Presentation 3 recommends JSON-LD with its profile; 2.1 says application/json */
+	http_response_json(resp, req, doc, profile, version == 3,
+			   svc->cfg->presentation_cache_control, true);
 }
 
 /* Queues the annotation files of the folder a Manifest lives in for background import. */
@@ -279,7 +282,7 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 		goto out;
 	key = g_strconcat(c->base, req->path, "?after=", after ? after : "", NULL);
 	if ((text = page_cache_get(svc->pages, key, &stamp))) { /* stamp: state before reading */
-		http_response_json_text(resp, req, text, NULL, "no-cache");
+		http_response_json_text(resp, req, text, NULL, false, "no-cache");
 		goto out;
 	}
 	struct pres_canvas_index idx;
@@ -295,7 +298,7 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 		text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		if (text && stamp)
 			page_cache_put(svc->pages, key, text, stamp);
-		http_response_json_text(resp, req, text, NULL, "no-cache");
+		http_response_json_text(resp, req, text, NULL, false, "no-cache");
 		json_decref(doc);
 	}
 out:
@@ -341,7 +344,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 	resp->route = kind >= 0 ? METRICS_ROUTE_SEARCH : METRICS_ROUTE_ANNOTATIONS;
 	struct iiifd_error err = { 0 };
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
-				  svc->db, svc->indexes };
+				  svc->db, svc->indexes, svc->cfg->canvas_words };
 	json_t *doc = NULL;
 	if (page)
 		return pres_canvas_page(svc, &c, t, req, resp), true;
@@ -361,7 +364,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		}
 	}
 	if (doc)
-		http_response_json(resp, req, doc, NULL, "no-cache", false);
+		http_response_json(resp, req, doc, NULL, false, "no-cache", false);
 	else
 		http_response_error(resp, &err);
 	json_decref(doc);

@@ -37,15 +37,35 @@ def test_accept_ld_json(server_p, path):
 
 
 @pytest.mark.parametrize("path", PATHS[:2])
-def test_plain_json_otherwise(server_p, path):
-    for accept in ("application/json", "*/*", "text/html,application/xhtml+xml,*/*;q=0.8"):
+def test_json_ld_by_default_plain_json_when_preferred(server_p, path):
+    """Presentation 3 §6.3: JSON-LD with the profile is the recommended Content-Type; a client
+    preferring plain JSON (q-values honoured) gets application/json."""
+    for accept in (None, "*/*", "application/*", "application/json;q=0.5, application/ld+json"):
+        r = server_p.get(path, headers={"Accept": accept} if accept else {})
+        assert r.status == 200
+        assert LD_PROFILE.match(r.content_type), f"Accept {accept}: {r.content_type}"
+        assert "Accept" in (r.header("Vary") or ""), r.header("Vary")
+        json.loads(r.body)
+    for accept in ("application/json", "application/ld+json;q=0.5, application/json",
+                   "application/json, */*;q=0.1"):
         r = server_p.get(path, headers={"Accept": accept})
         assert r.status == 200
         assert is_plain_json(r.content_type), f"Accept {accept}: {r.content_type}"
-        json.loads(r.body)
-    # without Accept the spec prefers ld+json (SHOULD), the brief plain JSON: either is right
-    r = server_p.get(path)
-    assert is_plain_json(r.content_type) or LD_PROFILE.match(r.content_type), r.content_type
+
+
+def test_v2_and_info_json_are_plain_json_unless_ld_is_preferred(server_p):
+    """Presentation 2.1 and Image API info.json: application/json unless JSON-LD is asked for."""
+    v2 = "/iiif/presentation-v2/books/book1/manifest"
+    for accept in (None, "*/*", "application/json", "application/ld+json;q=0.2, */*"):
+        r = server_p.get(v2, headers={"Accept": accept} if accept else {})
+        assert r.status == 200 and is_plain_json(r.content_type), (accept, r.content_type)
+    r = server_p.get(v2, headers={"Accept": "application/ld+json"})
+    assert r.content_type.startswith("application/ld+json") and "presentation/2" in r.content_type
+    info = "/iiif/3/books%2Fbook1%2Fpage1.png/info.json"
+    r0 = server_p.get(info)
+    assert r0.status == 200 and is_plain_json(r0.content_type), r0.content_type
+    r = server_p.get(info, headers={"Accept": "application/json;q=0.5, application/ld+json"})
+    assert r.content_type.startswith("application/ld+json") and "image/3" in r.content_type
 
 
 @pytest.mark.parametrize("path", PATHS)
