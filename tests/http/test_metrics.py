@@ -209,6 +209,20 @@ def test_pyramid_cache(server_factory):
     assert m.get("iiifd_cache_bytes", cache="pyramid") > 0
 
 
+def test_pdf_download_route(server_factory):
+    s = server_factory()
+    before = scrape(s)
+    r = s.get("/pdf/grid.png/manifest?width=200")
+    assert r.status == 200 and r.body.startswith(b"%PDF"), (r.status, r.body[:100])
+    assert s.get("/pdf/nothing/manifest").status == 404
+    after = scrape(s)
+    for code in ("200", "404"):
+        assert after.get("iiifd_http_requests_total", route="download", code=code) - \
+            before.get("iiifd_http_requests_total", route="download", code=code) == 1
+    assert after.get("iiifd_image_renders_total", result="ok") > \
+        before.get("iiifd_image_renders_total", result="ok")
+
+
 def test_admission_refusal_is_counted(server_factory):
     s = server_factory(args=["--memory-budget-mb", "1", "--max-area", "1000000000",
                              "--max-upscale", "0"])
