@@ -257,11 +257,12 @@ static struct http_exchange *server_exchange_new(struct http_server *server,
 			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Forwarded"),
 			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For"),
 			    ex->client, sizeof ex->client);
-	const union MHD_ConnectionInfo *di =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
 	ex->req = (struct http_request){ .method = method, .path = url, .conn = conn,
 					 .client = ex->client };
-	ex->req.ops_listener = server->ops_daemon && di && di->daemon == server->ops_daemon;
+	const union MHD_ConnectionInfo *di =
+		server->ops_daemon ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON)
+				   : NULL;
+	ex->req.ops_listener = di && di->daemon == server->ops_daemon;
 	http_response_init(&ex->resp);
 	atomic_fetch_add(&server->in_flight, 1);
 	return ex;
