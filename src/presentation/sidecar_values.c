@@ -328,6 +328,45 @@ static const char *const sidecar_behaviors[] = {
 	"sequence",     "thumbnail-nav",   "no-nav",       "hidden",    NULL,
 };
 
+#define ON_C SIDECAR_ON_COLLECTION
+#define ON_M SIDECAR_ON_MANIFEST
+#define ON_V SIDECAR_ON_CANVAS
+#define ON_R SIDECAR_ON_RANGE
+
+/* Presentation 3 §3.3: the resources each behavior is valid on (hidden: annotations only). */
+static const struct {
+	const char *name;
+	unsigned on;
+	const char *where;
+} sidecar_behavior_scope[] = {
+	{ "auto-advance", ON_C | ON_M | ON_V | ON_R, "" },
+	{ "no-auto-advance", ON_C | ON_M | ON_V | ON_R, "" },
+	{ "repeat", ON_C | ON_M, "Collections and Manifests" },
+	{ "no-repeat", ON_C | ON_M, "Collections and Manifests" },
+	{ "unordered", ON_C | ON_M | ON_R, "Collections, Manifests and Ranges" },
+	{ "individuals", ON_C | ON_M | ON_R, "Collections, Manifests and Ranges" },
+	{ "continuous", ON_C | ON_M | ON_R, "Collections, Manifests and Ranges" },
+	{ "paged", ON_C | ON_M | ON_R, "Collections, Manifests and Ranges" },
+	{ "facing-pages", ON_V, "Canvases" },
+	{ "non-paged", ON_V, "Canvases" },
+	{ "multi-part", ON_C, "Collections" },
+	{ "together", ON_C, "Collections" },
+	{ "sequence", ON_R, "Ranges" },
+	{ "thumbnail-nav", ON_R, "Ranges" },
+	{ "no-nav", ON_R, "Ranges" },
+	{ "hidden", 0, "annotations" },
+};
+
+/* NULL when behavior b may be on the resource (any of the bits of on), else where it may be. */
+static const char *sidecar_behavior_misplaced(const char *b, unsigned on)
+{
+	for (size_t i = 0; i < sizeof sidecar_behavior_scope / sizeof sidecar_behavior_scope[0]; i++)
+		if (!strcmp(b, sidecar_behavior_scope[i].name))
+			return sidecar_behavior_scope[i].on & on ? NULL
+								 : sidecar_behavior_scope[i].where;
+	return NULL;
+}
+
 /* Pairs the specification says one resource must not have together. */
 static const char *const sidecar_disjoint[][2] = {
 	{ "auto-advance", "no-auto-advance" },
@@ -367,6 +406,11 @@ static void sidecar_behavior_add(struct sidecar_yaml *y, yaml_node_t *n, const c
 		sidecar_yaml_join(sidecar_behaviors, known, sizeof known);
 		sidecar_yaml_problem(y, n, where, "'%.40s' is not a behavior (known: %s)", s,
 				     known);
+		return;
+	}
+	const char *valid_on = y->resource ? sidecar_behavior_misplaced(s, y->resource) : NULL;
+	if (valid_on) {
+		sidecar_yaml_problem(y, n, where, "'%s' is not valid here: only on %s", s, valid_on);
 		return;
 	}
 	for (size_t i = 0; i < json_array_size(list); i++) {

@@ -223,6 +223,18 @@ def test_pdf_download_route(server_factory):
         before.get("iiifd_image_renders_total", result="ok")
 
 
+def test_web_route(server_factory):
+    s = server_factory()
+    before = scrape(s)
+    r = s.get("/", headers={"Accept": "text/html"})
+    assert r.status == 200 and "html" in r.content_type, r.content_type
+    assert s.get("/").status == 200  # JSON for other clients: "other"
+    after = scrape(s)
+    d = lambda name, **l: after.get(name, **l) - before.get(name, **l)  # noqa: E731
+    assert d("iiifd_http_requests_total", route="web", code="200") == 1
+    assert d("iiifd_http_requests_total", route="other", code="200") == 2  # with a scrape
+
+
 def test_admission_refusal_is_counted(server_factory):
     s = server_factory(args=["--memory-budget-mb", "1", "--max-area", "1000000000",
                              "--max-upscale", "0"])

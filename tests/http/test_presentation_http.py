@@ -285,3 +285,34 @@ def test_v2_paged_viewing_hint(server_p):
     assert "paged" in hints, f"no viewingHint paged on the v2 Manifest or its Sequence: {hints}"
     dirs = [man.get("viewingDirection"), man["sequences"][0].get("viewingDirection")]
     assert "right-to-left" in dirs, dirs
+
+
+def test_v2_never_points_at_audio_or_video(server_factory, tmp_path):
+    """Presentation 2.1 has image Canvases only: a Manifest of audio alone answers 404 saying
+    to use 3.0 and is not listed in 2.1 Collections; a mixed Manifest keeps its images and
+    drops the Ranges that would point at its audio."""
+    from PIL import Image
+    from presentation_fixtures import ffmpeg
+    root = tmp_path / "root"
+    for d in ("sounds", "mixed"):
+        (root / "lib" / d).mkdir(parents=True)
+    for d, name in (("sounds", "bell.mp3"), ("mixed", "b-tune.mp3")):
+        ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "libmp3lame",
+               str(root / "lib" / d / name))
+    Image.new("RGB", (60, 40), (200, 10, 10)).save(root / "lib" / "mixed" / "a-page.png")
+    (root / "lib" / "mixed" / "manifest.yml").write_text(
+        "toc:\n  - label: Pictures\n    canvases: [a-page.png]\n"
+        "  - label: Music\n    canvases: [b-tune.mp3]\n")
+    s = server_factory(root_dir=str(root))
+    r = s.get(f"{V2}/lib/sounds/manifest")
+    assert r.status == 404 and b"Presentation 3" in r.body, (r.status, r.body)
+    assert s.get("/iiif/presentation/lib/sounds/manifest").status == 200
+    coll = json.loads(s.get(f"{V2}/lib/collection").body)
+    listed = [m["@id"].split("/lib/")[1] for m in coll["manifests"]]
+    assert listed == ["mixed/manifest"], listed
+    mixed = json.loads(s.get(f"{V2}/lib/mixed/manifest").body)
+    canvases = {c["@id"] for c in mixed["sequences"][0]["canvases"]}
+    assert len(canvases) == 1
+    ranges = mixed.get("structures", [])
+    assert [r_["label"] for r_ in ranges] == ["Pictures"], ranges
+    assert all(set(r_["canvases"]) <= canvases for r_ in ranges), ranges
