@@ -132,7 +132,8 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	struct http_server_options opt = {
 		.host = cfg->host, .port = cfg->port, .max_connections = cfg->max_connections,
 		.max_per_client = cfg->max_connections_per_client,
-		.trusted_proxies = cfg->trusted_proxies, .header_timeout = cfg->header_timeout,
+		.trusted_proxies = cfg->trusted_proxies, .ops_address = cfg->metrics_address,
+		.header_timeout = cfg->header_timeout,
 		.body_timeout = cfg->body_timeout, .keepalive_timeout = cfg->keepalive_timeout,
 		.workers = main_workers(cfg), .access_log = cfg->access_log,
 		.handler = router_handle, .body_check = router_body_check, .ctx = &router,

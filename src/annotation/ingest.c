@@ -16,6 +16,7 @@
 
 #include "annotation/importers.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/path.h"
 #include "image/source.h"
 #include "media/probe.h"
@@ -243,8 +244,13 @@ int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bo
 		return iiifd_error_set(err, 404, "%s: no such file below the root", rel);
 	char *fingerprint = ingest_fingerprint(abs);
 	int rc = 0;
-	if (force || !fingerprint || !db_source_is_current(db, rel, fingerprint))
+	gint64 start = g_get_monotonic_time();
+	enum metrics_import_result result = METRICS_IMPORT_UNCHANGED;
+	if (force || !fingerprint || !db_source_is_current(db, rel, fingerprint)) {
 		rc = ingest_run(db, c, rel, abs, fingerprint ? fingerprint : "", err);
+		result = rc < 0 ? METRICS_IMPORT_FAILED : METRICS_IMPORT_OK;
+	}
+	metrics_import_done(result, rc, (double)(g_get_monotonic_time() - start) / 1e6);
 	g_free(fingerprint);
 	free(abs);
 	return rc;
@@ -294,6 +300,7 @@ static void ingest_job(gpointer data, gpointer user)
 	g_hash_table_remove(q->pending, rel);
 	pthread_cond_broadcast(&q->done);
 	pthread_mutex_unlock(&q->lock);
+	metrics_import_queued(-1);
 	g_free(rel);
 }
 
@@ -399,8 +406,10 @@ static void ingest_queue_push(struct ingest_queue *q, const char *src)
 	if (queue)
 		g_hash_table_add(q->pending, g_strdup(src));
 	pthread_mutex_unlock(&q->lock);
-	if (queue)
+	if (queue) {
+		metrics_import_queued(1);
 		g_thread_pool_push(q->pool, g_strdup(src), NULL);
+	}
 }
 
 /* Sources imported from this folder whose file has since been deleted. */

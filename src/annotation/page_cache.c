@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/metrics.h"
+
 struct page_cache {
 	pthread_mutex_t lock;
 	char *db_path, *wal_path;
@@ -76,7 +78,13 @@ char *page_cache_get(struct page_cache *c, const char *key, char **stamp_out)
 	page_cache_sync_locked(c, stamp);
 	text = g_hash_table_lookup(c->table, key);
 	char *copy = text ? strdup(text) : NULL;
+	metrics_cache_size(METRICS_CACHE_ANNOTATION_PAGE, g_hash_table_size(c->table),
+			   (int64_t)c->bytes);
 	pthread_mutex_unlock(&c->lock);
+	if (text)
+		metrics_cache_hit(METRICS_CACHE_ANNOTATION_PAGE);
+	else
+		metrics_cache_miss(METRICS_CACHE_ANNOTATION_PAGE);
 	return copy;
 }
 
@@ -98,5 +106,7 @@ void page_cache_put(struct page_cache *c, const char *key, const char *text, con
 		g_hash_table_insert(c->table, g_strdup(key), g_strdup(text));
 		c->bytes += n;
 	}
+	metrics_cache_size(METRICS_CACHE_ANNOTATION_PAGE, g_hash_table_size(c->table),
+			   (int64_t)c->bytes);
 	pthread_mutex_unlock(&c->lock);
 }

@@ -57,6 +57,12 @@ static const struct config_key config_keys[] = {
 	KEY("trusted-proxies", CONFIG_STRING, trusted_proxies, "", 0, 0,
 	    "comma-separated addresses or CIDR ranges of proxies whose Forwarded/X-Forwarded-For "
 	    "name the client"),
+	KEY("metrics-allow", CONFIG_STRING, metrics_allow, "127.0.0.0/8, ::1", 0, 0,
+	    "addresses or CIDR ranges that may read /metrics (the client as trusted-proxies "
+	    "resolve it; loopback only if forwarded by no proxy); empty = nobody"),
+	KEY("metrics-address", CONFIG_STRING, metrics_address, "", 0, 0,
+	    "host:port of a second listener that serves /metrics (to anyone reaching it), /ready "
+	    "and /health only; empty = none"),
 	KEY("header-timeout", CONFIG_INT, header_timeout, "10", 1, 3600,
 	    "seconds a request's headers may take in total before the connection is closed"),
 	KEY("body-timeout", CONFIG_INT, body_timeout, "30", 1, 3600,

@@ -26,6 +26,8 @@ struct iiifd_config {
 	int max_connections;
 	int max_connections_per_client; /* 0 = no limit; trusted proxies are exempt */
 	char *trusted_proxies;  /* "addr, addr/bits, ..." whose forwarding headers are believed */
+	char *metrics_allow;    /* "addr, addr/bits, ..." that may read /metrics; "" = nobody */
+	char *metrics_address;  /* "host:port" of a listener for /metrics, /ready, /health; "" = none */
 	int header_timeout;     /* seconds: total time for a request's headers */
 	int body_timeout;       /* seconds: total time for a request body after its headers */
 	int keepalive_timeout;  /* seconds an idle keep-alive connection is kept */

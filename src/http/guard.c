@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 
 #define GUARD_SWEEP_MS 200
 #define GUARD_PRESSURE_DEADLINE_MS 2000 /* waiting connections' deadline when nearly full */
@@ -86,6 +87,7 @@ static void guard_sweep(struct http_guard *g)
 		shutdown(c->fd, SHUT_RDWR);
 		closed++;
 	}
+	metrics_connections_expired(closed);
 	if (closed)
 		log_debug("closed %d connections past their deadline (%d open)", closed, g->count);
 }
@@ -161,6 +163,7 @@ bool http_guard_admit(struct http_guard *g, const char *peer)
 		return true;
 	log_warn("refused a connection from %s: it already has %d open (max-connections-per-client)",
 		 peer, open);
+	metrics_connection_refused();
 	return false;
 }
 
@@ -181,6 +184,7 @@ struct http_guard_conn *http_guard_open(struct http_guard *g, int fd, const char
 	int open = GPOINTER_TO_INT(g_hash_table_lookup(g->per_client, peer));
 	g_hash_table_insert(g->per_client, g_strdup(peer), GINT_TO_POINTER(open + 1));
 	pthread_mutex_unlock(&g->lock);
+	metrics_connections(1);
 	return c;
 }
 
@@ -202,6 +206,7 @@ void http_guard_close(struct http_guard *g, struct http_guard_conn *c)
 	else
 		g_hash_table_insert(g->per_client, g_strdup(c->peer), GINT_TO_POINTER(open - 1));
 	pthread_mutex_unlock(&g->lock);
+	metrics_connections(-1);
 	free(c);
 }
 

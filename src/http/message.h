@@ -34,6 +34,7 @@ struct http_request {
 	 * http_response_defer(), after which it is called again on a worker thread.
 	 */
 	bool on_event_loop;
+	bool ops_listener;  /* arrived on the operators' listener (metrics-address), not the main one */
 	void *conn;         /* server-private: the connection headers are read from */
 };
 
@@ -63,6 +64,7 @@ struct http_response {
 	void *stream_cls;                /* owned; freed with stream_free */
 	void (*stream_free)(void *);
 	bool deferred;                   /* see http_response_defer() */
+	int route; /* enum metrics_route the request is counted under (core/metrics.h); 0 = other */
 };
 
 /* Request header value, or NULL (implemented by the server). */

@@ -8,6 +8,8 @@
 
 #include "annotation/api.h"
 #include "annotation/webanno.h"
+#include "core/metrics.h"
+#include "http/ops.h"
 #include "web/pdf_download.h"
 #include "version.h"
 #include "web/service.h"
@@ -78,6 +80,8 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 	struct router *router = ctx;
 	struct iiifd_error err = { 0 };
 	const char *rest;
+	if (ops_listener_refuses(req, resp))
+		return;
 	if (req->on_event_loop && !router_may_try_inline(req))
 		return http_response_defer(resp);
 	const char *host = http_request_header(req, "Host");
@@ -96,11 +100,15 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 		iiifd_error_set(&err, 405, "method %s is not allowed here", req->method);
 		return http_response_error(resp, &err);
 	}
+	if (strcmp(req->path, "/metrics") == 0)
+		return ops_metrics(router->presentation.cfg, req, resp);
+	if (strcmp(req->path, "/ready") == 0)
+		return ops_ready(&router->presentation, req, resp);
 	if (strcmp(req->path, "/health") == 0)
 		return router_json(resp, "{\"status\":\"ok\",\"version\":\"" IIIFD_VERSION "\"}\n");
 	/* the HTML interface: its own URLs, / and the Presentation URLs for browsers (web/) */
 	if (web_service_handle(&router->presentation, req, resp))
-		return;
+		return (void)(resp->route = METRICS_ROUTE_WEB);
 	if (strcmp(req->path, "/") == 0)
 		return http_response_header(resp, "Vary", "Accept"), router_json(resp, "{\"service\":\"iiifd\",\"version\":\"" IIIFD_VERSION
 					 "\",\"image\":[\"/iiif/3/{identifier}/info.json\","
@@ -122,7 +130,7 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 		return pres_service_handle(&router->presentation, 2, rest, req, resp);
 	if ((rest = router_strip(req->path, "/iiif/media/")))
 		return pres_media_handle(&router->presentation, rest, req, resp);
-	if ((rest = router_strip(req->path, "/pdf/")))
+	if ((rest = router_strip(req->path, "/pdf/")) && (resp->route = METRICS_ROUTE_DOWNLOAD))
 		return pdf_download_handle(&router->image, &router->presentation, rest, req, resp);
 	iiifd_error_set(&err, 404, "nothing is served at this path");
 	http_response_error(resp, &err);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/strings.h"
 #include "http/framing.h"
 #include "http/guard.h"
@@ -28,6 +29,7 @@
 
 struct http_server {
 	struct MHD_Daemon *daemon;
+	struct MHD_Daemon *ops_daemon; /* the operators' listener, or NULL */
 	struct http_guard *guard;
 	struct http_workers *workers;
 	struct http_proxies *proxies;
@@ -189,6 +191,8 @@ static enum MHD_Result server_send(struct http_exchange *ex, bool close)
 	ex->state = EXCHANGE_SENT;
 	ex->status = ex->resp.status;
 	ex->bytes = ex->resp.body_len;
+	/* counted here, not once sent: a client's next request must already see this one */
+	metrics_request_done(ex->resp.route, ex->status, server_elapsed_ms(&ex->start) / 1e3);
 	return http_outgoing_queue(ex->conn, &ex->resp, close);
 }
 
@@ -255,6 +259,10 @@ static struct http_exchange *server_exchange_new(struct http_server *server,
 			    ex->client, sizeof ex->client);
 	ex->req = (struct http_request){ .method = method, .path = url, .conn = conn,
 					 .client = ex->client };
+	const union MHD_ConnectionInfo *di =
+		server->ops_daemon ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON)
+				   : NULL;
+	ex->req.ops_listener = di && di->daemon == server->ops_daemon;
 	http_response_init(&ex->resp);
 	atomic_fetch_add(&server->in_flight, 1);
 	return ex;
@@ -346,36 +354,85 @@ static enum MHD_Result server_access(void *cls, struct MHD_Connection *conn, con
 	}
 }
 
-static int server_resolve(const struct http_server_options *opt, struct addrinfo **ai,
+static int server_resolve(const char *host, int port_number, struct addrinfo **ai,
 			  struct iiifd_error *err)
 {
 	char port[16];
-	snprintf(port, sizeof port, "%d", opt->port);
+	snprintf(port, sizeof port, "%d", port_number);
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE };
-	int rc = getaddrinfo(opt->host, port, &hints, ai);
+	int rc = getaddrinfo(host, port, &hints, ai);
 	if (rc)
-		return iiifd_error_set(err, 500, "cannot resolve host '%s': %s", opt->host,
+		return iiifd_error_set(err, 500, "cannot resolve host '%s': %s", host,
 				       gai_strerror(rc));
 	return 0;
 }
 
-static struct MHD_Daemon *server_daemon(struct http_server *server, const struct addrinfo *ai)
+/* threads: the event loops; 1 is one internal thread (no pool) */
+static struct MHD_Daemon *server_daemon(struct http_server *server, const struct addrinfo *ai,
+					int port, unsigned threads)
 {
 	const struct http_server_options *opt = &server->opt;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 			 (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	/* a pool of one is refused with a warning: leave the option out instead */
+	struct MHD_OptionItem pool[] = {
+		{ threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	return MHD_start_daemon(
-		flags, (uint16_t)opt->port, server_accept_policy, server, server_access, server,
-		MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned)(cores > 1 ? 2 * cores : 4), MHD_OPTION_CONNECTION_LIMIT,
+		flags, (uint16_t)port, server_accept_policy, server, server_access, server,
+		MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)opt->max_connections, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		MHD_OPTION_NOTIFY_COMPLETED, server_completed, server,
 		MHD_OPTION_NOTIFY_CONNECTION, server_notify_connection, server,
 		MHD_OPTION_UNESCAPE_CALLBACK, server_no_unescape, NULL,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_WRITE_STALL_S, MHD_OPTION_END);
+}
+
+/* "host:port" or "[v6]:port" into host (brackets dropped) and *port; -1 when malformed. */
+static int server_split_address(const char *address, char *host, size_t n, int *port)
+{
+	const char *colon = strrchr(address, ':');
+	const char *start = address, *end = colon;
+	if (address[0] == '[') {
+		start = address + 1;
+		end = strchr(address, ']');
+		if (!end || end + 1 != colon)
+			return -1;
+	}
+	char *rest;
+	long p = colon ? strtol(colon + 1, &rest, 10) : 0;
+	if (!colon || end == start || (size_t)(end - start) >= n || colon[1] == '\0' || *rest ||
+	    p < 1 || p > 65535)
+		return -1;
+	snprintf(host, n, "%.*s", (int)(end - start), start);
+	*port = (int)p;
+	return 0;
+}
+
+/* The operators' listener: one event-loop thread, the same handler and workers. */
+static int server_start_ops(struct http_server *server, struct iiifd_error *err)
+{
+	const char *address = server->opt.ops_address;
+	char host[256];
+	int port;
+	struct addrinfo *ai;
+	if (!address || !*address)
+		return 0;
+	if (server_split_address(address, host, sizeof host, &port) < 0)
+		return iiifd_error_set(err, 400, "metrics-address '%s' is not host:port", address);
+	struct iiifd_error rerr = { 0 };
+	if (server_resolve(host, port, &ai, &rerr) < 0)
+		return iiifd_error_set(err, 500, "metrics-address: %s", rerr.msg);
+	server->ops_daemon = server_daemon(server, ai, port, 1);
+	freeaddrinfo(ai);
+	if (!server->ops_daemon)
+		return iiifd_error_set(err, 500, "metrics-address: cannot listen on %s (in use, or "
+						 "not an address here)", address);
+	log_info("/metrics, /ready and /health also on http://%s/", address);
+	return 0;
 }
 
 static void server_free(struct http_server *server)
@@ -390,7 +447,7 @@ struct http_server *http_server_start(const struct http_server_options *opt,
 				      struct iiifd_error *err)
 {
 	struct addrinfo *ai;
-	if (server_resolve(opt, &ai, err) < 0)
+	if (server_resolve(opt->host, opt->port, &ai, err) < 0)
 		return NULL;
 	struct http_server *server = calloc(1, sizeof *server);
 	if (!server) {
@@ -409,11 +466,17 @@ struct http_server *http_server_start(const struct http_server_options *opt,
 		server_free(server);
 		return NULL;
 	}
-	server->daemon = server_daemon(server, ai);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	server->daemon = server_daemon(server, ai, opt->port, (unsigned)(cores > 1 ? 2 * cores : 4));
 	freeaddrinfo(ai);
 	if (!server->daemon) {
 		iiifd_error_set(err, 500, "cannot listen on %s:%d (in use, or not an address here)",
 				opt->host, opt->port);
+		server_free(server);
+		return NULL;
+	}
+	if (server_start_ops(server, err) < 0) {
+		MHD_stop_daemon(server->daemon);
 		server_free(server);
 		return NULL;
 	}
@@ -423,6 +486,8 @@ struct http_server *http_server_start(const struct http_server_options *opt,
 void http_server_stop(struct http_server *server, int timeout_s)
 {
 	MHD_quiesce_daemon(server->daemon);
+	if (server->ops_daemon)
+		MHD_quiesce_daemon(server->ops_daemon);
 	for (int waited_ms = 0; atomic_load(&server->in_flight) > 0 && waited_ms < timeout_s * 1000;
 	     waited_ms += 20)
 		usleep(20000);
@@ -434,5 +499,7 @@ void http_server_stop(struct http_server *server, int timeout_s)
 	http_workers_free(server->workers);
 	server->workers = NULL;
 	MHD_stop_daemon(server->daemon);
+	if (server->ops_daemon)
+		MHD_stop_daemon(server->ops_daemon);
 	server_free(server);
 }

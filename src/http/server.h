@@ -34,6 +34,11 @@ struct http_server_options {
 	int max_connections;
 	int max_per_client;        /* connections one address may hold; 0 = no limit */
 	const char *trusted_proxies; /* see http_proxies_parse() */
+	/*
+	 * "host:port" ("[v6]:port") of a second listener for operators, or NULL/"": its requests
+	 * carry http_request.ops_listener, and the handler decides what it answers there
+	 */
+	const char *ops_address;
 	int header_timeout;        /* seconds; see http/guard.h */
 	int body_timeout;
 	int keepalive_timeout;

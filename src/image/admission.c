@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/metrics.h"
+
 /* One request waiting in line; lives on its thread's stack. */
 struct waiter {
 	pthread_cond_t turn; /* signalled when it may be able to start */
@@ -139,12 +141,14 @@ static bool admission_wait_locked(struct admission *a, bool large, int64_t bytes
 	struct timespec until;
 	deadline_after(&until, wait_ms);
 	g_queue_push_tail(&a->line[large], &self);
+	metrics_admission_waiting(large, 1);
 	int rc = 0;
 	while (rc != ETIMEDOUT &&
 	       !(admission_next_locked(a, large) == &self && admission_fits(a, large, bytes)))
 		rc = pthread_cond_timedwait(&self.turn, &a->lock, &until);
 	bool admitted = admission_next_locked(a, large) == &self && admission_fits(a, large, bytes);
 	g_queue_remove(&a->line[large], &self);
+	metrics_admission_waiting(large, -1);
 	pthread_cond_destroy(&self.turn);
 	return admitted;
 }
@@ -152,12 +156,14 @@ static bool admission_wait_locked(struct admission *a, bool large, int64_t bytes
 int admission_enter(struct admission *a, bool large, int64_t bytes, int wait_ms,
 		    const char *client, struct iiifd_error *err)
 {
-	if (bytes > a->budget)
+	if (bytes > a->budget) {
+		metrics_admission_rejected(large, true);
 		return iiifd_error_set(err, 400,
 				       "this request needs about %lld MB to render, more than the "
 				       "memory budget of %lld MB (memory-budget-mb): ask for a smaller "
 				       "size or region",
 				       (long long)(bytes >> 20), (long long)(a->budget >> 20));
+	}
 	client = admission_who(client);
 	pthread_mutex_lock(&a->lock);
 	bool admitted = g_queue_is_empty(&a->line[large]) && admission_fits(a, large, bytes);
@@ -172,6 +178,10 @@ int admission_enter(struct admission *a, bool large, int64_t bytes, int wait_ms,
 	}
 	admission_wake_locked(a); /* the next in line may fit too, or be first now */
 	pthread_mutex_unlock(&a->lock);
+	if (admitted)
+		metrics_admission_running(large, 1, bytes);
+	else
+		metrics_admission_rejected(large, false);
 	if (!admitted)
 		return iiifd_error_set(err, 503, "the server is busy%s; try again shortly",
 				       large ? " with other large images" : "");
@@ -186,6 +196,7 @@ void admission_leave(struct admission *a, bool large, int64_t bytes, const char 
 	admission_hold(a, large, admission_who(client), -1);
 	admission_wake_locked(a);
 	pthread_mutex_unlock(&a->lock);
+	metrics_admission_running(large, -1, bytes);
 }
 
 int admission_waiting(struct admission *a, bool large)

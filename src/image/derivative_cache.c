@@ -21,6 +21,7 @@
 
 #include "core/fileio.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #define CACHE_DIR_HEX 32
 #define CACHE_FILE_HEX 40
@@ -87,6 +88,7 @@ static void cache_forget_locked(struct derivative_cache *c, struct cache_entry *
 	g_queue_unlink(&c->lru, &e->link);
 	c->total_bytes -= e->size;
 	entry_free(e);
+	metrics_cache_size(METRICS_CACHE_RENDER, g_hash_table_size(c->table), c->total_bytes);
 }
 
 static void cache_add_locked(struct derivative_cache *c, const char *name, int64_t size,
@@ -108,6 +110,7 @@ static void cache_add_locked(struct derivative_cache *c, const char *name, int64
 	else
 		g_queue_push_tail_link(&c->lru, &e->link);
 	c->total_bytes += size;
+	metrics_cache_size(METRICS_CACHE_RENDER, g_hash_table_size(c->table), c->total_bytes);
 }
 
 /* Unlinks least recently used files until the total fits. */

@@ -170,6 +170,32 @@ static json_t *info_v2(const char *id, const struct image_source *src,
 			 info_v2_details(opt));
 }
 
+static bool info_near(int64_t got, int64_t want)
+{
+	return got >= want - 1 && got <= want + 1;
+}
+
+bool image_info_is_tile(const struct image_source *src, const struct image_info_options *opt,
+			const struct image_request *req, const struct image_geometry *g)
+{
+	int tw, th, factors[INFO_MAX_FACTORS];
+	if (req->rotation != 0 || req->mirror)
+		return false;
+	info_tile_size(src, opt, &tw, &th);
+	int n = image_info_scale_factors(src, tw, th, factors, INFO_MAX_FACTORS);
+	for (int i = 0; i < n; i++) {
+		int64_t f = factors[i], rw = (int64_t)tw * f, rh = (int64_t)th * f;
+		if (g->x % rw || g->y % rh)
+			continue;
+		int64_t w = src->width - g->x < rw ? src->width - g->x : rw;
+		int64_t h = src->height - g->y < rh ? src->height - g->y : rh;
+		if (g->w == w && g->h == h && info_near(g->out_w, (w + f - 1) / f) &&
+		    info_near(g->out_h, (h + f - 1) / f))
+			return true;
+	}
+	return false;
+}
+
 json_t *image_info_build(enum image_api_version version, const char *id,
 			 const struct image_source *src, const struct image_info_options *opt)
 {

@@ -30,4 +30,12 @@ json_t *image_info_build(enum image_api_version version, const char *id,
 int image_info_scale_factors(const struct image_source *src, int tile_w, int tile_h,
 			     int *factors, int max);
 
+/*
+ * Whether a request resolved as g asks for one of the tiles info.json advertises for src: the
+ * region on the tile grid of a scale factor (edge tiles clipped to the image), its size that
+ * region divided by the factor (give or take the pixel viewers round differently), no rotation.
+ */
+bool image_info_is_tile(const struct image_source *src, const struct image_info_options *opt,
+			const struct image_request *req, const struct image_geometry *g);
+
 #endif

@@ -10,6 +10,7 @@
 #include <vips/vips.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "image/jp2.h"
 #include "image/pdf.h"
 
@@ -371,8 +372,14 @@ int image_pipeline_render(const struct image_source *src, const struct image_req
 	p.t = (VipsImage **)vips_object_local_array(p.ctx, PIPE_SLOTS);
 	int rc = pipeline_run(&p, src, req, g, opt, out, out_len);
 	g_object_unref(p.ctx);
-	if (rc == 0)
+	if (rc == 0) {
+		const struct image_source_level *lvl = pipeline_level(src, g);
+		struct jp2_rect r = pipeline_level_rect(src, lvl, lvl->width, lvl->height, g);
+		metrics_render_done(METRICS_RENDER_OK, (r.x1 - r.x0) * (r.y1 - r.y0),
+				    g->out_w * g->out_h);
 		return 0;
+	}
+	metrics_render_done(p.timed_out ? METRICS_RENDER_TIMEOUT : METRICS_RENDER_ERROR, 0, 0);
 	g_free(*out);
 	*out = NULL;
 	if (p.timed_out) {

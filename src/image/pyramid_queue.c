@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "image/pyramid.h"
 
 struct pyramid_queue {
@@ -65,6 +66,7 @@ static void pyramid_forget_locked(struct pyramid_queue *q, const char *path, boo
 	if (rebuild)
 		g_hash_table_remove(q->seen, path);
 	g_hash_table_remove(q->files, path);
+	metrics_cache_size(METRICS_CACHE_PYRAMID, g_hash_table_size(q->files), q->total_bytes);
 }
 
 /*
@@ -100,6 +102,7 @@ static void pyramid_add_locked(struct pyramid_queue *q, const char *path, int64_
 	g_hash_table_insert(q->files, g_strdup(path), f);
 	g_hash_table_add(q->seen, g_strdup(path));
 	q->total_bytes += size;
+	metrics_cache_size(METRICS_CACHE_PYRAMID, g_hash_table_size(q->files), q->total_bytes);
 }
 
 /* Counts a finished pyramid (last used at used) and evicts what no longer fits. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/metrics.h"
 #include "core/path.h"
 #include "core/strings.h"
 #include "image/passthrough.h"
@@ -145,12 +146,15 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	const struct image_source *from = pixels ? pixels : src;
 	int64_t start = g_get_monotonic_time();
 	if (image_passthrough(from, ir, g, &body, &len)) {
+		metrics_image_produced(METRICS_IMAGE_PASSTHROUGH);
 		http_response_header(resp, "Server-Timing", "passthrough");
 		http_response_body(resp, body, len, free);
 		return 0;
 	}
 	service_variant(svc, src, canonical, variant, sizeof variant);
 	if (derivative_cache_get(svc->derivatives, src->path, variant, &body, &len)) {
+		metrics_cache_hit(METRICS_CACHE_RENDER);
+		metrics_image_produced(METRICS_IMAGE_CACHED);
 		http_response_header(resp, "Server-Timing", "cache");
 		http_response_body(resp, body, len, free);
 		return 0;
@@ -159,7 +163,10 @@ static int service_produce(const struct image_service *svc, const struct image_s
 		http_response_defer(resp); /* decoding is a worker's job */
 		return 0;
 	}
+	if (svc->derivatives) /* once per request: the I/O thread's look does not count */
+		metrics_cache_miss(METRICS_CACHE_RENDER);
 	if (image_passthrough_edge(from, ir, g, svc->encode.jpeg_quality, &body, &len)) {
+		metrics_image_produced(METRICS_IMAGE_EDGE);
 		http_response_header(resp, "Server-Timing", "passthrough;desc=\"edge\"");
 		derivative_cache_put(svc->derivatives, src->path, variant, body, len);
 		http_response_body(resp, body, len, free);
@@ -167,6 +174,7 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	}
 	if (service_render(svc, from, ir, g, req->client, &body, &len, err) < 0)
 		return -1;
+	metrics_image_produced(METRICS_IMAGE_RENDERED);
 	http_response_header(resp, "Server-Timing", "render;desc=\"%s\";dur=%.1f",
 			     pixels ? "pyramid" : "original",
 			     (double)(g_get_monotonic_time() - start) / 1000.0);
@@ -337,6 +345,8 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 				image_format_name(ir.format));
 		return http_response_error(resp, &err);
 	}
+	if (image_info_is_tile(t->src, &svc->info, &ir, &g))
+		resp->route = METRICS_ROUTE_TILE;
 	image_request_canonical(&ir, &g, t->src->width, t->src->height, &svc->info.limits, canonical,
 				sizeof canonical);
 	http_response_header(resp, "Link",
@@ -349,6 +359,9 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 	const struct image_source *pixels = service_pixels(svc, t->src);
 	if (service_produce(svc, t->src, pixels, &ir, &g, canonical, req, resp, &err) < 0)
 		http_response_error(resp, &err);
+	/* counted once per request: not on the I/O thread's try when a worker takes over */
+	if (!resp->deferred && pyramid_queue_wants(svc->pyramids, t->src))
+		(pixels ? metrics_cache_hit : metrics_cache_miss)(METRICS_CACHE_PYRAMID);
 	image_source_cache_put(svc->sources, pixels);
 }
 
@@ -385,6 +398,7 @@ void image_service_handle(const struct image_service *svc, enum image_api_versio
 		goto out;
 	}
 	t->on_event_loop = req->on_event_loop;
+	resp->route = n == 5 ? METRICS_ROUTE_RENDER : METRICS_ROUTE_INFO;
 	if (service_target_init(svc, version, segs[0], req, t, &err) < 0 ||
 	    service_open_source(svc, t, &err) < 0) {
 		if (req->on_event_loop) /* errors, and what was not probed yet, come from a worker */
@@ -400,6 +414,8 @@ void image_service_handle(const struct image_service *svc, enum image_api_versio
 	else
 		service_image(svc, version, t, segs + 1, req, resp);
 out:
+	if (t && t->src && req->on_event_loop && !resp->deferred)
+		metrics_cache_hit(METRICS_CACHE_SOURCE); /* peeked, and answered here */
 	if (t)
 		image_source_cache_put(svc->sources, t->src);
 	free(t);

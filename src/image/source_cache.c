@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/metrics.h"
+
 struct source_entry {
 	struct image_source src; /* first, so a source pointer is its entry */
 	char *key;               /* "page|path" */
@@ -42,6 +44,7 @@ static void cache_remove_locked(struct image_source_cache *c, struct source_entr
 	g_hash_table_remove(c->table, e->key);
 	g_queue_unlink(&c->lru, &e->link);
 	entry_unref_locked(e);
+	metrics_cache_size(METRICS_CACHE_SOURCE, (int64_t)c->lru.length, -1);
 }
 
 struct image_source_cache *image_source_cache_new(size_t capacity)
@@ -94,6 +97,7 @@ static void cache_insert_locked(struct image_source_cache *c, struct source_entr
 	g_queue_push_head_link(&c->lru, &e->link);
 	while (c->lru.length > c->capacity)
 		cache_remove_locked(c, c->lru.tail->data);
+	metrics_cache_size(METRICS_CACHE_SOURCE, (int64_t)c->lru.length, -1);
 }
 
 static struct source_entry *cache_probe(const char *path, int page, const char *key,
@@ -149,8 +153,11 @@ const struct image_source *image_source_cache_get(struct image_source_cache *c,
 		iiifd_error_set(err, 404, "no image with that identifier");
 		return NULL;
 	}
-	if (e)
+	if (e) {
+		metrics_cache_hit(METRICS_CACHE_SOURCE);
 		return &e->src;
+	}
+	metrics_cache_miss(METRICS_CACHE_SOURCE);
 	/* probe outside the lock: it reads the file */
 	e = cache_probe(path, page, key, &st, err);
 	if (!e)

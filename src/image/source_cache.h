@@ -23,7 +23,10 @@ void image_source_cache_free(struct image_source_cache *cache);
 const struct image_source *image_source_cache_get(struct image_source_cache *cache,
 						  const char *path, int page,
 						  struct iiifd_error *err);
-/* The cached source for path/page when it is there and the file unchanged, else NULL (no probe). */
+/*
+ * The cached source for path/page when it is there and the file unchanged, else NULL (no probe).
+ * Unlike get(), not counted in the cache metrics: the caller counts the hit once it uses it.
+ */
 const struct image_source *image_source_cache_peek(struct image_source_cache *cache,
 						   const char *path, int page);
 void image_source_cache_put(struct image_source_cache *cache, const struct image_source *src);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/metrics.h"
+
 struct probe_entry {
 	struct timespec mtime;
 	off_t size;
@@ -60,8 +62,11 @@ int media_probe_cached(struct media_probe_cache *c, const char *path, struct med
 	if (hit)
 		*out = e->info;
 	pthread_mutex_unlock(&c->lock);
-	if (hit)
+	if (hit) {
+		metrics_cache_hit(METRICS_CACHE_MEDIA_PROBE);
 		return 0;
+	}
+	metrics_cache_miss(METRICS_CACHE_MEDIA_PROBE);
 	if (media_probe(path, out, err) < 0)
 		return -1;
 	struct probe_entry *fresh = malloc(sizeof *fresh);
@@ -78,6 +83,7 @@ int media_probe_cached(struct media_probe_cache *c, const char *path, struct med
 	if (g_hash_table_size(c->table) >= c->capacity)
 		g_hash_table_remove_all(c->table);
 	g_hash_table_replace(c->table, key, fresh);
+	metrics_cache_size(METRICS_CACHE_MEDIA_PROBE, g_hash_table_size(c->table), -1);
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/metrics.h"
 #include "presentation/canvas.h"
 #include "presentation/tree.h"
 
@@ -116,6 +117,10 @@ static bool index_lookup(const struct pres_context *c, const char *key,
 	if (fresh)
 		index_copy(out, &e->idx);
 	pthread_mutex_unlock(&c->indexes->lock);
+	if (fresh)
+		metrics_cache_hit(METRICS_CACHE_CANVAS_INDEX);
+	else
+		metrics_cache_miss(METRICS_CACHE_CANVAS_INDEX);
 	return fresh;
 }
 
@@ -132,6 +137,7 @@ static void index_store(const struct pres_context *c, const char *key,
 	if (g_hash_table_size(c->indexes->table) > 4096)
 		g_hash_table_remove_all(c->indexes->table);
 	g_hash_table_replace(c->indexes->table, g_strdup(key), e);
+	metrics_cache_size(METRICS_CACHE_CANVAS_INDEX, g_hash_table_size(c->indexes->table), -1);
 	pthread_mutex_unlock(&c->indexes->lock);
 }
 

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "annotation/api.h"
 #include "annotation/ingest.h"
@@ -16,6 +17,7 @@
 #include "annotation/page_stream.h"
 #include "annotation/search.h"
 #include "annotation/webanno.h"
+#include "core/metrics.h"
 #include "core/path.h"
 #include "core/strings.h"
 #include "http/files.h"
@@ -52,7 +54,12 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 			 ? iiifd_error_set(err, 500, "data-dir '%s' cannot be created", cfg->data_dir)
 			 : db_open(path, &svc->db, err);
 	svc->pages = page_cache_new(path, 64u << 20);
-	g_free(path);
+	svc->db_path = path;
+	struct stat st;
+	if (rc == 0 && stat(path, &st) == 0) {
+		svc->db_dev = (unsigned long long)st.st_dev;
+		svc->db_ino = (unsigned long long)st.st_ino;
+	}
 	if (rc < 0) {
 		pres_service_release(svc);
 		return -1;
@@ -75,10 +82,37 @@ void pres_service_release(struct pres_service *svc)
 	svc->db = NULL;
 	page_cache_free(svc->pages);
 	svc->pages = NULL;
+	g_free(svc->db_path);
+	svc->db_path = NULL;
 	media_probe_cache_free(svc->media);
 	svc->media = NULL;
 	pres_index_cache_free(svc->indexes);
 	svc->indexes = NULL;
+}
+
+bool pres_service_ready(const struct pres_service *svc, char *reason, size_t n)
+{
+	struct stat st;
+	struct iiifd_error err = { 0 };
+	int64_t count;
+	if (!svc->db)
+		return true;
+	if (stat(svc->db_path, &st) < 0) {
+		snprintf(reason, n, "the annotation database file is gone (deleted or moved); "
+				    "restart iiifd");
+		return false;
+	}
+	if ((unsigned long long)st.st_dev != svc->db_dev ||
+	    (unsigned long long)st.st_ino != svc->db_ino) {
+		snprintf(reason, n, "the annotation database file was replaced; restart iiifd");
+		return false;
+	}
+	/* one indexed lookup of a Canvas no file can have */
+	if (db_count_target(svc->db, "\x01ready", 0, "ready", &count, &err) < 0) {
+		snprintf(reason, n, "the annotation database does not answer: %s", err.msg);
+		return false;
+	}
+	return true;
 }
 
 /* Splits and percent-decodes a raw path; NULL when a segment is malformed. g_strfreev it. */
@@ -383,6 +417,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		    (!tail[4] || (strcmp(tail[4], "collection") == 0 && !tail[5]));
 	if (!svc->db || (kind < 0 && !container && !page))
 		return false;
+	resp->route = kind >= 0 ? METRICS_ROUTE_SEARCH : METRICS_ROUTE_ANNOTATIONS;
 	struct iiifd_error err = { 0 };
 	struct pres_context c;
 	pres_service_context(svc, origin, &c);
@@ -429,6 +464,7 @@ void pres_service_handle(const struct pres_service *svc, int version, const char
 	char origin[900];
 	json_t *doc = NULL, *selected = NULL;
 	gchar **segs = pres_segments(path);
+	resp->route = METRICS_ROUTE_PRESENTATION;
 	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
 			      svc->fallback_host, origin, sizeof origin);
 	if (!segs)
@@ -529,6 +565,7 @@ void pres_media_handle(const struct pres_service *svc, const char *path,
 	gchar **segs = pres_segments(path);
 	char *rel = segs ? g_strjoinv("/", segs) : NULL, *abs = NULL;
 	const char *mime = rel ? media_mime_for_path(rel) : NULL;
+	resp->route = METRICS_ROUTE_MEDIA;
 	if (mime && path_resolve(svc->root_real, rel, NULL, &abs, &err) == 0)
 		http_files_serve(req, abs, mime, svc->cfg->cache_control, resp);
 	else

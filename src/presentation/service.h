@@ -26,6 +26,8 @@ struct pres_service {
 	struct image_limits limits;
 	char fallback_host[300];
 	struct db *db;                      /* owned; NULL when annotations are off */
+	char *db_path;                      /* owned (g_free); the database file */
+	unsigned long long db_dev, db_ino;  /* the file db_open() opened, for pres_service_ready() */
 	struct ingest_queue *ingest;        /* owned; NULL when auto-import is off */
 	struct pres_index_cache *indexes;   /* owned */
 	struct page_cache *pages;           /* owned; NULL when annotations are off */
@@ -45,6 +47,13 @@ void pres_service_release(struct pres_service *svc);
 /* The context documents are built in for a request from origin (c borrows from svc). */
 void pres_service_context(const struct pres_service *svc, const char *origin,
 			  struct pres_context *c);
+
+/*
+ * Whether the area can answer: with annotations on, the database file opened at start is still
+ * in place (not deleted, moved or replaced) and answers a trivial query. false with a reason
+ * for people otherwise. Called concurrently; may wait for the database's busy timeout.
+ */
+bool pres_service_ready(const struct pres_service *svc, char *reason, size_t n);
 
 /* Answers the raw path below /iiif/presentation/ (version 3) or /iiif/presentation-v2/ (2). */
 void pres_service_handle(const struct pres_service *svc, int version, const char *path,
