@@ -1,0 +1,292 @@
+"""iiifd shipped like a daemon: `make install`, the systemd unit, the man pages, logging to the
+journal, SIGHUP reloading the config and SIGTERM draining requests in flight.
+
+The install tests run the real Makefile (BIN= the binary under test, so nothing is rebuilt) into
+a temporary folder; the unit is checked with systemd-analyze, the man pages with groff -ww.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+INSTALLED = [
+    "bin/iiifd",
+    "lib/systemd/system/iiifd.service",
+    "share/doc/iiifd/iiifd.conf.example",
+    "share/man/man1/iiifd.1",
+    "share/man/man5/iiifd.conf.5",
+]
+
+
+def _need(tool):
+    path = shutil.which(tool)
+    if not path:
+        pytest.fail(f"{tool} is not installed (scripts/install-deps installs it)")
+    return path
+
+
+def make(*args):
+    p = subprocess.run(["make", "--no-print-directory", "-C", REPO, *args], capture_output=True,
+                       text=True, timeout=600)
+    assert p.returncode == 0, f"make {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}"
+    return p.stdout + p.stderr
+
+
+def files_below(top):
+    return sorted(os.path.relpath(os.path.join(d, f), top)
+                  for d, _dirs, names in os.walk(top) for f in names)
+
+
+@pytest.fixture(scope="module")
+def installed(iiifd_bin, tmp_path_factory):
+    """make install into a DESTDIR, PREFIX=/usr/local, the way a package build does it."""
+    dest = tmp_path_factory.mktemp("destdir")
+    out = make("install", f"BIN={iiifd_bin}", "PREFIX=/usr/local", f"DESTDIR={dest}",
+               "WEB_DIR=build/no-such-web-dir")
+    return dest, out
+
+
+def test_install_puts_every_file_in_place_and_the_binary_runs(installed):
+    dest, out = installed
+    prefix = os.path.join(dest, "usr", "local")
+    assert files_below(prefix) == INSTALLED
+    assert files_below(dest) == [os.path.join("usr", "local", f) for f in INSTALLED]
+    binary = os.path.join(prefix, "bin", "iiifd")
+    assert os.stat(binary).st_mode & 0o777 == 0o755
+    p = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0 and re.fullmatch(r"iiifd \d+\.\d+\.\d+\n", p.stdout), p
+    assert "web assets not installed" in out
+    unit = open(os.path.join(prefix, "lib/systemd/system/iiifd.service")).read()
+    assert "ExecStart=/usr/local/bin/iiifd serve --config /etc/iiifd/iiifd.conf" in unit
+    assert "@" not in unit.replace("@system-service", "").replace("~@privileged", "")
+
+
+def test_install_copies_web_assets_when_built_and_uninstall_removes_everything(
+        iiifd_bin, tmp_path):
+    web = tmp_path / "web"
+    (web / "mirador").mkdir(parents=True)
+    (web / "mirador" / "main.js").write_text("console.log('viewer');\n")
+    (web / "index.css").write_text("body{}\n")
+    dest = tmp_path / "dest"
+    make("install", f"BIN={iiifd_bin}", "PREFIX=/opt/iiifd", f"DESTDIR={dest}", f"WEB_DIR={web}")
+    prefix = dest / "opt" / "iiifd"
+    assert files_below(prefix) == sorted(
+        INSTALLED + ["share/iiifd/web/index.css", "share/iiifd/web/mirador/main.js"])
+    assert (prefix / "share/iiifd/web/mirador/main.js").read_text() == "console.log('viewer');\n"
+    unit = (prefix / "lib/systemd/system/iiifd.service").read_text()
+    assert "ExecStart=/opt/iiifd/bin/iiifd serve" in unit
+    make("uninstall", "PREFIX=/opt/iiifd", f"DESTDIR={dest}")
+    assert files_below(dest) == []
+
+
+# --------------------------------------------------------------------------------------------
+# the systemd unit
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def unit_file(iiifd_bin, tmp_path_factory):
+    """The unit installed with PREFIX= a real folder, so its ExecStart names a binary that exists
+    here and systemd-analyze can check it (DestDIR installs name one that does not)."""
+    prefix = tmp_path_factory.mktemp("prefix")
+    make("install", f"BIN={iiifd_bin}", f"PREFIX={prefix}", "WEB_DIR=build/no-such-web-dir")
+    return os.path.join(prefix, "lib", "systemd", "system", "iiifd.service")
+
+
+def unit_settings(path):
+    settings = {}
+    for line in open(path):
+        line = line.strip()
+        if line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+def systemd_verify(path):
+    """systemd-analyze verify: exit status 0 is not enough, since it only warns about unknown
+    keys and bad values; a clean unit gives no output at all."""
+    p = subprocess.run([_need("systemd-analyze"), "verify", "--man=no", path],
+                       capture_output=True, text=True, timeout=60)
+    return p.returncode, (p.stdout + p.stderr).strip()
+
+
+def test_unit_passes_systemd_analyze_verify(unit_file):
+    rc, out = systemd_verify(unit_file)
+    assert rc == 0 and out == "", out
+
+
+def test_systemd_analyze_verify_would_catch_a_broken_unit(unit_file, tmp_path):
+    text = open(unit_file).read()
+    broken = [text.replace("ProtectSystem=strict", "ProtectSystem=sometimes"),
+              text.replace("KillSignal=SIGTERM", "KillSignal=SIGTERMINATE"),
+              re.sub(r"ExecStart=\S+", "ExecStart=/nonexistent/iiifd", text)]
+    for i, t in enumerate(broken):
+        path = tmp_path / f"iiifd{i}.service"
+        path.write_text(t)
+        rc, out = systemd_verify(str(path))
+        assert rc != 0 or out, f"systemd-analyze verify accepted broken unit {i}"
+
+
+def test_unit_sandbox(unit_file, iiifd_bin):
+    s = unit_settings(unit_file)
+    one = {k: v[-1] for k, v in s.items()}
+    expected = {
+        "DynamicUser": "yes", "ProtectSystem": "strict", "ProtectHome": "read-only",
+        "PrivateTmp": "yes", "NoNewPrivileges": "yes", "StateDirectory": "iiifd",
+        "CacheDirectory": "iiifd", "CapabilityBoundingSet": "",
+        "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
+        "MemoryDenyWriteExecute": "yes", "KillSignal": "SIGTERM", "Restart": "on-failure",
+        "ExecReload": "/bin/kill -HUP $MAINPID",
+    }
+    for k, v in expected.items():
+        assert one.get(k) == v, f"{k}={one.get(k)!r}, expected {v!r}"
+    assert "@system-service" in s["SystemCallFilter"]
+    assert any(p.lstrip("-") .startswith("/") for p in one["ReadOnlyPaths"].split())
+    # the only folders the sandbox lets the service write are the ones iiifd writes to
+    exec_start = one["ExecStart"].split()
+    flags = dict(zip(exec_start[2::2], exec_start[3::2]))
+    assert flags["--data-dir"] == "/var/lib/iiifd"      # StateDirectory=iiifd
+    assert flags["--cache-dir"] == "/var/cache/iiifd"   # CacheDirectory=iiifd
+    help_text = subprocess.run([iiifd_bin, "--help"], capture_output=True, text=True).stdout
+    writers = [k for k in ("data-dir", "cache-dir") if f"--{k}" in help_text]
+    assert writers == ["data-dir", "cache-dir"]
+    # systemd must wait longer than iiifd drains (shutdown-timeout default and its maximum in
+    # the example config)
+    default = int(re.search(r"--shutdown-timeout .*\(default: (\d+)\)", help_text).group(1))
+    assert int(one["TimeoutStopSec"]) > default
+
+
+def test_unit_security_exposure_is_low(unit_file):
+    p = subprocess.run([_need("systemd-analyze"), "security", "--offline=true", "--man=no",
+                        unit_file], capture_output=True, text=True, timeout=60)
+    m = re.search(r"Overall exposure level for iiifd.service: (\d+\.\d+)", p.stdout + p.stderr)
+    assert m, p.stdout + p.stderr
+    assert float(m.group(1)) <= 2.0, p.stdout  # docs/deployment.md states 1.4
+
+
+# --------------------------------------------------------------------------------------------
+# man pages
+# --------------------------------------------------------------------------------------------
+def groff_warnings(path):
+    env = dict(os.environ, LC_ALL="C.UTF-8")
+    p = subprocess.run([_need("groff"), "-z", "-man", "-ww", "-rCHECKSTYLE=3", str(path)],
+                       capture_output=True, text=True, env=env, timeout=60)
+    return p.returncode, p.stderr.strip()
+
+
+def help_options(iiifd_bin):
+    text = subprocess.run([iiifd_bin, "--help"], capture_output=True, text=True).stdout
+    section = text.split("serve options", 1)[1].split("\n\n", 1)[0]
+    return re.findall(r"^  --([a-z0-9-]+)", section, re.M)
+
+
+def man_text(path):
+    env = dict(os.environ, LC_ALL="C.UTF-8", MANWIDTH="200")
+    p = subprocess.run([_need("man"), "-l", "-E", "UTF-8", str(path)], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.replace("\u2010", "-").replace("\u2212", "-")
+
+
+@pytest.mark.parametrize("page", ["man1/iiifd.1", "man5/iiifd.conf.5"])
+def test_man_pages_render_without_warnings(installed, page):
+    path = os.path.join(installed[0], "usr/local/share/man", page)
+    rc, warnings = groff_warnings(path)
+    assert rc == 0 and warnings == "", warnings
+    text = man_text(path)
+    assert ".\\\" @OPTIONS@\n" not in open(path).read()  # the marker line was replaced
+    for section in (["NAME", "SYNOPSIS", "OPTIONS", "SIGNALS", "ENVIRONMENT", "FILES",
+                     "EXIT STATUS", "EXAMPLES", "SEE ALSO"] if page.endswith(".1")
+                    else ["NAME", "DESCRIPTION", "SETTINGS", "EXAMPLE"]):
+        assert re.search(rf"^{section}$", text, re.M), f"{page}: no {section} section"
+
+
+def test_groff_check_would_catch_a_broken_page(tmp_path):
+    bad = tmp_path / "bad.1"
+    bad.write_text(".TH BAD 1\n.SH NAME\nbad \\- page\n.XYZ nonsense\n\\fBunclosed \\*[nosuch]\n")
+    rc, warnings = groff_warnings(bad)
+    assert rc != 0 or warnings
+
+
+def test_man_pages_list_every_option_of_help(installed, iiifd_bin):
+    options = help_options(iiifd_bin)
+    assert len(options) > 30 and "max-area" in options and "config" in options
+    man1 = man_text(os.path.join(installed[0], "usr/local/share/man/man1/iiifd.1"))
+    man5 = man_text(os.path.join(installed[0], "usr/local/share/man/man5/iiifd.conf.5"))
+    for name in options:
+        assert re.search(rf"^\s+--{re.escape(name)}( |$)", man1, re.M), f"iiifd(1) lacks --{name}"
+        if name != "config":
+            assert re.search(rf"^\s+{re.escape(name)} = ", man5, re.M), \
+                f"iiifd.conf(5) lacks {name}"
+
+
+def test_man_page_renderer_escapes_roff(tmp_path):
+    """A help text starting with '.' or holding a backslash must not turn into roff requests."""
+    fake = tmp_path / "fake-iiifd"
+    fake.write_text("#!/bin/sh\ncat <<'X'\nusage\n\nserve options (...):\n"
+                    "  --config FILE        read FILE\n"
+                    "  --odd                .so /etc/passwd and C:\\temp (default: none)\n\nend\nX\n")
+    fake.chmod(0o755)
+    template = tmp_path / "t.1"
+    template.write_text(".TH T 1\n.SH OPTIONS\n.\\\" @OPTIONS@\n")
+    p = subprocess.run([os.path.join(REPO, "scripts", "man-page"), str(template), str(fake)],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 0, p.stderr
+    assert "\n\\&.so /etc/passwd and C:\\etemp (default: none)\n" in p.stdout
+    out = tmp_path / "out.1"
+    out.write_text(p.stdout)
+    assert groff_warnings(out) == (0, "")
+    assert ".so /etc/passwd and C:\\temp" in man_text(out)
+
+
+def test_liborc_works_under_memory_deny_write_execute(iiifd_bin, tmp_path):
+    """The unit sets MemoryDenyWriteExecute=yes. With simd = true libvips JIT-compiles liborc
+    code; liborc then maps a file twice (writable, and read+execute) instead of asking for
+    writable executable memory, which MDWE allows. Checked with the kernel's own MDWE
+    (prctl PR_SET_MDWE, the same rule as systemd's seccomp filter): renders still succeed and
+    the execute mapping of liborc's file is there."""
+    import ctypes
+    import signal
+    import time
+    import fixtures as fx
+    from PIL import Image
+    Image.new("RGB", (1600, 1200), (200, 30, 90)).save(tmp_path / "big.png")
+
+    def deny_write_execute():
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(65, 1, 0, 0, 0) != 0:  # PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
+            os._exit(99)
+
+    port = fx.free_port()
+    env = dict(os.environ, TMPDIR=str(tmp_path), HOME=str(tmp_path))
+    env.pop("XDG_RUNTIME_DIR", None)
+    log = open(tmp_path / "stderr", "wb")
+    proc = subprocess.Popen([iiifd_bin, "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--simd", "true", "--cache", "false", "--annotations", "false",
+                             str(tmp_path)], stderr=log, stdout=log, env=env,
+                            preexec_fn=deny_write_execute)
+    try:
+        for _ in range(200):
+            if proc.poll() is not None:
+                break
+            try:
+                if fx.request(port, "/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        assert proc.poll() is None, f"exit {proc.returncode} (99: kernel without PR_SET_MDWE)"
+        r = fx.request(port, "/iiif/3/big.png/full/733,/0/default.png")
+        assert r.status == 200
+        img = r.image().convert("RGB")
+        assert img.size == (733, 550) and img.getpixel((300, 300)) == (200, 30, 90)
+        maps = open(f"/proc/{proc.pid}/maps").read()
+        assert re.search(r" r-xs .*orcexec", maps), "liborc compiled nothing: test proves nothing"
+        assert not re.search(r" rwx", maps)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        log.close()
