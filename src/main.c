@@ -188,6 +188,7 @@ out:
 
 int main(int argc, char **argv)
 {
+	log_init();
 	if (argc < 2) {
 		main_usage(stderr);
 		return 2;

@@ -290,3 +290,87 @@ def test_liborc_works_under_memory_deny_write_execute(iiifd_bin, tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
         log.close()
+
+
+# --------------------------------------------------------------------------------------------
+# logging: timestamped lines, or syslog priorities for the journal
+# --------------------------------------------------------------------------------------------
+TIMESTAMPED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (debug|info|warn|error) \S")
+
+
+def run_logged(iiifd_bin, tmp_path, args, journal, wait_for_exit=False):
+    """Runs `iiifd serve ARGS` with stderr to a file; with journal, JOURNAL_STREAM names that
+    file the way systemd names the journal's socket. Returns (lines, exit code or None)."""
+    import time
+    import fixtures as fx
+    err_path = tmp_path / f"stderr-{journal}-{len(os.listdir(tmp_path))}"
+    err = open(err_path, "wb")
+    env = dict(os.environ)
+    env.pop("JOURNAL_STREAM", None)
+    if journal:
+        st = os.fstat(err.fileno())
+        env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+    elif journal is None:  # set, but for another file: a child whose stderr was redirected
+        st = os.stat(tmp_path)
+        env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+    proc = subprocess.Popen([iiifd_bin, "serve", "--host", "127.0.0.1", *args, str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=err, env=env,
+                            cwd=str(tmp_path))
+    try:
+        if wait_for_exit:
+            code = proc.wait(60)
+        else:
+            port = args[args.index("--port") + 1]
+            for _ in range(400):
+                try:
+                    if fx.request(int(port), "/health", timeout=2).status == 200:
+                        break
+                except OSError:
+                    time.sleep(0.05)
+            assert fx.request(int(port), "/no/such/path").status == 404
+            proc.send_signal(__import__("signal").SIGTERM)
+            code = proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        err.close()
+    return err_path.read_text().splitlines(), code
+
+
+def own_dirs(tmp_path):
+    return ["--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "cache")]
+
+
+@pytest.mark.parametrize("journal", [False, None])
+def test_log_lines_are_timestamped_outside_the_journal(iiifd_bin, tmp_path, journal):
+    import fixtures as fx
+    port = str(fx.free_port())
+    lines, code = run_logged(iiifd_bin, tmp_path, ["--port", port, "--max-connections",
+                                                   "1000000", *own_dirs(tmp_path)], journal)
+    assert code == 0
+    lines = [l for l in lines if "AddressSanitizer" not in l]
+    assert lines and all(TIMESTAMPED.match(l) for l in lines), lines
+    assert any(re.search(r" warn max-connections is 1000000", l) for l in lines), lines
+    assert any(re.search(r" info access 127\.0\.0\.1 GET /no/such/path 404", l) for l in lines)
+
+
+def test_log_lines_carry_syslog_priorities_in_the_journal(iiifd_bin, tmp_path):
+    import fixtures as fx
+    port = str(fx.free_port())
+    lines, code = run_logged(iiifd_bin, tmp_path, ["--port", port, "--max-connections",
+                                                   "1000000", *own_dirs(tmp_path)], True)
+    assert code == 0
+    assert lines and all(re.match(r"<[3467]>[^<\d ]", l) for l in lines), lines
+    assert not any(TIMESTAMPED.match(l[3:]) or re.search(r"\d\d:\d\d:\d\d", l) for l in lines)
+    assert "<4>max-connections is 1000000 but only" in "\n".join(lines)
+    assert any(l.startswith("<6>access 127.0.0.1 GET /no/such/path 404") for l in lines)
+    assert any(l.startswith("<6>iiifd ") and " serving " in l for l in lines)
+    # an error: the port is taken by another server
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        taken = str(s.getsockname()[1])
+        lines, code = run_logged(iiifd_bin, tmp_path, ["--port", taken, *own_dirs(tmp_path)],
+                                 True, wait_for_exit=True)
+    assert code == 1
+    assert any(l.startswith("<3>cannot listen on 127.0.0.1:" + taken) for l in lines), lines

@@ -4,7 +4,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +240,58 @@ static void test_log_escape(void)
 	CHECK(strlen(small) < sizeof small, "cut short, still terminated: %s", small);
 }
 
+static void test_log_prefix(void)
+{
+	struct timespec t = { 1767323045, 678900000 }; /* 2026-01-02T03:04:05.6789Z */
+	static const struct {
+		enum log_level level;
+		bool journal;
+		const char *want;
+	} cases[] = {
+		{ LOG_LEVEL_DEBUG, true, "<7>" },
+		{ LOG_LEVEL_INFO, true, "<6>" },
+		{ LOG_LEVEL_WARN, true, "<4>" },
+		{ LOG_LEVEL_ERROR, true, "<3>" },
+		{ LOG_LEVEL_INFO, false, "2026-01-02T03:04:05.678Z info " },
+		{ LOG_LEVEL_ERROR, false, "2026-01-02T03:04:05.678Z error " },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[64];
+		size_t n = log_prefix(cases[i].level, cases[i].journal, &t, out, sizeof out);
+		CHECK_STR(out, cases[i].want, "prefix");
+		CHECK_INT(n, strlen(cases[i].want), "length");
+	}
+	char small[10];
+	size_t n = log_prefix(LOG_LEVEL_INFO, false, &t, small, sizeof small);
+	CHECK(n == strlen(small) && n < sizeof small, "cut short, terminated: %zu", n);
+}
+
+static void test_log_journal_stream(void)
+{
+	char path[] = "/tmp/iiifd-test-log-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0, "mkstemp");
+	struct stat st;
+	fstat(fd, &st);
+	char same[64], other_ino[64], other_dev[64];
+	snprintf(same, sizeof same, "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	snprintf(other_ino, sizeof other_ino, "%ju:%ju", (uintmax_t)st.st_dev,
+		 (uintmax_t)st.st_ino + 1);
+	snprintf(other_dev, sizeof other_dev, "%ju:%ju", (uintmax_t)st.st_dev + 1,
+		 (uintmax_t)st.st_ino);
+	CHECK(log_journal_stream_matches(same, fd), "%s is stderr", same);
+	CHECK(!log_journal_stream_matches(other_ino, fd), "another inode");
+	CHECK(!log_journal_stream_matches(other_dev, fd), "another device");
+	CHECK(!log_journal_stream_matches(NULL, fd), "unset");
+	CHECK(!log_journal_stream_matches("", fd), "empty");
+	CHECK(!log_journal_stream_matches("12", fd), "no inode");
+	char trailing[80];
+	snprintf(trailing, sizeof trailing, "%sx", same);
+	CHECK(!log_journal_stream_matches(trailing, fd), "trailing junk");
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	UNIT_RUN(test_url_decode);
@@ -247,5 +301,7 @@ int main(void)
 	UNIT_RUN(test_config_file);
 	UNIT_RUN(test_write_atomic);
 	UNIT_RUN(test_log_escape);
+	UNIT_RUN(test_log_prefix);
+	UNIT_RUN(test_log_journal_stream);
 	return unit_report("core");
 }
