@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -422,7 +423,15 @@ struct http_server *http_server_start(const struct http_server_options *opt,
 
 void http_server_stop(struct http_server *server, int timeout_s)
 {
-	MHD_quiesce_daemon(server->daemon);
+	/*
+	 * Quiescing only stops libmicrohttpd calling accept(): the kernel would still complete
+	 * handshakes into the backlog, leaving new clients hanging until the end. shutdown() turns
+	 * the listening socket away from new connections (they are refused) while keeping the
+	 * descriptor, which libmicrohttpd's threads may still hold until MHD_stop_daemon().
+	 */
+	MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+	if (listener != MHD_INVALID_SOCKET)
+		shutdown(listener, SHUT_RDWR);
 	for (int waited_ms = 0; atomic_load(&server->in_flight) > 0 && waited_ms < timeout_s * 1000;
 	     waited_ms += 20)
 		usleep(20000);
@@ -434,5 +443,7 @@ void http_server_stop(struct http_server *server, int timeout_s)
 	http_workers_free(server->workers);
 	server->workers = NULL;
 	MHD_stop_daemon(server->daemon);
+	if (listener != MHD_INVALID_SOCKET)
+		close(listener); /* quiescing made it ours */
 	server_free(server);
 }

@@ -374,3 +374,116 @@ def test_log_lines_carry_syslog_priorities_in_the_journal(iiifd_bin, tmp_path):
                                  True, wait_for_exit=True)
     assert code == 1
     assert any(l.startswith("<3>cannot listen on 127.0.0.1:" + taken) for l in lines), lines
+
+
+# --------------------------------------------------------------------------------------------
+# SIGTERM: drain requests in flight, refuse new connections, exit 0
+# --------------------------------------------------------------------------------------------
+BIG = 64 << 20  # more than socket buffers hold, so the response stays in flight until read
+
+
+@pytest.fixture(scope="module")
+def media_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("media")
+    with open(root / "big.mp4", "wb") as f:
+        f.write(os.urandom(BIG))
+    return root
+
+
+def start_plain(iiifd_bin, root, tmp_path, *args):
+    import fixtures as fx
+    s = fx.Server(iiifd_bin, str(root), str(tmp_path),
+                  args=["--annotations", "false", "--cache", "false", *args], name="drain")
+    return s.start()
+
+
+def open_slow_download(port):
+    """Sends a GET for the 64 MiB file and reads only the response head: the rest waits in
+    the server until the test reads it."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(b"GET /iiif/media/big.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        assert chunk, "closed before the response head"
+        head += chunk
+    head, _, body = head.partition(b"\r\n\r\n")
+    return s, head.decode("latin-1"), bytearray(body)
+
+
+def read_rest(sock, body, timeout=60):
+    sock.settimeout(timeout)
+    try:
+        while True:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            body += chunk
+    except (ConnectionResetError, TimeoutError):
+        pass
+    return body
+
+
+def wait_for_log(server, text, timeout=30):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in server.stderr_text():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no '{text}' in the log:\n{server.stderr_text()[-2000:]}")
+
+
+def connection_refused(port, attempts=250):
+    """Whether new connections are refused; a connection accepted just before the listener
+    closed is fine as long as a later attempt is refused."""
+    import socket
+    import time
+    for _ in range(attempts):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+        except ConnectionRefusedError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_sigterm_drains_a_request_in_flight_and_refuses_new_connections(
+        iiifd_bin, media_root, tmp_path):
+    import hashlib
+    import signal
+    server = start_plain(iiifd_bin, media_root, tmp_path, "--shutdown-timeout", "60")
+    sock, head, body = open_slow_download(server.port)
+    assert head.startswith("HTTP/1.1 200") and f"Content-Length: {BIG}" in head, head
+    server.proc.send_signal(signal.SIGTERM)
+    wait_for_log(server, "received SIGTERM, finishing requests in flight")
+    assert connection_refused(server.port), "new connections still accepted while draining"
+    assert server.alive(), "exited with a request in flight"
+    body = read_rest(sock, body)
+    sock.close()
+    assert len(body) == BIG
+    assert hashlib.sha256(body).digest() == hashlib.sha256(
+        (media_root / "big.mp4").read_bytes()).digest()
+    assert server.stop(timeout=60) == 0  # shutdown-timeout bounds it; it was not needed
+    log = server.stderr_text()
+    assert "still running" not in log and "stopped" in log, log[-2000:]
+    assert f"GET /iiif/media/big.mp4 200 {BIG}" in log
+
+
+def test_sigterm_cuts_a_request_still_running_after_shutdown_timeout(
+        iiifd_bin, media_root, tmp_path):
+    import signal
+    server = start_plain(iiifd_bin, media_root, tmp_path, "--shutdown-timeout", "1")
+    sock, head, body = open_slow_download(server.port)
+    assert head.startswith("HTTP/1.1 200"), head
+    server.proc.send_signal(signal.SIGTERM)
+    # the client reads nothing more: after 1 s the server gives up on it and exits anyway
+    code = server.proc.wait(60)
+    server.stop()
+    assert code == 0
+    body = read_rest(sock, body, timeout=30)
+    sock.close()
+    assert len(body) < BIG
+    assert "stopping with 1 requests still running" in server.stderr_text()
