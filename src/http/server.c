@@ -33,6 +33,7 @@ struct http_server {
 	struct http_workers *workers;
 	struct http_proxies *proxies;
 	struct http_server_options opt;
+	atomic_bool access_log; /* opt.access_log, changed by reloads */
 	atomic_int in_flight;
 	atomic_bool stopping;
 };
@@ -171,7 +172,7 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
 	struct http_exchange *ex = *con_cls;
 	if (!ex)
 		return;
-	if (server->opt.access_log)
+	if (atomic_load(&server->access_log))
 		log_info("access %s %s %s %d %zu %.1fms%s", ex->client, ex->method, ex->path,
 			 ex->status, ex->bytes, server_elapsed_ms(&ex->start),
 			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
@@ -400,6 +401,7 @@ struct http_server *http_server_start(const struct http_server_options *opt,
 		return NULL;
 	}
 	server->opt = *opt;
+	atomic_init(&server->access_log, opt->access_log);
 	struct http_guard_options gopt = { opt->header_timeout, opt->body_timeout,
 					   opt->keepalive_timeout, opt->max_connections,
 					   opt->max_per_client, NULL };
@@ -419,6 +421,11 @@ struct http_server *http_server_start(const struct http_server_options *opt,
 		return NULL;
 	}
 	return server;
+}
+
+void http_server_set_access_log(struct http_server *server, bool on)
+{
+	atomic_store(&server->access_log, on);
 }
 
 void http_server_stop(struct http_server *server, int timeout_s)

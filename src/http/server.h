@@ -50,6 +50,9 @@ struct http_server;
 struct http_server *http_server_start(const struct http_server_options *opt,
 				      struct iiifd_error *err);
 
+/* Turns the access log on or off from now on (a config reload); any thread. */
+void http_server_set_access_log(struct http_server *server, bool on);
+
 /*
  * Stops accepting, lets requests in flight finish for up to timeout_s seconds, then closes
  * every connection and frees the server.

@@ -15,7 +15,9 @@
 #include "annotation/page_cache.h"
 #include "annotation/page_stream.h"
 #include "annotation/search.h"
+#include "core/config_live.h"
 #include "core/path.h"
+#include "image/service.h"
 #include "core/strings.h"
 #include "http/files.h"
 #include "image/admission.h"
@@ -190,8 +192,9 @@ static json_t *pres_select(json_t *doc, int version, gchar **tail, struct iiifd_
 static json_t *pres_build(const struct pres_service *svc, const char *origin, int version,
 			  const struct pres_target *t, struct iiifd_error *err)
 {
-	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
+	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, { 0 },
 				  svc->db, svc->indexes };
+	image_service_limits(config_live_now(), &c.limits);
 	json_t *doc = t->collection ? pres_collection_build(&c, t->rel, err)
 				    : pres_manifest_build(&c, t->rel, t->is_folder, err);
 	if (!doc || version == 3)
@@ -210,7 +213,7 @@ static void pres_respond(const struct pres_service *svc, int version, json_t *do
 {
 	char profile[64];
 	snprintf(profile, sizeof profile, "http://iiif.io/api/presentation/%d/context.json", version);
-	http_response_json(resp, req, doc, profile, svc->cfg->presentation_cache_control, true);
+	http_response_json(resp, req, doc, profile, config_live_now()->presentation_cache_control, true);
 }
 
 /* Queues the annotation files of the folder a Manifest lives in for background import. */
@@ -252,7 +255,7 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 	if (pres_canvas_index_build(c, t->rel, t->is_folder, &idx, &err) < 0)
 		goto out;
 	struct page_stream_request r = { &idx, c->base, strtoul(t->tail[1], NULL, 10),
-					 t->tail[3], after, svc->cfg->annotation_page_size };
+					 t->tail[3], after, config_live_now()->annotation_page_size };
 	bool streamed = false;
 	json_t *doc = t->tail[4] ? page_stream_collection(svc->db, &r, &err)
 				 : page_stream_answer(svc->db, &r, resp, &streamed, &err);
@@ -277,7 +280,7 @@ static json_t *pres_search(const struct pres_service *svc, const struct pres_con
 			   int kind, const char *service, const struct pres_target *t,
 			   const struct http_request *req, struct iiifd_error *err)
 {
-	if (svc->admission && admission_enter(svc->admission, false, 0, svc->cfg->queue_wait_ms,
+	if (svc->admission && admission_enter(svc->admission, false, 0, config_live_now()->queue_wait_ms,
 					      req->client, err) < 0)
 		return NULL;
 	json_t *doc = search_handle(svc->db, svc->pages, c, kind, service, t->rel, t->collection,
@@ -305,8 +308,9 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 	if (!svc->db || (kind < 0 && !container && !page))
 		return false;
 	struct iiifd_error err = { 0 };
-	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
+	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, { 0 },
 				  svc->db, svc->indexes };
+	image_service_limits(config_live_now(), &c.limits);
 	json_t *doc = NULL;
 	if (page)
 		return pres_canvas_page(svc, &c, t, req, resp), true;
@@ -319,7 +323,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 	} else {
 		struct pres_canvas_index idx;
 		if (pres_canvas_index_build(&c, t->rel, t->is_folder, &idx, &err) == 0) {
-			anno_api_container(svc->db, &idx, t->rel, origin, svc->cfg->api_token,
+			anno_api_container(svc->db, &idx, t->rel, origin, config_live_now()->api_token,
 					   tail[1], req, resp);
 			pres_canvas_index_release(&idx);
 			return true;
@@ -341,7 +345,7 @@ void pres_service_handle(const struct pres_service *svc, int version, const char
 	char origin[900];
 	json_t *doc = NULL, *selected = NULL;
 	gchar **segs = pres_segments(path);
-	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
+	http_request_base_url(req, config_live_now()->public_url, config_live_now()->trust_forwarded,
 			      svc->fallback_host, origin, sizeof origin);
 	if (!segs)
 		iiifd_error_set(&err, 400, "malformed %%-escape in the URL");
@@ -378,7 +382,7 @@ void pres_media_handle(const struct pres_service *svc, const char *path,
 	char *rel = segs ? g_strjoinv("/", segs) : NULL, *abs = NULL;
 	const char *mime = rel ? media_mime_for_path(rel) : NULL;
 	if (mime && path_resolve(svc->root_real, rel, NULL, &abs, &err) == 0)
-		http_files_serve(req, abs, mime, svc->cfg->cache_control, resp);
+		http_files_serve(req, abs, mime, config_live_now()->cache_control, resp);
 	else
 		http_response_error(resp, mime ? &err
 					       : &(struct iiifd_error){ 404, "no media file here" });

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/config_live.h"
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/path.h"
@@ -292,6 +293,74 @@ static void test_log_journal_stream(void)
 	unlink(path);
 }
 
+static void test_config_changes(void)
+{
+	struct iiifd_config a, b, c;
+	struct iiifd_error err = { 0 };
+	iiifd_config_init(&a);
+	CHECK_INT(iiifd_config_copy(&b, &a), 0, "copy");
+	CHECK(b.host != a.host && strcmp(b.host, a.host) == 0, "strings are copied, not shared");
+	char applied[256], restart[256];
+	CHECK_INT(iiifd_config_changes(&a, &b, applied, sizeof applied, restart, sizeof restart), 0,
+		  "a copy differs in nothing");
+	CHECK_STR(applied, "", "nothing applied");
+	iiifd_config_set(&b, "max-area", "5000", &err);
+	iiifd_config_set(&b, "log-level", "warn", &err);
+	iiifd_config_set(&b, "port", "9000", &err);
+	iiifd_config_set(&b, "data-dir", "/elsewhere", &err);
+	iiifd_config_set(&b, "max-upscale", "3", &err);
+	CHECK_INT(iiifd_config_changes(&a, &b, applied, sizeof applied, restart, sizeof restart), 5,
+		  "five differ");
+	CHECK_STR(applied, "max-area, max-upscale, log-level", "table order");
+	CHECK_STR(restart, "port, data-dir", "restart-only");
+	char tiny[16];
+	iiifd_config_changes(&a, &b, tiny, sizeof tiny, restart, sizeof restart);
+	CHECK_STR(tiny, "max-area, ...", "a full list ends with ...");
+	CHECK(iiifd_config_reloadable("api-token") && !iiifd_config_reloadable("workers"),
+	      "reloadable");
+	CHECK_INT(iiifd_config_copy(&c, &b), 0, "copy");
+	CHECK_INT(iiifd_config_keep_restart_only(&c, &a), 0, "keep");
+	CHECK_INT(c.port, a.port, "port kept");
+	CHECK_STR(c.data_dir, a.data_dir, "data-dir kept");
+	CHECK(c.data_dir != a.data_dir, "and copied");
+	CHECK_INT(c.max_area, 5000, "max-area applied");
+	CHECK_STR(c.log_level, "warn", "log-level applied");
+	iiifd_config_release(&a);
+	iiifd_config_release(&b);
+	iiifd_config_release(&c);
+}
+
+static void test_config_live(void)
+{
+	CHECK(config_live_now() == NULL && config_live_hold() == NULL, "nothing published yet");
+	struct iiifd_config first, second;
+	struct iiifd_error err = { 0 };
+	iiifd_config_init(&first);
+	iiifd_config_set(&first, "max-area", "111", &err);
+	CHECK_INT(config_live_publish(&first), 0, "publish");
+	CHECK(first.host == NULL, "its strings moved into the snapshot");
+	const struct iiifd_config *held = config_live_hold();
+	CHECK_INT(held->max_area, 111, "hold");
+	const struct iiifd_config *entered = config_live_enter();
+	CHECK(entered == held && config_live_now() == held, "enter makes it this thread's");
+	iiifd_config_init(&second);
+	iiifd_config_set(&second, "max-area", "222", &err);
+	iiifd_config_set(&second, "rights", "http://example.org/r", &err);
+	config_live_publish(&second);
+	/* the held snapshot stays whole (under ASan a freed one would be reported here) */
+	CHECK_INT(held->max_area, 111, "old snapshot held");
+	CHECK_STR(config_live_now()->host, "127.0.0.1", "entered snapshot still readable");
+	config_live_leave();
+	const struct iiifd_config *now = config_live_hold();
+	CHECK_INT(now->max_area, 222, "new snapshot current");
+	CHECK_STR(now->rights, "http://example.org/r", "its strings");
+	CHECK_INT(config_live_now()->max_area, 111, "outside enter: the first published");
+	config_live_drop(held);
+	config_live_drop(now);
+	config_live_shutdown();
+	CHECK(config_live_now() == NULL, "shut down");
+}
+
 int main(void)
 {
 	UNIT_RUN(test_url_decode);
@@ -303,5 +372,7 @@ int main(void)
 	UNIT_RUN(test_log_escape);
 	UNIT_RUN(test_log_prefix);
 	UNIT_RUN(test_log_journal_stream);
+	UNIT_RUN(test_config_changes);
+	UNIT_RUN(test_config_live);
 	return unit_report("core");
 }
