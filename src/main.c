@@ -231,7 +231,9 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	int sig = 0;
 	while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP)
 		main_reload(argc, argv, server);
-	int timeout = config_live_now()->shutdown_timeout;
+	const struct iiifd_config *now = config_live_hold(); /* the last reload's */
+	int timeout = now->shutdown_timeout;
+	config_live_drop(now);
 	log_info("received %s, finishing requests in flight (up to %d s)",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", timeout);
 	http_server_stop(server, timeout);

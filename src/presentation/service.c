@@ -213,7 +213,8 @@ static void pres_respond(const struct pres_service *svc, int version, json_t *do
 {
 	char profile[64];
 	snprintf(profile, sizeof profile, "http://iiif.io/api/presentation/%d/context.json", version);
-	http_response_json(resp, req, doc, profile, config_live_now()->presentation_cache_control, true);
+	const char *cache_control = config_live_now()->presentation_cache_control;
+	http_response_json(resp, req, doc, profile, cache_control, true);
 }
 
 /* Queues the annotation files of the folder a Manifest lives in for background import. */
@@ -246,7 +247,9 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 	char *after = NULL, *stamp = NULL, *key = NULL, *text = NULL;
 	if (http_request_arg_checked(req, "after", &after, &err) < 0)
 		goto out;
-	key = g_strconcat(c->base, req->path, "?after=", after ? after : "", NULL);
+	int page_size = config_live_now()->annotation_page_size;
+	/* the page size is in the key: a reload may change it */
+	key = g_strdup_printf("%s%s?after=%s|%d", c->base, req->path, after ? after : "", page_size);
 	if ((text = page_cache_get(svc->pages, key, &stamp))) { /* stamp: state before reading */
 		http_response_json_text(resp, req, text, NULL, "no-cache");
 		goto out;
@@ -255,7 +258,7 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 	if (pres_canvas_index_build(c, t->rel, t->is_folder, &idx, &err) < 0)
 		goto out;
 	struct page_stream_request r = { &idx, c->base, strtoul(t->tail[1], NULL, 10),
-					 t->tail[3], after, config_live_now()->annotation_page_size };
+					 t->tail[3], after, page_size };
 	bool streamed = false;
 	json_t *doc = t->tail[4] ? page_stream_collection(svc->db, &r, &err)
 				 : page_stream_answer(svc->db, &r, resp, &streamed, &err);
@@ -280,8 +283,8 @@ static json_t *pres_search(const struct pres_service *svc, const struct pres_con
 			   int kind, const char *service, const struct pres_target *t,
 			   const struct http_request *req, struct iiifd_error *err)
 {
-	if (svc->admission && admission_enter(svc->admission, false, 0, config_live_now()->queue_wait_ms,
-					      req->client, err) < 0)
+	int wait_ms = config_live_now()->queue_wait_ms;
+	if (svc->admission && admission_enter(svc->admission, false, 0, wait_ms, req->client, err) < 0)
 		return NULL;
 	json_t *doc = search_handle(svc->db, svc->pages, c, kind, service, t->rel, t->collection,
 				    req, err);
@@ -345,8 +348,9 @@ void pres_service_handle(const struct pres_service *svc, int version, const char
 	char origin[900];
 	json_t *doc = NULL, *selected = NULL;
 	gchar **segs = pres_segments(path);
-	http_request_base_url(req, config_live_now()->public_url, config_live_now()->trust_forwarded,
-			      svc->fallback_host, origin, sizeof origin);
+	const struct iiifd_config *cfg = config_live_now();
+	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
+			      sizeof origin);
 	if (!segs)
 		iiifd_error_set(&err, 400, "malformed %%-escape in the URL");
 	else if (strcmp(path, "collection") == 0)

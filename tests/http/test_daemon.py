@@ -657,3 +657,35 @@ def test_docs_say_which_settings_a_reload_applies(iiifd_bin):
     cells = row.split("|")
     assert set(re.findall(r"`([a-z0-9-]+)`", cells[1])) == reloadable
     assert set(re.findall(r"`([a-z0-9-]+)`", cells[2])) == restart
+
+
+def test_reload_applies_public_url_and_access_log(iiifd_bin, photo_root, tmp_path):
+    import fixtures as fx
+    conf = tmp_path / "iiifd.conf"
+    write_config(conf, public_url="https://old.example.org", access_log="true")
+    server = fx.Server(iiifd_bin, str(photo_root), str(tmp_path),
+                       args=["--config", str(conf), "--annotations", "false"],
+                       name="url").start()
+    info = server.get("/iiif/3/photo.png/info.json").json()
+    assert info["id"] == "https://old.example.org/iiif/3/photo.png"
+    coll = server.get("/iiif/presentation/collection").json()
+    assert coll["id"].startswith("https://old.example.org/")
+    wait_for_log(server, "GET /iiif/presentation/collection 200")
+    write_config(conf, public_url="https://new.example.org/images", access_log="false")
+    sighup_and_wait(server, "applying: public-url, access-log")
+    info = server.get("/iiif/3/photo.png/info.json").json()
+    assert info["id"] == "https://new.example.org/images/iiif/3/photo.png"
+    coll = server.get("/iiif/presentation/collection").json()
+    assert coll["id"].startswith("https://new.example.org/images/iiif/presentation/")
+    write_config(conf, public_url="https://new.example.org/images", access_log="true")
+    sighup_and_wait(server, "applying: access-log")
+    info_line = "GET /iiif/3/photo.png/info.json 200"
+    server.get("/iiif/3/photo.png/info.json")
+    import time
+    for _ in range(500):
+        if server.stderr_text().count(info_line) >= 2:
+            break
+        time.sleep(0.02)
+    # one line from before the first reload, one from after the second, none in between
+    assert server.stderr_text().count(info_line) == 2, server.stderr_text()
+    assert server.stop() == 0
