@@ -192,11 +192,10 @@ static void main_reload(int argc, char **argv, struct http_server *server)
 	main_apply(server, &next);
 }
 
+/* Serves until SIGTERM/SIGINT, reloading on SIGHUP; signals: those main_block_signals() set. */
 static int main_run_server(const struct iiifd_config *cfg, const char *root_real, int argc,
-			   char **argv)
+			   char **argv, const sigset_t *signals)
 {
-	sigset_t stop_signals;
-	main_block_signals(&stop_signals);
 	main_raise_fd_limit(cfg);
 	struct router router;
 	struct iiifd_error err = { 0 };
@@ -229,7 +228,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	log_info("iiifd %s serving %s on http://%s:%d/", IIIFD_VERSION, root_real, cfg->host,
 		 cfg->port);
 	int sig = 0;
-	while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP)
+	while (sigwait(signals, &sig) == 0 && sig == SIGHUP)
 		main_reload(argc, argv, server);
 	const struct iiifd_config *now = config_live_hold(); /* the last reload's */
 	int timeout = now->shutdown_timeout;
@@ -249,6 +248,9 @@ static int main_serve(int argc, char **argv)
 	struct iiifd_error err = { 0 };
 	char root_real[PATH_MAX];
 	int rc = 2;
+	/* from the start: a reload or stop sent while starting waits until the server runs */
+	sigset_t signals;
+	main_block_signals(&signals);
 	iiifd_config_init(&cfg);
 	if (iiifd_config_parse_args(&cfg, argc, argv, &err) < 0 ||
 	    iiifd_config_validate(&cfg, &err) < 0) {
@@ -279,7 +281,7 @@ static int main_serve(int argc, char **argv)
 		vips_shutdown();
 		goto out;
 	}
-	rc = main_run_server(&cfg, root_real, argc, argv);
+	rc = main_run_server(&cfg, root_real, argc, argv, &signals);
 	config_live_shutdown();
 	vips_shutdown();
 out:
