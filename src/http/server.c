@@ -35,6 +35,7 @@ struct http_server {
 	struct http_server_options opt;
 	atomic_bool access_log; /* opt.access_log, changed by reloads */
 	atomic_int in_flight;
+	atomic_bool draining; /* http_server_stop() has begun: answers close their connection */
 	atomic_bool stopping;
 };
 
@@ -191,7 +192,9 @@ static enum MHD_Result server_send(struct http_exchange *ex, bool close)
 	ex->state = EXCHANGE_SENT;
 	ex->status = ex->resp.status;
 	ex->bytes = ex->resp.body_len;
-	return http_outgoing_queue(ex->conn, &ex->resp, close);
+	/* while draining, keep-alive clients are told to go, so that they reconnect elsewhere */
+	return http_outgoing_queue(ex->conn, &ex->resp,
+				   close || atomic_load(&ex->server->draining));
 }
 
 static enum MHD_Result server_refuse(struct http_exchange *ex, const struct iiifd_error *err)
@@ -436,6 +439,7 @@ void http_server_stop(struct http_server *server, int timeout_s)
 	 * the listening socket away from new connections (they are refused) while keeping the
 	 * descriptor, which libmicrohttpd's threads may still hold until MHD_stop_daemon().
 	 */
+	atomic_store(&server->draining, true);
 	MHD_socket listener = MHD_quiesce_daemon(server->daemon);
 	if (listener != MHD_INVALID_SOCKET)
 		shutdown(listener, SHUT_RDWR);

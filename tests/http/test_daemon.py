@@ -454,13 +454,25 @@ def test_sigterm_drains_a_request_in_flight_and_refuses_new_connections(
         iiifd_bin, media_root, tmp_path):
     import hashlib
     import signal
+    import http.client
     server = start_plain(iiifd_bin, media_root, tmp_path, "--shutdown-timeout", "60")
     sock, head, body = open_slow_download(server.port)
     assert head.startswith("HTTP/1.1 200") and f"Content-Length: {BIG}" in head, head
+    kept = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    kept.request("GET", "/health")
+    r = kept.getresponse()
+    assert r.status == 200 and r.getheader("Connection") != "close"
+    r.read()
     server.proc.send_signal(signal.SIGTERM)
     wait_for_log(server, "received SIGTERM, finishing requests in flight")
     assert connection_refused(server.port), "new connections still accepted while draining"
     assert server.alive(), "exited with a request in flight"
+    # a kept-alive connection's next request is still answered, and told to close
+    kept.request("GET", "/health")
+    r = kept.getresponse()
+    assert r.status == 200 and r.getheader("Connection") == "close"
+    r.read()
+    kept.close()
     body = read_rest(sock, body)
     sock.close()
     assert len(body) == BIG
