@@ -154,10 +154,11 @@ def test_unit_sandbox(unit_file, iiifd_bin):
     help_text = subprocess.run([iiifd_bin, "--help"], capture_output=True, text=True).stdout
     writers = [k for k in ("data-dir", "cache-dir") if f"--{k}" in help_text]
     assert writers == ["data-dir", "cache-dir"]
-    # systemd must wait longer than iiifd drains (shutdown-timeout default and its maximum in
-    # the example config)
-    default = int(re.search(r"--shutdown-timeout .*\(default: (\d+)", help_text).group(1))
-    assert int(one["TimeoutStopSec"]) > default
+    # systemd must wait longer than iiifd drains (shutdown-timeout) and than a render already
+    # running may take (request-timeout), with the defaults
+    for key in ("shutdown-timeout", "request-timeout"):
+        default = int(re.search(rf"--{key} .*\(default: (\d+)", help_text).group(1))
+        assert int(one["TimeoutStopSec"]) > default, key
 
 
 def test_unit_security_exposure_is_low(unit_file):
