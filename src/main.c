@@ -139,15 +139,18 @@ static bool main_has_config_file(int argc, char **argv)
 	return false;
 }
 
-/* Applies what a reload changes outside config_live_now()'s readers, then publishes next. */
+/* Publishes next, then applies what a reload changes outside config_live_now()'s readers. */
 static void main_apply(struct http_server *server, struct iiifd_config *next)
 {
-	log_set_level(main_log_level(next->log_level));
-	http_server_set_access_log(server, next->access_log);
-	if (config_live_publish(next) < 0) {
+	enum log_level level = main_log_level(next->log_level);
+	bool access_log = next->access_log;
+	if (config_live_publish(next) < 0) { /* next is then still ours */
 		log_error("reload: out of memory, keeping the running settings");
 		iiifd_config_release(next);
+		return;
 	}
+	log_set_level(level);
+	http_server_set_access_log(server, access_log);
 }
 
 /*

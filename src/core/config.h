@@ -12,7 +12,10 @@
 #include "core/error.h"
 
 struct iiifd_config {
-	/* strings are owned by the config (heap), freed by iiifd_config_release() */
+	/*
+	 * strings are owned by the config (heap), freed by iiifd_config_release(). Every field is a
+	 * row of config.c's key table: copies, reload diffs and releases walk that table only.
+	 */
 	char *host;
 	int port;
 	char *root;
