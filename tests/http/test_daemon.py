@@ -711,3 +711,42 @@ def test_reload_applies_public_url_and_access_log(iiifd_bin, photo_root, tmp_pat
     # one line from before the first reload, one from after the second, none in between
     assert server.stderr_text().count(info_line) == 2, server.stderr_text()
     assert server.stop() == 0
+
+
+def test_installed_example_config_starts_the_unit_command_line(installed, photo_root, tmp_path):
+    """The unit's ExecStart with the installed example config (only root and port changed, as
+    an operator would): the file parses and the server answers."""
+    import fixtures as fx
+    dest = installed[0]
+    unit = unit_settings(os.path.join(dest, "usr/local/lib/systemd/system/iiifd.service"))
+    words = unit["ExecStart"][-1].split()
+    example = open(os.path.join(dest, "usr/local/share/doc/iiifd/iiifd.conf.example")).read()
+    port = fx.free_port()
+    conf = tmp_path / "iiifd.conf"
+    conf.write_text(re.sub(r"(?m)^root = .*$", f"root = {photo_root}",
+                           re.sub(r"(?m)^port = .*$", f"port = {port}", example)))
+    assert f"root = {photo_root}" in conf.read_text() and f"port = {port}" in conf.read_text()
+    flags = dict(zip(words[2::2], words[3::2]))
+    assert set(flags) == {"--config", "--data-dir", "--cache-dir"}
+    binary = os.path.join(dest, "usr/local/bin/iiifd")
+    log = open(tmp_path / "stderr", "wb")
+    proc = subprocess.Popen([binary, "serve", "--config", str(conf),
+                             "--data-dir", str(tmp_path / "state"),
+                             "--cache-dir", str(tmp_path / "cache")],
+                            stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        import time
+        for _ in range(1500):
+            assert proc.poll() is None, (tmp_path / "stderr").read_text()
+            try:
+                r = fx.request(port, "/iiif/3/photo.png/info.json", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.02)
+        assert r.status == 200
+        assert r.json()["id"].startswith("https://images.example.org/")  # its public-url
+        assert (tmp_path / "state" / "annotations.sqlite").exists()
+    finally:
+        proc.terminate()
+        assert proc.wait(60) == 0
+        log.close()
