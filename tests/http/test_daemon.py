@@ -5,12 +5,22 @@ The install tests run the real Makefile (BIN= the binary under test, so nothing 
 a temporary folder; the unit is checked with systemd-analyze, the man pages with groff -ww.
 """
 
+import ctypes
+import hashlib
+import http.client
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
+import threading
+import time
 
 import pytest
+from PIL import Image
+
+import fixtures as fx
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -250,11 +260,6 @@ def test_liborc_works_under_memory_deny_write_execute(iiifd_bin, tmp_path):
     writable executable memory, which MDWE allows. Checked with the kernel's own MDWE
     (prctl PR_SET_MDWE, the same rule as systemd's seccomp filter): renders still succeed and
     the execute mapping of liborc's file is there."""
-    import ctypes
-    import signal
-    import time
-    import fixtures as fx
-    from PIL import Image
     Image.new("RGB", (1600, 1200), (200, 30, 90)).save(tmp_path / "big.png")
 
     def deny_write_execute():
@@ -302,8 +307,6 @@ TIMESTAMPED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (debug|info|w
 def run_logged(iiifd_bin, tmp_path, args, journal, wait_for_exit=False):
     """Runs `iiifd serve ARGS` with stderr to a file; with journal, JOURNAL_STREAM names that
     file the way systemd names the journal's socket. Returns (lines, exit code or None)."""
-    import time
-    import fixtures as fx
     err_path = tmp_path / f"stderr-{journal}-{len(os.listdir(tmp_path))}"
     err = open(err_path, "wb")
     env = dict(os.environ)
@@ -329,7 +332,7 @@ def run_logged(iiifd_bin, tmp_path, args, journal, wait_for_exit=False):
                 except OSError:
                     time.sleep(0.05)
             assert fx.request(int(port), "/no/such/path").status == 404
-            proc.send_signal(__import__("signal").SIGTERM)
+            proc.send_signal(signal.SIGTERM)
             code = proc.wait(60)
     finally:
         if proc.poll() is None:
@@ -344,7 +347,6 @@ def own_dirs(tmp_path):
 
 @pytest.mark.parametrize("journal", [False, None])
 def test_log_lines_are_timestamped_outside_the_journal(iiifd_bin, tmp_path, journal):
-    import fixtures as fx
     port = str(fx.free_port())
     lines, code = run_logged(iiifd_bin, tmp_path, ["--port", port, "--max-connections",
                                                    "1000000", *own_dirs(tmp_path)], journal)
@@ -356,7 +358,6 @@ def test_log_lines_are_timestamped_outside_the_journal(iiifd_bin, tmp_path, jour
 
 
 def test_log_lines_carry_syslog_priorities_in_the_journal(iiifd_bin, tmp_path):
-    import fixtures as fx
     port = str(fx.free_port())
     lines, code = run_logged(iiifd_bin, tmp_path, ["--port", port, "--max-connections",
                                                    "1000000", *own_dirs(tmp_path)], True)
@@ -367,7 +368,7 @@ def test_log_lines_carry_syslog_priorities_in_the_journal(iiifd_bin, tmp_path):
     assert any(l.startswith("<6>access 127.0.0.1 GET /no/such/path 404") for l in lines)
     assert any(l.startswith("<6>iiifd ") and " serving " in l for l in lines)
     # an error: the port is taken by another server
-    with __import__("socket").socket() as s:
+    with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
         taken = str(s.getsockname()[1])
@@ -392,7 +393,6 @@ def media_root(tmp_path_factory):
 
 
 def start_plain(iiifd_bin, root, tmp_path, *args):
-    import fixtures as fx
     s = fx.Server(iiifd_bin, str(root), str(tmp_path),
                   args=["--annotations", "false", "--cache", "false", *args], name="drain")
     return s.start()
@@ -401,7 +401,6 @@ def start_plain(iiifd_bin, root, tmp_path, *args):
 def open_slow_download(port):
     """Sends a GET for the 64 MiB file and reads only the response head: the rest waits in
     the server until the test reads it."""
-    import socket
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
     s.sendall(b"GET /iiif/media/big.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     head = b""
@@ -427,7 +426,6 @@ def read_rest(sock, body, timeout=60):
 
 
 def wait_for_log(server, text, timeout=30):
-    import time
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if text in server.stderr_text():
@@ -439,8 +437,6 @@ def wait_for_log(server, text, timeout=30):
 def connection_refused(port, attempts=250):
     """Whether new connections are refused; a connection accepted just before the listener
     closed is fine as long as a later attempt is refused."""
-    import socket
-    import time
     for _ in range(attempts):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -453,9 +449,6 @@ def connection_refused(port, attempts=250):
 
 def test_sigterm_drains_a_request_in_flight_and_refuses_new_connections(
         iiifd_bin, media_root, tmp_path):
-    import hashlib
-    import signal
-    import http.client
     server = start_plain(iiifd_bin, media_root, tmp_path, "--shutdown-timeout", "60")
     sock, head, body = open_slow_download(server.port)
     assert head.startswith("HTTP/1.1 200") and f"Content-Length: {BIG}" in head, head
@@ -487,7 +480,6 @@ def test_sigterm_drains_a_request_in_flight_and_refuses_new_connections(
 
 def test_sigterm_cuts_a_request_still_running_after_shutdown_timeout(
         iiifd_bin, media_root, tmp_path):
-    import signal
     server = start_plain(iiifd_bin, media_root, tmp_path, "--shutdown-timeout", "1")
     sock, head, body = open_slow_download(server.port)
     assert head.startswith("HTTP/1.1 200"), head
@@ -507,7 +499,6 @@ def test_sigterm_cuts_a_request_still_running_after_shutdown_timeout(
 # --------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def photo_root(tmp_path_factory):
-    from PIL import Image
     root = tmp_path_factory.mktemp("photos")
     Image.new("RGB", (1600, 1200), (20, 120, 220)).save(root / "photo.png")
     return root
@@ -518,10 +509,8 @@ def write_config(path, **settings):
 
 
 def sighup_and_wait(server, text):
-    import signal
     before = server.stderr_text().count(text)
     server.proc.send_signal(signal.SIGHUP)
-    import time
     for _ in range(1500):
         if server.stderr_text().count(text) > before:
             return
@@ -530,7 +519,6 @@ def sighup_and_wait(server, text):
 
 
 def test_sighup_reloads_the_config_file_and_keeps_it_on_errors(iiifd_bin, photo_root, tmp_path):
-    import fixtures as fx
     conf = tmp_path / "iiifd.conf"
     write_config(conf, max_area=1000000, log_level="info", cache_control="public, max-age=10")
     server = fx.Server(iiifd_bin, str(photo_root), str(tmp_path),
@@ -591,7 +579,6 @@ def test_sighup_reloads_the_config_file_and_keeps_it_on_errors(iiifd_bin, photo_
 
 
 def test_sighup_without_a_config_file_changes_nothing(iiifd_bin, photo_root, tmp_path):
-    import fixtures as fx
     server = fx.Server(iiifd_bin, str(photo_root), str(tmp_path),
                        args=["--max-area", "1000000", "--annotations", "false"],
                        name="noconf").start()
@@ -601,7 +588,6 @@ def test_sighup_without_a_config_file_changes_nothing(iiifd_bin, photo_root, tmp
 
 
 def test_flags_still_override_the_reloaded_file(iiifd_bin, photo_root, tmp_path):
-    import fixtures as fx
     conf = tmp_path / "iiifd.conf"
     write_config(conf, max_area=1000000, max_width=1000)
     server = fx.Server(iiifd_bin, str(photo_root), str(tmp_path),
@@ -618,10 +604,6 @@ def test_flags_still_override_the_reloaded_file(iiifd_bin, photo_root, tmp_path)
 def test_reloads_under_load_are_safe(iiifd_bin, photo_root, tmp_path):
     """Requests keep the config they started with while reloads replace it: under the sanitizer
     build a config freed too early is a use-after-free report (the fixture fails on any)."""
-    import signal
-    import threading
-    import time
-    import fixtures as fx
     conf = tmp_path / "iiifd.conf"
     write_config(conf, max_area=2000000, rights="http://creativecommons.org/licenses/by/4.0/")
     server = fx.Server(iiifd_bin, str(photo_root), str(tmp_path),
@@ -682,7 +664,6 @@ def test_docs_say_which_settings_a_reload_applies(iiifd_bin):
 
 
 def test_reload_applies_public_url_and_access_log(iiifd_bin, photo_root, tmp_path):
-    import fixtures as fx
     conf = tmp_path / "iiifd.conf"
     write_config(conf, public_url="https://old.example.org", access_log="true")
     server = fx.Server(iiifd_bin, str(photo_root), str(tmp_path),
@@ -703,7 +684,6 @@ def test_reload_applies_public_url_and_access_log(iiifd_bin, photo_root, tmp_pat
     sighup_and_wait(server, "applying: access-log")
     info_line = "GET /iiif/3/photo.png/info.json 200"
     server.get("/iiif/3/photo.png/info.json")
-    import time
     for _ in range(500):
         if server.stderr_text().count(info_line) >= 2:
             break
@@ -716,7 +696,6 @@ def test_reload_applies_public_url_and_access_log(iiifd_bin, photo_root, tmp_pat
 def test_installed_example_config_starts_the_unit_command_line(installed, photo_root, tmp_path):
     """The unit's ExecStart with the installed example config (only root and port changed, as
     an operator would): the file parses and the server answers."""
-    import fixtures as fx
     dest = installed[0]
     unit = unit_settings(os.path.join(dest, "usr/local/lib/systemd/system/iiifd.service"))
     words = unit["ExecStart"][-1].split()
@@ -735,7 +714,6 @@ def test_installed_example_config_starts_the_unit_command_line(installed, photo_
                              "--cache-dir", str(tmp_path / "cache")],
                             stdout=subprocess.DEVNULL, stderr=log)
     try:
-        import time
         for _ in range(1500):
             assert proc.poll() is None, (tmp_path / "stderr").read_text()
             try:
