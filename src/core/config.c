@@ -98,6 +98,13 @@ static const struct config_key config_keys[] = {
 	    "annotation files larger than this are not imported automatically; 0 = no limit"),
 	KEY("annotation-page-size", CONFIG_INT, annotation_page_size, "20000", 1, 100000000,
 	    "annotations in one page of a Canvas's AnnotationPage before it continues in next"),
+	KEY("canvas-words", CONFIG_BOOL, canvas_words, "false", 0, 0,
+	    "Canvases list their OCR words rather than their lines (the other level is linked from "
+	    "seeAlso)"),
+	KEY("pdf-max-pages", CONFIG_INT, pdf_max_pages, "500", 1, 100000,
+	    "image pages a Manifest PDF download may have; larger Manifests get 400"),
+	KEY("pdf-max-width", CONFIG_INT, pdf_max_width, "2000", 16, 14400,
+	    "largest page image width (?width=) of a Manifest PDF download"),
 	KEY("source-cache-entries", CONFIG_INT, source_cache_entries, "4096", 0, 10000000,
 	    "probed images (size, levels, tile index) kept in memory"),
 	KEY("cache", CONFIG_BOOL, cache, "true", 0, 0, "keep rendered images in cache-dir"),

@@ -60,6 +60,9 @@ struct iiifd_config {
 	bool auto_import;         /* import OCR/VTT/COCO/CSV files found next to the images */
 	int64_t auto_import_max_mb; /* larger annotation files are skipped by auto-import; 0 = any */
 	int annotation_page_size; /* annotations per page of a Canvas AnnotationPage */
+	bool canvas_words;        /* Canvases list OCR words rather than lines (lines in seeAlso) */
+	int pdf_max_pages;        /* image Canvases a Manifest PDF may have (/pdf/...) */
+	int pdf_max_width;        /* largest ?width= of a Manifest PDF's page images */
 };
 
 /* Fills cfg with defaults; release with iiifd_config_release(). */

@@ -15,6 +15,7 @@
 #include "annotation/page_cache.h"
 #include "annotation/page_stream.h"
 #include "annotation/search.h"
+#include "annotation/webanno.h"
 #include "core/config_live.h"
 #include "core/path.h"
 #include "image/service.h"
@@ -59,7 +60,8 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 		return -1;
 	}
 	if (cfg->auto_import) {
-		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db, NULL };
+		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db, NULL,
+					  svc->cfg->canvas_words };
 		svc->ingest = ingest_queue_new(svc->db, &c, cfg->auto_import_max_mb << 20);
 	}
 	return 0;
@@ -179,8 +181,7 @@ static json_t *pres_select(json_t *doc, int version, gchar **tail, struct iiifd_
 	json_t *found = pres_find_id(doc, key, id);
 	json_t *out = NULL;
 	if (found && json_object_size(found) > 2) {
-		out = json_deep_copy(found);
-		json_object_set(out, "@context", json_object_get(doc, "@context"));
+		out = webanno_with_context(found, json_incref(json_object_get(doc, "@context")));
 	} else {
 		iiifd_error_set(err, 404, "no resource '%s' in this document", rest);
 	}
@@ -189,11 +190,48 @@ static json_t *pres_select(json_t *doc, int version, gchar **tail, struct iiifd_
 	return out;
 }
 
+/* What pres_v2_has_images() needs: where files are, and how Manifest URLs start. */
+struct pres_v2_ctx {
+	const char *root_real;
+	const char *prefix; /* "{origin}/iiif/presentation/" */
+};
+
+/* A pres_v2_has_images_fn: a Manifest's file, or a file of its folder, is an image. */
+static bool pres_v2_has_images(void *ctx, const char *manifest_id)
+{
+	const struct pres_v2_ctx *v = ctx;
+	size_t pl = strlen(v->prefix), n = manifest_id ? strlen(manifest_id) : 0;
+	static const char suffix[] = "/manifest";
+	if (n < pl + sizeof suffix - 1 || strncmp(manifest_id, v->prefix, pl) != 0)
+		return true; /* not ours: keep it */
+	size_t enc = n - pl - (sizeof suffix - 1);
+	char *rel = g_malloc(enc + 1), *abs = NULL;
+	bool images = true;
+	if (strings_url_decode(manifest_id + pl, enc, rel, enc + 1) < 0) {
+		g_free(rel);
+		return true;
+	}
+	if (path_resolve_folder(v->root_real, rel, &abs, NULL) == 0) {
+		struct tree_listing l;
+		images = false;
+		if (tree_list(v->root_real, abs, &l, NULL) == 0) {
+			for (size_t i = 0; i < l.count && !images; i++)
+				images = l.entries[i].kind == TREE_IMAGE;
+			tree_listing_release(&l);
+		}
+	} else {
+		images = tree_classify(rel) == TREE_IMAGE;
+	}
+	free(abs);
+	g_free(rel);
+	return images;
+}
+
 static json_t *pres_build(const struct pres_service *svc, const char *origin, int version,
 			  const struct pres_target *t, struct iiifd_error *err)
 {
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, { 0 },
-				  svc->db, svc->indexes };
+				  svc->db, svc->indexes, svc->cfg->canvas_words };
 	image_service_limits(config_live_now(), &c.limits);
 	json_t *doc = t->collection ? pres_collection_build(&c, t->rel, err)
 				    : pres_manifest_build(&c, t->rel, t->is_folder, err);
@@ -201,7 +239,8 @@ static json_t *pres_build(const struct pres_service *svc, const char *origin, in
 		return doc;
 	char *from = g_strdup_printf("%s/iiif/presentation/", origin);
 	char *to = g_strdup_printf("%s/iiif/presentation-v2/", origin);
-	json_t *v2 = pres_v2_from_v3(doc, from, to);
+	struct pres_v2_ctx v = { svc->root_real, from };
+	json_t *v2 = pres_v2_from_v3(doc, from, to, pres_v2_has_images, &v, err);
 	json_decref(doc);
 	g_free(from);
 	g_free(to);
@@ -214,7 +253,8 @@ static void pres_respond(const struct pres_service *svc, int version, json_t *do
 	char profile[64];
 	snprintf(profile, sizeof profile, "http://iiif.io/api/presentation/%d/context.json", version);
 	const char *cache_control = config_live_now()->presentation_cache_control;
-	http_response_json(resp, req, doc, profile, cache_control, true);
+	/* Presentation 3 recommends JSON-LD with its profile; 2.1 says application/json */
+	http_response_json(resp, req, doc, profile, version == 3, cache_control, true);
 }
 
 /* Queues the annotation files of the folder a Manifest lives in for background import. */
@@ -251,7 +291,7 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 	/* the page size is in the key: a reload may change it */
 	key = g_strdup_printf("%s%s?after=%s|%d", c->base, req->path, after ? after : "", page_size);
 	if ((text = page_cache_get(svc->pages, key, &stamp))) { /* stamp: state before reading */
-		http_response_json_text(resp, req, text, NULL, "no-cache");
+		http_response_json_text(resp, req, text, NULL, false, "no-cache");
 		goto out;
 	}
 	struct pres_canvas_index idx;
@@ -267,7 +307,7 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 		text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		if (text && stamp)
 			page_cache_put(svc->pages, key, text, stamp);
-		http_response_json_text(resp, req, text, NULL, "no-cache");
+		http_response_json_text(resp, req, text, NULL, false, "no-cache");
 		json_decref(doc);
 	}
 out:
@@ -312,7 +352,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		return false;
 	struct iiifd_error err = { 0 };
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, { 0 },
-				  svc->db, svc->indexes };
+				  svc->db, svc->indexes, svc->cfg->canvas_words };
 	image_service_limits(config_live_now(), &c.limits);
 	json_t *doc = NULL;
 	if (page)
@@ -333,7 +373,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		}
 	}
 	if (doc)
-		http_response_json(resp, req, doc, NULL, "no-cache", false);
+		http_response_json(resp, req, doc, NULL, false, "no-cache", false);
 	else
 		http_response_error(resp, &err);
 	json_decref(doc);

@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from annotation_fixtures import (  # noqa: E402,F401
-    LOREM_TOTAL, PAGE3_LINES, PAGE_SIZE, SEARCH1_CONTEXT, _anno_health, _anno_shared_cleanup,
+    LOREM_TOTAL, PAGE1_LINES, PAGE3_LINES, body_of, PAGE_SIZE, SEARCH1_CONTEXT, _anno_health, _anno_shared_cleanup,
     atree, auto_server, canvas_url, collection_url, get_json, http, line_box, main_import,
     main_server, manifest_url, path_of, search, srv)
 
@@ -50,7 +50,8 @@ def test_search1_resources_and_hits(srv):
     doc = s1(srv, manifest_url(srv, "book"), q="quartz")
     assert [chars(a) for a in doc["resources"]] == ["Sphinx of black quartz"]
     a = doc["resources"][0]
-    x, y, w, h = (v * 2 for v in line_box(PAGE3_LINES[0]))
+    # the line's words are in the store: the resource a hit points at is the matched word's box
+    x, y, w, h = (v * 2 for v in line_box([w for w in PAGE3_LINES[0] if w[0] == "quartz"]))
     assert a["on"] == f"{canvas_url(srv, 'book', 3)}#xywh={x},{y},{w},{h}", a["on"]
     hits = doc.get("hits")
     assert isinstance(hits, list) and len(hits) == 1, f"hits {hits!r}"
@@ -59,6 +60,23 @@ def test_search1_resources_and_hits(srv):
     assert hit.get("match") == "quartz"
     assert hit.get("before") == "Sphinx of black ", f"before {hit.get('before')!r}"
     assert hit.get("after", "") == "", f"after {hit.get('after')!r}"
+
+
+def test_every_occurrence_is_a_hit_on_its_words(srv):
+    """Two occurrences in one annotation are two hits, each on its own word's box (2.0 items
+    with highlights, 1.0 resources with hits)."""
+    book = manifest_url(srv, "book")
+    doc = s1(srv, book, q="the")
+    on_line = [a for a in doc["resources"] if chars(a) == "The quick brown fox jumps over the dog"]
+    assert len(on_line) == 2, [a["on"] for a in on_line]
+    boxes = {a["on"].split("#xywh=")[1] for a in on_line}
+    words = [w for w in PAGE1_LINES[2] if w[0].lower() == "the"]
+    assert boxes == {",".join(str(v // 2) for v in w[1:]) for w in words}, boxes
+    v2 = search(srv, book, q="the")
+    items = [a for a in v2["items"] if body_of(a)["value"] == on_line[0]["resource"]["chars"]]
+    assert len(items) == 2 and len({a["id"] for a in items}) == 2, [a["id"] for a in items]
+    sources = [h["target"]["source"] for h in v2["annotations"][0]["items"]]
+    assert all(a["id"] in sources for a in items), "each item has its highlight"
 
 
 @pytest.mark.parametrize("q,matches", [
