@@ -148,6 +148,8 @@ static void main_apply(struct http_server *server, struct iiifd_config *next)
 {
 	enum log_level level = main_log_level(next->log_level);
 	bool access_log = next->access_log;
+	int header_s = next->header_timeout, body_s = next->body_timeout;
+	int keepalive_s = next->keepalive_timeout;
 	if (config_live_publish(next) < 0) { /* next is then still ours */
 		log_error("reload: out of memory, keeping the running settings");
 		iiifd_config_release(next);
@@ -155,6 +157,7 @@ static void main_apply(struct http_server *server, struct iiifd_config *next)
 	}
 	log_set_level(level);
 	http_server_set_access_log(server, access_log);
+	http_server_set_timeouts(server, header_s, body_s, keepalive_s);
 }
 
 /*

@@ -132,6 +132,7 @@ static const char *const config_reloadable[] = {
 	"presentation-cache-control", "max-width", "max-height", "max-area", "max-upscale",
 	"jpeg-quality", "webp-quality", "tile-size", "rights", "api-token", "queue-wait-ms",
 	"request-timeout", "large-output-pixels", "annotation-page-size", "shutdown-timeout",
+	"header-timeout", "body-timeout", "keepalive-timeout",
 };
 
 static const struct config_key *config_find(const char *name)

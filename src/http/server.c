@@ -431,6 +431,12 @@ void http_server_set_access_log(struct http_server *server, bool on)
 	atomic_store(&server->access_log, on);
 }
 
+void http_server_set_timeouts(struct http_server *server, int header_s, int body_s,
+			      int keepalive_s)
+{
+	http_guard_set_timeouts(server->guard, header_s, body_s, keepalive_s);
+}
+
 void http_server_stop(struct http_server *server, int timeout_s)
 {
 	/*

@@ -728,3 +728,25 @@ def test_installed_example_config_starts_the_unit_command_line(installed, photo_
         proc.terminate()
         assert proc.wait(60) == 0
         log.close()
+
+
+def test_reload_applies_connection_timeouts(iiifd_bin, photo_root, tmp_path):
+    """header-timeout 3600 at the start, 1 after the reload: a connection opened afterwards that
+    sends nothing is closed by the server (with the old value it would wait an hour, and the
+    socket's own 60 s timeout would fail the test)."""
+    conf = tmp_path / "iiifd.conf"
+    write_config(conf, header_timeout=3600)
+    server = fx.Server(iiifd_bin, str(photo_root), str(tmp_path),
+                       args=["--config", str(conf), "--annotations", "false"],
+                       name="timeouts").start()
+    write_config(conf, header_timeout=1)
+    sighup_and_wait(server, "applying: header-timeout")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as s:
+        s.sendall(b"GET /health HTTP/1.1\r\n")  # and never the rest of the headers
+        try:
+            got = s.recv(4096)
+        except ConnectionResetError:
+            got = b""
+        assert got == b"" or got.startswith(b"HTTP/1.1 408"), got
+    assert server.get("/health").status == 200
+    assert server.stop() == 0
