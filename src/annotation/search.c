@@ -14,6 +14,7 @@
 #include "annotation/search_match.h"
 #include "annotation/webanno.h"
 #include "presentation/canvas_index.h"
+#include "presentation/manifest.h"
 
 #define SEARCH_PAGE_SIZE 50
 #define SEARCH_MATCHES_PER_RECORD 16 /* matches of one annotation that are reported */
@@ -96,6 +97,43 @@ static bool search_is_blank(const char *s)
 	return !s || !*s;
 }
 
+/*
+ * Search 1.0 names motivations as Presentation 2.1 does: "painting" is text on the Canvas, which
+ * the store keeps as supplementing (OCR, transcripts, as in the 1.0 examples), "non-painting"
+ * everything else; "sc:" and "oa:" prefixes are allowed. Rewrites list in the store's terms.
+ */
+static void search_motivations_v1(gchar ***list)
+{
+	if (!*list)
+		return;
+	GPtrArray *out = g_ptr_array_new();
+	for (gchar **m = *list; *m; m++) {
+		const char *name = *m;
+		if (g_str_has_prefix(name, "sc:") || g_str_has_prefix(name, "oa:"))
+			name += 3;
+		if (strcmp(name, "painting") == 0)
+			g_ptr_array_add(out, g_strdup("supplementing"));
+		else if (strcmp(name, "non-painting") == 0)
+			for (const char *const *k = webanno_motivations; *k; k++) {
+				if (strcmp(*k, "supplementing") != 0)
+					g_ptr_array_add(out, g_strdup(*k));
+			}
+		else
+			g_ptr_array_add(out, g_strdup(name));
+	}
+	g_ptr_array_add(out, NULL);
+	g_strfreev(*list);
+	*list = (gchar **)g_ptr_array_free(out, FALSE);
+}
+
+/* The Search 1.0 (Presentation 2.1) name of a store motivation: text on the Canvas paints. */
+static char *search_motivation_v1(const char *motivation)
+{
+	if (!motivation || strcmp(motivation, "supplementing") == 0)
+		return g_strdup("sc:painting");
+	return g_strdup_printf("oa:%s", motivation);
+}
+
 static int search_params_read(const struct http_request *req, enum search_kind kind,
 			      struct search_params *p, struct iiifd_error *err)
 {
@@ -116,6 +154,8 @@ static int search_params_read(const struct http_request *req, enum search_kind k
 			return iiifd_error_set(err, 400, "after must be a record key, as in a next link");
 	}
 	p->motivations = search_split(p->motivation);
+	if (kind == SEARCH_V1 || kind == AUTOCOMPLETE_V1)
+		search_motivations_v1(&p->motivations);
 	p->users = search_split(p->user);
 	p->dates = search_split(p->date);
 	char *end = NULL;
@@ -209,11 +249,14 @@ struct search_page {
 };
 
 /* The Search 1.0 resource of an annotation: its text on its target. */
-static json_t *search_resource_v1(const char *id, const char *chars, const char *target)
+static json_t *search_resource_v1(const struct anno_record *r, const char *id, const char *target)
 {
-	return json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s}", "@id", id, "@type", "oa:Annotation",
-			 "motivation", "sc:painting", "resource", "@type", "cnt:ContentAsText",
-			 "chars", chars, "on", target);
+	char *motivation = search_motivation_v1(r->motivation);
+	json_t *res = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s}", "@id", id, "@type",
+				"oa:Annotation", "motivation", motivation, "resource", "@type",
+				"cnt:ContentAsText", "chars", r->text ? r->text : "", "on", target);
+	g_free(motivation);
+	return res;
 }
 
 /* A match: a highlighting annotation on the item (2.0) and a search:Hit (1.0). */
@@ -251,8 +294,8 @@ static json_t *search_word_item(const struct anno_record *r, const json_t *anno,
 							     json_object_get(anno, "id")), k));
 	json_object_set_new(item, "target", json_string(target));
 	json_array_append_new(pg->resources,
-			      search_resource_v1(json_string_value(json_object_get(item, "id")),
-						 r->text ? r->text : "", target));
+			      search_resource_v1(r, json_string_value(json_object_get(item, "id")),
+						 target));
 	g_free(target);
 	return item;
 }
@@ -298,7 +341,7 @@ static void search_add_hits(struct db *db, const struct anno_record *r, json_t *
 	}
 	if (whole || matches == 0) {
 		char *target = webanno_target(r, canvas);
-		json_array_append_new(pg->resources, search_resource_v1(anno_id, text, target));
+		json_array_append_new(pg->resources, search_resource_v1(r, anno_id, target));
 		json_array_append(pg->items, anno);
 		g_free(target);
 	}
@@ -308,22 +351,73 @@ static void search_add_hits(struct db *db, const struct anno_record *r, json_t *
 	anno_list_release(&words);
 }
 
+/*
+ * In a Collection's results, each hit names the Manifest it is in (the client may not have
+ * loaded it): Search 2.0 target.partOf, Search 1.0 on.within. Applies to the items and
+ * resources from the given positions on.
+ */
+static void search_mark_manifest(struct search_page *pg, size_t items_from,
+				 size_t resources_from, const json_t *ref)
+{
+	json_t *a;
+	for (size_t i = items_from; (a = json_array_get(pg->items, i)); i++)
+		json_object_set_new(a, "target",
+				    json_pack("{s:O, s:O}", "id", json_object_get(a, "target"),
+					      "partOf", ref));
+	const char *label = "";
+	const char *key;
+	json_t *values;
+	json_object_foreach(json_object_get(ref, "label"), key, values)
+		if (json_array_size(values)) {
+			label = json_string_value(json_array_get(values, 0));
+			break;
+		}
+	for (size_t i = resources_from; (a = json_array_get(pg->resources, i)); i++)
+		json_object_set_new(a, "on",
+				    json_pack("{s:O, s:{s:O, s:s, s:s}}", "@id", json_object_get(a, "on"),
+					      "within", "@id", json_object_get(ref, "id"), "@type",
+					      "sc:Manifest", "label", label));
+}
+
+/* The Manifest reference of rel, built once per request (refs: rel -> reference). */
+static const json_t *search_manifest_ref(const struct pres_context *c, GHashTable *refs,
+					 const char *rel)
+{
+	json_t *ref = g_hash_table_lookup(refs, rel);
+	if (!ref) {
+		char *abs = g_build_filename(c->root_real, rel, NULL);
+		ref = pres_manifest_ref(c, rel, g_file_test(abs, G_FILE_TEST_IS_DIR));
+		g_free(abs);
+		g_hash_table_insert(refs, g_strdup(rel), ref);
+	}
+	return ref;
+}
+
 static void search_collect(const struct pres_context *c, const struct anno_list *found,
-			   gchar **terms, const char *page_id, struct search_page *pg)
+			   gchar **terms, const char *page_id, bool in_collection,
+			   struct search_page *pg)
 {
 	GHashTable *indexes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 						    search_index_free);
+	GHashTable *refs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						 (GDestroyNotify)json_decref);
 	for (size_t i = 0; i < found->count; i++) {
 		const struct anno_record *r = &found->items[i];
 		char *id_base = NULL, *canvas = search_canvas(c, indexes, r, &id_base);
 		if (!canvas)
 			continue;
+		size_t items_from = json_array_size(pg->items);
+		size_t resources_from = json_array_size(pg->resources);
 		json_t *anno = webanno_to_json(r, canvas, id_base);
 		search_add_hits(c->db, r, anno, canvas, terms, page_id, pg);
+		if (in_collection)
+			search_mark_manifest(pg, items_from, resources_from,
+					     search_manifest_ref(c, refs, r->manifest));
 		json_decref(anno);
 		g_free(canvas);
 		g_free(id_base);
 	}
+	g_hash_table_destroy(refs);
 	g_hash_table_destroy(indexes);
 }
 
@@ -491,7 +585,7 @@ static json_t *search_run(struct db *db, struct page_cache *totals, const struct
 	struct search_page pg = { json_array(), json_array(), json_array(), json_array() };
 	gchar **terms = search_terms(p->q);
 	char *page_id = search_url(service, p, res.at);
-	search_collect(c, &res.found, terms, page_id, &pg);
+	search_collect(c, &res.found, terms, page_id, q->scope_is_folder, &pg);
 	g_free(page_id);
 	json_t *doc = kind == SEARCH_V2 ? search_doc_v2(service, p, &res, &pg)
 					: search_doc_v1(service, p, &res, &pg);

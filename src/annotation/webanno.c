@@ -19,7 +19,7 @@ const char webanno_context_document[] =
 	"\"@type\": \"http://www.w3.org/2001/XMLSchema#double\"}}}\n";
 
 /* Motivations of the Web Annotation model and the IIIF registry that the store accepts. */
-static const char *const webanno_motivations[] = {
+const char *const webanno_motivations[] = {
 	"assessing", "bookmarking", "classifying", "commenting",  "describing", "editing",
 	"highlighting", "identifying", "linking",  "moderating", "questioning", "replying",
 	"tagging",    "supplementing", "contextualizing", NULL,

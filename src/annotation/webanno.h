@@ -17,6 +17,9 @@
 	"http://iiif.io/api/extension/text-granularity/context.json"
 #define WEBANNO_PRESENTATION_CONTEXT "http://iiif.io/api/presentation/3/context.json"
 
+/* The motivations the store accepts (NULL-terminated). */
+extern const char *const webanno_motivations[];
+
 /* The document served at WEBANNO_CONTEXT_PATH. */
 extern const char webanno_context_document[];
 

@@ -105,6 +105,13 @@ static const struct config_key config_keys[] = {
 	    "image pages a Manifest PDF download may have; larger Manifests get 400"),
 	KEY("pdf-max-width", CONFIG_INT, pdf_max_width, "2000", 16, 14400,
 	    "largest page image width (?width=) of a Manifest PDF download"),
+	KEY("web", CONFIG_BOOL, web, "true", 0, 0,
+	    "the HTML interface: / for browsers, /view/{path}/collection|manifest, /sitemap.xml"),
+	KEY("html-pages-on-json-urls", CONFIG_BOOL, html_pages_on_json_urls, "true", 0, 0,
+	    "a browser asking a Collection or Manifest URL for text/html gets its page (IIIF "
+	    "clients keep the JSON; answers carry Vary: Accept)"),
+	KEY("web-page-size", CONFIG_INT, web_page_size, "100", 1, 10000,
+	    "Collection members or Manifest pages listed on one HTML page"),
 	KEY("source-cache-entries", CONFIG_INT, source_cache_entries, "4096", 0, 10000000,
 	    "probed images (size, levels, tile index) kept in memory"),
 	KEY("cache", CONFIG_BOOL, cache, "true", 0, 0, "keep rendered images in cache-dir"),

@@ -14,9 +14,7 @@ static double accept_quality(const char *params, const char *end)
 {
 	double q = 1.0;
 	for (const char *p = params; p < end && *p == ';';) {
-		const char *next = memchr(p + 1, ';', (size_t)(end - p - 1));
-		if (!next)
-			next = end;
+		const char *next = p + 1 + strcspn(p + 1, ";,");
 		const char *name = p + 1;
 		while (name < next && (*name == ' ' || *name == '\t'))
 			name++;
@@ -41,13 +39,13 @@ bool http_accept_next(const char **pos, struct http_accept_entry *entry)
 {
 	const char *p = *pos;
 	while (*p) {
-		const char *end = strchr(p, ',');
-		if (!end)
-			end = p + strlen(p);
+		size_t n = strcspn(p, ","); /* the entry is p[0..n) */
+		const char *end = p + n;
 		const char *v = p;
 		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
-		const char *params = memchr(v, ';', (size_t)(end - v));
+		size_t vn = strcspn(v, ";,");
+		const char *params = v[vn] == ';' ? v + vn : NULL;
 		const char *vend = params ? params : end;
 		while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
 			vend--;

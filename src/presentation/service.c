@@ -418,6 +418,70 @@ out:
 	g_strfreev(segs);
 }
 
+/* The target of a raw path naming a Collection or Manifest document itself (no tail). */
+static int pres_document_target(const struct pres_service *svc, const char *path, gchar ***segs,
+				struct pres_target *t, struct iiifd_error *err)
+{
+	*segs = pres_segments(path);
+	if (!*segs)
+		return iiifd_error_set(err, 400, "malformed %%-escape in the URL");
+	if (strcmp(path, "collection") == 0)
+		*t = (struct pres_target){ g_strdup(""), true, true, *segs + 1 };
+	else if (pres_find_target(svc, *segs, t, err) < 0)
+		return -1;
+	if (!t->tail[0])
+		return 0;
+	g_free(t->rel);
+	t->rel = NULL;
+	return iiifd_error_set(err, 404, "no Collection or Manifest at this URL");
+}
+
+json_t *pres_service_document(const struct pres_service *svc, const char *path,
+			      const struct http_request *req, bool *is_collection,
+			      struct iiifd_error *err)
+{
+	struct pres_target t = { 0 };
+	gchar **segs = NULL;
+	json_t *doc = NULL;
+	char origin[900];
+	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
+			      svc->fallback_host, origin, sizeof origin);
+	if (pres_document_target(svc, path, &segs, &t, err) == 0) {
+		if (svc->ingest && !t.collection)
+			pres_auto_import(svc, &t);
+		*is_collection = t.collection;
+		doc = pres_build(svc, origin, 3, &t, err);
+	}
+	g_free(t.rel);
+	g_strfreev(segs);
+	return doc;
+}
+
+json_t *pres_service_search(const struct pres_service *svc, const char *path,
+			    const struct http_request *req, struct iiifd_error *err)
+{
+	struct pres_target t = { 0 };
+	gchar **segs = NULL;
+	json_t *doc = NULL;
+	char origin[900];
+	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
+			      svc->fallback_host, origin, sizeof origin);
+	if (!svc->db)
+		iiifd_error_set(err, 404, "search is off (annotations = false)");
+	else if (pres_document_target(svc, path, &segs, &t, err) == 0) {
+		struct pres_context c = { svc->root_real, origin, svc->sources, svc->media,
+					  svc->limits, svc->db, svc->indexes, svc->cfg->canvas_words };
+		char *id = t.collection ? pres_url_collection(&c, t.rel) : pres_url_manifest(&c, t.rel);
+		char *service = g_strdup_printf("%s/search", id);
+		doc = pres_search(svc, &c, SEARCH_V2, service, &t, req, err);
+		g_free(service);
+		g_free(id);
+	}
+	g_free(t.rel);
+	g_strfreev(segs);
+	return doc;
+}
+
 void pres_media_handle(const struct pres_service *svc, const char *path,
 		       const struct http_request *req, struct http_response *resp)
 {

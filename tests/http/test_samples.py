@@ -93,7 +93,8 @@ def search(s, scope, q):
 
 
 def hits(doc):
-    return [(i["target"] if isinstance(i["target"], str) else i["target"]["source"],
+    return [(i["target"] if isinstance(i["target"], str)
+             else i["target"].get("source", i["target"].get("id")),
              i["body"]["value"]) for i in doc.get("items", [])]
 
 

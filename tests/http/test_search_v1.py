@@ -32,7 +32,9 @@ def s1(s, scope, **params):
         res = a.get("resource")
         res = res[0] if isinstance(res, list) else res
         assert res.get("@type") == "cnt:ContentAsText" and isinstance(res.get("chars"), str), res
-        assert isinstance(a.get("on"), str) and "#" in a["on"], f"on {a.get('on')!r}"
+        on = a.get("on")
+        on = on.get("@id") if isinstance(on, dict) else on  # with `within` in a Collection
+        assert isinstance(on, str) and "#" in on, f"on {a.get('on')!r}"
     ids = {a["@id"] for a in doc["resources"]}
     for h in doc.get("hits", []):
         assert h.get("@type") == "search:Hit", h
@@ -100,8 +102,13 @@ def test_search1_av_and_collection(srv):
     assert [a["on"] for a in doc["resources"]] == [f"{canvas_url(srv, 'av', 1)}#t=4,6.25"]
     doc = s1(srv, collection_url(srv), q="zebra")
     ons = [a["on"] for a in doc["resources"]]
-    assert len(ons) == 3 and {o.split("/manifest/")[0] for o in ons} == {
+    assert all(isinstance(o, dict) for o in ons), "Collection hits name their Manifest"
+    assert len(ons) == 3 and {o["@id"].split("/manifest/")[0] for o in ons} == {
         f"{srv.base}/iiif/presentation/{m}" for m in ("book", "av", "photos")}, ons
+    for o in ons:
+        w = o["within"]
+        assert w["@type"] == "sc:Manifest" and o["@id"].startswith(w["@id"] + "/"), o
+        assert isinstance(w.get("label"), str) and w["label"], o
 
 
 def test_search1_paging(srv):
@@ -145,3 +152,20 @@ def test_autocomplete1_terms_and_urls(srv):
     assert coll["terms"][0]["url"].startswith(f"{collection_url(srv)}/search1?")
     r = http(srv, "GET", path_of(srv, f"{book}/autocomplete1"))
     assert r.status == 400, f"autocomplete1 without q: {r.status}"
+
+
+@pytest.mark.parametrize("motivation,want", [
+    (None, {"sc:painting": 2, "oa:tagging": 1}),
+    ("painting", {"sc:painting": 2}), ("sc:painting", {"sc:painting": 2}),
+    ("non-painting", {"oa:tagging": 1}), ("tagging", {"oa:tagging": 1}),
+    ("oa:tagging painting", {"sc:painting": 2, "oa:tagging": 1}),
+])
+def test_search1_motivations_agree_with_filters(srv, motivation, want):
+    """Search 1.0 speaks Presentation 2.1: OCR and transcript text is sc:painting, a tag is
+    oa:tagging, and the motivation filter means what the results say."""
+    params = {"q": "zebra"} | ({"motivation": motivation} if motivation else {})
+    doc = s1(srv, collection_url(srv), **params)
+    got = {}
+    for a in doc["resources"]:
+        got[a["motivation"]] = got.get(a["motivation"], 0) + 1
+    assert got == want, (motivation, got)

@@ -351,9 +351,11 @@ def test_collection_scope(srv):
             if src.startswith(manifest_url(srv, m) + "/canvas/"):
                 found[m] = src
         t = a.get("target")
-        if isinstance(t, dict) and "partOf" in t:   # §4.2.3: if given, id and type MUST be
-            for p in (t["partOf"] if isinstance(t["partOf"], list) else [t["partOf"]]):
-                assert p.get("id") and p.get("type") == "Manifest", p
+        # §4.2.3: a Collection's hits name their Manifest: a JSON object, id and type MUST, label
+        assert isinstance(t, dict) and isinstance(t.get("partOf"), dict), t
+        p = t["partOf"]
+        assert p.get("type") == "Manifest" and src.startswith(p.get("id") + "/canvas/"), p
+        assert isinstance(p.get("label"), dict) and p["label"], p
     assert set(found) == {"book", "av", "photos"}, f"hits by manifest: {found}"
     assert sorted(values(doc)) == sorted(["zebra crossing ahead", "Welcome to the zebra lecture",
                                           "zebra"])

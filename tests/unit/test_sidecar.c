@@ -2,11 +2,13 @@
  * test_sidecar.c: YAML sidecars written to a temporary folder, loaded, and compared as whole JSON
  * parts with the Presentation 3.0 shapes expected, together with every problem's count and line.
  */
+#include <glib.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "presentation/language.h"
 #include "presentation/sidecar.h"
 #include "unit.h"
 
@@ -109,6 +111,33 @@ static void run_cases(const struct sc_case *cases, size_t n)
 }
 
 #define RUN_CASES(cases) run_cases(cases, sizeof cases / sizeof cases[0])
+
+/* Language codes as OCR files write them, as BCP 47 tags, and their names for track labels. */
+static void test_language_tags(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "eng", "en" },     { "fre", "fr" },    { "fra", "fr" },       { "deu", "de" },
+		{ "ger", "de" },     { "deu_frak", "de" }, { "ENG", "en" },     { "en", "en" },
+		{ "en-GB", "en-GB" }, { "fr-CA", "fr-CA" }, { "grc", "grc" },   { "chi_sim", "zh" },
+		{ "x", NULL },       { "", NULL },       { "en GB", NULL },     { "<script>", NULL },
+		{ "toolonglanguage", NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = pres_language_tag(cases[i].in, strlen(cases[i].in));
+		if (cases[i].want)
+			CHECK(got && strcmp(got, cases[i].want) == 0, "%s -> %s, want %s", cases[i].in,
+			      got ? got : "NULL", cases[i].want);
+		else
+			CHECK(!got, "%s -> %s, want NULL", cases[i].in, got);
+		g_free(got);
+	}
+	CHECK_STR(pres_language_name("fr-CA"), "Fran\xc3\xa7" "ais", "name of fr-CA");
+	CHECK_STR(pres_language_name("EN"), "English", "name of EN");
+	CHECK(pres_language_name("grc") == NULL, "unknown language: no name");
+	CHECK(pres_language_name(NULL) == NULL, "no language");
+}
 
 static void test_language_maps(void)
 {
@@ -1071,6 +1100,7 @@ int main(void)
 		return 1;
 	}
 	UNIT_RUN(test_language_maps);
+	UNIT_RUN(test_language_tags);
 	UNIT_RUN(test_language_map_fn);
 	UNIT_RUN(test_metadata);
 	UNIT_RUN(test_required_statement);
