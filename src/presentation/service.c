@@ -444,8 +444,9 @@ json_t *pres_service_document(const struct pres_service *svc, const char *path,
 	gchar **segs = NULL;
 	json_t *doc = NULL;
 	char origin[900];
-	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
-			      svc->fallback_host, origin, sizeof origin);
+	const struct iiifd_config *cfg = config_live_now();
+	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
+			      sizeof origin);
 	if (pres_document_target(svc, path, &segs, &t, err) == 0) {
 		if (svc->ingest && !t.collection)
 			pres_auto_import(svc, &t);
@@ -464,13 +465,15 @@ json_t *pres_service_search(const struct pres_service *svc, const char *path,
 	gchar **segs = NULL;
 	json_t *doc = NULL;
 	char origin[900];
-	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
-			      svc->fallback_host, origin, sizeof origin);
+	const struct iiifd_config *cfg = config_live_now();
+	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
+			      sizeof origin);
 	if (!svc->db)
 		iiifd_error_set(err, 404, "search is off (annotations = false)");
 	else if (pres_document_target(svc, path, &segs, &t, err) == 0) {
-		struct pres_context c = { svc->root_real, origin, svc->sources, svc->media,
-					  svc->limits, svc->db, svc->indexes, svc->cfg->canvas_words };
+		struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, { 0 },
+					  svc->db, svc->indexes, svc->cfg->canvas_words };
+		image_service_limits(cfg, &c.limits);
 		char *id = t.collection ? pres_url_collection(&c, t.rel) : pres_url_manifest(&c, t.rel);
 		char *service = g_strdup_printf("%s/search", id);
 		doc = pres_search(svc, &c, SEARCH_V2, service, &t, req, err);
