@@ -392,6 +392,14 @@ def media_root(tmp_path_factory):
     return root
 
 
+def stop_clean(server, timeout=30):
+    """SIGTERM; the process must exit 0 with no sanitizer report (leaks are reported at exit)."""
+    code = server.stop(timeout=timeout)
+    assert code == 0, server.stderr_text()[-3000:]
+    found, text = server.new_sanitizer_reports()
+    assert not found, text[-3000:]
+
+
 def start_plain(iiifd_bin, root, tmp_path, *args):
     s = fx.Server(iiifd_bin, str(root), str(tmp_path),
                   args=["--annotations", "false", "--cache", "false", *args], name="drain")
@@ -472,7 +480,7 @@ def test_sigterm_drains_a_request_in_flight_and_refuses_new_connections(
     assert len(body) == BIG
     assert hashlib.sha256(body).digest() == hashlib.sha256(
         (media_root / "big.mp4").read_bytes()).digest()
-    assert server.stop(timeout=60) == 0  # shutdown-timeout bounds it; it was not needed
+    stop_clean(server, timeout=60)  # shutdown-timeout bounds it; it was not needed
     log = server.stderr_text()
     assert "still running" not in log and "stopped" in log, log[-2000:]
     assert f"GET /iiif/media/big.mp4 200 {BIG}" in log
@@ -486,7 +494,7 @@ def test_sigterm_cuts_a_request_still_running_after_shutdown_timeout(
     server.proc.send_signal(signal.SIGTERM)
     # the client reads nothing more: after 1 s the server gives up on it and exits anyway
     code = server.proc.wait(60)
-    server.stop()
+    stop_clean(server)
     assert code == 0
     body = read_rest(sock, body, timeout=30)
     sock.close()
@@ -575,7 +583,7 @@ def test_sighup_reloads_the_config_file_and_keeps_it_on_errors(iiifd_bin, photo_
     assert server.get("/iiif/3/photo.png/info.json").header("Cache-Control") == \
         "public, max-age=86400"                      # the default again: the line is gone
     wait_for_log(server, f"GET {big} 400")
-    assert server.stop() == 0
+    stop_clean(server)
 
 
 def test_sighup_without_a_config_file_changes_nothing(iiifd_bin, photo_root, tmp_path):
@@ -584,7 +592,7 @@ def test_sighup_without_a_config_file_changes_nothing(iiifd_bin, photo_root, tmp
                        name="noconf").start()
     sighup_and_wait(server, "no --config file to re-read")
     assert server.get("/iiif/3/photo.png/info.json").json()["maxArea"] == 1000000
-    assert server.stop() == 0
+    stop_clean(server)
 
 
 def test_flags_still_override_the_reloaded_file(iiifd_bin, photo_root, tmp_path):
@@ -598,7 +606,7 @@ def test_flags_still_override_the_reloaded_file(iiifd_bin, photo_root, tmp_path)
     sighup_and_wait(server, "applying: max-area")
     info = server.get("/iiif/3/photo.png/info.json").json()
     assert info["maxArea"] == 3000000 and info["maxWidth"] == 900
-    assert server.stop() == 0
+    stop_clean(server)
 
 
 def test_reloads_under_load_are_safe(iiifd_bin, photo_root, tmp_path):
@@ -642,7 +650,7 @@ def test_reloads_under_load_are_safe(iiifd_bin, photo_root, tmp_path):
     assert info["maxArea"] == 2100000
     assert info["rights"] == "http://creativecommons.org/licenses/by/4.0/"
     assert statuses and set(statuses) == {200}
-    assert server.stop() == 0
+    stop_clean(server)
     found, text = server.new_sanitizer_reports()
     assert not found, text[-3000:]
 
@@ -690,7 +698,7 @@ def test_reload_applies_public_url_and_access_log(iiifd_bin, photo_root, tmp_pat
         time.sleep(0.02)
     # one line from before the first reload, one from after the second, none in between
     assert server.stderr_text().count(info_line) == 2, server.stderr_text()
-    assert server.stop() == 0
+    stop_clean(server)
 
 
 def test_installed_example_config_starts_the_unit_command_line(installed, photo_root, tmp_path):
@@ -749,4 +757,4 @@ def test_reload_applies_connection_timeouts(iiifd_bin, photo_root, tmp_path):
             got = b""
         assert got == b"" or got.startswith(b"HTTP/1.1 408"), got
     assert server.get("/health").status == 200
-    assert server.stop() == 0
+    stop_clean(server)
