@@ -13,6 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/log.h"
+#include "core/rights.h"
+
 enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_INT64, CONFIG_BOOL, CONFIG_DOUBLE };
 
 struct config_key {
@@ -366,13 +369,38 @@ int iiifd_config_changes(const struct iiifd_config *from, const struct iiifd_con
 	return count;
 }
 
+/* rights: a statement IIIF accepts, kept in the form the specifications require. */
+static int config_rights(struct iiifd_config *cfg, struct iiifd_error *err)
+{
+	char canonical[512];
+	if (!*cfg->rights)
+		return 0;
+	enum rights_result r = strlen(cfg->rights) < 400
+				       ? rights_normalise(cfg->rights, canonical, sizeof canonical)
+				       : RIGHTS_INVALID;
+	if (r == RIGHTS_INVALID)
+		return iiifd_error_set(err, 400, "rights: '%.100s' is not a Creative Commons or "
+						 "RightsStatements.org URI (e.g. "
+						 "http://creativecommons.org/licenses/by/4.0/)",
+				       cfg->rights);
+	if (r == RIGHTS_NORMALISED) {
+		log_warn("rights: '%s' is written '%s', the form the specification requires",
+			 cfg->rights, canonical);
+		free(cfg->rights);
+		cfg->rights = strdup(canonical);
+	}
+	return cfg->rights ? 0 : iiifd_error_set(err, 500, "out of memory");
+}
+
 int iiifd_config_set(struct iiifd_config *cfg, const char *key, const char *value,
 		     struct iiifd_error *err)
 {
 	const struct config_key *k = config_find(key);
 	if (!k)
 		return iiifd_error_set(err, 400, "unknown setting '%s'", key);
-	return config_assign(cfg, k, value, err);
+	if (config_assign(cfg, k, value, err) < 0)
+		return -1;
+	return k->offset == offsetof(struct iiifd_config, rights) ? config_rights(cfg, err) : 0;
 }
 
 struct config_file_state {

@@ -18,6 +18,7 @@
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/path.h"
+#include "core/rights.h"
 #include "core/strings.h"
 #include "unit.h"
 
@@ -345,7 +346,7 @@ static void test_config_live(void)
 	CHECK(entered == held && config_live_now() == held, "enter makes it this thread's");
 	iiifd_config_init(&second);
 	iiifd_config_set(&second, "max-area", "222", &err);
-	iiifd_config_set(&second, "rights", "http://example.org/r", &err);
+	iiifd_config_set(&second, "rights", "http://creativecommons.org/licenses/by/4.0/", &err);
 	config_live_publish(&second);
 	/* the held snapshot stays whole (under ASan a freed one would be reported here) */
 	CHECK_INT(held->max_area, 111, "old snapshot held");
@@ -353,12 +354,65 @@ static void test_config_live(void)
 	config_live_leave();
 	const struct iiifd_config *now = config_live_hold();
 	CHECK_INT(now->max_area, 222, "new snapshot current");
-	CHECK_STR(now->rights, "http://example.org/r", "its strings");
+	CHECK_STR(now->rights, "http://creativecommons.org/licenses/by/4.0/", "its strings");
 	CHECK_INT(config_live_now()->max_area, 111, "outside enter: the first published");
 	config_live_drop(held);
 	config_live_drop(now);
 	config_live_shutdown();
 	CHECK(config_live_now() == NULL, "shut down");
+}
+
+/* Rights statements in the form IIIF requires; other spellings of them rewritten. */
+static void test_rights(void)
+{
+	static const struct {
+		const char *in;
+		enum rights_result r;
+		const char *out;
+	} cases[] = {
+		{ "http://creativecommons.org/licenses/by/4.0/", RIGHTS_OK, NULL },
+		{ "http://creativecommons.org/publicdomain/zero/1.0/", RIGHTS_OK, NULL },
+		{ "http://creativecommons.org/publicdomain/mark/1.0/", RIGHTS_OK, NULL },
+		{ "http://rightsstatements.org/vocab/InC/1.0/", RIGHTS_OK, NULL },
+		{ "http://creativecommons.org/licenses/by/3.0/nl/", RIGHTS_OK, NULL },
+		{ "https://creativecommons.org/licenses/by/4.0/", RIGHTS_NORMALISED,
+		  "http://creativecommons.org/licenses/by/4.0/" },
+		{ "https://creativecommons.org/licenses/by-nc/4.0/deed.fr", RIGHTS_NORMALISED,
+		  "http://creativecommons.org/licenses/by-nc/4.0/" },
+		{ "http://creativecommons.org/licenses/by/4.0/legalcode", RIGHTS_NORMALISED,
+		  "http://creativecommons.org/licenses/by/4.0/" },
+		{ "http://creativecommons.org/licenses/by/4.0", RIGHTS_NORMALISED,
+		  "http://creativecommons.org/licenses/by/4.0/" },
+		{ "https://www.creativecommons.org/publicdomain/zero/1.0/", RIGHTS_NORMALISED,
+		  "http://creativecommons.org/publicdomain/zero/1.0/" },
+		{ "https://rightsstatements.org/page/InC/1.0/?language=en", RIGHTS_NORMALISED,
+		  "http://rightsstatements.org/vocab/InC/1.0/" },
+		{ "All rights reserved", RIGHTS_INVALID, NULL },
+		{ "http://creativecommons.org/", RIGHTS_INVALID, NULL },
+		{ "http://creativecommons.org/publicdomain/other/1.0/", RIGHTS_INVALID, NULL },
+		{ "http://creativecommons.org/licenses/by/4.0/<script>/", RIGHTS_INVALID, NULL },
+		{ "http://creativecommons.org.evil.example/licenses/by/4.0/", RIGHTS_INVALID, NULL },
+		{ "http://example.org/licenses/by/4.0/", RIGHTS_INVALID, NULL },
+		{ "ftp://creativecommons.org/licenses/by/4.0/", RIGHTS_INVALID, NULL },
+		{ "http://rightsstatements.org/vocab/InC/", RIGHTS_INVALID, NULL },
+		{ "", RIGHTS_INVALID, NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[512];
+		enum rights_result r = rights_normalise(cases[i].in, out, sizeof out);
+		CHECK(r == cases[i].r, "%s: result %d, want %d", cases[i].in, r, cases[i].r);
+		if (r != RIGHTS_INVALID)
+			CHECK_STR(out, cases[i].out ? cases[i].out : cases[i].in, cases[i].in);
+	}
+	struct iiifd_config cfg;
+	struct iiifd_error err = { 0 };
+	iiifd_config_init(&cfg);
+	CHECK(iiifd_config_set(&cfg, "rights", "https://creativecommons.org/licenses/by/4.0/deed.de",
+			       &err) == 0, "--rights https: %s", err.msg);
+	CHECK_STR(cfg.rights, "http://creativecommons.org/licenses/by/4.0/", "--rights normalised");
+	CHECK(iiifd_config_set(&cfg, "rights", "CC-BY", &err) < 0 && strstr(err.msg, "rights"),
+	      "--rights CC-BY refused: %s", err.msg);
+	iiifd_config_release(&cfg);
 }
 
 int main(void)
@@ -374,5 +428,6 @@ int main(void)
 	UNIT_RUN(test_log_journal_stream);
 	UNIT_RUN(test_config_changes);
 	UNIT_RUN(test_config_live);
+	UNIT_RUN(test_rights);
 	return unit_report("core");
 }

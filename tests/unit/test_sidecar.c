@@ -273,8 +273,14 @@ static void test_rights(void)
 		{ "rightsstatements", "rights: http://rightsstatements.org/vocab/InC/1.0/\n",
 		  "{'props':{'rights':'http://rightsstatements.org/vocab/InC/1.0/'}}",
 		  NO_PROBLEMS },
-		{ "https suggests http", "rights: https://creativecommons.org/licenses/by/4.0/\n",
-		  "{}", 1, 1, "write 'http://creativecommons.org/licenses/by/4.0/'" },
+		{ "https is rewritten", "rights: https://creativecommons.org/licenses/by/4.0/\n",
+		  "{'props':{'rights':'http://creativecommons.org/licenses/by/4.0/'}}", 1, 1,
+		  "is written 'http://creativecommons.org/licenses/by/4.0/'" },
+		{ "deed page", "rights: https://creativecommons.org/licenses/by-sa/4.0/deed.fr\n",
+		  "{'props':{'rights':'http://creativecommons.org/licenses/by-sa/4.0/'}}", 1, 1,
+		  "served that way" },
+		{ "unknown cc path", "rights: http://creativecommons.org/about/\n", "{}", 1, 1,
+		  "is not a Creative Commons" },
 		{ "free text", "rights: All rights reserved\n", "{}", 1, 1,
 		  "'All rights reserved' is not a Creative Commons or RightsStatements.org URI" },
 		{ "other site", "rights: http://example.org/licence\n", "{}", 1, 1,
@@ -621,6 +627,13 @@ static void test_behavior_viewing_direction(void)
 		  "'pages' is not a behavior (known: auto-advance" },
 		{ "mapping", "behavior: {paged: true}\n", "{}", 1, 1,
 		  "expected text, found a mapping" },
+		{ "range only", "behavior: [paged, sequence]\n", "{'props':{'behavior':['paged']}}", 1,
+		  1, "'sequence' is not valid here: only on Ranges" },
+		{ "annotations only", "behavior: hidden\n", "{}", 1, 1,
+		  "'hidden' is not valid here: only on annotations" },
+		{ "canvas entry", "canvases:\n  a.jpg: {behavior: [facing-pages, paged]}\n",
+		  "{'canvases':{'a.jpg':{'behavior':['facing-pages']}}}", 1, 2,
+		  "'paged' is not valid here: only on Collections, Manifests and Ranges" },
 		{ "direction", "viewingDirection: right-to-left\n",
 		  "{'props':{'viewingDirection':'right-to-left'}}", NO_PROBLEMS },
 		{ "bad direction", "viewingDirection: rtl\n", "{}", 1, 1,
@@ -629,6 +642,41 @@ static void test_behavior_viewing_direction(void)
 		  "expected text" },
 	};
 	RUN_CASES(cases);
+}
+
+/* collection.yml and manifest.yml describe one kind of resource each. */
+static void test_behavior_by_resource(void)
+{
+	static const struct {
+		const char *file, *text, *msg;
+	} cases[] = {
+		{ "collection.yml", "behavior: [multi-part]\n", NULL },
+		{ "collection.yml", "behavior: [facing-pages]\n", "only on Canvases" },
+		{ "manifest.yml", "behavior: [paged, repeat]\n", NULL },
+		{ "manifest.yml", "behavior: [together]\n", "only on Collections" },
+		{ "manifest.yml", "behavior: [non-paged]\n", "only on Canvases" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[600];
+		snprintf(path, sizeof path, "%s/%s", tmpdir, cases[i].file);
+		FILE *f = fopen(path, "wb");
+		CHECK(f != NULL, "write %s", path);
+		if (!f)
+			continue;
+		fputs(cases[i].text, f);
+		fclose(f);
+		struct sidecar sc;
+		struct sidecar_problems pr;
+		sidecar_load(path, &sc, &pr);
+		if (cases[i].msg)
+			CHECK(pr.count == 1 && strstr(pr.items[0].msg, cases[i].msg), "%s %s: %s",
+			      cases[i].file, cases[i].text, pr.count ? pr.items[0].msg : "no problem");
+		else
+			CHECK(pr.count == 0, "%s %s: %s", cases[i].file, cases[i].text,
+			      pr.count ? pr.items[0].msg : "");
+		sidecar_release(&sc);
+		unlink(path);
+	}
 }
 
 static void test_canvases(void)
@@ -1101,6 +1149,7 @@ int main(void)
 	}
 	UNIT_RUN(test_language_maps);
 	UNIT_RUN(test_language_tags);
+	UNIT_RUN(test_behavior_by_resource);
 	UNIT_RUN(test_language_map_fn);
 	UNIT_RUN(test_metadata);
 	UNIT_RUN(test_required_statement);
