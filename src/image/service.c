@@ -384,7 +384,11 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 			     "<%s/%s/%s>;rel=\"canonical\", <http://iiif.io/api/image/%d/level2.json>;rel=\"profile\"",
 			     t->base, t->encoded, canonical, (int)v);
 	http_response_header(resp, "Content-Type", "%s", image_format_mime(ir.format));
-	service_etag(t, canonical, etag, sizeof etag);
+	/* the bytes also depend on the output quality, which a reload may change */
+	struct image_encode_options enc = service_encode_now(svc);
+	char what[sizeof canonical + 32];
+	snprintf(what, sizeof what, "%s|q%d|w%d", canonical, enc.jpeg_quality, enc.webp_quality);
+	service_etag(t, what, etag, sizeof etag);
 	if (http_response_validators(resp, req, etag, t->src->mtime,
 				     config_live_now()->cache_control))
 		return;

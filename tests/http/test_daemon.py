@@ -766,3 +766,22 @@ def test_reload_applies_connection_timeouts(iiifd_bin, photo_root, tmp_path):
         assert got == b"" or got.startswith(b"HTTP/1.1 408"), got
     assert server.get("/health").status == 200
     stop_clean(server)
+
+
+def test_reload_of_a_quality_changes_image_bytes_and_etag(iiifd_bin, tmp_path):
+    Image.effect_noise((600, 400), 60).convert("RGB").save(tmp_path / "noise.png")
+    conf = tmp_path / "iiifd.conf"
+    write_config(conf, jpeg_quality=95)
+    server = fx.Server(iiifd_bin, str(tmp_path), str(tmp_path),
+                       args=["--config", str(conf), "--annotations", "false"],
+                       name="quality").start()
+    path = "/iiif/3/noise.png/full/max/0/default.jpg"
+    before = server.get(path)
+    assert before.status == 200
+    write_config(conf, jpeg_quality=30)
+    sighup_and_wait(server, "applying: jpeg-quality")
+    after = server.get(path, headers={"If-None-Match": before.header("ETag")})
+    assert after.status == 200 and after.header("ETag") != before.header("ETag")
+    assert len(after.body) < len(before.body) / 2  # noise at quality 30 against 95
+    assert server.get(path, headers={"If-None-Match": after.header("ETag")}).status == 304
+    stop_clean(server)
