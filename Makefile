@@ -23,7 +23,7 @@ SAMPLES   ?= samples
 # keep unit test objects between runs
 .SECONDARY:
 
-.PHONY: all deps run test fuzz bench soak clean format
+.PHONY: all deps run test fuzz bench soak clean format install uninstall man
 
 all: deps $(REL_DIR)/iiifd
 
@@ -120,6 +120,57 @@ bench: all
 # Steady mixed load for SOAK_SECONDS (default 600): RSS must stay flat, errors zero
 soak: all
 	@bench/soak
+
+# --- installing (docs/deployment.md) -------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=/staging]: the release binary, man pages, systemd
+# unit, example config, and the web assets (build/web) when another build step made them.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/iiifd
+DATADIR    ?= $(PREFIX)/share/iiifd
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc/iiifd
+WEB_DIR    ?= build/web
+# the binary to install (the tests install the one they test)
+BIN        ?= $(REL_DIR)/iiifd
+
+# The man page's OPTIONS section is rendered from the binary's own --help (scripts/man-page).
+build/man/%: docs/% $(BIN) scripts/man-page
+	@mkdir -p $(dir $@)
+	@scripts/man-page $< $(BIN) > $@.tmp && mv $@.tmp $@
+
+# rewritten every time (phony): PREFIX may differ from the last run
+.PHONY: build/dist/iiifd.service
+build/dist/iiifd.service: dist/iiifd.service.in
+	@mkdir -p $(dir $@)
+	@sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+
+man: build/man/iiifd.1 build/man/iiifd.conf.5
+
+install: $(BIN) man build/dist/iiifd.service
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/iiifd
+	install -m 644 build/man/iiifd.1 $(DESTDIR)$(MANDIR)/man1/iiifd.1
+	install -m 644 build/man/iiifd.conf.5 $(DESTDIR)$(MANDIR)/man5/iiifd.conf.5
+	install -m 644 docs/iiifd.conf.example $(DESTDIR)$(DOCDIR)/iiifd.conf.example
+	install -m 644 build/dist/iiifd.service $(DESTDIR)$(UNITDIR)/iiifd.service
+	@if [ -d $(WEB_DIR) ]; then \
+		echo "install $(WEB_DIR) -> $(DESTDIR)$(DATADIR)/web"; \
+		install -d $(DESTDIR)$(DATADIR)/web && cp -R $(WEB_DIR)/. $(DESTDIR)$(DATADIR)/web/ && \
+		chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/web; \
+	else \
+		echo "no $(WEB_DIR) (no viewer bundles built): web assets not installed"; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/iiifd $(DESTDIR)$(MANDIR)/man1/iiifd.1 \
+		$(DESTDIR)$(MANDIR)/man5/iiifd.conf.5 $(DESTDIR)$(DOCDIR)/iiifd.conf.example \
+		$(DESTDIR)$(UNITDIR)/iiifd.service
+	rm -rf $(DESTDIR)$(DATADIR)/web
+	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
 	rm -rf build

@@ -1,5 +1,6 @@
 /*
- * main.c: the iiifd command line. `iiifd serve` runs the server until SIGINT/SIGTERM.
+ * main.c: the iiifd command line. `iiifd serve` runs the server until SIGINT/SIGTERM and
+ * re-reads its config on SIGHUP.
  * Exit codes: 0 success, 1 runtime failure, 2 usage error.
  */
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <vips/vector.h> /* after vips.h, which it needs */
 
 #include "core/config.h"
+#include "core/config_live.h"
 #include "core/log.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -78,12 +80,13 @@ static enum log_level main_log_level(const char *name)
 	return LOG_LEVEL_INFO;
 }
 
-/* Blocks the stop signals in every thread (the pool inherits the mask); main sigwait()s them. */
+/* Blocks the signals main sigwait()s for in every thread (the pool inherits the mask). */
 static void main_block_signals(sigset_t *set)
 {
 	sigemptyset(set);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -111,10 +114,98 @@ static void main_raise_fd_limit(const struct iiifd_config *cfg)
 			 cfg->max_connections, (unsigned long long)rl.rlim_cur);
 }
 
-static int main_run_server(const struct iiifd_config *cfg, const char *root_real)
+/*
+ * The server's handler and body check: each call holds the config current when it starts, as
+ * this thread's config_live_now(), so a reload in the middle of a request neither frees nor mixes
+ * the settings it reads (core/config_live.h).
+ */
+static void main_handle(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	sigset_t stop_signals;
-	main_block_signals(&stop_signals);
+	config_live_enter();
+	router_handle(ctx, req, resp);
+	config_live_leave();
+}
+
+static int main_body_check(void *ctx, const struct http_request *req, size_t *max_body,
+			   struct iiifd_error *err)
+{
+	config_live_enter();
+	int rc = router_body_check(ctx, req, max_body, err);
+	config_live_leave();
+	return rc;
+}
+
+static bool main_has_config_file(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0 || strncmp(argv[i], "--config=", 9) == 0)
+			return true;
+	return false;
+}
+
+/* Publishes next, then applies what a reload changes outside config_live_now()'s readers. */
+static void main_apply(struct http_server *server, struct iiifd_config *next)
+{
+	enum log_level level = main_log_level(next->log_level);
+	bool access_log = next->access_log;
+	int header_s = next->header_timeout, body_s = next->body_timeout;
+	int keepalive_s = next->keepalive_timeout;
+	if (config_live_publish(next) < 0) { /* next is then still ours */
+		log_error("reload: out of memory, keeping the running settings");
+		iiifd_config_release(next);
+		return;
+	}
+	log_set_level(level);
+	http_server_set_access_log(server, access_log);
+	http_server_set_timeouts(server, header_s, body_s, keepalive_s);
+}
+
+/*
+ * SIGHUP: re-reads the --config file with the same flags overriding it, as at the start. A file
+ * that does not load or validate changes nothing; otherwise the settings a reload can change take
+ * effect for the requests that start from now on, and the others keep their running values
+ * (the log names them) until a restart.
+ */
+static void main_reload(int argc, char **argv, struct http_server *server)
+{
+	if (!main_has_config_file(argc, argv)) {
+		log_warn("SIGHUP: no --config file to re-read; nothing changed");
+		return;
+	}
+	struct iiifd_config next;
+	struct iiifd_error err = { 0 };
+	iiifd_config_init(&next);
+	if (iiifd_config_parse_args(&next, argc, argv, &err) < 0 ||
+	    iiifd_config_validate(&next, &err) < 0) {
+		log_error("reload failed, keeping the running settings: %s", err.msg);
+		iiifd_config_release(&next);
+		return;
+	}
+	const struct iiifd_config *cur = config_live_hold();
+	char applied[1024], restart[1024];
+	iiifd_config_changes(cur, &next, applied, sizeof applied, restart, sizeof restart);
+	int kept = iiifd_config_keep_restart_only(&next, cur);
+	/* a more verbose log-level first, so that the lines below show under it */
+	if (main_log_level(next.log_level) < main_log_level(cur->log_level))
+		log_set_level(main_log_level(next.log_level));
+	config_live_drop(cur);
+	if (kept < 0) {
+		log_error("reload: out of memory, keeping the running settings");
+		iiifd_config_release(&next);
+		return;
+	}
+	if (*restart)
+		log_warn("reload: these changed settings take effect only after a restart: %s",
+			 restart);
+	/* logged before a less verbose log-level hides it */
+	log_info("reloading the configuration; applying: %s", *applied ? applied : "no changes");
+	main_apply(server, &next);
+}
+
+/* Serves until SIGTERM/SIGINT, reloading on SIGHUP; signals: those main_block_signals() set. */
+static int main_run_server(const struct iiifd_config *cfg, const char *root_real, int argc,
+			   char **argv, const sigset_t *signals)
+{
 	main_raise_fd_limit(cfg);
 	struct router router;
 	struct iiifd_error err = { 0 };
@@ -136,7 +227,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		.header_timeout = cfg->header_timeout,
 		.body_timeout = cfg->body_timeout, .keepalive_timeout = cfg->keepalive_timeout,
 		.workers = main_workers(cfg), .access_log = cfg->access_log,
-		.handler = router_handle, .body_check = router_body_check, .ctx = &router,
+		.handler = main_handle, .body_check = main_body_check, .ctx = &router,
 	};
 	struct http_server *server = http_server_start(&opt, &err);
 	if (!server) {
@@ -148,10 +239,14 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	log_info("iiifd %s serving %s on http://%s:%d/", IIIFD_VERSION, root_real, cfg->host,
 		 cfg->port);
 	int sig = 0;
-	sigwait(&stop_signals, &sig);
+	while (sigwait(signals, &sig) == 0 && sig == SIGHUP)
+		main_reload(argc, argv, server);
+	const struct iiifd_config *now = config_live_hold(); /* the last reload's */
+	int timeout = now->shutdown_timeout;
+	config_live_drop(now);
 	log_info("received %s, finishing requests in flight (up to %d s)",
-		 sig == SIGINT ? "SIGINT" : "SIGTERM", cfg->shutdown_timeout);
-	http_server_stop(server, cfg->shutdown_timeout);
+		 sig == SIGINT ? "SIGINT" : "SIGTERM", timeout);
+	http_server_stop(server, timeout);
 	pres_service_release(&router.presentation);
 	image_service_release(&router.image);
 	log_info("stopped");
@@ -164,6 +259,9 @@ static int main_serve(int argc, char **argv)
 	struct iiifd_error err = { 0 };
 	char root_real[PATH_MAX];
 	int rc = 2;
+	/* from the start: a reload or stop sent while starting waits until the server runs */
+	sigset_t signals;
+	main_block_signals(&signals);
 	iiifd_config_init(&cfg);
 	if (iiifd_config_parse_args(&cfg, argc, argv, &err) < 0 ||
 	    iiifd_config_validate(&cfg, &err) < 0) {
@@ -184,7 +282,18 @@ static int main_serve(int argc, char **argv)
 	vips_cache_set_max(0);     /* every request is different; caching ops only costs memory */
 	vips_concurrency_set(1);   /* parallelism comes from the HTTP thread pool */
 	vips_vector_set_enabled(cfg.simd);
-	rc = main_run_server(&cfg, root_real);
+	/* cfg stays the services' (restart-only settings); a copy is the first live config */
+	struct iiifd_config live;
+	bool copied = iiifd_config_copy(&live, &cfg) == 0;
+	if (!copied || config_live_publish(&live) < 0) {
+		log_error("out of memory");
+		if (copied)
+			iiifd_config_release(&live);
+		vips_shutdown();
+		goto out;
+	}
+	rc = main_run_server(&cfg, root_real, argc, argv, &signals);
+	config_live_shutdown();
 	vips_shutdown();
 out:
 	iiifd_config_release(&cfg);
@@ -193,6 +302,7 @@ out:
 
 int main(int argc, char **argv)
 {
+	log_init();
 	if (argc < 2) {
 		main_usage(stderr);
 		return 2;

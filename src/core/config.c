@@ -8,6 +8,7 @@
 #include <ini.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -139,6 +140,20 @@ static const struct config_key config_keys[] = {
 
 #define CONFIG_NKEYS (sizeof config_keys / sizeof config_keys[0])
 
+/*
+ * The settings a reload (SIGHUP) applies to a running server: each is read from the request's
+ * config snapshot (config_live_now(), see core/config_live.h) or applied by main_reload(). Any
+ * other setting, including every one added without being listed here, takes effect only after a
+ * restart, and a reload that changes it says so.
+ */
+static const char *const config_reloadable[] = {
+	"log-level", "access-log", "public-url", "trust-forwarded", "cache-control",
+	"presentation-cache-control", "max-width", "max-height", "max-area", "max-upscale",
+	"jpeg-quality", "webp-quality", "tile-size", "rights", "api-token", "queue-wait-ms",
+	"request-timeout", "large-output-pixels", "annotation-page-size", "shutdown-timeout",
+	"header-timeout", "body-timeout", "keepalive-timeout", "import-wait-ms",
+};
+
 static const struct config_key *config_find(const char *name)
 {
 	char norm[64];
@@ -243,6 +258,124 @@ void iiifd_config_release(struct iiifd_config *cfg)
 		free(*field);
 		*field = NULL;
 	}
+}
+
+int iiifd_config_copy(struct iiifd_config *dst, const struct iiifd_config *src)
+{
+	*dst = *src;
+	for (size_t k = 0; k < CONFIG_NKEYS; k++) {
+		if (config_keys[k].type != CONFIG_STRING)
+			continue;
+		char **field = (char **)((char *)dst + config_keys[k].offset);
+		*field = NULL;
+	}
+	for (size_t k = 0; k < CONFIG_NKEYS; k++) {
+		if (config_keys[k].type != CONFIG_STRING)
+			continue;
+		size_t off = config_keys[k].offset;
+		const char *from = *(char *const *)((const char *)src + off);
+		if (from && !(*(char **)((char *)dst + off) = strdup(from))) {
+			iiifd_config_release(dst);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+bool iiifd_config_reloadable(const char *key)
+{
+	for (size_t i = 0; i < sizeof config_reloadable / sizeof config_reloadable[0]; i++)
+		if (strcmp(config_reloadable[i], key) == 0)
+			return true;
+	return false;
+}
+
+static size_t config_type_size(enum config_type t)
+{
+	switch (t) {
+	case CONFIG_STRING:
+		return sizeof(char *);
+	case CONFIG_BOOL:
+		return sizeof(bool);
+	case CONFIG_INT:
+		return sizeof(int);
+	case CONFIG_INT64:
+		return sizeof(int64_t);
+	case CONFIG_DOUBLE:
+		return sizeof(double);
+	}
+	return 0;
+}
+
+static bool config_key_equal(const struct config_key *k, const struct iiifd_config *a,
+			     const struct iiifd_config *b)
+{
+	const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
+	switch (k->type) {
+	case CONFIG_STRING: {
+		const char *sa = *(char *const *)fa, *sb = *(char *const *)fb;
+		return strcmp(sa ? sa : "", sb ? sb : "") == 0;
+	}
+	case CONFIG_BOOL:
+		return *(const bool *)fa == *(const bool *)fb;
+	case CONFIG_INT:
+		return *(const int *)fa == *(const int *)fb;
+	case CONFIG_INT64:
+		return *(const int64_t *)fa == *(const int64_t *)fb;
+	case CONFIG_DOUBLE:
+		return *(const double *)fa == *(const double *)fb;
+	}
+	return false;
+}
+
+/* Appends name to a comma-separated list in out (n bytes); ends it with "..." once it is full. */
+static void config_list_add(char *out, size_t n, const char *name)
+{
+	size_t len = strlen(out);
+	if (len >= 3 && strcmp(out + len - 3, "...") == 0)
+		return;
+	const char *sep = len ? ", " : "";
+	if (len + strlen(sep) + strlen(name) + 6 > n)
+		name = "...";
+	snprintf(out + len, n - len, "%s%s", sep, name);
+}
+
+int iiifd_config_keep_restart_only(struct iiifd_config *next, const struct iiifd_config *cur)
+{
+	for (size_t k = 0; k < CONFIG_NKEYS; k++) {
+		const struct config_key *key = &config_keys[k];
+		if (iiifd_config_reloadable(key->name) || config_key_equal(key, next, cur))
+			continue;
+		char *to = (char *)next + key->offset;
+		const char *from = (const char *)cur + key->offset;
+		if (key->type != CONFIG_STRING) {
+			memcpy(to, from, config_type_size(key->type));
+			continue;
+		}
+		char *copy = strdup(*(char *const *)from ? *(char *const *)from : "");
+		if (!copy)
+			return -1;
+		free(*(char **)to);
+		*(char **)to = copy;
+	}
+	return 0;
+}
+
+int iiifd_config_changes(const struct iiifd_config *from, const struct iiifd_config *to,
+			 char *applied, size_t applied_n, char *restart, size_t restart_n)
+{
+	int count = 0;
+	applied[0] = restart[0] = '\0';
+	for (size_t k = 0; k < CONFIG_NKEYS; k++) {
+		if (config_key_equal(&config_keys[k], from, to))
+			continue;
+		count++;
+		if (iiifd_config_reloadable(config_keys[k].name))
+			config_list_add(applied, applied_n, config_keys[k].name);
+		else
+			config_list_add(restart, restart_n, config_keys[k].name);
+	}
+	return count;
 }
 
 /* rights: a statement IIIF accepts, kept in the form the specifications require. */
@@ -376,8 +509,9 @@ void iiifd_config_print_help(FILE *out)
 {
 	for (size_t k = 0; k < CONFIG_NKEYS; k++) {
 		const struct config_key *key = &config_keys[k];
-		fprintf(out, "  --%-18s %s (default: %s)\n", key->name, key->help,
-			*key->def ? key->def : "none");
+		fprintf(out, "  --%-18s %s (default: %s%s)\n", key->name, key->help,
+			*key->def ? key->def : "none",
+			iiifd_config_reloadable(key->name) ? "; reloadable" : "");
 	}
 }
 

@@ -12,7 +12,10 @@
 #include "core/error.h"
 
 struct iiifd_config {
-	/* strings are owned by the config (heap), freed by iiifd_config_release() */
+	/*
+	 * strings are owned by the config (heap), freed by iiifd_config_release(). Every field is a
+	 * row of config.c's key table: copies, reload diffs and releases walk that table only.
+	 */
 	char *host;
 	int port;
 	char *root;
@@ -71,6 +74,26 @@ struct iiifd_config {
 /* Fills cfg with defaults; release with iiifd_config_release(). */
 void iiifd_config_init(struct iiifd_config *cfg);
 void iiifd_config_release(struct iiifd_config *cfg);
+
+/* Deep copy into dst (release it too); -1 when out of memory, dst then needs no release. */
+int iiifd_config_copy(struct iiifd_config *dst, const struct iiifd_config *src);
+
+/* Whether a reload applies key ("max-area") to a running server; see config_reloadable[]. */
+bool iiifd_config_reloadable(const char *key);
+
+/*
+ * Compares two configs: writes the names of the settings that differ, comma-separated, into
+ * applied (those a reload applies) or restart (those that need a restart). Returns how many
+ * differ.
+ */
+int iiifd_config_changes(const struct iiifd_config *from, const struct iiifd_config *to,
+			 char *applied, size_t applied_n, char *restart, size_t restart_n);
+
+/*
+ * Gives next cur's values of the settings a reload cannot apply, so that the live config says
+ * what is in effect. -1 when out of memory.
+ */
+int iiifd_config_keep_restart_only(struct iiifd_config *next, const struct iiifd_config *cur);
 
 /* Sets one key ("public-url" and "public_url" are the same key). 400-style error on bad input. */
 int iiifd_config_set(struct iiifd_config *cfg, const char *key, const char *value,

@@ -55,9 +55,26 @@ static int64_t guard_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Caller holds the lock. */
-static void guard_set_phase(struct http_guard_conn *c, enum guard_phase phase, int timeout_s)
+/* The deadline of a phase in seconds, 0 = none. Caller holds the lock (reloads change them). */
+static int guard_timeout(const struct http_guard *g, enum guard_phase phase)
 {
+	switch (phase) {
+	case GUARD_HEADERS:
+		return g->opt.header_timeout;
+	case GUARD_BODY:
+		return g->opt.body_timeout;
+	case GUARD_KEEPALIVE:
+		return g->opt.keepalive_timeout;
+	default:
+		return 0;
+	}
+}
+
+/* Caller holds the lock. */
+static void guard_set_phase(struct http_guard *g, struct http_guard_conn *c,
+			    enum guard_phase phase)
+{
+	int timeout_s = guard_timeout(g, phase);
 	c->phase = phase;
 	c->phase_start_ms = guard_now_ms();
 	c->deadline_ms = timeout_s > 0 ? c->phase_start_ms + (int64_t)timeout_s * 1000 : 0;
@@ -175,7 +192,7 @@ struct http_guard_conn *http_guard_open(struct http_guard *g, int fd, const char
 	c->fd = fd;
 	g_strlcpy(c->peer, peer, sizeof c->peer);
 	pthread_mutex_lock(&g->lock);
-	guard_set_phase(c, GUARD_HEADERS, g->opt.header_timeout);
+	guard_set_phase(g, c, GUARD_HEADERS);
 	c->next = g->head;
 	if (g->head)
 		g->head->prev = c;
@@ -210,32 +227,40 @@ void http_guard_close(struct http_guard *g, struct http_guard_conn *c)
 	free(c);
 }
 
-static void guard_enter(struct http_guard *g, struct http_guard_conn *c, enum guard_phase phase,
-			int timeout_s)
+static void guard_enter(struct http_guard *g, struct http_guard_conn *c, enum guard_phase phase)
 {
 	if (!c)
 		return;
 	pthread_mutex_lock(&g->lock);
-	guard_set_phase(c, phase, timeout_s);
+	guard_set_phase(g, c, phase);
 	pthread_mutex_unlock(&g->lock);
 }
 
 void http_guard_headers_done(struct http_guard *g, struct http_guard_conn *c, bool has_body)
 {
 	if (has_body)
-		guard_enter(g, c, GUARD_BODY, g->opt.body_timeout);
+		guard_enter(g, c, GUARD_BODY);
 	else
-		guard_enter(g, c, GUARD_BUSY, 0);
+		guard_enter(g, c, GUARD_BUSY);
 }
 
 void http_guard_body_done(struct http_guard *g, struct http_guard_conn *c)
 {
-	guard_enter(g, c, GUARD_BUSY, 0);
+	guard_enter(g, c, GUARD_BUSY);
 }
 
 void http_guard_request_done(struct http_guard *g, struct http_guard_conn *c)
 {
-	guard_enter(g, c, GUARD_KEEPALIVE, g->opt.keepalive_timeout);
+	guard_enter(g, c, GUARD_KEEPALIVE);
+}
+
+void http_guard_set_timeouts(struct http_guard *g, int header_s, int body_s, int keepalive_s)
+{
+	pthread_mutex_lock(&g->lock);
+	g->opt.header_timeout = header_s;
+	g->opt.body_timeout = body_s;
+	g->opt.keepalive_timeout = keepalive_s;
+	pthread_mutex_unlock(&g->lock);
 }
 
 int http_guard_count(struct http_guard *g)

@@ -38,6 +38,9 @@ struct http_guard_conn *http_guard_open(struct http_guard *g, int fd, const char
 /* Stops tracking (the connection is closing); c is freed. Call before the socket is closed. */
 void http_guard_close(struct http_guard *g, struct http_guard_conn *c);
 
+/* New phase deadlines (seconds) for the phases connections enter from now on (a reload). */
+void http_guard_set_timeouts(struct http_guard *g, int header_s, int body_s, int keepalive_s);
+
 /* The request's headers are complete: the body phase starts, or no deadline while it is served. */
 void http_guard_headers_done(struct http_guard *g, struct http_guard_conn *c, bool has_body);
 /* The body is complete: no deadline while the request is being answered. */

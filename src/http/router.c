@@ -8,6 +8,7 @@
 
 #include "annotation/api.h"
 #include "annotation/webanno.h"
+#include "core/config_live.h"
 #include "core/metrics.h"
 #include "http/ops.h"
 #include "web/pdf_download.h"
@@ -62,15 +63,13 @@ static bool router_may_try_inline(const struct http_request *req)
 int router_body_check(void *ctx, const struct http_request *req, size_t *max_body,
 		      struct iiifd_error *err)
 {
-	struct router *router = ctx;
 	const char *rest = router_strip(req->path, "/iiif/presentation/");
 	if ((strcmp(req->method, "POST") != 0 && strcmp(req->method, "PUT") != 0) || !rest)
 		return iiifd_error_set(err, 405, "%s requests take no body here", req->method);
 	if (!strstr(rest, "/annotations"))
 		return iiifd_error_set(err, 404, "nothing at this path takes a body");
 	char who[128];
-	int rc = anno_api_authorise(router->presentation.cfg->api_token, req, NULL, who, sizeof who,
-				    err);
+	int rc = anno_api_authorise(config_live_now()->api_token, req, NULL, who, sizeof who, err);
 	*max_body = ANNO_API_MAX_BODY;
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,7 +35,9 @@ struct http_server {
 	struct http_workers *workers;
 	struct http_proxies *proxies;
 	struct http_server_options opt;
+	atomic_bool access_log; /* opt.access_log, changed by reloads */
 	atomic_int in_flight;
+	atomic_bool draining; /* http_server_stop() has begun: answers close their connection */
 	atomic_bool stopping;
 };
 
@@ -172,7 +175,7 @@ static void server_completed(void *cls, struct MHD_Connection *conn, void **con_
 	struct http_exchange *ex = *con_cls;
 	if (!ex)
 		return;
-	if (server->opt.access_log)
+	if (atomic_load(&server->access_log))
 		log_info("access %s %s %s %d %zu %.1fms%s", ex->client, ex->method, ex->path,
 			 ex->status, ex->bytes, server_elapsed_ms(&ex->start),
 			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
@@ -193,7 +196,9 @@ static enum MHD_Result server_send(struct http_exchange *ex, bool close)
 	ex->bytes = ex->resp.body_len;
 	/* counted here, not once sent: a client's next request must already see this one */
 	metrics_request_done(ex->resp.route, ex->status, server_elapsed_ms(&ex->start) / 1e3);
-	return http_outgoing_queue(ex->conn, &ex->resp, close);
+	/* while draining, keep-alive clients are told to go, so that they reconnect elsewhere */
+	return http_outgoing_queue(ex->conn, &ex->resp,
+				   close || atomic_load(&ex->server->draining));
 }
 
 static enum MHD_Result server_refuse(struct http_exchange *ex, const struct iiifd_error *err)
@@ -456,6 +461,7 @@ struct http_server *http_server_start(const struct http_server_options *opt,
 		return NULL;
 	}
 	server->opt = *opt;
+	atomic_init(&server->access_log, opt->access_log);
 	struct http_guard_options gopt = { opt->header_timeout, opt->body_timeout,
 					   opt->keepalive_timeout, opt->max_connections,
 					   opt->max_per_client, NULL };
@@ -483,11 +489,33 @@ struct http_server *http_server_start(const struct http_server_options *opt,
 	return server;
 }
 
+void http_server_set_access_log(struct http_server *server, bool on)
+{
+	atomic_store(&server->access_log, on);
+}
+
+void http_server_set_timeouts(struct http_server *server, int header_s, int body_s,
+			      int keepalive_s)
+{
+	http_guard_set_timeouts(server->guard, header_s, body_s, keepalive_s);
+}
+
 void http_server_stop(struct http_server *server, int timeout_s)
 {
-	MHD_quiesce_daemon(server->daemon);
-	if (server->ops_daemon)
-		MHD_quiesce_daemon(server->ops_daemon);
+	/*
+	 * Quiescing only stops libmicrohttpd calling accept(): the kernel would still complete
+	 * handshakes into the backlog, leaving new clients hanging until the end. shutdown() turns
+	 * the listening socket away from new connections (they are refused) while keeping the
+	 * descriptor, which libmicrohttpd's threads may still hold until MHD_stop_daemon().
+	 */
+	atomic_store(&server->draining, true);
+	MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+	if (listener != MHD_INVALID_SOCKET)
+		shutdown(listener, SHUT_RDWR);
+	MHD_socket ops_listener =
+		server->ops_daemon ? MHD_quiesce_daemon(server->ops_daemon) : MHD_INVALID_SOCKET;
+	if (ops_listener != MHD_INVALID_SOCKET)
+		shutdown(ops_listener, SHUT_RDWR);
 	for (int waited_ms = 0; atomic_load(&server->in_flight) > 0 && waited_ms < timeout_s * 1000;
 	     waited_ms += 20)
 		usleep(20000);
@@ -501,5 +529,9 @@ void http_server_stop(struct http_server *server, int timeout_s)
 	MHD_stop_daemon(server->daemon);
 	if (server->ops_daemon)
 		MHD_stop_daemon(server->ops_daemon);
+	if (listener != MHD_INVALID_SOCKET)
+		close(listener); /* quiescing made it ours */
+	if (ops_listener != MHD_INVALID_SOCKET)
+		close(ops_listener);
 	server_free(server);
 }

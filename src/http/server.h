@@ -55,6 +55,13 @@ struct http_server;
 struct http_server *http_server_start(const struct http_server_options *opt,
 				      struct iiifd_error *err);
 
+/* Turns the access log on or off from now on (a config reload); any thread. */
+void http_server_set_access_log(struct http_server *server, bool on);
+
+/* header/body/keep-alive timeouts (seconds) for the phases connections enter from now on. */
+void http_server_set_timeouts(struct http_server *server, int header_s, int body_s,
+			      int keepalive_s);
+
 /*
  * Stops accepting, lets requests in flight finish for up to timeout_s seconds, then closes
  * every connection and frees the server.

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/config_live.h"
 #include "core/metrics.h"
 #include "core/path.h"
 #include "core/strings.h"
@@ -30,17 +31,44 @@ struct service_target {
 	bool on_event_loop; /* answering on the I/O thread: cached sources only, no decoding */
 };
 
+void image_service_limits(const struct iiifd_config *cfg, struct image_limits *out)
+{
+	out->max_width = cfg->max_width;
+	/* the spec lets clients assume maxHeight = maxWidth when only maxWidth is given */
+	out->max_height = cfg->max_height ? cfg->max_height : cfg->max_width;
+	out->max_area = cfg->max_area;
+	out->max_upscale = cfg->max_upscale;
+}
+
+/*
+ * svc's Image API options with the settings a reload may change taken from this request's config
+ * (config_live_now()); svc->info and svc->encode keep those of the start.
+ */
+static struct image_info_options service_info_now(const struct image_service *svc)
+{
+	const struct iiifd_config *cfg = config_live_now();
+	struct image_info_options info = svc->info;
+	image_service_limits(cfg, &info.limits);
+	info.default_tile_size = cfg->tile_size;
+	info.rights = cfg->rights;
+	return info;
+}
+
+static struct image_encode_options service_encode_now(const struct image_service *svc)
+{
+	struct image_encode_options opt = svc->encode;
+	opt.jpeg_quality = config_live_now()->jpeg_quality;
+	opt.webp_quality = config_live_now()->webp_quality;
+	return opt;
+}
+
 int image_service_init(struct image_service *svc, const struct iiifd_config *cfg,
 		       const char *root_real, struct iiifd_error *err)
 {
 	memset(svc, 0, sizeof *svc);
 	svc->root_real = root_real;
 	svc->cfg = cfg;
-	svc->info.limits.max_width = cfg->max_width;
-	/* the spec lets clients assume maxHeight = maxWidth when only maxWidth is given */
-	svc->info.limits.max_height = cfg->max_height ? cfg->max_height : cfg->max_width;
-	svc->info.limits.max_area = cfg->max_area;
-	svc->info.limits.max_upscale = cfg->max_upscale;
+	image_service_limits(cfg, &svc->info.limits);
 	svc->info.default_tile_size = cfg->tile_size;
 	svc->info.rights = cfg->rights;
 	for (int f = 0; f < IMAGE_FORMAT_COUNT; f++)
@@ -95,12 +123,13 @@ static int service_render(const struct image_service *svc, const struct image_so
 			  const struct image_request *ir, const struct image_geometry *g,
 			  const char *client, void **body, size_t *len, struct iiifd_error *err)
 {
-	bool large = g->out_w * g->out_h > svc->cfg->large_output_pixels;
+	const struct iiifd_config *cfg = config_live_now();
+	bool large = g->out_w * g->out_h > cfg->large_output_pixels;
 	int64_t bytes = image_pipeline_estimate_bytes(src, ir, g);
-	if (admission_enter(svc->admission, large, bytes, svc->cfg->queue_wait_ms, client, err) < 0)
+	if (admission_enter(svc->admission, large, bytes, cfg->queue_wait_ms, client, err) < 0)
 		return -1;
-	struct image_encode_options opt = svc->encode;
-	opt.deadline_us = g_get_monotonic_time() + (int64_t)svc->cfg->request_timeout * 1000000;
+	struct image_encode_options opt = service_encode_now(svc);
+	opt.deadline_us = g_get_monotonic_time() + (int64_t)cfg->request_timeout * 1000000;
 	int rc = image_pipeline_render(src, ir, g, &opt, body, len, err);
 	admission_leave(svc->admission, large, bytes, client);
 	return rc;
@@ -110,9 +139,10 @@ static int service_render(const struct image_service *svc, const struct image_so
 static void service_variant(const struct image_service *svc, const struct image_source *src,
 			    const char *canonical, char *out, size_t n)
 {
+	struct image_encode_options enc = service_encode_now(svc);
 	snprintf(out, n, "%s|%lld.%09ld|%lld|%d|q%d|w%d", canonical, (long long)src->mtime,
-		 src->mtime_nsec, (long long)src->file_size, src->page, svc->encode.jpeg_quality,
-		 svc->encode.webp_quality);
+		 src->mtime_nsec, (long long)src->file_size, src->page, enc.jpeg_quality,
+		 enc.webp_quality);
 }
 
 /* The source to take pixels from: a background-built pyramid when one is ready. Hold it. */
@@ -165,7 +195,8 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	}
 	if (svc->derivatives) /* once per request: the I/O thread's look does not count */
 		metrics_cache_miss(METRICS_CACHE_RENDER);
-	if (image_passthrough_edge(from, ir, g, svc->encode.jpeg_quality, &body, &len)) {
+	if (image_passthrough_edge(from, ir, g, config_live_now()->jpeg_quality, &body,
+				   &len)) {
 		metrics_image_produced(METRICS_IMAGE_EDGE);
 		http_response_header(resp, "Server-Timing", "passthrough;desc=\"edge\"");
 		derivative_cache_put(svc->derivatives, src->path, variant, body, len);
@@ -283,8 +314,9 @@ static int service_target_init(const struct image_service *svc, enum image_api_v
 	    strings_url_encode(t->identifier, t->encoded, sizeof t->encoded) < 0)
 		return iiifd_error_set(err, 404, "no image with that identifier");
 	char origin[900];
-	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
-			      svc->fallback_host, origin, sizeof origin);
+	const struct iiifd_config *cfg = config_live_now();
+	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
+			      sizeof origin);
 	snprintf(t->base, sizeof t->base, "%s/iiif/%d", origin, (int)v);
 	return 0;
 }
@@ -299,8 +331,14 @@ static void service_info(const struct image_service *svc, enum image_api_version
 			 struct service_target *t, const struct http_request *req,
 			 struct http_response *resp)
 {
-	char etag[40], id[sizeof t->base + sizeof t->encoded + 1];
-	service_etag(t, v == IMAGE_API_V3 ? "info3" : "info2", etag, sizeof etag);
+	char etag[40], id[sizeof t->base + sizeof t->encoded + 1], what[1200];
+	struct image_info_options opt = service_info_now(svc);
+	/* the document also depends on the settings a reload may change: so does its ETag */
+	snprintf(what, sizeof what, "info%d|%lld|%lld|%lld|%g|%d|%s", (int)v,
+		 (long long)opt.limits.max_width, (long long)opt.limits.max_height,
+		 (long long)opt.limits.max_area, opt.limits.max_upscale, opt.default_tile_size,
+		 opt.rights ? opt.rights : "");
+	service_etag(t, what, etag, sizeof etag);
 	http_response_header(resp, "Link", "<http://iiif.io/api/image/%d/level2.json>;rel=\"profile\"",
 			     (int)v);
 	if (http_wants_json_ld(req, false))
@@ -310,10 +348,11 @@ static void service_info(const struct image_service *svc, enum image_api_version
 	else
 		http_response_header(resp, "Content-Type", "application/json");
 	http_response_header(resp, "Vary", "Accept");
-	if (http_response_validators(resp, req, etag, t->src->mtime, svc->cfg->cache_control))
+	if (http_response_validators(resp, req, etag, t->src->mtime,
+				     config_live_now()->cache_control))
 		return;
 	snprintf(id, sizeof id, "%s/%s", t->base, t->encoded);
-	json_t *info = image_info_build(v, id, t->src, &svc->info);
+	json_t *info = image_info_build(v, id, t->src, &opt);
 	char *text = json_dumps(info, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(info);
 	if (text)
@@ -328,13 +367,15 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 	struct image_request ir;
 	struct image_geometry g;
 	char decoded[4][256], canonical[512], etag[40];
+	struct image_limits limits;
+	image_service_limits(config_live_now(), &limits);
 	for (int i = 0; i < 4; i++)
 		if (service_decode(params[i], decoded[i], sizeof decoded[i]) < 0)
 			return (void)(iiifd_error_set(&err, 400, "malformed %%-escape in '%s'",
 						      params[i]),
 				      http_response_error(resp, &err));
 	if (image_request_parse(v, decoded[0], decoded[1], decoded[2], decoded[3], &ir, &err) < 0 ||
-	    image_request_resolve(&ir, t->src->width, t->src->height, &svc->info.limits, &g, &err) < 0)
+	    image_request_resolve(&ir, t->src->width, t->src->height, &limits, &g, &err) < 0)
 		return http_response_error(resp, &err);
 	int64_t out_w, out_h;
 	image_request_output_size(&ir, &g, &out_w, &out_h);
@@ -347,14 +388,19 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 	}
 	if (image_info_is_tile(t->src, &svc->info, &ir, &g))
 		resp->route = METRICS_ROUTE_TILE;
-	image_request_canonical(&ir, &g, t->src->width, t->src->height, &svc->info.limits, canonical,
+	image_request_canonical(&ir, &g, t->src->width, t->src->height, &limits, canonical,
 				sizeof canonical);
 	http_response_header(resp, "Link",
 			     "<%s/%s/%s>;rel=\"canonical\", <http://iiif.io/api/image/%d/level2.json>;rel=\"profile\"",
 			     t->base, t->encoded, canonical, (int)v);
 	http_response_header(resp, "Content-Type", "%s", image_format_mime(ir.format));
-	service_etag(t, canonical, etag, sizeof etag);
-	if (http_response_validators(resp, req, etag, t->src->mtime, svc->cfg->cache_control))
+	/* the bytes also depend on the output quality, which a reload may change */
+	struct image_encode_options enc = service_encode_now(svc);
+	char what[sizeof canonical + 32];
+	snprintf(what, sizeof what, "%s|q%d|w%d", canonical, enc.jpeg_quality, enc.webp_quality);
+	service_etag(t, what, etag, sizeof etag);
+	if (http_response_validators(resp, req, etag, t->src->mtime,
+				     config_live_now()->cache_control))
 		return;
 	const struct image_source *pixels = service_pixels(svc, t->src);
 	if (service_produce(svc, t->src, pixels, &ir, &g, canonical, req, resp, &err) < 0)

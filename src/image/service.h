@@ -19,7 +19,11 @@
 
 struct image_service {
 	const char *root_real;  /* borrowed; realpath of the served folder */
-	const struct iiifd_config *cfg; /* borrowed */
+	/*
+	 * borrowed: the settings of the start. Those a reload changes (core/config_live.h) are read
+	 * from config_live_now() per request; info and encode hold their start values.
+	 */
+	const struct iiifd_config *cfg;
 	struct image_info_options info;
 	struct image_encode_options encode;
 	char fallback_host[300];
@@ -33,6 +37,9 @@ struct image_service {
 int image_service_init(struct image_service *svc, const struct iiifd_config *cfg,
 		       const char *root_real, struct iiifd_error *err);
 void image_service_release(struct image_service *svc);
+
+/* The output limits cfg sets (maxHeight defaults to maxWidth). */
+void image_service_limits(const struct iiifd_config *cfg, struct image_limits *out);
 
 /* Answers GET/HEAD for the raw path below /iiif/{version}/ (e.g. "a%2Fb.jpg/info.json"). */
 void image_service_handle(const struct image_service *svc, enum image_api_version version,

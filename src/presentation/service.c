@@ -17,8 +17,10 @@
 #include "annotation/page_stream.h"
 #include "annotation/search.h"
 #include "annotation/webanno.h"
+#include "core/config_live.h"
 #include "core/metrics.h"
 #include "core/path.h"
+#include "image/service.h"
 #include "core/strings.h"
 #include "http/files.h"
 #include "image/admission.h"
@@ -227,9 +229,10 @@ void pres_service_context(const struct pres_service *svc, const char *origin,
 			  struct pres_context *c)
 {
 	*c = (struct pres_context){ .root_real = svc->root_real, .base = origin,
-				    .sources = svc->sources, .media = svc->media,
-				    .limits = svc->limits, .db = svc->db, .indexes = svc->indexes,
-				    .words_listed = svc->cfg->canvas_words, .ingest = svc->ingest };
+				    .sources = svc->sources, .media = svc->media, .db = svc->db,
+				    .indexes = svc->indexes, .words_listed = svc->cfg->canvas_words,
+				    .ingest = svc->ingest };
+	image_service_limits(config_live_now(), &c->limits); /* reloadable */
 }
 
 /* What pres_v2_has_images() needs: where files are, and how Manifest URLs start. */
@@ -293,9 +296,9 @@ static void pres_respond(const struct pres_service *svc, int version, json_t *do
 {
 	char profile[64];
 	snprintf(profile, sizeof profile, "http://iiif.io/api/presentation/%d/context.json", version);
+	const char *cache_control = config_live_now()->presentation_cache_control;
 	/* Presentation 3 recommends JSON-LD with its profile; 2.1 says application/json */
-	http_response_json(resp, req, doc, profile, version == 3,
-			   svc->cfg->presentation_cache_control, true);
+	http_response_json(resp, req, doc, profile, version == 3, cache_control, true);
 }
 
 /* The folder a Manifest's files are in (g_free). */
@@ -321,7 +324,7 @@ static bool pres_auto_import(const struct pres_service *svc, const struct pres_t
 		ingest_queue_folder(svc->ingest, folder, l.companions, l.companion_count);
 		tree_listing_release(&l);
 	}
-	bool done = ingest_queue_wait(svc->ingest, folder, svc->cfg->import_wait_ms);
+	bool done = ingest_queue_wait(svc->ingest, folder, config_live_now()->import_wait_ms);
 	g_free(abs);
 	g_free(folder);
 	return done;
@@ -337,7 +340,7 @@ static bool pres_page_imports_done(const struct pres_service *svc, const struct 
 	char *folder = pres_target_folder(t);
 	bool done = svc->ingest && !ingest_queue_seen(svc->ingest, folder)
 			    ? pres_auto_import(svc, t)
-			    : ingest_queue_wait(svc->ingest, folder, svc->cfg->import_wait_ms);
+			    : ingest_queue_wait(svc->ingest, folder, config_live_now()->import_wait_ms);
 	g_free(folder);
 	return done;
 }
@@ -356,7 +359,9 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 	char *after = NULL, *stamp = NULL, *key = NULL, *text = NULL;
 	if (http_request_arg_checked(req, "after", &after, &err) < 0)
 		goto out;
-	key = g_strconcat(c->base, req->path, "?after=", after ? after : "", NULL);
+	int page_size = config_live_now()->annotation_page_size;
+	/* the page size is in the key: a reload may change it */
+	key = g_strdup_printf("%s%s?after=%s|%d", c->base, req->path, after ? after : "", page_size);
 	if ((text = page_cache_get(svc->pages, key, &stamp))) { /* stamp: state before reading */
 		http_response_json_text(resp, req, text, NULL, false, "no-cache");
 		goto out;
@@ -365,7 +370,7 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 	if (pres_canvas_index_build(c, t->rel, t->is_folder, &idx, &err) < 0)
 		goto out;
 	struct page_stream_request r = { &idx, c->base, strtoul(t->tail[1], NULL, 10),
-					 t->tail[3], after, svc->cfg->annotation_page_size };
+					 t->tail[3], after, page_size };
 	bool streamed = false;
 	json_t *doc = t->tail[4] ? page_stream_collection(svc->db, &r, &err)
 				 : page_stream_answer(svc->db, &r, resp, &streamed, &err);
@@ -390,8 +395,8 @@ static json_t *pres_search(const struct pres_service *svc, const struct pres_con
 			   int kind, const char *service, const struct pres_target *t,
 			   const struct http_request *req, struct iiifd_error *err)
 {
-	if (svc->admission && admission_enter(svc->admission, false, 0, svc->cfg->queue_wait_ms,
-					      req->client, err) < 0)
+	int wait_ms = config_live_now()->queue_wait_ms;
+	if (svc->admission && admission_enter(svc->admission, false, 0, wait_ms, req->client, err) < 0)
 		return NULL;
 	json_t *doc = search_handle(svc->db, svc->pages, c, kind, service, t->rel, t->collection,
 				    req, err);
@@ -442,7 +447,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 	} else {
 		struct pres_canvas_index idx;
 		if (pres_canvas_index_build(&c, t->rel, t->is_folder, &idx, &err) == 0) {
-			anno_api_container(svc->db, &idx, t->rel, origin, svc->cfg->api_token,
+			anno_api_container(svc->db, &idx, t->rel, origin, config_live_now()->api_token,
 					   tail[1], req, resp);
 			pres_canvas_index_release(&idx);
 			return true;
@@ -465,8 +470,9 @@ void pres_service_handle(const struct pres_service *svc, int version, const char
 	json_t *doc = NULL, *selected = NULL;
 	gchar **segs = pres_segments(path);
 	resp->route = METRICS_ROUTE_PRESENTATION;
-	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
-			      svc->fallback_host, origin, sizeof origin);
+	const struct iiifd_config *cfg = config_live_now();
+	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
+			      sizeof origin);
 	if (!segs)
 		iiifd_error_set(&err, 400, "malformed %%-escape in the URL");
 	else if (strcmp(path, "collection") == 0)
@@ -520,8 +526,9 @@ json_t *pres_service_document(const struct pres_service *svc, const char *path,
 	gchar **segs = NULL;
 	json_t *doc = NULL;
 	char origin[900];
-	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
-			      svc->fallback_host, origin, sizeof origin);
+	const struct iiifd_config *cfg = config_live_now();
+	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
+			      sizeof origin);
 	if (pres_document_target(svc, path, &segs, &t, err) == 0) {
 		if (svc->ingest && !t.collection)
 			pres_auto_import(svc, &t);
@@ -540,8 +547,9 @@ json_t *pres_service_search(const struct pres_service *svc, const char *path,
 	gchar **segs = NULL;
 	json_t *doc = NULL;
 	char origin[900];
-	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
-			      svc->fallback_host, origin, sizeof origin);
+	const struct iiifd_config *cfg = config_live_now();
+	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
+			      sizeof origin);
 	if (!svc->db)
 		iiifd_error_set(err, 404, "search is off (annotations = false)");
 	else if (pres_document_target(svc, path, &segs, &t, err) == 0) {
@@ -567,7 +575,7 @@ void pres_media_handle(const struct pres_service *svc, const char *path,
 	const char *mime = rel ? media_mime_for_path(rel) : NULL;
 	resp->route = METRICS_ROUTE_MEDIA;
 	if (mime && path_resolve(svc->root_real, rel, NULL, &abs, &err) == 0)
-		http_files_serve(req, abs, mime, svc->cfg->cache_control, resp);
+		http_files_serve(req, abs, mime, config_live_now()->cache_control, resp);
 	else
 		http_response_error(resp, mime ? &err
 					       : &(struct iiifd_error){ 404, "no media file here" });

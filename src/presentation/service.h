@@ -19,7 +19,9 @@ struct page_cache;
 struct admission;
 
 struct pres_service {
-	const struct iiifd_config *cfg;     /* borrowed */
+	/* borrowed: the settings of the start; per request, read those a reload changes from
+	 * config_live_now() (core/config_live.h) */
+	const struct iiifd_config *cfg;
 	const char *root_real;              /* borrowed */
 	struct image_source_cache *sources; /* borrowed (shared with the Image API) */
 	struct media_probe_cache *media;    /* owned */

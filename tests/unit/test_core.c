@@ -4,7 +4,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/config_live.h"
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/path.h"
@@ -239,6 +242,126 @@ static void test_log_escape(void)
 	CHECK(strlen(small) < sizeof small, "cut short, still terminated: %s", small);
 }
 
+static void test_log_prefix(void)
+{
+	struct timespec t = { 1767323045, 678900000 }; /* 2026-01-02T03:04:05.6789Z */
+	static const struct {
+		enum log_level level;
+		bool journal;
+		const char *want;
+	} cases[] = {
+		{ LOG_LEVEL_DEBUG, true, "<7>" },
+		{ LOG_LEVEL_INFO, true, "<6>" },
+		{ LOG_LEVEL_WARN, true, "<4>" },
+		{ LOG_LEVEL_ERROR, true, "<3>" },
+		{ LOG_LEVEL_INFO, false, "2026-01-02T03:04:05.678Z info " },
+		{ LOG_LEVEL_ERROR, false, "2026-01-02T03:04:05.678Z error " },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[64];
+		size_t n = log_prefix(cases[i].level, cases[i].journal, &t, out, sizeof out);
+		CHECK_STR(out, cases[i].want, "prefix");
+		CHECK_INT(n, strlen(cases[i].want), "length");
+	}
+	char small[10];
+	size_t n = log_prefix(LOG_LEVEL_INFO, false, &t, small, sizeof small);
+	CHECK(n == strlen(small) && n < sizeof small, "cut short, terminated: %zu", n);
+}
+
+static void test_log_journal_stream(void)
+{
+	char path[] = "/tmp/iiifd-test-log-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0, "mkstemp");
+	struct stat st;
+	fstat(fd, &st);
+	char same[64], other_ino[64], other_dev[64];
+	snprintf(same, sizeof same, "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	snprintf(other_ino, sizeof other_ino, "%ju:%ju", (uintmax_t)st.st_dev,
+		 (uintmax_t)st.st_ino + 1);
+	snprintf(other_dev, sizeof other_dev, "%ju:%ju", (uintmax_t)st.st_dev + 1,
+		 (uintmax_t)st.st_ino);
+	CHECK(log_journal_stream_matches(same, fd), "%s is stderr", same);
+	CHECK(!log_journal_stream_matches(other_ino, fd), "another inode");
+	CHECK(!log_journal_stream_matches(other_dev, fd), "another device");
+	CHECK(!log_journal_stream_matches(NULL, fd), "unset");
+	CHECK(!log_journal_stream_matches("", fd), "empty");
+	CHECK(!log_journal_stream_matches("12", fd), "no inode");
+	char trailing[80];
+	snprintf(trailing, sizeof trailing, "%sx", same);
+	CHECK(!log_journal_stream_matches(trailing, fd), "trailing junk");
+	close(fd);
+	unlink(path);
+}
+
+static void test_config_changes(void)
+{
+	struct iiifd_config a, b, c;
+	struct iiifd_error err = { 0 };
+	iiifd_config_init(&a);
+	CHECK_INT(iiifd_config_copy(&b, &a), 0, "copy");
+	CHECK(b.host != a.host && strcmp(b.host, a.host) == 0, "strings are copied, not shared");
+	char applied[256], restart[256];
+	CHECK_INT(iiifd_config_changes(&a, &b, applied, sizeof applied, restart, sizeof restart), 0,
+		  "a copy differs in nothing");
+	CHECK_STR(applied, "", "nothing applied");
+	iiifd_config_set(&b, "max-area", "5000", &err);
+	iiifd_config_set(&b, "log-level", "warn", &err);
+	iiifd_config_set(&b, "port", "9000", &err);
+	iiifd_config_set(&b, "data-dir", "/elsewhere", &err);
+	iiifd_config_set(&b, "max-upscale", "3", &err);
+	CHECK_INT(iiifd_config_changes(&a, &b, applied, sizeof applied, restart, sizeof restart), 5,
+		  "five differ");
+	CHECK_STR(applied, "max-area, max-upscale, log-level", "table order");
+	CHECK_STR(restart, "port, data-dir", "restart-only");
+	char tiny[16];
+	iiifd_config_changes(&a, &b, tiny, sizeof tiny, restart, sizeof restart);
+	CHECK_STR(tiny, "max-area, ...", "a full list ends with ...");
+	CHECK(iiifd_config_reloadable("api-token") && !iiifd_config_reloadable("workers"),
+	      "reloadable");
+	CHECK_INT(iiifd_config_copy(&c, &b), 0, "copy");
+	CHECK_INT(iiifd_config_keep_restart_only(&c, &a), 0, "keep");
+	CHECK_INT(c.port, a.port, "port kept");
+	CHECK_STR(c.data_dir, a.data_dir, "data-dir kept");
+	CHECK(c.data_dir != a.data_dir, "and copied");
+	CHECK_INT(c.max_area, 5000, "max-area applied");
+	CHECK_STR(c.log_level, "warn", "log-level applied");
+	iiifd_config_release(&a);
+	iiifd_config_release(&b);
+	iiifd_config_release(&c);
+}
+
+static void test_config_live(void)
+{
+	CHECK(config_live_now() == NULL && config_live_hold() == NULL, "nothing published yet");
+	struct iiifd_config first, second;
+	struct iiifd_error err = { 0 };
+	iiifd_config_init(&first);
+	iiifd_config_set(&first, "max-area", "111", &err);
+	CHECK_INT(config_live_publish(&first), 0, "publish");
+	CHECK(first.host == NULL, "its strings moved into the snapshot");
+	const struct iiifd_config *held = config_live_hold();
+	CHECK_INT(held->max_area, 111, "hold");
+	const struct iiifd_config *entered = config_live_enter();
+	CHECK(entered == held && config_live_now() == held, "enter makes it this thread's");
+	iiifd_config_init(&second);
+	iiifd_config_set(&second, "max-area", "222", &err);
+	iiifd_config_set(&second, "rights", "http://creativecommons.org/licenses/by/4.0/", &err);
+	config_live_publish(&second);
+	/* the held snapshot stays whole (under ASan a freed one would be reported here) */
+	CHECK_INT(held->max_area, 111, "old snapshot held");
+	CHECK_STR(config_live_now()->host, "127.0.0.1", "entered snapshot still readable");
+	config_live_leave();
+	const struct iiifd_config *now = config_live_hold();
+	CHECK_INT(now->max_area, 222, "new snapshot current");
+	CHECK_STR(now->rights, "http://creativecommons.org/licenses/by/4.0/", "its strings");
+	CHECK_INT(config_live_now()->max_area, 111, "outside enter: the first published");
+	config_live_drop(held);
+	config_live_drop(now);
+	config_live_shutdown();
+	CHECK(config_live_now() == NULL, "shut down");
+}
+
 /* Rights statements in the form IIIF requires; other spellings of them rewritten. */
 static void test_rights(void)
 {
@@ -301,6 +424,10 @@ int main(void)
 	UNIT_RUN(test_config_file);
 	UNIT_RUN(test_write_atomic);
 	UNIT_RUN(test_log_escape);
+	UNIT_RUN(test_log_prefix);
+	UNIT_RUN(test_log_journal_stream);
+	UNIT_RUN(test_config_changes);
+	UNIT_RUN(test_config_live);
 	UNIT_RUN(test_rights);
 	return unit_report("core");
 }
