@@ -23,12 +23,17 @@ SAMPLES   ?= samples
 # keep unit test objects between runs
 .SECONDARY:
 
-.PHONY: all deps run test fuzz bench soak clean format
+.PHONY: all deps web run test fuzz bench soak clean format
 
 all: deps $(REL_DIR)/iiifd
 
 deps:
 	@scripts/install-deps
+	@scripts/install-web
+
+# The viewers served under /viewer/ and the browser test tools, from npm (docs/viewers.md)
+web:
+	@scripts/install-web
 
 # --- objects -------------------------------------------------------------------------------
 $(REL_DIR)/%.o: %.c

@@ -97,6 +97,9 @@ static const struct config_key config_keys[] = {
 	    "annotation files larger than this are not imported automatically; 0 = no limit"),
 	KEY("annotation-page-size", CONFIG_INT, annotation_page_size, "20000", 1, 100000000,
 	    "annotations in one page of a Canvas's AnnotationPage before it continues in next"),
+	KEY("web-assets-dir", CONFIG_STRING, web_assets_dir, "", 0, 0,
+	    "folder of the viewers served under /viewer/ (scripts/install-web); empty = "
+	    "build/web/assets beside the binary's build folder, else <prefix>/share/iiifd/web"),
 	KEY("source-cache-entries", CONFIG_INT, source_cache_entries, "4096", 0, 10000000,
 	    "probed images (size, levels, tile index) kept in memory"),
 	KEY("cache", CONFIG_BOOL, cache, "true", 0, 0, "keep rendered images in cache-dir"),

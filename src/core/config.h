@@ -57,6 +57,7 @@ struct iiifd_config {
 	bool auto_import;         /* import OCR/VTT/COCO/CSV files found next to the images */
 	int64_t auto_import_max_mb; /* larger annotation files are skipped by auto-import; 0 = any */
 	int annotation_page_size; /* annotations per page of a Canvas AnnotationPage */
+	char *web_assets_dir;     /* the viewers' files (scripts/install-web); "" = found by itself */
 };
 
 /* Fills cfg with defaults; release with iiifd_config_release(). */

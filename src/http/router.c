@@ -8,6 +8,7 @@
 
 #include "annotation/api.h"
 #include "annotation/webanno.h"
+#include "web/viewer.h"
 #include "version.h"
 
 static const char *router_strip(const char *path, const char *prefix)
@@ -117,6 +118,8 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 		return pres_service_handle(&router->presentation, 2, rest, req, resp);
 	if ((rest = router_strip(req->path, "/iiif/media/")))
 		return pres_media_handle(&router->presentation, rest, req, resp);
+	if ((rest = router_strip(req->path, "/viewer/")))
+		return web_viewer_handle(router->presentation.cfg, rest, req, resp);
 	iiifd_error_set(&err, 404, "nothing is served at this path");
 	http_response_error(resp, &err);
 }
