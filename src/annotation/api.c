@@ -137,12 +137,33 @@ static int api_parse_body(const struct pres_canvas_index *idx, const char *manif
 	return rc;
 }
 
+/*
+ * The Web Annotation Protocol's headers: what the resource is (Link rel="type": an Annotation
+ * is an ldp:Resource, the container an ldp:BasicContainer) and which methods it takes.
+ */
+static void api_protocol_headers(struct http_response *resp, bool container)
+{
+	if (container) {
+		http_response_header(resp, "Link", "<http://www.w3.org/ns/ldp#BasicContainer>; "
+						   "rel=\"type\", <http://www.w3.org/TR/"
+						   "annotation-protocol/>; rel=\"http://www.w3.org/ns/"
+						   "ldp#constrainedBy\"");
+		http_response_header(resp, "Allow", "GET, HEAD, POST, OPTIONS");
+		http_response_header(resp, "Accept-Post", "application/ld+json; "
+							  "profile=\"http://www.w3.org/ns/anno.jsonld\"");
+	} else {
+		http_response_header(resp, "Link", "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\"");
+		http_response_header(resp, "Allow", "GET, HEAD, PUT, DELETE, OPTIONS");
+	}
+}
+
 /* The annotation with status (a conditional GET may turn it into 304); its ETag is api_etag(). */
 static void api_send(struct http_response *resp, const struct http_request *req, json_t *anno,
 		     int status)
 {
 	resp->status = status;
 	http_response_json(resp, req, anno, NULL, "no-store", false);
+	api_protocol_headers(resp, false);
 	if (status == 201)
 		http_response_header(resp, "Location", "%s",
 				     json_string_value(json_object_get(anno, "id")));
@@ -226,6 +247,7 @@ static int api_list(struct db *db, const struct pres_canvas_index *idx, const ch
 	}
 	json_t *page = api_page(id_base, origin, items);
 	http_response_json(resp, req, page, NULL, "no-cache", false);
+	api_protocol_headers(resp, true);
 	json_decref(page);
 	anno_list_release(&list);
 	g_free(id_base);

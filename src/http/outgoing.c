@@ -15,7 +15,8 @@ static void outgoing_add_cors(struct MHD_Response *r)
 {
 	MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
 	MHD_add_response_header(r, "Access-Control-Expose-Headers",
-				"Link, ETag, Last-Modified, Content-Length, Content-Range");
+				"Link, ETag, Last-Modified, Content-Length, Content-Range, Location, "
+				"WWW-Authenticate, Allow, Retry-After");
 }
 
 /* A different representation needs its own strong ETag: "abc" becomes "abc-gzip". */

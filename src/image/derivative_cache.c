@@ -1,6 +1,7 @@
 /*
  * derivative_cache.c: an in-memory index (hash table + LRU queue) of the files under the cache
- * folder. File I/O happens outside the index lock; the index is only bookkeeping.
+ * folder. File I/O happens outside the index lock; the index is only bookkeeping. Stores are
+ * written (and fsynced) by one background thread, so a response never waits for the disk.
  */
 #include "image/derivative_cache.h"
 
@@ -26,11 +27,21 @@
 #define CACHE_MAX_FILE (256 << 20)
 #define CACHE_DERIVED "derived"   /* media stills, see media/derived.c */
 #define CACHE_PYRAMIDS "pyramids" /* see image/pyramid_queue.c */
+/* stores waiting for the writer hold at most this much memory; later ones are dropped */
+#define CACHE_QUEUE_MAX_BYTES (64 << 20)
 
 struct cache_entry {
 	char *name; /* "<dir hex>/<file hex>", owned; also the table key */
 	int64_t size;
 	GList link;
+};
+
+/* A store waiting for the writer thread; owns its copy of the bytes. */
+struct cache_write {
+	struct cache_write *next;
+	size_t len;
+	char name[CACHE_DIR_HEX + CACHE_FILE_HEX + 2];
+	unsigned char data[];
 };
 
 struct derivative_cache {
@@ -41,6 +52,13 @@ struct derivative_cache {
 	pthread_mutex_t lock;
 	GHashTable *table; /* name -> entry */
 	GQueue lru;        /* head = most recently used */
+	/* the write queue (FIFO), guarded by queue_lock; the writer stops once stopping is set */
+	pthread_mutex_t queue_lock;
+	pthread_cond_t queue_wake;
+	struct cache_write *queue_head, *queue_tail;
+	size_t queue_bytes;
+	bool stopping;
+	pthread_t writer;
 };
 
 static void cache_hex(const char *text, size_t hex_len, char *out)
@@ -179,6 +197,8 @@ static void cache_index_existing(struct derivative_cache *c)
 	cache_evict_locked(c);
 }
 
+static void *cache_writer(void *arg);
+
 struct derivative_cache *derivative_cache_open(const char *dir, int64_t max_bytes,
 					       struct iiifd_error *err)
 {
@@ -197,6 +217,14 @@ struct derivative_cache *derivative_cache_open(const char *dir, int64_t max_byte
 	c->table = g_hash_table_new(g_str_hash, g_str_equal);
 	g_queue_init(&c->lru);
 	cache_index_existing(c);
+	pthread_mutex_init(&c->queue_lock, NULL);
+	pthread_cond_init(&c->queue_wake, NULL);
+	if (pthread_create(&c->writer, NULL, cache_writer, c) != 0) {
+		iiifd_error_set(err, 500, "derivative cache: cannot start its writer thread");
+		c->stopping = true; /* nothing to join */
+		derivative_cache_close(c);
+		return NULL;
+	}
 	log_info("derivative cache %s: %u files, %lld bytes of %lld", dir,
 		 g_hash_table_size(c->table), (long long)c->total_bytes, (long long)max_bytes);
 	return c;
@@ -206,6 +234,15 @@ void derivative_cache_close(struct derivative_cache *c)
 {
 	if (!c)
 		return;
+	pthread_mutex_lock(&c->queue_lock);
+	bool running = !c->stopping;
+	c->stopping = true;
+	pthread_cond_signal(&c->queue_wake);
+	pthread_mutex_unlock(&c->queue_lock);
+	if (running)
+		pthread_join(c->writer, NULL); /* writes what is queued first */
+	pthread_cond_destroy(&c->queue_wake);
+	pthread_mutex_destroy(&c->queue_lock);
 	while (c->lru.head)
 		cache_forget_locked(c, c->lru.head->data);
 	g_hash_table_destroy(c->table);
@@ -272,14 +309,12 @@ static int cache_write_file(const char *dir, const char *name, const void *data,
 	return fileio_write_atomic(path, data, len, true);
 }
 
-void derivative_cache_put(struct derivative_cache *c, const char *source_path,
-			  const char *variant, const void *data, size_t len)
+/* Writes one queued store and indexes it (on the writer thread). */
+static void cache_store(struct derivative_cache *c, const struct cache_write *w)
 {
-	char name[CACHE_DIR_HEX + CACHE_FILE_HEX + 2];
-	if (!c || atomic_load(&c->disabled) || (int64_t)len > c->max_bytes)
+	if (atomic_load(&c->disabled))
 		return;
-	cache_name(source_path, variant, name);
-	if (cache_write_file(c->dir, name, data, len) < 0) {
+	if (cache_write_file(c->dir, w->name, w->data, w->len) < 0) {
 		if (errno == ENOSPC || errno == EDQUOT || errno == EROFS) {
 			atomic_store(&c->disabled, true);
 			log_error("derivative cache %s: %s; cache switched off until restart",
@@ -290,9 +325,61 @@ void derivative_cache_put(struct derivative_cache *c, const char *source_path,
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
-	cache_add_locked(c, name, (int64_t)len, true);
+	cache_add_locked(c, w->name, (int64_t)w->len, true);
 	cache_evict_locked(c);
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* The writer thread: stores queued writes in order; drains the queue before it stops. */
+static void *cache_writer(void *arg)
+{
+	struct derivative_cache *c = arg;
+	pthread_mutex_lock(&c->queue_lock);
+	for (;;) {
+		while (!c->queue_head && !c->stopping)
+			pthread_cond_wait(&c->queue_wake, &c->queue_lock);
+		struct cache_write *w = c->queue_head;
+		if (!w)
+			break;
+		c->queue_head = w->next;
+		if (!c->queue_head)
+			c->queue_tail = NULL;
+		pthread_mutex_unlock(&c->queue_lock);
+		cache_store(c, w);
+		pthread_mutex_lock(&c->queue_lock);
+		c->queue_bytes -= w->len;
+		free(w);
+	}
+	pthread_mutex_unlock(&c->queue_lock);
+	return NULL;
+}
+
+void derivative_cache_put(struct derivative_cache *c, const char *source_path,
+			  const char *variant, const void *data, size_t len)
+{
+	if (!c || atomic_load(&c->disabled) || (int64_t)len > c->max_bytes)
+		return;
+	struct cache_write *w = malloc(sizeof *w + len);
+	if (!w)
+		return;
+	w->next = NULL;
+	w->len = len;
+	cache_name(source_path, variant, w->name);
+	memcpy(w->data, data, len);
+	pthread_mutex_lock(&c->queue_lock);
+	bool room = c->queue_bytes + len <= CACHE_QUEUE_MAX_BYTES;
+	if (room) {
+		if (c->queue_tail)
+			c->queue_tail->next = w;
+		else
+			c->queue_head = w;
+		c->queue_tail = w;
+		c->queue_bytes += len;
+		pthread_cond_signal(&c->queue_wake);
+	}
+	pthread_mutex_unlock(&c->queue_lock);
+	if (!room) /* the disk is slower than the renders: it is only a cache, skip this one */
+		free(w);
 }
 
 void derivative_cache_adopt(struct derivative_cache *c, const char *path)

@@ -35,7 +35,11 @@ void derivative_cache_close(struct derivative_cache *cache);
 int derivative_cache_get(struct derivative_cache *cache, const char *source_path,
 			 const char *variant, void **out, size_t *len);
 
-/* Stores data; failures are logged, and a full disk switches the cache off. */
+/*
+ * Stores a copy of data (the caller keeps data). The file is written by a background thread
+ * soon after, in order; when more than 64 MiB wait to be written the store is skipped. Failures
+ * are logged, and a full disk switches the cache off. derivative_cache_close() writes what waits.
+ */
 void derivative_cache_put(struct derivative_cache *cache, const char *source_path,
 			  const char *variant, const void *data, size_t len);
 

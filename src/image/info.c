@@ -68,14 +68,17 @@ int image_info_scale_factors(const struct image_source *src, int tile_w, int til
 	return n;
 }
 
-/* Whole-image sizes at each scale factor, smallest first, within the limits. */
+/*
+ * Whole-image sizes at each scale factor, smallest first, within the limits: the width rounded
+ * up as tiles are, the height what a `w,` request of that width returns (both API versions).
+ */
 static json_t *info_sizes(const struct image_source *src, const int *factors, int n,
 			  const struct image_limits *lim)
 {
 	json_t *sizes = json_array();
 	for (int i = n - 1; i >= 0; i--) {
 		int64_t w = (src->width + factors[i] - 1) / factors[i];
-		int64_t h = (src->height + factors[i] - 1) / factors[i];
+		int64_t h = image_request_height_for_width(src->width, src->height, w);
 		if (info_within_limits(w, h, lim))
 			json_array_append_new(sizes, json_pack("{sI sI}", "width", (json_int_t)w,
 							       "height", (json_int_t)h));

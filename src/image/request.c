@@ -80,16 +80,17 @@ static int image_request_uint(const char *s, const char *end, int64_t *out)
 }
 
 /*
- * [0-9]+(\.[0-9]+)? spanning exactly [s, end). The spec only allows digits and "."; we also
- * insist on a digit either side of the point (".5" and "5." are rejected). The value is built
+ * [0-9]*(\.[0-9]+)? spanning exactly [s, end), not empty. The spec only allows digits and ".",
+ * and calls n a floating point number, so ".5" is 0.5; a point must have digits after it ("5."
+ * is rejected). The value is built
  * by hand (not strtod) so the result does not depend on the process locale; digits past the
  * 17th significant one are validated but ignored, which is below double precision anyway.
  */
 static int image_request_decimal(const char *s, const char *end, double *out)
 {
 	const char *dot = memchr(s, '.', (size_t)(end - s));
-	int64_t ipart;
-	int rc = image_request_uint(s, dot ? dot : end, &ipart);
+	int64_t ipart = 0;
+	int rc = dot == s ? IMAGE_REQUEST_NUM_OK : image_request_uint(s, dot ? dot : end, &ipart);
 	uint64_t mant = (uint64_t)ipart;
 	int scale = 0;
 
@@ -310,6 +311,12 @@ int image_request_parse(enum image_api_version version, const char *region, cons
 int64_t image_request_muldiv(int64_t v, int64_t num, int64_t den)
 {
 	return (2 * v * num + den) / (2 * den);
+}
+
+int64_t image_request_height_for_width(int64_t img_w, int64_t img_h, int64_t w)
+{
+	int64_t h = image_request_muldiv(img_h, w, img_w);
+	return h < 1 ? 1 : h;
 }
 
 /* Nearest integer to a non-negative double already known to be below 2^62. */

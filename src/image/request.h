@@ -93,6 +93,12 @@ struct image_geometry {
 };
 
 /*
+ * The height of the whole img_w x img_h image asked for as `w,` (nearest pixel, at least 1):
+ * info.json lists sizes with it, so a size a client reads there is what it gets back.
+ */
+int64_t image_request_height_for_width(int64_t img_w, int64_t img_h, int64_t w);
+
+/*
  * The size of the image a request returns: g's output size turned by req's rotation (for
  * angles that are not multiples of 90 degrees the bounding box, rounded up as libvips does at
  * most).

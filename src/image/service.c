@@ -368,7 +368,17 @@ void image_service_handle(const struct image_service *svc, enum image_api_versio
 	int n = service_split(copy, segs, SERVICE_MAX_SEGMENTS - 1);
 	if (n == 2 && segs[1][0] == '\0')
 		n = 1; /* "{id}/" redirects like "{id}" */
-	if (n != 1 && n != 5 && !(n == 2 && strcmp(segs[1], "info.json") == 0)) {
+	bool info = strcmp(segs[n - 1], "info.json") == 0;
+	if ((info && n > 2) || n > 5) {
+		/* an identifier with a '/' of its own: none exists, since ours are always escaped */
+		iiifd_error_set(&err, 404,
+				"no such image: a '/' in an identifier must be written %%2F "
+				"(e.g. /iiif/%d/folder%%2Fimage.tif/info.json)",
+				version == IMAGE_API_V3 ? 3 : 2);
+		http_response_error(resp, &err);
+		goto out;
+	}
+	if (n != 1 && n != 5 && !(n == 2 && info)) {
 		iiifd_error_set(&err, n == 2 ? 404 : 400,
 				"expected {identifier}/info.json or "
 				"{identifier}/{region}/{size}/{rotation}/{quality}.{format}");

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "media/probe.h"
+#include "presentation/language.h"
 #include "presentation/sidecar.h"
 
 #define PRES_WAVEFORM_WIDTH 1200
@@ -42,9 +43,16 @@ static json_t *canvas_painting_page(const char *canvas_id, json_t *body)
 }
 
 /* References to the stored annotations of file/page, one AnnotationPage per motivation. */
+/*
+ * Lists the store's AnnotationPages of the Canvas (one per motivation). On an audio or video
+ * Canvas with caption files, the caption files are its supplementing annotations: their cues are
+ * in the store for search (hits target #t=), but a second page of them would show every caption
+ * twice, so the store's supplementing page is not listed there.
+ */
 static void canvas_annotation_refs(const struct pres_context *c, json_t *canvas,
 				   const char *canvas_id, const char *file, int page)
 {
+	bool has_captions = json_object_get(canvas, "annotations") != NULL;
 	char **motivations = NULL;
 	size_t n = 0;
 	if (!c->db || db_target_motivations(c->db, file, page, &motivations, &n, NULL) < 0)
@@ -55,10 +63,12 @@ static void canvas_annotation_refs(const struct pres_context *c, json_t *canvas,
 		json_object_set_new(canvas, "annotations", refs);
 	}
 	for (size_t i = 0; i < n; i++) {
-		char *id = g_strdup_printf("%s/annotations/%s", canvas_id, motivations[i]);
-		json_array_append_new(refs, json_pack("{s:s, s:s}", "id", id, "type",
-						      "AnnotationPage"));
-		g_free(id);
+		if (!(has_captions && strcmp(motivations[i], "supplementing") == 0)) {
+			char *id = g_strdup_printf("%s/annotations/%s", canvas_id, motivations[i]);
+			json_array_append_new(refs, json_pack("{s:s, s:s}", "id", id, "type",
+							      "AnnotationPage"));
+			g_free(id);
+		}
 		free(motivations[i]);
 	}
 	free(motivations);
@@ -131,9 +141,13 @@ static json_t *canvas_caption(const struct pres_context *c, const char *canvas_i
 	char *url = pres_url_media(c, rel);
 	char *id = g_strdup_printf("%s/captions/%d", canvas_id, k);
 	json_t *body = json_pack("{s:s, s:s, s:s}", "id", url, "type", "Text", "format", "text/vtt");
+	/* viewers list a track by its label: the language's own name, not the file name */
+	const char *name = pres_language_name(lang);
 	if (*lang) {
 		json_object_set_new(body, "language", json_string(lang));
-		json_object_set_new(body, "label", json_pack("{s:[s]}", lang, caption));
+		json_object_set_new(body, "label", json_pack("{s:[s]}", lang, name ? name : lang));
+	} else {
+		json_object_set_new(body, "label", json_pack("{s:[s]}", "none", "Captions"));
 	}
 	json_t *anno = json_pack("{s:s, s:s, s:s, s:o, s:s}", "id", id, "type", "Annotation",
 				 "motivation", "supplementing", "body", body, "target", canvas_id);
@@ -180,8 +194,10 @@ static json_t *canvas_placeholder(const struct pres_context *c, const char *canv
 	char *ident = g_strdup_printf("%s;%s", base_ident,
 				      m->kind == MEDIA_VIDEO ? "poster" : "waveform");
 	char *id = g_strdup_printf("%s/placeholder", canvas_id);
-	json_t *p = json_pack("{s:s, s:s, s:I, s:I, s:[o]}", "id", id, "type", "Canvas", "height",
-			      (json_int_t)h, "width", (json_int_t)w, "items",
+	json_t *p = json_pack("{s:s, s:s, s:o, s:I, s:I, s:[o]}", "id", id, "type", "Canvas",
+			      "label",
+			      pres_label(m->kind == MEDIA_VIDEO ? "Poster frame" : "Waveform"),
+			      "height", (json_int_t)h, "width", (json_int_t)w, "items",
 			      canvas_painting_page(id, pres_image_body(c, ident, w, h)));
 	g_free(base_ident);
 	g_free(ident);

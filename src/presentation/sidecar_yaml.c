@@ -347,9 +347,10 @@ static void sidecar_syntax_problem(const yaml_parser_t *p, const char *buf, size
 {
 	int line = (int)p->problem_mark.line + 1;
 	if (p->error == YAML_READER_ERROR) {
+		/* line breaks as YAML counts them: LF, CR LF and a lone CR are one each */
 		line = 1;
 		for (size_t i = 0; i < p->problem_offset && i < len; i++)
-			line += buf[i] == '\n';
+			line += buf[i] == '\n' || (buf[i] == '\r' && (i + 1 >= len || buf[i + 1] != '\n'));
 	}
 	if (p->error == YAML_MEMORY_ERROR)
 		sidecar_yaml_add_problem(pr, 0, "not read: out of memory");

@@ -414,6 +414,16 @@ def rotated_bbox(w, h, degrees):
             abs(h * math.cos(t)) + abs(w * math.sin(t)))
 
 
+def wait_for(predicate, what, timeout=30):
+    """Polls predicate() every 0.2 s until it is true; fails naming what after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def run(cmd, **kw):
     """subprocess.run that fails loudly with the output when a generator command fails."""
     p = subprocess.run(cmd, capture_output=True, text=True, **kw)

@@ -1,8 +1,8 @@
 """An annotation file deleted from the tree takes its annotations with it (auto-import)."""
 
 import json
-import time
 
+import fixtures as fx
 from PIL import Image
 
 ALTO = """<?xml version="1.0" encoding="UTF-8"?>
@@ -19,15 +19,6 @@ def total(server, word):
     return json.loads(r.body)["partOf"]["total"]
 
 
-def wait_for(predicate, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_deleted_source_takes_its_annotations(server_factory, tmp_path):
     book = tmp_path / "root" / "book"
     book.mkdir(parents=True)
@@ -35,9 +26,9 @@ def test_deleted_source_takes_its_annotations(server_factory, tmp_path):
     (book / "page1.xml").write_text(ALTO)
     s = server_factory(args=("--auto-import", "true"), root_dir=str(tmp_path / "root"))
     assert s.get("/iiif/presentation/book/manifest").status == 200
-    wait_for(lambda: total(s, "quetzalcoatl") == 1, "the import")
+    fx.wait_for(lambda: total(s, "quetzalcoatl") == 1, "the import")
     (book / "page1.xml").unlink()
     assert s.get("/iiif/presentation/book/manifest").status == 200
-    wait_for(lambda: total(s, "quetzalcoatl") == 0, "the annotations to go")
+    fx.wait_for(lambda: total(s, "quetzalcoatl") == 0, "the annotations to go")
     canvas = json.loads(s.get("/iiif/presentation/book/manifest/canvas/1").body)
     assert "annotations" not in canvas, canvas.get("annotations")

@@ -325,3 +325,25 @@ def test_creator_comes_from_the_token_not_the_client(main_server):
     echo = r.json()
     assert BOB in json.dumps(echo["creator"]) and "mallory" not in json.dumps(echo), echo
     assert http(s, "DELETE", path_of(s, r.header("Location")), headers=AUTH_BOB).status == 204
+
+
+def test_web_annotation_protocol_headers(main_server):
+    """Web Annotation Protocol: an Annotation says it is an ldp:Resource (Link rel="type") and
+    which methods it takes (Allow); the container says it is an ldp:BasicContainer and what it
+    accepts; browsers may read Location and WWW-Authenticate (CORS expose list)."""
+    s = main_server
+    r = created(s, anno(s, "protocol headers"))
+    loc = r.header("Location")
+    for resp in (r, http(s, "GET", path_of(s, loc))):
+        links = " ".join(resp.header_all("Link"))
+        assert '<http://www.w3.org/ns/ldp#Resource>; rel="type"' in links, links
+        allow = {m.strip() for m in (resp.header("Allow") or "").split(",")}
+        assert {"GET", "PUT", "DELETE"} <= allow, resp.header("Allow")
+        exposed = {h.strip().lower() for h in resp.header("Access-Control-Expose-Headers").split(",")}
+        assert {"location", "www-authenticate", "etag", "link"} <= exposed, exposed
+    c = http(s, "GET", path_of(s, container(s)))
+    assert c.status == 200
+    links = " ".join(c.header_all("Link"))
+    assert '<http://www.w3.org/ns/ldp#BasicContainer>; rel="type"' in links, links
+    assert "POST" in c.header("Allow") and "anno.jsonld" in c.header("Accept-Post")
+    http(s, "DELETE", path_of(s, loc), headers=AUTH)

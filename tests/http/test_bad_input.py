@@ -148,6 +148,20 @@ def test_unknown_identifier_404(server, ident, kind):
     _never_served(r)
 
 
+@pytest.mark.parametrize("path", ["/iiif/3/sub/grid.png/info.json",
+                                  "/iiif/2/sub/grid.png/info.json",
+                                  "/iiif/3/sub/grid.png/full/max/0/default.jpg",
+                                  "/iiif/2/nosuchdir/x.png/full/full/0/default.jpg",
+                                  "/iiif/3/a/b/c/info.json"])
+def test_unescaped_slash_in_identifier_is_404(server, path):
+    """IIIF validator id_error_escapedslash: an identifier's own '/' must be %2F; with a raw
+    '/' there is no such image (404, saying how to write it), not a malformed request."""
+    r = server.get(path)
+    assert r.status == 404, (path, r.status, r.body[:200])
+    assert_reason(r, "%2f")
+    _never_served(r)
+
+
 @pytest.mark.parametrize("ident", ["src_multipage.tif;9", "src_multipage.tif;0",
                                    "src_multipage.tif;-1", "src_multipage.tif;x", "grid.png;2"])
 def test_missing_page(server, ident):

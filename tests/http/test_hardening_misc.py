@@ -83,15 +83,6 @@ def _image_root(tmp_path):
     return root
 
 
-def _wait_for(pred, what, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _pyramids(cache):
     d = cache / "pyramids"
     return sorted(p.name for p in d.iterdir()) if d.is_dir() else []
@@ -119,7 +110,7 @@ def test_purge_empties_pyramids_and_derived(iiifd_bin, server_factory, tmp_path)
     s = server_factory(args=("--cache-dir", str(cache), "--pyramid-threshold-mp", "1"),
                        root_dir=str(root))
     assert s.get("/iiif/3/flat.png/512,512,512,512/256,/0/default.png").status == 200
-    _wait_for(lambda: any(n.endswith(".tif") for n in _pyramids(cache)), "a pyramid")
+    fx.wait_for(lambda: any(n.endswith(".tif") for n in _pyramids(cache)), "a pyramid", timeout=90)
     still = cache / "derived" / ("ef" * 32 + "-1.jpg")
     still.parent.mkdir(exist_ok=True)
     still.write_bytes(b"\xff\xd8 a poster frame")
@@ -138,7 +129,7 @@ def test_purge_empties_pyramids_and_derived(iiifd_bin, server_factory, tmp_path)
     assert _pyramids(cache) == [] and not still.exists(), os.listdir(cache)
     # the running server builds the purged pyramid again
     assert s.get("/iiif/3/flat.png/512,512,512,512/256,/0/default.png").status == 200
-    _wait_for(lambda: any(n.endswith(".tif") for n in _pyramids(cache)), "a rebuilt pyramid")
+    fx.wait_for(lambda: any(n.endswith(".tif") for n in _pyramids(cache)), "a rebuilt pyramid", timeout=90)
 
 
 def test_small_pyramid_limit_evicts_least_recently_used(server_factory, tmp_path):
@@ -159,7 +150,7 @@ def test_small_pyramid_limit_evicts_least_recently_used(server_factory, tmp_path
     assert s.get("/iiif/3/flat.png/512,512,512,512/256,/0/default.png").status == 200
     def new_pyramids():
         return [n for n in _pyramids(cache) if n.endswith(".tif") and not n.startswith("0000")]
-    _wait_for(new_pyramids, "a new pyramid")
+    fx.wait_for(new_pyramids, "a new pyramid", timeout=90)
     built = new_pyramids()
     total = sum(os.path.getsize(cache / "pyramids" / n) for n in _pyramids(cache))
     assert total <= 1 << 20, _pyramids(cache)

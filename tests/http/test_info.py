@@ -4,6 +4,7 @@ import urllib.parse
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import fixtures as fx
 from conftest import pyramid_levels
@@ -140,10 +141,26 @@ def test_listed_sizes_are_served(server, version, ident):
         r = server.get(f"/iiif/{version}/{ident}/full/{size}/0/default.jpg")
         assert r.status == 200, (s, r.status, r.body[:200])
         im = r.image()
-        assert im.size[0] == w and abs(im.size[1] - h) <= (0 if version == 3 else 1), (im.size, s)
+        assert im.size == (w, h), (im.size, s)
         if version == 2:  # 2.1 section 5.2 warning: servers SHOULD support w,h for sizes too
             r = server.get(f"/iiif/2/{ident}/full/{w},{h}/0/default.jpg")
             assert r.status == 200 and r.image().size == (w, h)
+
+
+@pytest.mark.parametrize("dims", [(750, 1000), (1001, 749), (333, 2000)])
+def test_listed_sizes_are_exact_for_odd_dimensions(server_factory, tmp_path, dims):
+    """A size listed in info.json is what `w,` (and `w,h`) returns, in both versions, also when
+    halving the image does not give whole pixels (750x1000 / 4 = 187.5 x 250)."""
+    root = tmp_path / "odd"
+    root.mkdir()
+    Image.new("RGB", dims, (90, 120, 150)).save(root / "odd.png")
+    s = server_factory(root_dir=str(root))
+    for version in (3, 2):
+        for sz in info(s, "odd.png", version)["sizes"]:
+            w, h = sz["width"], sz["height"]
+            for size in (f"{w},", f"{w},{h}"):
+                r = s.get(f"/iiif/{version}/odd.png/full/{size}/0/default.png")
+                assert r.status == 200 and r.image().size == (w, h), (version, size, r.status)
 
 
 @pytest.mark.parametrize("ident", SIZE_SOURCES + ["grid_q95.tif", "src_bigtiff.tif",

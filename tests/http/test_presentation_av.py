@@ -2,6 +2,7 @@
 captions as supplementing annotations, chapters as time Ranges, and placeholder Canvases (a
 poster frame for video, a waveform for audio) served through the Image API."""
 
+import json
 import os
 import re
 import sys
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import fixtures as fx  # noqa: E402
 from presentation_fixtures import (  # noqa: E402,F401
     CHAPTERS, VIDEO_SIZE, VTT_EN, VTT_FILM, VTT_FR, WEBM_SIZE, _pres_health, canvas_ref_id,
     fetch, fetch_json, find_service, manifest_of, painting_body, ptree, pserver, server_p, sid,
@@ -117,6 +119,28 @@ def test_captions(server_p, site, ptree, name, langs, texts):
         assert r.body.decode("utf-8") == langs[lang], f"{b['id']}: not the {lang} file"
 
 
+def test_each_caption_track_is_listed_once(server_p):
+    """Once the cues of interview.en.vtt / .fr.vtt are in the store (search finds them), the
+    Canvas still lists each caption file once, labelled by its language's name, and no second
+    page of the same cues (viewers would show every caption twice)."""
+    base = "/iiif/presentation/av/interview.mp3/manifest"
+
+    def indexed():
+        r = server_p.get(f"{base}/search?q=bienvenue")
+        return r.status == 200 and r.json().get("items")
+    fx.wait_for(indexed, "the French captions in the search index", timeout=60)
+    hit = server_p.get(f"{base}/search?q=bienvenue").json()["items"][0]
+    assert "#t=" in json.dumps(hit["target"]), hit["target"]
+    r = server_p.get(base)
+    assert r.status == 200
+    c = r.json()["items"][0]
+    pages = c.get("annotations", [])
+    assert [p.get("id") for p in pages] == [f"{c['id']}/captions"], pages
+    labels = {caption_body(a)["language"]: caption_body(a).get("label")
+              for a in pages[0]["items"]}
+    assert labels == {"en": {"en": ["English"]}, "fr": {"fr": ["Fran\u00e7ais"]}}, labels
+
+
 def test_no_captions_without_vtt(server_p, site):
     _m, c = canvas(server_p, site, "clip.webm")
     assert caption_annotations(server_p, c) == []
@@ -147,6 +171,8 @@ def placeholder(c, m):
 def placeholder_image(server_p, c, m, suffix):
     ph = placeholder(c, m)
     assert ph.get("type") == "Canvas", ph
+    want = "Poster frame" if suffix == ";poster" else "Waveform"
+    assert ph.get("label") == {"none": [want]}, ph.get("label")  # every Canvas SHOULD have one
     assert "placeholderCanvas" not in ph and "accompanyingCanvas" not in ph
     if ph is c.get("placeholderCanvas"):
         assert ph.get("id") == f"{c['id']}/placeholder", ph.get("id")

@@ -87,13 +87,18 @@ def test_cache_stores_and_serves_derivatives(server_factory, tmp_path):
     path = "/iiif/3/a.png/100,100,500,500/250,/0/default.png"
     first = s.get(path)
     assert first.status == 200
+    # written by the cache's background writer, after the response
+    fx.wait_for(lambda: len(cache_files(cache)) == 1, "the cached file")
     files = cache_files(cache)
-    assert len(files) == 1 and os.path.getsize(files[0]) == len(first.body)
+    assert os.path.getsize(files[0]) == len(first.body)
     with open(files[0], "rb") as f:
         assert f.read() == first.body
+    # indexed just after the file is renamed into place: served from the cache from then on
+    fx.wait_for(lambda: s.get(path).header("Server-Timing") == "cache", "a cache hit")
     second = s.get(path)
     assert second.status == 200 and second.body == first.body
-    assert len(cache_files(cache)) == 1
+    assert second.header("Server-Timing") == "cache"
+    fx.wait_for(lambda: len(cache_files(cache)) == 1, "no second copy")
 
 
 def test_replaced_source_never_serves_stale_pixels(server_factory, tmp_path):
@@ -127,6 +132,19 @@ def test_cache_size_is_capped(server_factory, tmp_path):
                        root_dir=str(root))
     for w in range(300, 1000, 50):  # ~14 PNGs of a few hundred KB each
         assert s.get(f"/iiif/3/a.png/full/{w},/0/default.png").status == 200
+    # the background writer stores in order: it is done once a last, tiny render is on disk
+    last = s.get("/iiif/3/a.png/0,0,10,10/10,/0/default.png")
+    assert last.status == 200
+
+    def last_written():
+        for f in cache_files(cache):
+            try:
+                if ".tmp" not in f and open(f, "rb").read() == last.body:
+                    return True
+            except FileNotFoundError:  # evicted while we looked
+                pass
+        return False
+    fx.wait_for(last_written, "the writer to finish")
     total = sum(os.path.getsize(f) for f in cache_files(cache))
     assert 0 < total <= 1 << 20
     assert not [f for f in cache_files(cache) if ".tmp" in f]
@@ -138,7 +156,7 @@ def test_cache_purge_command(iiifd_bin, server_factory, tmp_path):
     s = server_factory(args=("--cache-dir", str(cache)), root_dir=str(root))
     for ident in ("a.png", "b.png"):
         assert s.get(f"/iiif/3/{ident}/full/200,/0/default.png").status == 200
-    assert len(cache_files(cache)) == 2
+    fx.wait_for(lambda: len(cache_files(cache)) == 2, "both cached files")
     p = fx.run([iiifd_bin, "cache", "purge", "--cache-dir", str(cache), "--root", str(root),
                 "a.png"])
     assert "1" in p.stdout

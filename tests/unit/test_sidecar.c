@@ -798,6 +798,11 @@ static void test_not_sidecars(void)
 		{ "comments only", "# nothing here\n", 1, "found nothing" },
 		{ "null document", "---\n...\n", 2, "found nothing" },
 		{ "invalid utf-8", "label: a\nsummary: \xff\xfe\n", 2, "not valid YAML" },
+		{ "invalid utf-8, CR line ends", "label: a\rsummary: b\rx: \xff\xfe\r", 3,
+		  "not valid YAML" },
+		{ "invalid utf-8, CR LF line ends", "label: a\r\nsummary: \xff\xfe\r\n", 2,
+		  "not valid YAML" },
+		{ "syntax error, CR line ends", "label: a\rsummary: b\r- item\r", 3, "not valid YAML" },
 		{ "undefined alias", "label: a\nsummary: *nope\n", 2, "not valid YAML" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
