@@ -16,7 +16,7 @@
       zoom: 1 / Math.max(r[2], r[3] * aspect),
     };
   }
-  window.iiifdMirador = Mirador.viewer({
+  var viewer = (window.iiifdMirador = Mirador.viewer({
     id: "viewer",
     windows: [win],
     window: {
@@ -24,7 +24,8 @@
       allowMaximize: false,
       defaultView: "single",
       sideBarOpen: true,
-      defaultSideBarPanel: cfg.q ? "search" : "annotations",
+      // "annotations" is not a panel until the Canvas's annotations have arrived (see below)
+      defaultSideBarPanel: cfg.q ? "search" : "info",
       panels: { info: true, attribution: true, canvas: true, annotations: true, search: true },
     },
     // Mirador lists only these motivations; OCR lines and captions are "supplementing".
@@ -32,7 +33,28 @@
       filteredMotivations: ["oa:commenting", "oa:tagging", "sc:painting", "commenting",
         "tagging", "supplementing"],
     },
+    // the thumbnail strip is off by default in Mirador 4: a reader should see the pages
+    thumbnailNavigation: { defaultPosition: "far-bottom" },
     workspace: { type: "mosaic", allowNewWindows: false },
     workspaceControlPanel: { enabled: false },
+  }));
+
+  // Show the annotations panel as soon as the first Canvas shown has annotations (OCR lines,
+  // captions, tags): Mirador offers that panel only then, and would log an error if it were
+  // the default panel of a Canvas without any.
+  if (cfg.q) return;
+  var actions = Mirador.actions || (Mirador.default && Mirador.default.actions);
+  var store = viewer.store;
+  var unsubscribe = store.subscribe(function () {
+    var state = store.getState(), win = state.windows.iiifd;
+    var pages = win && win.canvasId && state.annotations && state.annotations[win.canvasId];
+    if (!pages) return;
+    var any = Object.keys(pages).some(function (k) {
+      var json = pages[k] && pages[k].json;
+      return json && ((json.items && json.items.length) || (json.resources && json.resources.length));
+    });
+    if (!any) return;
+    unsubscribe();
+    store.dispatch(actions.addOrUpdateCompanionWindow("iiifd", { content: "annotations", position: "left" }));
   });
 })();

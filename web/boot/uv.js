@@ -6,6 +6,14 @@
   var el = document.getElementById("viewer");
   el.classList.add("uv");
 
+  // UV lays itself out from its element's size in pixels, as its own uv.html does
+  function resize() {
+    el.style.width = window.innerWidth + "px";
+    el.style.height = window.innerHeight + "px";
+  }
+  resize();
+  window.addEventListener("resize", resize);
+
   function start(canvasIndex) {
     var data = { manifest: cfg.manifest, embedded: true, canvasIndex: canvasIndex };
     if (cfg.xywh) data.xywh = cfg.xywh.join(",");
