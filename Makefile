@@ -73,6 +73,8 @@ FUZZ_BIN    := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_DIR)/%)
 FUZZ_OBJ    := $(SRC:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_SECONDS ?= 60
 FUZZ_BUDGET  ?= 240
+# seconds for all browser tests together (tests/browser, docs/internals/browser-tests.md)
+BROWSER_BUDGET ?= 300
 
 $(FUZZ_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -98,7 +100,8 @@ run: all
 
 test: deps
 	$(MAKE) --no-print-directory $(ASAN_DIR)/iiifd $(UNIT_BIN) $(FUZZ_BIN)
-	@FUZZ_TARGETS="$(FUZZ_BIN)" FUZZ_BUDGET=$(FUZZ_BUDGET) scripts/run-tests $(ASAN_DIR)/iiifd $(UNIT_BIN)
+	@BROWSER_TESTS=1 BROWSER_BUDGET=$(BROWSER_BUDGET) FUZZ_TARGETS="$(FUZZ_BIN)" FUZZ_BUDGET=$(FUZZ_BUDGET) \
+	  scripts/run-tests $(ASAN_DIR)/iiifd $(UNIT_BIN)
 
 # Each libFuzzer target for FUZZ_SECONDS (default 60); crashes land in build/fuzz/crashes/
 fuzz: deps
