@@ -242,4 +242,52 @@ export const TESTS = [
       await env.screenshot(page, this.name, "opened");
     },
   },
+  {
+    name: "mirador-opens-at-canvas",
+    viewer: "mirador",
+    timeout: 45,
+    async run(env) {
+      const { page, browser, fx } = env;
+      await ready(env);
+      const manifest = await env.getJSON(env.server.base + manifestPath(fx.book));
+      const page3 = manifest.items[2].id;
+      await page.goto(viewerURL(env, "mirador", fx.book, `&canvas=${encodeURIComponent(page3)}`));
+      await page.waitForSelector(".mirador-thumb-navigation img", { timeout: 20000 });
+      const shown = await env.until(async () => (await miradorWindow(page)).canvasId === page3, 10000);
+      assert(shown, `Mirador shows ${(await miradorWindow(page)).canvasId}, not page 3 (${page3})`);
+      assert(await tilesLoaded(env, browser, 1, 20000), "tiles did not load");
+      const { tiles } = imageRequests(browser);
+      assert(tiles.every((r) => r.url().includes("page3")), "tiles of another page than page 3 were asked for");
+      // page 3's OCR lines are listed
+      await page.locator("li[annotationid]", { hasText: "The third page" }).first().waitFor({ timeout: 15000 });
+      await env.screenshot(page, this.name, "opened");
+    },
+  },
+  {
+    name: "clover-opens-at-canvas-with-search",
+    viewer: "clover",
+    timeout: 45,
+    async run(env) {
+      const { page, browser, fx } = env;
+      await ready(env);
+      const manifest = await env.getJSON(env.server.base + manifestPath(fx.book));
+      const page3 = manifest.items[2].id;
+      await page.goto(viewerURL(env, "clover", fx.book,
+        `&canvas=${encodeURIComponent(page3)}&q=${encodeURIComponent(fx.search_word)}`));
+      // the Content State took Clover to page 3: its tiles, and its OCR lines in the panel
+      assert(await env.until(() => imageRequests(browser).tiles.some((r) => r.url().includes("page3")), 20000),
+        "no tiles of page 3 were asked for");
+      assert(await tilesLoaded(env, browser, 1, 20000), "tiles did not load");
+      const others = imageRequests(browser).tiles.filter((r) => !r.url().includes("page3"));
+      assert(others.length === 0, `tiles of other pages were asked for: ${others[0] && others[0].url()}`);
+      await page.getByText("The third page", { exact: true }).first().waitFor({ timeout: 15000 });
+      // and ?q= ran the search on iiifd's service
+      const search = await env.until(async () => {
+        const r = browser.requests().find((q) => q.url().includes(`/search?q=${fx.search_word}`));
+        return r && (await r.response()) ? r : null;
+      }, 15000);
+      assert(search && (await search.response()).status() === 200, "Clover did not run the search from ?q=");
+      await env.screenshot(page, this.name, "opened");
+    },
+  },
 ];

@@ -6,7 +6,6 @@
   var cfg = JSON.parse(document.getElementById("iiifd-viewer-config").textContent);
   var win = { id: "iiifd", manifestId: cfg.manifest };
   if (cfg.canvas) win.canvasId = cfg.canvas;
-  if (cfg.q) win.defaultSearchQuery = cfg.q;
   if (cfg.xywh) {
     // OpenSeadragon's zoom is 1 / the visible width in canvas pixels; fit the region.
     var r = cfg.xywh, aspect = window.innerWidth / Math.max(1, window.innerHeight);
@@ -24,8 +23,9 @@
       allowMaximize: false,
       defaultView: "single",
       sideBarOpen: true,
-      // "annotations" is not a panel until the Canvas's annotations have arrived (see below)
-      defaultSideBarPanel: cfg.q ? "search" : "info",
+      // "annotations" and "search" are not panels until the Canvas's annotations and the
+      // Manifest have arrived (see below)
+      defaultSideBarPanel: "info",
       panels: { info: true, attribution: true, canvas: true, annotations: true, search: true },
     },
     // Mirador lists only these motivations; OCR lines and captions are "supplementing".
@@ -39,15 +39,20 @@
     workspaceControlPanel: { enabled: false },
   }));
 
-  // Show the annotations panel as soon as the first Canvas shown has annotations (OCR lines,
-  // captions, tags): Mirador offers that panel only then, and would log an error if it were
-  // the default panel of a Canvas without any.
-  if (cfg.q) return;
-  var actions = Mirador.actions || (Mirador.default && Mirador.default.actions);
+  // Mirador offers the annotations panel only once the Canvas shown has annotations (as the
+  // default panel before that, it would log an error): show the annotations (OCR lines,
+  // captions, tags) as soon as the first Canvas has some. (?q= is not used here: Mirador 4.0.0's
+  // defaultSearchQuery is dropped when the Manifest arrives after the window opens, and starting
+  // the search from here makes its search hits fail on a Canvas chosen with ?canvas=.)
+  var M = Mirador.actions ? Mirador : Mirador.default;
   var store = viewer.store;
+  var openPanel = function (content) {
+    store.dispatch(M.actions.addOrUpdateCompanionWindow("iiifd", { content: content, position: "left" }));
+  };
   var unsubscribe = store.subscribe(function () {
     var state = store.getState(), win = state.windows.iiifd;
-    var pages = win && win.canvasId && state.annotations && state.annotations[win.canvasId];
+    if (!win) return;
+    var pages = win.canvasId && state.annotations && state.annotations[win.canvasId];
     if (!pages) return;
     var any = Object.keys(pages).some(function (k) {
       var json = pages[k] && pages[k].json;
@@ -55,6 +60,6 @@
     });
     if (!any) return;
     unsubscribe();
-    store.dispatch(actions.addOrUpdateCompanionWindow("iiifd", { content: "annotations", position: "left" }));
+    openPanel("annotations");
   });
 })();
