@@ -95,6 +95,8 @@ export async function startServer(bin, root, work) {
   let exited = null;
   proc.on("exit", (code, sig) => { exited = sig || code; });
   const base = `http://127.0.0.1:${port}`;
+  const logPath = path.join(OUT, "iiifd.log");
+  let logSeen = 0;
   for (let i = 0; i < 150 && exited === null; i++) {
     try {
       if ((await fetch(`${base}/health`)).ok) break;
@@ -106,6 +108,14 @@ export async function startServer(bin, root, work) {
     base,
     port,
     alive: () => exited === null,
+    // AddressSanitizer / UBSan reports iiifd wrote since the last call (the binary is the
+    // sanitizer build in `make test`: a report is a bug even when the response looked fine)
+    sanitizerReports: () => {
+      const text = fs.readFileSync(logPath, "utf8");
+      const fresh = text.slice(logSeen);
+      logSeen = text.length;
+      return fresh.split("\n").filter((l) => /ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:/.test(l));
+    },
     stop: async () => {
       if (exited !== null) return;
       proc.kill("SIGTERM");

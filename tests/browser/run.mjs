@@ -69,6 +69,8 @@ async function main() {
         const problems = browser.problems();
         if (problems.length) throw new Error(problems.join("\n    "));
         if (!server.alive()) throw new Error("iiifd exited during the test (see iiifd.log)");
+        const reports = server.sanitizerReports();
+        if (reports.length) throw new Error(`iiifd sanitizer report: ${reports.join("\n    ")}`);
         console.log(`PASS ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
         results.push({ name: t.name, ok: true });
       } catch (e) {
