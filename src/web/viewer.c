@@ -18,6 +18,7 @@
 #include "core/path.h"
 #include "core/strings.h"
 #include "http/files.h"
+#include "http/outgoing.h"
 
 #define VIEWER_URL_MAX 4096
 
@@ -247,6 +248,22 @@ static const char *viewer_mime(const char *path)
 	return NULL;
 }
 
+/*
+ * The bundles are megabytes of JavaScript: scripts/install-web stores a gzip copy beside each
+ * (NAME.gz), sent to clients that accept gzip. 0 with *out (malloc'd, caller frees) when there
+ * is one and the client takes it; it goes through the same path checks as the file itself.
+ */
+static int viewer_gzip_sibling(const char *assets, const char *rel,
+			       const struct http_request *req, char **out)
+{
+	const char *ae = http_request_header(req, "Accept-Encoding");
+	char gz_rel[PATH_IDENTIFIER_MAX + 4];
+	if (!ae || !http_outgoing_accepts_gzip(ae) ||
+	    (size_t)snprintf(gz_rel, sizeof gz_rel, "%s.gz", rel) >= sizeof gz_rel)
+		return -1;
+	return path_resolve(assets, gz_rel, NULL, out, NULL);
+}
+
 static void viewer_asset(const char *assets, const char *rest, const struct http_request *req,
 			 struct http_response *resp)
 {
@@ -257,10 +274,17 @@ static void viewer_asset(const char *assets, const char *rest, const struct http
 	    (mime = viewer_mime(rel)) && path_resolve(assets, rel, NULL, &abs, &err) == 0) {
 		/* pages ask with ?v=<installed version>, so such a URL never changes its content;
 		 * files the viewers load themselves (UV's chunks) have content hashes in their names */
-		char *v = http_request_arg(req, "v");
-		http_files_serve(req, abs, mime,
-				 v ? "public, max-age=31536000, immutable" : "public, max-age=86400",
-				 resp);
+		char *v = http_request_arg(req, "v"), *gz = NULL;
+		const char *cache = v ? "public, max-age=31536000, immutable" : "public, max-age=86400";
+		if (viewer_gzip_sibling(assets, rel, req, &gz) == 0) {
+			http_files_serve(req, gz, mime, cache, resp);
+			http_response_header(resp, "Content-Encoding", "gzip");
+		} else {
+			http_files_serve(req, abs, mime, cache, resp);
+		}
+		/* the answer depends on Accept-Encoding for files that have a .gz sibling */
+		http_response_header(resp, "Vary", "Accept-Encoding");
+		free(gz);
 		free(v);
 	} else {
 		/* path_resolve's reason speaks of images; the answer is the same 404 either way */

@@ -3,6 +3,7 @@ small assets folder made here (web-assets-dir), so these checks need no npm inst
 headers and settings, the files' types and caching, path tricks, refusals, and the page that says
 how to install the viewers when they are absent. The viewers themselves run in tests/browser."""
 
+import gzip
 import json
 import os
 import re
@@ -34,6 +35,8 @@ def assets(tmp_path_factory):
         p = d / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text, encoding="utf-8")
+    (d / "mirador/mirador.min.js.gz").write_bytes(
+        gzip.compress((d / "mirador/mirador.min.js").read_bytes()))
     (tmp_path_factory.getbasetemp() / "secret.js").write_text("secret\n")
     return d
 
@@ -132,6 +135,26 @@ def test_assets(server, assets):
     etag = server.get("/viewer/assets/boot/mirador.js").header("ETag")
     assert server.get("/viewer/assets/boot/mirador.js",
                       headers={"If-None-Match": etag}).status == 304
+
+
+def test_assets_gzip(server, assets):
+    plain = (assets / "mirador/mirador.min.js").read_bytes()
+    r = server.get("/viewer/assets/mirador/mirador.min.js?v=1",
+                   headers={"Accept-Encoding": "gzip, deflate"})
+    assert r.status == 200, r
+    assert r.header("Content-Encoding") == "gzip"
+    assert "Accept-Encoding" in (r.header("Vary") or "")
+    assert r.content_type == "text/javascript; charset=utf-8"
+    assert gzip.decompress(r.body) == plain
+    r2 = server.get("/viewer/assets/mirador/mirador.min.js?v=1",
+                    headers={"Accept-Encoding": "gzip;q=0"})
+    assert r2.status == 200 and not r2.header("Content-Encoding") and r2.body == plain
+    assert r.header("ETag") != r2.header("ETag")
+    # a file without a .gz copy is sent as it is
+    r3 = server.get("/viewer/assets/uv/uv.css", headers={"Accept-Encoding": "gzip"})
+    assert not r3.header("Content-Encoding") and r3.body == b"body{}\n"
+    # the copies themselves are not files of a served type
+    assert server.get("/viewer/assets/mirador/mirador.min.js.gz").status == 404
 
 
 @pytest.mark.parametrize("path", [
