@@ -82,6 +82,14 @@ function freePort() {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Servers started here are ended (by their pid) however the runner ends: normally through
+// stop(), or here when it exits early, is interrupted, or is stopped by `timeout`.
+const started = new Set();
+process.on("exit", () => {
+  for (const p of started) p.kill("SIGKILL");
+});
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => process.exit(130));
+
 /** A running iiifd over root; stop() ends it by its pid. */
 export async function startServer(bin, root, work) {
   const port = await freePort();
@@ -93,7 +101,11 @@ export async function startServer(bin, root, work) {
     env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || "detect_leaks=0" },
   });
   let exited = null;
-  proc.on("exit", (code, sig) => { exited = sig || code; });
+  started.add(proc);
+  proc.on("exit", (code, sig) => {
+    exited = sig || code;
+    started.delete(proc);
+  });
   const base = `http://127.0.0.1:${port}`;
   const logPath = path.join(OUT, "iiifd.log");
   let logSeen = 0;

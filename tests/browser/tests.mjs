@@ -142,12 +142,13 @@ export const TESTS = [
     async run(env) {
       const { page, fx } = env;
       await ready(env);
-      const manifest = await env.getJSON(env.server.base + manifestPath(fx.dense));
-      const canvas = manifest.items[0];
-      const pageURL = canvas.annotations[0].id;
-      // what iiifd serves for that Canvas: the lines (and their words) of the ALTO file
+      // what iiifd serves for that Canvas once its ALTO file is imported (the Canvas lists its
+      // annotation page from then on): the lines and their words
       const served = await env.until(async () => {
-        const items = await allAnnotations(env, pageURL);
+        const manifest = await env.getJSON(env.server.base + manifestPath(fx.dense));
+        const pages = manifest.items[0].annotations || [];
+        if (!pages.length) return null;
+        const items = await allAnnotations(env, pages[0].id);
         return items.length >= fx.dense_lines ? items : null;
       }, 30000, 1000);
       assert(served, `the dense page's ${fx.dense_lines} lines were not imported in 30 s`);
