@@ -206,7 +206,7 @@ export const TESTS = [
     },
   },
   {
-    name: "uv-book-opens",
+    name: "uv-book-opens-and-searches",
     viewer: "uv",
     timeout: 60,
     async run(env) {
@@ -222,6 +222,21 @@ export const TESTS = [
       assert(thumbs === fx.pages, `expected ${fx.pages} loaded thumbnails in UV, saw ${thumbs}`);
       assert(await tilesLoaded(env, browser, 1, 30000), "UV's deep-zoom tiles did not load");
       await env.screenshot(page, this.name, "opened");
+      // the footer's search (UV uses iiifd's Search 1.0 service): one hit, on page 2, and
+      // "Next Result" goes there
+      const box = page.locator("input.searchText").nth(1); // [0] is the page-number field
+      await box.fill(fx.search_word);
+      await box.press("Enter");
+      await page.getByText(`1 result found for '${fx.search_word}'`).waitFor({ timeout: 15000 })
+        .catch(async () => {
+          throw new Error(`UV did not report one hit: ${(await page.locator(".search").first().innerText()).slice(0, 200)}`);
+        });
+      await page.getByText("Next Result").first().click();
+      const moved = await env.until(() =>
+        imageRequests(browser).tiles.some((r) => r.url().includes(`page${fx.search_page}`)), 15000);
+      assert(moved, `UV did not go to page ${fx.search_page} (no tiles of it were asked for)`);
+      assert(await tilesLoaded(env, browser, 1, 20000), "page 2's tiles did not all load in UV");
+      await env.screenshot(page, this.name, "search-hit-page2");
     },
   },
   {
