@@ -132,6 +132,10 @@ export const TESTS = [
         imageRequests(browser).tiles.some((r) => r.url().includes(`page${fx.search_page}`)), 15000);
       assert(tilesOf2, `no tiles of page ${fx.search_page} were asked for`);
       assert(await tilesLoaded(env, browser, 1, 20000), "page 2's tiles did not all load");
+      // Mirador keeps the zoom of page 1 on page 2: show the whole page, with the hit marked
+      await page.getByRole("button", { name: "Reset zoom" }).click();
+      assert(await tilesLoaded(env, browser, 1, 20000), "page 2's tiles did not all load");
+      await env.sleep(1500); // for the screenshot only: OpenSeadragon's zoom animation
       await env.screenshot(page, this.name, "search-hit-page2");
     },
   },
