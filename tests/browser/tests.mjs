@@ -263,7 +263,7 @@ export const TESTS = [
     },
   },
   {
-    name: "mirador-opens-at-canvas",
+    name: "mirador-opens-at-canvas-region",
     viewer: "mirador",
     timeout: 45,
     async run(env) {
@@ -271,10 +271,24 @@ export const TESTS = [
       await ready(env);
       const manifest = await env.getJSON(env.server.base + manifestPath(fx.book));
       const page3 = manifest.items[2].id;
-      await page.goto(viewerURL(env, "mirador", fx.book, `&canvas=${encodeURIComponent(page3)}`));
+      const region = [150, 180, 700, 120]; // x, y, w, h: the first line of page 3
+      await page.goto(viewerURL(env, "mirador", fx.book,
+        `&canvas=${encodeURIComponent(page3)}&xywh=${region.join(",")}`));
       await page.waitForSelector(".mirador-thumb-navigation img", { timeout: 20000 });
       const shown = await env.until(async () => (await miradorWindow(page)).canvasId === page3, 10000);
       assert(shown, `Mirador shows ${(await miradorWindow(page)).canvasId}, not page 3 (${page3})`);
+      // ?xywh=: OpenSeadragon's view is centred on the region, zoomed to about its width
+      const view = await env.until(() => page.evaluate(() => {
+        const v = window.iiifdMirador.store.getState().viewers.iiifd;
+        return v && v.zoom ? v : null;
+      }), 10000);
+      assert(view, "Mirador has no view of the Canvas");
+      const cx = region[0] + region[2] / 2, cy = region[1] + region[3] / 2;
+      assert(Math.abs(view.x - cx) < 5 && Math.abs(view.y - cy) < 5,
+        `the view is centred on ${view.x},${view.y}, not on the region's centre ${cx},${cy}`);
+      const visibleWidth = 1 / view.zoom; // OpenSeadragon: zoom = 1 / visible width
+      assert(visibleWidth >= region[2] - 1 && visibleWidth < region[2] * 2,
+        `the view is ${Math.round(visibleWidth)} px wide, not about the region's ${region[2]}`);
       assert(await tilesLoaded(env, browser, 1, 20000), "tiles did not load");
       const { tiles } = imageRequests(browser);
       assert(tiles.every((r) => r.url().includes("page3")), "tiles of another page than page 3 were asked for");
