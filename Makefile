@@ -91,11 +91,19 @@ $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/fuzz/fuzz_%.o $(FUZZ_OBJ)
 # --- the two commands ----------------------------------------------------------------------
 run: all
 	@scripts/make-samples $(SAMPLES)
-	@echo "iiifd: serving $(SAMPLES)/ on http://$(HOST):$(PORT)/ (Ctrl-C to stop). Open:"
-	@for f in $$(cd $(SAMPLES) && ls); do \
-	  echo "  http://$(HOST):$(PORT)/iiif/3/$$f/info.json"; \
-	  echo "  http://$(HOST):$(PORT)/iiif/3/$$f/full/max/0/default.jpg"; done
-	@echo "  http://$(HOST):$(PORT)/iiif/presentation/collection   (Presentation API)"
+	@# the OCR, tags and captions now, so that a search from the home page finds them at once
+	@# (the server would import each folder's files only when its Manifest is first asked for)
+	@$(REL_DIR)/iiifd import --root $(SAMPLES) $(SAMPLES) >/dev/null || \
+	  echo "iiifd: importing the annotations failed; the server will import them as it goes"
+	@echo
+	@echo "iiifd: serving $(SAMPLES)/ (Ctrl-C to stop). Open the home page:"
+	@echo "  http://$(HOST):$(PORT)/"
+	@echo "The book (search it for \"narwhal\", printed on page 2; docs/samples.md):"
+	@echo "  http://$(HOST):$(PORT)/view/books/keeper-log/manifest"
+	@echo "IIIF: the root Collection (Presentation 3), and the book's Manifest:"
+	@echo "  http://$(HOST):$(PORT)/iiif/presentation/collection"
+	@echo "  http://$(HOST):$(PORT)/iiif/presentation/books/keeper-log/manifest"
+	@echo
 	$(REL_DIR)/iiifd serve --host $(HOST) --port $(PORT) $(SAMPLES)
 
 test: deps

@@ -47,6 +47,8 @@ static void main_usage(FILE *out)
 		"  iiifd serve [options] [ROOT]   serve ROOT (default: current folder)\n"
 		"  iiifd convert IN OUT.tif [--tile 256|512] [--quality Q]\n"
 		"                                 IN as a pyramidal tiled JPEG TIFF (fastest to serve)\n"
+		"  iiifd convert DIR OUTDIR [--jobs N] ...\n"
+		"                                 every image below DIR, in parallel, resumable\n"
 		"  iiifd tiles IN OUTDIR --id BASE_URL [--version 2|3] [--tile-size N] [--quality Q]\n"
 		"                                 a static level 0 IIIF tree for a plain web server\n"
 		"  iiifd cache purge [IDENTIFIER] remove cached renders (all, or of one image)\n"
@@ -54,6 +56,8 @@ static void main_usage(FILE *out)
 		"  iiifd check ROOT               list unservable files and sidecar errors\n"
 		"  iiifd manifest ROOT --public-url URL --out OUTDIR\n"
 		"                                 every Collection and Manifest as static JSON files\n"
+		"  (convert, tiles, manifest, import and check show progress on standard error;\n"
+		"   --quiet turns it off)\n"
 		"  iiifd --help | --version\n\n"
 		"serve options (each is also a `key = value` line in the --config file):\n"
 		"  --%-18s %s\n",

@@ -23,21 +23,38 @@ static json_t *api_page(const char *id, const char *origin, json_t *items)
 	return page;
 }
 
-/* The Annotation JSON of a stored record of this Manifest; NULL with 404 otherwise. */
-static json_t *api_record_json(struct db *db, const struct pres_canvas_index *idx,
-			       const char *manifest_rel, const char *id, struct iiifd_error *err)
+/* One request to a Manifest's annotation container, and what answering it needs. */
+struct api_call {
+	struct db *db;
+	const struct pres_canvas_index *idx;
+	const char *manifest_rel;
+	const char *origin;
+	const struct http_request *req;
+	struct http_response *resp;
+	char who[128]; /* the writer, once authorised */
+};
+
+/*
+ * The Annotation JSON of a stored record of this Manifest, @context first (with the extension
+ * contexts its properties need); NULL with 404 otherwise.
+ */
+static json_t *api_record_json(const struct api_call *call, const char *id,
+			       struct iiifd_error *err)
 {
 	struct anno_record r = { 0 };
 	json_t *out = NULL;
-	if (db_get(db, id, &r, err) < 0)
+	if (db_get(call->db, id, &r, err) < 0)
 		return NULL;
-	size_t n = pres_canvas_index_find(idx, r.target_file, r.page);
-	if (!r.manifest || strcmp(r.manifest, manifest_rel) != 0 || n == 0) {
+	size_t n = pres_canvas_index_find(call->idx, r.target_file, r.page);
+	if (!r.manifest || strcmp(r.manifest, call->manifest_rel) != 0 || n == 0) {
 		iiifd_error_set(err, 404, "no annotation '%s' in this Manifest", id);
 	} else {
-		char *canvas = g_strdup_printf("%s/canvas/%zu", idx->manifest_id, n);
-		char *id_base = g_strdup_printf("%s/annotations", idx->manifest_id);
-		out = webanno_to_json(&r, canvas, id_base);
+		char *canvas = g_strdup_printf("%s/canvas/%zu", call->idx->manifest_id, n);
+		char *id_base = g_strdup_printf("%s/annotations", call->idx->manifest_id);
+		json_t *anno = webanno_to_json(&r, canvas, id_base);
+		out = webanno_with_context(anno, webanno_context_for(anno, call->origin,
+								     WEBANNO_PRESENTATION_CONTEXT));
+		json_decref(anno);
 		g_free(canvas);
 		g_free(id_base);
 	}
@@ -116,10 +133,10 @@ int anno_api_authorise(const char *tokens, const struct http_request *req,
 }
 
 /* The request body as a validated record of this Manifest. */
-static int api_parse_body(const struct pres_canvas_index *idx, const char *manifest_rel,
-			  const char *who, const struct http_request *req, struct anno_record *rec,
+static int api_parse_body(const struct api_call *call, struct anno_record *rec,
 			  struct iiifd_error *err)
 {
+	const struct http_request *req = call->req;
 	json_error_t jerr;
 	if (req->body_too_large)
 		return iiifd_error_set(err, 413, "the annotation is larger than %d bytes",
@@ -128,11 +145,11 @@ static int api_parse_body(const struct pres_canvas_index *idx, const char *manif
 	if (!doc)
 		return iiifd_error_set(err, 400, "the body is not JSON (%s, line %d)",
 				       req->body ? jerr.text : "empty", req->body ? jerr.line : 0);
-	int rc = webanno_from_json(doc, idx, rec, err);
+	int rc = webanno_from_json(doc, call->idx, rec, err);
 	json_decref(doc);
 	if (rc == 0) {
-		rec->manifest = strdup(manifest_rel);
-		rec->creator = strdup(who);
+		rec->manifest = strdup(call->manifest_rel);
+		rec->creator = strdup(call->who);
 	}
 	return rc;
 }
@@ -158,32 +175,30 @@ static void api_protocol_headers(struct http_response *resp, bool container)
 }
 
 /* The annotation with status (a conditional GET may turn it into 304); its ETag is api_etag(). */
-static void api_send(struct http_response *resp, const struct http_request *req, json_t *anno,
-		     int status)
+static void api_send(const struct api_call *call, json_t *anno, int status)
 {
+	struct http_response *resp = call->resp;
+	const struct http_request *req = call->req;
 	resp->status = status;
-	http_response_json(resp, req, anno, NULL, "no-store", false);
+	http_response_json(resp, req, anno, NULL, false, "no-store", false);
 	api_protocol_headers(resp, false);
 	if (status == 201)
 		http_response_header(resp, "Location", "%s",
 				     json_string_value(json_object_get(anno, "id")));
 }
 
-static int api_create(struct db *db, const struct pres_canvas_index *idx,
-		      const char *manifest_rel, const char *who, const struct http_request *req,
-		      struct http_response *resp, struct iiifd_error *err)
+static int api_create(const struct api_call *call, struct iiifd_error *err)
 {
 	struct anno_record rec = { 0 };
-	if (api_parse_body(idx, manifest_rel, who, req, &rec, err) < 0 ||
-	    db_insert(db, &rec, err) < 0) {
+	if (api_parse_body(call, &rec, err) < 0 || db_insert(call->db, &rec, err) < 0) {
 		anno_record_release(&rec);
 		return -1;
 	}
-	json_t *anno = api_record_json(db, idx, manifest_rel, rec.id, err);
+	json_t *anno = api_record_json(call, rec.id, err);
 	anno_record_release(&rec);
 	if (!anno)
 		return -1;
-	api_send(resp, req, anno, 201);
+	api_send(call, anno, 201);
 	json_decref(anno);
 	return 0;
 }
@@ -203,38 +218,34 @@ static int api_precondition(const json_t *current, const struct http_request *re
 	return ok ? 0 : iiifd_error_set(err, 412, "the annotation changed since that ETag");
 }
 
-static int api_replace(struct db *db, const struct pres_canvas_index *idx,
-		       const char *manifest_rel, const char *who, const char *id,
-		       const json_t *current,
-		       const struct http_request *req, struct http_response *resp,
+static int api_replace(const struct api_call *call, const char *id, const json_t *current,
 		       struct iiifd_error *err)
 {
 	struct anno_record rec = { 0 };
-	if (api_precondition(current, req, true, err) < 0)
+	if (api_precondition(current, call->req, true, err) < 0)
 		return -1;
-	if (api_parse_body(idx, manifest_rel, who, req, &rec, err) < 0) {
+	if (api_parse_body(call, &rec, err) < 0) {
 		anno_record_release(&rec);
 		return -1;
 	}
 	rec.id = strdup(id);
-	int rc = db_update(db, &rec, err);
+	int rc = db_update(call->db, &rec, err);
 	anno_record_release(&rec);
-	json_t *anno = rc == 0 ? api_record_json(db, idx, manifest_rel, id, err) : NULL;
+	json_t *anno = rc == 0 ? api_record_json(call, id, err) : NULL;
 	if (!anno)
 		return -1;
-	api_send(resp, req, anno, 200);
+	api_send(call, anno, 200);
 	json_decref(anno);
 	return 0;
 }
 
-static int api_list(struct db *db, const struct pres_canvas_index *idx, const char *manifest_rel,
-		    const char *origin, const struct http_request *req, struct http_response *resp,
-		    struct iiifd_error *err)
+static int api_list(const struct api_call *call, struct iiifd_error *err)
 {
-	struct db_query q = { .scope = manifest_rel, .limit = API_LIST_LIMIT };
+	const struct pres_canvas_index *idx = call->idx;
+	struct db_query q = { .scope = call->manifest_rel, .limit = API_LIST_LIMIT };
 	struct anno_list list = { 0 };
 	int64_t total = 0;
-	if (db_search(db, &q, &list, &total, err) < 0)
+	if (db_search(call->db, &q, &list, &total, err) < 0)
 		return -1;
 	char *id_base = g_strdup_printf("%s/annotations", idx->manifest_id);
 	json_t *items = json_array();
@@ -245,33 +256,33 @@ static int api_list(struct db *db, const struct pres_canvas_index *idx, const ch
 			json_array_append_new(items, webanno_to_json(&list.items[i], canvas, id_base));
 		g_free(canvas);
 	}
-	json_t *page = api_page(id_base, origin, items);
-	http_response_json(resp, req, page, NULL, "no-cache", false);
-	api_protocol_headers(resp, true);
+	json_t *page = api_page(id_base, call->origin, items);
+	http_response_json(call->resp, call->req, page, NULL, false, "no-cache", false);
+	api_protocol_headers(call->resp, true);
 	json_decref(page);
 	anno_list_release(&list);
 	g_free(id_base);
 	return 0;
 }
 
-static int api_item(struct db *db, const struct pres_canvas_index *idx, const char *manifest_rel,
-		    const char *token, const char *id, const struct http_request *req,
-		    struct http_response *resp, struct iiifd_error *err)
+static int api_item(struct api_call *call, const char *token, const char *id,
+		    struct iiifd_error *err)
 {
-	bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-	char who[128];
-	if (!get && anno_api_authorise(token, req, resp, who, sizeof who, err) < 0)
+	const char *method = call->req->method;
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	if (!get && anno_api_authorise(token, call->req, call->resp, call->who, sizeof call->who,
+				       err) < 0)
 		return -1;
-	json_t *current = api_record_json(db, idx, manifest_rel, id, err);
+	json_t *current = api_record_json(call, id, err);
 	int rc = current ? 0 : -1;
 	if (current && get) {
-		api_send(resp, req, current, 200);
-	} else if (current && strcmp(req->method, "PUT") == 0) {
-		rc = api_replace(db, idx, manifest_rel, who, id, current, req, resp, err);
-	} else if (current && strcmp(req->method, "DELETE") == 0) {
-		rc = api_precondition(current, req, false, err);
-		if (rc == 0 && (rc = db_delete(db, id, err)) == 0)
-			resp->status = 204;
+		api_send(call, current, 200);
+	} else if (current && strcmp(method, "PUT") == 0) {
+		rc = api_replace(call, id, current, err);
+	} else if (current && strcmp(method, "DELETE") == 0) {
+		rc = api_precondition(current, call->req, false, err);
+		if (rc == 0 && (rc = db_delete(call->db, id, err)) == 0)
+			call->resp->status = 204;
 	} else if (current) {
 		rc = iiifd_error_set(err, 405, "an annotation takes GET, PUT and DELETE");
 	}
@@ -284,16 +295,16 @@ void anno_api_container(struct db *db, const struct pres_canvas_index *idx,
 			const char *id, const struct http_request *req, struct http_response *resp)
 {
 	struct iiifd_error err = { 0 };
-	char who[128];
+	struct api_call call = { db, idx, manifest_rel, origin, req, resp, "" };
 	int rc;
 	if (id)
-		rc = api_item(db, idx, manifest_rel, token, id, req, resp, &err);
+		rc = api_item(&call, token, id, &err);
 	else if (strcmp(req->method, "POST") == 0)
-		rc = anno_api_authorise(token, req, resp, who, sizeof who, &err) < 0
+		rc = anno_api_authorise(token, req, resp, call.who, sizeof call.who, &err) < 0
 			     ? -1
-			     : api_create(db, idx, manifest_rel, who, req, resp, &err);
+			     : api_create(&call, &err);
 	else if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
-		rc = api_list(db, idx, manifest_rel, origin, req, resp, &err);
+		rc = api_list(&call, &err);
 	else
 		rc = iiifd_error_set(&err, 405, "the container takes GET and POST");
 	if (rc < 0)

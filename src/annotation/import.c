@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "presentation/language.h"
+
 #define IMPORT_CHUNK (256 * 1024)
 
 void import_begin(struct import_state *st, struct anno_list *out, const struct anno_sink *sink,
@@ -286,9 +288,13 @@ int import_langs_push(struct import_langs *l, const char *lang, size_t len)
 {
 	if (l->depth >= IMPORT_MAX_DEPTH)
 		return -1;
-	char *own = NULL;
-	if (lang && len && !(own = import_strndup(lang, len)))
+	char *own = NULL; /* BCP 47 ("eng" -> "en"); a value that is no language code is ignored */
+	char *tag = lang && len ? pres_language_tag(lang, len) : NULL;
+	if (tag && !(own = strdup(tag))) {
+		g_free(tag);
 		return -1;
+	}
+	g_free(tag);
 	l->at[l->depth] = own ? own : (l->depth ? l->at[l->depth - 1] : NULL);
 	l->own[l->depth] = own != NULL;
 	l->depth++;

@@ -11,11 +11,13 @@
 #include <string.h>
 
 #include "annotation/page_cache.h"
+#include "annotation/search_match.h"
 #include "annotation/webanno.h"
 #include "presentation/canvas_index.h"
+#include "presentation/manifest.h"
 
 #define SEARCH_PAGE_SIZE 50
-#define SEARCH_CONTEXT_CHARS 40
+#define SEARCH_MATCHES_PER_RECORD 16 /* matches of one annotation that are reported */
 #define SEARCH_TERMS_LIMIT 50
 
 static const char *const search_kind_names[] = { "search", "search1", "autocomplete",
@@ -52,6 +54,8 @@ json_t *search_services(const char *id)
 }
 
 /* ---- request parameters -------------------------------------------------------------- */
+
+#define SEARCH_V2_CONTEXT "http://iiif.io/api/search/2/context.json"
 
 struct search_params {
 	char *q, *motivation, *date, *user, *page, *min, *after; /* decoded; NULL when absent */
@@ -93,6 +97,43 @@ static bool search_is_blank(const char *s)
 	return !s || !*s;
 }
 
+/*
+ * Search 1.0 names motivations as Presentation 2.1 does: "painting" is text on the Canvas, which
+ * the store keeps as supplementing (OCR, transcripts, as in the 1.0 examples), "non-painting"
+ * everything else; "sc:" and "oa:" prefixes are allowed. Rewrites list in the store's terms.
+ */
+static void search_motivations_v1(gchar ***list)
+{
+	if (!*list)
+		return;
+	GPtrArray *out = g_ptr_array_new();
+	for (gchar **m = *list; *m; m++) {
+		const char *name = *m;
+		if (g_str_has_prefix(name, "sc:") || g_str_has_prefix(name, "oa:"))
+			name += 3;
+		if (strcmp(name, "painting") == 0)
+			g_ptr_array_add(out, g_strdup("supplementing"));
+		else if (strcmp(name, "non-painting") == 0)
+			for (const char *const *k = webanno_motivations; *k; k++) {
+				if (strcmp(*k, "supplementing") != 0)
+					g_ptr_array_add(out, g_strdup(*k));
+			}
+		else
+			g_ptr_array_add(out, g_strdup(name));
+	}
+	g_ptr_array_add(out, NULL);
+	g_strfreev(*list);
+	*list = (gchar **)g_ptr_array_free(out, FALSE);
+}
+
+/* The Search 1.0 (Presentation 2.1) name of a store motivation: text on the Canvas paints. */
+static char *search_motivation_v1(const char *motivation)
+{
+	if (!motivation || strcmp(motivation, "supplementing") == 0)
+		return g_strdup("sc:painting");
+	return g_strdup_printf("oa:%s", motivation);
+}
+
 static int search_params_read(const struct http_request *req, enum search_kind kind,
 			      struct search_params *p, struct iiifd_error *err)
 {
@@ -113,6 +154,8 @@ static int search_params_read(const struct http_request *req, enum search_kind k
 			return iiifd_error_set(err, 400, "after must be a record key, as in a next link");
 	}
 	p->motivations = search_split(p->motivation);
+	if (kind == SEARCH_V1 || kind == AUTOCOMPLETE_V1)
+		search_motivations_v1(&p->motivations);
 	p->users = search_split(p->user);
 	p->dates = search_split(p->date);
 	char *end = NULL;
@@ -161,110 +204,6 @@ static char *search_url(const char *service, const struct search_params *p, int6
 	return g_string_free(url, FALSE);
 }
 
-/* ---- locating matches ---------------------------------------------------------------- */
-
-/* text folded for case and diacritics, with the byte offset in text of each folded byte */
-struct search_folded {
-	GString *text;
-	GArray *origin; /* size_t per byte of text */
-};
-
-static void search_fold(const char *text, struct search_folded *f)
-{
-	f->text = g_string_new(NULL);
-	f->origin = g_array_new(FALSE, FALSE, sizeof(size_t));
-	for (const char *p = text; p && *p; p = g_utf8_next_char(p)) {
-		size_t at = (size_t)(p - text);
-		gchar *one = g_utf8_normalize(p, g_utf8_next_char(p) - p, G_NORMALIZE_NFD);
-		for (const char *q = one; q && *q; q = g_utf8_next_char(q)) {
-			gunichar c = g_utf8_get_char(q);
-			if (g_unichar_ismark(c))
-				continue;
-			char buf[8];
-			int n = g_unichar_to_utf8(g_unichar_tolower(c), buf);
-			g_string_append_len(f->text, buf, n);
-			for (int k = 0; k < n; k++)
-				g_array_append_val(f->origin, at);
-		}
-		g_free(one);
-	}
-	size_t end = text ? strlen(text) : 0;
-	g_array_append_val(f->origin, end);
-}
-
-static void search_folded_release(struct search_folded *f)
-{
-	g_string_free(f->text, TRUE);
-	g_array_free(f->origin, TRUE);
-}
-
-/* The query's words and "quoted phrases", folded. */
-static gchar **search_terms(const char *q)
-{
-	GPtrArray *terms = g_ptr_array_new();
-	for (const char *p = q; p && *p;) {
-		while (*p == ' ')
-			p++;
-		const char *end = *p == '"' ? strchr(p + 1, '"') : strchr(p, ' ');
-		const char *start = *p == '"' ? p + 1 : p;
-		if (!end)
-			end = p + strlen(p);
-		if (end > start) {
-			struct search_folded f;
-			char *raw = g_strndup(start, (gsize)(end - start));
-			search_fold(raw, &f);
-			g_ptr_array_add(terms, g_strdup(g_strstrip(f.text->str)));
-			search_folded_release(&f);
-			g_free(raw);
-		}
-		p = *end ? end + 1 : end;
-	}
-	g_ptr_array_add(terms, NULL);
-	return (gchar **)g_ptr_array_free(terms, FALSE);
-}
-
-static bool search_is_word_byte(char c)
-{
-	return g_ascii_isalnum(c) || (unsigned char)c >= 0x80;
-}
-
-struct search_match {
-	char *prefix, *exact, *suffix; /* g_malloc'd */
-};
-
-/* The first occurrence of a term at word boundaries, as prefix/exact/suffix of the original. */
-static bool search_locate(const char *text, const struct search_folded *f, const char *term,
-			  struct search_match *m)
-{
-	size_t tl = strlen(term);
-	for (const char *hit = strstr(f->text->str, term); tl && hit; hit = strstr(hit + 1, term)) {
-		size_t a = (size_t)(hit - f->text->str), b = a + tl;
-		if ((a > 0 && search_is_word_byte(f->text->str[a - 1])) ||
-		    search_is_word_byte(f->text->str[b]))
-			continue;
-		size_t oa = g_array_index(f->origin, size_t, a);
-		size_t ob = g_array_index(f->origin, size_t, b);
-		const char *ctx0 = text + oa;
-		for (int i = 0; i < SEARCH_CONTEXT_CHARS && ctx0 > text; i++)
-			ctx0 = g_utf8_prev_char(ctx0);
-		const char *ctx1 = text + ob;
-		for (int i = 0; i < SEARCH_CONTEXT_CHARS && *ctx1; i++)
-			ctx1 = g_utf8_next_char(ctx1);
-		m->prefix = g_strndup(ctx0, (gsize)(text + oa - ctx0));
-		m->exact = g_strndup(text + oa, ob - oa);
-		m->suffix = g_strndup(text + ob, (gsize)(ctx1 - (text + ob)));
-		return true;
-	}
-	return false;
-}
-
-static void search_match_release(struct search_match *m)
-{
-	g_free(m->prefix);
-	g_free(m->exact);
-	g_free(m->suffix);
-}
-
 /* ---- canvases of the hits ------------------------------------------------------------ */
 
 /* Canvas indexes of the Manifests that hits belong to, built once per request. */
@@ -309,58 +248,176 @@ struct search_page {
 	json_t *resources, *hits;   /* v1 */
 };
 
-static void search_add_hit(const struct anno_record *r, const char *anno_id, const char *target,
-			   gchar **terms, const char *page_id, struct search_page *pg)
+/* The Search 1.0 resource of an annotation: its text on its target. */
+static json_t *search_resource_v1(const struct anno_record *r, const char *id, const char *target)
 {
-	struct search_folded f;
-	search_fold(r->text, &f);
+	char *motivation = search_motivation_v1(r->motivation);
+	json_t *res = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s}", "@id", id, "@type",
+				"oa:Annotation", "motivation", motivation, "resource", "@type",
+				"cnt:ContentAsText", "chars", r->text ? r->text : "", "on", target);
+	g_free(motivation);
+	return res;
+}
+
+/* A match: a highlighting annotation on the item (2.0) and a search:Hit (1.0). */
+static void search_add_match(const char *item_id, const struct search_match *m,
+			     const char *page_id, struct search_page *pg)
+{
+	char *hid = g_strdup_printf("%s#match-%zu", page_id, json_array_size(pg->highlights) + 1);
+	json_array_append_new(
+		pg->highlights,
+		json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:[{s:s, s:s, s:s, s:s}]}}", "id", hid, "type",
+			  "Annotation", "motivation", "highlighting", "target", "type",
+			  "SpecificResource", "source", item_id, "selector", "type",
+			  "TextQuoteSelector", "prefix", m->prefix, "exact", m->exact, "suffix",
+			  m->suffix));
+	json_array_append_new(pg->hits, json_pack("{s:s, s:[s], s:s, s:s, s:s}", "@type",
+						  "search:Hit", "annotations", item_id, "match",
+						  m->exact, "before", m->prefix, "after", m->suffix));
+	g_free(hid);
+}
+
+/*
+ * A result item for one match whose OCR words are known: the line annotation, but with its own
+ * id and targeting just the matched words (box), so viewers highlight the words.
+ */
+static json_t *search_word_item(const struct anno_record *r, const json_t *anno,
+				const char *canvas, size_t k, const double box[4],
+				struct search_page *pg)
+{
+	struct anno_record at = *r;
+	at.has_xywh = true;
+	at.x = box[0], at.y = box[1], at.w = box[2], at.h = box[3];
+	char *target = webanno_target(&at, canvas);
+	json_t *item = json_copy((json_t *)anno);
+	json_object_set_new(item, "id", json_sprintf("%s/match/%zu", json_string_value(
+							     json_object_get(anno, "id")), k));
+	json_object_set_new(item, "target", json_string(target));
 	json_array_append_new(pg->resources,
-			      json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s}", "@id", anno_id, "@type",
-					"oa:Annotation", "motivation", "sc:painting", "resource",
-					"@type", "cnt:ContentAsText", "chars", r->text ? r->text : "",
-					"on", target));
+			      search_resource_v1(r, json_string_value(json_object_get(item, "id")),
+						 target));
+	g_free(target);
+	return item;
+}
+
+/*
+ * The items and matches of one record found. Every occurrence of every term is a match (up to
+ * SEARCH_MATCHES_PER_RECORD); where the line's words are in the store, a match targets the union
+ * of the boxes of the words it covers, otherwise the whole annotation.
+ */
+static void search_add_hits(struct db *db, const struct anno_record *r, json_t *anno,
+			    const char *canvas, gchar **terms, const char *page_id,
+			    struct search_page *pg)
+{
+	const char *text = r->text ? r->text : "";
+	const char *anno_id = json_string_value(json_object_get(anno, "id"));
+	struct anno_list words = { 0 };
+	if (db && r->id && r->granularity && strcmp(r->granularity, "line") == 0)
+		db_line_words(db, r->id, &words, NULL);
+	struct search_folded f;
+	search_fold(text, &f);
+	json_t *word_items = json_array();
+	bool whole = false; /* the annotation itself is an item: a match without words, or none */
+	size_t matches = 0;
 	for (int i = 0; terms && terms[i]; i++) {
-		struct search_match m;
-		if (!search_locate(r->text ? r->text : "", &f, terms[i], &m))
-			continue;
-		char *hid = g_strdup_printf("%s#match-%zu", page_id,
-					    json_array_size(pg->highlights) + 1);
-		json_array_append_new(
-			pg->highlights,
-			json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:[{s:s, s:s, s:s, s:s}]}}", "id", hid,
-				  "type", "Annotation", "motivation", "highlighting", "target", "type",
-				  "SpecificResource", "source", anno_id, "selector", "type",
-				  "TextQuoteSelector", "prefix", m.prefix, "exact", m.exact, "suffix",
-				  m.suffix));
-		json_array_append_new(pg->hits,
-				      json_pack("{s:s, s:[s], s:s, s:s, s:s}", "@type", "search:Hit",
-						"annotations", anno_id, "match", m.exact, "before",
-						m.prefix, "after", m.suffix));
-		g_free(hid);
-		search_match_release(&m);
+		struct search_match m[SEARCH_MATCHES_PER_RECORD];
+		size_t n = search_locate(text, &f, terms[i], m, SEARCH_MATCHES_PER_RECORD);
+		for (size_t j = 0; j < n; j++) {
+			double box[4];
+			if (words.count && search_words_box(text, &words, m[j].start, m[j].end, box)) {
+				json_t *item = search_word_item(r, anno, canvas,
+								json_array_size(word_items) + 1,
+								box, pg);
+				search_add_match(json_string_value(json_object_get(item, "id")), &m[j],
+						 page_id, pg);
+				json_array_append_new(word_items, item);
+			} else {
+				search_add_match(anno_id, &m[j], page_id, pg);
+				whole = true;
+			}
+			search_match_release(&m[j]);
+		}
+		matches += n;
 	}
+	if (whole || matches == 0) {
+		char *target = webanno_target(r, canvas);
+		json_array_append_new(pg->resources, search_resource_v1(r, anno_id, target));
+		json_array_append(pg->items, anno);
+		g_free(target);
+	}
+	json_array_extend(pg->items, word_items);
+	json_decref(word_items);
 	search_folded_release(&f);
+	anno_list_release(&words);
+}
+
+/*
+ * In a Collection's results, each hit names the Manifest it is in (the client may not have
+ * loaded it): Search 2.0 target.partOf, Search 1.0 on.within. Applies to the items and
+ * resources from the given positions on.
+ */
+static void search_mark_manifest(struct search_page *pg, size_t items_from,
+				 size_t resources_from, const json_t *ref)
+{
+	json_t *a;
+	for (size_t i = items_from; (a = json_array_get(pg->items, i)); i++)
+		json_object_set_new(a, "target",
+				    json_pack("{s:O, s:O}", "id", json_object_get(a, "target"),
+					      "partOf", ref));
+	const char *label = "";
+	const char *key;
+	json_t *values;
+	json_object_foreach(json_object_get(ref, "label"), key, values)
+		if (json_array_size(values)) {
+			label = json_string_value(json_array_get(values, 0));
+			break;
+		}
+	for (size_t i = resources_from; (a = json_array_get(pg->resources, i)); i++)
+		json_object_set_new(a, "on",
+				    json_pack("{s:O, s:{s:O, s:s, s:s}}", "@id", json_object_get(a, "on"),
+					      "within", "@id", json_object_get(ref, "id"), "@type",
+					      "sc:Manifest", "label", label));
+}
+
+/* The Manifest reference of rel, built once per request (refs: rel -> reference). */
+static const json_t *search_manifest_ref(const struct pres_context *c, GHashTable *refs,
+					 const char *rel)
+{
+	json_t *ref = g_hash_table_lookup(refs, rel);
+	if (!ref) {
+		char *abs = g_build_filename(c->root_real, rel, NULL);
+		ref = pres_manifest_ref(c, rel, g_file_test(abs, G_FILE_TEST_IS_DIR));
+		g_free(abs);
+		g_hash_table_insert(refs, g_strdup(rel), ref);
+	}
+	return ref;
 }
 
 static void search_collect(const struct pres_context *c, const struct anno_list *found,
-			   gchar **terms, const char *page_id, struct search_page *pg)
+			   gchar **terms, const char *page_id, bool in_collection,
+			   struct search_page *pg)
 {
 	GHashTable *indexes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 						    search_index_free);
+	GHashTable *refs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						 (GDestroyNotify)json_decref);
 	for (size_t i = 0; i < found->count; i++) {
 		const struct anno_record *r = &found->items[i];
 		char *id_base = NULL, *canvas = search_canvas(c, indexes, r, &id_base);
 		if (!canvas)
 			continue;
+		size_t items_from = json_array_size(pg->items);
+		size_t resources_from = json_array_size(pg->resources);
 		json_t *anno = webanno_to_json(r, canvas, id_base);
-		const char *anno_id = json_string_value(json_object_get(anno, "id"));
-		char *target = webanno_target(r, canvas);
-		search_add_hit(r, anno_id, target, terms, page_id, pg);
-		json_array_append_new(pg->items, anno);
-		g_free(target);
+		search_add_hits(c->db, r, anno, canvas, terms, page_id, pg);
+		if (in_collection)
+			search_mark_manifest(pg, items_from, resources_from,
+					     search_manifest_ref(c, refs, r->manifest));
+		json_decref(anno);
 		g_free(canvas);
 		g_free(id_base);
 	}
+	g_hash_table_destroy(refs);
 	g_hash_table_destroy(indexes);
 }
 
@@ -408,8 +465,8 @@ static json_t *search_doc_v2(const char *service, const struct search_params *p,
 			     const struct search_result *res, struct search_page *pg)
 {
 	char *id = search_url(service, p, res->at);
-	json_t *doc = json_pack("{s:s, s:s, s:s}", "@context", "http://iiif.io/api/search/2/context.json",
-				"id", id, "type", "AnnotationPage");
+	json_t *doc = json_pack("{s:s, s:s, s:s}", "@context", SEARCH_V2_CONTEXT, "id", id, "type",
+				"AnnotationPage");
 	search_paging_v2(doc, service, p, res);
 	json_object_set(doc, "items", pg->items);
 	if (json_array_size(pg->highlights))
@@ -528,10 +585,13 @@ static json_t *search_run(struct db *db, struct page_cache *totals, const struct
 	struct search_page pg = { json_array(), json_array(), json_array(), json_array() };
 	gchar **terms = search_terms(p->q);
 	char *page_id = search_url(service, p, res.at);
-	search_collect(c, &res.found, terms, page_id, &pg);
+	search_collect(c, &res.found, terms, page_id, q->scope_is_folder, &pg);
 	g_free(page_id);
 	json_t *doc = kind == SEARCH_V2 ? search_doc_v2(service, p, &res, &pg)
 					: search_doc_v1(service, p, &res, &pg);
+	if (kind == SEARCH_V2) /* hits may carry textGranularity or score: name their contexts */
+		json_object_set_new(doc, "@context",
+				    webanno_context_for(doc, c->base, SEARCH_V2_CONTEXT));
 	g_strfreev(terms);
 	json_decref(pg.items);
 	json_decref(pg.highlights);
@@ -575,9 +635,8 @@ static json_t *search_autocomplete(struct db *db, enum search_kind kind, const c
 		g_free(url);
 	}
 	json_t *doc = kind == AUTOCOMPLETE_V2
-			      ? json_pack("{s:s, s:s, s:s}", "@context",
-					  "http://iiif.io/api/search/2/context.json", "id", id, "type",
-					  "TermPage")
+			      ? json_pack("{s:s, s:s, s:s}", "@context", SEARCH_V2_CONTEXT, "id",
+					  id, "type", "TermPage")
 			      : json_pack("{s:s, s:s, s:s}", "@context",
 					  "http://iiif.io/api/search/1/context.json", "@id", id,
 					  "@type", "search:TermList");

@@ -4,6 +4,7 @@
  */
 #include "annotation/webanno.h"
 
+#include <stdbool.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ const char webanno_context_document[] =
 	"\"@type\": \"http://www.w3.org/2001/XMLSchema#double\"}}}\n";
 
 /* Motivations of the Web Annotation model and the IIIF registry that the store accepts. */
-static const char *const webanno_motivations[] = {
+const char *const webanno_motivations[] = {
 	"assessing", "bookmarking", "classifying", "commenting",  "describing", "editing",
 	"highlighting", "identifying", "linking",  "moderating", "questioning", "replying",
 	"tagging",    "supplementing", "contextualizing", NULL,
@@ -46,9 +47,58 @@ json_t *webanno_context(const char *origin)
 {
 	char *ours = g_strdup_printf("%s%s", origin, WEBANNO_CONTEXT_PATH);
 	json_t *ctx = json_pack("[s, s, s]", WEBANNO_TEXT_GRANULARITY_CONTEXT, ours,
-				"http://iiif.io/api/presentation/3/context.json");
+				WEBANNO_PRESENTATION_CONTEXT);
 	g_free(ours);
 	return ctx;
+}
+
+/* Whether key is a property of doc or of anything in it (to a depth of 16). */
+static bool webanno_uses(const json_t *doc, const char *key, int depth)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	if (depth > 16)
+		return false;
+	if (json_is_object(doc)) {
+		if (json_object_get(doc, key))
+			return true;
+		json_object_foreach((json_t *)doc, k, v)
+			if (webanno_uses(v, key, depth + 1))
+				return true;
+	} else if (json_is_array(doc)) {
+		json_array_foreach(doc, i, v)
+			if (webanno_uses(v, key, depth + 1))
+				return true;
+	}
+	return false;
+}
+
+json_t *webanno_context_for(const json_t *doc, const char *origin, const char *main_context)
+{
+	json_t *ctx = json_array();
+	if (webanno_uses(doc, "textGranularity", 0))
+		json_array_append_new(ctx, json_string(WEBANNO_TEXT_GRANULARITY_CONTEXT));
+	if (webanno_uses(doc, "score", 0))
+		json_array_append_new(ctx, json_sprintf("%s%s", origin, WEBANNO_CONTEXT_PATH));
+	if (json_array_size(ctx) == 0) {
+		json_decref(ctx);
+		return json_string(main_context);
+	}
+	json_array_append_new(ctx, json_string(main_context));
+	return ctx;
+}
+
+json_t *webanno_with_context(const json_t *doc, json_t *context)
+{
+	json_t *out = json_object();
+	json_object_set_new(out, "@context", context);
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)doc, k, v)
+		if (strcmp(k, "@context") != 0)
+			json_object_set(out, k, v);
+	return out;
 }
 
 /* A creator or generator: {id, type} for a URI, {type, name} for a plain name. */

@@ -15,6 +15,10 @@
 #define WEBANNO_CONTEXT_PATH "/iiif/context/annotations.json"
 #define WEBANNO_TEXT_GRANULARITY_CONTEXT \
 	"http://iiif.io/api/extension/text-granularity/context.json"
+#define WEBANNO_PRESENTATION_CONTEXT "http://iiif.io/api/presentation/3/context.json"
+
+/* The motivations the store accepts (NULL-terminated). */
+extern const char *const webanno_motivations[];
 
 /* The document served at WEBANNO_CONTEXT_PATH. */
 extern const char webanno_context_document[];
@@ -25,8 +29,24 @@ char *webanno_target(const struct anno_record *r, const char *canvas_id);
 /* The Annotation for r on canvas_id; its id is "{id_base}/{r->id}". New reference. */
 json_t *webanno_to_json(const struct anno_record *r, const char *canvas_id, const char *id_base);
 
-/* The @context array for documents holding annotations, origin being the server's base URL. */
+/*
+ * The @context array for documents holding annotations (both extension contexts, then
+ * Presentation 3's), origin being the server's base URL.
+ */
 json_t *webanno_context(const char *origin);
+
+/*
+ * The @context of doc: the extension contexts its properties need (textGranularity: IIIF text
+ * granularity; score: iiifd's own, at origin + WEBANNO_CONTEXT_PATH), then main_context (the
+ * API's own, which comes last); just main_context when doc needs none. New reference.
+ */
+json_t *webanno_context_for(const json_t *doc, const char *origin, const char *main_context);
+
+/*
+ * A copy of the object doc with "@context" (stolen) as its first property, as JSON-LD
+ * documents of the IIIF APIs start. New reference.
+ */
+json_t *webanno_with_context(const json_t *doc, json_t *context);
 
 /*
  * Validates a Web Annotation sent by a client against the Manifest's Canvases and fills rec

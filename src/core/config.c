@@ -12,6 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/log.h"
+#include "core/rights.h"
+
 enum config_type { CONFIG_STRING, CONFIG_INT, CONFIG_INT64, CONFIG_BOOL, CONFIG_DOUBLE };
 
 struct config_key {
@@ -100,6 +103,20 @@ static const struct config_key config_keys[] = {
 	KEY("web-assets-dir", CONFIG_STRING, web_assets_dir, "", 0, 0,
 	    "folder of the viewers served under /viewer/ (scripts/install-web); empty = "
 	    "build/web/assets beside the binary's build folder, else <prefix>/share/iiifd/web"),
+	KEY("canvas-words", CONFIG_BOOL, canvas_words, "false", 0, 0,
+	    "Canvases list their OCR words rather than their lines (the other level is linked from "
+	    "seeAlso)"),
+	KEY("pdf-max-pages", CONFIG_INT, pdf_max_pages, "500", 1, 100000,
+	    "image pages a Manifest PDF download may have; larger Manifests get 400"),
+	KEY("pdf-max-width", CONFIG_INT, pdf_max_width, "2000", 16, 14400,
+	    "largest page image width (?width=) of a Manifest PDF download"),
+	KEY("web", CONFIG_BOOL, web, "true", 0, 0,
+	    "the HTML interface: / for browsers, /view/{path}/collection|manifest, /sitemap.xml"),
+	KEY("html-pages-on-json-urls", CONFIG_BOOL, html_pages_on_json_urls, "true", 0, 0,
+	    "a browser asking a Collection or Manifest URL for text/html gets its page (IIIF "
+	    "clients keep the JSON; answers carry Vary: Accept)"),
+	KEY("web-page-size", CONFIG_INT, web_page_size, "100", 1, 10000,
+	    "Collection members or Manifest pages listed on one HTML page"),
 	KEY("source-cache-entries", CONFIG_INT, source_cache_entries, "4096", 0, 10000000,
 	    "probed images (size, levels, tile index) kept in memory"),
 	KEY("cache", CONFIG_BOOL, cache, "true", 0, 0, "keep rendered images in cache-dir"),
@@ -222,13 +239,38 @@ void iiifd_config_release(struct iiifd_config *cfg)
 	}
 }
 
+/* rights: a statement IIIF accepts, kept in the form the specifications require. */
+static int config_rights(struct iiifd_config *cfg, struct iiifd_error *err)
+{
+	char canonical[512];
+	if (!*cfg->rights)
+		return 0;
+	enum rights_result r = strlen(cfg->rights) < 400
+				       ? rights_normalise(cfg->rights, canonical, sizeof canonical)
+				       : RIGHTS_INVALID;
+	if (r == RIGHTS_INVALID)
+		return iiifd_error_set(err, 400, "rights: '%.100s' is not a Creative Commons or "
+						 "RightsStatements.org URI (e.g. "
+						 "http://creativecommons.org/licenses/by/4.0/)",
+				       cfg->rights);
+	if (r == RIGHTS_NORMALISED) {
+		log_warn("rights: '%s' is written '%s', the form the specification requires",
+			 cfg->rights, canonical);
+		free(cfg->rights);
+		cfg->rights = strdup(canonical);
+	}
+	return cfg->rights ? 0 : iiifd_error_set(err, 500, "out of memory");
+}
+
 int iiifd_config_set(struct iiifd_config *cfg, const char *key, const char *value,
 		     struct iiifd_error *err)
 {
 	const struct config_key *k = config_find(key);
 	if (!k)
 		return iiifd_error_set(err, 400, "unknown setting '%s'", key);
-	return config_assign(cfg, k, value, err);
+	if (config_assign(cfg, k, value, err) < 0)
+		return -1;
+	return k->offset == offsetof(struct iiifd_config, rights) ? config_rights(cfg, err) : 0;
 }
 
 struct config_file_state {

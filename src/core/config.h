@@ -58,6 +58,12 @@ struct iiifd_config {
 	int64_t auto_import_max_mb; /* larger annotation files are skipped by auto-import; 0 = any */
 	int annotation_page_size; /* annotations per page of a Canvas AnnotationPage */
 	char *web_assets_dir;     /* the viewers' files (scripts/install-web); "" = found by itself */
+	bool canvas_words;        /* Canvases list OCR words rather than lines (lines in seeAlso) */
+	int pdf_max_pages;        /* image Canvases a Manifest PDF may have (/pdf/...) */
+	int pdf_max_width;        /* largest ?width= of a Manifest PDF's page images */
+	bool web;                 /* the HTML interface: /, /view/..., /sitemap.xml (web/) */
+	bool html_pages_on_json_urls; /* browsers asking a Collection/Manifest URL for HTML get its page */
+	int web_page_size;        /* members or pages listed on one HTML page */
 };
 
 /* Fills cfg with defaults; release with iiifd_config_release(). */

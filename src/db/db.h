@@ -72,7 +72,14 @@ struct db_cursor {
 };
 
 /*
- * Keyset paging through one Canvas's records of one motivation: appends up to limit records
+ * A Canvas's records are listed in pages: one per motivation, except that OCR words (records of
+ * motivation supplementing and granularity word) have a page of their own, named DB_PAGE_WORDS,
+ * so each line of text shows once. The functions below take such a page name.
+ */
+#define DB_PAGE_WORDS "words"
+
+/*
+ * Keyset paging through one Canvas's records of one page: appends up to limit records
  * after *cursor to out and moves *cursor to the last one. Each call is one short query, so a
  * caller may stream millions of records a batch at a time without holding a connection.
  */
@@ -88,11 +95,11 @@ int db_cursor_back(struct db *db, const char *target_file, int page, const char 
 		   const struct db_cursor *from, int64_t n, struct db_cursor *out, bool *found,
 		   struct iiifd_error *err);
 
-/* How many records of one motivation one Canvas has. */
+/* How many records one page of one Canvas has. */
 int db_count_target(struct db *db, const char *target_file, int page, const char *motivation,
 		    int64_t *count, struct iiifd_error *err);
 
-/* The distinct motivations present on one Canvas (malloc'd array of malloc'd strings). */
+/* The pages one Canvas has, by name (malloc'd array of malloc'd strings), in name order. */
 int db_target_motivations(struct db *db, const char *target_file, int page, char ***out,
 			  size_t *count, struct iiifd_error *err);
 

@@ -61,6 +61,11 @@ static const char *const db_sqlite_migrations[] = {
 };
 
 #define DB_SQLITE_INDEXED "text IS NOT NULL AND granularity IS NOT 'word'"
+/*
+ * Canvas pages: ?7 = 1 selects the word-level supplementing records (the DB_PAGE_WORDS page),
+ * 0 everything else of the motivation ?3 (see db_sqlite_bind_target).
+ */
+#define DB_SQLITE_PAGE_WORDS " AND (motivation = 'supplementing' AND granularity IS 'word') = ?7"
 
 static const char *const db_sqlite_sql[DB_SQLITE_STMT_COUNT] = {
 	[DB_SQLITE_BEGIN_READ] = "BEGIN",
@@ -111,19 +116,23 @@ static const char *const db_sqlite_sql[DB_SQLITE_STMT_COUNT] = {
 	/* one batch of a Canvas's records after (?4, ?5) in (seq, rowid) order: keyset paging */
 	[DB_SQLITE_LIST_TARGET_AFTER] = "SELECT " DB_SQLITE_COLUMNS ", seq, rowid FROM annotations"
 					" WHERE target_file = ?1 AND page = ?2 AND motivation = ?3"
+					DB_SQLITE_PAGE_WORDS
 					" AND (seq, rowid) > (?4, ?5) ORDER BY seq, rowid LIMIT ?6",
 	/* the record ?6 places before (?4, ?5), counting it as 0: where the page before starts */
 	[DB_SQLITE_LIST_TARGET_BACK] = "SELECT seq, rowid FROM annotations"
 				       " WHERE target_file = ?1 AND page = ?2 AND motivation = ?3"
-				       " AND (seq, rowid) <= (?4, ?5)"
+				       DB_SQLITE_PAGE_WORDS " AND (seq, rowid) <= (?4, ?5)"
 				       " ORDER BY seq DESC, rowid DESC LIMIT 1 OFFSET ?6",
 	[DB_SQLITE_COUNT_TARGET] = "SELECT count(*) FROM annotations"
-				   " WHERE target_file = ?1 AND page = ?2 AND motivation = ?3",
+				   " WHERE target_file = ?1 AND page = ?2 AND motivation = ?3"
+				   DB_SQLITE_PAGE_WORDS,
 	/* sources whose path starts with ?1 (a folder and '/', or '' for all): the range uses the key */
 	[DB_SQLITE_SOURCES_BELOW] = "SELECT source FROM sources WHERE source >= ?1 AND "
 				    "source < ?1 || char(1114111) ORDER BY source",
-	[DB_SQLITE_MOTIVATIONS] = "SELECT DISTINCT motivation FROM annotations"
-				  " WHERE target_file = ?1 AND page = ?2 ORDER BY motivation",
+	[DB_SQLITE_MOTIVATIONS] = "SELECT DISTINCT CASE WHEN motivation = 'supplementing' AND"
+				  " granularity IS 'word' THEN '" DB_PAGE_WORDS "' ELSE motivation END"
+				  " AS name FROM annotations WHERE target_file = ?1 AND page = ?2"
+				  " ORDER BY name",
 	[DB_SQLITE_LINE_WORDS] = "SELECT " DB_SQLITE_COLUMNS " FROM annotations"
 				 " WHERE line_id = ?1 ORDER BY seq, rowid",
 };

@@ -66,13 +66,18 @@ int db_sqlite_read_list_target(struct db *db, const char *target_file, int page,
 	return db_sqlite_read_rows(db, which, target_file, &page, motivation, out, err);
 }
 
-/* Binds a Canvas and motivation to ?1..?3 and, when at is given, a position to ?4 and ?5. */
+/*
+ * Binds a Canvas and one of its pages (a motivation, or DB_PAGE_WORDS: supplementing words) to
+ * ?1..?3 and ?7 and, when at is given, a position to ?4 and ?5.
+ */
 static void db_sqlite_bind_target(sqlite3_stmt *stmt, const char *target_file, int page,
-				  const char *motivation, const struct db_cursor *at)
+				  const char *name, const struct db_cursor *at)
 {
+	bool words = strcmp(name, DB_PAGE_WORDS) == 0;
 	sqlite3_bind_text(stmt, 1, target_file, -1, SQLITE_STATIC);
 	sqlite3_bind_int(stmt, 2, page);
-	sqlite3_bind_text(stmt, 3, motivation, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, words ? "supplementing" : name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 7, words);
 	if (at) {
 		sqlite3_bind_int64(stmt, 4, at->seq);
 		sqlite3_bind_int64(stmt, 5, at->rowid);

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/strings.h"
+#include "http/accept.h"
 
 void http_response_init(struct http_response *resp)
 {
@@ -147,12 +148,20 @@ void http_response_error(struct http_response *resp, const struct iiifd_error *e
 			   err->msg[0] ? err->msg : http_status_phrase(status));
 }
 
+bool http_wants_json_ld(const struct http_request *req, bool ld_by_default)
+{
+	const char *accept = http_request_header(req, "Accept");
+	double ld = http_accept_media_quality(accept, "application/ld+json");
+	double json = http_accept_media_quality(accept, "application/json");
+	return ld > json || (ld == json && ld_by_default);
+}
+
 void http_response_json_text(struct http_response *resp, const struct http_request *req,
-			     char *text, const char *profile, const char *cache_control)
+			     char *text, const char *profile, bool ld_by_default,
+			     const char *cache_control)
 {
 	char etag[40];
-	const char *accept = http_request_header(req, "Accept");
-	if (profile && accept && strstr(accept, "application/ld+json"))
+	if (profile && http_wants_json_ld(req, ld_by_default))
 		http_response_header(resp, "Content-Type", "application/ld+json;profile=\"%s\"",
 				     profile);
 	else
@@ -168,12 +177,12 @@ void http_response_json_text(struct http_response *resp, const struct http_reque
 }
 
 void http_response_json(struct http_response *resp, const struct http_request *req,
-			const json_t *doc, const char *profile, const char *cache_control,
-			bool pretty)
+			const json_t *doc, const char *profile, bool ld_by_default,
+			const char *cache_control, bool pretty)
 {
 	size_t layout = pretty ? JSON_INDENT(2) : JSON_COMPACT;
 	char *text = json_dumps(doc, layout | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	http_response_json_text(resp, req, text, profile, cache_control);
+	http_response_json_text(resp, req, text, profile, ld_by_default, cache_control);
 }
 
 const char *http_status_phrase(int status)

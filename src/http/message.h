@@ -129,18 +129,28 @@ void http_response_remove_header(struct http_response *resp, const char *name);
 void http_response_error(struct http_response *resp, const struct iiifd_error *err);
 
 /*
+ * Whether to label a JSON-LD document application/ld+json (with its profile) rather than
+ * application/json: when the client's Accept prefers it (q-values honoured), or when Accept
+ * prefers neither and ld_by_default (Presentation 3 recommends JSON-LD; Image info.json and
+ * Presentation 2.1 documents are application/json unless JSON-LD is asked for).
+ */
+bool http_wants_json_ld(const struct http_request *req, bool ld_by_default);
+
+/*
  * A JSON document as the response (status 200 unless set before): Content-Type application/json,
- * or application/ld+json with profile when the client asks for JSON-LD and profile is given;
- * an ETag of the body with 304 for a matching If-None-Match; gzip allowed. doc is not stolen.
- * pretty indents the JSON for people; large machine-read documents are sent compact.
+ * or, when profile is given and http_wants_json_ld(req, ld_by_default), application/ld+json
+ * with that profile; Vary: Accept; an ETag of the body with 304 for a matching If-None-Match;
+ * gzip allowed. doc is not stolen. pretty indents the JSON for people; large machine-read
+ * documents are sent compact.
  */
 void http_response_json(struct http_response *resp, const struct http_request *req,
-			const json_t *doc, const char *profile, const char *cache_control,
-			bool pretty);
+			const json_t *doc, const char *profile, bool ld_by_default,
+			const char *cache_control, bool pretty);
 
 /* Like http_response_json() for a document already serialised: takes ownership of text. */
 void http_response_json_text(struct http_response *resp, const struct http_request *req,
-			     char *text, const char *profile, const char *cache_control);
+			     char *text, const char *profile, bool ld_by_default,
+			     const char *cache_control);
 
 /* Standard reason phrase for status ("Bad Request"). */
 const char *http_status_phrase(int status);

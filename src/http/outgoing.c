@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "core/compress.h"
+#include "http/accept.h"
 
 static void outgoing_add_cors(struct MHD_Response *r)
 {
@@ -39,29 +40,15 @@ bool http_outgoing_accepts_gzip(const char *header)
 {
 	if (!header)
 		return false;
-	gchar **codings = g_strsplit(header, ",", 32);
+	struct http_accept_entry e;
 	bool ok = false;
-	for (int i = 0; codings[i]; i++) {
-		gchar **parts = g_strsplit(g_strstrip(codings[i]), ";", 4);
-		if (!parts[0]) { /* an empty entry (",gzip") splits into no parts at all */
-			g_strfreev(parts);
-			continue;
-		}
-		const char *name = g_strstrip(parts[0]);
-		double q = 1.0;
-		for (int j = 1; parts[j]; j++) {
-			const char *param = g_strstrip(parts[j]);
-			if (param[0] == 'q' && param[1] == '=')
-				q = g_ascii_strtod(param + 2, NULL);
-		}
-		bool gzip = strcasecmp(name, "gzip") == 0;
-		if (gzip || strcmp(name, "*") == 0)
-			ok = q > 0;
-		g_strfreev(parts);
+	for (const char *pos = header; http_accept_next(&pos, &e);) {
+		bool gzip = strcasecmp(e.value, "gzip") == 0;
+		if (gzip || strcmp(e.value, "*") == 0)
+			ok = e.q > 0;
 		if (gzip)
 			break; /* an explicit gzip entry wins over "*" */
 	}
-	g_strfreev(codings);
 	return ok;
 }
 

@@ -9,7 +9,9 @@
 #include "annotation/api.h"
 #include "annotation/webanno.h"
 #include "web/viewer.h"
+#include "web/pdf_download.h"
 #include "version.h"
+#include "web/service.h"
 
 static const char *router_strip(const char *path, const char *prefix)
 {
@@ -53,7 +55,7 @@ static bool router_is_inline(const struct http_request *req)
 static bool router_may_try_inline(const struct http_request *req)
 {
 	return router_is_inline(req) || router_strip(req->path, "/iiif/3/") ||
-	       router_strip(req->path, "/iiif/2/");
+	       router_strip(req->path, "/iiif/2/") || web_service_is_inline(req);
 }
 
 int router_body_check(void *ctx, const struct http_request *req, size_t *max_body,
@@ -97,8 +99,11 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 	}
 	if (strcmp(req->path, "/health") == 0)
 		return router_json(resp, "{\"status\":\"ok\",\"version\":\"" IIIFD_VERSION "\"}\n");
+	/* the HTML interface: its own URLs, / and the Presentation URLs for browsers (web/) */
+	if (web_service_handle(&router->presentation, req, resp))
+		return;
 	if (strcmp(req->path, "/") == 0)
-		return router_json(resp, "{\"service\":\"iiifd\",\"version\":\"" IIIFD_VERSION
+		return http_response_header(resp, "Vary", "Accept"), router_json(resp, "{\"service\":\"iiifd\",\"version\":\"" IIIFD_VERSION
 					 "\",\"image\":[\"/iiif/3/{identifier}/info.json\","
 					 "\"/iiif/2/{identifier}/info.json\"],"
 					 "\"presentation\":\"/iiif/presentation/collection\"}\n");
@@ -120,6 +125,8 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 		return pres_media_handle(&router->presentation, rest, req, resp);
 	if ((rest = router_strip(req->path, "/viewer/")))
 		return web_viewer_handle(router->presentation.cfg, rest, req, resp);
+	if ((rest = router_strip(req->path, "/pdf/")))
+		return pdf_download_handle(&router->image, &router->presentation, rest, req, resp);
 	iiifd_error_set(&err, 404, "nothing is served at this path");
 	http_response_error(resp, &err);
 }

@@ -295,8 +295,7 @@ static void service_info(const struct image_service *svc, enum image_api_version
 	service_etag(t, v == IMAGE_API_V3 ? "info3" : "info2", etag, sizeof etag);
 	http_response_header(resp, "Link", "<http://iiif.io/api/image/%d/level2.json>;rel=\"profile\"",
 			     (int)v);
-	const char *accept = http_request_header(req, "Accept");
-	if (accept && strstr(accept, "application/ld+json"))
+	if (http_wants_json_ld(req, false))
 		http_response_header(resp, "Content-Type",
 				     "application/ld+json;profile=\"http://iiif.io/api/image/%d/context.json\"",
 				     (int)v);

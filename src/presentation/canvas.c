@@ -42,36 +42,58 @@ static json_t *canvas_painting_page(const char *canvas_id, json_t *body)
 	return p;
 }
 
-/* References to the stored annotations of file/page, one AnnotationPage per motivation. */
+/* {"id": "{canvas}/annotations/{name}", "type": "AnnotationPage"} (with a label when given). */
+static json_t *canvas_page_ref(const char *canvas_id, const char *name, const char *label)
+{
+	char *id = g_strdup_printf("%s/annotations/%s", canvas_id, name);
+	json_t *ref = json_pack("{s:s, s:s}", "id", id, "type", "AnnotationPage");
+	if (label)
+		json_object_set_new(ref, "label", json_pack("{s:[s]}", "none", label));
+	g_free(id);
+	return ref;
+}
+
 /*
- * Lists the store's AnnotationPages of the Canvas (one per motivation). On an audio or video
- * Canvas with caption files, the caption files are its supplementing annotations: their cues are
- * in the store for search (hits target #t=), but a second page of them would show every caption
- * twice, so the store's supplementing page is not listed there.
+ * Lists the store's AnnotationPages of the Canvas in its annotations: one per motivation, with
+ * OCR in one granularity only, so each line of text shows once. Lines are listed and the words
+ * page (DB_PAGE_WORDS) is linked from seeAlso, or the other way round with canvas-words. On an
+ * audio or video Canvas with caption files, the caption files are its supplementing annotations:
+ * their cues are in the store for search (hits target #t=), but a second page of them would show
+ * every caption twice, so the store's supplementing page is not listed there.
  */
 static void canvas_annotation_refs(const struct pres_context *c, json_t *canvas,
 				   const char *canvas_id, const char *file, int page)
 {
 	bool has_captions = json_object_get(canvas, "annotations") != NULL;
-	char **motivations = NULL;
+	char **names = NULL;
 	size_t n = 0;
-	if (!c->db || db_target_motivations(c->db, file, page, &motivations, &n, NULL) < 0)
+	if (!c->db || db_target_motivations(c->db, file, page, &names, &n, NULL) < 0)
 		return;
+	bool words = false, lines = false;
+	for (size_t i = 0; i < n; i++) {
+		words |= strcmp(names[i], DB_PAGE_WORDS) == 0;
+		lines |= strcmp(names[i], "supplementing") == 0;
+	}
+	/* the level not listed, when both exist: linked from seeAlso */
+	const char *aside = words && lines ? (c->words_listed ? "supplementing" : DB_PAGE_WORDS)
+					   : NULL;
 	json_t *refs = json_object_get(canvas, "annotations");
 	if (!refs) {
 		refs = json_array();
 		json_object_set_new(canvas, "annotations", refs);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!(has_captions && strcmp(motivations[i], "supplementing") == 0)) {
-			char *id = g_strdup_printf("%s/annotations/%s", canvas_id, motivations[i]);
-			json_array_append_new(refs, json_pack("{s:s, s:s}", "id", id, "type",
-							      "AnnotationPage"));
-			g_free(id);
-		}
-		free(motivations[i]);
+		bool captioned = has_captions && strcmp(names[i], "supplementing") == 0;
+		if (aside && strcmp(names[i], aside) == 0)
+			json_object_set_new(canvas, "seeAlso",
+					    json_pack("[o]", canvas_page_ref(canvas_id, aside,
+						      c->words_listed ? "Lines of text"
+								      : "Words of text")));
+		else if (!captioned)
+			json_array_append_new(refs, canvas_page_ref(canvas_id, names[i], NULL));
+		free(names[i]);
 	}
-	free(motivations);
+	free(names);
 	if (json_array_size(refs) == 0)
 		json_object_del(canvas, "annotations");
 }

@@ -5,6 +5,8 @@
 #ifndef IIIFD_PRESENTATION_CONTEXT_H
 #define IIIFD_PRESENTATION_CONTEXT_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "image/request.h"
@@ -22,6 +24,7 @@ struct pres_context {
 	struct image_limits limits;
 	struct db *db;                     /* borrowed; NULL when annotations are off */
 	struct pres_index_cache *indexes;  /* borrowed; NULL = no reuse of Canvas indexes */
+	bool words_listed; /* Canvases list their OCR words page, lines in seeAlso (canvas-words) */
 };
 
 /*

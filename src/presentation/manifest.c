@@ -269,6 +269,30 @@ json_t *pres_manifest_build(const struct pres_context *c, const char *rel, bool 
 	return m;
 }
 
+json_t *pres_manifest_ref(const struct pres_context *c, const char *rel, bool is_folder)
+{
+	char *abs = g_build_filename(c->root_real, rel, NULL);
+	char *dir = is_folder ? g_strdup(abs) : g_path_get_dirname(abs);
+	char *name = *rel ? g_path_get_basename(rel) : g_strdup("iiifd");
+	char *sidecar_name = is_folder ? g_strdup("manifest.yml") : g_strdup_printf("%s.yml", name);
+	char *id = pres_url_manifest(c, rel);
+	struct sidecar sc = { 0 };
+	struct tree_listing l;
+	if (tree_list(c->root_real, dir, &l, NULL) == 0) {
+		manifest_sidecar(dir, &l, sidecar_name, &sc);
+		tree_listing_release(&l);
+	}
+	json_t *ref = json_pack("{s:s, s:s, s:o}", "id", id, "type", "Manifest", "label",
+				manifest_label(&sc, name));
+	sidecar_release(&sc);
+	g_free(id);
+	g_free(sidecar_name);
+	g_free(name);
+	g_free(dir);
+	g_free(abs);
+	return ref;
+}
+
 static json_t *collection_find_thumbnail(const struct pres_context *c, const char *rel,
 					 const char *abs, int depth);
 

@@ -18,6 +18,12 @@
 json_t *pres_manifest_build(const struct pres_context *c, const char *rel, bool is_folder,
 			    struct iiifd_error *err);
 
+/*
+ * A reference to the Manifest of rel ({id, type, label}, the label its sidecar's or its name), as
+ * search results in a Collection name the Manifest a hit is in. New reference.
+ */
+json_t *pres_manifest_ref(const struct pres_context *c, const char *rel, bool is_folder);
+
 /* The Collection of folder rel ("" = root). NULL with err (404 when rel is not a Collection). */
 json_t *pres_collection_build(const struct pres_context *c, const char *rel,
 			      struct iiifd_error *err);

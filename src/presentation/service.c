@@ -15,6 +15,7 @@
 #include "annotation/page_cache.h"
 #include "annotation/page_stream.h"
 #include "annotation/search.h"
+#include "annotation/webanno.h"
 #include "core/path.h"
 #include "core/strings.h"
 #include "http/files.h"
@@ -57,7 +58,8 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 		return -1;
 	}
 	if (cfg->auto_import) {
-		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db, NULL };
+		struct pres_context c = { root_real, "", sources, svc->media, *limits, svc->db, NULL,
+					  svc->cfg->canvas_words };
 		svc->ingest = ingest_queue_new(svc->db, &c, cfg->auto_import_max_mb << 20);
 	}
 	return 0;
@@ -177,8 +179,7 @@ static json_t *pres_select(json_t *doc, int version, gchar **tail, struct iiifd_
 	json_t *found = pres_find_id(doc, key, id);
 	json_t *out = NULL;
 	if (found && json_object_size(found) > 2) {
-		out = json_deep_copy(found);
-		json_object_set(out, "@context", json_object_get(doc, "@context"));
+		out = webanno_with_context(found, json_incref(json_object_get(doc, "@context")));
 	} else {
 		iiifd_error_set(err, 404, "no resource '%s' in this document", rest);
 	}
@@ -187,18 +188,56 @@ static json_t *pres_select(json_t *doc, int version, gchar **tail, struct iiifd_
 	return out;
 }
 
+/* What pres_v2_has_images() needs: where files are, and how Manifest URLs start. */
+struct pres_v2_ctx {
+	const char *root_real;
+	const char *prefix; /* "{origin}/iiif/presentation/" */
+};
+
+/* A pres_v2_has_images_fn: a Manifest's file, or a file of its folder, is an image. */
+static bool pres_v2_has_images(void *ctx, const char *manifest_id)
+{
+	const struct pres_v2_ctx *v = ctx;
+	size_t pl = strlen(v->prefix), n = manifest_id ? strlen(manifest_id) : 0;
+	static const char suffix[] = "/manifest";
+	if (n < pl + sizeof suffix - 1 || strncmp(manifest_id, v->prefix, pl) != 0)
+		return true; /* not ours: keep it */
+	size_t enc = n - pl - (sizeof suffix - 1);
+	char *rel = g_malloc(enc + 1), *abs = NULL;
+	bool images = true;
+	if (strings_url_decode(manifest_id + pl, enc, rel, enc + 1) < 0) {
+		g_free(rel);
+		return true;
+	}
+	if (path_resolve_folder(v->root_real, rel, &abs, NULL) == 0) {
+		struct tree_listing l;
+		images = false;
+		if (tree_list(v->root_real, abs, &l, NULL) == 0) {
+			for (size_t i = 0; i < l.count && !images; i++)
+				images = l.entries[i].kind == TREE_IMAGE;
+			tree_listing_release(&l);
+		}
+	} else {
+		images = tree_classify(rel) == TREE_IMAGE;
+	}
+	free(abs);
+	g_free(rel);
+	return images;
+}
+
 static json_t *pres_build(const struct pres_service *svc, const char *origin, int version,
 			  const struct pres_target *t, struct iiifd_error *err)
 {
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
-				  svc->db, svc->indexes };
+				  svc->db, svc->indexes, svc->cfg->canvas_words };
 	json_t *doc = t->collection ? pres_collection_build(&c, t->rel, err)
 				    : pres_manifest_build(&c, t->rel, t->is_folder, err);
 	if (!doc || version == 3)
 		return doc;
 	char *from = g_strdup_printf("%s/iiif/presentation/", origin);
 	char *to = g_strdup_printf("%s/iiif/presentation-v2/", origin);
-	json_t *v2 = pres_v2_from_v3(doc, from, to);
+	struct pres_v2_ctx v = { svc->root_real, from };
+	json_t *v2 = pres_v2_from_v3(doc, from, to, pres_v2_has_images, &v, err);
 	json_decref(doc);
 	g_free(from);
 	g_free(to);
@@ -210,7 +249,9 @@ static void pres_respond(const struct pres_service *svc, int version, json_t *do
 {
 	char profile[64];
 	snprintf(profile, sizeof profile, "http://iiif.io/api/presentation/%d/context.json", version);
-	http_response_json(resp, req, doc, profile, svc->cfg->presentation_cache_control, true);
+	/* Presentation 3 recommends JSON-LD with its profile; 2.1 says application/json */
+	http_response_json(resp, req, doc, profile, version == 3,
+			   svc->cfg->presentation_cache_control, true);
 }
 
 /* Queues the annotation files of the folder a Manifest lives in for background import. */
@@ -245,7 +286,7 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 		goto out;
 	key = g_strconcat(c->base, req->path, "?after=", after ? after : "", NULL);
 	if ((text = page_cache_get(svc->pages, key, &stamp))) { /* stamp: state before reading */
-		http_response_json_text(resp, req, text, NULL, "no-cache");
+		http_response_json_text(resp, req, text, NULL, false, "no-cache");
 		goto out;
 	}
 	struct pres_canvas_index idx;
@@ -261,7 +302,7 @@ static void pres_canvas_page(const struct pres_service *svc, const struct pres_c
 		text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		if (text && stamp)
 			page_cache_put(svc->pages, key, text, stamp);
-		http_response_json_text(resp, req, text, NULL, "no-cache");
+		http_response_json_text(resp, req, text, NULL, false, "no-cache");
 		json_decref(doc);
 	}
 out:
@@ -306,7 +347,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		return false;
 	struct iiifd_error err = { 0 };
 	struct pres_context c = { svc->root_real, origin, svc->sources, svc->media, svc->limits,
-				  svc->db, svc->indexes };
+				  svc->db, svc->indexes, svc->cfg->canvas_words };
 	json_t *doc = NULL;
 	if (page)
 		return pres_canvas_page(svc, &c, t, req, resp), true;
@@ -326,7 +367,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		}
 	}
 	if (doc)
-		http_response_json(resp, req, doc, NULL, "no-cache", false);
+		http_response_json(resp, req, doc, NULL, false, "no-cache", false);
 	else
 		http_response_error(resp, &err);
 	json_decref(doc);
@@ -368,6 +409,70 @@ out:
 	json_decref(doc);
 	g_free(t.rel);
 	g_strfreev(segs);
+}
+
+/* The target of a raw path naming a Collection or Manifest document itself (no tail). */
+static int pres_document_target(const struct pres_service *svc, const char *path, gchar ***segs,
+				struct pres_target *t, struct iiifd_error *err)
+{
+	*segs = pres_segments(path);
+	if (!*segs)
+		return iiifd_error_set(err, 400, "malformed %%-escape in the URL");
+	if (strcmp(path, "collection") == 0)
+		*t = (struct pres_target){ g_strdup(""), true, true, *segs + 1 };
+	else if (pres_find_target(svc, *segs, t, err) < 0)
+		return -1;
+	if (!t->tail[0])
+		return 0;
+	g_free(t->rel);
+	t->rel = NULL;
+	return iiifd_error_set(err, 404, "no Collection or Manifest at this URL");
+}
+
+json_t *pres_service_document(const struct pres_service *svc, const char *path,
+			      const struct http_request *req, bool *is_collection,
+			      struct iiifd_error *err)
+{
+	struct pres_target t = { 0 };
+	gchar **segs = NULL;
+	json_t *doc = NULL;
+	char origin[900];
+	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
+			      svc->fallback_host, origin, sizeof origin);
+	if (pres_document_target(svc, path, &segs, &t, err) == 0) {
+		if (svc->ingest && !t.collection)
+			pres_auto_import(svc, &t);
+		*is_collection = t.collection;
+		doc = pres_build(svc, origin, 3, &t, err);
+	}
+	g_free(t.rel);
+	g_strfreev(segs);
+	return doc;
+}
+
+json_t *pres_service_search(const struct pres_service *svc, const char *path,
+			    const struct http_request *req, struct iiifd_error *err)
+{
+	struct pres_target t = { 0 };
+	gchar **segs = NULL;
+	json_t *doc = NULL;
+	char origin[900];
+	http_request_base_url(req, svc->cfg->public_url, svc->cfg->trust_forwarded,
+			      svc->fallback_host, origin, sizeof origin);
+	if (!svc->db)
+		iiifd_error_set(err, 404, "search is off (annotations = false)");
+	else if (pres_document_target(svc, path, &segs, &t, err) == 0) {
+		struct pres_context c = { svc->root_real, origin, svc->sources, svc->media,
+					  svc->limits, svc->db, svc->indexes, svc->cfg->canvas_words };
+		char *id = t.collection ? pres_url_collection(&c, t.rel) : pres_url_manifest(&c, t.rel);
+		char *service = g_strdup_printf("%s/search", id);
+		doc = pres_search(svc, &c, SEARCH_V2, service, &t, req, err);
+		g_free(service);
+		g_free(id);
+	}
+	g_free(t.rel);
+	g_strfreev(segs);
+	return doc;
 }
 
 void pres_media_handle(const struct pres_service *svc, const char *path,

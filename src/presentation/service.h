@@ -45,6 +45,23 @@ void pres_service_release(struct pres_service *svc);
 void pres_service_handle(const struct pres_service *svc, int version, const char *path,
 			 const struct http_request *req, struct http_response *resp);
 
+/*
+ * For the HTML pages (web/): the Presentation 3 document at path (raw, below
+ * /iiif/presentation/, naming a Collection or Manifest itself), built as pres_service_handle()
+ * builds it for req's origin; *is_collection says which. New reference, or NULL with err.
+ */
+json_t *pres_service_document(const struct pres_service *svc, const char *path,
+			      const struct http_request *req, bool *is_collection,
+			      struct iiifd_error *err);
+
+/*
+ * Content Search 2.0 within the document at path, answered from req's q and page as its
+ * /search service answers them (admission included). New reference, or NULL with err (404
+ * when annotations are off).
+ */
+json_t *pres_service_search(const struct pres_service *svc, const char *path,
+			    const struct http_request *req, struct iiifd_error *err);
+
 /* Answers the raw path below /iiif/media/: audio, video and WebVTT files, with byte ranges. */
 void pres_media_handle(const struct pres_service *svc, const char *path,
 		       const struct http_request *req, struct http_response *resp);

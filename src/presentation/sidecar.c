@@ -143,7 +143,10 @@ static void sidecar_canvas(struct sidecar_yaml *y, const yaml_node_pair_t *p, js
 	if (!(v = sidecar_yaml_node(y, p->value)) ||
 	    !sidecar_yaml_mapping(y, v, w, "a mapping of Canvas properties", known))
 		return;
+	unsigned outer = y->resource;
+	y->resource = SIDECAR_ON_CANVAS;
 	json_object_set_new(canvases, file, sidecar_properties(y, v, w, true));
+	y->resource = outer;
 }
 
 static json_t *sidecar_canvases(struct sidecar_yaml *y, yaml_node_t *n, const char *where)
@@ -385,6 +388,10 @@ int sidecar_load(const char *path, struct sidecar *out, struct sidecar_problems 
 	memset(out, 0, sizeof *out);
 	problems->count = 0;
 	rc = sidecar_yaml_load(&y, path, problems);
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	y.resource = !strcmp(base, "collection.yml") ? SIDECAR_ON_COLLECTION
+		     : !strcmp(base, "manifest.yml") ? SIDECAR_ON_MANIFEST
+						     : SIDECAR_ON_MANIFEST | SIDECAR_ON_CANVAS;
 	if (rc == 0)
 		rc = sidecar_convert(&y, out);
 	sidecar_yaml_release(&y);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/rights.h"
+
 /*
  * Loose BCP 47: a language of 2-8 letters (or the x-/i- singletons), then "-" and parts of 1-8
  * letters or digits; or "none".
@@ -171,44 +173,29 @@ json_t *sidecar_values_metadata(struct sidecar_yaml *y, yaml_node_t *n, const ch
 	return sidecar_json_nonempty(list);
 }
 
-static const char *const sidecar_rights_prefixes[] = {
-	"http://creativecommons.org/licenses/",
-	"http://creativecommons.org/publicdomain/",
-	"http://rightsstatements.org/vocab/",
-	NULL,
-};
-
-static bool sidecar_rights_ok(const char *s)
-{
-	for (const char *const *p = sidecar_rights_prefixes; *p; p++)
-		if (!strncmp(s, *p, strlen(*p)) && s[strlen(*p)] && sidecar_yaml_no_space(s))
-			return true;
-	return false;
-}
-
-/* The specification's own URIs for these are http; https ones are only for people to read. */
+/* A rights statement IIIF accepts; another spelling of one is rewritten, with a warning. */
 json_t *sidecar_values_rights(struct sidecar_yaml *y, yaml_node_t *n, const char *where)
 {
 	const char *s = sidecar_yaml_text(y, n, where);
-	char http[300];
+	char canonical[512];
 	if (!s)
 		return NULL;
-	if (sidecar_rights_ok(s))
+	switch (strlen(s) < 400 ? rights_normalise(s, canonical, sizeof canonical) : RIGHTS_INVALID) {
+	case RIGHTS_OK:
 		return json_string(s);
-	snprintf(http, sizeof http, "http://%s", s + (strncmp(s, "https://", 8) ? 0 : 8));
-	if (!strncmp(s, "https://", 8) && sidecar_rights_ok(http))
-		sidecar_yaml_problem(
-			y, n, where,
-			"'%.80s' must use http, not https: write '%.80s' (the URIs the "
-			"specification requires are http)",
-			s, http);
-	else
-		sidecar_yaml_problem(
-			y, n, where,
-			"'%.80s' is not a Creative Commons or RightsStatements.org URI "
-			"(e.g. http://creativecommons.org/licenses/by/4.0/)",
-			s);
-	return NULL;
+	case RIGHTS_NORMALISED:
+		sidecar_yaml_problem(y, n, where,
+				     "'%.80s' is written '%.80s' (the form the specification "
+				     "requires); served that way",
+				     s, canonical);
+		return json_string(canonical);
+	default:
+		sidecar_yaml_problem(y, n, where,
+				     "'%.80s' is not a Creative Commons or RightsStatements.org URI "
+				     "(e.g. http://creativecommons.org/licenses/by/4.0/)",
+				     s);
+		return NULL;
+	}
 }
 
 static bool sidecar_digits(const char *s, int n, int *out)
@@ -328,6 +315,45 @@ static const char *const sidecar_behaviors[] = {
 	"sequence",     "thumbnail-nav",   "no-nav",       "hidden",    NULL,
 };
 
+#define ON_C SIDECAR_ON_COLLECTION
+#define ON_M SIDECAR_ON_MANIFEST
+#define ON_V SIDECAR_ON_CANVAS
+#define ON_R SIDECAR_ON_RANGE
+
+/* Presentation 3 §3.3: the resources each behavior is valid on (hidden: annotations only). */
+static const struct {
+	const char *name;
+	unsigned on;
+	const char *where;
+} sidecar_behavior_scope[] = {
+	{ "auto-advance", ON_C | ON_M | ON_V | ON_R, "" },
+	{ "no-auto-advance", ON_C | ON_M | ON_V | ON_R, "" },
+	{ "repeat", ON_C | ON_M, "Collections and Manifests" },
+	{ "no-repeat", ON_C | ON_M, "Collections and Manifests" },
+	{ "unordered", ON_C | ON_M | ON_R, "Collections, Manifests and Ranges" },
+	{ "individuals", ON_C | ON_M | ON_R, "Collections, Manifests and Ranges" },
+	{ "continuous", ON_C | ON_M | ON_R, "Collections, Manifests and Ranges" },
+	{ "paged", ON_C | ON_M | ON_R, "Collections, Manifests and Ranges" },
+	{ "facing-pages", ON_V, "Canvases" },
+	{ "non-paged", ON_V, "Canvases" },
+	{ "multi-part", ON_C, "Collections" },
+	{ "together", ON_C, "Collections" },
+	{ "sequence", ON_R, "Ranges" },
+	{ "thumbnail-nav", ON_R, "Ranges" },
+	{ "no-nav", ON_R, "Ranges" },
+	{ "hidden", 0, "annotations" },
+};
+
+/* NULL when behavior b may be on the resource (any of the bits of on), else where it may be. */
+static const char *sidecar_behavior_misplaced(const char *b, unsigned on)
+{
+	for (size_t i = 0; i < sizeof sidecar_behavior_scope / sizeof sidecar_behavior_scope[0]; i++)
+		if (!strcmp(b, sidecar_behavior_scope[i].name))
+			return sidecar_behavior_scope[i].on & on ? NULL
+								 : sidecar_behavior_scope[i].where;
+	return NULL;
+}
+
 /* Pairs the specification says one resource must not have together. */
 static const char *const sidecar_disjoint[][2] = {
 	{ "auto-advance", "no-auto-advance" },
@@ -367,6 +393,11 @@ static void sidecar_behavior_add(struct sidecar_yaml *y, yaml_node_t *n, const c
 		sidecar_yaml_join(sidecar_behaviors, known, sizeof known);
 		sidecar_yaml_problem(y, n, where, "'%.40s' is not a behavior (known: %s)", s,
 				     known);
+		return;
+	}
+	const char *valid_on = y->resource ? sidecar_behavior_misplaced(s, y->resource) : NULL;
+	if (valid_on) {
+		sidecar_yaml_problem(y, n, where, "'%s' is not valid here: only on %s", s, valid_on);
 		return;
 	}
 	for (size_t i = 0; i < json_array_size(list); i++) {

@@ -19,7 +19,17 @@ struct sidecar_yaml {
 		max_work; /* nodes read and keys scanned: aliases can make a small file endless */
 	bool exhausted;   /* max_work reached: everything after reads as absent, silently */
 	bool loaded;
+	/*
+	 * What the properties being read describe, SIDECAR_ON_* bits: collection.yml a Collection,
+	 * manifest.yml a Manifest, {file}.yml a Manifest or a Canvas, a canvases entry a Canvas.
+	 */
+	unsigned resource;
 };
+
+#define SIDECAR_ON_COLLECTION 1u
+#define SIDECAR_ON_MANIFEST 2u
+#define SIDECAR_ON_CANVAS 4u
+#define SIDECAR_ON_RANGE 8u
 
 /*
  * Reads and parses the first YAML document of path into y (problems: file too large, nesting,

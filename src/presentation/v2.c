@@ -8,7 +8,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "media/probe.h"
 
 struct v2_ids {
 	const char *from, *to;
@@ -75,20 +74,6 @@ static void v2_copy_descriptive(json_t *out, const json_t *v3)
 			json_object_set_new(out, "viewingHint", json_string("paged"));
 }
 
-/* A single audio or video file's Manifest has no 2.1 form (2.1 Canvases are images). */
-static bool v2_is_media_manifest(const json_t *member)
-{
-	static const char suffix[] = "/manifest";
-	const char *id = json_string_value(json_object_get(member, "id"));
-	size_t n = id ? strlen(id) : 0, k = sizeof suffix - 1;
-	if (n <= k || strcmp(id + n - k, suffix) != 0)
-		return false;
-	char *path = g_strndup(id, n - k);
-	bool media = media_mime_for_path(path) && !g_str_has_suffix(path, ".vtt");
-	g_free(path);
-	return media;
-}
-
 static json_t *v2_canvas(const struct v2_ids *ids, const json_t *canvas)
 {
 	json_t *anno = json_array_get(
@@ -115,32 +100,60 @@ static json_t *v2_canvas(const struct v2_ids *ids, const json_t *canvas)
 	return out;
 }
 
-static json_t *v2_ranges(const struct v2_ids *ids, const json_t *structures)
+/* Whether a Range item (a Canvas id, maybe with a #t= or #xywh= fragment) is in kept. */
+static bool v2_item_kept(const json_t *item, GHashTable *kept)
 {
-	json_t *out = json_array(), *range, *item;
-	size_t i, j;
-	json_array_foreach(structures, i, range) {
-		if (!v2_type_is(range, "Range"))
-			continue;
-		json_t *canvases = json_array(), *ranges = json_array();
-		json_array_foreach(json_object_get(range, "items"), j, item) {
-			json_t *iid = v2_id(ids, json_string_value(json_object_get(item, "id")));
-			json_array_append_new(v2_type_is(item, "Range") ? ranges : canvases, iid);
-		}
-		json_t *r = json_pack("{s:o, s:s, s:s, s:o, s:o}", "@id",
-				      v2_id(ids, json_string_value(json_object_get(range, "id"))),
-				      "@type", "sc:Range", "label",
-				      v2_text(json_object_get(range, "label")), "canvases", canvases,
-				      "ranges", ranges);
-		json_array_append_new(out, r);
-		json_t *nested = v2_ranges(ids, json_object_get(range, "items"));
-		json_array_extend(out, nested);
-		json_decref(nested);
+	const char *id = json_string_value(json_object_get(item, "id"));
+	if (!id)
+		return false;
+	char *canvas = g_strndup(id, strcspn(id, "#"));
+	bool found = g_hash_table_contains(kept, canvas);
+	g_free(canvas);
+	return found;
+}
+
+/*
+ * Appends range as an sc:Range to out, then its nested Ranges, keeping only Canvases of the 2.1
+ * Manifest (kept: 3.0 Canvas ids); a Range left with no Canvas and no Range is dropped, so no
+ * 2.1 Range points at something the Manifest does not have. Returns whether range was kept.
+ */
+static bool v2_range(const struct v2_ids *ids, const json_t *range, GHashTable *kept, json_t *out)
+{
+	json_t *canvases = json_array(), *ranges = json_array(), *nested = json_array(), *item;
+	size_t j;
+	json_array_foreach(json_object_get(range, "items"), j, item) {
+		const char *iid = json_string_value(json_object_get(item, "id"));
+		if (v2_type_is(item, "Range") ? v2_range(ids, item, kept, nested)
+					      : v2_item_kept(item, kept))
+			json_array_append_new(v2_type_is(item, "Range") ? ranges : canvases,
+					      v2_id(ids, iid));
 	}
+	bool keep = json_array_size(canvases) || json_array_size(ranges);
+	if (keep)
+		json_array_append_new(
+			out, json_pack("{s:o, s:s, s:s, s:O, s:O}", "@id",
+				       v2_id(ids, json_string_value(json_object_get(range, "id"))),
+				       "@type", "sc:Range", "label",
+				       v2_text(json_object_get(range, "label")), "canvases", canvases,
+				       "ranges", ranges));
+	json_array_extend(out, nested);
+	json_decref(canvases);
+	json_decref(ranges);
+	json_decref(nested);
+	return keep;
+}
+
+static json_t *v2_ranges(const struct v2_ids *ids, const json_t *structures, GHashTable *kept)
+{
+	json_t *out = json_array(), *range;
+	size_t i;
+	json_array_foreach(structures, i, range)
+		if (v2_type_is(range, "Range"))
+			v2_range(ids, range, kept, out);
 	return out;
 }
 
-static json_t *v2_manifest(const struct v2_ids *ids, const json_t *v3)
+static json_t *v2_manifest(const struct v2_ids *ids, const json_t *v3, struct iiifd_error *err)
 {
 	const char *id = json_string_value(json_object_get(v3, "id"));
 	json_t *out = json_pack("{s:s, s:o, s:s}", "@context",
@@ -148,11 +161,23 @@ static json_t *v2_manifest(const struct v2_ids *ids, const json_t *v3)
 				v2_id(ids, id), "@type", "sc:Manifest");
 	v2_copy_descriptive(out, v3);
 	json_t *canvases = json_array(), *canvas;
+	GHashTable *kept = g_hash_table_new(g_str_hash, g_str_equal); /* borrowed 3.0 Canvas ids */
 	size_t i;
 	json_array_foreach(json_object_get(v3, "items"), i, canvas) {
 		json_t *c2 = v2_canvas(ids, canvas);
-		if (c2)
+		if (c2) {
 			json_array_append_new(canvases, c2);
+			g_hash_table_add(kept,
+					 (char *)json_string_value(json_object_get(canvas, "id")));
+		}
+	}
+	if (json_array_size(canvases) == 0) {
+		json_decref(canvases);
+		json_decref(out);
+		g_hash_table_destroy(kept);
+		iiifd_error_set(err, 404, "this Manifest has only audio or video, which Presentation "
+					  "2.1 cannot describe: use its Presentation 3 form at %s", id);
+		return NULL;
 	}
 	char *seq = g_strdup_printf("%s/sequence/normal", id);
 	json_object_set_new(out, "sequences",
@@ -160,12 +185,17 @@ static json_t *v2_manifest(const struct v2_ids *ids, const json_t *v3)
 				      "sc:Sequence", "canvases", canvases));
 	g_free(seq);
 	json_t *structures = json_object_get(v3, "structures");
-	if (structures)
-		json_object_set_new(out, "structures", v2_ranges(ids, structures));
+	json_t *ranges = structures ? v2_ranges(ids, structures, kept) : NULL;
+	if (json_array_size(ranges))
+		json_object_set_new(out, "structures", ranges);
+	else
+		json_decref(ranges);
+	g_hash_table_destroy(kept);
 	return out;
 }
 
-static json_t *v2_collection(const struct v2_ids *ids, const json_t *v3)
+static json_t *v2_collection(const struct v2_ids *ids, const json_t *v3,
+			     pres_v2_has_images_fn has_images, void *ctx)
 {
 	json_t *out = json_pack("{s:s, s:o, s:s}", "@context",
 				"http://iiif.io/api/presentation/2/context.json", "@id",
@@ -176,8 +206,9 @@ static json_t *v2_collection(const struct v2_ids *ids, const json_t *v3)
 	size_t i;
 	json_array_foreach(json_object_get(v3, "items"), i, member) {
 		bool is_collection = v2_type_is(member, "Collection");
-		if (!is_collection && v2_is_media_manifest(member))
-			continue;
+		if (!is_collection &&
+		    !has_images(ctx, json_string_value(json_object_get(member, "id"))))
+			continue; /* audio and video only: no 2.1 form */
 		json_array_append_new(
 			is_collection ? collections : manifests,
 			json_pack("{s:o, s:s, s:s}", "@id",
@@ -190,8 +221,10 @@ static json_t *v2_collection(const struct v2_ids *ids, const json_t *v3)
 	return out;
 }
 
-json_t *pres_v2_from_v3(const json_t *v3, const char *v3_prefix, const char *v2_prefix)
+json_t *pres_v2_from_v3(const json_t *v3, const char *v3_prefix, const char *v2_prefix,
+			pres_v2_has_images_fn has_images, void *ctx, struct iiifd_error *err)
 {
 	struct v2_ids ids = { v3_prefix, v2_prefix };
-	return v2_type_is(v3, "Collection") ? v2_collection(&ids, v3) : v2_manifest(&ids, v3);
+	return v2_type_is(v3, "Collection") ? v2_collection(&ids, v3, has_images, ctx)
+					    : v2_manifest(&ids, v3, err);
 }

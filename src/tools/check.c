@@ -18,21 +18,23 @@
 #include "presentation/sidecar.h"
 #include "presentation/tree.h"
 #include "tools/cli.h"
+#include "tools/progress.h"
 
 struct check_state {
 	const char *root;
 	int problems;
 	int files;
 	struct pres_context ctx; /* for parsing annotation files as the server would */
+	struct tools_progress progress; /* files; the total grows with each folder listed */
 };
 
 static void check_report(struct check_state *st, const char *path, int line, const char *msg)
 {
 	const char *rel = path + strlen(st->root) + (path[strlen(st->root)] == '/');
 	if (line > 0)
-		printf("%s:%d: %s\n", rel, line, msg);
+		tools_progress_print(&st->progress, stdout, "%s:%d: %s\n", rel, line, msg);
 	else
-		printf("%s: %s\n", rel, msg);
+		tools_progress_print(&st->progress, stdout, "%s: %s\n", rel, msg);
 	st->problems++;
 }
 
@@ -92,7 +94,8 @@ static void check_annotations(struct check_state *st, const char *path)
 	struct iiifd_error err = { 0 };
 	const char *rel = path + strlen(st->root) + 1;
 	if (ingest_validate(&st->ctx, rel, &err) < 0) {
-		printf("%s\n", err.msg); /* already "file:line: problem" */
+		/* already "file:line: problem" */
+		tools_progress_print(&st->progress, stdout, "%s\n", err.msg);
 		st->problems++;
 	}
 }
@@ -112,6 +115,7 @@ static void check_file(struct check_state *st, const char *path, enum tree_kind 
 		if (media_probe(path, &m, &err) < 0)
 			check_report(st, path, 0, err.msg);
 	}
+	tools_progress_add(&st->progress, 1, 0, 0);
 }
 
 static void check_folder(struct check_state *st, const char *dir, int depth)
@@ -122,6 +126,10 @@ static void check_folder(struct check_state *st, const char *dir, int depth)
 		check_report(st, dir, 0, depth > 64 ? "folders nested too deeply" : err.msg);
 		return;
 	}
+	int64_t files = (int64_t)l.companion_count;
+	for (size_t i = 0; i < l.count; i++)
+		files += l.entries[i].kind != TREE_FOLDER;
+	tools_progress_grow(&st->progress, files, 0);
 	for (size_t i = 0; i < l.unservable_count; i++) {
 		char *path = g_build_filename(dir, l.unservable[i], NULL);
 		check_report(st, path, 0, "skipped: not an image, audio or video file iiifd serves");
@@ -133,6 +141,7 @@ static void check_folder(struct check_state *st, const char *dir, int depth)
 			check_sidecar(st, path, &l);
 		else if (ingest_format_of(path) != INGEST_NONE)
 			check_annotations(st, path);
+		tools_progress_add(&st->progress, 1, 0, 0);
 		g_free(path);
 	}
 	for (size_t i = 0; i < l.count; i++) {
@@ -150,14 +159,15 @@ int tools_check_main(int argc, char **argv)
 {
 	const char *pos[1];
 	struct iiifd_error err = { 0 };
-	static const struct tools_cli_flag flags[] = { { NULL, NULL } };
+	bool quiet = false;
+	const struct tools_cli_flag flags[] = { { "quiet", NULL, &quiet }, { NULL, NULL, NULL } };
 	int rc = tools_cli_parse(argc, argv, flags, pos, 1, &err);
 	if (rc > 0) {
-		printf("usage: iiifd check ROOT\n");
+		printf("usage: iiifd check ROOT [--quiet]\n");
 		return 0;
 	}
 	if (rc < 0) {
-		fprintf(stderr, "iiifd check: %s\nusage: iiifd check ROOT\n", err.msg);
+		fprintf(stderr, "iiifd check: %s\nusage: iiifd check ROOT [--quiet]\n", err.msg);
 		return 2;
 	}
 	char root[PATH_MAX];
@@ -169,10 +179,12 @@ int tools_check_main(int argc, char **argv)
 		return 1;
 	struct iiifd_config cfg;
 	iiifd_config_init(&cfg);
-	struct check_state st = { root, 0, 0,
-				  { root, "", image_source_cache_new(1024), media_probe_cache_new(1024),
-				    { cfg.max_width, cfg.max_height, cfg.max_area, cfg.max_upscale }, NULL, NULL } };
+	struct check_state st = { .root = root,
+				  .ctx = { root, "", image_source_cache_new(1024), media_probe_cache_new(1024),
+				    { cfg.max_width, cfg.max_height, cfg.max_area, cfg.max_upscale }, NULL, NULL, false } };
+	tools_progress_start(&st.progress, "check", "files", 0, 0, false, quiet);
 	check_folder(&st, root, 0);
+	tools_progress_finish(&st.progress);
 	image_source_cache_free(st.ctx.sources);
 	media_probe_cache_free(st.ctx.media);
 	iiifd_config_release(&cfg);

@@ -31,6 +31,12 @@ static int cli_flag(int argc, char **argv, int *i, const struct tools_cli_flag *
 	const struct tools_cli_flag *f = cli_find(flags, name, len);
 	if (!f)
 		return iiifd_error_set(err, 400, "unknown option '--%.*s'", (int)len, name);
+	if (!f->value) {
+		if (eq)
+			return iiifd_error_set(err, 400, "option '--%s' takes no value", f->name);
+		*f->on = true;
+		return 0;
+	}
 	if (eq) {
 		*f->value = eq + 1;
 		return 0;
@@ -65,6 +71,22 @@ int tools_cli_parse(int argc, char **argv, const struct tools_cli_flag *flags, c
 	if (n < npos)
 		return iiifd_error_set(err, 400, "expected %d arguments, got %d", npos, n);
 	return 0;
+}
+
+bool tools_cli_take_switch(int *argc, char **argv, const char *name)
+{
+	bool found = false;
+	int kept = 0, i = 0;
+	for (; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i] + 2, name) == 0)
+			found = true;
+		else
+			argv[kept++] = argv[i];
+	}
+	for (; i < *argc; i++)
+		argv[kept++] = argv[i];
+	*argc = kept;
+	return found;
 }
 
 int tools_cli_int(const char *name, const char *text, int min, int max, int *out,

@@ -10,10 +10,14 @@
 #include "core/error.h"
 #include "image/source.h"
 
-/* One flag a command takes; the parser stores a pointer into argv (borrowed) in *value. */
+/*
+ * One flag a command takes; the parser stores a pointer into argv (borrowed) in *value, or, for
+ * a switch (value NULL, on set), sets *on: a switch takes no value.
+ */
 struct tools_cli_flag {
 	const char *name; /* without the leading "--" */
 	const char **value;
+	bool *on;
 };
 
 /*
@@ -34,6 +38,13 @@ int tools_cli_parse(int argc, char **argv, const struct tools_cli_flag *flags, c
 void tools_cli_split_settings(int argc, char **argv, char **settings, int *nsettings,
 			      char **positional, int *npositional, const char *switch_name,
 			      bool *switch_on);
+
+/*
+ * Removes every "--NAME" before a "--" from argv (shifting the rest down, *argc updated) and
+ * returns whether there was one: for a switch like --quiet in commands whose other arguments
+ * are parsed by someone else (the server's settings).
+ */
+bool tools_cli_take_switch(int *argc, char **argv, const char *name);
 
 /* Parses text as a whole number in [min, max] for flag name; -1 with a message otherwise. */
 int tools_cli_int(const char *name, const char *text, int min, int max, int *out,

@@ -10,46 +10,68 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "annotation/ingest.h"
 #include "core/config.h"
 #include "db/db.h"
 #include "tools/cli.h"
+#include "tools/progress.h"
 
 struct import_run {
 	struct pres_context c;
 	struct db *db;
 	bool force;
 	int files, records, failed;
+	bool counting; /* the first walk only sizes the work up for the progress */
+	struct tools_progress progress;
 };
+
+static int64_t import_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+}
 
 static void import_one(struct import_run *run, const char *abs)
 {
 	struct iiifd_error err = { 0 };
 	size_t root_len = strlen(run->c.root_real);
+	int64_t size = import_size(abs);
+	if (run->counting) {
+		tools_progress_grow(&run->progress, 1, size);
+		return;
+	}
 	if (strncmp(abs, run->c.root_real, root_len) != 0 || abs[root_len] != '/') {
-		fprintf(stderr, "iiifd import: %s: not below the root %s\n", abs, run->c.root_real);
+		tools_progress_print(&run->progress, stderr, "iiifd import: %s: not below the root %s\n",
+				     abs, run->c.root_real);
 		run->failed++;
+		tools_progress_add(&run->progress, 1, size, 1);
 		return;
 	}
 	const char *rel = abs + root_len + 1;
 	int n = ingest_file(run->db, &run->c, rel, run->force, &err);
 	run->files++;
 	if (n < 0) {
-		fprintf(stderr, "iiifd import: %s\n", err.msg);
+		tools_progress_print(&run->progress, stderr, "iiifd import: %s\n", err.msg);
 		run->failed++;
 	} else {
-		printf("%s: %d annotations%s\n", rel, n, n == 0 && !run->force ? " (unchanged)" : "");
+		tools_progress_print(&run->progress, stdout, "%s: %d annotations%s\n", rel, n,
+				     n == 0 && !run->force ? " (unchanged)" : "");
 		run->records += n;
 	}
+	tools_progress_add(&run->progress, 1, size, n < 0);
 }
 
 static void import_path(struct import_run *run, const char *path, int depth)
 {
 	char real[PATH_MAX];
 	if (!realpath(path, real)) {
-		fprintf(stderr, "iiifd import: %s: no such file or folder\n", path);
-		run->failed++;
+		if (!run->counting) {
+			tools_progress_print(&run->progress, stderr,
+					     "iiifd import: %s: no such file or folder\n", path);
+			run->failed++;
+		}
 		return;
 	}
 	if (!g_file_test(real, G_FILE_TEST_IS_DIR)) {
@@ -68,7 +90,8 @@ static void import_path(struct import_run *run, const char *path, int depth)
 		g_dir_close(dir);
 }
 
-static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bool force)
+static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bool force,
+			  bool quiet)
 {
 	char root[PATH_MAX];
 	struct iiifd_error err = { 0 };
@@ -85,9 +108,15 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 					       media_probe_cache_new(4096),
 					       { cfg->max_width, cfg->max_height, cfg->max_area,
 						  cfg->max_upscale },
-					       run.db, NULL };
+					       run.db, NULL, false };
+		tools_progress_start(&run.progress, "import", "files", 0, 0, true, quiet);
+		run.counting = true;
 		for (int i = 0; i < npaths; i++)
 			import_path(&run, paths[i], 0);
+		run.counting = false;
+		for (int i = 0; i < npaths; i++)
+			import_path(&run, paths[i], 0);
+		tools_progress_finish(&run.progress);
 		printf("%d annotations from %d files%s\n", run.records, run.files,
 		       run.failed ? "; some failed (see above)" : "");
 		image_source_cache_free(run.c.sources);
@@ -102,13 +131,13 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 int tools_import_main(int argc, char **argv)
 {
 	static const char usage[] = "usage: iiifd import [--config FILE] [--root ROOT] "
-				    "[--data-dir DIR] [--force] PATH...\n";
+				    "[--data-dir DIR] [--force] [--quiet] PATH...\n";
 	struct iiifd_config cfg;
 	struct iiifd_error err = { 0 };
 	char **flags = calloc((size_t)argc + 1, sizeof *flags);
 	char **paths = calloc((size_t)argc + 1, sizeof *paths);
 	int nflags = 0, npaths = 0, rc = 2;
-	bool force = false;
+	bool force = false, quiet = tools_cli_take_switch(&argc, argv, "quiet");
 	iiifd_config_init(&cfg);
 	if (flags && paths)
 		tools_cli_split_settings(argc, argv, flags, &nflags, paths, &npaths, "force",
@@ -121,7 +150,7 @@ int tools_import_main(int argc, char **argv)
 	} else if (iiifd_config_parse_args(&cfg, nflags, flags, &err) < 0) {
 		fprintf(stderr, "iiifd import: %s\n%s", err.msg, usage);
 	} else if (tools_cli_vips_start("import") == 0) {
-		rc = import_run_all(&cfg, paths, npaths, force);
+		rc = import_run_all(&cfg, paths, npaths, force, quiet);
 		tools_cli_vips_stop();
 	} else {
 		rc = 1;

@@ -17,12 +17,14 @@
 #include "core/strings.h"
 #include "presentation/manifest.h"
 #include "tools/cli.h"
+#include "tools/progress.h"
 
 struct export_state {
 	struct pres_context ctx;
 	const char *out;
 	int written;
 	int failed;
+	struct tools_progress progress; /* documents; the total grows as Collections list members */
 };
 
 /* The decoded path below the root that a Presentation URL names, up to its keyword. */
@@ -50,12 +52,14 @@ static int export_write(struct export_state *st, const json_t *doc)
 			 ? 0
 			 : -1;
 	if (rc < 0) {
-		fprintf(stderr, "iiifd manifest: %s: %s\n", path, strerror(errno));
+		tools_progress_print(&st->progress, stderr, "iiifd manifest: %s: %s\n", path,
+				     strerror(errno));
 		unlink(tmp);
 		st->failed++;
 	} else {
 		st->written++;
 	}
+	tools_progress_add(&st->progress, 1, 0, rc < 0);
 	g_free(path);
 	g_free(dir);
 	g_free(tmp);
@@ -80,7 +84,9 @@ static void export_member(struct export_state *st, const json_t *member, int dep
 		if (m) {
 			export_write(st, m);
 		} else {
-			fprintf(stderr, "iiifd manifest: %s: %s\n", rel, err.msg);
+			tools_progress_print(&st->progress, stderr, "iiifd manifest: %s: %s\n", rel,
+					     err.msg);
+			tools_progress_add(&st->progress, 1, 0, 1);
 			st->failed++;
 		}
 		json_decref(m);
@@ -94,11 +100,15 @@ static void export_collection(struct export_state *st, const char *rel, int dept
 	struct iiifd_error err = { 0 };
 	json_t *coll = depth < 64 ? pres_collection_build(&st->ctx, rel, &err) : NULL;
 	if (!coll) {
-		fprintf(stderr, "iiifd manifest: %s: %s\n", *rel ? rel : "(root)",
-			depth < 64 ? err.msg : "folders nested too deeply");
+		tools_progress_print(&st->progress, stderr, "iiifd manifest: %s: %s\n",
+				     *rel ? rel : "(root)",
+				     depth < 64 ? err.msg : "folders nested too deeply");
+		tools_progress_add(&st->progress, 1, 0, 1);
 		st->failed++;
 		return;
 	}
+	tools_progress_grow(&st->progress, (int64_t)json_array_size(json_object_get(coll, "items")),
+			    0);
 	export_write(st, coll);
 	size_t i;
 	json_t *member;
@@ -107,7 +117,7 @@ static void export_collection(struct export_state *st, const char *rel, int dept
 	json_decref(coll);
 }
 
-static int export_run(const char *root_arg, const char *public_url, const char *out)
+static int export_run(const char *root_arg, const char *public_url, const char *out, bool quiet)
 {
 	char root[PATH_MAX];
 	struct iiifd_config cfg;
@@ -123,8 +133,10 @@ static int export_run(const char *root_arg, const char *public_url, const char *
 	st.ctx = (struct pres_context){ root, base, image_source_cache_new(4096),
 					media_probe_cache_new(4096),
 					{ cfg.max_width, cfg.max_height, cfg.max_area, cfg.max_upscale },
-					NULL, NULL };
+					NULL, NULL, false };
+	tools_progress_start(&st.progress, "manifest", "documents", 1, 0, false, quiet);
 	export_collection(&st, "", 0);
+	tools_progress_finish(&st.progress);
 	printf("wrote %d documents to %s%s\n", st.written, out,
 	       st.failed ? " (with errors, see above)" : "");
 	image_source_cache_free(st.ctx.sources);
@@ -138,9 +150,11 @@ int tools_manifest_main(int argc, char **argv)
 {
 	const char *pos[1], *public_url = NULL, *out = NULL;
 	struct iiifd_error err = { 0 };
-	const struct tools_cli_flag flags[] = { { "public-url", &public_url }, { "out", &out },
-						{ NULL, NULL } };
-	static const char usage[] = "usage: iiifd manifest ROOT --public-url URL --out OUTDIR\n";
+	bool quiet = false;
+	const struct tools_cli_flag flags[] = { { "public-url", &public_url, NULL }, { "out", &out, NULL },
+						{ "quiet", NULL, &quiet }, { NULL, NULL, NULL } };
+	static const char usage[] = "usage: iiifd manifest ROOT --public-url URL --out OUTDIR "
+				    "[--quiet]\n";
 	int rc = tools_cli_parse(argc, argv, flags, pos, 1, &err);
 	if (rc > 0) {
 		printf("%s", usage);
@@ -153,7 +167,7 @@ int tools_manifest_main(int argc, char **argv)
 	}
 	if (tools_cli_vips_start("manifest") < 0)
 		return 1;
-	rc = export_run(pos[0], public_url, out);
+	rc = export_run(pos[0], public_url, out, quiet);
 	tools_cli_vips_stop();
 	return rc;
 }

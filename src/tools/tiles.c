@@ -20,6 +20,7 @@
 #include "image/passthrough.h"
 #include "image/pipeline.h"
 #include "tools/cli.h"
+#include "tools/progress.h"
 
 #define TILES_PARAM_MAX 96  /* one region or size path segment */
 #define TILES_PATH_MAX 256  /* region/size/rotation/quality.format */
@@ -32,6 +33,7 @@ struct tiles_options {
 	enum image_api_version version;
 	struct iiifd_config cfg; /* server defaults, with --tile-size and --quality applied */
 	int tile_forced;         /* --tile-size given: it wins over a tiled source's own tiles */
+	bool quiet;              /* --quiet: no progress */
 };
 
 struct tiles_job {
@@ -41,6 +43,7 @@ struct tiles_job {
 	struct image_info_options info;
 	struct image_encode_options encode;
 	long images, links;
+	struct tools_progress progress; /* one step per request written */
 };
 
 /* ---- geometry (what viewers request) ------------------------------------------------------ */
@@ -162,6 +165,8 @@ static int tiles_emit(struct tiles_job *job, const struct image_request *req,
 	else
 		g_free(body);
 	job->images += rc == 0;
+	if (rc == 0)
+		tools_progress_add(&job->progress, 0, (int64_t)len, 0);
 	return rc;
 }
 
@@ -193,6 +198,7 @@ static int tiles_request(struct tiles_job *job, const char *region, const char *
 				sizeof canonical);
 	if (!tiles_exists(job, rel) && tiles_emit(job, &req, &g, rel, err) < 0)
 		return tiles_fail(job, rel, err);
+	tools_progress_add(&job->progress, 1, 0, 0);
 	if (strcmp(canonical, rel) == 0)
 		return 0;
 	if (tiles_link(job, rel, canonical, err) == 0)
@@ -264,6 +270,26 @@ static int tiles_all_sizes(struct tiles_job *job, json_t *info, struct iiifd_err
 	return tiles_request(job, "full", v2 ? "full" : "max", err);
 }
 
+/* How many requests tiles_all_tiles and tiles_all_sizes will make, for the progress. */
+static int64_t tiles_requests(const struct tiles_job *job, json_t *info)
+{
+	json_t *tiles, *factor;
+	size_t i, j;
+	int64_t n = (int64_t)json_array_size(json_object_get(info, "sizes")) + 1;
+	json_array_foreach(json_object_get(info, "tiles"), i, tiles) {
+		int tw = (int)json_integer_value(json_object_get(tiles, "width"));
+		json_t *height = json_object_get(tiles, "height");
+		int th = height ? (int)json_integer_value(height) : tw;
+		json_array_foreach(json_object_get(tiles, "scaleFactors"), j, factor) {
+			int s = (int)json_integer_value(factor);
+			if (tw > 0 && th > 0 && s > 0)
+				n += tools_tiles_count(job->src.width, tw, s) *
+				     tools_tiles_count(job->src.height, th, s);
+		}
+	}
+	return n;
+}
+
 static int tiles_info(const struct tiles_job *job, json_t *info, struct iiifd_error *err)
 {
 	char full[PATH_MAX];
@@ -321,10 +347,14 @@ static int tiles_generate(struct tiles_job *job, struct iiifd_error *err)
 		advertised.tile_width = advertised.tile_height = 0;
 	json_t *info = image_info_build(o->version, o->id, &advertised, &job->info);
 	int rc = info ? 0 : iiifd_error_set(err, 500, "out of memory");
-	if (rc == 0)
+	if (rc == 0) {
+		tools_progress_start(&job->progress, "tiles", "images", tiles_requests(job, info), 0,
+				     true, o->quiet);
 		rc = tiles_all_tiles(job, info, err);
-	if (rc == 0)
-		rc = tiles_all_sizes(job, info, err);
+		if (rc == 0)
+			rc = tiles_all_sizes(job, info, err);
+		tools_progress_finish(&job->progress);
+	}
 	if (rc == 0)
 		rc = tiles_info(job, info, err);
 	if (rc == 0 && rename(job->dir, o->outdir) < 0)
@@ -358,14 +388,15 @@ static void tiles_usage(FILE *out, const struct iiifd_config *defaults)
 {
 	fprintf(out,
 		"usage: iiifd tiles IN OUTDIR --id BASE_URL [--version 2|3] [--tile-size N] "
-		"[--quality Q]\n"
+		"[--quality Q] [--quiet]\n"
 		"  Writes a static level 0 IIIF Image API tree for IN into OUTDIR (which must be\n"
 		"  missing or empty): every tile at every scale factor, the `sizes` images and\n"
 		"  info.json, for hosting on a plain web server or CDN at BASE_URL.\n"
 		"  --id BASE_URL     the URL OUTDIR will be published at (the info.json id)\n"
 		"  --version 2|3     Image API version (default 3)\n"
 		"  --tile-size N     tile edge in pixels (default: the source's own tiles, else %d)\n"
-		"  --quality Q       JPEG quality 1-100 (default %d)\n",
+		"  --quality Q       JPEG quality 1-100 (default %d)\n"
+		"  --quiet           no progress on standard error\n",
 		defaults->tile_size, defaults->jpeg_quality);
 }
 
@@ -385,9 +416,9 @@ static int tiles_trim(const char *s, char *buf, size_t n)
 static int tiles_parse(int argc, char **argv, struct tiles_options *o, struct iiifd_error *err)
 {
 	const char *id = NULL, *version = NULL, *tile = NULL, *quality = NULL, *pos[2];
-	const struct tools_cli_flag flags[] = { { "id", &id },		 { "version", &version },
-						{ "tile-size", &tile }, { "quality", &quality },
-						{ NULL, NULL } };
+	const struct tools_cli_flag flags[] = { { "id", &id, NULL },		 { "version", &version, NULL },
+						{ "tile-size", &tile, NULL }, { "quality", &quality, NULL },
+						{ "quiet", NULL, &o->quiet }, { NULL, NULL, NULL } };
 	int v = 3, rc = tools_cli_parse(argc, argv, flags, pos, 2, err);
 	if (rc != 0)
 		return rc;

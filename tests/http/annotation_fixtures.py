@@ -614,6 +614,14 @@ def canvas_page(server, manifest, n, motivation):
     return doc
 
 
+def ocr_items(server, manifest, n):
+    """All OCR annotations of a Canvas: its lines page (supplementing) and its words page."""
+    items = canvas_page(server, manifest, n, "supplementing")["items"]
+    r = http(server, "GET", path_of(server, f"{canvas_url(server, manifest, n)}/annotations/words"))
+    assert r.status in (200, 404), r.status
+    return items + (r.json()["items"] if r.status == 200 else [])
+
+
 def service_of(doc, kind):
     for s in doc.get("service", []) or []:
         if (s.get("type") or s.get("@type")) == kind:

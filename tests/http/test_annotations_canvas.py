@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 import presentation_fixtures as pf  # noqa: E402
 from annotation_fixtures import (  # noqa: E402,F401
-    ANNO_CONTEXT_PATH, EXPECTED_TAGS, KNOWN_WORDS, OCR_CANVAS, P3_CONTEXT, PHOTOS, TG_CONTEXT,
+    ocr_items, ANNO_CONTEXT_PATH, EXPECTED_TAGS, KNOWN_WORDS, OCR_CANVAS, P3_CONTEXT, PHOTOS, TG_CONTEXT,
     VTT_CUES, _anno_health, _anno_shared_cleanup, atree, auto_server, body_of, canvas_page,
     canvas_pages, canvas_url, expected_ocr, get_json, http, main_import, main_server,
     manifest_url, motivations, path_of, pchecks, srv, t_of, target_of, xywh_of)
@@ -84,9 +84,8 @@ def test_ocr_lines_and_words_scaled_exactly(srv, rel):
     """Every line and word, with its text, granularity and box scaled from the OCR page to the
     1000x1500 image (ALTO pixel 2000x3000: /2; ALTO mm10 4000x6000: /4; hOCR 500x750: x2)."""
     n = OCR_CANVAS[rel]
-    page = canvas_page(srv, "book", n, "supplementing")
     got = Counter()
-    for a in page["items"]:
+    for a in ocr_items(srv, "book", n):
         g = a.get("textGranularity")
         assert g in ("line", "word"), f"{a.get('id')}: textGranularity {g!r}"
         _src, box = xywh_of(a)
@@ -102,8 +101,7 @@ def test_ocr_lines_and_words_scaled_exactly(srv, rel):
 
 @pytest.mark.parametrize("n,word,xywh,why", KNOWN_WORDS, ids=[k[1] for k in KNOWN_WORDS])
 def test_known_word_boxes(srv, n, word, xywh, why):
-    page = canvas_page(srv, "book", n, "supplementing")
-    words = [a for a in page["items"] if a.get("textGranularity") == "word"
+    words = [a for a in ocr_items(srv, "book", n) if a.get("textGranularity") == "word"
              and body_of(a).get("value") == word]
     assert words, f"no word annotation {word!r} on Canvas {n}"
     boxes = [xywh_of(a)[1] for a in words]

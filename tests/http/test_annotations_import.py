@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
 from annotation_fixtures import (  # noqa: E402,F401
-    BROKEN, BROKEN_MENTIONS, EXPECTED_COUNTS, GOOD_BROKEN_TREE, LOREM_TOTAL, _anno_health,
+    ocr_items, BROKEN, BROKEN_MENTIONS, EXPECTED_COUNTS, GOOD_BROKEN_TREE, LOREM_TOTAL, _anno_health,
     _anno_shared_cleanup, _memo, _SERVERS, atree, canvas_page, canvas_pages, canvas_url,
     collection_url, get_json, http, import_counts, manifest_url, path_of, run_import,
     search_total)
@@ -33,8 +33,8 @@ def snapshot(server):
         "av stripes": search_total(server, av, q="stripes"),
         "photos cat": search_total(server, photos, q="cat"),
         "photos landscape": search_total(server, photos, q="landscape"),
-        "canvas 1 supplementing items": len(canvas_page(server, "book", 1, "supplementing")["items"]),
-        "canvas 3 supplementing items": len(canvas_page(server, "book", 3, "supplementing")["items"]),
+        "canvas 1 supplementing items": len(ocr_items(server, "book", 1)),
+        "canvas 3 supplementing items": len(ocr_items(server, "book", 3)),
         "photos canvas 1 tagging items": len(canvas_page(server, "photos", 1, "tagging")["items"]),
     }
 

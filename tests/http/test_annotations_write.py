@@ -347,3 +347,39 @@ def test_web_annotation_protocol_headers(main_server):
     assert '<http://www.w3.org/ns/ldp#BasicContainer>; rel="type"' in links, links
     assert "POST" in c.header("Allow") and "anno.jsonld" in c.header("Accept-Post")
     http(s, "DELETE", path_of(s, loc), headers=AUTH)
+
+
+P3 = "http://iiif.io/api/presentation/3/context.json"
+
+
+def test_single_annotation_starts_with_its_context(main_server):
+    """Every top-level JSON-LD document starts with @context (Presentation 3 §4.1): a single
+    Annotation too, in the 201 of POST, in GET and in the 200 of PUT."""
+    s = main_server
+    r = created(s, anno(s, "context first"))
+    loc = r.header("Location")
+    g = http(s, "GET", path_of(s, loc))
+    for resp in (r, g):
+        doc = resp.json()
+        assert next(iter(doc)) == "@context", list(doc)[:3]
+        ctx = doc["@context"]
+        assert ctx == P3 or (isinstance(ctx, list) and ctx[-1] == P3), ctx
+    put = http(s, "PUT", path_of(s, loc), body=anno(s, "context again"),
+               headers={**AUTH, "If-Match": g.header("ETag")})
+    assert put.status == 200 and next(iter(put.json())) == "@context", put.body[:200]
+    http(s, "DELETE", path_of(s, loc), headers=AUTH)
+
+
+def test_search_hits_name_the_contexts_they_use(main_server):
+    """A search result whose hits carry textGranularity names the text-granularity context
+    before the Search 2 context; an embedded resource fetched by its URL starts with @context."""
+    s = main_server
+    doc = search(s, manifest_url(s, "book"), q="quick")
+    assert next(iter(doc)) == "@context"
+    ctx = doc["@context"]
+    uses_tg = "textGranularity" in json.dumps(doc["items"])
+    assert uses_tg, "the OCR hits should say their granularity"
+    assert isinstance(ctx, list) and ctx[-1] == "http://iiif.io/api/search/2/context.json", ctx
+    assert "http://iiif.io/api/extension/text-granularity/context.json" in ctx, ctx
+    r, canvas = get_json(s, canvas_url(s, "book", 1))
+    assert next(iter(canvas)) == "@context" and canvas["type"] == "Canvas", list(canvas)[:3]

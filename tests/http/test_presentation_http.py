@@ -37,15 +37,35 @@ def test_accept_ld_json(server_p, path):
 
 
 @pytest.mark.parametrize("path", PATHS[:2])
-def test_plain_json_otherwise(server_p, path):
-    for accept in ("application/json", "*/*", "text/html,application/xhtml+xml,*/*;q=0.8"):
+def test_json_ld_by_default_plain_json_when_preferred(server_p, path):
+    """Presentation 3 §6.3: JSON-LD with the profile is the recommended Content-Type; a client
+    preferring plain JSON (q-values honoured) gets application/json."""
+    for accept in (None, "*/*", "application/*", "application/json;q=0.5, application/ld+json"):
+        r = server_p.get(path, headers={"Accept": accept} if accept else {})
+        assert r.status == 200
+        assert LD_PROFILE.match(r.content_type), f"Accept {accept}: {r.content_type}"
+        assert "Accept" in (r.header("Vary") or ""), r.header("Vary")
+        json.loads(r.body)
+    for accept in ("application/json", "application/ld+json;q=0.5, application/json",
+                   "application/json, */*;q=0.1"):
         r = server_p.get(path, headers={"Accept": accept})
         assert r.status == 200
         assert is_plain_json(r.content_type), f"Accept {accept}: {r.content_type}"
-        json.loads(r.body)
-    # without Accept the spec prefers ld+json (SHOULD), the brief plain JSON: either is right
-    r = server_p.get(path)
-    assert is_plain_json(r.content_type) or LD_PROFILE.match(r.content_type), r.content_type
+
+
+def test_v2_and_info_json_are_plain_json_unless_ld_is_preferred(server_p):
+    """Presentation 2.1 and Image API info.json: application/json unless JSON-LD is asked for."""
+    v2 = "/iiif/presentation-v2/books/book1/manifest"
+    for accept in (None, "*/*", "application/json", "application/ld+json;q=0.2, */*"):
+        r = server_p.get(v2, headers={"Accept": accept} if accept else {})
+        assert r.status == 200 and is_plain_json(r.content_type), (accept, r.content_type)
+    r = server_p.get(v2, headers={"Accept": "application/ld+json"})
+    assert r.content_type.startswith("application/ld+json") and "presentation/2" in r.content_type
+    info = "/iiif/3/books%2Fbook1%2Fpage1.png/info.json"
+    r0 = server_p.get(info)
+    assert r0.status == 200 and is_plain_json(r0.content_type), r0.content_type
+    r = server_p.get(info, headers={"Accept": "application/json;q=0.5, application/ld+json"})
+    assert r.content_type.startswith("application/ld+json") and "image/3" in r.content_type
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -265,3 +285,34 @@ def test_v2_paged_viewing_hint(server_p):
     assert "paged" in hints, f"no viewingHint paged on the v2 Manifest or its Sequence: {hints}"
     dirs = [man.get("viewingDirection"), man["sequences"][0].get("viewingDirection")]
     assert "right-to-left" in dirs, dirs
+
+
+def test_v2_never_points_at_audio_or_video(server_factory, tmp_path):
+    """Presentation 2.1 has image Canvases only: a Manifest of audio alone answers 404 saying
+    to use 3.0 and is not listed in 2.1 Collections; a mixed Manifest keeps its images and
+    drops the Ranges that would point at its audio."""
+    from PIL import Image
+    from presentation_fixtures import ffmpeg
+    root = tmp_path / "root"
+    for d in ("sounds", "mixed"):
+        (root / "lib" / d).mkdir(parents=True)
+    for d, name in (("sounds", "bell.mp3"), ("mixed", "b-tune.mp3")):
+        ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "libmp3lame",
+               str(root / "lib" / d / name))
+    Image.new("RGB", (60, 40), (200, 10, 10)).save(root / "lib" / "mixed" / "a-page.png")
+    (root / "lib" / "mixed" / "manifest.yml").write_text(
+        "toc:\n  - label: Pictures\n    canvases: [a-page.png]\n"
+        "  - label: Music\n    canvases: [b-tune.mp3]\n")
+    s = server_factory(root_dir=str(root))
+    r = s.get(f"{V2}/lib/sounds/manifest")
+    assert r.status == 404 and b"Presentation 3" in r.body, (r.status, r.body)
+    assert s.get("/iiif/presentation/lib/sounds/manifest").status == 200
+    coll = json.loads(s.get(f"{V2}/lib/collection").body)
+    listed = [m["@id"].split("/lib/")[1] for m in coll["manifests"]]
+    assert listed == ["mixed/manifest"], listed
+    mixed = json.loads(s.get(f"{V2}/lib/mixed/manifest").body)
+    canvases = {c["@id"] for c in mixed["sequences"][0]["canvases"]}
+    assert len(canvases) == 1
+    ranges = mixed.get("structures", [])
+    assert [r_["label"] for r_ in ranges] == ["Pictures"], ranges
+    assert all(set(r_["canvases"]) <= canvases for r_ in ranges), ranges

@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from annotation_fixtures import (  # noqa: E402,F401
-    LOREM_TOTAL, PAGE3_LINES, PAGE_SIZE, SEARCH1_CONTEXT, _anno_health, _anno_shared_cleanup,
+    LOREM_TOTAL, PAGE1_LINES, PAGE3_LINES, body_of, PAGE_SIZE, SEARCH1_CONTEXT, _anno_health, _anno_shared_cleanup,
     atree, auto_server, canvas_url, collection_url, get_json, http, line_box, main_import,
     main_server, manifest_url, path_of, search, srv)
 
@@ -32,7 +32,9 @@ def s1(s, scope, **params):
         res = a.get("resource")
         res = res[0] if isinstance(res, list) else res
         assert res.get("@type") == "cnt:ContentAsText" and isinstance(res.get("chars"), str), res
-        assert isinstance(a.get("on"), str) and "#" in a["on"], f"on {a.get('on')!r}"
+        on = a.get("on")
+        on = on.get("@id") if isinstance(on, dict) else on  # with `within` in a Collection
+        assert isinstance(on, str) and "#" in on, f"on {a.get('on')!r}"
     ids = {a["@id"] for a in doc["resources"]}
     for h in doc.get("hits", []):
         assert h.get("@type") == "search:Hit", h
@@ -50,7 +52,8 @@ def test_search1_resources_and_hits(srv):
     doc = s1(srv, manifest_url(srv, "book"), q="quartz")
     assert [chars(a) for a in doc["resources"]] == ["Sphinx of black quartz"]
     a = doc["resources"][0]
-    x, y, w, h = (v * 2 for v in line_box(PAGE3_LINES[0]))
+    # the line's words are in the store: the resource a hit points at is the matched word's box
+    x, y, w, h = (v * 2 for v in line_box([w for w in PAGE3_LINES[0] if w[0] == "quartz"]))
     assert a["on"] == f"{canvas_url(srv, 'book', 3)}#xywh={x},{y},{w},{h}", a["on"]
     hits = doc.get("hits")
     assert isinstance(hits, list) and len(hits) == 1, f"hits {hits!r}"
@@ -59,6 +62,23 @@ def test_search1_resources_and_hits(srv):
     assert hit.get("match") == "quartz"
     assert hit.get("before") == "Sphinx of black ", f"before {hit.get('before')!r}"
     assert hit.get("after", "") == "", f"after {hit.get('after')!r}"
+
+
+def test_every_occurrence_is_a_hit_on_its_words(srv):
+    """Two occurrences in one annotation are two hits, each on its own word's box (2.0 items
+    with highlights, 1.0 resources with hits)."""
+    book = manifest_url(srv, "book")
+    doc = s1(srv, book, q="the")
+    on_line = [a for a in doc["resources"] if chars(a) == "The quick brown fox jumps over the dog"]
+    assert len(on_line) == 2, [a["on"] for a in on_line]
+    boxes = {a["on"].split("#xywh=")[1] for a in on_line}
+    words = [w for w in PAGE1_LINES[2] if w[0].lower() == "the"]
+    assert boxes == {",".join(str(v // 2) for v in w[1:]) for w in words}, boxes
+    v2 = search(srv, book, q="the")
+    items = [a for a in v2["items"] if body_of(a)["value"] == on_line[0]["resource"]["chars"]]
+    assert len(items) == 2 and len({a["id"] for a in items}) == 2, [a["id"] for a in items]
+    sources = [h["target"]["source"] for h in v2["annotations"][0]["items"]]
+    assert all(a["id"] in sources for a in items), "each item has its highlight"
 
 
 @pytest.mark.parametrize("q,matches", [
@@ -82,8 +102,13 @@ def test_search1_av_and_collection(srv):
     assert [a["on"] for a in doc["resources"]] == [f"{canvas_url(srv, 'av', 1)}#t=4,6.25"]
     doc = s1(srv, collection_url(srv), q="zebra")
     ons = [a["on"] for a in doc["resources"]]
-    assert len(ons) == 3 and {o.split("/manifest/")[0] for o in ons} == {
+    assert all(isinstance(o, dict) for o in ons), "Collection hits name their Manifest"
+    assert len(ons) == 3 and {o["@id"].split("/manifest/")[0] for o in ons} == {
         f"{srv.base}/iiif/presentation/{m}" for m in ("book", "av", "photos")}, ons
+    for o in ons:
+        w = o["within"]
+        assert w["@type"] == "sc:Manifest" and o["@id"].startswith(w["@id"] + "/"), o
+        assert isinstance(w.get("label"), str) and w["label"], o
 
 
 def test_search1_paging(srv):
@@ -127,3 +152,20 @@ def test_autocomplete1_terms_and_urls(srv):
     assert coll["terms"][0]["url"].startswith(f"{collection_url(srv)}/search1?")
     r = http(srv, "GET", path_of(srv, f"{book}/autocomplete1"))
     assert r.status == 400, f"autocomplete1 without q: {r.status}"
+
+
+@pytest.mark.parametrize("motivation,want", [
+    (None, {"sc:painting": 2, "oa:tagging": 1}),
+    ("painting", {"sc:painting": 2}), ("sc:painting", {"sc:painting": 2}),
+    ("non-painting", {"oa:tagging": 1}), ("tagging", {"oa:tagging": 1}),
+    ("oa:tagging painting", {"sc:painting": 2, "oa:tagging": 1}),
+])
+def test_search1_motivations_agree_with_filters(srv, motivation, want):
+    """Search 1.0 speaks Presentation 2.1: OCR and transcript text is sc:painting, a tag is
+    oa:tagging, and the motivation filter means what the results say."""
+    params = {"q": "zebra"} | ({"motivation": motivation} if motivation else {})
+    doc = s1(srv, collection_url(srv), **params)
+    got = {}
+    for a in doc["resources"]:
+        got[a["motivation"]] = got.get(a["motivation"], 0) + 1
+    assert got == want, (motivation, got)

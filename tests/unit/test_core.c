@@ -15,6 +15,7 @@
 #include "core/fileio.h"
 #include "core/log.h"
 #include "core/path.h"
+#include "core/rights.h"
 #include "core/strings.h"
 #include "unit.h"
 
@@ -238,6 +239,59 @@ static void test_log_escape(void)
 	CHECK(strlen(small) < sizeof small, "cut short, still terminated: %s", small);
 }
 
+/* Rights statements in the form IIIF requires; other spellings of them rewritten. */
+static void test_rights(void)
+{
+	static const struct {
+		const char *in;
+		enum rights_result r;
+		const char *out;
+	} cases[] = {
+		{ "http://creativecommons.org/licenses/by/4.0/", RIGHTS_OK, NULL },
+		{ "http://creativecommons.org/publicdomain/zero/1.0/", RIGHTS_OK, NULL },
+		{ "http://creativecommons.org/publicdomain/mark/1.0/", RIGHTS_OK, NULL },
+		{ "http://rightsstatements.org/vocab/InC/1.0/", RIGHTS_OK, NULL },
+		{ "http://creativecommons.org/licenses/by/3.0/nl/", RIGHTS_OK, NULL },
+		{ "https://creativecommons.org/licenses/by/4.0/", RIGHTS_NORMALISED,
+		  "http://creativecommons.org/licenses/by/4.0/" },
+		{ "https://creativecommons.org/licenses/by-nc/4.0/deed.fr", RIGHTS_NORMALISED,
+		  "http://creativecommons.org/licenses/by-nc/4.0/" },
+		{ "http://creativecommons.org/licenses/by/4.0/legalcode", RIGHTS_NORMALISED,
+		  "http://creativecommons.org/licenses/by/4.0/" },
+		{ "http://creativecommons.org/licenses/by/4.0", RIGHTS_NORMALISED,
+		  "http://creativecommons.org/licenses/by/4.0/" },
+		{ "https://www.creativecommons.org/publicdomain/zero/1.0/", RIGHTS_NORMALISED,
+		  "http://creativecommons.org/publicdomain/zero/1.0/" },
+		{ "https://rightsstatements.org/page/InC/1.0/?language=en", RIGHTS_NORMALISED,
+		  "http://rightsstatements.org/vocab/InC/1.0/" },
+		{ "All rights reserved", RIGHTS_INVALID, NULL },
+		{ "http://creativecommons.org/", RIGHTS_INVALID, NULL },
+		{ "http://creativecommons.org/publicdomain/other/1.0/", RIGHTS_INVALID, NULL },
+		{ "http://creativecommons.org/licenses/by/4.0/<script>/", RIGHTS_INVALID, NULL },
+		{ "http://creativecommons.org.evil.example/licenses/by/4.0/", RIGHTS_INVALID, NULL },
+		{ "http://example.org/licenses/by/4.0/", RIGHTS_INVALID, NULL },
+		{ "ftp://creativecommons.org/licenses/by/4.0/", RIGHTS_INVALID, NULL },
+		{ "http://rightsstatements.org/vocab/InC/", RIGHTS_INVALID, NULL },
+		{ "", RIGHTS_INVALID, NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char out[512];
+		enum rights_result r = rights_normalise(cases[i].in, out, sizeof out);
+		CHECK(r == cases[i].r, "%s: result %d, want %d", cases[i].in, r, cases[i].r);
+		if (r != RIGHTS_INVALID)
+			CHECK_STR(out, cases[i].out ? cases[i].out : cases[i].in, cases[i].in);
+	}
+	struct iiifd_config cfg;
+	struct iiifd_error err = { 0 };
+	iiifd_config_init(&cfg);
+	CHECK(iiifd_config_set(&cfg, "rights", "https://creativecommons.org/licenses/by/4.0/deed.de",
+			       &err) == 0, "--rights https: %s", err.msg);
+	CHECK_STR(cfg.rights, "http://creativecommons.org/licenses/by/4.0/", "--rights normalised");
+	CHECK(iiifd_config_set(&cfg, "rights", "CC-BY", &err) < 0 && strstr(err.msg, "rights"),
+	      "--rights CC-BY refused: %s", err.msg);
+	iiifd_config_release(&cfg);
+}
+
 int main(void)
 {
 	UNIT_RUN(test_url_decode);
@@ -247,5 +301,6 @@ int main(void)
 	UNIT_RUN(test_config_file);
 	UNIT_RUN(test_write_atomic);
 	UNIT_RUN(test_log_escape);
+	UNIT_RUN(test_rights);
 	return unit_report("core");
 }

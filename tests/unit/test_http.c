@@ -1,14 +1,17 @@
 /*
  * test_http.c: the pure parts of the HTTP layer: trusted proxy networks and the client address
- * behind them, request framing rules, and the fair worker queue.
+ * behind them, request framing rules, the fair worker queue, and preference lists (Accept,
+ * Accept-Encoding).
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "http/accept.h"
 #include "http/client.h"
 #include "http/framing.h"
+#include "http/outgoing.h"
 #include "http/workers.h"
 #include "unit.h"
 
@@ -188,6 +191,60 @@ static void test_workers_fair(void)
 	CHECK(b && b - log.order <= 1, "client b waited behind a's burst: %.*s", log.n, log.order);
 }
 
+/* Accept-style lists: entries, q-values, media-type matching by specificity. */
+static void test_accept(void)
+{
+	static const struct {
+		const char *header, *type;
+		double q;
+	} media[] = {
+		{ NULL, "application/json", 1 },
+		{ "", "application/json", 1 },
+		{ "application/json", "application/json", 1 },
+		{ "application/json", "application/ld+json", -1 },
+		{ "*/*", "application/ld+json", 1 },
+		{ "application/*;q=0.4", "application/ld+json", 0.4 },
+		{ "application/ld+json;profile=\"a;b\";q=0.9, */*;q=0.1", "application/ld+json", 0.9 },
+		{ "*/*;q=0.1, application/ld+json;q=0.9", "application/ld+json", 0.9 },
+		{ "text/html,application/xhtml+xml,*/*;q=0.8", "application/json", 0.8 },
+		{ "TEXT/HTML", "text/html", 1 },
+		{ "text/html;q=0", "text/html", 0 },
+		{ "text/html;q=7", "text/html", 1 },
+		{ "text/html;q=-1", "text/html", 0 },
+		{ "text/html;q=abc", "text/html", 0 },
+		{ "text/html;q=nan", "text/html", 0 },
+		{ " text/html ; q=0.5 ", "text/html", 0.5 },
+		{ "text/html;q =0.5", "text/html", 1 }, /* no space around = (RFC 9110 §5.6.6) */
+		{ ",,,text/html;level=1;q=0.3,", "text/html", 0.3 },
+		{ "texthtml", "text/html", -1 },
+		{ "text/*", "textx/html", -1 },
+	};
+	for (size_t i = 0; i < sizeof media / sizeof media[0]; i++) {
+		double q = http_accept_media_quality(media[i].header, media[i].type);
+		CHECK(q == media[i].q, "%s in '%s': q %g, want %g", media[i].type,
+		      media[i].header ? media[i].header : "(none)", q, media[i].q);
+	}
+	struct http_accept_entry e;
+	const char *pos = "en-GB, fr;q=0.8 ,, de;q=0.1";
+	const char *want[] = { "en-GB", "fr", "de" };
+	double wq[] = { 1, 0.8, 0.1 };
+	for (int i = 0; i < 3; i++) {
+		CHECK(http_accept_next(&pos, &e), "entry %d", i);
+		CHECK_STR(e.value, want[i], "entry value");
+		CHECK(e.q == wq[i], "entry %d: q %g", i, e.q);
+	}
+	CHECK(!http_accept_next(&pos, &e), "end of the list");
+	char longer[300];
+	memset(longer, 'a', sizeof longer - 1);
+	longer[sizeof longer - 1] = '\0';
+	pos = longer;
+	CHECK(!http_accept_next(&pos, &e), "an over-long value is skipped");
+	CHECK(http_outgoing_accepts_gzip("deflate, gzip;q=0.5"), "gzip");
+	CHECK(!http_outgoing_accepts_gzip("gzip;q=0, *"), "explicit gzip refusal wins over *");
+	CHECK(http_outgoing_accepts_gzip(",gzip"), "empty entry first");
+	CHECK(!http_outgoing_accepts_gzip("identity"), "identity only");
+}
+
 int main(void)
 {
 	UNIT_RUN(test_proxies_parse);
@@ -195,5 +252,6 @@ int main(void)
 	UNIT_RUN(test_client_address);
 	UNIT_RUN(test_framing);
 	UNIT_RUN(test_workers_fair);
+	UNIT_RUN(test_accept);
 	return unit_report("http");
 }

@@ -441,13 +441,13 @@ static void test_hocr(void)
 	const char *g = "tesseract 5.3.0", *f = "h/p1.jpg";
 	/* a 2000x1000 page on a 1000x500 Canvas: halves */
 	struct want w[] = {
-		{f, 0, "supplementing", "line", "Gr\xC3\xBC\xC3\x9F" "e A&B", "deu", true, 50, 50,
+		{f, 0, "supplementing", "line", "Gr\xC3\xBC\xC3\x9F" "e A&B", "de", true, 50, 50,
 		 500, 50, false, 0, g, 1, NULL},
-		{f, 0, "supplementing", "word", "Gr\xC3\xBC\xC3\x9F" "e", "deu", true, 50, 50, 200,
+		{f, 0, "supplementing", "word", "Gr\xC3\xBC\xC3\x9F" "e", "de", true, 50, 50, 200,
 		 50, true, 0.93, g, 2, "#0"},
-		{f, 0, "supplementing", "word", "A&B", "deu", true, 300, 50, 250, 50, true, 0.80, g,
+		{f, 0, "supplementing", "word", "A&B", "de", true, 300, 50, 250, 50, true, 0.80, g,
 		 3, "#0"},
-		{f, 0, "supplementing", "line", "Plain header text", "deu", true, 50, 150, 400, 50,
+		{f, 0, "supplementing", "line", "Plain header text", "de", true, 50, 150, 400, 50,
 		 false, 0, g, 4, NULL},
 	};
 	CHECK_INT(out.count, 4, "hocr count");

@@ -2,11 +2,13 @@
  * test_sidecar.c: YAML sidecars written to a temporary folder, loaded, and compared as whole JSON
  * parts with the Presentation 3.0 shapes expected, together with every problem's count and line.
  */
+#include <glib.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "presentation/language.h"
 #include "presentation/sidecar.h"
 #include "unit.h"
 
@@ -109,6 +111,33 @@ static void run_cases(const struct sc_case *cases, size_t n)
 }
 
 #define RUN_CASES(cases) run_cases(cases, sizeof cases / sizeof cases[0])
+
+/* Language codes as OCR files write them, as BCP 47 tags, and their names for track labels. */
+static void test_language_tags(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "eng", "en" },     { "fre", "fr" },    { "fra", "fr" },       { "deu", "de" },
+		{ "ger", "de" },     { "deu_frak", "de" }, { "ENG", "en" },     { "en", "en" },
+		{ "en-GB", "en-GB" }, { "fr-CA", "fr-CA" }, { "grc", "grc" },   { "chi_sim", "zh" },
+		{ "x", NULL },       { "", NULL },       { "en GB", NULL },     { "<script>", NULL },
+		{ "toolonglanguage", NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = pres_language_tag(cases[i].in, strlen(cases[i].in));
+		if (cases[i].want)
+			CHECK(got && strcmp(got, cases[i].want) == 0, "%s -> %s, want %s", cases[i].in,
+			      got ? got : "NULL", cases[i].want);
+		else
+			CHECK(!got, "%s -> %s, want NULL", cases[i].in, got);
+		g_free(got);
+	}
+	CHECK_STR(pres_language_name("fr-CA"), "Fran\xc3\xa7" "ais", "name of fr-CA");
+	CHECK_STR(pres_language_name("EN"), "English", "name of EN");
+	CHECK(pres_language_name("grc") == NULL, "unknown language: no name");
+	CHECK(pres_language_name(NULL) == NULL, "no language");
+}
 
 static void test_language_maps(void)
 {
@@ -244,8 +273,14 @@ static void test_rights(void)
 		{ "rightsstatements", "rights: http://rightsstatements.org/vocab/InC/1.0/\n",
 		  "{'props':{'rights':'http://rightsstatements.org/vocab/InC/1.0/'}}",
 		  NO_PROBLEMS },
-		{ "https suggests http", "rights: https://creativecommons.org/licenses/by/4.0/\n",
-		  "{}", 1, 1, "write 'http://creativecommons.org/licenses/by/4.0/'" },
+		{ "https is rewritten", "rights: https://creativecommons.org/licenses/by/4.0/\n",
+		  "{'props':{'rights':'http://creativecommons.org/licenses/by/4.0/'}}", 1, 1,
+		  "is written 'http://creativecommons.org/licenses/by/4.0/'" },
+		{ "deed page", "rights: https://creativecommons.org/licenses/by-sa/4.0/deed.fr\n",
+		  "{'props':{'rights':'http://creativecommons.org/licenses/by-sa/4.0/'}}", 1, 1,
+		  "served that way" },
+		{ "unknown cc path", "rights: http://creativecommons.org/about/\n", "{}", 1, 1,
+		  "is not a Creative Commons" },
 		{ "free text", "rights: All rights reserved\n", "{}", 1, 1,
 		  "'All rights reserved' is not a Creative Commons or RightsStatements.org URI" },
 		{ "other site", "rights: http://example.org/licence\n", "{}", 1, 1,
@@ -592,6 +627,13 @@ static void test_behavior_viewing_direction(void)
 		  "'pages' is not a behavior (known: auto-advance" },
 		{ "mapping", "behavior: {paged: true}\n", "{}", 1, 1,
 		  "expected text, found a mapping" },
+		{ "range only", "behavior: [paged, sequence]\n", "{'props':{'behavior':['paged']}}", 1,
+		  1, "'sequence' is not valid here: only on Ranges" },
+		{ "annotations only", "behavior: hidden\n", "{}", 1, 1,
+		  "'hidden' is not valid here: only on annotations" },
+		{ "canvas entry", "canvases:\n  a.jpg: {behavior: [facing-pages, paged]}\n",
+		  "{'canvases':{'a.jpg':{'behavior':['facing-pages']}}}", 1, 2,
+		  "'paged' is not valid here: only on Collections, Manifests and Ranges" },
 		{ "direction", "viewingDirection: right-to-left\n",
 		  "{'props':{'viewingDirection':'right-to-left'}}", NO_PROBLEMS },
 		{ "bad direction", "viewingDirection: rtl\n", "{}", 1, 1,
@@ -600,6 +642,41 @@ static void test_behavior_viewing_direction(void)
 		  "expected text" },
 	};
 	RUN_CASES(cases);
+}
+
+/* collection.yml and manifest.yml describe one kind of resource each. */
+static void test_behavior_by_resource(void)
+{
+	static const struct {
+		const char *file, *text, *msg;
+	} cases[] = {
+		{ "collection.yml", "behavior: [multi-part]\n", NULL },
+		{ "collection.yml", "behavior: [facing-pages]\n", "only on Canvases" },
+		{ "manifest.yml", "behavior: [paged, repeat]\n", NULL },
+		{ "manifest.yml", "behavior: [together]\n", "only on Collections" },
+		{ "manifest.yml", "behavior: [non-paged]\n", "only on Canvases" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char path[600];
+		snprintf(path, sizeof path, "%s/%s", tmpdir, cases[i].file);
+		FILE *f = fopen(path, "wb");
+		CHECK(f != NULL, "write %s", path);
+		if (!f)
+			continue;
+		fputs(cases[i].text, f);
+		fclose(f);
+		struct sidecar sc;
+		struct sidecar_problems pr;
+		sidecar_load(path, &sc, &pr);
+		if (cases[i].msg)
+			CHECK(pr.count == 1 && strstr(pr.items[0].msg, cases[i].msg), "%s %s: %s",
+			      cases[i].file, cases[i].text, pr.count ? pr.items[0].msg : "no problem");
+		else
+			CHECK(pr.count == 0, "%s %s: %s", cases[i].file, cases[i].text,
+			      pr.count ? pr.items[0].msg : "");
+		sidecar_release(&sc);
+		unlink(path);
+	}
 }
 
 static void test_canvases(void)
@@ -1071,6 +1148,8 @@ int main(void)
 		return 1;
 	}
 	UNIT_RUN(test_language_maps);
+	UNIT_RUN(test_language_tags);
+	UNIT_RUN(test_behavior_by_resource);
 	UNIT_RUN(test_language_map_fn);
 	UNIT_RUN(test_metadata);
 	UNIT_RUN(test_required_statement);

@@ -1,0 +1,59 @@
+/*
+ * view.h: the Collection and Manifest pages, written from the Presentation 3 documents the
+ * presentation service builds (never from the folders themselves), and the search results
+ * shown on them.
+ */
+#ifndef IIIFD_WEB_VIEW_H
+#define IIIFD_WEB_VIEW_H
+
+#include <glib.h>
+#include <jansson.h>
+
+#include "web/page.h"
+
+/* The query of a page, decoded and checked (NULL when absent). */
+struct view_args {
+	char *q;       /* a search */
+	char *viewer;  /* mirador, uv or clover */
+	char *canvas;  /* passed on to the viewer when it is a Canvas of this Manifest */
+	char *xywh;    /* likewise, when it is x,y,w,h */
+	long page;     /* ?page=: members from 1, search results from 0; -1 when absent */
+};
+
+/* What the results need to know of each Canvas a hit may land on. */
+struct view_canvas {
+	char *manifest_path; /* below /iiif/presentation/, e.g. "books/b1/manifest" */
+	char *label;         /* plain text */
+	char *manifest_label; /* plain text */
+	char *service;       /* ImageService3 id, or NULL (audio, video) */
+	double scale;        /* image pixels per Canvas unit */
+	char *thumbnail;     /* or NULL */
+};
+
+/* mirador, uv or clover: viewer when it is one of them, else mirador (static string). */
+const char *view_viewer_name(const char *viewer);
+/* The painting body of a Canvas (first annotation of its first page), borrowed, or NULL. */
+const json_t *view_canvas_body(const json_t *canvas);
+/* The ImageService3 id of a painting body, borrowed, or NULL. */
+const char *view_image_service(const json_t *body);
+
+/* canvas id -> struct view_canvas, from a Manifest document. Free with g_hash_table_destroy. */
+GHashTable *view_canvases_new(void);
+void view_canvases_add(GHashTable *canvases, const struct page *pg, const json_t *manifest);
+
+/*
+ * The search section: results (a Content Search 2.0 page, or NULL with error_msg) with the
+ * hit words marked, a thumbnail of each hit region, links that open the viewer at the hit.
+ * base is the page URL the search ran on (no query).
+ */
+void view_hits(struct page *pg, const json_t *results, const char *error_msg,
+	       GHashTable *canvases, const struct view_args *a, const char *base);
+
+void view_collection(struct page *pg, const json_t *doc, const char *pres_path,
+		     const struct view_args *a, bool searchable, const json_t *results,
+		     const char *search_error, GHashTable *canvases);
+void view_manifest(struct page *pg, const json_t *doc, const char *pres_path,
+		   const struct view_args *a, bool searchable, const json_t *results,
+		   const char *search_error, GHashTable *canvases);
+
+#endif
