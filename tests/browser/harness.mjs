@@ -163,6 +163,7 @@ export async function until(fn, ms, every = 250) {
  * message of its pages watched. problems() lists what went wrong so far.
  */
 export async function openBrowser(server, viewer) {
+  const viewers = [].concat(viewer); // a test may open several viewers
   const { chromium } = playwright();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "iiifd-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -184,7 +185,7 @@ export async function openBrowser(server, viewer) {
   });
   const watch = (page) => {
     page.on("request", (r) => requests.push(r));
-    const known = (url) => KNOWN_BAD_REQUESTS.some((k) => k.viewer === viewer && k.re.test(url));
+    const known = (url) => KNOWN_BAD_REQUESTS.some((k) => viewers.includes(k.viewer) && k.re.test(url));
     page.on("requestfailed", (r) => {
       if (known(r.url())) return;
       const why = r.failure()?.errorText || "failed";
@@ -201,7 +202,7 @@ export async function openBrowser(server, viewer) {
     page.on("console", (m) => {
       if (m.type() !== "error") return;
       const text = m.text();
-      if (KNOWN_NOISE.some((n) => n.viewer === viewer && n.re.test(text))) return;
+      if (KNOWN_NOISE.some((n) => viewers.includes(n.viewer) && n.re.test(text))) return;
       // the failed request behind such a message is already reported (with its URL)
       if (/^Failed to load resource/.test(text)) return;
       problems.push(`console error: ${text.slice(0, 300)}`);

@@ -1,5 +1,5 @@
-// tests.mjs: the browser tests run by run.mjs. Each has a name, the viewer whose known console
-// noise it may ignore (harness.mjs KNOWN_NOISE), a timeout in seconds, and run(env), which
+// tests.mjs: the browser tests run by run.mjs. Each has a name, the viewer (or viewers) whose known
+// console noise it may ignore (harness.mjs KNOWN_NOISE), a timeout in seconds, and run(env), which
 // throws to fail; the harness also fails it on any failed request, error response, console
 // error or page error while it ran.
 
@@ -322,6 +322,36 @@ export const TESTS = [
       }, 15000);
       assert(search && (await search.response()).status() === 200, "Clover did not run the search from ?q=");
       await env.screenshot(page, this.name, "opened");
+    },
+  },
+  {
+    name: "home-and-manifest-page-embed-viewers",
+    viewer: ["mirador", "uv", "clover"],
+    timeout: 60,
+    async run(env) {
+      const { page, browser, fx } = env;
+      await ready(env);
+      // the home page lists the library's Manifests
+      await page.goto(env.server.base + "/");
+      for (const name of [fx.book, fx.dense, fx.video])
+        await page.locator("a", { hasText: name }).getByText(name, { exact: true }).first().waitFor({ timeout: 15000 });
+      await env.screenshot(page, this.name, "home");
+      // the book's page embeds Mirador (its own page under /viewer/, in an iframe)
+      await page.goto(`${env.server.base}/view/${fx.book}/manifest`);
+      const frame = page.frameLocator("iframe.viewer");
+      await frame.locator(".mirador-thumb-navigation img").first().waitFor({ timeout: 20000 });
+      assert(await tilesLoaded(env, browser, 1, 20000), "the embedded Mirador's tiles did not load");
+      await env.screenshot(page, this.name, "manifest-page-mirador");
+      // and UV and Clover through ?viewer=
+      for (const viewer of ["uv", "clover"]) {
+        await page.goto(`${env.server.base}/view/${fx.book}/manifest?viewer=${viewer}`);
+        const src = await page.locator("iframe.viewer").getAttribute("src");
+        assert(src && src.includes(`/viewer/${viewer}?manifest=`), `the ${viewer} page embeds ${src}`);
+        const inner = page.frameLocator("iframe.viewer");
+        const thumb = viewer === "uv" ? ".thumbs img" : "img[src*='/iiif/3/book%2Fpage1']";
+        await inner.locator(thumb).first().waitFor({ timeout: 20000 });
+        await env.screenshot(page, this.name, `manifest-page-${viewer}`);
+      }
     },
   },
 ];
