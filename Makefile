@@ -23,12 +23,17 @@ SAMPLES   ?= samples
 # keep unit test objects between runs
 .SECONDARY:
 
-.PHONY: all deps run test fuzz bench soak clean format install uninstall man
+.PHONY: all deps web run test fuzz bench soak clean format install uninstall man
 
 all: deps $(REL_DIR)/iiifd
 
 deps:
 	@scripts/install-deps
+	@scripts/install-web
+
+# The viewers served under /viewer/ and the browser test tools, from npm (docs/viewers.md)
+web:
+	@scripts/install-web
 
 # --- objects -------------------------------------------------------------------------------
 $(REL_DIR)/%.o: %.c
@@ -68,6 +73,8 @@ FUZZ_BIN    := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_DIR)/%)
 FUZZ_OBJ    := $(SRC:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_SECONDS ?= 60
 FUZZ_BUDGET  ?= 240
+# seconds for all browser tests together (tests/browser, docs/internals/browser-tests.md)
+BROWSER_BUDGET ?= 300
 
 $(FUZZ_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -101,7 +108,8 @@ run: all
 
 test: deps
 	$(MAKE) --no-print-directory $(ASAN_DIR)/iiifd $(UNIT_BIN) $(FUZZ_BIN)
-	@FUZZ_TARGETS="$(FUZZ_BIN)" FUZZ_BUDGET=$(FUZZ_BUDGET) scripts/run-tests $(ASAN_DIR)/iiifd $(UNIT_BIN)
+	@BROWSER_TESTS=1 BROWSER_BUDGET=$(BROWSER_BUDGET) FUZZ_TARGETS="$(FUZZ_BIN)" FUZZ_BUDGET=$(FUZZ_BUDGET) \
+	  scripts/run-tests $(ASAN_DIR)/iiifd $(UNIT_BIN)
 
 # Each libFuzzer target for FUZZ_SECONDS (default 60); crashes land in build/fuzz/crashes/
 fuzz: deps
@@ -123,7 +131,8 @@ soak: all
 
 # --- installing (docs/deployment.md) -------------------------------------------------------
 # make install [PREFIX=/usr/local] [DESTDIR=/staging]: the release binary, man pages, systemd
-# unit, example config, and the web assets (build/web) when another build step made them.
+# unit, example config, and the viewer assets (build/web/assets, from scripts/install-web) when
+# they were built.
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 BINDIR     ?= $(PREFIX)/bin
@@ -132,7 +141,7 @@ DOCDIR     ?= $(PREFIX)/share/doc/iiifd
 DATADIR    ?= $(PREFIX)/share/iiifd
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc/iiifd
-WEB_DIR    ?= build/web
+WEB_DIR    ?= build/web/assets
 # the binary to install (the tests install the one they test)
 BIN        ?= $(REL_DIR)/iiifd
 

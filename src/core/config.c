@@ -110,6 +110,9 @@ static const struct config_key config_keys[] = {
 	KEY("import-wait-ms", CONFIG_INT, import_wait_ms, "5000", 0, 600000,
 	    "how long a Manifest or annotation page request waits for its folder's annotation "
 	    "imports (a page still importing after that answers 503)"),
+	KEY("web-assets-dir", CONFIG_STRING, web_assets_dir, "", 0, 0,
+	    "folder of the viewers served under /viewer/ (scripts/install-web); empty = "
+	    "build/web/assets beside the binary's build folder, else <prefix>/share/iiifd/web"),
 	KEY("canvas-words", CONFIG_BOOL, canvas_words, "false", 0, 0,
 	    "Canvases list their OCR words rather than their lines (the other level is linked from "
 	    "seeAlso)"),

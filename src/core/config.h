@@ -62,6 +62,7 @@ struct iiifd_config {
 	bool auto_import;         /* import OCR/VTT/COCO/CSV files found next to the images */
 	int64_t auto_import_max_mb; /* larger annotation files are skipped by auto-import; 0 = any */
 	int annotation_page_size; /* annotations per page of a Canvas AnnotationPage */
+	char *web_assets_dir;     /* the viewers' files (scripts/install-web); "" = found by itself */
 	bool canvas_words;        /* Canvases list OCR words rather than lines (lines in seeAlso) */
 	int import_wait_ms;       /* how long a request waits for its folder's annotation imports */
 	int pdf_max_pages;        /* image Canvases a Manifest PDF may have (/pdf/...) */

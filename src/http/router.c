@@ -11,6 +11,7 @@
 #include "core/config_live.h"
 #include "core/metrics.h"
 #include "http/ops.h"
+#include "web/viewer.h"
 #include "web/pdf_download.h"
 #include "version.h"
 #include "web/service.h"
@@ -129,6 +130,8 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 		return pres_service_handle(&router->presentation, 2, rest, req, resp);
 	if ((rest = router_strip(req->path, "/iiif/media/")))
 		return pres_media_handle(&router->presentation, rest, req, resp);
+	if ((rest = router_strip(req->path, "/viewer/")) && (resp->route = METRICS_ROUTE_WEB))
+		return web_viewer_handle(router->presentation.cfg, rest, req, resp);
 	if ((rest = router_strip(req->path, "/pdf/")) && (resp->route = METRICS_ROUTE_DOWNLOAD))
 		return pdf_download_handle(&router->image, &router->presentation, rest, req, resp);
 	iiifd_error_set(&err, 404, "nothing is served at this path");
