@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/html.h"
 #include "core/rights.h"
 
 /*
@@ -36,6 +37,27 @@ bool sidecar_values_language_ok(const char *s)
 	}
 }
 
+/*
+ * A text as the documents carry it. HTML (a value starting with '<' and ending with '>') is
+ * reduced to what Presentation 3 §4.5 allows before any viewer sees it, so a sidecar can never
+ * put a script into a viewer that trusts the server; what was dropped is reported.
+ */
+static json_t *sidecar_text(struct sidecar_yaml *y, yaml_node_t *n, const char *where,
+			    const char *s)
+{
+	if (!html_is_markup(s))
+		return json_string(s);
+	GString *clean = g_string_new(NULL);
+	if (html_sanitize(clean, s) > 0)
+		sidecar_yaml_problem(y, n, where,
+				     "HTML reduced to what Presentation 3 allows (a, b, br, i, img, p, "
+				     "small, span, sub, sup; href, src, alt; http(s) links): '%.60s'",
+				     clean->str);
+	json_t *text = json_string(clean->str);
+	g_string_free(clean, TRUE);
+	return text;
+}
+
 /* Appends the texts of n (a text or a list of texts) to values. */
 void sidecar_values_texts(struct sidecar_yaml *y, yaml_node_t *n, const char *where, json_t *values)
 {
@@ -44,14 +66,15 @@ void sidecar_values_texts(struct sidecar_yaml *y, yaml_node_t *n, const char *wh
 			sidecar_yaml_problem(y, n, where, "empty list");
 		for (yaml_node_item_t *i = n->data.sequence.items.start;
 		     i < n->data.sequence.items.top; i++) {
-			const char *s = sidecar_yaml_text(y, sidecar_yaml_node(y, *i), where);
+			yaml_node_t *item = sidecar_yaml_node(y, *i);
+			const char *s = sidecar_yaml_text(y, item, where);
 			if (s)
-				json_array_append_new(values, json_string(s));
+				json_array_append_new(values, sidecar_text(y, item, where, s));
 		}
 	} else {
 		const char *s = sidecar_yaml_text(y, n, where);
 		if (s)
-			json_array_append_new(values, json_string(s));
+			json_array_append_new(values, sidecar_text(y, n, where, s));
 	}
 }
 

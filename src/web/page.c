@@ -10,7 +10,7 @@
 
 #include "core/strings.h"
 #include "version.h"
-#include "web/html.h"
+#include "core/html.h"
 
 void page_init(struct page *pg, const struct iiifd_config *cfg, const char *fallback_host,
 	       const struct http_request *req)

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/strings.h"
-#include "web/html.h"
+#include "core/html.h"
 #include "web/page.h"
 
 static void sitemap_url(GString *xml, const struct page *pg, const char *pres_path)

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "web/html.h"
+#include "core/html.h"
 #include "web/view.h"
 
 static void view_member(struct page *pg, const json_t *m)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "web/html.h"
+#include "core/html.h"
 #include "web/view.h"
 
 #define VIEW_HIT_TEXT_MAX 300 /* bytes of an annotation's text shown when nothing is marked */

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "web/html.h"
+#include "core/html.h"
 #include "web/view.h"
 
 static const char *const view_viewers[][2] = {

@@ -6,6 +6,8 @@
                                      Page 2 alone has the word "zeppelin" (the search test).
   ROOT/dense/page.jpg + page.xml     one page whose ALTO has DENSE_LINES (1,200) lines of one word.
   ROOT/video/clip.webm + clip.vtt    a 6 s VP8/Vorbis test pattern with three WebVTT cues.
+  ROOT/hostile/page.jpg + manifest.yml  a sidecar whose summary, metadata and requiredStatement
+                                     hold script elements, event attributes and javascript: links.
 
 Prints a JSON summary (what the tests look for) on stdout. Skips work already done (a file
 ROOT/.complete holds the summary).
@@ -117,6 +119,41 @@ def video(folder):
             fh.write("%s --> %s\n%s\n\n" % (start, end, text))
 
 
+# Each payload, if it ever ran, would set the page's title to PWNED (the test looks for that).
+HOSTILE_YML = """label: {en: [Hostile sidecar]}
+summary:
+  en:
+    - |-
+      <p>Safe <b>bold</b> text<script>document.title="PWNED"</script><img src="x" onerror="document.title='PWNED'" alt="x"><a href="javascript:document.title='PWNED'">click</a></p>
+metadata:
+  - label: {en: [Link]}
+    value:
+      en:
+        - |-
+          <a href="jAvAsCrIpT&#58;document.title=&quot;PWNED&quot;" onclick="document.title=1">x</a>
+  - label:
+      en:
+        - |-
+          <svg onload="document.title='PWNED'"></svg>
+    value:
+      en:
+        - |-
+          <span onmouseover="document.title='PWNED'">hover</span><iframe src="javascript:parent.document.title=1"></iframe>
+requiredStatement:
+  label: {en: [Attribution]}
+  value:
+    en:
+      - |-
+        <p><a href="https://example.org/ok">fine</a><style>body{display:none}</style></p>
+"""
+
+
+def hostile(folder):
+    Image.new("RGB", (400, 300), (220, 220, 210)).save(os.path.join(folder, "page.jpg"))
+    with open(os.path.join(folder, "manifest.yml"), "w", encoding="utf-8") as fh:
+        fh.write(HOSTILE_YML)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: make_fixtures.py ROOT")
@@ -131,17 +168,19 @@ def main():
             print(json.dumps(saved))
             return
         shutil.rmtree(root)
-    for d in ("book", "dense", "video"):
+    for d in ("book", "dense", "video", "hostile"):
         os.makedirs(os.path.join(root, d), exist_ok=True)
     for n, lines in enumerate(BOOK, 1):
         book_page(os.path.join(root, "book", "page%d.jpg" % n),
                   os.path.join(root, "book", "page%d.xml" % n), lines)
     dense_page(os.path.join(root, "dense", "page.jpg"), os.path.join(root, "dense", "page.xml"))
     video(os.path.join(root, "video"))
+    hostile(os.path.join(root, "hostile"))
     summary = json.dumps({
         "book": "book", "pages": len(BOOK), "search_word": "zeppelin", "search_page": 2,
         "dense": "dense", "dense_lines": DENSE_LINES,
-        "video": "video", "cues": [c[2] for c in CUES], "version": version,
+        "video": "video", "cues": [c[2] for c in CUES], "hostile": "hostile",
+        "version": version,
     })
     with open(done, "w") as fh:
         fh.write(summary)

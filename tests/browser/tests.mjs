@@ -3,6 +3,11 @@
 // throws to fail; the harness also fails it on any failed request, error response, console
 // error or page error while it ran.
 
+import fs from "node:fs";
+import path from "node:path";
+
+import { WEB_DIR } from "./harness.mjs";
+
 const manifestPath = (name) => `/iiif/presentation/${name}/manifest`;
 const viewerURL = (env, viewer, name, extra = "") =>
   `${env.server.base}/viewer/${viewer}?manifest=${encodeURIComponent(manifestPath(name))}${extra}`;
@@ -352,6 +357,75 @@ export const TESTS = [
         await inner.locator(thumb).first().waitFor({ timeout: 20000 });
         await env.screenshot(page, this.name, `manifest-page-${viewer}`);
       }
+    },
+  },
+  {
+    name: "hostile-sidecar-runs-no-script",
+    viewer: "mirador", // the page embeds it
+    timeout: 45,
+    async run(env) {
+      const { page, fx } = env;
+      let dialogs = 0;
+      page.on("dialog", (d) => { dialogs++; d.dismiss(); });
+      // the Manifest page shows the hostile summary, metadata and requiredStatement; any script,
+      // event attribute or javascript: link that got through would set the title to PWNED
+      // (and a script the CSP blocked would log a console error, which fails the test too)
+      await page.goto(`${env.server.base}/view/${fx.hostile}/manifest`);
+      await page.getByText("Safe", { exact: false }).first().waitFor({ timeout: 15000 });
+      const found = await page.evaluate(() => {
+        const all = [...document.querySelectorAll("*")];
+        return {
+          title: document.title,
+          handlers: all.filter((e) => [...e.attributes].some((a) => a.name.startsWith("on"))).length,
+          jsLinks: all.filter((e) => /^\s*javascript:/i.test(e.getAttribute("href") || e.getAttribute("src") || "")).length,
+          inlineScripts: [...document.scripts].filter((s) => !s.src).length,
+          frames: document.querySelectorAll("svg, style, iframe:not(.viewer)").length,
+          bold: document.querySelectorAll("b").length,
+        };
+      });
+      // hovering and clicking what is left runs nothing either
+      for (const text of ["click", "hover", "x"]) {
+        const el = page.getByText(text, { exact: true }).first();
+        if (await el.count()) {
+          await el.hover();
+          await el.click({ noWaitAfter: true }).catch(() => {});
+        }
+      }
+      await page.waitForTimeout(300);
+      const title = await page.title();
+      await env.screenshot(page, this.name, "page");
+      assert(!found.title.includes("PWNED") && !title.includes("PWNED"), `a payload ran: title ${title}`);
+      assert(dialogs === 0, `${dialogs} dialogs opened`);
+      assert(found.handlers === 0, `${found.handlers} elements with on* attributes`);
+      assert(found.jsLinks === 0, `${found.jsLinks} javascript: links`);
+      assert(found.inlineScripts === 0, `${found.inlineScripts} inline scripts`);
+      assert(found.frames === 0, `${found.frames} svg/style/iframe elements from the sidecar`);
+      assert(found.bold >= 1, "the allowed markup (<b>) was lost");
+    },
+  },
+  {
+    name: "our-pages-pass-axe-core",
+    viewer: "mirador", // Manifest pages embed it
+    timeout: 60,
+    async run(env) {
+      const { page, fx } = env;
+      await ready(env);
+      const axe = fs.readFileSync(path.join(WEB_DIR, "node_modules/axe-core/axe.min.js"), "utf8");
+      const pages = ["/", `/view/${fx.book}/manifest`, `/view/${fx.book}/manifest?q=${fx.search_word}`,
+                     `/view/${fx.hostile}/manifest`];
+      const problems = [];
+      for (const url of pages) {
+        const resp = await page.goto(env.server.base + url);
+        assert(resp.status() === 200, `${url}: ${resp.status()}`);
+        // evaluated through the DevTools protocol: the pages' CSP (script-src 'self') stays on
+        await page.evaluate(axe);
+        const result = await page.evaluate(() =>
+          window.axe.run({ exclude: [["iframe.viewer"]] }, { resultTypes: ["violations"] }));
+        for (const v of result.violations)
+          problems.push(`${url}: ${v.id} (${v.impact}) on ${v.nodes.length} element(s): ${v.help}`);
+      }
+      await env.screenshot(page, this.name, "last");
+      assert(problems.length === 0, `axe-core violations on iiifd's own pages:\n  ${problems.join("\n  ")}`);
     },
   },
 ];

@@ -644,6 +644,25 @@ static void test_behavior_viewing_direction(void)
 	RUN_CASES(cases);
 }
 
+/* HTML in values reaches viewers only as Presentation 3 §4.5 allows it. */
+static void test_html_values(void)
+{
+	static const struct sc_case cases[] = {
+		{ "clean html kept", "summary: \"<p>Its <b>bold</b> &amp; <i>fine</i><br/></p>\"\n",
+		  "{'props':{'summary':{'none':['<p>Its <b>bold</b> &amp; <i>fine</i><br></p>']}}}",
+		  NO_PROBLEMS },
+		{ "script dropped", "summary: '<p>a<script>alert(1)</script></p>'\n",
+		  "{'props':{'summary':{'none':['<p>a</p>']}}}", 1, 1, "HTML reduced" },
+		{ "handler and javascript link dropped",
+		  "metadata: [{label: L, value: '<a href=\"javascript:x()\" onclick=\"x()\">t</a>'}]\n",
+		  "{'props':{'metadata':[{'label':{'none':['L']},'value':{'none':['<a>t</a>']}}]}}", 1,
+		  1, "HTML reduced" },
+		{ "plain text untouched", "summary: 1 < 2 and <b>x\n",
+		  "{'props':{'summary':{'none':['1 < 2 and <b>x']}}}", NO_PROBLEMS },
+	};
+	RUN_CASES(cases);
+}
+
 /* collection.yml and manifest.yml describe one kind of resource each. */
 static void test_behavior_by_resource(void)
 {
@@ -1150,6 +1169,7 @@ int main(void)
 	UNIT_RUN(test_language_maps);
 	UNIT_RUN(test_language_tags);
 	UNIT_RUN(test_behavior_by_resource);
+	UNIT_RUN(test_html_values);
 	UNIT_RUN(test_language_map_fn);
 	UNIT_RUN(test_metadata);
 	UNIT_RUN(test_required_statement);

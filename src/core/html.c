@@ -3,7 +3,7 @@
  * writes only tags it knows, with attribute values it decoded, checked and escaped again, so
  * what a browser reads back is exactly the string that was checked.
  */
-#include "web/html.h"
+#include "core/html.h"
 
 #include <string.h>
 
@@ -62,6 +62,7 @@ struct html_tag {
 	bool closing;
 	const char *href, *src, *alt; /* raw attribute values (not terminated), or NULL */
 	size_t href_len, src_len, alt_len;
+	int dropped; /* other attributes, not kept */
 };
 
 static int html_allowed_index(const char *name)
@@ -95,6 +96,8 @@ static void html_keep_attr(struct html_tag *t, const char *name, size_t nlen, co
 		t->src = v, t->src_len = vlen;
 	else if (nlen == 3 && g_ascii_strncasecmp(name, "alt", 3) == 0 && !t->alt)
 		t->alt = v, t->alt_len = vlen;
+	else
+		t->dropped++;
 }
 
 /* Reads the attributes from p to the tag's '>'; returns what follows it, NULL at the end. */
@@ -255,6 +258,8 @@ static void html_text(GString *out, const char *p, size_t n)
 		if (e && i + e <= n) {
 			g_string_append_len(out, p + i, (gssize)e); /* inert in text: kept as written */
 			i += e;
+		} else if (p[i] == '"' || p[i] == '\'') {
+			g_string_append_c(out, p[i++]); /* quotes are inert in text (not attributes) */
 		} else {
 			html_escape_len(out, p + i, 1);
 			i++;
@@ -279,28 +284,31 @@ static bool html_attr_out(GString *out, const char *name, const char *v, size_t 
 struct html_stack {
 	int tags[HTML_MAX_DEPTH];
 	int depth;
+	int dropped; /* constructs left out: the return value of html_sanitize() */
 };
 
 static void html_open(GString *out, const struct html_tag *t, int idx, struct html_stack *st)
 {
 	bool is_void = strcmp(t->name, "br") == 0 || strcmp(t->name, "img") == 0;
+	bool img = strcmp(t->name, "img") == 0, a = strcmp(t->name, "a") == 0;
+	st->dropped += t->dropped + (!a && t->href) + (!img && (t->src || t->alt));
 	if (!is_void && st->depth == HTML_MAX_DEPTH)
 		return; /* deeper nesting only loses formatting */
-	if (strcmp(t->name, "img") == 0) {
-		if (!t->src)
-			return;
-		GString *img = g_string_new("<img");
-		if (html_attr_out(img, "src", t->src, t->src_len, 1)) {
-			html_attr_out(img, "alt", t->alt ? t->alt : "", t->alt ? t->alt_len : 0, -1);
-			g_string_append(out, img->str);
+	if (img) {
+		GString *tag = g_string_new("<img");
+		if (t->src && html_attr_out(tag, "src", t->src, t->src_len, 1)) {
+			html_attr_out(tag, "alt", t->alt ? t->alt : "", t->alt ? t->alt_len : 0, -1);
+			g_string_append(out, tag->str);
 			g_string_append_c(out, '>');
+		} else {
+			st->dropped++;
 		}
-		g_string_free(img, TRUE);
+		g_string_free(tag, TRUE);
 		return;
 	}
 	g_string_append_printf(out, "<%s", t->name);
-	if (strcmp(t->name, "a") == 0 && t->href)
-		html_attr_out(out, "href", t->href, t->href_len, 0);
+	if (a && t->href && !html_attr_out(out, "href", t->href, t->href_len, 0))
+		st->dropped++;
 	g_string_append_c(out, '>');
 	if (!is_void)
 		st->tags[st->depth++] = idx;
@@ -321,11 +329,11 @@ static void html_close(GString *out, int idx, struct html_stack *st)
 static const char *html_markup(GString *out, const char *p, struct html_stack *st)
 {
 	if (strncmp(p, "<!--", 4) == 0)
-		return html_skip_past(p + 4, "-->");
+		return st->dropped++, html_skip_past(p + 4, "-->");
 	if (strncmp(p, "<![CDATA[", 9) == 0)
-		return html_skip_past(p + 9, "]]>");
+		return st->dropped++, html_skip_past(p + 9, "]]>");
 	if (p[1] == '!' || p[1] == '?' || (p[1] == '/' && !g_ascii_isalpha(p[2])))
-		return html_skip_past(p + 1, ">"); /* doctype, PI, bogus comment */
+		return st->dropped++, html_skip_past(p + 1, ">"); /* doctype, PI, bogus comment */
 	bool closing = p[1] == '/';
 	if (!g_ascii_isalpha(p[closing ? 2 : 1])) {
 		g_string_append(out, "&lt;");
@@ -334,8 +342,9 @@ static const char *html_markup(GString *out, const char *p, struct html_stack *s
 	struct html_tag t = { .closing = closing };
 	const char *next = html_tag_read(p + (closing ? 2 : 1), &t);
 	if (!next)
-		return p + strlen(p); /* an unfinished tag at the end is dropped */
+		return st->dropped++, p + strlen(p); /* an unfinished tag at the end is dropped */
 	int idx = html_allowed_index(t.name);
+	st->dropped += idx < 0;
 	if (!closing && idx < 0 && html_is_opaque(t.name))
 		return html_skip_element(next, t.name);
 	if (idx >= 0 && closing)
@@ -345,9 +354,9 @@ static const char *html_markup(GString *out, const char *p, struct html_stack *s
 	return next;
 }
 
-void html_sanitize(GString *out, const char *s)
+int html_sanitize(GString *out, const char *s)
 {
-	struct html_stack st = { .depth = 0 };
+	struct html_stack st = { .depth = 0, .dropped = 0 };
 	const char *p = s ? s : "";
 	while (*p) {
 		const char *lt = strchr(p, '<');
@@ -359,6 +368,7 @@ void html_sanitize(GString *out, const char *s)
 	}
 	while (st.depth > 0)
 		g_string_append_printf(out, "</%s>", html_allowed[st.tags[--st.depth]]);
+	return st.dropped;
 }
 
 void html_value(GString *out, const char *s)

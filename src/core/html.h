@@ -3,8 +3,8 @@
  * sanitizer for the HTML that Presentation 3.0 §4.5 lets summary, metadata values and
  * requiredStatement carry (only a, b, br, i, img, p, small, span, sub, sup survive).
  */
-#ifndef IIIFD_WEB_HTML_H
-#define IIIFD_WEB_HTML_H
+#ifndef IIIFD_CORE_HTML_H
+#define IIIFD_CORE_HTML_H
 
 #include <glib.h>
 #include <stdbool.h>
@@ -23,9 +23,10 @@ bool html_is_markup(const char *s);
  * (http, https or mailto only, entities decoded before the check), src (http or https) and alt
  * on img; every other tag dropped (script, style and similar with their content), comments,
  * CDATA, processing instructions and doctypes removed, text escaped, and every tag opened here
- * closed here, so the result nests well whatever surrounds it.
+ * closed here, so the result nests well whatever surrounds it. Returns how many tags,
+ * attributes and other constructs were left out (0: nothing but spelling changed).
  */
-void html_sanitize(GString *out, const char *s);
+int html_sanitize(GString *out, const char *s);
 
 /* A property value: html_sanitize() when html_is_markup(), else html_escape(). */
 void html_value(GString *out, const char *s);
