@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include "core/config_live.h"
 #include "core/path.h"
 #include "core/strings.h"
 #include "image/admission.h"
@@ -146,8 +147,9 @@ static int pdf_geometry(const struct pdf_job *job, const struct image_source *sr
 		 (long long)(src->width < job->width ? src->width : job->width));
 	if (image_request_parse(IMAGE_API_V3, "full", size, "0", "default.jpg", req, err) < 0)
 		return -1;
-	return image_request_resolve(req, src->width, src->height, &job->image->info.limits, g,
-				     err);
+	struct image_limits limits;
+	image_service_limits(config_live_now(), &limits); /* reloadable */
+	return image_request_resolve(req, src->width, src->height, &limits, g, err);
 }
 
 /* Opens page i's source (put it back with image_source_cache_put). */
@@ -220,9 +222,10 @@ static int pdf_render_page(struct pdf_job *job, size_t i, struct iiifd_error *er
 	const struct image_source *src = pdf_source(job, i, err);
 	int rc = src ? pdf_geometry(job, src, &req, &g, err) : -1;
 	if (rc == 0) {
-		struct image_encode_options opt = job->image->encode;
-		opt.deadline_us = g_get_monotonic_time() +
-				  (int64_t)job->image->cfg->request_timeout * 1000000;
+		const struct iiifd_config *cfg = config_live_now(); /* reloadable */
+		struct image_encode_options opt = { .jpeg_quality = cfg->jpeg_quality,
+						    .webp_quality = cfg->webp_quality };
+		opt.deadline_us = g_get_monotonic_time() + (int64_t)cfg->request_timeout * 1000000;
 		rc = image_pipeline_render(src, &req, &g, &opt, &body, &len, err);
 	}
 	if (rc == 0)
@@ -251,7 +254,7 @@ static int pdf_tmpfile(const char *cache_dir, struct iiifd_error *err)
 /* Renders every page into job->fd under one admission slot. */
 static int pdf_build(struct pdf_job *job, const char *client, struct iiifd_error *err)
 {
-	const struct iiifd_config *cfg = job->image->cfg;
+	const struct iiifd_config *cfg = config_live_now();
 	int64_t bytes;
 	if (pdf_estimate(job, &bytes, err) < 0 ||
 	    admission_enter(job->image->admission, true, bytes, cfg->queue_wait_ms, client, err) < 0)
@@ -289,20 +292,20 @@ void pdf_download_handle(const struct image_service *image, const struct pres_se
 	struct pres_canvas_index idx = { 0 };
 	char rel[PATH_IDENTIFIER_MAX + 1], origin[900];
 	bool is_folder;
-	http_request_base_url(req, pres->cfg->public_url, pres->cfg->trust_forwarded,
+	http_request_base_url(req, config_live_now()->public_url, config_live_now()->trust_forwarded,
 			      pres->fallback_host, origin, sizeof origin);
 	struct pres_context c;
 	pres_service_context(pres, origin, &c);
 	if (pdf_parse_path(path, rel, sizeof rel, &err) < 0 ||
 	    pdf_resolve(pres->root_real, rel, &is_folder, &err) < 0 ||
-	    pdf_width(req, image->cfg->pdf_max_width, &job.width, &err) < 0 ||
+	    pdf_width(req, config_live_now()->pdf_max_width, &job.width, &err) < 0 ||
 	    pres_canvas_index_build(&c, rel, is_folder, &idx, &err) < 0 ||
-	    pdf_select(&idx, image->cfg->pdf_max_pages, &job, &err) < 0 ||
-	    (job.fd = pdf_tmpfile(image->cfg->cache_dir, &err)) < 0 ||
+	    pdf_select(&idx, config_live_now()->pdf_max_pages, &job, &err) < 0 ||
+	    (job.fd = pdf_tmpfile(config_live_now()->cache_dir, &err)) < 0 ||
 	    pdf_build(&job, req->client, &err) < 0) {
 		http_response_error(resp, &err);
 	} else {
-		pdf_respond(&job, rel, pres->cfg->presentation_cache_control, resp);
+		pdf_respond(&job, rel, config_live_now()->presentation_cache_control, resp);
 		job.fd = -1; /* the response owns it */
 	}
 	if (job.fd >= 0)

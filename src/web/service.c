@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config_live.h"
 #include "web/assets.h"
 #include "web/negotiate.h"
 #include "web/page.h"
@@ -134,7 +135,7 @@ static void web_view(const struct pres_service *svc, const char *pres_path,
 	json_t *doc = NULL, *results = NULL;
 	GHashTable *canvases = view_canvases_new();
 	bool coll = false;
-	page_init(&pg, svc->cfg, svc->fallback_host, req);
+	page_init(&pg, config_live_now(), svc->fallback_host, req); /* reloadable */
 	if (web_args_read(req, &a, &err) < 0 ||
 	    !(doc = pres_service_document(svc, pres_path, req, &coll, &err))) {
 		page_error(&pg, resp, err.http_status ? err.http_status : 500, err.msg);
@@ -172,7 +173,7 @@ static void web_not_found(const struct pres_service *svc, const struct http_requ
 			  struct http_response *resp)
 {
 	struct page pg;
-	page_init(&pg, svc->cfg, svc->fallback_host, req);
+	page_init(&pg, config_live_now(), svc->fallback_host, req); /* reloadable */
 	page_error(&pg, resp, 404, "There is no page at this address.");
 	page_release(&pg);
 }

@@ -6,8 +6,9 @@
 
 #include <string.h>
 
-#include "core/strings.h"
+#include "core/config_live.h"
 #include "core/html.h"
+#include "core/strings.h"
 #include "web/page.h"
 
 static void sitemap_url(GString *xml, const struct page *pg, const char *pres_path)
@@ -25,7 +26,7 @@ void sitemap_answer(const struct pres_service *svc, const struct http_request *r
 		    struct http_response *resp)
 {
 	struct page pg;
-	page_init(&pg, svc->cfg, svc->fallback_host, req);
+	page_init(&pg, config_live_now(), svc->fallback_host, req); /* reloadable */
 	GString *xml = g_string_new("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 				    "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
 	GQueue todo = G_QUEUE_INIT;
@@ -76,7 +77,7 @@ void sitemap_robots(const struct pres_service *svc, const struct http_request *r
 		    struct http_response *resp)
 {
 	struct page pg;
-	page_init(&pg, svc->cfg, svc->fallback_host, req);
+	page_init(&pg, config_live_now(), svc->fallback_host, req); /* reloadable */
 	http_response_header(resp, "Cache-Control", "public, max-age=3600");
 	http_response_text(resp, 200, "User-agent: *\nAllow: /\nSitemap: %s/sitemap.xml\n",
 			   pg.origin);

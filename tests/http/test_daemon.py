@@ -696,6 +696,9 @@ def test_reload_applies_public_url_and_access_log(iiifd_bin, photo_root, tmp_pat
     assert info["id"] == "https://new.example.org/images/iiif/3/photo.png"
     coll = server.get("/iiif/presentation/collection").json()
     assert coll["id"].startswith("https://new.example.org/images/iiif/presentation/")
+    # the HTML pages follow too (their links and the sitemap)
+    sitemap = server.get("/sitemap.xml").body.decode()
+    assert "https://new.example.org/images/" in sitemap and "old.example.org" not in sitemap
     write_config(conf, public_url="https://new.example.org/images", access_log="true")
     sighup_and_wait(server, "applying: access-log")
     info_line = "GET /iiif/3/photo.png/info.json 200"
