@@ -173,14 +173,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       .canvas = (char *)next(&f), .xywh = (char *)next(&f), .page = 1 };
 	GHashTable *canvases = view_canvases_new();
 	view_canvases_add(canvases, &pg, doc);
-	view_manifest(&pg, doc, "a/manifest", &a, true, res, NULL, canvases);
+	struct view_search search = { &a, true, res, NULL, canvases };
+	view_manifest(&pg, doc, "a/manifest", &search);
 	check(pg.html->str);
 	g_string_truncate(pg.html, 0);
 	json_t *coll = json_pack("{s:s, s:s, s:o, s:[{s:s, s:s, s:o, s:[{s:s}]}]}", "id",
 				 "http://h/iiif/presentation/collection", "type", "Collection",
 				 "label", langmap(&f), "items", "id", next(&f), "type", next(&f),
 				 "label", langmap(&f), "thumbnail", "id", next(&f));
-	view_collection(&pg, coll, next(&f), &a, true, NULL, next(&f), canvases);
+	const char *path = next(&f);
+	struct view_search in_coll = { &a, true, NULL, next(&f), canvases };
+	view_collection(&pg, coll, path, &in_coll);
 	check(pg.html->str);
 	g_hash_table_destroy(canvases);
 	json_decref(coll);

@@ -225,6 +225,14 @@ static json_t *pres_select(json_t *doc, int version, gchar **tail, struct iiifd_
 	return out;
 }
 
+void pres_service_origin(const struct pres_service *svc, const struct http_request *req,
+			 char *origin, size_t n)
+{
+	const struct iiifd_config *cfg = config_live_now(); /* public-url is reloadable */
+	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
+			      n);
+}
+
 void pres_service_context(const struct pres_service *svc, const char *origin,
 			  struct pres_context *c)
 {
@@ -470,9 +478,7 @@ void pres_service_handle(const struct pres_service *svc, int version, const char
 	json_t *doc = NULL, *selected = NULL;
 	gchar **segs = pres_segments(path);
 	resp->route = METRICS_ROUTE_PRESENTATION;
-	const struct iiifd_config *cfg = config_live_now();
-	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
-			      sizeof origin);
+	pres_service_origin(svc, req, origin, sizeof origin);
 	if (!segs)
 		iiifd_error_set(&err, 400, "malformed %%-escape in the URL");
 	else if (strcmp(path, "collection") == 0)
@@ -526,9 +532,7 @@ json_t *pres_service_document(const struct pres_service *svc, const char *path,
 	gchar **segs = NULL;
 	json_t *doc = NULL;
 	char origin[900];
-	const struct iiifd_config *cfg = config_live_now();
-	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
-			      sizeof origin);
+	pres_service_origin(svc, req, origin, sizeof origin);
 	if (pres_document_target(svc, path, &segs, &t, err) == 0) {
 		if (svc->ingest && !t.collection)
 			pres_auto_import(svc, &t);
@@ -547,9 +551,7 @@ json_t *pres_service_search(const struct pres_service *svc, const char *path,
 	gchar **segs = NULL;
 	json_t *doc = NULL;
 	char origin[900];
-	const struct iiifd_config *cfg = config_live_now();
-	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
-			      sizeof origin);
+	pres_service_origin(svc, req, origin, sizeof origin);
 	if (!svc->db)
 		iiifd_error_set(err, 404, "search is off (annotations = false)");
 	else if (pres_document_target(svc, path, &segs, &t, err) == 0) {

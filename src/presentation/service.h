@@ -46,6 +46,10 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 		      const struct image_limits *limits, struct iiifd_error *err);
 void pres_service_release(struct pres_service *svc);
 
+/* The base URL (scheme, host, any path of public-url) documents of req use, in origin (n). */
+void pres_service_origin(const struct pres_service *svc, const struct http_request *req,
+			 char *origin, size_t n);
+
 /* The context documents are built in for a request from origin (c borrows from svc). */
 void pres_service_context(const struct pres_service *svc, const char *origin,
 			  struct pres_context *c);

@@ -292,8 +292,7 @@ void pdf_download_handle(const struct image_service *image, const struct pres_se
 	struct pres_canvas_index idx = { 0 };
 	char rel[PATH_IDENTIFIER_MAX + 1], origin[900];
 	bool is_folder;
-	http_request_base_url(req, config_live_now()->public_url, config_live_now()->trust_forwarded,
-			      pres->fallback_host, origin, sizeof origin);
+	pres_service_origin(pres, req, origin, sizeof origin);
 	struct pres_context c;
 	pres_service_context(pres, origin, &c);
 	if (pdf_parse_path(path, rel, sizeof rel, &err) < 0 ||

@@ -154,12 +154,11 @@ static void web_view(const struct pres_service *svc, const char *pres_path,
 		else if (results)
 			view_canvases_add(canvases, &pg, doc);
 	}
+	struct view_search search = { &a, svc->db != NULL, results, serr.msg, canvases };
 	if (coll)
-		view_collection(&pg, doc, pres_path, &a, svc->db != NULL, results, serr.msg,
-				canvases);
+		view_collection(&pg, doc, pres_path, &search);
 	else
-		view_manifest(&pg, doc, pres_path, &a, svc->db != NULL, results, serr.msg,
-			      canvases);
+		view_manifest(&pg, doc, pres_path, &search);
 	page_respond(&pg, resp, 200);
 out:
 	g_hash_table_destroy(canvases);

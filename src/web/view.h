@@ -49,11 +49,26 @@ void view_canvases_add(GHashTable *canvases, const struct page *pg, const json_t
 void view_hits(struct page *pg, const json_t *results, const char *error_msg,
 	       GHashTable *canvases, const struct view_args *a, const char *base);
 
+/* What a Collection or Manifest page shows of a search (borrowed). */
+struct view_search {
+	const struct view_args *args; /* the page's query: q, page, viewer, canvas, xywh */
+	bool searchable;              /* the search form is offered (annotations on) */
+	const json_t *results;        /* a Content Search 2.0 page, or NULL */
+	const char *error;            /* why results is NULL when args->q was given */
+	GHashTable *canvases;         /* the Canvases the hits land on (view_canvases_new) */
+};
+
+/*
+ * The top of a Collection or Manifest page (kind names it): title, breadcrumbs, heading,
+ * summary, the search form (scope: "this collection") and, for a search, its results. Fills
+ * base with the page's URL; returns its plain label (g_free, may be NULL).
+ */
+char *view_top(struct page *pg, const json_t *doc, const char *pres_path, const char *kind,
+	       const char *scope, const struct view_search *s, GString *base);
+
 void view_collection(struct page *pg, const json_t *doc, const char *pres_path,
-		     const struct view_args *a, bool searchable, const json_t *results,
-		     const char *search_error, GHashTable *canvases);
+		     const struct view_search *s);
 void view_manifest(struct page *pg, const json_t *doc, const char *pres_path,
-		   const struct view_args *a, bool searchable, const json_t *results,
-		   const char *search_error, GHashTable *canvases);
+		   const struct view_search *s);
 
 #endif

@@ -67,26 +67,31 @@ static void view_members(struct page *pg, const json_t *doc, const char *base, l
 	g_string_append(h, "</section>\n");
 }
 
-void view_collection(struct page *pg, const json_t *doc, const char *pres_path,
-		     const struct view_args *a, bool searchable, const json_t *results,
-		     const char *search_error, GHashTable *canvases)
+char *view_top(struct page *pg, const json_t *doc, const char *pres_path, const char *kind,
+	       const char *scope, const struct view_search *s, GString *base)
 {
-	GString *h = pg->html;
 	char *label = page_plain(pg, json_object_get(doc, "label"));
-	GString *base = g_string_new(NULL);
 	page_view_url(pg, base, pres_path);
-	page_begin(pg, label ? label : "Collection");
-	page_breadcrumbs(pg, pres_path, label ? label : "Collection");
-	g_string_append(h, "<h1>");
+	page_begin(pg, label ? label : kind);
+	page_breadcrumbs(pg, pres_path, label ? label : kind);
+	g_string_append(pg->html, "<h1>");
 	page_text(pg, json_object_get(doc, "label"));
-	g_string_append(h, "</h1>\n");
+	g_string_append(pg->html, "</h1>\n");
 	page_summary(pg, doc);
-	if (searchable)
-		page_search_form(pg, base->str, a->q, "this collection");
-	if (a->q)
-		view_hits(pg, results, search_error, canvases, a, base->str);
-	else
-		view_members(pg, doc, base->str, a->page);
+	if (s->searchable)
+		page_search_form(pg, base->str, s->args->q, scope);
+	if (s->args->q)
+		view_hits(pg, s->results, s->error, s->canvases, s->args, base->str);
+	return label;
+}
+
+void view_collection(struct page *pg, const json_t *doc, const char *pres_path,
+		     const struct view_search *s)
+{
+	GString *base = g_string_new(NULL);
+	char *label = view_top(pg, doc, pres_path, "Collection", "this collection", s, base);
+	if (!s->args->q)
+		view_members(pg, doc, base->str, s->args->page);
 	page_properties(pg, doc);
 	page_iiif_links(pg, json_string_value(json_object_get(doc, "id")), true);
 	page_end(pg);

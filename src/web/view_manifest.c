@@ -187,26 +187,13 @@ static void view_pages(struct page *pg, const json_t *doc, const char *pres_path
 }
 
 void view_manifest(struct page *pg, const json_t *doc, const char *pres_path,
-		   const struct view_args *a, bool searchable, const json_t *results,
-		   const char *search_error, GHashTable *canvases)
+		   const struct view_search *s)
 {
-	GString *h = pg->html;
-	char *label = page_plain(pg, json_object_get(doc, "label"));
 	GString *base = g_string_new(NULL);
-	page_view_url(pg, base, pres_path);
-	page_begin(pg, label ? label : "Manifest");
-	page_breadcrumbs(pg, pres_path, label ? label : "Manifest");
-	g_string_append(h, "<h1>");
-	page_text(pg, json_object_get(doc, "label"));
-	g_string_append(h, "</h1>\n");
-	page_summary(pg, doc);
-	if (searchable)
-		page_search_form(pg, base->str, a->q, "this item");
-	if (a->q)
-		view_hits(pg, results, search_error, canvases, a, base->str);
-	view_viewer(pg, doc, a, base->str, label ? label : "Manifest");
-	if (!a->q)
-		view_pages(pg, doc, pres_path, base->str, a->page);
+	char *label = view_top(pg, doc, pres_path, "Manifest", "this item", s, base);
+	view_viewer(pg, doc, s->args, base->str, label ? label : "Manifest");
+	if (!s->args->q)
+		view_pages(pg, doc, pres_path, base->str, s->args->page);
 	page_properties(pg, doc);
 	page_iiif_links(pg, json_string_value(json_object_get(doc, "id")), false);
 	page_end(pg);
