@@ -371,6 +371,26 @@ int html_sanitize(GString *out, const char *s)
 	return st.dropped;
 }
 
+char *html_to_text(const char *s)
+{
+	GString *clean = g_string_new(NULL), *text = g_string_new(NULL);
+	html_sanitize(clean, s);
+	for (const char *p = clean->str; *p; p++) {
+		if (*p == '<') { /* sanitized: every '<' starts a tag that ends at the next '>' */
+			const char *end = strchr(p, '>');
+			if (!end)
+				break;
+			p = end;
+		} else {
+			g_string_append_c(text, *p);
+		}
+	}
+	char *decoded = html_attr_decode(text->str, text->len);
+	g_string_free(clean, TRUE);
+	g_string_free(text, TRUE);
+	return decoded;
+}
+
 void html_value(GString *out, const char *s)
 {
 	if (html_is_markup(s))

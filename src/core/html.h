@@ -28,6 +28,9 @@ bool html_is_markup(const char *s);
  */
 int html_sanitize(GString *out, const char *s);
 
+/* The text of markup s, tags removed and character references decoded (g_free). */
+char *html_to_text(const char *s);
+
 /* A property value: html_sanitize() when html_is_markup(), else html_escape(). */
 void html_value(GString *out, const char *s);
 

@@ -55,7 +55,7 @@ static const struct {
 	sidecar_convert_fn convert;
 	bool canvas; /* also a Canvas property */
 } sidecar_props[] = {
-	{ "label", sidecar_values_langmap, true },
+	{ "label", sidecar_values_label, true },
 	{ "summary", sidecar_values_langmap, true },
 	{ "metadata", sidecar_values_metadata, true },
 	{ "requiredStatement", sidecar_values_label_value, true },
@@ -206,7 +206,7 @@ static json_t *sidecar_toc_node(struct sidecar_yaml *y, yaml_node_t *n, const ch
 		return NULL;
 	}
 	snprintf(w, sizeof w, "%.200s label", where);
-	if (!(label = sidecar_values_langmap(y, label_n, w)))
+	if (!(label = sidecar_values_label(y, label_n, w)))
 		return NULL;
 	snprintf(w, sizeof w, "%.200s canvases", where);
 	if (files_n)
@@ -297,7 +297,7 @@ static json_t *sidecar_chapter(struct sidecar_yaml *y, yaml_node_t *n, const cha
 		return NULL;
 	}
 	snprintf(w, sizeof w, "%.200s label", where);
-	json_t *label = sidecar_values_langmap(y, label_n, w);
+	json_t *label = sidecar_values_label(y, label_n, w);
 	if (!label)
 		return NULL;
 	json_t *chapter = json_pack("{s:o,s:f,s:f}", "label", label, "start", *start, "end", end);

@@ -173,7 +173,7 @@ static void sidecar_link_label(struct sidecar_yaml *y, json_t *o, const yaml_nod
 	json_t *label = NULL;
 	char file[256];
 	if (n)
-		label = sidecar_values_langmap(y, n, where);
+		label = sidecar_values_label(y, n, where);
 	else if (kind == SIDECAR_HOMEPAGE)
 		label = fallback ? json_deep_copy(fallback) : sidecar_language_map(url);
 	else if (kind == SIDECAR_RENDERING)
@@ -293,7 +293,7 @@ static json_t *sidecar_agent(struct sidecar_yaml *y, yaml_node_t *n, const char 
 		return NULL;
 	}
 	snprintf(w, sizeof w, "%.200s label", where);
-	if (!(label = sidecar_values_langmap(y, label_n, w)))
+	if (!(label = sidecar_values_label(y, label_n, w)))
 		return NULL;
 	for (int i = 0; i < 3; i++) {
 		yaml_node_t *v = sidecar_yaml_get(y, n, link_keys[i]);

@@ -47,6 +47,17 @@ static json_t *sidecar_text(struct sidecar_yaml *y, yaml_node_t *n, const char *
 {
 	if (!html_is_markup(s))
 		return json_string(s);
+	if (y->plain_text) { /* labels are text: viewers would show the tags */
+		char *text = html_to_text(s);
+		sidecar_yaml_problem(y, n, where,
+				     "a label cannot hold HTML (Presentation 3 §4.5): its text "
+				     "'%.60s' is used",
+				     text);
+		/* text that still looks like markup gets a trailing space, as §4.5 recommends */
+		json_t *label = html_is_markup(text) ? json_sprintf("%s ", text) : json_string(text);
+		g_free(text);
+		return label;
+	}
 	GString *clean = g_string_new(NULL);
 	if (html_sanitize(clean, s) > 0)
 		sidecar_yaml_problem(y, n, where,
@@ -113,6 +124,15 @@ static json_t *sidecar_langmap_of(struct sidecar_yaml *y, yaml_node_t *n, const 
 	return map;
 }
 
+json_t *sidecar_values_label(struct sidecar_yaml *y, yaml_node_t *n, const char *where)
+{
+	bool outer = y->plain_text;
+	y->plain_text = true;
+	json_t *map = sidecar_values_langmap(y, n, where);
+	y->plain_text = outer;
+	return map;
+}
+
 /* A language map from text, a list of texts ({"none": [...]}) or a map of languages. */
 json_t *sidecar_values_langmap(struct sidecar_yaml *y, yaml_node_t *n, const char *where)
 {
@@ -150,7 +170,7 @@ json_t *sidecar_values_label_value(struct sidecar_yaml *y, yaml_node_t *n, const
 		return NULL;
 	}
 	snprintf(w, sizeof w, "%.200s label", where);
-	label = sidecar_values_langmap(y, label_n, w);
+	label = sidecar_values_label(y, label_n, w);
 	snprintf(w, sizeof w, "%.200s value", where);
 	value = sidecar_values_langmap(y, value_n, w);
 	if (!label || !value) {

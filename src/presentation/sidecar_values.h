@@ -7,6 +7,9 @@
 
 #include "presentation/sidecar_yaml.h"
 
+/* A language map for a label: plain text only (markup is reduced to its text, reported). */
+json_t *sidecar_values_label(struct sidecar_yaml *y, yaml_node_t *n, const char *where);
+
 /*
  * Converters: the Presentation 3.0 JSON for node n (a new reference), or NULL after the problems
  * that say why; where names the value in those problems ("metadata item 2").

@@ -24,6 +24,7 @@ struct sidecar_yaml {
 	 * manifest.yml a Manifest, {file}.yml a Manifest or a Canvas, a canvases entry a Canvas.
 	 */
 	unsigned resource;
+	bool plain_text; /* reading a label: no HTML (Presentation 3 §4.5) */
 };
 
 #define SIDECAR_ON_COLLECTION 1u

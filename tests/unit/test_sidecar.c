@@ -659,6 +659,12 @@ static void test_html_values(void)
 		  1, "HTML reduced" },
 		{ "plain text untouched", "summary: 1 < 2 and <b>x\n",
 		  "{'props':{'summary':{'none':['1 < 2 and <b>x']}}}", NO_PROBLEMS },
+		{ "no html in a label", "label: '<p>A &amp; <b>B</b><script>x()</script></p>'\n",
+		  "{'props':{'label':{'none':['A & B']}}}", 1, 1, "a label cannot hold HTML" },
+		{ "metadata label is text, value may be html",
+		  "metadata: [{label: '<b>Date</b>', value: '<p><i>1450</i></p>'}]\n",
+		  "{'props':{'metadata':[{'label':{'none':['Date']},"
+		  "'value':{'none':['<p><i>1450</i></p>']}}]}}", 1, 1, "a label cannot hold HTML" },
 	};
 	RUN_CASES(cases);
 }
