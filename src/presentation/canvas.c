@@ -23,6 +23,16 @@ json_t *pres_label(const char *text)
 	return json_pack("{s:[s]}", "none", text);
 }
 
+char *pres_label_text(const json_t *map)
+{
+	const char *key;
+	json_t *values;
+	json_object_foreach((json_t *)map, key, values)
+		if (json_string_value(json_array_get(values, 0)))
+			return g_strdup(json_string_value(json_array_get(values, 0)));
+	return g_strdup("");
+}
+
 /* The file name without its extension: the default label. */
 static char *canvas_stem(const char *name)
 {

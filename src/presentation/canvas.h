@@ -55,4 +55,7 @@ json_t *pres_file_thumbnail(const struct pres_context *c, const struct pres_file
 /* A language map {"none": [text]}. New reference. */
 json_t *pres_label(const char *text);
 
+/* The first text of a language map (g_strdup; "" when it has none), for messages. */
+char *pres_label_text(const json_t *map);
+
 #endif

@@ -112,18 +112,71 @@ static json_t *manifest_range(const char *manifest_id, const char *toc_path, con
 	return r;
 }
 
-static json_t *manifest_chapters(const char *manifest_id, const json_t *chapters,
-				 const char *canvas_id)
+/* The Canvas with this id among items (borrowed), or NULL. */
+static const json_t *manifest_canvas_by_id(const json_t *items, const char *id)
+{
+	size_t i;
+	const json_t *c;
+	json_array_foreach(items, i, c)
+		if (id && !strcmp(json_string_value(json_object_get(c, "id")), id))
+			return c;
+	return NULL;
+}
+
+/*
+ * Why chapter ch cannot be a Range of the Canvas canvas_id (NULL when it can): there is no such
+ * Canvas, it has no duration (not audio or video), or the chapter ends after the media does
+ * (more than 50 ms: probed durations and typed ones differ by a frame).
+ */
+static const char *manifest_chapter_misfit(const json_t *ch, const json_t *canvas, char *why,
+					   size_t n)
+{
+	const json_t *d = canvas ? json_object_get(canvas, "duration") : NULL;
+	double end = json_number_value(json_object_get(ch, "end"));
+	if (!canvas)
+		return "names no file of this Manifest (a folder's chapters need 'file:')";
+	if (!d)
+		return "is on a file that is not audio or video";
+	if (end > json_number_value(d) + 0.05) {
+		snprintf(why, n, "ends at %g s, after the media (%.3f s)", end, json_number_value(d));
+		return why;
+	}
+	return NULL;
+}
+
+/*
+ * The chapters of a sidecar as time Ranges. A chapter is on the Canvas of its `file:` (in a
+ * folder's Manifest) or on canvas_id (a single file's); those that fit no Canvas are logged
+ * once per sidecar version and left out, so no Range points outside its media.
+ */
+static json_t *manifest_chapters(const char *manifest_id, const char *sidecar_path,
+				 const json_t *chapters, const json_t *items,
+				 const json_t *file_ids, const char *canvas_id, int *counter)
 {
 	json_t *ranges = json_array();
 	size_t i;
 	json_t *ch;
 	json_array_foreach(chapters, i, ch) {
-		char start[32], end[32];
+		char start[32], end[32], why[160];
+		const char *file = json_string_value(json_object_get(ch, "file"));
+		const char *cid = file ? json_string_value(json_array_get(
+						 json_object_get(file_ids, file), 0))
+				       : canvas_id;
+		const char *misfit = manifest_chapter_misfit(ch, manifest_canvas_by_id(items, cid),
+							     why, sizeof why);
+		if (misfit) {
+			char *label = pres_label_text(json_object_get(ch, "label"));
+			char *key = g_strdup_printf("chapter %s", label);
+			if (sidecar_report_once(sidecar_path, key))
+				log_warn("%s: chapter '%s' %s; left out", sidecar_path, label, misfit);
+			g_free(key);
+			g_free(label);
+			continue;
+		}
 		strings_number(json_number_value(json_object_get(ch, "start")), start, sizeof start);
 		strings_number(json_number_value(json_object_get(ch, "end")), end, sizeof end);
-		char *id = g_strdup_printf("%s/range/%zu", manifest_id, i + 1);
-		char *target = g_strdup_printf("%s#t=%s,%s", canvas_id, start, end);
+		char *id = g_strdup_printf("%s/range/%d", manifest_id, (*counter)++);
+		char *target = g_strdup_printf("%s#t=%s,%s", cid, start, end);
 		json_array_append_new(ranges, json_pack("{s:s, s:s, s:O, s:[{s:s, s:s}]}", "id", id,
 							"type", "Range", "label",
 							json_object_get(ch, "label"), "items", "id",
@@ -209,6 +262,12 @@ static json_t *manifest_folder(const struct pres_context *c, const char *rel, co
 		else
 			json_decref(range); /* a Range must have items: skip one naming no file */
 	}
+	if (sc.chapters) {
+		json_t *chapters = manifest_chapters(id, toc_path, sc.chapters, items, file_ids,
+						     NULL, &counter);
+		json_array_extend(structures, chapters);
+		json_decref(chapters);
+	}
 	g_free(toc_path);
 	manifest_finish(m, items, structures);
 	json_decref(file_ids);
@@ -229,8 +288,15 @@ static json_t *manifest_file(const struct pres_context *c, const char *rel, cons
 	int next = 1;
 	pres_canvases_add(c, id, &f, NULL, items, &next, ids);
 	json_t *structures = NULL;
-	if (sc.chapters && json_array_size(ids))
-		structures = manifest_chapters(id, sc.chapters, json_string_value(json_array_get(ids, 0)));
+	if (sc.chapters && json_array_size(ids)) {
+		char *path = g_build_filename(dir, sidecar_name, NULL);
+		json_t *file_ids = json_pack("{s:O}", name, ids);
+		int counter = 1;
+		structures = manifest_chapters(id, path, sc.chapters, items, file_ids,
+					       json_string_value(json_array_get(ids, 0)), &counter);
+		json_decref(file_ids);
+		g_free(path);
+	}
 	manifest_finish(m, items, structures);
 	json_decref(ids);
 	sidecar_release(&sc);

@@ -224,3 +224,39 @@ def test_poster_not_for_audio_nor_waveform_for_video(server_p):
                   "books%2Fbook1%2Fpage1.png;poster"):
         r = server_p.get(f"/iiif/3/{ident}/info.json")
         assert r.status in (400, 404, 415), f"{ident} -> {r.status}"
+
+
+def test_chapters_in_a_folder_and_inside_the_media(server_factory, tmp_path):
+    """chapters: in a folder's Manifest name their file (file:); a chapter past the end of the
+    probed media, on a file that is not audio or video, or without file: in a folder is left
+    out and logged once: no Range points outside its media."""
+    from presentation_fixtures import ffmpeg
+    from PIL import Image
+    folder = tmp_path / "root" / "album"
+    folder.mkdir(parents=True)
+    for name in ("a-side.mp3", "b-side.mp3"):
+        ffmpeg("-f", "lavfi", "-i", "sine=frequency=330:duration=2", "-c:a", "libmp3lame",
+               str(folder / name))
+    Image.new("RGB", (40, 30), (9, 9, 9)).save(folder / "cover.png")
+    (folder / "manifest.yml").write_text(
+        "chapters:\n"
+        "  - {label: Intro, start: 0, end: 1, file: a-side.mp3}\n"
+        "  - {label: Outro, start: 0.5, end: 1.9, file: b-side.mp3}\n"
+        "  - {label: Too long, start: 1, end: 9, file: a-side.mp3}\n"
+        "  - {label: No file, start: 0, end: 1}\n"
+        "  - {label: On the cover, start: 0, end: 1, file: cover.png}\n")
+    s = server_factory(root_dir=str(tmp_path / "root"))
+    r = s.get("/iiif/presentation/album/manifest")
+    assert r.status == 200
+    m = r.json()
+    by_file = {c["items"][0]["items"][0]["body"]["id"].rsplit("/", 1)[1]: c["id"]
+               for c in m["items"]}
+    ranges = {json.dumps(rg["label"]): rg["items"][0]["id"] for rg in m.get("structures", [])}
+    assert ranges == {json.dumps({"none": ["Intro"]}): f"{by_file['a-side.mp3']}#t=0,1",
+                      json.dumps({"none": ["Outro"]}): f"{by_file['b-side.mp3']}#t=0.5,1.9"}, ranges
+    s.get("/iiif/presentation/album/manifest")
+    log = s.stderr_text()
+    for label, why in (("Too long", "ends at 9 s, after the media"), ("No file", "names no file"),
+                       ("On the cover", "not audio or video")):
+        lines = [l for l in log.splitlines() if f"chapter '{label}'" in l]
+        assert len(lines) == 1 and why in lines[0], (label, log[-2000:])
