@@ -32,46 +32,106 @@ static bool v2_type_is(const json_t *o, const char *type)
 	return t && strcmp(t, type) == 0;
 }
 
-/* The first string of a language map (2.1 labels are plain strings). */
-static const char *v2_text(const json_t *map)
+/*
+ * A language map as a 2.1 value: a plain string when it holds one text without a language,
+ * else every text with its language ([{"@value", "@language"}]), so a 2.1 viewer can choose.
+ */
+static json_t *v2_value(const json_t *map)
 {
 	const char *key;
-	json_t *values;
+	json_t *values, *v, *out = json_array();
+	size_t i;
 	json_object_foreach((json_t *)map, key, values)
-		if (json_array_size(values))
-			return json_string_value(json_array_get(values, 0));
-	return "";
+		json_array_foreach(values, i, v) {
+			json_t *one = json_pack("{s:O}", "@value", v);
+			if (strcmp(key, "none") != 0)
+				json_object_set_new(one, "@language", json_string(key));
+			json_array_append_new(out, one);
+		}
+	if (json_array_size(out) == 1 && !json_object_get(json_array_get(out, 0), "@language")) {
+		json_t *plain = json_incref(json_object_get(json_array_get(out, 0), "@value"));
+		json_decref(out);
+		return plain;
+	}
+	if (json_array_size(out) == 0) {
+		json_decref(out);
+		return json_string("");
+	}
+	return out;
 }
+
+/* Linked resources ({id, label, format, profile}) as 2.1 objects with @id. */
+static json_t *v2_links(const json_t *list)
+{
+	json_t *out = json_array(), *r, *v;
+	size_t i;
+	json_array_foreach(list, i, r) {
+		json_t *o = json_pack("{s:O}", "@id", json_object_get(r, "id"));
+		if ((v = json_object_get(r, "label")))
+			json_object_set_new(o, "label", v2_value(v));
+		if ((v = json_object_get(r, "format")))
+			json_object_set(o, "format", v);
+		if ((v = json_object_get(r, "profile")))
+			json_object_set(o, "profile", v);
+		json_array_append_new(out, o);
+	}
+	return out;
+}
+
+/* Links, logo and thumbnail: what a 2.1 viewer shows around the object. */
+static void v2_copy_links(json_t *out, const json_t *v3)
+{
+	json_t *v;
+	if ((v = json_object_get(v3, "homepage")))
+		json_object_set_new(out, "related", v2_links(v));
+	if ((v = json_object_get(v3, "seeAlso")))
+		json_object_set_new(out, "seeAlso", v2_links(v));
+	if ((v = json_object_get(v3, "rendering")))
+		json_object_set_new(out, "rendering", v2_links(v));
+	json_t *logo = json_array_get(
+		json_object_get(json_array_get(json_object_get(v3, "provider"), 0), "logo"), 0);
+	if (logo)
+		json_object_set_new(out, "logo", json_pack("{s:O}", "@id", json_object_get(logo, "id")));
+	json_t *thumb = json_array_get(json_object_get(v3, "thumbnail"), 0);
+	if (thumb)
+		json_object_set_new(out, "thumbnail",
+				    json_pack("{s:O}", "@id", json_object_get(thumb, "id")));
+}
+
+/* 3.0 behaviors that 2.1 has as viewingHint. */
+static const char *const v2_hints[] = { "individuals", "paged", "continuous", "multi-part",
+					"non-paged", "facing-pages", NULL };
 
 static void v2_copy_descriptive(json_t *out, const json_t *v3)
 {
 	json_t *v, *pair;
 	size_t i;
-	json_object_set_new(out, "label", json_string(v2_text(json_object_get(v3, "label"))));
+	json_object_set_new(out, "label", v2_value(json_object_get(v3, "label")));
 	if ((v = json_object_get(v3, "summary")))
-		json_object_set_new(out, "description", json_string(v2_text(v)));
+		json_object_set_new(out, "description", v2_value(v));
 	if ((v = json_object_get(v3, "metadata"))) {
 		json_t *md = json_array();
 		json_array_foreach(v, i, pair)
-			json_array_append_new(md, json_pack("{s:s, s:s}", "label",
-							    v2_text(json_object_get(pair, "label")),
+			json_array_append_new(md, json_pack("{s:o, s:o}", "label",
+							    v2_value(json_object_get(pair, "label")),
 							    "value",
-							    v2_text(json_object_get(pair, "value"))));
+							    v2_value(json_object_get(pair, "value"))));
 		json_object_set_new(out, "metadata", md);
 	}
 	if ((v = json_object_get(v3, "requiredStatement")))
-		json_object_set_new(out, "attribution",
-				    json_string(v2_text(json_object_get(v, "value"))));
+		json_object_set_new(out, "attribution", v2_value(json_object_get(v, "value")));
 	if ((v = json_object_get(v3, "rights")))
 		json_object_set(out, "license", v);
 	if ((v = json_object_get(v3, "navDate")))
 		json_object_set(out, "navDate", v);
 	if ((v = json_object_get(v3, "viewingDirection")))
 		json_object_set(out, "viewingDirection", v);
+	v2_copy_links(out, v3);
 	json_t *behavior;
 	json_array_foreach(json_object_get(v3, "behavior"), i, behavior)
-		if (strcmp(json_string_value(behavior) ? json_string_value(behavior) : "", "paged") == 0)
-			json_object_set_new(out, "viewingHint", json_string("paged"));
+		for (const char *const *h = v2_hints; *h; h++)
+			if (json_string_value(behavior) && !strcmp(json_string_value(behavior), *h))
+				json_object_set(out, "viewingHint", behavior);
 }
 
 static json_t *v2_canvas(const struct v2_ids *ids, const json_t *canvas)
@@ -86,8 +146,8 @@ static json_t *v2_canvas(const struct v2_ids *ids, const json_t *canvas)
 	json_t *cid = v2_id(ids, json_string_value(json_object_get(canvas, "id")));
 	char *full = g_strdup_printf("%s/full/full/0/default.jpg", image_id);
 	json_t *out = json_pack(
-		"{s:O, s:s, s:s, s:O, s:O, s:[{s:o, s:s, s:s, s:o, s:{s:s, s:s, s:s, s:O, s:O, s:{s:s, s:s, s:s}}}]}",
-		"@id", cid, "@type", "sc:Canvas", "label", v2_text(json_object_get(canvas, "label")),
+		"{s:O, s:s, s:o, s:O, s:O, s:[{s:o, s:s, s:s, s:o, s:{s:s, s:s, s:s, s:O, s:O, s:{s:s, s:s, s:s}}}]}",
+		"@id", cid, "@type", "sc:Canvas", "label", v2_value(json_object_get(canvas, "label")),
 		"width", json_object_get(canvas, "width"), "height",
 		json_object_get(canvas, "height"), "images", "@id",
 		v2_id(ids, json_string_value(json_object_get(anno, "id"))), "@type", "oa:Annotation",
@@ -131,10 +191,10 @@ static bool v2_range(const struct v2_ids *ids, const json_t *range, GHashTable *
 	bool keep = json_array_size(canvases) || json_array_size(ranges);
 	if (keep)
 		json_array_append_new(
-			out, json_pack("{s:o, s:s, s:s, s:O, s:O}", "@id",
+			out, json_pack("{s:o, s:s, s:o, s:O, s:O}", "@id",
 				       v2_id(ids, json_string_value(json_object_get(range, "id"))),
 				       "@type", "sc:Range", "label",
-				       v2_text(json_object_get(range, "label")), "canvases", canvases,
+				       v2_value(json_object_get(range, "label")), "canvases", canvases,
 				       "ranges", ranges));
 	json_array_extend(out, nested);
 	json_decref(canvases);
@@ -211,10 +271,10 @@ static json_t *v2_collection(const struct v2_ids *ids, const json_t *v3,
 			continue; /* audio and video only: no 2.1 form */
 		json_array_append_new(
 			is_collection ? collections : manifests,
-			json_pack("{s:o, s:s, s:s}", "@id",
+			json_pack("{s:o, s:s, s:o}", "@id",
 				  v2_id(ids, json_string_value(json_object_get(member, "id"))),
 				  "@type", is_collection ? "sc:Collection" : "sc:Manifest", "label",
-				  v2_text(json_object_get(member, "label"))));
+				  v2_value(json_object_get(member, "label"))));
 	}
 	json_object_set_new(out, "collections", collections);
 	json_object_set_new(out, "manifests", manifests);

@@ -316,3 +316,25 @@ def test_v2_never_points_at_audio_or_video(server_factory, tmp_path):
     ranges = mixed.get("structures", [])
     assert [r_["label"] for r_ in ranges] == ["Pictures"], ranges
     assert all(set(r_["canvases"]) <= canvases for r_ in ranges), ranges
+
+
+def test_v2_carries_languages_links_logo_and_thumbnail(server_p):
+    """A 2.1-only viewer gets what a 3.0 one does: every language of a label
+    ([{"@value", "@language"}]), related (homepage), logo, thumbnail and viewingHint; plain
+    strings stay plain."""
+    man = v2_json(server_p, f"{V2}/books/book1/manifest")
+    assert sorted((v["@language"], v["@value"]) for v in man["label"]) == [
+        ("en", "The first book"), ("fr", "Le premier livre")], man["label"]
+    md = {json.dumps(e["label"]): e["value"] for e in man["metadata"]}
+    assert md['"Date"'] == "about 1450", md
+    assert any(isinstance(json.loads(k), list) for k in md), "the multilingual metadata label"
+    assert man["attribution"] == "Provided by the Example Library"
+    assert [r["@id"] for r in man["related"]] == ["https://library.example.org/items/42"]
+    assert man["related"][0]["format"] == "text/html"
+    assert man["logo"] == {"@id": "https://library.example.org/logo.png"}, man.get("logo")
+    thumb = man["thumbnail"]["@id"]
+    assert "/iiif/3/" in thumb and server_p.get(local_path(server_p, thumb)).status == 200
+    assert man["viewingHint"] == "paged"
+    ranges = {json.dumps(r["label"]) for r in man["structures"]}
+    assert json.dumps([{"@value": "Body", "@language": "en"},
+                       {"@value": "Corps", "@language": "fr"}]) in ranges, ranges
