@@ -414,6 +414,42 @@ static json_t *pres_search(const struct pres_service *svc, const struct pres_con
 }
 
 /*
+ * Search 1.0 below a 2.1 Manifest or Collection (/iiif/presentation-v2/{path}/search1 and
+ * autocomplete1): answered as the 3.0 one, its URLs rewritten to the 2.1 ones, so the hits name
+ * the 2.1 Canvases a 2.1 viewer has. False when the tail is not such a service.
+ */
+static bool pres_v2_search(const struct pres_service *svc, const char *origin,
+			   const struct pres_target *t, const struct http_request *req,
+			   struct http_response *resp)
+{
+	gchar **tail = t->tail;
+	int kind = tail[0] && !tail[1] ? search_kind_from_name(tail[0]) : -1;
+	if (!svc->db || (kind != SEARCH_V1 && kind != AUTOCOMPLETE_V1))
+		return false;
+	resp->route = METRICS_ROUTE_SEARCH;
+	struct iiifd_error err = { 0 };
+	struct pres_context c;
+	pres_service_context(svc, origin, &c);
+	char *id = t->collection ? pres_url_collection(&c, t->rel) : pres_url_manifest(&c, t->rel);
+	char *service = g_strdup_printf("%s/%s", id, tail[0]);
+	json_t *doc = pres_search(svc, &c, kind, service, t, req, &err);
+	if (doc) {
+		char *from = g_strdup_printf("%s/iiif/presentation/", origin);
+		char *to = g_strdup_printf("%s/iiif/presentation-v2/", origin);
+		pres_v2_rewrite(doc, from, to, 0);
+		http_response_json(resp, req, doc, NULL, false, "no-cache", false);
+		g_free(from);
+		g_free(to);
+	} else {
+		http_response_error(resp, &err);
+	}
+	json_decref(doc);
+	g_free(service);
+	g_free(id);
+	return true;
+}
+
+/*
  * Annotation and search endpoints below a Manifest or Collection; returns false when the tail
  * is none of them (then it names a part of the document itself).
  */
@@ -490,6 +526,8 @@ void pres_service_handle(const struct pres_service *svc, int version, const char
 	if (t.rel && svc->ingest && !t.collection && !t.tail[0])
 		pres_auto_import(svc, &t);
 	if (t.rel && version == 3 && pres_annotation_routes(svc, origin, &t, req, resp))
+		goto out;
+	if (t.rel && version == 2 && pres_v2_search(svc, origin, &t, req, resp))
 		goto out;
 	if (t.rel && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
 		iiifd_error_set(&err, 405, "only GET and HEAD here");

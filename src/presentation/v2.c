@@ -244,6 +244,24 @@ static json_t *v2_manifest(const struct v2_ids *ids, const json_t *v3, struct ii
 			    json_pack("[{s:o, s:s, s:o}]", "@id", v2_id(ids, seq), "@type",
 				      "sc:Sequence", "canvases", canvases));
 	g_free(seq);
+	json_t *service;
+	json_array_foreach(json_object_get(v3, "service"), i, service) {
+		const char *type = json_string_value(json_object_get(service, "@type"));
+		if (!type || strcmp(type, "SearchService1") != 0)
+			continue;
+		/* 2.1 viewers read Search 1.0, answered at the 2.1 URLs with 2.1 Canvas ids */
+		json_t *auto1 = json_object_get(service, "service");
+		auto1 = json_is_array(auto1) ? json_array_get(auto1, 0) : auto1;
+		json_t *s = json_pack("{s:s, s:o, s:s}", "@context",
+				      "http://iiif.io/api/search/1/context.json", "@id",
+				      v2_id(ids, json_string_value(json_object_get(service, "@id"))),
+				      "profile", "http://iiif.io/api/search/1/search");
+		if (auto1)
+			json_object_set_new(s, "service", json_pack("{s:o, s:s}", "@id",
+					v2_id(ids, json_string_value(json_object_get(auto1, "@id"))),
+					"profile", "http://iiif.io/api/search/1/autocomplete"));
+		json_object_set_new(out, "service", s);
+	}
 	json_t *structures = json_object_get(v3, "structures");
 	json_t *ranges = structures ? v2_ranges(ids, structures, kept) : NULL;
 	if (json_array_size(ranges))
@@ -287,4 +305,36 @@ json_t *pres_v2_from_v3(const json_t *v3, const char *v3_prefix, const char *v2_
 	struct v2_ids ids = { v3_prefix, v2_prefix };
 	return v2_type_is(v3, "Collection") ? v2_collection(&ids, v3, has_images, ctx)
 					    : v2_manifest(&ids, v3, err);
+}
+
+void pres_v2_rewrite(json_t *doc, const char *v3_prefix, const char *v2_prefix, int depth)
+{
+	const char *key;
+	json_t *v;
+	size_t i, n = strlen(v3_prefix);
+	if (depth > 32)
+		return;
+	if (json_is_object(doc)) {
+		json_object_foreach(doc, key, v) {
+			const char *str = json_string_value(v);
+			if (str && strncmp(str, v3_prefix, n) == 0) {
+				char *mapped = g_strconcat(v2_prefix, str + n, NULL);
+				json_string_set(v, mapped);
+				g_free(mapped);
+			} else {
+				pres_v2_rewrite(v, v3_prefix, v2_prefix, depth + 1);
+			}
+		}
+	} else if (json_is_array(doc)) {
+		json_array_foreach(doc, i, v) {
+			const char *str = json_string_value(v);
+			if (str && strncmp(str, v3_prefix, n) == 0) {
+				char *mapped = g_strconcat(v2_prefix, str + n, NULL);
+				json_string_set(v, mapped);
+				g_free(mapped);
+			} else {
+				pres_v2_rewrite(v, v3_prefix, v2_prefix, depth + 1);
+			}
+		}
+	}
 }

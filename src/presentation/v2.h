@@ -23,4 +23,10 @@ typedef bool (*pres_v2_has_images_fn)(void *ctx, const char *manifest_id);
 json_t *pres_v2_from_v3(const json_t *v3, const char *v3_prefix, const char *v2_prefix,
 			pres_v2_has_images_fn has_images, void *ctx, struct iiifd_error *err);
 
+/*
+ * Rewrites in place every string of doc (to a depth of 32) that starts with v3_prefix to start
+ * with v2_prefix: a Search 1.0 answer for a 2.1 viewer names 2.1 Canvases and services.
+ */
+void pres_v2_rewrite(json_t *doc, const char *v3_prefix, const char *v2_prefix, int depth);
+
 #endif

@@ -169,3 +169,24 @@ def test_search1_motivations_agree_with_filters(srv, motivation, want):
     for a in doc["resources"]:
         got[a["motivation"]] = got.get(a["motivation"], 0) + 1
     assert got == want, (motivation, got)
+
+
+def test_search1_for_presentation_2_1_viewers(srv):
+    """A 2.1 Manifest declares Search 1.0 (with autocomplete) at its 2.1 URL, and the hits name
+    the 2.1 Canvases that Manifest has, so a 2.1-only viewer can show them."""
+    v3 = manifest_url(srv, "book")
+    v2 = v3.replace("/iiif/presentation/", "/iiif/presentation-v2/")
+    _r, man = get_json(srv, v2)
+    svc = man.get("service")
+    assert svc and svc["profile"] == "http://iiif.io/api/search/1/search", svc
+    assert svc["@id"] == f"{v2}/search1" and svc["service"]["@id"] == f"{v2}/autocomplete1"
+    canvases = {c["@id"] for c in man["sequences"][0]["canvases"]}
+    _r, doc = get_json(srv, f"{svc['@id']}?q=quartz")
+    assert doc["resources"], doc
+    for a in doc["resources"]:
+        on = a["on"] if isinstance(a["on"], str) else a["on"]["@id"]
+        assert on.split("#")[0] in canvases, (on, sorted(canvases)[:3])
+        assert a["@id"].startswith(v2 + "/"), a["@id"]
+    _r, terms = get_json(srv, f"{svc['service']['@id']}?q=quar")
+    assert any(t["match"] == "quartz" for t in terms["terms"]), terms
+    assert all(t["url"].startswith(f"{v2}/search1?") for t in terms["terms"]), terms
