@@ -52,8 +52,7 @@ static void page_stream_free(void *p)
 	g_free(s);
 }
 
-static int page_stream_parse_after(const char *after, struct db_cursor *c,
-				   struct iiifd_error *err)
+int page_stream_parse_after(const char *after, struct db_cursor *c, struct iiifd_error *err)
 {
 	char *end;
 	if (!after)

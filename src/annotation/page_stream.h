@@ -41,4 +41,10 @@ json_t *page_stream_answer(struct db *db, const struct page_stream_request *r,
 json_t *page_stream_collection(struct db *db, const struct page_stream_request *r,
 			       struct iiifd_error *err);
 
+/*
+ * The record key an `after` parameter ("SEQ.ROWID", as in a page's next link) names, in *c
+ * (unchanged when after is NULL). 400 with err when it is malformed.
+ */
+int page_stream_parse_after(const char *after, struct db_cursor *c, struct iiifd_error *err);
+
 #endif

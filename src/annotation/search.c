@@ -126,14 +126,6 @@ static void search_motivations_v1(gchar ***list)
 	*list = (gchar **)g_ptr_array_free(out, FALSE);
 }
 
-/* The Search 1.0 (Presentation 2.1) name of a store motivation: text on the Canvas paints. */
-static char *search_motivation_v1(const char *motivation)
-{
-	if (!motivation || strcmp(motivation, "supplementing") == 0)
-		return g_strdup("sc:painting");
-	return g_strdup_printf("oa:%s", motivation);
-}
-
 static int search_params_read(const struct http_request *req, enum search_kind kind,
 			      struct search_params *p, struct iiifd_error *err)
 {
@@ -251,7 +243,7 @@ struct search_page {
 /* The Search 1.0 resource of an annotation: its text on its target. */
 static json_t *search_resource_v1(const struct anno_record *r, const char *id, const char *target)
 {
-	char *motivation = search_motivation_v1(r->motivation);
+	char *motivation = webanno_motivation_v2(r->motivation);
 	json_t *res = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:s}", "@id", id, "@type",
 				"oa:Annotation", "motivation", motivation, "resource", "@type",
 				"cnt:ContentAsText", "chars", r->text ? r->text : "", "on", target);

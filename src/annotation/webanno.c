@@ -101,6 +101,13 @@ json_t *webanno_with_context(const json_t *doc, json_t *context)
 	return out;
 }
 
+char *webanno_motivation_v2(const char *motivation)
+{
+	if (!motivation || strcmp(motivation, "supplementing") == 0)
+		return g_strdup("sc:painting");
+	return g_strdup_printf("oa:%s", motivation);
+}
+
 /* A creator or generator: {id, type} for a URI, {type, name} for a plain name. */
 static json_t *webanno_agent(const char *who, const char *type)
 {

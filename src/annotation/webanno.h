@@ -17,6 +17,13 @@
 	"http://iiif.io/api/extension/text-granularity/context.json"
 #define WEBANNO_PRESENTATION_CONTEXT "http://iiif.io/api/presentation/3/context.json"
 
+/*
+ * The Presentation 2.1 (and Search 1.0) name of a store motivation: text on the Canvas (OCR,
+ * transcripts: supplementing) is sc:painting, as in the 2.1 examples; others are oa:{name}.
+ * g_free.
+ */
+char *webanno_motivation_v2(const char *motivation);
+
 /* The motivations the store accepts (NULL-terminated). */
 extern const char *const webanno_motivations[];
 

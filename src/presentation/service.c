@@ -30,6 +30,7 @@
 #include "presentation/manifest.h"
 #include "presentation/tree.h"
 #include "presentation/v2.h"
+#include "presentation/v2_lists.h"
 
 #define PRES_CONTEXT "http://iiif.io/api/presentation/3/context.json"
 
@@ -418,12 +419,59 @@ static json_t *pres_search(const struct pres_service *svc, const struct pres_con
  * autocomplete1): answered as the 3.0 one, its URLs rewritten to the 2.1 ones, so the hits name
  * the 2.1 Canvases a 2.1 viewer has. False when the tail is not such a service.
  */
+/*
+ * A 2.1 Canvas's otherContent ({2.1 manifest}/canvas/N/annotations/{page}[?after=]): its stored
+ * annotations as an sc:AnnotationList, after the folder's imports as the 3.0 pages are.
+ */
+static void pres_v2_list_answer(const struct pres_service *svc, const char *origin,
+				const struct pres_target *t, const struct http_request *req,
+				struct http_response *resp)
+{
+	struct iiifd_error err = { 0 };
+	struct pres_context c;
+	struct pres_canvas_index idx;
+	json_t *list = NULL;
+	char *after = NULL;
+	pres_service_context(svc, origin, &c);
+	char *v3 = pres_url_manifest(&c, t->rel);
+	char *from = g_strdup_printf("%s/iiif/presentation/", origin);
+	char *manifest_v2 = g_strdup_printf("%s/iiif/presentation-v2/%s", origin, v3 + strlen(from));
+	char *list_id = g_strdup_printf("%s/canvas/%s/annotations/%s", manifest_v2, t->tail[1],
+					t->tail[3]);
+	if (!pres_page_imports_done(svc, t))
+		iiifd_error_set(&err, 503, "the annotations of this Canvas are still being imported");
+	else if (http_request_arg_checked(req, "after", &after, &err) == 0 &&
+		 pres_canvas_index_build(&c, t->rel, t->is_folder, &idx, &err) == 0) {
+		struct pres_v2_list_request r = { &idx, strtoul(t->tail[1], NULL, 10), t->tail[3],
+						  list_id, manifest_v2, after,
+						  config_live_now()->annotation_page_size };
+		list = pres_v2_list(svc->db, &r, &err);
+		pres_canvas_index_release(&idx);
+	}
+	if (list)
+		http_response_json(resp, req, list, NULL, false, "no-cache", false);
+	else
+		http_response_error(resp, &err);
+	json_decref(list);
+	free(after);
+	g_free(list_id);
+	g_free(manifest_v2);
+	g_free(from);
+	g_free(v3);
+}
+
 static bool pres_v2_search(const struct pres_service *svc, const char *origin,
 			   const struct pres_target *t, const struct http_request *req,
 			   struct http_response *resp)
 {
 	gchar **tail = t->tail;
 	int kind = tail[0] && !tail[1] ? search_kind_from_name(tail[0]) : -1;
+	bool list = !t->collection && tail[0] && strcmp(tail[0], "canvas") == 0 && tail[1] &&
+		    tail[2] && strcmp(tail[2], "annotations") == 0 && tail[3] && !tail[4];
+	if (svc->db && list) {
+		resp->route = METRICS_ROUTE_ANNOTATIONS;
+		return pres_v2_list_answer(svc, origin, t, req, resp), true;
+	}
 	if (!svc->db || (kind != SEARCH_V1 && kind != AUTOCOMPLETE_V1))
 		return false;
 	resp->route = METRICS_ROUTE_SEARCH;

@@ -104,3 +104,17 @@ def test_canvas_lists_one_granularity_and_links_the_other(server_factory, dense,
     assert ("Lines" if words_listed else "Words") in see[0]["label"]["none"][0], see[0]
     _r, page = get_json(s, see[0]["id"])
     assert len(page["items"]) == (LINES if words_listed else 3 * LINES)
+
+
+def test_presentation_2_1_lists_are_paged_too(server_factory, dense):
+    """A 2.1 AnnotationList holds at most annotation-page-size annotations and continues in
+    next; following it gives every annotation once."""
+    s = _server(server_factory, dense, "--annotation-page-size", "150")
+    url = _page_url(s, "words").replace("/iiif/presentation/", "/iiif/presentation-v2/")
+    seen, n = [], 0
+    while url and n < 100:
+        _r, lst = get_json(s, url)
+        assert lst["@type"] == "sc:AnnotationList" and len(lst["resources"]) <= 150
+        seen += [a["@id"] for a in lst["resources"]]
+        url, n = lst.get("next"), n + 1
+    assert len(seen) == len(set(seen)) == 3 * LINES and n == -(-3 * LINES // 150)

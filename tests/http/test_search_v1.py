@@ -190,3 +190,20 @@ def test_search1_for_presentation_2_1_viewers(srv):
     _r, terms = get_json(srv, f"{svc['service']['@id']}?q=quar")
     assert any(t["match"] == "quartz" for t in terms["terms"]), terms
     assert all(t["url"].startswith(f"{v2}/search1?") for t in terms["terms"]), terms
+
+
+def test_presentation_2_1_canvases_have_their_annotation_lists(srv):
+    """otherContent: a 2.1 Canvas lists its stored pages as sc:AnnotationLists, which hold the
+    OCR lines (sc:painting) and tags (oa:tagging) on that 2.1 Canvas."""
+    for name, motivation in (("book", "sc:painting"), ("photos", "oa:tagging")):
+        v2 = manifest_url(srv, name).replace("/iiif/presentation/", "/iiif/presentation-v2/")
+        _r, man = get_json(srv, v2)
+        canvas = man["sequences"][0]["canvases"][0]
+        lists = canvas.get("otherContent")
+        assert lists and all(l["@type"] == "sc:AnnotationList" for l in lists), canvas
+        _r, lst = get_json(srv, lists[0]["@id"])
+        assert lst["@type"] == "sc:AnnotationList" and lst["@id"] == lists[0]["@id"]
+        assert lst["resources"], lst
+        for a in lst["resources"]:
+            assert a["on"].split("#")[0] == canvas["@id"], a["on"]
+            assert a["motivation"] == motivation and a["resource"]["chars"], a
