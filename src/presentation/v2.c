@@ -320,34 +320,31 @@ json_t *pres_v2_from_v3(const json_t *v3, const char *v3_prefix, const char *v2_
 					    : v2_manifest(&ids, v3, err);
 }
 
+/* One value: a string under v3_prefix is rewritten, an object or array is walked. */
+static void v2_rewrite_value(json_t *v, const char *v3_prefix, const char *v2_prefix, int depth)
+{
+	const char *str = json_string_value(v);
+	size_t n = strlen(v3_prefix);
+	if (str && strncmp(str, v3_prefix, n) == 0) {
+		char *mapped = g_strconcat(v2_prefix, str + n, NULL);
+		json_string_set(v, mapped);
+		g_free(mapped);
+	} else if (!str) {
+		pres_v2_rewrite(v, v3_prefix, v2_prefix, depth + 1);
+	}
+}
+
 void pres_v2_rewrite(json_t *doc, const char *v3_prefix, const char *v2_prefix, int depth)
 {
 	const char *key;
 	json_t *v;
-	size_t i, n = strlen(v3_prefix);
+	size_t i;
 	if (depth > 32)
 		return;
-	if (json_is_object(doc)) {
-		json_object_foreach(doc, key, v) {
-			const char *str = json_string_value(v);
-			if (str && strncmp(str, v3_prefix, n) == 0) {
-				char *mapped = g_strconcat(v2_prefix, str + n, NULL);
-				json_string_set(v, mapped);
-				g_free(mapped);
-			} else {
-				pres_v2_rewrite(v, v3_prefix, v2_prefix, depth + 1);
-			}
-		}
-	} else if (json_is_array(doc)) {
-		json_array_foreach(doc, i, v) {
-			const char *str = json_string_value(v);
-			if (str && strncmp(str, v3_prefix, n) == 0) {
-				char *mapped = g_strconcat(v2_prefix, str + n, NULL);
-				json_string_set(v, mapped);
-				g_free(mapped);
-			} else {
-				pres_v2_rewrite(v, v3_prefix, v2_prefix, depth + 1);
-			}
-		}
-	}
+	if (json_is_object(doc))
+		json_object_foreach(doc, key, v)
+			v2_rewrite_value(v, v3_prefix, v2_prefix, depth);
+	else if (json_is_array(doc))
+		json_array_foreach(doc, i, v)
+			v2_rewrite_value(v, v3_prefix, v2_prefix, depth);
 }
