@@ -215,6 +215,34 @@ export const TESTS = [
     },
   },
   {
+    name: "clover-video-has-one-caption-track",
+    viewer: "clover",
+    timeout: 60,
+    async run(env) {
+      const { page, fx } = env;
+      await ready(env);
+      // #12: Clover made a <track> of every cue when the cues were listed a second time
+      await page.goto(viewerURL(env, "clover", fx.video));
+      const video = page.locator("video").first();
+      await video.waitFor({ timeout: 20000 });
+      const tracks = await env.until(async () => {
+        const ts = await page.$$eval("video track", (all) => all.map((t) => t.getAttribute("src") || ""));
+        return ts.length ? ts : null;
+      }, 15000);
+      assert(tracks && tracks.length === 1, `expected one caption track, found ${tracks ? tracks.length : 0}: ${tracks}`);
+      assert(tracks[0].endsWith(".vtt"), `the track is ${tracks[0]}, not the caption file`);
+      const cues = await env.until(() => page.evaluate(() => {
+        const v = document.querySelector("video");
+        const t = v && v.textTracks[0];
+        if (!t) return null;
+        t.mode = "showing";
+        return t.cues && t.cues.length ? Array.from(t.cues, (c) => c.text) : null;
+      }), 15000);
+      assert(cues && cues.length === fx.cues.length, `Clover's track has cues ${JSON.stringify(cues)}`);
+      await env.screenshot(page, this.name, "opened");
+    },
+  },
+  {
     name: "uv-book-opens-and-searches",
     viewer: "uv",
     timeout: 60,
@@ -347,6 +375,7 @@ export const TESTS = [
       await frame.locator(".mirador-thumb-navigation img").first().waitFor({ timeout: 20000 });
       assert(await tilesLoaded(env, browser, 1, 20000), "the embedded Mirador's tiles did not load");
       await env.screenshot(page, this.name, "manifest-page-mirador");
+      await page.waitForLoadState("networkidle"); // leaving earlier would cancel its requests
       // and UV and Clover through ?viewer=
       for (const viewer of ["uv", "clover"]) {
         await page.goto(`${env.server.base}/view/${fx.book}/manifest?viewer=${viewer}`);
@@ -356,6 +385,7 @@ export const TESTS = [
         const thumb = viewer === "uv" ? ".thumbs img" : "img[src*='/iiif/3/book%2Fpage1']";
         await inner.locator(thumb).first().waitFor({ timeout: 20000 });
         await env.screenshot(page, this.name, `manifest-page-${viewer}`);
+        await page.waitForLoadState("networkidle");
       }
     },
   },
@@ -372,6 +402,7 @@ export const TESTS = [
       // (and a script the CSP blocked would log a console error, which fails the test too)
       await page.goto(`${env.server.base}/view/${fx.hostile}/manifest`);
       await page.getByText("Safe", { exact: false }).first().waitFor({ timeout: 15000 });
+      await page.waitForLoadState("networkidle");
       const found = await page.evaluate(() => {
         const all = [...document.querySelectorAll("*")];
         return {
@@ -417,6 +448,8 @@ export const TESTS = [
       for (const url of pages) {
         const resp = await page.goto(env.server.base + url);
         assert(resp.status() === 200, `${url}: ${resp.status()}`);
+        // the embedded viewer finishes loading first: leaving earlier would cancel its requests
+        await page.waitForLoadState("networkidle");
         // evaluated through the DevTools protocol: the pages' CSP (script-src 'self') stays on
         await page.evaluate(axe);
         const result = await page.evaluate(() =>
