@@ -10,7 +10,8 @@
 #include "web/view.h"
 
 static const char *const view_viewers[][2] = {
-	{ "mirador", "Mirador" }, { "uv", "Universal Viewer" }, { "clover", "Clover" }
+	{ "mirador", "Mirador" }, { "uv", "Universal Viewer" }, { "clover", "Clover" },
+	{ "tify", "TIFY" },
 };
 
 const char *view_viewer_name(const char *viewer)

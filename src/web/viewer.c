@@ -1,9 +1,10 @@
 /*
- * viewer.c: /viewer/{mirador|uv|clover} pages that open one of this server's Manifests in a
+ * viewer.c: /viewer/{mirador|uv|clover|tify} pages that open one of this server's Manifests in a
  * viewer installed from npm (scripts/install-web), and the viewers' files under /viewer/assets/.
  */
 #include "web/viewer.h"
 
+#include <stdbool.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -27,10 +28,14 @@ static const struct {
 	const char *title; /* for people */
 	const char *scripts[2]; /* the viewer's own files below assets/, loaded before the boot */
 	const char *style; /* its stylesheet below assets/, or NULL */
+	bool module; /* an ES module bundle (then its boot script is one too, to run after it) */
 } viewer_kinds[] = {
-	[WEB_VIEWER_MIRADOR] = { "mirador", "Mirador", { "mirador/mirador.min.js", NULL }, NULL },
-	[WEB_VIEWER_UV] = { "uv", "Universal Viewer", { "uv/umd/UV.js", NULL }, "uv/uv.css" },
-	[WEB_VIEWER_CLOVER] = { "clover", "Clover", { "clover/clover.js", NULL }, NULL },
+	[WEB_VIEWER_MIRADOR] = { "mirador", "Mirador", { "mirador/mirador.min.js", NULL }, NULL,
+				 false },
+	[WEB_VIEWER_UV] = { "uv", "Universal Viewer", { "uv/umd/UV.js", NULL }, "uv/uv.css",
+			    false },
+	[WEB_VIEWER_CLOVER] = { "clover", "Clover", { "clover/clover.js", NULL }, NULL, false },
+	[WEB_VIEWER_TIFY] = { "tify", "TIFY", { "tify/tify.js", NULL }, "tify/tify.css", true },
 };
 
 int web_viewer_kind_parse(const char *name)
@@ -53,7 +58,7 @@ int web_viewer_kind_parse(const char *name)
  */
 const char *web_viewer_csp(enum web_viewer_kind kind)
 {
-	(void)kind; /* one policy fits all three today; kept per viewer should one need more */
+	(void)kind; /* one policy fits all four today; kept per viewer should one need more */
 	return "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
 	       "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
 	       "font-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'self'; "
@@ -150,6 +155,7 @@ char *web_viewer_page(const struct web_viewer_params *p, const char *version,
 		return NULL;
 	}
 	const char *name = viewer_kinds[p->kind].name, *style = viewer_kinds[p->kind].style;
+	const char *type = viewer_kinds[p->kind].module ? " type=\"module\"" : "";
 	char link[256] = "";
 	if (style)
 		snprintf(link, sizeof link, "<link rel=\"stylesheet\" href=\"assets/%s?v=%s\">\n",
@@ -164,11 +170,11 @@ char *web_viewer_page(const struct web_viewer_params *p, const char *version,
 				  "</head>\n<body>\n<main id=\"viewer\" class=\"iiifd-viewer\" "
 				  "aria-label=\"%s\"></main>\n"
 				  "<script type=\"application/json\" id=\"iiifd-viewer-config\">%s"
-				  "</script>\n<script src=\"assets/%s?v=%s\"></script>\n"
-				  "<script src=\"assets/boot/%s.js?v=%s\"></script>\n</body>\n</html>\n",
+				  "</script>\n<script%s src=\"assets/%s?v=%s\"></script>\n"
+				  "<script%s src=\"assets/boot/%s.js?v=%s\"></script>\n</body>\n</html>\n",
 				  viewer_kinds[p->kind].title, link, version,
-				  viewer_kinds[p->kind].title, config, viewer_kinds[p->kind].scripts[0],
-				  version, name, version)
+				  viewer_kinds[p->kind].title, config, type,
+				  viewer_kinds[p->kind].scripts[0], version, type, name, version)
 			 : -1;
 	free(config);
 	if (len < 0 || (size_t)len >= n) {
@@ -396,8 +402,8 @@ void web_viewer_handle(const struct iiifd_config *cfg, const char *rest,
 	}
 	int kind = web_viewer_kind_parse(rest);
 	if (kind < 0) {
-		struct iiifd_error err = { 404, "no such viewer: try /viewer/mirador, /viewer/uv or "
-						"/viewer/clover" };
+		struct iiifd_error err = { 404, "no such viewer: try /viewer/mirador, /viewer/uv, "
+						"/viewer/clover or /viewer/tify" };
 		return http_response_error(resp, &err);
 	}
 	if (!installed)

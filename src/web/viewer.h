@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "http/message.h"
 
-enum web_viewer_kind { WEB_VIEWER_MIRADOR, WEB_VIEWER_UV, WEB_VIEWER_CLOVER };
+enum web_viewer_kind { WEB_VIEWER_MIRADOR, WEB_VIEWER_UV, WEB_VIEWER_CLOVER, WEB_VIEWER_TIFY };
 
 /* What a viewer page opens: strings are borrowed; canvas, xywh and q may be NULL. */
 struct web_viewer_params {

@@ -243,6 +243,31 @@ export const TESTS = [
     },
   },
   {
+    name: "tify-book-shows-each-line-once",
+    viewer: "tify",
+    timeout: 60,
+    async run(env) {
+      const { page, browser, fx } = env;
+      await ready(env);
+      // #12: TIFY showed each OCR line twice (then its words) when lines and words shared a page
+      await page.goto(viewerURL(env, "tify", fx.book));
+      const lines = ["The first page", "of a small book", "printed for tests"];
+      const text = await env.until(async () => {
+        const t = await page.evaluate(() => document.querySelector("#viewer").innerText);
+        return lines.every((l) => t.includes(l)) ? t : null;
+      }, 30000);
+      assert(text, "TIFY's full-text panel does not show page 1's OCR lines");
+      for (const l of lines) {
+        const n = text.split(l).length - 1;
+        assert(n === 1, `"${l}" is shown ${n} times`);
+      }
+      for (const w of ["first", "small", "printed"])
+        assert(text.split(w).length - 1 === 1, `the word "${w}" is shown again on its own`);
+      assert(await tilesLoaded(env, browser, 1, 20000), "TIFY's tiles did not load");
+      await env.screenshot(page, this.name, "text");
+    },
+  },
+  {
     name: "uv-book-opens-and-searches",
     viewer: "uv",
     timeout: 60,

@@ -278,7 +278,7 @@ def test_manifest_page_viewer_downloads_and_iiif_links(web):
     src = urllib.parse.urlsplit(frames[0]["src"])
     assert src.path == "/viewer/mirador"
     assert urllib.parse.parse_qs(src.query) == {"manifest": [mid]}
-    for name in ("uv", "clover"):
+    for name in ("uv", "clover", "tify"):
         _, other = page(web, f"/view/hostile/manifest?viewer={name}")
         assert Parsed(other).find("iframe")[0]["src"].startswith(f"/viewer/{name}?manifest=")
     hrefs = [a.get("href") for a in p.find("a")]

@@ -13,6 +13,7 @@ static void test_kind(void)
 	CHECK_INT(web_viewer_kind_parse("mirador"), WEB_VIEWER_MIRADOR, "mirador");
 	CHECK_INT(web_viewer_kind_parse("uv"), WEB_VIEWER_UV, "uv");
 	CHECK_INT(web_viewer_kind_parse("clover"), WEB_VIEWER_CLOVER, "clover");
+	CHECK_INT(web_viewer_kind_parse("tify"), WEB_VIEWER_TIFY, "tify");
 	CHECK_INT(web_viewer_kind_parse("Mirador"), -1, "names are lower case");
 	CHECK_INT(web_viewer_kind_parse("assets"), -1, "assets is no viewer");
 	CHECK_INT(web_viewer_kind_parse(""), -1, "empty");
@@ -141,7 +142,7 @@ static void test_page(void)
 
 static void test_csp(void)
 {
-	for (int k = WEB_VIEWER_MIRADOR; k <= WEB_VIEWER_CLOVER; k++) {
+	for (int k = WEB_VIEWER_MIRADOR; k <= WEB_VIEWER_TIFY; k++) {
 		const char *csp = web_viewer_csp((enum web_viewer_kind)k);
 		CHECK(strstr(csp, "script-src 'self'") != NULL, "script-src self (%d)", k);
 		CHECK(strstr(csp, "unsafe-eval") == NULL, "no unsafe-eval (%d)", k);

@@ -1,0 +1,28 @@
+// tify.js: opens the Manifest named in the page's #iiifd-viewer-config in TIFY, with its full-text
+// panel open (the OCR lines of the page, once each), at the Canvas given (TIFY counts pages
+// from 1, so the Manifest is read first to find it). Loaded as a module, after TIFY's own.
+const cfg = JSON.parse(document.getElementById("iiifd-viewer-config").textContent);
+
+function open(page) {
+  window.iiifdTify = new window.Tify({
+    container: "#viewer",
+    manifestUrl: cfg.manifest,
+    pages: [page],
+    translationsDirUrl: "assets/tify/translations",
+    urlQueryKey: "tify",
+  });
+  // TIFY 0.35 loads a page's text when the view changes, not for the view it starts in
+  window.iiifdTify.ready.then(() => window.iiifdTify.setView("text"));
+}
+
+if (!cfg.canvas) {
+  open(1);
+} else {
+  fetch(cfg.manifest)
+    .then((r) => r.json())
+    .then((m) => {
+      const i = (m.items || []).findIndex((c) => c.id === cfg.canvas);
+      open(i >= 0 ? i + 1 : 1);
+    })
+    .catch(() => open(1));
+}
