@@ -198,6 +198,14 @@ static void metrics_head(FILE *f, const char *name, const char *type, const char
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A metric with one unlabelled series: its HELP, TYPE and value. */
+static void metrics_scalar(FILE *f, const char *name, const char *type, const char *help,
+			   long long value)
+{
+	metrics_head(f, name, type, help);
+	fprintf(f, "%s %lld\n", name, value);
+}
+
 /* One histogram series; label is "" or `route="tile",` (with the trailing comma). */
 static void metrics_histogram_write(FILE *f, const char *name, const char *label,
 				    const struct metrics_histogram *h, const double *bounds,
@@ -240,16 +248,14 @@ static void metrics_write_http(FILE *f)
 					&metrics.latency[r], metrics_latency_bounds,
 					METRICS_LATENCY_N);
 	}
-	metrics_head(f, "iiifd_http_open_connections", "gauge", "Client connections open now.");
-	fprintf(f, "iiifd_http_open_connections %d\n", GET(metrics.connections));
-	metrics_head(f, "iiifd_http_connections_refused_total", "counter",
-		     "Connections refused at accept: the client held max-connections-per-client.");
-	fprintf(f, "iiifd_http_connections_refused_total %llu\n",
-		(unsigned long long)GET(metrics.connections_refused));
-	metrics_head(f, "iiifd_http_connections_expired_total", "counter",
-		     "Connections closed for passing a header, body or keep-alive deadline.");
-	fprintf(f, "iiifd_http_connections_expired_total %llu\n",
-		(unsigned long long)GET(metrics.connections_expired));
+	metrics_scalar(f, "iiifd_http_open_connections", "gauge", "Client connections open now.",
+		       (long long)GET(metrics.connections));
+	metrics_scalar(f, "iiifd_http_connections_refused_total", "counter",
+		     "Connections refused at accept: the client held max-connections-per-client.",
+		       (long long)GET(metrics.connections_refused));
+	metrics_scalar(f, "iiifd_http_connections_expired_total", "counter",
+		     "Connections closed for passing a header, body or keep-alive deadline.",
+		       (long long)GET(metrics.connections_expired));
 }
 
 /* The per-cache series; bytes only for the caches that count them. */
@@ -289,9 +295,9 @@ static void metrics_write_admission(FILE *f)
 	for (int l = 0; l < 2; l++)
 		fprintf(f, "iiifd_admission_running{class=\"%s\"} %d\n", metrics_class_names[l],
 			GET(metrics.admission_running[l]));
-	metrics_head(f, "iiifd_admission_memory_bytes", "gauge",
-		     "Estimated decode memory held by running renders (of memory-budget-mb).");
-	fprintf(f, "iiifd_admission_memory_bytes %lld\n", (long long)GET(metrics.admission_bytes));
+	metrics_scalar(f, "iiifd_admission_memory_bytes", "gauge",
+		     "Estimated decode memory held by running renders (of memory-budget-mb).",
+		       (long long)GET(metrics.admission_bytes));
 	metrics_head(f, "iiifd_admission_rejected_total", "counter",
 		     "Requests refused by admission control: busy (503 after queue-wait-ms) or "
 		     "too_large (400, more than the memory budget).");
@@ -313,14 +319,12 @@ static void metrics_write_images(FILE *f)
 	for (int r = 0; r < 3; r++)
 		fprintf(f, "iiifd_image_renders_total{result=\"%s\"} %llu\n",
 			metrics_render_names[r], (unsigned long long)GET(metrics.renders[r]));
-	metrics_head(f, "iiifd_image_decoded_pixels_total", "counter",
-		     "Source pixels decoded by successful renders (at the resolution level read).");
-	fprintf(f, "iiifd_image_decoded_pixels_total %llu\n",
-		(unsigned long long)GET(metrics.decoded_pixels));
-	metrics_head(f, "iiifd_image_output_pixels_total", "counter",
-		     "Pixels of the images successful renders produced.");
-	fprintf(f, "iiifd_image_output_pixels_total %llu\n",
-		(unsigned long long)GET(metrics.output_pixels));
+	metrics_scalar(f, "iiifd_image_decoded_pixels_total", "counter",
+		     "Source pixels decoded by successful renders (at the resolution level read).",
+		       (long long)GET(metrics.decoded_pixels));
+	metrics_scalar(f, "iiifd_image_output_pixels_total", "counter",
+		     "Pixels of the images successful renders produced.",
+		       (long long)GET(metrics.output_pixels));
 }
 
 static void metrics_write_imports(FILE *f)
@@ -330,17 +334,16 @@ static void metrics_write_imports(FILE *f)
 	for (int r = 0; r < 3; r++)
 		fprintf(f, "iiifd_annotation_imports_total{result=\"%s\"} %llu\n",
 			metrics_import_names[r], (unsigned long long)GET(metrics.imports[r]));
-	metrics_head(f, "iiifd_annotation_import_records_total", "counter",
-		     "Annotations stored by imports.");
-	fprintf(f, "iiifd_annotation_import_records_total %llu\n",
-		(unsigned long long)GET(metrics.import_records));
+	metrics_scalar(f, "iiifd_annotation_import_records_total", "counter",
+		     "Annotations stored by imports.",
+		       (long long)GET(metrics.import_records));
 	metrics_head(f, "iiifd_annotation_import_duration_seconds", "histogram",
 		     "Time one annotation file import took (parse and store).");
 	metrics_histogram_write(f, "iiifd_annotation_import_duration_seconds", "",
 				&metrics.import_duration, metrics_import_bounds, METRICS_IMPORT_N);
-	metrics_head(f, "iiifd_annotation_import_queue", "gauge",
-		     "Annotation files waiting for the background importer.");
-	fprintf(f, "iiifd_annotation_import_queue %d\n", GET(metrics.import_queue));
+	metrics_scalar(f, "iiifd_annotation_import_queue", "gauge",
+		     "Annotation files waiting for the background importer.",
+		       (long long)GET(metrics.import_queue));
 }
 
 /* Resident pages (second field of statm) times the page size; -1 when unreadable. */

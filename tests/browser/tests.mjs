@@ -42,6 +42,16 @@ async function allAnnotations(env, url) {
 
 const bodyText = (a) => [].concat(a.body || []).map((b) => b.value || "").join(" ").trim();
 
+/** The cues of the page's video's first text track, once the browser has loaded them. */
+const trackCues = (env, page) =>
+  env.until(() => page.evaluate(() => {
+    const v = document.querySelector("video");
+    const t = v && v.textTracks[0];
+    if (!t) return null;
+    t.mode = "showing";
+    return t.cues && t.cues.length ? Array.from(t.cues, (c) => c.text) : null;
+  }), 15000);
+
 /**
  * Image API requests (3.0, or 2.1 for UV, which prefers the ImageService2 each image also
  * declares) the page made, and the ones among them that are tiles (a region).
@@ -192,13 +202,7 @@ export const TESTS = [
       // the caption file is one <track>, listed once; its cues are those of the .vtt file
       const tracks = await page.$$eval("video track", (ts) => ts.map((t) => t.getAttribute("src")));
       assert(tracks.length === 1, `expected one caption track, found ${tracks.length}: ${tracks.join(", ")}`);
-      const cues = await env.until(() => page.evaluate(() => {
-        const v = document.querySelector("video");
-        const t = v && v.textTracks[0];
-        if (!t) return null;
-        t.mode = "showing";
-        return t.cues && t.cues.length ? Array.from(t.cues, (c) => c.text) : null;
-      }), 15000);
+      const cues = await trackCues(env, page);
       assert(cues && cues.length === fx.cues.length && fx.cues.every((c, i) => cues[i] === c),
         `the captions shown are ${JSON.stringify(cues)}, not ${JSON.stringify(fx.cues)}`);
       // the annotation panel lists the caption file once too
@@ -231,13 +235,7 @@ export const TESTS = [
       }, 15000);
       assert(tracks && tracks.length === 1, `expected one caption track, found ${tracks ? tracks.length : 0}: ${tracks}`);
       assert(tracks[0].endsWith(".vtt"), `the track is ${tracks[0]}, not the caption file`);
-      const cues = await env.until(() => page.evaluate(() => {
-        const v = document.querySelector("video");
-        const t = v && v.textTracks[0];
-        if (!t) return null;
-        t.mode = "showing";
-        return t.cues && t.cues.length ? Array.from(t.cues, (c) => c.text) : null;
-      }), 15000);
+      const cues = await trackCues(env, page);
       assert(cues && cues.length === fx.cues.length, `Clover's track has cues ${JSON.stringify(cues)}`);
       await env.screenshot(page, this.name, "opened");
     },
