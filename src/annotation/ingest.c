@@ -246,10 +246,19 @@ int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bo
 	int rc = 0;
 	gint64 start = g_get_monotonic_time();
 	enum metrics_import_result result = METRICS_IMPORT_UNCHANGED;
-	if (force || !fingerprint || !db_source_is_current(db, rel, fingerprint)) {
+	void *claim = NULL;
+	/*
+	 * A shared store: one node imports a changed file while the others wait on its claim,
+	 * then find it current; no file is imported twice for one change.
+	 */
+	bool stale = force || !fingerprint || !db_source_is_current(db, rel, fingerprint);
+	if (stale && (rc = db_source_lock(db, rel, &claim, err)) < 0)
+		result = METRICS_IMPORT_FAILED;
+	else if (stale && (!claim || force || !db_source_is_current(db, rel, fingerprint))) {
 		rc = ingest_run(db, c, rel, abs, fingerprint ? fingerprint : "", err);
 		result = rc < 0 ? METRICS_IMPORT_FAILED : METRICS_IMPORT_OK;
 	}
+	db_source_unlock(db, claim);
 	metrics_import_done(result, rc, (double)(g_get_monotonic_time() - start) / 1e6);
 	g_free(fingerprint);
 	free(abs);

@@ -12,10 +12,12 @@
 #include <sys/stat.h>
 
 #include "core/metrics.h"
+#include "db/db.h"
 
 struct page_cache {
 	pthread_mutex_t lock;
 	char *db_path, *wal_path;
+	struct db *store;  /* a shared store, whose own stamp is used; NULL for a file */
 	char *stamp;       /* the database state the entries belong to */
 	GHashTable *table; /* key -> text */
 	size_t bytes, max_bytes;
@@ -23,6 +25,12 @@ struct page_cache {
 
 static char *page_cache_stamp(const struct page_cache *c)
 {
+	char *shared = c->store ? db_stamp(c->store) : NULL;
+	if (shared) {
+		char *stamp = g_strdup(shared);
+		free(shared);
+		return stamp;
+	}
 	struct stat db = { 0 }, wal = { 0 };
 	stat(c->db_path, &db);
 	stat(c->wal_path, &wal);
@@ -43,6 +51,12 @@ struct page_cache *page_cache_new(const char *db_path, size_t max_bytes)
 	c->table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	c->max_bytes = max_bytes;
 	return c;
+}
+
+void page_cache_use_store(struct page_cache *c, struct db *db)
+{
+	if (c)
+		c->store = db;
 }
 
 void page_cache_free(struct page_cache *c)

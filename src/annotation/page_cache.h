@@ -11,8 +11,15 @@
 
 struct page_cache;
 
-/* db_path: the SQLite file; max_bytes: total text kept. Free with page_cache_free(). */
+struct db;
+
+/*
+ * db_path: the SQLite file; max_bytes: total text kept. Free with page_cache_free(). With a
+ * shared store (db_stamp() not NULL: PostgreSQL) the state is the store's change counter
+ * instead, so a write on any node invalidates every node's cache; db is borrowed.
+ */
 struct page_cache *page_cache_new(const char *db_path, size_t max_bytes);
+void page_cache_use_store(struct page_cache *cache, struct db *db);
 void page_cache_free(struct page_cache *cache);
 
 /*

@@ -98,6 +98,8 @@ static const struct config_key config_keys[] = {
 	    "annotation store, Content Search and imports"),
 	KEY("data-dir", CONFIG_STRING, data_dir, "/var/tmp/iiifd-data", 0, 0,
 	    "folder of the annotation database (annotations.sqlite)"),
+	KEY("database", CONFIG_STRING, database, "", 0, 0,
+	    "shared annotation store, postgresql://... (libpq URI); empty = data-dir's SQLite file"),
 	KEY("api-token", CONFIG_STRING, api_token, "", 0, 0,
 	    "annotation write tokens, 'name=token, name2=token2' (the name becomes the creator); "
 	    "empty = writes refused"),

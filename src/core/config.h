@@ -58,6 +58,7 @@ struct iiifd_config {
 	int64_t pyramid_cache_size_mb; /* limit of cache-dir/pyramids */
 	bool annotations;         /* the annotation store, search, and automatic imports */
 	char *data_dir;           /* where the annotation database lives */
+	char *database;           /* postgresql:// URI of a shared store; "" = SQLite in data_dir */
 	char *api_token;          /* bearer token for annotation writes; "" = writes refused */
 	bool auto_import;         /* import OCR/VTT/COCO/CSV files found next to the images */
 	int64_t auto_import_max_mb; /* larger annotation files are skipped by auto-import; 0 = any */

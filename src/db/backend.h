@@ -61,9 +61,21 @@ struct db_ops {
 	int (*autocomplete)(struct db *db, const struct db_query *scope, const char *prefix,
 			    int64_t min, int64_t limit, struct db_terms *out,
 			    struct iiifd_error *err);
+	/*
+	 * Optional (NULL: the store is a local file, see page_cache.c): a string that changes with
+	 * every committed write, on any node. Caller frees *out.
+	 */
+	int (*stamp)(struct db *db, char **out, struct iiifd_error *err);
+	/*
+	 * Optional (NULL: one process, nothing to share): a cluster-wide lock on importing source,
+	 * waiting while another node holds it; *lock is given back to source_unlock.
+	 */
+	int (*source_lock)(struct db *db, const char *source, void **lock, struct iiifd_error *err);
+	void (*source_unlock)(struct db *db, void *lock);
 };
 
 extern const struct db_ops db_sqlite_ops;
+extern const struct db_ops db_pg_ops;
 
 /* Longest term (bytes, folded) kept in the terms table; longer tokens are noise (URLs, hashes). */
 #define DB_TERM_MAX 64

@@ -14,9 +14,10 @@
 
 /*
  * Tried in order; the first whose accepts() says yes opens the store. A PostgreSQL backend
- * goes here (taking "postgres://" URIs); SQLite takes plain file paths.
+ * (db_pg_ops) takes "postgresql://" URIs; SQLite takes plain file paths.
  */
 static const struct db_ops *const db_backends[] = {
+	&db_pg_ops,
 	&db_sqlite_ops,
 };
 
@@ -36,10 +37,48 @@ int db_open(const char *location, struct db **out, struct iiifd_error *err)
 				    " (SQLite takes a file path)", location);
 }
 
+char *db_location(const char *database, const char *data_dir, struct iiifd_error *err)
+{
+	if (database && *database)
+		return g_strdup(database);
+	if (g_mkdir_with_parents(data_dir, 0755) < 0) {
+		iiifd_error_set(err, 500, "data-dir '%s' cannot be created", data_dir);
+		return NULL;
+	}
+	return g_build_filename(data_dir, "annotations.sqlite", NULL);
+}
+
 void db_close(struct db *db)
 {
 	if (db)
 		db->ops->close(db);
+}
+
+char *db_stamp(struct db *db)
+{
+	struct iiifd_error err;
+	char *stamp = NULL;
+	if (!db || !db->ops->stamp)
+		return NULL;
+	/* unreachable: a stamp no state has, so nothing cached is trusted */
+	return db->ops->stamp(db, &stamp, &err) == 0 ? stamp : strdup("unreachable");
+}
+
+bool db_is_shared(const struct db *db)
+{
+	return db && db->ops->stamp;
+}
+
+int db_source_lock(struct db *db, const char *source, void **lock, struct iiifd_error *err)
+{
+	*lock = NULL;
+	return db->ops->source_lock ? db->ops->source_lock(db, source, lock, err) : 0;
+}
+
+void db_source_unlock(struct db *db, void *lock)
+{
+	if (lock && db->ops->source_unlock)
+		db->ops->source_unlock(db, lock);
 }
 
 bool db_is_word(const struct anno_record *rec)

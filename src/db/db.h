@@ -15,11 +15,18 @@
 struct db;
 
 /*
- * Opens (creating, migrating) the store at location: a file path for SQLite (WAL mode). Errors
- * are 500 with a reason naming the path.
+ * Opens (creating, migrating) the store at location: a file path for SQLite (WAL mode), or a
+ * postgresql:// URI (libpq syntax) for PostgreSQL. Errors are 500 (503 when a PostgreSQL
+ * server cannot be reached) with a reason naming the path.
  */
 int db_open(const char *location, struct db **out, struct iiifd_error *err);
 void db_close(struct db *db);
+
+/*
+ * Where the store of a configuration is (g_free): database when set (a postgresql:// URI),
+ * else data_dir's annotations.sqlite, whose folder is made. NULL with err set when it cannot be.
+ */
+char *db_location(const char *database, const char *data_dir, struct iiifd_error *err);
 
 /*
  * Replaces every record imported from source with the records of list, atomically (one
@@ -151,6 +158,21 @@ struct db_terms {
 int db_autocomplete(struct db *db, const struct db_query *scope, const char *prefix,
 		    int64_t min, int64_t limit, struct db_terms *out, struct iiifd_error *err);
 void db_terms_release(struct db_terms *terms);
+
+/*
+ * A string that changes with every write committed to a shared store (PostgreSQL), read from
+ * the store; NULL (nothing to free) when the store is a local file whose stat tells the same.
+ */
+char *db_stamp(struct db *db);
+/* Whether db is a shared store (a server several iiifd nodes use), not a local file. */
+bool db_is_shared(const struct db *db);
+
+/*
+ * Shared stores only: a cluster-wide lock on importing source, held until db_source_unlock()
+ * (another node importing it makes this wait). *lock is NULL for a local store.
+ */
+int db_source_lock(struct db *db, const char *source, void **lock, struct iiifd_error *err);
+void db_source_unlock(struct db *db, void *lock);
 
 /* Case and diacritic folding used for terms (malloc'd; NULL on invalid UTF-8). */
 char *db_fold(const char *text);

@@ -52,14 +52,14 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 	}
 	if (!cfg->annotations)
 		return 0;
-	char *path = g_build_filename(cfg->data_dir, "annotations.sqlite", NULL);
-	int rc = g_mkdir_with_parents(cfg->data_dir, 0755) < 0
-			 ? iiifd_error_set(err, 500, "data-dir '%s' cannot be created", cfg->data_dir)
-			 : db_open(path, &svc->db, err);
-	svc->pages = page_cache_new(path, 64u << 20);
+	char *path = db_location(cfg->database, cfg->data_dir, err);
+	int rc = path ? db_open(path, &svc->db, err) : -1;
+	svc->pages = page_cache_new(path ? path : "", 64u << 20);
 	svc->db_path = path;
+	svc->db_shared = rc == 0 && db_is_shared(svc->db);
+	page_cache_use_store(svc->pages, svc->db);
 	struct stat st;
-	if (rc == 0 && stat(path, &st) == 0) {
+	if (rc == 0 && !svc->db_shared && stat(path, &st) == 0) {
 		svc->db_dev = (unsigned long long)st.st_dev;
 		svc->db_ino = (unsigned long long)st.st_ino;
 	}
@@ -93,12 +93,11 @@ void pres_service_release(struct pres_service *svc)
 	svc->indexes = NULL;
 }
 
-bool pres_service_ready(const struct pres_service *svc, char *reason, size_t n)
+/* Whether the SQLite file is still the one opened (a shared store has no file to check). */
+static bool pres_service_file_same(const struct pres_service *svc, char *reason, size_t n)
 {
 	struct stat st;
-	struct iiifd_error err = { 0 };
-	int64_t count;
-	if (!svc->db)
+	if (svc->db_shared)
 		return true;
 	if (stat(svc->db_path, &st) < 0) {
 		snprintf(reason, n, "the annotation database file is gone (deleted or moved); "
@@ -110,7 +109,18 @@ bool pres_service_ready(const struct pres_service *svc, char *reason, size_t n)
 		snprintf(reason, n, "the annotation database file was replaced; restart iiifd");
 		return false;
 	}
-	/* one indexed lookup of a Canvas no file can have */
+	return true;
+}
+
+bool pres_service_ready(const struct pres_service *svc, char *reason, size_t n)
+{
+	struct iiifd_error err = { 0 };
+	int64_t count;
+	if (!svc->db)
+		return true;
+	if (!pres_service_file_same(svc, reason, n))
+		return false;
+	/* one indexed lookup of a Canvas no file can have (a shared store: it answers again) */
 	if (db_count_target(svc->db, "\x01ready", 0, "ready", &count, &err) < 0) {
 		snprintf(reason, n, "the annotation database does not answer: %s", err.msg);
 		return false;

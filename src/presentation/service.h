@@ -30,6 +30,7 @@ struct pres_service {
 	struct db *db;                      /* owned; NULL when annotations are off */
 	char *db_path;                      /* owned (g_free); the database file */
 	unsigned long long db_dev, db_ino;  /* the file db_open() opened, for pres_service_ready() */
+	bool db_shared;                     /* a database server (PostgreSQL), not a file */
 	struct ingest_queue *ingest;        /* owned; NULL when auto-import is off */
 	struct pres_index_cache *indexes;   /* owned */
 	struct page_cache *pages;           /* owned; NULL when annotations are off */

@@ -96,11 +96,11 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 	char root[PATH_MAX];
 	struct iiifd_error err = { 0 };
 	struct import_run run = { .force = force };
-	char *db_path = g_build_filename(cfg->data_dir, "annotations.sqlite", NULL);
+	char *db_path = NULL;
 	int rc = 1;
 	if (!realpath(cfg->root, root)) {
 		fprintf(stderr, "iiifd import: root '%s' does not exist\n", cfg->root);
-	} else if (g_mkdir_with_parents(cfg->data_dir, 0755) < 0 ||
+	} else if (!(db_path = db_location(cfg->database, cfg->data_dir, &err)) ||
 		   db_open(db_path, &run.db, &err) < 0) {
 		fprintf(stderr, "iiifd import: %s\n", err.msg[0] ? err.msg : cfg->data_dir);
 	} else {

@@ -1,6 +1,10 @@
 /*
  * db_fixtures.h: helpers shared by test_db.c and test_db_load.c: stores in a temporary folder,
  * records, direct SQL checks on the file, searches, and generated OCR-like imports.
+ *
+ * One suite, two backends: with IIIFD_TEST_PG set to a postgresql:// URI (tests/http/
+ * test_db_postgresql.py does so) every store is a fresh schema of that database instead of a
+ * SQLite file, and the direct SQL checks run there. test_pg tells the few checks that differ.
  */
 #ifndef IIIFD_TESTS_DB_FIXTURES_H
 #define IIIFD_TESTS_DB_FIXTURES_H
@@ -9,6 +13,7 @@
 #include "db/db.h"
 #include "unit.h"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +24,40 @@
 
 static char test_dir[64];
 static int test_serial;
+static const char *test_pg; /* IIIFD_TEST_PG, or NULL: SQLite */
+
+/* Runs sql on the PostgreSQL store at uri: the first column of the first row, -1 on error. */
+static inline int64_t test_pg_int(const char *uri, const char *sql)
+{
+	PGconn *c = PQconnectdb(uri);
+	PGresult *res = PQexec(c, sql);
+	int64_t v = -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
+		v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	else if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		v = 0;
+	PQclear(res);
+	PQfinish(c);
+	return v;
+}
+
+/* A fresh schema of IIIFD_TEST_PG's database, as a URI whose search_path is that schema. */
+static inline void test_pg_store(char *path, size_t n)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "CREATE SCHEMA s%d_%d", (int)getpid(), test_serial);
+	CHECK(test_pg_int(test_pg, sql) == 0, "%s", sql);
+	snprintf(path, n, "%s%soptions=-csearch_path%%3Ds%d_%d", test_pg,
+		 strchr(test_pg, '?') ? "&" : "?", (int)getpid(), test_serial);
+}
 
 static inline struct db *test_open(char *path, size_t n)
 {
-	snprintf(path, n, "%s/db%d.sqlite", test_dir, ++test_serial);
+	++test_serial;
+	if (test_pg)
+		test_pg_store(path, n);
+	else
+		snprintf(path, n, "%s/db%d.sqlite", test_dir, test_serial);
 	struct db *db = NULL;
 	struct iiifd_error err = {0};
 	int rc = db_open(path, &db, &err);
@@ -57,6 +92,8 @@ static inline struct anno_record *test_add(struct anno_list *list, const char *m
 /* The first column of the first row of sql, run on its own connection; -1 on error. */
 static inline int64_t test_sql_int(const char *path, const char *sql)
 {
+	if (test_pg)
+		return test_pg_int(path, sql);
 	sqlite3 *h;
 	sqlite3_stmt *stmt = NULL;
 	int64_t v = -1;
@@ -71,6 +108,8 @@ static inline int64_t test_sql_int(const char *path, const char *sql)
 
 static inline int test_sql_exec(const char *path, const char *sql)
 {
+	if (test_pg)
+		return test_pg_int(path, sql) < 0 ? SQLITE_ERROR : SQLITE_OK;
 	sqlite3 *h;
 	int rc = sqlite3_open(path, &h);
 	if (rc == SQLITE_OK)
@@ -79,9 +118,24 @@ static inline int test_sql_exec(const char *path, const char *sql)
 	return rc;
 }
 
-/* FTS5's own consistency check of the full-text index. */
+/*
+ * FTS5's own consistency check of the full-text index; on PostgreSQL: no token of a record that
+ * is gone or not indexed, and every indexed record with a letter has tokens.
+ */
 static inline void test_fts_ok(const char *path, const char *ctx)
 {
+	if (test_pg) {
+		int64_t stray = test_pg_int(path, "SELECT count(*) FROM tokens t LEFT JOIN annotations"
+						  " a ON a.rowid = t.anno WHERE a.rowid IS NULL OR"
+						  " a.granularity = 'word' OR a.text IS NULL");
+		int64_t bare = test_pg_int(path, "SELECT count(*) FROM annotations a WHERE text ~"
+						 " '[a-z]' AND granularity IS DISTINCT FROM 'word'"
+						 " AND NOT EXISTS (SELECT 1 FROM tokens WHERE"
+						 " anno = a.rowid)");
+		CHECK(stray == 0 && bare == 0, "%s: tokens: %lld stray, %lld records without",
+		      ctx, (long long)stray, (long long)bare);
+		return;
+	}
 	int rc = test_sql_exec(path, "INSERT INTO annotations_fts(annotations_fts)"
 				     " VALUES ('integrity-check')");
 	CHECK(rc == SQLITE_OK, "%s: fts integrity-check: %d", ctx, rc);
@@ -129,6 +183,8 @@ static inline int64_t test_total(struct db *db, const char *scope, bool folder, 
 static inline void test_remove_db(const char *path)
 {
 	char p[300];
+	if (test_pg)
+		return; /* the schema goes with the test database */
 	unlink(path);
 	snprintf(p, sizeof p, "%s-wal", path);
 	unlink(p);
@@ -189,6 +245,9 @@ static inline void test_gen(struct anno_list *list, const char *prefix, size_t l
 /* Makes the temporary folder the stores go to; 0 or -1. */
 static inline int test_setup(void)
 {
+	test_pg = getenv("IIIFD_TEST_PG");
+	if (test_pg && !*test_pg)
+		test_pg = NULL;
 	snprintf(test_dir, sizeof test_dir, "/tmp/iiifd-test-db.XXXXXX");
 	if (mkdtemp(test_dir))
 		return 0;

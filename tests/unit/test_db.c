@@ -66,9 +66,34 @@ static void test_fold_terms(void)
 
 /* ---- schema, open -------------------------------------------------------------------------- */
 
+/* PostgreSQL: the schema version, tables and indexes; migrations run once. */
+static void test_open_schema_pg(void)
+{
+	char path[256];
+	struct db *db = test_open(path, sizeof path);
+	db_close(db);
+	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 1, "schema version");
+	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM pg_class WHERE relnamespace ="
+				     " current_schema()::regnamespace AND relname IN ('annotations',"
+				     " 'tokens', 'terms', 'sources', 'annotations_target',"
+				     " 'annotations_source', 'annotations_manifest',"
+				     " 'annotations_line', 'tokens_term', 'tokens_anno')"),
+		  10, "tables and indexes");
+	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM pg_roles WHERE rolname = current_user"
+				     " AND NOT rolsuper"), 1, "not a superuser");
+	db = test_reopen(path);
+	db_close(db);
+	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM iiifd_schema"), 1, "one version row");
+	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 1, "after reopen");
+}
+
 static void test_open_schema(void)
 {
 	char path[256];
+	if (test_pg) {
+		test_open_schema_pg();
+		return;
+	}
 	struct db *db = test_open(path, sizeof path);
 	db_close(db);
 	CHECK_INT(test_sql_int(path, "PRAGMA user_version"), 1, "user_version");
@@ -102,7 +127,8 @@ static void test_open_errors(void)
 	char path[256];
 	struct db *db = test_open(path, sizeof path);
 	db_close(db);
-	CHECK_INT(test_sql_exec(path, "PRAGMA user_version = 99"), SQLITE_OK, "set version");
+	CHECK_INT(test_sql_exec(path, test_pg ? "UPDATE iiifd_schema SET version = 99"
+					      : "PRAGMA user_version = 99"), SQLITE_OK, "set version");
 	struct iiifd_error err = {0};
 	db = NULL;
 	CHECK(db_open(path, &db, &err) == -1 && !db, "newer schema refused");
@@ -110,8 +136,7 @@ static void test_open_errors(void)
 	CHECK(strstr(err.msg, "newer") != NULL, "newer schema message: %s", err.msg);
 	test_remove_db(path);
 
-	static const char *const bad[] = {"/nonexistent-dir/x/y.sqlite", ":memory:",
-					  "postgres://localhost/iiifd", ""};
+	static const char *const bad[] = {"/nonexistent-dir/x/y.sqlite", ":memory:", ""};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		memset(&err, 0, sizeof err);
 		db = NULL;
@@ -120,6 +145,14 @@ static void test_open_errors(void)
 		CHECK(!*bad[i] || strstr(err.msg, bad[i]), "message names the location: %s",
 		      err.msg);
 	}
+	/* a PostgreSQL server that is not there: 503 (try again), naming host and port */
+	memset(&err, 0, sizeof err);
+	db = NULL;
+	CHECK(db_open("postgresql://iiifd@127.0.0.1:1/iiifd?connect_timeout=2", &db, &err) == -1 &&
+	      !db, "unreachable PostgreSQL fails");
+	CHECK_INT(err.http_status, 503, "unreachable PostgreSQL");
+	CHECK(strstr(err.msg, "127.0.0.1") && strstr(err.msg, ":1"), "names the server: %s",
+	      err.msg);
 	db_close(NULL);
 }
 

@@ -1,0 +1,173 @@
+/*
+ * pg.h: what the PostgreSQL backend's files share (private to src/db): a bounded connection
+ * pool that drops broken connections (a restarted server costs the requests in flight only),
+ * prepared statements per connection, write transactions, rows <-> records, and the token
+ * table that full-text search runs on.
+ *
+ * The store is one PostgreSQL database (or schema, from the URI's options): annotations with a
+ * bigserial rowid, tokens (term, anno, pos) made by db_fold_terms() from every indexed record,
+ * terms (autocomplete counts), sources (fingerprints) and iiifd_schema (migrations). Nothing
+ * needs an extension or a superuser.
+ */
+#ifndef IIIFD_DB_PG_H
+#define IIIFD_DB_PG_H
+
+#include <glib.h>
+#include <libpq-fe.h>
+
+#include "db/backend.h"
+
+/* The statements every connection prepares once (lazily, by name "iiifd_N") and keeps. */
+enum db_pg_stmt {
+	DB_PG_GET,
+	DB_PG_INSERT,
+	DB_PG_UPDATE,
+	DB_PG_DELETE,
+	DB_PG_ROWIDS,
+	DB_PG_ROWID_OF,
+	DB_PG_TOKENS_DELETE_ID,
+	DB_PG_TOKENS_DELETE_SOURCE,
+	DB_PG_DELETE_SOURCE,
+	DB_PG_TERMS_ID,
+	DB_PG_TERMS_SOURCE,
+	DB_PG_TERMS_PRUNE,
+	DB_PG_FINGERPRINT_GET,
+	DB_PG_FINGERPRINT_SET,
+	DB_PG_LIST_TARGET,
+	DB_PG_LIST_TARGET_MOTIVATION,
+	DB_PG_LIST_TARGET_AFTER,
+	DB_PG_LIST_TARGET_BACK,
+	DB_PG_COUNT_TARGET,
+	DB_PG_MOTIVATIONS,
+	DB_PG_LINE_WORDS,
+	DB_PG_SOURCES_BELOW,
+	DB_PG_STAMP,
+	DB_PG_STAMP_BUMP,
+	DB_PG_STMT_COUNT
+};
+
+/* Search SQL differs with the shape of the query; this many shapes stay prepared. */
+#define DB_PG_DYNAMIC_CACHE 32
+
+struct db_pg_conn {
+	PGconn *handle;
+	bool prepared[DB_PG_STMT_COUNT];
+	struct {
+		char *sql;
+		uint64_t used;
+	} dynamic[DB_PG_DYNAMIC_CACHE]; /* prepared as "iiifd_d<slot>" */
+	uint64_t clock;
+	struct db_pg_conn *next; /* in the idle list */
+};
+
+/* The columns of a record, in the order db_pg_record_read() and db_pg_record_params() use. */
+#define DB_PG_COLUMNS                                                                      \
+	"id, manifest, target_file, page, motivation, text, language, granularity, x, y, w, " \
+	"h, t_start, t_end, score, creator, generator, source, created, seq, line_id"
+#define DB_PG_NCOLS 21
+
+/*
+ * A connection for this thread's exclusive use until db_pg_release(); waits (bounded) while the
+ * pool is at its limit. NULL with err set (503 when the server cannot be reached).
+ */
+struct db_pg_conn *db_pg_acquire(struct db *db, struct iiifd_error *err);
+/* Gives conn back; a broken one (server restarted) is closed instead of kept. */
+void db_pg_release(struct db *db, struct db_pg_conn *conn);
+
+/*
+ * Runs a fixed statement (prepared on first use) or dynamic SQL (prepared and kept in a small
+ * per-connection cache) with text parameters (NULL = SQL NULL). Returns the result, or NULL
+ * with err set when it failed; PQclear() it.
+ */
+PGresult *db_pg_exec(struct db_pg_conn *conn, enum db_pg_stmt which, int n,
+		     const char *const *params, struct iiifd_error *err);
+PGresult *db_pg_exec_sql(struct db_pg_conn *conn, const char *sql, int n,
+			 const char *const *params, struct iiifd_error *err);
+/* Runs a statement that returns no rows; 0 or -1 with err set. */
+int db_pg_run(struct db_pg_conn *conn, enum db_pg_stmt which, int n, const char *const *params,
+	      struct iiifd_error *err);
+/* Runs plain SQL without parameters (BEGIN, COMMIT...); 0 or -1. */
+int db_pg_simple(struct db_pg_conn *conn, const char *sql, struct iiifd_error *err);
+
+/* Sets err from the connection's last error (503 when the server is gone); returns -1. */
+int db_pg_fail(struct db_pg_conn *conn, const char *what, struct iiifd_error *err);
+
+/*
+ * Write transactions: a connection and BEGIN; db_pg_end_write() bumps the store's change
+ * counter and commits when rc is 0, rolls back otherwise, and gives the connection back; it
+ * returns rc, or -1 if the commit failed.
+ */
+struct db_pg_conn *db_pg_begin_write(struct db *db, struct iiifd_error *err);
+int db_pg_end_write(struct db *db, struct db_pg_conn *conn, int rc, struct iiifd_error *err);
+
+/* rec's columns as text parameters (DB_PG_COLUMNS order); numbers are printed into buf. */
+struct db_pg_params {
+	const char *v[DB_PG_NCOLS];
+	char buf[10][32];
+};
+void db_pg_record_params(const struct anno_record *rec, struct db_pg_params *p);
+/* Reads DB_PG_COLUMNS from row of res, starting at column 0; -1 when out of memory. */
+int db_pg_record_read(const PGresult *res, int row, struct anno_record *rec);
+/* Appends every row of res to out. */
+int db_pg_records_read(const PGresult *res, struct anno_list *out, struct iiifd_error *err);
+
+/*
+ * COPY: appends rows in COPY's text format to a buffer and sends them in one stream; escapes
+ * what COPY needs escaped. db_pg_copy_send() runs sql ("COPY t (...) FROM STDIN") with buf.
+ */
+void db_pg_copy_field(GString *buf, const char *value, bool last);
+int db_pg_copy_send(struct db_pg_conn *conn, const char *sql, const GString *buf,
+		    struct iiifd_error *err);
+
+/*
+ * Appends to buf one COPY row (anno, pos, term) per token of text (see db_fold_terms); text
+ * that is not UTF-8 gives none.
+ */
+void db_pg_tokens_copy(GString *buf, int64_t anno, const char *text);
+
+/* pg_write.c: the write operations of struct db_ops. */
+void *db_pg_write_import_begin(struct db *db, const char *source, struct iiifd_error *err);
+int db_pg_write_import_add(void *imp, const struct anno_list *batch, struct iiifd_error *err);
+int db_pg_write_import_end(void *imp, int rc, const char *fingerprint, struct iiifd_error *err);
+int db_pg_write_insert(struct db *db, struct anno_record *rec, struct iiifd_error *err);
+int db_pg_write_update(struct db *db, const struct anno_record *rec, struct iiifd_error *err);
+int db_pg_write_delete(struct db *db, const char *id, struct iiifd_error *err);
+int db_pg_write_fingerprint(struct db *db, const char *source, const char *fingerprint,
+			    struct iiifd_error *err);
+
+/* pg_read.c: the read operations of struct db_ops. */
+int db_pg_read_get(struct db *db, const char *id, struct anno_record *out,
+		   struct iiifd_error *err);
+bool db_pg_read_is_current(struct db *db, const char *source, const char *fingerprint);
+int db_pg_read_list_target(struct db *db, const char *target_file, int page,
+			   const char *motivation, struct anno_list *out, struct iiifd_error *err);
+int db_pg_read_list_target_after(struct db *db, const char *target_file, int page,
+				 const char *motivation, struct db_cursor *cursor, int64_t limit,
+				 struct anno_list *out, struct iiifd_error *err);
+int db_pg_read_cursor_back(struct db *db, const char *target_file, int page,
+			   const char *motivation, const struct db_cursor *from, int64_t n,
+			   struct db_cursor *out, bool *found, struct iiifd_error *err);
+int db_pg_read_count_target(struct db *db, const char *target_file, int page,
+			    const char *motivation, int64_t *count, struct iiifd_error *err);
+int db_pg_read_sources(struct db *db, const char *folder, char ***out, size_t *count,
+		       struct iiifd_error *err);
+int db_pg_read_motivations(struct db *db, const char *target_file, int page, char ***out,
+			   size_t *count, struct iiifd_error *err);
+int db_pg_read_line_words(struct db *db, const char *line_id, struct anno_list *out,
+			  struct iiifd_error *err);
+int db_pg_read_stamp(struct db *db, char **out, struct iiifd_error *err);
+
+/* pg_search.c: full-text search over the token table, and autocomplete. */
+int db_pg_search(struct db *db, const struct db_query *q, const struct db_query_parts *parts,
+		 struct anno_list *out, int64_t *total, struct iiifd_error *err);
+int db_pg_search_count(struct db *db, const struct db_query *q,
+		       const struct db_query_parts *parts, int64_t *total,
+		       struct iiifd_error *err);
+int db_pg_autocomplete(struct db *db, const struct db_query *scope, const char *prefix,
+		       int64_t min, int64_t limit, struct db_terms *out, struct iiifd_error *err);
+
+/* pg_lock.c: cluster-wide locks on imports (advisory locks held on a connection of their own). */
+int db_pg_source_lock(struct db *db, const char *source, void **out, struct iiifd_error *err);
+void db_pg_source_unlock(struct db *db, void *lock);
+
+#endif

@@ -1,0 +1,269 @@
+/*
+ * pg_search.c: full-text search on PostgreSQL over iiifd's own tokens (db_fold_terms(): the same
+ * word splitting and folding as the terms of SQLite), so both backends find the same records in
+ * the same order. A word is a lookup of its term in the tokens index; a phrase joins one token
+ * row per word on consecutive positions. Filters, offset or keyset paging, and autocomplete.
+ */
+#include "db/pg.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Just past every string that starts with a given prefix: U+10FFFF, the last code point. */
+#define DB_PG_MAX_CHAR "\xf4\x8f\xbf\xbf"
+
+/* A WHERE clause being built, with the values of its $N, in order. */
+struct db_pg_where {
+	GString *sql;
+	GPtrArray *args; /* g_free'd strings */
+};
+
+static void db_pg_where_init(struct db_pg_where *w, const char *start)
+{
+	w->sql = g_string_new(start);
+	w->args = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void db_pg_where_release(struct db_pg_where *w)
+{
+	g_string_free(w->sql, TRUE);
+	g_ptr_array_unref(w->args);
+}
+
+/* Adds owned as the next parameter and appends its "$N" to the SQL. */
+static void db_pg_where_arg(struct db_pg_where *w, char *owned)
+{
+	g_ptr_array_add(w->args, owned);
+	g_string_append_printf(w->sql, "$%u", w->args->len);
+}
+
+/* The same scope as SQLite's: a Manifest, or a folder's Manifest and every one below it. */
+static void db_pg_where_scope(struct db_pg_where *w, const struct db_query *q)
+{
+	const char *scope = q && q->scope ? q->scope : "";
+	size_t len = strlen(scope);
+	while (len && scope[len - 1] == '/')
+		len--;
+	if (!len)
+		return;
+	char *exact = g_strndup(scope, len);
+	g_string_append(w->sql, " AND (manifest = ");
+	db_pg_where_arg(w, exact);
+	if (q->scope_is_folder) {
+		g_string_append(w->sql, " OR (manifest >= ");
+		db_pg_where_arg(w, g_strconcat(exact, "/", NULL));
+		g_string_append(w->sql, " AND manifest < ");
+		db_pg_where_arg(w, g_strconcat(exact, "0", NULL));
+		g_string_append(w->sql, ")");
+	}
+	g_string_append(w->sql, ")");
+}
+
+static void db_pg_where_in(struct db_pg_where *w, const char *column, const char *const *values)
+{
+	if (!values || !*values)
+		return;
+	g_string_append_printf(w->sql, " AND %s IN (", column);
+	for (const char *const *v = values; *v; v++) {
+		g_string_append(w->sql, v == values ? "" : ", ");
+		db_pg_where_arg(w, g_strdup(*v));
+	}
+	g_string_append(w->sql, ")");
+}
+
+/* Ranges were checked by db.c: "start/end", 20 characters each side. */
+static void db_pg_where_dates(struct db_pg_where *w, const char *const *ranges)
+{
+	if (!ranges || !*ranges)
+		return;
+	g_string_append(w->sql, " AND (");
+	for (const char *const *r = ranges; *r; r++) {
+		g_string_append(w->sql, r == ranges ? "created BETWEEN " : " OR created BETWEEN ");
+		db_pg_where_arg(w, g_strndup(*r, 20));
+		g_string_append(w->sql, " AND ");
+		db_pg_where_arg(w, g_strdup(strchr(*r, '/') + 1));
+	}
+	g_string_append(w->sql, ")");
+}
+
+static int db_pg_collect_term(const char *term, size_t len, void *ctx)
+{
+	g_ptr_array_add(ctx, g_strndup(term, len));
+	return 0;
+}
+
+/*
+ * One part of q (a word, or a phrase of several): the records having its terms at consecutive
+ * positions. A part whose text gives no term (all of it too long to be a term) matches nothing.
+ */
+static void db_pg_where_part(struct db_pg_where *w, const char *text)
+{
+	GPtrArray *terms = g_ptr_array_new_with_free_func(g_free);
+	db_fold_terms(text, db_pg_collect_term, terms);
+	if (!terms->len) {
+		g_string_append(w->sql, " AND false");
+		g_ptr_array_unref(terms);
+		return;
+	}
+	g_string_append(w->sql, " AND rowid IN (SELECT t0.anno FROM tokens t0");
+	for (guint i = 1; i < terms->len; i++) {
+		g_string_append_printf(w->sql, " JOIN tokens t%u ON t%u.anno = t0.anno AND t%u.pos"
+					       " = t0.pos + %u AND t%u.term = ", i, i, i, i, i);
+		db_pg_where_arg(w, g_strdup(g_ptr_array_index(terms, i)));
+	}
+	g_string_append(w->sql, " WHERE t0.term = ");
+	db_pg_where_arg(w, g_strdup(g_ptr_array_index(terms, 0)));
+	g_string_append(w->sql, ")");
+	g_ptr_array_unref(terms);
+}
+
+static void db_pg_where_search(struct db_pg_where *w, const struct db_query *q,
+			       const struct db_query_parts *parts)
+{
+	db_pg_where_init(w, " WHERE granularity IS DISTINCT FROM 'word'");
+	db_pg_where_scope(w, q);
+	db_pg_where_in(w, "motivation", q->motivations);
+	db_pg_where_in(w, "creator", q->users);
+	db_pg_where_dates(w, q->dates);
+	for (size_t i = 0; i < parts->count; i++)
+		db_pg_where_part(w, parts->items[i].text);
+}
+
+static PGresult *db_pg_where_exec(struct db_pg_conn *conn, const char *sql,
+				  const struct db_pg_where *w, struct iiifd_error *err)
+{
+	return db_pg_exec_sql(conn, sql, (int)w->args->len, (const char *const *)w->args->pdata,
+			      err);
+}
+
+static int db_pg_count(struct db_pg_conn *conn, const struct db_pg_where *w, int64_t *total,
+		       struct iiifd_error *err)
+{
+	char *sql = g_strconcat("SELECT count(*) FROM annotations", w->sql->str, NULL);
+	PGresult *res = db_pg_where_exec(conn, sql, w, err);
+	g_free(sql);
+	*total = res ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
+int db_pg_search_count(struct db *db, const struct db_query *q,
+		       const struct db_query_parts *parts, int64_t *total, struct iiifd_error *err)
+{
+	struct db_pg_where w;
+	db_pg_where_search(&w, q, parts);
+	struct db_pg_conn *conn = db_pg_acquire(db, err);
+	int rc = conn ? db_pg_count(conn, &w, total, err) : -1;
+	db_pg_release(db, conn);
+	db_pg_where_release(&w);
+	return rc;
+}
+
+/* Adds LIMIT (none when negative) as the next parameter. */
+static void db_pg_where_limit(struct db_pg_where *w, int64_t limit)
+{
+	g_string_append(w->sql, " LIMIT ");
+	db_pg_where_arg(w, limit < 0 ? NULL : g_strdup_printf("%" PRId64, limit));
+}
+
+/* Keyset page: the records after q->after in rowid (stored) order; nothing counted. */
+static int db_pg_keyset(struct db_pg_conn *conn, struct db_pg_where *w, const struct db_query *q,
+			struct anno_list *out, struct iiifd_error *err)
+{
+	g_string_append(w->sql, " AND rowid > ");
+	db_pg_where_arg(w, g_strdup_printf("%" PRId64, q->after));
+	g_string_append(w->sql, " ORDER BY rowid");
+	db_pg_where_limit(w, q->limit);
+	char *sql = g_strconcat("SELECT " DB_PG_COLUMNS ", rowid FROM annotations", w->sql->str,
+				NULL);
+	PGresult *res = db_pg_where_exec(conn, sql, w, err);
+	g_free(sql);
+	int rc = res ? db_pg_records_read(res, out, err) : -1;
+	int n = res ? PQntuples(res) : 0;
+	if (!rc && q->next_after && n > 0)
+		*q->next_after = strtoll(PQgetvalue(res, n - 1, DB_PG_NCOLS), NULL, 10);
+	PQclear(res);
+	return rc;
+}
+
+static int db_pg_page(struct db_pg_conn *conn, struct db_pg_where *w, const struct db_query *q,
+		      struct anno_list *out, struct iiifd_error *err)
+{
+	g_string_append(w->sql, " ORDER BY manifest NULLS FIRST, target_file, page, seq, rowid");
+	db_pg_where_limit(w, q->limit);
+	g_string_append(w->sql, " OFFSET ");
+	db_pg_where_arg(w, g_strdup_printf("%" PRId64, q->offset));
+	char *sql = g_strconcat("SELECT " DB_PG_COLUMNS " FROM annotations", w->sql->str, NULL);
+	PGresult *res = db_pg_where_exec(conn, sql, w, err);
+	g_free(sql);
+	int rc = res ? db_pg_records_read(res, out, err) : -1;
+	PQclear(res);
+	return rc;
+}
+
+int db_pg_search(struct db *db, const struct db_query *q, const struct db_query_parts *parts,
+		 struct anno_list *out, int64_t *total, struct iiifd_error *err)
+{
+	struct db_pg_where w;
+	db_pg_where_search(&w, q, parts);
+	struct db_pg_conn *conn = db_pg_acquire(db, err);
+	int rc = conn ? 0 : -1;
+	if (conn && q->keyset) {
+		rc = q->limit != 0 ? db_pg_keyset(conn, &w, q, out, err) : 0;
+	} else if (conn) {
+		/* one snapshot: the page and the total agree */
+		rc = db_pg_simple(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+		if (!rc)
+			rc = db_pg_count(conn, &w, total, err);
+		if (!rc && q->limit != 0 && q->offset < *total)
+			rc = db_pg_page(conn, &w, q, out, err);
+		if (!rc)
+			rc = db_pg_simple(conn, "COMMIT", err);
+	}
+	db_pg_release(db, conn);
+	db_pg_where_release(&w);
+	return rc;
+}
+
+static int db_pg_terms_read(const PGresult *res, struct db_terms *out, struct iiifd_error *err)
+{
+	int n = PQntuples(res);
+	out->items = n ? calloc((size_t)n, sizeof *out->items) : NULL;
+	if (n && !out->items)
+		return iiifd_error_set(err, 500, "annotation store: out of memory");
+	for (int i = 0; i < n; i++) {
+		if (!(out->items[i].term = strdup(PQgetvalue(res, i, 0))))
+			return iiifd_error_set(err, 500, "annotation store: out of memory");
+		out->items[i].count = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+		out->count++;
+	}
+	return 0;
+}
+
+int db_pg_autocomplete(struct db *db, const struct db_query *scope, const char *prefix,
+		       int64_t min, int64_t limit, struct db_terms *out, struct iiifd_error *err)
+{
+	struct db_pg_where w;
+	db_pg_where_init(&w, " WHERE term >= ");
+	db_pg_where_arg(&w, g_strdup(prefix));
+	g_string_append(w.sql, " AND term < ");
+	db_pg_where_arg(&w, g_strconcat(prefix, DB_PG_MAX_CHAR, NULL));
+	db_pg_where_scope(&w, scope);
+	g_string_append(w.sql, " GROUP BY term HAVING sum(count) >= ");
+	db_pg_where_arg(&w, g_strdup_printf("%" PRId64, min > 1 ? min : 1));
+	g_string_append(w.sql, " ORDER BY term");
+	db_pg_where_limit(&w, limit);
+	char *sql = g_strconcat("SELECT term, sum(count) FROM terms", w.sql->str, NULL);
+	struct db_pg_conn *conn = db_pg_acquire(db, err);
+	PGresult *res = conn ? db_pg_where_exec(conn, sql, &w, err) : NULL;
+	int rc = res ? db_pg_terms_read(res, out, err) : -1;
+	if (rc)
+		db_terms_release(out);
+	PQclear(res);
+	db_pg_release(db, conn);
+	db_pg_where_release(&w);
+	g_free(sql);
+	return rc;
+}

@@ -1,0 +1,122 @@
+"""A throwaway PostgreSQL server for tests and benchmarks (Debian's postgresql package).
+
+PgServer().start() runs initdb and pg_ctl in a new folder below /tmp as an unprivileged user (`nobody` when
+run as root; PostgreSQL refuses to run as root), with the unix socket in that folder and TCP on
+a free 127.0.0.1 port; fsync is off (tests only). iiifd connects as the role `iiifd`, which is not
+a superuser: new_database() makes an empty database it owns and returns its URI. stop()/start()
+again restart the same cluster (the database-restart tests); close() removes the process.
+
+Also a command line, for shell scripts (bench/cluster):
+  python3 tests/http/pg_server.py           prints the URI of a new database, then waits for
+                                            stdin to close and stops the server
+"""
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def _bin(name):
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        raise RuntimeError(f"PostgreSQL's {name} is not installed (scripts/install-deps)")
+    return found[-1]
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class PgServer:
+    def __init__(self, base=None):
+        # its own folder under /tmp: the unprivileged user must reach it (pytest's are 0700)
+        self.dir = tempfile.mkdtemp(prefix="iiifd-pg-")
+        os.chmod(self.dir, 0o755)
+        self.data = os.path.join(self.dir, "data")
+        self.port = None
+        self.serial = 0
+        self.user = "nobody" if os.geteuid() == 0 else None
+
+    def _as_user(self, cmd):
+        return (["runuser", "-u", self.user, "--"] + cmd) if self.user else cmd
+
+    def _run(self, cmd, **kw):
+        p = subprocess.run(self._as_user(cmd), capture_output=True, text=True, cwd=self.dir, **kw)
+        if p.returncode != 0:
+            raise RuntimeError(f"{cmd} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+        return p
+
+    def _init(self):
+        if self.user:
+            uid = pwd.getpwnam(self.user).pw_uid
+            os.chown(self.dir, uid, -1)
+        self._run([_bin("initdb"), "-D", self.data, "-U", "postgres", "--auth=trust",
+                   "-E", "UTF8", "--locale=C.UTF-8"])
+        with open(os.path.join(self.data, "postgresql.auto.conf"), "a") as f:
+            f.write("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                    "max_connections = 200\nshared_buffers = 256MB\n"
+                    f"unix_socket_directories = '{self.dir}'\nlisten_addresses = '127.0.0.1'\n")
+
+    def start(self):
+        if not os.path.isdir(self.data):
+            self._init()
+        self.port = self.port or _free_port()
+        self._run([_bin("pg_ctl"), "-D", self.data, "-l", os.path.join(self.dir, "log"),
+                   "-o", f"-p {self.port}", "-w", "-t", "30", "start"])
+        if not self.sql("SELECT 1 FROM pg_roles WHERE rolname = 'iiifd'").strip():
+            self.sql("CREATE ROLE iiifd LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+        return self
+
+    def stop(self, mode="fast"):
+        if os.path.isdir(self.data):
+            subprocess.run(self._as_user([_bin("pg_ctl"), "-D", self.data, "-m", mode, "-w",
+                                          "stop"]), capture_output=True, cwd=self.dir)
+
+    def close(self):
+        self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def sql(self, query, db="postgres"):
+        """Runs query as the superuser over the unix socket; its rows as text."""
+        return self._run(["psql", "-h", self.dir, "-p", str(self.port), "-U", "postgres",
+                          "-d", db, "-Atq", "-v", "ON_ERROR_STOP=1", "-c", query]).stdout
+
+    def uri(self, name):
+        return f"postgresql://iiifd@127.0.0.1:{self.port}/{name}"
+
+    def new_database(self, prefix="t"):
+        self.serial += 1
+        name = f"{prefix}{os.getpid()}_{self.serial}"
+        self.sql(f"CREATE DATABASE {name} OWNER iiifd")
+        return self.uri(name)
+
+
+def wait_ready_sql(pg, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pg.sql("SELECT 1")
+            return
+        except RuntimeError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    server = PgServer().start()
+    try:
+        print(server.new_database("b"), flush=True)
+        sys.stdin.read()
+    finally:
+        server.close()
