@@ -633,7 +633,7 @@ def service_of(doc, kind):
 # CLI
 # --------------------------------------------------------------------------------------------
 def run_import(iiifd_bin, root, data_dir, *paths, force=False, timeout=120):
-    args = ["import", "--root", root, "--data-dir", data_dir]
+    args = ["import", "--root", root, "--data-dir", data_dir, *fx.database_args(data_dir)]
     if force:
         args.append("--force")
     return pf.run_cli(iiifd_bin, *args, *paths, timeout=timeout)

@@ -33,6 +33,22 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slowish: starts its own server")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def store_backend():
+    """IIIFD_TEST_BACKEND=postgresql runs every server on a PostgreSQL database of its own (one
+    throwaway server for the session, tests/http/pg_server.py); anything else: SQLite."""
+    backend = os.environ.get("IIIFD_TEST_BACKEND", "sqlite")
+    if backend != "postgresql":
+        yield backend
+        return
+    import pg_server
+    pg = pg_server.PgServer().start()
+    fx.DATABASE = pg.new_database
+    yield backend
+    fx.DATABASE = None
+    pg.close()
+
+
 @pytest.fixture(scope="session")
 def iiifd_bin():
     path = os.path.abspath(os.environ.get("IIIFD_BIN", DEFAULT_BIN))

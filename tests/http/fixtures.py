@@ -269,6 +269,22 @@ def free_port():
 
 _HELP = {}
 
+# A function returning the URI of a new, empty PostgreSQL database, when the suite runs on that
+# backend (conftest.py sets it for IIIFD_TEST_BACKEND=postgresql); None: SQLite in data-dir.
+DATABASE = None
+_DATABASES = {}
+
+
+def database_args(data_dir):
+    """["--database", URI] for the store of data_dir when the suite runs on PostgreSQL (the same
+    database for the same data_dir, so `iiifd import` and a server share it), else []."""
+    if DATABASE is None:
+        return []
+    key = os.path.abspath(str(data_dir))
+    if key not in _DATABASES:
+        _DATABASES[key] = DATABASE()
+    return ["--database", _DATABASES[key]]
+
 
 def help_text(binary):
     """`iiifd --help` output (cached), used to adapt to optional flags of the binary."""
@@ -309,6 +325,10 @@ class Server:
         if "--data-dir" in help_text(self.binary):
             # likewise the annotation store (default /var/tmp/iiifd-data)
             cmd += ["--data-dir", os.path.join(self.workdir, f"data-{self.name}-{self.port}")]
+            data = os.path.join(self.workdir, f"data-{self.name}-{self.port}")
+            if "--data-dir" in self.args:
+                data = self.args[self.args.index("--data-dir") + 1]
+            cmd += database_args(data)
         if self.config is not None:
             cfg = os.path.join(self.workdir, f"{self.name}-{self.port}.ini")
             lines = []
