@@ -23,7 +23,7 @@ SAMPLES   ?= samples
 # keep unit test objects between runs
 .SECONDARY:
 
-.PHONY: all deps web run test fuzz bench soak clean format install uninstall man
+.PHONY: all deps web run test fuzz bench bench-cluster soak clean format install uninstall man
 
 all: deps $(REL_DIR)/iiifd
 
@@ -124,6 +124,12 @@ bench: all
 	@bench/annotations
 	@bench/annopage build/release/iiifd bench/RESULTS.md
 	@bench/hostile build/release/iiifd bench/RESULTS.md
+	@bench/store
+
+# Annotation store and nodes at scale: 1, 2, 3 nodes behind HAProxy on one PostgreSQL
+# (docs/scaling.md); bench/store alone: SQLite and PostgreSQL side by side at 10 M OCR words
+bench-cluster: all
+	@bench/cluster
 
 # Steady mixed load for SOAK_SECONDS (default 600): RSS must stay flat, errors zero
 soak: all

@@ -17,6 +17,21 @@ import time
 import fixtures as fx
 import pg_server
 
+
+def wait_search_total(node, manifest, q, total, timeout=120):
+    """Asks for the Manifest (which starts its imports), then waits until a search on node
+    finds total hits."""
+    import json
+    node.get(f"/iiif/presentation/{manifest}/manifest")
+    last = None
+
+    def done():
+        nonlocal last
+        r = node.get(f"/iiif/presentation/{manifest}/manifest/search?q={q}")
+        last = json.loads(r.body).get("partOf", {}).get("total") if r.status == 200 else r.status
+        return last == total
+    fx.wait_for(done, f"{total} hits for {q} (last: {last})", timeout)
+
 HAPROXY_CFG = """global
     maxconn 4000
 defaults

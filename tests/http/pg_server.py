@@ -15,6 +15,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -114,6 +115,7 @@ def wait_ready_sql(pg, timeout=30):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the finally below cleans up
     server = PgServer().start()
     try:
         print(server.new_database("b"), flush=True)
