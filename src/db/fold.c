@@ -1,6 +1,7 @@
 /*
  * fold.c: case and diacritic folding for autocomplete terms ("Café" -> "cafe"), and splitting text
- * into folded terms the way the full-text tokenizer (unicode61, remove_diacritics 2) roughly does.
+ * into folded terms the way the full-text tokenizer (unicode61, remove_diacritics 2) roughly does,
+ * each with the word it was folded from when that differs by more than case.
  */
 #include "db/backend.h"
 
@@ -60,7 +61,7 @@ char *db_fold(const char *text)
 }
 
 /* The common case (English OCR): no allocation, bytes folded as they are split. */
-static int fold_terms_ascii(const char *text, int (*fn)(const char *, size_t, void *), void *ctx)
+static int fold_terms_ascii(const char *text, db_term_fn fn, void *ctx)
 {
 	char term[DB_TERM_MAX];
 	size_t len = 0;
@@ -73,7 +74,7 @@ static int fold_terms_ascii(const char *text, int (*fn)(const char *, size_t, vo
 				too_long = true;
 			continue;
 		}
-		int rc = len && !too_long ? fn(term, len, ctx) : 0;
+		int rc = len && !too_long ? fn(term, len, NULL, 0, ctx) : 0;
 		if (rc)
 			return rc;
 		len = 0;
@@ -83,30 +84,79 @@ static int fold_terms_ascii(const char *text, int (*fn)(const char *, size_t, vo
 	}
 }
 
-int db_fold_terms(const char *text, int (*fn)(const char *term, size_t len, void *ctx),
-		  void *ctx)
+/* Whether c continues a word of the original text: a letter, a digit, or a combining mark. */
+static bool fold_word_char(gunichar c)
 {
-	if (!text)
-		return 0;
-	if (fold_is_ascii(text))
-		return fold_terms_ascii(text, fn, ctx);
-	char *folded = db_fold(text);
-	if (!folded)
+	return g_unichar_isalnum(c) || g_unichar_ismark(c);
+}
+
+/*
+ * The terms of one word of the original text (a run of fold_word_char, form_len bytes): folded,
+ * then split again on what folding left that is not a letter or digit. Each term is given the
+ * word as its form when folding changed more than the case (see db_term_fn).
+ */
+static int fold_terms_word(const char *form, size_t form_len, db_term_fn fn, void *ctx)
+{
+	char *word = g_strndup(form, form_len);
+	if (fold_is_ascii(word)) { /* an ASCII word in other text: only its case can change */
+		int rc = fold_terms_ascii(word, fn, ctx);
+		g_free(word);
+		return rc;
+	}
+	char *folded = db_fold(word);
+	char *lower = g_utf8_strdown(word, -1);
+	g_free(word);
+	if (!folded) {
+		g_free(lower);
 		return -1;
+	}
+	bool keep_form = strcmp(folded, lower) != 0;
 	int rc = 0;
 	const char *start = NULL;
 	for (const char *p = folded; !rc; p = g_utf8_next_char(p)) {
-		bool word = *p && g_unichar_isalnum(g_utf8_get_char(p));
-		if (word && !start)
+		bool in_term = *p && g_unichar_isalnum(g_utf8_get_char(p));
+		if (in_term && !start)
 			start = p;
-		if (!word && start) {
+		if (!in_term && start) {
 			size_t len = (size_t)(p - start);
-			rc = len <= DB_TERM_MAX ? fn(start, len, ctx) : 0;
+			if (len <= DB_TERM_MAX)
+				rc = fn(start, len, keep_form ? form : NULL, keep_form ? form_len : 0,
+					ctx);
 			start = NULL;
 		}
 		if (!*p)
 			break;
 	}
 	free(folded);
+	g_free(lower);
+	return rc;
+}
+
+int db_fold_terms(const char *text, db_term_fn fn, void *ctx)
+{
+	if (!text)
+		return 0;
+	if (fold_is_ascii(text))
+		return fold_terms_ascii(text, fn, ctx);
+	if (!g_utf8_validate(text, -1, NULL))
+		return -1;
+	/* composed, so that a form is written as the full-text tokenizer and people see it */
+	char *nfc = g_utf8_normalize(text, -1, G_NORMALIZE_NFC);
+	if (!nfc)
+		return -1;
+	int rc = 0;
+	const char *start = NULL;
+	for (const char *p = nfc; !rc; p = g_utf8_next_char(p)) {
+		bool in_word = *p && fold_word_char(g_utf8_get_char(p));
+		if (in_word && !start)
+			start = p;
+		if (!in_word && start) {
+			rc = fold_terms_word(start, (size_t)(p - start), fn, ctx);
+			start = NULL;
+		}
+		if (!*p)
+			break;
+	}
+	g_free(nfc);
 	return rc;
 }
