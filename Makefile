@@ -107,6 +107,7 @@ run: all
 	$(REL_DIR)/iiifd serve --host $(HOST) --port $(PORT) $(SAMPLES)
 
 test: deps
+	@scripts/install-test-services
 	$(MAKE) --no-print-directory $(ASAN_DIR)/iiifd $(UNIT_BIN) $(FUZZ_BIN)
 	@BROWSER_TESTS=1 BROWSER_BUDGET=$(BROWSER_BUDGET) FUZZ_TARGETS="$(FUZZ_BIN)" FUZZ_BUDGET=$(FUZZ_BUDGET) \
 	  scripts/run-tests $(ASAN_DIR)/iiifd $(UNIT_BIN)
