@@ -85,9 +85,43 @@ static int fold_terms_ascii(const char *text, db_term_fn fn, void *ctx)
 }
 
 /* Whether c continues a word of the original text: a letter, a digit, or a combining mark. */
-static bool fold_word_char(gunichar c)
+static gboolean fold_word_char(gunichar c)
 {
 	return g_unichar_isalnum(c) || g_unichar_ismark(c);
+}
+
+/* Calls on_run for each longest run of characters of text (valid UTF-8) that in_run accepts. */
+static int fold_each_run(const char *text, gboolean (*in_run)(gunichar),
+			 int (*on_run)(const char *run, size_t len, void *ctx), void *ctx)
+{
+	int rc = 0;
+	const char *start = NULL;
+	for (const char *p = text; !rc; p = g_utf8_next_char(p)) {
+		bool inside = *p && in_run(g_utf8_get_char(p));
+		if (inside && !start)
+			start = p;
+		if (!inside && start) {
+			rc = on_run(start, (size_t)(p - start), ctx);
+			start = NULL;
+		}
+		if (!*p)
+			break;
+	}
+	return rc;
+}
+
+/* One word being split into terms: its form (when kept) and where the terms go. */
+struct fold_word {
+	const char *form; /* NULL when folding changed only the case */
+	size_t form_len;
+	db_term_fn fn;
+	void *ctx;
+};
+
+static int fold_word_term(const char *term, size_t len, void *arg)
+{
+	const struct fold_word *w = arg;
+	return len <= DB_TERM_MAX ? w->fn(term, len, w->form, w->form_len, w->ctx) : 0;
 }
 
 /*
@@ -95,37 +129,26 @@ static bool fold_word_char(gunichar c)
  * then split again on what folding left that is not a letter or digit. Each term is given the
  * word as its form when folding changed more than the case (see db_term_fn).
  */
-static int fold_terms_word(const char *form, size_t form_len, db_term_fn fn, void *ctx)
+static int fold_terms_word(const char *form, size_t form_len, void *arg)
 {
+	const struct fold_word *outer = arg;
 	char *word = g_strndup(form, form_len);
 	if (fold_is_ascii(word)) { /* an ASCII word in other text: only its case can change */
-		int rc = fold_terms_ascii(word, fn, ctx);
+		int rc = fold_terms_ascii(word, outer->fn, outer->ctx);
 		g_free(word);
 		return rc;
 	}
 	char *folded = db_fold(word);
 	char *lower = g_utf8_strdown(word, -1);
 	g_free(word);
-	if (!folded) {
-		g_free(lower);
-		return -1;
-	}
-	bool keep_form = strcmp(folded, lower) != 0;
-	int rc = 0;
-	const char *start = NULL;
-	for (const char *p = folded; !rc; p = g_utf8_next_char(p)) {
-		bool in_term = *p && g_unichar_isalnum(g_utf8_get_char(p));
-		if (in_term && !start)
-			start = p;
-		if (!in_term && start) {
-			size_t len = (size_t)(p - start);
-			if (len <= DB_TERM_MAX)
-				rc = fn(start, len, keep_form ? form : NULL, keep_form ? form_len : 0,
-					ctx);
-			start = NULL;
-		}
-		if (!*p)
-			break;
+	int rc = -1;
+	if (folded) {
+		bool keep_form = strcmp(folded, lower) != 0;
+		struct fold_word w = {.form = keep_form ? form : NULL,
+				      .form_len = keep_form ? form_len : 0,
+				      .fn = outer->fn,
+				      .ctx = outer->ctx};
+		rc = fold_each_run(folded, g_unichar_isalnum, fold_word_term, &w);
 	}
 	free(folded);
 	g_free(lower);
@@ -144,19 +167,8 @@ int db_fold_terms(const char *text, db_term_fn fn, void *ctx)
 	char *nfc = g_utf8_normalize(text, -1, G_NORMALIZE_NFC);
 	if (!nfc)
 		return -1;
-	int rc = 0;
-	const char *start = NULL;
-	for (const char *p = nfc; !rc; p = g_utf8_next_char(p)) {
-		bool in_word = *p && fold_word_char(g_utf8_get_char(p));
-		if (in_word && !start)
-			start = p;
-		if (!in_word && start) {
-			rc = fold_terms_word(start, (size_t)(p - start), fn, ctx);
-			start = NULL;
-		}
-		if (!*p)
-			break;
-	}
+	struct fold_word words = {.fn = fn, .ctx = ctx};
+	int rc = fold_each_run(nfc, fold_word_char, fold_terms_word, &words);
 	g_free(nfc);
 	return rc;
 }

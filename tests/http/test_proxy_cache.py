@@ -90,13 +90,19 @@ http {{
             self.proc.wait()
 
 
-@pytest.fixture
-def behind_nginx(server_factory, tmp_path):
+def image_root(tmp_path):
+    """A root with one image, a.png; and nginx, which the tests need."""
     if not os.path.exists(NGINX):
         pytest.fail("nginx is not installed: scripts/install-deps installs it")
     root = tmp_path / "root"
     root.mkdir()
     Image.fromarray(fx.GRID.rgb()).save(root / "a.png")
+    return root
+
+
+@pytest.fixture
+def behind_nginx(server_factory, tmp_path):
+    root = image_root(tmp_path)
     os.makedirs(root / "book")
     Image.new("RGB", (300, 200), (200, 10, 10)).save(root / "book" / "p1.png")
     s = server_factory(args=("--cache-control", f"public, max-age={MAX_AGE}"),
@@ -153,11 +159,7 @@ def test_manifests_always_come_from_iiifd(behind_nginx):
 
 
 def test_nothing_private_is_kept(server_factory, tmp_path):
-    if not os.path.exists(NGINX):
-        pytest.fail("nginx is not installed: scripts/install-deps installs it")
-    root = tmp_path / "root"
-    root.mkdir()
-    Image.fromarray(fx.GRID.rgb()).save(root / "a.png")
+    root = image_root(tmp_path)
     s = server_factory(args=("--cache-control", "private, max-age=600"), root_dir=str(root))
     n = Nginx(str(tmp_path / "nginx"), s.port)
     try:

@@ -130,40 +130,39 @@ static const char *example_authorization(const struct s3_config *c, const char *
 	return buf;
 }
 
-/* "Example: GET Object": the first 10 bytes of test.txt */
-static void test_get_object_example(void)
+/* AWS's published examples (S3 API reference, "Examples: Signature Calculations"). */
+static void test_aws_examples(void)
 {
+	static const struct s3_param list[] = {{"prefix", "J"}, {"max-keys", "2"}}; /* unsorted */
+	static const struct s3_param lifecycle[] = {{"lifecycle", ""}}; /* no value */
+	static const struct {
+		const char *name, *key;
+		const struct s3_param *params;
+		size_t n;
+		const char *range, *signed_headers, *signature;
+	} examples[] = {
+		{"GET Object (first 10 bytes)", "test.txt", NULL, 0, "bytes=0-9",
+		 "host;range;x-amz-content-sha256;x-amz-date",
+		 "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"},
+		{"GET Bucket (List Objects)", "/", list, 2, NULL,
+		 "host;x-amz-content-sha256;x-amz-date",
+		 "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"},
+		{"GET Bucket Lifecycle", "/", lifecycle, 1, NULL,
+		 "host;x-amz-content-sha256;x-amz-date",
+		 "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"},
+	};
 	struct s3_config c = example_config();
-	char auth[512];
-	example_authorization(&c, "test.txt", NULL, 0, "bytes=0-9", auth, sizeof auth);
-	CHECK(strstr(auth, "Credential=" EX_ACCESS "/20130524/us-east-1/s3/aws4_request") != NULL,
-	      "credential scope in '%s'", auth);
-	CHECK(strstr(auth, "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date") != NULL,
-	      "signed headers in '%s'", auth);
-	CHECK(strstr(auth, "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"),
-	      "AWS's signature for GET Object: '%s'", auth);
-}
-
-/* "Example: GET Bucket (List Objects)", its parameters given out of order */
-static void test_list_objects_example(void)
-{
-	struct s3_config c = example_config();
-	const struct s3_param params[] = {{"prefix", "J"}, {"max-keys", "2"}};
-	char auth[512];
-	example_authorization(&c, "/", params, 2, NULL, auth, sizeof auth);
-	CHECK(strstr(auth, "Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"),
-	      "AWS's signature for List Objects: '%s'", auth);
-}
-
-/* "Example: GET Bucket Lifecycle": a parameter without a value */
-static void test_lifecycle_example(void)
-{
-	struct s3_config c = example_config();
-	const struct s3_param params[] = {{"lifecycle", ""}};
-	char auth[512];
-	example_authorization(&c, "/", params, 1, NULL, auth, sizeof auth);
-	CHECK(strstr(auth, "Signature=fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"),
-	      "AWS's signature for GET Lifecycle: '%s'", auth);
+	for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
+		char auth[512], want[128];
+		example_authorization(&c, examples[i].key, examples[i].params, examples[i].n,
+				      examples[i].range, auth, sizeof auth);
+		CHECK(strstr(auth, "Credential=" EX_ACCESS "/20130524/us-east-1/s3/aws4_request"),
+		      "%s: credential scope in '%s'", examples[i].name, auth);
+		snprintf(want, sizeof want, "SignedHeaders=%s,", examples[i].signed_headers);
+		CHECK(strstr(auth, want), "%s: %s in '%s'", examples[i].name, want, auth);
+		snprintf(want, sizeof want, "Signature=%s", examples[i].signature);
+		CHECK(strstr(auth, want), "%s: AWS's signature in '%s'", examples[i].name, auth);
+	}
 }
 
 static void test_urls(void)
@@ -330,9 +329,7 @@ static void test_key_safe(void)
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	UNIT_RUN(test_get_object_example);
-	UNIT_RUN(test_list_objects_example);
-	UNIT_RUN(test_lifecycle_example);
+	UNIT_RUN(test_aws_examples);
 	UNIT_RUN(test_urls);
 	UNIT_RUN(test_config_from_uri);
 	UNIT_RUN(test_list_page);
