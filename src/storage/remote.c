@@ -54,25 +54,38 @@ static size_t remote_on_body(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+bool remote_header_parse(const char *line, size_t len, struct remote_stat *st)
+{
+	const char *colon = memchr(line, ':', len);
+	if (!colon)
+		return false;
+	char *name = g_strndup(line, (size_t)(colon - line));
+	char *value = g_strndup(colon + 1, len - (size_t)(colon + 1 - line));
+	g_strstrip(name);
+	g_strstrip(value);
+	bool known = true;
+	if (!g_ascii_strcasecmp(name, "ETag"))
+		g_strlcpy(st->etag, value, sizeof st->etag);
+	else if (!g_ascii_strcasecmp(name, "Content-Length")) {
+		char *end;
+		gint64 n = g_ascii_strtoll(value, &end, 10);
+		st->size = *value && !*end && n >= 0 ? n : -1;
+	} else if (!g_ascii_strcasecmp(name, "Last-Modified")) {
+		time_t t = curl_getdate(value, NULL);
+		st->modified = t > 0 ? (int64_t)t : 0;
+	} else {
+		known = false;
+	}
+	g_free(name);
+	g_free(value);
+	return known;
+}
+
 static size_t remote_on_header(char *line, size_t size, size_t n, void *arg)
 {
 	struct remote_reply *r = arg;
-	size_t len = size * n;
-	char *h = g_strndup(line, len);
-	g_strstrip(h);
-	char *colon = strchr(h, ':');
-	if (colon) {
-		*colon = '\0';
-		const char *v = g_strstrip(colon + 1);
-		if (!g_ascii_strcasecmp(h, "ETag"))
-			g_strlcpy(r->stat.etag, v, sizeof r->stat.etag);
-		else if (!g_ascii_strcasecmp(h, "Content-Length"))
-			r->stat.size = g_ascii_strtoll(v, NULL, 10);
-		else if (!g_ascii_strcasecmp(h, "Last-Modified"))
-			r->stat.modified = (int64_t)curl_getdate(v, NULL);
-	}
-	g_free(h);
-	return len;
+	remote_header_parse(line, size * n, &r->stat);
+	return size * n;
 }
 
 static CURL *remote_take_handle(struct remote_store *s)
@@ -171,7 +184,7 @@ int remote_store_open(const struct s3_config *c, size_t block_size, size_t cache
 	if (!s)
 		return iiifd_error_set(err, 500, "object storage: out of memory");
 	s->cfg = (struct s3_config){
-		.endpoint = g_strdup(c->endpoint),
+		.endpoint = g_strdup(c->endpoint), /* g_strdup(NULL) is NULL: origins have no bucket */
 		.region = g_strdup(c->region),
 		.bucket = g_strdup(c->bucket),
 		.prefix = g_strdup(c->prefix ? c->prefix : ""),
@@ -402,6 +415,8 @@ int remote_list(struct remote_store *s, const char *prefix, size_t max_entries,
 		struct s3_listing *out, struct iiifd_error *err)
 {
 	memset(out, 0, sizeof *out);
+	if (!s->cfg.bucket)
+		return iiifd_error_set(err, 501, "a plain HTTP origin cannot be listed");
 	char *full = g_strconcat(s->cfg.prefix, prefix, NULL);
 	char *token = NULL;
 	int rc = 0;

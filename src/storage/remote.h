@@ -1,5 +1,5 @@
 /*
- * remote.h: reading objects of S3-compatible storage by byte range, through a bounded block
+ * remote.h: reading objects of S3-compatible storage (or a plain HTTP(S) origin) by byte range, through a bounded block
  * cache shared by every thread, so that a tile of a pyramidal TIFF or JPEG 2000 costs a few small
  * ranged GETs (its directory and tile index are read once, then stay in the cache) and never a
  * whole-file download.
@@ -68,5 +68,12 @@ int remote_list(struct remote_store *s, const char *prefix, size_t max_entries,
 		struct s3_listing *out, struct iiifd_error *err);
 
 struct remote_counters remote_store_counters(struct remote_store *s);
+
+/*
+ * Takes what a response header line (len bytes, CRLF or not) says of the object into st: ETag,
+ * Content-Length (-1 when malformed), Last-Modified (0 when malformed). Returns whether the
+ * header was one of those. Public for the fuzz target: the line comes from the storage server.
+ */
+bool remote_header_parse(const char *line, size_t len, struct remote_stat *st);
 
 #endif

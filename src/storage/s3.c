@@ -121,7 +121,9 @@ int s3_request_build(const struct s3_config *c, const char *key, const struct s3
 	if (!scheme_end)
 		return iiifd_error_set(err, 400, "s3 endpoint %.64s has no scheme", c->endpoint);
 	GString *url = g_string_new(NULL);
-	if (c->path_style)
+	if (!c->bucket) /* a plain HTTP origin: endpoint/prefix/key, nothing signed */
+		g_string_append_printf(url, "%s/", c->endpoint);
+	else if (c->path_style)
 		g_string_append_printf(url, "%s/%s/", c->endpoint, c->bucket);
 	else
 		g_string_append_printf(url, "%.*s%s.%s/", (int)(scheme_end + 3 - c->endpoint),
@@ -133,6 +135,12 @@ int s3_request_build(const struct s3_config *c, const char *key, const struct s3
 	s3_query(url, params, n_params);
 	out->url = g_string_free(url, FALSE);
 	char line[256];
+	if (range && !c->bucket) {
+		snprintf(line, sizeof line, "Range: %s", range);
+		out->headers = curl_slist_append(out->headers, line);
+	}
+	if (!c->bucket)
+		return 0;
 	if (amz_date) {
 		snprintf(line, sizeof line, "x-amz-date: %s", amz_date);
 		out->headers = curl_slist_append(out->headers, line);
@@ -159,11 +167,33 @@ void s3_request_release(struct s3_request *r)
 
 void s3_request_apply(CURL *h, const struct s3_config *c, const struct s3_request *r)
 {
-	char sigv4[128];
-	snprintf(sigv4, sizeof sigv4, "aws:amz:%s:s3", c->region);
 	curl_easy_setopt(h, CURLOPT_URL, r->url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers);
+	if (!c->bucket)
+		return;
+	char sigv4[128];
+	snprintf(sigv4, sizeof sigv4, "aws:amz:%s:s3", c->region);
 	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4);
 	curl_easy_setopt(h, CURLOPT_USERNAME, c->access_key);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, c->secret_key);
+}
+
+int s3_config_from_origin(const char *url, struct s3_config *out, struct iiifd_error *err)
+{
+	bool http = url && !strncmp(url, "http://", 7), https = url && !strncmp(url, "https://", 8);
+	const char *host = url ? url + (https ? 8 : 7) : NULL;
+	size_t host_len = host ? strcspn(host, "/?#") : 0;
+	if ((!http && !https) || host_len == 0 || strpbrk(host, "?#@"))
+		return iiifd_error_set(err, 400, "%.64s: not an http(s)://host[:port]/path/ origin"
+					       " (no user, query or fragment)",
+				       url ? url : "(none)");
+	const char *path = host + host_len;
+	path += *path == '/';
+	if (strstr(path, "//") || strstr(path, "../") || !strcmp(path, ".."))
+		return iiifd_error_set(err, 400, "%.64s: the path has an empty or '..' segment", url);
+	out->endpoint = g_strndup(url, (size_t)(host + host_len - url));
+	size_t plen = strlen(path);
+	out->prefix = plen && path[plen - 1] != '/' ? g_strconcat(path, "/", NULL) : g_strdup(path);
+	out->bucket = NULL;
+	return 0;
 }

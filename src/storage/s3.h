@@ -1,6 +1,7 @@
 /*
  * s3.h: requests to S3-compatible object storage (AWS, MinIO, Ceph RGW, s3rver ...), signed with
- * AWS Signature Version 4 by libcurl's built-in signer (CURLOPT_AWS_SIGV4).
+ * AWS Signature Version 4 by libcurl's built-in signer (CURLOPT_AWS_SIGV4), and to plain HTTP(S)
+ * origins (unsigned, same addressing below a base path).
  *
  * libcurl 7.88 (Debian 12) needs help in two places, which this module gives:
  * - it signs the query string as it is written, so s3_request_build writes it sorted by name
@@ -23,7 +24,7 @@
 struct s3_config {
 	char *endpoint; /* scheme://host[:port], no trailing slash */
 	char *region;
-	char *bucket;
+	char *bucket; /* NULL: a plain HTTP(S) origin, read unsigned (s3_config_from_origin) */
 	char *prefix; /* "" or a key prefix ending in "/" */
 	char *access_key, *secret_key;
 	char *session_token; /* NULL unless temporary credentials */
@@ -40,6 +41,13 @@ struct s3_config {
  */
 int s3_config_from_uri(const char *uri, struct s3_config *out, struct iiifd_error *err);
 void s3_config_release(struct s3_config *c);
+
+/*
+ * A plain HTTP(S) origin, "http(s)://host[:port]/path/": objects are read unsigned at
+ * endpoint/path/key, by range like S3 objects, but cannot be listed. 400 for anything else
+ * (a user in the URL, a query, '..' segments).
+ */
+int s3_config_from_origin(const char *url, struct s3_config *out, struct iiifd_error *err);
 
 /* One query parameter; value may be "" (e.g. "list-type=2", "uploads="). */
 struct s3_param {

@@ -177,6 +177,28 @@ static void test_list(void)
 	remote_store_close(s);
 }
 
+/* A plain HTTP origin (s3rver answers unsigned GETs too): HEAD and ranges, but no listing. */
+static void test_plain_origin(void)
+{
+	struct s3_config c = {0};
+	struct iiifd_error err = {0};
+	char url[128];
+	snprintf(url, sizeof url, "%s/bkt/root", endpoint);
+	CHECK(s3_config_from_origin(url, &c, &err) == 0, "%s", err.msg);
+	struct remote_store *s;
+	remote_store_open(&c, 8192, 0, &s, &err);
+	s3_config_release(&c);
+	struct remote_stat st;
+	CHECK(remote_stat(s, "a/big.bin", &st, &err) == 0 && st.size == BIG_SIZE, "HEAD: %s",
+	      err.msg);
+	read_matches(s, &st, 12345, 30000);
+	read_matches(s, &st, BIG_SIZE - 100, 1000);
+	struct s3_listing l;
+	CHECK(remote_list(s, "", 10, &l, &err) == -1 && err.http_status == 501,
+	      "an origin cannot be listed: 501 (%s)", err.msg);
+	remote_store_close(s);
+}
+
 static int fixtures(void)
 {
 	for (size_t i = 0; i < sizeof big; i++)
@@ -204,6 +226,7 @@ int main(void)
 	UNIT_RUN(test_threads_and_bound);
 	UNIT_RUN(test_replaced);
 	UNIT_RUN(test_list);
+	UNIT_RUN(test_plain_origin);
 	server_stop();
 	curl_global_cleanup();
 	return unit_report("remote");

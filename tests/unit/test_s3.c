@@ -237,6 +237,45 @@ static void test_config_from_uri(void)
 	s3_config_release(&none);
 }
 
+static void test_origin(void)
+{
+	static const struct {
+		const char *url, *endpoint, *prefix;
+	} good[] = {
+		{"https://images.example.org/iiif/src", "https://images.example.org", "iiif/src/"},
+		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080", ""},
+		{"http://h", "http://h", ""},
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct s3_config c = {0};
+		struct iiifd_error err = {0};
+		CHECK(s3_config_from_origin(good[i].url, &c, &err) == 0, "%s: %s", good[i].url,
+		      err.msg);
+		CHECK(c.endpoint && !strcmp(c.endpoint, good[i].endpoint) && c.prefix &&
+			      !strcmp(c.prefix, good[i].prefix) && !c.bucket,
+		      "%s: endpoint %s prefix %s", good[i].url, c.endpoint, c.prefix);
+		if (i == 0) {
+			struct s3_request r;
+			s3_request_build(&c, "a b/p1.tif", NULL, 0, "bytes=0-9", NULL, &r, &err);
+			CHECK_STR(r.url, "https://images.example.org/iiif/src/a%20b/p1.tif", "origin url");
+			CHECK(r.headers && !strcmp(r.headers->data, "Range: bytes=0-9") &&
+				      !r.headers->next,
+			      "an origin gets the Range header and nothing of S3's");
+			s3_request_release(&r);
+		}
+		s3_config_release(&c);
+	}
+	const char *bad[] = {"ftp://h/x", "http://", "http://user:pw@h/x", "http://h/x?y=1",
+			     "http://h/a/../b", "http://h/a//b", "file:///etc", NULL};
+	for (const char **b = bad; *b; b++) {
+		struct s3_config c = {0};
+		struct iiifd_error err = {0};
+		CHECK(s3_config_from_origin(*b, &c, &err) == -1 && err.http_status == 400,
+		      "%s refused (%s)", *b, err.msg);
+		s3_config_release(&c);
+	}
+}
+
 static int parse(const char *xml, struct s3_listing *l, struct iiifd_error *err)
 {
 	return s3_list_parse(xml, strlen(xml), l, err);
@@ -331,6 +370,7 @@ int main(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	UNIT_RUN(test_aws_examples);
 	UNIT_RUN(test_urls);
+	UNIT_RUN(test_origin);
 	UNIT_RUN(test_config_from_uri);
 	UNIT_RUN(test_list_page);
 	UNIT_RUN(test_list_errors);
