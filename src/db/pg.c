@@ -48,12 +48,17 @@ static const char *const db_pg_migrations[] = {
 	"CREATE INDEX annotations_manifest ON annotations (manifest, rowid);"
 	"CREATE INDEX annotations_line ON annotations (line_id);"
 	"CREATE TABLE tokens (term text COLLATE \"C\" NOT NULL, anno bigint NOT NULL,"
-	" pos integer NOT NULL);"
+	" pos integer NOT NULL, form text);"
 	"CREATE INDEX tokens_term ON tokens (term, anno, pos);"
 	"CREATE INDEX tokens_anno ON tokens (anno);"
 	"CREATE TABLE terms (term text COLLATE \"C\" NOT NULL, manifest text COLLATE \"C\" NOT NULL,"
 	" count bigint NOT NULL, PRIMARY KEY (term, manifest));"
 	"CREATE INDEX terms_empty ON terms (term) WHERE count <= 0;"
+	/* the original forms of folded terms ("Été" for "ete"), for autocomplete labels */
+	"CREATE TABLE term_forms (term text COLLATE \"C\" NOT NULL,"
+	" manifest text COLLATE \"C\" NOT NULL, form text COLLATE \"C\" NOT NULL,"
+	" count bigint NOT NULL, PRIMARY KEY (term, manifest, form));"
+	"CREATE INDEX term_forms_empty ON term_forms (term) WHERE count <= 0;"
 	"CREATE TABLE sources (source text COLLATE \"C\" PRIMARY KEY, fingerprint text NOT NULL);"
 	"CREATE TABLE iiifd_state (id integer PRIMARY KEY, changes bigint NOT NULL);"
 	"INSERT INTO iiifd_state VALUES (1, 0);",
@@ -66,6 +71,13 @@ static const char *const db_pg_migrations[] = {
 #define DB_PG_TERMS_CHANGE                                                                   \
 	"INSERT INTO terms (term, manifest, count) SELECT t.term, coalesce(a.manifest, ''),"  \
 	" $2::bigint * count(*) FROM tokens t JOIN annotations a ON a.rowid = t.anno WHERE "
+#define DB_PG_FORMS_CHANGE                                                                   \
+	"INSERT INTO term_forms (term, manifest, form, count) SELECT t.term,"                  \
+	" coalesce(a.manifest, ''), t.form, $2::bigint * count(*) FROM tokens t"               \
+	" JOIN annotations a ON a.rowid = t.anno WHERE t.form IS NOT NULL AND "
+#define DB_PG_FORMS_MERGE                                                                    \
+	" GROUP BY 1, 2, 3 ON CONFLICT (term, manifest, form) DO UPDATE"                       \
+	" SET count = term_forms.count + excluded.count"
 #define DB_PG_TERMS_MERGE \
 	" GROUP BY 1, 2 ON CONFLICT (term, manifest) DO UPDATE SET count = terms.count + excluded.count"
 
@@ -90,6 +102,9 @@ static const char *const db_pg_sql[DB_PG_STMT_COUNT] = {
 	[DB_PG_TERMS_ID] = DB_PG_TERMS_CHANGE "t.anno = $1" DB_PG_TERMS_MERGE,
 	[DB_PG_TERMS_SOURCE] = DB_PG_TERMS_CHANGE "a.source = $1" DB_PG_TERMS_MERGE,
 	[DB_PG_TERMS_PRUNE] = "DELETE FROM terms WHERE count <= 0",
+	[DB_PG_FORMS_ID] = DB_PG_FORMS_CHANGE "t.anno = $1" DB_PG_FORMS_MERGE,
+	[DB_PG_FORMS_SOURCE] = DB_PG_FORMS_CHANGE "a.source = $1" DB_PG_FORMS_MERGE,
+	[DB_PG_FORMS_PRUNE] = "DELETE FROM term_forms WHERE count <= 0",
 	[DB_PG_FINGERPRINT_GET] = "SELECT fingerprint FROM sources WHERE source = $1",
 	[DB_PG_FINGERPRINT_SET] = "INSERT INTO sources (source, fingerprint) VALUES ($1, $2)"
 				  " ON CONFLICT (source) DO UPDATE SET fingerprint = excluded.fingerprint",

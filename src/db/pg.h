@@ -5,8 +5,9 @@
  * table that full-text search runs on.
  *
  * The store is one PostgreSQL database (or schema, from the URI's options): annotations with a
- * bigserial rowid, tokens (term, anno, pos) made by db_fold_terms() from every indexed record,
- * terms (autocomplete counts), sources (fingerprints) and iiifd_schema (migrations). Nothing
+ * bigserial rowid, tokens (term, anno, pos, form) made by db_fold_terms() from every indexed
+ * record, terms and term_forms (autocomplete counts and labels), sources (fingerprints),
+ * iiifd_state (the change counter) and iiifd_schema (migrations). Nothing
  * needs an extension or a superuser.
  */
 #ifndef IIIFD_DB_PG_H
@@ -31,6 +32,9 @@ enum db_pg_stmt {
 	DB_PG_TERMS_ID,
 	DB_PG_TERMS_SOURCE,
 	DB_PG_TERMS_PRUNE,
+	DB_PG_FORMS_ID,
+	DB_PG_FORMS_SOURCE,
+	DB_PG_FORMS_PRUNE,
 	DB_PG_FINGERPRINT_GET,
 	DB_PG_FINGERPRINT_SET,
 	DB_PG_LIST_TARGET,
@@ -120,7 +124,7 @@ int db_pg_copy_send(struct db_pg_conn *conn, const char *sql, const GString *buf
 		    struct iiifd_error *err);
 
 /*
- * Appends to buf one COPY row (anno, pos, term) per token of text (see db_fold_terms); text
+ * Appends to buf one COPY row (term, anno, pos, form) per token of text (see db_fold_terms); text
  * that is not UTF-8 gives none.
  */
 void db_pg_tokens_copy(GString *buf, int64_t anno, const char *text);

@@ -153,14 +153,16 @@ struct db_pg_tokens {
 	int pos;
 };
 
-static int db_pg_token(const char *term, size_t len, void *ctx)
+static int db_pg_token(const char *term, size_t len, const char *form, size_t form_len,
+		       void *ctx)
 {
 	struct db_pg_tokens *t = ctx;
-	char term_z[DB_TERM_MAX + 1];
-	memcpy(term_z, term, len);
-	term_z[len] = '\0';
+	char *term_z = g_strndup(term, len), *form_z = form ? g_strndup(form, form_len) : NULL;
 	db_pg_copy_field(t->buf, term_z, false);
-	g_string_append_printf(t->buf, "%s\t%d\n", t->anno, t->pos++);
+	g_string_append_printf(t->buf, "%s\t%d\t", t->anno, t->pos++);
+	db_pg_copy_field(t->buf, form_z, true);
+	g_free(term_z);
+	g_free(form_z);
 	return 0;
 }
 

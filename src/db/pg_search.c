@@ -88,8 +88,11 @@ static void db_pg_where_dates(struct db_pg_where *w, const char *const *ranges)
 	g_string_append(w->sql, ")");
 }
 
-static int db_pg_collect_term(const char *term, size_t len, void *ctx)
+static int db_pg_collect_term(const char *term, size_t len, const char *form, size_t form_len,
+			      void *ctx)
 {
+	(void)form;
+	(void)form_len;
 	g_ptr_array_add(ctx, g_strndup(term, len));
 	return 0;
 }
@@ -242,15 +245,57 @@ static int db_pg_terms_read(const PGresult *res, struct db_terms *out, struct ii
 	return 0;
 }
 
+/* Terms in [prefix, prefix + U+10FFFF) within scope, of terms or term_forms. */
+static void db_pg_where_terms(struct db_pg_where *w, const char *prefix,
+			      const struct db_query *scope)
+{
+	db_pg_where_init(w, " WHERE term >= ");
+	db_pg_where_arg(w, g_strdup(prefix));
+	g_string_append(w->sql, " AND term < ");
+	db_pg_where_arg(w, g_strconcat(prefix, DB_PG_MAX_CHAR, NULL));
+	db_pg_where_scope(w, scope);
+}
+
+/*
+ * Gives each term of out its most frequent original form within the prefix and scope, reading
+ * the forms of the terms up to the last one of out only.
+ */
+static int db_pg_labels(struct db_pg_conn *conn, const char *prefix,
+			const struct db_query *scope, struct db_terms *out,
+			struct iiifd_error *err)
+{
+	if (!out->count)
+		return 0;
+	struct db_pg_where w;
+	db_pg_where_terms(&w, prefix, scope);
+	g_string_append(w.sql, " AND term <= ");
+	db_pg_where_arg(&w, g_strdup(out->items[out->count - 1].term));
+	char *sql = g_strconcat("SELECT DISTINCT ON (term) term, form FROM (SELECT term, form,"
+				" sum(count) AS n FROM term_forms", w.sql->str, " GROUP BY term, form)"
+				" f ORDER BY term, n DESC, form", NULL);
+	PGresult *res = db_pg_where_exec(conn, sql, &w, err);
+	g_free(sql);
+	db_pg_where_release(&w);
+	size_t i = 0;
+	for (int row = 0; res && row < PQntuples(res); row++) {
+		const char *term = PQgetvalue(res, row, 0);
+		while (i < out->count && strcmp(out->items[i].term, term) < 0)
+			i++;
+		if (i < out->count && strcmp(out->items[i].term, term) == 0 &&
+		    !(out->items[i].label = strdup(PQgetvalue(res, row, 1)))) {
+			PQclear(res);
+			return iiifd_error_set(err, 500, "annotation store: out of memory");
+		}
+	}
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
 int db_pg_autocomplete(struct db *db, const struct db_query *scope, const char *prefix,
 		       int64_t min, int64_t limit, struct db_terms *out, struct iiifd_error *err)
 {
 	struct db_pg_where w;
-	db_pg_where_init(&w, " WHERE term >= ");
-	db_pg_where_arg(&w, g_strdup(prefix));
-	g_string_append(w.sql, " AND term < ");
-	db_pg_where_arg(&w, g_strconcat(prefix, DB_PG_MAX_CHAR, NULL));
-	db_pg_where_scope(&w, scope);
+	db_pg_where_terms(&w, prefix, scope);
 	g_string_append(w.sql, " GROUP BY term HAVING sum(count) >= ");
 	db_pg_where_arg(&w, g_strdup_printf("%" PRId64, min > 1 ? min : 1));
 	g_string_append(w.sql, " ORDER BY term");
@@ -259,6 +304,8 @@ int db_pg_autocomplete(struct db *db, const struct db_query *scope, const char *
 	struct db_pg_conn *conn = db_pg_acquire(db, err);
 	PGresult *res = conn ? db_pg_where_exec(conn, sql, &w, err) : NULL;
 	int rc = res ? db_pg_terms_read(res, out, err) : -1;
+	if (!rc)
+		rc = db_pg_labels(conn, prefix, scope, out, err);
 	if (rc)
 		db_terms_release(out);
 	PQclear(res);

@@ -11,24 +11,32 @@
 #include <string.h>
 
 #define DB_PG_COPY_ANNOTATIONS "COPY annotations (rowid, " DB_PG_COLUMNS ") FROM STDIN"
-#define DB_PG_COPY_TOKENS "COPY tokens (term, anno, pos) FROM STDIN"
+#define DB_PG_COPY_TOKENS "COPY tokens (term, anno, pos, form) FROM STDIN"
 
 static bool db_pg_indexed(const struct anno_record *rec)
 {
 	return rec->text && !db_is_word(rec);
 }
 
-/* Adds sign times the term counts of key's tokens (a rowid, or a source). */
+/*
+ * Adds sign times the term and form counts of key's tokens: which is DB_PG_TERMS_ID (key a
+ * rowid) or DB_PG_TERMS_SOURCE (key a source); the forms' statement follows each.
+ */
 static int db_pg_terms(struct db_pg_conn *conn, enum db_pg_stmt which, const char *key,
 		       int sign, struct iiifd_error *err)
 {
 	const char *params[2] = { key, sign > 0 ? "1" : "-1" };
-	return db_pg_run(conn, which, 2, params, err);
+	enum db_pg_stmt forms = which == DB_PG_TERMS_ID ? DB_PG_FORMS_ID : DB_PG_FORMS_SOURCE;
+	if (db_pg_run(conn, which, 2, params, err))
+		return -1;
+	return db_pg_run(conn, forms, 2, params, err);
 }
 
 static int db_pg_prune(struct db_pg_conn *conn, struct iiifd_error *err)
 {
-	return db_pg_run(conn, DB_PG_TERMS_PRUNE, 0, NULL, err);
+	if (db_pg_run(conn, DB_PG_TERMS_PRUNE, 0, NULL, err))
+		return -1;
+	return db_pg_run(conn, DB_PG_FORMS_PRUNE, 0, NULL, err);
 }
 
 /* Takes rowid's tokens out, with their term counts. */
