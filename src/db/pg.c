@@ -47,6 +47,10 @@ static const char *const db_pg_migrations[] = {
 	"CREATE INDEX annotations_source ON annotations (source);"
 	"CREATE INDEX annotations_manifest ON annotations (manifest, rowid);"
 	"CREATE INDEX annotations_line ON annotations (line_id);"
+	/* search results in their order, searchable records only: a first page stops early */
+	"CREATE INDEX annotations_search ON annotations"
+	" (manifest NULLS FIRST, target_file, page, seq, rowid)"
+	" WHERE granularity IS DISTINCT FROM 'word';"
 	"CREATE TABLE tokens (term text COLLATE \"C\" NOT NULL, anno bigint NOT NULL,"
 	" pos integer NOT NULL, form text);"
 	"CREATE INDEX tokens_term ON tokens (term, anno, pos);"

@@ -98,28 +98,59 @@ static int db_pg_collect_term(const char *term, size_t len, const char *form, si
 }
 
 /*
- * One part of q (a word, or a phrase of several): the records having its terms at consecutive
- * positions. A part whose text gives no term (all of it too long to be a term) matches nothing.
+ * One part of q (a word, or a phrase of several) as a subquery: the records having its terms
+ * at consecutive positions. false when its text gives no term (all of it too long to be one).
  */
-static void db_pg_where_part(struct db_pg_where *w, const char *text)
+static bool db_pg_part(struct db_pg_where *w, const char *text)
 {
 	GPtrArray *terms = g_ptr_array_new_with_free_func(g_free);
 	db_fold_terms(text, db_pg_collect_term, terms);
-	if (!terms->len) {
-		g_string_append(w->sql, " AND false");
-		g_ptr_array_unref(terms);
-		return;
-	}
-	g_string_append(w->sql, " AND rowid IN (SELECT t0.anno FROM tokens t0");
+	bool any = terms->len > 0;
+	if (any)
+		g_string_append(w->sql, "SELECT t0.anno FROM tokens t0");
 	for (guint i = 1; i < terms->len; i++) {
 		g_string_append_printf(w->sql, " JOIN tokens t%u ON t%u.anno = t0.anno AND t%u.pos"
 					       " = t0.pos + %u AND t%u.term = ", i, i, i, i, i);
 		db_pg_where_arg(w, g_strdup(g_ptr_array_index(terms, i)));
 	}
-	g_string_append(w->sql, " WHERE t0.term = ");
-	db_pg_where_arg(w, g_strdup(g_ptr_array_index(terms, 0)));
-	g_string_append(w->sql, ")");
+	if (any) {
+		g_string_append(w->sql, " WHERE t0.term = ");
+		db_pg_where_arg(w, g_strdup(g_ptr_array_index(terms, 0)));
+	}
 	g_ptr_array_unref(terms);
+	return any;
+}
+
+static void db_pg_where_part(struct db_pg_where *w, const char *text)
+{
+	g_string_append(w->sql, " AND rowid IN (");
+	if (!db_pg_part(w, text))
+		g_string_append(w->sql, "SELECT NULL::bigint");
+	g_string_append(w->sql, ")");
+}
+
+/* Only words and phrases: nothing but the tokens (only searchable records have any) decides. */
+static bool db_pg_text_only(const struct db_query *q, const struct db_query_parts *parts)
+{
+	const char *scope = q->scope ? q->scope + strspn(q->scope, "/") : "";
+	return parts->count && !*scope && !(q->motivations && *q->motivations) &&
+	       !(q->users && *q->users) && !(q->dates && *q->dates);
+}
+
+/*
+ * The count of a text-only query, from the tokens index alone (no record is read): the
+ * records in every part's set.
+ */
+static void db_pg_count_tokens(struct db_pg_where *w, const struct db_query_parts *parts)
+{
+	db_pg_where_init(w, "SELECT count(*) FROM (");
+	for (size_t i = 0; i < parts->count; i++) {
+		g_string_append(w->sql, i ? " INTERSECT " : "");
+		if (!db_pg_part(w, parts->items[i].text))
+			g_string_append(w->sql, "SELECT NULL::bigint WHERE false");
+	}
+	/* INTERSECT removes duplicates; one part alone needs DISTINCT */
+	g_string_append(w->sql, parts->count == 1 ? " GROUP BY 1) x" : ") x");
 }
 
 static void db_pg_where_search(struct db_pg_where *w, const struct db_query *q,
@@ -141,12 +172,24 @@ static PGresult *db_pg_where_exec(struct db_pg_conn *conn, const char *sql,
 			      err);
 }
 
-static int db_pg_count(struct db_pg_conn *conn, const struct db_pg_where *w, int64_t *total,
-		       struct iiifd_error *err)
+/* The total of w's records; a text-only query (see db_pg_text_only) counts tokens only. */
+static int db_pg_count(struct db_pg_conn *conn, const struct db_pg_where *w,
+		       const struct db_query *q, const struct db_query_parts *parts,
+		       int64_t *total, struct iiifd_error *err)
 {
-	char *sql = g_strconcat("SELECT count(*) FROM annotations", w->sql->str, NULL);
+	struct db_pg_where tw = { 0 };
+	char *sql;
+	if (db_pg_text_only(q, parts)) {
+		db_pg_count_tokens(&tw, parts);
+		w = &tw;
+		sql = g_strdup(tw.sql->str);
+	} else {
+		sql = g_strconcat("SELECT count(*) FROM annotations", w->sql->str, NULL);
+	}
 	PGresult *res = db_pg_where_exec(conn, sql, w, err);
 	g_free(sql);
+	if (tw.sql)
+		db_pg_where_release(&tw);
 	*total = res ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
 	PQclear(res);
 	return res ? 0 : -1;
@@ -158,7 +201,7 @@ int db_pg_search_count(struct db *db, const struct db_query *q,
 	struct db_pg_where w;
 	db_pg_where_search(&w, q, parts);
 	struct db_pg_conn *conn = db_pg_acquire(db, err);
-	int rc = conn ? db_pg_count(conn, &w, total, err) : -1;
+	int rc = conn ? db_pg_count(conn, &w, q, parts, total, err) : -1;
 	db_pg_release(db, conn);
 	db_pg_where_release(&w);
 	return rc;
@@ -219,7 +262,7 @@ int db_pg_search(struct db *db, const struct db_query *q, const struct db_query_
 		/* one snapshot: the page and the total agree */
 		rc = db_pg_simple(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
 		if (!rc)
-			rc = db_pg_count(conn, &w, total, err);
+			rc = db_pg_count(conn, &w, q, parts, total, err);
 		if (!rc && q->limit != 0 && q->offset < *total)
 			rc = db_pg_page(conn, &w, q, out, err);
 		if (!rc)
