@@ -72,13 +72,19 @@ static const char *const db_pg_migrations[] = {
 /* $4: true selects the word-level supplementing records (DB_PAGE_WORDS), false the rest. */
 #define DB_PG_PAGE_WORDS \
 	" AND (motivation = 'supplementing' AND coalesce(granularity = 'word', false)) = $4"
-#define DB_PG_TERMS_CHANGE                                                                   \
+/*
+ * The tokens of the records that "WHERE ..." selects, joined LATERAL so that each record's are
+ * read through tokens_anno (a hash join would read all tokens for one import's records).
+ */
+#define DB_PG_TOKENS_OF \
+	" FROM annotations a CROSS JOIN LATERAL (SELECT term, form FROM tokens WHERE anno = a.rowid) t WHERE "
+#define DB_PG_TERMS_CHANGE                                                                  \
 	"INSERT INTO terms (term, manifest, count) SELECT t.term, coalesce(a.manifest, ''),"  \
-	" $2::bigint * count(*) FROM tokens t JOIN annotations a ON a.rowid = t.anno WHERE "
+	" $2::bigint * count(*)" DB_PG_TOKENS_OF
 #define DB_PG_FORMS_CHANGE                                                                   \
 	"INSERT INTO term_forms (term, manifest, form, count) SELECT t.term,"                  \
-	" coalesce(a.manifest, ''), t.form, $2::bigint * count(*) FROM tokens t"               \
-	" JOIN annotations a ON a.rowid = t.anno WHERE t.form IS NOT NULL AND "
+	" coalesce(a.manifest, ''), t.form, $2::bigint * count(*)" DB_PG_TOKENS_OF             \
+	"t.form IS NOT NULL AND "
 #define DB_PG_FORMS_MERGE                                                                    \
 	" GROUP BY 1, 2, 3 ON CONFLICT (term, manifest, form) DO UPDATE"                       \
 	" SET count = term_forms.count + excluded.count"
@@ -103,10 +109,10 @@ static const char *const db_pg_sql[DB_PG_STMT_COUNT] = {
 	[DB_PG_TOKENS_DELETE_SOURCE] = "DELETE FROM tokens WHERE anno IN"
 				       " (SELECT rowid FROM annotations WHERE source = $1)",
 	[DB_PG_DELETE_SOURCE] = "DELETE FROM annotations WHERE source = $1",
-	[DB_PG_TERMS_ID] = DB_PG_TERMS_CHANGE "t.anno = $1" DB_PG_TERMS_MERGE,
+	[DB_PG_TERMS_ID] = DB_PG_TERMS_CHANGE "a.rowid = $1" DB_PG_TERMS_MERGE,
 	[DB_PG_TERMS_SOURCE] = DB_PG_TERMS_CHANGE "a.source = $1" DB_PG_TERMS_MERGE,
 	[DB_PG_TERMS_PRUNE] = "DELETE FROM terms WHERE count <= 0",
-	[DB_PG_FORMS_ID] = DB_PG_FORMS_CHANGE "t.anno = $1" DB_PG_FORMS_MERGE,
+	[DB_PG_FORMS_ID] = DB_PG_FORMS_CHANGE "a.rowid = $1" DB_PG_FORMS_MERGE,
 	[DB_PG_FORMS_SOURCE] = DB_PG_FORMS_CHANGE "a.source = $1" DB_PG_FORMS_MERGE,
 	[DB_PG_FORMS_PRUNE] = "DELETE FROM term_forms WHERE count <= 0",
 	[DB_PG_FINGERPRINT_GET] = "SELECT fingerprint FROM sources WHERE source = $1",
