@@ -49,7 +49,8 @@ backend nodes
     balance roundrobin
     option httpchk GET /ready
     http-check expect status 200
-    default-server inter 300ms fall 1 rise 2
+    timeout check 2s
+    default-server inter {inter} fall {fall} rise 2
 {servers}
 frontend balancer
     bind 127.0.0.1:{port}
@@ -58,7 +59,8 @@ frontend balancer
 
 
 class Cluster:
-    def __init__(self, binary, root, workdir, nodes=3, args=(), pg=None):
+    def __init__(self, binary, root, workdir, nodes=3, args=(), pg=None, fall=1, inter="300ms"):
+        self.fall, self.inter = fall, inter  # health check: a node is out after fall misses
         self.binary, self.root, self.workdir = binary, str(root), str(workdir)
         self.count, self.args = nodes, list(args)
         self.pg, self.own_pg = pg, pg is None
@@ -83,7 +85,8 @@ class Cluster:
                             for i, s in enumerate(self.nodes))
         cfg = os.path.join(self.workdir, "haproxy.cfg")
         with open(cfg, "w") as f:
-            f.write(HAPROXY_CFG.format(servers=servers, port=self.port))
+            f.write(HAPROXY_CFG.format(servers=servers, port=self.port, fall=self.fall,
+                                      inter=self.inter))
         self._log = open(os.path.join(self.workdir, "haproxy.log"), "wb")
         self.haproxy = subprocess.Popen(["haproxy", "-db", "-f", cfg], stdout=self._log,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
