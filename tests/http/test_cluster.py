@@ -27,9 +27,10 @@ RUN_SECONDS = 12
 KILL_AT = 5
 
 
-@pytest.fixture
-def cluster(iiifd_bin, atree, tmp_path):
-    c = cl.Cluster(iiifd_bin, atree.root, tmp_path, nodes=3,
+@pytest.fixture(scope="module")
+def cluster(iiifd_bin, atree, tmp_path_factory):
+    """One cluster for the module (the test that kills a node runs last)."""
+    c = cl.Cluster(iiifd_bin, atree.root, tmp_path_factory.mktemp("cluster"), nodes=3,
                    args=["--auto-import", "true", "--api-token", f"{ALICE}={TOKEN}"])
     try:
         yield c.start()
