@@ -6,6 +6,7 @@
 #ifndef IIIFD_ANNOTATION_IMPORTERS_H
 #define IIIFD_ANNOTATION_IMPORTERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,21 @@ int anno_parse_alto(const struct anno_input *in, const struct anno_target *targe
 		    const struct anno_sink *sink, struct anno_import_error *err);
 int anno_parse_hocr(const struct anno_input *in, const struct anno_target *target,
 		    const struct anno_sink *sink, struct anno_import_error *err);
+
+/*
+ * PAGE XML (2010-2019 schemas): per TextRegion in ReadingOrder a "block" record, then per
+ * TextLine a "line" record and per Word a "word" record ("supplementing"), each with its Coords
+ * outline scaled from Page@imageWidth/imageHeight to the Canvas (polygon, and its bounding box
+ * as region), text from TextEquiv/Unicode (lines without one: their words; regions: their
+ * lines, one a row), score from TextEquiv@conf, generator from Metadata/Creator. Elements
+ * without text or without place on the Canvas are left out. DTDs are refused.
+ */
+int anno_import_page(const char *path, const struct anno_target *target, struct anno_list *out,
+		     struct anno_import_error *err);
+int anno_parse_page(const struct anno_input *in, const struct anno_target *target,
+		    const struct anno_sink *sink, struct anno_import_error *err);
+/* Whether an .xml file is PAGE XML (its namespace in the first 4 KiB), not ALTO. */
+bool anno_is_page_xml(const struct anno_input *in);
 
 /* WebVTT: one "supplementing" record per cue, with start/end and its text (tags stripped). */
 int anno_import_vtt(const char *path, const struct anno_target *target, struct anno_list *out,

@@ -167,8 +167,9 @@ static int ingest_parse(struct ingest_resolver *r, const char *rel, const char *
 		if (ingest_resolve_image(r, stem, &t) < 0)
 			snprintf(ierr->msg, sizeof ierr->msg, "no image '%s.*' next to it", stem);
 		else
-			rc = format == INGEST_ALTO ? anno_parse_alto(&in, &t, &sink, ierr)
-						   : anno_parse_hocr(&in, &t, &sink, ierr);
+			rc = format == INGEST_HOCR  ? anno_parse_hocr(&in, &t, &sink, ierr)
+			     : anno_is_page_xml(&in) ? anno_parse_page(&in, &t, &sink, ierr)
+						     : anno_parse_alto(&in, &t, &sink, ierr);
 	} else if (format == INGEST_VTT) {
 		if (ingest_resolve_media(r, name, &t, &s->language) < 0)
 			snprintf(ierr->msg, sizeof ierr->msg, "no audio or video file for it");

@@ -359,7 +359,8 @@ static int db_sqlite_read_keyset(struct db_sqlite_conn *conn, const struct db_sq
 			break;
 		}
 		if (q->next_after)
-			*q->next_after = sqlite3_column_int64(stmt, 21);
+			*q->next_after =
+				sqlite3_column_int64(stmt, sqlite3_column_count(stmt) - 1);
 	}
 	if (!rc && step != SQLITE_DONE)
 		rc = db_sqlite_fail(conn, "search", err);
