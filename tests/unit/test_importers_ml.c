@@ -7,6 +7,7 @@
 
 #include <glib.h>
 
+#include "annotation/mask.h"
 #include "annotation/polygon.h"
 
 static void test_polygon(void)
@@ -164,6 +165,115 @@ static void test_page_errors(void)
 	anno_list_release(&out);
 }
 
+/* ---- masks and COCO segmentation ------------------------------------------------------------ */
+
+static void test_mask(void)
+{
+	int64_t *counts;
+	size_t n;
+	const char *why = NULL;
+	/* pycocotools' encoding of [3, 2, 5, 2] (the 4th is stored as the difference to the 2nd) */
+	CHECK_INT(mask_counts_from_string("3250", 4, &counts, &n, &why), 0, "compressed");
+	CHECK(n == 4 && counts[0] == 3 && counts[1] == 2 && counts[2] == 5 && counts[3] == 2,
+	      "decoded %zu counts", n);
+	struct mask m;
+	CHECK_INT(mask_from_counts(&m, 4, 3, counts, n, &why), 0, "mask");
+	free(counts);
+	struct polygon_builder b = {0};
+	double box[4];
+	CHECK_INT(mask_trace(&m, &b, 10, 10, 100, 100), 0, "trace");
+	char *t = polygon_finish(&b, box);
+	/* column 1 rows 0-1 and column 3 rows 1-2: two regions, traced clockwise */
+	CHECK_S(t, "10,0 20,0 20,20 10,20;30,10 40,10 40,30 30,30", "outline");
+	free(t);
+	mask_release(&m);
+	/* an L: (0,0) (0,1) (1,1) (2,1) of a 3x2 mask */
+	int64_t l[] = {0, 2, 1, 1, 1, 1};
+	CHECK_INT(mask_from_counts(&m, 3, 2, l, 6, &why), 0, "L mask");
+	b = (struct polygon_builder){0};
+	CHECK_INT(mask_trace(&m, &b, 1, 1, 100, 100), 0, "trace L");
+	t = polygon_finish(&b, box);
+	CHECK_S(t, "0,0 1,0 1,1 3,1 3,2 0,2", "L outline");
+	free(t);
+	mask_release(&m);
+	/* diagonal neighbours (0,0) and (1,1) are one region, pinched at 1,1 */
+	int64_t diag[] = {0, 1, 2, 1};
+	CHECK_INT(mask_from_counts(&m, 2, 2, diag, 4, &why), 0, "diagonal mask");
+	b = (struct polygon_builder){0};
+	CHECK_INT(mask_trace(&m, &b, 1, 1, 100, 100), 0, "trace diagonal");
+	t = polygon_finish(&b, box);
+	CHECK_S(t, "0,0 1,0 1,1 2,1 2,2 1,2 1,1 0,1", "diagonal outline");
+	free(t);
+	mask_release(&m);
+	int64_t over[] = {5, 9};
+	CHECK_INT(mask_from_counts(&m, 2, 2, over, 2, &why), -1, "counts past the size");
+	CHECK_INT(mask_from_counts(&m, 100000, 100000, over, 2, &why), -1, "too large");
+	CHECK_INT(mask_counts_from_string("3 2", 3, &counts, &n, &why), -1, "bad string");
+}
+
+static int resolve_one(void *ctx, const char *name, struct anno_target *t)
+{
+	(void)ctx;
+	if (strcmp(name, "a.jpg") != 0)
+		return -1;
+	*t = (struct anno_target){"set/a.jpg", 0, 1000, 500};
+	return 0;
+}
+
+#define COCO_HEAD                                                                           \
+	"{\"info\": {\"description\": \"Mask R-CNN R50\"},\n"                                     \
+	"\"images\": [{\"id\": 1, \"file_name\": \"a.jpg\", \"width\": 100, \"height\": 50}],\n"   \
+	"\"categories\": [{\"id\": 1, \"name\": \"cat\"}],\n"
+
+static void test_coco_segmentation(void)
+{
+	const char doc[] = COCO_HEAD
+		"\"annotations\": [\n"
+		"{\"image_id\": 1, \"category_id\": 1, \"score\": 0.9,"
+		" \"segmentation\": [[10, 10, 20, 10, 20, 20], [30, 30, 40, 30, 40, 40, 30, 40]]},\n"
+		"{\"image_id\": 1, \"category_id\": 1, \"bbox\": [0, 0, 50, 25],"
+		" \"segmentation\": {\"size\": [5, 10], \"counts\": [11, 2, 3, 2, 32]}},\n"
+		"{\"image_id\": 1, \"category_id\": 1,"
+		" \"segmentation\": {\"size\": [3, 4], \"counts\": \"3250\"}}\n"
+		"]}";
+	struct anno_list out = {0};
+	struct anno_import_error err;
+	CHECK_INT(anno_import_coco(fx("seg.json", doc), resolve_one, NULL, &out, &err), 0, err.msg);
+	CHECK_INT(out.count, 3, "records");
+	if (out.count == 3) {
+		/* 100x50 image on a 1000x500 Canvas: x10 */
+		CHECK_S(out.items[0].polygon, "100,100 200,100 200,200;300,300 400,300 400,400 300,400",
+			"polygons");
+		CHECK(out.items[0].has_xywh && out.items[0].x == 100 && out.items[0].w == 300,
+		      "box from the outline");
+		CHECK_S(out.items[0].generator, "Mask R-CNN R50", "generator");
+		CHECK_D(out.items[0].score, 0.9, "score");
+		/* mask 10x5: column 2 rows 1-2, column 3 rows 1-2 -> x 2..4, y 1..3 */
+		CHECK_S(out.items[1].polygon, "200,100 400,100 400,300 200,300", "uncompressed mask");
+		CHECK(out.items[1].w == 500 && out.items[1].h == 250, "the bbox wins");
+		CHECK_S(out.items[2].polygon, "250,0 500,0 500,333.33 250,333.33;"
+					      "750,166.67 1000,166.67 1000,500 750,500",
+			"compressed mask");
+	}
+	anno_list_release(&out);
+	const struct bad_case bad[] = {
+		{"odd", COCO_HEAD "\"annotations\": [{\"image_id\": 1, \"category_id\": 1, "
+				  "\"segmentation\": [[1, 2, 3]]}]}", 0, "annotations[0].segmentation: "
+				  "a polygon with an odd number"},
+		{"string", COCO_HEAD "\"annotations\": [{\"image_id\": 1, \"category_id\": 1, "
+				     "\"segmentation\": [[1, \"2\", 3, 4, 5, 6]]}]}", 0, "a string"},
+		{"rle size", COCO_HEAD "\"annotations\": [{\"image_id\": 1, \"category_id\": 1, "
+				       "\"segmentation\": {\"counts\": [1]}}]}", 0, "mask size"},
+		{"rle sum", COCO_HEAD "\"annotations\": [{\"image_id\": 1, \"category_id\": 1, "
+				      "\"segmentation\": {\"size\": [2, 2], \"counts\": [1, 1]}}]}", 0,
+		 "do not add up"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		int rc = anno_import_coco(fx("bad.json", bad[i].text), resolve_one, NULL, &out, &err);
+		check_fails(rc, &out, 0, &err, bad[i].line, bad[i].msg, bad[i].name);
+	}
+}
+
 int main(void)
 {
 	if (!fixture_dir_make())
@@ -171,6 +281,8 @@ int main(void)
 	UNIT_RUN(test_polygon);
 	UNIT_RUN(test_page);
 	UNIT_RUN(test_page_errors);
+	UNIT_RUN(test_mask);
+	UNIT_RUN(test_coco_segmentation);
 	fixture_dir_remove();
 	return unit_report("importers_ml");
 }
