@@ -117,6 +117,45 @@ int anno_parse_csv(const struct anno_input *in, anno_resolve_fn resolve, void *c
 		   const struct anno_sink *sink, struct anno_import_error *err);
 
 /*
+ * Timed machine-learning output for audio and video, on target (the media file):
+ * JSON: a top-level array or {"segments": [...]} (Whisper's output, "model" naming the
+ * generator) of {start, end, text | label | speaker, [score | confidence | probability],
+ * [words: [{word | text, start, end, probability}]]}: segments with text are "line" records
+ * (supplementing) with their timed words as "word" records; labelled ones "tagging" records.
+ * CSV: a header naming start, end and label (or speaker, class) or text columns, and an
+ * optional score; times in seconds or [hh:]mm:ss.fff.
+ */
+int anno_parse_timed_json(const struct anno_input *in, const struct anno_target *target,
+			  const struct anno_sink *sink, struct anno_import_error *err);
+int anno_parse_timed_csv(const struct anno_input *in, const struct anno_target *target,
+			 const struct anno_sink *sink, struct anno_import_error *err);
+/* Whether a CSV file's header names start and end columns (and no file column). */
+bool anno_is_timed_csv(const struct anno_input *in);
+
+/*
+ * YOLO labels of one image (target): per line "class cx cy w h [score]" relative to the image,
+ * or "class x1 y1 ... xn yn [score]" (an outline, n >= 3), as "tagging" records named by
+ * classes[class].
+ */
+int anno_parse_yolo(const struct anno_input *in, const struct anno_target *target,
+		    char *const *classes, size_t n_classes, const struct anno_sink *sink,
+		    struct anno_import_error *err);
+/* A YOLO class list (one name a line) into *names (free with anno_yolo_classes_free). */
+int anno_yolo_classes(const struct anno_input *in, char ***names, size_t *n,
+		      struct anno_import_error *err);
+void anno_yolo_classes_free(char **names, size_t n);
+
+/*
+ * Label Studio JSON export: for each task (its image from data.image, resolved by file name),
+ * the rectanglelabels, polygonlabels and choices results of its annotations and predictions,
+ * as "tagging" records (rotated rectangles and polygons with outlines; choices on the whole
+ * image); predictions give model_version as generator and their score. Errors name the JSON
+ * path ("[2].predictions[0].result[1].value.x").
+ */
+int anno_parse_label_studio(const struct anno_input *in, anno_resolve_fn resolve, void *ctx,
+			    const struct anno_sink *sink, struct anno_import_error *err);
+
+/*
  * Text must be UTF-8: CSV and WebVTT lines and hOCR bytes are checked as they are read (ALTO
  * by libxml2); invalid UTF-8 fails the import with its line.
  */

@@ -274,6 +274,194 @@ static void test_coco_segmentation(void)
 	}
 }
 
+/* ---- the streaming importers: a sink that keeps what it is given ---------------------------- */
+
+static int keep_put(void *ctx, struct anno_list *batch, char *msg, size_t size)
+{
+	(void)msg, (void)size;
+	struct anno_list *out = ctx;
+	for (size_t i = 0; i < batch->count; i++) {
+		struct anno_record *r = anno_list_add(out);
+		if (!r)
+			return -1;
+		*r = batch->items[i];
+		memset(&batch->items[i], 0, sizeof batch->items[i]);
+	}
+	return 0;
+}
+
+static struct anno_input in_text(const char *name, const char *text)
+{
+	return (struct anno_input){name, NULL, text, strlen(text)};
+}
+
+static void test_yolo(void)
+{
+	struct anno_list out = {0};
+	struct anno_sink sink = {keep_put, &out};
+	struct anno_import_error err;
+	char **classes;
+	size_t n;
+	struct anno_input cl = in_text("classes.txt", "cat\r\ndog\n\n");
+	CHECK_INT(anno_yolo_classes(&cl, &classes, &n, &err), 0, err.msg);
+	CHECK_INT(n, 2, "classes");
+	struct anno_input in = in_text("a.txt", "0 0.5 0.5 0.2 0.4\n\n1 0.1 0.1 0.2 0.2 0.75\n"
+					       "1 0.1 0.1 0.3 0.1 0.3 0.4 0.9\n");
+	const struct anno_target t = {"set/a.jpg", 0, 1000, 500};
+	CHECK_INT(anno_parse_yolo(&in, &t, classes, n, &sink, &err), 0, err.msg);
+	CHECK_INT(out.count, 3, "records");
+	if (out.count == 3) {
+		const struct anno_record *r = out.items;
+		CHECK(r[0].x == 400 && r[0].y == 150 && r[0].w == 200 && r[0].h == 200 &&
+		      !r[0].has_score && !r[0].polygon, "box");
+		CHECK_S(r[0].text, "cat", "class 0");
+		CHECK_S(r[0].motivation, "tagging", "motivation");
+		/* clamped at the left and top edges */
+		CHECK(r[1].x == 0 && r[1].y == 0 && r[1].w == 200 && r[1].h == 100 && r[1].has_score &&
+		      r[1].score == 0.75, "clamped box with score");
+		CHECK_S(r[2].polygon, "100,50 300,50 300,200", "outline");
+		CHECK(r[2].has_score && r[2].score == 0.9 && r[2].x == 100 && r[2].w == 200,
+		      "outline box and score");
+	}
+	anno_list_release(&out);
+	const struct bad_case bad[] = {
+		{"class", "0 0.5 0.5 0.1 0.1\n2 0.5 0.5 0.1 0.1\n", 2, "class 2 is not in the class"},
+		{"count", "0 0.5 0.5 0.1\n", 1, "4 values"},
+		{"number", "0 0.5 x 0.1 0.1\n", 1, "value 3: 'x' is not a number"},
+		{"pixels", "0 50 50 10 10\n", 1, "value 2: 50 is not relative"},
+		{"score", "0 0.5 0.5 0.1 0.1 7\n", 1, "score 7 is not from 0 to 1"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct anno_input b = in_text("b.txt", bad[i].text);
+		int rc = anno_parse_yolo(&b, &t, classes, n, &sink, &err);
+		check_fails(rc, &out, 0, &err, bad[i].line, bad[i].msg, bad[i].name);
+	}
+	anno_yolo_classes_free(classes, n);
+}
+
+static void test_label_studio(void)
+{
+	const char doc[] =
+		"[{\"id\": 1, \"data\": {\"image\": \"/data/upload/1/0a1b2c3d-a.jpg\"},\n"
+		" \"annotations\": [{\"result\": [\n"
+		"  {\"type\": \"rectanglelabels\", \"original_width\": 2000, \"value\": {\"x\": 10,"
+		" \"y\": 20, \"width\": 50, \"height\": 40, \"rotation\": 0,"
+		" \"rectanglelabels\": [\"cat\"]}},\n"
+		"  {\"type\": \"choices\", \"value\": {\"choices\": [\"indoor\"]}},\n"
+		"  {\"type\": \"textarea\", \"value\": {\"text\": [\"ignored\"]}}]}],\n"
+		" \"predictions\": [{\"model_version\": \"sam-vit-b 1.0\", \"score\": 0.6,"
+		" \"result\": [\n"
+		"  {\"type\": \"polygonlabels\", \"value\": {\"points\": [[10, 10], [20, 10],"
+		" [20, 30]], \"polygonlabels\": [\"dog\"]}},\n"
+		"  {\"type\": \"rectanglelabels\", \"score\": 0.9, \"value\": {\"x\": 50, \"y\": 50,"
+		" \"width\": 10, \"height\": 10, \"rotation\": 90, \"rectanglelabels\": [\"dog\"]}}"
+		"]}]}]";
+	struct anno_list out = {0};
+	struct anno_sink sink = {keep_put, &out};
+	struct anno_import_error err;
+	struct anno_input in = in_text("ls.json", doc);
+	CHECK_INT(anno_parse_label_studio(&in, resolve_one, NULL, &sink, &err), 0, err.msg);
+	CHECK_INT(out.count, 4, "records");
+	if (out.count == 4) {
+		const struct anno_record *r = out.items; /* a.jpg is 1000 x 500 */
+		CHECK(r[0].x == 100 && r[0].y == 100 && r[0].w == 500 && r[0].h == 200 &&
+		      !r[0].polygon && !r[0].has_score && !r[0].generator, "rectangle");
+		CHECK(!r[1].has_xywh && str_eq(r[1].text, "indoor"), "choice on the whole image");
+		CHECK_S(r[2].polygon, "100,50 200,50 200,150", "polygon");
+		CHECK_S(r[2].generator, "sam-vit-b 1.0", "model_version");
+		CHECK(r[2].has_score && r[2].score == 0.6, "prediction score");
+		/* 100x50 box at (500,250), turned 90 degrees clockwise about its corner */
+		CHECK_S(r[3].polygon, "500,250 500,350 450,350 450,250", "rotated rectangle");
+		CHECK(r[3].score == 0.9 && r[3].x == 450 && r[3].w == 50 && r[3].h == 100,
+		      "rotated box and its own score");
+	}
+	anno_list_release(&out);
+	const struct bad_case bad[] = {
+		{"not a list", "{}", 1, "a list of tasks"},
+		{"syntax", "[{\"data\": }]", 1, "JSON:"},
+		{"image", "[{\"data\": {\"image\": \"x.jpg\"}}]", 0, "[0].data.image 'x.jpg'"},
+		{"x", "[{\"data\": {\"image\": \"a.jpg\"}, \"annotations\": [{\"result\": [{\"type\": "
+		      "\"rectanglelabels\", \"value\": {\"x\": \"1\", \"rectanglelabels\": [\"a\"]}}]}]}]",
+		 0, "[0].annotations[0].result[0].value.x: not a number"},
+		{"points", "[{\"data\": {\"image\": \"a.jpg\"}, \"predictions\": [{\"result\": [{\"type\":"
+			   " \"polygonlabels\", \"value\": {\"points\": [[1]], \"polygonlabels\": "
+			   "[\"a\"]}}]}]}]", 0, "[0].predictions[0].result[0].value.points[0]: not [x, y]"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct anno_input b = in_text("b.json", bad[i].text);
+		int rc = anno_parse_label_studio(&b, resolve_one, NULL, &sink, &err);
+		check_fails(rc, &out, 0, &err, bad[i].line, bad[i].msg, bad[i].name);
+	}
+}
+
+static void test_timed(void)
+{
+	const char whisper[] =
+		"{\"text\": \" Hello world. Bye.\", \"language\": \"en\", \"segments\": [\n"
+		" {\"id\": 0, \"start\": 0.0, \"end\": 2.5, \"text\": \" Hello world.\", \"words\": [\n"
+		"  {\"word\": \" Hello\", \"start\": 0.1, \"end\": 0.9, \"probability\": 0.98},\n"
+		"  {\"word\": \" world.\", \"start\": 1.0, \"end\": 2.4, \"probability\": 0.5}]},\n"
+		" {\"id\": 1, \"start\": 2.5, \"end\": 4, \"text\": \" Bye.\"}]}";
+	const struct anno_target t = {"talks/t.mp4", 0, 0, 0};
+	struct anno_list out = {0};
+	struct anno_sink sink = {keep_put, &out};
+	struct anno_import_error err;
+	struct anno_input in = in_text("t.json", whisper);
+	CHECK_INT(anno_parse_timed_json(&in, &t, &sink, &err), 0, err.msg);
+	CHECK_INT(out.count, 4, "records");
+	if (out.count == 4) {
+		const struct anno_record *r = out.items;
+		CHECK(str_eq(r[0].text, "Hello world.") && str_eq(r[0].granularity, "line") &&
+		      r[0].has_time && r[0].start == 0 && r[0].end == 2.5, "segment");
+		CHECK(str_eq(r[1].text, "Hello") && str_eq(r[1].granularity, "word") &&
+		      str_eq(r[1].line_id, "#0") && r[1].start == 0.1 && r[1].score == 0.98,
+		      "word");
+		CHECK(str_eq(r[2].line_id, "#0") && r[2].end == 2.4, "second word");
+		CHECK(str_eq(r[3].text, "Bye.") && str_eq(r[3].motivation, "supplementing"),
+		      "segment without words");
+	}
+	anno_list_release(&out);
+	struct anno_input seg = in_text("s.json", "{\"model\": \"pyannote 3.1\", \"segments\": "
+						 "[{\"start\": 1, \"end\": 3, \"speaker\": \"SPEAKER_01\"}]}");
+	CHECK_INT(anno_parse_timed_json(&seg, &t, &sink, &err), 0, err.msg);
+	CHECK(out.count == 1 && str_eq(out.items[0].motivation, "tagging") &&
+	      str_eq(out.items[0].text, "SPEAKER_01") && str_eq(out.items[0].generator,
+								"pyannote 3.1"), "speaker turn");
+	anno_list_release(&out);
+	struct anno_input csv = in_text("s.csv", "Start,End,Label,Score\n0,1.5,applause,0.8\n"
+						"00:01:02.5,1:03,\"music, loud\",\n");
+	CHECK(anno_is_timed_csv(&csv), "sniffed");
+	CHECK_INT(anno_parse_timed_csv(&csv, &t, &sink, &err), 0, err.msg);
+	CHECK(out.count == 2 && out.items[0].score == 0.8 && out.items[1].start == 62.5 &&
+	      out.items[1].end == 63 && str_eq(out.items[1].text, "music, loud") &&
+	      !out.items[1].has_score, "CSV segments");
+	anno_list_release(&out);
+	const struct bad_case bad[] = {
+		{"no segments", "{\"text\": \"x\"}", 0, "no \"segments\" array"},
+		{"end", "[{\"start\": 3, \"end\": 1, \"label\": \"x\"}]", 0,
+		 "segments[0]: end 1 is before start 3"},
+		{"word time", "[{\"start\": 0, \"end\": 1, \"text\": \"a\", \"words\": [{\"word\": \"a\","
+			      " \"start\": -1, \"end\": 1}]}]", 0,
+		 "segments[0].words[0].start: -1 is less than 0"},
+		{"no label", "[{\"start\": 0, \"end\": 1}]", 0, "segments[0]: no text and no label"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct anno_input b = in_text("b.json", bad[i].text);
+		int rc = anno_parse_timed_json(&b, &t, &sink, &err);
+		check_fails(rc, &out, 0, &err, bad[i].line, bad[i].msg, bad[i].name);
+	}
+	const struct bad_case bad_csv[] = {
+		{"header", "from,to,label\n", 1, "must name start, end and label"},
+		{"time", "start,end,label\n0,1,a\n1,x,b\n", 3, "end: 'x' is not a time"},
+		{"minutes", "start,end,label\n0:75,1:80,a\n", 2, "start: '0:75'"},
+	};
+	for (size_t i = 0; i < sizeof bad_csv / sizeof *bad_csv; i++) {
+		struct anno_input b = in_text("b.csv", bad_csv[i].text);
+		int rc = anno_parse_timed_csv(&b, &t, &sink, &err);
+		check_fails(rc, &out, 0, &err, bad_csv[i].line, bad_csv[i].msg, bad_csv[i].name);
+	}
+}
+
 int main(void)
 {
 	if (!fixture_dir_make())
@@ -283,6 +471,9 @@ int main(void)
 	UNIT_RUN(test_page_errors);
 	UNIT_RUN(test_mask);
 	UNIT_RUN(test_coco_segmentation);
+	UNIT_RUN(test_yolo);
+	UNIT_RUN(test_label_studio);
+	UNIT_RUN(test_timed);
 	fixture_dir_remove();
 	return unit_report("importers_ml");
 }
