@@ -395,6 +395,12 @@ static void db_sqlite_where_search(struct db_sqlite_where *w, const struct db_qu
 	db_sqlite_where_in(w, "motivation", q->motivations);
 	db_sqlite_where_in(w, "creator", q->users);
 	db_sqlite_where_dates(w, q->dates);
+	if (q->has_score) { /* the REAL column's affinity makes the text arguments numbers */
+		char lo[G_ASCII_DTOSTR_BUF_SIZE], hi[G_ASCII_DTOSTR_BUF_SIZE];
+		g_string_append(w->sql, " AND score BETWEEN ? AND ?");
+		db_sqlite_where_arg(w, g_strdup(g_ascii_dtostr(lo, sizeof lo, q->score_min)));
+		db_sqlite_where_arg(w, g_strdup(g_ascii_dtostr(hi, sizeof hi, q->score_max)));
+	}
 	db_sqlite_where_text(w, parts);
 }
 
