@@ -21,17 +21,9 @@
 #include "tools/cli.h"
 #include "tools/progress.h"
 
-struct dataset_opts {
-	enum dataset_format format;
-	const char *out, *scope, *motivation, *granularity, *seed, *size;
-	gchar **labels, **rights;  /* NULL: any */
-	struct db_query score;     /* has_score, score_min, score_max */
-	bool crops, quiet;
-	int train, val;
-};
-
 struct dataset_run {
 	const struct dataset_opts *o;
+	struct dataset_remote *remote; /* NULL: the local store and images */
 	struct pres_context c;
 	struct db *db;
 	GPtrArray *canvases;  /* struct dataset_canvas * */
@@ -43,7 +35,7 @@ struct dataset_run {
 	int written, failed;
 };
 
-static void dataset_canvas_free(gpointer p)
+void dataset_canvas_free(void *p)
 {
 	struct dataset_canvas *c = p;
 	g_free(c->manifest);
@@ -66,7 +58,7 @@ static bool dataset_in(gchar **list, const char *v)
 	return false;
 }
 
-static bool dataset_rights_ok(gchar **prefixes, const char *rights)
+bool dataset_rights_ok(gchar **prefixes, const char *rights)
 {
 	if (!prefixes)
 		return true;
@@ -122,8 +114,10 @@ static struct dataset_canvas *dataset_canvas_of(struct dataset_run *run,
 	return c;
 }
 
-static bool dataset_wanted(const struct dataset_opts *o, const struct anno_record *r)
+bool dataset_wanted(const struct dataset_opts *o, const struct anno_record *r)
 {
+	if (o->has_score && !(r->has_score && r->score >= o->score_min && r->score <= o->score_max))
+		return false;
 	if (!r->text || !*r->text || (!r->has_xywh && o->crops))
 		return false;
 	if (o->granularity && !(r->granularity && strcmp(r->granularity, o->granularity) == 0))
@@ -139,8 +133,8 @@ static int dataset_gather(struct dataset_run *run, struct iiifd_error *err)
 	int64_t after = 0, next = 0;
 	struct db_query q = {.scope = o->scope, .scope_is_folder = true,
 			     .motivations = o->motivation ? motivations : NULL, .limit = 1000,
-			     .keyset = true, .next_after = &next, .has_score = o->score.has_score,
-			     .score_min = o->score.score_min, .score_max = o->score.score_max};
+			     .keyset = true, .next_after = &next, .has_score = o->has_score,
+			     .score_min = o->score_min, .score_max = o->score_max};
 	for (;;) {
 		struct anno_list page = {0};
 		int64_t total;
@@ -202,13 +196,20 @@ static int dataset_render(struct dataset_run *run, const struct image_source *sr
 	struct image_encode_options enc = {.jpeg_quality = 90, .webp_quality = 80};
 	void *bytes = NULL;
 	size_t len = 0;
-	if (image_request_parse(IMAGE_API_V3, region, run->o->size, "0", "default.jpg", &req,
-				err) < 0 ||
-	    image_request_resolve(&req, src->width, src->height, &run->c.limits, &g, err) < 0 ||
-	    image_pipeline_render(src, &req, &g, &enc, &bytes, &len, err) < 0)
+	if (run->remote) {
+		if (dataset_remote_pixels(run->remote, s, run->o->size, &bytes, &len, &s->out_w,
+					  &s->out_h, err->msg, sizeof err->msg) < 0)
+			return -1;
+	} else if (image_request_parse(IMAGE_API_V3, region, run->o->size, "0", "default.jpg",
+				       &req, err) < 0 ||
+		   image_request_resolve(&req, src->width, src->height, &run->c.limits, &g, err) <
+			   0 ||
+		   image_pipeline_render(src, &req, &g, &enc, &bytes, &len, err) < 0) {
 		return -1;
-	s->out_w = g.out_w;
-	s->out_h = g.out_h;
+	} else {
+		s->out_w = g.out_w;
+		s->out_h = g.out_h;
+	}
 	const char *dir = dataset_writer_image_dir(run->w, s->canvas->split);
 	s->path = g_strdup_printf("%s/%s", dir, s->name);
 	char *abs = g_strdup_printf("%s/%s", run->o->out, s->path);
@@ -242,10 +243,13 @@ static int dataset_emit(struct dataset_run *run, const struct image_source *src,
 static int dataset_canvas_samples(struct dataset_run *run, const struct dataset_canvas *c,
 				  struct iiifd_error *err)
 {
-	char *abs = g_build_filename(run->c.root_real, c->file, NULL);
-	struct image_source src;
-	int rc = image_source_open(abs, c->page, &src, err);
-	g_free(abs);
+	struct image_source src = {0};
+	int rc = 0;
+	if (!run->remote) {
+		char *abs = g_build_filename(run->c.root_real, c->file, NULL);
+		rc = image_source_open(abs, c->page, &src, err);
+		g_free(abs);
+	}
 	if (rc < 0)
 		return -1;
 	struct dataset_sample s = {.canvas = c, .rw = c->width, .rh = c->height};
@@ -267,7 +271,8 @@ static int dataset_canvas_samples(struct dataset_run *run, const struct dataset_
 		rc = dataset_emit(run, &src, &s, err);
 		g_free(s.path);
 	}
-	image_source_release(&src);
+	if (!run->remote)
+		image_source_release(&src);
 	return rc;
 }
 
@@ -319,6 +324,32 @@ static int dataset_write_all(struct dataset_run *run, struct iiifd_error *err)
 	run->w = NULL;
 	g_free(prov);
 	g_free(labels);
+	return rc;
+}
+
+/* From a remote server: the Manifest or Collection at url. */
+static int dataset_run_remote(const struct dataset_opts *o, const char *url)
+{
+	struct iiifd_error err = {0};
+	struct dataset_run run = {.o = o, .remote = dataset_remote_new(o->rate)};
+	run.canvases = g_ptr_array_new_with_free_func(dataset_canvas_free);
+	run.labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	int rc = 1;
+	if (!run.remote) {
+		fprintf(stderr, "iiifd dataset: libcurl failed to start\n");
+	} else if (dataset_remote_gather(run.remote, url, o, run.canvases, run.labels, err.msg,
+					 sizeof err.msg) < 0 ||
+		   dataset_write_all(&run, &err) < 0) {
+		fprintf(stderr, "iiifd dataset: %s\n", err.msg);
+	} else {
+		printf("%d images from %u Canvases in %s (%lld requests)%s\n", run.written,
+		       run.canvases->len, o->out, (long long)dataset_remote_requests(run.remote),
+		       run.failed ? "; some Canvases failed (see above)" : "");
+		rc = run.failed ? 1 : 0;
+	}
+	g_ptr_array_free(run.canvases, TRUE);
+	g_hash_table_destroy(run.labels);
+	dataset_remote_free(run.remote);
 	return rc;
 }
 
@@ -374,8 +405,9 @@ static const char dataset_usage[] =
 	"                     --format coco|yolo|voc|csv|jsonl --out DIR [--motivation M]\n"
 	"                     [--label L,L...] [--granularity G] [--min-score S] [--max-score S]\n"
 	"                     [--images full|crops] [--size N] [--split TRAIN,VAL,TEST]\n"
-	"                     [--seed TEXT] [--rights PREFIX,...] [--quiet] SCOPE\n"
-	"  SCOPE: a Manifest or Collection folder below the root (\"\" for all)\n";
+	"                     [--seed TEXT] [--rights PREFIX,...] [--rate N] [--quiet] SCOPE\n"
+	"  SCOPE: a Manifest or Collection folder below the root (\"\" for all), or the URL of a\n"
+	"  remote Presentation 3 Manifest or Collection (at most --rate requests a second, 5)\n";
 
 static int dataset_format_of(const char *name, enum dataset_format *f)
 {
@@ -441,6 +473,8 @@ static int dataset_opts_take(int *argc, char **argv, struct dataset_opts *o, cha
 	missing |= m;
 	o->seed = tools_cli_take_value(argc, argv, "seed", &m);
 	missing |= m;
+	const char *rate = tools_cli_take_value(argc, argv, "rate", &m);
+	missing |= m;
 	o->quiet = tools_cli_take_switch(argc, argv, "quiet");
 	o->seed = o->seed ? o->seed : "iiifd";
 	if (missing || !format || !o->out) {
@@ -464,18 +498,24 @@ static int dataset_opts_take(int *argc, char **argv, struct dataset_opts *o, cha
 		fprintf(stderr, "iiifd dataset: --size '%s' is not a whole number of pixels\n", size);
 		return -1;
 	}
+	char *end = NULL;
+	o->rate = rate ? g_ascii_strtod(rate, &end) : 5;
+	if (rate && (end == rate || *end || !(o->rate > 0 && o->rate <= 1000))) {
+		fprintf(stderr, "iiifd dataset: --rate '%s' is not a number of requests a second "
+				"from 0 to 1000\n", rate);
+		return -1;
+	}
 	*size_buf = size ? g_strdup_printf("!%d,%d", n, n) : g_strdup("max");
 	o->size = *size_buf;
 	o->labels = labels ? g_strsplit(labels, ",", -1) : NULL;
 	o->rights = rights ? g_strsplit(rights, ",", -1) : NULL;
-	o->score.has_score = min || max;
-	o->score.score_max = 1;
-	if (dataset_score("min-score", min, &o->score.score_min) < 0 ||
-	    dataset_score("max-score", max, &o->score.score_max) < 0 ||
+	o->has_score = min || max;
+	if (dataset_score("min-score", min, &o->score_min) < 0 ||
+	    dataset_score("max-score", max, &o->score_max) < 0 ||
 	    dataset_split_arg(split, o) < 0)
 		return -1;
 	if (!max)
-		o->score.score_max = 1;
+		o->score_max = 1;
 	return 0;
 }
 
@@ -515,14 +555,14 @@ int tools_dataset_main(int argc, char **argv)
 	} else if (tools_cli_split_settings(argc, argv, flags, &nflags, pos, &npos, NULL, NULL),
 		   npos != 1) {
 		fprintf(stderr, "iiifd dataset: give one SCOPE\n%s", dataset_usage);
-	} else if (g_str_has_prefix(pos[0], "http://") || g_str_has_prefix(pos[0], "https://")) {
-		fprintf(stderr, "iiifd dataset: a remote Manifest URL is not supported yet; give a "
-				"folder below the root\n");
-		rc = 1;
 	} else if (iiifd_config_parse_args(&cfg, nflags, flags, &err) < 0) {
 		fprintf(stderr, "iiifd dataset: %s\n%s", err.msg, dataset_usage);
 	} else if (dataset_out_ready(o.out) < 0) {
 		rc = 1;
+	} else if ((g_str_has_prefix(pos[0], "http://") || g_str_has_prefix(pos[0], "https://")) &&
+		   tools_cli_vips_start("dataset") == 0) {
+		rc = dataset_run_remote(&o, pos[0]);
+		tools_cli_vips_stop();
 	} else if (tools_cli_vips_start("dataset") == 0) {
 		scope = g_strdup(pos[0]);
 		while (*scope && scope[strlen(scope) - 1] == '/')

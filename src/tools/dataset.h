@@ -22,6 +22,23 @@ enum dataset_split { SPLIT_TRAIN, SPLIT_VAL, SPLIT_TEST };
 
 extern const char *const dataset_split_names[3];
 
+/* What to export (from the command line). */
+struct dataset_opts {
+	enum dataset_format format;
+	const char *out, *scope, *motivation, *granularity, *seed, *size;
+	char **labels, **rights; /* NULL-terminated; NULL: any */
+	bool has_score;
+	double score_min, score_max;
+	bool crops, quiet;
+	int train, val; /* percentages; test is the rest */
+	double rate;    /* remote requests per second */
+};
+
+/* Whether a record is chosen (text, granularity, label, score; crops need a box). */
+bool dataset_wanted(const struct dataset_opts *o, const struct anno_record *r);
+/* Whether rights starts with one of the prefixes (NULL prefixes: anything goes). */
+bool dataset_rights_ok(char **prefixes, const char *rights);
+
 /* One Canvas with the annotations chosen on it. Strings owned. */
 struct dataset_canvas {
 	char *manifest;     /* path below the root */
@@ -46,6 +63,9 @@ struct dataset_sample {
 	char *path;                       /* where it was written, below the output folder */
 };
 
+/* Frees a struct dataset_canvas (a GDestroyNotify). */
+void dataset_canvas_free(void *c);
+
 /* Output writers: begin once, add each sample (after its image is written), end once. */
 struct dataset_writer;
 struct dataset_writer *dataset_writer_new(enum dataset_format format, const char *out,
@@ -67,6 +87,23 @@ enum dataset_split dataset_split_of(const char *manifest, const char *seed, int 
  */
 char *dataset_content_state(const char *manifest_id, const char *canvas_id, int64_t x, int64_t y,
 			    int64_t w, int64_t h);
+
+/*
+ * A remote IIIF server as the source: Manifests (or a Collection of them) by URL, their
+ * annotation pages, and pixels from their Image API services, at most rate requests a second.
+ */
+struct dataset_remote;
+struct dataset_remote *dataset_remote_new(double rate);
+void dataset_remote_free(struct dataset_remote *r);
+/* Reads the Canvases with chosen annotations of url into canvases (struct dataset_canvas *). */
+int dataset_remote_gather(struct dataset_remote *r, const char *url, const struct dataset_opts *o,
+			  void *canvases, void *labels, char *msg, size_t size);
+/* The JPEG of a sample from the Canvas's Image service, and its size. */
+int dataset_remote_pixels(struct dataset_remote *r, const struct dataset_sample *s,
+			  const char *size_param, void **bytes, size_t *len, int64_t *w,
+			  int64_t *h, char *msg, size_t msg_size);
+/* Requests made so far. */
+int64_t dataset_remote_requests(const struct dataset_remote *r);
 
 /* The provenance line (JSON, no newline) of a sample (g_free). */
 char *dataset_provenance(const struct dataset_sample *s, const char *size_param);

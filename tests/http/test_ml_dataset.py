@@ -227,7 +227,47 @@ def test_rights_filter_and_bad_arguments(iiifd_bin, src, tmp_path):
             (["--format", "tiff", "det"], 2, "--format 'tiff'"),
             (["--format", "coco", "--split", "50,50,1", "det"], 2, "adding up to 100"),
             (["--format", "coco", "--min-score", "2", "det"], 2, "--min-score '2'"),
-            (["--format", "coco", "https://example.org/manifest"], 1, "not supported yet"),
+            (["--format", "coco", "--rate", "0", "det"], 2, "--rate '0'"),
             (["--format", "coco", "det"], 1, "is not empty")]:
         p = dataset(iiifd_bin, src, out, *args)
         assert p.returncode == code and msg in p.stderr, (args, p.returncode, p.stderr)
+
+
+def test_remote_server_gives_the_same_dataset(iiifd_bin, src, tmp_path, server_factory):
+    """A Manifest or Collection URL in, the Image API for pixels: the same annotations, images
+    and provenance as the local export, at most --rate requests a second."""
+    import time
+    s = server_factory(args=["--data-dir", src["data"], "--auto-import", "false"],
+                       root_dir=src["root"])
+    local = str(tmp_path / "local")
+    p = dataset(iiifd_bin, src, local, "--format", "coco", "--motivation", "tagging",
+                "--public-url", s.base, "--split", "100,0,0", "--size", "300", "")
+    assert p.returncode == 0, p.stderr
+
+    def read(out):
+        with open(os.path.join(out, "train", "_annotations.coco.json")) as f:
+            doc = json.load(f)
+        images = {i["id"]: i for i in doc["images"]}
+        annos = sorted((images[a["image_id"]]["iiif_canvas"], a["category_id"], a["bbox"],
+                        a["segmentation"], a.get("score")) for a in doc["annotations"])
+        sizes = sorted((i["iiif_canvas"], i["width"], i["height"]) for i in doc["images"])
+        prov = sorted((j["canvas"], j["image"], j["contentState"], j["rights"])
+                      for j in map(json.loads, open(os.path.join(out, "provenance.jsonl"))))
+        return doc["categories"], annos, sizes, prov
+
+    want = read(local)
+    for url in (f"{s.base}/iiif/presentation/det/manifest",
+                f"{s.base}/iiif/presentation/collection"):
+        out = str(tmp_path / f"remote{len(url)}")
+        t0 = time.monotonic()
+        p = pf.run_cli(iiifd_bin, "dataset", "--format", "coco", "--motivation", "tagging",
+                       "--split", "100,0,0", "--size", "300", "--rate", "4", "--quiet",
+                       "--out", out, url)
+        elapsed = time.monotonic() - t0
+        assert p.returncode == 0, p.stderr
+        n = int(re.search(r"\((\d+) requests\)", p.stdout).group(1))
+        assert read(out) == want, url
+        assert elapsed >= (n - 1) / 4, f"{n} requests in {elapsed:.2f} s: faster than --rate 4"
+    p = pf.run_cli(iiifd_bin, "dataset", "--format", "coco", "--quiet", "--out",
+                   str(tmp_path / "missing"), f"{s.base}/iiif/presentation/nothing/manifest")
+    assert p.returncode == 1 and "nothing/manifest: HTTP 404" in p.stderr, p.stderr
