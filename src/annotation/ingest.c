@@ -225,9 +225,12 @@ static int ingest_yolo(struct ingest_resolver *r, const struct anno_input *in, c
 	char **classes = NULL;
 	size_t n = 0;
 	int rc = -1;
-	if (ingest_resolve_image(r, stem, &t) < 0) {
+	bool has_list = g_file_test(list, G_FILE_TEST_IS_REGULAR);
+	if (ingest_resolve_image(r, stem, &t) < 0 && !has_list) {
+		rc = 0; /* a text file of its own (notes.txt): no YOLO labels, nothing to import */
+	} else if (!t.file) {
 		snprintf(ierr->msg, sizeof ierr->msg, "no image '%s.*' next to it", stem);
-	} else if (!g_file_test(list, G_FILE_TEST_IS_REGULAR)) {
+	} else if (!has_list) {
 		snprintf(ierr->msg, sizeof ierr->msg, "no classes.txt (the class list) next to it");
 	} else if (anno_yolo_classes(&cin, &classes, &n, ierr) < 0) {
 		char why[200];

@@ -102,6 +102,12 @@ int dataset_remote_gather(struct dataset_remote *r, const char *url, const struc
 int dataset_remote_pixels(struct dataset_remote *r, const struct dataset_sample *s,
 			  const char *size_param, void **bytes, size_t *len, int64_t *w,
 			  int64_t *h, char *msg, size_t msg_size);
+/*
+ * The chosen annotations of an AnnotationPage's items (Web Annotations) added to c's records,
+ * their labels to labels (a GHashTable of strings it owns); the count. Pure: no network.
+ */
+size_t dataset_remote_read_items(const void *items, struct dataset_canvas *c,
+				 const struct dataset_opts *o, void *labels);
 /* Requests made so far. */
 int64_t dataset_remote_requests(const struct dataset_remote *r);
 

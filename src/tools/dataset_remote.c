@@ -209,6 +209,32 @@ static bool remote_record(const json_t *a, const char *canvas_id, double cw, dou
 	return true;
 }
 
+size_t dataset_remote_read_items(const void *items_json, struct dataset_canvas *c,
+				 const struct dataset_opts *o, void *labels_set)
+{
+	const json_t *items = items_json;
+	GHashTable *labels = labels_set;
+	size_t i, added = 0;
+	json_t *a;
+	json_array_foreach(items, i, a) {
+		struct anno_record rec;
+		if (!remote_record(a, c->canvas_id, (double)c->width, (double)c->height, &rec))
+			continue;
+		/* words stay out unless asked for, as in the local store's listing */
+		bool word = rec.granularity && strcmp(rec.granularity, "word") == 0;
+		if ((!word || (o->granularity && strcmp(o->granularity, "word") == 0)) &&
+		    (!o->motivation || strcmp(rec.motivation, o->motivation) == 0) &&
+		    dataset_wanted(o, &rec)) {
+			g_hash_table_add(labels, g_strdup(rec.text));
+			*anno_list_add(&c->records) = rec;
+			added++;
+		} else {
+			anno_record_release(&rec);
+		}
+	}
+	return added;
+}
+
 struct remote_run {
 	struct dataset_remote *r;
 	const struct dataset_opts *o;
@@ -223,7 +249,7 @@ static int remote_pages(struct remote_run *run, json_t *page, struct dataset_can
 {
 	json_incref(page);
 	for (int n = 0; page && n < REMOTE_MAX_PAGES; n++) {
-		json_t *items = json_object_get(page, "items"), *a;
+		json_t *items = json_object_get(page, "items");
 		const char *id = remote_id(page);
 		if (!items && id) { /* a reference: fetch it */
 			json_t *full = remote_json(run->r, id, run->msg, run->size);
@@ -232,22 +258,7 @@ static int remote_pages(struct remote_run *run, json_t *page, struct dataset_can
 				return -1;
 			items = json_object_get(page, "items");
 		}
-		size_t i;
-		json_array_foreach(items, i, a) {
-			struct anno_record rec;
-			if (!remote_record(a, c->canvas_id, (double)c->width, (double)c->height, &rec))
-				continue;
-			/* words stay out unless asked for, as in the local store's listing */
-			bool word = rec.granularity && strcmp(rec.granularity, "word") == 0;
-			if ((!word || (run->o->granularity && strcmp(run->o->granularity, "word") == 0)) &&
-			    (!run->o->motivation || strcmp(rec.motivation, run->o->motivation) == 0) &&
-			    dataset_wanted(run->o, &rec)) {
-				g_hash_table_add(run->labels, g_strdup(rec.text));
-				*anno_list_add(&c->records) = rec;
-			} else {
-				anno_record_release(&rec);
-			}
-		}
+		dataset_remote_read_items(items, c, run->o, run->labels);
 		json_t *next = json_object_get(page, "next");
 		const char *next_id = json_is_string(next) ? json_string_value(next) : remote_id(next);
 		json_t *following = next_id ? remote_json(run->r, next_id, run->msg, run->size) : NULL;
