@@ -69,7 +69,8 @@ static const char *const db_sqlite_migrations[] = {
 	"CREATE TABLE term_forms (term TEXT NOT NULL, manifest TEXT NOT NULL, form TEXT NOT NULL,"
 	" count INTEGER NOT NULL, PRIMARY KEY (term, manifest, form)) WITHOUT ROWID;",
 	/* 3: outlines of regions (PAGE XML, COCO segmentation, Label Studio polygons) */
-	"ALTER TABLE annotations ADD COLUMN polygon TEXT;",
+	"ALTER TABLE annotations"
+	" ADD COLUMN polygon TEXT;",
 };
 
 /*
