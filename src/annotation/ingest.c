@@ -19,6 +19,7 @@
 #include "core/metrics.h"
 #include "core/path.h"
 #include "image/source.h"
+#include "maps/load.h"
 #include "media/probe.h"
 #include "presentation/canvas_index.h"
 
@@ -30,6 +31,8 @@ enum ingest_format ingest_format_of(const char *name)
 	} formats[] = { { "xml", INGEST_ALTO }, { "hocr", INGEST_HOCR }, { "vtt", INGEST_VTT },
 			{ "json", INGEST_COCO }, { "csv", INGEST_CSV } };
 	char ext[16];
+	if (maps_file_kind_of(name) != MAPS_FILE_NONE)
+		return INGEST_NONE; /* georeferencing: served by maps/, not stored */
 	path_extension(name, ext, sizeof ext);
 	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
 		if (strcmp(ext, formats[i].ext) == 0)
