@@ -53,9 +53,6 @@ static int maps_json_feature(const json_t *f, size_t i, struct maps_georef *g,
 	snprintf(path, sizeof path, "$.body.features[%zu].geometry.coordinates", i);
 	if (maps_json_pair(json_object_get(geom, "coordinates"), ll, path, err) < 0)
 		return -1;
-	if (ll[0] < -180 || ll[0] > 180 || ll[1] < -90 || ll[1] > 90)
-		return maps_json_fail(err, path, "%g, %g is not a WGS84 longitude, latitude", ll[0],
-				      ll[1]);
 	snprintf(path, sizeof path, "$.body.features[%zu].properties.resourceCoords", i);
 	const json_t *rc = json_object_get(json_object_get(f, "properties"), "resourceCoords");
 	if (!rc)

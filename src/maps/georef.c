@@ -178,14 +178,6 @@ static int maps_number(const char *f, size_t len, double *out, int line, const c
 	return 0;
 }
 
-static int maps_check_position(double lon, double lat, int line, struct maps_error *err)
-{
-	if (lon < -180 || lon > 180 || lat < -90 || lat > 90)
-		return maps_fail(err, line, "longitude %g, latitude %g is not a WGS84 position "
-					    "(-180..180, -90..90)", lon, lat);
-	return 0;
-}
-
 /* ---- GCP CSV --------------------------------------------------------------------------- */
 
 /* Column indexes of x, y, lon, lat from a header row; -1 when it is not one. */
@@ -243,8 +235,7 @@ int maps_parse_csv(const char *data, size_t len, struct maps_georef *g, struct m
 				goto fail;
 		}
 		err->line = r.line;
-		if (maps_check_position(v[2], v[3], r.line, err) < 0 ||
-		    maps_georef_add(g, v[0], v[1], v[2], v[3], err) < 0)
+		if (maps_georef_add(g, v[0], v[1], v[2], v[3], err) < 0)
 			goto fail;
 	}
 	if (rc < 0)
@@ -374,11 +365,6 @@ int maps_parse_points(const char *data, size_t len, struct maps_georef *g, struc
 	}
 	if (crs && !maps_project_is_wgs84(crs) && maps_points_reproject(g, crs, err) < 0)
 		goto fail;
-	for (size_t i = 0; i < g->count; i++)
-		if (maps_check_position(g->gcps[i].lon, g->gcps[i].lat, 0, err) < 0) {
-			maps_fail(err, 0, "GCP %zu: %s", i + 1, err->msg);
-			goto fail;
-		}
 	free(crs);
 	err->line = 0;
 	return 0;

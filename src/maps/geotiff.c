@@ -15,6 +15,15 @@
 
 #include "maps/project.h"
 
+/*
+ * libtiff learns the GeoTIFF tags once, at start-up, before libvips opens any TIFF: otherwise
+ * every GeoTIFF it opens logs "unknown field" warnings for them.
+ */
+__attribute__((constructor)) static void maps_geotiff_register_tags(void)
+{
+	XTIFFInitialize();
+}
+
 /* How raster positions become model coordinates. */
 struct maps_raster_model {
 	const double *matrix;  /* 16 values, or NULL */

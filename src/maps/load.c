@@ -128,10 +128,12 @@ int maps_load(const char *abs, char *const *companions, size_t count, struct map
 	if (rc == 0 && tiff) {
 		struct maps_error err = { 0 };
 		rc = maps_geotiff_read(abs, g, &err);
+		char *file = g_path_get_basename(abs);
 		if (rc < 0)
-			maps_error_format(&err, abs, msg, size);
+			maps_error_format(&err, file, msg, size);
 		else if (rc > 0)
 			*source = g_strdup(abs);
+		g_free(file);
 	}
 	char *name, *mask = rc > 0 && !g->mask ? maps_companion(dir, base, ".mask", companions,
 								 count, &name)

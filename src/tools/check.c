@@ -14,6 +14,7 @@
 #include "annotation/ingest.h"
 #include "core/config.h"
 #include "image/source.h"
+#include "maps/check.h"
 #include "media/probe.h"
 #include "presentation/sidecar.h"
 #include "presentation/tree.h"
@@ -23,6 +24,7 @@
 struct check_state {
 	const char *root;
 	int problems;
+	int warnings; /* doubtful, still served (georeferencing) */
 	int files;
 	struct pres_context ctx; /* for parsing annotation files as the server would */
 	struct tools_progress progress; /* files; the total grows with each folder listed */
@@ -100,15 +102,39 @@ static void check_annotations(struct check_state *st, const char *path)
 	}
 }
 
-static void check_file(struct check_state *st, const char *path, enum tree_kind kind)
+/* The image at the path being checked, for the georeferencing reports. */
+struct check_image {
+	struct check_state *st;
+	const char *path;
+};
+
+static void check_georef_error(void *ctx, const char *msg)
+{
+	struct check_image *ci = ctx;
+	check_report(ci->st, ci->path, 0, msg);
+}
+
+static void check_georef_warning(void *ctx, const char *msg)
+{
+	struct check_image *ci = ctx;
+	check_report(ci->st, ci->path, 0, msg);
+	ci->st->problems--; /* counted apart: a warning does not fail the check */
+	ci->st->warnings++;
+}
+
+static void check_file(struct check_state *st, const char *path, enum tree_kind kind,
+		       const struct tree_listing *l)
 {
 	struct iiifd_error err = { 0 };
 	st->files++;
 	if (kind == TREE_IMAGE) {
 		struct image_source src;
-		if (image_source_open(path, 0, &src, &err) == 0)
+		struct check_image ci = { .st = st, .path = path };
+		if (image_source_open(path, 0, &src, &err) == 0) {
+			maps_check_image(path, l->companions, l->companion_count, src.width,
+					 src.height, check_georef_error, check_georef_warning, &ci);
 			image_source_release(&src);
-		else
+		} else
 			check_report(st, path, 0, err.msg);
 	} else if (kind == TREE_MEDIA) {
 		struct media_info m;
@@ -149,7 +175,7 @@ static void check_folder(struct check_state *st, const char *dir, int depth)
 		if (l.entries[i].kind == TREE_FOLDER)
 			check_folder(st, path, depth + 1);
 		else
-			check_file(st, path, l.entries[i].kind);
+			check_file(st, path, l.entries[i].kind, &l);
 		g_free(path);
 	}
 	tree_listing_release(&l);
@@ -194,5 +220,7 @@ int tools_check_main(int argc, char **argv)
 	tools_cli_vips_stop();
 	printf("%d problem%s in %s (%d files checked)\n", st.problems, st.problems == 1 ? "" : "s",
 	       root, st.files);
+	if (st.warnings)
+		printf("%d warning%s (served anyway)\n", st.warnings, st.warnings == 1 ? "" : "s");
 	return st.problems ? 1 : 0;
 }
