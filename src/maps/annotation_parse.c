@@ -23,6 +23,14 @@ static int maps_json_fail(struct maps_error *err, const char *path, const char *
 	return -1;
 }
 
+/* Places an error already in err->msg at path. */
+static int maps_json_at(struct maps_error *err, const char *path)
+{
+	err->line = 0;
+	snprintf(err->path, sizeof err->path, "%s", path);
+	return -1;
+}
+
 /* Reads a [a, b, ...] position of two or more finite numbers into out[0..1]. */
 static int maps_json_pair(const json_t *v, double out[2], const char *path, struct maps_error *err)
 {
@@ -60,7 +68,7 @@ static int maps_json_feature(const json_t *f, size_t i, struct maps_georef *g,
 	if (maps_json_pair(rc, px, path, err) < 0)
 		return -1;
 	if (maps_georef_add(g, px[0], px[1], ll[0], ll[1], err) < 0)
-		return maps_json_fail(err, path, "%s", err->msg);
+		return maps_json_at(err, path);
 	return 0;
 }
 
@@ -102,14 +110,15 @@ static int maps_json_target(const json_t *t, struct maps_georef *g, struct maps_
 		if (sel && !svg)
 			return maps_json_fail(err, "$.target.selector.value", "must be an SVG string");
 		if (svg && maps_parse_mask(svg, strlen(svg), g, err) < 0)
-			return maps_json_fail(err, "$.target.selector.value", "%s", err->msg);
+			return maps_json_at(err, "$.target.selector.value");
 	}
 	if (!json_is_string(src) && !json_is_string(json_object_get(src, "id")) &&
 	    !json_is_string(json_object_get(src, "@id")))
 		return maps_json_fail(err, "$.target", "must name the georeferenced resource (id)");
 	const json_t *w = json_object_get(src, "width"), *h = json_object_get(src, "height");
-	if (json_is_number(w) && json_is_number(h) && json_number_value(w) > 0 &&
-	    json_number_value(h) > 0) {
+	if (json_is_number(w) && json_is_number(h) && json_number_value(w) >= 1 &&
+	    json_number_value(h) >= 1 && json_number_value(w) <= MAPS_MAX_COORD &&
+	    json_number_value(h) <= MAPS_MAX_COORD) {
 		g->width = json_number_value(w);
 		g->height = json_number_value(h);
 	}

@@ -50,6 +50,9 @@ static int maps_fail(struct maps_error *err, int line, const char *fmt, ...)
 int maps_georef_add(struct maps_georef *g, double x, double y, double lon, double lat,
 		    struct maps_error *err)
 {
+	if (!(fabs(x) <= MAPS_MAX_COORD && fabs(y) <= MAPS_MAX_COORD &&
+	      fabs(lon) <= MAPS_MAX_COORD && fabs(lat) <= MAPS_MAX_COORD))
+		return maps_fail(err, err->line, "coordinate beyond %g", MAPS_MAX_COORD);
 	if (g->count >= MAPS_MAX_GCPS)
 		return maps_fail(err, err->line, "more than %d GCPs", MAPS_MAX_GCPS);
 	struct maps_gcp *grown = realloc(g->gcps, (g->count + 1) * sizeof *grown);
@@ -392,10 +395,10 @@ static int maps_mask_points(const char *s, size_t len, struct maps_georef *g,
 		while (q < end && !isspace((unsigned char)*q) && *q != ',')
 			q++;
 		double v;
-		if (import_number(p, (size_t)(q - p), &v) < 0) {
+		if (import_number(p, (size_t)(q - p), &v) < 0 || fabs(v) > MAPS_MAX_COORD) {
 			free(pts);
-			return maps_fail(err, 0, "mask: '%.*s' is not a number",
-					 (int)(q - p > 40 ? 40 : q - p), p);
+			return maps_fail(err, 0, "mask: '%.*s' is not a number of at most %g",
+					 (int)(q - p > 40 ? 40 : q - p), p, MAPS_MAX_COORD);
 		}
 		if (n / 2 >= MAPS_MAX_MASK) {
 			free(pts);

@@ -13,6 +13,7 @@
 #define MAPS_MAX_GCPS 500       /* far above any hand-made set; bounds the spline's system */
 #define MAPS_MAX_MASK 10000     /* points of a mask polygon */
 #define MAPS_MAX_INPUT (8 << 20) /* bytes of one georeference file */
+#define MAPS_MAX_COORD 1e8       /* magnitude of any pixel or map coordinate: beyond any map */
 
 enum maps_transform_type { MAPS_POLYNOMIAL, MAPS_THIN_PLATE_SPLINE };
 
@@ -45,7 +46,10 @@ struct maps_error {
 void maps_georef_init(struct maps_georef *g);
 void maps_georef_release(struct maps_georef *g);
 
-/* Appends a GCP; -1 (msg set) past MAPS_MAX_GCPS or out of memory. */
+/*
+ * Appends a GCP; -1 (msg set) past MAPS_MAX_GCPS, for a coordinate beyond MAPS_MAX_COORD or out
+ * of memory. Positions outside WGS84's range are kept (iiifd check warns about them).
+ */
 int maps_georef_add(struct maps_georef *g, double x, double y, double lon, double lat,
 		    struct maps_error *err);
 

@@ -147,8 +147,17 @@ json_t *maps_footprint(const struct maps_georef *g, const struct maps_canvas *cv
 	bool straight = t.type == MAPS_POLYNOMIAL && t.order == 1;
 	double *pts = maps_densify(ring, n, straight ? 1 : MAPS_FOOTPRINT_STEPS, &m);
 	double area = 0;
-	for (size_t i = 0; i < m; i++)
+	bool finite = true;
+	for (size_t i = 0; i < m; i++) {
 		maps_transform_apply(&t, pts[2 * i], pts[2 * i + 1], &pts[2 * i], &pts[2 * i + 1]);
+		finite = finite && isfinite(pts[2 * i]) && isfinite(pts[2 * i + 1]);
+	}
+	if (!finite) { /* a degenerate fit: no footprint rather than a broken one */
+		g_free(ring);
+		g_free(pts);
+		maps_transform_release(&t);
+		return NULL;
+	}
 	for (size_t i = 0; i < m; i++) {
 		size_t j = (i + 1) % m;
 		area += pts[2 * i] * pts[2 * j + 1] - pts[2 * j] * pts[2 * i + 1];
