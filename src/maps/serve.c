@@ -90,12 +90,14 @@ json_t *maps_annotation_json(const struct maps_georef *g, const struct maps_canv
 		json_object_set_new(source, "partOf",
 				    json_pack("[{s:s, s:s}]", "id", cv->manifest_id, "type",
 					      "Manifest"));
+	char *body_id = g_strdup_printf("%s/feature-collection", id);
 	json_t *a = json_pack(
-		"{s:s, s:s, s:s, s:{s:s, s:o, s:o}, s:{s:s, s:o, s:o}}", "id", id, "type",
+		"{s:s, s:s, s:s, s:{s:s, s:o, s:o}, s:{s:s, s:s, s:o, s:o}}", "id", id, "type",
 		"Annotation", "motivation", "georeferencing", "target", "type", "SpecificResource",
-		"source", source, "selector", maps_svg_selector(g, cv), "body", "type",
+		"source", source, "selector", maps_svg_selector(g, cv), "body", "id", body_id, "type",
 		"FeatureCollection", "transformation", maps_transformation(g), "features",
 		maps_features(g, cv));
+	g_free(body_id);
 	g_free(id);
 	return a;
 }

@@ -316,3 +316,20 @@ def test_invalid_files_are_named_with_line_or_path_and_nothing_is_served(
     assert manifest["@context"] == "http://iiif.io/api/presentation/3/context.json"
     r = s.get("/iiif/presentation/bad/manifest/canvas/1/annotations/georeferencing")
     assert r.status == 404
+
+
+def test_presentation_2_leaves_the_georeferencing_out(served):
+    """2.1 has no georeferencing: its Canvases list no AnnotationList that would be empty."""
+    _, _, _, s = served
+    m = s.get("/iiif/presentation-v2/maps/manifest").json()
+    for canvas in m["sequences"][0]["canvases"]:
+        for lst in canvas.get("otherContent", []):
+            assert not lst["@id"].endswith("/georeferencing"), lst
+
+
+def test_maps_manifest_is_valid_presentation3(served):
+    """The project's structural checks of Presentation 3.0 and, when ../shared has it, the
+    official JSON schema accept the Manifest with its Georeference Annotations and navPlace."""
+    from presentation_fixtures import DocChecks, doc_errors, load_schema, validator_for
+    manifest, _, _, _ = served
+    assert not doc_errors(validator_for(DocChecks(load_schema())), manifest)
