@@ -1,6 +1,8 @@
 /*
  * load.c: finds and reads a map's georeference files. Files are read whole, capped at
- * MAPS_MAX_INPUT; GeoTIFF tags are only looked for in .tif/.tiff images.
+ * MAPS_MAX_INPUT; GeoTIFF tags are only looked for in .tif/.tiff images, and a TIFF found
+ * without them is remembered (by path, size, mtime and inode) so that Manifests of plain TIFFs,
+ * built on every request, do not open each file again.
  */
 #include "maps/load.h"
 
@@ -10,6 +12,59 @@
 #include <sys/stat.h>
 
 #include "maps/geotiff.h"
+
+#define MAPS_PLAIN_CACHE_MAX 65536 /* remembered TIFFs without georeferencing; then forgotten */
+
+static GMutex maps_plain_lock;
+static GHashTable *maps_plain; /* abs path -> "size:mtime:ino" of a TIFF without georeferencing */
+
+/* The version of the file at path, or NULL when it cannot be stat'ed (g_free). */
+static char *maps_file_version(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return NULL;
+	return g_strdup_printf("%lld:%lld.%09ld:%llu", (long long)st.st_size,
+			       (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+			       (unsigned long long)st.st_ino);
+}
+
+/* Whether path, at this version, is known to have no GeoTIFF georeferencing. */
+static bool maps_known_plain(const char *path, const char *version)
+{
+	g_mutex_lock(&maps_plain_lock);
+	const char *seen = maps_plain ? g_hash_table_lookup(maps_plain, path) : NULL;
+	bool plain = seen && version && !strcmp(seen, version);
+	g_mutex_unlock(&maps_plain_lock);
+	return plain;
+}
+
+static void maps_remember_plain(const char *path, const char *version)
+{
+	if (!version)
+		return;
+	g_mutex_lock(&maps_plain_lock);
+	if (!maps_plain)
+		maps_plain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	if (g_hash_table_size(maps_plain) >= MAPS_PLAIN_CACHE_MAX)
+		g_hash_table_remove_all(maps_plain);
+	g_hash_table_replace(maps_plain, g_strdup(path), g_strdup(version));
+	g_mutex_unlock(&maps_plain_lock);
+}
+
+/* maps_geotiff_read() unless the file is known to have no georeferencing. */
+static int maps_load_geotiff(const char *abs, struct maps_georef *g, struct maps_error *err)
+{
+	char *version = maps_file_version(abs);
+	int rc = 0;
+	if (!maps_known_plain(abs, version)) {
+		rc = maps_geotiff_read(abs, g, err);
+		if (rc == 0)
+			maps_remember_plain(abs, version);
+	}
+	g_free(version);
+	return rc;
+}
 
 static const struct {
 	const char *suffix;
@@ -127,7 +182,7 @@ int maps_load(const char *abs, char *const *companions, size_t count, struct map
 	int rc = maps_load_sidecars(dir, base, companions, count, g, source, msg, size);
 	if (rc == 0 && tiff) {
 		struct maps_error err = { 0 };
-		rc = maps_geotiff_read(abs, g, &err);
+		rc = maps_load_geotiff(abs, g, &err);
 		char *file = g_path_get_basename(abs);
 		if (rc < 0)
 			maps_error_format(&err, file, msg, size);
