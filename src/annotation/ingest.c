@@ -240,6 +240,9 @@ int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bo
 		struct iiifd_error *err)
 {
 	char *abs = NULL;
+	if (maps_file_kind_of(rel) != MAPS_FILE_NONE)
+		return iiifd_error_set(err, 400, "%s: georeferencing is served from the file next to "
+						 "its image, nothing to import (`iiifd check` reads it)", rel);
 	if (ingest_format_of(rel) == INGEST_NONE)
 		return iiifd_error_set(err, 400, "%s: not ALTO (.xml), hOCR (.hocr), WebVTT (.vtt), "
 						 "COCO (.json) or CSV (.csv)", rel);

@@ -207,7 +207,7 @@ int maps_parse_csv(const char *data, size_t len, struct maps_georef *g, struct m
 	struct maps_lines r = { .data = data, .len = len };
 	const char *f[MAPS_MAX_FIELDS];
 	size_t fl[MAPS_MAX_FIELDS];
-	int col[4], rc, have_header = 0;
+	int col[4] = { 0 }, rc, have_header = 0;
 	memset(err, 0, sizeof *err);
 	while ((rc = maps_next_line(&r, err)) > 0) {
 		if (maps_blank(r.text, r.text_len))
@@ -326,7 +326,7 @@ int maps_parse_points(const char *data, size_t len, struct maps_georef *g, struc
 	struct maps_lines r = { .data = data, .len = len };
 	const char *f[MAPS_MAX_FIELDS];
 	size_t fl[MAPS_MAX_FIELDS];
-	struct maps_points_cols cols;
+	struct maps_points_cols cols = { 0 };
 	char *crs = NULL;
 	int rc, have_header = 0;
 	memset(err, 0, sizeof *err);

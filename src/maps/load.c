@@ -1,70 +1,18 @@
 /*
  * load.c: finds and reads a map's georeference files. Files are read whole, capped at
- * MAPS_MAX_INPUT; GeoTIFF tags are only looked for in .tif/.tiff images, and a TIFF found
- * without them is remembered (by path, size, mtime and inode) so that Manifests of plain TIFFs,
- * built on every request, do not open each file again.
+ * MAPS_MAX_INPUT; GeoTIFF tags are only looked for in .tif/.tiff images. What a file holds,
+ * georeferencing or none, is kept in maps/cache by the file's version.
  */
 #include "maps/load.h"
 
 #include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "maps/cache.h"
 #include "maps/geotiff.h"
-
-#define MAPS_PLAIN_CACHE_MAX 65536 /* remembered TIFFs without georeferencing; then forgotten */
-
-static GMutex maps_plain_lock;
-static GHashTable *maps_plain; /* abs path -> "size:mtime:ino" of a TIFF without georeferencing */
-
-/* The version of the file at path, or NULL when it cannot be stat'ed (g_free). */
-static char *maps_file_version(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return NULL;
-	return g_strdup_printf("%lld:%lld.%09ld:%llu", (long long)st.st_size,
-			       (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-			       (unsigned long long)st.st_ino);
-}
-
-/* Whether path, at this version, is known to have no GeoTIFF georeferencing. */
-static bool maps_known_plain(const char *path, const char *version)
-{
-	g_mutex_lock(&maps_plain_lock);
-	const char *seen = maps_plain ? g_hash_table_lookup(maps_plain, path) : NULL;
-	bool plain = seen && version && !strcmp(seen, version);
-	g_mutex_unlock(&maps_plain_lock);
-	return plain;
-}
-
-static void maps_remember_plain(const char *path, const char *version)
-{
-	if (!version)
-		return;
-	g_mutex_lock(&maps_plain_lock);
-	if (!maps_plain)
-		maps_plain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	if (g_hash_table_size(maps_plain) >= MAPS_PLAIN_CACHE_MAX)
-		g_hash_table_remove_all(maps_plain);
-	g_hash_table_replace(maps_plain, g_strdup(path), g_strdup(version));
-	g_mutex_unlock(&maps_plain_lock);
-}
-
-/* maps_geotiff_read() unless the file is known to have no georeferencing. */
-static int maps_load_geotiff(const char *abs, struct maps_georef *g, struct maps_error *err)
-{
-	char *version = maps_file_version(abs);
-	int rc = 0;
-	if (!maps_known_plain(abs, version)) {
-		rc = maps_geotiff_read(abs, g, err);
-		if (rc == 0)
-			maps_remember_plain(abs, version);
-	}
-	g_free(version);
-	return rc;
-}
 
 static const struct {
 	const char *suffix;
@@ -73,6 +21,22 @@ static const struct {
 		      { ".points", MAPS_FILE_POINTS },
 		      { ".gcps.csv", MAPS_FILE_CSV },
 		      { ".mask", MAPS_FILE_MASK } };
+
+/* maps_geotiff_read() through the cache: 1, 0 or -1 as it. */
+static int maps_load_geotiff(const char *abs, struct maps_georef *g, struct maps_error *err)
+{
+	char *version = maps_cache_version(abs);
+	int rc;
+	if (maps_cache_get(abs, version, g)) {
+		rc = g->count > 0;
+	} else {
+		rc = maps_geotiff_read(abs, g, err);
+		if (rc >= 0)
+			maps_cache_put(abs, version, g);
+	}
+	g_free(version);
+	return rc;
+}
 
 enum maps_file_kind maps_file_kind_of(const char *name)
 {
@@ -102,8 +66,8 @@ int maps_parse_file(enum maps_file_kind kind, const char *data, size_t len, stru
 	}
 }
 
-/* Reads and parses one file; -1 with msg naming it. */
-static int maps_load_file(const char *path, const char *name, enum maps_file_kind kind,
+/* Reads and parses one file into g (initialised); -1 with msg naming it. */
+static int maps_read_file(const char *path, const char *name, enum maps_file_kind kind,
 			  struct maps_georef *g, char *msg, size_t size)
 {
 	struct stat st;
@@ -124,6 +88,38 @@ static int maps_load_file(const char *path, const char *name, enum maps_file_kin
 	if (rc < 0)
 		maps_error_format(&err, name, msg, size);
 	return rc;
+}
+
+/*
+ * One file through the cache; a mask file sets g's mask, the others fill g (empty before).
+ * -1 with msg naming the file.
+ */
+static int maps_load_file(const char *path, const char *name, enum maps_file_kind kind,
+			  struct maps_georef *g, char *msg, size_t size)
+{
+	struct maps_georef got;
+	maps_georef_init(&got);
+	char *version = maps_cache_version(path);
+	int rc = 0;
+	if (!maps_cache_get(path, version, &got)) {
+		rc = maps_read_file(path, name, kind, &got, msg, size);
+		if (rc == 0)
+			maps_cache_put(path, version, &got);
+	}
+	g_free(version);
+	if (rc < 0)
+		return -1;
+	if (kind != MAPS_FILE_MASK) {
+		maps_georef_release(g);
+		*g = got;
+		return 0;
+	}
+	free(g->mask);
+	g->mask = got.mask;
+	g->mask_points = got.mask_points;
+	got.mask = NULL;
+	maps_georef_release(&got);
+	return 0;
 }
 
 static bool maps_listed(char *const *companions, size_t count, const char *name)

@@ -333,3 +333,44 @@ def test_maps_manifest_is_valid_presentation3(served):
     from presentation_fixtures import DocChecks, doc_errors, load_schema, validator_for
     manifest, _, _, _ = served
     assert not doc_errors(validator_for(DocChecks(load_schema())), manifest)
+
+
+def test_import_of_a_georeference_file_says_it_is_served_in_place(iiifd_bin, maps_root, tmp_path):
+    """`iiifd import` stores annotations; georeferencing is read where it lies, which it says."""
+    root, _ = maps_root
+    p = subprocess.run([iiifd_bin, "import", "--root", root, "--data-dir", str(tmp_path),
+                        os.path.join(root, "maps", "survey.points")],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0
+    assert "maps/survey.points: georeferencing is served from the file next to its image, " \
+           "nothing to import" in p.stderr
+    # a folder import walks past the map files without complaint
+    p = subprocess.run([iiifd_bin, "import", "--root", root, "--data-dir", str(tmp_path), root],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+
+
+def test_a_changed_gcp_file_is_served_at_once(tmp_path, server_factory):
+    """Parsed georeferencing is cached by file version: editing the file shows on the next
+    Manifest, and removing it removes the georeferencing."""
+    folder = tmp_path / "edit"
+    folder.mkdir()
+    mf.image(str(folder / "map.png"))
+    pts = [(0, 0), (600, 0), (600, 400), (0, 400)]
+    write(folder, "map.gcps.csv", "x,y,lon,lat\n" + "".join(
+        f"{x},{y},{lon!r},{lat!r}\n" for x, y in pts for lon, lat in [mf.affine_lonlat(x, y)]))
+    s = server_factory(root_dir=str(tmp_path))
+
+    def features():
+        canvas = s.get("/iiif/presentation/edit/manifest").json()["items"][0]
+        pages = [p for p in canvas.get("annotations", []) if p["id"].endswith("/georeferencing")]
+        return pages[0]["items"][0]["body"]["features"] if pages else None
+    assert len(features()) == 4
+    assert len(features()) == 4  # from the cache
+    write(folder, "map.gcps.csv", "# transformation: thinPlateSpline\nx,y,lon,lat\n" + "".join(
+        f"{x},{y},{lon!r},{lat!r}\n" for x, y in pts[:3] for lon, lat in [mf.bent_lonlat(x, y)]))
+    got = features()
+    assert len(got) == 3 and got[2]["geometry"]["coordinates"] == \
+        pytest.approx(list(mf.bent_lonlat(600, 400)), abs=1e-8)
+    os.remove(folder / "map.gcps.csv")
+    assert features() is None
