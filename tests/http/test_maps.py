@@ -301,19 +301,29 @@ def test_invalid_files_are_named_with_line_or_path_and_nothing_is_served(
         mf.image(str(folder / f"{stem}.png"), 60, 40)
         write(folder, name, text)
     write(folder, "mask.mask", "1,2 3,4")
+    # a GeoTIFF with one tie point and no pixel scale: a position, but no georeferencing
+    mf.geotiff(str(folder), "tie", ["ModelTiepointTag (2,3):", " 0 0 0", " 4 52 0"],
+               ["GTModelTypeGeoKey (Short,1): ModelTypeGeographic",
+                "GeographicTypeGeoKey (Short,1): GCS_WGS_84"])
     out = run_check(iiifd_bin, str(tmp_path))
     assert out.returncode == 1
     for _, _, message in BAD:
         assert message in out.stdout, (message, out.stdout)
-    assert f"{len(BAD)} problems in" in out.stdout
+    assert "bad/tie.tif: tie.tif: one tie point without ModelPixelScale: no georeferencing" \
+        in out.stdout
+    assert f"{len(BAD) + 1} problems in" in out.stdout
     s = server_factory(root_dir=str(tmp_path))
     manifest = s.get("/iiif/presentation/bad/manifest").json()
-    assert len(manifest["items"]) == len(BAD)
+    assert len(manifest["items"]) == len(BAD) + 1
     for canvas in manifest["items"]:  # all or nothing: no half-read georeferencing
         assert "navPlace" not in canvas
         assert not any(p["id"].endswith("/georeferencing") for p in canvas.get("annotations", []))
     assert "navPlace" not in manifest
     assert manifest["@context"] == "http://iiif.io/api/presentation/3/context.json"
+    log = s.stderr_text()  # the server says why, once per file version
+    assert "bad/num.png: georeferencing not served: num.points:4: mapY is not a number" in log
+    assert s.get("/iiif/presentation/bad/manifest").status == 200
+    assert s.stderr_text().count("georeferencing not served: num.points") == 1
     r = s.get("/iiif/presentation/bad/manifest/canvas/1/annotations/georeferencing")
     assert r.status == 404
 
