@@ -15,9 +15,21 @@ import pytest
 
 import maps_fixtures as mf
 
-NODE_READER = os.path.join(os.path.dirname(__file__), "..", "maps", "allmaps-read.mjs")
+REPO = os.path.join(os.path.dirname(__file__), "..", "..")
+NODE_READER = os.path.join(REPO, "tests", "maps", "allmaps-read.mjs")
 GEOREF_CONTEXT = "http://iiif.io/api/extension/georef/1/context.json"
 NAVPLACE_CONTEXT = "http://iiif.io/api/extension/navplace/context.json"
+
+
+@pytest.fixture(scope="module")
+def allmaps():
+    """@allmaps/annotation in build/web: installed from npm by scripts/install-web (pinned in
+    web/package.json) when missing, as the browser tests do; a failure to install fails."""
+    script = os.path.join(REPO, "scripts", "install-web")
+    if subprocess.run([script, "--check"], capture_output=True).returncode != 0:
+        p = subprocess.run([script], capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, f"scripts/install-web failed:\n{p.stderr[-2000:]}"
+    return NODE_READER
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +121,7 @@ def test_every_map_has_a_georeference_annotation_as_the_extension_says(maps_root
         p["id"].endswith("/georeferencing") for p in blank.get("annotations", []))
 
 
-def test_allmaps_parser_reads_back_what_was_imported(maps_root, served, tmp_path):
+def test_allmaps_parser_reads_back_what_was_imported(maps_root, served, tmp_path, allmaps):
     """Every annotation served (embedded, its page, and the annotation by its id) parses with
     @allmaps/annotation, and the GCPs, mask and transformation it reads equal the imports."""
     _, expected = maps_root
@@ -129,7 +141,7 @@ def test_allmaps_parser_reads_back_what_was_imported(maps_root, served, tmp_path
             path.write_text(json.dumps(doc))
             files.append(str(path))
             names.append(name)
-    out = subprocess.run(["node", NODE_READER, *files], capture_output=True, text=True)
+    out = subprocess.run(["node", allmaps, *files], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     parsed = json.loads(out.stdout)
     assert len(parsed) == len(files)
@@ -384,3 +396,20 @@ def test_a_changed_gcp_file_is_served_at_once(tmp_path, server_factory):
         pytest.approx(list(mf.bent_lonlat(600, 400)), abs=1e-8)
     os.remove(folder / "map.gcps.csv")
     assert features() is None
+
+
+def test_allmaps_reader_refuses_what_allmaps_refuses(tmp_path, allmaps):
+    """The reader can fail: an annotation whose GCP has no resourceCoords does not parse."""
+    doc = {"type": "Annotation", "motivation": "georeferencing",
+           "target": {"type": "SpecificResource",
+                      "source": {"id": "https://example.org/c", "type": "Canvas",
+                                 "width": 10, "height": 10},
+                      "selector": {"type": "SvgSelector",
+                                   "value": '<svg><polygon points="0,0 10,0 10,10" /></svg>'}},
+           "body": {"type": "FeatureCollection", "features": [
+               {"type": "Feature", "properties": {},
+                "geometry": {"type": "Point", "coordinates": [4, 52]}}]}}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    out = subprocess.run(["node", allmaps, str(path)], capture_output=True, text=True)
+    assert out.returncode == 1 and "allmaps-read:" in out.stderr, (out.stdout, out.stderr)
