@@ -47,6 +47,15 @@ enum maps_file_kind maps_file_kind_of(const char *name)
 	return MAPS_FILE_NONE;
 }
 
+char *maps_file_stem(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(maps_suffixes); i++)
+		if (g_str_has_suffix(name, maps_suffixes[i].suffix) &&
+		    strlen(name) > strlen(maps_suffixes[i].suffix))
+			return g_strndup(name, strlen(name) - strlen(maps_suffixes[i].suffix));
+	return NULL;
+}
+
 int maps_parse_file(enum maps_file_kind kind, const char *data, size_t len, struct maps_georef *g,
 		    struct maps_error *err)
 {

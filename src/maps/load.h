@@ -16,6 +16,9 @@ enum maps_file_kind { MAPS_FILE_NONE, MAPS_FILE_ANNOTATION, MAPS_FILE_POINTS, MA
 		      MAPS_FILE_MASK };
 enum maps_file_kind maps_file_kind_of(const char *name);
 
+/* The image name stem a georeference file belongs to ("a.b.points" -> "a.b"), or NULL. g_free. */
+char *maps_file_stem(const char *name);
+
 /* Parses the georeference file data of kind into g (mask files add to g). 0 or -1 with err. */
 int maps_parse_file(enum maps_file_kind kind, const char *data, size_t len, struct maps_georef *g,
 		    struct maps_error *err);

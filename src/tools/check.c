@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "image/source.h"
 #include "maps/check.h"
+#include "maps/load.h"
 #include "media/probe.h"
 #include "presentation/sidecar.h"
 #include "presentation/tree.h"
@@ -88,6 +89,26 @@ static void check_sidecar(struct check_state *st, const char *path, const struct
 		check_name(st, path, l, key, "canvases");
 	check_toc(st, path, l, sc.toc, 0);
 	sidecar_release(&sc);
+}
+
+/* A georeference file is read for the image named like it; without one it is never used. */
+static void check_georef_file(struct check_state *st, const char *path,
+			      const struct tree_listing *l, const char *name)
+{
+	char *stem = maps_file_stem(name);
+	bool found = false;
+	for (size_t i = 0; i < l->count && !found; i++) {
+		const char *e = l->entries[i].name, *dot = strrchr(e, '.');
+		found = l->entries[i].kind == TREE_IMAGE && dot &&
+			(size_t)(dot - e) == strlen(stem) && !strncmp(e, stem, strlen(stem));
+	}
+	if (!found) {
+		char *msg = g_strdup_printf("georeferencing for '%s.*', which is not an image in "
+					    "this folder: not used", stem);
+		check_report(st, path, 0, msg);
+		g_free(msg);
+	}
+	g_free(stem);
 }
 
 /* An annotation file (ALTO, hOCR, WebVTT, COCO, CSV): parsed as an import would, not stored. */
@@ -167,6 +188,8 @@ static void check_folder(struct check_state *st, const char *dir, int depth)
 			check_sidecar(st, path, &l);
 		else if (ingest_format_of(path) != INGEST_NONE)
 			check_annotations(st, path);
+		else if (maps_file_kind_of(l.companions[i]) != MAPS_FILE_NONE)
+			check_georef_file(st, path, &l, l.companions[i]);
 		tools_progress_add(&st->progress, 1, 0, 0);
 		g_free(path);
 	}

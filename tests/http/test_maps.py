@@ -317,13 +317,16 @@ def test_invalid_files_are_named_with_line_or_path_and_nothing_is_served(
     mf.geotiff(str(folder), "tie", ["ModelTiepointTag (2,3):", " 0 0 0", " 4 52 0"],
                ["GTModelTypeGeoKey (Short,1): ModelTypeGeographic",
                 "GeographicTypeGeoKey (Short,1): GCS_WGS_84"])
+    write(folder, "nosuch.points", "mapX,mapY,sourceX,sourceY\n")  # no image of that name
     out = run_check(iiifd_bin, str(tmp_path))
     assert out.returncode == 1
+    assert "bad/nosuch.points: georeferencing for 'nosuch.*', which is not an image in this " \
+        "folder: not used" in out.stdout
     for _, _, message in BAD:
         assert message in out.stdout, (message, out.stdout)
     assert "bad/tie.tif: tie.tif: one tie point without ModelPixelScale: no georeferencing" \
         in out.stdout
-    assert f"{len(BAD) + 1} problems in" in out.stdout
+    assert f"{len(BAD) + 2} problems in" in out.stdout
     s = server_factory(root_dir=str(tmp_path))
     manifest = s.get("/iiif/presentation/bad/manifest").json()
     assert len(manifest["items"]) == len(BAD) + 1
