@@ -19,6 +19,7 @@
 #include "core/metrics.h"
 #include "core/path.h"
 #include "image/source.h"
+#include "maps/load.h"
 #include "media/probe.h"
 #include "presentation/canvas_index.h"
 
@@ -33,6 +34,8 @@ enum ingest_format ingest_format_of(const char *name)
 	const char *base = strrchr(name, '/');
 	if (strcmp(base ? base + 1 : name, "classes.txt") == 0)
 		return INGEST_NONE; /* the class list of YOLO labels */
+	if (maps_file_kind_of(name) != MAPS_FILE_NONE)
+		return INGEST_NONE; /* georeferencing: served by maps/, not stored */
 	path_extension(name, ext, sizeof ext);
 	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
 		if (strcmp(ext, formats[i].ext) == 0)
@@ -365,6 +368,9 @@ int ingest_file_with(struct db *db, const struct pres_context *c, const char *re
 		     const struct ingest_options *opts, struct iiifd_error *err)
 {
 	char *abs = NULL;
+	if (maps_file_kind_of(rel) != MAPS_FILE_NONE)
+		return iiifd_error_set(err, 400, "%s: georeferencing is served from the file next to "
+						 "its image, nothing to import (`iiifd check` reads it)", rel);
 	if (ingest_format_of(rel) == INGEST_NONE)
 		return iiifd_error_set(err, 400, "%s: not ALTO or PAGE (.xml), hOCR (.hocr), WebVTT "
 						 "(.vtt), COCO, Label Studio or timed JSON (.json), "
