@@ -286,8 +286,10 @@ def test_manifest_page_viewer_downloads_and_iiif_links(web):
     assert "/pdf/hostile/manifest?width=1000" in hrefs
     r = web.get("/pdf/hostile/manifest?width=1000")
     assert r.status == 200 and r.content_type == "application/pdf" and r.body[:4] == b"%PDF"
-    dnd = [h for h in hrefs if h and "?manifest=" in h and h.startswith(mid)]
-    assert dnd == [f"{mid}?manifest={urllib.parse.quote(mid, safe='')}"], dnd
+    dnd = [h for h in hrefs if h and "manifest=" in h and h.startswith(mid)]
+    q = urllib.parse.quote(mid, safe='')
+    # iiif-content (a plain URI, never content-state-encoded) and the older manifest=
+    assert dnd == [f"{mid}?iiif-content={q}&manifest={q}"], dnd
     assert p.find("input", id="iiif-url", value=mid, readonly=None, type="text")
     assert p.find("label", **{"for": "iiif-url"}) and p.find("button", **{"data-copy": "iiif-url"})
     # downloads: sizes below the image's own width, and the full size; each one works
