@@ -485,12 +485,13 @@ int content_state_read_param(const char *value, const struct content_state_scope
 			     struct content_state *st, struct iiifd_error *err)
 {
 	size_t len = strlen(value);
+	const char *first = value + strspn(value, " \t\r\n");
+	if (*first == '{' || *first == '[')
+		return iiifd_error_set(err, 400, "iiif-content: JSON must be content-state-encoded "
+						 "in a URL (§6.2)");
 	/* a URI has a ':' or '/'; base64url has neither (§6.2: a URI is never encoded) */
 	if (strpbrk(value, ":/"))
 		return content_state_parse(value, len, scope, st, err);
-	if (value[0] == '{' || value[0] == '[')
-		return iiifd_error_set(err, 400, "iiif-content: JSON must be content-state-encoded "
-						 "in a URL (§6.2)");
 	char *text = content_state_decode(value, len, err);
 	if (!text)
 		return -1;
