@@ -185,6 +185,23 @@ static char *viewer_config_json(const struct web_viewer_params *p)
 	return safe;
 }
 
+/* The page for a content state given by reference: its settings and content-state.js only. */
+static char *viewer_resolve_page(char *config, const char *version, struct iiifd_error *err)
+{
+	char *page = g_strdup_printf(
+		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		"<title>Opening a content state - iiifd</title>\n</head>\n<body>\n<main id=\"viewer\" "
+		"class=\"iiifd-viewer\"></main>\n<script type=\"application/json\" "
+		"id=\"iiifd-viewer-config\">%s</script>\n<script src=\"assets/boot/content-state.js"
+		"?v=%s\"></script>\n</body>\n</html>\n", config, version);
+	free(config);
+	char *out = page ? strdup(page) : NULL;
+	g_free(page);
+	if (!out)
+		iiifd_error_set(err, 500, "out of memory");
+	return out;
+}
+
 char *web_viewer_page(const struct web_viewer_params *p, const char *version,
 		      struct iiifd_error *err)
 {
@@ -193,6 +210,8 @@ char *web_viewer_page(const struct web_viewer_params *p, const char *version,
 		iiifd_error_set(err, 500, "out of memory");
 		return NULL;
 	}
+	if (p->state && p->state->resolve[0]) /* content-state.js fetches it, then goes on */
+		return viewer_resolve_page(config, version, err);
 	const char *name = viewer_kinds[p->kind].name, *style = viewer_kinds[p->kind].style;
 	const char *type = viewer_kinds[p->kind].module ? " type=\"module\"" : "";
 	char link[256] = "";
