@@ -27,15 +27,30 @@ async function bookIds(env) {
   return { manifest: m.id, canvases: m.items.map((c) => c.id) };
 }
 
-/** Mirador's window `id`: its Canvas and the rectangle of the Canvas its viewport shows. */
+/**
+ * Mirador's window `id`: its Canvas (Mirador's state) and the rectangle of the Canvas that
+ * OpenSeadragon shows (its viewport's bounds, in Canvas units: Mirador places the images on the
+ * Canvas's coordinates). Mirador keeps the OpenSeadragon viewer in a React hook of its
+ * component; it is found from the viewer's element.
+ */
 const miradorView = (page, id = "iiifd", index = 0) =>
   page.evaluate(([id, index]) => {
     const s = window.iiifdMirador && window.iiifdMirador.store.getState();
-    const win = s && s.windows[id], vp = s && s.viewers[id];
+    const win = s && s.windows[id];
     const box = document.querySelectorAll(".openseadragon-container")[index];
-    if (!win || !vp || !vp.zoom || !box || !box.clientWidth) return null;
-    const w = 1 / vp.zoom, h = (w * box.clientHeight) / box.clientWidth; // OpenSeadragon's zoom
-    return { canvasId: win.canvasId, rect: [vp.x - w / 2, vp.y - h / 2, w, h] };
+    if (!win || !box) return null;
+    let osd = null;
+    for (let el = box; el && !osd; el = el.parentElement) {
+      const key = Object.keys(el).find((k) => k.startsWith("__reactFiber$"));
+      for (let f = key && el[key]; f && !osd; f = f.return)
+        for (let h = f.memoizedState; h && typeof h === "object" && !osd; h = h.next) {
+          const v = h.memoizedState && h.memoizedState.current;
+          if (v && v.viewport && typeof v.viewport.getBounds === "function") osd = v;
+        }
+    }
+    if (!osd || !osd.world.getItemCount()) return null;
+    const b = osd.viewport.getBounds(true); // where it is now, not where it is going
+    return { canvasId: win.canvasId, rect: [b.x, b.y, b.width, b.height] };
   }, [id, index]);
 
 /** The viewport contains the region and is not much larger: the region fills one dimension. */

@@ -73,18 +73,35 @@
       openPanel("annotations");
     });
 
-    // the region again once OpenSeadragon is laid out: its box is narrower than the window when
-    // the side panel is open, and a region must fit that box
+    // The region again whenever OpenSeadragon's box changes size while the page settles (the
+    // side panel opens once the annotations arrive, and the box narrows): Mirador keeps its
+    // stored view but OpenSeadragon does not keep the region in view. Centre first, then zoom:
+    // OpenSeadragon animates both, and zooming about a point while panning ends elsewhere.
+    // A person's first touch of the view ends this.
     views.forEach(function (v, i) {
-      if (!v.xywh) return;
-      var id = windowOf(v, i).id, done = false;
+      if (!v.xywh || !window.ResizeObserver) return;
+      var id = windowOf(v, i).id, timer = null, observer = null, box = null, touched = false;
+      var refit = function () {
+        if (touched || !box.clientWidth || !box.clientHeight) return;
+        var f = fit(v.xywh, box.clientWidth / box.clientHeight);
+        store.dispatch(M.actions.updateViewport(id, { x: f.x, y: f.y }));
+        setTimeout(function () {
+          if (!touched) store.dispatch(M.actions.updateViewport(id, { zoom: f.zoom }));
+        }, 1300);
+      };
       var stop = store.subscribe(function () {
-        var box = document.querySelectorAll(".openseadragon-container")[i];
-        var vp = store.getState().viewers[id];
-        if (done || !box || !vp || !box.clientWidth || !box.clientHeight) return;
-        done = true;
+        box = document.querySelectorAll(".openseadragon-container")[i];
+        if (!box || !store.getState().viewers[id]) return;
         stop();
-        store.dispatch(M.actions.updateViewport(id, fit(v.xywh, box.clientWidth / box.clientHeight)));
+        observer = new ResizeObserver(function () {
+          clearTimeout(timer);
+          timer = setTimeout(refit, 300);
+        });
+        observer.observe(box);
+        ["pointerdown", "wheel", "keydown"].forEach(function (type) {
+          box.addEventListener(type, function () { touched = true; }, { once: true, capture: true });
+        });
+        setTimeout(function () { observer.disconnect(); }, 15000);
       });
     });
 
