@@ -179,6 +179,11 @@ export const CONTENT_STATE_TESTS = [
       const enc = new URL(page.url()).searchParams.get("iiif-content");
       assert(enc && decode(enc) === json, `the drop opened ${page.url()}`);
       await miradorAt(env, page, canvases[2], region);
+      // the viewer page's own "Link to this view" follows the view shown
+      await page.locator("a.iiifd-share").click();
+      const own = JSON.parse(decode(new URL(page.url()).searchParams.get("iiif-content")));
+      assert(own.id.startsWith(canvases[2] + "#xywh=") && own.partOf[0].id === manifest,
+        `the viewer page shares ${JSON.stringify(own)}`);
       await page.waitForLoadState("networkidle");
       // "Link to this view" on the Manifest page reads what the viewer shows now
       await page.goto(`${env.server.base}/view/${env.fx.book}/manifest`);

@@ -185,4 +185,33 @@
     },
   };
   if (cfg.t) seek(cfg.t);
+
+  // On a viewer page opened on its own (not in a Manifest page, which has its own), a link to
+  // the view shown now: its address follows the view whenever it is pointed at or focused, and
+  // a click copies it and puts it in the address bar.
+  if (window.top === window && views.length) {
+    var share = document.createElement("a");
+    share.className = "iiifd-share";
+    share.textContent = "Link to this view";
+    share.href = window.location.href;
+    var refresh = function () {
+      var t = window.iiifdContentState.current();
+      if (t) share.href = window.location.pathname + "?iiif-content=" + encode(JSON.stringify(t));
+    };
+    ["pointerenter", "focus", "pointerdown"].forEach(function (type) {
+      share.addEventListener(type, refresh);
+    });
+    share.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      refresh();
+      window.history.replaceState(null, "", share.href);
+      var done = function () {
+        share.textContent = "Link copied";
+        setTimeout(function () { share.textContent = "Link to this view"; }, 2000);
+      };
+      if (navigator.clipboard && window.isSecureContext)
+        navigator.clipboard.writeText(share.href).then(done, function () {});
+    });
+    document.body.appendChild(share);
+  }
 })();
