@@ -230,6 +230,35 @@ export const CONTENT_STATE_TESTS = [
     },
   },
   {
+    name: "content-state-search-hit",
+    viewer: "mirador",
+    timeout: 45,
+    async run(env) {
+      const { page, fx } = env;
+      const { canvases } = await bookIds(env);
+      // the book's search results: the hit on page 2 carries a content state
+      await env.until(async () => ((await env.getJSON(`${env.server.base}${manifestPath(fx.book)}/search?q=${fx.search_word}`)).items || []).length, 30000);
+      await page.goto(`${env.server.base}/view/${fx.book}/manifest?q=${fx.search_word}`);
+      const link = page.locator("a.iiif-cs").first();
+      await link.waitFor({ timeout: 10000 });
+      // a drag carries the plain JSON (§3.4), the same as data-iiif-content
+      const dragged = await link.evaluate((a) => {
+        const dt = new DataTransfer();
+        a.dispatchEvent(new DragEvent("dragstart", { dataTransfer: dt, bubbles: true }));
+        return [dt.getData("text/plain"), a.getAttribute("data-iiif-content")];
+      });
+      assert(dragged[0] && dragged[0] === dragged[1], `the drag carries ${dragged[0]}`);
+      const state = JSON.parse(dragged[0]);
+      assert(state.id.startsWith(canvases[fx.search_page - 1] + "#xywh="), `the hit's state is ${dragged[0]}`);
+      const box = state.id.split("#xywh=")[1].split(",").map(Number);
+      // and its link opens Mirador there, with the word in view
+      await page.goto(new URL(await link.getAttribute("href"), page.url()).href);
+      await miradorAt(env, page, canvases[fx.search_page - 1], box);
+      await env.screenshot(page, this.name, "hit");
+      await page.waitForLoadState("networkidle");
+    },
+  },
+  {
     name: "content-state-video-time",
     viewer: "mirador",
     timeout: 45,
