@@ -165,9 +165,18 @@ export const CONTENT_STATE_TESTS = [
     async run(env) {
       const { page } = env;
       const { manifest, canvases } = await bookIds(env);
-      // §3.4: plain JSON dropped on the viewer (never encoded) opens it there
+      // §3.3: a pasted URI (here an iiifd Canvas's: its Manifest is known from it) opens there
       await page.goto(`${env.server.base}/viewer/mirador?manifest=${encodeURIComponent(manifest)}`);
       await page.waitForSelector(".mirador-thumb-navigation img", { timeout: 20000 });
+      await page.evaluate((text) => {
+        const dt = new DataTransfer();
+        dt.setData("text/plain", text);
+        document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+      }, canvases[1]);
+      await env.until(() => page.url().includes("iiif-content="), 10000);
+      assert(new URL(page.url()).searchParams.get("iiif-content") === canvases[1], `the paste opened ${page.url()}`);
+      await miradorAt(env, page, canvases[1], null);
+      // §3.4: plain JSON dropped on the viewer (never encoded) opens it there
       const region = [150, 180, 700, 120];
       const json = JSON.stringify(canvasState(manifest, canvases[2], region));
       await page.evaluate((text) => {
@@ -175,7 +184,7 @@ export const CONTENT_STATE_TESTS = [
         dt.setData("text/plain", text);
         document.querySelector("#viewer").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
       }, json);
-      await env.until(() => page.url().includes("iiif-content="), 10000);
+      await env.until(() => !page.url().includes(encodeURIComponent(canvases[1])), 10000);
       const enc = new URL(page.url()).searchParams.get("iiif-content");
       assert(enc && decode(enc) === json, `the drop opened ${page.url()}`);
       await miradorAt(env, page, canvases[2], region);
