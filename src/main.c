@@ -26,6 +26,7 @@
 #include "tools/check.h"
 #include "tools/dataset.h"
 #include "tools/import.h"
+#include "tools/cite.h"
 #include "tools/manifest.h"
 #include "version.h"
 
@@ -62,6 +63,8 @@ static void main_usage(FILE *out)
 		"  iiifd check ROOT               list unservable files and sidecar errors\n"
 		"  iiifd manifest ROOT --public-url URL --out OUTDIR\n"
 		"                                 every Collection and Manifest as static JSON files\n"
+		"  iiifd cite URL [--region x,y,w,h] [--canvas N | --time a,b] [--viewer NAME]\n"
+		"                                 a IIIF Content State: a viewer link and its JSON\n"
 		"  (convert, tiles, manifest, import and check show progress on standard error;\n"
 		"   --quiet turns it off)\n"
 		"  iiifd --help | --version\n\n"
@@ -332,6 +335,8 @@ int main(int argc, char **argv)
 		return tools_check_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "manifest") == 0)
 		return tools_manifest_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "cite") == 0)
+		return tools_cite_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "import") == 0)
 		return tools_import_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "dataset") == 0)

@@ -8,6 +8,7 @@ import path from "node:path";
 
 import { WEB_DIR } from "./harness.mjs";
 import { MAPS_TESTS } from "./tests_maps.mjs";
+import { CONTENT_STATE_TESTS } from "./tests_content_state.mjs";
 
 const manifestPath = (name) => `/iiif/presentation/${name}/manifest`;
 const viewerURL = (env, viewer, name, extra = "") =>
@@ -486,4 +487,5 @@ export const TESTS = [
     },
   },
   ...MAPS_TESTS,
+  ...CONTENT_STATE_TESTS,
 ];
