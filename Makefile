@@ -74,7 +74,7 @@ FUZZ_OBJ    := $(SRC:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_SECONDS ?= 60
 FUZZ_BUDGET  ?= 240
 # seconds for all browser tests together (tests/browser, docs/internals/browser-tests.md)
-BROWSER_BUDGET ?= 300
+BROWSER_BUDGET ?= 480
 
 $(FUZZ_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -82,8 +82,7 @@ enum dataset_split dataset_split_of(const char *manifest, const char *seed, int 
 
 /*
  * A Content State (Content State API 1.0) that opens region x,y,w,h of the Canvas in its
- * Manifest, encoded for a URL: encodeURIComponent, then base64url without padding (g_free).
- * TODO(contentstate): a private copy until the shared contentstate module lands.
+ * Manifest, encoded for a URL by src/contentstate (malloc'd: free).
  */
 char *dataset_content_state(const char *manifest_id, const char *canvas_id, int64_t x, int64_t y,
 			    int64_t w, int64_t h);

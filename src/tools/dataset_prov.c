@@ -3,10 +3,12 @@
  * seed, so one book never straddles splits and reruns agree), a Content State per region, and
  * one JSON line of provenance per image.
  */
+#include "contentstate/content_state.h"
 #include "tools/dataset.h"
 
 #include <glib.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const dataset_split_names[3] = {"train", "val", "test"};
@@ -23,43 +25,17 @@ enum dataset_split dataset_split_of(const char *manifest, const char *seed, int 
 	return bucket < train ? SPLIT_TRAIN : bucket < train + val ? SPLIT_VAL : SPLIT_TEST;
 }
 
-/* encodeURIComponent: everything but A-Z a-z 0-9 - _ . ! ~ * ' ( ) as UTF-8 %XX. */
-static char *dataset_uri_component(const char *s)
-{
-	static const char keep[] = "-_.!~*'()";
-	GString *out = g_string_new(NULL);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (g_ascii_isalnum(*p) || strchr(keep, *p))
-			g_string_append_c(out, (char)*p);
-		else
-			g_string_append_printf(out, "%%%02X", *p);
-	}
-	return g_string_free(out, FALSE);
-}
-
 char *dataset_content_state(const char *manifest_id, const char *canvas_id, int64_t x, int64_t y,
 			    int64_t w, int64_t h)
 {
-	char *target = g_strdup_printf("%s#xywh=%lld,%lld,%lld,%lld", canvas_id, (long long)x,
-				       (long long)y, (long long)w, (long long)h);
-	json_t *state = json_pack("{s:s, s:s, s:[s], s:{s:s, s:s, s:[{s:s, s:s}]}}", "@context",
-				  "http://iiif.io/api/presentation/3/context.json", "type",
-				  "Annotation", "motivation", "contentState", "target", "id",
-				  target, "type", "Canvas", "partOf", "id", manifest_id, "type",
-				  "Manifest");
-	char *plain = json_dumps(state, JSON_COMPACT);
-	char *uri = dataset_uri_component(plain);
-	char *b64 = g_base64_encode((const guchar *)uri, strlen(uri));
-	for (char *p = b64; *p; p++)
-		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-	size_t n = strlen(b64);
-	while (n && b64[n - 1] == '=')
-		b64[--n] = '\0';
-	free(plain);
-	g_free(uri);
-	g_free(target);
+	struct content_state_view v = {.has_xywh = true,
+				       .xywh = {(double)x, (double)y, (double)w, (double)h}};
+	g_strlcpy(v.manifest, manifest_id, sizeof v.manifest);
+	g_strlcpy(v.canvas, canvas_id, sizeof v.canvas);
+	json_t *state = content_state_annotation(content_state_target(&v), NULL);
+	char *encoded = content_state_encode_json(state);
 	json_decref(state);
-	return b64;
+	return encoded;
 }
 
 char *dataset_provenance(const struct dataset_sample *s, const char *size_param)
@@ -81,7 +57,7 @@ char *dataset_provenance(const struct dataset_sample *s, const char *size_param)
 	free(text);
 	json_decref(line);
 	g_free(xywh);
-	g_free(state);
+	free(state);
 	g_free(image);
 	g_free(region);
 	return out;
