@@ -1,12 +1,12 @@
 # iiifd: a IIIF server. `make run` serves samples/, `make test` runs every test.
 # Release objects go to build/release, sanitizer objects (used by `make test`) to build/asan.
 
-PKGS      := vips libopenjp2 libmicrohttpd jansson inih libtiff-4 yaml-0.1 zlib libavformat libavcodec libavutil libswscale libswresample libxml-2.0 sqlite3 yajl libcurl libpq
+PKGS      := vips libopenjp2 libmicrohttpd jansson inih libtiff-4 yaml-0.1 zlib libavformat libavcodec libavutil libswscale libswresample libxml-2.0 sqlite3 yajl libcurl proj libpq
 CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 BASEFLAGS := -std=gnu11 -g -Isrc $(WARN) -D_GNU_SOURCE
-PKGCFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKGLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+PKGCFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/geotiff
+PKGLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgeotiff -lm -lpthread
 
 SRC       := $(shell find src -name '*.c' ! -name main.c | sort)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -74,7 +74,7 @@ FUZZ_OBJ    := $(SRC:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_SECONDS ?= 60
 FUZZ_BUDGET  ?= 240
 # seconds for all browser tests together (tests/browser, docs/internals/browser-tests.md)
-BROWSER_BUDGET ?= 300
+BROWSER_BUDGET ?= 480
 
 $(FUZZ_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)

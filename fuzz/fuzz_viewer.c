@@ -42,8 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p.has_xywh = 1;
 	p.q = field[3];
 	char *page = web_viewer_page(&p, "v", &err);
-	/* the settings, the viewer and the boot script: three elements, nothing a parameter opened */
-	if (page && (fuzz_count(page, "</script") != 3 || fuzz_count(page, "<script") != 3 ||
+	/* the settings, content-state.js, the viewer and its boot script: four elements, nothing a
+	 * parameter opened */
+	if (page && (fuzz_count(page, "</script") != 4 || fuzz_count(page, "<script") != 4 ||
 		     strstr(page, "<!--")))
 		abort();
 	free(page);

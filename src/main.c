@@ -24,7 +24,9 @@
 #include "tools/tiles.h"
 #include "tools/cache.h"
 #include "tools/check.h"
+#include "tools/dataset.h"
 #include "tools/import.h"
+#include "tools/cite.h"
 #include "tools/manifest.h"
 #include "version.h"
 
@@ -54,10 +56,15 @@ static void main_usage(FILE *out)
 		"  iiifd tiles IN OUTDIR --id BASE_URL [--version 2|3] [--tile-size N] [--quality Q]\n"
 		"                                 a static level 0 IIIF tree for a plain web server\n"
 		"  iiifd cache purge [IDENTIFIER] remove cached renders (all, or of one image)\n"
-		"  iiifd import PATH...           import ALTO/hOCR/WebVTT/COCO/CSV annotations\n"
+		"  iiifd import PATH...           import ALTO/PAGE/hOCR/WebVTT/COCO/CSV/YOLO/Label Studio\n"
+		"                                 and timed (Whisper, segments) annotations\n"
+		"  iiifd dataset SCOPE --format coco|yolo|voc|csv|jsonl --out DIR\n"
+		"                                 a training set from stored annotations (docs/ml.md)\n"
 		"  iiifd check ROOT               list unservable files and sidecar errors\n"
 		"  iiifd manifest ROOT --public-url URL --out OUTDIR\n"
 		"                                 every Collection and Manifest as static JSON files\n"
+		"  iiifd cite URL [--region x,y,w,h] [--canvas N | --time a,b] [--viewer NAME]\n"
+		"                                 a IIIF Content State: a viewer link and its JSON\n"
 		"  (convert, tiles, manifest, import and check show progress on standard error;\n"
 		"   --quiet turns it off)\n"
 		"  iiifd --help | --version\n\n"
@@ -328,8 +335,12 @@ int main(int argc, char **argv)
 		return tools_check_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "manifest") == 0)
 		return tools_manifest_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "cite") == 0)
+		return tools_cite_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "import") == 0)
 		return tools_import_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "dataset") == 0)
+		return tools_dataset_main(argc - 2, argv + 2);
 	fprintf(stderr, "iiifd: unknown command '%s'\n(see iiifd --help)\n", argv[1]);
 	return 2;
 }

@@ -141,6 +141,9 @@ static const struct config_key config_keys[] = {
 	KEY("pyramid-cache-size-mb", CONFIG_INT64, pyramid_cache_size_mb, "10240", 1,
 	    INT64_C(1) << 30,
 	    "size limit in MiB of the pyramids in cache-dir/pyramids; least recently used go first"),
+	KEY("content-state-origins", CONFIG_STRING, content_state_origins, "", 0, 0,
+	    "other servers' origins (https://host[:port], space-separated) whose resources an "
+	    "iiif-content content state may open in the viewers; empty = this server's only"),
 };
 
 #define CONFIG_NKEYS (sizeof config_keys / sizeof config_keys[0])

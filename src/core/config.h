@@ -71,6 +71,7 @@ struct iiifd_config {
 	bool web;                 /* the HTML interface: /, /view/..., /sitemap.xml (web/) */
 	bool html_pages_on_json_urls; /* browsers asking a Collection/Manifest URL for HTML get its page */
 	int web_page_size;        /* members or pages listed on one HTML page */
+	char *content_state_origins; /* other origins iiif-content may open ("" = this server's) */
 };
 
 /* Fills cfg with defaults; release with iiifd_config_release(). */

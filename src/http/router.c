@@ -9,6 +9,7 @@
 #include "annotation/api.h"
 #include "annotation/webanno.h"
 #include "core/config_live.h"
+#include "contentstate/content_state.h"
 #include "core/metrics.h"
 #include "http/ops.h"
 #include "web/viewer.h"
@@ -65,6 +66,11 @@ int router_body_check(void *ctx, const struct http_request *req, size_t *max_bod
 		      struct iiifd_error *err)
 {
 	const char *rest = router_strip(req->path, "/iiif/presentation/");
+	if (strcmp(req->method, "POST") == 0 && router_strip(req->path, "/viewer/")) {
+		/* a content state posted to a viewer page (§3.2), %-encoded when a form */
+		*max_body = CONTENT_STATE_MAX * 3 + 64;
+		return 0;
+	}
 	if ((strcmp(req->method, "POST") != 0 && strcmp(req->method, "PUT") != 0) || !rest)
 		return iiifd_error_set(err, 405, "%s requests take no body here", req->method);
 	if (!strstr(rest, "/annotations"))
@@ -94,8 +100,11 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 	bool reading = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 	bool writing = strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
 		       strcmp(req->method, "DELETE") == 0;
-	/* only the annotation containers below /iiif/presentation/ take writes */
-	if (!reading && !(writing && router_strip(req->path, "/iiif/presentation/"))) {
+	/* only the annotation containers below /iiif/presentation/ take writes; viewer pages
+	 * take a content state by POST */
+	bool posting_state = strcmp(req->method, "POST") == 0 && router_strip(req->path, "/viewer/");
+	if (!reading && !posting_state &&
+	    !(writing && router_strip(req->path, "/iiif/presentation/"))) {
 		http_response_header(resp, "Allow", "GET, HEAD, OPTIONS");
 		iiifd_error_set(&err, 405, "method %s is not allowed here", req->method);
 		return http_response_error(resp, &err);

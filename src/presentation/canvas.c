@@ -11,6 +11,7 @@
 #include "annotation/ingest.h"
 #include "core/log.h"
 #include "db/db.h"
+#include "maps/serve.h"
 #include "media/probe.h"
 #include "presentation/language.h"
 #include "presentation/sidecar.h"
@@ -392,6 +393,11 @@ int pres_canvases_add(const struct pres_context *c, const char *manifest_id,
 		json_t *canvas = f->kind == TREE_MEDIA ? canvas_media(c, id, f, &specs[i].media)
 						       : canvas_image(c, id, f, &specs[i]);
 		canvas_annotation_refs(c, canvas, id, f, specs[i].page);
+		if (f->kind == TREE_IMAGE && specs[i].npages == 1 && f->folder)
+			maps_canvas_decorate(canvas, &(struct maps_canvas){ .canvas_id = id,
+					     .manifest_id = manifest_id, .width = (double)specs[i].width,
+					     .height = (double)specs[i].height }, f->abs,
+					     f->folder->companions, f->folder->companion_count);
 		canvas_merge_props(canvas, props);
 		json_array_append_new(items, canvas);
 		json_array_append_new(ids, json_string(id));

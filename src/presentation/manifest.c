@@ -12,6 +12,7 @@
 #include "annotation/search.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "maps/serve.h"
 #include "presentation/canvas.h"
 #include "presentation/sidecar.h"
 #include "presentation/tree.h"
@@ -218,6 +219,7 @@ static void manifest_navplace_context(json_t *m, const json_t *items)
 static void manifest_finish(json_t *m, json_t *items, json_t *structures)
 {
 	manifest_navplace_context(m, items);
+	maps_manifest_finish(m, items, PRES_CONTEXT);
 	json_t *first = json_array_get(items, 0);
 	json_t *thumb = first ? json_object_get(first, "thumbnail") : NULL;
 	if (!json_object_get(m, "thumbnail") && thumb)

@@ -21,6 +21,7 @@
 #include "core/metrics.h"
 #include "core/path.h"
 #include "image/service.h"
+#include "maps/serve.h"
 #include "core/strings.h"
 #include "http/files.h"
 #include "image/admission.h"
@@ -521,6 +522,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 			 (!tail[1] || !tail[2]);
 	bool page = !t->collection && tail[0] && strcmp(tail[0], "canvas") == 0 && tail[1] &&
 		    tail[2] && strcmp(tail[2], "annotations") == 0 && tail[3] &&
+		    strcmp(tail[3], MAPS_PAGE_NAME) != 0 && /* embedded in the Canvas */
 		    (!tail[4] || (strcmp(tail[4], "collection") == 0 && !tail[5]));
 	if (!svc->db || (kind < 0 && !container && !page))
 		return false;

@@ -29,7 +29,7 @@ enum tree_kind tree_classify(const char *name)
 	char ext[16];
 	path_extension(name, ext, sizeof ext);
 	static const char *const companions[] = { "yml", "yaml", "vtt", "xml", "hocr", "json",
-						  "csv", NULL };
+						  "csv", "points", "mask", NULL };
 	if (tree_in_list(ext, companions))
 		return TREE_COMPANION;
 	if (tree_in_list(ext, image_source_extensions))

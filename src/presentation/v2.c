@@ -157,12 +157,13 @@ static json_t *v2_canvas(const struct v2_ids *ids, const json_t *canvas)
 		"http://iiif.io/api/image/2/context.json", "@id", image_id, "profile",
 		"http://iiif.io/api/image/2/level2.json");
 	g_free(full);
-	/* the store's pages (not the caption files of audio and video, which 2.1 cannot show) */
+	/* the store's pages (not the caption files of audio and video, nor the georeferencing,
+	 * which 2.1 cannot show) */
 	json_t *lists = json_array(), *page;
 	size_t i;
 	json_array_foreach(json_object_get(canvas, "annotations"), i, page) {
 		const char *pid = json_string_value(json_object_get(page, "id"));
-		if (pid && strstr(pid, "/annotations/"))
+		if (pid && strstr(pid, "/annotations/") && !json_object_get(page, "items"))
 			json_array_append_new(lists, json_pack("{s:o, s:s}", "@id", v2_id(ids, pid),
 							       "@type", "sc:AnnotationList"));
 	}

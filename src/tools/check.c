@@ -14,6 +14,8 @@
 #include "annotation/ingest.h"
 #include "core/config.h"
 #include "image/source.h"
+#include "maps/check.h"
+#include "maps/load.h"
 #include "media/probe.h"
 #include "presentation/sidecar.h"
 #include "presentation/tree.h"
@@ -23,6 +25,7 @@
 struct check_state {
 	const char *root;
 	int problems;
+	int warnings; /* doubtful, still served (georeferencing) */
 	int files;
 	struct pres_context ctx; /* for parsing annotation files as the server would */
 	struct tools_progress progress; /* files; the total grows with each folder listed */
@@ -88,6 +91,26 @@ static void check_sidecar(struct check_state *st, const char *path, const struct
 	sidecar_release(&sc);
 }
 
+/* A georeference file is read for the image named like it; without one it is never used. */
+static void check_georef_file(struct check_state *st, const char *path,
+			      const struct tree_listing *l, const char *name)
+{
+	char *stem = maps_file_stem(name);
+	bool found = false;
+	for (size_t i = 0; i < l->count && !found; i++) {
+		const char *e = l->entries[i].name, *dot = strrchr(e, '.');
+		found = l->entries[i].kind == TREE_IMAGE && dot &&
+			(size_t)(dot - e) == strlen(stem) && !strncmp(e, stem, strlen(stem));
+	}
+	if (!found) {
+		char *msg = g_strdup_printf("georeferencing for '%s.*', which is not an image in "
+					    "this folder: not used", stem);
+		check_report(st, path, 0, msg);
+		g_free(msg);
+	}
+	g_free(stem);
+}
+
 /* An annotation file (ALTO, hOCR, WebVTT, COCO, CSV): parsed as an import would, not stored. */
 static void check_annotations(struct check_state *st, const char *path)
 {
@@ -100,15 +123,39 @@ static void check_annotations(struct check_state *st, const char *path)
 	}
 }
 
-static void check_file(struct check_state *st, const char *path, enum tree_kind kind)
+/* The image at the path being checked, for the georeferencing reports. */
+struct check_image {
+	struct check_state *st;
+	const char *path;
+};
+
+static void check_georef_error(void *ctx, const char *msg)
+{
+	struct check_image *ci = ctx;
+	check_report(ci->st, ci->path, 0, msg);
+}
+
+static void check_georef_warning(void *ctx, const char *msg)
+{
+	struct check_image *ci = ctx;
+	check_report(ci->st, ci->path, 0, msg);
+	ci->st->problems--; /* counted apart: a warning does not fail the check */
+	ci->st->warnings++;
+}
+
+static void check_file(struct check_state *st, const char *path, enum tree_kind kind,
+		       const struct tree_listing *l)
 {
 	struct iiifd_error err = { 0 };
 	st->files++;
 	if (kind == TREE_IMAGE) {
 		struct image_source src;
-		if (image_source_open(path, 0, &src, &err) == 0)
+		struct check_image ci = { .st = st, .path = path };
+		if (image_source_open(path, 0, &src, &err) == 0) {
+			maps_check_image(path, l->companions, l->companion_count, src.width,
+					 src.height, check_georef_error, check_georef_warning, &ci);
 			image_source_release(&src);
-		else
+		} else
 			check_report(st, path, 0, err.msg);
 	} else if (kind == TREE_MEDIA) {
 		struct media_info m;
@@ -141,6 +188,8 @@ static void check_folder(struct check_state *st, const char *dir, int depth)
 			check_sidecar(st, path, &l);
 		else if (ingest_format_of(path) != INGEST_NONE)
 			check_annotations(st, path);
+		else if (maps_file_kind_of(l.companions[i]) != MAPS_FILE_NONE)
+			check_georef_file(st, path, &l, l.companions[i]);
 		tools_progress_add(&st->progress, 1, 0, 0);
 		g_free(path);
 	}
@@ -149,7 +198,7 @@ static void check_folder(struct check_state *st, const char *dir, int depth)
 		if (l.entries[i].kind == TREE_FOLDER)
 			check_folder(st, path, depth + 1);
 		else
-			check_file(st, path, l.entries[i].kind);
+			check_file(st, path, l.entries[i].kind, &l);
 		g_free(path);
 	}
 	tree_listing_release(&l);
@@ -194,5 +243,7 @@ int tools_check_main(int argc, char **argv)
 	tools_cli_vips_stop();
 	printf("%d problem%s in %s (%d files checked)\n", st.problems, st.problems == 1 ? "" : "s",
 	       root, st.files);
+	if (st.warnings)
+		printf("%d warning%s (served anyway)\n", st.warnings, st.warnings == 1 ? "" : "s");
 	return st.problems ? 1 : 0;
 }

@@ -351,11 +351,18 @@ void page_iiif_links(struct page *pg, const char *id, bool collection)
 	if (pg->cfg->html_pages_on_json_urls) /* else the browser would get this page again */
 		g_string_append(h, "?format=json");
 	g_string_append_printf(h, "\">%s JSON</a> \xc2\xb7 <a class=\"iiif-dnd\" href=\"", kind);
+	/* the IIIF drag-and-drop link: iiif-content for viewers that read content states (a plain
+	 * URI, never encoded), manifest= / collection= for the others; the drag itself carries
+	 * the plain URI as text/plain (iiifd.js, Content State §3.4) */
 	GString *dnd = g_string_new(id);
-	g_string_append_printf(dnd, "?%s=", collection ? "collection" : "manifest");
+	g_string_append(dnd, "?iiif-content=");
+	page_query_escape(dnd, id);
+	g_string_append_printf(dnd, "&%s=", collection ? "collection" : "manifest");
 	page_query_escape(dnd, id);
 	html_escape(h, dnd->str);
 	g_string_free(dnd, TRUE);
+	g_string_append(h, "\" data-iiif-content=\"");
+	html_escape(h, id);
 	g_string_append(h, "\" title=\"Drag this link into a IIIF viewer\">IIIF drag and drop</a>"
 			   "</p>\n</section>\n");
 }

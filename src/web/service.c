@@ -51,6 +51,7 @@ static void web_args_release(struct view_args *a)
 	free(a->viewer);
 	free(a->canvas);
 	free(a->xywh);
+	free(a->iiif_content);
 }
 
 /* x,y,w,h as numbers (the viewer gets it as it is) */
@@ -75,7 +76,8 @@ static int web_args_read(const struct http_request *req, struct view_args *a,
 	    http_request_arg_checked(req, "viewer", &a->viewer, err) < 0 ||
 	    http_request_arg_checked(req, "canvas", &a->canvas, err) < 0 ||
 	    http_request_arg_checked(req, "xywh", &a->xywh, err) < 0 ||
-	    http_request_arg_checked(req, "page", &page, err) < 0)
+	    http_request_arg_checked(req, "page", &page, err) < 0 ||
+	    http_request_arg_checked(req, "iiif-content", &a->iiif_content, err) < 0)
 		return -1;
 	if (a->q && !*g_strstrip(a->q)) {
 		free(a->q); /* a blank search box shows the page itself */

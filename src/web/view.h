@@ -18,6 +18,7 @@ struct view_args {
 	char *canvas;  /* passed on to the viewer when it is a Canvas of this Manifest */
 	char *xywh;    /* likewise, when it is x,y,w,h */
 	long page;     /* ?page=: members from 1, search results from 0; -1 when absent */
+	char *iiif_content; /* a content state, passed on to the viewer (which checks it) */
 };
 
 /* What the results need to know of each Canvas a hit may land on. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contentstate/content_state.h"
 #include "core/html.h"
 #include "web/view.h"
 
@@ -70,6 +71,47 @@ static bool view_target(const json_t *anno, char **canvas, double v[4])
 	*canvas = hash ? g_strndup(target, (gsize)(hash - target)) : g_strdup(target);
 	return hash && sscanf(hash, "#xywh=%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3]) == 4 &&
 	       v[2] > 0 && v[3] > 0;
+}
+
+/*
+ * The hit as a IIIF Content State (docs/content-state.md): its Canvas with the word box (#xywh=)
+ * or time (#t=) it names, partOf its Manifest. A link to a viewer with it encoded, draggable
+ * (iiifd.js puts the plain JSON in the drag, §3.4) and the JSON in data-iiif-content (§3.6).
+ */
+static void view_hit_state(struct page *pg, const json_t *anno, const struct view_canvas *c,
+			   const char *viewer)
+{
+	const json_t *t = json_object_get(anno, "target");
+	const json_t *src = json_object_get(t, "source") ? json_object_get(t, "source")
+							 : json_object_get(t, "id");
+	const char *target = json_is_string(t) ? json_string_value(t) : json_string_value(src);
+	const char *sel = json_string_value(json_object_get(json_object_get(t, "selector"), "value"));
+	if (!target)
+		return;
+	GString *id = g_string_new(target);
+	if (sel && !strchr(target, '#')) /* a FragmentSelector: xywh= or t= */
+		g_string_append_printf(id, "#%s", sel);
+	GString *manifest = g_string_new(pg->origin);
+	g_string_append_printf(manifest, "/iiif/presentation/%s", c->manifest_path);
+	json_t *state = json_pack("{s:s,s:s,s:[{s:s,s:s}]}", "id", id->str, "type", "Canvas",
+				  "partOf", "id", manifest->str, "type", "Manifest");
+	char *plain = state ? json_dumps(state, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *enc = state ? content_state_encode_json(state) : NULL;
+	if (plain && enc) {
+		GString *h = pg->html;
+		g_string_append(h, "<p class=\"cs\"><a class=\"iiif-cs\" draggable=\"true\" href=\"");
+		html_escape(h, pg->prefix);
+		g_string_append_printf(h, "/viewer/%s?iiif-content=%s\" data-iiif-content=\"", viewer,
+				       enc);
+		html_escape(h, plain);
+		g_string_append(h, "\" title=\"A IIIF Content State: open it in a viewer, or drag it "
+				   "into one\">Link to this passage (IIIF)</a></p>");
+	}
+	free(plain);
+	free(enc);
+	json_decref(state);
+	g_string_free(id, TRUE);
+	g_string_free(manifest, TRUE);
 }
 
 /* The first highlighting annotation of anno_id: its TextQuoteSelector, borrowed, or NULL. */
@@ -159,6 +201,7 @@ static void view_hit(struct page *pg, const json_t *results, const json_t *anno,
 		g_string_append(h, ", ");
 		html_escape(h, c->label);
 		g_string_append(h, ": open in the viewer</a></p>");
+		view_hit_state(pg, anno, c, viewer);
 	}
 	g_string_append(h, "</div></li>\n");
 	g_free(thumb);

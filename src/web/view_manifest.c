@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "contentstate/content_state.h"
 #include "core/html.h"
 #include "web/view.h"
 
@@ -34,6 +35,53 @@ static void view_query(GString *out, const struct view_args *a, const char *name
 		g_string_append(out, "&xywh=");
 		page_query_escape(out, a->xywh);
 	}
+	if (a->iiif_content) {
+		g_string_append(out, "&iiif-content=");
+		page_query_escape(out, a->iiif_content);
+	}
+}
+
+/* The content state of what the page opens: the one it was given, else Manifest, Canvas, xywh. */
+static char *view_state(const char *id, const struct view_args *a)
+{
+	if (a->iiif_content)
+		return g_strdup(a->iiif_content);
+	struct content_state_view v = { .has_xywh = false };
+	v.has_xywh = a->xywh && content_state_parse_xywh(a->xywh, v.xywh) == 0;
+	g_strlcpy(v.manifest, id, sizeof v.manifest);
+	if (a->canvas)
+		g_strlcpy(v.canvas, a->canvas, sizeof v.canvas);
+	json_t *t = content_state_target(&v);
+	char *enc = t ? content_state_encode_json(t) : NULL;
+	json_decref(t);
+	char *out = enc ? g_strdup(enc) : NULL;
+	free(enc);
+	return out;
+}
+
+/*
+ * "Share this view": a link to this page with the view as a content state; iiifd.js replaces it
+ * with the view the viewer shows when the button is pressed (iiifdContentState.current()).
+ */
+static void view_share(struct page *pg, const char *id, const struct view_args *a,
+		       const char *base, const char *viewer)
+{
+	char *state = view_state(id, a);
+	if (!state)
+		return;
+	GString *url = g_string_new(NULL);
+	g_string_append_len(url, pg->origin, (gssize)(strlen(pg->origin) - strlen(pg->prefix)));
+	g_string_append_printf(url, "%s?viewer=%s&iiif-content=", base, viewer);
+	page_query_escape(url, state);
+	g_string_append(url, "#viewer");
+	GString *h = pg->html;
+	g_string_append(h, "<p class=\"copy-row share\"><label for=\"share-url\">Link to this view"
+			   "</label> <input id=\"share-url\" type=\"text\" readonly value=\"");
+	html_escape(h, url->str);
+	g_string_append_printf(h, "\"> <button type=\"button\" class=\"copy\" data-copy=\"share-url\" "
+				  "data-share=\"%s\" hidden>Copy</button></p>\n", viewer);
+	g_string_free(url, TRUE);
+	g_free(state);
 }
 
 static void view_viewer(struct page *pg, const json_t *doc, const struct view_args *a,
@@ -69,6 +117,10 @@ static void view_viewer(struct page *pg, const json_t *doc, const struct view_ar
 		g_string_append(src, "&xywh=");
 		page_query_escape(src, a->xywh);
 	}
+	if (a->iiif_content) { /* the viewer page reads it (and refuses it) itself */
+		g_string_append(src, "&iiif-content=");
+		page_query_escape(src, a->iiif_content);
+	}
 	g_string_append(h, "<iframe class=\"viewer\" src=\"");
 	html_escape(h, src->str);
 	g_string_append(h, "\" title=\"");
@@ -77,7 +129,9 @@ static void view_viewer(struct page *pg, const json_t *doc, const struct view_ar
 			html_escape(h, view_viewers[i][1]);
 	g_string_append(h, " viewer: ");
 	html_escape(h, label);
-	g_string_append(h, "\" allowfullscreen></iframe>\n</section>\n");
+	g_string_append(h, "\" allowfullscreen></iframe>\n");
+	view_share(pg, id, a, base, current);
+	g_string_append(h, "</section>\n");
 	g_string_free(src, TRUE);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <jansson.h>
 
 #include "core/fileio.h"
@@ -114,10 +115,46 @@ int web_viewer_own_url(const char *manifest, const char *base, char *out, size_t
 	return 0;
 }
 
+/* Whether s is "http[s]://host[:port]" with nothing a CSP could read otherwise. */
+static bool viewer_is_origin(const char *s, size_t n)
+{
+	size_t skip = n > 8 && strncmp(s, "https://", 8) == 0 ? 8
+		      : n > 7 && strncmp(s, "http://", 7) == 0 ? 7 : 0;
+	for (size_t i = skip; skip && i < n; i++)
+		if (!g_ascii_isalnum(s[i]) && !strchr(".-:[]", s[i]))
+			return false;
+	return skip != 0;
+}
+
+char *web_viewer_csp_for(enum web_viewer_kind kind, const char *origins)
+{
+	GString *extra = g_string_new(NULL);
+	for (const char *p = origins ? origins : ""; *p;) {
+		p += strspn(p, " ,\t");
+		size_t n = strcspn(p, " ,\t");
+		while (n && p[n - 1] == '/')
+			n--;
+		if (n && viewer_is_origin(p, n))
+			g_string_append_printf(extra, " %.*s", (int)n, p);
+		p += n + strspn(p + n, "/");
+	}
+	/* the same policy as web_viewer_csp, other servers allowed where content is fetched */
+	char *csp = g_strdup_printf(
+		"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+		"img-src 'self' data: blob:%s; media-src 'self' blob:%s; connect-src 'self'%s; "
+		"font-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'self'; "
+		"base-uri 'none'; form-action 'none'", extra->str, extra->str, extra->str);
+	g_string_free(extra, TRUE);
+	(void)kind;
+	char *out = strdup(csp);
+	g_free(csp);
+	return out;
+}
+
 /* The settings for the boot script, as JSON safe inside a <script> element. */
 static char *viewer_config_json(const struct web_viewer_params *p)
 {
-	json_t *c = json_pack("{s:s}", "manifest", p->manifest);
+	json_t *c = p->manifest ? json_pack("{s:s}", "manifest", p->manifest) : json_object();
 	if (!c)
 		return NULL;
 	if (p->canvas)
@@ -127,6 +164,8 @@ static char *viewer_config_json(const struct web_viewer_params *p)
 							 p->xywh[2], p->xywh[3]));
 	if (p->q)
 		json_object_set_new(c, "q", json_string(p->q));
+	if (p->state)
+		web_viewer_state_config(c, p->state);
 	char *text = json_dumps(c, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(c);
 	if (!text)
@@ -146,6 +185,23 @@ static char *viewer_config_json(const struct web_viewer_params *p)
 	return safe;
 }
 
+/* The page for a content state given by reference: its settings and content-state.js only. */
+static char *viewer_resolve_page(char *config, const char *version, struct iiifd_error *err)
+{
+	char *page = g_strdup_printf(
+		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		"<title>Opening a content state - iiifd</title>\n</head>\n<body>\n<main id=\"viewer\" "
+		"class=\"iiifd-viewer\"></main>\n<script type=\"application/json\" "
+		"id=\"iiifd-viewer-config\">%s</script>\n<script src=\"assets/boot/content-state.js"
+		"?v=%s\"></script>\n</body>\n</html>\n", config, version);
+	free(config);
+	char *out = page ? strdup(page) : NULL;
+	g_free(page);
+	if (!out)
+		iiifd_error_set(err, 500, "out of memory");
+	return out;
+}
+
 char *web_viewer_page(const struct web_viewer_params *p, const char *version,
 		      struct iiifd_error *err)
 {
@@ -154,6 +210,8 @@ char *web_viewer_page(const struct web_viewer_params *p, const char *version,
 		iiifd_error_set(err, 500, "out of memory");
 		return NULL;
 	}
+	if (p->state && p->state->resolve[0]) /* content-state.js fetches it, then goes on */
+		return viewer_resolve_page(config, version, err);
 	const char *name = viewer_kinds[p->kind].name, *style = viewer_kinds[p->kind].style;
 	const char *type = viewer_kinds[p->kind].module ? " type=\"module\"" : "";
 	char link[256] = "";
@@ -170,10 +228,11 @@ char *web_viewer_page(const struct web_viewer_params *p, const char *version,
 				  "</head>\n<body>\n<main id=\"viewer\" class=\"iiifd-viewer\" "
 				  "aria-label=\"%s\"></main>\n"
 				  "<script type=\"application/json\" id=\"iiifd-viewer-config\">%s"
-				  "</script>\n<script%s src=\"assets/%s?v=%s\"></script>\n"
+				  "</script>\n<script src=\"assets/boot/content-state.js?v=%s\"></script>\n"
+				  "<script%s src=\"assets/%s?v=%s\"></script>\n"
 				  "<script%s src=\"assets/boot/%s.js?v=%s\"></script>\n</body>\n</html>\n",
 				  viewer_kinds[p->kind].title, link, version,
-				  viewer_kinds[p->kind].title, config, type,
+				  viewer_kinds[p->kind].title, config, version, type,
 				  viewer_kinds[p->kind].scripts[0], version, type, name, version)
 			 : -1;
 	free(config);
@@ -319,15 +378,25 @@ static void viewer_not_installed(struct http_response *resp, const char *title)
 	http_response_header(resp, "Cache-Control", "no-store");
 }
 
-/* Reads the page's parameters; 0, or -1 with a 400. Strings are malloc'd into *manifest etc. */
+/*
+ * Reads the page's parameters; 0, or -1 with a 400. Strings are malloc'd into *manifest etc.;
+ * a content state (iiif-content, which wins over manifest=) is read into st.
+ */
 static int viewer_params(const struct iiifd_config *cfg, const struct http_request *req,
-			 struct web_viewer_params *p, char **arg, char **canvas, char **q,
-			 char *manifest, size_t n, struct iiifd_error *err)
+			 struct web_viewer_params *p, struct content_state *st, char **arg,
+			 char **canvas, char **q, char *manifest, size_t n, struct iiifd_error *err)
 {
 	char base[1024], fallback[300], *xywh = NULL;
 	snprintf(fallback, sizeof fallback, "%s:%d", cfg->host, cfg->port);
 	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, fallback, base,
 			      sizeof base);
+	int given = web_viewer_content(cfg, req, base, st, p, err);
+	if (given < 0)
+		return -1;
+	if (given) /* words to search for may come with it */
+		return http_request_arg_checked(req, "q", q, err) < 0
+			       ? -1
+			       : (p->q = *q && **q ? *q : NULL, 0);
 	if (http_request_arg_checked(req, "manifest", arg, err) < 0 ||
 	    http_request_arg_checked(req, "canvas", canvas, err) < 0 ||
 	    http_request_arg_checked(req, "q", q, err) < 0 ||
@@ -366,24 +435,46 @@ static void viewer_page(const struct iiifd_config *cfg, enum web_viewer_kind kin
 	struct iiifd_error err = { 0 };
 	struct web_viewer_params p = { .kind = kind };
 	char *arg = NULL, *canvas = NULL, *q = NULL, *page = NULL, manifest[VIEWER_URL_MAX];
-	char version[32];
-	if (viewer_params(cfg, req, &p, &arg, &canvas, &q, manifest, sizeof manifest, &err) < 0)
+	char version[32], *csp = NULL;
+	struct content_state *st = calloc(1, sizeof *st); /* 50 KiB: not on a worker's stack */
+	if (!st) {
+		iiifd_error_set(&err, 500, "out of memory");
 		goto out;
+	}
+	if (viewer_params(cfg, req, &p, st, &arg, &canvas, &q, manifest, sizeof manifest,
+			  &err) < 0)
+		goto refused;
 	viewer_version(assets, version, sizeof version);
 	if (!(page = web_viewer_page(&p, version, &err)))
 		goto out;
+	csp = web_viewer_csp_for(kind, cfg->content_state_origins);
 	http_response_header(resp, "Content-Type", "text/html; charset=utf-8");
-	http_response_header(resp, "Content-Security-Policy", "%s", web_viewer_csp(kind));
+	http_response_header(resp, "Content-Security-Policy", "%s", csp);
 	http_response_header(resp, "X-Content-Type-Options", "nosniff");
 	http_response_header(resp, "Referrer-Policy", "same-origin");
 	http_response_header(resp, "Cache-Control", "no-cache");
 	http_response_body(resp, page, strlen(page), free);
 	resp->compressible = true;
 	page = NULL;
+	goto out;
+refused: /* for people: a page with the reason as text (and nothing that could run) */
+	page = web_viewer_refusal_page(err.msg);
+	resp->status = err.http_status;
+	http_response_header(resp, "Content-Type", "text/html; charset=utf-8");
+	http_response_header(resp, "Content-Security-Policy",
+			     "default-src 'none'; base-uri 'none'; form-action 'none'; "
+			     "frame-ancestors 'self'");
+	http_response_header(resp, "X-Content-Type-Options", "nosniff");
+	http_response_header(resp, "Cache-Control", "no-store");
+	http_response_body(resp, page, strlen(page), free);
+	page = NULL;
+	err.http_status = 0;
 out:
 	if (err.http_status)
 		http_response_error(resp, &err);
 	free(page);
+	free(csp);
+	free(st);
 	free(arg);
 	free(canvas);
 	free(q);
@@ -395,6 +486,11 @@ void web_viewer_handle(const struct iiifd_config *cfg, const char *rest,
 	char assets[PATH_MAX];
 	bool installed = web_viewer_assets_dir(cfg, assets, sizeof assets) == 0;
 	if (strncmp(rest, "assets/", 7) == 0) {
+		if (strcmp(req->method, "POST") == 0) {
+			struct iiifd_error err = { 405, "the viewers' files take GET" };
+			http_response_header(resp, "Allow", "GET, HEAD, OPTIONS");
+			return http_response_error(resp, &err);
+		}
 		if (installed)
 			return viewer_asset(assets, rest + 7, req, resp);
 		struct iiifd_error err = { 404, "the viewers are not installed (make web)" };

@@ -1,15 +1,19 @@
 /*
- * viewer.h: the IIIF viewers iiifd serves itself (Mirador 4, Universal Viewer 4, Clover), as
- * /viewer/{mirador|uv|clover}?manifest=URL[&canvas=ID][&xywh=x,y,w,h][&q=words] pages and their
- * static files under /viewer/assets/ (installed by scripts/install-web; see docs/viewers.md).
+ * viewer.h: the IIIF viewers iiifd serves itself (Mirador 4, Universal Viewer 4, Clover, TIFY), as
+ * /viewer/{mirador|uv|clover|tify}?manifest=URL[&canvas=ID][&xywh=x,y,w,h][&q=words] or
+ * ?iiif-content=STATE pages (GET or POST, docs/content-state.md) and their static files under
+ * /viewer/assets/ (installed by scripts/install-web; see docs/viewers.md).
  */
 #ifndef IIIFD_WEB_VIEWER_H
 #define IIIFD_WEB_VIEWER_H
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "core/config.h"
 #include "core/error.h"
+#include "contentstate/content_state.h"
 #include "http/message.h"
 
 enum web_viewer_kind { WEB_VIEWER_MIRADOR, WEB_VIEWER_UV, WEB_VIEWER_CLOVER, WEB_VIEWER_TIFY };
@@ -22,6 +26,9 @@ struct web_viewer_params {
 	double xywh[4];       /* a region of the Canvas to show, when has_xywh */
 	int has_xywh;
 	const char *q;        /* words to search for on opening (viewers that can) */
+	/* from an iiif-content content state (docs/content-state.md), else NULL: its first view
+	 * is the fields above; the page also gets its time, Range, further views and resolve */
+	const struct content_state *state;
 };
 
 /* "mirador" -> WEB_VIEWER_MIRADOR ...; -1 for an unknown name. */
@@ -37,6 +44,30 @@ char *web_viewer_page(const struct web_viewer_params *p, const char *version,
 
 /* The Content-Security-Policy header value of a viewer's page (static string). */
 const char *web_viewer_csp(enum web_viewer_kind kind);
+/*
+ * The same with origins (content-state-origins: space-separated, checked here; may be NULL)
+ * allowed where the viewers fetch Manifests, images and media. malloc'd (caller frees).
+ */
+char *web_viewer_csp_for(enum web_viewer_kind kind, const char *origins);
+
+/*
+ * Reads a content state given to a viewer page (iiif-content by GET, or by POST as a form field
+ * or a JSON body, never encoded there) into st, and p's fields from its first view (strings
+ * borrowed from st). 1 when there was one, 0 when not, -1 with a 400 (docs/content-state.md).
+ */
+int web_viewer_content(const struct iiifd_config *cfg, const struct http_request *req,
+		       const char *base, struct content_state *st, struct web_viewer_params *p,
+		       struct iiifd_error *err);
+
+/*
+ * Adds to a page's settings what a content state asks beyond its first view's Manifest, Canvas
+ * and region: "t" [start, end or -1], "range", "views" (every view, when several: Mirador opens
+ * them side by side) and "resolve" (a URI the page fetches and reads as a content state).
+ */
+void web_viewer_state_config(json_t *config, const struct content_state *st);
+
+/* The HTML page of a refused content state (400): the reason as text, nothing else. malloc'd. */
+char *web_viewer_refusal_page(const char *reason);
 
 /*
  * Parses "x,y,w,h" (plain non-negative decimals, w and h > 0) into out. Returns 0, or -1 with

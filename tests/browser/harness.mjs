@@ -175,6 +175,7 @@ export async function openBrowser(server, viewer) {
   });
   const problems = [];
   const requests = [];
+  const expected = []; // error responses a test causes on purpose (browser.expectErrors)
   // Nothing may leave the machine (no CDN): requests elsewhere than iiifd are refused and fail.
   await context.route("**/*", (route) => {
     const url = route.request().url();
@@ -197,7 +198,8 @@ export async function openBrowser(server, viewer) {
       problems.push(`request failed: ${r.method()} ${r.url()} (${why})`);
     });
     page.on("response", (r) => {
-      if (r.status() >= 400 && !known(r.url())) problems.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()}`);
+      if (r.status() >= 400 && !known(r.url()) && !expected.some((re) => re.test(r.url())))
+        problems.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()}`);
     });
     page.on("console", (m) => {
       if (m.type() !== "error") return;
@@ -217,6 +219,7 @@ export async function openBrowser(server, viewer) {
     page,
     problems: () => problems.slice(),
     requests: () => requests.slice(),
+    expectErrors: (re) => expected.push(re),
     close: async () => {
       await context.close().catch(() => {});
       fs.rmSync(profile, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // run.mjs: the browser tests (docs/internals/browser-tests.md). Starts iiifd (IIIFD_BIN, default
 // build/asan/iiifd) over a generated library, runs each test in its own fresh Chromium with its
-// own timeout inside one total budget (BROWSER_BUDGET seconds, default 300), prints PASS/FAIL per
+// own timeout inside one total budget (BROWSER_BUDGET seconds, default 480), prints PASS/FAIL per
 // test and ends with the line "browser: N passed, N failed". Exit 0 only when nothing failed.
 //   node tests/browser/run.mjs [NAME...]    run only the tests whose names contain NAME
 import fs from "node:fs";
@@ -11,7 +11,7 @@ import path from "node:path";
 import * as h from "./harness.mjs";
 import { TESTS } from "./tests.mjs";
 
-const BUDGET_S = Number(process.env.BROWSER_BUDGET || 300);
+const BUDGET_S = Number(process.env.BROWSER_BUDGET || 480);
 let started = Date.now();
 const left = () => BUDGET_S * 1000 - (Date.now() - started);
 

@@ -7,6 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { WEB_DIR } from "./harness.mjs";
+import { MAPS_TESTS } from "./tests_maps.mjs";
+import { CONTENT_STATE_TESTS } from "./tests_content_state.mjs";
 
 const manifestPath = (name) => `/iiif/presentation/${name}/manifest`;
 const viewerURL = (env, viewer, name, extra = "") =>
@@ -484,4 +486,6 @@ export const TESTS = [
       assert(problems.length === 0, `axe-core violations on iiifd's own pages:\n  ${problems.join("\n  ")}`);
     },
   },
+  ...MAPS_TESTS,
+  ...CONTENT_STATE_TESTS,
 ];

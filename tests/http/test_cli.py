@@ -105,7 +105,9 @@ def test_flags_override_file(server_factory):
 def test_flag_port_overrides_file_port(iiifd_bin, root, tmp_path):
     file_port, flag_port = fx.free_port(), fx.free_port()
     cfg = tmp_path / "c.ini"
-    cfg.write_text(f"port = {file_port}\nhost = 127.0.0.1\n")
+    # its own data and cache folders: the defaults in /var/tmp are shared with every other iiifd
+    cfg.write_text(f"port = {file_port}\nhost = 127.0.0.1\ndata-dir = {tmp_path / 'data'}\n"
+                   f"cache-dir = {tmp_path / 'cache'}\n")
     p = subprocess.Popen([iiifd_bin, "serve", "--config", str(cfg), "--port", str(flag_port), root],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -31,7 +31,7 @@ PAGE2_WORD = "narwhal"  # docs/samples.md: printed on page 2 only
 MANIFESTS = {
     BOOK: 5, "books/multipage.tif": 3, "pictures/harbour": 3, "pictures/photo.tif": 1,
     "pictures/photo.jp2": 1, "pictures/test-grid.png": 1, "media/dusk-at-the-quay.mp4": 1,
-    "media/foghorn.mp3": 1, "media/recordings": 2,
+    "media/foghorn.mp3": 1, "media/recordings": 2, "maps": 2,
 }
 COLLECTIONS = {"": {"books", "pictures", "media"}, "books": set(), "pictures": set(),
                "media": set()}
@@ -207,11 +207,18 @@ def test_hierarchy_and_every_manifest(srv):
     for lang, (text,) in book["summary"].items():
         assert text.startswith("<p>") and text.endswith("</p>") and "<b>narwhal</b>" in text, lang
     assert manifests["pictures/harbour"]["navPlace"]["features"]
+    # the maps: each Canvas georeferenced (docs/maps.md), the Manifest's navPlace made from them
+    maps = manifests["maps"]
+    assert len(maps["navPlace"]["features"]) == 2
+    for canvas in maps["items"]:
+        page = canvas["annotations"][0]
+        assert page["items"][0]["motivation"] == "georeferencing", canvas["id"]
+        assert canvas["navPlace"]["features"][0]["geometry"]["type"] == "Polygon"
     # each Collection's thumbnail (its first member's) is a picture, not a test pattern or a
     # waveform: the names in the library are chosen for that (scripts/make-samples)
     thumbs = {path_of(i["id"])[len(PRES) + 1:-len("/collection")]:
               urllib.parse.unquote(path_of(i["thumbnail"][0]["id"]).split("/")[3])
-              for i in root["items"]}
+              for i in root["items"] if i["type"] == "Collection"}
     assert thumbs == {"books": "books/keeper-log/page1.jpg",
                       "pictures": "pictures/harbour/1-morning.jpg",
                       "media": "media/dusk-at-the-quay.mp4;poster"}
@@ -262,7 +269,7 @@ def test_every_image_info_and_tile(srv):
             r = get(srv, f"{svc['id']}/0,0,{w},{h}/{w},/0/default.jpg")
             assert r.content_type == "image/jpeg" and r.image().size == (w, h), (path, r)
             seen += 1
-    assert seen == 5 + 3 + 3 + 3  # book pages, TIFF pages, harbour photos, tif/jp2/png
+    assert seen == 5 + 3 + 3 + 3 + 2  # book pages, TIFF pages, harbour photos, tif/jp2/png, maps
 
 
 def test_every_media_and_caption_file(srv, library):

@@ -5,6 +5,7 @@ negotiation with Vary, the Accept-Language choice, and search results with marke
 region thumbnails."""
 
 import html
+import json
 import html.parser
 import os
 import re
@@ -286,8 +287,10 @@ def test_manifest_page_viewer_downloads_and_iiif_links(web):
     assert "/pdf/hostile/manifest?width=1000" in hrefs
     r = web.get("/pdf/hostile/manifest?width=1000")
     assert r.status == 200 and r.content_type == "application/pdf" and r.body[:4] == b"%PDF"
-    dnd = [h for h in hrefs if h and "?manifest=" in h and h.startswith(mid)]
-    assert dnd == [f"{mid}?manifest={urllib.parse.quote(mid, safe='')}"], dnd
+    dnd = [h for h in hrefs if h and "manifest=" in h and h.startswith(mid)]
+    q = urllib.parse.quote(mid, safe='')
+    # iiif-content (a plain URI, never content-state-encoded) and the older manifest=
+    assert dnd == [f"{mid}?iiif-content={q}&manifest={q}"], dnd
     assert p.find("input", id="iiif-url", value=mid, readonly=None, type="text")
     assert p.find("label", **{"for": "iiif-url"}) and p.find("button", **{"data-copy": "iiif-url"})
     # downloads: sizes below the image's own width, and the full size; each one works
@@ -531,6 +534,21 @@ def test_search_on_a_manifest_page(web):
         src = urllib.parse.urlsplit(Parsed(viewer_page).find("iframe")[0]["src"])
         vq = urllib.parse.parse_qs(src.query)
         assert vq["canvas"] == [canvas] and vq["xywh"] == q["xywh"], vq
+        # and a IIIF Content State of the hit: the same Canvas and box, partOf its Manifest, as
+        # a viewer link (encoded) and as plain JSON to drag (docs/content-state.md)
+        cs = hp.find("a", **{"class": "iiif-cs"})[0]
+        u = urllib.parse.urlsplit(cs["href"])
+        assert u.path == "/viewer/mirador" and cs["draggable"] == "true", cs
+        enc = urllib.parse.parse_qs(u.query)["iiif-content"][0]
+        state = json.loads(urllib.parse.unquote(__import__("base64").urlsafe_b64decode(
+            enc + "=" * (-len(enc) % 4)).decode()))
+        assert json.loads(cs["data-iiif-content"]) == state
+        assert state["type"] == "Canvas" and state["id"].split("#")[0] == canvas, state
+        xywh = tuple(int(float(v)) for v in state["id"].split("#xywh=")[1].split(","))
+        assert xywh == box and state["partOf"] == [
+            {"id": f"{web.base}/iiif/presentation/hostile/manifest", "type": "Manifest"}], state
+        r = web.get(cs["href"])
+        assert r.status in (200, 503), r  # the viewer page reads it (503: viewers not installed)
     assert sorted(boxes) == [200, 300], "one hit on each line"
 
 
@@ -574,3 +592,43 @@ def test_viewer_params_are_checked(web):
     _, text = page(web, "/view/hostile/manifest?xywh=" + urllib.parse.quote("1,2,3,javascript:x"))
     q = urllib.parse.parse_qs(urllib.parse.urlsplit(Parsed(text).find("iframe")[0]["src"]).query)
     assert "xywh" not in q
+
+
+def _decode_state(enc):
+    import base64
+    return json.loads(urllib.parse.unquote(base64.urlsafe_b64decode(
+        enc + "=" * (-len(enc) % 4)).decode()))
+
+
+def test_manifest_page_shares_its_view_as_a_content_state(web):
+    mid = f"{web.base}/iiif/presentation/hostile/manifest"
+    canvas = mid + "/canvas/1"
+    # "Link to this view": the page with the view as a content state (iiifd.js replaces it with
+    # what the viewer shows when the button is pressed; the browser tests do that)
+    for query, want in (("", {"id": mid, "type": "Manifest"}),
+                        ("?viewer=uv&canvas=" + urllib.parse.quote(canvas, safe="") +
+                         "&xywh=1,2,30,40",
+                         {"id": canvas + "#xywh=1,2,30,40", "type": "Canvas",
+                          "partOf": [{"id": mid, "type": "Manifest"}]})):
+        _, text = page(web, "/view/hostile/manifest" + query)
+        check_no_script(text)
+        p = Parsed(text)
+        share = p.find("input", id="share-url")[0]["value"]
+        u = urllib.parse.urlsplit(share)
+        assert f"{u.scheme}://{u.netloc}{u.path}" == f"{web.base}/view/hostile/manifest", share
+        q = urllib.parse.parse_qs(u.query)
+        assert q["viewer"] == ["uv" if query else "mirador"] and u.fragment == "viewer"
+        assert _decode_state(q["iiif-content"][0]) == want
+        assert p.find("button", **{"data-copy": "share-url"})
+        assert p.find("label", **{"for": "share-url"})
+    # a content state given to the page goes on to its viewer (which reads and checks it), to
+    # the viewer switch and to the share link
+    enc = q["iiif-content"][0]
+    _, text = page(web, "/view/hostile/manifest?iiif-content=" + enc)
+    p = Parsed(text)
+    src = urllib.parse.parse_qs(urllib.parse.urlsplit(p.find("iframe")[0]["src"]).query)
+    assert src["iiif-content"] == [enc]
+    assert any("iiif-content=" + enc in (a.get("href") or "") and "viewer=clover" in a.get("href")
+               for a in p.find("a"))
+    share = urllib.parse.urlsplit(p.find("input", id="share-url")[0]["value"])
+    assert urllib.parse.parse_qs(share.query)["iiif-content"] == [enc]

@@ -180,7 +180,7 @@ static void test_fill_full(struct anno_record *rec)
 	rec->motivation = anno_strdup("commenting");
 	rec->text = anno_strdup("Remarkable café illumination");
 	rec->language = anno_strdup("en");
-	rec->granularity = anno_strdup("block");
+	rec->granularity = anno_strdup("paragraph");
 	rec->has_xywh = true;
 	rec->x = 1.5, rec->y = 2, rec->w = 300, rec->h = 40.25;
 	rec->has_time = true;
@@ -745,6 +745,7 @@ static void test_forms_migration(void)
 	}
 	db_close(db);
 	CHECK(test_sql_exec(path, "DROP TABLE term_forms; DELETE FROM terms;"
+				  " ALTER TABLE annotations DROP COLUMN polygon;"
 				  " PRAGMA user_version = 1") == 0, "made a version 1 store");
 	db = test_reopen(path);
 	test_ac_check(db, "", false, "et", 1, 10, "ete[Été]:3 ");

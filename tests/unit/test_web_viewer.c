@@ -123,11 +123,11 @@ static void test_page(void)
 	CHECK(strstr(page, "alert(1)</script>") == NULL, "no raw </script> from input");
 	CHECK(strstr(page, "<!--") == NULL, "no comment opener from input");
 	CHECK(strstr(page, "\\u0026") != NULL, "& escaped");
-	/* three script elements: settings, viewer, boot; no inline code */
+	/* four script elements: settings, content-state.js, viewer, boot; no inline code */
 	int scripts = 0;
 	for (const char *s = page; (s = strstr(s, "<script")); s++)
 		scripts++;
-	CHECK_INT(scripts, 3, "script elements");
+	CHECK_INT(scripts, 4, "script elements");
 	free(page);
 
 	p.kind = WEB_VIEWER_UV;
