@@ -45,7 +45,9 @@ static const char *const db_pg_migrations[] = {
 	" seq bigint NOT NULL DEFAULT 0, line_id text COLLATE \"C\");"
 	"CREATE INDEX annotations_target ON annotations (target_file, page, motivation, seq, rowid);"
 	"CREATE INDEX annotations_source ON annotations (source);"
-	"CREATE INDEX annotations_manifest ON annotations (manifest, rowid);"
+	/* searchable records only (searches never return words): imports skip it for words */
+	"CREATE INDEX annotations_manifest ON annotations (manifest, rowid)"
+	" WHERE granularity IS DISTINCT FROM 'word';"
 	"CREATE INDEX annotations_line ON annotations (line_id);"
 	/* search results in their order, searchable records only: a first page stops early */
 	"CREATE INDEX annotations_search ON annotations"
