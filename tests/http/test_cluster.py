@@ -36,6 +36,9 @@ def cluster(iiifd_bin, atree, tmp_path_factory):
         yield c.start()
     finally:
         c.close()
+    reports = [text[-3000:] for n in c.nodes for found, text in [n.new_sanitizer_reports()]
+               if found]
+    assert not reports, "sanitizer reports from the nodes:\n" + "\n".join(reports)
 
 
 class Balanced:

@@ -90,6 +90,9 @@ def test_nodes_starting_together_migrate_once(iiifd_bin, atree, tmp_path, pg):
     finally:
         for s in servers:
             s.kill()
+    for s in servers:
+        found, text = s.new_sanitizer_reports()
+        assert not found, f"sanitizer report from {s.name}:\n{text[-3000:]}"
 
 
 def test_auto_import_runs_once_across_nodes(iiifd_bin, atree, tmp_path, pg):
@@ -110,6 +113,9 @@ def test_auto_import_runs_once_across_nodes(iiifd_bin, atree, tmp_path, pg):
     finally:
         for s in servers:
             s.kill()
+    for s in servers:
+        found, text = s.new_sanitizer_reports()
+        assert not found, f"sanitizer report from {s.name}:\n{text[-3000:]}"
 
 
 def _lorem(s):
