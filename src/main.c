@@ -220,6 +220,13 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		return 1;
 	}
 	router.presentation.admission = router.image.admission;
+	if (discovery_service_init(&router.discovery, cfg, root_real, router.presentation.db,
+				   &err) < 0) {
+		log_error("%s", err.msg);
+		pres_service_release(&router.presentation);
+		image_service_release(&router.image);
+		return 1;
+	}
 	struct http_server_options opt = {
 		.host = cfg->host, .port = cfg->port, .max_connections = cfg->max_connections,
 		.max_per_client = cfg->max_connections_per_client,
@@ -232,6 +239,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	struct http_server *server = http_server_start(&opt, &err);
 	if (!server) {
 		log_error("%s", err.msg);
+		discovery_service_release(&router.discovery);
 		pres_service_release(&router.presentation);
 		image_service_release(&router.image);
 		return 1;
@@ -247,6 +255,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	log_info("received %s, finishing requests in flight (up to %d s)",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", timeout);
 	http_server_stop(server, timeout);
+	discovery_service_release(&router.discovery);
 	pres_service_release(&router.presentation);
 	image_service_release(&router.image);
 	log_info("stopped");

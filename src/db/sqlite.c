@@ -58,6 +58,16 @@ static const char *const db_sqlite_migrations[] = {
 	"CREATE TABLE terms (term TEXT NOT NULL, manifest TEXT NOT NULL, count INTEGER NOT NULL,"
 	" PRIMARY KEY (term, manifest)) WITHOUT ROWID;"
 	"CREATE TABLE sources (source TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);",
+	/*
+	 * 2: Change Discovery (sqlite_activity.c): the append-only activity log (idx 0, 1, 2...)
+	 * and the last observed state of every Collection and Manifest.
+	 */
+	"CREATE TABLE activities (idx INTEGER PRIMARY KEY, type TEXT NOT NULL, object_type TEXT,"
+	" path TEXT, target_path TEXT, label TEXT, version INTEGER NOT NULL DEFAULT 0,"
+	" start_time TEXT, end_time TEXT);"
+	"CREATE TABLE activity_state (path TEXT PRIMARY KEY, type TEXT NOT NULL,"
+	" fingerprint TEXT NOT NULL, content TEXT NOT NULL, label TEXT,"
+	" mark INTEGER NOT NULL DEFAULT 0, mark_seen INTEGER NOT NULL DEFAULT 0);",
 };
 
 #define DB_SQLITE_INDEXED "text IS NOT NULL AND granularity IS NOT 'word'"
@@ -584,4 +594,9 @@ const struct db_ops db_sqlite_ops = {
 	.search_count = db_sqlite_read_search_count,
 	.line_words = db_sqlite_read_line_words,
 	.autocomplete = db_sqlite_read_autocomplete,
+	.activity_append = db_sqlite_activity_append,
+	.activity_states = db_sqlite_activity_states,
+	.activity_count = db_sqlite_activity_count,
+	.activity_range = db_sqlite_activity_range,
+	.activity_mark = db_sqlite_activity_mark,
 };
