@@ -24,6 +24,7 @@
 #include "tools/tiles.h"
 #include "tools/cache.h"
 #include "tools/check.h"
+#include "tools/activity.h"
 #include "tools/import.h"
 #include "tools/manifest.h"
 #include "version.h"
@@ -55,6 +56,8 @@ static void main_usage(FILE *out)
 		"                                 a static level 0 IIIF tree for a plain web server\n"
 		"  iiifd cache purge [IDENTIFIER] remove cached renders (all, or of one image)\n"
 		"  iiifd import PATH...           import ALTO/hOCR/WebVTT/COCO/CSV annotations\n"
+		"  iiifd activity [ROOT] [--rebuild] [--json]\n"
+		"                                 print the Change Discovery log, or rebuild it\n"
 		"  iiifd check ROOT               list unservable files and sidecar errors\n"
 		"  iiifd manifest ROOT --public-url URL --out OUTDIR\n"
 		"                                 every Collection and Manifest as static JSON files\n"
@@ -339,6 +342,8 @@ int main(int argc, char **argv)
 		return tools_manifest_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "import") == 0)
 		return tools_import_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "activity") == 0)
+		return tools_activity_main(argc - 2, argv + 2);
 	fprintf(stderr, "iiifd: unknown command '%s'\n(see iiifd --help)\n", argv[1]);
 	return 2;
 }
