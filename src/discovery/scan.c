@@ -114,8 +114,9 @@ static bool scan_folder_manifest(struct discovery_scan *s, const char *abs, cons
 }
 
 /*
- * A Collection: its document shows its own sidecars and its members (name, kind, label
- * sidecar); its content is all of that plus every member's content, recursively.
+ * A Collection: its document shows its own sidecars and its members (name, kind, label sidecar,
+ * and a thumbnail from files below each, so the members' content counts too); its content is
+ * its sidecars plus every member's name and content, recursively.
  */
 static void scan_collection(struct discovery_scan *s, const char *root_real, const char *abs,
 			    const char *rel, const struct tree_listing *l,
@@ -131,7 +132,9 @@ static void scan_collection(struct discovery_scan *s, const char *root_real, con
 		const struct tree_entry *e = &l->entries[i];
 		if (e->kind != TREE_FOLDER) {
 			scan_file_manifest(s, abs, rel, l, e->name, fp);
-			g_checksum_update(content, (const guchar *)s->items[s->count - 1].content, -1);
+			const char *member = s->items[s->count - 1].content;
+			g_checksum_update(content, (const guchar *)member, -1);
+			g_checksum_update(fp, (const guchar *)member, -1); /* its thumbnail */
 			continue;
 		}
 		char child_content[DISCOVERY_FP_LEN];
@@ -144,6 +147,8 @@ static void scan_collection(struct discovery_scan *s, const char *root_real, con
 				       e->name, fp, NULL);
 			g_checksum_update(content, (const guchar *)e->name, -1);
 			g_checksum_update(content, (const guchar *)child_content, -1);
+			/* its thumbnail comes from files below it */
+			g_checksum_update(fp, (const guchar *)child_content, -1);
 		}
 		g_free(crel);
 		g_free(cabs);

@@ -74,8 +74,13 @@ static void watch_sync(struct discovery_watch *w)
 {
 	struct discovery_sync_result res;
 	struct iiifd_error err = { 0 };
+	bool first = atomic_load(&w->syncs) == 0;
 	if (discovery_log_sync(w->db, w->root_real, w->lock_path, false, &res, &err) < 0) {
 		log_error("discovery: %s", err.msg);
+	} else if (first) {
+		log_info("discovery: first scan done: %zu Collections and Manifests; %zu created, "
+			 "%zu updated, %zu deleted, %zu moved since the last run", res.resources,
+			 res.created, res.updated, res.deleted, res.moved);
 	} else if (res.created + res.updated + res.deleted + res.moved) {
 		log_info("discovery: %zu created, %zu updated, %zu deleted, %zu moved",
 			 res.created, res.updated, res.deleted, res.moved);
