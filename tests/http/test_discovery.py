@@ -14,7 +14,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
-from annotation_fixtures import http  # noqa: E402
+from annotation_fixtures import alto_v4, http, layout  # noqa: E402
 from discovery_harvester import (  # noqa: E402
     PRES3, STREAM, Harvester, full_crawl, get_json, replay, wait_quiet_log, whole_log)
 
@@ -268,3 +268,25 @@ def test_cli_prints_and_rebuilds(iiifd_bin, server_factory, tmp_path):
     lines = fx.run([iiifd_bin, "activity", "--json", "--public-url", "https://x.org",
                     "--data-dir", data, root]).stdout.splitlines()
     assert json.loads(lines[0])["object"]["id"] == "https://x.org/iiif/presentation/collection"
+
+
+def test_an_ocr_import_is_an_update(iiifd_bin, server_factory, tmp_path):
+    """`iiifd import` changes no file, but the Manifest now lists the OCR: the import marks it,
+    and the running server's next scan reports it (here: within the 1 s schedule)."""
+    root, data = str(tmp_path / "root"), str(tmp_path / "data")
+    make_tree(root)
+    s = server_factory(args=["--data-dir", data, "--discovery-scan-interval", "1",
+                             "--auto-import", "false"], root_dir=root)
+    h = Harvester(s)
+    harvest_until_equal(h, s, "the first harvest")
+    with open(f"{root}/books/b2/p1.xml", "w") as f:
+        f.write(alto_v4([layout("an imported line", 2, 2, 4, 4, 4)], 30, 20, "p1.png"))
+    base = s.base + PRES3
+    harvest_until_equal(h, s, "an ALTO file", ("Update", base + "books/b2/manifest"))
+    before = get_json(s, STREAM)["totalItems"]
+    unimported = h.copy[base + "books/b2/manifest"]
+    fx.run([iiifd_bin, "import", "--root", root, "--data-dir", data, "--quiet",
+            f"{root}/books/b2/p1.xml"])
+    harvest_until_equal(h, s, "the import", ("Update", base + "books/b2/manifest"))
+    assert get_json(s, STREAM)["totalItems"] > before
+    assert h.copy[base + "books/b2/manifest"] != unimported  # it lists the OCR now
