@@ -15,6 +15,7 @@
 #include "db/activity.h"
 #include "discovery/scan.h"
 #include "discovery/visible.h"
+#include "presentation/canvas.h"
 #include "presentation/manifest.h"
 
 /* A stored state, copied out of the store. */
@@ -78,12 +79,32 @@ void discovery_log_now(char *buf, size_t n)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 }
 
+/*
+ * Whether the Manifest of one file has a sidecar (NAME.yml) to take its label from; without
+ * one its label is its name, found without listing its folder (which, done for every file of a
+ * large folder, would cost the square of its size).
+ */
+static bool log_file_has_sidecar(const char *root_real, const char *rel)
+{
+	char *sidecar = g_strdup_printf("%s/%s.yml", root_real, rel);
+	bool has = g_file_test(sidecar, G_FILE_TEST_IS_REGULAR);
+	g_free(sidecar);
+	return has;
+}
+
 /* The label a resource is described with now, as compact JSON (g_free). */
 static char *log_label(const char *root_real, const struct discovery_resource *r)
 {
 	struct pres_context c = { .root_real = root_real, .base = "" };
-	json_t *ref = r->collection ? pres_collection_ref(&c, r->path)
-				    : pres_manifest_ref(&c, r->path, r->is_folder);
+	json_t *ref = NULL;
+	if (r->collection)
+		ref = pres_collection_ref(&c, r->path);
+	else if (r->is_folder || log_file_has_sidecar(root_real, r->path))
+		ref = pres_manifest_ref(&c, r->path, r->is_folder);
+	else
+		ref = json_pack("{s:o}", "label", pres_label(strrchr(r->path, '/')
+								   ? strrchr(r->path, '/') + 1
+								   : r->path));
 	char *dumped = ref ? json_dumps(json_object_get(ref, "label"), JSON_COMPACT) : NULL;
 	char *label = dumped ? g_strdup(dumped) : NULL;
 	free(dumped);
