@@ -44,6 +44,7 @@ struct log_sync {
 	GHashTable *stored; /* path -> struct log_stored (owned) */
 	GArray *changes;    /* struct log_change */
 	struct discovery_sync_result *res;
+	char started[32]; /* when the scan began */
 };
 
 static void log_stored_free(gpointer p)
@@ -262,6 +263,8 @@ static int log_append(struct db *db, struct log_sync *sync, bool refresh,
 		return 0;
 	char now[32];
 	log_time(db, now, sizeof now);
+	/* the scan that found the changes started then (unless the clock went back since) */
+	const char *started = strcmp(sync->started, now) < 0 ? sync->started : now;
 	size_t n = 0, ns = 0, ng = 0;
 	struct db_activity *acts = g_new0(struct db_activity, 2 * changes->len + 1);
 	struct db_resource_state *states = g_new0(struct db_resource_state, changes->len);
@@ -271,7 +274,9 @@ static int log_append(struct db *db, struct log_sync *sync, bool refresh,
 	for (guint i = 0; i < changes->len; i++) {
 		const struct log_change *ch = &g_array_index(changes, struct log_change, i);
 		acts[n++] = log_activity(ch, 3, now);
+		acts[n - 1].start_time = (char *)started;
 		acts[n++] = log_activity(ch, 2, now);
+		acts[n - 1].start_time = (char *)started;
 		if (log_state(ch, &states[ns]))
 			ns++;
 		if (ch->kind == LOG_DELETE || ch->kind == LOG_MOVE)
@@ -298,6 +303,7 @@ static int log_sync_locked(struct db *db, const char *root_real, bool refresh,
 {
 	struct discovery_scan scan;
 	struct log_sync sync = { .root_real = root_real, .res = res };
+	discovery_log_now(sync.started, sizeof sync.started);
 	int rc = discovery_scan_tree(root_real, &scan, err);
 	res->resources = scan.count;
 	sync.stored = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, log_stored_free);

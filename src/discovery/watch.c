@@ -38,6 +38,7 @@ struct discovery_watch {
 	atomic_bool stop;
 	atomic_ulong syncs;
 	bool watch_full_warned;
+	bool failed; /* the last sync failed: retry soon */
 	pthread_t thread;
 };
 
@@ -70,13 +71,17 @@ static void watch_add_tree(struct discovery_watch *w, const char *dir, int depth
 		closedir(d);
 }
 
+/* A sync that failed (a busy or full database...) is tried again this soon. */
+#define WATCH_RETRY_MS 5000
+
 static void watch_sync(struct discovery_watch *w)
 {
 	struct discovery_sync_result res;
 	struct iiifd_error err = { 0 };
 	bool first = atomic_load(&w->syncs) == 0;
-	if (discovery_log_sync(w->db, w->root_real, w->lock_path, false, &res, &err) < 0) {
-		log_error("discovery: %s", err.msg);
+	w->failed = discovery_log_sync(w->db, w->root_real, w->lock_path, false, &res, &err) < 0;
+	if (w->failed) {
+		log_error("discovery: %s (trying again in %d s)", err.msg, WATCH_RETRY_MS / 1000);
 	} else if (first) {
 		log_info("discovery: first scan done: %zu Collections and Manifests; %zu created, "
 			 "%zu updated, %zu deleted, %zu moved since the last run", res.resources,
@@ -126,6 +131,8 @@ static void *watch_main(void *arg)
 		struct pollfd p[2] = { { .fd = w->wake_fd, .events = POLLIN },
 				       { .fd = w->inotify_fd, .events = POLLIN } };
 		int timeout = w->interval_s > 0 ? w->interval_s * 1000 : -1;
+		if (w->failed && (timeout < 0 || timeout > WATCH_RETRY_MS))
+			timeout = WATCH_RETRY_MS;
 		int n = poll(p, w->inotify_fd >= 0 ? 2 : 1, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
@@ -204,9 +211,4 @@ void discovery_watch_stop(struct discovery_watch *w)
 	if (w->inotify_fd >= 0)
 		close(w->inotify_fd);
 	free(w);
-}
-
-unsigned long discovery_watch_syncs(const struct discovery_watch *w)
-{
-	return atomic_load(&((struct discovery_watch *)w)->syncs);
 }

@@ -24,7 +24,4 @@ void discovery_watch_stop(struct discovery_watch *w);
 /* Asks the running watcher (if any) for a sync soon. Async-signal-unsafe, thread-safe. */
 void discovery_watch_poke(void);
 
-/* Syncs done since start (for tests and logs). */
-unsigned long discovery_watch_syncs(const struct discovery_watch *w);
-
 #endif

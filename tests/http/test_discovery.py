@@ -153,6 +153,7 @@ def test_stream_documents_and_caching(server_factory, tmp_path):
     assert a["object"]["id"] == s.base + "/iiif/presentation/collection"
     assert a["object"]["canonical"] == s.base + "/view/collection"
     assert a["endTime"].endswith("Z") and len(a["endTime"]) == 24
+    assert len(a["startTime"]) == 24 and a["startTime"] <= a["endTime"]  # the scan's start
     # bad page parameters
     for bad in ("page/4", "page/-1", "page/01", "page/x", "page/", "page/1/", "page",
                 "page/99999999999999999999", "all-changes/", "nothing"):
