@@ -706,6 +706,7 @@ static void test_forms_migration(void)
 	test_insert_one(db, "m1", 0, "supplementing", "Été été ete", NULL, NULL, NULL);
 	db_close(db);
 	CHECK(test_sql_exec(path, "DROP TABLE term_forms; DELETE FROM terms;"
+				  " DROP TABLE activities; DROP TABLE activity_state;"
 				  " PRAGMA user_version = 1") == 0, "made a version 1 store");
 	db = test_reopen(path);
 	test_ac_check(db, "", false, "et", 1, 10, "ete[Été]:3 ");
