@@ -49,6 +49,9 @@ struct db_activity_batch {
 	size_t gone_count;
 };
 
+/* Whether db's backend keeps an activity log (implements the activity_* ops). */
+bool db_activity_supported(const struct db *db);
+
 /* Appends activities and updates states in one transaction. */
 int db_activity_append(struct db *db, const struct db_activity_batch *batch,
 		       struct iiifd_error *err);
@@ -67,6 +70,7 @@ int db_activity_count(struct db *db, int64_t *count, struct iiifd_error *err);
 int db_activity_range(struct db *db, int64_t first, int64_t n, struct db_activity **out,
 		      size_t *count, struct iiifd_error *err);
 void db_activity_list_free(struct db_activity *items, size_t count);
+/* (Every function above and below answers 501 when !db_activity_supported(db).) */
 
 /*
  * Records that the resource at path changed in a way its files do not show (a write-API edit):

@@ -44,6 +44,12 @@ int discovery_service_init(struct discovery_service *svc, const struct iiifd_con
 			return -1;
 		db = svc->owned_db;
 	}
+	if (!db_activity_supported(db)) {
+		log_warn("discovery: this database backend keeps no activity log; the activity "
+			 "stream is off");
+		svc->enabled = false;
+		return 0;
+	}
 	svc->db = db;
 	svc->lock_path = g_build_filename(cfg->data_dir, "activity.lock", NULL);
 	svc->watch = discovery_watch_start(db, root_real, svc->lock_path,
@@ -93,7 +99,8 @@ void discovery_service_handle(const struct discovery_service *svc,
 	resp->route = METRICS_ROUTE_PRESENTATION;
 	pres_service_origin(pres, req, origin, sizeof origin);
 	if (!svc->enabled)
-		iiifd_error_set(&err, 404, "Change Discovery is off (discovery = false)");
+		iiifd_error_set(&err, 404, "Change Discovery is off (discovery = false, or a "
+					   "database backend without an activity log)");
 	else if (discovery_stream_parse(path, &t, &err) == 0 &&
 		 db_activity_count(svc->db, &total, &err) == 0) {
 		int64_t pages = discovery_stream_pages(total, svc->page_size);
@@ -121,7 +128,7 @@ void discovery_service_handle(const struct discovery_service *svc,
 void discovery_note_edit(struct db *db, const char *path)
 {
 	struct iiifd_error err = { 0 };
-	if (!db || !path)
+	if (!db || !path || !db_activity_supported(db))
 		return;
 	if (db_activity_mark(db, path, &err) < 0)
 		log_warn("discovery: edit of '%s' not recorded: %s", path, err.msg);
