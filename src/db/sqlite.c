@@ -77,7 +77,19 @@ static const char *const db_sqlite_migrations[] = {
 	" start_time TEXT, end_time TEXT);"
 	"CREATE TABLE activity_state (path TEXT PRIMARY KEY, type TEXT NOT NULL,"
 	" fingerprint TEXT NOT NULL, content TEXT NOT NULL, label TEXT,"
-	" mark INTEGER NOT NULL DEFAULT 0, mark_seen INTEGER NOT NULL DEFAULT 0);",
+	" mark INTEGER NOT NULL DEFAULT 0, mark_seen INTEGER NOT NULL DEFAULT 0);"
+	/*
+	 * A write-API change of an annotation marks its Manifest in the same transaction, so a
+	 * crash cannot separate the edit from its Update. Only records without a source (imports
+	 * write millions; db_sqlite_write_import_end marks their Manifests in one statement).
+	 */
+	"CREATE TRIGGER activity_mark_insert AFTER INSERT ON annotations WHEN NEW.source IS NULL"
+	" BEGIN UPDATE activity_state SET mark = mark + 1 WHERE path = NEW.manifest; END;"
+	"CREATE TRIGGER activity_mark_update AFTER UPDATE ON annotations BEGIN"
+	" UPDATE activity_state SET mark = mark + 1 WHERE path IN (OLD.manifest, NEW.manifest);"
+	" END;"
+	"CREATE TRIGGER activity_mark_delete AFTER DELETE ON annotations WHEN OLD.source IS NULL"
+	" BEGIN UPDATE activity_state SET mark = mark + 1 WHERE path = OLD.manifest; END;",
 };
 
 #define DB_SQLITE_INDEXED "text IS NOT NULL AND granularity IS NOT 'word'"

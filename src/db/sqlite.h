@@ -162,5 +162,8 @@ int db_sqlite_activity_count(struct db *db, int64_t *count, struct iiifd_error *
 int db_sqlite_activity_range(struct db *db, int64_t first, int64_t n, struct db_activity **out,
 			     size_t *count, struct iiifd_error *err);
 int db_sqlite_activity_mark(struct db *db, const char *path, struct iiifd_error *err);
+/* Inside an import's transaction: marks the Manifests the records of source belong to. */
+int db_sqlite_activity_mark_source(struct db_sqlite_conn *conn, const char *source,
+				   struct iiifd_error *err);
 
 #endif

@@ -24,6 +24,9 @@ static const char act_count_sql[] = "SELECT coalesce(max(idx) + 1, 0) FROM activ
 static const char act_range_sql[] =
 	"SELECT " ACT_COLUMNS " FROM activities WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
 static const char act_mark_sql[] = "UPDATE activity_state SET mark = mark + 1 WHERE path = ?1";
+static const char act_mark_source_sql[] =
+	"UPDATE activity_state SET mark = mark + 1 WHERE path IN"
+	" (SELECT DISTINCT manifest FROM annotations WHERE source = ?1)";
 
 static void act_bind(sqlite3_stmt *stmt, int i, const char *s)
 {
@@ -219,4 +222,14 @@ int db_sqlite_activity_mark(struct db *db, const char *path, struct iiifd_error 
 		rc = act_step_done(conn, stmt, "activity mark", err);
 	}
 	return db_sqlite_end_write(db, conn, rc, err);
+}
+
+int db_sqlite_activity_mark_source(struct db_sqlite_conn *conn, const char *source,
+				   struct iiifd_error *err)
+{
+	sqlite3_stmt *stmt = db_sqlite_prepare(conn, act_mark_source_sql, err);
+	if (!stmt)
+		return -1;
+	act_bind(stmt, 1, source);
+	return act_step_done(conn, stmt, "activity mark", err);
 }

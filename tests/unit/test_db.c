@@ -707,6 +707,8 @@ static void test_forms_migration(void)
 	db_close(db);
 	CHECK(test_sql_exec(path, "DROP TABLE term_forms; DELETE FROM terms;"
 				  " DROP TABLE activities; DROP TABLE activity_state;"
+				  " DROP TRIGGER activity_mark_insert; DROP TRIGGER activity_mark_update;"
+				  " DROP TRIGGER activity_mark_delete;"
 				  " PRAGMA user_version = 1") == 0, "made a version 1 store");
 	db = test_reopen(path);
 	test_ac_check(db, "", false, "et", 1, 10, "ete[Été]:3 ");

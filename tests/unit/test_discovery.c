@@ -230,8 +230,16 @@ static void test_sync(void)
 	CHECK(rename(from, to) == 0, "rename");
 	sync_expect(db, root, lock, false, "Update:,Update:c,Move:c/m2>c/m3", "a move");
 	db_activity_mark(db, "c/m3", &err);
-	sync_expect(db, root, lock, false, "Update:c/m3", "a write-API edit");
+	sync_expect(db, root, lock, false, "Update:c/m3", "a marked Manifest");
 	sync_expect(db, root, lock, false, "", "marked once, reported once");
+	/* the store marks a write-API change in the same transaction (no call needed) */
+	struct anno_record rec = { .manifest = g_strdup("c/m3"), .target_file = g_strdup("c/m3/p.png"),
+				   .motivation = g_strdup("commenting"), .text = g_strdup("a note") };
+	CHECK(db_insert(db, &rec, &err) == 0, "insert: %s", err.msg);
+	sync_expect(db, root, lock, false, "Update:c/m3", "a write-API insert");
+	CHECK(db_delete(db, rec.id, &err) == 0, "delete: %s", err.msg);
+	sync_expect(db, root, lock, false, "Update:c/m3", "a write-API delete");
+	anno_record_release(&rec);
 	char *m1 = g_build_filename(root, "c/m1/p.png", NULL), *m1d = g_build_filename(root, "c/m1", NULL);
 	g_unlink(m1);
 	g_rmdir(m1d);
