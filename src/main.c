@@ -230,6 +230,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		image_service_release(&router.image);
 		return 1;
 	}
+	router.presentation.activity_stream = router.discovery.enabled;
 	struct http_server_options opt = {
 		.host = cfg->host, .port = cfg->port, .max_connections = cfg->max_connections,
 		.max_per_client = cfg->max_connections_per_client,

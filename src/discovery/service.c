@@ -40,8 +40,11 @@ int discovery_service_init(struct discovery_service *svc, const struct iiifd_con
 						   cfg->data_dir)
 				 : db_open(path, &svc->owned_db, err);
 		g_free(path);
-		if (rc < 0)
-			return -1;
+		if (rc < 0) { /* a read-only deployment without annotations still serves */
+			log_warn("discovery: %s; the activity stream is off", err->msg);
+			svc->enabled = false;
+			return 0;
+		}
 		db = svc->owned_db;
 	}
 	if (!db_activity_supported(db)) {
@@ -99,8 +102,8 @@ void discovery_service_handle(const struct discovery_service *svc,
 	resp->route = METRICS_ROUTE_PRESENTATION;
 	pres_service_origin(pres, req, origin, sizeof origin);
 	if (!svc->enabled)
-		iiifd_error_set(&err, 404, "Change Discovery is off (discovery = false, or a "
-					   "database backend without an activity log)");
+		iiifd_error_set(&err, 404, "Change Discovery is off (discovery = false, or its "
+					   "database could not be used: see the log)");
 	else if (discovery_stream_parse(path, &t, &err) == 0 &&
 		 db_activity_count(svc->db, &total, &err) == 0) {
 		int64_t pages = discovery_stream_pages(total, svc->page_size);

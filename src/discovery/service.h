@@ -26,8 +26,9 @@ struct discovery_service {
 
 /*
  * Starts the area and its watcher when cfg->discovery: db is the Presentation area's store
- * (borrowed, NULL when annotations are off: the same database file is then opened here).
- * root_real must outlive svc. -1 with err.
+ * (borrowed, NULL when annotations are off: the same database file is then opened here; when
+ * that fails, e.g. a read-only data-dir, the stream is off with a warning). root_real must
+ * outlive svc. -1 with err when the watcher cannot start.
  */
 int discovery_service_init(struct discovery_service *svc, const struct iiifd_config *cfg,
 			   const char *root_real, struct db *db, struct iiifd_error *err);

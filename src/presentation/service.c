@@ -24,7 +24,6 @@
 #include "core/strings.h"
 #include "http/files.h"
 #include "image/admission.h"
-#include "db/activity.h"
 #include "db/db.h"
 #include "media/probe.h"
 #include "presentation/canvas_index.h"
@@ -307,8 +306,7 @@ static json_t *pres_build(const struct pres_service *svc, const char *origin, in
 	pres_service_context(svc, origin, &c);
 	json_t *doc = t->collection ? pres_collection_build(&c, t->rel, err)
 				    : pres_manifest_build(&c, t->rel, t->is_folder, err);
-	if (doc && t->collection && !*t->rel && svc->cfg->discovery &&
-	    (!svc->db || db_activity_supported(svc->db)))
+	if (doc && t->collection && !*t->rel && svc->activity_stream)
 		pres_link_activity_stream(doc, origin);
 	if (!doc || version == 3)
 		return doc;
