@@ -24,6 +24,7 @@
 #include "tools/tiles.h"
 #include "tools/cache.h"
 #include "tools/check.h"
+#include "tools/dataset.h"
 #include "tools/activity.h"
 #include "tools/import.h"
 #include "tools/manifest.h"
@@ -55,7 +56,10 @@ static void main_usage(FILE *out)
 		"  iiifd tiles IN OUTDIR --id BASE_URL [--version 2|3] [--tile-size N] [--quality Q]\n"
 		"                                 a static level 0 IIIF tree for a plain web server\n"
 		"  iiifd cache purge [IDENTIFIER] remove cached renders (all, or of one image)\n"
-		"  iiifd import PATH...           import ALTO/hOCR/WebVTT/COCO/CSV annotations\n"
+		"  iiifd import PATH...           import ALTO/PAGE/hOCR/WebVTT/COCO/CSV/YOLO/Label Studio\n"
+		"                                 and timed (Whisper, segments) annotations\n"
+		"  iiifd dataset SCOPE --format coco|yolo|voc|csv|jsonl --out DIR\n"
+		"                                 a training set from stored annotations (docs/ml.md)\n"
 		"  iiifd activity [ROOT] [--rebuild] [--json]\n"
 		"                                 print the Change Discovery log, or rebuild it\n"
 		"  iiifd check ROOT               list unservable files and sidecar errors\n"
@@ -343,6 +347,8 @@ int main(int argc, char **argv)
 		return tools_manifest_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "import") == 0)
 		return tools_import_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "dataset") == 0)
+		return tools_dataset_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "activity") == 0)
 		return tools_activity_main(argc - 2, argv + 2);
 	fprintf(stderr, "iiifd: unknown command '%s'\n(see iiifd --help)\n", argv[1]);

@@ -246,7 +246,20 @@ static int api_list(const struct api_call *call, struct iiifd_error *err)
 	struct db_query q = { .scope = call->manifest_rel, .limit = API_LIST_LIMIT };
 	struct anno_list list = { 0 };
 	int64_t total = 0;
-	if (db_search(call->db, &q, &list, &total, err) < 0)
+	char *score = NULL, *motivation = NULL;
+	const char *motivations[2] = { NULL, NULL };
+	int rc = http_request_arg_checked(call->req, "score", &score, err);
+	if (rc == 0)
+		rc = http_request_arg_checked(call->req, "motivation", &motivation, err);
+	if (rc == 0 && score)
+		rc = db_score_range_parse("score", score, &q, err);
+	motivations[0] = motivation;
+	q.motivations = motivation ? motivations : NULL;
+	if (rc == 0)
+		rc = db_search(call->db, &q, &list, &total, err);
+	free(score);
+	free(motivation);
+	if (rc < 0)
 		return -1;
 	char *id_base = g_strdup_printf("%s/annotations", idx->manifest_id);
 	json_t *items = json_array();

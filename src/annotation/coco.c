@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <yajl/yajl_parse.h>
 
+#include "annotation/coco_seg.h"
 #include "annotation/import.h"
 
 /* A policy limit on what one file may hold (the import itself streams). */
@@ -82,6 +83,8 @@ struct coco {
 	/* pass 2 */
 	size_t n_ann;             /* annotations started */
 	struct coco_ann ann;
+	bool in_seg;              /* inside the annotation's "segmentation" */
+	struct coco_seg seg;
 	/* syntax error positions */
 	int line;                 /* newlines in the chunks before this one, + 1 */
 	bool fail_here;           /* a callback failed: give it the line of the parser */
@@ -177,6 +180,9 @@ static int coco_scalar(struct coco *c, enum coco_type type, long long i, double 
 {
 	if (!coco_value(c, type, false) || c->st->failed)
 		return 0;
+	if (c->in_seg)
+		coco_seg_number(&c->seg, c->depth - 3, type == CV_INT || type == CV_REAL,
+				type == CV_INT ? (double)i : d);
 	if (c->depth == 4 && c->in_bbox && c->ann.n_box <= 4 && (type == CV_INT || type == CV_REAL))
 		c->ann.box[c->ann.n_box - 1] = type == CV_INT ? (double)i : d;
 	struct coco_val *v = coco_slot(c);
@@ -228,6 +234,8 @@ static int coco_string(void *ctx, const unsigned char *s, size_t len)
 		return 0;
 	if (c->depth == 2 && c->top == TOP_INFO && c->pass == 1)
 		coco_info(c, s, len);
+	if (c->in_seg)
+		coco_seg_string(&c->seg, c->depth - 3, s, len);
 	struct coco_val *v = coco_slot(c);
 	if (!v)
 		return 1;
@@ -256,7 +264,12 @@ static int coco_open(struct coco *c, bool map)
 			return 0;
 		}
 		memset(&c->ann, 0, sizeof c->ann);
+		coco_seg_reset(&c->seg);
 	}
+	if (c->depth == 3 && c->top == TOP_ANNOTATIONS && c->pass == 2 && c->field == 4)
+		c->in_seg = true;
+	if (c->in_seg)
+		coco_seg_open(&c->seg, c->depth - 3, map);
 	if (c->depth == 3 && c->top == TOP_ANNOTATIONS && c->pass == 2 && c->field == 3 && !map) {
 		c->ann.bbox = BB_ARRAY;
 		c->in_bbox = true;
@@ -287,6 +300,8 @@ static int coco_close(void *ctx)
 	c->depth--;
 	if (c->depth == 3 && c->in_bbox)
 		c->in_bbox = false;
+	if (c->depth == 3)
+		c->in_seg = false;
 	if (c->depth == 2 && c->top == TOP_ANNOTATIONS && c->pass == 2) {
 		int rc = coco_annotation_end(c);
 		c->n_ann++;
@@ -302,7 +317,8 @@ static int coco_map_key(void *ctx, const unsigned char *key, size_t len)
 {
 	struct coco *c = ctx;
 	static const char *const tops[] = {"info", "images", "categories", "annotations"};
-	static const char *const ann_keys[] = {"image_id", "category_id", "score", "bbox"};
+	static const char *const ann_keys[] = {"image_id", "category_id", "score", "bbox",
+					       "segmentation"};
 	if (c->depth == 1) {
 		int k = coco_key_index(tops, 4, key, len);
 		c->top = k < 0 ? TOP_OTHER : (enum coco_top)(k + 1);
@@ -312,8 +328,10 @@ static int coco_map_key(void *ctx, const unsigned char *key, size_t len)
 		c->field = coco_key_index(coco_image_keys, 4, key, len);
 	} else if (c->depth == 3 && c->top == TOP_CATEGORIES) {
 		c->field = coco_key_index(coco_category_keys, 2, key, len);
+	} else if (c->in_seg) {
+		coco_seg_key(&c->seg, c->depth - 3, key, len);
 	} else if (c->depth == 3 && c->top == TOP_ANNOTATIONS) {
-		c->field = coco_key_index(ann_keys, 4, key, len);
+		c->field = coco_key_index(ann_keys, 5, key, len);
 		if (c->field == 3 && c->pass == 2) /* a later bbox member replaces an earlier one */
 			c->ann.bbox = BB_ABSENT, c->ann.n_box = 0, c->ann.box_bad = false;
 	}
@@ -548,14 +566,30 @@ static int coco_annotation_end(struct coco *c)
 	double score = has_box < 0 ? -2 : coco_score(c);
 	if (score < -1)
 		return -1;
+	char *polygon = NULL;
+	double pbox[4];
+	const char *why = NULL;
+	double cw = (double)im->target.width, ch = (double)im->target.height;
+	int outlined = coco_seg_outline(&c->seg, im->width, im->height, cw, ch, &polygon, pbox, &why);
+	if (outlined < 0)
+		return import_fail(c->st, 0, "annotations[%zu].segmentation: %s", c->n_ann, why);
+	if (outlined && !has_box) {
+		box[0] = pbox[0], box[1] = pbox[1], box[2] = pbox[2] - pbox[0];
+		box[3] = pbox[3] - pbox[1];
+		has_box = 1;
+	}
 	struct anno_record placed = {0};
-	if (has_box && !import_set_box(c->st, 0, &placed, box, (double)im->target.width,
-				       (double)im->target.height))
+	if (has_box && !import_set_box(c->st, 0, &placed, box, cw, ch)) {
+		free(polygon);
 		return 0;
+	}
 	struct anno_record *rec =
 		import_add(c->st, 0, im->target.file, im->target.page, "tagging", NULL);
-	if (!rec)
+	if (!rec) {
+		free(polygon);
 		return -1;
+	}
+	rec->polygon = polygon;
 	rec->has_xywh = placed.has_xywh;
 	rec->x = placed.x, rec->y = placed.y, rec->w = placed.w, rec->h = placed.h;
 	rec->has_score = score >= 0;
@@ -578,6 +612,7 @@ static void coco_release(struct coco *c)
 	coco_val_clear(&c->ann.image_id);
 	coco_val_clear(&c->ann.category_id);
 	coco_val_clear(&c->ann.score);
+	coco_seg_release(&c->seg);
 	free(c->images);
 	free(c->categories);
 	free(c->generator);

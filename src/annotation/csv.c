@@ -18,9 +18,8 @@ struct csv {
 	struct import_state *st;
 	anno_resolve_fn resolve;
 	void *ctx;
-	struct import_lines r;
+	struct import_csv rows;
 	struct import_buf field[CSV_COLS]; /* the row being read, unquoted and trimmed */
-	int cols, start;                   /* its column count and first line */
 	char *last_file;                   /* the last file resolved, and its target */
 	struct anno_target target;
 };
@@ -32,7 +31,7 @@ static void csv_trim_end(struct import_buf *b, size_t keep)
 }
 
 /* Appends a quoted field's content from *s, reading more lines while the quote is open. */
-static int csv_quoted(struct csv *c, const char **s, struct import_buf *b)
+static int csv_quoted(struct import_csv *c, const char **s, struct import_buf *b)
 {
 	const char *p = *s + 1;
 	for (;;) {
@@ -61,16 +60,15 @@ static int csv_quoted(struct csv *c, const char **s, struct import_buf *b)
 	}
 }
 
-/* Splits the row starting on the current line into c->field[] and c->cols. */
-static int csv_row(struct csv *c)
+int import_csv_row(struct import_csv *c)
 {
 	const char *s = c->r.buf.data;
 	c->start = c->r.line;
 	c->cols = 0;
-	for (int i = 0; i < CSV_COLS; i++)
+	for (int i = 0; i < c->max_cols; i++)
 		import_buf_reset(&c->field[i]);
 	for (;;) {
-		struct import_buf *b = c->cols < CSV_COLS ? &c->field[c->cols] : NULL;
+		struct import_buf *b = c->cols < c->max_cols ? &c->field[c->cols] : NULL;
 		s += strspn(s, " \t");
 		if (*s == '"') {
 			if (csv_quoted(c, &s, b) < 0)
@@ -96,20 +94,25 @@ static int csv_row(struct csv *c)
 	}
 }
 
-static int csv_header(struct csv *c)
+void import_csv_skip_bom(struct import_csv *c)
 {
 	const char *s = c->r.buf.data;
 	if (strncmp(s, "\xEF\xBB\xBF", 3) == 0) {
 		memmove(c->r.buf.data, s + 3, c->r.buf.len - 2);
 		c->r.buf.len -= 3;
 	}
-	if (csv_row(c) < 0)
+}
+
+static int csv_header(struct csv *c)
+{
+	import_csv_skip_bom(&c->rows);
+	if (import_csv_row(&c->rows) < 0)
 		return -1;
-	bool ok = c->cols == CSV_COLS;
+	bool ok = c->rows.cols == CSV_COLS;
 	for (int i = 0; ok && i < CSV_COLS; i++)
 		ok = c->field[i].data && strcasecmp(c->field[i].data, csv_names[i]) == 0;
 	if (!ok)
-		return import_fail(c->st, c->start, "the header must be file,x,y,w,h,label,score");
+		return import_fail(c->st, c->rows.start, "the header must be file,x,y,w,h,label,score");
 	return 0;
 }
 
@@ -121,10 +124,11 @@ static int csv_resolve(struct csv *c, const char *name)
 	free(c->last_file);
 	c->last_file = NULL;
 	if (c->resolve(c->ctx, name, &c->target) != 0 || !c->target.file)
-		return import_fail(c->st, c->start, "file '%.80s': no such image next to the file",
+		return import_fail(c->st, c->rows.start,
+				   "file '%.80s': no such image next to the file",
 				   name);
 	if (!(c->last_file = strdup(name)))
-		return import_fail(c->st, c->start, "out of memory");
+		return import_fail(c->st, c->rows.start, "out of memory");
 	return 0;
 }
 
@@ -137,17 +141,17 @@ static int csv_box(struct csv *c, double box[4])
 	if (empty == 4)
 		return 0;
 	if (empty)
-		return import_fail(c->st, c->start, "x, y, w and h must all be given or all empty");
+		return import_fail(c->st, c->rows.start, "x, y, w and h must all be given or all empty");
 	for (int i = CSV_X; i <= CSV_H; i++) {
 		struct import_buf *f = &c->field[i];
 		if (import_number(f->data, f->len, &box[i - CSV_X]) < 0)
-			return import_fail(c->st, c->start, "%s: '%.40s' is not a number",
+			return import_fail(c->st, c->rows.start, "%s: '%.40s' is not a number",
 					   csv_names[i], f->data);
 	}
 	if (box[2] < 0 || box[3] < 0)
-		return import_fail(c->st, c->start, "%s: negative size", box[2] < 0 ? "w" : "h");
+		return import_fail(c->st, c->rows.start, "%s: negative size", box[2] < 0 ? "w" : "h");
 	if (c->target.width <= 0 || c->target.height <= 0)
-		return import_fail(c->st, c->start, "file '%.80s': the image has no size",
+		return import_fail(c->st, c->rows.start, "file '%.80s': the image has no size",
 				   c->field[CSV_FILE].data);
 	return 1;
 }
@@ -160,7 +164,7 @@ static double csv_score(struct csv *c)
 	if (!f->len)
 		return -1;
 	if (import_number(f->data, f->len, &v) < 0 || v < 0 || v > 1) {
-		import_fail(c->st, c->start, "score: '%.40s' is not a number from 0 to 1", f->data);
+		import_fail(c->st, c->rows.start, "score: '%.40s' is not a number from 0 to 1", f->data);
 		return -2;
 	}
 	return v;
@@ -169,11 +173,11 @@ static double csv_score(struct csv *c)
 static int csv_record(struct csv *c)
 {
 	double box[4];
-	if (c->cols != CSV_COLS)
-		return import_fail(c->st, c->start, "%d columns, expected 7 (%s)", c->cols,
+	if (c->rows.cols != CSV_COLS)
+		return import_fail(c->st, c->rows.start, "%d columns, expected 7 (%s)", c->rows.cols,
 				   "file,x,y,w,h,label,score");
 	if (!c->field[CSV_FILE].len || !c->field[CSV_LABEL].len)
-		return import_fail(c->st, c->start, "%s: empty",
+		return import_fail(c->st, c->rows.start, "%s: empty",
 				   c->field[CSV_FILE].len ? "label" : "file");
 	if (csv_resolve(c, c->field[CSV_FILE].data) < 0)
 		return -1;
@@ -182,11 +186,11 @@ static int csv_record(struct csv *c)
 	if (score < -1)
 		return -1;
 	struct anno_record placed = {0};
-	if (has_box && !import_set_box(c->st, c->start, &placed, box, (double)c->target.width,
+	if (has_box && !import_set_box(c->st, c->rows.start, &placed, box, (double)c->target.width,
 				       (double)c->target.height))
 		return 0;
 	struct anno_record *rec =
-		import_add(c->st, c->start, c->target.file, c->target.page, "tagging", NULL);
+		import_add(c->st, c->rows.start, c->target.file, c->target.page, "tagging", NULL);
 	if (!rec)
 		return -1;
 	rec->has_xywh = placed.has_xywh;
@@ -194,11 +198,11 @@ static int csv_record(struct csv *c)
 	rec->has_score = score >= 0;
 	rec->score = score >= 0 ? score : 0;
 	if (!(rec->text = strdup(c->field[CSV_LABEL].data)))
-		return import_fail(c->st, c->start, "out of memory");
+		return import_fail(c->st, c->rows.start, "out of memory");
 	return 0;
 }
 
-static bool csv_blank(const char *s)
+bool import_csv_blank(const char *s)
 {
 	return s[strspn(s, " \t")] == '\0';
 }
@@ -206,16 +210,17 @@ static bool csv_blank(const char *s)
 static int csv_parse(struct csv *c)
 {
 	int rc;
-	while ((rc = import_lines_next(&c->r, c->st)) == 1 && csv_blank(c->r.buf.data))
+	while ((rc = import_lines_next(&c->rows.r, c->st)) == 1 &&
+	       import_csv_blank(c->rows.r.buf.data))
 		;
 	if (rc <= 0)
 		return rc < 0 ? -1 : import_fail(c->st, 1, "empty file: no header");
 	if (csv_header(c) < 0)
 		return -1;
-	while ((rc = import_lines_next(&c->r, c->st)) == 1) {
-		if (csv_blank(c->r.buf.data))
+	while ((rc = import_lines_next(&c->rows.r, c->st)) == 1) {
+		if (import_csv_blank(c->rows.r.buf.data))
 			continue;
-		if (csv_row(c) < 0 || csv_record(c) < 0)
+		if (import_csv_row(&c->rows) < 0 || csv_record(c) < 0)
 			return -1;
 	}
 	return rc;
@@ -227,15 +232,16 @@ static int csv_run(const struct anno_input *in, anno_resolve_fn resolve, void *c
 {
 	struct import_state st;
 	struct csv c = {.st = &st, .resolve = resolve, .ctx = ctx};
+	c.rows = (struct import_csv){.st = &st, .field = c.field, .max_cols = CSV_COLS};
 	import_begin(&st, out, sink, err);
 	for (int i = 0; i < CSV_COLS; i++) {
 		c.field[i].max = IMPORT_MAX_TEXT;
 		import_buf_add(&c.field[i], "", 0);
 	}
-	int rc = import_lines_open(&c.r, in, IMPORT_MAX_TEXT, &st);
+	int rc = import_lines_open(&c.rows.r, in, IMPORT_MAX_TEXT, &st);
 	if (rc == 0)
 		rc = csv_parse(&c);
-	import_lines_close(&c.r);
+	import_lines_close(&c.rows.r);
 	for (int i = 0; i < CSV_COLS; i++)
 		import_buf_release(&c.field[i]);
 	free(c.last_file);

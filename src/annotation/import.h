@@ -136,6 +136,25 @@ int import_lines_next(struct import_lines *r, struct import_state *st);
 void import_lines_close(struct import_lines *r);
 
 /*
+ * CSV rows (RFC 4180 quoting: commas, newlines and "" inside quoted fields) read from r: the
+ * first max_cols fields of a row go to field[] unquoted and trimmed, cols counts them all.
+ */
+struct import_csv {
+	struct import_state *st;
+	struct import_lines r;
+	struct import_buf *field; /* max_cols buffers, not owned */
+	int max_cols;
+	int cols, start;          /* the row's column count and first line */
+};
+
+/* Splits the row starting on the current line of r. -1 after import_fail. */
+int import_csv_row(struct import_csv *c);
+/* Drops a UTF-8 byte order mark from the current line (call it on the first). */
+void import_csv_skip_bom(struct import_csv *c);
+/* Whether a line holds nothing but blanks. */
+bool import_csv_blank(const char *s);
+
+/*
  * Calls feed(ctx, chunk, len, last) with the bytes of in in chunks (last = 1 for the final,
  * possibly empty, call) until feed returns non-zero. Returns -1 after import_fail when the
  * file cannot be read, else feed's last result.

@@ -6,6 +6,7 @@
 #ifndef IIIFD_ANNOTATION_IMPORTERS_H
 #define IIIFD_ANNOTATION_IMPORTERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +68,21 @@ int anno_parse_alto(const struct anno_input *in, const struct anno_target *targe
 int anno_parse_hocr(const struct anno_input *in, const struct anno_target *target,
 		    const struct anno_sink *sink, struct anno_import_error *err);
 
+/*
+ * PAGE XML (2010-2019 schemas): per TextRegion in ReadingOrder a "block" record, then per
+ * TextLine a "line" record and per Word a "word" record ("supplementing"), each with its Coords
+ * outline scaled from Page@imageWidth/imageHeight to the Canvas (polygon, and its bounding box
+ * as region), text from TextEquiv/Unicode (lines without one: their words; regions: their
+ * lines, one a row), score from TextEquiv@conf, generator from Metadata/Creator. Elements
+ * without text or without place on the Canvas are left out. DTDs are refused.
+ */
+int anno_import_page(const char *path, const struct anno_target *target, struct anno_list *out,
+		     struct anno_import_error *err);
+int anno_parse_page(const struct anno_input *in, const struct anno_target *target,
+		    const struct anno_sink *sink, struct anno_import_error *err);
+/* Whether an .xml file is PAGE XML (its namespace in the first 4 KiB), not ALTO. */
+bool anno_is_page_xml(const struct anno_input *in);
+
 /* WebVTT: one "supplementing" record per cue, with start/end and its text (tags stripped). */
 int anno_import_vtt(const char *path, const struct anno_target *target, struct anno_list *out,
 		    struct anno_import_error *err);
@@ -99,6 +115,45 @@ int anno_import_csv(const char *path, anno_resolve_fn resolve, void *ctx, struct
 		    struct anno_import_error *err);
 int anno_parse_csv(const struct anno_input *in, anno_resolve_fn resolve, void *ctx,
 		   const struct anno_sink *sink, struct anno_import_error *err);
+
+/*
+ * Timed machine-learning output for audio and video, on target (the media file):
+ * JSON: a top-level array or {"segments": [...]} (Whisper's output, "model" naming the
+ * generator) of {start, end, text | label | speaker, [score | confidence | probability],
+ * [words: [{word | text, start, end, probability}]]}: segments with text are "line" records
+ * (supplementing) with their timed words as "word" records; labelled ones "tagging" records.
+ * CSV: a header naming start, end and label (or speaker, class) or text columns, and an
+ * optional score; times in seconds or [hh:]mm:ss.fff.
+ */
+int anno_parse_timed_json(const struct anno_input *in, const struct anno_target *target,
+			  const struct anno_sink *sink, struct anno_import_error *err);
+int anno_parse_timed_csv(const struct anno_input *in, const struct anno_target *target,
+			 const struct anno_sink *sink, struct anno_import_error *err);
+/* Whether a CSV file's header names start and end columns (and no file column). */
+bool anno_is_timed_csv(const struct anno_input *in);
+
+/*
+ * YOLO labels of one image (target): per line "class cx cy w h [score]" relative to the image,
+ * or "class x1 y1 ... xn yn [score]" (an outline, n >= 3), as "tagging" records named by
+ * classes[class].
+ */
+int anno_parse_yolo(const struct anno_input *in, const struct anno_target *target,
+		    char *const *classes, size_t n_classes, const struct anno_sink *sink,
+		    struct anno_import_error *err);
+/* A YOLO class list (one name a line) into *names (free with anno_yolo_classes_free). */
+int anno_yolo_classes(const struct anno_input *in, char ***names, size_t *n,
+		      struct anno_import_error *err);
+void anno_yolo_classes_free(char **names, size_t n);
+
+/*
+ * Label Studio JSON export: for each task (its image from data.image, resolved by file name),
+ * the rectanglelabels, polygonlabels and choices results of its annotations and predictions,
+ * as "tagging" records (rotated rectangles and polygons with outlines; choices on the whole
+ * image); predictions give model_version as generator and their score. Errors name the JSON
+ * path ("[2].predictions[0].result[1].value.x").
+ */
+int anno_parse_label_studio(const struct anno_input *in, anno_resolve_fn resolve, void *ctx,
+			    const struct anno_sink *sink, struct anno_import_error *err);
 
 /*
  * Text must be UTF-8: CSV and WebVTT lines and hOCR bytes are checked as they are read (ALTO

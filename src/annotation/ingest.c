@@ -29,8 +29,11 @@ enum ingest_format ingest_format_of(const char *name)
 		const char *ext;
 		enum ingest_format format;
 	} formats[] = { { "xml", INGEST_ALTO }, { "hocr", INGEST_HOCR }, { "vtt", INGEST_VTT },
-			{ "json", INGEST_COCO }, { "csv", INGEST_CSV } };
+			{ "json", INGEST_COCO }, { "csv", INGEST_CSV }, { "txt", INGEST_YOLO } };
 	char ext[16];
+	const char *base = strrchr(name, '/');
+	if (strcmp(base ? base + 1 : name, "classes.txt") == 0)
+		return INGEST_NONE; /* the class list of YOLO labels */
 	path_extension(name, ext, sizeof ext);
 	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
 		if (strcmp(ext, formats[i].ext) == 0)
@@ -77,11 +80,16 @@ static int ingest_resolve_image(void *ctx, const char *name, struct anno_target 
 	return rc;
 }
 
-/* "talk.en.vtt" -> the media file "talk.*" and language "en"; "talk.vtt" -> "talk.*". */
+/*
+ * "talk.en.vtt" -> the media file "talk.*" and language "en"; "talk.vtt" (or talk.json,
+ * talk.csv) -> "talk.*".
+ */
 static int ingest_resolve_media(struct ingest_resolver *r, const char *name, struct anno_target *t,
 				char **language)
 {
-	char *stem = g_strndup(name, strlen(name) - 4), *dot = strrchr(stem, '.'), *abs = NULL;
+	const char *ext = strrchr(name, '.');
+	char *stem = g_strndup(name, ext ? (gsize)(ext - name) : strlen(name));
+	char *dot = strrchr(stem, '.'), *abs = NULL;
 	char *rel = *r->folder ? g_strdup_printf("%s/%s", r->folder, stem) : g_strdup(stem);
 	*language = NULL;
 	int rc = path_resolve(r->c->root_real, rel, media_extensions, &abs, NULL);
@@ -111,6 +119,7 @@ struct ingest_sink {
 	char *language;        /* of every record without one (WebVTT "talk.en.vtt") */
 	GHashTable *manifests; /* target file -> its Manifest */
 	struct db *db;         /* NULL: parse only */
+	const struct ingest_options *opts; /* may be NULL */
 	struct db_import *imp;
 	size_t count;
 	struct iiifd_error err;
@@ -139,9 +148,50 @@ static int ingest_label(struct ingest_sink *s, struct anno_list *list)
 	return 0;
 }
 
+/*
+ * Leaves out records scored below the minimum, and the words of lines left out; words name
+ * their line by its index in the batch ("#N"), renumbered here.
+ */
+static void ingest_filter(struct anno_list *batch, double min)
+{
+	size_t kept = 0, *moved = g_new(size_t, batch->count + 1);
+	for (size_t i = 0; i < batch->count; i++) {
+		struct anno_record *r = &batch->items[i];
+		size_t line = r->line_id && r->line_id[0] == '#' ? strtoull(r->line_id + 1, NULL, 10)
+								 : SIZE_MAX;
+		bool lost_line = line < i && moved[line] == SIZE_MAX;
+		moved[i] = SIZE_MAX;
+		if ((r->has_score && r->score < min) || lost_line) {
+			anno_record_release(r);
+			continue;
+		}
+		if (line < i)
+			snprintf(r->line_id, strlen(r->line_id) + 1, "#%zu", moved[line]);
+		moved[i] = kept;
+		if (kept != i)
+			batch->items[kept] = *r;
+		kept++;
+	}
+	batch->count = kept;
+	g_free(moved);
+}
+
+/* The command line's generator for records whose file named none. */
+static int ingest_generator(struct anno_list *batch, const char *generator)
+{
+	for (size_t i = 0; i < batch->count; i++)
+		if (!batch->items[i].generator && !(batch->items[i].generator = strdup(generator)))
+			return -1;
+	return 0;
+}
+
 static int ingest_put(void *ctx, struct anno_list *batch, char *msg, size_t size)
 {
 	struct ingest_sink *s = ctx;
+	if (s->opts && s->opts->has_min_score)
+		ingest_filter(batch, s->opts->min_score);
+	if (s->opts && s->opts->generator && ingest_generator(batch, s->opts->generator) < 0)
+		return snprintf(msg, size, "out of memory"), -1;
 	int rc = ingest_label(s, batch);
 	if (!rc && s->db && !s->imp)
 		rc = db_import_begin(s->db, s->rel, &s->imp, &s->err);
@@ -152,6 +202,74 @@ static int ingest_put(void *ctx, struct anno_list *batch, char *msg, size_t size
 	else
 		s->count += batch->count;
 	return rc;
+}
+
+/* The first byte of a file that is not white space (0 when none). */
+static int ingest_first_char(const char *abs)
+{
+	FILE *f = fopen(abs, "rb");
+	int c = 0;
+	while (f && (c = getc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+		;
+	if (f)
+		fclose(f);
+	return c == EOF ? 0 : c;
+}
+
+/* YOLO labels: the image of the same name, and the class list next to them. */
+static int ingest_yolo(struct ingest_resolver *r, const struct anno_input *in, const char *stem,
+		       const struct anno_sink *sink, struct anno_import_error *ierr)
+{
+	struct anno_target t = { 0 };
+	char *list = g_build_filename(r->c->root_real, r->folder, "classes.txt", NULL);
+	struct anno_input cin = { "classes.txt", list, NULL, 0 };
+	char **classes = NULL;
+	size_t n = 0;
+	int rc = -1;
+	bool has_list = g_file_test(list, G_FILE_TEST_IS_REGULAR);
+	if (ingest_resolve_image(r, stem, &t) < 0 && !has_list) {
+		rc = 0; /* a text file of its own (notes.txt): no YOLO labels, nothing to import */
+	} else if (!t.file) {
+		snprintf(ierr->msg, sizeof ierr->msg, "no image '%s.*' next to it", stem);
+	} else if (!has_list) {
+		snprintf(ierr->msg, sizeof ierr->msg, "no classes.txt (the class list) next to it");
+	} else if (anno_yolo_classes(&cin, &classes, &n, ierr) < 0) {
+		char why[200];
+		snprintf(why, sizeof why, "%.199s", ierr->msg);
+		snprintf(ierr->msg, sizeof ierr->msg, "classes.txt:%d: %.200s", ierr->line, why);
+		ierr->line = 0;
+	} else {
+		rc = anno_parse_yolo(in, &t, classes, n, sink, ierr);
+	}
+	anno_yolo_classes_free(classes, n);
+	g_free(list);
+	return rc;
+}
+
+/* .json: timed output of a recording of the same name, a Label Studio list, or COCO. */
+static int ingest_json(struct ingest_resolver *r, const struct anno_input *in, const char *name,
+		       struct ingest_sink *s, const struct anno_sink *sink,
+		       struct anno_import_error *ierr)
+{
+	struct anno_target t = { 0 };
+	if (ingest_resolve_media(r, name, &t, &s->language) == 0)
+		return anno_parse_timed_json(in, &t, sink, ierr);
+	if (ingest_first_char(in->path) == '[')
+		return anno_parse_label_studio(in, ingest_resolve_image, r, sink, ierr);
+	return anno_parse_coco(in, ingest_resolve_image, r, sink, ierr);
+}
+
+static int ingest_csv(struct ingest_resolver *r, const struct anno_input *in, const char *name,
+		      struct ingest_sink *s, const struct anno_sink *sink,
+		      struct anno_import_error *ierr)
+{
+	struct anno_target t = { 0 };
+	if (!anno_is_timed_csv(in))
+		return anno_parse_csv(in, ingest_resolve_image, r, sink, ierr);
+	if (ingest_resolve_media(r, name, &t, &s->language) == 0)
+		return anno_parse_timed_csv(in, &t, sink, ierr);
+	snprintf(ierr->msg, sizeof ierr->msg, "timed segments, but no audio or video file for it");
+	return -1;
 }
 
 static int ingest_parse(struct ingest_resolver *r, const char *rel, const char *abs,
@@ -168,17 +286,20 @@ static int ingest_parse(struct ingest_resolver *r, const char *rel, const char *
 		if (ingest_resolve_image(r, stem, &t) < 0)
 			snprintf(ierr->msg, sizeof ierr->msg, "no image '%s.*' next to it", stem);
 		else
-			rc = format == INGEST_ALTO ? anno_parse_alto(&in, &t, &sink, ierr)
-						   : anno_parse_hocr(&in, &t, &sink, ierr);
+			rc = format == INGEST_HOCR  ? anno_parse_hocr(&in, &t, &sink, ierr)
+			     : anno_is_page_xml(&in) ? anno_parse_page(&in, &t, &sink, ierr)
+						     : anno_parse_alto(&in, &t, &sink, ierr);
 	} else if (format == INGEST_VTT) {
 		if (ingest_resolve_media(r, name, &t, &s->language) < 0)
 			snprintf(ierr->msg, sizeof ierr->msg, "no audio or video file for it");
 		else
 			rc = anno_parse_vtt(&in, &t, &sink, ierr);
 	} else if (format == INGEST_COCO) {
-		rc = anno_parse_coco(&in, ingest_resolve_image, r, &sink, ierr);
+		rc = ingest_json(r, &in, name, s, &sink, ierr);
 	} else if (format == INGEST_CSV) {
-		rc = anno_parse_csv(&in, ingest_resolve_image, r, &sink, ierr);
+		rc = ingest_csv(r, &in, name, s, &sink, ierr);
+	} else if (format == INGEST_YOLO) {
+		rc = ingest_yolo(r, &in, stem, &sink, ierr);
 	}
 	g_free(name);
 	g_free(stem);
@@ -209,13 +330,14 @@ static void ingest_note_manifests(struct db *db, GHashTable *manifests)
  * records, or -1 with err naming the file (and line for malformed files).
  */
 static int ingest_run(struct db *db, const struct pres_context *c, const char *rel,
-		      const char *abs, const char *fingerprint, struct iiifd_error *err)
+		      const char *abs, const char *fingerprint, const struct ingest_options *opts,
+		      struct iiifd_error *err)
 {
 	struct anno_import_error ierr = { 0, "" };
 	struct ingest_resolver r = { c, g_path_get_dirname(rel),
 				     g_ptr_array_new_with_free_func(g_free),
 				     g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free) };
-	struct ingest_sink s = { .c = c, .rel = rel, .db = db };
+	struct ingest_sink s = { .c = c, .rel = rel, .db = db, .opts = opts };
 	s.manifests = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	if (strcmp(r.folder, ".") == 0)
 		r.folder[0] = '\0';
@@ -241,7 +363,7 @@ static int ingest_run(struct db *db, const struct pres_context *c, const char *r
 int ingest_validate(const struct pres_context *c, const char *rel, struct iiifd_error *err)
 {
 	char *abs = g_build_filename(c->root_real, rel, NULL);
-	int rc = ingest_run(NULL, c, rel, abs, NULL, err);
+	int rc = ingest_run(NULL, c, rel, abs, NULL, NULL, err);
 	g_free(abs);
 	return rc < 0 ? -1 : 0;
 }
@@ -249,10 +371,17 @@ int ingest_validate(const struct pres_context *c, const char *rel, struct iiifd_
 int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bool force,
 		struct iiifd_error *err)
 {
+	return ingest_file_with(db, c, rel, force, NULL, err);
+}
+
+int ingest_file_with(struct db *db, const struct pres_context *c, const char *rel, bool force,
+		     const struct ingest_options *opts, struct iiifd_error *err)
+{
 	char *abs = NULL;
 	if (ingest_format_of(rel) == INGEST_NONE)
-		return iiifd_error_set(err, 400, "%s: not ALTO (.xml), hOCR (.hocr), WebVTT (.vtt), "
-						 "COCO (.json) or CSV (.csv)", rel);
+		return iiifd_error_set(err, 400, "%s: not ALTO or PAGE (.xml), hOCR (.hocr), WebVTT "
+						 "(.vtt), COCO, Label Studio or timed JSON (.json), "
+						 "CSV (.csv) or YOLO (.txt)", rel);
 	if (path_resolve(c->root_real, rel, NULL, &abs, err) < 0)
 		return iiifd_error_set(err, 404, "%s: no such file below the root", rel);
 	char *fingerprint = ingest_fingerprint(abs);
@@ -260,7 +389,7 @@ int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bo
 	gint64 start = g_get_monotonic_time();
 	enum metrics_import_result result = METRICS_IMPORT_UNCHANGED;
 	if (force || !fingerprint || !db_source_is_current(db, rel, fingerprint)) {
-		rc = ingest_run(db, c, rel, abs, fingerprint ? fingerprint : "", err);
+		rc = ingest_run(db, c, rel, abs, fingerprint ? fingerprint : "", opts, err);
 		result = rc < 0 ? METRICS_IMPORT_FAILED : METRICS_IMPORT_OK;
 	}
 	metrics_import_done(result, rc, (double)(g_get_monotonic_time() - start) / 1e6);

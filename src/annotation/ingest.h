@@ -13,11 +13,15 @@
 #include "db/db.h"
 #include "presentation/context.h"
 
-enum ingest_format { INGEST_NONE, INGEST_ALTO, INGEST_HOCR, INGEST_VTT, INGEST_COCO, INGEST_CSV };
+enum ingest_format { INGEST_NONE, INGEST_ALTO, INGEST_HOCR, INGEST_VTT, INGEST_COCO, INGEST_CSV,
+		     INGEST_YOLO };
 
 /*
- * The format of a file by its name: .xml (ALTO), .hocr, .vtt, .json (COCO), .csv. Sidecars
- * (.yml) and anything else are INGEST_NONE.
+ * The format of a file by its name: .xml (ALTO, or PAGE XML by its namespace), .hocr, .vtt,
+ * .json (COCO; Label Studio when it is a list; timed segments or a Whisper transcript when an
+ * audio/video file has its name), .csv (tags; timed segments when the header has start and
+ * end), .txt (YOLO labels; not classes.txt, the class list). Sidecars (.yml) and anything else
+ * are INGEST_NONE.
  */
 enum ingest_format ingest_format_of(const char *name);
 
@@ -30,6 +34,17 @@ enum ingest_format ingest_format_of(const char *name);
  */
 int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bool force,
 		struct iiifd_error *err);
+
+/* What `iiifd import` may add to an import (NULL: nothing). */
+struct ingest_options {
+	bool has_min_score;
+	double min_score;      /* records with a lower score are left out (unscored ones kept) */
+	const char *generator; /* for records whose file names none (model name and version) */
+};
+
+/* ingest_file() with options. */
+int ingest_file_with(struct db *db, const struct pres_context *c, const char *rel, bool force,
+		     const struct ingest_options *opts, struct iiifd_error *err);
 
 /* Parses rel as ingest_file() would, storing nothing: 0, or -1 with the same message. */
 int ingest_validate(const struct pres_context *c, const char *rel, struct iiifd_error *err);

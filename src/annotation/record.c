@@ -38,6 +38,7 @@ void anno_record_release(struct anno_record *rec)
 	free(rec->source);
 	free(rec->created);
 	free(rec->line_id);
+	free(rec->polygon);
 	memset(rec, 0, sizeof *rec);
 }
 

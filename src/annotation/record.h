@@ -33,6 +33,11 @@ struct anno_record {
 	char *created;       /* "YYYY-MM-DDThh:mm:ssZ", set by the store when NULL */
 	int64_t seq;         /* order within its source (reading order); 0 for API writes */
 	char *line_id;       /* for words: id of the line record in the same import (reading aid) */
+	/*
+	 * Outline in Canvas pixels (served as an SvgSelector next to the #xywh= box, which is its
+	 * bounding box): rings separated by ';', each "x,y x,y x,y ..." (see annotation/polygon.h).
+	 */
+	char *polygon;
 };
 
 struct anno_list {

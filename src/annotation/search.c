@@ -59,6 +59,7 @@ json_t *search_services(const char *id)
 
 struct search_params {
 	char *q, *motivation, *date, *user, *page, *min, *after; /* decoded; NULL when absent */
+	char *score; /* iiifd's own: "MIN" or "MIN/MAX" */
 	gchar **motivations, **users, **dates;                   /* split on spaces */
 	int64_t page_no;
 	/*
@@ -136,7 +137,8 @@ static int search_params_read(const struct http_request *req, enum search_kind k
 	    http_request_arg_checked(req, "user", &p->user, err) < 0 ||
 	    http_request_arg_checked(req, "page", &p->page, err) < 0 ||
 	    http_request_arg_checked(req, "min", &p->min, err) < 0 ||
-	    http_request_arg_checked(req, "after", &p->after, err) < 0)
+	    http_request_arg_checked(req, "after", &p->after, err) < 0 ||
+	    http_request_arg_checked(req, "score", &p->score, err) < 0)
 		return -1;
 	p->keyset = (kind == SEARCH_V2 || kind == SEARCH_V1) && search_is_blank(p->q);
 	if (p->keyset && p->after) {
@@ -166,6 +168,7 @@ static void search_params_release(struct search_params *p)
 	free(p->page);
 	free(p->min);
 	free(p->after);
+	free(p->score);
 	g_strfreev(p->motivations);
 	g_strfreev(p->users);
 	g_strfreev(p->dates);
@@ -178,10 +181,10 @@ static void search_params_release(struct search_params *p)
 static char *search_url(const char *service, const struct search_params *p, int64_t page)
 {
 	GString *url = g_string_new(service);
-	const char *names[] = { "q", "motivation", "date", "user", "min" };
-	const char *values[] = { p->q, p->motivation, p->date, p->user, p->min };
+	const char *names[] = { "q", "motivation", "date", "user", "min", "score" };
+	const char *values[] = { p->q, p->motivation, p->date, p->user, p->min, p->score };
 	char sep = '?';
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 6; i++) {
 		if (!values[i])
 			continue;
 		char *enc = g_uri_escape_string(values[i], NULL, FALSE);
@@ -274,12 +277,14 @@ static void search_add_match(const char *item_id, const struct search_match *m,
  * id and targeting just the matched words (box), so viewers highlight the words.
  */
 static json_t *search_word_item(const struct anno_record *r, const json_t *anno,
-				const char *canvas, size_t k, const double box[4],
+				const char *canvas, size_t k, const double box[4], bool timed,
 				struct search_page *pg)
 {
 	struct anno_record at = *r;
-	at.has_xywh = true;
+	at.has_xywh = !timed;
 	at.x = box[0], at.y = box[1], at.w = box[2], at.h = box[3];
+	at.has_time = timed; /* a transcript's words: the time they are spoken */
+	at.start = box[0], at.end = box[1];
 	char *target = webanno_target(&at, canvas);
 	json_t *item = json_copy((json_t *)anno);
 	json_object_set_new(item, "id", json_sprintf("%s/match/%zu", json_string_value(
@@ -316,10 +321,13 @@ static void search_add_hits(struct db *db, const struct anno_record *r, json_t *
 		size_t n = search_locate(text, &f, terms[i], m, SEARCH_MATCHES_PER_RECORD);
 		for (size_t j = 0; j < n; j++) {
 			double box[4];
-			if (words.count && search_words_box(text, &words, m[j].start, m[j].end, box)) {
+			bool timed = r->has_time && !r->has_xywh;
+			if (words.count &&
+			    (timed ? search_words_time(text, &words, m[j].start, m[j].end, box)
+				   : search_words_box(text, &words, m[j].start, m[j].end, box))) {
 				json_t *item = search_word_item(r, anno, canvas,
 								json_array_size(word_items) + 1,
-								box, pg);
+								box, timed, pg);
 				search_add_match(json_string_value(json_object_get(item, "id")), &m[j],
 						 page_id, pg);
 				json_array_append_new(word_items, item);
@@ -506,9 +514,10 @@ static json_t *search_doc_v1(const char *service, const struct search_params *p,
 /* The cache key of a search's total: everything that restricts it but q (which is empty). */
 static char *search_total_key(const struct db_query *q, const struct search_params *p)
 {
-	return g_strdup_printf("search-total\n%s\n%d\n%s\n%s\n%s", q->scope ? q->scope : "",
+	return g_strdup_printf("search-total\n%s\n%d\n%s\n%s\n%s\n%s", q->scope ? q->scope : "",
 			       q->scope_is_folder, p->motivation ? p->motivation : "",
-			       p->user ? p->user : "", p->date ? p->date : "");
+			       p->user ? p->user : "", p->date ? p->date : "",
+			       p->score ? p->score : "");
 }
 
 /* The total of a search without q: counted once per database state, then kept. */
@@ -672,10 +681,13 @@ json_t *search_handle(struct db *db, struct page_cache *totals, const struct pre
 				      .dates = (const char *const *)p.dates,
 				      .offset = p.page_no * SEARCH_PAGE_SIZE,
 				      .limit = SEARCH_PAGE_SIZE };
+		if (p.score && db_score_range_parse("score", p.score, &q, err) < 0)
+			goto out;
 		doc = kind == SEARCH_V2 || kind == SEARCH_V1
 			      ? search_run(db, totals, c, kind, service_url, &q, &p, err)
 			      : search_autocomplete(db, kind, service_url, &q, &p, err);
 	}
+out:
 	search_params_release(&p);
 	return doc;
 }

@@ -106,11 +106,14 @@ void search_match_release(struct search_match *m)
 	g_free(m->suffix);
 }
 
-bool search_words_box(const char *line_text, const struct anno_list *words, size_t start,
-		      size_t end, double box[4])
+/*
+ * Calls add(w, ctx) for each word (in reading order, each found after the one before) that
+ * bytes [start, end) of the line's text cover.
+ */
+static void search_words_covering(const char *line_text, const struct anno_list *words,
+				  size_t start, size_t end,
+				  void (*add)(const struct anno_record *w, void *ctx), void *ctx)
 {
-	double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
-	bool any = false;
 	size_t cursor = 0, len = strlen(line_text);
 	for (size_t i = 0; i < words->count; i++) {
 		const struct anno_record *w = &words->items[i];
@@ -121,20 +124,57 @@ bool search_words_box(const char *line_text, const struct anno_list *words, size
 			continue;
 		size_t ws = (size_t)(at - line_text), we = ws + strlen(w->text);
 		cursor = we;
-		if (we <= start || ws >= end || !w->has_xywh)
-			continue;
-		if (!any || w->x < x0)
-			x0 = w->x;
-		if (!any || w->y < y0)
-			y0 = w->y;
-		if (!any || w->x + w->w > x1)
-			x1 = w->x + w->w;
-		if (!any || w->y + w->h > y1)
-			y1 = w->y + w->h;
-		any = true;
+		if (we > start && ws < end)
+			add(w, ctx);
 	}
-	if (any) {
-		box[0] = x0, box[1] = y0, box[2] = x1 - x0, box[3] = y1 - y0;
-	}
-	return any;
+}
+
+/* x0 y0 x1 y1 (boxes) or t0 t1 (times), and whether any was added. */
+struct search_union {
+	double v[4];
+	bool any;
+};
+
+static void search_union_box(const struct anno_record *w, void *ctx)
+{
+	struct search_union *u = ctx;
+	if (!w->has_xywh)
+		return;
+	double b[4] = {w->x, w->y, w->x + w->w, w->y + w->h};
+	for (int k = 0; k < 4; k++)
+		if (!u->any || (k < 2 ? b[k] < u->v[k] : b[k] > u->v[k]))
+			u->v[k] = b[k];
+	u->any = true;
+}
+
+static void search_union_time(const struct anno_record *w, void *ctx)
+{
+	struct search_union *u = ctx;
+	if (!w->has_time)
+		return;
+	if (!u->any || w->start < u->v[0])
+		u->v[0] = w->start;
+	if (!u->any || w->end > u->v[1])
+		u->v[1] = w->end;
+	u->any = true;
+}
+
+bool search_words_box(const char *line_text, const struct anno_list *words, size_t start,
+		      size_t end, double box[4])
+{
+	struct search_union u = {{0}, false};
+	search_words_covering(line_text, words, start, end, search_union_box, &u);
+	if (u.any)
+		box[0] = u.v[0], box[1] = u.v[1], box[2] = u.v[2] - u.v[0], box[3] = u.v[3] - u.v[1];
+	return u.any;
+}
+
+bool search_words_time(const char *line_text, const struct anno_list *words, size_t start,
+		       size_t end, double span[2])
+{
+	struct search_union u = {{0}, false};
+	search_words_covering(line_text, words, start, end, search_union_time, &u);
+	if (u.any)
+		span[0] = u.v[0], span[1] = u.v[1];
+	return u.any;
 }

@@ -49,4 +49,8 @@ void search_match_release(struct search_match *m);
 bool search_words_box(const char *line_text, const struct anno_list *words, size_t start,
 		      size_t end, double box[4]);
 
+/* The same for timed words (transcripts): the span (start, end) in seconds they cover. */
+bool search_words_time(const char *line_text, const struct anno_list *words, size_t start,
+		       size_t end, double span[2]);
+
 #endif

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "annotation/polygon.h"
 #include "core/strings.h"
 
 const char webanno_context_document[] =
@@ -116,6 +117,24 @@ static json_t *webanno_agent(const char *who, const char *type)
 	return json_pack("{s:s, s:s}", "type", type, "name", who);
 }
 
+/*
+ * An outlined region: a SpecificResource on the Canvas with two selectors for the same region,
+ * the #xywh= box (for viewers without SVG) and the outline as an SvgSelector.
+ */
+static json_t *webanno_outline_target(const struct anno_record *r, const char *canvas_id,
+				      const char *target)
+{
+	char *svg = polygon_svg(r->polygon);
+	const char *hash = strchr(target, '#');
+	json_t *t = json_pack(
+		"{s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:s}, {s:s, s:s}]}", "type", "SpecificResource",
+		"source", "id", canvas_id, "type", "Canvas", "selector", "type", "FragmentSelector",
+		"conformsTo", "http://www.w3.org/TR/media-frags/", "value", hash ? hash + 1 : "",
+		"type", "SvgSelector", "value", svg);
+	g_free(svg);
+	return t;
+}
+
 json_t *webanno_to_json(const struct anno_record *r, const char *canvas_id, const char *id_base)
 {
 	char *id = g_strdup_printf("%s/%s", id_base, r->id ? r->id : "");
@@ -131,7 +150,10 @@ json_t *webanno_to_json(const struct anno_record *r, const char *canvas_id, cons
 	if (r->motivation && strcmp(r->motivation, "tagging") == 0)
 		json_object_set_new(body, "purpose", json_string("tagging"));
 	json_object_set_new(a, "body", body);
-	json_object_set_new(a, "target", json_string(target));
+	if (r->polygon && r->has_xywh)
+		json_object_set_new(a, "target", webanno_outline_target(r, canvas_id, target));
+	else
+		json_object_set_new(a, "target", json_string(target));
 	if (r->has_score)
 		json_object_set_new(a, "score", json_real(r->score));
 	if (r->creator)

@@ -443,6 +443,34 @@ void db_query_parts_release(struct db_query_parts *parts)
 	memset(parts, 0, sizeof *parts);
 }
 
+/* A number from 0 to 1 in [s, end), locale-free. */
+static int db_score_number(const char *s, const char *end, double *v)
+{
+	char buf[32];
+	size_t len = (size_t)(end - s);
+	char *stop;
+	if (!len || len >= sizeof buf)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	*v = g_ascii_strtod(buf, &stop);
+	return *stop || stop == buf || !(*v >= 0 && *v <= 1) ? -1 : 0;
+}
+
+int db_score_range_parse(const char *param, const char *text, struct db_query *q,
+			 struct iiifd_error *err)
+{
+	const char *slash = strchr(text, '/'), *end = text + strlen(text);
+	q->score_max = 1;
+	if (db_score_number(text, slash ? slash : end, &q->score_min) < 0 ||
+	    (slash && db_score_number(slash + 1, end, &q->score_max) < 0) ||
+	    q->score_max < q->score_min)
+		return iiifd_error_set(err, 400, "%s must be MIN or MIN/MAX, numbers from 0 to 1 "
+						 "(MIN <= MAX)", param);
+	q->has_score = true;
+	return 0;
+}
+
 /* Checks q's date ranges and parses its words and phrases into parts (release them after). */
 static int db_query_prepare(const struct db_query *q, struct db_query_parts *parts,
 			    struct iiifd_error *err)

@@ -119,7 +119,17 @@ struct db_query {
 	bool keyset;
 	int64_t after;
 	int64_t *next_after;
+	/* records scored score_min..score_max (inclusive) only; unscored ones are left out */
+	bool has_score;
+	double score_min, score_max;
 };
+
+/*
+ * Reads a score range parameter: "MIN" (up to 1) or "MIN/MAX", numbers from 0 to 1. Returns 0,
+ * or -1 with a 400 error naming param.
+ */
+int db_score_range_parse(const char *param, const char *text, struct db_query *q,
+			 struct iiifd_error *err);
 
 /*
  * Searches records that are not word-level (lines, cues, tags, comments...) whose text matches

@@ -68,8 +68,11 @@ static const char *const db_sqlite_migrations[] = {
 	 */
 	"CREATE TABLE term_forms (term TEXT NOT NULL, manifest TEXT NOT NULL, form TEXT NOT NULL,"
 	" count INTEGER NOT NULL, PRIMARY KEY (term, manifest, form)) WITHOUT ROWID;",
+	/* 3: outlines of regions (PAGE XML, COCO segmentation, Label Studio polygons) */
+	"ALTER TABLE annotations"
+	" ADD COLUMN polygon TEXT;",
 	/*
-	 * 3: Change Discovery (sqlite_activity.c): the append-only activity log (idx 0, 1, 2...)
+	 * 4: Change Discovery (sqlite_activity.c): the append-only activity log (idx 0, 1, 2...)
 	 * and the last observed state of every Collection and Manifest.
 	 */
 	"CREATE TABLE activities (idx INTEGER PRIMARY KEY, type TEXT NOT NULL, object_type TEXT,"
@@ -92,7 +95,12 @@ static const char *const db_sqlite_migrations[] = {
 	" BEGIN UPDATE activity_state SET mark = mark + 1 WHERE path = OLD.manifest; END;",
 };
 
-#define DB_SQLITE_INDEXED "text IS NOT NULL AND granularity IS NOT 'word'"
+/*
+ * Regions ("block", from PAGE XML) repeat their lines' text: only the lines are searched, so a
+ * hit is never reported twice. No release stored blocks before they were left out here.
+ */
+#define DB_SQLITE_INDEXED                                                                   \
+	"text IS NOT NULL AND granularity IS NOT 'word' AND granularity IS NOT 'block'"
 /*
  * Canvas pages: ?7 = 1 selects the word-level supplementing records (the DB_PAGE_WORDS page),
  * 0 everything else of the motivation ?3 (see db_sqlite_bind_target).
@@ -106,12 +114,13 @@ static const char *const db_sqlite_sql[DB_SQLITE_STMT_COUNT] = {
 	[DB_SQLITE_ROLLBACK] = "ROLLBACK",
 	[DB_SQLITE_INSERT] = "INSERT INTO annotations (" DB_SQLITE_COLUMNS ") VALUES (?1, ?2, ?3,"
 			     " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-			     " ?19, ?20, ?21)",
+			     " ?19, ?20, ?21, ?22)",
 	[DB_SQLITE_UPDATE] = "UPDATE annotations SET manifest = ?2, target_file = ?3, page = ?4,"
 			     " motivation = ?5, text = ?6, language = ?7, granularity = ?8, x = ?9,"
 			     " y = ?10, w = ?11, h = ?12, t_start = ?13, t_end = ?14, score = ?15,"
 			     " creator = ?16, generator = ?17, source = ?18,"
-			     " created = coalesce(?19, created), seq = ?20, line_id = ?21"
+			     " created = coalesce(?19, created), seq = ?20, line_id = ?21,"
+			     " polygon = ?22"
 			     " WHERE id = ?1",
 	[DB_SQLITE_DELETE] = "DELETE FROM annotations WHERE id = ?1",
 	[DB_SQLITE_GET] = "SELECT " DB_SQLITE_COLUMNS " FROM annotations WHERE id = ?1",
@@ -407,6 +416,7 @@ int db_sqlite_record_bind(sqlite3_stmt *stmt, const struct anno_record *rec)
 	rc |= db_sqlite_bind_text(stmt, 19, rec->created);
 	rc |= sqlite3_bind_int64(stmt, 20, rec->seq);
 	rc |= db_sqlite_bind_text(stmt, 21, rec->line_id);
+	rc |= db_sqlite_bind_text(stmt, 22, rec->polygon);
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
@@ -449,6 +459,7 @@ int db_sqlite_record_read(sqlite3_stmt *stmt, struct anno_record *rec)
 	rec->created = db_sqlite_column_str(stmt, 18, &oom);
 	rec->seq = sqlite3_column_int64(stmt, 19);
 	rec->line_id = db_sqlite_column_str(stmt, 20, &oom);
+	rec->polygon = db_sqlite_column_str(stmt, 21, &oom);
 	return oom ? -1 : 0;
 }
 

@@ -63,7 +63,8 @@ struct db_sqlite_conn {
 /* The columns of a record, in the order db_sqlite_record_read() and the binders use. */
 #define DB_SQLITE_COLUMNS                                                                  \
 	"id, manifest, target_file, page, motivation, text, language, granularity, x, y, w, " \
-	"h, t_start, t_end, score, creator, generator, source, created, seq, line_id"
+	"h, t_start, t_end, score, creator, generator, source, created, seq, line_id, "  \
+	"polygon"
 
 /* A connection for this thread's exclusive use until db_sqlite_release(); NULL with err set. */
 struct db_sqlite_conn *db_sqlite_acquire(struct db *db, struct iiifd_error *err);
@@ -99,7 +100,7 @@ struct db_sqlite_conn *db_sqlite_begin_write(struct db *db, struct iiifd_error *
 int db_sqlite_end_write(struct db *db, struct db_sqlite_conn *conn, int rc,
 			struct iiifd_error *err);
 
-/* Binds rec to ?1..?21 in DB_SQLITE_COLUMNS order. */
+/* Binds rec to ?1..?22 in DB_SQLITE_COLUMNS order. */
 int db_sqlite_record_bind(sqlite3_stmt *stmt, const struct anno_record *rec);
 /* Reads DB_SQLITE_COLUMNS from the current row into rec (zeroed first); -1 when out of memory. */
 int db_sqlite_record_read(sqlite3_stmt *stmt, struct anno_record *rec);

@@ -1,5 +1,5 @@
 /*
- * sqlite_activity.c: the SQLite backend's Change Discovery ops (tables of migration 2): the
+ * sqlite_activity.c: the SQLite backend's Change Discovery ops (tables of migration 4): the
  * append-only activity log and the observed state of each resource.
  */
 #include <stdlib.h>

@@ -359,7 +359,8 @@ static int db_sqlite_read_keyset(struct db_sqlite_conn *conn, const struct db_sq
 			break;
 		}
 		if (q->next_after)
-			*q->next_after = sqlite3_column_int64(stmt, 21);
+			*q->next_after =
+				sqlite3_column_int64(stmt, sqlite3_column_count(stmt) - 1);
 	}
 	if (!rc && step != SQLITE_DONE)
 		rc = db_sqlite_fail(conn, "search", err);
@@ -394,6 +395,12 @@ static void db_sqlite_where_search(struct db_sqlite_where *w, const struct db_qu
 	db_sqlite_where_in(w, "motivation", q->motivations);
 	db_sqlite_where_in(w, "creator", q->users);
 	db_sqlite_where_dates(w, q->dates);
+	if (q->has_score) { /* the REAL column's affinity makes the text arguments numbers */
+		char lo[G_ASCII_DTOSTR_BUF_SIZE], hi[G_ASCII_DTOSTR_BUF_SIZE];
+		g_string_append(w->sql, " AND score BETWEEN ? AND ?");
+		db_sqlite_where_arg(w, g_strdup(g_ascii_dtostr(lo, sizeof lo, q->score_min)));
+		db_sqlite_where_arg(w, g_strdup(g_ascii_dtostr(hi, sizeof hi, q->score_max)));
+	}
 	db_sqlite_where_text(w, parts);
 }
 

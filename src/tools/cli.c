@@ -89,6 +89,32 @@ bool tools_cli_take_switch(int *argc, char **argv, const char *name)
 	return found;
 }
 
+const char *tools_cli_take_value(int *argc, char **argv, const char *name, bool *missing)
+{
+	const char *value = NULL;
+	size_t len = strlen(name);
+	int kept = 0, i = 0;
+	*missing = false;
+	for (; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, len) != 0) {
+			argv[kept++] = argv[i];
+		} else if (a[2 + len] == '=') {
+			value = a + 3 + len;
+		} else if (a[2 + len] != '\0') {
+			argv[kept++] = argv[i];
+		} else if (i + 1 < *argc) {
+			value = argv[++i];
+		} else {
+			*missing = true;
+		}
+	}
+	for (; i < *argc; i++)
+		argv[kept++] = argv[i];
+	*argc = kept;
+	return value;
+}
+
 int tools_cli_int(const char *name, const char *text, int min, int max, int *out,
 		  struct iiifd_error *err)
 {

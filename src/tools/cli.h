@@ -46,6 +46,13 @@ void tools_cli_split_settings(int argc, char **argv, char **settings, int *nsett
  */
 bool tools_cli_take_switch(int *argc, char **argv, const char *name);
 
+/*
+ * Removes every "--NAME VALUE" / "--NAME=VALUE" before a "--" from argv like
+ * tools_cli_take_switch() and returns the last VALUE (borrowed from argv), NULL when absent;
+ * *missing is set when the flag is last and has no value.
+ */
+const char *tools_cli_take_value(int *argc, char **argv, const char *name, bool *missing);
+
 /* Parses text as a whole number in [min, max] for flag name; -1 with a message otherwise. */
 int tools_cli_int(const char *name, const char *text, int min, int max, int *out,
 		  struct iiifd_error *err);

@@ -22,6 +22,7 @@ struct import_run {
 	struct pres_context c;
 	struct db *db;
 	bool force;
+	const struct ingest_options *opts;
 	int files, records, failed;
 	bool counting; /* the first walk only sizes the work up for the progress */
 	struct tools_progress progress;
@@ -50,7 +51,7 @@ static void import_one(struct import_run *run, const char *abs)
 		return;
 	}
 	const char *rel = abs + root_len + 1;
-	int n = ingest_file(run->db, &run->c, rel, run->force, &err);
+	int n = ingest_file_with(run->db, &run->c, rel, run->force, run->opts, &err);
 	run->files++;
 	if (n < 0) {
 		tools_progress_print(&run->progress, stderr, "iiifd import: %s\n", err.msg);
@@ -91,11 +92,11 @@ static void import_path(struct import_run *run, const char *path, int depth)
 }
 
 static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bool force,
-			  bool quiet)
+			  bool quiet, const struct ingest_options *opts)
 {
 	char root[PATH_MAX];
 	struct iiifd_error err = { 0 };
-	struct import_run run = { .force = force };
+	struct import_run run = { .force = force, .opts = opts };
 	char *db_path = g_build_filename(cfg->data_dir, "annotations.sqlite", NULL);
 	int rc = 1;
 	if (!realpath(cfg->root, root)) {
@@ -132,13 +133,21 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 int tools_import_main(int argc, char **argv)
 {
 	static const char usage[] = "usage: iiifd import [--config FILE] [--root ROOT] "
-				    "[--data-dir DIR] [--force] [--quiet] PATH...\n";
+				    "[--data-dir DIR] [--force] [--quiet] [--min-score S] "
+				    "[--generator NAME] PATH...\n";
 	struct iiifd_config cfg;
 	struct iiifd_error err = { 0 };
 	char **flags = calloc((size_t)argc + 1, sizeof *flags);
 	char **paths = calloc((size_t)argc + 1, sizeof *paths);
 	int nflags = 0, npaths = 0, rc = 2;
 	bool force = false, quiet = tools_cli_take_switch(&argc, argv, "quiet");
+	bool no_score = false, no_generator = false;
+	struct ingest_options opts = { 0 };
+	const char *min_score = tools_cli_take_value(&argc, argv, "min-score", &no_score);
+	opts.generator = tools_cli_take_value(&argc, argv, "generator", &no_generator);
+	char *end = NULL;
+	opts.has_min_score = min_score != NULL;
+	opts.min_score = min_score ? strtod(min_score, &end) : 0;
 	iiifd_config_init(&cfg);
 	if (flags && paths)
 		tools_cli_split_settings(argc, argv, flags, &nflags, paths, &npaths, "force",
@@ -146,12 +155,18 @@ int tools_import_main(int argc, char **argv)
 	if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
 		printf("%s", usage);
 		rc = 0;
-	} else if (!flags || !paths || npaths == 0) {
+	} else if (!flags || !paths || npaths == 0 || no_score || no_generator) {
 		fprintf(stderr, "%s", usage);
+	} else if (min_score && (end == min_score || *end || !(opts.min_score >= 0) ||
+				 opts.min_score > 1)) {
+		fprintf(stderr, "iiifd import: --min-score '%s' is not a number from 0 to 1\n%s",
+			min_score, usage);
+	} else if (opts.generator && !*opts.generator) {
+		fprintf(stderr, "iiifd import: --generator is empty\n%s", usage);
 	} else if (iiifd_config_parse_args(&cfg, nflags, flags, &err) < 0) {
 		fprintf(stderr, "iiifd import: %s\n%s", err.msg, usage);
 	} else if (tools_cli_vips_start("import") == 0) {
-		rc = import_run_all(&cfg, paths, npaths, force, quiet);
+		rc = import_run_all(&cfg, paths, npaths, force, quiet, &opts);
 		tools_cli_vips_stop();
 	} else {
 		rc = 1;

@@ -149,7 +149,7 @@ static void test_fill_full(struct anno_record *rec)
 	rec->motivation = anno_strdup("commenting");
 	rec->text = anno_strdup("Remarkable café illumination");
 	rec->language = anno_strdup("en");
-	rec->granularity = anno_strdup("block");
+	rec->granularity = anno_strdup("paragraph");
 	rec->has_xywh = true;
 	rec->x = 1.5, rec->y = 2, rec->w = 300, rec->h = 40.25;
 	rec->has_time = true;
@@ -706,6 +706,7 @@ static void test_forms_migration(void)
 	test_insert_one(db, "m1", 0, "supplementing", "Été été ete", NULL, NULL, NULL);
 	db_close(db);
 	CHECK(test_sql_exec(path, "DROP TABLE term_forms; DELETE FROM terms;"
+				  " ALTER TABLE annotations DROP COLUMN polygon;"
 				  " DROP TABLE activities; DROP TABLE activity_state;"
 				  " DROP TRIGGER activity_mark_insert; DROP TRIGGER activity_mark_update;"
 				  " DROP TRIGGER activity_mark_delete;"

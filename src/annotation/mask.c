@@ -1,0 +1,170 @@
+/*
+ * mask.c: tracing walks the pixel edges with the region on its right ("crack following"): at
+ * each corner it turns left when the pixel ahead on the left is inside (so diagonal neighbours
+ * join, 8-connectivity), goes straight when the one ahead on the right is, else turns right.
+ * Each region is then flood-filled as done, so holes and inner regions are not traced twice.
+ */
+#include "annotation/mask.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int mask_from_counts(struct mask *m, long w, long h, const int64_t *counts, size_t n,
+		     const char **why)
+{
+	memset(m, 0, sizeof *m);
+	if (w <= 0 || h <= 0 || w > MASK_MAX_PIXELS / h) {
+		*why = "size is not two positive numbers within the pixel limit";
+		return -1;
+	}
+	int64_t total = (int64_t)w * h, at = 0;
+	if (!(m->px = calloc((size_t)total, 1))) {
+		*why = "out of memory";
+		return -1;
+	}
+	m->w = w, m->h = h;
+	for (size_t i = 0; i < n; i++) {
+		if (counts[i] < 0 || counts[i] > total - at) {
+			*why = "counts exceed the mask size";
+			mask_release(m);
+			return -1;
+		}
+		if (i % 2) /* column-major: pixel k is at row k % h, column k / h */
+			for (int64_t k = at; k < at + counts[i]; k++)
+				m->px[(k % h) * w + k / h] = 1;
+		at += counts[i];
+	}
+	if (at != total) {
+		*why = "counts do not add up to the mask size";
+		mask_release(m);
+		return -1;
+	}
+	return 0;
+}
+
+int mask_counts_from_string(const char *s, size_t len, int64_t **counts, size_t *n,
+			    const char **why)
+{
+	*counts = malloc((len + 1) * sizeof **counts);
+	*n = 0;
+	if (!*counts) {
+		*why = "out of memory";
+		return -1;
+	}
+	for (size_t p = 0; p < len;) {
+		int64_t x = 0;
+		int k = 0, more = 1;
+		while (more) {
+			if (p >= len || s[p] < 48 || s[p] > 48 + 63 || k > 11) {
+				*why = "counts is not a compressed RLE string";
+				free(*counts);
+				*counts = NULL;
+				return -1;
+			}
+			int c = s[p++] - 48;
+			x |= (int64_t)(c & 0x1f) << (5 * k);
+			more = c & 0x20;
+			k++;
+			if (!more && (c & 0x10))
+				x |= (int64_t)(~(uint64_t)0 << (5 * k));
+		}
+		if (*n > 2)
+			x += (*counts)[*n - 2];
+		(*counts)[(*n)++] = x;
+	}
+	return 0;
+}
+
+static int mask_at(const struct mask *m, long x, long y)
+{
+	return x >= 0 && y >= 0 && x < m->w && y < m->h && m->px[y * m->w + x] == 1;
+}
+
+/* Directions clockwise in image coordinates (y down): east, south, west, north. */
+static const int mask_dx[4] = {1, 0, -1, 0}, mask_dy[4] = {0, 1, 0, -1};
+
+/* The pixels ahead on the left and right of corner (x, y) facing d. */
+static void mask_ahead(long x, long y, int d, long l[2], long r[2])
+{
+	static const int lx[4] = {0, 0, -1, -1}, ly[4] = {-1, 0, 0, -1};
+	static const int rx[4] = {0, -1, -1, 0}, ry[4] = {0, 0, -1, -1};
+	l[0] = x + lx[d], l[1] = y + ly[d];
+	r[0] = x + rx[d], r[1] = y + ry[d];
+}
+
+/* The region's top-left pixel is (x0, y0): its top-left corner starts the walk, heading east. */
+static int mask_trace_one(const struct mask *m, long x0, long y0, struct polygon_builder *b,
+			  double sx, double sy, double cw, double ch)
+{
+	long x = x0, y = y0, steps = 0, limit = 4 * (m->w + 1) * (m->h + 1);
+	int d = 0;
+	polygon_ring_start(b);
+	if (polygon_point(b, (double)x * sx, (double)y * sy, cw, ch) < 0)
+		return -1;
+	do {
+		long l[2], r[2];
+		mask_ahead(x, y, d, l, r);
+		int nd = mask_at(m, l[0], l[1])	  ? (d + 3) % 4
+			 : mask_at(m, r[0], r[1]) ? d
+						  : (d + 1) % 4;
+		if (nd != d && polygon_point(b, (double)x * sx, (double)y * sy, cw, ch) < 0)
+			return -1;
+		d = nd;
+		x += mask_dx[d];
+		y += mask_dy[d];
+	} while ((x != x0 || y != y0) && ++steps < limit);
+	return 0;
+}
+
+/* Marks the 8-connected region at (x, y) as traced (2). */
+static int mask_fill(struct mask *m, long x0, long y0)
+{
+	size_t cap = 1024, n = 0;
+	long *stack = malloc(cap * sizeof *stack);
+	if (!stack)
+		return -1;
+	stack[n++] = y0 * m->w + x0;
+	m->px[y0 * m->w + x0] = 2;
+	while (n) {
+		long at = stack[--n], x = at % m->w, y = at / m->w;
+		for (long dy = -1; dy <= 1; dy++)
+			for (long dx = -1; dx <= 1; dx++) {
+				long nx = x + dx, ny = y + dy;
+				if (!mask_at(m, nx, ny))
+					continue;
+				if (n == cap) {
+					long *s = realloc(stack, 2 * cap * sizeof *s);
+					if (!s) {
+						free(stack);
+						return -1;
+					}
+					stack = s;
+					cap *= 2;
+				}
+				m->px[ny * m->w + nx] = 2;
+				stack[n++] = ny * m->w + nx;
+			}
+	}
+	free(stack);
+	return 0;
+}
+
+int mask_trace(const struct mask *m, struct polygon_builder *b, double sx, double sy, double cw,
+	       double ch)
+{
+	struct mask *mm = (struct mask *)m; /* regions are marked as they are traced, then reset */
+	int rc = 0;
+	for (long y = 0; y < m->h && rc == 0; y++)
+		for (long x = 0; x < m->w && rc == 0; x++)
+			if (m->px[y * m->w + x] == 1 && (rc = mask_trace_one(m, x, y, b, sx, sy, cw, ch)) == 0)
+				rc = mask_fill(mm, x, y);
+	for (long i = 0; i < m->w * m->h; i++)
+		mm->px[i] = mm->px[i] != 0;
+	return rc;
+}
+
+void mask_release(struct mask *m)
+{
+	free(m->px);
+	memset(m, 0, sizeof *m);
+}
