@@ -25,6 +25,7 @@
 #include "tools/cache.h"
 #include "tools/check.h"
 #include "tools/dataset.h"
+#include "tools/activity.h"
 #include "tools/import.h"
 #include "tools/cite.h"
 #include "tools/manifest.h"
@@ -60,6 +61,8 @@ static void main_usage(FILE *out)
 		"                                 and timed (Whisper, segments) annotations\n"
 		"  iiifd dataset SCOPE --format coco|yolo|voc|csv|jsonl --out DIR\n"
 		"                                 a training set from stored annotations (docs/ml.md)\n"
+		"  iiifd activity [ROOT] [--rebuild] [--json]\n"
+		"                                 print the Change Discovery log, or rebuild it\n"
 		"  iiifd check ROOT               list unservable files and sidecar errors\n"
 		"  iiifd manifest ROOT --public-url URL --out OUTDIR\n"
 		"                                 every Collection and Manifest as static JSON files\n"
@@ -227,6 +230,14 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		return 1;
 	}
 	router.presentation.admission = router.image.admission;
+	if (discovery_service_init(&router.discovery, cfg, root_real, router.presentation.db,
+				   &err) < 0) {
+		log_error("%s", err.msg);
+		pres_service_release(&router.presentation);
+		image_service_release(&router.image);
+		return 1;
+	}
+	router.presentation.activity_stream = router.discovery.enabled;
 	struct http_server_options opt = {
 		.host = cfg->host, .port = cfg->port, .max_connections = cfg->max_connections,
 		.max_per_client = cfg->max_connections_per_client,
@@ -239,6 +250,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	struct http_server *server = http_server_start(&opt, &err);
 	if (!server) {
 		log_error("%s", err.msg);
+		discovery_service_release(&router.discovery);
 		pres_service_release(&router.presentation);
 		image_service_release(&router.image);
 		return 1;
@@ -254,6 +266,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	log_info("received %s, finishing requests in flight (up to %d s)",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", timeout);
 	http_server_stop(server, timeout);
+	discovery_service_release(&router.discovery);
 	pres_service_release(&router.presentation);
 	image_service_release(&router.image);
 	log_info("stopped");
@@ -341,6 +354,8 @@ int main(int argc, char **argv)
 		return tools_import_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "dataset") == 0)
 		return tools_dataset_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "activity") == 0)
+		return tools_activity_main(argc - 2, argv + 2);
 	fprintf(stderr, "iiifd: unknown command '%s'\n(see iiifd --help)\n", argv[1]);
 	return 2;
 }

@@ -13,6 +13,7 @@
 
 #include "annotation/webanno.h"
 #include "core/strings.h"
+#include "discovery/discovery.h"
 
 #define API_LIST_LIMIT 1000
 
@@ -322,4 +323,6 @@ void anno_api_container(struct db *db, const struct pres_canvas_index *idx,
 		rc = iiifd_error_set(&err, 405, "the container takes GET and POST");
 	if (rc < 0)
 		http_response_error(resp, &err);
+	else if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+		discovery_note_edit(db, manifest_rel); /* the Manifest's annotations changed */
 }

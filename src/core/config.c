@@ -120,6 +120,14 @@ static const struct config_key config_keys[] = {
 	    "image pages a Manifest PDF download may have; larger Manifests get 400"),
 	KEY("pdf-max-width", CONFIG_INT, pdf_max_width, "2000", 16, 14400,
 	    "largest page image width (?width=) of a Manifest PDF download"),
+	KEY("discovery", CONFIG_BOOL, discovery, "true", 0, 0,
+	    "Change Discovery 1.0: the activity stream at /iiif/discovery/activity/all-changes, "
+	    "kept by watching root (inotify) and scanning it"),
+	KEY("discovery-page-size", CONFIG_INT, discovery_page_size, "100", 1, 100000,
+	    "activities in one page of the activity stream"),
+	KEY("discovery-scan-interval", CONFIG_INT, discovery_scan_interval, "300", 0, 604800,
+	    "seconds between scans of root for changes inotify cannot see (network filesystems); "
+	    "0 = scan only at start and on inotify events"),
 	KEY("web", CONFIG_BOOL, web, "true", 0, 0,
 	    "the HTML interface: / for browsers, /view/{path}/collection|manifest, /sitemap.xml"),
 	KEY("html-pages-on-json-urls", CONFIG_BOOL, html_pages_on_json_urls, "true", 0, 0,

@@ -71,6 +71,9 @@ struct iiifd_config {
 	bool html_pages_on_json_urls; /* browsers asking a Collection/Manifest URL for HTML get its page */
 	int web_page_size;        /* members or pages listed on one HTML page */
 	char *content_state_origins; /* other origins iiif-content may open ("" = this server's) */
+	bool discovery;           /* the Change Discovery activity stream (discovery/) */
+	int discovery_page_size;  /* activities per OrderedCollectionPage */
+	int discovery_scan_interval; /* seconds between scheduled scans; 0 = none */
 };
 
 /* Fills cfg with defaults; release with iiifd_config_release(). */

@@ -133,6 +133,9 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 		return image_service_handle(&router->image, IMAGE_API_V3, rest, req, resp);
 	if ((rest = router_strip(req->path, "/iiif/2/")))
 		return image_service_handle(&router->image, IMAGE_API_V2, rest, req, resp);
+	if ((rest = router_strip(req->path, "/iiif/discovery/activity/")))
+		return discovery_service_handle(&router->discovery, &router->presentation, rest,
+						req, resp);
 	if ((rest = router_strip(req->path, "/iiif/presentation/")))
 		return pres_service_handle(&router->presentation, 3, rest, req, resp);
 	if ((rest = router_strip(req->path, "/iiif/presentation-v2/")))

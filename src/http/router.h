@@ -6,6 +6,7 @@
 #ifndef IIIFD_HTTP_ROUTER_H
 #define IIIFD_HTTP_ROUTER_H
 
+#include "discovery/service.h"
 #include "http/message.h"
 #include "image/service.h"
 #include "presentation/service.h"
@@ -13,6 +14,7 @@
 struct router {
 	struct image_service image;
 	struct pres_service presentation;
+	struct discovery_service discovery;
 };
 
 /* An http_handler_fn; ctx is a struct router. */

@@ -282,6 +282,24 @@ static bool pres_v2_has_images(void *ctx, const char *manifest_id)
 	return images;
 }
 
+/*
+ * The root Collection names the Change Discovery stream in seeAlso (the spec leaves how a stream
+ * is found open; docs/discovery.md): type OrderedCollection, so harvesters can tell it apart.
+ */
+static void pres_link_activity_stream(json_t *doc, const char *origin)
+{
+	char *id = g_strdup_printf("%s/iiif/discovery/activity/all-changes", origin);
+	json_t *link = json_pack("{s:s, s:s, s:{s:[s]}, s:s, s:s}", "id", id, "type",
+				 "OrderedCollection", "label", "en", "Change Discovery activity stream",
+				 "format", "application/ld+json",
+				 "profile", "http://iiif.io/api/discovery/1/context.json");
+	json_t *see = json_object_get(doc, "seeAlso");
+	if (!json_is_array(see))
+		json_object_set_new(doc, "seeAlso", see = json_array());
+	json_array_append_new(see, link);
+	g_free(id);
+}
+
 static json_t *pres_build(const struct pres_service *svc, const char *origin, int version,
 			  const struct pres_target *t, struct iiifd_error *err)
 {
@@ -289,6 +307,8 @@ static json_t *pres_build(const struct pres_service *svc, const char *origin, in
 	pres_service_context(svc, origin, &c);
 	json_t *doc = t->collection ? pres_collection_build(&c, t->rel, err)
 				    : pres_manifest_build(&c, t->rel, t->is_folder, err);
+	if (doc && t->collection && !*t->rel && svc->activity_stream)
+		pres_link_activity_stream(doc, origin);
 	if (!doc || version == 3)
 		return doc;
 	char *from = g_strdup_printf("%s/iiif/presentation/", origin);

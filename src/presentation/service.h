@@ -38,6 +38,8 @@ struct pres_service {
 	 * renders for the same slots; NULL = searches run unadmitted
 	 */
 	struct admission *admission;
+	/* set after pres_service_init(): the Change Discovery stream runs (root Collection links it) */
+	bool activity_stream;
 };
 
 /* Prepares svc; cfg, root_real and sources must outlive it. -1 with err when out of memory. */
