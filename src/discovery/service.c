@@ -1,7 +1,8 @@
 /*
  * service.c: serves the activity stream from the log, with caching suited to each document:
- * a page before the last never changes (long max-age, immutable); the last page and the
- * collection grow (short max-age). Every answer has an ETag of its body.
+ * a page before the last never changes (a year's max-age, not `immutable`: an emptied data
+ * folder starts a new log at page 0); the last page and the collection grow (short max-age).
+ * Every answer has an ETag of its body.
  */
 #include "discovery/service.h"
 
@@ -17,7 +18,7 @@
 #include "discovery/watch.h"
 #include "presentation/service.h"
 
-#define DISCOVERY_CACHE_FULL "public, max-age=31536000, immutable"
+#define DISCOVERY_CACHE_FULL "public, max-age=31536000"
 #define DISCOVERY_CACHE_GROWING "public, max-age=10"
 
 char *discovery_service_db_path(const struct iiifd_config *cfg)

@@ -138,9 +138,9 @@ def test_stream_documents_and_caching(server_factory, tmp_path):
     assert "max-age=10" in r.header("Cache-Control")
     full = s.get("/iiif/discovery/activity/page/0")
     last = s.get("/iiif/discovery/activity/page/3")
-    assert "immutable" in full.header("Cache-Control") and "max-age=31536000" in \
-        full.header("Cache-Control")
-    assert "immutable" not in last.header("Cache-Control")
+    assert "max-age=31536000" in full.header("Cache-Control")
+    assert "immutable" not in full.header("Cache-Control") + last.header("Cache-Control")
+    assert "max-age=31536000" not in last.header("Cache-Control")
     etag = full.header("ETag")
     assert etag and s.get("/iiif/discovery/activity/page/0",
                           headers={"If-None-Match": etag}).status == 304
