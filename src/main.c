@@ -26,6 +26,7 @@
 #include "tools/check.h"
 #include "tools/import.h"
 #include "tools/manifest.h"
+#include "tools/user.h"
 #include "version.h"
 
 /*
@@ -57,7 +58,8 @@ static void main_usage(FILE *out)
 		"  iiifd import PATH...           import ALTO/hOCR/WebVTT/COCO/CSV annotations\n"
 		"  iiifd check ROOT               list unservable files and sidecar errors\n"
 		"  iiifd manifest ROOT --public-url URL --out OUTDIR\n"
-		"                                 every Collection and Manifest as static JSON files\n"
+		"                                 every Collection and Manifest as static JSON files\n"		"  iiifd user add|passwd|remove NAME [--roles R,R]\n"
+		"                                 the users file of logins (password on stdin)\n"
 		"  (convert, tiles, manifest, import and check show progress on standard error;\n"
 		"   --quiet turns it off)\n"
 		"  iiifd --help | --version\n\n"
@@ -209,14 +211,18 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	main_raise_fd_limit(cfg);
 	struct router router;
 	struct iiifd_error err = { 0 };
-	if (image_service_init(&router.image, cfg, root_real, &err) < 0) {
+	struct auth_state *auth = auth_state_new(cfg, root_real, &err);
+	if (!auth || image_service_init(&router.image, cfg, root_real, &err) < 0) {
 		log_error("%s", err.msg);
+		auth_state_free(auth);
 		return 1;
 	}
+	router.image.auth = router.auth = auth;
 	if (pres_service_init(&router.presentation, cfg, root_real, router.image.sources,
 			      &router.image.info.limits, &err) < 0) {
 		log_error("%s", err.msg);
 		image_service_release(&router.image);
+		auth_state_free(auth);
 		return 1;
 	}
 	router.presentation.admission = router.image.admission;
@@ -234,6 +240,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		log_error("%s", err.msg);
 		pres_service_release(&router.presentation);
 		image_service_release(&router.image);
+		auth_state_free(auth);
 		return 1;
 	}
 	log_info("iiifd %s serving %s on http://%s:%d/", IIIFD_VERSION, root_real, cfg->host,
@@ -249,6 +256,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	http_server_stop(server, timeout);
 	pres_service_release(&router.presentation);
 	image_service_release(&router.image);
+	auth_state_free(auth);
 	log_info("stopped");
 	return 0;
 }
@@ -322,6 +330,8 @@ int main(int argc, char **argv)
 		return tools_convert_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "tiles") == 0)
 		return tools_tiles_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "user") == 0)
+		return tools_user_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "cache") == 0)
 		return tools_cache_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "check") == 0)

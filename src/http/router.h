@@ -6,6 +6,7 @@
 #ifndef IIIFD_HTTP_ROUTER_H
 #define IIIFD_HTTP_ROUTER_H
 
+#include "auth/state.h"
 #include "http/message.h"
 #include "image/service.h"
 #include "presentation/service.h"
@@ -13,6 +14,7 @@
 struct router {
 	struct image_service image;
 	struct pres_service presentation;
+	struct auth_state *auth; /* borrowed; access control (auth/) */
 };
 
 /* An http_handler_fn; ctx is a struct router. */
