@@ -226,6 +226,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		return 1;
 	}
 	router.presentation.admission = router.image.admission;
+	router.presentation.auth = auth;
 	struct http_server_options opt = {
 		.host = cfg->host, .port = cfg->port, .max_connections = cfg->max_connections,
 		.max_per_client = cfg->max_connections_per_client,

@@ -119,6 +119,12 @@ struct db_query {
 	bool keyset;
 	int64_t after;
 	int64_t *next_after;
+	/*
+	 * Manifests or folders whose records are left out (with every Manifest below them): those
+	 * the request may not see (auth/scan.h); "" leaves out everything. NULL-terminated; NULL =
+	 * none.
+	 */
+	const char *const *exclude;
 };
 
 /*

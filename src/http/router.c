@@ -137,6 +137,8 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 		return http_response_body(resp, (void *)webanno_context_document,
 					  strlen(webanno_context_document), NULL);
 	}
+	if ((rest = router_strip(req->path, "/auth/2/probe/media/")))
+		return pres_media_probe(&router->presentation, rest, req, resp);
 	if ((rest = router_strip(req->path, "/auth/2/probe/")))
 		return image_service_probe(&router->image, rest, req, resp);
 	if (router_strip(req->path, "/auth/") && router_auth(router, req, resp))
