@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { WEB_DIR } from "./harness.mjs";
+import { AUTH_TESTS } from "./tests_auth.mjs";
 
 const manifestPath = (name) => `/iiif/presentation/${name}/manifest`;
 const viewerURL = (env, viewer, name, extra = "") =>
@@ -484,4 +485,5 @@ export const TESTS = [
       assert(problems.length === 0, `axe-core violations on iiifd's own pages:\n  ${problems.join("\n  ")}`);
     },
   },
+  ...AUTH_TESTS,
 ];
