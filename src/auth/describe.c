@@ -63,7 +63,13 @@ static json_t *describe_access2(const struct auth_policy *p, const char *origin)
 json_t *auth_describe_probe2(const struct auth_policy *p, const char *origin,
 			     const char *probe_url)
 {
-	return json_pack("{s:s, s:s, s:o, s:o, s:[o]}", "id", probe_url, "type", "AuthProbeService2",
+	/*
+	 * "profile" is not among the probe's properties in Auth 2.0 §5.1 (clients go by "type"),
+	 * but Mirador 4.0 calls profile.match() on every service of an image and stops with a
+	 * TypeError on one without: with it, Mirador skips the probe and uses the 1.0 services.
+	 */
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:[o]}", "id", probe_url, "type",
+			 "AuthProbeService2", "profile", "http://iiif.io/api/auth/2/probe",
 			 "errorHeading", auth_lang(p->heading), "errorNote", auth_lang(p->note),
 			 "service", describe_access2(p, origin));
 }

@@ -14,6 +14,8 @@ POLICIES = {
     "auth-click": "policy: clickthrough\nterms: These photographs may not be published.\n"
                   "confirm-label: I agree\n",
     "auth-kiosk": "policy: kiosk\naddresses: [127.0.0.0/8]\n",
+    "auth-strict": "policy: login\nroles: reader\nlabel: Log in to the test library\n"
+                   "confirm-label: Log in\n",
 }
 WIDTH, HEIGHT = 1200, 900
 
@@ -23,8 +25,9 @@ def main(out, binary):
     for i, (folder, policy) in enumerate(POLICIES.items()):
         d = os.path.join(root, folder)
         os.makedirs(d, exist_ok=True)
-        Image.new("RGB", (WIDTH, HEIGHT), (40 + 60 * i, 120, 200 - 50 * i)).save(
-            os.path.join(d, "img.png"))
+        # the Mirador test zooms into auth-strict: deeper levels than the first view asked for
+        size = (4 * WIDTH, 4 * HEIGHT) if folder == "auth-strict" else (WIDTH, HEIGHT)
+        Image.new("RGB", size, (40 + 60 * i, 120, 200 - 50 * i)).save(os.path.join(d, "img.png"))
         with open(os.path.join(d, "access.yml"), "w") as f:
             f.write(policy)
     users = os.path.join(out, "users")

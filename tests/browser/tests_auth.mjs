@@ -221,4 +221,43 @@ export const AUTH_TESTS = [
       });
     },
   },
+  {
+    name: "auth1-mirador-login-button-then-full-image",
+    viewer: ["auth", "mirador"],
+    timeout: 90,
+    async run(env) {
+      await withAuthServer(env, this.name, ["mirador"], async (auth, browser, fx) => {
+        const page = browser.page;
+        const manifest = encodeURIComponent("/iiif/presentation/auth-strict/manifest");
+        await page.goto(`${auth.base}/viewer/mirador?manifest=${manifest}`);
+        // Mirador reads the 1.0 login service and shows its label and a button
+        await page.getByText("Log in to the test library").waitFor({ timeout: 20000 });
+        await env.screenshot(page, this.name, "login-bar");
+        await page.getByRole("button", { name: "Continue" }).click();
+        const popupPromise = page.context().waitForEvent("page", { timeout: 10000 });
+        await page.locator("button:visible", { hasText: "Log in" }).last().click();
+        const popup = await popupPromise;
+        await popup.waitForURL(/\/auth\/access\//, { timeout: 10000 }); // the login form's tab
+        await popup.waitForSelector("#user");
+        const tile = (r) => r.status() === 200 &&
+          /\/iiif\/3\/auth-strict%2Fimg\.png\/[^/]+\/[^/]+\/0\/default\.jpg$/.test(r.url()) &&
+          !r.url().includes("/full/,120/"); // not the thumbnail: the deep-zoom image itself
+        // Mirador takes the token (postMessage from its iframe) and reads info.json again with
+        // it (200 now), but Mirador 4.0 keeps the image layer it made from the 401 answer (its
+        // tile source is only remade for a new URL): the image shows once the viewer is opened
+        // again, when the access cookie opens info.json and every tile (docs/access.md)
+        const infoOK = page.waitForResponse((r) => r.status() === 200 &&
+          r.url().endsWith("/iiif/3/auth-strict%2Fimg.png/info.json"), { timeout: 20000 });
+        await popup.fill("#user", fx.user);
+        await popup.fill("#password", fx.password);
+        await popup.click("#confirm");
+        await infoOK;
+        const tileLoaded = page.waitForResponse(tile, { timeout: 30000 });
+        await page.reload();
+        await tileLoaded;
+        await page.waitForLoadState("networkidle");
+        await env.screenshot(page, this.name, "logged-in");
+      });
+    },
+  },
 ];
