@@ -1,7 +1,7 @@
 # iiifd: a IIIF server. `make run` serves samples/, `make test` runs every test.
 # Release objects go to build/release, sanitizer objects (used by `make test`) to build/asan.
 
-PKGS      := vips libopenjp2 libmicrohttpd jansson inih libtiff-4 yaml-0.1 zlib libavformat libavcodec libavutil libswscale libswresample libxml-2.0 sqlite3 yajl libcrypto libxcrypt
+PKGS      := vips libopenjp2 libmicrohttpd jansson inih libtiff-4 yaml-0.1 zlib libavformat libavcodec libavutil libswscale libswresample libxml-2.0 sqlite3 yajl libcurl libcrypto libxcrypt
 CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 BASEFLAGS := -std=gnu11 -g -Isrc $(WARN) -D_GNU_SOURCE
@@ -107,6 +107,7 @@ run: all
 	$(REL_DIR)/iiifd serve --host $(HOST) --port $(PORT) $(SAMPLES)
 
 test: deps
+	@scripts/install-test-services
 	$(MAKE) --no-print-directory $(ASAN_DIR)/iiifd $(UNIT_BIN) $(FUZZ_BIN)
 	@BROWSER_TESTS=1 BROWSER_BUDGET=$(BROWSER_BUDGET) FUZZ_TARGETS="$(FUZZ_BIN)" FUZZ_BUDGET=$(FUZZ_BUDGET) \
 	  scripts/run-tests $(ASAN_DIR)/iiifd $(UNIT_BIN)

@@ -2,6 +2,7 @@
  * fuzz_search_terms.c: how a search query becomes index terms: form decoding of the q
  * parameter (src/core/strings.c) and case/accent folding and word splitting (src/db/fold.c).
  */
+#include <glib.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,13 @@
 #include "db/backend.h"
 #include "db/db.h"
 
-static int count_term(const char *term, size_t len, void *ctx)
+/* Every term is a short, non-empty, valid UTF-8 string; so is a form, when there is one. */
+static int check_term(const char *term, size_t len, const char *form, size_t form_len, void *ctx)
 {
-	(void)term;
+	if (len == 0 || len > DB_TERM_MAX || !g_utf8_validate(term, (gssize)len, NULL))
+		abort();
+	if (form && (form_len == 0 || !g_utf8_validate(form, (gssize)form_len, NULL)))
+		abort();
 	*(size_t *)ctx += len;
 	return 0;
 }
@@ -28,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *folded = db_fold(text);
 	free(folded);
 	size_t total = 0;
-	db_fold_terms(text, count_term, &total);
+	db_fold_terms(text, check_term, &total);
 out:
 	free(raw);
 	free(decoded);

@@ -598,6 +598,33 @@ static json_t *search_run(struct db *db, struct page_cache *totals, const struct
 	return doc;
 }
 
+/*
+ * One term of an autocomplete answer; a folded term carries its original form as label (2.0: a
+ * language map, the form's language unknown; 1.0: a string). service: the service URL; the part
+ * before its last path segment (base_len bytes) is where 1.0's "search1" sibling lives.
+ */
+static json_t *search_term_json(enum search_kind kind, const struct db_term *t,
+				const char *service, size_t base_len)
+{
+	json_t *term;
+	if (kind == AUTOCOMPLETE_V2) {
+		term = json_pack("{s:s, s:I}", "value", t->term, "total", (json_int_t)t->count);
+		if (t->label)
+			json_object_set_new(term, "label",
+					    json_pack("{s:[s]}", "none", t->label));
+		return term;
+	}
+	char *q = g_uri_escape_string(t->term, NULL, FALSE);
+	char *url = g_strdup_printf("%.*ssearch1?q=%s", (int)base_len, service, q);
+	term = json_pack("{s:s, s:s, s:I}", "match", t->term, "url", url, "count",
+			 (json_int_t)t->count);
+	if (t->label)
+		json_object_set_new(term, "label", json_string(t->label));
+	g_free(q);
+	g_free(url);
+	return term;
+}
+
 static json_t *search_autocomplete(struct db *db, enum search_kind kind, const char *service,
 				   const struct db_query *q, const struct search_params *p,
 				   struct iiifd_error *err)
@@ -619,18 +646,9 @@ static json_t *search_autocomplete(struct db *db, enum search_kind kind, const c
 			json_array_append_new(ignored, json_string(names[i]));
 	/* the service id ends in "autocomplete1": its search service is the sibling "search1" */
 	size_t base_len = strlen(service) - strlen(search_kind_name(kind));
-	for (size_t i = 0; i < terms.count; i++) {
-		char *term = g_uri_escape_string(terms.items[i].term, NULL, FALSE);
-		char *url = g_strdup_printf("%.*ssearch1?q=%s", (int)base_len, service, term);
-		g_free(term);
-		json_array_append_new(items, kind == AUTOCOMPLETE_V2
-						     ? json_pack("{s:s, s:I}", "value", terms.items[i].term,
-								 "total", (json_int_t)terms.items[i].count)
-						     : json_pack("{s:s, s:s, s:I}", "match",
-								 terms.items[i].term, "url", url, "count",
-								 (json_int_t)terms.items[i].count));
-		g_free(url);
-	}
+	for (size_t i = 0; i < terms.count; i++)
+		json_array_append_new(items, search_term_json(kind, &terms.items[i], service,
+							      base_len));
 	json_t *doc = kind == AUTOCOMPLETE_V2
 			      ? json_pack("{s:s, s:s, s:s}", "@context", SEARCH_V2_CONTEXT, "id",
 					  id, "type", "TermPage")

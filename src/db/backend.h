@@ -69,13 +69,21 @@ extern const struct db_ops db_sqlite_ops;
 #define DB_TERM_MAX 64
 
 /*
- * Calls fn for each term of text, folded as db_fold() does and split on characters that are not
- * letters or digits; term is not NUL-terminated (len bytes), valid during the call only. Terms
- * longer than DB_TERM_MAX are skipped. Returns 0, fn's first non-zero return, or -1 when text is
- * not valid UTF-8 (or out of memory).
+ * One term of a text: term (folded, len bytes) and, when folding changed more than the letter case
+ * (diacritics removed, ligatures expanded: "Été" -> "ete", not "Ship" -> "ship"), form: the word
+ * of the original text it came from, as written (NFC, form_len bytes); else form is NULL. Neither
+ * is NUL-terminated; both are valid during the call only.
  */
-int db_fold_terms(const char *text, int (*fn)(const char *term, size_t len, void *ctx),
-		  void *ctx);
+typedef int (*db_term_fn)(const char *term, size_t len, const char *form, size_t form_len,
+			  void *ctx);
+
+/*
+ * Calls fn for each term of text, folded as db_fold() does and split on characters that are not
+ * letters or digits (a combining mark belongs to its word). Terms longer than DB_TERM_MAX are
+ * skipped. Returns 0, fn's first non-zero return, or -1 when text is not valid UTF-8 (or out of
+ * memory).
+ */
+int db_fold_terms(const char *text, db_term_fn fn, void *ctx);
 
 /* One element of a parsed q: a single word or a "quoted phrase" (text without the quotes). */
 struct db_query_part {

@@ -495,8 +495,10 @@ int db_autocomplete(struct db *db, const struct db_query *scope, const char *pre
 
 void db_terms_release(struct db_terms *terms)
 {
-	for (size_t i = 0; i < terms->count; i++)
+	for (size_t i = 0; i < terms->count; i++) {
 		free(terms->items[i].term);
+		free(terms->items[i].label);
+	}
 	free(terms->items);
 	memset(terms, 0, sizeof *terms);
 }

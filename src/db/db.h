@@ -145,6 +145,8 @@ int db_line_words(struct db *db, const char *line_id, struct anno_list *out,
 
 struct db_term {
 	char *term;   /* folded (lower case, no diacritics) */
+	char *label;  /* the term's most frequent original form when folding changed more than the
+			 case ("Été" for "ete"), else NULL */
 	int64_t count;
 };
 

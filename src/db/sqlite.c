@@ -35,6 +35,9 @@ struct db_sqlite {
  * Migrations, applied in order inside one transaction; PRAGMA user_version counts the ones done.
  * Append new ones; never edit a released one.
  */
+/* The migration that adds term_forms; a store made before it has its terms counted again. */
+#define DB_SQLITE_FORMS_VERSION 2
+
 static const char *const db_sqlite_migrations[] = {
 	/*
 	 * 1: annotations, their full-text index, terms, sources. The index is external content
@@ -58,6 +61,13 @@ static const char *const db_sqlite_migrations[] = {
 	"CREATE TABLE terms (term TEXT NOT NULL, manifest TEXT NOT NULL, count INTEGER NOT NULL,"
 	" PRIMARY KEY (term, manifest)) WITHOUT ROWID;"
 	"CREATE TABLE sources (source TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);",
+	/*
+	 * 2: the original forms of folded terms ("Été" for "ete"), counted like terms, for the
+	 * autocomplete label; only forms that differ from their term by more than case. The terms
+	 * of existing records are counted again after this step (db_sqlite_terms_rebuild).
+	 */
+	"CREATE TABLE term_forms (term TEXT NOT NULL, manifest TEXT NOT NULL, form TEXT NOT NULL,"
+	" count INTEGER NOT NULL, PRIMARY KEY (term, manifest, form)) WITHOUT ROWID;",
 };
 
 #define DB_SQLITE_INDEXED "text IS NOT NULL AND granularity IS NOT 'word'"
@@ -87,6 +97,8 @@ static const char *const db_sqlite_sql[DB_SQLITE_STMT_COUNT] = {
 				   " WHERE id = ?1 AND " DB_SQLITE_INDEXED,
 	[DB_SQLITE_SOURCE_TEXTS] = "SELECT coalesce(manifest, ''), text FROM annotations"
 				   " WHERE source = ?1 AND " DB_SQLITE_INDEXED,
+	[DB_SQLITE_ALL_TEXTS] = "SELECT coalesce(manifest, ''), text FROM annotations"
+				" WHERE " DB_SQLITE_INDEXED,
 	[DB_SQLITE_DELETE_SOURCE] = "DELETE FROM annotations WHERE source = ?1",
 	[DB_SQLITE_FTS_ADD_SOURCE] = "INSERT INTO annotations_fts (rowid, text) SELECT rowid, text"
 				     " FROM annotations WHERE source = ?1 AND " DB_SQLITE_INDEXED
@@ -104,6 +116,11 @@ static const char *const db_sqlite_sql[DB_SQLITE_STMT_COUNT] = {
 			       " SET count = count + excluded.count",
 	[DB_SQLITE_TERM_PRUNE] = "DELETE FROM terms WHERE term = ?1 AND manifest = ?2"
 				 " AND count <= 0",
+	[DB_SQLITE_FORM_ADD] = "INSERT INTO term_forms (term, manifest, form, count)"
+			       " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (term, manifest, form) DO UPDATE"
+			       " SET count = count + excluded.count",
+	[DB_SQLITE_FORM_PRUNE] = "DELETE FROM term_forms WHERE term = ?1 AND manifest = ?2"
+				 " AND form = ?3 AND count <= 0",
 	[DB_SQLITE_FINGERPRINT_GET] = "SELECT fingerprint FROM sources WHERE source = ?1",
 	[DB_SQLITE_FINGERPRINT_SET] = "INSERT INTO sources (source, fingerprint) VALUES (?1, ?2)"
 				      " ON CONFLICT (source) DO UPDATE"
@@ -496,6 +513,8 @@ static int db_sqlite_migrate(struct db_sqlite_conn *conn, const char *path,
 		    sqlite3_exec(conn->handle, pragma, NULL, NULL, NULL) != SQLITE_OK)
 			rc = iiifd_error_set(err, 500, "%s: migration to version %d: %s", path,
 					     v + 1, sqlite3_errmsg(conn->handle));
+		else if (v + 1 == DB_SQLITE_FORMS_VERSION && version > 0)
+			rc = db_sqlite_terms_rebuild(conn, err);
 	}
 	if (!rc)
 		return db_sqlite_run(conn, DB_SQLITE_COMMIT, err);

@@ -20,6 +20,7 @@ enum db_sqlite_stmt {
 	DB_SQLITE_DELETE,
 	DB_SQLITE_GET,
 	DB_SQLITE_INDEXED_TEXT,
+	DB_SQLITE_ALL_TEXTS,
 	DB_SQLITE_SOURCE_TEXTS,
 	DB_SQLITE_DELETE_SOURCE,
 	DB_SQLITE_FTS_ADD_SOURCE,
@@ -28,6 +29,8 @@ enum db_sqlite_stmt {
 	DB_SQLITE_FTS_DELETE_ID,
 	DB_SQLITE_TERM_ADD,
 	DB_SQLITE_TERM_PRUNE,
+	DB_SQLITE_FORM_ADD,
+	DB_SQLITE_FORM_PRUNE,
 	DB_SQLITE_FINGERPRINT_GET,
 	DB_SQLITE_FINGERPRINT_SET,
 	DB_SQLITE_LIST_TARGET,
@@ -124,6 +127,8 @@ int db_sqlite_write_insert(struct db *db, struct anno_record *rec, struct iiifd_
 int db_sqlite_write_update(struct db *db, const struct anno_record *rec,
 			   struct iiifd_error *err);
 int db_sqlite_write_delete(struct db *db, const char *id, struct iiifd_error *err);
+/* Counts the terms and their forms of every indexed record again (inside the caller's write). */
+int db_sqlite_terms_rebuild(struct db_sqlite_conn *conn, struct iiifd_error *err);
 
 /* sqlite_read.c: the read operations of struct db_ops. */
 int db_sqlite_read_get(struct db *db, const char *id, struct anno_record *out,

@@ -473,8 +473,44 @@ static int db_sqlite_read_terms(struct db_sqlite_conn *conn, sqlite3_stmt *stmt,
 			out->items = grown;
 		if (!grown || !term || !(grown[out->count].term = strdup((const char *)term)))
 			return iiifd_error_set(err, 500, "annotation store: out of memory");
+		grown[out->count].label = NULL;
 		grown[out->count++].count = sqlite3_column_int64(stmt, 1);
 	}
+	return step == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "autocomplete", err);
+}
+
+/*
+ * Gives each term of out its most frequent form within w's conditions (the terms' own: prefix
+ * range and scope), reading the forms of the terms up to the last one of out only.
+ */
+static int db_sqlite_read_labels(struct db_sqlite_conn *conn, struct db_sqlite_where *w,
+				 struct db_terms *out, struct iiifd_error *err)
+{
+	if (!out->count)
+		return 0;
+	char *sql = g_strconcat("SELECT term, form, sum(count) AS n FROM term_forms", w->sql->str,
+				" AND term <= ? GROUP BY term, form ORDER BY term, n DESC, form", NULL);
+	sqlite3_stmt *stmt = db_sqlite_prepare(conn, sql, err);
+	g_free(sql);
+	if (!stmt)
+		return -1;
+	db_sqlite_where_bind(stmt, w);
+	sqlite3_bind_text(stmt, (int)w->args->len + 1, out->items[out->count - 1].term, -1,
+			  SQLITE_STATIC);
+	size_t i = 0;
+	int step;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *term = (const char *)sqlite3_column_text(stmt, 0);
+		while (i < out->count && strcmp(out->items[i].term, term) < 0)
+			i++;
+		/* the first row of a term is its most frequent form */
+		if (i < out->count && !out->items[i].label && !strcmp(out->items[i].term, term) &&
+		    !(out->items[i].label = strdup((const char *)sqlite3_column_text(stmt, 1)))) {
+			db_sqlite_done(stmt);
+			return iiifd_error_set(err, 500, "annotation store: out of memory");
+		}
+	}
+	db_sqlite_done(stmt);
 	return step == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "autocomplete", err);
 }
 
@@ -497,10 +533,12 @@ int db_sqlite_read_autocomplete(struct db *db, const struct db_query *scope, con
 		sqlite3_bind_int64(stmt, (int)w.args->len + 1, min > 1 ? min : 1);
 		sqlite3_bind_int64(stmt, (int)w.args->len + 2, limit < 0 ? -1 : limit);
 		rc = db_sqlite_read_terms(conn, stmt, out, err);
+		db_sqlite_done(stmt);
 	}
+	if (!rc)
+		rc = db_sqlite_read_labels(conn, &w, out, err);
 	if (rc)
 		db_terms_release(out);
-	db_sqlite_done(stmt);
 	db_sqlite_release(db, conn);
 	db_sqlite_where_release(&w);
 	g_free(sql);

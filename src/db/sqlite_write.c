@@ -31,18 +31,34 @@ static void db_sqlite_terms_release(struct db_sqlite_terms *t)
 	g_hash_table_unref(t->manifests);
 }
 
-static int db_sqlite_terms_one(const char *term, size_t len, void *ctx)
+/* Adds the current sign to the delta of key in the current manifest's table. */
+static void db_sqlite_terms_bump(struct db_sqlite_terms *t, const char *key, size_t len)
 {
-	struct db_sqlite_terms *t = ctx;
-	char key[DB_TERM_MAX + 1];
-	memcpy(key, term, len);
-	key[len] = '\0';
-	gint64 *delta = g_hash_table_lookup(t->current, key);
+	char *owned = g_strndup(key, len);
+	gint64 *delta = g_hash_table_lookup(t->current, owned);
 	if (!delta) {
 		delta = g_new0(gint64, 1);
-		g_hash_table_insert(t->current, g_strdup(key), delta);
+		g_hash_table_insert(t->current, owned, delta);
+	} else {
+		g_free(owned);
 	}
 	*delta += t->sign;
+}
+
+/*
+ * A term counts under its own key; a form it was folded from also under "term\tform" (a tab is in
+ * neither: both are runs of letters, digits and marks), which db_sqlite_terms_apply tells apart.
+ */
+static int db_sqlite_terms_one(const char *term, size_t len, const char *form, size_t form_len,
+			       void *ctx)
+{
+	struct db_sqlite_terms *t = ctx;
+	db_sqlite_terms_bump(t, term, len);
+	if (form) {
+		char *key = g_strdup_printf("%.*s\t%.*s", (int)len, term, (int)form_len, form);
+		db_sqlite_terms_bump(t, key, strlen(key));
+		g_free(key);
+	}
 	return 0;
 }
 
@@ -68,42 +84,65 @@ static void db_sqlite_terms_record(struct db_sqlite_terms *t, const struct anno_
 		db_sqlite_terms_count(t, rec->manifest, rec->text);
 }
 
-/* Adds d to one (term, manifest) row, removing the row when it falls to zero. */
-static int db_sqlite_terms_write(struct db_sqlite_conn *conn, sqlite3_stmt *add,
-				 sqlite3_stmt *prune, const char *term, const char *manifest,
+/* Statements that add to and prune the rows of one table of counts (terms or term_forms). */
+struct db_sqlite_count_stmts {
+	sqlite3_stmt *add, *prune;
+};
+
+/*
+ * Adds d to one row, removing it when it falls to zero. The parameters are bound in order: the
+ * term, the manifest, then the form when there is one, then d (add only).
+ */
+static int db_sqlite_count_write(struct db_sqlite_conn *conn, const struct db_sqlite_count_stmts *s,
+				 const char *term, const char *manifest, const char *form,
 				 int64_t d, struct iiifd_error *err)
 {
-	sqlite3_bind_text(add, 1, term, -1, SQLITE_STATIC);
-	sqlite3_bind_text(add, 2, manifest, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(add, 3, d);
-	int rc = sqlite3_step(add) == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "terms", err);
-	sqlite3_reset(add);
-	if (rc || d > 0)
-		return rc;
-	sqlite3_bind_text(prune, 1, term, -1, SQLITE_STATIC);
-	sqlite3_bind_text(prune, 2, manifest, -1, SQLITE_STATIC);
-	rc = sqlite3_step(prune) == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "terms", err);
-	sqlite3_reset(prune);
+	sqlite3_stmt *steps[2] = {s->add, d > 0 ? NULL : s->prune};
+	int rc = 0;
+	for (int i = 0; i < 2 && steps[i] && !rc; i++) {
+		int n = 1;
+		sqlite3_bind_text(steps[i], n++, term, -1, SQLITE_STATIC);
+		sqlite3_bind_text(steps[i], n++, manifest, -1, SQLITE_STATIC);
+		if (form)
+			sqlite3_bind_text(steps[i], n++, form, -1, SQLITE_STATIC);
+		if (steps[i] == s->add)
+			sqlite3_bind_int64(steps[i], n, d);
+		rc = sqlite3_step(steps[i]) == SQLITE_DONE ? 0 : db_sqlite_fail(conn, "terms", err);
+		sqlite3_reset(steps[i]);
+	}
 	return rc;
 }
 
-/* Writes the summed changes. */
+/* Writes the summed changes: keys "term" to terms, "term\tform" to term_forms. */
 static int db_sqlite_terms_apply(struct db_sqlite_conn *conn, struct db_sqlite_terms *t,
 				 struct iiifd_error *err)
 {
-	sqlite3_stmt *add = db_sqlite_stmt(conn, DB_SQLITE_TERM_ADD, err);
-	sqlite3_stmt *prune = add ? db_sqlite_stmt(conn, DB_SQLITE_TERM_PRUNE, err) : NULL;
-	if (!prune)
+	struct db_sqlite_count_stmts terms = {
+		.add = db_sqlite_stmt(conn, DB_SQLITE_TERM_ADD, err),
+		.prune = db_sqlite_stmt(conn, DB_SQLITE_TERM_PRUNE, err),
+	};
+	struct db_sqlite_count_stmts forms = {
+		.add = db_sqlite_stmt(conn, DB_SQLITE_FORM_ADD, err),
+		.prune = db_sqlite_stmt(conn, DB_SQLITE_FORM_PRUNE, err),
+	};
+	if (!terms.add || !terms.prune || !forms.add || !forms.prune)
 		return -1;
 	GHashTableIter mi, ti;
-	gpointer manifest, terms, term, delta;
+	gpointer manifest, table, key, delta;
 	g_hash_table_iter_init(&mi, t->manifests);
-	while (g_hash_table_iter_next(&mi, &manifest, &terms)) {
-		g_hash_table_iter_init(&ti, terms);
-		while (g_hash_table_iter_next(&ti, &term, &delta)) {
+	while (g_hash_table_iter_next(&mi, &manifest, &table)) {
+		g_hash_table_iter_init(&ti, table);
+		while (g_hash_table_iter_next(&ti, &key, &delta)) {
 			int64_t d = *(gint64 *)delta;
-			if (d != 0 &&
-			    db_sqlite_terms_write(conn, add, prune, term, manifest, d, err))
+			if (d == 0)
+				continue;
+			const char *tab = strchr(key, '\t');
+			char *term = tab ? g_strndup(key, (size_t)(tab - (char *)key)) : NULL;
+			int rc = db_sqlite_count_write(conn, tab ? &forms : &terms,
+						       term ? term : key, manifest,
+						       tab ? tab + 1 : NULL, d, err);
+			g_free(term);
+			if (rc)
 				return -1;
 		}
 	}
@@ -344,4 +383,25 @@ static int delete_steps(struct db_sqlite_conn *conn, struct db_sqlite_terms *t, 
 int db_sqlite_write_delete(struct db *db, const char *id, struct iiifd_error *err)
 {
 	return db_sqlite_write_transaction(db, delete_steps, id, err);
+}
+
+int db_sqlite_terms_rebuild(struct db_sqlite_conn *conn, struct iiifd_error *err)
+{
+	if (sqlite3_exec(conn->handle, "DELETE FROM terms; DELETE FROM term_forms;", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return db_sqlite_fail(conn, "terms", err);
+	sqlite3_stmt *texts = db_sqlite_stmt(conn, DB_SQLITE_ALL_TEXTS, err);
+	if (!texts)
+		return -1;
+	struct db_sqlite_terms t;
+	db_sqlite_terms_init(&t);
+	int step;
+	while ((step = sqlite3_step(texts)) == SQLITE_ROW)
+		db_sqlite_terms_count(&t, (const char *)sqlite3_column_text(texts, 0),
+				      (const char *)sqlite3_column_text(texts, 1));
+	db_sqlite_done(texts);
+	int rc = step == SQLITE_DONE ? db_sqlite_terms_apply(conn, &t, err)
+				     : db_sqlite_fail(conn, "read records", err);
+	db_sqlite_terms_release(&t);
+	return rc;
 }

@@ -104,3 +104,17 @@ def test_q_required(srv):
         assert r.status == 400, f"autocomplete without q: {r.status} {r.body[:200]!r}"
         r = http(srv, "GET", path_of(srv, f"{scope}/autocomplete?min=2"))
         assert r.status == 400, f"autocomplete without q: {r.status} {r.body[:200]!r}"
+
+
+def test_label_is_the_original_form(srv):
+    """§5.3: a Term's label is shown instead of its value when the value was normalized: a
+    folded term ("resume") carries the form it was written in ("résumé") as a language map;
+    a term folded only in case (or not at all) has no label."""
+    book = manifest_url(srv, "book")
+    items = {t["value"]: t for t in ac(srv, book, q="r")["items"]}
+    assert items["resume"].get("label") == {"none": ["résumé"]}, items["resume"]
+    items = {t["value"]: t for t in ac(srv, book, q="na")["items"]}
+    assert items["naive"].get("label") == {"none": ["naïve"]}, items["naive"]
+    for q in ("lo", "zeb"):
+        for t in ac(srv, book, q=q)["items"]:
+            assert "label" not in t, f"{t['value']!r} was not folded, yet has a label: {t}"

@@ -154,6 +154,14 @@ def test_autocomplete1_terms_and_urls(srv):
     assert r.status == 400, f"autocomplete1 without q: {r.status}"
 
 
+def test_autocomplete1_label_is_the_original_form(srv):
+    """Autocomplete 1.0 §4.3: a label shows the original rather than the processed term."""
+    doc = search(srv, manifest_url(srv, "book"), kind="autocomplete1", q="resu")
+    assert [(t["match"], t.get("label")) for t in doc["terms"]] == [("resume", "résumé")], doc
+    doc = search(srv, manifest_url(srv, "book"), kind="autocomplete1", q="lobs")
+    assert [(t["match"], t.get("label")) for t in doc["terms"]] == [("lobster", None)], doc
+
+
 @pytest.mark.parametrize("motivation,want", [
     (None, {"sc:painting": 2, "oa:tagging": 1}),
     ("painting", {"sc:painting": 2}), ("sc:painting", {"sc:painting": 2}),

@@ -68,9 +68,10 @@ def test_edge_tile_and_other_qualities_are_rendered(server):
 # disk derivative cache
 # --------------------------------------------------------------------------------------------
 def cache_files(cache_dir):
+    """The cache's files, not the temporary ones the writer renames into place when complete."""
     out = []
     for d, _, files in os.walk(cache_dir):
-        out += [os.path.join(d, f) for f in files]
+        out += [os.path.join(d, f) for f in files if ".tmp." not in f]
     return out
 
 

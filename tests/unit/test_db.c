@@ -32,10 +32,17 @@ static void test_fold(void)
 	CHECK(db_fold(NULL) == NULL, "NULL folds to NULL");
 }
 
-static int test_collect_term(const char *term, size_t len, void *ctx)
+/* Appends "term|", or "term<form>|" when the term has a form. */
+static int test_collect_term(const char *term, size_t len, const char *form, size_t form_len,
+			     void *ctx)
 {
 	char *out = ctx;
 	strncat(out, term, len);
+	if (form) {
+		strcat(out, "<");
+		strncat(out, form, form_len);
+		strcat(out, ">");
+	}
 	strcat(out, "|");
 	return 0;
 }
@@ -45,14 +52,19 @@ static void test_fold_terms(void)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
+		/* ASCII: case is not a form */
 		{"Hello, World! 42x", "hello|world|42x|"},
-		{"Ünïcödé — déjà-vu", "unicode|deja|vu|"},
+		{"Ünïcödé — déjà-vu", "unicode<Ünïcödé>|deja<déjà>|vu|"},
 		{"  ...  ", ""},
 		{"a", "a|"},
 		/* longer than DB_TERM_MAX: skipped */
 		{"short aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa end",
 		 "short|end|"},
-		{"l'été", "l|ete|"},
+		{"l'été", "l|ete<été>|"},
+		/* decomposed input: the mark belongs to its word, the form is composed */
+		{"Cafe\xcc\x81 noir", "cafe<Café>|noir|"},
+		/* only the case changes: no form, in any script */
+		{"Москва Ship", "москва|ship|"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char got[256] = "";
@@ -71,12 +83,13 @@ static void test_open_schema(void)
 	char path[256];
 	struct db *db = test_open(path, sizeof path);
 	db_close(db);
-	CHECK_INT(test_sql_int(path, "PRAGMA user_version"), 1, "user_version");
+	int64_t version = test_sql_int(path, "PRAGMA user_version");
+	CHECK(version >= 2, "user_version %lld: every migration applied", (long long)version);
 	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN"
 				     " ('annotations', 'annotations_fts', 'terms', 'sources',"
 				     " 'annotations_target', 'annotations_source',"
-				     " 'annotations_manifest', 'annotations_line')"),
-		  8, "tables and indexes");
+				     " 'annotations_manifest', 'annotations_line', 'term_forms')"),
+		  9, "tables and indexes");
 	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name ="
 				     " 'annotations_fts' AND sql LIKE '%remove_diacritics 2%'"),
 		  1, "fts tokenizer");
@@ -93,7 +106,7 @@ static void test_open_schema(void)
 	/* reopening does not migrate twice */
 	db = test_reopen(path);
 	db_close(db);
-	CHECK_INT(test_sql_int(path, "PRAGMA user_version"), 1, "user_version after reopen");
+	CHECK_INT(test_sql_int(path, "PRAGMA user_version"), version, "user_version after reopen");
 	test_remove_db(path);
 }
 
@@ -643,7 +656,9 @@ static void test_ac_check(struct db *db, const char *scope, bool folder, const c
 	int rc = db_autocomplete(db, &q, prefix, min, limit, &terms, &err);
 	for (size_t i = 0; i < terms.count; i++) {
 		size_t n = strlen(got);
-		snprintf(got + n, sizeof got - n, "%s:%lld ", terms.items[i].term,
+		const char *label = terms.items[i].label;
+		snprintf(got + n, sizeof got - n, "%s%s%s%s:%lld ", terms.items[i].term,
+			 label ? "[" : "", label ? label : "", label ? "]" : "",
 			 (long long)terms.items[i].count);
 	}
 	CHECK(rc == 0 && strcmp(got, want) == 0, "autocomplete '%s' in '%s'%s min %lld limit %lld:"
@@ -657,26 +672,41 @@ static void test_autocomplete(void)
 	char path[256];
 	struct db *db = test_open(path, sizeof path);
 	test_insert_one(db, "m1", 0, "supplementing", "Cafe cafeteria caffeine", NULL, NULL, NULL);
-	test_insert_one(db, "m1", 1, "supplementing", "café, CAFÉ!", NULL, NULL, NULL);
+	test_insert_one(db, "m1", 1, "supplementing", "café, CAFÉ! café", NULL, NULL, NULL);
 	test_insert_one(db, "m2", 0, "supplementing", "cafe calm", NULL, NULL, NULL);
 	test_insert_one(db, "m1/sub", 0, "supplementing", "cabbage", NULL, NULL, NULL);
 	test_insert_one(db, "m1", 0, "supplementing", "cafeword", "word", NULL, NULL);
 	test_insert_one(db, "m10", 0, "supplementing", "cargo", NULL, NULL, NULL);
 
-	test_ac_check(db, "", false, "caf", 1, 10, "cafe:4 cafeteria:1 caffeine:1 ");
-	test_ac_check(db, "", false, "CAF", 1, 10, "cafe:4 cafeteria:1 caffeine:1 ");
-	test_ac_check(db, "", false, "Café", 1, 10, "cafe:4 cafeteria:1 ");
-	test_ac_check(db, "", false, "caf", 2, 10, "cafe:4 ");
-	test_ac_check(db, "", false, "caf", 0, 2, "cafe:4 cafeteria:1 ");
+	test_ac_check(db, "", false, "caf", 1, 10, "cafe[café]:5 cafeteria:1 caffeine:1 ");
+	test_ac_check(db, "", false, "CAF", 1, 10, "cafe[café]:5 cafeteria:1 caffeine:1 ");
+	test_ac_check(db, "", false, "Café", 1, 10, "cafe[café]:5 cafeteria:1 ");
+	test_ac_check(db, "", false, "caf", 2, 10, "cafe[café]:5 ");
+	test_ac_check(db, "", false, "caf", 0, 2, "cafe[café]:5 cafeteria:1 ");
 	test_ac_check(db, "", false, "cafeteria", 1, 10, "cafeteria:1 ");
 	test_ac_check(db, "", false, "zz", 1, 10, "");
 	test_ac_check(db, "m2", false, "ca", 1, 10, "cafe:1 calm:1 ");
-	test_ac_check(db, "m1", false, "ca", 1, 10, "cafe:3 cafeteria:1 caffeine:1 ");
+	test_ac_check(db, "m1", false, "ca", 1, 10, "cafe[café]:4 cafeteria:1 caffeine:1 ");
 	test_ac_check(db, "m1", true, "ca", 1, 10,
-		      "cabbage:1 cafe:3 cafeteria:1 caffeine:1 ");
+		      "cabbage:1 cafe[café]:4 cafeteria:1 caffeine:1 ");
 	test_ac_check(db, "m1", true, "ca", 1, -1,
-		      "cabbage:1 cafe:3 cafeteria:1 caffeine:1 ");
-	test_ac_check(db, "", false, "", 1, 3, "cabbage:1 cafe:4 cafeteria:1 ");
+		      "cabbage:1 cafe[café]:4 cafeteria:1 caffeine:1 ");
+	test_ac_check(db, "", false, "", 1, 3, "cabbage:1 cafe[café]:5 cafeteria:1 ");
+	db_close(db);
+	test_remove_db(path);
+}
+
+/* A store made before term_forms: opening it counts the forms of the records it holds. */
+static void test_forms_migration(void)
+{
+	char path[256];
+	struct db *db = test_open(path, sizeof path);
+	test_insert_one(db, "m1", 0, "supplementing", "Été été ete", NULL, NULL, NULL);
+	db_close(db);
+	CHECK(test_sql_exec(path, "DROP TABLE term_forms; DELETE FROM terms;"
+				  " PRAGMA user_version = 1") == 0, "made a version 1 store");
+	db = test_reopen(path);
+	test_ac_check(db, "", false, "et", 1, 10, "ete[Été]:3 ");
 	db_close(db);
 	test_remove_db(path);
 }
@@ -700,6 +730,7 @@ int main(void)
 	UNIT_RUN(test_search_filters);
 	UNIT_RUN(test_search_paging);
 	UNIT_RUN(test_autocomplete);
+	UNIT_RUN(test_forms_migration);
 	rmdir(test_dir);
 	return unit_report("db");
 }
