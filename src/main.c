@@ -227,6 +227,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	}
 	router.presentation.admission = router.image.admission;
 	router.presentation.auth = auth;
+	auth_state_set_db(auth, router.presentation.db); /* logouts seen by every node */
 	struct http_server_options opt = {
 		.host = cfg->host, .port = cfg->port, .max_connections = cfg->max_connections,
 		.max_per_client = cfg->max_connections_per_client,

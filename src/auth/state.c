@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "core/log.h"
+#include "db/db.h"
 #include "core/strings.h"
 
 #define STATE_POLICY_SLOTS 512
@@ -50,6 +51,7 @@ struct auth_state {
 	int nrevoked;
 	struct state_throttle throttle[STATE_THROTTLE_SLOTS];
 	FILE *log; /* owned; NULL = the server log */
+	struct db *db; /* borrowed; NULL = revocations in this process only */
 };
 
 struct auth_state *auth_state_new(const struct iiifd_config *cfg, const char *root_real,
@@ -271,8 +273,17 @@ enum auth_access auth_decide_file(struct auth_state *a, const char *abs_path,
 	return access;
 }
 
+void auth_state_set_db(struct auth_state *a, struct db *db)
+{
+	a->db = db;
+}
+
 void auth_revoke(struct auth_state *a, const char *sid, time_t expires)
 {
+	struct iiifd_error err = { 0 };
+	if (a->db && db_auth_revoke(a->db, sid, (int64_t)expires, &err) < 0)
+		log_warn("auth: the revocation list: %s (the logout holds on this node only)",
+			 err.msg);
 	time_t now = time(NULL);
 	pthread_mutex_lock(&a->lock);
 	int w = 0;
@@ -294,7 +305,14 @@ bool auth_is_revoked(struct auth_state *a, const char *sid)
 	for (int i = 0; i < a->nrevoked && !found; i++)
 		found = strcmp(a->revoked[i].sid, sid) == 0;
 	pthread_mutex_unlock(&a->lock);
-	return found;
+	struct iiifd_error err = { 0 };
+	bool elsewhere = false;
+	if (!found && a->db && db_auth_is_revoked(a->db, sid, (int64_t)time(NULL), &elsewhere,
+						  &err) < 0) {
+		log_warn("auth: the revocation list cannot be read: %s", err.msg);
+		return true; /* fail closed: a session that cannot be checked is not trusted */
+	}
+	return found || elsewhere;
 }
 
 static struct state_throttle *state_throttle_slot(struct auth_state *a, const char *kind,

@@ -52,6 +52,13 @@ void auth_view_presented(const struct auth_view *v, bool use_token, struct auth_
 enum auth_access auth_decide_file(struct auth_state *a, const char *abs_path,
 				  const struct http_request *req, struct auth_policy **policy_out);
 
+/*
+ * The store shared by the nodes (the annotation database; may be NULL): revocations are written
+ * to it and read from it, so a logout on one node ends the session on all. Borrowed.
+ */
+struct db;
+void auth_state_set_db(struct auth_state *a, struct db *db);
+
 /* Revocation of a session id until expires (logout); checked on every cookie and token. */
 void auth_revoke(struct auth_state *a, const char *sid, time_t expires);
 bool auth_is_revoked(struct auth_state *a, const char *sid);

@@ -61,6 +61,11 @@ struct db_ops {
 	int (*autocomplete)(struct db *db, const struct db_query *scope, const char *prefix,
 			    int64_t min, int64_t limit, struct db_terms *out,
 			    struct iiifd_error *err);
+	/* Access control (auth/): sid revoked until expires (unix seconds), expired rows dropped. */
+	int (*auth_revoke)(struct db *db, const char *sid, int64_t expires, struct iiifd_error *err);
+	/* Whether sid is revoked and not yet expired at now. */
+	int (*auth_is_revoked)(struct db *db, const char *sid, int64_t now, bool *revoked,
+			       struct iiifd_error *err);
 };
 
 extern const struct db_ops db_sqlite_ops;

@@ -68,6 +68,8 @@ static const char *const db_sqlite_migrations[] = {
 	 */
 	"CREATE TABLE term_forms (term TEXT NOT NULL, manifest TEXT NOT NULL, form TEXT NOT NULL,"
 	" count INTEGER NOT NULL, PRIMARY KEY (term, manifest, form)) WITHOUT ROWID;",
+	/* 3: sessions ended by a logout (auth/), until they would have expired (sqlite_auth.c) */
+	"CREATE TABLE IF NOT EXISTS auth_revoked (sid TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define DB_SQLITE_INDEXED "text IS NOT NULL AND granularity IS NOT 'word'"
@@ -603,4 +605,6 @@ const struct db_ops db_sqlite_ops = {
 	.search_count = db_sqlite_read_search_count,
 	.line_words = db_sqlite_read_line_words,
 	.autocomplete = db_sqlite_read_autocomplete,
+	.auth_revoke = db_sqlite_auth_revoke,
+	.auth_is_revoked = db_sqlite_auth_is_revoked,
 };

@@ -152,4 +152,10 @@ int db_sqlite_read_autocomplete(struct db *db, const struct db_query *scope, con
 				int64_t min, int64_t limit, struct db_terms *out,
 				struct iiifd_error *err);
 
+/* sqlite_auth.c: the revocation list of access control (db_ops.auth_revoke, auth_is_revoked). */
+int db_sqlite_auth_revoke(struct db *db, const char *sid, int64_t expires,
+			  struct iiifd_error *err);
+int db_sqlite_auth_is_revoked(struct db *db, const char *sid, int64_t now, bool *revoked,
+			      struct iiifd_error *err);
+
 #endif

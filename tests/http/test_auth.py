@@ -342,3 +342,24 @@ def test_bad_secrets_refused(iiifd_bin, auth_env):
     r = cli([iiifd_bin, "serve", "--port", str(fx.free_port()), "--auth-secrets", "short",
              auth_env["root"]])
     assert r.returncode != 0 and "auth-secrets" in r.stderr
+
+
+def test_logout_holds_on_every_node(auth_env, iiifd_bin, tmp_path):
+    """Two nodes with the same secret and store (data-dir): a logout on one ends the session on
+    the other, through the revocation list in the database."""
+    shared = ["--auth-secrets", SECRET, "--auth-users", auth_env["users"],
+              "--data-dir", str(tmp_path / "shared-data")]
+    nodes = [fx.Server(iiifd_bin, auth_env["root"], str(tmp_path), args=shared,
+                       name=f"node{i}").start() for i in range(2)]
+    try:
+        a, b = nodes
+        _, jar = login(a, "strict", "sam", "staff pass")
+        url = f"/iiif/3/{q('strict/img.png')}/full/80,/0/default.jpg"
+        cookie = {"Cookie": cookie_header(jar)}
+        assert a.get(url, headers=cookie).status == 200
+        assert b.get(url, headers=cookie).status == 200  # one secret: every node accepts it
+        assert a.get("/auth/logout", headers=cookie).status == 200
+        assert b.get(url, headers=cookie).status == 401
+    finally:
+        for n in nodes:
+            n.kill()
