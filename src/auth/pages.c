@@ -103,8 +103,7 @@ static void pages_set_session(struct auth_state *a, const char *origin,
 		pages_cookie(resp, origin, AUTH_COOKIE_NAME, token, (long)(c->expires - time(NULL)));
 }
 
-/* A form field from an x-www-form-urlencoded body, decoded into out; false when absent. */
-static bool pages_field(const char *body, size_t len, const char *name, char *out, size_t n)
+bool auth_form_field(const char *body, size_t len, const char *name, char *out, size_t n)
 {
 	size_t nl = strlen(name);
 	for (size_t i = 0; body && i < len;) {
@@ -195,8 +194,8 @@ static void pages_login(struct auth_state *a, const struct auth_policy *p, const
 			struct http_response *resp)
 {
 	char user[128] = "", password[512] = "", roles[256] = "";
-	pages_field(req->body, req->body_len, "user", user, sizeof user);
-	pages_field(req->body, req->body_len, "password", password, sizeof password);
+	auth_form_field(req->body, req->body_len, "user", user, sizeof user);
+	auth_form_field(req->body, req->body_len, "password", password, sizeof password);
 	const char *logged = auth_user_name_valid(user) ? user : "(invalid)";
 	if (!auth_login_allowed(a, req->client, logged)) {
 		auth_log(a, "login-throttled", logged, req->client, p->realm);
@@ -258,7 +257,7 @@ static void pages_access(struct auth_state *a, const char *origin, const char *s
 					   true);
 	} else if (!post) {
 		pages_form(a, p, origin, NULL, resp);
-	} else if (!pages_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
+	} else if (!auth_form_field(req->body, req->body_len, "csrf", csrf, sizeof csrf) ||
 		   !pages_csrf_valid(a, req, csrf)) {
 		auth_log(a, "csrf-refused", NULL, req->client, p->realm);
 		pages_form(a, p, origin, "The form had expired: please try again.", resp);

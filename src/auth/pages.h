@@ -18,6 +18,12 @@
 bool auth_pages_handle(struct auth_state *a, const char *origin, const struct http_request *req,
 		       struct http_response *resp);
 
+/*
+ * A field of an x-www-form-urlencoded body (len bytes, not NUL-terminated), decoded ('+' and
+ * %XX) into out (n bytes); false when absent, too long or badly escaped.
+ */
+bool auth_form_field(const char *body, size_t len, const char *name, char *out, size_t n);
+
 /* Whether the Set-Cookie of this server should be Secure (the base URL is https). */
 bool auth_pages_secure(const char *origin);
 

@@ -69,7 +69,8 @@ static const char *const db_sqlite_migrations[] = {
 	"CREATE TABLE term_forms (term TEXT NOT NULL, manifest TEXT NOT NULL, form TEXT NOT NULL,"
 	" count INTEGER NOT NULL, PRIMARY KEY (term, manifest, form)) WITHOUT ROWID;",
 	/* 3: sessions ended by a logout (auth/), until they would have expired (sqlite_auth.c) */
-	"CREATE TABLE IF NOT EXISTS auth_revoked (sid TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID;",
+	"CREATE TABLE IF NOT EXISTS auth_revoked (sid TEXT PRIMARY KEY,"
+	" expires INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define DB_SQLITE_INDEXED "text IS NOT NULL AND granularity IS NOT 'word'"
