@@ -3,7 +3,8 @@
 // iiifd of its own with one folder per policy: probe -> 401 -> access service in a new tab ->
 // log in -> token by postMessage from an iframe -> probe 200 -> the image at full size; the
 // degraded tier as the substitute; logout -> 401 again; the same with terms (clickthrough) and
-// a kiosk. Then Mirador 4 (Auth 1.0): its login button on a protected Manifest, then the image.
+// a kiosk. Then Mirador 4 (Auth 1.0): its login button on a protected Manifest, then the image;
+// and Universal Viewer 4 with terms to accept, then the tiles.
 
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -257,6 +258,35 @@ export const AUTH_TESTS = [
         await tileLoaded;
         await page.waitForLoadState("networkidle");
         await env.screenshot(page, this.name, "logged-in");
+      });
+    },
+  },
+  {
+    name: "auth1-uv-clickthrough-then-tiles",
+    viewer: ["auth", "uv"],
+    timeout: 90,
+    async run(env) {
+      await withAuthServer(env, this.name, ["uv"], async (auth, browser) => {
+        const page = browser.page;
+        const manifest = encodeURIComponent("/iiif/presentation/auth-click/manifest");
+        await page.goto(`${auth.base}/viewer/uv?manifest=${manifest}`);
+        // UV 4 reads the 1.0 clickthrough service of the 2.1 info.json (401) and shows its
+        // header and terms in a dialogue
+        await page.getByText("These photographs may not be published.").first().waitFor({ timeout: 30000 });
+        await env.screenshot(page, this.name, "terms");
+        const popupPromise = page.context().waitForEvent("page", { timeout: 10000 });
+        await page.locator("a.confirm:visible").first().click();
+        const popup = await popupPromise;
+        await popup.waitForURL(/\/auth\/access\//, { timeout: 10000 });
+        await popup.waitForSelector("#confirm");
+        // after the terms: token by postMessage, info.json again (200), then the tiles
+        const tile = (r) => r.status() === 200 &&
+          /\/iiif\/2\/auth-click%2Fimg\.png\/\d+,\d+,\d+,\d+\/[^/]+\/0\/default\.jpg$/.test(r.url());
+        const tileLoaded = page.waitForResponse(tile, { timeout: 30000 });
+        await popup.click("#confirm");
+        await tileLoaded;
+        await page.waitForLoadState("networkidle");
+        await env.screenshot(page, this.name, "opened");
       });
     },
   },
