@@ -7,13 +7,14 @@
 
 #include "auth/describe.h"
 
-void auth_gate_open(struct auth_state *a, const char *abs_path, const struct http_request *req,
-		    struct auth_gate *g)
+void auth_gate_open(struct auth_state *a, const char *abs_path, enum auth_resource r,
+		    const struct http_request *req, struct auth_gate *g)
 {
 	memset(g, 0, sizeof *g);
 	g->access = AUTH_FULL;
 	if (!a || !(g->policy = auth_policy_for(a, abs_path)))
 		return;
+	g->policy = auth_policy_kind(g->policy, r); /* the reference is the file's either way */
 	time_t now = time(NULL);
 	if (auth_policy_is_open(g->policy, now)) { /* public, and no embargo (any more) */
 		auth_gate_release(g);

@@ -22,9 +22,12 @@ struct auth_gate {
 	bool token_refused;         /* a Bearer token was sent but was bad, expired or revoked */
 };
 
-/* Decides for the file at abs_path (a may be NULL: everything public). */
-void auth_gate_open(struct auth_state *a, const char *abs_path, const struct http_request *req,
-		    struct auth_gate *g);
+/*
+ * Decides for a resource of kind r at abs_path (a may be NULL: everything public): the policy is
+ * the folder's, or its own for that kind (access.yml media:, text:, downloads:).
+ */
+void auth_gate_open(struct auth_state *a, const char *abs_path, enum auth_resource r,
+		    const struct http_request *req, struct auth_gate *g);
 void auth_gate_release(struct auth_gate *g);
 
 /* Logs a denial (who, what, from where) to the access log. */

@@ -22,12 +22,13 @@ struct manifest_walk {
 	bool added;
 };
 
-/* The open policy-free answer is NULL; else the held policy of rel (a path below the root). */
-static struct auth_policy *manifest_policy(struct manifest_walk *w, const char *rel)
+/* NULL when open; else the held policy of kind r for rel (a path below the root). */
+static struct auth_policy *manifest_policy(struct manifest_walk *w, const char *rel,
+					   enum auth_resource r)
 {
 	char abs[PATH_MAX];
 	snprintf(abs, sizeof abs, "%s/%s", auth_state_root(w->auth), rel);
-	struct auth_policy *p = auth_policy_for(w->auth, abs);
+	struct auth_policy *p = auth_policy_kind(auth_policy_for(w->auth, abs), r);
 	if (p && auth_policy_is_open(p, time(NULL))) {
 		auth_policy_put(p);
 		return NULL;
@@ -59,7 +60,9 @@ static void manifest_image_service(struct manifest_walk *w, json_t *svc)
 	char *semi = strrchr(ident, ';'); /* pages and stills: the file's folder decides */
 	char rel[PATH_MAX];
 	snprintf(rel, sizeof rel, "%.*s", semi ? (int)(semi - ident) : (int)strlen(ident), ident);
-	struct auth_policy *p = manifest_policy(w, rel);
+	struct auth_policy *p = manifest_policy(w, rel, semi && (strcmp(semi, ";poster") == 0 ||
+							       strcmp(semi, ";waveform") == 0)
+							      ? AUTH_RES_MEDIA : AUTH_RES_IMAGE);
 	if (!p)
 		return;
 	snprintf(probe, sizeof probe, "%s/auth/2/probe/%s", w->origin, id + n);
@@ -77,7 +80,7 @@ static void manifest_media(struct manifest_walk *w, json_t *res)
 	if (!id || strncmp(id, w->media_prefix, n) != 0 ||
 	    strings_url_decode(id + n, strlen(id + n), rel, sizeof rel) <= 0)
 		return;
-	struct auth_policy *p = manifest_policy(w, rel);
+	struct auth_policy *p = manifest_policy(w, rel, AUTH_RES_MEDIA);
 	if (!p)
 		return;
 	snprintf(probe, sizeof probe, "%s/auth/2/probe/media/%s", w->origin, id + n);

@@ -73,13 +73,25 @@ static struct auth_policy *pages_realm_policy(struct auth_state *a, const char *
 	if (strings_url_decode(segment, strlen(segment), realm, sizeof realm) <= 0 ||
 	    realm[0] != '/' || strstr(realm, "..") || strstr(realm, "//"))
 		return NULL;
+	/* "/books#text": the policy access.yml gives one kind of resource */
+	char *hash = strrchr(realm, '#');
+	enum auth_resource kind = AUTH_RES_IMAGE;
+	for (int r = AUTH_RES_MEDIA; hash && r < AUTH_RES_COUNT; r++)
+		if (strcmp(hash + 1, auth_resource_name(r)) == 0)
+			kind = (enum auth_resource)r;
+	if (kind != AUTH_RES_IMAGE)
+		*hash = '\0';
 	snprintf(path, sizeof path, "%s%s", auth_state_root(a), strcmp(realm, "/") ? realm : "");
 	struct auth_policy *p = auth_policy_for(a, path);
 	if (p && strcmp(p->realm, realm + 1) != 0) {
 		auth_policy_put(p);
 		return NULL;
 	}
-	return p;
+	if (p && kind != AUTH_RES_IMAGE && !p->for_kind[kind]) {
+		auth_policy_put(p);
+		return NULL;
+	}
+	return auth_policy_kind(p, kind);
 }
 
 /* The cookie claims to build on: the current session's, or a new one. */

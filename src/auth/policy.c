@@ -13,8 +13,25 @@
 
 static const char *const policy_keys[] = {
 	"policy", "roles", "label", "heading", "note", "confirm-label", "terms", "addresses",
+	"trusted-header", "embargo-until", "degraded", "degraded-label", "media", "text",
+	"downloads", NULL,
+};
+/* a kind's own policy: the same keys but the kinds */
+static const char *const policy_kind_keys[] = {
+	"policy", "roles", "label", "heading", "note", "confirm-label", "terms", "addresses",
 	"trusted-header", "embargo-until", "degraded", "degraded-label", NULL,
 };
+static const char *const policy_resources[] = { "", "media", "text", "downloads" };
+
+const char *auth_resource_name(enum auth_resource r)
+{
+	return policy_resources[r];
+}
+
+struct auth_policy *auth_policy_kind(struct auth_policy *p, enum auth_resource r)
+{
+	return p && p->for_kind[r] ? p->for_kind[r] : p;
+}
 static const char *const policy_kinds[] = { "public", "login", "clickthrough", "kiosk", "external",
 					    NULL };
 
@@ -22,6 +39,8 @@ void auth_policy_free(struct auth_policy *p)
 {
 	if (!p)
 		return;
+	for (int i = 0; i < AUTH_RES_COUNT; i++)
+		auth_policy_free(p->for_kind[i]);
 	free(p->roles);
 	free(p->label);
 	free(p->heading);
@@ -144,6 +163,28 @@ static void policy_read(struct auth_policy *p, struct sidecar_yaml *y, yaml_node
 	policy_defaults(p, y, map);
 }
 
+/* media:, text:, downloads: each a policy of its own for that kind of resource. */
+static void policy_read_kinds(struct auth_policy *p, struct sidecar_yaml *y, yaml_node_t *map)
+{
+	for (int r = AUTH_RES_MEDIA; r < AUTH_RES_COUNT; r++) {
+		yaml_node_t *n = sidecar_yaml_get(y, map, policy_resources[r]);
+		if (!n || !sidecar_yaml_mapping(y, n, policy_resources[r],
+						"a mapping of settings (like the file's own)",
+						policy_kind_keys))
+			continue;
+		struct auth_policy *k = calloc(1, sizeof *k);
+		if (!k)
+			continue;
+		int w = snprintf(k->realm, sizeof k->realm, "%s#%s", p->realm, policy_resources[r]);
+		if (w < 0 || (size_t)w >= sizeof k->realm)
+			sidecar_yaml_problem(y, n, policy_resources[r], "the folder's path is too long "
+									 "for a policy of its own");
+		k->parent = p;
+		policy_read(k, y, n);
+		p->for_kind[r] = k;
+	}
+}
+
 struct auth_policy *auth_policy_load(const char *path, const char *realm,
 				     struct sidecar_problems *problems)
 {
@@ -158,8 +199,10 @@ struct auth_policy *auth_policy_load(const char *path, const char *realm,
 	strcpy(p->realm, realm);
 	p->refs = 1;
 	yaml_node_t *root = yaml_document_get_root_node(&y.doc);
-	if (sidecar_yaml_mapping(&y, root, "access.yml", "a mapping of settings", policy_keys))
+	if (sidecar_yaml_mapping(&y, root, "access.yml", "a mapping of settings", policy_keys)) {
 		policy_read(p, &y, root);
+		policy_read_kinds(p, &y, root);
+	}
 	else
 		sidecar_yaml_add_problem(problems, 0, "access.yml: expected a mapping");
 	sidecar_yaml_release(&y);

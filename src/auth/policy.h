@@ -18,6 +18,10 @@ enum auth_kind { AUTH_PUBLIC, AUTH_LOGIN, AUTH_CLICKTHROUGH, AUTH_KIOSK, AUTH_EX
 
 struct http_proxies;
 
+/* The kinds of resource a folder may treat differently (access.yml keys media, text, downloads). */
+enum auth_resource { AUTH_RES_IMAGE, AUTH_RES_MEDIA, AUTH_RES_TEXT, AUTH_RES_DOWNLOAD,
+		     AUTH_RES_COUNT };
+
 /* One access.yml. Owned strings; free with auth_policy_free(). */
 struct auth_policy {
 	enum auth_kind kind;
@@ -32,7 +36,20 @@ struct auth_policy {
 	char *degraded_label;
 	bool broken;            /* the access.yml has errors: nobody is admitted */
 	int refs;               /* references held (auth/state.c); starts at 1 */
+	/*
+	 * owned: the policy of one kind of resource when access.yml gives it (realm "books#text"),
+	 * else NULL (this one applies). A kind's policy belongs to its parent: references to it
+	 * are references to the parent.
+	 */
+	struct auth_policy *for_kind[AUTH_RES_COUNT];
+	struct auth_policy *parent; /* borrowed; set on a kind's policy */
 };
+
+/* The policy that governs resources of kind r under p (p itself unless access.yml says). */
+struct auth_policy *auth_policy_kind(struct auth_policy *p, enum auth_resource r);
+
+/* The access.yml key of a kind ("media", "text", "downloads"; "" for images). */
+const char *auth_resource_name(enum auth_resource r);
 
 void auth_policy_free(struct auth_policy *p);
 

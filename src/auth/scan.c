@@ -86,7 +86,7 @@ char **auth_scan_denied_below(struct auth_state *a, const char *rel,
 		const char *folder = candidates->pdata[i];
 		snprintf(abs, sizeof abs, "%s%s%s", auth_state_root(a), *folder ? "/" : "", folder);
 		struct auth_gate g;
-		auth_gate_open(a, abs, req, &g);
+		auth_gate_open(a, abs, AUTH_RES_TEXT, req, &g);
 		if (g.policy && g.access != AUTH_FULL)
 			g_ptr_array_add(denied, g_strdup(folder));
 		auth_gate_release(&g);

@@ -107,6 +107,8 @@ const char *auth_state_root(const struct auth_state *a) { return a->root; }
 
 void auth_policy_put(struct auth_policy *p)
 {
+	if (p && p->parent)
+		p = p->parent; /* a kind's policy lives as long as its file's */
 	if (p && __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		auth_policy_free(p);
 }

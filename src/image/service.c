@@ -34,6 +34,7 @@ struct service_target {
 	char origin[900];                     /* the server's base URL */
 	char policy_path[PATH_MAX];           /* the file whose access policy applies */
 	bool degraded;       /* the identifier names the degraded tier (AUTH_DEGRADED_SUFFIX) */
+	enum auth_resource policy_kind;       /* a media file's stills follow its media policy */
 	struct auth_gate gate;                /* this request's access decision */
 };
 
@@ -271,6 +272,7 @@ static int service_open_derived(const struct image_service *svc, struct service_
 		return -1;
 	snprintf(dir, sizeof dir, "%s/derived", svc->cfg->cache_dir);
 	snprintf(t->policy_path, sizeof t->policy_path, "%s", media);
+	t->policy_kind = AUTH_RES_MEDIA;
 	char *still = media_derived_image(media, kind, dir, err);
 	free(media);
 	if (!still)
@@ -485,7 +487,7 @@ static int service_gate(const struct image_service *svc, struct service_target *
 			const struct http_request *req, struct http_response *resp,
 			struct iiifd_error *err)
 {
-	auth_gate_open(svc->auth, t->policy_path, req, &t->gate);
+	auth_gate_open(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
 	if (t->degraded)
 		return service_open_degraded(svc, t, resp, err);
 	if (!t->gate.policy || t->gate.access == AUTH_FULL || info) {
@@ -520,7 +522,7 @@ void image_service_probe(const struct image_service *svc, const char *raw_id,
 			http_response_error(resp, &err);
 		goto out;
 	}
-	auth_gate_open(svc->auth, t->policy_path, req, &t->gate);
+	auth_gate_open(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
 	const struct auth_policy *p = t->gate.policy;
 	char svc_id[sizeof t->origin + SERVICE_SEGMENT_MAX + 32], sub[sizeof svc_id + 32];
 	json_t *service = NULL;

@@ -571,7 +571,7 @@ static int pres_gate(const struct pres_service *svc, const char *rel,
 	char abs[PATH_MAX];
 	struct auth_gate g;
 	snprintf(abs, sizeof abs, "%s%s%s", svc->root_real, *rel ? "/" : "", rel);
-	auth_gate_open(svc->auth, abs, req, &g);
+	auth_gate_open(svc->auth, abs, AUTH_RES_TEXT, req, &g);
 	bool denied = g.policy && g.access != AUTH_FULL;
 	if (denied)
 		auth_gate_log_denial(svc->auth, &g, req, rel);
@@ -701,7 +701,7 @@ void pres_media_probe(const struct pres_service *svc, const char *path,
 	if (rel && media_mime_for_path(rel) &&
 	    path_resolve(svc->root_real, rel, NULL, &abs, &err) == 0) {
 		struct auth_gate g;
-		auth_gate_open(svc->auth, abs, req, &g);
+		auth_gate_open(svc->auth, abs, AUTH_RES_MEDIA, req, &g);
 		auth_gate_probe(svc->auth, g.policy, req, NULL, NULL, NULL, resp);
 		auth_gate_release(&g);
 	} else {
@@ -722,7 +722,7 @@ void pres_media_handle(const struct pres_service *svc, const char *path,
 	resp->route = METRICS_ROUTE_MEDIA;
 	struct auth_gate g = { 0 };
 	if (mime && path_resolve(svc->root_real, rel, NULL, &abs, &err) == 0)
-		auth_gate_open(svc->auth, abs, req, &g);
+		auth_gate_open(svc->auth, abs, AUTH_RES_MEDIA, req, &g);
 	if (abs && g.policy && g.access != AUTH_FULL) { /* every byte range of it too */
 		auth_gate_log_denial(svc->auth, &g, req, rel);
 		http_response_error(resp, &(struct iiifd_error){ 401, "this media file is "

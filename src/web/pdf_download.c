@@ -291,7 +291,7 @@ static int pdf_gate(const struct image_service *image, const char *root, const c
 	char abs[PATH_MAX];
 	struct auth_gate g;
 	snprintf(abs, sizeof abs, "%s%s%s", root, *rel ? "/" : "", rel);
-	auth_gate_open(image->auth, abs, req, &g);
+	auth_gate_open(image->auth, abs, AUTH_RES_DOWNLOAD, req, &g);
 	bool denied = g.policy && g.access != AUTH_FULL;
 	*protected = g.policy != NULL;
 	if (denied)

@@ -38,6 +38,9 @@ POLICIES = {
     "embargo": "policy: public\nembargo-until: 2999-01-01\ndegraded: 300\n",
     "embargo-past": "policy: public\nembargo-until: 2000-01-01\n",
     "broken": "policy: sometimes\n",
+    # one folder, a policy per kind of resource: images open, OCR for staff, PDFs after terms
+    "mixed": "policy: public\ntext:\n  policy: login\n  roles: staff\ndownloads:\n"
+             "  policy: clickthrough\n  terms: Downloads are for research only.\n",
 }
 
 

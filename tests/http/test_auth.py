@@ -363,3 +363,30 @@ def test_logout_holds_on_every_node(auth_env, iiifd_bin, tmp_path):
     finally:
         for n in nodes:
             n.kill()
+
+
+def test_policies_per_kind_of_resource(srv):
+    """access.yml's media:, text: and downloads: govern those kinds; the rest follows policy:."""
+    # images: public, no services
+    assert "service" not in info(srv, "mixed/img.png").json()
+    assert srv.get(f"/iiif/3/{q('mixed/img.png')}/full/50,/0/default.jpg").status == 200
+    # OCR and search: staff only
+    search = "/iiif/presentation/mixed/manifest/search?q=anything"
+    assert srv.get(search).status == 401
+    _, staff = login(srv, "mixed#text", "sam", "staff pass")
+    assert srv.get(search, headers={"Cookie": cookie_header(staff)}).status == 200
+    # the PDF: after the terms of the downloads policy, which open nothing else
+    assert srv.get("/pdf/mixed/manifest").status == 401
+    r, jar, csrf = open_access(srv, "mixed#downloads")
+    assert b"Downloads are for research only." in r.body
+    r, jar = post_form(srv, "mixed#downloads", jar, {"csrf": csrf})
+    assert r.status == 200
+    r = srv.get("/pdf/mixed/manifest", headers={"Cookie": cookie_header(jar)})
+    assert r.status == 200 and r.body.startswith(b"%PDF")
+    assert r.header("Cache-Control").startswith("private")
+    assert srv.get(search, headers={"Cookie": cookie_header(jar)}).status == 401
+    # the Manifest names the downloads' and text's services only where they apply: images none
+    doc = srv.get("/iiif/presentation/mixed/manifest").json()
+    assert "AuthProbeService2" not in str(doc)
+    # kinds the file does not give have no access service
+    assert srv.get(f"/auth/access/{realm('mixed#media')}").status == 404
