@@ -340,7 +340,7 @@ static void pages_token2(struct auth_state *a, const char *segment,
 	char *origin = http_request_arg(req, "origin");
 	struct auth_policy *p = pages_realm_policy(a, segment);
 	char token[AUTH_TOKEN_MAX];
-	const char *note;
+	const char *note = "";
 	const char *error = !message_id || !pages_origin_valid(origin)
 				    ? (message_id && origin ? "invalidOrigin" : "invalidRequest")
 				    : pages_token_for(a, p, req, token, sizeof token, &note);
@@ -380,7 +380,7 @@ static void pages_token1(struct auth_state *a, const char *segment,
 	char *origin = http_request_arg(req, "origin");
 	struct auth_policy *p = pages_realm_policy(a, segment);
 	char token[AUTH_TOKEN_MAX];
-	const char *note;
+	const char *note = "";
 	const char *error = message_id && !pages_origin_valid(origin)
 				    ? "invalidOrigin"
 				    : pages_token_for(a, p, req, token, sizeof token, &note);
