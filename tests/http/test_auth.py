@@ -390,3 +390,12 @@ def test_policies_per_kind_of_resource(srv):
     assert "AuthProbeService2" not in str(doc)
     # kinds the file does not give have no access service
     assert srv.get(f"/auth/access/{realm('mixed#media')}").status == 404
+
+
+def test_check_reports_policy_files(auth_env, iiifd_bin):
+    """iiifd check reads access.yml as a policy (not as a Presentation sidecar): only the broken
+    one is reported, with its line."""
+    r = cli([iiifd_bin, "check", auth_env["root"], "--quiet"])
+    lines = [l for l in r.stdout.splitlines() if "access.yml" in l]
+    assert lines == [f"broken/access.yml:1: policy: expected one of public, login, clickthrough, "
+                     f"kiosk, external, found 'sometimes'"], r.stdout
