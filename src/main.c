@@ -29,6 +29,7 @@
 #include "tools/import.h"
 #include "tools/cite.h"
 #include "tools/manifest.h"
+#include "tools/user.h"
 #include "version.h"
 
 /*
@@ -68,6 +69,8 @@ static void main_usage(FILE *out)
 		"                                 every Collection and Manifest as static JSON files\n"
 		"  iiifd cite URL [--region x,y,w,h] [--canvas N | --time a,b] [--viewer NAME]\n"
 		"                                 a IIIF Content State: a viewer link and its JSON\n"
+		"  iiifd user add|passwd|remove NAME [--roles R,R]\n"
+		"                                 the users file of logins (password on stdin)\n"
 		"  (convert, tiles, manifest, import and check show progress on standard error;\n"
 		"   --quiet turns it off)\n"
 		"  iiifd --help | --version\n\n"
@@ -219,22 +222,29 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	main_raise_fd_limit(cfg);
 	struct router router;
 	struct iiifd_error err = { 0 };
-	if (image_service_init(&router.image, cfg, root_real, &err) < 0) {
+	struct auth_state *auth = auth_state_new(cfg, root_real, &err);
+	if (!auth || image_service_init(&router.image, cfg, root_real, &err) < 0) {
 		log_error("%s", err.msg);
+		auth_state_free(auth);
 		return 1;
 	}
+	router.image.auth = router.auth = auth;
 	if (pres_service_init(&router.presentation, cfg, root_real, router.image.sources,
 			      &router.image.info.limits, &err) < 0) {
 		log_error("%s", err.msg);
 		image_service_release(&router.image);
+		auth_state_free(auth);
 		return 1;
 	}
 	router.presentation.admission = router.image.admission;
+	router.presentation.auth = auth;
+	auth_state_set_db(auth, router.presentation.db); /* logouts seen by every node */
 	if (discovery_service_init(&router.discovery, cfg, root_real, router.presentation.db,
 				   &err) < 0) {
 		log_error("%s", err.msg);
 		pres_service_release(&router.presentation);
 		image_service_release(&router.image);
+		auth_state_free(auth);
 		return 1;
 	}
 	router.presentation.activity_stream = router.discovery.enabled;
@@ -253,6 +263,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		discovery_service_release(&router.discovery);
 		pres_service_release(&router.presentation);
 		image_service_release(&router.image);
+		auth_state_free(auth);
 		return 1;
 	}
 	log_info("iiifd %s serving %s on http://%s:%d/", IIIFD_VERSION, root_real, cfg->host,
@@ -269,6 +280,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	discovery_service_release(&router.discovery);
 	pres_service_release(&router.presentation);
 	image_service_release(&router.image);
+	auth_state_free(auth);
 	log_info("stopped");
 	return 0;
 }
@@ -342,6 +354,8 @@ int main(int argc, char **argv)
 		return tools_convert_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "tiles") == 0)
 		return tools_tiles_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "user") == 0)
+		return tools_user_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "cache") == 0)
 		return tools_cache_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "check") == 0)

@@ -101,6 +101,22 @@ static const struct config_key config_keys[] = {
 	KEY("api-token", CONFIG_STRING, api_token, "", 0, 0,
 	    "annotation write tokens, 'name=token, name2=token2' (the name becomes the creator); "
 	    "empty = writes refused"),
+	KEY("auth-secrets", CONFIG_STRING, auth_secrets, "", 0, 0,
+	    "secrets that sign access cookies and tokens, 'current, previous' (16+ characters "
+	    "each; the same on every node); empty = a random one per start (docs/access.md)"),
+	KEY("auth-users", CONFIG_STRING, auth_users, "", 0, 0,
+	    "users file for logins (iiifd user add); empty = data-dir/users"),
+	KEY("auth-token-ttl", CONFIG_INT, auth_token_ttl, "300", 10, 86400,
+	    "seconds an access token given to a viewer stays valid"),
+	KEY("auth-session-ttl", CONFIG_INT, auth_session_ttl, "28800", 60, 31536000,
+	    "seconds a login or accepted terms stay valid (the access cookie)"),
+	KEY("auth-user-header", CONFIG_STRING, auth_user_header, "", 0, 0,
+	    "header naming the logged-in user, believed from trusted-proxies only (SSO in front, "
+	    "e.g. X-Remote-User); empty = none"),
+	KEY("auth-roles-header", CONFIG_STRING, auth_roles_header, "", 0, 0,
+	    "header with that user's comma-separated roles (from trusted-proxies only)"),
+	KEY("auth-log", CONFIG_STRING, auth_log, "", 0, 0,
+	    "file for the access log of logins, failures and denials; empty = the server log"),
 	KEY("auto-import", CONFIG_BOOL, auto_import, "true", 0, 0,
 	    "import ALTO/hOCR/WebVTT/COCO/CSV files found next to the media, in the background"),
 	KEY("auto-import-max-mb", CONFIG_INT64, auto_import_max_mb, "512", 0, INT64_C(1) << 30,

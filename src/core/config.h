@@ -59,6 +59,13 @@ struct iiifd_config {
 	bool annotations;         /* the annotation store, search, and automatic imports */
 	char *data_dir;           /* where the annotation database lives */
 	char *api_token;          /* bearer token for annotation writes; "" = writes refused */
+	char *auth_secrets;       /* signing secrets, "current, previous"; "" = random per start */
+	char *auth_users;         /* users file; "" = data_dir/users */
+	int auth_token_ttl;       /* seconds an access token lives */
+	int auth_session_ttl;     /* seconds an access cookie lives */
+	char *auth_user_header;   /* user header from trusted proxies; "" = none */
+	char *auth_roles_header;  /* roles header from trusted proxies; "" = none */
+	char *auth_log;           /* access log file; "" = the server log */
 	bool auto_import;         /* import OCR/VTT/COCO/CSV files found next to the images */
 	int64_t auto_import_max_mb; /* larger annotation files are skipped by auto-import; 0 = any */
 	int annotation_page_size; /* annotations per page of a Canvas AnnotationPage */

@@ -77,6 +77,11 @@ struct db_ops {
 	int (*activity_range)(struct db *db, int64_t first, int64_t n, struct db_activity **out,
 			      size_t *count, struct iiifd_error *err);
 	int (*activity_mark)(struct db *db, const char *path, struct iiifd_error *err);
+	/* Access control (auth/): sid revoked until expires (unix seconds), expired rows dropped. */
+	int (*auth_revoke)(struct db *db, const char *sid, int64_t expires, struct iiifd_error *err);
+	/* Whether sid is revoked and not yet expired at now. */
+	int (*auth_is_revoked)(struct db *db, const char *sid, int64_t now, bool *revoked,
+			       struct iiifd_error *err);
 };
 
 extern const struct db_ops db_sqlite_ops;

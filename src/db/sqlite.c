@@ -93,6 +93,9 @@ static const char *const db_sqlite_migrations[] = {
 	" END;"
 	"CREATE TRIGGER activity_mark_delete AFTER DELETE ON annotations WHEN OLD.source IS NULL"
 	" BEGIN UPDATE activity_state SET mark = mark + 1 WHERE path = OLD.manifest; END;",
+	/* 5: sessions ended by a logout (auth/), until they would have expired (sqlite_auth.c) */
+	"CREATE TABLE IF NOT EXISTS auth_revoked (sid TEXT PRIMARY KEY,"
+	" expires INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 /*
@@ -641,4 +644,6 @@ const struct db_ops db_sqlite_ops = {
 	.activity_count = db_sqlite_activity_count,
 	.activity_range = db_sqlite_activity_range,
 	.activity_mark = db_sqlite_activity_mark,
+	.auth_revoke = db_sqlite_auth_revoke,
+	.auth_is_revoked = db_sqlite_auth_is_revoked,
 };

@@ -166,5 +166,10 @@ int db_sqlite_activity_mark(struct db *db, const char *path, struct iiifd_error 
 /* Inside an import's transaction: marks the Manifests the records of source belong to. */
 int db_sqlite_activity_mark_source(struct db_sqlite_conn *conn, const char *source,
 				   struct iiifd_error *err);
+/* sqlite_auth.c: the revocation list of access control (db_ops.auth_revoke, auth_is_revoked). */
+int db_sqlite_auth_revoke(struct db *db, const char *sid, int64_t expires,
+			  struct iiifd_error *err);
+int db_sqlite_auth_is_revoked(struct db *db, const char *sid, int64_t now, bool *revoked,
+			      struct iiifd_error *err);
 
 #endif
