@@ -68,8 +68,15 @@ int mask_counts_from_string(const char *s, size_t len, int64_t **counts, size_t 
 			if (!more && (c & 0x10))
 				x |= (int64_t)(~(uint64_t)0 << (5 * k));
 		}
-		if (*n > 2)
+		if (*n > 2) /* x is within 2^60 and the earlier count within the limit: no overflow */
 			x += (*counts)[*n - 2];
+		if (x < 0 || x > MASK_MAX_PIXELS) {
+			*why = "counts holds a run larger than any mask";
+			free(*counts);
+			*counts = NULL;
+			*n = 0;
+			return -1;
+		}
 		(*counts)[(*n)++] = x;
 	}
 	return 0;

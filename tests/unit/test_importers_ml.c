@@ -209,6 +209,15 @@ static void test_mask(void)
 	CHECK_INT(mask_from_counts(&m, 2, 2, over, 2, &why), -1, "counts past the size");
 	CHECK_INT(mask_from_counts(&m, 100000, 100000, over, 2, &why), -1, "too large");
 	CHECK_INT(mask_counts_from_string("3 2", 3, &counts, &n, &why), -1, "bad string");
+	/* twelve-character runs of 2^59 each, every one added to the count two before it: the sum
+	 * would pass what an int64_t holds; refused as soon as a count is past any mask */
+	GString *big = g_string_new(NULL);
+	for (int i = 0; i < 80; i++)
+		g_string_append(big, "ooooooooooo?"); /* 2^59 - 1 */
+	CHECK_INT(mask_counts_from_string(big->str, big->len, &counts, &n, &why), -1,
+		  "counts past any mask");
+	CHECK(why && strstr(why, "larger than any mask"), "reason: %s", why ? why : "(none)");
+	g_string_free(big, TRUE);
 }
 
 static int resolve_one(void *ctx, const char *name, struct anno_target *t)
@@ -330,6 +339,9 @@ static void test_yolo(void)
 		{"number", "0 0.5 x 0.1 0.1\n", 1, "value 3: 'x' is not a number"},
 		{"pixels", "0 50 50 10 10\n", 1, "value 2: 50 is not relative"},
 		{"score", "0 0.5 0.5 0.1 0.1 7\n", 1, "score 7 is not from 0 to 1"},
+		/* past what a size_t holds: refused before it is ever converted */
+		{"huge class", "1e30 0.5 0.5 0.1 0.1\n", 1, "class 1e+30 is not in the class"},
+		{"fraction", "0.5 0.5 0.5 0.1 0.1\n", 1, "class 0.5 is not in the class"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct anno_input b = in_text("b.txt", bad[i].text);
