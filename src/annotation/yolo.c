@@ -5,6 +5,7 @@
  */
 #include "annotation/importers.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,7 +121,8 @@ static int yolo_line(struct import_state *st, int line, const double *v, int n,
 	if (n != 5 && n != 6 && n < 7)
 		return import_fail(st, line, "%d values: expected class cx cy w h [score], or class "
 					     "and x y pairs of an outline [score]", n);
-	if (v[0] < 0 || v[0] != (double)(size_t)v[0] || (size_t)v[0] >= n_classes)
+	/* range first: converting a double past what size_t holds is undefined */
+	if (!(v[0] >= 0 && v[0] < (double)n_classes) || v[0] != floor(v[0]))
 		return import_fail(st, line, "class %g is not in the class list (%zu classes)", v[0],
 				   n_classes);
 	bool outline = n >= 7, scored = outline ? n % 2 == 0 : n == 6;
