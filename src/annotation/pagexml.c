@@ -7,6 +7,7 @@
 #include "annotation/importers.h"
 
 #include <glib.h>
+#include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <math.h>
@@ -494,6 +495,17 @@ static void page_error(void *ctx, xmlErrorPtr e)
 		    e->message ? e->message : "");
 }
 
+/* A DOCTYPE is refused where it stands, before any entity it declares is looked at. */
+static void page_no_dtd(void *ctx, const xmlChar *name, const xmlChar *ext_id,
+			const xmlChar *system_id)
+{
+	(void)name, (void)ext_id, (void)system_id;
+	xmlParserCtxtPtr ctxt = ctx;
+	struct page *p = ctxt->_private;
+	import_fail(p->st, xmlSAX2GetLineNumber(ctx), "DTDs are not allowed in PAGE XML");
+	xmlStopParser(ctxt);
+}
+
 static xmlDocPtr page_read(struct page *p, const struct anno_input *in)
 {
 	struct stat sb;
@@ -513,6 +525,7 @@ static xmlDocPtr page_read(struct page *p, const struct anno_input *in)
 	}
 	ctxt->_private = p;
 	ctxt->sax->serror = page_error;
+	ctxt->sax->internalSubset = page_no_dtd;
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
 	xmlDocPtr doc = in->path ? xmlCtxtReadFile(ctxt, in->path, NULL, opts)
 				 : xmlCtxtReadMemory(ctxt, in->data ? in->data : "", (int)in->len,

@@ -146,8 +146,22 @@ static const struct bad_case page_bad[] = {
 			 "<TextEquiv conf=\"1.5\"><Unicode>x</Unicode></TextEquiv></TextLine>"
 			 "</TextRegion></Page></PcGts>", 5, "conf 1.5 is not from 0 to 1"},
 	{"dtd", "<?xml version=\"1.0\"?>\n<!DOCTYPE PcGts [<!ENTITY a \"aaaa\">]>\n"
-		"<PcGts xmlns=\"http://schema.primaresearch.org/PAGE/gts/pagecontent/2013\"/>", 3,
+		"<PcGts xmlns=\"http://schema.primaresearch.org/PAGE/gts/pagecontent/2013\"/>", 2,
 	 "DTDs are not allowed"},
+	/* billion laughs: refused without expanding a single entity (memory stays small) */
+	{"laughs", "<?xml version=\"1.0\"?>\n<!DOCTYPE PcGts [\n<!ENTITY a \"lollollollol\">\n"
+		   "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+		   "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
+		   "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
+		   "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">\n"
+		   "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">\n"
+		   "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">\n"
+		   "<!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">\n"
+		   "<!ENTITY i \"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;\">]>\n"
+		   "<PcGts xmlns=\"http://schema.primaresearch.org/PAGE/gts/pagecontent/2013\">"
+		   "<Page imageWidth=\"10\" imageHeight=\"10\"><TextRegion><TextEquiv><Unicode>"
+		   "&i;&i;&i;&i;&i;&i;&i;&i;&i;&i;</Unicode></TextEquiv></TextRegion></Page></PcGts>",
+	 2, "DTDs are not allowed"},
 };
 
 static void test_page_errors(void)
