@@ -575,17 +575,6 @@ int anno_parse_page(const struct anno_input *in, const struct anno_target *targe
 bool anno_is_page_xml(const struct anno_input *in)
 {
 	char head[4096];
-	size_t n = 0;
-	if (in->path) {
-		FILE *f = fopen(in->path, "rb");
-		if (!f)
-			return false;
-		n = fread(head, 1, sizeof head - 1, f);
-		fclose(f);
-	} else if (in->data) {
-		n = in->len < sizeof head - 1 ? in->len : sizeof head - 1;
-		memcpy(head, in->data, n);
-	}
-	head[n] = '\0';
+	size_t n = import_head(in, head, sizeof head);
 	return memmem(head, n, PAGE_NS, strlen(PAGE_NS)) != NULL;
 }
