@@ -235,19 +235,28 @@ static int page_word(struct page *p, const xmlNode *w, size_t li, struct import_
 	return (rec->line_id = strdup(id)) ? 0 : import_fail(p->st, page_line(w), "out of memory");
 }
 
+/* The record of a region or line, its text filled in later: its index in out, or -1. */
+static long page_start(struct page *p, const xmlNode *n, const char *granularity)
+{
+	double box[4];
+	char *poly;
+	if (page_outline(p, n, &poly, box) < 0)
+		return -1;
+	struct anno_record *rec = page_add(p, n, granularity, "", poly, box, -1);
+	free(poly);
+	return rec ? (long)(p->st->out->count - 1) : -1;
+}
+
 /* A line and its words; its text is its own TextEquiv, else its words'. */
 static int page_text_line(struct page *p, const xmlNode *l, struct import_buf *region_text)
 {
-	double score, box[4];
-	char *poly;
-	int rc = page_outline(p, l, &poly, box);
-	if (rc < 0)
+	double score;
+	long at = page_start(p, l, "line");
+	if (at < 0)
 		return -1;
-	struct anno_record *rec = page_add(p, l, "line", "", poly, box, -1);
-	free(poly);
-	if (!rec)
-		return -1;
-	size_t li = p->st->out->count - 1;
+	size_t li = (size_t)at;
+	int rc = 0;
+	struct anno_record *rec;
 	struct import_buf words = {.max = IMPORT_MAX_TEXT};
 	for (xmlNodePtr w = l->children; w && rc >= 0; w = w->next)
 		if (page_is(w, "Word"))
@@ -276,16 +285,13 @@ static int page_text_line(struct page *p, const xmlNode *l, struct import_buf *r
 /* A text region: its record first (text filled in after its lines), then its lines. */
 static int page_region(struct page *p, const xmlNode *r)
 {
-	double score, box[4];
-	char *poly;
-	int rc = page_outline(p, r, &poly, box);
-	if (rc < 0)
+	double score;
+	long at = page_start(p, r, "block");
+	if (at < 0)
 		return -1;
-	struct anno_record *rec = page_add(p, r, "block", "", poly, box, -1);
-	free(poly);
-	if (!rec)
-		return -1;
-	size_t ri = p->st->out->count - 1;
+	size_t ri = (size_t)at;
+	int rc = 0;
+	struct anno_record *rec;
 	struct import_buf lines = {.max = IMPORT_MAX_TEXT};
 	for (xmlNodePtr l = r->children; l && rc >= 0; l = l->next)
 		if (page_is(l, "TextLine"))
