@@ -194,7 +194,10 @@ char *polygon_svg(const char *text)
 	while (*p) {
 		size_t len = strcspn(p, ";");
 		g_string_append(svg, "<polygon points=\"");
-		g_string_append_len(svg, p, (gssize)len);
+		for (size_t i = 0; i < len; i++) /* outlines hold nothing else; a store edited by
+						    hand must not put markup into the SVG */
+			if (p[i] && strchr("0123456789.,- ", p[i]))
+				g_string_append_c(svg, p[i]);
 		g_string_append(svg, "\"/>");
 		p += len;
 		if (*p == ';')

@@ -42,7 +42,8 @@ void polygon_builder_release(struct polygon_builder *b);
  */
 int polygon_parse(const char *text, double **xy, size_t *n, size_t **ring_len, size_t *rings);
 
-/* The outline as an SVG document for an SvgSelector (g_free). */
+/* The outline as an SVG document for an SvgSelector (g_free); characters that have no place in
+ * an outline (quotes, markup) are left out. */
 char *polygon_svg(const char *text);
 
 #endif

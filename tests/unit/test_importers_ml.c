@@ -10,6 +10,19 @@
 #include "annotation/mask.h"
 #include "annotation/polygon.h"
 
+static void test_polygon_svg(void)
+{
+	char *svg = polygon_svg("0,0 10,0 10,5;1,1 2,1 2,2");
+	CHECK_S(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"><polygon points=\"0,0 10,0 10,5\"/>"
+		     "<polygon points=\"1,1 2,1 2,2\"/></svg>", "two rings");
+	g_free(svg);
+	svg = polygon_svg("0,0 1,0 1,1\"/><script>alert(1)</script><polygon points=\"");
+	/* a store edited by hand: its markup stays out of the SVG */
+	CHECK_S(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"><polygon points=\"0,0 1,0 1,11 \"/>"
+		     "</svg>", "markup left out");
+	g_free(svg);
+}
+
 static void test_polygon(void)
 {
 	struct polygon_builder b = {0};
@@ -493,6 +506,7 @@ int main(void)
 	if (!fixture_dir_make())
 		return 1;
 	UNIT_RUN(test_polygon);
+	UNIT_RUN(test_polygon_svg);
 	UNIT_RUN(test_page);
 	UNIT_RUN(test_page_errors);
 	UNIT_RUN(test_mask);
