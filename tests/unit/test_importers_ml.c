@@ -194,6 +194,51 @@ static void test_page_errors(void)
 
 /* ---- masks and COCO segmentation ------------------------------------------------------------ */
 
+/* The outline of a mask drawn as rows of '#' and '.', through column-major runs as COCO. */
+static char *traced(const char *const *rows, long w, long h)
+{
+	int64_t counts[64];
+	size_t n = 0;
+	int64_t run = 0;
+	int want = 0;
+	for (long k = 0; k < w * h; k++) {
+		int in = rows[k % h][k / h] == '#';
+		if (in != want) {
+			counts[n++] = run;
+			run = 0;
+			want = in;
+		}
+		run++;
+	}
+	counts[n++] = run;
+	struct mask m;
+	const char *why = NULL;
+	struct polygon_builder b = {0};
+	double box[4];
+	if (mask_from_counts(&m, w, h, counts, n, &why) < 0 || mask_trace(&m, &b, 1, 1, 99, 99) < 0)
+		return NULL;
+	mask_release(&m);
+	return polygon_finish(&b, box);
+}
+
+/* Regions are filled once traced: a ring is one outline (its hole and the island in the hole
+ * apart), a U whose right arm rises above where the fill starts is one too. */
+static void test_mask_regions(void)
+{
+	static const char *const ring[] = {"#####", "#...#", "#.#.#", "#...#", "#####"};
+	char *t = traced(ring, 5, 5);
+	CHECK_S(t, "0,0 5,0 5,5 0,5;2,2 3,2 3,3 2,3", "ring and island");
+	free(t);
+	static const char *const u[] = {"#..#", "#..#", "####"};
+	t = traced(u, 4, 3);
+	CHECK_S(t, "0,0 1,0 1,2 3,2 3,0 4,0 4,3 0,3", "U");
+	free(t);
+	static const char *const zigzag[] = {"#.#.#", ".#.#.", "#...#", "#####"};
+	t = traced(zigzag, 5, 4);
+	CHECK(t && !strchr(t, ';'), "zigzag joined diagonally is one region: %s", t ? t : "");
+	free(t);
+}
+
 static void test_mask(void)
 {
 	int64_t *counts;
@@ -510,6 +555,7 @@ int main(void)
 	UNIT_RUN(test_page);
 	UNIT_RUN(test_page_errors);
 	UNIT_RUN(test_mask);
+	UNIT_RUN(test_mask_regions);
 	UNIT_RUN(test_coco_segmentation);
 	UNIT_RUN(test_yolo);
 	UNIT_RUN(test_label_studio);
