@@ -97,8 +97,12 @@ static GByteArray *remote_get(struct dataset_remote *r, const char *url, size_t 
 	curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, remote_write);
 	curl_easy_setopt(r->h, CURLOPT_WRITEDATA, &b);
 	CURLcode rc = curl_easy_perform(r->h);
-	long status = 0;
+	long status = 0, redirects = 0;
 	curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
+	/* redirects were requests too: the next one waits for them, so the rate holds */
+	curl_easy_getinfo(r->h, CURLINFO_REDIRECT_COUNT, &redirects);
+	r->requests += redirects;
+	r->last_us += gap * redirects;
 	if (rc != CURLE_OK || status != 200) {
 		snprintf(msg, size, "GET %.200s: %s", url,
 			 rc != CURLE_OK ? curl_easy_strerror(rc) : "not 200");

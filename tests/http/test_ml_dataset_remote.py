@@ -8,8 +8,10 @@ import http.server
 import io
 import json
 import os
+import re
 import sys
 import threading
+import time
 
 import pytest
 from PIL import Image
@@ -28,12 +30,18 @@ class Remote:
     """Serves self.docs (path -> JSON) and any /img/... request as a JPEG of the asked size."""
 
     def __init__(self):
-        self.docs, self.hits = {}, {}
+        self.docs, self.hits, self.redirects = {}, {}, {}
         remote = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 remote.hits[self.path] = remote.hits.get(self.path, 0) + 1
+                if self.path in remote.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", remote.base + remote.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if self.path.startswith("/img/"):
                     region, size = self.path.split("/")[-4:-2]  # .../REGION/SIZE/0/default.jpg
                     wh = region.split(",")[2:] if size == "max" else size.lstrip("!").split(",")
@@ -174,3 +182,22 @@ def test_file_urls_are_refused(iiifd_bin, tmp_path, remote, where):
     out, p = run(iiifd_bin, tmp_path, f"{remote.base}/m")
     assert p.returncode == 1, p.stdout
     assert "not an http or https URL" in p.stderr, p.stderr
+
+
+def test_redirects_count_against_the_rate(iiifd_bin, tmp_path, remote):
+    """Each redirect libcurl follows is a request to the server: the summary counts it and the
+    next request waits for it, so --rate bounds what the server sees, not just what iiifd asks."""
+    page = {"type": "AnnotationPage", "items": [tag(f"{remote.base}/c1#xywh=10,10,50,50")]}
+    remote.docs["/m"] = {"id": f"{remote.base}/m", "type": "Manifest",
+                         "items": [remote.canvas(1, [page])]}
+    remote.redirects.update({"/r1": "/r2", "/r2": "/r3", "/r3": "/r4", "/r4": "/m"})
+    out = str(tmp_path / "out")
+    t0 = time.monotonic()
+    p = pf.run_cli(iiifd_bin, "dataset", "--format", "jsonl", "--quiet", "--rate", "2",
+                   "--size", "50", "--out", out, f"{remote.base}/r1")
+    elapsed = time.monotonic() - t0
+    assert p.returncode == 0, p.stderr
+    seen = sum(remote.hits.values())
+    assert seen == 6, remote.hits  # four redirects, the Manifest, one crop
+    assert int(re.search(r"\((\d+) requests\)", p.stdout).group(1)) == seen, p.stdout
+    assert elapsed >= (seen - 1) / 2, f"{seen} requests in {elapsed:.2f} s: faster than --rate 2"
