@@ -345,7 +345,8 @@ static int remote_canvas(struct remote_run *run, const json_t *m, const char *ma
 	char *service = remote_service(canvas);
 	const char *rights = json_string_value(json_object_get(m, "rights"));
 	json_t *w = json_object_get(canvas, "width"), *h = json_object_get(canvas, "height");
-	if (!service || !json_is_integer(w) || !json_is_integer(h) || !remote_id(canvas) ||
+	if (!service || !json_is_integer(w) || !json_is_integer(h) || json_integer_value(w) <= 0 ||
+	    json_integer_value(h) <= 0 || !remote_id(canvas) ||
 	    !dataset_rights_ok(run->o->rights, rights)) {
 		g_free(service);
 		return 0; /* not an image Canvas, or rights not wanted */

@@ -201,3 +201,20 @@ def test_redirects_count_against_the_rate(iiifd_bin, tmp_path, remote):
     assert seen == 6, remote.hits  # four redirects, the Manifest, one crop
     assert int(re.search(r"\((\d+) requests\)", p.stdout).group(1)) == seen, p.stdout
     assert elapsed >= (seen - 1) / 2, f"{seen} requests in {elapsed:.2f} s: faster than --rate 2"
+
+
+def test_canvas_without_a_size_is_left_out(iiifd_bin, tmp_path, remote):
+    """A Canvas of width or height 0 (or less) has no pixels to ask for: left out like a Canvas
+    without an Image service, not asked for as region 0,0,0,0."""
+    canvases = [remote.canvas(n, [{"type": "AnnotationPage",
+                                   "items": [tag(f"{remote.base}/c{n}#xywh=0,0,10,10")]}])
+                for n in (1, 2)]
+    canvases[0]["width"] = 0
+    canvases[1]["height"] = -5
+    remote.docs["/m"] = {"id": f"{remote.base}/m", "type": "Manifest", "items": canvases}
+    out = str(tmp_path / "out")
+    p = pf.run_cli(iiifd_bin, "dataset", "--format", "coco", "--quiet", "--rate", "1000",
+                   "--out", out, f"{remote.base}/m")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("0 images from 0 Canvases"), p.stdout
+    assert not [h for h in remote.hits if h.startswith("/img/")], remote.hits
