@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mask_from_counts(struct mask *m, long w, long h, const int64_t *counts, size_t n,
+int mask_from_counts(struct mask *m, long w, long h, const uint32_t *counts, size_t n,
 		     const char **why)
 {
 	memset(m, 0, sizeof *m);
@@ -25,7 +25,7 @@ int mask_from_counts(struct mask *m, long w, long h, const int64_t *counts, size
 	}
 	m->w = w, m->h = h;
 	for (size_t i = 0; i < n; i++) {
-		if (counts[i] < 0 || counts[i] > total - at) {
+		if ((int64_t)counts[i] > total - at) {
 			*why = "counts exceed the mask size";
 			mask_release(m);
 			return -1;
@@ -43,7 +43,7 @@ int mask_from_counts(struct mask *m, long w, long h, const int64_t *counts, size
 	return 0;
 }
 
-int mask_counts_from_string(const char *s, size_t len, int64_t **counts, size_t *n,
+int mask_counts_from_string(const char *s, size_t len, uint32_t **counts, size_t *n,
 			    const char **why)
 {
 	*counts = malloc((len + 1) * sizeof **counts);
@@ -78,7 +78,7 @@ int mask_counts_from_string(const char *s, size_t len, int64_t **counts, size_t 
 			*n = 0;
 			return -1;
 		}
-		(*counts)[(*n)++] = x;
+		(*counts)[(*n)++] = (uint32_t)x;
 	}
 	return 0;
 }

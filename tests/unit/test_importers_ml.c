@@ -197,20 +197,20 @@ static void test_page_errors(void)
 /* The outline of a mask drawn as rows of '#' and '.', through column-major runs as COCO. */
 static char *traced(const char *const *rows, long w, long h)
 {
-	int64_t counts[64];
+	uint32_t counts[64];
 	size_t n = 0;
 	int64_t run = 0;
 	int want = 0;
 	for (long k = 0; k < w * h; k++) {
 		int in = rows[k % h][k / h] == '#';
 		if (in != want) {
-			counts[n++] = run;
+			counts[n++] = (uint32_t)run;
 			run = 0;
 			want = in;
 		}
 		run++;
 	}
-	counts[n++] = run;
+	counts[n++] = (uint32_t)run;
 	struct mask m;
 	const char *why = NULL;
 	struct polygon_builder b = {0};
@@ -241,7 +241,7 @@ static void test_mask_regions(void)
 
 static void test_mask(void)
 {
-	int64_t *counts;
+	uint32_t *counts;
 	size_t n;
 	const char *why = NULL;
 	/* pycocotools' encoding of [3, 2, 5, 2] (the 4th is stored as the difference to the 2nd) */
@@ -260,7 +260,7 @@ static void test_mask(void)
 	free(t);
 	mask_release(&m);
 	/* an L: (0,0) (0,1) (1,1) (2,1) of a 3x2 mask */
-	int64_t l[] = {0, 2, 1, 1, 1, 1};
+	uint32_t l[] = {0, 2, 1, 1, 1, 1};
 	CHECK_INT(mask_from_counts(&m, 3, 2, l, 6, &why), 0, "L mask");
 	b = (struct polygon_builder){0};
 	CHECK_INT(mask_trace(&m, &b, 1, 1, 100, 100), 0, "trace L");
@@ -269,7 +269,7 @@ static void test_mask(void)
 	free(t);
 	mask_release(&m);
 	/* diagonal neighbours (0,0) and (1,1) are one region, pinched at 1,1 */
-	int64_t diag[] = {0, 1, 2, 1};
+	uint32_t diag[] = {0, 1, 2, 1};
 	CHECK_INT(mask_from_counts(&m, 2, 2, diag, 4, &why), 0, "diagonal mask");
 	b = (struct polygon_builder){0};
 	CHECK_INT(mask_trace(&m, &b, 1, 1, 100, 100), 0, "trace diagonal");
@@ -277,7 +277,7 @@ static void test_mask(void)
 	CHECK_S(t, "0,0 1,0 1,1 2,1 2,2 1,2 1,1 0,1", "diagonal outline");
 	free(t);
 	mask_release(&m);
-	int64_t over[] = {5, 9};
+	uint32_t over[] = {5, 9};
 	CHECK_INT(mask_from_counts(&m, 2, 2, over, 2, &why), -1, "counts past the size");
 	CHECK_INT(mask_from_counts(&m, 100000, 100000, over, 2, &why), -1, "too large");
 	CHECK_INT(mask_counts_from_string("3 2", 3, &counts, &n, &why), -1, "bad string");
@@ -348,6 +348,9 @@ static void test_coco_segmentation(void)
 		{"rle sum", COCO_HEAD "\"annotations\": [{\"image_id\": 1, \"category_id\": 1, "
 				      "\"segmentation\": {\"size\": [2, 2], \"counts\": [1, 1]}}]}", 0,
 		 "do not add up"},
+		{"rle count", COCO_HEAD "\"annotations\": [{\"image_id\": 1, \"category_id\": 1, "
+					"\"segmentation\": {\"size\": [2, 2], \"counts\": [1e300]}}]}",
+		 0, "annotations[0].segmentation: a count larger than any mask"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		int rc = anno_import_coco(fx("bad.json", bad[i].text), resolve_one, NULL, &out, &err);
