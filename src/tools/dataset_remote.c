@@ -394,8 +394,11 @@ static int remote_document(struct remote_run *run, const char *url, int depth)
 			if (rc == 0 && remote_id(item))
 				rc = remote_document(run, remote_id(item), depth + 1);
 	} else {
-		snprintf(run->msg, run->size, "%.200s: not a Presentation 3 Manifest or Collection",
-			 url);
+		bool deep = type && strcmp(type, "Collection") == 0;
+		snprintf(run->msg, run->size, "%.200s: %s", url,
+			 deep ? "a Collection nested " G_STRINGIFY(REMOTE_MAX_DEPTH)
+				" deep, too deep to follow"
+			      : "not a Presentation 3 Manifest or Collection");
 		rc = -1;
 	}
 	json_decref(doc);

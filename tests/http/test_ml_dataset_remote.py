@@ -218,3 +218,15 @@ def test_canvas_without_a_size_is_left_out(iiifd_bin, tmp_path, remote):
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("0 images from 0 Canvases"), p.stdout
     assert not [h for h in remote.hits if h.startswith("/img/")], remote.hits
+
+
+def test_collections_nested_too_deep_are_named(iiifd_bin, tmp_path, remote):
+    """Manifests are read up to 8 Collections deep; a Collection that deep is an error that says
+    so (it said "not a Presentation 3 Manifest or Collection")."""
+    for d in range(10):
+        remote.docs[f"/c{d}"] = {"id": f"{remote.base}/c{d}", "type": "Collection",
+                                 "items": [{"id": f"{remote.base}/c{d + 1}", "type": "Collection"}]}
+    out, p = run(iiifd_bin, tmp_path, f"{remote.base}/c0")
+    assert p.returncode == 1
+    assert f"{remote.base}/c8: a Collection nested 8 deep, too deep to follow" in p.stderr, \
+        p.stderr
