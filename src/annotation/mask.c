@@ -185,17 +185,16 @@ static int mask_fill(struct mask *m, long x0, long y0)
 	return rc;
 }
 
-int mask_trace(const struct mask *m, struct polygon_builder *b, double sx, double sy, double cw,
+int mask_trace(struct mask *m, struct polygon_builder *b, double sx, double sy, double cw,
 	       double ch)
 {
-	struct mask *mm = (struct mask *)m; /* regions are marked as they are traced, then reset */
 	int rc = 0;
 	for (long y = 0; y < m->h && rc == 0; y++)
 		for (long x = 0; x < m->w && rc == 0; x++)
 			if (m->px[y * m->w + x] == 1 && (rc = mask_trace_one(m, x, y, b, sx, sy, cw, ch)) == 0)
-				rc = mask_fill(mm, x, y);
+				rc = mask_fill(m, x, y);
 	for (long i = 0; i < m->w * m->h; i++)
-		mm->px[i] = mm->px[i] != 0;
+		m->px[i] = m->px[i] != 0;
 	return rc;
 }
 

@@ -33,9 +33,10 @@ int mask_counts_from_string(const char *s, size_t len, uint32_t **counts, size_t
 
 /*
  * Traces the outer outline of every region of m into b, one ring each, scaled by sx, sy and
- * clamped to cw x ch. Returns -1 when b refuses a point.
+ * clamped to cw x ch. Returns -1 when b refuses a point. m is marked region by region as it is
+ * traced, and is as it was again on return.
  */
-int mask_trace(const struct mask *m, struct polygon_builder *b, double sx, double sy, double cw,
+int mask_trace(struct mask *m, struct polygon_builder *b, double sx, double sy, double cw,
 	       double ch);
 
 void mask_release(struct mask *m);
