@@ -445,76 +445,95 @@ static int dataset_split_arg(const char *text, struct dataset_opts *o)
 	return 0;
 }
 
-/* Reads the dataset's own flags out of argv. */
-static int dataset_opts_take(int *argc, char **argv, struct dataset_opts *o, char **size_buf)
+/* The values of the dataset's own flags, as given (NULL: absent). */
+struct dataset_args {
+	const char *format, *labels, *rights, *min, *max, *images, *size, *split, *rate;
+};
+
+/* Takes the dataset's value flags out of argv into a and o; -1 when one lacks its value. */
+static int dataset_args_take(int *argc, char **argv, struct dataset_opts *o,
+			     struct dataset_args *a)
 {
-	bool missing = false, m;
-	const char *format = tools_cli_take_value(argc, argv, "format", &m);
-	missing |= m;
-	o->out = tools_cli_take_value(argc, argv, "out", &m);
-	missing |= m;
-	o->motivation = tools_cli_take_value(argc, argv, "motivation", &m);
-	missing |= m;
-	o->granularity = tools_cli_take_value(argc, argv, "granularity", &m);
-	missing |= m;
-	const char *labels = tools_cli_take_value(argc, argv, "label", &m);
-	missing |= m;
-	const char *rights = tools_cli_take_value(argc, argv, "rights", &m);
-	missing |= m;
-	const char *min = tools_cli_take_value(argc, argv, "min-score", &m);
-	missing |= m;
-	const char *max = tools_cli_take_value(argc, argv, "max-score", &m);
-	missing |= m;
-	const char *images = tools_cli_take_value(argc, argv, "images", &m);
-	missing |= m;
-	const char *size = tools_cli_take_value(argc, argv, "size", &m);
-	missing |= m;
-	const char *split = tools_cli_take_value(argc, argv, "split", &m);
-	missing |= m;
-	o->seed = tools_cli_take_value(argc, argv, "seed", &m);
-	missing |= m;
-	const char *rate = tools_cli_take_value(argc, argv, "rate", &m);
-	missing |= m;
+	const struct {
+		const char *name;
+		const char **value;
+	} flags[] = {
+		{"format", &a->format},	      {"out", &o->out},	       {"motivation", &o->motivation},
+		{"granularity", &o->granularity}, {"label", &a->labels}, {"rights", &a->rights},
+		{"min-score", &a->min},	      {"max-score", &a->max}, {"images", &a->images},
+		{"size", &a->size},	      {"split", &a->split},    {"seed", &o->seed},
+		{"rate", &a->rate},
+	};
+	bool missing = false;
+	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+		bool m;
+		*flags[i].value = tools_cli_take_value(argc, argv, flags[i].name, &m);
+		missing |= m;
+	}
 	o->quiet = tools_cli_take_switch(argc, argv, "quiet");
 	o->seed = o->seed ? o->seed : "iiifd";
-	if (missing || !format || !o->out) {
+	if (missing || !a->format || !o->out) {
 		fprintf(stderr, "iiifd dataset: %s\n", missing ? "a flag is missing its value"
 							      : "--format and --out are required");
 		return -1;
 	}
-	if (dataset_format_of(format, &o->format) < 0) {
+	return 0;
+}
+
+/* --format and --images. */
+static int dataset_kind_args(const struct dataset_args *a, struct dataset_opts *o)
+{
+	if (dataset_format_of(a->format, &o->format) < 0) {
 		fprintf(stderr, "iiifd dataset: --format '%s' is not coco, yolo, voc, csv or jsonl\n",
-			format);
+			a->format);
 		return -1;
 	}
 	o->crops = o->format == DATASET_CSV || o->format == DATASET_JSONL ||
-		   (images && strcmp(images, "crops") == 0);
-	if (images && strcmp(images, "crops") != 0 && strcmp(images, "full") != 0) {
-		fprintf(stderr, "iiifd dataset: --images '%s' is not full or crops\n", images);
+		   (a->images && strcmp(a->images, "crops") == 0);
+	if (a->images && strcmp(a->images, "crops") != 0 && strcmp(a->images, "full") != 0) {
+		fprintf(stderr, "iiifd dataset: --images '%s' is not full or crops\n", a->images);
 		return -1;
 	}
+	return 0;
+}
+
+/* --size and --rate. */
+static int dataset_number_args(const struct dataset_args *a, struct dataset_opts *o,
+			       char **size_buf)
+{
 	int n = 0;
-	if (size && (tools_cli_int("size", size, 1, 65535, &n, &(struct iiifd_error){0}) < 0)) {
-		fprintf(stderr, "iiifd dataset: --size '%s' is not a whole number of pixels\n", size);
+	if (a->size && (tools_cli_int("size", a->size, 1, 65535, &n, &(struct iiifd_error){0}) < 0)) {
+		fprintf(stderr, "iiifd dataset: --size '%s' is not a whole number of pixels\n",
+			a->size);
 		return -1;
 	}
 	char *end = NULL;
-	o->rate = rate ? g_ascii_strtod(rate, &end) : 5;
-	if (rate && (end == rate || *end || !(o->rate > 0 && o->rate <= 1000))) {
+	o->rate = a->rate ? g_ascii_strtod(a->rate, &end) : 5;
+	if (a->rate && (end == a->rate || *end || !(o->rate > 0 && o->rate <= 1000))) {
 		fprintf(stderr, "iiifd dataset: --rate '%s' is not a number of requests a second "
-				"from 0 to 1000\n", rate);
+				"from 0 to 1000\n", a->rate);
 		return -1;
 	}
-	*size_buf = size ? g_strdup_printf("!%d,%d", n, n) : g_strdup("max");
+	*size_buf = a->size ? g_strdup_printf("!%d,%d", n, n) : g_strdup("max");
 	o->size = *size_buf;
-	o->labels = labels ? g_strsplit(labels, ",", -1) : NULL;
-	o->rights = rights ? g_strsplit(rights, ",", -1) : NULL;
-	o->has_score = min || max;
-	if (dataset_score("min-score", min, &o->score_min) < 0 ||
-	    dataset_score("max-score", max, &o->score_max) < 0 ||
-	    dataset_split_arg(split, o) < 0)
+	return 0;
+}
+
+/* Reads the dataset's own flags out of argv. */
+static int dataset_opts_take(int *argc, char **argv, struct dataset_opts *o, char **size_buf)
+{
+	struct dataset_args a = {0};
+	if (dataset_args_take(argc, argv, o, &a) < 0 || dataset_kind_args(&a, o) < 0 ||
+	    dataset_number_args(&a, o, size_buf) < 0)
 		return -1;
-	if (!max)
+	o->labels = a.labels ? g_strsplit(a.labels, ",", -1) : NULL;
+	o->rights = a.rights ? g_strsplit(a.rights, ",", -1) : NULL;
+	o->has_score = a.min || a.max;
+	if (dataset_score("min-score", a.min, &o->score_min) < 0 ||
+	    dataset_score("max-score", a.max, &o->score_max) < 0 ||
+	    dataset_split_arg(a.split, o) < 0)
+		return -1;
+	if (!a.max)
 		o->score_max = 1;
 	return 0;
 }
