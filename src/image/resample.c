@@ -1,0 +1,232 @@
+/*
+ * resample.c: each axis gets a table of contributions (first source pixel, count, weights that
+ * sum to one, taps past an edge folded onto the edge pixel); output rows are made from source
+ * rows filtered horizontally into a float buffer, then combined vertically.
+ */
+#include "image/resample.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct resample_axis {
+	int *first, *count;
+	float *weights; /* count[i] weights for output i, at i * span */
+	int span;       /* most contributions any output has */
+};
+
+struct resample_plan {
+	struct resample_axis h, v;
+	int dst_w, dst_h;
+};
+
+static void resample_axis_free(struct resample_axis *a)
+{
+	free(a->first);
+	free(a->count);
+	free(a->weights);
+}
+
+static double lanczos3(double x)
+{
+	if (x == 0.0)
+		return 1.0;
+	if (x <= -3.0 || x >= 3.0)
+		return 0.0;
+	double px = M_PI * x;
+	return 3.0 * sin(px) * sin(px / 3.0) / (px * px);
+}
+
+/* Weight of source pixel j (covering [j, j+1)) for the output covering [s, s + f). */
+static double resample_weight(int j, double s, double f)
+{
+	if (f >= RESAMPLE_LANCZOS_MAX) { /* area averaging */
+		double cover = fmin(s + f, j + 1.0) - fmax(s, (double)j);
+		return cover > 0.0 ? cover : 0.0;
+	}
+	double k = f > 1.0 ? f : 1.0; /* stretched when shrinking, plain when not */
+	return lanczos3((j + 0.5 - (s + f / 2.0)) / k);
+}
+
+/* The source pixels output i may draw on, before clamping to [0, n). */
+static void resample_reach(double s, double f, int *j0, int *j1)
+{
+	double r = f >= RESAMPLE_LANCZOS_MAX ? 0.0 : 3.0 * (f > 1.0 ? f : 1.0);
+	double c = s + f / 2.0;
+	*j0 = f >= RESAMPLE_LANCZOS_MAX ? (int)floor(s) : (int)floor(c - r - 0.5);
+	*j1 = f >= RESAMPLE_LANCZOS_MAX ? (int)ceil(s + f) : (int)ceil(c + r - 0.5) + 1;
+}
+
+static void resample_axis_output(struct resample_axis *a, int i, int n, double start, double f)
+{
+	double s = start + i * f;
+	int j0, j1;
+	resample_reach(s, f, &j0, &j1);
+	int lo = j0 < 0 ? 0 : j0 > n - 1 ? n - 1 : j0;
+	int hi = j1 - 1 < 0 ? 0 : j1 - 1 > n - 1 ? n - 1 : j1 - 1;
+	float *w = a->weights + (size_t)i * (size_t)a->span;
+	double total = 0.0, acc[512];
+	int count = hi - lo + 1 < a->span ? hi - lo + 1 : a->span;
+	for (int k = 0; k < count; k++)
+		acc[k] = 0.0;
+	for (int j = j0; j < j1; j++) {
+		int at = (j < lo ? lo : j > hi ? hi : j) - lo; /* past an edge: the edge pixel */
+		double wt = resample_weight(j, s, f);
+		if (at < count) {
+			acc[at] += wt;
+			total += wt;
+		}
+	}
+	if (total == 0.0) { /* a window thinner than rounding: the nearest pixel */
+		acc[0] = 1.0;
+		total = 1.0;
+	}
+	for (int k = 0; k < count; k++)
+		w[k] = (float)(acc[k] / total);
+	a->first[i] = lo;
+	a->count[i] = count;
+}
+
+/* Contributions of source pixels [0, n) to out outputs covering [lo, hi). */
+static int resample_axis_init(struct resample_axis *a, int n, int out, double lo, double hi)
+{
+	double f = (hi - lo) / out;
+	a->span = f >= RESAMPLE_LANCZOS_MAX ? (int)ceil(f) + 2 : (int)ceil(6.0 * fmax(f, 1.0)) + 3;
+	if (a->span > 512)
+		return -1;
+	a->first = calloc((size_t)out, sizeof(int));
+	a->count = calloc((size_t)out, sizeof(int));
+	a->weights = calloc((size_t)out * (size_t)a->span, sizeof(float));
+	if (!a->first || !a->count || !a->weights)
+		return -1;
+	for (int i = 0; i < out; i++)
+		resample_axis_output(a, i, n, lo, f); /* lo: where the window starts */
+	return 0;
+}
+
+struct resample_plan *resample_plan_new(int src_w, int src_h, double x0, double y0, double x1,
+					double y1, int dst_w, int dst_h)
+{
+	if (!(x1 > x0 && y1 > y0) || x0 < 0 || y0 < 0 || x1 > src_w + 1e-6 ||
+	    y1 > src_h + 1e-6 || dst_w <= 0 || dst_h <= 0)
+		return NULL;
+	struct resample_plan *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->dst_w = dst_w;
+	p->dst_h = dst_h;
+	if (resample_axis_init(&p->h, src_w, dst_w, x0, x1) < 0 ||
+	    resample_axis_init(&p->v, src_h, dst_h, y0, y1) < 0) {
+		resample_plan_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void resample_plan_free(struct resample_plan *plan)
+{
+	if (!plan)
+		return;
+	resample_axis_free(&plan->h);
+	resample_axis_free(&plan->v);
+	free(plan);
+}
+
+static void resample_row(const uint8_t *in, int bands, const struct resample_axis *h, int out_w,
+			 float *out)
+{
+	for (int i = 0; i < out_w; i++) {
+		const float *w = h->weights + (size_t)i * (size_t)h->span;
+		const uint8_t *p = in + (size_t)h->first[i] * (size_t)bands;
+		int n = h->count[i];
+		if (bands == 3) {
+			float r = 0.0f, g = 0.0f, b = 0.0f;
+			for (int k = 0; k < n; k++, p += 3) {
+				r += w[k] * p[0];
+				g += w[k] * p[1];
+				b += w[k] * p[2];
+			}
+			out[i * 3] = r;
+			out[i * 3 + 1] = g;
+			out[i * 3 + 2] = b;
+			continue;
+		}
+		for (int c = 0; c < bands; c++) {
+			float acc = 0.0f;
+			for (int k = 0; k < n; k++)
+				acc += w[k] * p[k * bands + c];
+			out[i * bands + c] = acc;
+		}
+	}
+}
+
+static uint8_t resample_clamp(float v)
+{
+	return (uint8_t)(v <= 0.0f ? 0 : v >= 255.0f ? 255 : (int)(v + 0.5f));
+}
+
+int resample_plan_rows(const struct resample_plan *plan, const struct resample_image *src,
+		       struct resample_image *dst, int row_begin, int row_end)
+{
+	const struct resample_axis *v = &plan->v;
+	if (row_begin >= row_end)
+		return 0;
+	int row0 = v->first[row_begin];
+	int row1 = row0;
+	for (int y = row_begin; y < row_end; y++)
+		if (v->first[y] + v->count[y] > row1)
+			row1 = v->first[y] + v->count[y];
+	size_t row_len = (size_t)dst->width * (size_t)dst->bands;
+	float *rows = malloc(sizeof(float) * row_len * (size_t)(row1 - row0));
+	float *acc = malloc(sizeof(float) * row_len);
+	if (!rows || !acc) {
+		free(rows);
+		free(acc);
+		return -1;
+	}
+	for (int y = row0; y < row1; y++)
+		resample_row(src->pixels + (size_t)y * src->stride, src->bands, &plan->h,
+			     dst->width, rows + (size_t)(y - row0) * row_len);
+	for (int y = row_begin; y < row_end; y++) {
+		const float *w = v->weights + (size_t)y * (size_t)v->span;
+		const float *base = rows + (size_t)(v->first[y] - row0) * row_len;
+		memset(acc, 0, sizeof(float) * row_len);
+		for (int k = 0; k < v->count[y]; k++)
+			for (size_t x = 0; x < row_len; x++)
+				acc[x] += w[k] * base[(size_t)k * row_len + x];
+		uint8_t *o = dst->pixels + (size_t)y * dst->stride;
+		for (size_t x = 0; x < row_len; x++)
+			o[x] = resample_clamp(acc[x]);
+	}
+	free(rows);
+	free(acc);
+	return 0;
+}
+
+static int resample_is_copy(const struct resample_image *src, double x0, double y0, double x1,
+			    double y1, const struct resample_image *dst)
+{
+	return x1 - x0 == dst->width && y1 - y0 == dst->height && x0 == floor(x0) &&
+	       y0 == floor(y0) && x0 >= 0 && y0 >= 0 && x1 <= src->width && y1 <= src->height;
+}
+
+int resample_image(const struct resample_image *src, double x0, double y0, double x1, double y1,
+		   struct resample_image *dst)
+{
+	if (src->bands != dst->bands)
+		return -1;
+	if (resample_is_copy(src, x0, y0, x1, y1, dst)) {
+		size_t n = (size_t)dst->width * (size_t)dst->bands;
+		for (int y = 0; y < dst->height; y++)
+			memcpy(dst->pixels + (size_t)y * dst->stride,
+			       src->pixels + (size_t)((int)y0 + y) * src->stride +
+				       (size_t)x0 * (size_t)src->bands,
+			       n);
+		return 0;
+	}
+	struct resample_plan *p =
+		resample_plan_new(src->width, src->height, x0, y0, x1, y1, dst->width, dst->height);
+	int rc = p ? resample_plan_rows(p, src, dst, 0, dst->height) : -1;
+	resample_plan_free(p);
+	return rc;
+}
