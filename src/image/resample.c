@@ -147,9 +147,19 @@ void resample_plan_free(struct resample_plan *plan)
 
 #define RESAMPLE_OUT_SHIFT (14 + 14 - RESAMPLE_MID_SHIFT)
 
-/* Vertical pass of one output row: n source rows (stride apart) to 16-bit values, contiguous. */
-static void resample_vertical(const uint8_t *src, size_t stride, size_t len, const int16_t *w,
-			      int n, int32_t *acc, int16_t *mid)
+/* 16-bit values of a row with 6 fractional bits; RGB pixels padded to 4 lanes (see below). */
+static int16_t resample_mid(int32_t acc)
+{
+	return (int16_t)((acc + (1 << (RESAMPLE_MID_SHIFT - 1))) >> RESAMPLE_MID_SHIFT);
+}
+
+/*
+ * Vertical pass of one output row: n source rows (stride apart, len bytes each) to 16-bit values
+ * in mid, lanes values per pixel of bands bytes (4 lanes for RGB, so that the horizontal pass
+ * works on whole pixels as 4-lane vectors).
+ */
+static void resample_vertical(const uint8_t *src, size_t stride, size_t len, int bands,
+			      int lanes, const int16_t *w, int n, int32_t *acc, int16_t *mid)
 {
 	for (size_t x = 0; x < len; x++)
 		acc[x] = 0;
@@ -159,8 +169,16 @@ static void resample_vertical(const uint8_t *src, size_t stride, size_t len, con
 		for (size_t x = 0; x < len; x++)
 			acc[x] += wk * r[x];
 	}
-	for (size_t x = 0; x < len; x++)
-		mid[x] = (int16_t)((acc[x] + (1 << (RESAMPLE_MID_SHIFT - 1))) >> RESAMPLE_MID_SHIFT);
+	if (lanes == bands) {
+		for (size_t x = 0; x < len; x++)
+			mid[x] = resample_mid(acc[x]);
+		return;
+	}
+	for (size_t p = 0, x = 0; x < len; p++, x += (size_t)bands) {
+		for (int c = 0; c < bands; c++)
+			mid[p * (size_t)lanes + (size_t)c] = resample_mid(acc[x + (size_t)c]);
+		mid[p * (size_t)lanes + (size_t)bands] = 0;
+	}
 }
 
 static uint8_t resample_clamp(int32_t v)
@@ -169,29 +187,75 @@ static uint8_t resample_clamp(int32_t v)
 	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-/* Horizontal pass: one row of 16-bit values (starting at source column c0) to 8-bit output. */
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* out = acc + taps k and k+1 of 4-lane pixels a and b: one pmaddwd for two taps. */
+static __m128i resample_two_taps(__m128i acc, const int16_t *a, const int16_t *b, int16_t wa,
+				 int16_t wb)
+{
+	__m128i pa = _mm_loadl_epi64((const __m128i *)(const void *)a);
+	__m128i pb = _mm_loadl_epi64((const __m128i *)(const void *)b);
+	/* (wa, wb) in every 32-bit lane, made in a register (not through memory) */
+	__m128i w = _mm_set1_epi32((int)((uint32_t)(uint16_t)wb << 16 | (uint16_t)wa));
+	return _mm_add_epi32(acc, _mm_madd_epi16(_mm_unpacklo_epi16(pa, pb), w));
+}
+
+/* Horizontal pass of RGB: 4-lane pixels (starting at source column c0) to 8-bit output. */
+static void resample_horizontal_rgb(const int16_t *mid, int c0, const struct resample_axis *h,
+				    int out_w, uint8_t *out)
+{
+	static const int16_t zero[4];
+	for (int i = 0; i < out_w; i++) {
+		const int16_t *w = h->weights + (size_t)i * (size_t)h->span;
+		const int16_t *p = mid + (size_t)(h->first[i] - c0) * 4;
+		int n = h->count[i], k = 0;
+		__m128i acc = _mm_setzero_si128();
+		for (; k + 1 < n; k += 2)
+			acc = resample_two_taps(acc, p + k * 4, p + k * 4 + 4, w[k], w[k + 1]);
+		if (k < n)
+			acc = resample_two_taps(acc, p + k * 4, zero, w[k], 0);
+		int32_t lane[4];
+		_mm_storeu_si128((__m128i *)(void *)lane, acc);
+		out[i * 3] = resample_clamp(lane[0]);
+		out[i * 3 + 1] = resample_clamp(lane[1]);
+		out[i * 3 + 2] = resample_clamp(lane[2]);
+	}
+}
+#else
+typedef int32_t resample_v4i __attribute__((vector_size(16)));
+typedef int16_t resample_v4h __attribute__((vector_size(8)));
+
+/* Horizontal pass of RGB: 4-lane pixels (starting at source column c0) to 8-bit output. */
+static void resample_horizontal_rgb(const int16_t *mid, int c0, const struct resample_axis *h,
+				    int out_w, uint8_t *out)
+{
+	for (int i = 0; i < out_w; i++) {
+		const int16_t *w = h->weights + (size_t)i * (size_t)h->span;
+		const int16_t *p = mid + (size_t)(h->first[i] - c0) * 4;
+		resample_v4i acc = { 0, 0, 0, 0 };
+		for (int k = 0; k < h->count[i]; k++) {
+			resample_v4h v;
+			memcpy(&v, p + (size_t)k * 4, sizeof v);
+			acc += __builtin_convertvector(v, resample_v4i) * w[k];
+		}
+		out[i * 3] = resample_clamp(acc[0]);
+		out[i * 3 + 1] = resample_clamp(acc[1]);
+		out[i * 3 + 2] = resample_clamp(acc[2]);
+	}
+}
+#endif
+
+/* Horizontal pass of other band counts, one value at a time. */
 static void resample_horizontal(const int16_t *mid, int c0, int bands,
 				const struct resample_axis *h, int out_w, uint8_t *out)
 {
 	for (int i = 0; i < out_w; i++) {
 		const int16_t *w = h->weights + (size_t)i * (size_t)h->span;
 		const int16_t *p = mid + (size_t)(h->first[i] - c0) * (size_t)bands;
-		int n = h->count[i];
-		if (bands == 3) {
-			int32_t r = 0, g = 0, b = 0;
-			for (int k = 0; k < n; k++, p += 3) {
-				r += w[k] * p[0];
-				g += w[k] * p[1];
-				b += w[k] * p[2];
-			}
-			out[i * 3] = resample_clamp(r);
-			out[i * 3 + 1] = resample_clamp(g);
-			out[i * 3 + 2] = resample_clamp(b);
-			continue;
-		}
 		for (int c = 0; c < bands; c++) {
 			int32_t acc = 0;
-			for (int k = 0; k < n; k++)
+			for (int k = 0; k < h->count[i]; k++)
 				acc += w[k] * p[k * bands + c];
 			out[i * bands + c] = resample_clamp(acc);
 		}
@@ -206,8 +270,9 @@ int resample_plan_rows(const struct resample_plan *plan, const struct resample_i
 	for (int i = 0; i < dst->width; i++)
 		c1 = h->first[i] + h->count[i] > c1 ? h->first[i] + h->count[i] : c1;
 	size_t len = (size_t)(c1 - c0) * (size_t)src->bands;
+	int lanes = src->bands == 3 ? 4 : src->bands;
 	int32_t *acc = malloc(sizeof(int32_t) * len);
-	int16_t *mid = malloc(sizeof(int16_t) * len);
+	int16_t *mid = malloc(sizeof(int16_t) * (size_t)(c1 - c0) * (size_t)lanes);
 	if (!acc || !mid) {
 		free(acc);
 		free(mid);
@@ -216,10 +281,13 @@ int resample_plan_rows(const struct resample_plan *plan, const struct resample_i
 	for (int y = row_begin; y < row_end; y++) {
 		const uint8_t *top = src->pixels + (size_t)v->first[y] * src->stride +
 				     (size_t)c0 * (size_t)src->bands;
-		resample_vertical(top, src->stride, len, v->weights + (size_t)y * (size_t)v->span,
-				  v->count[y], acc, mid);
-		resample_horizontal(mid, c0, src->bands, h, dst->width,
-				    dst->pixels + (size_t)y * dst->stride);
+		uint8_t *out = dst->pixels + (size_t)y * dst->stride;
+		resample_vertical(top, src->stride, len, src->bands, lanes,
+				  v->weights + (size_t)y * (size_t)v->span, v->count[y], acc, mid);
+		if (lanes == 4)
+			resample_horizontal_rgb(mid, c0, h, dst->width, out);
+		else
+			resample_horizontal(mid, c0, src->bands, h, dst->width, out);
 	}
 	free(acc);
 	free(mid);
