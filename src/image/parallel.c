@@ -6,6 +6,7 @@
 #include "image/parallel.h"
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -63,7 +64,9 @@ void parallel_for(int n, void (*fn)(void *user, int i), void *user)
 {
 	static GOnce once = G_ONCE_INIT;
 	g_once(&once, parallel_pool_init, NULL);
-	struct parallel_job *job = n > 1 && parallel_pool ? calloc(1, sizeof *job) : NULL;
+	/* helpers already waiting in the pool's queue mean every core is busy: work alone */
+	bool busy = parallel_pool && g_thread_pool_unprocessed(parallel_pool) > 0;
+	struct parallel_job *job = n > 1 && parallel_pool && !busy ? calloc(1, sizeof *job) : NULL;
 	if (!job) {
 		for (int i = 0; i < n; i++)
 			fn(user, i);

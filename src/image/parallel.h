@@ -1,7 +1,8 @@
 /*
  * parallel.h: spreads the items of one request's job (tile decodes) over a process-wide pool of
  * one thread per core. The calling thread works on items too, so a job never waits for the pool:
- * when every core is busy with other requests, the caller simply does all items itself.
+ * when every core is busy with other requests (helpers of other jobs are queued), the caller
+ * simply does all items itself, without waking any thread.
  */
 #ifndef IIIFD_IMAGE_PARALLEL_H
 #define IIIFD_IMAGE_PARALLEL_H

@@ -126,6 +126,7 @@ struct render_job {
 	int fd;
 	int64_t deadline_us;
 	const struct tile_cache_tile **tiles; /* cols x rows, row-major */
+	int64_t *missing;                     /* indexes into tiles of those not cached */
 	gint failed, timed_out;
 	GMutex err_lock;
 	struct iiifd_error err; /* the first failure */
@@ -166,11 +167,24 @@ static void render_fail(struct render_job *job, const struct iiifd_error *err)
 	g_mutex_unlock(&job->err_lock);
 }
 
-/* parallel_for item i: the i-th tile under the region. */
-static void render_fetch(void *user, int i)
+/* The cache key of the i-th tile under the region. */
+static struct tile_cache_key render_key(const struct render_job *job, int64_t i)
+{
+	const struct render_plan *p = job->plan;
+	int64_t col = p->col0 + i % p->cols, row = p->row0 + i / p->cols;
+	return (struct tile_cache_key){
+		.dev = (uint64_t)job->src->dev, .ino = (uint64_t)job->src->ino,
+		.mtime_sec = job->src->mtime, .mtime_nsec = job->src->mtime_nsec,
+		.size = job->src->file_size, .producer = TILE_CACHE_TIFF_JPEG,
+		.page = job->src->page, .level = p->level, .reduce = p->denom,
+		.tile = row * p->lvl->jpeg_tiles->across + col,
+	};
+}
+
+/* parallel_for item m: the m-th tile that was not in the cache. */
+static void render_fetch(void *user, int m)
 {
 	struct render_job *job = user;
-	const struct render_plan *p = job->plan;
 	if (g_atomic_int_get(&job->failed))
 		return;
 	if (job->deadline_us && g_get_monotonic_time() > job->deadline_us) {
@@ -178,18 +192,25 @@ static void render_fetch(void *user, int i)
 		g_atomic_int_set(&job->failed, 1);
 		return;
 	}
-	int64_t col = p->col0 + i % p->cols, row = p->row0 + i / p->cols;
-	struct tile_cache_key key = {
-		.dev = (uint64_t)job->src->dev, .ino = (uint64_t)job->src->ino,
-		.mtime_sec = job->src->mtime, .mtime_nsec = job->src->mtime_nsec,
-		.size = job->src->file_size, .producer = TILE_CACHE_TIFF_JPEG,
-		.page = job->src->page, .level = p->level, .reduce = p->denom,
-		.tile = row * p->lvl->jpeg_tiles->across + col,
-	};
+	int64_t i = job->missing[m];
+	struct tile_cache_key key = render_key(job, i);
 	struct iiifd_error err = { 0 };
 	job->tiles[i] = tile_cache_fetch(job->cache, &key, render_decode, job, &err);
 	if (!job->tiles[i])
 		render_fail(job, &err);
+}
+
+/* Takes the cached tiles at once; lists the others in job->missing. Returns how many. */
+static int render_take_cached(struct render_job *job, int64_t n)
+{
+	int missing = 0;
+	for (int64_t i = 0; i < n; i++) {
+		struct tile_cache_key key = render_key(job, i);
+		job->tiles[i] = tile_cache_get(job->cache, &key);
+		if (!job->tiles[i])
+			job->missing[missing++] = i;
+	}
+	return missing;
 }
 
 /* Copies the part of each decoded tile that lies in the region into buf. */
@@ -321,9 +342,14 @@ static int render_run(struct render_job *job, const struct image_geometry *g,
 {
 	int64_t n = job->plan->cols * job->plan->rows;
 	job->tiles = calloc((size_t)n, sizeof *job->tiles);
-	if (!job->tiles)
+	job->missing = calloc((size_t)n, sizeof *job->missing);
+	if (!job->tiles || !job->missing) {
+		free(job->tiles);
+		free(job->missing);
 		return iiifd_error_set(err, 500, "out of memory");
-	parallel_for((int)n, render_fetch, job);
+	}
+	/* decodes only what the cache lacks, spread over the cores */
+	parallel_for(render_take_cached(job, n), render_fetch, job);
 	int rc = -1;
 	if (g_atomic_int_get(&job->timed_out))
 		iiifd_error_set(err, 503, "the image took too long to render; try again");
@@ -334,6 +360,7 @@ static int render_run(struct render_job *job, const struct image_geometry *g,
 	for (int64_t i = 0; i < n; i++)
 		tile_cache_release(job->cache, job->tiles[i]);
 	free(job->tiles);
+	free(job->missing);
 	return rc;
 }
 

@@ -301,8 +301,10 @@ def test_corrupt_tile_fails_that_request_only(iiifd_bin, grain_root, tmp_path):
     shutil.copy(root / "grain.tif", path)
     offset, size = tile_location(path, 0, 9)  # level 0, row 1, col 1 (8 tiles per row)
     with open(path, "r+b") as f:
+        # a marker in the middle of the entropy-coded data: libjpeg's "premature end of data
+        # segment" (random bytes would not do: JPEG has no checksum, they may decode unnoticed)
         f.seek(offset + size // 2)
-        f.write(os.urandom(64))  # damaged entropy-coded data
+        f.write(b"\xff\xd9" + bytes(range(62)))
     offset2, size2 = tile_location(path, 0, 12)  # row 1, col 4: cut off mid-stream
     with open(path, "r+b") as f:
         f.seek(offset2 + 20)
