@@ -19,6 +19,7 @@
 #include "core/strings.h"
 #include "image/degraded.h"
 #include "image/passthrough.h"
+#include "image/render_tiff.h"
 #include "media/derived.h"
 #include "media/probe.h"
 
@@ -87,6 +88,9 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	cores = cores > 0 ? cores : 2;
 	svc->sources = image_source_cache_new((size_t)cfg->source_cache_entries);
+	svc->tiles = tile_cache_new((size_t)cfg->tile_cache_mb << 20);
+	svc->encode.tiles = svc->tiles;
+	svc->encode.direct = cfg->direct_render;
 	svc->admission = admission_new(cfg->threads ? cfg->threads : (int)cores * 2,
 				       cfg->large_renders ? cfg->large_renders
 							  : (int)(cores > 1 ? cores / 2 : 1),
@@ -97,7 +101,7 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 		svc->pyramids = pyramid_queue_new(dir, cfg->pyramid_threshold_mp * 1000000, 256, 90,
 						  cfg->pyramid_cache_size_mb << 20);
 	}
-	if (!svc->sources || !svc->admission ||
+	if (!svc->sources || !svc->admission || !svc->tiles ||
 	    (cfg->pyramid_threshold_mp > 0 && !svc->pyramids)) {
 		image_service_release(svc);
 		return iiifd_error_set(err, 500, "out of memory");
@@ -123,6 +127,8 @@ void image_service_release(struct image_service *svc)
 	svc->admission = NULL;
 	pyramid_queue_free(svc->pyramids);
 	svc->pyramids = NULL;
+	tile_cache_free(svc->tiles);
+	svc->tiles = NULL;
 }
 
 /* Renders under admission control and the request time limit. */
@@ -202,8 +208,9 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	}
 	if (svc->derivatives) /* once per request: the I/O thread's look does not count */
 		metrics_cache_miss(METRICS_CACHE_RENDER);
-	if (image_passthrough_edge(from, ir, g, config_live_now()->jpeg_quality, &body,
-				   &len)) {
+	struct image_encode_options enc = service_encode_now(svc);
+	bool direct = render_tiff_applies(from, ir, g, &enc); /* edge tiles too (render_tiff.h) */
+	if (!direct && image_passthrough_edge(from, ir, g, enc.jpeg_quality, &body, &len)) {
 		metrics_image_produced(METRICS_IMAGE_EDGE);
 		http_response_header(resp, "Server-Timing", "passthrough;desc=\"edge\"");
 		derivative_cache_put(svc->derivatives, src->path, variant, body, len);
@@ -213,9 +220,10 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	if (service_render(svc, from, ir, g, req->client, &body, &len, err) < 0)
 		return -1;
 	metrics_image_produced(METRICS_IMAGE_RENDERED);
-	http_response_header(resp, "Server-Timing", "render;desc=\"%s\";dur=%.1f",
+	http_response_header(resp, "Server-Timing", "render;desc=\"%s\";dur=%.1f%s",
 			     pixels ? "pyramid" : "original",
-			     (double)(g_get_monotonic_time() - start) / 1000.0);
+			     (double)(g_get_monotonic_time() - start) / 1000.0,
+			     direct ? ", direct" : "");
 	derivative_cache_put(svc->derivatives, src->path, variant, body, len);
 	http_response_body(resp, body, len, g_free);
 	return 0;

@@ -33,6 +33,7 @@ struct image_service {
 	struct admission *admission;          /* owned */
 	struct pyramid_queue *pyramids;       /* owned; NULL when background pyramids are off */
 	struct auth_state *auth;              /* borrowed; NULL = everything public (auth/) */
+	struct tile_cache *tiles;             /* owned; decoded source tiles (tile-cache-mb) */
 };
 
 /* Prepares svc from cfg (both must outlive it); -1 with err set when it cannot. */
