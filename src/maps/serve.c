@@ -125,53 +125,63 @@ static double *maps_densify(const double *ring, size_t n, int steps, size_t *out
 	return out;
 }
 
-json_t *maps_footprint(const struct maps_georef *g, const struct maps_canvas *cv)
+/* Fits g's transformation in Canvas coordinates, like the served GCPs: 0, or -1 when it cannot. */
+static int maps_fit_canvas(const struct maps_georef *g, const struct maps_canvas *cv,
+			   struct maps_transform *t)
 {
-	struct maps_transform t;
 	char msg[200];
 	struct maps_georef scaled = *g;
 	double sx, sy;
 	maps_scale(g, cv, &sx, &sy);
-	/* the transformation is fitted in Canvas coordinates, like the served GCPs */
 	scaled.gcps = g_new(struct maps_gcp, g->count ? g->count : 1);
 	for (size_t i = 0; i < g->count; i++) {
 		scaled.gcps[i] = g->gcps[i];
 		scaled.gcps[i].x *= sx, scaled.gcps[i].y *= sy;
 	}
-	int rc = maps_transform_fit(&scaled, &t, msg, sizeof msg);
+	int rc = maps_transform_fit(&scaled, t, msg, sizeof msg);
 	g_free(scaled.gcps);
-	if (rc < 0)
-		return NULL;
-	size_t n, m;
-	double *ring = maps_ring(g, cv, &n);
-	bool straight = t.type == MAPS_POLYNOMIAL && t.order == 1;
-	double *pts = maps_densify(ring, n, straight ? 1 : MAPS_FOOTPRINT_STEPS, &m);
+	return rc;
+}
+
+/* The ring pts (m points, lon lat) as GeoJSON Polygon coordinates: closed, counter-clockwise. */
+static json_t *maps_polygon_coords(const double *pts, size_t m)
+{
 	double area = 0;
-	bool finite = true;
-	for (size_t i = 0; i < m; i++) {
-		maps_transform_apply(&t, pts[2 * i], pts[2 * i + 1], &pts[2 * i], &pts[2 * i + 1]);
-		finite = finite && isfinite(pts[2 * i]) && isfinite(pts[2 * i + 1]);
-	}
-	if (!finite) { /* a degenerate fit: no footprint rather than a broken one */
-		g_free(ring);
-		g_free(pts);
-		maps_transform_release(&t);
-		return NULL;
-	}
 	for (size_t i = 0; i < m; i++) {
 		size_t j = (i + 1) % m;
 		area += pts[2 * i] * pts[2 * j + 1] - pts[2 * j] * pts[2 * i + 1];
 	}
 	json_t *coords = json_array();
 	for (size_t k = 0; k <= m; k++) {
-		size_t i = area >= 0 ? k % m : (m - k) % m; /* counter-clockwise, closed */
+		size_t i = area >= 0 ? k % m : (m - k) % m;
 		json_array_append_new(coords, json_pack("[f, f]", pts[2 * i], pts[2 * i + 1]));
 	}
+	return coords;
+}
+
+json_t *maps_footprint(const struct maps_georef *g, const struct maps_canvas *cv)
+{
+	struct maps_transform t;
+	if (maps_fit_canvas(g, cv, &t) < 0)
+		return NULL;
+	size_t n, m;
+	double *ring = maps_ring(g, cv, &n);
+	bool straight = t.type == MAPS_POLYNOMIAL && t.order == 1;
+	double *pts = maps_densify(ring, n, straight ? 1 : MAPS_FOOTPRINT_STEPS, &m);
+	bool finite = true;
+	for (size_t i = 0; i < m; i++) {
+		maps_transform_apply(&t, pts[2 * i], pts[2 * i + 1], &pts[2 * i], &pts[2 * i + 1]);
+		finite = finite && isfinite(pts[2 * i]) && isfinite(pts[2 * i + 1]);
+	}
+	/* a degenerate fit: no footprint rather than a broken one */
+	json_t *foot = finite ? json_pack("{s:s, s:{}, s:{s:s, s:[o]}}", "type", "Feature",
+					  "properties", "geometry", "type", "Polygon",
+					  "coordinates", maps_polygon_coords(pts, m))
+			      : NULL;
 	g_free(ring);
 	g_free(pts);
 	maps_transform_release(&t);
-	return json_pack("{s:s, s:{}, s:{s:s, s:[o]}}", "type", "Feature", "properties", "geometry",
-			 "type", "Polygon", "coordinates", coords);
+	return foot;
 }
 
 /*
