@@ -166,6 +166,12 @@ def test_a_written_annotation_is_served_like_a_file(atlas, tmp_path, allmaps):
         assert len(maps) == 1
         assert_allmaps_gcps(maps[0], plain, exp["gcps"])
         assert maps[0]["transformation"]["type"] == "thinPlateSpline"
+    # Presentation 2.1 has no georeferencing: not listed, and no list of it
+    v2 = s.get("/iiif/presentation-v2/atlas/manifest").json()
+    assert all("otherContent" not in c for c in v2["sequences"][0]["canvases"])
+    n = plain.rsplit("/", 1)[1]
+    r = s.get(f"/iiif/presentation-v2/atlas/manifest/canvas/{n}/annotations/georeferencing")
+    assert r.status == 404
     # not text to search
     r = s.get("/iiif/presentation/atlas/manifest/search?q=FeatureCollection")
     assert r.status == 200 and r.json()["items"] == []
