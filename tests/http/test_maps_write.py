@@ -275,3 +275,28 @@ def test_bad_annotations_are_refused_naming_the_path(atlas):
 
 def stored_without_context(doc):
     return {k: v for k, v in doc.items() if k != "@context"}
+
+
+def test_a_training_set_takes_no_georeferencing_as_a_label(tmp_path, server_factory, iiifd_bin):
+    """`iiifd dataset` exports text labels: a written Georeference Annotation is none."""
+    from presentation_fixtures import run_cli
+    folder = tmp_path / "root" / "atlas"
+    folder.mkdir(parents=True)
+    mf.image(str(folder / "plain.png"))
+    data = str(tmp_path / "data")
+    s = server_factory(root_dir=str(tmp_path / "root"),
+                       args=["--api-token", f"alice={TOKEN}", "--data-dir", data])
+    plain = canvases(s)["plain.png"]["id"]
+    for doc in (annotation(plain, WRITTEN_GCPS, mf.affine_lonlat),
+                {"type": "Annotation", "motivation": "tagging", "target": plain + "#xywh=10,10,50,40",
+                 "body": {"type": "TextualBody", "value": "harbour"}}):
+        r = http(s, "POST", "/iiif/presentation/atlas/manifest/annotations", body=doc,
+                 headers=AUTH)
+        assert r.status == 201, r.body[:300]
+    out = str(tmp_path / "set")
+    p = run_cli(iiifd_bin, "dataset", "--root", str(tmp_path / "root"), "--data-dir", data,
+                "--out", out, "--quiet", "--format", "coco", "--size", "50", "atlas")
+    assert p.returncode == 0, p.stderr
+    text = "".join(open(os.path.join(d, f)).read() for d, _, fs in os.walk(out) for f in fs
+                   if f.endswith(".json"))
+    assert "harbour" in text and "FeatureCollection" not in text, text[:500]
