@@ -316,9 +316,8 @@ static int api_list(const struct api_call *call, struct iiifd_error *err)
 		json_array_insert_new(context, 0, json_string(MAPS_GEOREF_CONTEXT));
 	for (size_t i = 0; i < list.count; i++) {
 		size_t n = pres_canvas_index_find(idx, list.items[i].target_file, list.items[i].page);
-		json_t *anno = n && !anno_georef_record(&list.items[i]) /* listed above */
-				       ? api_record_to_json(idx, &list.items[i], n)
-				       : NULL;
+		/* db_search() leaves georeferencing out: it is listed above, from the Manifest */
+		json_t *anno = n ? api_record_to_json(idx, &list.items[i], n) : NULL;
 		if (anno)
 			json_array_append_new(items, anno);
 	}

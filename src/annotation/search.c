@@ -12,7 +12,6 @@
 
 #include "annotation/page_cache.h"
 #include "annotation/search_match.h"
-#include "annotation/georef.h"
 #include "annotation/webanno.h"
 #include "presentation/canvas_index.h"
 #include "presentation/manifest.h"
@@ -404,8 +403,6 @@ static void search_collect(const struct pres_context *c, const struct anno_list 
 						 (GDestroyNotify)json_decref);
 	for (size_t i = 0; i < found->count; i++) {
 		const struct anno_record *r = &found->items[i];
-		if (anno_georef_record(r)) /* no text to find: listed by the container instead */
-			continue;
 		char *id_base = NULL, *canvas = search_canvas(c, indexes, r, &id_base);
 		if (!canvas)
 			continue;

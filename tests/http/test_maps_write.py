@@ -177,6 +177,7 @@ def test_a_written_annotation_is_served_like_a_file(atlas, tmp_path, allmaps):
     assert r.status == 200 and r.json()["items"] == []
     r = s.get("/iiif/presentation/atlas/manifest/search")
     assert r.status == 200 and r.json()["items"] == []
+    assert r.json()["partOf"]["total"] == 0, r.json()["partOf"]
 
 
 def test_a_file_and_a_written_annotation_are_both_served(atlas, tmp_path, allmaps):
