@@ -383,7 +383,9 @@ int ingest_file_with(struct db *db, const struct pres_context *c, const char *re
 	char *abs = NULL;
 	if (maps_file_kind_of(rel) != MAPS_FILE_NONE)
 		return iiifd_error_set(err, 400, "%s: georeferencing is served from the file next to "
-						 "its image, nothing to import (`iiifd check` reads it)", rel);
+						 "its image, nothing to import (`iiifd check` reads it; "
+						 "to keep it in the store instead, POST it to the "
+						 "annotation API)", rel);
 	if (ingest_format_of(rel) == INGEST_NONE)
 		return iiifd_error_set(err, 400, "%s: not ALTO or PAGE (.xml), hOCR (.hocr), WebVTT "
 						 "(.vtt), COCO, Label Studio or timed JSON (.json), "

@@ -138,7 +138,8 @@ int db_score_range_parse(const char *param, const char *text, struct db_query *q
 			 struct iiifd_error *err);
 
 /*
- * Searches records that are not word-level (lines, cues, tags, comments...) whose text matches
+ * Searches records that are not word-level (lines, cues, tags, comments...) nor georeferencing
+ * (its text is JSON: see annotation/georef.h) whose text matches
  * every term and phrase of q, folded for case and diacritics, in (manifest, target, seq) order.
  * Fills out with one page (offset, limit) and *total with the number of matches.
  */

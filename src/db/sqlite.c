@@ -101,9 +101,12 @@ static const char *const db_sqlite_migrations[] = {
 /*
  * Regions ("block", from PAGE XML) repeat their lines' text: only the lines are searched, so a
  * hit is never reported twice. No release stored blocks before they were left out here.
+ * Georeference Annotations keep their JSON in text: not words to search (and none was stored
+ * before they were left out here).
  */
 #define DB_SQLITE_INDEXED                                                                   \
-	"text IS NOT NULL AND granularity IS NOT 'word' AND granularity IS NOT 'block'"
+	"text IS NOT NULL AND granularity IS NOT 'word' AND granularity IS NOT 'block'"       \
+	" AND motivation IS NOT 'georeferencing'"
 /*
  * Canvas pages: ?7 = 1 selects the word-level supplementing records (the DB_PAGE_WORDS page),
  * 0 everything else of the motivation ?3 (see db_sqlite_bind_target).

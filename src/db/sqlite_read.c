@@ -413,7 +413,9 @@ static int db_sqlite_read_page(struct db_sqlite_conn *conn, const struct db_sqli
 static void db_sqlite_where_search(struct db_sqlite_where *w, const struct db_query *q,
 				   const struct db_query_parts *parts)
 {
-	db_sqlite_where_init(w, " WHERE granularity IS NOT 'word'");
+	/* Georeference Annotations are not text: served on their Canvas, listed from the Manifest */
+	db_sqlite_where_init(w, " WHERE granularity IS NOT 'word'"
+				" AND motivation IS NOT 'georeferencing'");
 	db_sqlite_where_scope(w, q);
 	db_sqlite_where_in(w, "motivation", q->motivations);
 	db_sqlite_where_in(w, "creator", q->users);

@@ -524,6 +524,25 @@ static bool pres_v2_search(const struct pres_service *svc, const char *origin,
 	return true;
 }
 
+/* The Manifest's annotation container; a listing needs the built Manifest (its georeferencing). */
+static void pres_container(const struct pres_service *svc, const struct pres_context *c,
+			   const struct pres_canvas_index *idx, const struct pres_target *t,
+			   const struct http_request *req, struct http_response *resp)
+{
+	struct iiifd_error err = { 0 };
+	bool list = !t->tail[1] && (strcmp(req->method, "GET") == 0 ||
+				    strcmp(req->method, "HEAD") == 0);
+	json_t *doc = list ? pres_manifest_build(c, t->rel, t->is_folder, &err) : NULL;
+	if (list && !doc) {
+		http_response_error(resp, &err);
+		return;
+	}
+	anno_api_container(svc->db, &(struct anno_api_manifest){ .idx = idx, .rel = t->rel,
+			   .doc = doc }, c->base, config_live_now()->api_token, t->tail[1], req,
+			   resp);
+	json_decref(doc);
+}
+
 /*
  * Annotation and search endpoints below a Manifest or Collection; returns false when the tail
  * is none of them (then it names a part of the document itself).
@@ -567,8 +586,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 	} else {
 		struct pres_canvas_index idx;
 		if (pres_canvas_index_build(&c, t->rel, t->is_folder, &idx, &err) == 0) {
-			anno_api_container(svc->db, &idx, t->rel, origin, config_live_now()->api_token,
-					   tail[1], req, resp);
+			pres_container(svc, &c, &idx, t, req, resp);
 			pres_canvas_index_release(&idx);
 			return true;
 		}

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "annotation/georef.h"
 #include "core/config.h"
 #include "db/db.h"
 #include "image/pipeline.h"
@@ -116,6 +117,8 @@ static struct dataset_canvas *dataset_canvas_of(struct dataset_run *run,
 
 bool dataset_wanted(const struct dataset_opts *o, const struct anno_record *r)
 {
+	if (anno_georef_record(r)) /* its text is the annotation's JSON, not a label */
+		return false;
 	if (o->has_score && !(r->has_score && r->score >= o->score_min && r->score <= o->score_max))
 		return false;
 	if (!r->text || !*r->text || (!r->has_xywh && o->crops))
