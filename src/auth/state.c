@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +24,19 @@
 struct state_policy_slot {
 	char *dir;                 /* owned; absolute folder */
 	struct auth_policy *policy; /* one reference held; NULL when the folder has no access.yml */
-	time_t mtime;
+	struct timespec mtime;
 	off_t size;
 	time_t checked;            /* when access.yml was last looked at */
+	unsigned long epoch;       /* state_epoch when it was */
 };
+
+/* Raised by auth_policies_recheck(): every slot looks at its access.yml again on next use. */
+static atomic_ulong state_epoch;
+
+void auth_policies_recheck(void)
+{
+	atomic_fetch_add(&state_epoch, 1);
+}
 
 struct state_revoked {
 	char sid[33];
@@ -154,22 +164,25 @@ static struct state_policy_slot *state_slot(struct auth_state *a, const char *di
 		auth_policy_put(s->policy);
 		memset(s, 0, sizeof *s);
 	}
-	if (s->dir && now - s->checked < STATE_RECHECK_S)
+	unsigned long epoch = atomic_load(&state_epoch);
+	if (s->dir && now - s->checked < STATE_RECHECK_S && s->epoch == epoch)
 		return s;
 	char file[PATH_MAX + 16];
 	snprintf(file, sizeof file, "%s/" AUTH_POLICY_FILE, dir);
 	struct stat st;
 	bool exists = stat(file, &st) == 0;
 	if (!s->dir || (exists != (s->policy != NULL)) ||
-	    (exists && (st.st_mtime != s->mtime || st.st_size != s->size))) {
+	    (exists && (st.st_mtim.tv_sec != s->mtime.tv_sec ||
+			st.st_mtim.tv_nsec != s->mtime.tv_nsec || st.st_size != s->size))) {
 		auth_policy_put(s->policy);
 		s->policy = exists ? state_load(a, dir, file) : NULL;
-		s->mtime = exists ? st.st_mtime : 0;
+		s->mtime = exists ? st.st_mtim : (struct timespec){ 0 };
 		s->size = exists ? st.st_size : 0;
 		if (!s->dir)
 			s->dir = strdup(dir);
 	}
 	s->checked = now;
+	s->epoch = epoch;
 	return s;
 }
 

@@ -28,6 +28,13 @@ const struct auth_keys *auth_state_keys(const struct auth_state *a);
  * auth_policy_put(). A broken access.yml gives a policy that admits nobody.
  */
 struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path);
+
+/*
+ * Makes every cached policy look at its access.yml again on next use, instead of up to a
+ * second later: Change Discovery calls it before each scan, so a document fetched after the
+ * Update of a policy change already carries the new policy. Thread-safe, any state.
+ */
+void auth_policies_recheck(void);
 void auth_policy_put(struct auth_policy *p);
 
 /* What a request presents, read from its cookie, Authorization header and trusted headers. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "auth/policy.h"
 #include "presentation/context.h"
 #include "presentation/tree.h"
 
@@ -180,6 +181,55 @@ static bool scan_folder(struct discovery_scan *s, const char *root_real, const c
 	return resource;
 }
 
+/*
+ * "folder size mtime" of the access policy that governs folder rel (the nearest access.yml at or
+ * above it, auth/policy.h), or "" when none does; remembered per folder in known (g_free'd).
+ */
+static const char *scan_policy_of(const char *root_real, const char *rel, GHashTable *known)
+{
+	const char *line = g_hash_table_lookup(known, rel);
+	if (line)
+		return line;
+	char *abs = g_build_filename(root_real, rel, AUTH_POLICY_FILE, NULL);
+	struct stat st;
+	char *found = NULL;
+	if (stat(abs, &st) == 0)
+		found = g_strdup_printf("%s\t%lld\t%lld.%09ld", rel, (long long)st.st_size,
+					(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	else if (*rel) {
+		char *parent = g_path_get_dirname(rel);
+		found = g_strdup(scan_policy_of(root_real, strcmp(parent, ".") ? parent : "", known));
+		g_free(parent);
+	}
+	g_free(abs);
+	g_hash_table_insert(known, g_strdup(rel), found ? found : g_strdup(""));
+	return g_hash_table_lookup(known, rel);
+}
+
+/*
+ * A change of the access policy that governs a resource changes its document (the services it
+ * names) and whether a harvester may see what is below it: its fingerprint takes the policy in
+ * (not its content, which tells moves apart).
+ */
+static void scan_mix_policies(const char *root_real, struct discovery_scan *s)
+{
+	GHashTable *known = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (size_t i = 0; i < s->count; i++) {
+		struct discovery_resource *r = &s->items[i];
+		char *folder = r->is_folder ? g_strdup(r->path) : g_path_get_dirname(r->path);
+		const char *policy = scan_policy_of(root_real, strcmp(folder, ".") ? folder : "",
+						    known);
+		if (*policy) {
+			GChecksum *fp = g_checksum_new(G_CHECKSUM_SHA256);
+			g_checksum_update(fp, (const guchar *)r->fingerprint, -1);
+			g_checksum_update(fp, (const guchar *)policy, -1);
+			scan_digest(fp, r->fingerprint);
+		}
+		g_free(folder);
+	}
+	g_hash_table_destroy(known);
+}
+
 int discovery_scan_tree(const char *root_real, struct discovery_scan *out,
 			struct iiifd_error *err)
 {
@@ -188,6 +238,7 @@ int discovery_scan_tree(const char *root_real, struct discovery_scan *out,
 	bool collection;
 	if (!scan_folder(out, root_real, "", content, &collection))
 		return iiifd_error_set(err, 500, "root '%s' cannot be listed", root_real);
+	scan_mix_policies(root_real, out);
 	return 0;
 }
 

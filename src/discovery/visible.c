@@ -3,8 +3,15 @@
  */
 #include "discovery/visible.h"
 
+/*
+ * Every Collection and Manifest document is public, also under an access policy: it is what
+ * names the services that lead a reader to access (auth/, docs/access.md), and what it carries
+ * of protected images, media and text are references that ask for access themselves. So the
+ * stream describes every one, as far as its document does; a policy change is an Update of the
+ * resources it governs (scan.c). A policy that hid documents would return false here.
+ */
 bool discovery_visible(const char *path)
 {
-	(void)path; /* no access policy exists yet: everything served is public */
+	(void)path;
 	return true;
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/state.h"
 #include "core/log.h"
 #include "discovery/log.h"
 
@@ -79,6 +80,7 @@ static void watch_sync(struct discovery_watch *w)
 	struct discovery_sync_result res;
 	struct iiifd_error err = { 0 };
 	bool first = atomic_load(&w->syncs) == 0;
+	auth_policies_recheck(); /* documents served after this scan's Updates show new policies */
 	w->failed = discovery_log_sync(w->db, w->root_real, w->lock_path, false, &res, &err) < 0;
 	if (w->failed) {
 		log_error("discovery: %s (trying again in %d s)", err.msg, WATCH_RETRY_MS / 1000);

@@ -291,3 +291,29 @@ def test_an_ocr_import_is_an_update(iiifd_bin, server_factory, tmp_path):
     harvest_until_equal(h, s, "the import", ("Update", base + "books/b2/manifest"))
     assert get_json(s, STREAM)["totalItems"] > before
     assert h.copy[base + "books/b2/manifest"] != unimported  # it lists the OCR now
+
+
+def test_an_access_policy_is_an_update(server_factory, tmp_path):
+    """A new or changed access.yml changes the documents of what it governs (they name the
+    access services): each of those Manifests and Collections gets an Update, the rest none."""
+    root, data = str(tmp_path / "root"), str(tmp_path / "data")
+    make_tree(root)
+    s = start(server_factory, root, data)
+    base = s.base + PRES3
+    h = Harvester(s)
+    harvest_until_equal(h, s, "the first harvest")
+    seen = len(whole_log(s))
+    with open(f"{root}/books/access.yml", "w") as f:
+        f.write("policy: clickthrough\nterms: Read only in the reading room.\n")
+    harvest_until_equal(h, s, "protecting books/", ("Update", base + "books/b2/manifest"))
+    updated = {a["object"]["id"] for a in whole_log(s)[seen:] if a["type"] == "Update"}
+    assert {base + "books/collection", base + "books/b1/manifest",
+            base + "books/b2/manifest"} <= updated, updated
+    assert not updated & {base + "maps/m1/manifest", base + "loose.png/manifest"}, updated
+    # the copy a harvester keeps shows the access services the Manifest now names
+    b1 = json.dumps(h.copy[base + "books/b1/manifest"])
+    assert "AuthProbeService2" in b1, b1[:500]
+    with open(f"{root}/books/access.yml", "w") as f:
+        f.write("policy: public\n")
+    harvest_until_equal(h, s, "opening books/ again", ("Update", base + "books/b1/manifest"))
+    assert "AuthProbeService2" not in json.dumps(h.copy[base + "books/b1/manifest"])
