@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "annotation/georef.h"
+#include "auth/policy.h"
+#include "auth/state.h"
 #include "core/config.h"
 #include "db/db.h"
 #include "image/pipeline.h"
@@ -34,6 +36,8 @@ struct dataset_run {
 	struct dataset_writer *w;
 	struct tools_progress progress;
 	int written, failed;
+	struct auth_state *auth; /* owned; the root's access policies (auth/) */
+	int protected_left;      /* Canvases left out for their access policy */
 };
 
 void dataset_canvas_free(void *p)
@@ -70,6 +74,24 @@ bool dataset_rights_ok(gchar **prefixes, const char *rights)
 }
 
 /* The Canvas of a record: made from the Manifest as served, the first time it is met. */
+/*
+ * Whether the images and text of file (below the root) are open to everyone: a training set
+ * leaves the library, so what an access policy protects stays out unless --include-protected.
+ */
+static bool dataset_open_to_all(struct dataset_run *run, const char *file)
+{
+	if (run->o->include_protected)
+		return true;
+	char *abs = g_build_filename(run->c.root_real, file, NULL);
+	struct auth_policy *p = auth_policy_for(run->auth, abs);
+	time_t now = time(NULL);
+	bool open = !p || (auth_policy_is_open(auth_policy_kind(p, AUTH_RES_IMAGE), now) &&
+			   auth_policy_is_open(auth_policy_kind(p, AUTH_RES_TEXT), now));
+	auth_policy_put(p);
+	g_free(abs);
+	return open;
+}
+
 static struct dataset_canvas *dataset_canvas_of(struct dataset_run *run,
 						const struct anno_record *r, struct iiifd_error *err)
 {
@@ -78,6 +100,11 @@ static struct dataset_canvas *dataset_canvas_of(struct dataset_run *run,
 	if (c || g_hash_table_contains(run->by_key, key)) {
 		g_free(key);
 		return c;
+	}
+	if (!dataset_open_to_all(run, r->target_file)) {
+		run->protected_left++;
+		g_hash_table_insert(run->by_key, key, NULL);
+		return NULL;
 	}
 	bool folder = false;
 	char *manifest = pres_manifest_of_file(run->c.root_real, r->target_file, &folder);
@@ -378,12 +405,18 @@ static int dataset_run_all(const struct iiifd_config *cfg, const struct dataset_
 					      .limits = {cfg->max_width, cfg->max_height,
 							 cfg->max_area, cfg->max_upscale},
 					      .db = run.db};
+		run.auth = auth_state_new(cfg, root, &err);
 		run.canvases = g_ptr_array_new_with_free_func(dataset_canvas_free);
 		run.by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 		run.labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-		if (dataset_gather(&run, &err) < 0 || dataset_write_all(&run, &err) < 0) {
+		if (!run.auth || dataset_gather(&run, &err) < 0 ||
+		    dataset_write_all(&run, &err) < 0) {
 			fprintf(stderr, "iiifd dataset: %s\n", err.msg);
 		} else {
+			if (run.protected_left)
+				fprintf(stderr, "iiifd dataset: %d Canvases left out: an access policy"
+						" protects them (--include-protected takes them in)\n",
+					run.protected_left);
 			printf("%d images from %u Canvases in %s%s\n", run.written,
 			       run.canvases->len, o->out,
 			       run.failed ? "; some Canvases failed (see above)" : "");
@@ -392,6 +425,7 @@ static int dataset_run_all(const struct iiifd_config *cfg, const struct dataset_
 		g_ptr_array_free(run.canvases, TRUE);
 		g_hash_table_destroy(run.by_key);
 		g_hash_table_destroy(run.labels);
+		auth_state_free(run.auth);
 		image_source_cache_free(run.c.sources);
 		media_probe_cache_free(run.c.media);
 		db_close(run.db);
@@ -408,7 +442,8 @@ static const char dataset_usage[] =
 	"                     --format coco|yolo|voc|csv|jsonl --out DIR [--motivation M]\n"
 	"                     [--label L,L...] [--granularity G] [--min-score S] [--max-score S]\n"
 	"                     [--images full|crops] [--size N] [--split TRAIN,VAL,TEST]\n"
-	"                     [--seed TEXT] [--rights PREFIX,...] [--rate N] [--quiet] SCOPE\n"
+	"                     [--seed TEXT] [--rights PREFIX,...] [--include-protected]\n"
+	"                     [--rate N] [--quiet] SCOPE\n"
 	"  SCOPE: a Manifest or Collection folder below the root (\"\" for all), or the URL of a\n"
 	"  remote Presentation 3 Manifest or Collection (at most --rate requests a second, 5)\n";
 
@@ -474,6 +509,7 @@ static int dataset_args_take(int *argc, char **argv, struct dataset_opts *o,
 		missing |= m;
 	}
 	o->quiet = tools_cli_take_switch(argc, argv, "quiet");
+	o->include_protected = tools_cli_take_switch(argc, argv, "include-protected");
 	o->seed = o->seed ? o->seed : "iiifd";
 	if (missing || !a->format || !o->out) {
 		fprintf(stderr, "iiifd dataset: %s\n", missing ? "a flag is missing its value"

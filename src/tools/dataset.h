@@ -30,6 +30,7 @@ struct dataset_opts {
 	bool has_score;
 	double score_min, score_max;
 	bool crops, quiet;
+	bool include_protected; /* also what an access policy protects (local runs) */
 	int train, val; /* percentages; test is the rest */
 	double rate;    /* remote requests per second */
 };
