@@ -103,7 +103,7 @@ $(FUZZ_DIR)/%.o: %.c
 $(FUZZ_DIR)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	@echo "  CXX/fuzz $<"
-	@clang++ $(CXXFLAGS_) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+	@clang++ $(CXXFLAGS_) $(FUZZ_FLAGS) -fno-sanitize=vptr -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/fuzz/fuzz_%.o $(FUZZ_OBJ)
 	@echo "  LD/fuzz $@"
