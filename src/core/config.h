@@ -51,6 +51,8 @@ struct iiifd_config {
 	int shutdown_timeout;  /* seconds in-flight requests get after SIGTERM */
 	char *log_level;
 	int source_cache_entries; /* probed images kept in memory; 0 = none */
+	int64_t tile_cache_mb;    /* decoded tiles kept for renders (image/tile_cache.h); 0 = none */
+	bool direct_render;       /* tiled JPEG TIFFs rendered by image/render_tiff.c */
 	bool cache;               /* the disk cache of rendered images */
 	char *cache_dir;
 	int64_t cache_size_mb;

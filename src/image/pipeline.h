@@ -5,17 +5,21 @@
 #ifndef IIIFD_IMAGE_PIPELINE_H
 #define IIIFD_IMAGE_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/error.h"
 #include "image/request.h"
 #include "image/source.h"
+#include "image/tile_cache.h"
 
 struct image_encode_options {
 	int jpeg_quality;
 	int webp_quality;
 	int64_t deadline_us; /* g_get_monotonic_time() after which a render is abandoned; 0 = none */
+	struct tile_cache *tiles; /* borrowed; decoded source tiles shared by renders, may be NULL */
+	bool direct;              /* tiled JPEG TIFFs may take the direct path (render_tiff.h) */
 };
 
 /*

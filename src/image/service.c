@@ -80,6 +80,9 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	cores = cores > 0 ? cores : 2;
 	svc->sources = image_source_cache_new((size_t)cfg->source_cache_entries);
+	svc->tiles = tile_cache_new((size_t)cfg->tile_cache_mb << 20);
+	svc->encode.tiles = svc->tiles;
+	svc->encode.direct = cfg->direct_render;
 	svc->admission = admission_new(cfg->threads ? cfg->threads : (int)cores * 2,
 				       cfg->large_renders ? cfg->large_renders
 							  : (int)(cores > 1 ? cores / 2 : 1),
@@ -90,7 +93,7 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 		svc->pyramids = pyramid_queue_new(dir, cfg->pyramid_threshold_mp * 1000000, 256, 90,
 						  cfg->pyramid_cache_size_mb << 20);
 	}
-	if (!svc->sources || !svc->admission ||
+	if (!svc->sources || !svc->admission || !svc->tiles ||
 	    (cfg->pyramid_threshold_mp > 0 && !svc->pyramids)) {
 		image_service_release(svc);
 		return iiifd_error_set(err, 500, "out of memory");
@@ -116,6 +119,8 @@ void image_service_release(struct image_service *svc)
 	svc->admission = NULL;
 	pyramid_queue_free(svc->pyramids);
 	svc->pyramids = NULL;
+	tile_cache_free(svc->tiles);
+	svc->tiles = NULL;
 }
 
 /* Renders under admission control and the request time limit. */

@@ -31,6 +31,7 @@ struct image_service {
 	struct derivative_cache *derivatives; /* owned; NULL when the disk cache is off */
 	struct admission *admission;          /* owned */
 	struct pyramid_queue *pyramids;       /* owned; NULL when background pyramids are off */
+	struct tile_cache *tiles;             /* owned; decoded source tiles (tile-cache-mb) */
 };
 
 /* Prepares svc from cfg (both must outlive it); -1 with err set when it cannot. */
