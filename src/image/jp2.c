@@ -64,6 +64,28 @@ static int tiles_covering(uint32_t grid0, uint32_t step, uint32_t image0, uint32
 	return found ? 0 : -1;
 }
 
+void jp2_layout_tile_span(const struct jp2_layout *l, int reduce, uint32_t col, uint32_t row,
+			  struct jp2_rect *span)
+{
+	tile_span(l->tile_origin_x, l->tile_width, l->origin_x, l->width, col, reduce, &span->x0,
+		  &span->x1);
+	tile_span(l->tile_origin_y, l->tile_height, l->origin_y, l->height, row, reduce, &span->y0,
+		  &span->y1);
+}
+
+int jp2_layout_tiles_under(const struct jp2_layout *l, int reduce, const struct jp2_rect *area,
+			   struct jp2_rect *tiles)
+{
+	uint32_t c0, c1, r0, r1;
+	if (tiles_covering(l->tile_origin_x, l->tile_width, l->origin_x, l->width,
+			   l->tiles_across, reduce, area->x0, area->x1, &c0, &c1) < 0 ||
+	    tiles_covering(l->tile_origin_y, l->tile_height, l->origin_y, l->height,
+			   l->tiles_down, reduce, area->y0, area->y1, &r0, &r1) < 0)
+		return -1;
+	*tiles = (struct jp2_rect){ c0, r0, (int64_t)c1 + 1, (int64_t)r1 + 1 };
+	return 0;
+}
+
 /* ---- the assembled codestream --------------------------------------------------------------- */
 
 /* A piece of the assembled codestream: bytes in memory, or a run of the file. */

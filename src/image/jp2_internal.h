@@ -1,5 +1,6 @@
 /*
- * jp2_internal.h: the index jp2_index.c makes and jp2.c reads (private to those two files).
+ * jp2_internal.h: the index jp2_index.c makes and jp2.c and jp2_shared.c read (private to
+ * those files).
  */
 #ifndef IIIFD_IMAGE_JP2_INTERNAL_H
 #define IIIFD_IMAGE_JP2_INTERNAL_H
