@@ -275,3 +275,48 @@ def test_convert_damaged_source_leaves_nothing(ht, tmp_path):
     assert r.returncode == 1, r.stderr
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["bad.tif"]
+
+
+def test_tile_cache_off_gives_same_pixels(ht, tmp_path):
+    """The module server decodes through the shared tile cache (the default); a server with
+    --tile-cache-mb 0 decodes each request on its own. Same PNG pixels for regions over
+    several tiles, every level, both kinds of file."""
+    s = fx.Server(ht.server.binary, ht.root, str(tmp_path), name="nocache",
+                  args=("--cache", "false", "--tile-cache-mb", "0")).start()
+    try:
+        for name in ["g.jph", "classic.jp2"]:
+            for path in ["100,200,900,700/max", "0,0,1531,1017/383,", "1000,500,531,517/266,",
+                         "full/200,"]:
+                url = f"/iiif/3/{name}/{path}/0/default.png"
+                a, b = get(ht.server, url), get(s, url)
+                assert a.status == b.status == 200, url
+                assert (rgb(a.body) == rgb(b.body)).all(), url
+    finally:
+        s.kill()
+
+
+def test_replaced_file_never_serves_old_pixels(ht, tmp_path):
+    """Decoded tiles are keyed on the file's identity: after a file is replaced (new inode,
+    size and mtime), the same request gives the new picture."""
+    root = tmp_path / "root"
+    root.mkdir()
+    src = np.asarray(Image.open(ht.src).convert("RGB"))
+    inverted = tmp_path / "inverted.png"
+    Image.fromarray(255 - src).save(inverted)
+    target = root / "swap.jph"
+    os.link(os.path.join(ht.root, "g.jph"), target)
+    s = fx.Server(ht.server.binary, str(root), str(tmp_path), name="swap",
+                  args=("--cache", "false")).start()
+    try:
+        url = "/iiif/3/swap.jph/300,300,600,400/max/0/default.png"
+        before = rgb(get(s, url).body)
+        run(ht.server.binary, "convert", inverted, tmp_path / "new.jph", "--tile", TILE,
+            "--quality", 95, "--quiet")
+        os.replace(tmp_path / "new.jph", target)
+        r = get(s, url)
+        assert r.status == 200
+        after = rgb(r.body)
+        # the inverted picture: each pixel near 255 minus the old one
+        assert np.abs(after + before - 255).mean() < 4
+    finally:
+        s.kill()
