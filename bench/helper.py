@@ -335,6 +335,36 @@ def baseline_section(path, meta):
     return lines, head, body
 
 
+def jpeg2000_targets(rows, target, meta):
+    """Issue 13's JPEG 2000 and HTJ2K targets, from rows of this run (iiifd against IIPImage,
+    HTJ2K against iiifd's own classic JPEG 2000 and TIFF rows)."""
+    def rps_ratio(key_a, server_a, key_b, server_b):
+        a, b = find(rows, key_a, server_a), find(rows, key_b, server_b)
+        return ratio(a and a["rps"], b and b["rps"])
+
+    def show(q, what=""):
+        return "-" if q is None else f"{q:.2f}x{what}"
+
+    nocache = next((r["server"] for r in rows if r["server"].startswith("iiifd (no")), "iiifd")
+    q = rps_ratio("jp2_full_seq", nocache, "jp2_full_seq", "IIPImage")
+    target("JPEG 2000 renders (full/1000, 1 connection, caches off) >= 2x IIPImage", show(q),
+           None if q is None else q >= 2)
+    for key, what in (("jp2_region", "2000x2000 regions to 1000,"), ("jp2_full", "full/1000,")):
+        q = rps_ratio(key, "iiifd", key, "IIPImage")
+        target(f"JPEG 2000 {what} with 16 connections >= 1.3x IIPImage", show(q),
+               None if q is None else q >= 1.3)
+    for key, what in (("tiles_cold", "cold"), ("tiles_64", "random, 64 connections")):
+        q = rps_ratio(f"jph_{key}", "iiifd", f"jp2_{key}", "iiifd")
+        target(f"HTJ2K tiles ({what}) >= 2.5x iiifd's classic JPEG 2000 req/s", show(q),
+               None if q is None else q >= 2.5)
+    for key, what in (("jph_region", "2000x2000 regions to 1000,"),
+                      ("jph_full_seq", "full/1000, one at a time")):
+        server = nocache if key.endswith("_seq") else "iiifd"
+        q = rps_ratio(key, server, key.replace("jph_", "tif_"), server)
+        target(f"HTJ2K {what} within 2x of the TIFF path (HTJ2K/TIFF req/s >= 0.5)", show(q),
+               None if q is None else q >= 0.5)
+
+
 def cmd_report(results, meta_path, out, baseline=None):
     rows = load_rows(results)
     meta = {"date": "", "machine": [], "notes": []}
@@ -431,6 +461,8 @@ def cmd_report(results, meta_path, out, baseline=None):
         target(f"Peak RSS < 300 MB with 64 connections (iiifd, random {name} tiles)",
                "-" if a is None or a["rss_kb"] is None else f_mb(a["rss_kb"]),
                None if a is None or a["rss_kb"] is None else a["rss_kb"] < 300 * 1024)
+
+    jpeg2000_targets(rows, target, meta)
 
     # --- output ---
     lines = []
