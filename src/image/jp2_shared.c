@@ -14,6 +14,7 @@
 
 #include <glib.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,29 +157,47 @@ static void shared_store_window(struct shared_job *job, VipsImage *img,
 	}
 }
 
-/* An overview of many tiles none of which is cached: one OpenJPEG call, then cut into tiles. */
-static void shared_prefetch_overview(struct shared_job *job)
+/* Copies the job's area out of the decoded window. */
+static void shared_copy_area(struct shared_job *job, VipsImage *img, const struct jp2_rect *window)
+{
+	const struct jp2_rect *a = &job->area;
+	size_t line = (size_t)(a->x1 - a->x0) * (size_t)img->Bands;
+	for (int64_t y = a->y0; y < a->y1; y++)
+		memcpy(job->pixels + (size_t)(y - a->y0) * line,
+		       VIPS_IMAGE_ADDR(img, (int)(a->x0 - window->x0), (int)(y - window->y0)), line);
+}
+
+/*
+ * An overview (many tiles, few pixels) whose first tile is not cached: one OpenJPEG call over
+ * the tiles' window fills the area and, cut into tiles, the cache. Returns whether it did;
+ * otherwise (or when it fails: the tiles then report their own errors) tiles are fetched.
+ */
+static bool shared_overview(struct shared_job *job)
 {
 	int64_t count = (job->tiles.x1 - job->tiles.x0) * (job->tiles.y1 - job->tiles.y0);
 	struct jp2_rect window = shared_window(job);
 	int64_t pixels = (window.x1 - window.x0) * (window.y1 - window.y0);
-	if (!job->cache || count < SHARED_AT_ONCE_MIN_TILES || pixels > SHARED_AT_ONCE_MAX_PIXELS)
-		return;
+	if (count < SHARED_AT_ONCE_MIN_TILES || pixels > SHARED_AT_ONCE_MAX_PIXELS)
+		return false;
 	struct tile_cache_key probe = shared_key(job, (uint32_t)job->tiles.x0,
 						 (uint32_t)job->tiles.y0);
 	const struct tile_cache_tile *cached = tile_cache_get(job->cache, &probe);
 	if (cached) {
 		tile_cache_release(job->cache, cached);
-		return;
+		return false;
 	}
 	VipsImage *img = NULL;
-	if (jp2_decode(job->ix, job->path, job->reduce, &window, job->deadline_us, &img) ==
-	    JP2_DECODED)
+	bool done = jp2_decode(job->ix, job->path, job->reduce, &window, job->deadline_us, &img) ==
+		    JP2_DECODED;
+	if (done) {
+		shared_copy_area(job, img, &window);
 		shared_store_window(job, img, &window);
-	else
-		vips_error_clear(); /* the tiles are decoded one by one and report their errors */
+	} else {
+		vips_error_clear();
+	}
 	if (img)
 		g_object_unref(img);
+	return done;
 }
 
 /* Threads for this request: every core when it is the only decode running, else one. */
@@ -248,8 +267,8 @@ enum jp2_decode_status jp2_decode_shared(const struct jp2_index *ix, const char 
 	atomic_fetch_add(&shared_running, 1);
 	atomic_init(&job.status, JP2_DECODED);
 	atomic_init(&job.next, 0);
-	shared_prefetch_overview(&job);
-	shared_run(&job);
+	if (!shared_overview(&job))
+		shared_run(&job);
 	atomic_fetch_sub(&shared_running, 1);
 	enum jp2_decode_status s = atomic_load(&job.status);
 	if (s == JP2_DECODED && !(*out = shared_image(job.pixels, area, ix)))
