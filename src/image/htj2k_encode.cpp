@@ -4,9 +4,9 @@
  */
 #include "image/htj2k_encode.h"
 
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <stdio.h>
 #include <mutex>
 #include <new>
 #include <stdexcept>
@@ -20,42 +20,52 @@
 
 namespace {
 
-/* OpenJPH reports errors through a global handler that must not return: we throw its text. */
-class error_to_exception : public ojph::message_error {
-public:
-	void operator()(int code, const char *file, int line, const char *fmt, ...) override
-	{
-		(void)code, (void)file, (void)line;
-		char text[256];
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(text, sizeof text, fmt, ap);
-		va_end(ap);
-		throw std::runtime_error(text);
-	}
-};
+/*
+ * OpenJPH 0.9 reports an error by printing it to its error stream and throwing
+ * std::runtime_error("ojph error"); its configure_error() hook is not used by its own macros.
+ * So the error stream is a stdio stream (fopencookie) that appends to the calling thread's
+ * buffer, which is cleared before each call into OpenJPH and read when it throws. Warnings and
+ * information go to a stream that discards them (by default they go to stderr and stdout).
+ */
+thread_local char last_error[256];
 
-class quiet_warning : public ojph::message_warning {
-public:
-	void operator()(int, const char *, int, const char *, ...) override {}
-};
+ssize_t error_write(void *, const char *buf, size_t n)
+{
+	size_t have = strlen(last_error), room = sizeof last_error - 1 - have;
+	size_t take = n < room ? n : room;
+	memcpy(last_error + have, buf, take);
+	last_error[have + take] = '\0';
+	return (ssize_t)n;
+}
 
-class quiet_info : public ojph::message_info {
-public:
-	void operator()(int, const char *, int, const char *, ...) override {}
-};
+ssize_t discard_write(void *, const char *, size_t n)
+{
+	return (ssize_t)n;
+}
+
+FILE *unbuffered_stream(cookie_write_function_t *write)
+{
+	cookie_io_functions_t io = {};
+	io.write = write;
+	FILE *f = fopencookie(nullptr, "w", io);
+	if (f)
+		setvbuf(f, nullptr, _IONBF, 0);
+	return f;
+}
 
 void configure_messages()
 {
 	static std::once_flag once;
-	static error_to_exception errors;
-	static quiet_warning warnings;
-	static quiet_info infos;
 	std::call_once(once, [] {
-		ojph::configure_error(&errors);
-		ojph::configure_warning(&warnings);
-		ojph::configure_info(&infos);
+		FILE *errors = unbuffered_stream(error_write), *quiet = unbuffered_stream(discard_write);
+		if (errors)
+			ojph::set_error_stream(errors);
+		if (quiet) {
+			ojph::set_warning_stream(quiet);
+			ojph::set_info_stream(quiet);
+		}
 	});
+	last_error[0] = '\0';
 }
 
 /* OpenJPH's output: a stdio stream, written from where it stands. */
@@ -73,9 +83,13 @@ private:
 	FILE *file;
 };
 
+/* The reason OpenJPH printed for its last exception (its first line), else what(). */
 void set_error(char *err, size_t errlen, const char *what)
 {
-	snprintf(err, errlen, "HTJ2K encoder: %s", what);
+	char reason[sizeof last_error];
+	snprintf(reason, sizeof reason, "%s", last_error[0] ? last_error : what);
+	reason[strcspn(reason, "\n")] = '\0';
+	snprintf(err, errlen, "HTJ2K encoder: %s", reason);
 }
 
 } // namespace
@@ -141,6 +155,7 @@ extern "C" struct htj2k_encoder *htj2k_encoder_new(const struct htj2k_encode_par
 extern "C" int htj2k_encoder_push_row(struct htj2k_encoder *e, const uint8_t *row, char *err,
 				      size_t errlen)
 {
+	last_error[0] = '\0';
 	try {
 		for (int c = 0; c < e->bands; c++) {
 			ojph::si32 *samples = e->line->i32;
@@ -160,6 +175,7 @@ extern "C" int htj2k_encoder_push_row(struct htj2k_encoder *e, const uint8_t *ro
 
 extern "C" int htj2k_encoder_finish(struct htj2k_encoder *e, char *err, size_t errlen)
 {
+	last_error[0] = '\0';
 	try {
 		e->codestream.flush();
 		return 0;
