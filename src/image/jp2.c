@@ -599,15 +599,22 @@ int64_t jp2_decode_bytes(const struct jp2_index *ix, int reduce, const struct jp
  */
 static atomic_int decodes_running;
 
-static int at_once_threads(bool at_once)
+int jp2_cores(void)
 {
 	static atomic_int cores;
-	if (!atomic_load(&cores)) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		atomic_store(&cores, n < 1 ? 1 : n > 8 ? 8 : (int)n);
+	int n = atomic_load(&cores);
+	if (!n) {
+		long online = sysconf(_SC_NPROCESSORS_ONLN);
+		n = online < 1 ? 1 : online > JP2_MAX_THREADS ? JP2_MAX_THREADS : (int)online;
+		atomic_store(&cores, n);
 	}
+	return n;
+}
+
+static int at_once_threads(bool at_once)
+{
 	bool alone = atomic_fetch_add(&decodes_running, 1) == 0;
-	return alone && at_once && atomic_load(&cores) > 1 ? atomic_load(&cores) : 0;
+	return alone && at_once && jp2_cores() > 1 ? jp2_cores() : 0;
 }
 
 static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char *path,

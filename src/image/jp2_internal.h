@@ -9,6 +9,10 @@
 
 #define JP2_NO_PART UINT32_MAX
 
+/* Threads one request may decode with: the online cores, 1..JP2_MAX_THREADS. */
+#define JP2_MAX_THREADS 8
+int jp2_cores(void);
+
 /* A tile-part: its SOT marker segment and data, as found in the file. */
 struct jp2_tile_part {
 	uint64_t offset;  /* of its SOT marker */

@@ -17,13 +17,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <vips/vips.h>
 
 /* Overviews: at least this many missing tiles, at most this many pixels, are decoded at once. */
 #define SHARED_AT_ONCE_MIN_TILES 64
 #define SHARED_AT_ONCE_MAX_PIXELS (4 << 20)
-#define SHARED_MAX_THREADS 8
 
 /* What every worker of one request reads and writes. */
 struct shared_job {
@@ -205,19 +203,14 @@ static atomic_int shared_running;
 
 static int shared_threads(int64_t tiles)
 {
-	static int cores;
-	if (!cores) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		cores = n < 1 ? 1 : n > SHARED_MAX_THREADS ? SHARED_MAX_THREADS : (int)n;
-	}
-	int n = atomic_load(&shared_running) == 1 ? cores : 1;
+	int n = atomic_load(&shared_running) == 1 ? jp2_cores() : 1;
 	return tiles < n ? (int)tiles : n;
 }
 
 static void shared_run(struct shared_job *job)
 {
 	int64_t count = (job->tiles.x1 - job->tiles.x0) * (job->tiles.y1 - job->tiles.y0);
-	GThread *helpers[SHARED_MAX_THREADS];
+	GThread *helpers[JP2_MAX_THREADS];
 	int n = shared_threads(count), started = 0;
 	for (int i = 1; i < n; i++)
 		if ((helpers[started] = g_thread_try_new("jp2", shared_worker, job, NULL)))
