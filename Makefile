@@ -1,7 +1,7 @@
 # iiifd: a IIIF server. `make run` serves samples/, `make test` runs every test.
 # Release objects go to build/release, sanitizer objects (used by `make test`) to build/asan.
 
-PKGS      := vips libopenjp2 libmicrohttpd jansson inih libtiff-4 yaml-0.1 zlib libavformat libavcodec libavutil libswscale libswresample libxml-2.0 sqlite3 yajl
+PKGS      := vips libjpeg libopenjp2 libmicrohttpd jansson inih libtiff-4 yaml-0.1 zlib libavformat libavcodec libavutil libswscale libswresample libxml-2.0 sqlite3 yajl
 CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 BASEFLAGS := -std=gnu11 -g -Isrc $(WARN) -D_GNU_SOURCE

@@ -13,6 +13,7 @@
 #include "core/metrics.h"
 #include "image/jp2.h"
 #include "image/pdf.h"
+#include "image/render_tiff.h"
 
 #define PIPE_SLOTS 32
 
@@ -368,6 +369,8 @@ int image_pipeline_render(const struct image_source *src, const struct image_req
 	if (!image_pipeline_can_encode(req->format))
 		return iiifd_error_set(err, 415, "format '%s' is not available on this server",
 				       image_format_name(req->format));
+	if (render_tiff_applies(src, req, g, opt))
+		return render_tiff(src, req, g, opt, out, out_len, err);
 	struct pipe p = { 0 };
 	p.deadline_us = opt->deadline_us;
 	p.ctx = VIPS_OBJECT(vips_image_new());
@@ -393,4 +396,21 @@ int image_pipeline_render(const struct image_source *src, const struct image_req
 	log_error("%s: cannot render: %s", src->path, vips_error_buffer());
 	vips_error_clear();
 	return iiifd_error_set(err, 500, "the image could not be decoded");
+}
+
+const struct image_source_level *image_pipeline_level(const struct image_source *src,
+						      const struct image_geometry *g)
+{
+	return pipeline_level(src, g);
+}
+
+void image_pipeline_level_rect(const struct image_source *src,
+			       const struct image_source_level *lvl, int64_t lw, int64_t lh,
+			       const struct image_geometry *g, int64_t rect[4])
+{
+	struct jp2_rect r = pipeline_level_rect(src, lvl, lw, lh, g);
+	rect[0] = r.x0;
+	rect[1] = r.y0;
+	rect[2] = r.x1;
+	rect[3] = r.y1;
 }

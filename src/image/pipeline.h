@@ -39,6 +39,15 @@ int64_t image_pipeline_estimate_bytes(const struct image_source *src,
 				      const struct image_request *req,
 				      const struct image_geometry *g);
 
+/* The stored level a render of g reads: the smallest at or above the output's resolution. */
+const struct image_source_level *image_pipeline_level(const struct image_source *src,
+						      const struct image_geometry *g);
+
+/* g's region on level lvl (lw x lh pixels), in whole level pixels; never empty. */
+void image_pipeline_level_rect(const struct image_source *src,
+			       const struct image_source_level *lvl, int64_t lw, int64_t lh,
+			       const struct image_geometry *g, int64_t rect[4]);
+
 /* Whether image_pipeline_render can produce format with this libvips build. */
 int image_pipeline_can_encode(enum image_format format);
 

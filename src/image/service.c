@@ -17,6 +17,7 @@
 #include "core/path.h"
 #include "core/strings.h"
 #include "image/passthrough.h"
+#include "image/render_tiff.h"
 #include "media/derived.h"
 #include "media/probe.h"
 
@@ -200,8 +201,9 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	}
 	if (svc->derivatives) /* once per request: the I/O thread's look does not count */
 		metrics_cache_miss(METRICS_CACHE_RENDER);
-	if (image_passthrough_edge(from, ir, g, config_live_now()->jpeg_quality, &body,
-				   &len)) {
+	struct image_encode_options enc = service_encode_now(svc);
+	bool direct = render_tiff_applies(from, ir, g, &enc); /* edge tiles too (render_tiff.h) */
+	if (!direct && image_passthrough_edge(from, ir, g, enc.jpeg_quality, &body, &len)) {
 		metrics_image_produced(METRICS_IMAGE_EDGE);
 		http_response_header(resp, "Server-Timing", "passthrough;desc=\"edge\"");
 		derivative_cache_put(svc->derivatives, src->path, variant, body, len);
@@ -211,9 +213,10 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	if (service_render(svc, from, ir, g, req->client, &body, &len, err) < 0)
 		return -1;
 	metrics_image_produced(METRICS_IMAGE_RENDERED);
-	http_response_header(resp, "Server-Timing", "render;desc=\"%s\";dur=%.1f",
+	http_response_header(resp, "Server-Timing", "render;desc=\"%s\";dur=%.1f%s",
 			     pixels ? "pyramid" : "original",
-			     (double)(g_get_monotonic_time() - start) / 1000.0);
+			     (double)(g_get_monotonic_time() - start) / 1000.0,
+			     direct ? ", direct" : "");
 	derivative_cache_put(svc->derivatives, src->path, variant, body, len);
 	http_response_body(resp, body, len, g_free);
 	return 0;

@@ -185,9 +185,7 @@ const struct tile_cache_tile *tile_cache_get(struct tile_cache *cache,
 	struct tile_entry *e = g_hash_table_lookup(cache->entries, key);
 	if (e && e->box)
 		t = tile_cache_hit(cache, e);
-	else
-		cache->misses++;
-	g_mutex_unlock(&cache->lock);
+	g_mutex_unlock(&cache->lock); /* a miss is counted by the fetch or put that follows */
 	return t;
 }
 

@@ -53,7 +53,10 @@ void tile_cache_free(struct tile_cache *cache);
 struct tile_cache_tile *tile_cache_tile_new(int width, int height, int bands);
 void tile_cache_tile_free(struct tile_cache_tile *tile);
 
-/* The cached tile for key with a reference taken (give it back with _release), or NULL. */
+/*
+ * The cached tile for key with a reference taken (give it back with _release), or NULL (not
+ * counted as a miss: the fetch that follows counts it).
+ */
 const struct tile_cache_tile *tile_cache_get(struct tile_cache *cache,
 					     const struct tile_cache_key *key);
 
