@@ -349,6 +349,34 @@ def baseline_section(path, meta):
     return lines, head, body
 
 
+def jpeg2000_targets(rows, target, meta):
+    """Issue 13's HTJ2K targets, from rows of this run: HTJ2K against iiifd's own classic JPEG
+    2000 (tiles) and TIFF (the render workloads; the JPEG 2000 render targets against IIPImage
+    are with the other render targets)."""
+    def iiifd_row(key):
+        return next((r for r in rows if r["key"] == key and r["server"].startswith("iiifd")
+                     and r["status"] == "ok"), None)
+
+    def rps_ratio(key_a, key_b):
+        a, b = iiifd_row(key_a), iiifd_row(key_b)
+        return ratio(a and a["rps"], b and b["rps"])
+
+    def show(q):
+        return "-" if q is None else f"{q:.2f}x"
+
+    for key, what in (("tiles_cold", "cold"), ("tiles_64", "random, 64 connections")):
+        q = rps_ratio(f"jph_{key}", f"jp2_{key}")
+        target(f"HTJ2K tiles ({what}) >= 2.5x iiifd's classic JPEG 2000 req/s", show(q),
+               None if q is None else q >= 2.5)
+    renders = (("thumbs", "full/W, W random in 300..1200"), ("regions", "2000x2000 region to 1000,"),
+               ("regions1024", "1024x1024 region to 512,"), ("crops512", "512x512 region at full size"))
+    for kind, what in renders:
+        for conns in (1, 8):
+            q = rps_ratio(f"jph_r_{kind}_{conns}", f"tif_r_{kind}_{conns}")
+            target(f"HTJ2K {what}, {conns} conn: within 2x of the TIFF path (HTJ2K/TIFF >= 0.5)",
+                   show(q), None if q is None else q >= 0.5)
+
+
 def cmd_report(results, meta_path, out, baseline=None):
     rows = load_rows(results)
     meta = {"date": "", "machine": [], "notes": []}
@@ -476,6 +504,8 @@ def cmd_report(results, meta_path, out, baseline=None):
                f"p99 {f_ms(a['p99_us'])} vs {f_ms(b['p99_us'])}; "
                f"{ratio(a['rps'], b['rps']):.2f}x req/s",
                None if a is None or b is None else a["p99_us"] < b["p99_us"])
+
+    jpeg2000_targets(rows, target, meta)
 
     # --- output ---
     lines = []

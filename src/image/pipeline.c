@@ -117,11 +117,13 @@ static int pipeline_crop(struct pipe *p, const struct image_source *src,
 /* A tiled JPEG 2000: decode just the codestream tiles under the region (jp2.h). */
 static int pipeline_decode_jp2(struct pipe *p, const struct image_source *src,
 			       const struct image_source_level *lvl,
-			       const struct image_geometry *g)
+			       const struct image_geometry *g, struct tile_cache *tiles)
 {
 	struct jp2_rect area = pipeline_level_rect(src, lvl, lvl->width, lvl->height, g);
-	enum jp2_decode_status s = jp2_decode(src->jp2, src->path, lvl->page, &area,
-					      p->deadline_us, pipe_slot(p));
+	struct tile_cache_key file = { .dev = src->dev, .ino = src->ino, .mtime_sec = src->mtime,
+				       .mtime_nsec = src->mtime_nsec, .size = src->file_size };
+	enum jp2_decode_status s = jp2_decode_shared(src->jp2, src->path, lvl->page, &area,
+						     p->deadline_us, tiles, &file, pipe_slot(p));
 	p->timed_out = s == JP2_TIMED_OUT;
 	return pipe_advance(p, s == JP2_DECODED ? 0 : -1);
 }
@@ -340,7 +342,7 @@ static int pipeline_run(struct pipe *p, const struct image_source *src,
 {
 	const struct image_source_level *lvl = pipeline_level(src, g);
 	if (src->jp2) {
-		if (pipeline_decode_jp2(p, src, lvl, g) < 0)
+		if (pipeline_decode_jp2(p, src, lvl, g, opt->tiles) < 0)
 			return -1;
 	} else {
 		if (pipeline_load(p, src, lvl, pipeline_needs_random_access(src, req)) < 0)

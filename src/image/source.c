@@ -16,6 +16,7 @@
 
 const char *const image_source_extensions[] = {
 	"jpg", "jpeg", "jpe", "png", "tif", "tiff", "ptif", "jp2", "j2k", "jpx", "jpf",
+	"jph", "j2c", "jhc",
 	"webp", "heic", "heif", "avif", "gif", "pdf", NULL,
 };
 
