@@ -1,12 +1,15 @@
 # iiifd: a IIIF server. `make run` serves samples/, `make test` runs every test.
 # Release objects go to build/release, sanitizer objects (used by `make test`) to build/asan.
 
-PKGS      := vips libopenjp2 libmicrohttpd jansson inih libtiff-4 yaml-0.1 zlib libavformat libavcodec libavutil libswscale libswresample libxml-2.0 sqlite3 yajl libcurl proj libpq
+PKGS      := vips libjpeg libopenjp2 libmicrohttpd jansson inih libtiff-4 yaml-0.1 zlib libavformat libavcodec libavutil libswscale libswresample libxml-2.0 sqlite3 yajl libcurl proj libcrypto libxcrypt libpq
 CC        ?= cc
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 BASEFLAGS := -std=gnu11 -g -Isrc $(WARN) -D_GNU_SOURCE
 PKGCFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/geotiff
+# libgeotiff (src/maps) has no pkg-config file in Debian 12
 PKGLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgeotiff -lm -lpthread
+# OpenJPH (HTJ2K encoder, src/image/htj2k_encode.cpp): Debian 12's openjph.pc has no Libs
+PKGLIBS   += -lopenjph -lstdc++
 
 SRC       := $(shell find src -name '*.c' ! -name main.c | sort)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -49,6 +52,23 @@ $(ASAN_DIR)/%.o: %.c
 REL_OBJ   := $(SRC:%.c=$(REL_DIR)/%.o)
 ASAN_OBJ  := $(SRC:%.c=$(ASAN_DIR)/%.o)
 
+# The one C++ file (a shim over OpenJPH's C++ API, behind a C header)
+CXX       ?= c++
+CXX_SRC   := $(shell find src -name '*.cpp' | sort)
+CXXFLAGS_ := -std=c++17 -g -Isrc $(WARN) -D_GNU_SOURCE
+REL_OBJ   += $(CXX_SRC:%.cpp=$(REL_DIR)/%.o)
+ASAN_OBJ  += $(CXX_SRC:%.cpp=$(ASAN_DIR)/%.o)
+
+$(REL_DIR)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	@$(CXX) $(CXXFLAGS_) $(REL_FLAGS) -MMD -MP -c $< -o $@
+
+$(ASAN_DIR)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX/asan $<"
+	@$(CXX) $(CXXFLAGS_) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+
 $(REL_DIR)/iiifd: $(REL_OBJ) $(REL_DIR)/src/main.o
 	@echo "  LD      $@"
 	@$(CC) $(REL_FLAGS) $^ -o $@ $(PKGLIBS)
@@ -70,7 +90,7 @@ FUZZ_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined
 FUZZ_SRC    := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN    := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_DIR)/%)
-FUZZ_OBJ    := $(SRC:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_OBJ    := $(SRC:%.c=$(FUZZ_DIR)/%.o) $(CXX_SRC:%.cpp=$(FUZZ_DIR)/%.o)
 FUZZ_SECONDS ?= 60
 FUZZ_BUDGET  ?= 240
 # seconds for all browser tests together (tests/browser, docs/internals/browser-tests.md)
@@ -80,6 +100,11 @@ $(FUZZ_DIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC/fuzz $<"
 	@$(FUZZ_CC) $(BASEFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(PKGCFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX/fuzz $<"
+	@clang++ $(CXXFLAGS_) $(FUZZ_FLAGS) -fno-sanitize=vptr -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/fuzz/fuzz_%.o $(FUZZ_OBJ)
 	@echo "  LD/fuzz $@"

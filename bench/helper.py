@@ -92,8 +92,22 @@ def cmd_lists(info_path, outdir, pattern, names, seed):
         regions.append(f"{pattern}/{x},{y},{rw},{rh}/1000,/0/default.jpg")
     checks += [regions[0].replace("{n}", "1"), f"{last}/full/1000,/0/default.jpg"]
 
+    # the render workloads of issue 13 (docs/benchmarks.md): thumbnails of random widths, random
+    # 1024x1024 regions to 512, random 512x512 crops at full size (not tile-aligned)
+    thumbs = [f"{pattern}/full/{rnd.randint(300, 1200)},/0/default.jpg" for _ in range(2000)]
+    regions1024, crops512 = [], []
+    for size, out, lines in ((1024, 512, regions1024), (512, 512, crops512)):
+        cw, ch = min(size, W), min(size, H)
+        for _ in range(4000):
+            x, y = rnd.randint(0, W - cw), rnd.randint(0, H - ch)
+            lines.append(f"{pattern}/{x},{y},{cw},{ch}/{min(out, cw)},/0/default.jpg")
+    checks += [thumbs[0].replace("{n}", "1"), regions1024[0].replace("{n}", "1"),
+               crops512[0].replace("{n}", "1")]
+
     os.makedirs(outdir, exist_ok=True)
-    for name, lines in (("tiles", tiles_out), ("regions", regions), ("checks", checks),
+    for name, lines in (("thumbs", thumbs), ("regions1024", regions1024),
+                        ("crops512", crops512),
+                        ("tiles", tiles_out), ("regions", regions), ("checks", checks),
                         ("full", [f"{pattern}/full/1000,/0/default.jpg"]),
                         ("info", [f"{pattern}/info.json"])):
         with open(os.path.join(outdir, name + ".txt"), "w") as f:
@@ -335,6 +349,34 @@ def baseline_section(path, meta):
     return lines, head, body
 
 
+def jpeg2000_targets(rows, target, meta):
+    """Issue 13's HTJ2K targets, from rows of this run: HTJ2K against iiifd's own classic JPEG
+    2000 (tiles) and TIFF (the render workloads; the JPEG 2000 render targets against IIPImage
+    are with the other render targets)."""
+    def iiifd_row(key):
+        return next((r for r in rows if r["key"] == key and r["server"].startswith("iiifd")
+                     and r["status"] == "ok"), None)
+
+    def rps_ratio(key_a, key_b):
+        a, b = iiifd_row(key_a), iiifd_row(key_b)
+        return ratio(a and a["rps"], b and b["rps"])
+
+    def show(q):
+        return "-" if q is None else f"{q:.2f}x"
+
+    for key, what in (("tiles_cold", "cold"), ("tiles_64", "random, 64 connections")):
+        q = rps_ratio(f"jph_{key}", f"jp2_{key}")
+        target(f"HTJ2K tiles ({what}) >= 2.5x iiifd's classic JPEG 2000 req/s", show(q),
+               None if q is None else q >= 2.5)
+    renders = (("thumbs", "full/W, W random in 300..1200"), ("regions", "2000x2000 region to 1000,"),
+               ("regions1024", "1024x1024 region to 512,"), ("crops512", "512x512 region at full size"))
+    for kind, what in renders:
+        for conns in (1, 8):
+            q = rps_ratio(f"jph_r_{kind}_{conns}", f"tif_r_{kind}_{conns}")
+            target(f"HTJ2K {what}, {conns} conn: within 2x of the TIFF path (HTJ2K/TIFF >= 0.5)",
+                   show(q), None if q is None else q >= 0.5)
+
+
 def cmd_report(results, meta_path, out, baseline=None):
     rows = load_rows(results)
     meta = {"date": "", "machine": [], "notes": []}
@@ -431,6 +473,39 @@ def cmd_report(results, meta_path, out, baseline=None):
         target(f"Peak RSS < 300 MB with 64 connections (iiifd, random {name} tiles)",
                "-" if a is None or a["rss_kb"] is None else f_mb(a["rss_kb"]),
                None if a is None or a["rss_kb"] is None else a["rss_kb"] < 300 * 1024)
+
+    # issue 13: renders against IIPImage, one and eight connections (render caches off)
+    renders = (("thumbs", "full/W, W random in 300..1200"), ("regions", "2000x2000 region to 1000,"),
+               ("regions1024", "1024x1024 region to 512,"), ("crops512", "512x512 region at full size"))
+    for fmt, name, need1, need8 in (("tif", "TIFF", 2.0, 2.0), ("jp2", "JPEG 2000", 2.0, 1.3)):
+        for kind, what in renders:
+            for conns, need in ((1, need1), (8, need8)):
+                key = f"{fmt}_r_{kind}_{conns}"
+                a = next((r for r in rows if r["key"] == key and r["server"].startswith("iiifd")
+                          and r["status"] == "ok"), None)
+                b = row_ok(key, "IIPImage")
+                q = ratio(a and a["rps"], b and b["rps"])
+                rss_ok = a is not None and a["rss_kb"] is not None and a["rss_kb"] < 300 * 1024
+                target(f"{name} {what}, {conns} conn: >= {need}x IIPImage"
+                       + (", p99 below IIPImage's, peak RSS < 300 MB" if fmt == "tif" else ""),
+                       "-" if q is None else
+                       f"{q:.2f}x; p99 {f_ms(a['p99_us'])} vs {f_ms(b['p99_us'])}; "
+                       f"RSS {f_mb(a['rss_kb'])}",
+                       None if q is None else (q >= need and (fmt != "tif" or (
+                           a["p99_us"] < b["p99_us"] and rss_ok))))
+    for fmt, name in (("tif", "TIFF"), ("jp2", "JPEG 2000")):
+        key = f"{fmt}_tiles_16"
+        a = next((r for r in rows if r["key"] == key and r["server"].startswith("iiifd")
+                  and r["status"] == "ok"), None)
+        b = row_ok(key, "IIPImage")
+        target(f"Random {name} tiles over all levels (16 conn, render caches off): p99 below "
+               "IIPImage's",
+               "-" if a is None or b is None else
+               f"p99 {f_ms(a['p99_us'])} vs {f_ms(b['p99_us'])}; "
+               f"{ratio(a['rps'], b['rps']):.2f}x req/s",
+               None if a is None or b is None else a["p99_us"] < b["p99_us"])
+
+    jpeg2000_targets(rows, target, meta)
 
     # --- output ---
     lines = []

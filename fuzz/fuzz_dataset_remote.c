@@ -2,7 +2,7 @@
  * fuzz_dataset_remote.c: what `iiifd dataset URL` reads from a remote server's AnnotationPages
  * (src/tools/dataset_remote.c): bodies, motivations, scores, targets with #xywh= and
  * SvgSelector polygons, from a buffer parsed as JSON. Every record kept must name its Canvas
- * and have text, and its outline must parse back inside the 1000 x 800 Canvas.
+ * and have text, and its region and outline must lie inside the 1000 x 800 Canvas.
  */
 #include <glib.h>
 #include <jansson.h>
@@ -28,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		double *xy;
 		size_t n, *rl, rings;
 		if (!r->target_file || !r->text)
+			abort();
+		/* regions are clamped to the Canvas, so crops are too */
+		if (r->has_xywh && !(r->x >= 0 && r->y >= 0 && r->w > 0 && r->h > 0 &&
+				     r->x + r->w <= 1000 && r->y + r->h <= 800))
 			abort();
 		if (!r->polygon)
 			continue;

@@ -1,8 +1,10 @@
 /*
  * fuzz_jp2_index.c: the JPEG 2000 index (src/image/jp2_index.c): boxes, main header and
- * tile-part headers of a file from outside. The input is written to a temporary file, since
- * the index reads with pread; for a file that indexes, the size of every level is computed and
- * a small area decoded.
+ * tile-part headers of a file from outside, classic or HTJ2K (Part 15: .jph, .j2c; seeds of
+ * both kinds in fuzz/corpus/jp2_index). The input is written to a temporary file, since the
+ * index reads with pread; for a file that indexes, the size of every level is computed and a
+ * small area decoded at full resolution and at the smallest level (a reduced decode, which
+ * skips the higher resolutions' code-blocks), directly and through the decoded-tile cache.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +15,23 @@
 #include "fuzz_input.h"
 #include "image/jp2.h"
 #include "image/jp2_internal.h"
+
+/* Decodes up to 32x32 pixels at the top-left of reduction level `reduce` (w x h), directly
+ * and through the shared tile cache (jp2_shared.c, as renders do). */
+static void fuzz_decode(const struct jp2_index *ix, const char *path, int reduce, int64_t w,
+			int64_t h, struct tile_cache *cache)
+{
+	struct jp2_rect a = { 0, 0, w < 32 ? w : 32, h < 32 ? h : 32 };
+	struct tile_cache_key file = { .ino = 1 };
+	VipsImage *out = NULL;
+	if (w <= 0 || h <= 0 || w * h >= (1 << 22))
+		return;
+	if (jp2_decode(ix, path, reduce, &a, 0, &out) == JP2_DECODED)
+		g_object_unref(out);
+	out = NULL;
+	if (jp2_decode_shared(ix, path, reduce, &a, 0, cache, &file, &out) == JP2_DECODED)
+		g_object_unref(out);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -35,11 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int r = l->reductions - 1; r > 0; r--)
 			jp2_layout_level_size(l, r, &w, &h);
 		jp2_layout_level_size(l, 0, &w, &h);
-		struct jp2_rect a = { 0, 0, w < 32 ? w : 32, h < 32 ? h : 32 };
-		VipsImage *out = NULL;
-		if (w > 0 && h > 0 && w * h < (1 << 22) &&
-		    jp2_decode(ix, path, 0, &a, 0, &out) == JP2_DECODED)
-			g_object_unref(out);
+		struct tile_cache *cache = tile_cache_new(1 << 20); /* one input's tiles only */
+		fuzz_decode(ix, path, 0, w, h, cache);
+		if (l->reductions > 1) {
+			jp2_layout_level_size(l, l->reductions - 1, &w, &h);
+			fuzz_decode(ix, path, l->reductions - 1, w, h, cache);
+		}
+		tile_cache_free(cache);
 		jp2_index_free(ix);
 	}
 	vips_error_clear();

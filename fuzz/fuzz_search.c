@@ -2,8 +2,9 @@
  * fuzz_search.c: a Content Search query as the store sees it (src/db/sqlite_read.c, db_search()
  * and db_autocomplete(), over the folding of src/db/fold.c): words and "quoted phrases" turned
  * into a full-text MATCH, motivation/user lists, date ranges and an autocomplete prefix, all
- * from the query string. Input: up to five lines: q, motivations, users, dates (each list
- * space-separated, as search.c splits them), prefix; against a small store made once.
+ * from the query string, and the score range (db_score_range_parse()). Input: up to six lines:
+ * q, motivations, users, dates (each list space-separated, as search.c splits them), prefix,
+ * score ("MIN" or "MIN/MAX"); against a small store made once.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -78,8 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	buf[size] = '\0';
-	char *field[5] = { buf, NULL, NULL, NULL, NULL };
-	for (int i = 1; i < 5 && field[i - 1]; i++) {
+	char *field[6] = { buf, NULL, NULL, NULL, NULL, NULL };
+	for (int i = 1; i < 6 && field[i - 1]; i++) {
 		char *nl = strchr(field[i - 1], '\n');
 		if (nl)
 			*nl = '\0', field[i] = nl + 1;
@@ -92,6 +93,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct anno_list out = { 0 };
 	int64_t total = 0;
 	struct iiifd_error err = { 0 };
+	if (field[5] && db_score_range_parse("score", field[5], &q, &err) < 0) {
+		if (err.http_status != 400 || q.has_score)
+			abort(); /* a bad range is the client's error and filters nothing */
+		free(buf);
+		return 0;
+	}
+	if (q.has_score && !(q.score_min >= 0 && q.score_min <= q.score_max && q.score_max <= 1))
+		abort();
 	/* bad queries are 400s; a 500 means user text reached SQL or FTS5 syntax */
 	int rc = db_search(db, &q, &out, &total, &err);
 	if ((rc == 0 && (int64_t)out.count > total) || (rc < 0 && err.http_status >= 500))

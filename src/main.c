@@ -25,9 +25,11 @@
 #include "tools/cache.h"
 #include "tools/check.h"
 #include "tools/dataset.h"
+#include "tools/activity.h"
 #include "tools/import.h"
 #include "tools/cite.h"
 #include "tools/manifest.h"
+#include "tools/user.h"
 #include "version.h"
 
 /*
@@ -60,11 +62,15 @@ static void main_usage(FILE *out)
 		"                                 and timed (Whisper, segments) annotations\n"
 		"  iiifd dataset SCOPE --format coco|yolo|voc|csv|jsonl --out DIR\n"
 		"                                 a training set from stored annotations (docs/ml.md)\n"
+		"  iiifd activity [ROOT] [--rebuild] [--json]\n"
+		"                                 print the Change Discovery log, or rebuild it\n"
 		"  iiifd check ROOT               list unservable files and sidecar errors\n"
 		"  iiifd manifest ROOT --public-url URL --out OUTDIR\n"
 		"                                 every Collection and Manifest as static JSON files\n"
 		"  iiifd cite URL [--region x,y,w,h] [--canvas N | --time a,b] [--viewer NAME]\n"
 		"                                 a IIIF Content State: a viewer link and its JSON\n"
+		"  iiifd user add|passwd|remove NAME [--roles R,R]\n"
+		"                                 the users file of logins (password on stdin)\n"
 		"  (convert, tiles, manifest, import and check show progress on standard error;\n"
 		"   --quiet turns it off)\n"
 		"  iiifd --help | --version\n\n"
@@ -216,17 +222,32 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	main_raise_fd_limit(cfg);
 	struct router router;
 	struct iiifd_error err = { 0 };
-	if (image_service_init(&router.image, cfg, root_real, &err) < 0) {
+	struct auth_state *auth = auth_state_new(cfg, root_real, &err);
+	if (!auth || image_service_init(&router.image, cfg, root_real, &err) < 0) {
 		log_error("%s", err.msg);
+		auth_state_free(auth);
 		return 1;
 	}
+	router.image.auth = router.auth = auth;
 	if (pres_service_init(&router.presentation, cfg, root_real, router.image.sources,
 			      &router.image.info.limits, &err) < 0) {
 		log_error("%s", err.msg);
 		image_service_release(&router.image);
+		auth_state_free(auth);
 		return 1;
 	}
 	router.presentation.admission = router.image.admission;
+	router.presentation.auth = auth;
+	auth_state_set_db(auth, router.presentation.db); /* logouts seen by every node */
+	if (discovery_service_init(&router.discovery, cfg, root_real, router.presentation.db,
+				   &err) < 0) {
+		log_error("%s", err.msg);
+		pres_service_release(&router.presentation);
+		image_service_release(&router.image);
+		auth_state_free(auth);
+		return 1;
+	}
+	router.presentation.activity_stream = router.discovery.enabled;
 	struct http_server_options opt = {
 		.host = cfg->host, .port = cfg->port, .max_connections = cfg->max_connections,
 		.max_per_client = cfg->max_connections_per_client,
@@ -239,8 +260,10 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	struct http_server *server = http_server_start(&opt, &err);
 	if (!server) {
 		log_error("%s", err.msg);
+		discovery_service_release(&router.discovery);
 		pres_service_release(&router.presentation);
 		image_service_release(&router.image);
+		auth_state_free(auth);
 		return 1;
 	}
 	log_info("iiifd %s serving %s on http://%s:%d/", IIIFD_VERSION, root_real, cfg->host,
@@ -254,8 +277,10 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	log_info("received %s, finishing requests in flight (up to %d s)",
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", timeout);
 	http_server_stop(server, timeout);
+	discovery_service_release(&router.discovery);
 	pres_service_release(&router.presentation);
 	image_service_release(&router.image);
+	auth_state_free(auth);
 	log_info("stopped");
 	return 0;
 }
@@ -329,6 +354,8 @@ int main(int argc, char **argv)
 		return tools_convert_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "tiles") == 0)
 		return tools_tiles_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "user") == 0)
+		return tools_user_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "cache") == 0)
 		return tools_cache_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "check") == 0)
@@ -341,6 +368,8 @@ int main(int argc, char **argv)
 		return tools_import_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "dataset") == 0)
 		return tools_dataset_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "activity") == 0)
+		return tools_activity_main(argc - 2, argv + 2);
 	fprintf(stderr, "iiifd: unknown command '%s'\n(see iiifd --help)\n", argv[1]);
 	return 2;
 }

@@ -11,28 +11,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "annotation/georef.h"
 #include "annotation/webanno.h"
 #include "core/strings.h"
+#include "discovery/discovery.h"
+#include "maps/serve.h"
 
 #define API_LIST_LIMIT 1000
-
-static json_t *api_page(const char *id, const char *origin, json_t *items)
-{
-	json_t *page = json_pack("{s:o, s:s, s:s, s:o}", "@context", webanno_context(origin), "id",
-				 id, "type", "AnnotationPage", "items", items);
-	return page;
-}
 
 /* One request to a Manifest's annotation container, and what answering it needs. */
 struct api_call {
 	struct db *db;
 	const struct pres_canvas_index *idx;
+	const json_t *manifest; /* built, for GET of the container; else NULL */
 	const char *manifest_rel;
 	const char *origin;
 	const struct http_request *req;
 	struct http_response *resp;
 	char who[128]; /* the writer, once authorised */
 };
+
+/*
+ * Stored record r on Canvas n (1-based) as served: {manifest}/annotations/{id}. A Georeference
+ * Annotation as the Canvas embeds it (NULL if it no longer parses). New reference.
+ */
+static json_t *api_record_to_json(const struct pres_canvas_index *idx,
+				  const struct anno_record *r, size_t n)
+{
+	char *id_base = g_strdup_printf("%s/annotations", idx->manifest_id);
+	json_t *anno;
+	if (anno_georef_record(r)) {
+		char *id = g_strdup_printf("%s/%s", id_base, r->id);
+		anno = anno_georef_to_json(r, idx, n, id);
+		g_free(id);
+	} else {
+		char *canvas = g_strdup_printf("%s/canvas/%zu", idx->manifest_id, n);
+		anno = webanno_to_json(r, canvas, id_base);
+		g_free(canvas);
+	}
+	g_free(id_base);
+	return anno;
+}
 
 /*
  * The Annotation JSON of a stored record of this Manifest, @context first (with the extension
@@ -49,14 +68,13 @@ static json_t *api_record_json(const struct api_call *call, const char *id,
 	if (!r.manifest || strcmp(r.manifest, call->manifest_rel) != 0 || n == 0) {
 		iiifd_error_set(err, 404, "no annotation '%s' in this Manifest", id);
 	} else {
-		char *canvas = g_strdup_printf("%s/canvas/%zu", call->idx->manifest_id, n);
-		char *id_base = g_strdup_printf("%s/annotations", call->idx->manifest_id);
-		json_t *anno = webanno_to_json(&r, canvas, id_base);
-		out = webanno_with_context(anno, webanno_context_for(anno, call->origin,
-								     WEBANNO_PRESENTATION_CONTEXT));
+		json_t *anno = api_record_to_json(call->idx, &r, n);
+		if (!anno)
+			iiifd_error_set(err, 500, "annotation '%s' cannot be read back", id);
+		else
+			out = webanno_with_context(anno, webanno_context_for(
+				anno, call->origin, WEBANNO_PRESENTATION_CONTEXT));
 		json_decref(anno);
-		g_free(canvas);
-		g_free(id_base);
 	}
 	anno_record_release(&r);
 	return out;
@@ -145,7 +163,8 @@ static int api_parse_body(const struct api_call *call, struct anno_record *rec,
 	if (!doc)
 		return iiifd_error_set(err, 400, "the body is not JSON (%s, line %d)",
 				       req->body ? jerr.text : "empty", req->body ? jerr.line : 0);
-	int rc = webanno_from_json(doc, call->idx, rec, err);
+	int rc = anno_georef_is(doc) ? anno_georef_from_json(doc, call->idx, rec, err)
+				     : webanno_from_json(doc, call->idx, rec, err);
 	json_decref(doc);
 	if (rc == 0) {
 		rec->manifest = strdup(call->manifest_rel);
@@ -239,11 +258,11 @@ static int api_replace(const struct api_call *call, const char *id, const json_t
 	return 0;
 }
 
-static int api_list(const struct api_call *call, struct iiifd_error *err)
+/* The container's stored records, filtered by the request's score and motivation. */
+static int api_list_query(const struct api_call *call, struct anno_list *list, bool *georef,
+			  struct iiifd_error *err)
 {
-	const struct pres_canvas_index *idx = call->idx;
 	struct db_query q = { .scope = call->manifest_rel, .limit = API_LIST_LIMIT };
-	struct anno_list list = { 0 };
 	int64_t total = 0;
 	char *score = NULL, *motivation = NULL;
 	const char *motivations[2] = { NULL, NULL };
@@ -254,27 +273,63 @@ static int api_list(const struct api_call *call, struct iiifd_error *err)
 		rc = db_score_range_parse("score", score, &q, err);
 	motivations[0] = motivation;
 	q.motivations = motivation ? motivations : NULL;
+	/* georeferencing has no score */
+	*georef = !score && (!motivation || strcmp(motivation, ANNO_GEOREF_MOTIVATION) == 0);
 	if (rc == 0)
-		rc = db_search(call->db, &q, &list, &total, err);
+		rc = db_search(call->db, &q, list, &total, err);
 	free(score);
 	free(motivation);
-	if (rc < 0)
+	return rc;
+}
+
+/*
+ * Appends the Georeference Annotations the Manifest's Canvases embed, those of the files next to
+ * the images and the stored ones alike, exactly as embedded. Returns how many.
+ */
+static size_t api_list_georef(const json_t *manifest, json_t *items)
+{
+	size_t i, j, k, count = 0;
+	json_t *canvas, *page, *anno;
+	json_array_foreach(json_object_get(manifest, "items"), i, canvas) {
+		json_array_foreach(json_object_get(canvas, "annotations"), j, page) {
+			const char *id = json_string_value(json_object_get(page, "id"));
+			if (!id || !g_str_has_suffix(id, "/annotations/" MAPS_PAGE_NAME))
+				continue;
+			json_array_foreach(json_object_get(page, "items"), k, anno) {
+				json_array_append(items, anno);
+				count++;
+			}
+		}
+	}
+	return count;
+}
+
+static int api_list(const struct api_call *call, struct iiifd_error *err)
+{
+	const struct pres_canvas_index *idx = call->idx;
+	struct anno_list list = { 0 };
+	bool georef = false;
+	if (api_list_query(call, &list, &georef, err) < 0)
 		return -1;
-	char *id_base = g_strdup_printf("%s/annotations", idx->manifest_id);
 	json_t *items = json_array();
+	json_t *context = webanno_context(call->origin);
+	if (georef && api_list_georef(call->manifest, items))
+		json_array_insert_new(context, 0, json_string(MAPS_GEOREF_CONTEXT));
 	for (size_t i = 0; i < list.count; i++) {
 		size_t n = pres_canvas_index_find(idx, list.items[i].target_file, list.items[i].page);
-		char *canvas = g_strdup_printf("%s/canvas/%zu", idx->manifest_id, n);
-		if (n)
-			json_array_append_new(items, webanno_to_json(&list.items[i], canvas, id_base));
-		g_free(canvas);
+		/* db_search() leaves georeferencing out: it is listed above, from the Manifest */
+		json_t *anno = n ? api_record_to_json(idx, &list.items[i], n) : NULL;
+		if (anno)
+			json_array_append_new(items, anno);
 	}
-	json_t *page = api_page(id_base, call->origin, items);
+	char *id = g_strdup_printf("%s/annotations", idx->manifest_id);
+	json_t *page = json_pack("{s:o, s:s, s:s, s:o}", "@context", context, "id", id, "type",
+				 "AnnotationPage", "items", items);
 	http_response_json(call->resp, call->req, page, NULL, false, "no-cache", false);
 	api_protocol_headers(call->resp, true);
 	json_decref(page);
 	anno_list_release(&list);
-	g_free(id_base);
+	g_free(id);
 	return 0;
 }
 
@@ -303,12 +358,14 @@ static int api_item(struct api_call *call, const char *token, const char *id,
 	return rc;
 }
 
-void anno_api_container(struct db *db, const struct pres_canvas_index *idx,
-			const char *manifest_rel, const char *origin, const char *token,
-			const char *id, const struct http_request *req, struct http_response *resp)
+void anno_api_container(struct db *db, const struct anno_api_manifest *m, const char *origin,
+			const char *token, const char *id, const struct http_request *req,
+			struct http_response *resp)
 {
 	struct iiifd_error err = { 0 };
-	struct api_call call = { db, idx, manifest_rel, origin, req, resp, "" };
+	struct api_call call = { .db = db, .idx = m->idx, .manifest = m->doc,
+				 .manifest_rel = m->rel, .origin = origin, .req = req,
+				 .resp = resp };
 	int rc;
 	if (id)
 		rc = api_item(&call, token, id, &err);
@@ -322,4 +379,6 @@ void anno_api_container(struct db *db, const struct pres_canvas_index *idx,
 		rc = iiifd_error_set(&err, 405, "the container takes GET and POST");
 	if (rc < 0)
 		http_response_error(resp, &err);
+	else if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+		discovery_note_edit(db, m->rel); /* the Manifest's annotations changed */
 }

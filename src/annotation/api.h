@@ -25,13 +25,23 @@ int anno_api_authorise(const char *tokens, const struct http_request *req,
 		       struct http_response *resp, char *who, size_t who_len,
 		       struct iiifd_error *err);
 
+/* The Manifest a container belongs to. Borrowed. */
+struct anno_api_manifest {
+	const struct pres_canvas_index *idx;
+	const char *rel;   /* path below the root */
+	const json_t *doc; /* the built Manifest, for GET of the container (its Canvases'
+			    * georeferencing is listed from it); NULL for other requests */
+};
+
 /*
  * {manifest}/annotations (id NULL: GET lists, POST creates) and {manifest}/annotations/{id}
  * (GET, PUT with If-Match, DELETE). Writes need "Authorization: Bearer {token}"; token "" means
- * writes are refused. Fills resp completely (status, headers, body or error).
+ * writes are refused. Georeference Annotations (motivation georeferencing) are validated by the
+ * maps parser and served as the Canvas embeds them (annotation/georef.h); the listing holds
+ * those of the files next to the images too, first. Fills resp completely.
  */
-void anno_api_container(struct db *db, const struct pres_canvas_index *idx,
-			const char *manifest_rel, const char *origin, const char *token,
-			const char *id, const struct http_request *req, struct http_response *resp);
+void anno_api_container(struct db *db, const struct anno_api_manifest *m, const char *origin,
+			const char *token, const char *id, const struct http_request *req,
+			struct http_response *resp);
 
 #endif

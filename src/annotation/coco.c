@@ -578,27 +578,8 @@ static int coco_annotation_end(struct coco *c)
 		box[3] = pbox[3] - pbox[1];
 		has_box = 1;
 	}
-	struct anno_record placed = {0};
-	if (has_box && !import_set_box(c->st, 0, &placed, box, cw, ch)) {
-		free(polygon);
-		return 0;
-	}
-	struct anno_record *rec =
-		import_add(c->st, 0, im->target.file, im->target.page, "tagging", NULL);
-	if (!rec) {
-		free(polygon);
-		return -1;
-	}
-	rec->polygon = polygon;
-	rec->has_xywh = placed.has_xywh;
-	rec->x = placed.x, rec->y = placed.y, rec->w = placed.w, rec->h = placed.h;
-	rec->has_score = score >= 0;
-	rec->score = score >= 0 ? score : 0;
-	rec->text = strdup(cat->name);
-	rec->generator = anno_strdup(c->generator);
-	if (!rec->text || (c->generator && !rec->generator))
-		return import_fail(c->st, 0, "out of memory");
-	return 0;
+	return import_add_detection(c->st, 0, &im->target, cat->name, has_box ? box : NULL, polygon,
+				    score, c->generator);
 }
 
 static void coco_release(struct coco *c)

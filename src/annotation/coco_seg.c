@@ -76,11 +76,13 @@ void coco_seg_number(struct coco_seg *s, int depth, bool is_number, double v)
 			s->ring_end[s->n_rings - 1] = s->n_xy;
 	} else if (s->kind == SEG_RLE && depth == 2 && s->key == 0 && is_number && v >= 0 &&
 		   v == floor(v)) {
-		if (!coco_seg_grow((void **)&s->counts, &s->cap_counts, s->n_counts,
-				   sizeof *s->counts, MASK_MAX_PIXELS))
+		if (v > MASK_MAX_PIXELS) /* before the conversion, which would be undefined */
+			s->bad = s->bad ? s->bad : "a count larger than any mask";
+		else if (!coco_seg_grow((void **)&s->counts, &s->cap_counts, s->n_counts,
+					sizeof *s->counts, MASK_MAX_PIXELS))
 			s->bad = s->bad ? s->bad : "too many counts";
 		else
-			s->counts[s->n_counts++] = (int64_t)v;
+			s->counts[s->n_counts++] = (uint32_t)v;
 	} else if (s->kind == SEG_RLE && depth == 2 && s->key == 1 && is_number && s->n_size < 2) {
 		s->size[s->n_size++] = v;
 	} else if (depth == 0 || (s->kind == SEG_RLE && s->key < 0 && depth == 1)) {
@@ -135,7 +137,7 @@ static int coco_seg_mask(struct coco_seg *s, struct polygon_builder *b, double c
 		*why = "mask size is not [height, width] within the pixel limit";
 		return -1;
 	}
-	int64_t *counts = s->counts, *unpacked = NULL;
+	uint32_t *counts = s->counts, *unpacked = NULL;
 	size_t n = s->n_counts;
 	if (s->compressed &&
 	    mask_counts_from_string(s->compressed, s->compressed_len, &unpacked, &n, why) < 0)

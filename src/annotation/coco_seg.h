@@ -18,7 +18,7 @@ struct coco_seg {
 	size_t *ring_end;      /* polygons: index in xy after each ring */
 	size_t n_rings, cap_rings;
 	int key;               /* RLE: member being read: 0 counts, 1 size, -1 other */
-	int64_t *counts;       /* RLE: uncompressed counts */
+	uint32_t *counts;      /* RLE: uncompressed counts (each within MASK_MAX_PIXELS) */
 	size_t n_counts, cap_counts;
 	char *compressed;      /* RLE: compressed counts (owned) */
 	size_t compressed_len;

@@ -185,21 +185,8 @@ static int csv_record(struct csv *c)
 	double score = has_box < 0 ? -2 : csv_score(c);
 	if (score < -1)
 		return -1;
-	struct anno_record placed = {0};
-	if (has_box && !import_set_box(c->st, c->rows.start, &placed, box, (double)c->target.width,
-				       (double)c->target.height))
-		return 0;
-	struct anno_record *rec =
-		import_add(c->st, c->rows.start, c->target.file, c->target.page, "tagging", NULL);
-	if (!rec)
-		return -1;
-	rec->has_xywh = placed.has_xywh;
-	rec->x = placed.x, rec->y = placed.y, rec->w = placed.w, rec->h = placed.h;
-	rec->has_score = score >= 0;
-	rec->score = score >= 0 ? score : 0;
-	if (!(rec->text = strdup(c->field[CSV_LABEL].data)))
-		return import_fail(c->st, c->rows.start, "out of memory");
-	return 0;
+	return import_add_detection(c->st, c->rows.start, &c->target, c->field[CSV_LABEL].data,
+				    has_box ? box : NULL, NULL, score, NULL);
 }
 
 bool import_csv_blank(const char *s)

@@ -182,6 +182,49 @@ static int import_exponent(const char **p, const char *end, int *exp)
 	return 0;
 }
 
+int import_add_detection(struct import_state *st, int line, const struct anno_target *t,
+			 const char *label, const double *box, char *polygon, double score,
+			 const char *generator)
+{
+	struct anno_record placed = {0};
+	if (box && !import_set_box(st, line, &placed, box, (double)t->width, (double)t->height)) {
+		free(polygon);
+		return 0;
+	}
+	struct anno_record *rec = import_add(st, line, t->file, t->page, "tagging", NULL);
+	if (!rec) {
+		free(polygon);
+		return -1;
+	}
+	rec->polygon = polygon;
+	rec->has_xywh = placed.has_xywh;
+	rec->x = placed.x, rec->y = placed.y, rec->w = placed.w, rec->h = placed.h;
+	rec->has_score = score >= 0;
+	rec->score = score >= 0 ? score : 0;
+	rec->text = strdup(label);
+	rec->generator = anno_strdup(generator);
+	if (!rec->text || (generator && !rec->generator))
+		return import_fail(st, line, "out of memory");
+	return 0;
+}
+
+size_t import_head(const struct anno_input *in, char *head, size_t size)
+{
+	size_t n = 0;
+	if (in->path) {
+		FILE *f = fopen(in->path, "rb");
+		if (f) {
+			n = fread(head, 1, size - 1, f);
+			fclose(f);
+		}
+	} else if (in->data) {
+		n = in->len < size - 1 ? in->len : size - 1;
+		memcpy(head, in->data, n);
+	}
+	head[n] = '\0';
+	return n;
+}
+
 int import_number(const char *s, size_t len, double *out)
 {
 	const char *p = s, *end = s + len;

@@ -76,6 +76,23 @@ bool import_set_box(struct import_state *st, int line, struct anno_record *rec, 
 		    double cw, double ch);
 
 /*
+ * The detection record of the box-and-label formats (CSV, COCO, YOLO, Label Studio): a
+ * "tagging" record on target t with text label, region box (x y w h, NULL: none; clamped to
+ * the Canvas, and when nothing is left no record but a drop is counted), outline polygon (taken
+ * over: owned by the record, or freed), score (< 0: none) and generator (copied, may be NULL).
+ * Returns 0, or -1 after import_fail.
+ */
+int import_add_detection(struct import_state *st, int line, const struct anno_target *t,
+			 const char *label, const double *box, char *polygon, double score,
+			 const char *generator);
+
+/*
+ * The first bytes of in (at most size - 1, NUL-terminated) for telling formats apart: the
+ * count read, 0 when it cannot be read.
+ */
+size_t import_head(const struct anno_input *in, char *head, size_t size);
+
+/*
  * Parses a plain decimal number ("12", "-3.5", "1e3"; surrounding blanks allowed) from s[0..len)
  * without depending on the locale. Returns 0, or -1 for anything else or a non-finite value.
  */

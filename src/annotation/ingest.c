@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/path.h"
+#include "discovery/discovery.h"
 #include "image/source.h"
 #include "maps/load.h"
 #include "media/probe.h"
@@ -317,6 +318,16 @@ static char *ingest_fingerprint(const char *abs)
 			       (long)st.st_mtim.tv_nsec, (long long)st.st_size);
 }
 
+/* The Manifests an import changed get an Update in the activity stream (Change Discovery). */
+static void ingest_note_manifests(struct db *db, GHashTable *manifests)
+{
+	GHashTableIter it;
+	gpointer key, manifest;
+	g_hash_table_iter_init(&it, manifests);
+	while (g_hash_table_iter_next(&it, &key, &manifest))
+		discovery_note_edit(db, manifest);
+}
+
 /*
  * Parses rel, and with db stores it with fingerprint in one transaction: the number of
  * records, or -1 with err naming the file (and line for malformed files).
@@ -342,6 +353,8 @@ static int ingest_run(struct db *db, const struct pres_context *c, const char *r
 		iiifd_error_set(err, 400, "%s: %s", rel, ierr.msg);
 	if (s.imp && db_import_end(s.imp, rc == 0, fingerprint, &s.err) < 0 && rc == 0)
 		rc = iiifd_error_set(err, s.err.http_status, "%s: %s", rel, s.err.msg);
+	if (rc == 0 && db)
+		ingest_note_manifests(db, s.manifests);
 	g_hash_table_destroy(s.manifests);
 	g_free(s.language);
 	g_free(r.folder);
@@ -370,7 +383,9 @@ int ingest_file_with(struct db *db, const struct pres_context *c, const char *re
 	char *abs = NULL;
 	if (maps_file_kind_of(rel) != MAPS_FILE_NONE)
 		return iiifd_error_set(err, 400, "%s: georeferencing is served from the file next to "
-						 "its image, nothing to import (`iiifd check` reads it)", rel);
+						 "its image, nothing to import (`iiifd check` reads it; "
+						 "to keep it in the store instead, POST it to the "
+						 "annotation API)", rel);
 	if (ingest_format_of(rel) == INGEST_NONE)
 		return iiifd_error_set(err, 400, "%s: not ALTO or PAGE (.xml), hOCR (.hocr), WebVTT "
 						 "(.vtt), COCO, Label Studio or timed JSON (.json), "

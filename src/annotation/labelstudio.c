@@ -104,28 +104,7 @@ static int ls_polygon(struct ls *l, const json_t *value, struct polygon_builder 
 static int ls_add(struct ls *l, const char *label, char *polygon, const double box[4],
 		  double score)
 {
-	struct anno_record placed = {0};
-	double cw = (double)l->target.width, ch = (double)l->target.height;
-	if (box && !import_set_box(l->st, 0, &placed, box, cw, ch)) {
-		free(polygon);
-		return 0;
-	}
-	struct anno_record *rec =
-		import_add(l->st, 0, l->target.file, l->target.page, "tagging", NULL);
-	if (!rec) {
-		free(polygon);
-		return -1;
-	}
-	rec->polygon = polygon;
-	rec->has_xywh = placed.has_xywh;
-	rec->x = placed.x, rec->y = placed.y, rec->w = placed.w, rec->h = placed.h;
-	rec->has_score = score >= 0;
-	rec->score = score >= 0 ? score : 0;
-	rec->text = strdup(label);
-	rec->generator = anno_strdup(l->generator);
-	if (!rec->text || (l->generator && !rec->generator))
-		return import_fail(l->st, 0, "out of memory");
-	return 0;
+	return import_add_detection(l->st, 0, &l->target, label, box, polygon, score, l->generator);
 }
 
 static int ls_result(struct ls *l, const json_t *r)

@@ -6,10 +6,11 @@
  */
 #include "annotation/mask.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-int mask_from_counts(struct mask *m, long w, long h, const int64_t *counts, size_t n,
+int mask_from_counts(struct mask *m, long w, long h, const uint32_t *counts, size_t n,
 		     const char **why)
 {
 	memset(m, 0, sizeof *m);
@@ -24,7 +25,7 @@ int mask_from_counts(struct mask *m, long w, long h, const int64_t *counts, size
 	}
 	m->w = w, m->h = h;
 	for (size_t i = 0; i < n; i++) {
-		if (counts[i] < 0 || counts[i] > total - at) {
+		if ((int64_t)counts[i] > total - at) {
 			*why = "counts exceed the mask size";
 			mask_release(m);
 			return -1;
@@ -42,7 +43,7 @@ int mask_from_counts(struct mask *m, long w, long h, const int64_t *counts, size
 	return 0;
 }
 
-int mask_counts_from_string(const char *s, size_t len, int64_t **counts, size_t *n,
+int mask_counts_from_string(const char *s, size_t len, uint32_t **counts, size_t *n,
 			    const char **why)
 {
 	*counts = malloc((len + 1) * sizeof **counts);
@@ -68,9 +69,16 @@ int mask_counts_from_string(const char *s, size_t len, int64_t **counts, size_t 
 			if (!more && (c & 0x10))
 				x |= (int64_t)(~(uint64_t)0 << (5 * k));
 		}
-		if (*n > 2)
+		if (*n > 2) /* x is within 2^60 and the earlier count within the limit: no overflow */
 			x += (*counts)[*n - 2];
-		(*counts)[(*n)++] = x;
+		if (x < 0 || x > MASK_MAX_PIXELS) {
+			*why = "counts holds a run larger than any mask";
+			free(*counts);
+			*counts = NULL;
+			*n = 0;
+			return -1;
+		}
+		(*counts)[(*n)++] = (uint32_t)x;
 	}
 	return 0;
 }
@@ -116,50 +124,77 @@ static int mask_trace_one(const struct mask *m, long x0, long y0, struct polygon
 	return 0;
 }
 
-/* Marks the 8-connected region at (x, y) as traced (2). */
-static int mask_fill(struct mask *m, long x0, long y0)
+/* Pixel indexes waiting to be filled (MASK_MAX_PIXELS fits in 32 bits). */
+struct mask_stack {
+	uint32_t *at;
+	size_t n, cap;
+};
+
+static int mask_push(struct mask_stack *s, long at)
 {
-	size_t cap = 1024, n = 0;
-	long *stack = malloc(cap * sizeof *stack);
-	if (!stack)
-		return -1;
-	stack[n++] = y0 * m->w + x0;
-	m->px[y0 * m->w + x0] = 2;
-	while (n) {
-		long at = stack[--n], x = at % m->w, y = at / m->w;
-		for (long dy = -1; dy <= 1; dy++)
-			for (long dx = -1; dx <= 1; dx++) {
-				long nx = x + dx, ny = y + dy;
-				if (!mask_at(m, nx, ny))
-					continue;
-				if (n == cap) {
-					long *s = realloc(stack, 2 * cap * sizeof *s);
-					if (!s) {
-						free(stack);
-						return -1;
-					}
-					stack = s;
-					cap *= 2;
-				}
-				m->px[ny * m->w + nx] = 2;
-				stack[n++] = ny * m->w + nx;
-			}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		uint32_t *a = realloc(s->at, cap * sizeof *a);
+		if (!a)
+			return -1;
+		s->at = a;
+		s->cap = cap;
 	}
-	free(stack);
+	s->at[s->n++] = (uint32_t)at;
 	return 0;
 }
 
-int mask_trace(const struct mask *m, struct polygon_builder *b, double sx, double sy, double cw,
+/* Pushes the first pixel of every run inside m on row y between x0 and x1. */
+static int mask_push_runs(const struct mask *m, struct mask_stack *s, long y, long x0, long x1)
+{
+	bool in_run = false;
+	if (y < 0 || y >= m->h)
+		return 0;
+	for (long x = x0 < 0 ? 0 : x0; x <= x1 && x < m->w; x++) {
+		bool in = m->px[y * m->w + x] == 1;
+		if (in && !in_run && mask_push(s, y * m->w + x) < 0)
+			return -1;
+		in_run = in;
+	}
+	return 0;
+}
+
+/*
+ * Marks the 8-connected region at (x0, y0) as traced (2) a run of a row at a time, so the
+ * stack holds runs rather than pixels (a solid 8192 x 8192 mask took half a gigabyte and 25 s
+ * as a pixel flood fill).
+ */
+static int mask_fill(struct mask *m, long x0, long y0)
+{
+	struct mask_stack s = {0};
+	int rc = mask_push(&s, y0 * m->w + x0);
+	while (rc == 0 && s.n) {
+		long at = s.at[--s.n], y = at / m->w, l = at % m->w, r = l;
+		if (m->px[at] != 1)
+			continue; /* a run reached twice */
+		while (l > 0 && m->px[y * m->w + l - 1] == 1)
+			l--;
+		while (r + 1 < m->w && m->px[y * m->w + r + 1] == 1)
+			r++;
+		memset(m->px + y * m->w + l, 2, (size_t)(r - l + 1));
+		if (mask_push_runs(m, &s, y - 1, l - 1, r + 1) < 0 ||
+		    mask_push_runs(m, &s, y + 1, l - 1, r + 1) < 0)
+			rc = -1;
+	}
+	free(s.at);
+	return rc;
+}
+
+int mask_trace(struct mask *m, struct polygon_builder *b, double sx, double sy, double cw,
 	       double ch)
 {
-	struct mask *mm = (struct mask *)m; /* regions are marked as they are traced, then reset */
 	int rc = 0;
 	for (long y = 0; y < m->h && rc == 0; y++)
 		for (long x = 0; x < m->w && rc == 0; x++)
 			if (m->px[y * m->w + x] == 1 && (rc = mask_trace_one(m, x, y, b, sx, sy, cw, ch)) == 0)
-				rc = mask_fill(mm, x, y);
+				rc = mask_fill(m, x, y);
 	for (long i = 0; i < m->w * m->h; i++)
-		mm->px[i] = mm->px[i] != 0;
+		m->px[i] = m->px[i] != 0;
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 #include "annotation/importers.h"
 
 #include <glib.h>
+#include <libxml/SAX2.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <math.h>
@@ -234,19 +235,28 @@ static int page_word(struct page *p, const xmlNode *w, size_t li, struct import_
 	return (rec->line_id = strdup(id)) ? 0 : import_fail(p->st, page_line(w), "out of memory");
 }
 
+/* The record of a region or line, its text filled in later: its index in out, or -1. */
+static long page_start(struct page *p, const xmlNode *n, const char *granularity)
+{
+	double box[4];
+	char *poly;
+	if (page_outline(p, n, &poly, box) < 0)
+		return -1;
+	struct anno_record *rec = page_add(p, n, granularity, "", poly, box, -1);
+	free(poly);
+	return rec ? (long)(p->st->out->count - 1) : -1;
+}
+
 /* A line and its words; its text is its own TextEquiv, else its words'. */
 static int page_text_line(struct page *p, const xmlNode *l, struct import_buf *region_text)
 {
-	double score, box[4];
-	char *poly;
-	int rc = page_outline(p, l, &poly, box);
-	if (rc < 0)
+	double score;
+	long at = page_start(p, l, "line");
+	if (at < 0)
 		return -1;
-	struct anno_record *rec = page_add(p, l, "line", "", poly, box, -1);
-	free(poly);
-	if (!rec)
-		return -1;
-	size_t li = p->st->out->count - 1;
+	size_t li = (size_t)at;
+	int rc = 0;
+	struct anno_record *rec;
 	struct import_buf words = {.max = IMPORT_MAX_TEXT};
 	for (xmlNodePtr w = l->children; w && rc >= 0; w = w->next)
 		if (page_is(w, "Word"))
@@ -275,16 +285,13 @@ static int page_text_line(struct page *p, const xmlNode *l, struct import_buf *r
 /* A text region: its record first (text filled in after its lines), then its lines. */
 static int page_region(struct page *p, const xmlNode *r)
 {
-	double score, box[4];
-	char *poly;
-	int rc = page_outline(p, r, &poly, box);
-	if (rc < 0)
+	double score;
+	long at = page_start(p, r, "block");
+	if (at < 0)
 		return -1;
-	struct anno_record *rec = page_add(p, r, "block", "", poly, box, -1);
-	free(poly);
-	if (!rec)
-		return -1;
-	size_t ri = p->st->out->count - 1;
+	size_t ri = (size_t)at;
+	int rc = 0;
+	struct anno_record *rec;
 	struct import_buf lines = {.max = IMPORT_MAX_TEXT};
 	for (xmlNodePtr l = r->children; l && rc >= 0; l = l->next)
 		if (page_is(l, "TextLine"))
@@ -494,6 +501,17 @@ static void page_error(void *ctx, xmlErrorPtr e)
 		    e->message ? e->message : "");
 }
 
+/* A DOCTYPE is refused where it stands, before any entity it declares is looked at. */
+static void page_no_dtd(void *ctx, const xmlChar *name, const xmlChar *ext_id,
+			const xmlChar *system_id)
+{
+	(void)name, (void)ext_id, (void)system_id;
+	xmlParserCtxtPtr ctxt = ctx;
+	struct page *p = ctxt->_private;
+	import_fail(p->st, xmlSAX2GetLineNumber(ctx), "DTDs are not allowed in PAGE XML");
+	xmlStopParser(ctxt);
+}
+
 static xmlDocPtr page_read(struct page *p, const struct anno_input *in)
 {
 	struct stat sb;
@@ -513,6 +531,7 @@ static xmlDocPtr page_read(struct page *p, const struct anno_input *in)
 	}
 	ctxt->_private = p;
 	ctxt->sax->serror = page_error;
+	ctxt->sax->internalSubset = page_no_dtd;
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
 	xmlDocPtr doc = in->path ? xmlCtxtReadFile(ctxt, in->path, NULL, opts)
 				 : xmlCtxtReadMemory(ctxt, in->data ? in->data : "", (int)in->len,
@@ -562,17 +581,6 @@ int anno_parse_page(const struct anno_input *in, const struct anno_target *targe
 bool anno_is_page_xml(const struct anno_input *in)
 {
 	char head[4096];
-	size_t n = 0;
-	if (in->path) {
-		FILE *f = fopen(in->path, "rb");
-		if (!f)
-			return false;
-		n = fread(head, 1, sizeof head - 1, f);
-		fclose(f);
-	} else if (in->data) {
-		n = in->len < sizeof head - 1 ? in->len : sizeof head - 1;
-		memcpy(head, in->data, n);
-	}
-	head[n] = '\0';
+	size_t n = import_head(in, head, sizeof head);
 	return memmem(head, n, PAGE_NS, strlen(PAGE_NS)) != NULL;
 }

@@ -6,29 +6,21 @@
 
 #include <glib.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "annotation/import.h"
 #include "core/strings.h"
 
 static int polygon_append(struct polygon_builder *b, const char *s, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *t = realloc(b->text, cap);
-		if (!t) {
-			b->oom = true;
-			return -1;
-		}
-		b->text = t;
-		b->cap = cap;
+	b->text.max = SIZE_MAX / 2; /* POLYGON_MAX_POINTS bounds it */
+	if (import_buf_add(&b->text, s, n) < 0) {
+		b->oom = true;
+		return -1;
 	}
-	memcpy(b->text + b->len, s, n);
-	b->len += n;
-	b->text[b->len] = '\0';
 	return 0;
 }
 
@@ -40,9 +32,9 @@ static void polygon_ring_end(struct polygon_builder *b)
 	bool keep = b->ring_points >= 3 && fabs(r->twice_area + closing) > 1e-9;
 	if (!keep) {
 		b->points -= b->ring_points;
-		b->len = b->ring_start;
-		if (b->text)
-			b->text[b->len] = '\0';
+		b->text.len = b->ring_start;
+		if (b->text.data)
+			b->text.data[b->text.len] = '\0';
 	}
 	b->ring_points = 0;
 }
@@ -51,7 +43,7 @@ void polygon_ring_start(struct polygon_builder *b)
 {
 	if (b->ring_points)
 		polygon_ring_end(b);
-	b->ring_start = b->len;
+	b->ring_start = b->text.len;
 	b->twice_area = 0;
 }
 
@@ -91,15 +83,15 @@ int polygon_point(struct polygon_builder *b, double x, double y, double cw, doub
 char *polygon_finish(struct polygon_builder *b, double box[4])
 {
 	polygon_ring_end(b);
-	if (b->oom || !b->points || !b->len) {
+	if (b->oom || !b->points || !b->text.len) {
 		polygon_builder_release(b);
 		return NULL;
 	}
 	/* the box of the rings kept: recomputed, as dropped rings may have widened it */
 	double *xy = NULL;
 	size_t n = 0, *rl = NULL, rings = 0;
-	char *text = b->text;
-	b->text = NULL;
+	char *text = b->text.data;
+	b->text.data = NULL;
 	if (polygon_parse(text, &xy, &n, &rl, &rings) < 0) {
 		free(text);
 		polygon_builder_release(b);
@@ -118,7 +110,7 @@ char *polygon_finish(struct polygon_builder *b, double box[4])
 
 void polygon_builder_release(struct polygon_builder *b)
 {
-	free(b->text);
+	import_buf_release(&b->text);
 	memset(b, 0, sizeof *b);
 }
 
@@ -194,7 +186,10 @@ char *polygon_svg(const char *text)
 	while (*p) {
 		size_t len = strcspn(p, ";");
 		g_string_append(svg, "<polygon points=\"");
-		g_string_append_len(svg, p, (gssize)len);
+		for (size_t i = 0; i < len; i++) /* outlines hold nothing else; a store edited by
+						    hand must not put markup into the SVG */
+			if (p[i] && strchr("0123456789.,- ", p[i]))
+				g_string_append_c(svg, p[i]);
 		g_string_append(svg, "\"/>");
 		p += len;
 		if (*p == ';')

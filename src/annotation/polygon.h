@@ -10,13 +10,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "annotation/import.h"
+
 /* Far above any real outline; keeps hostile input bounded. */
 #define POLYGON_MAX_POINTS 100000
 
 /* An outline being built; release with polygon_builder_release(). */
 struct polygon_builder {
-	char *text;   /* owned, NUL-terminated; NULL until the first point */
-	size_t len, cap;
+	struct import_buf text; /* the outline so far (text.data NULL until the first point) */
 	size_t points;      /* in all rings */
 	size_t ring_points; /* in the ring being built */
 	size_t ring_start;  /* offset of the ring being built in text */
@@ -42,7 +43,8 @@ void polygon_builder_release(struct polygon_builder *b);
  */
 int polygon_parse(const char *text, double **xy, size_t *n, size_t **ring_len, size_t *rings);
 
-/* The outline as an SVG document for an SvgSelector (g_free). */
+/* The outline as an SVG document for an SvgSelector (g_free); characters that have no place in
+ * an outline (quotes, markup) are left out. */
 char *polygon_svg(const char *text);
 
 #endif

@@ -514,10 +514,14 @@ static json_t *search_doc_v1(const char *service, const struct search_params *p,
 /* The cache key of a search's total: everything that restricts it but q (which is empty). */
 static char *search_total_key(const struct db_query *q, const struct search_params *p)
 {
-	return g_strdup_printf("search-total\n%s\n%d\n%s\n%s\n%s\n%s", q->scope ? q->scope : "",
-			       q->scope_is_folder, p->motivation ? p->motivation : "",
-			       p->user ? p->user : "", p->date ? p->date : "",
-			       p->score ? p->score : "");
+	/* what is left out for access control counts too: one reader's total is not another's */
+	char *excluded = q->exclude ? g_strjoinv("\t", (char **)q->exclude) : g_strdup("");
+	char *key = g_strdup_printf("search-total\n%s\n%d\n%s\n%s\n%s\n%s\n%s",
+				    q->scope ? q->scope : "", q->scope_is_folder,
+				    p->motivation ? p->motivation : "", p->user ? p->user : "",
+				    p->date ? p->date : "", p->score ? p->score : "", excluded);
+	g_free(excluded);
+	return key;
 }
 
 /* The total of a search without q: counted once per database state, then kept. */
@@ -670,7 +674,8 @@ static json_t *search_autocomplete(struct db *db, enum search_kind kind, const c
 
 json_t *search_handle(struct db *db, struct page_cache *totals, const struct pres_context *c,
 		      enum search_kind kind, const char *service_url, const char *scope,
-		      bool scope_is_folder, const struct http_request *req, struct iiifd_error *err)
+		      bool scope_is_folder, const char *const *exclude,
+		      const struct http_request *req, struct iiifd_error *err)
 {
 	struct search_params p;
 	json_t *doc = NULL;
@@ -680,7 +685,7 @@ json_t *search_handle(struct db *db, struct page_cache *totals, const struct pre
 				      .users = (const char *const *)p.users,
 				      .dates = (const char *const *)p.dates,
 				      .offset = p.page_no * SEARCH_PAGE_SIZE,
-				      .limit = SEARCH_PAGE_SIZE };
+				      .limit = SEARCH_PAGE_SIZE, .exclude = exclude };
 		if (p.score && db_score_range_parse("score", p.score, &q, err) < 0)
 			goto out;
 		doc = kind == SEARCH_V2 || kind == SEARCH_V1

@@ -24,7 +24,8 @@ struct page_cache;
 
 /*
  * Answers one search or autocomplete request. service_url is the service's id (no query);
- * scope is the Manifest's path or, when scope_is_folder, the Collection's folder. A search
+ * scope is the Manifest's path or, when scope_is_folder, the Collection's folder; exclude
+ * (NULL-terminated, may be NULL) the Manifests and folders below it the request may not see. A search
  * without q (or a blank one) restricts nothing: it is paged by key ("after") and its total is
  * counted once per database state, kept in totals (NULL: counted every time).
  * Returns the response document (new reference) or NULL with err (400 for bad parameters,
@@ -32,8 +33,8 @@ struct page_cache;
  */
 json_t *search_handle(struct db *db, struct page_cache *totals, const struct pres_context *c,
 		      enum search_kind kind, const char *service_url, const char *scope,
-		      bool scope_is_folder, const struct http_request *req,
-		      struct iiifd_error *err);
+		      bool scope_is_folder, const char *const *exclude,
+		      const struct http_request *req, struct iiifd_error *err);
 
 /* The service blocks (Content Search 2 with Autocomplete 2, and 1.0) for a resource id. */
 json_t *search_services(const char *resource_id);

@@ -288,18 +288,7 @@ int anno_parse_timed_csv(const struct anno_input *in, const struct anno_target *
 bool anno_is_timed_csv(const struct anno_input *in)
 {
 	char head[1024];
-	size_t n = 0;
-	if (in->path) {
-		FILE *f = fopen(in->path, "rb");
-		if (!f)
-			return false;
-		n = fread(head, 1, sizeof head - 1, f);
-		fclose(f);
-	} else if (in->data) {
-		n = in->len < sizeof head - 1 ? in->len : sizeof head - 1;
-		memcpy(head, in->data, n);
-	}
-	head[n] = '\0';
+	import_head(in, head, sizeof head);
 	head[strcspn(head, "\r\n")] = '\0';
 	for (char *p = head; *p; p++)
 		*p = (char)tolower((unsigned char)*p);

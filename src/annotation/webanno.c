@@ -13,6 +13,7 @@
 
 #include "annotation/polygon.h"
 #include "core/strings.h"
+#include "maps/serve.h"
 
 const char webanno_context_document[] =
 	"{\"@context\": {\"iiifd\": \"https://iiifd.org/ns/annotation#\", "
@@ -78,6 +79,8 @@ static bool webanno_uses(const json_t *doc, const char *key, int depth)
 json_t *webanno_context_for(const json_t *doc, const char *origin, const char *main_context)
 {
 	json_t *ctx = json_array();
+	if (webanno_uses(doc, "resourceCoords", 0)) /* a Georeference Annotation */
+		json_array_append_new(ctx, json_string(MAPS_GEOREF_CONTEXT));
 	if (webanno_uses(doc, "textGranularity", 0))
 		json_array_append_new(ctx, json_string(WEBANNO_TEXT_GRANULARITY_CONTEXT));
 	if (webanno_uses(doc, "score", 0))
@@ -177,8 +180,7 @@ static bool webanno_known_motivation(const char *m)
 	return false;
 }
 
-/* Splits "URL#fragment" and finds the Canvas URL among the Manifest's Canvases. */
-static int webanno_canvas(const char *url, const struct pres_canvas_index *idx, size_t *n,
+int webanno_canvas(const char *url, const struct pres_canvas_index *idx, size_t *n,
 			  const char **fragment, struct iiifd_error *err)
 {
 	const char *hash = strchr(url, '#');

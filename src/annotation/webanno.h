@@ -43,7 +43,8 @@ json_t *webanno_to_json(const struct anno_record *r, const char *canvas_id, cons
 json_t *webanno_context(const char *origin);
 
 /*
- * The @context of doc: the extension contexts its properties need (textGranularity: IIIF text
+ * The @context of doc: the extension contexts its properties need (resourceCoords: the georef
+ * extension's, first; textGranularity: IIIF text
  * granularity; score: iiifd's own, at origin + WEBANNO_CONTEXT_PATH), then main_context (the
  * API's own, which comes last); just main_context when doc needs none. New reference.
  */
@@ -54,6 +55,13 @@ json_t *webanno_context_for(const json_t *doc, const char *origin, const char *m
  * documents of the IIIF APIs start. New reference.
  */
 json_t *webanno_with_context(const json_t *doc, json_t *context);
+
+/*
+ * Splits "URL#fragment" and finds the Canvas URL among the Manifest's Canvases: 0 with *n its
+ * 1-based number and *fragment what follows '#' (NULL: none), or -1 with a 400 in err.
+ */
+int webanno_canvas(const char *url, const struct pres_canvas_index *idx, size_t *n,
+		   const char **fragment, struct iiifd_error *err);
 
 /*
  * Validates a Web Annotation sent by a client against the Manifest's Canvases and fills rec

@@ -5,6 +5,7 @@
  */
 #include "annotation/importers.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,7 +121,8 @@ static int yolo_line(struct import_state *st, int line, const double *v, int n,
 	if (n != 5 && n != 6 && n < 7)
 		return import_fail(st, line, "%d values: expected class cx cy w h [score], or class "
 					     "and x y pairs of an outline [score]", n);
-	if (v[0] < 0 || v[0] != (double)(size_t)v[0] || (size_t)v[0] >= n_classes)
+	/* range first: converting a double past what size_t holds is undefined */
+	if (!(v[0] >= 0 && v[0] < (double)n_classes) || v[0] != floor(v[0]))
 		return import_fail(st, line, "class %g is not in the class list (%zu classes)", v[0],
 				   n_classes);
 	bool outline = n >= 7, scored = outline ? n % 2 == 0 : n == 6;
@@ -140,26 +142,8 @@ static int yolo_line(struct import_state *st, int line, const double *v, int n,
 		box[0] = (v[1] - v[3] / 2) * cw, box[1] = (v[2] - v[4] / 2) * ch;
 		box[2] = v[3] * cw, box[3] = v[4] * ch;
 	}
-	struct anno_record placed = {0};
-	if (!import_set_box(st, line, &placed, box, cw, ch)) {
-		free(polygon);
-		return 0;
-	}
-	struct anno_record *rec = import_add(st, line, t->file, t->page, "tagging", NULL);
-	if (!rec) {
-		free(polygon);
-		return -1;
-	}
-	rec->polygon = polygon;
-	rec->has_xywh = true;
-	rec->x = placed.x, rec->y = placed.y, rec->w = placed.w, rec->h = placed.h;
-	rec->has_score = score >= 0;
-	rec->score = score >= 0 ? score : 0;
-	rec->text = strdup(classes[(size_t)v[0]]);
-	rec->generator = anno_strdup(generator);
-	if (!rec->text || (generator && !rec->generator))
-		return import_fail(st, line, "out of memory");
-	return 0;
+	return import_add_detection(st, line, t, classes[(size_t)v[0]], box, polygon, score,
+				    generator);
 }
 
 int anno_parse_yolo(const struct anno_input *in, const struct anno_target *target,

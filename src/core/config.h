@@ -51,6 +51,8 @@ struct iiifd_config {
 	int shutdown_timeout;  /* seconds in-flight requests get after SIGTERM */
 	char *log_level;
 	int source_cache_entries; /* probed images kept in memory; 0 = none */
+	int64_t tile_cache_mb;    /* decoded tiles kept for renders (image/tile_cache.h); 0 = none */
+	bool direct_render;       /* tiled JPEG TIFFs rendered by image/render_tiff.c */
 	bool cache;               /* the disk cache of rendered images */
 	char *cache_dir;
 	int64_t cache_size_mb;
@@ -60,6 +62,13 @@ struct iiifd_config {
 	char *data_dir;           /* where the annotation database lives */
 	char *database;           /* postgresql:// URI of a shared store; "" = SQLite in data_dir */
 	char *api_token;          /* bearer token for annotation writes; "" = writes refused */
+	char *auth_secrets;       /* signing secrets, "current, previous"; "" = random per start */
+	char *auth_users;         /* users file; "" = data_dir/users */
+	int auth_token_ttl;       /* seconds an access token lives */
+	int auth_session_ttl;     /* seconds an access cookie lives */
+	char *auth_user_header;   /* user header from trusted proxies; "" = none */
+	char *auth_roles_header;  /* roles header from trusted proxies; "" = none */
+	char *auth_log;           /* access log file; "" = the server log */
 	bool auto_import;         /* import OCR/VTT/COCO/CSV files found next to the images */
 	int64_t auto_import_max_mb; /* larger annotation files are skipped by auto-import; 0 = any */
 	int annotation_page_size; /* annotations per page of a Canvas AnnotationPage */
@@ -72,6 +81,9 @@ struct iiifd_config {
 	bool html_pages_on_json_urls; /* browsers asking a Collection/Manifest URL for HTML get its page */
 	int web_page_size;        /* members or pages listed on one HTML page */
 	char *content_state_origins; /* other origins iiif-content may open ("" = this server's) */
+	bool discovery;           /* the Change Discovery activity stream (discovery/) */
+	int discovery_page_size;  /* activities per OrderedCollectionPage */
+	int discovery_scan_interval; /* seconds between scheduled scans; 0 = none */
 };
 
 /* Fills cfg with defaults; release with iiifd_config_release(). */

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "db/activity.h"
 #include "db/db.h"
 
 struct db_query_parts;
@@ -61,6 +62,26 @@ struct db_ops {
 	int (*autocomplete)(struct db *db, const struct db_query *scope, const char *prefix,
 			    int64_t min, int64_t limit, struct db_terms *out,
 			    struct iiifd_error *err);
+	/*
+	 * Change Discovery (db/activity.h, which documents each): the log is append-only, with
+	 * activity index 0, 1, 2... without gaps; activity_append stores the batch's activities,
+	 * states and removals in one transaction, assigning indexes in the batch's order.
+	 * activity_mark does "mark = mark + 1" on an existing state only.
+	 */
+	int (*activity_append)(struct db *db, const struct db_activity_batch *batch,
+			       struct iiifd_error *err);
+	int (*activity_states)(struct db *db,
+			       int (*fn)(const struct db_resource_state *s, void *ctx), void *ctx,
+			       struct iiifd_error *err);
+	int (*activity_count)(struct db *db, int64_t *count, struct iiifd_error *err);
+	int (*activity_range)(struct db *db, int64_t first, int64_t n, struct db_activity **out,
+			      size_t *count, struct iiifd_error *err);
+	int (*activity_mark)(struct db *db, const char *path, struct iiifd_error *err);
+	/* Access control (auth/): sid revoked until expires (unix seconds), expired rows dropped. */
+	int (*auth_revoke)(struct db *db, const char *sid, int64_t expires, struct iiifd_error *err);
+	/* Whether sid is revoked and not yet expired at now. */
+	int (*auth_is_revoked)(struct db *db, const char *sid, int64_t now, bool *revoked,
+			       struct iiifd_error *err);
 	/*
 	 * Optional (NULL: the store is a local file, see page_cache.c): a string that changes with
 	 * every committed write, on any node. Caller frees *out.

@@ -569,3 +569,19 @@ void db_terms_release(struct db_terms *terms)
 	free(terms->items);
 	memset(terms, 0, sizeof *terms);
 }
+
+int db_auth_revoke(struct db *db, const char *sid, int64_t expires, struct iiifd_error *err)
+{
+	if (!sid || !*sid || strlen(sid) > 64)
+		return iiifd_error_set(err, 400, "a session id has 1 to 64 characters");
+	return db->ops->auth_revoke(db, sid, expires, err);
+}
+
+int db_auth_is_revoked(struct db *db, const char *sid, int64_t now, bool *revoked,
+		       struct iiifd_error *err)
+{
+	*revoked = false;
+	if (!sid || !*sid || strlen(sid) > 64)
+		return 0;
+	return db->ops->auth_is_revoked(db, sid, now, revoked, err);
+}

@@ -129,6 +129,12 @@ struct db_query {
 	/* records scored score_min..score_max (inclusive) only; unscored ones are left out */
 	bool has_score;
 	double score_min, score_max;
+	/*
+	 * Manifests or folders whose records are left out (with every Manifest below them): those
+	 * the request may not see (auth/scan.h); "" leaves out everything. NULL-terminated; NULL =
+	 * none.
+	 */
+	const char *const *exclude;
 };
 
 /*
@@ -139,7 +145,8 @@ int db_score_range_parse(const char *param, const char *text, struct db_query *q
 			 struct iiifd_error *err);
 
 /*
- * Searches records that are not word-level (lines, cues, tags, comments...) whose text matches
+ * Searches records that are not word-level (lines, cues, tags, comments...) nor georeferencing
+ * (its text is JSON: see annotation/georef.h) whose text matches
  * every term and phrase of q, folded for case and diacritics, in (manifest, target, seq) order.
  * Fills out with one page (offset, limit) and *total with the number of matches.
  */
@@ -188,5 +195,13 @@ void db_source_unlock(struct db *db, void *lock);
 
 /* Case and diacritic folding used for terms (malloc'd; NULL on invalid UTF-8). */
 char *db_fold(const char *text);
+
+/*
+ * The revocation list of access control (auth/state.h): logout on one node ends the session on
+ * every node that shares the store. sid: a session id (hex, at most 64 characters).
+ */
+int db_auth_revoke(struct db *db, const char *sid, int64_t expires, struct iiifd_error *err);
+int db_auth_is_revoked(struct db *db, const char *sid, int64_t now, bool *revoked,
+		       struct iiifd_error *err);
 
 #endif

@@ -68,9 +68,13 @@ static const char *const db_pg_migrations[] = {
 	"CREATE TABLE sources (source text COLLATE \"C\" PRIMARY KEY, fingerprint text NOT NULL);"
 	"CREATE TABLE iiifd_state (id integer PRIMARY KEY, changes bigint NOT NULL);"
 	"INSERT INTO iiifd_state VALUES (1, 0);",
+	/* 2: sessions ended by a logout (access control), until they would have expired */
+	"CREATE TABLE auth_revoked (sid text PRIMARY KEY, expires bigint NOT NULL);",
 };
 
-#define DB_PG_INDEXED "text IS NOT NULL AND granularity IS DISTINCT FROM 'word'"
+#define DB_PG_INDEXED                                                                     \
+	"text IS NOT NULL AND granularity IS DISTINCT FROM 'word' AND granularity IS DISTINCT"  \
+	" FROM 'block' AND motivation IS DISTINCT FROM 'georeferencing'"
 /* $4: true selects the word-level supplementing records (DB_PAGE_WORDS), false the rest. */
 #define DB_PG_PAGE_WORDS \
 	" AND (motivation = 'supplementing' AND coalesce(granularity = 'word', false)) = $4"
@@ -146,6 +150,10 @@ static const char *const db_pg_sql[DB_PG_STMT_COUNT] = {
 				" AND source < $1 || chr(1114111) ORDER BY source",
 	[DB_PG_STAMP] = "SELECT changes FROM iiifd_state WHERE id = 1",
 	[DB_PG_STAMP_BUMP] = "UPDATE iiifd_state SET changes = changes + 1 WHERE id = 1",
+	[DB_PG_REVOKE] = "INSERT INTO auth_revoked (sid, expires) VALUES ($1, $2)"
+			 " ON CONFLICT (sid) DO UPDATE SET expires = excluded.expires",
+	[DB_PG_REVOKED_PRUNE] = "DELETE FROM auth_revoked WHERE expires < $1",
+	[DB_PG_IS_REVOKED] = "SELECT 1 FROM auth_revoked WHERE sid = $1 AND expires > $2",
 };
 
 static struct db_pg *db_pg_of(struct db *db)
@@ -479,6 +487,8 @@ const struct db_ops db_pg_ops = {
 	.search_count = db_pg_search_count,
 	.line_words = db_pg_read_line_words,
 	.autocomplete = db_pg_autocomplete,
+	.auth_revoke = db_pg_auth_revoke,
+	.auth_is_revoked = db_pg_auth_is_revoked,
 	.stamp = db_pg_read_stamp,
 	.source_lock = db_pg_source_lock,
 	.source_unlock = db_pg_source_unlock,

@@ -47,6 +47,9 @@ enum db_pg_stmt {
 	DB_PG_SOURCES_BELOW,
 	DB_PG_STAMP,
 	DB_PG_STAMP_BUMP,
+	DB_PG_REVOKE,
+	DB_PG_REVOKED_PRUNE,
+	DB_PG_IS_REVOKED,
 	DB_PG_STMT_COUNT
 };
 
@@ -173,5 +176,10 @@ int db_pg_autocomplete(struct db *db, const struct db_query *scope, const char *
 /* pg_lock.c: cluster-wide locks on imports (advisory locks held on a connection of their own). */
 int db_pg_source_lock(struct db *db, const char *source, void **out, struct iiifd_error *err);
 void db_pg_source_unlock(struct db *db, void *lock);
+
+/* pg_auth.c: revocations of access control. */
+int db_pg_auth_revoke(struct db *db, const char *sid, int64_t expires, struct iiifd_error *err);
+int db_pg_auth_is_revoked(struct db *db, const char *sid, int64_t now, bool *revoked,
+			  struct iiifd_error *err);
 
 #endif

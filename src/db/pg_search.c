@@ -129,7 +129,10 @@ static void db_pg_where_part(struct db_pg_where *w, const char *text)
 	g_string_append(w->sql, ")");
 }
 
-/* Only words and phrases: nothing but the tokens (only searchable records have any) decides. */
+/*
+ * Only words and phrases: nothing but the tokens decides (only searchable records have any:
+ * no words, blocks or Georeference Annotations).
+ */
 static bool db_pg_text_only(const struct db_query *q, const struct db_query_parts *parts)
 {
 	const char *scope = q->scope ? q->scope + strspn(q->scope, "/") : "";
@@ -156,7 +159,9 @@ static void db_pg_count_tokens(struct db_pg_where *w, const struct db_query_part
 static void db_pg_where_search(struct db_pg_where *w, const struct db_query *q,
 			       const struct db_query_parts *parts)
 {
-	db_pg_where_init(w, " WHERE granularity IS DISTINCT FROM 'word'");
+	/* as SQLite's: Georeference Annotations are not text */
+	db_pg_where_init(w, " WHERE granularity IS DISTINCT FROM 'word'"
+			    " AND motivation IS DISTINCT FROM 'georeferencing'");
 	db_pg_where_scope(w, q);
 	db_pg_where_in(w, "motivation", q->motivations);
 	db_pg_where_in(w, "creator", q->users);

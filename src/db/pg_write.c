@@ -13,9 +13,12 @@
 #define DB_PG_COPY_ANNOTATIONS "COPY annotations (rowid, " DB_PG_COLUMNS ") FROM STDIN"
 #define DB_PG_COPY_TOKENS "COPY tokens (term, anno, pos, form) FROM STDIN"
 
+/* As SQLite's full-text index: not words, not PAGE XML blocks (their lines are), not georef. */
 static bool db_pg_indexed(const struct anno_record *rec)
 {
-	return rec->text && !db_is_word(rec);
+	return rec->text && !db_is_word(rec) &&
+	       !(rec->granularity && strcmp(rec->granularity, "block") == 0) &&
+	       !(rec->motivation && strcmp(rec->motivation, "georeferencing") == 0);
 }
 
 /*

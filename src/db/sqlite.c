@@ -71,14 +71,42 @@ static const char *const db_sqlite_migrations[] = {
 	/* 3: outlines of regions (PAGE XML, COCO segmentation, Label Studio polygons) */
 	"ALTER TABLE annotations"
 	" ADD COLUMN polygon TEXT;",
+	/*
+	 * 4: Change Discovery (sqlite_activity.c): the append-only activity log (idx 0, 1, 2...)
+	 * and the last observed state of every Collection and Manifest.
+	 */
+	"CREATE TABLE activities (idx INTEGER PRIMARY KEY, type TEXT NOT NULL, object_type TEXT,"
+	" path TEXT, target_path TEXT, label TEXT, version INTEGER NOT NULL DEFAULT 0,"
+	" start_time TEXT, end_time TEXT);"
+	"CREATE TABLE activity_state (path TEXT PRIMARY KEY, type TEXT NOT NULL,"
+	" fingerprint TEXT NOT NULL, content TEXT NOT NULL, label TEXT,"
+	" mark INTEGER NOT NULL DEFAULT 0, mark_seen INTEGER NOT NULL DEFAULT 0);"
+	/*
+	 * A write-API change of an annotation marks its Manifest in the same transaction, so a
+	 * crash cannot separate the edit from its Update. Only records without a source (imports
+	 * write millions; db_sqlite_write_import_end marks their Manifests in one statement).
+	 */
+	"CREATE TRIGGER activity_mark_insert AFTER INSERT ON annotations WHEN NEW.source IS NULL"
+	" BEGIN UPDATE activity_state SET mark = mark + 1 WHERE path = NEW.manifest; END;"
+	"CREATE TRIGGER activity_mark_update AFTER UPDATE ON annotations BEGIN"
+	" UPDATE activity_state SET mark = mark + 1 WHERE path IN (OLD.manifest, NEW.manifest);"
+	" END;"
+	"CREATE TRIGGER activity_mark_delete AFTER DELETE ON annotations WHEN OLD.source IS NULL"
+	" BEGIN UPDATE activity_state SET mark = mark + 1 WHERE path = OLD.manifest; END;",
+	/* 5: sessions ended by a logout (auth/), until they would have expired (sqlite_auth.c) */
+	"CREATE TABLE IF NOT EXISTS auth_revoked (sid TEXT PRIMARY KEY,"
+	" expires INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 /*
  * Regions ("block", from PAGE XML) repeat their lines' text: only the lines are searched, so a
  * hit is never reported twice. No release stored blocks before they were left out here.
+ * Georeference Annotations keep their JSON in text: not words to search (and none was stored
+ * before they were left out here).
  */
 #define DB_SQLITE_INDEXED                                                                   \
-	"text IS NOT NULL AND granularity IS NOT 'word' AND granularity IS NOT 'block'"
+	"text IS NOT NULL AND granularity IS NOT 'word' AND granularity IS NOT 'block'"       \
+	" AND motivation IS NOT 'georeferencing'"
 /*
  * Canvas pages: ?7 = 1 selects the word-level supplementing records (the DB_PAGE_WORDS page),
  * 0 everything else of the motivation ?3 (see db_sqlite_bind_target).
@@ -614,4 +642,11 @@ const struct db_ops db_sqlite_ops = {
 	.search_count = db_sqlite_read_search_count,
 	.line_words = db_sqlite_read_line_words,
 	.autocomplete = db_sqlite_read_autocomplete,
+	.activity_append = db_sqlite_activity_append,
+	.activity_states = db_sqlite_activity_states,
+	.activity_count = db_sqlite_activity_count,
+	.activity_range = db_sqlite_activity_range,
+	.activity_mark = db_sqlite_activity_mark,
+	.auth_revoke = db_sqlite_auth_revoke,
+	.auth_is_revoked = db_sqlite_auth_is_revoked,
 };

@@ -153,4 +153,23 @@ int db_sqlite_read_autocomplete(struct db *db, const struct db_query *scope, con
 				int64_t min, int64_t limit, struct db_terms *out,
 				struct iiifd_error *err);
 
+/* sqlite_activity.c: the Change Discovery ops of struct db_ops. */
+int db_sqlite_activity_append(struct db *db, const struct db_activity_batch *batch,
+			      struct iiifd_error *err);
+int db_sqlite_activity_states(struct db *db,
+			      int (*fn)(const struct db_resource_state *s, void *ctx), void *ctx,
+			      struct iiifd_error *err);
+int db_sqlite_activity_count(struct db *db, int64_t *count, struct iiifd_error *err);
+int db_sqlite_activity_range(struct db *db, int64_t first, int64_t n, struct db_activity **out,
+			     size_t *count, struct iiifd_error *err);
+int db_sqlite_activity_mark(struct db *db, const char *path, struct iiifd_error *err);
+/* Inside an import's transaction: marks the Manifests the records of source belong to. */
+int db_sqlite_activity_mark_source(struct db_sqlite_conn *conn, const char *source,
+				   struct iiifd_error *err);
+/* sqlite_auth.c: the revocation list of access control (db_ops.auth_revoke, auth_is_revoked). */
+int db_sqlite_auth_revoke(struct db *db, const char *sid, int64_t expires,
+			  struct iiifd_error *err);
+int db_sqlite_auth_is_revoked(struct db *db, const char *sid, int64_t now, bool *revoked,
+			      struct iiifd_error *err);
+
 #endif

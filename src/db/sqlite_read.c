@@ -242,7 +242,30 @@ static void db_sqlite_where_arg(struct db_sqlite_where *w, char *owned)
  * byte-wise, and uses the index. Every string starting with "a/" lies in ["a/", "a0"), since '0'
  * follows '/'; so "a" never matches "ab/x" nor "a.b".
  */
+static void db_sqlite_where_scope_only(struct db_sqlite_where *w, const struct db_query *q);
+
+/* Leaves out q->exclude's Manifests and folders, each like a folder scope (see below). */
+static void db_sqlite_where_exclude(struct db_sqlite_where *w, const struct db_query *q)
+{
+	for (const char *const *x = q ? q->exclude : NULL; x && *x; x++) {
+		if (!**x) {
+			g_string_append(w->sql, " AND 0");
+			continue;
+		}
+		g_string_append(w->sql, " AND NOT (manifest = ? OR (manifest >= ? AND manifest < ?))");
+		db_sqlite_where_arg(w, g_strdup(*x));
+		db_sqlite_where_arg(w, g_strconcat(*x, "/", NULL));
+		db_sqlite_where_arg(w, g_strconcat(*x, "0", NULL));
+	}
+}
+
 static void db_sqlite_where_scope(struct db_sqlite_where *w, const struct db_query *q)
+{
+	db_sqlite_where_scope_only(w, q);
+	db_sqlite_where_exclude(w, q);
+}
+
+static void db_sqlite_where_scope_only(struct db_sqlite_where *w, const struct db_query *q)
 {
 	const char *scope = q && q->scope ? q->scope : "";
 	size_t len = strlen(scope);
@@ -390,7 +413,9 @@ static int db_sqlite_read_page(struct db_sqlite_conn *conn, const struct db_sqli
 static void db_sqlite_where_search(struct db_sqlite_where *w, const struct db_query *q,
 				   const struct db_query_parts *parts)
 {
-	db_sqlite_where_init(w, " WHERE granularity IS NOT 'word'");
+	/* Georeference Annotations are not text: served on their Canvas, listed from the Manifest */
+	db_sqlite_where_init(w, " WHERE granularity IS NOT 'word'"
+				" AND motivation IS NOT 'georeferencing'");
 	db_sqlite_where_scope(w, q);
 	db_sqlite_where_in(w, "motivation", q->motivations);
 	db_sqlite_where_in(w, "creator", q->users);

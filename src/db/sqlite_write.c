@@ -289,6 +289,8 @@ int db_sqlite_write_import_end(void *arg, int rc, const char *fingerprint,
 	if (!rc && imp->conn && fingerprint)
 		rc = db_sqlite_write_fingerprint(imp->conn, imp->source, fingerprint, err);
 	if (!rc && imp->conn)
+		rc = db_sqlite_activity_mark_source(imp->conn, imp->source, err);
+	if (!rc && imp->conn)
 		rc = db_sqlite_terms_apply(imp->conn, &imp->terms, err);
 	if (imp->conn)
 		rc = db_sqlite_end_write(imp->db, imp->conn, rc, err);

@@ -34,6 +34,7 @@ struct http_request {
 	 * http_response_defer(), after which it is called again on a worker thread.
 	 */
 	bool on_event_loop;
+	bool via_proxy;     /* the peer is one of trusted-proxies (its identity headers count) */
 	bool ops_listener;  /* arrived on the operators' listener (metrics-address), not the main one */
 	void *conn;         /* server-private: the connection headers are read from */
 };

@@ -8,6 +8,7 @@
 
 #include "annotation/api.h"
 #include "annotation/webanno.h"
+#include "auth/pages.h"
 #include "core/config_live.h"
 #include "contentstate/content_state.h"
 #include "core/metrics.h"
@@ -65,6 +66,10 @@ static bool router_may_try_inline(const struct http_request *req)
 int router_body_check(void *ctx, const struct http_request *req, size_t *max_body,
 		      struct iiifd_error *err)
 {
+	if (strcmp(req->method, "POST") == 0 && router_strip(req->path, "/auth/access/")) {
+		*max_body = AUTH_FORM_MAX_BODY; /* the login and terms forms */
+		return 0;
+	}
 	const char *rest = router_strip(req->path, "/iiif/presentation/");
 	if (strcmp(req->method, "POST") == 0 && router_strip(req->path, "/viewer/")) {
 		/* a content state posted to a viewer page (§3.2), %-encoded when a form */
@@ -79,6 +84,17 @@ int router_body_check(void *ctx, const struct http_request *req, size_t *max_bod
 	int rc = anno_api_authorise(config_live_now()->api_token, req, NULL, who, sizeof who, err);
 	*max_body = ANNO_API_MAX_BODY;
 	return rc;
+}
+
+/* The access, token and logout services (auth/pages.h); false when none is at this path. */
+static bool router_auth(struct router *router, const struct http_request *req,
+			struct http_response *resp)
+{
+	char origin[900];
+	const struct iiifd_config *cfg = config_live_now();
+	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded,
+			      router->image.fallback_host, origin, sizeof origin);
+	return auth_pages_handle(router->auth, origin, req, resp);
 }
 
 void router_handle(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -100,10 +116,13 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 	bool reading = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 	bool writing = strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
 		       strcmp(req->method, "DELETE") == 0;
-	/* only the annotation containers below /iiif/presentation/ take writes; viewer pages
-	 * take a content state by POST */
+	/*
+	 * only the annotation containers below /iiif/presentation/ take writes; viewer pages take a
+	 * content state by POST, the access service its login and terms forms
+	 */
 	bool posting_state = strcmp(req->method, "POST") == 0 && router_strip(req->path, "/viewer/");
-	if (!reading && !posting_state &&
+	bool form = strcmp(req->method, "POST") == 0 && router_strip(req->path, "/auth/access/");
+	if (!reading && !posting_state && !form &&
 	    !(writing && router_strip(req->path, "/iiif/presentation/"))) {
 		http_response_header(resp, "Allow", "GET, HEAD, OPTIONS");
 		iiifd_error_set(&err, 405, "method %s is not allowed here", req->method);
@@ -129,10 +148,19 @@ void router_handle(void *ctx, const struct http_request *req, struct http_respon
 		return http_response_body(resp, (void *)webanno_context_document,
 					  strlen(webanno_context_document), NULL);
 	}
+	if ((rest = router_strip(req->path, "/auth/2/probe/media/")))
+		return pres_media_probe(&router->presentation, rest, req, resp);
+	if ((rest = router_strip(req->path, "/auth/2/probe/")))
+		return image_service_probe(&router->image, rest, req, resp);
+	if (router_strip(req->path, "/auth/") && router_auth(router, req, resp))
+		return;
 	if ((rest = router_strip(req->path, "/iiif/3/")))
 		return image_service_handle(&router->image, IMAGE_API_V3, rest, req, resp);
 	if ((rest = router_strip(req->path, "/iiif/2/")))
 		return image_service_handle(&router->image, IMAGE_API_V2, rest, req, resp);
+	if ((rest = router_strip(req->path, "/iiif/discovery/activity/")))
+		return discovery_service_handle(&router->discovery, &router->presentation, rest,
+						req, resp);
 	if ((rest = router_strip(req->path, "/iiif/presentation/")))
 		return pres_service_handle(&router->presentation, 3, rest, req, resp);
 	if ((rest = router_strip(req->path, "/iiif/presentation-v2/")))

@@ -6,6 +6,8 @@
 #ifndef IIIFD_HTTP_ROUTER_H
 #define IIIFD_HTTP_ROUTER_H
 
+#include "discovery/service.h"
+#include "auth/state.h"
 #include "http/message.h"
 #include "image/service.h"
 #include "presentation/service.h"
@@ -13,6 +15,8 @@
 struct router {
 	struct image_service image;
 	struct pres_service presentation;
+	struct discovery_service discovery;
+	struct auth_state *auth; /* borrowed; access control (auth/) */
 };
 
 /* An http_handler_fn; ctx is a struct router. */

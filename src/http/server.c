@@ -263,7 +263,8 @@ static struct http_exchange *server_exchange_new(struct http_server *server,
 			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For"),
 			    ex->client, sizeof ex->client);
 	ex->req = (struct http_request){ .method = method, .path = url, .conn = conn,
-					 .client = ex->client };
+					 .client = ex->client,
+					 .via_proxy = http_proxies_contains(server->proxies, peer) };
 	const union MHD_ConnectionInfo *di =
 		server->ops_daemon ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON)
 				   : NULL;

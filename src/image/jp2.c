@@ -13,6 +13,7 @@
 #include <malloc.h>
 #include <math.h>
 #include <openjpeg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,28 @@ static int tiles_covering(uint32_t grid0, uint32_t step, uint32_t image0, uint32
 		found = true;
 	}
 	return found ? 0 : -1;
+}
+
+void jp2_layout_tile_span(const struct jp2_layout *l, int reduce, uint32_t col, uint32_t row,
+			  struct jp2_rect *span)
+{
+	tile_span(l->tile_origin_x, l->tile_width, l->origin_x, l->width, col, reduce, &span->x0,
+		  &span->x1);
+	tile_span(l->tile_origin_y, l->tile_height, l->origin_y, l->height, row, reduce, &span->y0,
+		  &span->y1);
+}
+
+int jp2_layout_tiles_under(const struct jp2_layout *l, int reduce, const struct jp2_rect *area,
+			   struct jp2_rect *tiles)
+{
+	uint32_t c0, c1, r0, r1;
+	if (tiles_covering(l->tile_origin_x, l->tile_width, l->origin_x, l->width,
+			   l->tiles_across, reduce, area->x0, area->x1, &c0, &c1) < 0 ||
+	    tiles_covering(l->tile_origin_y, l->tile_height, l->origin_y, l->height,
+			   l->tiles_down, reduce, area->y0, area->y1, &r0, &r1) < 0)
+		return -1;
+	*tiles = (struct jp2_rect){ c0, r0, (int64_t)c1 + 1, (int64_t)r1 + 1 };
+	return 0;
 }
 
 /* ---- the assembled codestream --------------------------------------------------------------- */
@@ -250,6 +273,7 @@ static OPJ_BOOL stream_seek(OPJ_OFF_T to, void *user)
 
 struct decoder {
 	struct assembled source;
+	int threads;     /* OpenJPEG threads for this decode (code-blocks, wavelet rows); 0: none */
 	opj_stream_t *stream;
 	opj_codec_t *codec;
 	opj_image_t *image;
@@ -292,6 +316,7 @@ static int decoder_start(struct decoder *d, const struct jp2_index *ix, const ch
 	opj_dparameters_t params;
 	opj_set_default_decoder_parameters(&params);
 	return opj_setup_decoder(d->codec, &params) &&
+			       (d->threads < 2 || opj_codec_set_threads(d->codec, d->threads)) &&
 			       opj_read_header(d->stream, d->codec, &d->image) &&
 			       opj_set_decoded_resolution_factor(d->codec, (OPJ_UINT32)reduce)
 		       ? 0
@@ -566,6 +591,32 @@ int64_t jp2_decode_bytes(const struct jp2_index *ix, int reduce, const struct jp
 	return canvas + params + samples * l->bands * 4 + data;
 }
 
+/*
+ * Decodes in progress. One that runs alone and decodes in one OpenJPEG call (a single-tile
+ * file, subsampled chroma, an overview) gets an OpenJPEG thread per core, so one request uses
+ * every core; tile-by-tile decodes are spread over the cores by jp2_shared.c instead, and under
+ * load the cores are busy anyway. Counts every decode_area call (begin here, end after release).
+ */
+static atomic_int decodes_running;
+
+int jp2_cores(void)
+{
+	static atomic_int cores;
+	int n = atomic_load(&cores);
+	if (!n) {
+		long online = sysconf(_SC_NPROCESSORS_ONLN);
+		n = online < 1 ? 1 : online > JP2_MAX_THREADS ? JP2_MAX_THREADS : (int)online;
+		atomic_store(&cores, n);
+	}
+	return n;
+}
+
+static int at_once_threads(bool at_once)
+{
+	bool alone = atomic_fetch_add(&decodes_running, 1) == 0;
+	return alone && at_once && jp2_cores() > 1 ? jp2_cores() : 0;
+}
+
 static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char *path,
 					  int reduce, struct canvas *c, int64_t deadline_us)
 {
@@ -576,7 +627,7 @@ static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char
 		return JP2_FAILED;
 	}
 	const struct tile_rect *t = &plan.tiles;
-	struct decoder d = { .source = { .fd = -1 } };
+	struct decoder d = { .source = { .fd = -1 }, .threads = at_once_threads(plan.at_once) };
 	enum jp2_decode_status s = JP2_FAILED;
 	uint64_t tiles = (uint64_t)(t->c1 - t->c0 + 1) * (t->r1 - t->r0 + 1);
 	if (decoder_start(&d, ix, path, t, reduce) == 0)
@@ -585,6 +636,7 @@ static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char
 	else
 		vips_error("jp2", "cannot start decoding: %s", d.error[0] ? d.error : "out of memory");
 	decoder_release(&d);
+	atomic_fetch_sub(&decodes_running, 1);
 	if (tiles >= JP2_TRIM_AFTER_TILES)
 		malloc_trim(0);
 	return s;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "image/tile_cache.h"
 
 struct _VipsImage;
 
@@ -76,6 +77,15 @@ const struct jp2_layout *jp2_index_layout(const struct jp2_index *ix);
  * the full size when the image does not start at the grid's origin). */
 void jp2_layout_level_size(const struct jp2_layout *l, int reduce, int64_t *w, int64_t *h);
 
+/* The level pixels codestream tile (col, row) covers at reduction `reduce`. */
+void jp2_layout_tile_span(const struct jp2_layout *l, int reduce, uint32_t col, uint32_t row,
+			  struct jp2_rect *span);
+
+/* The codestream tiles under area (level pixels at reduction `reduce`): columns [x0, x1) and
+ * rows [y0, y1) in *tiles. -1 when none. */
+int jp2_layout_tiles_under(const struct jp2_layout *l, int reduce, const struct jp2_rect *area,
+			   struct jp2_rect *tiles);
+
 enum jp2_decode_status {
 	JP2_DECODED = 0,
 	JP2_FAILED = -1,    /* damaged data, or an area outside the level */
@@ -92,6 +102,20 @@ enum jp2_decode_status {
 enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, int reduce,
 				  const struct jp2_rect *area, int64_t deadline_us,
 				  struct _VipsImage **out);
+
+/*
+ * jp2_decode() through the shared cache of decoded tiles (jp2_shared.c): each codestream tile
+ * under the area is decoded whole at that reduction, once, and kept in cache under the file's
+ * identity (file: dev, ino, mtime and size filled, the rest ignored), then the area is copied
+ * out of the tiles; the missing tiles of a request that runs alone are decoded on every core.
+ * Files the cache cannot hold (over 8 bits, one tile, subsampled chroma) and a NULL cache go to
+ * jp2_decode(). Same results and errors as jp2_decode(); the image is 8-bit.
+ */
+enum jp2_decode_status jp2_decode_shared(const struct jp2_index *ix, const char *path,
+					 int reduce, const struct jp2_rect *area,
+					 int64_t deadline_us, struct tile_cache *cache,
+					 const struct tile_cache_key *file,
+					 struct _VipsImage **out);
 
 /* Bytes jp2_decode() of that area is expected to hold at its peak (for admission control). */
 int64_t jp2_decode_bytes(const struct jp2_index *ix, int reduce, const struct jp2_rect *area);

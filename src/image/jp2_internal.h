@@ -1,5 +1,6 @@
 /*
- * jp2_internal.h: the index jp2_index.c makes and jp2.c reads (private to those two files).
+ * jp2_internal.h: the index jp2_index.c makes and jp2.c and jp2_shared.c read (private to
+ * those files).
  */
 #ifndef IIIFD_IMAGE_JP2_INTERNAL_H
 #define IIIFD_IMAGE_JP2_INTERNAL_H
@@ -7,6 +8,10 @@
 #include "image/jp2.h"
 
 #define JP2_NO_PART UINT32_MAX
+
+/* Threads one request may decode with: the online cores, 1..JP2_MAX_THREADS. */
+#define JP2_MAX_THREADS 8
+int jp2_cores(void);
 
 /* A tile-part: its SOT marker segment and data, as found in the file. */
 struct jp2_tile_part {

@@ -13,6 +13,7 @@
 #include "core/metrics.h"
 #include "image/jp2.h"
 #include "image/pdf.h"
+#include "image/render_tiff.h"
 
 #define PIPE_SLOTS 32
 
@@ -116,11 +117,13 @@ static int pipeline_crop(struct pipe *p, const struct image_source *src,
 /* A tiled JPEG 2000: decode just the codestream tiles under the region (jp2.h). */
 static int pipeline_decode_jp2(struct pipe *p, const struct image_source *src,
 			       const struct image_source_level *lvl,
-			       const struct image_geometry *g)
+			       const struct image_geometry *g, struct tile_cache *tiles)
 {
 	struct jp2_rect area = pipeline_level_rect(src, lvl, lvl->width, lvl->height, g);
-	enum jp2_decode_status s = jp2_decode(src->jp2, src->path, lvl->page, &area,
-					      p->deadline_us, pipe_slot(p));
+	struct tile_cache_key file = { .dev = src->dev, .ino = src->ino, .mtime_sec = src->mtime,
+				       .mtime_nsec = src->mtime_nsec, .size = src->file_size };
+	enum jp2_decode_status s = jp2_decode_shared(src->jp2, src->path, lvl->page, &area,
+						     p->deadline_us, tiles, &file, pipe_slot(p));
 	p->timed_out = s == JP2_TIMED_OUT;
 	return pipe_advance(p, s == JP2_DECODED ? 0 : -1);
 }
@@ -339,7 +342,7 @@ static int pipeline_run(struct pipe *p, const struct image_source *src,
 {
 	const struct image_source_level *lvl = pipeline_level(src, g);
 	if (src->jp2) {
-		if (pipeline_decode_jp2(p, src, lvl, g) < 0)
+		if (pipeline_decode_jp2(p, src, lvl, g, opt->tiles) < 0)
 			return -1;
 	} else {
 		if (pipeline_load(p, src, lvl, pipeline_needs_random_access(src, req)) < 0)
@@ -366,6 +369,8 @@ int image_pipeline_render(const struct image_source *src, const struct image_req
 	if (!image_pipeline_can_encode(req->format))
 		return iiifd_error_set(err, 415, "format '%s' is not available on this server",
 				       image_format_name(req->format));
+	if (render_tiff_applies(src, req, g, opt))
+		return render_tiff(src, req, g, opt, out, out_len, err);
 	struct pipe p = { 0 };
 	p.deadline_us = opt->deadline_us;
 	p.ctx = VIPS_OBJECT(vips_image_new());
@@ -391,4 +396,21 @@ int image_pipeline_render(const struct image_source *src, const struct image_req
 	log_error("%s: cannot render: %s", src->path, vips_error_buffer());
 	vips_error_clear();
 	return iiifd_error_set(err, 500, "the image could not be decoded");
+}
+
+const struct image_source_level *image_pipeline_level(const struct image_source *src,
+						      const struct image_geometry *g)
+{
+	return pipeline_level(src, g);
+}
+
+void image_pipeline_level_rect(const struct image_source *src,
+			       const struct image_source_level *lvl, int64_t lw, int64_t lh,
+			       const struct image_geometry *g, int64_t rect[4])
+{
+	struct jp2_rect r = pipeline_level_rect(src, lvl, lw, lh, g);
+	rect[0] = r.x0;
+	rect[1] = r.y0;
+	rect[2] = r.x1;
+	rect[3] = r.y1;
 }

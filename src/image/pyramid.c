@@ -25,8 +25,7 @@ int image_pyramid_needs_bigtiff(int64_t width, int64_t height, int bands)
 	return raw / 3 * 4 > PYRAMID_CLASSIC_MAX_BYTES;
 }
 
-/* Copies libvips' error text into err right away, its lines joined by "; ". */
-static int pyramid_vips_error(struct iiifd_error *err, const char *what, const char *file)
+int image_pyramid_vips_error(struct iiifd_error *err, const char *what, const char *file)
 {
 	char reason[200];
 	size_t n = 0;
@@ -121,6 +120,16 @@ static VipsImage *pyramid_load(const struct image_source *src)
 	return img;
 }
 
+VipsImage *image_pyramid_load_srgb(const struct image_source *src)
+{
+	VipsImage *img = pyramid_load(src);
+	if (img && pyramid_to_srgb(&img, src->path) < 0) {
+		g_object_unref(img);
+		img = NULL;
+	}
+	return img;
+}
+
 static int pyramid_save(VipsImage *img, const char *path, int tile, int quality, int bigtiff)
 {
 	return vips_tiffsave(img, path, "tile", TRUE, "tile_width", tile, "tile_height", tile,
@@ -154,17 +163,14 @@ int image_pyramid_write(const struct image_source *src, const char *path, int ti
 			int quality, struct iiifd_error *err)
 {
 	if (pyramid_precheck(src) < 0)
-		return pyramid_vips_error(err, "cannot decode", src->path);
-	VipsImage *img = pyramid_load(src);
-	if (!img || pyramid_to_srgb(&img, src->path) < 0) {
-		if (img)
-			g_object_unref(img);
-		return pyramid_vips_error(err, "cannot decode", src->path);
-	}
+		return image_pyramid_vips_error(err, "cannot decode", src->path);
+	VipsImage *img = image_pyramid_load_srgb(src);
+	if (!img)
+		return image_pyramid_vips_error(err, "cannot decode", src->path);
 	int bigtiff = image_pyramid_needs_bigtiff(img->Xsize, img->Ysize, img->Bands);
 	int rc = pyramid_save(img, path, tile, quality, bigtiff);
 	g_object_unref(img);
 	if (rc)
-		return pyramid_vips_error(err, "conversion failed", src->path);
+		return image_pyramid_vips_error(err, "conversion failed", src->path);
 	return 0;
 }

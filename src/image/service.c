@@ -12,11 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/gate.h"
 #include "core/config_live.h"
 #include "core/metrics.h"
 #include "core/path.h"
 #include "core/strings.h"
+#include "image/degraded.h"
 #include "image/passthrough.h"
+#include "image/render_tiff.h"
 #include "media/derived.h"
 #include "media/probe.h"
 
@@ -29,6 +32,11 @@ struct service_target {
 	char base[1024];                      /* e.g. https://host/iiif/3 */
 	const struct image_source *src;       /* held from svc->sources until the end */
 	bool on_event_loop; /* answering on the I/O thread: cached sources only, no decoding */
+	char origin[900];                     /* the server's base URL */
+	char policy_path[PATH_MAX];           /* the file whose access policy applies */
+	bool degraded;       /* the identifier names the degraded tier (AUTH_DEGRADED_SUFFIX) */
+	enum auth_resource policy_kind;       /* a media file's stills follow its media policy */
+	struct auth_gate gate;                /* this request's access decision */
 };
 
 void image_service_limits(const struct iiifd_config *cfg, struct image_limits *out)
@@ -80,6 +88,9 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	cores = cores > 0 ? cores : 2;
 	svc->sources = image_source_cache_new((size_t)cfg->source_cache_entries);
+	svc->tiles = tile_cache_new((size_t)cfg->tile_cache_mb << 20);
+	svc->encode.tiles = svc->tiles;
+	svc->encode.direct = cfg->direct_render;
 	svc->admission = admission_new(cfg->threads ? cfg->threads : (int)cores * 2,
 				       cfg->large_renders ? cfg->large_renders
 							  : (int)(cores > 1 ? cores / 2 : 1),
@@ -90,7 +101,7 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 		svc->pyramids = pyramid_queue_new(dir, cfg->pyramid_threshold_mp * 1000000, 256, 90,
 						  cfg->pyramid_cache_size_mb << 20);
 	}
-	if (!svc->sources || !svc->admission ||
+	if (!svc->sources || !svc->admission || !svc->tiles ||
 	    (cfg->pyramid_threshold_mp > 0 && !svc->pyramids)) {
 		image_service_release(svc);
 		return iiifd_error_set(err, 500, "out of memory");
@@ -116,6 +127,8 @@ void image_service_release(struct image_service *svc)
 	svc->admission = NULL;
 	pyramid_queue_free(svc->pyramids);
 	svc->pyramids = NULL;
+	tile_cache_free(svc->tiles);
+	svc->tiles = NULL;
 }
 
 /* Renders under admission control and the request time limit. */
@@ -195,8 +208,9 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	}
 	if (svc->derivatives) /* once per request: the I/O thread's look does not count */
 		metrics_cache_miss(METRICS_CACHE_RENDER);
-	if (image_passthrough_edge(from, ir, g, config_live_now()->jpeg_quality, &body,
-				   &len)) {
+	struct image_encode_options enc = service_encode_now(svc);
+	bool direct = render_tiff_applies(from, ir, g, &enc); /* edge tiles too (render_tiff.h) */
+	if (!direct && image_passthrough_edge(from, ir, g, enc.jpeg_quality, &body, &len)) {
 		metrics_image_produced(METRICS_IMAGE_EDGE);
 		http_response_header(resp, "Server-Timing", "passthrough;desc=\"edge\"");
 		derivative_cache_put(svc->derivatives, src->path, variant, body, len);
@@ -206,9 +220,10 @@ static int service_produce(const struct image_service *svc, const struct image_s
 	if (service_render(svc, from, ir, g, req->client, &body, &len, err) < 0)
 		return -1;
 	metrics_image_produced(METRICS_IMAGE_RENDERED);
-	http_response_header(resp, "Server-Timing", "render;desc=\"%s\";dur=%.1f",
+	http_response_header(resp, "Server-Timing", "render;desc=\"%s\";dur=%.1f%s",
 			     pixels ? "pyramid" : "original",
-			     (double)(g_get_monotonic_time() - start) / 1000.0);
+			     (double)(g_get_monotonic_time() - start) / 1000.0,
+			     direct ? ", direct" : "");
 	derivative_cache_put(svc->derivatives, src->path, variant, body, len);
 	http_response_body(resp, body, len, g_free);
 	return 0;
@@ -264,6 +279,8 @@ static int service_open_derived(const struct image_service *svc, struct service_
 	if (rc < 0)
 		return -1;
 	snprintf(dir, sizeof dir, "%s/derived", svc->cfg->cache_dir);
+	snprintf(t->policy_path, sizeof t->policy_path, "%s", media);
+	t->policy_kind = AUTH_RES_MEDIA;
 	char *still = media_derived_image(media, kind, dir, err);
 	free(media);
 	if (!still)
@@ -298,6 +315,7 @@ static int service_open_source(const struct image_service *svc, struct service_t
 			return -1;
 		page = (int)n - 1;
 	}
+	snprintf(t->policy_path, sizeof t->policy_path, "%s", file);
 	if (t->on_event_loop) /* only an image probed before: probing reads the file */
 		t->src = image_source_cache_peek(svc->sources, file, page);
 	else
@@ -313,11 +331,15 @@ static int service_target_init(const struct image_service *svc, enum image_api_v
 	if (service_decode(raw_id, t->identifier, sizeof t->identifier) <= 0 ||
 	    strings_url_encode(t->identifier, t->encoded, sizeof t->encoded) < 0)
 		return iiifd_error_set(err, 404, "no image with that identifier");
-	char origin[900];
 	const struct iiifd_config *cfg = config_live_now();
-	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host, origin,
-			      sizeof origin);
-	snprintf(t->base, sizeof t->base, "%s/iiif/%d", origin, (int)v);
+	http_request_base_url(req, cfg->public_url, cfg->trust_forwarded, svc->fallback_host,
+			      t->origin, sizeof t->origin);
+	snprintf(t->base, sizeof t->base, "%s/iiif/%d", t->origin, (int)v);
+	size_t len = strlen(t->identifier), sl = strlen(AUTH_DEGRADED_SUFFIX);
+	if (len > sl && strcmp(t->identifier + len - sl, AUTH_DEGRADED_SUFFIX) == 0) {
+		t->identifier[len - sl] = '\0'; /* encoded keeps the suffix: ids name the tier */
+		t->degraded = true;
+	}
 	return 0;
 }
 
@@ -327,12 +349,34 @@ static void service_redirect(const struct service_target *t, struct http_respons
 	http_response_text(resp, 303, "See %s/%s/info.json\n", t->base, t->encoded);
 }
 
+/* Protected resources are for one user's browser only; the open degraded tier for anyone. */
+static const char *service_cache_control(const struct service_target *t)
+{
+	return t->gate.policy && !t->degraded ? AUTH_PRIVATE_CACHE
+					      : config_live_now()->cache_control;
+}
+
+/* The access services of a protected image (also on its degraded tier: the way to log in). */
+static void service_describe_access(const struct service_target *t, json_t *info,
+				    enum image_api_version v)
+{
+	char enc[SERVICE_SEGMENT_MAX], probe[sizeof t->origin + SERVICE_SEGMENT_MAX + 32];
+	if (!t->gate.policy || strings_url_encode(t->identifier, enc, sizeof enc) < 0)
+		return;
+	snprintf(probe, sizeof probe, "%s/auth/2/probe/%s", t->origin, enc);
+	auth_gate_describe_info(&t->gate, info, (int)v, t->origin, probe);
+}
+
 static void service_info(const struct image_service *svc, enum image_api_version v,
 			 struct service_target *t, const struct http_request *req,
 			 struct http_response *resp)
 {
 	char etag[40], id[sizeof t->base + sizeof t->encoded + 1], what[1200];
 	struct image_info_options opt = service_info_now(svc);
+	if (t->degraded) { /* the tier's file is all there is: no enlargement advertised */
+		opt.limits.max_width = opt.limits.max_height = t->gate.policy->degraded;
+		opt.limits.max_upscale = 1;
+	}
 	/* the document also depends on the settings a reload may change: so does its ETag */
 	snprintf(what, sizeof what, "info%d|%lld|%lld|%lld|%g|%d|%s", (int)v,
 		 (long long)opt.limits.max_width, (long long)opt.limits.max_height,
@@ -348,11 +392,15 @@ static void service_info(const struct image_service *svc, enum image_api_version
 	else
 		http_response_header(resp, "Content-Type", "application/json");
 	http_response_header(resp, "Vary", "Accept");
-	if (http_response_validators(resp, req, etag, t->src->mtime,
-				     config_live_now()->cache_control))
+	if (t->gate.policy && !t->degraded && t->gate.access != AUTH_FULL) {
+		resp->status = 401; /* Auth 1.0 §3.1: the description, with the services, as 401 */
+		http_response_header(resp, "Cache-Control", "no-store");
+	} else if (http_response_validators(resp, req, etag, t->src->mtime, service_cache_control(t))) {
 		return;
+	}
 	snprintf(id, sizeof id, "%s/%s", t->base, t->encoded);
 	json_t *info = image_info_build(v, id, t->src, &opt);
+	service_describe_access(t, info, v);
 	char *text = json_dumps(info, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(info);
 	if (text)
@@ -369,6 +417,10 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 	char decoded[4][256], canonical[512], etag[40];
 	struct image_limits limits;
 	image_service_limits(config_live_now(), &limits);
+	if (t->degraded) { /* nothing larger than the tier's file, and no enlargement of it */
+		limits.max_width = limits.max_height = t->gate.policy->degraded;
+		limits.max_upscale = 1;
+	}
 	for (int i = 0; i < 4; i++)
 		if (service_decode(params[i], decoded[i], sizeof decoded[i]) < 0)
 			return (void)(iiifd_error_set(&err, 400, "malformed %%-escape in '%s'",
@@ -399,8 +451,7 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 	char what[sizeof canonical + 32];
 	snprintf(what, sizeof what, "%s|q%d|w%d", canonical, enc.jpeg_quality, enc.webp_quality);
 	service_etag(t, what, etag, sizeof etag);
-	if (http_response_validators(resp, req, etag, t->src->mtime,
-				     config_live_now()->cache_control))
+	if (http_response_validators(resp, req, etag, t->src->mtime, service_cache_control(t)))
 		return;
 	const struct image_source *pixels = service_pixels(svc, t->src);
 	if (service_produce(svc, t->src, pixels, &ir, &g, canonical, req, resp, &err) < 0)
@@ -409,6 +460,92 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 	if (!resp->deferred && pyramid_queue_wants(svc->pyramids, t->src))
 		(pixels ? metrics_cache_hit : metrics_cache_miss)(METRICS_CACHE_PYRAMID);
 	image_source_cache_put(svc->sources, pixels);
+}
+
+/* Swaps t->src for the degraded tier's file (made on first use). 0, 1 when deferred, or -1. */
+static int service_open_degraded(const struct image_service *svc, struct service_target *t,
+				 struct http_response *resp, struct iiifd_error *err)
+{
+	const struct auth_policy *p = t->gate.policy;
+	if (!p || p->degraded <= 0 || p->broken)
+		return iiifd_error_set(err, 404, "no image with that identifier");
+	if (t->on_event_loop)
+		return http_response_defer(resp), 1;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/derived", svc->cfg->cache_dir);
+	struct image_encode_options enc = service_encode_now(svc);
+	char *path = image_degraded_file(t->src, p->degraded, dir, &enc, err);
+	if (!path)
+		return -1;
+	derivative_cache_adopt(svc->derivatives, path);
+	const struct image_source *small = image_source_cache_get(svc->sources, path, 0, err);
+	free(path);
+	if (!small)
+		return -1;
+	image_source_cache_put(svc->sources, t->src);
+	t->src = small;
+	return 0;
+}
+
+/*
+ * Applies the access policy before anything is read or sent: 0 to go on, 1 when answered (a
+ * redirect to the degraded tier, or deferred), -1 with err (401 for a protected image).
+ */
+static int service_gate(const struct image_service *svc, struct service_target *t, bool info,
+			const struct http_request *req, struct http_response *resp,
+			struct iiifd_error *err)
+{
+	auth_gate_open(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
+	if (t->degraded)
+		return service_open_degraded(svc, t, resp, err);
+	if (!t->gate.policy || t->gate.access == AUTH_FULL || info) {
+		if (info && t->gate.access == AUTH_DEGRADED) { /* Auth 1.0 §3.2: to the lower tier */
+			http_response_header(resp, "Location", "%s/%s" AUTH_DEGRADED_SUFFIX "/info.json",
+					     t->base, t->encoded);
+			http_response_header(resp, "Cache-Control", "no-store");
+			http_response_text(resp, 302, "See the degraded tier\n");
+			return 1;
+		}
+		return 0; /* a denied info.json is answered 401 with its services */
+	}
+	auth_gate_log_denial(svc->auth, &t->gate, req, t->identifier);
+	return iiifd_error_set(err, 401, "this image is access-controlled: its info.json names the "
+				    "services that give access");
+}
+
+void image_service_probe(const struct image_service *svc, const char *raw_id,
+			 const struct http_request *req, struct http_response *resp)
+{
+	struct iiifd_error err = { 0 };
+	struct service_target *t = calloc(1, sizeof *t);
+	if (!t)
+		return (void)(iiifd_error_set(&err, 500, "out of memory"),
+			      http_response_error(resp, &err));
+	t->on_event_loop = req->on_event_loop;
+	if (service_target_init(svc, IMAGE_API_V3, raw_id, req, t, &err) < 0 || t->degraded ||
+	    service_open_source(svc, t, &err) < 0) {
+		if (req->on_event_loop)
+			http_response_defer(resp);
+		else
+			http_response_error(resp, &err);
+		goto out;
+	}
+	auth_gate_open(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
+	const struct auth_policy *p = t->gate.policy;
+	char svc_id[sizeof t->origin + SERVICE_SEGMENT_MAX + 32], sub[sizeof svc_id + 32];
+	json_t *service = NULL;
+	if (p && p->degraded > 0 && !p->broken) {
+		snprintf(svc_id, sizeof svc_id, "%s/iiif/3/%s" AUTH_DEGRADED_SUFFIX, t->origin,
+			 t->encoded);
+		snprintf(sub, sizeof sub, "%s/full/max/0/default.jpg", svc_id);
+		service = json_pack("{s:s, s:s, s:s}", "id", svc_id, "type", "ImageService3",
+				    "profile", "level2");
+	}
+	auth_gate_probe(svc->auth, p, req, service ? sub : NULL, "Image", service, resp);
+out:
+	image_source_cache_put(svc->sources, t->src);
+	auth_gate_release(&t->gate);
+	free(t);
 }
 
 void image_service_handle(const struct image_service *svc, enum image_api_version version,
@@ -453,6 +590,12 @@ void image_service_handle(const struct image_service *svc, enum image_api_versio
 			http_response_error(resp, &err);
 		goto out;
 	}
+	int gate = service_gate(svc, t, n == 2, req, resp, &err);
+	if (gate != 0) {
+		if (gate < 0)
+			http_response_error(resp, &err);
+		goto out;
+	}
 	if (n == 1)
 		service_redirect(t, resp);
 	else if (n == 2)
@@ -463,7 +606,7 @@ out:
 	if (t && t->src && req->on_event_loop && !resp->deferred)
 		metrics_cache_hit(METRICS_CACHE_SOURCE); /* peeked, and answered here */
 	if (t)
-		image_source_cache_put(svc->sources, t->src);
+		image_source_cache_put(svc->sources, t->src), auth_gate_release(&t->gate);
 	free(t);
 	free(copy);
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "auth/state.h"
 #include "core/config.h"
 #include "http/message.h"
 #include "image/info.h"
@@ -31,6 +32,8 @@ struct image_service {
 	struct derivative_cache *derivatives; /* owned; NULL when the disk cache is off */
 	struct admission *admission;          /* owned */
 	struct pyramid_queue *pyramids;       /* owned; NULL when background pyramids are off */
+	struct auth_state *auth;              /* borrowed; NULL = everything public (auth/) */
+	struct tile_cache *tiles;             /* owned; decoded source tiles (tile-cache-mb) */
 };
 
 /* Prepares svc from cfg (both must outlive it); -1 with err set when it cannot. */
@@ -45,5 +48,9 @@ void image_service_limits(const struct iiifd_config *cfg, struct image_limits *o
 void image_service_handle(const struct image_service *svc, enum image_api_version version,
 			  const char *path, const struct http_request *req,
 			  struct http_response *resp);
+
+/* Answers the Auth 2.0 probe of the image named by the raw identifier (below /auth/2/probe/). */
+void image_service_probe(const struct image_service *svc, const char *raw_id,
+			 const struct http_request *req, struct http_response *resp);
 
 #endif

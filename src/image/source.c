@@ -16,6 +16,7 @@
 
 const char *const image_source_extensions[] = {
 	"jpg", "jpeg", "jpe", "png", "tif", "tiff", "ptif", "jp2", "j2k", "jpx", "jpf",
+	"jph", "j2c", "jhc",
 	"webp", "heic", "heif", "avif", "gif", "pdf", NULL,
 };
 
@@ -357,6 +358,8 @@ static int source_open(const char *path, int page, struct image_source *src,
 	src->mtime = st.st_mtim.tv_sec;
 	src->mtime_nsec = st.st_mtim.tv_nsec;
 	src->file_size = st.st_size;
+	src->dev = st.st_dev;
+	src->ino = st.st_ino;
 	if (!src->path)
 		return iiifd_error_set(err, 500, "out of memory");
 	if (source_kind(path, &src->kind) < 0) {

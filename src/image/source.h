@@ -61,6 +61,8 @@ struct image_source {
 	time_t mtime;
 	long mtime_nsec;
 	off_t file_size;
+	dev_t dev;               /* the file's identity, with mtime and size (tile_cache.h keys) */
+	ino_t ino;
 };
 
 /* Image file extensions iiifd serves (lower case, NULL-terminated). */

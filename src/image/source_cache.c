@@ -76,7 +76,8 @@ static struct source_entry *cache_lookup_locked(struct image_source_cache *c, co
 	struct source_entry *e = g_hash_table_lookup(c->table, key);
 	if (!e)
 		return NULL;
-	if (e->size != st->st_size || e->mtime.tv_sec != st->st_mtim.tv_sec ||
+	if (e->size != st->st_size || e->src.ino != st->st_ino || e->src.dev != st->st_dev ||
+	    e->mtime.tv_sec != st->st_mtim.tv_sec ||
 	    e->mtime.tv_nsec != st->st_mtim.tv_nsec) {
 		cache_remove_locked(c, e); /* the file changed: probe again */
 		return NULL;

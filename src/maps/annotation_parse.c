@@ -156,19 +156,9 @@ static int maps_json_body(const json_t *anno, struct maps_georef *g, struct maps
 	return maps_json_transformation(json_object_get(body, "transformation"), g, err);
 }
 
-int maps_parse_annotation(const char *data, size_t len, struct maps_georef *g,
-			  struct maps_error *err)
+int maps_parse_annotation_json(const json_t *doc, struct maps_georef *g, struct maps_error *err)
 {
 	memset(err, 0, sizeof *err);
-	if (len > MAPS_MAX_INPUT)
-		return maps_json_fail(err, "$", "larger than %d bytes", MAPS_MAX_INPUT);
-	json_error_t jerr;
-	json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!doc) {
-		err->line = jerr.line > 0 ? jerr.line : 1;
-		snprintf(err->msg, sizeof err->msg, "not JSON: %s", jerr.text);
-		return -1;
-	}
 	int rc = -1;
 	const json_t *anno = json_is_object(doc) ? maps_json_annotation(doc) : NULL;
 	const char *motivation = json_string_value(json_object_get(anno, "motivation"));
@@ -182,6 +172,23 @@ int maps_parse_annotation(const char *data, size_t len, struct maps_georef *g,
 		rc = 0;
 	if (rc < 0)
 		maps_georef_release(g);
+	return rc;
+}
+
+int maps_parse_annotation(const char *data, size_t len, struct maps_georef *g,
+			  struct maps_error *err)
+{
+	memset(err, 0, sizeof *err);
+	if (len > MAPS_MAX_INPUT)
+		return maps_json_fail(err, "$", "larger than %d bytes", MAPS_MAX_INPUT);
+	json_error_t jerr;
+	json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		err->line = jerr.line > 0 ? jerr.line : 1;
+		snprintf(err->msg, sizeof err->msg, "not JSON: %s", jerr.text);
+		return -1;
+	}
+	int rc = maps_parse_annotation_json(doc, g, err);
 	json_decref(doc);
 	return rc;
 }

@@ -181,6 +181,69 @@ static int maps_number(const char *f, size_t len, double *out, int line, const c
 	return 0;
 }
 
+/* ---- line-based formats ---------------------------------------------------------------- */
+
+/* A line-based GCP format: a header row naming columns, then one row per GCP. */
+struct maps_text_format {
+	const char *bad_header, *no_header; /* the messages for a wrong or missing header */
+	/* reads the header's columns into state: 0, or -1 when it is not a header */
+	int (*header)(const char **f, const size_t *fl, int n, void *state);
+	/* one data row: 0 or -1 with err */
+	int (*row)(const char **f, const size_t *fl, int n, void *state, int line,
+		   struct maps_georef *g, struct maps_error *err);
+	/* a '#' line of the format's own: 1 taken, 0 not one, -1 with err; NULL: none */
+	int (*directive)(const char *text, size_t len, void *state, int line,
+			 struct maps_error *err);
+};
+
+/*
+ * Reads data line by line: blank lines skipped, "# transformation: ..." comments and the
+ * format's directives honoured, the header, then the rows. All or nothing: g is released on -1.
+ */
+static int maps_parse_text(const char *data, size_t len, const struct maps_text_format *fmt,
+			   void *state, struct maps_georef *g, struct maps_error *err)
+{
+	struct maps_lines r = { .data = data, .len = len };
+	const char *f[MAPS_MAX_FIELDS];
+	size_t fl[MAPS_MAX_FIELDS];
+	int rc, taken = 0, have_header = 0;
+	memset(err, 0, sizeof *err);
+	while ((rc = maps_next_line(&r, err)) > 0) {
+		if (maps_blank(r.text, r.text_len))
+			continue;
+		if (fmt->directive && (taken = fmt->directive(r.text, r.text_len, state, r.line,
+							      err)) != 0) {
+			if (taken < 0)
+				break;
+			continue;
+		}
+		if (r.text[0] == '#') {
+			if ((taken = maps_transformation_comment(r.text, r.text_len, g, r.line,
+								 err)) < 0)
+				break;
+			continue;
+		}
+		int n = maps_split(r.text, r.text_len, f, fl);
+		if (!have_header) {
+			if ((taken = fmt->header(f, fl, n, state)) < 0) {
+				maps_fail(err, r.line, "%s", fmt->bad_header);
+				break;
+			}
+			have_header = 1;
+		} else if ((taken = fmt->row(f, fl, n, state, r.line, g, err)) < 0) {
+			break;
+		}
+	}
+	if (rc == 0 && taken >= 0 && !have_header)
+		rc = maps_fail(err, 0, "%s", fmt->no_header);
+	if (rc < 0 || taken < 0) {
+		maps_georef_release(g);
+		return -1;
+	}
+	err->line = 0;
+	return 0;
+}
+
 /* ---- GCP CSV --------------------------------------------------------------------------- */
 
 /* Column indexes of x, y, lon, lat from a header row; -1 when it is not one. */
@@ -202,56 +265,38 @@ static int maps_csv_header(const char **f, const size_t *fl, int n, int col[4])
 	return 0;
 }
 
+/* One CSV data row, in the columns the header named. */
+static int maps_csv_row(const char **f, const size_t *fl, int n, void *state, int line,
+			struct maps_georef *g, struct maps_error *err)
+{
+	const int *col = state;
+	double v[4];
+	static const char *const what[4] = { "x", "y", "lon", "lat" };
+	for (int k = 0; k < 4; k++) {
+		if (col[k] >= n)
+			return maps_fail(err, line, "no %s column (%d fields)", what[k], n);
+		if (maps_number(f[col[k]], fl[col[k]], &v[k], line, what[k], err) < 0)
+			return -1;
+	}
+	err->line = line;
+	return maps_georef_add(g, v[0], v[1], v[2], v[3], err);
+}
+
+static int maps_csv_header_state(const char **f, const size_t *fl, int n, void *state)
+{
+	return maps_csv_header(f, fl, n, state);
+}
+
 int maps_parse_csv(const char *data, size_t len, struct maps_georef *g, struct maps_error *err)
 {
-	struct maps_lines r = { .data = data, .len = len };
-	const char *f[MAPS_MAX_FIELDS];
-	size_t fl[MAPS_MAX_FIELDS];
-	int col[4] = { 0 }, rc, have_header = 0;
-	memset(err, 0, sizeof *err);
-	while ((rc = maps_next_line(&r, err)) > 0) {
-		if (maps_blank(r.text, r.text_len))
-			continue;
-		if (r.text[0] == '#') {
-			if (maps_transformation_comment(r.text, r.text_len, g, r.line, err) < 0)
-				goto fail;
-			continue;
-		}
-		int n = maps_split(r.text, r.text_len, f, fl);
-		if (!have_header) {
-			if (maps_csv_header(f, fl, n, col) < 0) {
-				maps_fail(err, r.line, "the first row must name the columns x, y, "
-						       "lon and lat");
-				goto fail;
-			}
-			have_header = 1;
-			continue;
-		}
-		double v[4];
-		static const char *const what[4] = { "x", "y", "lon", "lat" };
-		for (int k = 0; k < 4; k++) {
-			if (col[k] >= n) {
-				maps_fail(err, r.line, "no %s column (%d fields)", what[k], n);
-				goto fail;
-			}
-			if (maps_number(f[col[k]], fl[col[k]], &v[k], r.line, what[k], err) < 0)
-				goto fail;
-		}
-		err->line = r.line;
-		if (maps_georef_add(g, v[0], v[1], v[2], v[3], err) < 0)
-			goto fail;
-	}
-	if (rc < 0)
-		goto fail;
-	if (!have_header) {
-		maps_fail(err, 0, "no header row (x,y,lon,lat)");
-		goto fail;
-	}
-	err->line = 0;
-	return 0;
-fail:
-	maps_georef_release(g);
-	return -1;
+	static const struct maps_text_format csv = {
+		.bad_header = "the first row must name the columns x, y, lon and lat",
+		.no_header = "no header row (x,y,lon,lat)",
+		.header = maps_csv_header_state,
+		.row = maps_csv_row,
+	};
+	int col[4] = { 0 };
+	return maps_parse_text(data, len, &csv, col, g, err);
 }
 
 /* ---- QGIS .points ---------------------------------------------------------------------- */
@@ -321,60 +366,53 @@ static int maps_points_reproject(struct maps_georef *g, const char *crs, struct 
 	return 0;
 }
 
+/* What reading a .points file keeps between lines. */
+struct maps_points_state {
+	struct maps_points_cols cols;
+	char *crs; /* the #CRS: line's WKT (malloc'd), NULL: WGS84 */
+};
+
+static int maps_points_header_state(const char **f, const size_t *fl, int n, void *state)
+{
+	return maps_points_header(f, fl, n, &((struct maps_points_state *)state)->cols);
+}
+
+static int maps_points_row_state(const char **f, const size_t *fl, int n, void *state,
+				 int line, struct maps_georef *g, struct maps_error *err)
+{
+	return maps_points_row(f, fl, n, &((struct maps_points_state *)state)->cols, line, g, err);
+}
+
+/* "#CRS: WKT" (QGIS 3): 1 when text is one, -1 out of memory. */
+static int maps_points_crs(const char *text, size_t len, void *state, int line,
+			   struct maps_error *err)
+{
+	struct maps_points_state *st = state;
+	if (len <= 5 || strncmp(text, "#CRS:", 5) != 0)
+		return 0;
+	free(st->crs);
+	st->crs = import_strndup(text + 5, len - 5);
+	return st->crs ? 1 : maps_fail(err, line, "out of memory");
+}
+
 int maps_parse_points(const char *data, size_t len, struct maps_georef *g, struct maps_error *err)
 {
-	struct maps_lines r = { .data = data, .len = len };
-	const char *f[MAPS_MAX_FIELDS];
-	size_t fl[MAPS_MAX_FIELDS];
-	struct maps_points_cols cols = { 0 };
-	char *crs = NULL;
-	int rc, have_header = 0;
-	memset(err, 0, sizeof *err);
-	while ((rc = maps_next_line(&r, err)) > 0) {
-		if (maps_blank(r.text, r.text_len))
-			continue;
-		if (r.text_len > 5 && strncmp(r.text, "#CRS:", 5) == 0) {
-			free(crs);
-			crs = import_strndup(r.text + 5, r.text_len - 5);
-			if (!crs) {
-				maps_fail(err, r.line, "out of memory");
-				goto fail;
-			}
-			continue;
-		}
-		if (r.text[0] == '#') {
-			if (maps_transformation_comment(r.text, r.text_len, g, r.line, err) < 0)
-				goto fail;
-			continue;
-		}
-		int n = maps_split(r.text, r.text_len, f, fl);
-		if (!have_header) {
-			if (maps_points_header(f, fl, n, &cols) < 0) {
-				maps_fail(err, r.line, "not a QGIS .points header (mapX,mapY,"
-						       "sourceX,sourceY,enable,...)");
-				goto fail;
-			}
-			have_header = 1;
-			continue;
-		}
-		if (maps_points_row(f, fl, n, &cols, r.line, g, err) < 0)
-			goto fail;
+	static const struct maps_text_format points = {
+		.bad_header = "not a QGIS .points header (mapX,mapY,sourceX,sourceY,enable,...)",
+		.no_header = "no header row (mapX,mapY,sourceX,sourceY,...)",
+		.header = maps_points_header_state,
+		.row = maps_points_row_state,
+		.directive = maps_points_crs,
+	};
+	struct maps_points_state st = { .crs = NULL };
+	int rc = maps_parse_text(data, len, &points, &st, g, err);
+	if (rc == 0 && st.crs && !maps_project_is_wgs84(st.crs) &&
+	    maps_points_reproject(g, st.crs, err) < 0) {
+		maps_georef_release(g);
+		rc = -1;
 	}
-	if (rc < 0)
-		goto fail;
-	if (!have_header) {
-		maps_fail(err, 0, "no header row (mapX,mapY,sourceX,sourceY,...)");
-		goto fail;
-	}
-	if (crs && !maps_project_is_wgs84(crs) && maps_points_reproject(g, crs, err) < 0)
-		goto fail;
-	free(crs);
-	err->line = 0;
-	return 0;
-fail:
-	free(crs);
-	maps_georef_release(g);
-	return -1;
+	free(st.crs);
+	return rc;
 }
 
 /* ---- masks ----------------------------------------------------------------------------- */

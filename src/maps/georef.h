@@ -82,6 +82,11 @@ int maps_parse_csv(const char *data, size_t len, struct maps_georef *g, struct m
 int maps_parse_annotation(const char *data, size_t len, struct maps_georef *g,
 			  struct maps_error *err);
 
+/* The same, from JSON already parsed (the write API's body). doc borrowed. */
+struct json_t;
+int maps_parse_annotation_json(const struct json_t *doc, struct maps_georef *g,
+			       struct maps_error *err);
+
 /*
  * A mask: SVG polygon points ("x,y x,y ...") or an <svg> with one <polygon points> or <rect>,
  * as the georef extension allows. Sets g->mask; -1 with err on bad syntax or fewer than 3 points.

@@ -83,6 +83,14 @@ static json_t *maps_features(const struct maps_georef *g, const struct maps_canv
 json_t *maps_annotation_json(const struct maps_georef *g, const struct maps_canvas *cv)
 {
 	char *id = g_strdup_printf("%s/annotations/%s/1", cv->canvas_id, MAPS_PAGE_NAME);
+	json_t *a = maps_annotation_json_as(g, cv, id);
+	g_free(id);
+	return a;
+}
+
+json_t *maps_annotation_json_as(const struct maps_georef *g, const struct maps_canvas *cv,
+				const char *id)
+{
 	json_t *source = json_pack("{s:s, s:s, s:I, s:I}", "id", cv->canvas_id, "type", "Canvas",
 				   "height", (json_int_t)llround(cv->height), "width",
 				   (json_int_t)llround(cv->width));
@@ -98,17 +106,7 @@ json_t *maps_annotation_json(const struct maps_georef *g, const struct maps_canv
 		"FeatureCollection", "transformation", maps_transformation(g), "features",
 		maps_features(g, cv));
 	g_free(body_id);
-	g_free(id);
 	return a;
-}
-
-json_t *maps_annotation_page(const struct maps_georef *g, const struct maps_canvas *cv)
-{
-	char *id = g_strdup_printf("%s/annotations/%s", cv->canvas_id, MAPS_PAGE_NAME);
-	json_t *page = json_pack("{s:s, s:s, s:[o]}", "id", id, "type", "AnnotationPage", "items",
-				 maps_annotation_json(g, cv));
-	g_free(id);
-	return page;
 }
 
 /* The ring's points, with edges cut into steps parts each (Canvas coordinates). */
@@ -127,86 +125,147 @@ static double *maps_densify(const double *ring, size_t n, int steps, size_t *out
 	return out;
 }
 
-json_t *maps_footprint(const struct maps_georef *g, const struct maps_canvas *cv)
+/* Fits g's transformation in Canvas coordinates, like the served GCPs: 0, or -1 when it cannot. */
+static int maps_fit_canvas(const struct maps_georef *g, const struct maps_canvas *cv,
+			   struct maps_transform *t)
 {
-	struct maps_transform t;
 	char msg[200];
 	struct maps_georef scaled = *g;
 	double sx, sy;
 	maps_scale(g, cv, &sx, &sy);
-	/* the transformation is fitted in Canvas coordinates, like the served GCPs */
 	scaled.gcps = g_new(struct maps_gcp, g->count ? g->count : 1);
 	for (size_t i = 0; i < g->count; i++) {
 		scaled.gcps[i] = g->gcps[i];
 		scaled.gcps[i].x *= sx, scaled.gcps[i].y *= sy;
 	}
-	int rc = maps_transform_fit(&scaled, &t, msg, sizeof msg);
+	int rc = maps_transform_fit(&scaled, t, msg, sizeof msg);
 	g_free(scaled.gcps);
-	if (rc < 0)
-		return NULL;
-	size_t n, m;
-	double *ring = maps_ring(g, cv, &n);
-	bool straight = t.type == MAPS_POLYNOMIAL && t.order == 1;
-	double *pts = maps_densify(ring, n, straight ? 1 : MAPS_FOOTPRINT_STEPS, &m);
+	return rc;
+}
+
+/* The ring pts (m points, lon lat) as GeoJSON Polygon coordinates: closed, counter-clockwise. */
+static json_t *maps_polygon_coords(const double *pts, size_t m)
+{
 	double area = 0;
-	bool finite = true;
-	for (size_t i = 0; i < m; i++) {
-		maps_transform_apply(&t, pts[2 * i], pts[2 * i + 1], &pts[2 * i], &pts[2 * i + 1]);
-		finite = finite && isfinite(pts[2 * i]) && isfinite(pts[2 * i + 1]);
-	}
-	if (!finite) { /* a degenerate fit: no footprint rather than a broken one */
-		g_free(ring);
-		g_free(pts);
-		maps_transform_release(&t);
-		return NULL;
-	}
 	for (size_t i = 0; i < m; i++) {
 		size_t j = (i + 1) % m;
 		area += pts[2 * i] * pts[2 * j + 1] - pts[2 * j] * pts[2 * i + 1];
 	}
 	json_t *coords = json_array();
 	for (size_t k = 0; k <= m; k++) {
-		size_t i = area >= 0 ? k % m : (m - k) % m; /* counter-clockwise, closed */
+		size_t i = area >= 0 ? k % m : (m - k) % m;
 		json_array_append_new(coords, json_pack("[f, f]", pts[2 * i], pts[2 * i + 1]));
 	}
+	return coords;
+}
+
+json_t *maps_footprint(const struct maps_georef *g, const struct maps_canvas *cv)
+{
+	struct maps_transform t;
+	if (maps_fit_canvas(g, cv, &t) < 0)
+		return NULL;
+	size_t n, m;
+	double *ring = maps_ring(g, cv, &n);
+	bool straight = t.type == MAPS_POLYNOMIAL && t.order == 1;
+	double *pts = maps_densify(ring, n, straight ? 1 : MAPS_FOOTPRINT_STEPS, &m);
+	bool finite = true;
+	for (size_t i = 0; i < m; i++) {
+		maps_transform_apply(&t, pts[2 * i], pts[2 * i + 1], &pts[2 * i], &pts[2 * i + 1]);
+		finite = finite && isfinite(pts[2 * i]) && isfinite(pts[2 * i + 1]);
+	}
+	/* a degenerate fit: no footprint rather than a broken one */
+	json_t *foot = finite ? json_pack("{s:s, s:{}, s:{s:s, s:[o]}}", "type", "Feature",
+					  "properties", "geometry", "type", "Polygon",
+					  "coordinates", maps_polygon_coords(pts, m))
+			      : NULL;
 	g_free(ring);
 	g_free(pts);
 	maps_transform_release(&t);
-	return json_pack("{s:s, s:{}, s:{s:s, s:[o]}}", "type", "Feature", "properties", "geometry",
-			 "type", "Polygon", "coordinates", coords);
+	return foot;
 }
 
-bool maps_canvas_decorate(json_t *canvas, const struct maps_canvas *cv, const char *abs,
-			  char *const *companions, size_t count)
+/*
+ * Appends g's annotation (id; NULL: the file's, {canvas}/annotations/georeferencing/1) to items
+ * and its footprint, with the id {canvas}/feature/georef[-{key}], to features.
+ */
+static void maps_decorate_add(json_t *items, json_t *features, const struct maps_georef *g,
+			      const struct maps_canvas *cv, const char *id, const char *key)
+{
+	json_array_append_new(items, id ? maps_annotation_json_as(g, cv, id)
+					: maps_annotation_json(g, cv));
+	json_t *foot = maps_footprint(g, cv);
+	if (!foot)
+		return;
+	char *feid = g_strdup_printf("%s/feature/georef%s%s", cv->canvas_id, key ? "-" : "",
+				     key ? key : "");
+	json_object_set_new(foot, "id", json_string(feid));
+	json_array_append_new(features, foot);
+	g_free(feid);
+}
+
+/* The georeferencing of the files next to the image (src->abs), if any, into items/features. */
+static void maps_decorate_file(json_t *items, json_t *features, const struct maps_canvas *cv,
+			       const struct maps_sources *src)
 {
 	struct maps_georef g;
 	char *source = NULL, msg[512];
 	maps_georef_init(&g);
-	int rc = maps_load(abs, companions, count, &g, &source, msg, sizeof msg);
-	if (rc < 0 && sidecar_report_once(abs, "georef"))
-		log_warn("%s: georeferencing not served: %s", abs, msg);
-	if (rc <= 0)
-		return false;
-	json_t *annotations = json_object_get(canvas, "annotations");
-	if (!annotations) {
-		annotations = json_array();
-		json_object_set_new(canvas, "annotations", annotations);
-	}
-	json_array_insert_new(annotations, 0, maps_annotation_page(&g, cv));
-	json_t *foot = json_object_get(canvas, "navPlace") ? NULL : maps_footprint(&g, cv);
-	if (foot) {
-		char *fid = g_strdup_printf("%s/feature-collection/georef", cv->canvas_id);
-		char *feid = g_strdup_printf("%s/feature/georef", cv->canvas_id);
-		json_object_set_new(foot, "id", json_string(feid));
-		json_object_set_new(canvas, "navPlace",
-				    json_pack("{s:s, s:s, s:[o]}", "id", fid, "type",
-					      "FeatureCollection", "features", foot));
-		g_free(fid);
-		g_free(feid);
-	}
+	int rc = maps_load(src->abs, src->companions, src->companion_count, &g, &source, msg,
+			   sizeof msg);
+	if (rc < 0 && sidecar_report_once(src->abs, "georef"))
+		log_warn("%s: georeferencing not served: %s", src->abs, msg);
+	if (rc > 0)
+		maps_decorate_add(items, features, &g, cv, NULL, NULL);
 	g_free(source);
 	maps_georef_release(&g);
-	return true;
+}
+
+/* The annotations written through the API, into items/features (unreadable ones skipped). */
+static void maps_decorate_stored(json_t *items, json_t *features, const struct maps_canvas *cv,
+				 const struct maps_sources *src)
+{
+	for (size_t i = 0; i < src->stored_count; i++) {
+		const struct maps_stored *st = &src->stored[i];
+		struct maps_georef g;
+		struct maps_error err = { 0 };
+		maps_georef_init(&g);
+		if (st->json && maps_parse_annotation(st->json, strlen(st->json), &g, &err) == 0)
+			maps_decorate_add(items, features, &g, cv, st->id, st->key);
+		else
+			log_warn("%s: stored georeferencing not served: %s", st->id, err.msg);
+		maps_georef_release(&g);
+	}
+}
+
+bool maps_canvas_decorate(json_t *canvas, const struct maps_canvas *cv,
+			  const struct maps_sources *src)
+{
+	json_t *items = json_array(), *features = json_array();
+	if (src->abs)
+		maps_decorate_file(items, features, cv, src);
+	maps_decorate_stored(items, features, cv, src);
+	bool any = json_array_size(items) > 0;
+	if (any) {
+		json_t *annotations = json_object_get(canvas, "annotations");
+		if (!annotations) {
+			annotations = json_array();
+			json_object_set_new(canvas, "annotations", annotations);
+		}
+		char *id = g_strdup_printf("%s/annotations/%s", cv->canvas_id, MAPS_PAGE_NAME);
+		json_array_insert_new(annotations, 0, json_pack("{s:s, s:s, s:O}", "id", id, "type",
+								"AnnotationPage", "items", items));
+		g_free(id);
+	}
+	if (any && json_array_size(features) && !json_object_get(canvas, "navPlace")) {
+		char *fid = g_strdup_printf("%s/feature-collection/georef", cv->canvas_id);
+		json_object_set_new(canvas, "navPlace",
+				    json_pack("{s:s, s:s, s:O}", "id", fid, "type",
+					      "FeatureCollection", "features", features));
+		g_free(fid);
+	}
+	json_decref(items);
+	json_decref(features);
+	return any;
 }
 
 /* Whether the Canvas carries a Georeference Annotation page. */

@@ -31,8 +31,9 @@ struct maps_canvas {
  */
 json_t *maps_annotation_json(const struct maps_georef *g, const struct maps_canvas *cv);
 
-/* The embedded AnnotationPage {canvas}/annotations/georeferencing holding it. New reference. */
-json_t *maps_annotation_page(const struct maps_georef *g, const struct maps_canvas *cv);
+/* The same with another id (an annotation of the store: {manifest}/annotations/{key}). */
+json_t *maps_annotation_json_as(const struct maps_georef *g, const struct maps_canvas *cv,
+				const char *id);
 
 /*
  * The footprint as a GeoJSON Feature with a Polygon (closed, counter-clockwise), or NULL when
@@ -42,13 +43,33 @@ json_t *maps_annotation_page(const struct maps_georef *g, const struct maps_canv
  */
 json_t *maps_footprint(const struct maps_georef *g, const struct maps_canvas *cv);
 
+/* A Georeference Annotation written through the write API and kept in the store. Borrowed. */
+struct maps_stored {
+	const char *id;   /* its URL: {manifest}/annotations/{key} */
+	const char *key;  /* the store's id */
+	const char *json; /* the annotation as stored (a Georeference Annotation, Canvas pixels) */
+};
+
 /*
- * Adds georeferencing to a Canvas built for image abs: the embedded AnnotationPage in its
- * annotations and navPlace (unless it has one). Returns whether the Canvas is georeferenced.
- * Files that cannot be used are logged once per version and leave the Canvas as it was.
+ * Where a Canvas's georeferencing comes from: the files next to its image abs (companions: the
+ * non-image files of its folder; abs NULL: no files looked for), then the store's annotations.
  */
-bool maps_canvas_decorate(json_t *canvas, const struct maps_canvas *cv, const char *abs,
-			  char *const *companions, size_t count);
+struct maps_sources {
+	const char *abs;
+	char *const *companions;
+	size_t companion_count;
+	const struct maps_stored *stored;
+	size_t stored_count;
+};
+
+/*
+ * Adds georeferencing to a Canvas: the embedded AnnotationPage {canvas}/annotations/
+ * georeferencing first in its annotations, holding the file's annotation then the stored ones,
+ * and navPlace (unless it has one) with the footprint of each. Returns whether the Canvas is
+ * georeferenced. Files that cannot be used are logged once per version and left out.
+ */
+bool maps_canvas_decorate(json_t *canvas, const struct maps_canvas *cv,
+			  const struct maps_sources *src);
 
 /*
  * After a Manifest's Canvases are built: when any is georeferenced, the Manifest gets navPlace

@@ -114,14 +114,18 @@ static void canvas_add_name(char ***names, size_t *n, const char *name)
 		(*n)++;
 }
 
-static void canvas_annotation_refs(const struct pres_context *c, json_t *canvas,
+/*
+ * Lists the store's pages of the Canvas in its annotations; returns whether the store holds
+ * georeferencing for it (embedded by canvas_georef(), not listed as a page here).
+ */
+static bool canvas_annotation_refs(const struct pres_context *c, json_t *canvas,
 				   const char *canvas_id, const struct pres_file *f, int page)
 {
-	bool has_captions = json_object_get(canvas, "annotations") != NULL;
+	bool has_captions = json_object_get(canvas, "annotations") != NULL, georef = false;
 	char **names = NULL;
 	size_t n = 0;
 	if (!c->db || db_target_motivations(c->db, f->rel, page, &names, &n, NULL) < 0)
-		return;
+		return false;
 	if (n == 0 && canvas_ocr_importing(c, f, page)) {
 		canvas_add_name(&names, &n, "supplementing");
 		canvas_add_name(&names, &n, DB_PAGE_WORDS);
@@ -141,7 +145,9 @@ static void canvas_annotation_refs(const struct pres_context *c, json_t *canvas,
 	}
 	for (size_t i = 0; i < n; i++) {
 		bool captioned = has_captions && strcmp(names[i], "supplementing") == 0;
-		if (aside && strcmp(names[i], aside) == 0)
+		if (strcmp(names[i], MAPS_PAGE_NAME) == 0)
+			georef = true; /* embedded by canvas_georef(), not a page of its own */
+		else if (aside && strcmp(names[i], aside) == 0)
 			json_object_set_new(canvas, "seeAlso",
 					    json_pack("[o]", canvas_page_ref(canvas_id, aside,
 						      c->words_listed ? "Lines of text"
@@ -153,6 +159,35 @@ static void canvas_annotation_refs(const struct pres_context *c, json_t *canvas,
 	free(names);
 	if (json_array_size(refs) == 0)
 		json_object_del(canvas, "annotations");
+	return georef;
+}
+
+/*
+ * Georeferencing for an image Canvas: the files next to a single-page image, and what the write
+ * API stored for the Canvas (read only when stored says the store has some).
+ */
+static void canvas_georef(const struct pres_context *c, json_t *canvas,
+			  const struct maps_canvas *cv, const struct pres_file *f,
+			  const struct pres_canvas_spec *spec, bool stored)
+{
+	struct anno_list list = { 0 };
+	if (stored && db_list_target(c->db, f->rel, spec->page, MAPS_PAGE_NAME, &list, NULL) < 0)
+		list.count = 0;
+	struct maps_stored *st = g_new0(struct maps_stored, list.count + 1);
+	char **ids = g_new0(char *, list.count + 1);
+	for (size_t i = 0; i < list.count; i++) {
+		ids[i] = g_strdup_printf("%s/annotations/%s", cv->manifest_id, list.items[i].id);
+		st[i] = (struct maps_stored){ .id = ids[i], .key = list.items[i].id,
+					      .json = list.items[i].text };
+	}
+	bool files = spec->npages == 1 && f->folder;
+	maps_canvas_decorate(canvas, cv, &(struct maps_sources){
+		.abs = files ? f->abs : NULL, .companions = files ? f->folder->companions : NULL,
+		.companion_count = files ? f->folder->companion_count : 0, .stored = st,
+		.stored_count = list.count });
+	g_strfreev(ids);
+	g_free(st);
+	anno_list_release(&list);
 }
 
 static void canvas_merge_props(json_t *canvas, const json_t *props)
@@ -392,12 +427,11 @@ int pres_canvases_add(const struct pres_context *c, const char *manifest_id,
 		char *id = g_strdup_printf("%s/canvas/%d", manifest_id, (*next)++);
 		json_t *canvas = f->kind == TREE_MEDIA ? canvas_media(c, id, f, &specs[i].media)
 						       : canvas_image(c, id, f, &specs[i]);
-		canvas_annotation_refs(c, canvas, id, f, specs[i].page);
-		if (f->kind == TREE_IMAGE && specs[i].npages == 1 && f->folder)
-			maps_canvas_decorate(canvas, &(struct maps_canvas){ .canvas_id = id,
-					     .manifest_id = manifest_id, .width = (double)specs[i].width,
-					     .height = (double)specs[i].height }, f->abs,
-					     f->folder->companions, f->folder->companion_count);
+		bool stored = canvas_annotation_refs(c, canvas, id, f, specs[i].page);
+		if (f->kind == TREE_IMAGE)
+			canvas_georef(c, canvas, &(struct maps_canvas){ .canvas_id = id,
+				      .manifest_id = manifest_id, .width = (double)specs[i].width,
+				      .height = (double)specs[i].height }, f, &specs[i], stored);
 		canvas_merge_props(canvas, props);
 		json_array_append_new(items, canvas);
 		json_array_append_new(ids, json_string(id));

@@ -361,6 +361,26 @@ json_t *pres_manifest_ref(const struct pres_context *c, const char *rel, bool is
 	return ref;
 }
 
+json_t *pres_collection_ref(const struct pres_context *c, const char *rel)
+{
+	char *abs = g_build_filename(c->root_real, rel, NULL);
+	char *name = *rel ? g_path_get_basename(rel) : g_path_get_basename(abs);
+	char *id = pres_url_collection(c, rel);
+	struct sidecar sc = { 0 };
+	struct tree_listing l;
+	if (tree_list(c->root_real, abs, &l, NULL) == 0) {
+		manifest_sidecar(abs, &l, "collection.yml", &sc);
+		tree_listing_release(&l);
+	}
+	json_t *ref = json_pack("{s:s, s:s, s:o}", "id", id, "type", "Collection", "label",
+				manifest_label(&sc, name));
+	sidecar_release(&sc);
+	g_free(id);
+	g_free(name);
+	g_free(abs);
+	return ref;
+}
+
 static json_t *collection_find_thumbnail(const struct pres_context *c, const char *rel,
 					 const char *abs, int depth);
 

@@ -24,6 +24,9 @@ json_t *pres_manifest_build(const struct pres_context *c, const char *rel, bool 
  */
 json_t *pres_manifest_ref(const struct pres_context *c, const char *rel, bool is_folder);
 
+/* The same {id, type, label} reference to the Collection of folder rel ("" = root). */
+json_t *pres_collection_ref(const struct pres_context *c, const char *rel);
+
 /* The Collection of folder rel ("" = root). NULL with err (404 when rel is not a Collection). */
 json_t *pres_collection_build(const struct pres_context *c, const char *rel,
 			      struct iiifd_error *err);

@@ -16,6 +16,9 @@
 #include "annotation/page_cache.h"
 #include "annotation/page_stream.h"
 #include "annotation/search.h"
+#include "auth/gate.h"
+#include "auth/manifest.h"
+#include "auth/scan.h"
 #include "annotation/webanno.h"
 #include "core/config_live.h"
 #include "core/metrics.h"
@@ -292,6 +295,24 @@ static bool pres_v2_has_images(void *ctx, const char *manifest_id)
 	return images;
 }
 
+/*
+ * The root Collection names the Change Discovery stream in seeAlso (the spec leaves how a stream
+ * is found open; docs/discovery.md): type OrderedCollection, so harvesters can tell it apart.
+ */
+static void pres_link_activity_stream(json_t *doc, const char *origin)
+{
+	char *id = g_strdup_printf("%s/iiif/discovery/activity/all-changes", origin);
+	json_t *link = json_pack("{s:s, s:s, s:{s:[s]}, s:s, s:s}", "id", id, "type",
+				 "OrderedCollection", "label", "en", "Change Discovery activity stream",
+				 "format", "application/ld+json",
+				 "profile", "http://iiif.io/api/discovery/1/context.json");
+	json_t *see = json_object_get(doc, "seeAlso");
+	if (!json_is_array(see))
+		json_object_set_new(doc, "seeAlso", see = json_array());
+	json_array_append_new(see, link);
+	g_free(id);
+}
+
 static json_t *pres_build(const struct pres_service *svc, const char *origin, int version,
 			  const struct pres_target *t, struct iiifd_error *err)
 {
@@ -299,6 +320,9 @@ static json_t *pres_build(const struct pres_service *svc, const char *origin, in
 	pres_service_context(svc, origin, &c);
 	json_t *doc = t->collection ? pres_collection_build(&c, t->rel, err)
 				    : pres_manifest_build(&c, t->rel, t->is_folder, err);
+	if (doc && t->collection && !*t->rel && svc->activity_stream)
+		pres_link_activity_stream(doc, origin);
+	auth_manifest_describe(svc->auth, origin, doc);
 	if (!doc || version == 3)
 		return doc;
 	char *from = g_strdup_printf("%s/iiif/presentation/", origin);
@@ -418,8 +442,10 @@ static json_t *pres_search(const struct pres_service *svc, const struct pres_con
 	int wait_ms = config_live_now()->queue_wait_ms;
 	if (svc->admission && admission_enter(svc->admission, false, 0, wait_ms, req->client, err) < 0)
 		return NULL;
+	char **exclude = auth_scan_denied_below(svc->auth, t->rel, req);
 	json_t *doc = search_handle(svc->db, svc->pages, c, kind, service, t->rel, t->collection,
-				    req, err);
+				    (const char *const *)exclude, req, err);
+	g_strfreev(exclude);
 	if (svc->admission)
 		admission_leave(svc->admission, false, 0, req->client);
 	return doc;
@@ -508,6 +534,25 @@ static bool pres_v2_search(const struct pres_service *svc, const char *origin,
 	return true;
 }
 
+/* The Manifest's annotation container; a listing needs the built Manifest (its georeferencing). */
+static void pres_container(const struct pres_service *svc, const struct pres_context *c,
+			   const struct pres_canvas_index *idx, const struct pres_target *t,
+			   const struct http_request *req, struct http_response *resp)
+{
+	struct iiifd_error err = { 0 };
+	bool list = !t->tail[1] && (strcmp(req->method, "GET") == 0 ||
+				    strcmp(req->method, "HEAD") == 0);
+	json_t *doc = list ? pres_manifest_build(c, t->rel, t->is_folder, &err) : NULL;
+	if (list && !doc) {
+		http_response_error(resp, &err);
+		return;
+	}
+	anno_api_container(svc->db, &(struct anno_api_manifest){ .idx = idx, .rel = t->rel,
+			   .doc = doc }, c->base, config_live_now()->api_token, t->tail[1], req,
+			   resp);
+	json_decref(doc);
+}
+
 /*
  * Annotation and search endpoints below a Manifest or Collection; returns false when the tail
  * is none of them (then it names a part of the document itself).
@@ -551,8 +596,7 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 	} else {
 		struct pres_canvas_index idx;
 		if (pres_canvas_index_build(&c, t->rel, t->is_folder, &idx, &err) == 0) {
-			anno_api_container(svc->db, &idx, t->rel, origin, config_live_now()->api_token,
-					   tail[1], req, resp);
+			pres_container(svc, &c, &idx, t, req, resp);
 			pres_canvas_index_release(&idx);
 			return true;
 		}
@@ -563,6 +607,28 @@ static bool pres_annotation_routes(const struct pres_service *svc, const char *o
 		http_response_error(resp, &err);
 	json_decref(doc);
 	return true;
+}
+
+/*
+ * What lies below a protected Manifest or Collection (Canvases, annotation pages, searches,
+ * autocomplete) is for those who may see it: 0 when open, 1 when protected and allowed (the
+ * answer is then private), -1 with a 401 in err. The documents themselves stay readable: they
+ * carry the services that lead to access.
+ */
+static int pres_gate(const struct pres_service *svc, const char *rel,
+		     const struct http_request *req, struct iiifd_error *err)
+{
+	char abs[PATH_MAX];
+	struct auth_gate g;
+	snprintf(abs, sizeof abs, "%s%s%s", svc->root_real, *rel ? "/" : "", rel);
+	auth_gate_open(svc->auth, abs, AUTH_RES_TEXT, req, &g);
+	bool denied = g.policy && g.access != AUTH_FULL;
+	if (denied)
+		auth_gate_log_denial(svc->auth, &g, req, rel);
+	bool protected = g.policy != NULL;
+	auth_gate_release(&g);
+	return denied ? iiifd_error_set(err, 401, "this material is access-controlled")
+		      : protected;
 }
 
 void pres_service_handle(const struct pres_service *svc, int version, const char *path,
@@ -585,6 +651,11 @@ void pres_service_handle(const struct pres_service *svc, int version, const char
 	 * more often, and the check stats every annotation file of the folder */
 	if (t.rel && svc->ingest && !t.collection && !t.tail[0])
 		pres_auto_import(svc, &t);
+	int gate = t.rel && t.tail[0] ? pres_gate(svc, t.rel, req, &err) : 0;
+	if (gate < 0) {
+		http_response_error(resp, &err);
+		goto out;
+	}
 	if (t.rel && version == 3 && pres_annotation_routes(svc, origin, &t, req, resp))
 		goto out;
 	if (t.rel && version == 2 && pres_v2_search(svc, origin, &t, req, resp))
@@ -598,6 +669,10 @@ void pres_service_handle(const struct pres_service *svc, int version, const char
 	else
 		http_response_error(resp, &err);
 out:
+	if (gate > 0 && resp->status < 300) { /* for this reader only, never a shared cache */
+		http_response_remove_header(resp, "Cache-Control");
+		http_response_header(resp, "Cache-Control", AUTH_PRIVATE_CACHE);
+	}
 	json_decref(selected);
 	json_decref(doc);
 	g_free(t.rel);
@@ -652,7 +727,8 @@ json_t *pres_service_search(const struct pres_service *svc, const char *path,
 	pres_service_origin(svc, req, origin, sizeof origin);
 	if (!svc->db)
 		iiifd_error_set(err, 404, "search is off (annotations = false)");
-	else if (pres_document_target(svc, path, &segs, &t, err) == 0) {
+	else if (pres_document_target(svc, path, &segs, &t, err) == 0 &&
+		 pres_gate(svc, t.rel, req, err) >= 0) {
 		struct pres_context c;
 		pres_service_context(svc, origin, &c);
 		char *id = t.collection ? pres_url_collection(&c, t.rel) : pres_url_manifest(&c, t.rel);
@@ -666,6 +742,26 @@ json_t *pres_service_search(const struct pres_service *svc, const char *path,
 	return doc;
 }
 
+void pres_media_probe(const struct pres_service *svc, const char *path,
+		      const struct http_request *req, struct http_response *resp)
+{
+	struct iiifd_error err = { 0 };
+	gchar **segs = pres_segments(path);
+	char *rel = segs ? g_strjoinv("/", segs) : NULL, *abs = NULL;
+	if (rel && media_mime_for_path(rel) &&
+	    path_resolve(svc->root_real, rel, NULL, &abs, &err) == 0) {
+		struct auth_gate g;
+		auth_gate_open(svc->auth, abs, AUTH_RES_MEDIA, req, &g);
+		auth_gate_probe(svc->auth, g.policy, req, NULL, NULL, NULL, resp);
+		auth_gate_release(&g);
+	} else {
+		http_response_error(resp, rel ? &err : &(struct iiifd_error){ 404, "no media file here" });
+	}
+	free(abs);
+	g_free(rel);
+	g_strfreev(segs);
+}
+
 void pres_media_handle(const struct pres_service *svc, const char *path,
 		       const struct http_request *req, struct http_response *resp)
 {
@@ -674,11 +770,21 @@ void pres_media_handle(const struct pres_service *svc, const char *path,
 	char *rel = segs ? g_strjoinv("/", segs) : NULL, *abs = NULL;
 	const char *mime = rel ? media_mime_for_path(rel) : NULL;
 	resp->route = METRICS_ROUTE_MEDIA;
+	struct auth_gate g = { 0 };
 	if (mime && path_resolve(svc->root_real, rel, NULL, &abs, &err) == 0)
-		http_files_serve(req, abs, mime, config_live_now()->cache_control, resp);
+		auth_gate_open(svc->auth, abs, AUTH_RES_MEDIA, req, &g);
+	if (abs && g.policy && g.access != AUTH_FULL) { /* every byte range of it too */
+		auth_gate_log_denial(svc->auth, &g, req, rel);
+		http_response_error(resp, &(struct iiifd_error){ 401, "this media file is "
+								       "access-controlled" });
+	} else if (abs)
+		http_files_serve(req, abs, mime,
+				 g.policy ? AUTH_PRIVATE_CACHE : config_live_now()->cache_control,
+				 resp);
 	else
 		http_response_error(resp, mime ? &err
 					       : &(struct iiifd_error){ 404, "no media file here" });
+	auth_gate_release(&g);
 	free(abs);
 	g_free(rel);
 	g_strfreev(segs);

@@ -5,6 +5,7 @@
 #ifndef IIIFD_PRESENTATION_SERVICE_H
 #define IIIFD_PRESENTATION_SERVICE_H
 
+#include "auth/state.h"
 #include "core/config.h"
 #include "http/message.h"
 #include "image/request.h"
@@ -39,6 +40,9 @@ struct pres_service {
 	 * renders for the same slots; NULL = searches run unadmitted
 	 */
 	struct admission *admission;
+	/* set after pres_service_init(): the Change Discovery stream runs (root Collection links it) */
+	bool activity_stream;
+	struct auth_state *auth; /* borrowed, set after pres_service_init(); NULL = all public */
 };
 
 /* Prepares svc; cfg, root_real and sources must outlive it. -1 with err when out of memory. */
@@ -86,5 +90,9 @@ json_t *pres_service_search(const struct pres_service *svc, const char *path,
 /* Answers the raw path below /iiif/media/: audio, video and WebVTT files, with byte ranges. */
 void pres_media_handle(const struct pres_service *svc, const char *path,
 		       const struct http_request *req, struct http_response *resp);
+
+/* The Auth 2.0 probe of the media file at the raw path below /auth/2/probe/media/. */
+void pres_media_probe(const struct pres_service *svc, const char *path,
+		      const struct http_request *req, struct http_response *resp);
 
 #endif

@@ -7,9 +7,11 @@
 
 #include <glib.h>
 #include <inttypes.h>
+#include <string.h>
 
 #include "annotation/page_stream.h"
 #include "annotation/webanno.h"
+#include "maps/serve.h"
 
 /* One record as a 2.1 annotation on canvas (the 2.1 Canvas id). */
 static json_t *v2_list_resource(const struct anno_record *rec, const char *manifest_v2,
@@ -38,6 +40,10 @@ json_t *pres_v2_list(struct db *db, const struct pres_v2_list_request *r,
 		return NULL;
 	if (r->canvas < 1 || r->canvas > r->idx->count) {
 		iiifd_error_set(err, 404, "no Canvas %zu in this Manifest", r->canvas);
+		return NULL;
+	}
+	if (strcmp(r->name, MAPS_PAGE_NAME) == 0) { /* written georeferencing: no 2.1 form */
+		iiifd_error_set(err, 404, "Presentation 2.1 has no georeferencing");
 		return NULL;
 	}
 	const struct pres_canvas_ref *ref = &r->idx->items[r->canvas - 1];

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "annotation/ingest.h"
+#include "auth/policy.h"
 #include "core/config.h"
 #include "image/source.h"
 #include "maps/check.h"
@@ -72,6 +73,15 @@ static void check_toc(struct check_state *st, const char *path, const struct tre
 		if (depth < 16)
 			check_toc(st, path, l, json_object_get(node, "items"), depth + 1);
 	}
+}
+
+/* access.yml (docs/access.md): a broken one admits nobody, so it is worth a look first. */
+static void check_policy(struct check_state *st, const char *path)
+{
+	struct sidecar_problems problems = { 0 };
+	auth_policy_free(auth_policy_load(path, "", &problems));
+	for (int i = 0; i < problems.count && i < SIDECAR_MAX_PROBLEMS; i++)
+		check_report(st, path, problems.items[i].line, problems.items[i].msg);
 }
 
 static void check_sidecar(struct check_state *st, const char *path, const struct tree_listing *l)
@@ -184,7 +194,9 @@ static void check_folder(struct check_state *st, const char *dir, int depth)
 	}
 	for (size_t i = 0; i < l.companion_count; i++) {
 		char *path = g_build_filename(dir, l.companions[i], NULL);
-		if (g_str_has_suffix(path, ".yml") || g_str_has_suffix(path, ".yaml"))
+		if (strcmp(l.companions[i], AUTH_POLICY_FILE) == 0)
+			check_policy(st, path);
+		else if (g_str_has_suffix(path, ".yml") || g_str_has_suffix(path, ".yaml"))
 			check_sidecar(st, path, &l);
 		else if (ingest_format_of(path) != INGEST_NONE)
 			check_annotations(st, path);

@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/path.h"
+#include "image/htj2k_write.h"
 #include "image/pyramid.h"
 #include "image/source.h"
 #include "tools/cli.h"
@@ -51,15 +52,24 @@ static void convert_defaults(int *tile, int *quality)
 	iiifd_config_release(&cfg);
 }
 
+/* Whether out names an HTJ2K file (.jph) rather than a pyramid TIFF. */
+static bool convert_to_htj2k(const char *out)
+{
+	char ext[16];
+	path_extension(out, ext, sizeof ext);
+	return strcmp(ext, "jph") == 0;
+}
+
 static void convert_usage(FILE *out)
 {
 	int tile, quality;
 	convert_defaults(&tile, &quality);
 	fprintf(out,
-		"usage: iiifd convert IN OUT.tif [--tile 256|512] [--quality Q] [--quiet]\n"
+		"usage: iiifd convert IN OUT.tif|OUT.jph [--tile 256|512] [--quality Q] [--quiet]\n"
 		"       iiifd convert DIR OUTDIR [--jobs N] [--tile 256|512] [--quality Q] [--quiet]\n"
 		"  Writes IN (any image iiifd can serve) as a pyramidal, tiled, JPEG-compressed TIFF\n"
-		"  (BigTIFF when it could pass 4 GB), the format iiifd serves fastest. With a folder,\n"
+		"  (BigTIFF when it could pass 4 GB), the format iiifd serves fastest; OUT.jph: as\n"
+		"  tiled HTJ2K (JPEG 2000 Part 15) with resolution levels down to one tile. With a folder,\n"
 		"  every image below DIR becomes OUTDIR/same/path/name.tif; outputs newer than their\n"
 		"  source are kept, so an interrupted run resumes where it stopped.\n"
 		"  --tile 256|512   tile edge in pixels (default %d)\n"
@@ -96,8 +106,10 @@ static int convert_parse(int argc, char **argv, struct convert_options *o,
 		return 0; /* a batch: OUT is a folder */
 	char ext[16];
 	path_extension(o->out, ext, sizeof ext);
-	if (strcmp(ext, "tif") != 0 && strcmp(ext, "tiff") != 0 && strcmp(ext, "ptif") != 0)
-		return iiifd_error_set(err, 400, "%s: the output name must end in .tif, .tiff or .ptif",
+	if (strcmp(ext, "tif") != 0 && strcmp(ext, "tiff") != 0 && strcmp(ext, "ptif") != 0 &&
+	    !convert_to_htj2k(o->out))
+		return iiifd_error_set(err, 400,
+				       "%s: the output name must end in .tif, .tiff, .ptif or .jph",
 				       o->out);
 	return 0;
 }
@@ -147,7 +159,8 @@ int tools_convert_file(const char *in, const char *out, int tile, int quality, i
 	int rc = convert_tmp_create(out, slot, err);
 	if (rc == 0) {
 		const char *tmp = convert_tmp_path[slot];
-		rc = image_pyramid_write(&src, tmp, tile, quality, err);
+		rc = convert_to_htj2k(out) ? image_htj2k_write(&src, tmp, tile, quality, err)
+					   : image_pyramid_write(&src, tmp, tile, quality, err);
 		if (rc == 0 && rename(tmp, out) < 0)
 			rc = iiifd_error_set(err, 500, "%s: cannot rename %s to it: %s", out, tmp,
 					     strerror(errno));
@@ -173,8 +186,9 @@ static int convert_run(const struct convert_options *o, struct iiifd_error *err)
 	tools_progress_add(&progress, 1, size, rc < 0);
 	tools_progress_finish(&progress);
 	if (rc == 0)
-		printf("iiifd convert: wrote %s (%lldx%lld, %dx%d JPEG tiles at quality %d)\n",
-		       o->out, (long long)w, (long long)h, o->tile, o->tile, o->quality);
+		printf("iiifd convert: wrote %s (%lldx%lld, %dx%d %s tiles at quality %d)\n",
+		       o->out, (long long)w, (long long)h, o->tile, o->tile,
+		       convert_to_htj2k(o->out) ? "HTJ2K" : "JPEG", o->quality);
 	return rc;
 }
 

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "annotation/georef.h"
+#include "auth/policy.h"
+#include "auth/state.h"
 #include "core/config.h"
 #include "db/db.h"
 #include "image/pipeline.h"
@@ -33,6 +36,8 @@ struct dataset_run {
 	struct dataset_writer *w;
 	struct tools_progress progress;
 	int written, failed;
+	struct auth_state *auth; /* owned; the root's access policies (auth/) */
+	int protected_left;      /* Canvases left out for their access policy */
 };
 
 void dataset_canvas_free(void *p)
@@ -69,6 +74,24 @@ bool dataset_rights_ok(gchar **prefixes, const char *rights)
 }
 
 /* The Canvas of a record: made from the Manifest as served, the first time it is met. */
+/*
+ * Whether the images and text of file (below the root) are open to everyone: a training set
+ * leaves the library, so what an access policy protects stays out unless --include-protected.
+ */
+static bool dataset_open_to_all(struct dataset_run *run, const char *file)
+{
+	if (run->o->include_protected)
+		return true;
+	char *abs = g_build_filename(run->c.root_real, file, NULL);
+	struct auth_policy *p = auth_policy_for(run->auth, abs);
+	time_t now = time(NULL);
+	bool open = !p || (auth_policy_is_open(auth_policy_kind(p, AUTH_RES_IMAGE), now) &&
+			   auth_policy_is_open(auth_policy_kind(p, AUTH_RES_TEXT), now));
+	auth_policy_put(p);
+	g_free(abs);
+	return open;
+}
+
 static struct dataset_canvas *dataset_canvas_of(struct dataset_run *run,
 						const struct anno_record *r, struct iiifd_error *err)
 {
@@ -77,6 +100,11 @@ static struct dataset_canvas *dataset_canvas_of(struct dataset_run *run,
 	if (c || g_hash_table_contains(run->by_key, key)) {
 		g_free(key);
 		return c;
+	}
+	if (!dataset_open_to_all(run, r->target_file)) {
+		run->protected_left++;
+		g_hash_table_insert(run->by_key, key, NULL);
+		return NULL;
 	}
 	bool folder = false;
 	char *manifest = pres_manifest_of_file(run->c.root_real, r->target_file, &folder);
@@ -116,6 +144,8 @@ static struct dataset_canvas *dataset_canvas_of(struct dataset_run *run,
 
 bool dataset_wanted(const struct dataset_opts *o, const struct anno_record *r)
 {
+	if (anno_georef_record(r)) /* its text is the annotation's JSON, not a label */
+		return false;
 	if (o->has_score && !(r->has_score && r->score >= o->score_min && r->score <= o->score_max))
 		return false;
 	if (!r->text || !*r->text || (!r->has_xywh && o->crops))
@@ -375,12 +405,18 @@ static int dataset_run_all(const struct iiifd_config *cfg, const struct dataset_
 					      .limits = {cfg->max_width, cfg->max_height,
 							 cfg->max_area, cfg->max_upscale},
 					      .db = run.db};
+		run.auth = auth_state_new(cfg, root, &err);
 		run.canvases = g_ptr_array_new_with_free_func(dataset_canvas_free);
 		run.by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 		run.labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-		if (dataset_gather(&run, &err) < 0 || dataset_write_all(&run, &err) < 0) {
+		if (!run.auth || dataset_gather(&run, &err) < 0 ||
+		    dataset_write_all(&run, &err) < 0) {
 			fprintf(stderr, "iiifd dataset: %s\n", err.msg);
 		} else {
+			if (run.protected_left)
+				fprintf(stderr, "iiifd dataset: %d Canvases left out: an access policy"
+						" protects them (--include-protected takes them in)\n",
+					run.protected_left);
 			printf("%d images from %u Canvases in %s%s\n", run.written,
 			       run.canvases->len, o->out,
 			       run.failed ? "; some Canvases failed (see above)" : "");
@@ -389,6 +425,7 @@ static int dataset_run_all(const struct iiifd_config *cfg, const struct dataset_
 		g_ptr_array_free(run.canvases, TRUE);
 		g_hash_table_destroy(run.by_key);
 		g_hash_table_destroy(run.labels);
+		auth_state_free(run.auth);
 		image_source_cache_free(run.c.sources);
 		media_probe_cache_free(run.c.media);
 		db_close(run.db);
@@ -405,7 +442,8 @@ static const char dataset_usage[] =
 	"                     --format coco|yolo|voc|csv|jsonl --out DIR [--motivation M]\n"
 	"                     [--label L,L...] [--granularity G] [--min-score S] [--max-score S]\n"
 	"                     [--images full|crops] [--size N] [--split TRAIN,VAL,TEST]\n"
-	"                     [--seed TEXT] [--rights PREFIX,...] [--rate N] [--quiet] SCOPE\n"
+	"                     [--seed TEXT] [--rights PREFIX,...] [--include-protected]\n"
+	"                     [--rate N] [--quiet] SCOPE\n"
 	"  SCOPE: a Manifest or Collection folder below the root (\"\" for all), or the URL of a\n"
 	"  remote Presentation 3 Manifest or Collection (at most --rate requests a second, 5)\n";
 
@@ -445,76 +483,96 @@ static int dataset_split_arg(const char *text, struct dataset_opts *o)
 	return 0;
 }
 
-/* Reads the dataset's own flags out of argv. */
-static int dataset_opts_take(int *argc, char **argv, struct dataset_opts *o, char **size_buf)
+/* The values of the dataset's own flags, as given (NULL: absent). */
+struct dataset_args {
+	const char *format, *labels, *rights, *min, *max, *images, *size, *split, *rate;
+};
+
+/* Takes the dataset's value flags out of argv into a and o; -1 when one lacks its value. */
+static int dataset_args_take(int *argc, char **argv, struct dataset_opts *o,
+			     struct dataset_args *a)
 {
-	bool missing = false, m;
-	const char *format = tools_cli_take_value(argc, argv, "format", &m);
-	missing |= m;
-	o->out = tools_cli_take_value(argc, argv, "out", &m);
-	missing |= m;
-	o->motivation = tools_cli_take_value(argc, argv, "motivation", &m);
-	missing |= m;
-	o->granularity = tools_cli_take_value(argc, argv, "granularity", &m);
-	missing |= m;
-	const char *labels = tools_cli_take_value(argc, argv, "label", &m);
-	missing |= m;
-	const char *rights = tools_cli_take_value(argc, argv, "rights", &m);
-	missing |= m;
-	const char *min = tools_cli_take_value(argc, argv, "min-score", &m);
-	missing |= m;
-	const char *max = tools_cli_take_value(argc, argv, "max-score", &m);
-	missing |= m;
-	const char *images = tools_cli_take_value(argc, argv, "images", &m);
-	missing |= m;
-	const char *size = tools_cli_take_value(argc, argv, "size", &m);
-	missing |= m;
-	const char *split = tools_cli_take_value(argc, argv, "split", &m);
-	missing |= m;
-	o->seed = tools_cli_take_value(argc, argv, "seed", &m);
-	missing |= m;
-	const char *rate = tools_cli_take_value(argc, argv, "rate", &m);
-	missing |= m;
+	const struct {
+		const char *name;
+		const char **value;
+	} flags[] = {
+		{"format", &a->format},	      {"out", &o->out},	       {"motivation", &o->motivation},
+		{"granularity", &o->granularity}, {"label", &a->labels}, {"rights", &a->rights},
+		{"min-score", &a->min},	      {"max-score", &a->max}, {"images", &a->images},
+		{"size", &a->size},	      {"split", &a->split},    {"seed", &o->seed},
+		{"rate", &a->rate},
+	};
+	bool missing = false;
+	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+		bool m;
+		*flags[i].value = tools_cli_take_value(argc, argv, flags[i].name, &m);
+		missing |= m;
+	}
 	o->quiet = tools_cli_take_switch(argc, argv, "quiet");
+	o->include_protected = tools_cli_take_switch(argc, argv, "include-protected");
 	o->seed = o->seed ? o->seed : "iiifd";
-	if (missing || !format || !o->out) {
+	if (missing || !a->format || !o->out) {
 		fprintf(stderr, "iiifd dataset: %s\n", missing ? "a flag is missing its value"
 							      : "--format and --out are required");
 		return -1;
 	}
-	if (dataset_format_of(format, &o->format) < 0) {
+	return 0;
+}
+
+/* --format and --images. */
+static int dataset_kind_args(const struct dataset_args *a, struct dataset_opts *o)
+{
+	if (dataset_format_of(a->format, &o->format) < 0) {
 		fprintf(stderr, "iiifd dataset: --format '%s' is not coco, yolo, voc, csv or jsonl\n",
-			format);
+			a->format);
 		return -1;
 	}
 	o->crops = o->format == DATASET_CSV || o->format == DATASET_JSONL ||
-		   (images && strcmp(images, "crops") == 0);
-	if (images && strcmp(images, "crops") != 0 && strcmp(images, "full") != 0) {
-		fprintf(stderr, "iiifd dataset: --images '%s' is not full or crops\n", images);
+		   (a->images && strcmp(a->images, "crops") == 0);
+	if (a->images && strcmp(a->images, "crops") != 0 && strcmp(a->images, "full") != 0) {
+		fprintf(stderr, "iiifd dataset: --images '%s' is not full or crops\n", a->images);
 		return -1;
 	}
+	return 0;
+}
+
+/* --size and --rate. */
+static int dataset_number_args(const struct dataset_args *a, struct dataset_opts *o,
+			       char **size_buf)
+{
 	int n = 0;
-	if (size && (tools_cli_int("size", size, 1, 65535, &n, &(struct iiifd_error){0}) < 0)) {
-		fprintf(stderr, "iiifd dataset: --size '%s' is not a whole number of pixels\n", size);
+	if (a->size && (tools_cli_int("size", a->size, 1, 65535, &n, &(struct iiifd_error){0}) < 0)) {
+		fprintf(stderr, "iiifd dataset: --size '%s' is not a whole number of pixels\n",
+			a->size);
 		return -1;
 	}
 	char *end = NULL;
-	o->rate = rate ? g_ascii_strtod(rate, &end) : 5;
-	if (rate && (end == rate || *end || !(o->rate > 0 && o->rate <= 1000))) {
+	o->rate = a->rate ? g_ascii_strtod(a->rate, &end) : 5;
+	if (a->rate && (end == a->rate || *end || !(o->rate > 0 && o->rate <= 1000))) {
 		fprintf(stderr, "iiifd dataset: --rate '%s' is not a number of requests a second "
-				"from 0 to 1000\n", rate);
+				"from 0 to 1000\n", a->rate);
 		return -1;
 	}
-	*size_buf = size ? g_strdup_printf("!%d,%d", n, n) : g_strdup("max");
+	*size_buf = a->size ? g_strdup_printf("!%d,%d", n, n) : g_strdup("max");
 	o->size = *size_buf;
-	o->labels = labels ? g_strsplit(labels, ",", -1) : NULL;
-	o->rights = rights ? g_strsplit(rights, ",", -1) : NULL;
-	o->has_score = min || max;
-	if (dataset_score("min-score", min, &o->score_min) < 0 ||
-	    dataset_score("max-score", max, &o->score_max) < 0 ||
-	    dataset_split_arg(split, o) < 0)
+	return 0;
+}
+
+/* Reads the dataset's own flags out of argv. */
+static int dataset_opts_take(int *argc, char **argv, struct dataset_opts *o, char **size_buf)
+{
+	struct dataset_args a = {0};
+	if (dataset_args_take(argc, argv, o, &a) < 0 || dataset_kind_args(&a, o) < 0 ||
+	    dataset_number_args(&a, o, size_buf) < 0)
 		return -1;
-	if (!max)
+	o->labels = a.labels ? g_strsplit(a.labels, ",", -1) : NULL;
+	o->rights = a.rights ? g_strsplit(a.rights, ",", -1) : NULL;
+	o->has_score = a.min || a.max;
+	if (dataset_score("min-score", a.min, &o->score_min) < 0 ||
+	    dataset_score("max-score", a.max, &o->score_max) < 0 ||
+	    dataset_split_arg(a.split, o) < 0)
+		return -1;
+	if (!a.max)
 		o->score_max = 1;
 	return 0;
 }

@@ -30,6 +30,7 @@ struct dataset_opts {
 	bool has_score;
 	double score_min, score_max;
 	bool crops, quiet;
+	bool include_protected; /* also what an access policy protects (local runs) */
 	int train, val; /* percentages; test is the rest */
 	double rate;    /* remote requests per second */
 };
@@ -66,7 +67,11 @@ struct dataset_sample {
 /* Frees a struct dataset_canvas (a GDestroyNotify). */
 void dataset_canvas_free(void *c);
 
-/* Output writers: begin once, add each sample (after its image is written), end once. */
+/*
+ * Output writers: begin once, add each sample (after its image is written), end once. The
+ * writer copies out and borrows labels (sorted; category ids are their positions), which must
+ * outlive it; free it with dataset_writer_free().
+ */
 struct dataset_writer;
 struct dataset_writer *dataset_writer_new(enum dataset_format format, const char *out,
 					  char **labels, size_t n_labels);
@@ -94,10 +99,15 @@ char *dataset_content_state(const char *manifest_id, const char *canvas_id, int6
 struct dataset_remote;
 struct dataset_remote *dataset_remote_new(double rate);
 void dataset_remote_free(struct dataset_remote *r);
-/* Reads the Canvases with chosen annotations of url into canvases (struct dataset_canvas *). */
+/*
+ * Reads the Canvases with chosen annotations of url into canvases (a GPtrArray that takes the
+ * struct dataset_canvas * it is given) and their labels into labels (a GHashTable of g_strdup'ed
+ * strings it owns). Returns 0, or -1 with msg naming the URL.
+ */
 int dataset_remote_gather(struct dataset_remote *r, const char *url, const struct dataset_opts *o,
 			  void *canvases, void *labels, char *msg, size_t size);
-/* The JPEG of a sample from the Canvas's Image service, and its size. */
+/* The JPEG of a sample from the Canvas's Image service (*bytes, the caller g_frees) and its
+ * size. Returns 0, or -1 with msg. */
 int dataset_remote_pixels(struct dataset_remote *r, const struct dataset_sample *s,
 			  const char *size_param, void **bytes, size_t *len, int64_t *w,
 			  int64_t *h, char *msg, size_t msg_size);

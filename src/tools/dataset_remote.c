@@ -15,6 +15,7 @@
 #include <string.h>
 #include <vips/vips.h>
 
+#include "annotation/import.h"
 #include "annotation/polygon.h"
 
 #define REMOTE_MAX_JSON (64 * 1024 * 1024)
@@ -73,6 +74,12 @@ int64_t dataset_remote_requests(const struct dataset_remote *r)
 static GByteArray *remote_get(struct dataset_remote *r, const char *url, size_t max, char *msg,
 			      size_t size)
 {
+	/* URLs come from the documents read: never file://, ftp:// or the like */
+	if (g_ascii_strncasecmp(url, "http://", 7) != 0 &&
+	    g_ascii_strncasecmp(url, "https://", 8) != 0) {
+		snprintf(msg, size, "%.200s: not an http or https URL", url);
+		return NULL;
+	}
 	gint64 gap = (gint64)(1e6 / r->rate), now = g_get_monotonic_time();
 	if (r->last_us && now - r->last_us < gap)
 		g_usleep((gulong)(gap - (now - r->last_us)));
@@ -82,6 +89,7 @@ static GByteArray *remote_get(struct dataset_remote *r, const char *url, size_t 
 	curl_easy_reset(r->h);
 	curl_easy_setopt(r->h, CURLOPT_URL, url);
 	curl_easy_setopt(r->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(r->h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(r->h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(r->h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(r->h, CURLOPT_TIMEOUT, 120L);
@@ -89,8 +97,12 @@ static GByteArray *remote_get(struct dataset_remote *r, const char *url, size_t 
 	curl_easy_setopt(r->h, CURLOPT_WRITEFUNCTION, remote_write);
 	curl_easy_setopt(r->h, CURLOPT_WRITEDATA, &b);
 	CURLcode rc = curl_easy_perform(r->h);
-	long status = 0;
+	long status = 0, redirects = 0;
 	curl_easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &status);
+	/* redirects were requests too: the next one waits for them, so the rate holds */
+	curl_easy_getinfo(r->h, CURLINFO_REDIRECT_COUNT, &redirects);
+	r->requests += redirects;
+	r->last_us += gap * redirects;
 	if (rc != CURLE_OK || status != 200) {
 		snprintf(msg, size, "GET %.200s: %s", url,
 			 rc != CURLE_OK ? curl_easy_strerror(rc) : "not 200");
@@ -126,6 +138,29 @@ static const char *remote_first_string(const json_t *v)
 	return json_is_array(v) ? json_string_value(json_array_get(v, 0)) : json_string_value(v);
 }
 
+/* The numbers of a points list up to end, in pairs, as one ring (SVG's separators: commas
+ * and blanks in any mix, "10, 10" as well as "10,10"). */
+static void remote_svg_ring(struct polygon_builder *b, const char *p, const char *end, double cw,
+			    double ch)
+{
+	double xy[2];
+	int k = 0;
+	polygon_ring_start(b);
+	while (p < end) {
+		char *next;
+		double v = g_ascii_strtod(p, &next);
+		if (next == p || next > end) {
+			p++; /* a separator */
+			continue;
+		}
+		p = next;
+		xy[k++] = v;
+		if (k == 2 && polygon_point(b, xy[0], xy[1], cw, ch) < 0 && b->oom)
+			return;
+		k %= 2;
+	}
+}
+
 /* The outline of an SvgSelector's <polygon>s, in the store's form (NULL: none). */
 static char *remote_svg_outline(const char *svg, double cw, double ch)
 {
@@ -136,14 +171,7 @@ static char *remote_svg_outline(const char *svg, double cw, double ch)
 		const char *end = strchr(p, '"');
 		if (!end)
 			break;
-		polygon_ring_start(&b);
-		char *list = g_strndup(p, (gsize)(end - p));
-		gchar **pts = g_strsplit_set(list, " ,", -1);
-		g_free(list);
-		for (int i = 0; pts[i] && pts[i + 1]; i += 2)
-			polygon_point(&b, g_ascii_strtod(pts[i], NULL), g_ascii_strtod(pts[i + 1], NULL),
-				      cw, ch);
-		g_strfreev(pts);
+		remote_svg_ring(&b, p, end, cw, ch);
 		p = end;
 	}
 	return polygon_finish(&b, box);
@@ -176,7 +204,9 @@ static void remote_target(const json_t *t, struct anno_record *rec, double cw, d
 	double v[4];
 	if (frag && g_str_has_prefix(frag, "xywh=") &&
 	    sscanf(frag + 5 + (g_str_has_prefix(frag + 5, "pixel:") ? 6 : 0), "%lf,%lf,%lf,%lf",
-		   &v[0], &v[1], &v[2], &v[3]) == 4 && v[2] > 0 && v[3] > 0) {
+		   &v[0], &v[1], &v[2], &v[3]) == 4 && isfinite(v[0]) && isfinite(v[1]) &&
+	    /* the region as the local store keeps it: inside the Canvas, so crops are too */
+	    import_clamp(&v[0], &v[1], &v[2], &v[3], cw, ch)) {
 		rec->has_xywh = true;
 		rec->x = v[0], rec->y = v[1], rec->w = v[2], rec->h = v[3];
 	}
@@ -240,35 +270,48 @@ struct remote_run {
 	const struct dataset_opts *o;
 	GPtrArray *canvases;
 	GHashTable *labels;
+	GHashTable *seen; /* URLs of the Manifests and Collections read: each is read once */
 	char *msg;
 	size_t size;
 };
 
-/* Adds the chosen annotations of one AnnotationPage (and the pages after it) to c. */
+/* Adds the chosen annotations of one AnnotationPage (and the pages after it) to c; a page
+ * met again ends the chain (a `next` that loops). */
 static int remote_pages(struct remote_run *run, json_t *page, struct dataset_canvas *c)
 {
+	GHashTable *pages = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	int rc = 0;
 	json_incref(page);
 	for (int n = 0; page && n < REMOTE_MAX_PAGES; n++) {
 		json_t *items = json_object_get(page, "items");
 		const char *id = remote_id(page);
+		if (id && !g_hash_table_add(pages, g_strdup(id)))
+			break;
 		if (!items && id) { /* a reference: fetch it */
 			json_t *full = remote_json(run->r, id, run->msg, run->size);
 			json_decref(page);
-			if (!(page = full))
-				return -1;
+			if (!(page = full)) {
+				rc = -1;
+				break;
+			}
 			items = json_object_get(page, "items");
 		}
 		dataset_remote_read_items(items, c, run->o, run->labels);
 		json_t *next = json_object_get(page, "next");
 		const char *next_id = json_is_string(next) ? json_string_value(next) : remote_id(next);
+		if (next_id && g_hash_table_contains(pages, next_id))
+			break;
 		json_t *following = next_id ? remote_json(run->r, next_id, run->msg, run->size) : NULL;
 		json_decref(page);
 		page = following;
-		if (next_id && !page)
-			return -1;
+		if (next_id && !page) {
+			rc = -1;
+			break;
+		}
 	}
 	json_decref(page);
-	return 0;
+	g_hash_table_destroy(pages);
+	return rc;
 }
 
 /* The Image service of a Canvas's first painting annotation (no trailing slash). */
@@ -295,19 +338,22 @@ static char *remote_path(const char *url)
 	return g_strdup(p ? p + 1 : url);
 }
 
-static int remote_canvas(struct remote_run *run, const json_t *m, const json_t *canvas, size_t n)
+/* A Canvas of the Manifest m, whose id is manifest_id. */
+static int remote_canvas(struct remote_run *run, const json_t *m, const char *manifest_id,
+			 const json_t *canvas, size_t n)
 {
 	char *service = remote_service(canvas);
 	const char *rights = json_string_value(json_object_get(m, "rights"));
 	json_t *w = json_object_get(canvas, "width"), *h = json_object_get(canvas, "height");
-	if (!service || !json_is_integer(w) || !json_is_integer(h) || !remote_id(canvas) ||
+	if (!service || !json_is_integer(w) || !json_is_integer(h) || json_integer_value(w) <= 0 ||
+	    json_integer_value(h) <= 0 || !remote_id(canvas) ||
 	    !dataset_rights_ok(run->o->rights, rights)) {
 		g_free(service);
 		return 0; /* not an image Canvas, or rights not wanted */
 	}
 	struct dataset_canvas *c = g_new0(struct dataset_canvas, 1);
-	c->manifest = remote_path(remote_id(m));
-	c->manifest_id = g_strdup(remote_id(m));
+	c->manifest = remote_path(manifest_id);
+	c->manifest_id = g_strdup(manifest_id);
 	c->canvas_id = g_strdup(remote_id(canvas));
 	c->service_id = service;
 	c->rights = g_strdup(rights);
@@ -330,23 +376,29 @@ static int remote_canvas(struct remote_run *run, const json_t *m, const json_t *
 
 static int remote_document(struct remote_run *run, const char *url, int depth)
 {
+	if (!g_hash_table_add(run->seen, g_strdup(url)))
+		return 0; /* a Collection that lists itself, or a Manifest listed twice */
 	json_t *doc = remote_json(run->r, url, run->msg, run->size), *item;
 	if (!doc)
 		return -1;
 	const char *type = json_string_value(json_object_get(doc, "type"));
+	const char *id = remote_id(doc) ? remote_id(doc) : url;
 	size_t i;
 	int rc = 0;
 	if (type && strcmp(type, "Manifest") == 0) {
 		json_array_foreach(json_object_get(doc, "items"), i, item)
 			if (rc == 0)
-				rc = remote_canvas(run, doc, item, i + 1);
+				rc = remote_canvas(run, doc, id, item, i + 1);
 	} else if (type && strcmp(type, "Collection") == 0 && depth < REMOTE_MAX_DEPTH) {
 		json_array_foreach(json_object_get(doc, "items"), i, item)
 			if (rc == 0 && remote_id(item))
 				rc = remote_document(run, remote_id(item), depth + 1);
 	} else {
-		snprintf(run->msg, run->size, "%.200s: not a Presentation 3 Manifest or Collection",
-			 url);
+		bool deep = type && strcmp(type, "Collection") == 0;
+		snprintf(run->msg, run->size, "%.200s: %s", url,
+			 deep ? "a Collection nested " G_STRINGIFY(REMOTE_MAX_DEPTH)
+				" deep, too deep to follow"
+			      : "not a Presentation 3 Manifest or Collection");
 		rc = -1;
 	}
 	json_decref(doc);
@@ -356,8 +408,12 @@ static int remote_document(struct remote_run *run, const char *url, int depth)
 int dataset_remote_gather(struct dataset_remote *r, const char *url, const struct dataset_opts *o,
 			  void *canvases, void *labels, char *msg, size_t size)
 {
-	struct remote_run run = {r, o, canvases, labels, msg, size};
-	return remote_document(&run, url, 0);
+	struct remote_run run = {.r = r, .o = o, .canvases = canvases, .labels = labels,
+				 .seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+				 .msg = msg, .size = size};
+	int rc = remote_document(&run, url, 0);
+	g_hash_table_destroy(run.seen);
+	return rc;
 }
 
 int dataset_remote_pixels(struct dataset_remote *r, const struct dataset_sample *s,

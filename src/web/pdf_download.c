@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include "auth/gate.h"
 #include "core/config_live.h"
 #include "core/path.h"
 #include "core/strings.h"
@@ -283,6 +284,22 @@ static void pdf_respond(const struct pdf_job *job, const char *rel, const char *
 	http_response_file(resp, job->fd, 0, image_pdf_writer_size(job->writer));
 }
 
+/* A protected Manifest's PDF is for those who may see its images in full. */
+static int pdf_gate(const struct image_service *image, const char *root, const char *rel,
+		    const struct http_request *req, bool *protected, struct iiifd_error *err)
+{
+	char abs[PATH_MAX];
+	struct auth_gate g;
+	snprintf(abs, sizeof abs, "%s%s%s", root, *rel ? "/" : "", rel);
+	auth_gate_open(image->auth, abs, AUTH_RES_DOWNLOAD, req, &g);
+	bool denied = g.policy && g.access != AUTH_FULL;
+	*protected = g.policy != NULL;
+	if (denied)
+		auth_gate_log_denial(image->auth, &g, req, rel);
+	auth_gate_release(&g);
+	return denied ? iiifd_error_set(err, 401, "this Manifest is access-controlled") : 0;
+}
+
 void pdf_download_handle(const struct image_service *image, const struct pres_service *pres,
 			 const char *path, const struct http_request *req,
 			 struct http_response *resp)
@@ -291,12 +308,13 @@ void pdf_download_handle(const struct image_service *image, const struct pres_se
 	struct pdf_job job = { .image = image, .root = pres->root_real, .fd = -1 };
 	struct pres_canvas_index idx = { 0 };
 	char rel[PATH_IDENTIFIER_MAX + 1], origin[900];
-	bool is_folder;
+	bool is_folder, protected = false;
 	pres_service_origin(pres, req, origin, sizeof origin);
 	struct pres_context c;
 	pres_service_context(pres, origin, &c);
 	if (pdf_parse_path(path, rel, sizeof rel, &err) < 0 ||
 	    pdf_resolve(pres->root_real, rel, &is_folder, &err) < 0 ||
+	    pdf_gate(image, pres->root_real, rel, req, &protected, &err) < 0 ||
 	    pdf_width(req, config_live_now()->pdf_max_width, &job.width, &err) < 0 ||
 	    pres_canvas_index_build(&c, rel, is_folder, &idx, &err) < 0 ||
 	    pdf_select(&idx, config_live_now()->pdf_max_pages, &job, &err) < 0 ||
@@ -304,7 +322,10 @@ void pdf_download_handle(const struct image_service *image, const struct pres_se
 	    pdf_build(&job, req->client, &err) < 0) {
 		http_response_error(resp, &err);
 	} else {
-		pdf_respond(&job, rel, config_live_now()->presentation_cache_control, resp);
+		pdf_respond(&job, rel,
+			    protected ? AUTH_PRIVATE_CACHE
+				      : config_live_now()->presentation_cache_control,
+			    resp);
 		job.fd = -1; /* the response owns it */
 	}
 	if (job.fd >= 0)

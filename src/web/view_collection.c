@@ -85,6 +85,23 @@ char *view_top(struct page *pg, const json_t *doc, const char *pres_path, const 
 	return label;
 }
 
+/* The Change Discovery stream the root Collection names in seeAlso, for harvesters' people. */
+static void view_activity_stream_link(struct page *pg, const json_t *doc)
+{
+	size_t i;
+	const json_t *see;
+	json_array_foreach(json_object_get(doc, "seeAlso"), i, see) {
+		const char *type = json_string_value(json_object_get(see, "type"));
+		const char *id = json_string_value(json_object_get(see, "id"));
+		if (!type || !id || strcmp(type, "OrderedCollection") != 0)
+			continue;
+		g_string_append(pg->html, "<p class=\"activity-stream\">Harvesting? Changes to every "
+					  "Collection and Manifest: <a href=\"");
+		html_escape(pg->html, id);
+		g_string_append(pg->html, "\">Change Discovery activity stream</a></p>\n");
+	}
+}
+
 void view_collection(struct page *pg, const json_t *doc, const char *pres_path,
 		     const struct view_search *s)
 {
@@ -94,6 +111,7 @@ void view_collection(struct page *pg, const json_t *doc, const char *pres_path,
 		view_members(pg, doc, base->str, s->args->page);
 	page_properties(pg, doc);
 	page_iiif_links(pg, json_string_value(json_object_get(doc, "id")), true);
+	view_activity_stream_link(pg, doc);
 	page_end(pg);
 	g_string_free(base, TRUE);
 	g_free(label);

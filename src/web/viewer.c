@@ -63,6 +63,8 @@ const char *web_viewer_csp(enum web_viewer_kind kind)
 	return "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
 	       "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
 	       "font-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'self'; "
+	       /* the token services of IIIF auth answer in an iframe (docs/access.md) */
+	       "frame-src 'self'; "
 	       "base-uri 'none'; form-action 'none'";
 }
 

@@ -9,6 +9,7 @@ import path from "node:path";
 import { WEB_DIR } from "./harness.mjs";
 import { MAPS_TESTS } from "./tests_maps.mjs";
 import { CONTENT_STATE_TESTS } from "./tests_content_state.mjs";
+import { AUTH_TESTS } from "./tests_auth.mjs";
 
 const manifestPath = (name) => `/iiif/presentation/${name}/manifest`;
 const viewerURL = (env, viewer, name, extra = "") =>
@@ -488,4 +489,5 @@ export const TESTS = [
   },
   ...MAPS_TESTS,
   ...CONTENT_STATE_TESTS,
+  ...AUTH_TESTS,
 ];

@@ -212,6 +212,36 @@ def test_split_by_manifest_is_deterministic(iiifd_bin, tmp_path):
     assert {next(iter(v)) for v in d.values()} == {"test"}
 
 
+def test_access_policies_are_respected(iiifd_bin, tmp_path):
+    """A training set leaves the library: what an access.yml protects stays out (and is
+    counted), unless --include-protected; an open (public) policy changes nothing."""
+    root = str(tmp_path / "lib")
+    for book in ("open", "closed", "embargoed", "public"):
+        d = os.path.join(root, book)
+        os.makedirs(d)
+        page_png(os.path.join(d, "p1.jpg"), (100, 100, 100), (64, 48))
+        write(os.path.join(d, "tags.csv"), "file,x,y,w,h,label,score\np1.jpg,1,1,10,10,cat,\n")
+    write(os.path.join(root, "closed", "access.yml"), "policy: login\n")
+    write(os.path.join(root, "embargoed", "access.yml"),
+          "policy: public\nembargo-until: 2999-01-01\n")
+    write(os.path.join(root, "public", "access.yml"), "policy: public\n")
+    data = str(tmp_path / "data")
+    assert run_import(iiifd_bin, root, data, root).returncode == 0
+
+    def manifests(out, *extra):
+        p = pf.run_cli(iiifd_bin, "dataset", "--root", root, "--data-dir", data, "--out", out,
+                       "--format", "coco", "--quiet", *extra, "")
+        assert p.returncode == 0, p.stderr
+        return p, {json.loads(line)["manifest"] for line in
+                   open(os.path.join(out, "provenance.jsonl"))}
+
+    p, got = manifests(str(tmp_path / "a"))
+    assert {m.rsplit("/", 2)[-2] for m in got} == {"open", "public"}, got
+    assert "2 Canvases left out: an access policy protects them" in p.stderr, p.stderr
+    _p, got = manifests(str(tmp_path / "b"), "--include-protected")
+    assert len(got) == 4, got
+
+
 def test_rights_filter_and_bad_arguments(iiifd_bin, src, tmp_path):
     out = str(tmp_path / "r")
     p = dataset(iiifd_bin, src, out, "--format", "coco", "--rights",

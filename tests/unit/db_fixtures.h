@@ -130,6 +130,9 @@ static inline void test_fts_ok(const char *path, const char *ctx)
 						  " a.granularity = 'word' OR a.text IS NULL");
 		int64_t bare = test_pg_int(path, "SELECT count(*) FROM annotations a WHERE text ~"
 						 " '[a-z]' AND granularity IS DISTINCT FROM 'word'"
+						 " AND granularity IS DISTINCT FROM 'block'"
+						 " AND motivation IS DISTINCT FROM"
+						 " 'georeferencing'"
 						 " AND NOT EXISTS (SELECT 1 FROM tokens WHERE"
 						 " anno = a.rowid)");
 		CHECK(stray == 0 && bare == 0, "%s: tokens: %lld stray, %lld records without",

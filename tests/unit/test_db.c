@@ -84,7 +84,7 @@ static void test_open_schema_pg(void)
 	char path[256];
 	struct db *db = test_open(path, sizeof path);
 	db_close(db);
-	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 1, "schema version");
+	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 2, "schema version");
 	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM pg_class WHERE relnamespace ="
 				     " current_schema()::regnamespace AND relname IN ('annotations',"
 				     " 'tokens', 'terms', 'sources', 'annotations_target',"
@@ -96,7 +96,7 @@ static void test_open_schema_pg(void)
 	db = test_reopen(path);
 	db_close(db);
 	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM iiifd_schema"), 1, "one version row");
-	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 1, "after reopen");
+	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 2, "after reopen");
 }
 
 static void test_open_schema(void)
@@ -110,6 +110,8 @@ static void test_open_schema(void)
 	db_close(db);
 	int64_t version = test_sql_int(path, "PRAGMA user_version");
 	CHECK(version >= 2, "user_version %lld: every migration applied", (long long)version);
+	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN"
+				     " ('activities', 'activity_state')"), 2, "activity log tables");
 	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN"
 				     " ('annotations', 'annotations_fts', 'terms', 'sources',"
 				     " 'annotations_target', 'annotations_source',"
@@ -746,6 +748,9 @@ static void test_forms_migration(void)
 	db_close(db);
 	CHECK(test_sql_exec(path, "DROP TABLE term_forms; DELETE FROM terms;"
 				  " ALTER TABLE annotations DROP COLUMN polygon;"
+				  " DROP TABLE activities; DROP TABLE activity_state;"
+				  " DROP TRIGGER activity_mark_insert; DROP TRIGGER activity_mark_update;"
+				  " DROP TRIGGER activity_mark_delete;"
 				  " PRAGMA user_version = 1") == 0, "made a version 1 store");
 	db = test_reopen(path);
 	test_ac_check(db, "", false, "et", 1, 10, "ete[Été]:3 ");

@@ -10,6 +10,19 @@
 #include "annotation/mask.h"
 #include "annotation/polygon.h"
 
+static void test_polygon_svg(void)
+{
+	char *svg = polygon_svg("0,0 10,0 10,5;1,1 2,1 2,2");
+	CHECK_S(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"><polygon points=\"0,0 10,0 10,5\"/>"
+		     "<polygon points=\"1,1 2,1 2,2\"/></svg>", "two rings");
+	g_free(svg);
+	svg = polygon_svg("0,0 1,0 1,1\"/><script>alert(1)</script><polygon points=\"");
+	/* a store edited by hand: its markup stays out of the SVG */
+	CHECK_S(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"><polygon points=\"0,0 1,0 1,11 \"/>"
+		     "</svg>", "markup left out");
+	g_free(svg);
+}
+
 static void test_polygon(void)
 {
 	struct polygon_builder b = {0};
@@ -146,8 +159,22 @@ static const struct bad_case page_bad[] = {
 			 "<TextEquiv conf=\"1.5\"><Unicode>x</Unicode></TextEquiv></TextLine>"
 			 "</TextRegion></Page></PcGts>", 5, "conf 1.5 is not from 0 to 1"},
 	{"dtd", "<?xml version=\"1.0\"?>\n<!DOCTYPE PcGts [<!ENTITY a \"aaaa\">]>\n"
-		"<PcGts xmlns=\"http://schema.primaresearch.org/PAGE/gts/pagecontent/2013\"/>", 3,
+		"<PcGts xmlns=\"http://schema.primaresearch.org/PAGE/gts/pagecontent/2013\"/>", 2,
 	 "DTDs are not allowed"},
+	/* billion laughs: refused without expanding a single entity (memory stays small) */
+	{"laughs", "<?xml version=\"1.0\"?>\n<!DOCTYPE PcGts [\n<!ENTITY a \"lollollollol\">\n"
+		   "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+		   "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
+		   "<!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
+		   "<!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">\n"
+		   "<!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">\n"
+		   "<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">\n"
+		   "<!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">\n"
+		   "<!ENTITY i \"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;\">]>\n"
+		   "<PcGts xmlns=\"http://schema.primaresearch.org/PAGE/gts/pagecontent/2013\">"
+		   "<Page imageWidth=\"10\" imageHeight=\"10\"><TextRegion><TextEquiv><Unicode>"
+		   "&i;&i;&i;&i;&i;&i;&i;&i;&i;&i;</Unicode></TextEquiv></TextRegion></Page></PcGts>",
+	 2, "DTDs are not allowed"},
 };
 
 static void test_page_errors(void)
@@ -167,9 +194,54 @@ static void test_page_errors(void)
 
 /* ---- masks and COCO segmentation ------------------------------------------------------------ */
 
+/* The outline of a mask drawn as rows of '#' and '.', through column-major runs as COCO. */
+static char *traced(const char *const *rows, long w, long h)
+{
+	uint32_t counts[64];
+	size_t n = 0;
+	int64_t run = 0;
+	int want = 0;
+	for (long k = 0; k < w * h; k++) {
+		int in = rows[k % h][k / h] == '#';
+		if (in != want) {
+			counts[n++] = (uint32_t)run;
+			run = 0;
+			want = in;
+		}
+		run++;
+	}
+	counts[n++] = (uint32_t)run;
+	struct mask m;
+	const char *why = NULL;
+	struct polygon_builder b = {0};
+	double box[4];
+	if (mask_from_counts(&m, w, h, counts, n, &why) < 0 || mask_trace(&m, &b, 1, 1, 99, 99) < 0)
+		return NULL;
+	mask_release(&m);
+	return polygon_finish(&b, box);
+}
+
+/* Regions are filled once traced: a ring is one outline (its hole and the island in the hole
+ * apart), a U whose right arm rises above where the fill starts is one too. */
+static void test_mask_regions(void)
+{
+	static const char *const ring[] = {"#####", "#...#", "#.#.#", "#...#", "#####"};
+	char *t = traced(ring, 5, 5);
+	CHECK_S(t, "0,0 5,0 5,5 0,5;2,2 3,2 3,3 2,3", "ring and island");
+	free(t);
+	static const char *const u[] = {"#..#", "#..#", "####"};
+	t = traced(u, 4, 3);
+	CHECK_S(t, "0,0 1,0 1,2 3,2 3,0 4,0 4,3 0,3", "U");
+	free(t);
+	static const char *const zigzag[] = {"#.#.#", ".#.#.", "#...#", "#####"};
+	t = traced(zigzag, 5, 4);
+	CHECK(t && !strchr(t, ';'), "zigzag joined diagonally is one region: %s", t ? t : "");
+	free(t);
+}
+
 static void test_mask(void)
 {
-	int64_t *counts;
+	uint32_t *counts;
 	size_t n;
 	const char *why = NULL;
 	/* pycocotools' encoding of [3, 2, 5, 2] (the 4th is stored as the difference to the 2nd) */
@@ -188,7 +260,7 @@ static void test_mask(void)
 	free(t);
 	mask_release(&m);
 	/* an L: (0,0) (0,1) (1,1) (2,1) of a 3x2 mask */
-	int64_t l[] = {0, 2, 1, 1, 1, 1};
+	uint32_t l[] = {0, 2, 1, 1, 1, 1};
 	CHECK_INT(mask_from_counts(&m, 3, 2, l, 6, &why), 0, "L mask");
 	b = (struct polygon_builder){0};
 	CHECK_INT(mask_trace(&m, &b, 1, 1, 100, 100), 0, "trace L");
@@ -197,7 +269,7 @@ static void test_mask(void)
 	free(t);
 	mask_release(&m);
 	/* diagonal neighbours (0,0) and (1,1) are one region, pinched at 1,1 */
-	int64_t diag[] = {0, 1, 2, 1};
+	uint32_t diag[] = {0, 1, 2, 1};
 	CHECK_INT(mask_from_counts(&m, 2, 2, diag, 4, &why), 0, "diagonal mask");
 	b = (struct polygon_builder){0};
 	CHECK_INT(mask_trace(&m, &b, 1, 1, 100, 100), 0, "trace diagonal");
@@ -205,10 +277,19 @@ static void test_mask(void)
 	CHECK_S(t, "0,0 1,0 1,1 2,1 2,2 1,2 1,1 0,1", "diagonal outline");
 	free(t);
 	mask_release(&m);
-	int64_t over[] = {5, 9};
+	uint32_t over[] = {5, 9};
 	CHECK_INT(mask_from_counts(&m, 2, 2, over, 2, &why), -1, "counts past the size");
 	CHECK_INT(mask_from_counts(&m, 100000, 100000, over, 2, &why), -1, "too large");
 	CHECK_INT(mask_counts_from_string("3 2", 3, &counts, &n, &why), -1, "bad string");
+	/* twelve-character runs of 2^59 each, every one added to the count two before it: the sum
+	 * would pass what an int64_t holds; refused as soon as a count is past any mask */
+	GString *big = g_string_new(NULL);
+	for (int i = 0; i < 80; i++)
+		g_string_append(big, "ooooooooooo?"); /* 2^59 - 1 */
+	CHECK_INT(mask_counts_from_string(big->str, big->len, &counts, &n, &why), -1,
+		  "counts past any mask");
+	CHECK(why && strstr(why, "larger than any mask"), "reason: %s", why ? why : "(none)");
+	g_string_free(big, TRUE);
 }
 
 static int resolve_one(void *ctx, const char *name, struct anno_target *t)
@@ -267,6 +348,9 @@ static void test_coco_segmentation(void)
 		{"rle sum", COCO_HEAD "\"annotations\": [{\"image_id\": 1, \"category_id\": 1, "
 				      "\"segmentation\": {\"size\": [2, 2], \"counts\": [1, 1]}}]}", 0,
 		 "do not add up"},
+		{"rle count", COCO_HEAD "\"annotations\": [{\"image_id\": 1, \"category_id\": 1, "
+					"\"segmentation\": {\"size\": [2, 2], \"counts\": [1e300]}}]}",
+		 0, "annotations[0].segmentation: a count larger than any mask"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		int rc = anno_import_coco(fx("bad.json", bad[i].text), resolve_one, NULL, &out, &err);
@@ -330,6 +414,9 @@ static void test_yolo(void)
 		{"number", "0 0.5 x 0.1 0.1\n", 1, "value 3: 'x' is not a number"},
 		{"pixels", "0 50 50 10 10\n", 1, "value 2: 50 is not relative"},
 		{"score", "0 0.5 0.5 0.1 0.1 7\n", 1, "score 7 is not from 0 to 1"},
+		/* past what a size_t holds: refused before it is ever converted */
+		{"huge class", "1e30 0.5 0.5 0.1 0.1\n", 1, "class 1e+30 is not in the class"},
+		{"fraction", "0.5 0.5 0.5 0.1 0.1\n", 1, "class 0.5 is not in the class"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct anno_input b = in_text("b.txt", bad[i].text);
@@ -467,9 +554,11 @@ int main(void)
 	if (!fixture_dir_make())
 		return 1;
 	UNIT_RUN(test_polygon);
+	UNIT_RUN(test_polygon_svg);
 	UNIT_RUN(test_page);
 	UNIT_RUN(test_page_errors);
 	UNIT_RUN(test_mask);
+	UNIT_RUN(test_mask_regions);
 	UNIT_RUN(test_coco_segmentation);
 	UNIT_RUN(test_yolo);
 	UNIT_RUN(test_label_studio);

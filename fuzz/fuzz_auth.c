@@ -1,0 +1,76 @@
+/*
+ * fuzz_auth.c: what access control reads from outside (src/auth/): the access cookie or token a
+ * client sends (base64url JSON, HMAC-checked), the login form body, and access.yml (through a
+ * memfd, so the real reader runs). The first byte picks the parser; the rest is its input.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "auth/pages.h"
+#include "auth/policy.h"
+#include "auth/token.h"
+
+static void fuzz_token(const char *text)
+{
+	struct auth_keys keys;
+	char msg[128];
+	auth_keys_parse("fuzzing-secret-0123456789, previous-secret-0123456789", &keys, msg,
+			sizeof msg);
+	struct auth_claims c;
+	for (char kind = 'c'; kind <= 't'; kind += 't' - 'c')
+		if (auth_token_verify(&keys, text, kind, 1000, &c) == AUTH_TOKEN_OK) {
+			char again[AUTH_TOKEN_MAX];
+			auth_token_sign(&keys, &c, again, sizeof again);
+		}
+}
+
+static void fuzz_form(const char *body, size_t len)
+{
+	char out[512];
+	static const char *const names[] = { "user", "password", "csrf", "" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		auth_form_field(body, len, names[i], out, sizeof out);
+}
+
+static void fuzz_policy(const uint8_t *data, size_t size)
+{
+	int fd = memfd_create("access", MFD_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, data, size) == (ssize_t)size) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+		struct sidecar_problems problems = { 0 };
+		struct auth_policy *p = auth_policy_load(path, "books", &problems);
+		if (p) {
+			struct auth_claims c = { .kind = 'c', .user = "u", .roles = "a,b" };
+			struct auth_presented who = { .claims = &c, .address = "127.0.0.1" };
+			auth_policy_decide(p, &who, 0);
+		}
+		auth_policy_free(p);
+	}
+	close(fd);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1 || size > 65536)
+		return 0;
+	char text[65536];
+	memcpy(text, data + 1, size - 1);
+	text[size - 1] = '\0';
+	switch (data[0] % 3) {
+	case 0:
+		fuzz_token(text);
+		break;
+	case 1:
+		fuzz_form(text, size - 1);
+		break;
+	default:
+		fuzz_policy(data + 1, size - 1);
+	}
+	return 0;
+}
