@@ -70,6 +70,8 @@ static const char *const db_pg_migrations[] = {
 	"INSERT INTO iiifd_state VALUES (1, 0);",
 	/* 2: sessions ended by a logout (access control), until they would have expired */
 	"CREATE TABLE auth_revoked (sid text PRIMARY KEY, expires bigint NOT NULL);",
+	/* 3: a region's outline (record.h polygon), as in SQLite */
+	"ALTER TABLE annotations ADD COLUMN polygon text;",
 };
 
 #define DB_PG_INDEXED                                                                     \
@@ -101,13 +103,13 @@ static const char *const db_pg_sql[DB_PG_STMT_COUNT] = {
 	[DB_PG_GET] = "SELECT " DB_PG_COLUMNS " FROM annotations WHERE id = $1",
 	[DB_PG_INSERT] = "INSERT INTO annotations (" DB_PG_COLUMNS ") VALUES ($1, $2, $3, $4, $5,"
 			 " $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,"
-			 " $21) RETURNING rowid",
+			 " $21, $22) RETURNING rowid",
 	[DB_PG_UPDATE] = "UPDATE annotations SET manifest = $2, target_file = $3, page = $4,"
 			 " motivation = $5, text = $6, language = $7, granularity = $8, x = $9,"
 			 " y = $10, w = $11, h = $12, t_start = $13, t_end = $14, score = $15,"
 			 " creator = $16, generator = $17, source = $18,"
-			 " created = coalesce($19, created), seq = $20, line_id = $21"
-			 " WHERE id = $1 RETURNING rowid, " DB_PG_INDEXED,
+			 " created = coalesce($19, created), seq = $20, line_id = $21,"
+			 " polygon = $22 WHERE id = $1 RETURNING rowid, " DB_PG_INDEXED,
 	[DB_PG_DELETE] = "DELETE FROM annotations WHERE id = $1 RETURNING rowid",
 	[DB_PG_ROWIDS] = "SELECT nextval('annotations_rowid_seq') FROM generate_series(1, $1::int)",
 	[DB_PG_ROWID_OF] = "SELECT rowid FROM annotations WHERE id = $1",

@@ -70,8 +70,8 @@ struct db_pg_conn {
 /* The columns of a record, in the order db_pg_record_read() and db_pg_record_params() use. */
 #define DB_PG_COLUMNS                                                                      \
 	"id, manifest, target_file, page, motivation, text, language, granularity, x, y, w, " \
-	"h, t_start, t_end, score, creator, generator, source, created, seq, line_id"
-#define DB_PG_NCOLS 21
+	"h, t_start, t_end, score, creator, generator, source, created, seq, line_id, polygon"
+#define DB_PG_NCOLS 22
 
 /*
  * A connection for this thread's exclusive use until db_pg_release(); waits (bounded) while the

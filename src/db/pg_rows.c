@@ -45,6 +45,7 @@ void db_pg_record_params(const struct anno_record *rec, struct db_pg_params *p)
 	snprintf(p->buf[8], sizeof p->buf[8], "%" PRId64, rec->seq);
 	v[19] = p->buf[8];
 	v[20] = rec->line_id;
+	v[21] = rec->polygon;
 }
 
 /* Column i of row as a malloc'd string; NULL for SQL NULL, or with *oom set. */
@@ -90,6 +91,7 @@ int db_pg_record_read(const PGresult *res, int row, struct anno_record *rec)
 	rec->created = db_pg_str(res, row, 18, &oom);
 	rec->seq = strtoll(PQgetvalue(res, row, 19), NULL, 10);
 	rec->line_id = db_pg_str(res, row, 20, &oom);
+	rec->polygon = db_pg_str(res, row, 21, &oom);
 	return oom ? -1 : 0;
 }
 

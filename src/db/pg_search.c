@@ -39,8 +39,34 @@ static void db_pg_where_arg(struct db_pg_where *w, char *owned)
 	g_string_append_printf(w->sql, "$%u", w->args->len);
 }
 
-/* The same scope as SQLite's: a Manifest, or a folder's Manifest and every one below it. */
+static void db_pg_where_scope_only(struct db_pg_where *w, const struct db_query *q);
+
+/* Leaves out q->exclude's Manifests and folders (access control), each like a folder scope. */
+static void db_pg_where_exclude(struct db_pg_where *w, const struct db_query *q)
+{
+	for (const char *const *x = q ? q->exclude : NULL; x && *x; x++) {
+		if (!**x) {
+			g_string_append(w->sql, " AND false");
+			continue;
+		}
+		g_string_append(w->sql, " AND NOT (manifest = ");
+		db_pg_where_arg(w, g_strdup(*x));
+		g_string_append(w->sql, " OR (manifest >= ");
+		db_pg_where_arg(w, g_strconcat(*x, "/", NULL));
+		g_string_append(w->sql, " AND manifest < ");
+		db_pg_where_arg(w, g_strconcat(*x, "0", NULL));
+		g_string_append(w->sql, "))");
+	}
+}
+
 static void db_pg_where_scope(struct db_pg_where *w, const struct db_query *q)
+{
+	db_pg_where_scope_only(w, q);
+	db_pg_where_exclude(w, q);
+}
+
+/* The same scope as SQLite's: a Manifest, or a folder's Manifest and every one below it. */
+static void db_pg_where_scope_only(struct db_pg_where *w, const struct db_query *q)
 {
 	const char *scope = q && q->scope ? q->scope : "";
 	size_t len = strlen(scope);
@@ -137,7 +163,8 @@ static bool db_pg_text_only(const struct db_query *q, const struct db_query_part
 {
 	const char *scope = q->scope ? q->scope + strspn(q->scope, "/") : "";
 	return parts->count && !*scope && !(q->motivations && *q->motivations) &&
-	       !(q->users && *q->users) && !(q->dates && *q->dates);
+	       !(q->users && *q->users) && !(q->dates && *q->dates) && !q->has_score &&
+	       !(q->exclude && *q->exclude);
 }
 
 /*
@@ -166,6 +193,14 @@ static void db_pg_where_search(struct db_pg_where *w, const struct db_query *q,
 	db_pg_where_in(w, "motivation", q->motivations);
 	db_pg_where_in(w, "creator", q->users);
 	db_pg_where_dates(w, q->dates);
+	if (q->has_score) {
+		char lo[G_ASCII_DTOSTR_BUF_SIZE], hi[G_ASCII_DTOSTR_BUF_SIZE];
+		g_string_append(w->sql, " AND score BETWEEN ");
+		db_pg_where_arg(w, g_strdup(g_ascii_dtostr(lo, sizeof lo, q->score_min)));
+		g_string_append(w->sql, "::float8 AND ");
+		db_pg_where_arg(w, g_strdup(g_ascii_dtostr(hi, sizeof hi, q->score_max)));
+		g_string_append(w->sql, "::float8");
+	}
 	for (size_t i = 0; i < parts->count; i++)
 		db_pg_where_part(w, parts->items[i].text);
 }

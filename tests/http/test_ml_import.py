@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from annotation_fixtures import (  # noqa: E402,F401
     canvas_page, canvas_url, get_json, http, import_counts, manifest_url, ocr_items, path_of,
     run_import, search, search_total, t_of, target_of, xywh_of, body_of)
+import fixtures as fx  # noqa: E402
 import presentation_fixtures as pf  # noqa: E402
 from ml_fixtures import BROKEN, EXPECTED_COUNTS, make_broken_ml_tree, make_ml_tree  # noqa: E402
 
@@ -152,7 +153,8 @@ def test_import_min_score_and_generator(iiifd_bin, ml, tmp_path, server_factory)
     data = str(tmp_path / "data")
     det = os.path.join(ml["root"], "det")
     p = pf.run_cli(iiifd_bin, "import", "--root", ml["root"], "--data-dir", data,
-                   "--min-score", "0.5", "--generator", "my-model 1.2", det)
+                   *fx.database_args(data), "--min-score", "0.5", "--generator", "my-model 1.2",
+                   det)
     assert p.returncode == 0, p.stderr
     # lynx (0.4) and ibis (0.3) are left out
     assert import_counts(p.stdout) == {"det/coco.json": 1, "det/a.txt": 1, "det/ls.json": 0}
