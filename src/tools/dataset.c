@@ -388,13 +388,15 @@ static int dataset_run_all(const struct iiifd_config *cfg, const struct dataset_
 	char root[PATH_MAX];
 	struct iiifd_error err = {0};
 	struct dataset_run run = {.o = o};
-	char *db_path = g_build_filename(cfg->data_dir, "annotations.sqlite", NULL);
+	/* a shared store (database) when set, else data-dir's file, which must exist */
+	char *db_path = *cfg->database ? g_strdup(cfg->database)
+				       : g_build_filename(cfg->data_dir, "annotations.sqlite", NULL);
 	char *base = *cfg->public_url ? g_strdup(cfg->public_url)
 				      : g_strdup_printf("http://%s:%d", cfg->host, cfg->port);
 	int rc = 1;
 	if (!realpath(cfg->root, root)) {
 		fprintf(stderr, "iiifd dataset: root '%s' does not exist\n", cfg->root);
-	} else if (!g_file_test(db_path, G_FILE_TEST_IS_REGULAR) ||
+	} else if ((!*cfg->database && !g_file_test(db_path, G_FILE_TEST_IS_REGULAR)) ||
 		   db_open(db_path, &run.db, &err) < 0) {
 		fprintf(stderr, "iiifd dataset: no annotation store in %s (run iiifd import)\n",
 			cfg->data_dir);

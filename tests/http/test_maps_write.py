@@ -13,6 +13,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import fixtures as fx  # noqa: E402
 import maps_fixtures as mf  # noqa: E402
 from annotation_fixtures import http  # noqa: E402
 from test_maps import GEOREF_CONTEXT, allmaps, assert_footprint, write  # noqa: E402,F401
@@ -296,6 +297,7 @@ def test_a_training_set_takes_no_georeferencing_as_a_label(tmp_path, server_fact
         assert r.status == 201, r.body[:300]
     out = str(tmp_path / "set")
     p = run_cli(iiifd_bin, "dataset", "--root", str(tmp_path / "root"), "--data-dir", data,
+                *fx.database_args(data),
                 "--out", out, "--quiet", "--format", "coco", "--size", "50", "atlas")
     assert p.returncode == 0, p.stderr
     text = "".join(open(os.path.join(d, f)).read() for d, _, fs in os.walk(out) for f in fs
