@@ -314,6 +314,8 @@ static void tiles_settings(struct tiles_job *job)
 	job->info.level0 = true;
 	job->encode.jpeg_quality = cfg->jpeg_quality;
 	job->encode.webp_quality = cfg->webp_quality;
+	/* the server's own render paths, so a static tile equals the server's answer to its URL */
+	job->encode.direct = cfg->direct_render;
 }
 
 /* OUTDIR may be missing or an empty folder (rename() replaces an empty one); never anything else. */
