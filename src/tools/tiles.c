@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <glib.h>
 
+#include "auth/policy.h"
 #include "core/config.h"
 #include "image/info.h"
 #include "image/passthrough.h"
@@ -34,6 +35,7 @@ struct tiles_options {
 	struct iiifd_config cfg; /* server defaults, with --tile-size and --quality applied */
 	int tile_forced;         /* --tile-size given: it wins over a tiled source's own tiles */
 	bool quiet;              /* --quiet: no progress */
+	bool include_protected;  /* --include-protected: write it even under an access policy */
 };
 
 struct tiles_job {
@@ -398,7 +400,8 @@ static void tiles_usage(FILE *out, const struct iiifd_config *defaults)
 		"  --version 2|3     Image API version (default 3)\n"
 		"  --tile-size N     tile edge in pixels (default: the source's own tiles, else %d)\n"
 		"  --quality Q       JPEG quality 1-100 (default %d)\n"
-		"  --quiet           no progress on standard error\n",
+		"  --quiet           no progress on standard error\n"
+		"  --include-protected  also when an access.yml protects IN (the tree is public)\n",
 		defaults->tile_size, defaults->jpeg_quality);
 }
 
@@ -420,7 +423,9 @@ static int tiles_parse(int argc, char **argv, struct tiles_options *o, struct ii
 	const char *id = NULL, *version = NULL, *tile = NULL, *quality = NULL, *pos[2];
 	const struct tools_cli_flag flags[] = { { "id", &id, NULL },		 { "version", &version, NULL },
 						{ "tile-size", &tile, NULL }, { "quality", &quality, NULL },
-						{ "quiet", NULL, &o->quiet }, { NULL, NULL, NULL } };
+						{ "quiet", NULL, &o->quiet },
+						{ "include-protected", NULL, &o->include_protected },
+						{ NULL, NULL, NULL } };
 	int v = 3, rc = tools_cli_parse(argc, argv, flags, pos, 2, err);
 	if (rc != 0)
 		return rc;
@@ -437,6 +442,37 @@ static int tiles_parse(int argc, char **argv, struct tiles_options *o, struct ii
 	o->tile_forced = tile != NULL;
 	if (tile && iiifd_config_set(&o->cfg, "tile-size", tile, err) < 0)
 		return -1;
+	return 0;
+}
+
+/*
+ * A static tree is open to anyone who finds it: an image that an access policy protects
+ * (the nearest access.yml in IN's folder or above, auth/policy.h) is refused with 403 unless
+ * --include-protected. An access.yml with errors protects, as in the server.
+ */
+static int tiles_policy_check(const struct tiles_options *o, struct iiifd_error *err)
+{
+	char real[PATH_MAX];
+	if (o->include_protected || !realpath(o->in, real))
+		return 0; /* a missing IN is reported when it is opened */
+	for (char *slash = strrchr(real, '/'); slash; slash = strrchr(real, '/')) {
+		*slash = '\0';
+		char *file = g_strdup_printf("%s/%s", *real ? real : "", AUTH_POLICY_FILE);
+		if (!g_file_test(file, G_FILE_TEST_IS_REGULAR)) {
+			g_free(file);
+			continue;
+		}
+		struct sidecar_problems problems = { 0 };
+		struct auth_policy *p = auth_policy_load(file, "", &problems);
+		bool open = p && auth_policy_is_open(auth_policy_kind(p, AUTH_RES_IMAGE), time(NULL));
+		auth_policy_free(p);
+		int rc = open ? 0
+			      : iiifd_error_set(err, 403, "%s protects %s: a static tree is public to "
+							"all (--include-protected writes it anyway)",
+						file, o->in);
+		g_free(file);
+		return rc;
+	}
 	return 0;
 }
 
@@ -459,7 +495,7 @@ int tools_tiles_main(int argc, char **argv)
 	} else if (tools_cli_vips_start("tiles") < 0) {
 		rc = 1;
 	} else {
-		rc = tiles_run(o, &err) < 0 ? 1 : 0;
+		rc = tiles_policy_check(o, &err) < 0 || tiles_run(o, &err) < 0 ? 1 : 0;
 		if (rc)
 			fprintf(stderr, "iiifd tiles: %s\n", err.msg);
 		tools_cli_vips_stop();

@@ -508,3 +508,25 @@ def test_help_lists_the_tools(iiifd_bin):
     assert "iiifd convert" in p.stdout and "iiifd tiles" in p.stdout
     p = run(iiifd_bin, "tiles", "--help")
     assert p.returncode == 0 and "--id" in p.stdout and "--version" in p.stdout
+
+
+def test_tiles_refuses_what_an_access_policy_protects(iiifd_bin, tmp_path):
+    """A static tree is public to anyone who finds it: an image under a protecting access.yml
+    (here or above) is refused, nothing written, unless --include-protected; a public policy
+    changes nothing."""
+    lib = tmp_path / "lib"
+    (lib / "rare" / "vol1").mkdir(parents=True)
+    (lib / "open").mkdir()
+    Image.new("RGB", (300, 200), (10, 20, 30)).save(lib / "rare" / "vol1" / "p.png")
+    Image.new("RGB", (300, 200), (10, 20, 30)).save(lib / "open" / "p.png")
+    (lib / "rare" / "access.yml").write_text("policy: login\n")
+    (lib / "open" / "access.yml").write_text("policy: public\n")
+    out = tmp_path / "out"
+    p = run(iiifd_bin, "tiles", lib / "rare" / "vol1" / "p.png", out, "--id", BASE)
+    assert p.returncode == 1 and "access.yml protects" in p.stderr, p.stderr
+    assert not out.exists(), "nothing is written"
+    info = make_tree(iiifd_bin, lib / "rare" / "vol1" / "p.png", str(out), "--id", BASE,
+                     "--include-protected")
+    assert info["width"] == 300
+    info = make_tree(iiifd_bin, lib / "open" / "p.png", str(tmp_path / "o2"), "--id", BASE)
+    assert info["width"] == 300
