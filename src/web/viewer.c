@@ -47,27 +47,6 @@ int web_viewer_kind_parse(const char *name)
 	return -1;
 }
 
-/*
- * Scripts only from this server, and no 'unsafe-eval' nor 'unsafe-inline' for scripts: none of
- * the three viewers needs them (the browser tests open each of them under this policy and fail
- * on the console error a refused eval logs). Styles 'unsafe-inline': all three style themselves
- * at run time (Mirador through emotion, Clover through stitches: <style> elements;
- * OpenSeadragon and UV through style attributes). Images, media and fetches from this server
- * only (the page opens only this server's Manifests), plus the data:/blob: URLs the viewers
- * make themselves (UV's CSS and buttons have data: images; players may use blob:).
- * frame-ancestors 'self': our own Manifest pages embed the viewers in an iframe.
- */
-const char *web_viewer_csp(enum web_viewer_kind kind)
-{
-	(void)kind; /* one policy fits all four today; kept per viewer should one need more */
-	return "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-	       "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
-	       "font-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'self'; "
-	       /* the token services of IIIF auth answer in an iframe (docs/access.md) */
-	       "frame-src 'self'; "
-	       "base-uri 'none'; form-action 'none'";
-}
-
 int web_viewer_parse_xywh(const char *s, double out[4], struct iiifd_error *err)
 {
 	const char *p = s;
@@ -128,6 +107,17 @@ static bool viewer_is_origin(const char *s, size_t n)
 	return skip != 0;
 }
 
+/*
+ * Scripts only from this server, and no 'unsafe-eval' nor 'unsafe-inline' for scripts: none of
+ * the three viewers needs them (the browser tests open each of them under this policy and fail
+ * on the console error a refused eval logs). Styles 'unsafe-inline': all three style themselves
+ * at run time (Mirador through emotion, Clover through stitches: <style> elements;
+ * OpenSeadragon and UV through style attributes). Images, media and fetches from this server
+ * only (the page opens only this server's Manifests), plus the data:/blob: URLs the viewers
+ * make themselves (UV's CSS and buttons have data: images; players may use blob:).
+ * frame-ancestors 'self': our own Manifest pages embed the viewers in an iframe; frame-src
+ * 'self': the token services of IIIF auth answer in one. origins: see viewer.h.
+ */
 char *web_viewer_csp_for(enum web_viewer_kind kind, const char *origins)
 {
 	GString *extra = g_string_new(NULL);
@@ -140,11 +130,13 @@ char *web_viewer_csp_for(enum web_viewer_kind kind, const char *origins)
 			g_string_append_printf(extra, " %.*s", (int)n, p);
 		p += n + strspn(p + n, "/");
 	}
-	/* the same policy as web_viewer_csp, other servers allowed where content is fetched */
+	/* other servers allowed where content is fetched */
 	char *csp = g_strdup_printf(
 		"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
 		"img-src 'self' data: blob:%s; media-src 'self' blob:%s; connect-src 'self'%s; "
 		"font-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'self'; "
+		/* the token services of IIIF auth answer in an iframe (docs/access.md) */
+		"frame-src 'self'; "
 		"base-uri 'none'; form-action 'none'", extra->str, extra->str, extra->str);
 	g_string_free(extra, TRUE);
 	(void)kind;

@@ -42,11 +42,10 @@ int web_viewer_kind_parse(const char *name);
 char *web_viewer_page(const struct web_viewer_params *p, const char *version,
 		      struct iiifd_error *err);
 
-/* The Content-Security-Policy header value of a viewer's page (static string). */
-const char *web_viewer_csp(enum web_viewer_kind kind);
 /*
- * The same with origins (content-state-origins: space-separated, checked here; may be NULL)
- * allowed where the viewers fetch Manifests, images and media. malloc'd (caller frees).
+ * The Content-Security-Policy header value of a viewer's page, with origins
+ * (content-state-origins: space-separated, checked here; may be NULL) allowed where the viewers
+ * fetch Manifests, images and media. malloc'd (caller frees).
  */
 char *web_viewer_csp_for(enum web_viewer_kind kind, const char *origins);
 

@@ -273,6 +273,7 @@ def test_liborc_works_under_memory_deny_write_execute(iiifd_bin, tmp_path):
     log = open(tmp_path / "stderr", "wb")
     proc = subprocess.Popen([iiifd_bin, "serve", "--host", "127.0.0.1", "--port", str(port),
                              "--simd", "true", "--cache", "false", "--annotations", "false",
+                             "--data-dir", str(tmp_path / "data"),
                              str(tmp_path)], stderr=log, stdout=log, env=env,
                             preexec_fn=deny_write_execute)
     try:
@@ -317,7 +318,10 @@ def run_logged(iiifd_bin, tmp_path, args, journal, wait_for_exit=False):
     elif journal is None:  # set, but for another file: a child whose stderr was redirected
         st = os.stat(tmp_path)
         env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
-    proc = subprocess.Popen([iiifd_bin, "serve", "--host", "127.0.0.1", *args, str(tmp_path)],
+    # its own data and cache folders, never the shared defaults in /var/tmp
+    own = ["--data-dir", str(tmp_path / "data"), "--cache-dir", str(tmp_path / "cache")]
+    proc = subprocess.Popen([iiifd_bin, "serve", "--host", "127.0.0.1", *own, *args,
+                             str(tmp_path)],
                             stdout=subprocess.DEVNULL, stderr=err, env=env,
                             cwd=str(tmp_path))
     try:

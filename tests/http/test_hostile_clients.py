@@ -224,7 +224,9 @@ def test_client_address_from_trusted_proxies_only(server_factory):
 
 def test_bad_trusted_proxies_setting_is_a_usage_error(iiifd_bin, tmp_path, root):
     r = subprocess.run([iiifd_bin, "serve", "--port", str(fx.free_port()), "--trusted-proxies",
-                        "10.0.0.0/99", str(root)], capture_output=True, text=True, timeout=20)
+                        "10.0.0.0/99", "--data-dir", str(tmp_path / "data"), "--cache-dir",
+                        str(tmp_path / "cache"), str(root)],
+                       capture_output=True, text=True, timeout=20)
     assert r.returncode != 0
     assert "trusted-proxies" in r.stderr and "10.0.0.0/99" in r.stderr
 

@@ -143,11 +143,19 @@ static void test_page(void)
 static void test_csp(void)
 {
 	for (int k = WEB_VIEWER_MIRADOR; k <= WEB_VIEWER_TIFY; k++) {
-		const char *csp = web_viewer_csp((enum web_viewer_kind)k);
-		CHECK(strstr(csp, "script-src 'self'") != NULL, "script-src self (%d)", k);
-		CHECK(strstr(csp, "unsafe-eval") == NULL, "no unsafe-eval (%d)", k);
-		CHECK(strstr(csp, "default-src 'none'") != NULL, "default none (%d)", k);
-		CHECK(strstr(csp, "frame-ancestors 'self'") != NULL, "frame-ancestors (%d)", k);
+		for (int with = 0; with < 2; with++) {
+			char *csp = web_viewer_csp_for((enum web_viewer_kind)k,
+						       with ? "https://a.example.org" : NULL);
+			CHECK(strstr(csp, "script-src 'self'") != NULL, "script-src self (%d)", k);
+			CHECK(strstr(csp, "unsafe-eval") == NULL, "no unsafe-eval (%d)", k);
+			CHECK(strstr(csp, "default-src 'none'") != NULL, "default none (%d)", k);
+			CHECK(strstr(csp, "frame-ancestors 'self'") != NULL, "frame-ancestors (%d)", k);
+			/* the token services of IIIF auth answer in an iframe */
+			CHECK(strstr(csp, "frame-src 'self'") != NULL, "frame-src (%d, %d)", k, with);
+			CHECK(!with || strstr(csp, "connect-src 'self' https://a.example.org"),
+			      "an allowed origin (%d): %s", k, csp);
+			free(csp);
+		}
 	}
 }
 
