@@ -105,8 +105,8 @@ static int activity_run(const struct iiifd_config *cfg, bool rebuild, bool json)
 int tools_activity_main(int argc, char **argv)
 {
 	static const char usage[] = "usage: iiifd activity [--config FILE] [--root ROOT] "
-				    "[--data-dir DIR] [--public-url URL] [--json] [--rebuild] "
-				    "[ROOT]\n";
+				    "[--data-dir DIR] [--database URI] [--public-url URL] [--json] "
+				    "[--rebuild] [ROOT]\n";
 	struct iiifd_config cfg;
 	struct iiifd_error err = { 0 };
 	bool json = tools_cli_take_switch(&argc, argv, "json");
