@@ -72,6 +72,29 @@ static const char *const db_pg_migrations[] = {
 	"CREATE TABLE auth_revoked (sid text PRIMARY KEY, expires bigint NOT NULL);",
 	/* 3: a region's outline (record.h polygon), as in SQLite */
 	"ALTER TABLE annotations ADD COLUMN polygon text;",
+	/*
+	 * 4: Change Discovery (pg_activity.c), as SQLite's migration 4: the append-only activity
+	 * log (idx 0, 1, 2...) and the last observed state of every Collection and Manifest. A
+	 * write-API change of an annotation (no source) marks its Manifest in the same
+	 * transaction; imports mark theirs once at their end (db_pg_write_import_end).
+	 */
+	"CREATE TABLE activities (idx bigint PRIMARY KEY, type text NOT NULL, object_type text,"
+	" path text COLLATE \"C\", target_path text COLLATE \"C\", label text,"
+	" version integer NOT NULL DEFAULT 0, start_time text, end_time text);"
+	"CREATE TABLE activity_state (path text COLLATE \"C\" PRIMARY KEY, type text NOT NULL,"
+	" fingerprint text NOT NULL, content text NOT NULL, label text,"
+	" mark bigint NOT NULL DEFAULT 0, mark_seen bigint NOT NULL DEFAULT 0);"
+	"CREATE FUNCTION iiifd_activity_mark() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	" IF TG_OP = 'INSERT' THEN"
+	"  IF NEW.source IS NULL THEN"
+	"   UPDATE activity_state SET mark = mark + 1 WHERE path = NEW.manifest; END IF;"
+	" ELSIF TG_OP = 'UPDATE' THEN"
+	"  UPDATE activity_state SET mark = mark + 1 WHERE path IN (OLD.manifest, NEW.manifest);"
+	" ELSIF OLD.source IS NULL THEN"
+	"  UPDATE activity_state SET mark = mark + 1 WHERE path = OLD.manifest;"
+	" END IF; RETURN NULL; END $$;"
+	"CREATE TRIGGER activity_mark AFTER INSERT OR UPDATE OR DELETE ON annotations"
+	" FOR EACH ROW EXECUTE FUNCTION iiifd_activity_mark();",
 };
 
 #define DB_PG_INDEXED                                                                     \
@@ -489,6 +512,11 @@ const struct db_ops db_pg_ops = {
 	.search_count = db_pg_search_count,
 	.line_words = db_pg_read_line_words,
 	.autocomplete = db_pg_autocomplete,
+	.activity_append = db_pg_activity_append,
+	.activity_states = db_pg_activity_states,
+	.activity_count = db_pg_activity_count,
+	.activity_range = db_pg_activity_range,
+	.activity_mark = db_pg_activity_mark,
 	.auth_revoke = db_pg_auth_revoke,
 	.auth_is_revoked = db_pg_auth_is_revoked,
 	.stamp = db_pg_read_stamp,

@@ -7,7 +7,8 @@
  * The store is one PostgreSQL database (or schema, from the URI's options): annotations with a
  * bigserial rowid, tokens (term, anno, pos, form) made by db_fold_terms() from every indexed
  * record, terms and term_forms (autocomplete counts and labels), sources (fingerprints),
- * iiifd_state (the change counter) and iiifd_schema (migrations). Nothing
+ * iiifd_state (the change counter), iiifd_schema (migrations), auth_revoked, and Change
+ * Discovery's activities and activity_state (pg_activity.c). Nothing
  * needs an extension or a superuser.
  */
 #ifndef IIIFD_DB_PG_H
@@ -181,5 +182,18 @@ void db_pg_source_unlock(struct db *db, void *lock);
 int db_pg_auth_revoke(struct db *db, const char *sid, int64_t expires, struct iiifd_error *err);
 int db_pg_auth_is_revoked(struct db *db, const char *sid, int64_t now, bool *revoked,
 			  struct iiifd_error *err);
+
+/* pg_activity.c: Change Discovery's activity log (db/activity.h). */
+int db_pg_activity_append(struct db *db, const struct db_activity_batch *batch,
+			  struct iiifd_error *err);
+int db_pg_activity_states(struct db *db, int (*fn)(const struct db_resource_state *s, void *ctx),
+			  void *ctx, struct iiifd_error *err);
+int db_pg_activity_count(struct db *db, int64_t *count, struct iiifd_error *err);
+int db_pg_activity_range(struct db *db, int64_t first, int64_t n, struct db_activity **out,
+			 size_t *count, struct iiifd_error *err);
+int db_pg_activity_mark(struct db *db, const char *path, struct iiifd_error *err);
+/* Marks the Manifests of source's records (an import's end, in its transaction). */
+int db_pg_activity_mark_source(struct db_pg_conn *conn, const char *source,
+			       struct iiifd_error *err);
 
 #endif

@@ -1,8 +1,7 @@
 /*
  * pg_auth.c: the PostgreSQL store's side of access control. Revocations (db.h
  * db_auth_revoke): one row per ended session until it would have expired anyway, shared by
- * every node, so a logout on one node holds on all. (Change Discovery's activity log is not
- * kept on PostgreSQL yet: its ops are left NULL, and discovery says so and stays off.)
+ * every node, so a logout on one node holds on all.
  */
 #include "db/pg.h"
 

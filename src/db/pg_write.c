@@ -169,6 +169,8 @@ int db_pg_write_import_end(void *arg, int rc, const char *fingerprint, struct ii
 		rc = db_pg_prune(imp->conn, err);
 	if (!rc && imp->conn && fingerprint)
 		rc = db_pg_run(imp->conn, DB_PG_FINGERPRINT_SET, 2, params, err);
+	if (!rc && imp->conn)
+		rc = db_pg_activity_mark_source(imp->conn, imp->source, err);
 	if (imp->conn)
 		rc = db_pg_end_write(imp->db, imp->conn, rc, err);
 	free(imp->source);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "db/activity.h"
+#include "db/db.h"
 #include "discovery/scan.h"
 #include "discovery/visible.h"
 #include "presentation/canvas.h"
@@ -298,6 +299,13 @@ static int log_append(struct db *db, struct log_sync *sync, bool refresh,
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * The cluster-wide claim (db_source_lock) on reading the states and appending: not a source
+ * (sources are relative paths, never starting with '/'), so it shares no lock with imports.
+ */
+#define DISCOVERY_LOG_CLAIM "/iiifd-activity-log"
+
+
 static int log_sync_locked(struct db *db, const char *root_real, bool refresh,
 			   struct discovery_sync_result *res, struct iiifd_error *err)
 {
@@ -326,14 +334,21 @@ int discovery_log_sync(struct db *db, const char *root_real, const char *lock_pa
 		       struct discovery_sync_result *res, struct iiifd_error *err)
 {
 	memset(res, 0, sizeof *res);
+	char *dir = g_path_get_dirname(lock_path); /* with a shared store nothing else made it */
+	g_mkdir_with_parents(dir, 0755);
+	g_free(dir);
 	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return iiifd_error_set(err, 500, "%s: cannot open the activity log's lock",
 				       lock_path);
 	pthread_mutex_lock(&log_lock);
+	void *claim = NULL; /* a shared store: nodes on other machines take turns too */
 	int rc = flock(fd, LOCK_EX) == 0
-			 ? log_sync_locked(db, root_real, refresh, res, err)
+			 ? db_source_lock(db, DISCOVERY_LOG_CLAIM, &claim, err)
 			 : iiifd_error_set(err, 500, "%s: cannot lock", lock_path);
+	if (!rc)
+		rc = log_sync_locked(db, root_real, refresh, res, err);
+	db_source_unlock(db, claim);
 	pthread_mutex_unlock(&log_lock);
 	close(fd); /* releases the flock */
 	return rc;

@@ -48,12 +48,6 @@ int discovery_service_init(struct discovery_service *svc, const struct iiifd_con
 		}
 		db = svc->owned_db;
 	}
-	if (!db_activity_supported(db)) {
-		log_warn("discovery: this database backend keeps no activity log; the activity "
-			 "stream is off");
-		svc->enabled = false;
-		return 0;
-	}
 	svc->db = db;
 	svc->lock_path = g_build_filename(cfg->data_dir, "activity.lock", NULL);
 	svc->watch = discovery_watch_start(db, root_real, svc->lock_path,

@@ -87,9 +87,10 @@ static int activity_run(const struct iiifd_config *cfg, bool rebuild, bool json)
 		fprintf(stderr, "iiifd activity: root '%s': cannot resolve\n", cfg->root);
 		return 1;
 	}
-	char *path = discovery_service_db_path(cfg);
-	if (g_mkdir_with_parents(cfg->data_dir, 0755) < 0 || db_open(path, &db, &err) < 0) {
-		fprintf(stderr, "iiifd activity: %s\n", db ? err.msg : *err.msg ? err.msg : path);
+	/* the shared store (database) when set, else data-dir's file, as the server uses */
+	char *path = db_location(cfg->database, cfg->data_dir, &err);
+	if (!path || db_open(path, &db, &err) < 0) {
+		fprintf(stderr, "iiifd activity: %s\n", *err.msg ? err.msg : path);
 		g_free(path);
 		return 1;
 	}
@@ -104,8 +105,8 @@ static int activity_run(const struct iiifd_config *cfg, bool rebuild, bool json)
 int tools_activity_main(int argc, char **argv)
 {
 	static const char usage[] = "usage: iiifd activity [--config FILE] [--root ROOT] "
-				    "[--data-dir DIR] [--public-url URL] [--json] [--rebuild] "
-				    "[ROOT]\n";
+				    "[--data-dir DIR] [--database URI] [--public-url URL] [--json] "
+				    "[--rebuild] [ROOT]\n";
 	struct iiifd_config cfg;
 	struct iiifd_error err = { 0 };
 	bool json = tools_cli_take_switch(&argc, argv, "json");

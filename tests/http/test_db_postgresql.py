@@ -5,6 +5,7 @@ that is not a superuser.
 - one suite, two backends: the store's unit tests (test_db, test_db_keyset, test_db_load) and
   the search end-to-end files run again on PostgreSQL (IIIFD_TEST_PG, IIIFD_TEST_BACKEND)
 - nodes starting together migrate the schema once (advisory lock)
+- Change Discovery: two nodes on one database and one root record a change once
 - a database restart: /ready false and 503s while it is down, then everything works again
   without restarting iiifd, and nothing committed before is lost
 """
@@ -84,7 +85,7 @@ def test_nodes_starting_together_migrate_once(iiifd_bin, atree, tmp_path, pg):
     try:
         assert not errors, errors
         db = uri.rsplit("/", 1)[1]
-        assert pg.sql("SELECT count(*), max(version) FROM iiifd_schema", db=db).strip() == "1|3"
+        assert pg.sql("SELECT count(*), max(version) FROM iiifd_schema", db=db).strip() == "1|4"
         for s in servers:
             assert s.get("/ready").status == 200
     finally:
@@ -110,6 +111,49 @@ def test_auto_import_runs_once_across_nodes(iiifd_bin, atree, tmp_path, pg):
             ok += int(float(next(line.split()[-1] for line in text.splitlines() if
                                  line.startswith('iiifd_annotation_imports_total{result="ok"}'))))
         assert ok == 6, f"{ok} imports of 6 annotation files across 3 nodes"
+    finally:
+        for s in servers:
+            s.kill()
+    for s in servers:
+        found, text = s.new_sanitizer_reports()
+        assert not found, f"sanitizer report from {s.name}:\n{text[-3000:]}"
+
+
+def _png(path):
+    from PIL import Image
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    Image.new("RGB", (20, 10), (90, 10, 10)).save(path)
+
+
+def _creates(pg, db, path):
+    return int(pg.sql(f"SELECT count(*) FROM activities WHERE type = 'Create'"
+                      f" AND path = '{path}'", db=db))
+
+
+def test_two_nodes_record_a_change_once(iiifd_bin, tmp_path, pg):
+    """Two nodes watch one root and share one database: both see every change (inotify and a
+    1 s schedule), and the advisory lock around reading the states and appending makes one of
+    them record it: one Create per Presentation API variant, indexes without gaps."""
+    uri = pg.new_database("d")
+    db = uri.rsplit("/", 1)[1]
+    root = str(tmp_path / "root")
+    _png(f"{root}/books/b1/p1.png")
+    servers, errors = _start_together(iiifd_bin, root, str(tmp_path),
+                                      ["--database", uri, "--auto-import", "false",
+                                       "--discovery-scan-interval", "1"], 2)
+    try:
+        assert not errors, errors
+        fx.wait_for(lambda: _creates(pg, db, "books/b1") >= 2, "the first scan", timeout=15)
+        _png(f"{root}/books/b2/p1.png")
+        fx.wait_for(lambda: _creates(pg, db, "books/b2") >= 2, "the new Manifest", timeout=15)
+        time.sleep(2.5)  # both nodes have scanned again since
+        assert _creates(pg, db, "books/b1") == 2 and _creates(pg, db, "books/b2") == 2
+        total, top = pg.sql("SELECT count(*), max(idx) FROM activities", db=db).strip().split("|")
+        assert int(top) == int(total) - 1
+        for s in servers:
+            stream = s.get("/iiif/discovery/activity/all-changes")
+            assert stream.status == 200 and f'"totalItems":{total}' in \
+                stream.body.decode().replace(" ", "")
     finally:
         for s in servers:
             s.kill()

@@ -42,10 +42,18 @@ def start(server_factory, root, data, *extra):
                                 "--api-token", f"{ALICE}={TOKEN}", *extra], root_dir=root)
 
 
+def wait_log_built(server, timeout=15):
+    """Until the first scan is stored (503 "being built" before; a shared store takes longer)."""
+    deadline = time.monotonic() + timeout
+    while server.get(STREAM).status == 503 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def harvest_until_equal(h, server, what, expect=None, timeout=30):
     """Harvests (incrementally) until the copy equals a full crawl and, when expect is given
     (activity type, v3 id), that activity was processed. Returns the pages the last run read."""
     deadline = time.monotonic() + timeout
+    wait_log_built(server)
     found = expect is None
     while True:
         h.harvest()
@@ -250,9 +258,11 @@ def test_cli_prints_and_rebuilds(iiifd_bin, server_factory, tmp_path):
     make_tree(root)
     s = start(server_factory, root, data)
     total = wait_quiet_log(s)
-    out = fx.run([iiifd_bin, "activity", "--data-dir", data, root]).stdout.splitlines()
+    db_args = fx.database_args(data)
+    out = fx.run([iiifd_bin, "activity", *db_args, "--data-dir", data, root]).stdout.splitlines()
     assert len(out) == total and out[0].split("\t")[2:6] == ["Create", "Collection", "v3", "/"]
-    rebuilt = fx.run([iiifd_bin, "activity", "--data-dir", data, "--rebuild", root]).stdout
+    rebuilt = fx.run([iiifd_bin, "activity", *db_args, "--data-dir", data, "--rebuild",
+                      root]).stdout
     assert "7 resources re-issued" in rebuilt
     fx.wait_for(lambda: get_json(s, s.base + STREAM)["totalItems"] == total + 1 + 14,
                 "the Refresh and re-issued activities")
@@ -266,7 +276,8 @@ def test_cli_prints_and_rebuilds(iiifd_bin, server_factory, tmp_path):
     h = Harvester(s)
     h.harvest()
     assert h.copy == full_crawl(s) and h.pages_fetched <= 5
-    lines = fx.run([iiifd_bin, "activity", "--json", "--public-url", "https://x.org",
+    lines = fx.run([iiifd_bin, "activity", *fx.database_args(data), "--json",
+                    "--public-url", "https://x.org",
                     "--data-dir", data, root]).stdout.splitlines()
     assert json.loads(lines[0])["object"]["id"] == "https://x.org/iiif/presentation/collection"
 
@@ -286,7 +297,8 @@ def test_an_ocr_import_is_an_update(iiifd_bin, server_factory, tmp_path):
     harvest_until_equal(h, s, "an ALTO file", ("Update", base + "books/b2/manifest"))
     before = get_json(s, STREAM)["totalItems"]
     unimported = h.copy[base + "books/b2/manifest"]
-    fx.run([iiifd_bin, "import", "--root", root, "--data-dir", data, "--quiet",
+    fx.run([iiifd_bin, "import", "--root", root, "--data-dir", data, *fx.database_args(data),
+            "--quiet",
             f"{root}/books/b2/p1.xml"])
     harvest_until_equal(h, s, "the import", ("Update", base + "books/b2/manifest"))
     assert get_json(s, STREAM)["totalItems"] > before
