@@ -25,6 +25,7 @@ from annotation_fixtures import (ALICE, LOREM_TOTAL, TOKEN, atree, manifest_url,
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 RUN_SECONDS = 12
 KILL_AT = 5
+KILL_GRACE = 0.25  # seconds after the kill a connection to the dying node may still open
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +139,10 @@ def test_traffic_through_the_balancer_survives_a_killed_node(cluster):
     for t in threads:
         t.join(60)
     errors = [e for e in log if e[3] not in (200, 201)]
-    in_flight = [e for e in errors if e[0] <= t_kill <= e[1]]
+    # in flight at the kill: started before it, or while the dying node's kernel still
+    # accepted connections (SIGKILL is not instant: its socket closes as the process is torn
+    # down, and a POST HAProxy sent there is not retried); ended after it
+    in_flight = [e for e in errors if e[0] <= t_kill + KILL_GRACE and e[1] >= t_kill]
     assert len(log) > 50, f"only {len(log)} requests in {RUN_SECONDS} s"
     assert len(errors) == len(in_flight), (
         f"{len(errors)} errors, {len(in_flight)} of them in flight at the kill: "
