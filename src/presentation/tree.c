@@ -5,6 +5,7 @@
 #include "presentation/tree.h"
 
 #include <dirent.h>
+#include <glib.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "image/source.h"
 #include "media/probe.h"
 #include "presentation/natsort.h"
+#include "storage/root.h"
 
 static bool tree_in_list(const char *ext, const char *const *list)
 {
@@ -133,21 +135,73 @@ static int tree_add(const char *root_real, const char *dir, const struct dirent 
 	return is_file ? tree_push(l, cap, name, tree_classify(name)) : 0;
 }
 
+/* tree_folder_has_content() for a folder of a remote root: its listing (cached for the TTL). */
+static bool tree_remote_has_content(const char *dir)
+{
+	struct storage_listing l;
+	if (storage_list(dir, 0, &l, NULL) < 0)
+		return false;
+	bool found = false;
+	for (size_t i = 0; !found && i < l.count; i++) {
+		enum tree_kind k = tree_classify(l.entries[i].name);
+		found = l.entries[i].st.is_dir || k == TREE_IMAGE || k == TREE_MEDIA;
+	}
+	storage_listing_release(&l);
+	return found;
+}
+
+/*
+ * tree_list() below a remote root (dir is a location such as "s3://bkt/pre/books"): one
+ * listing of dir and one of each sub-folder, all cached by storage/root.c for its TTL. Hidden
+ * and unsafe keys are already left out there.
+ */
+static int tree_list_remote(const char *dir, struct tree_listing *out, size_t *cap,
+			    struct iiifd_error *err)
+{
+	struct storage_listing l;
+	if (storage_list(dir, 0, &l, err) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < l.count; i++) {
+		const struct storage_entry *e = &l.entries[i];
+		if (!e->st.is_dir) {
+			rc = tree_push(out, cap, e->name, tree_classify(e->name));
+			continue;
+		}
+		char *child = g_strdup_printf("%s/%s", dir, e->name);
+		if (tree_remote_has_content(child))
+			rc = tree_push(out, cap, e->name, TREE_FOLDER);
+		g_free(child);
+	}
+	storage_listing_release(&l);
+	return rc < 0 ? iiifd_error_set(err, 500, "out of memory") : 0;
+}
+
+/* The entries of a local folder. */
+static int tree_list_local(const char *root_real, const char *dir, struct tree_listing *out,
+			   size_t *cap, struct iiifd_error *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return iiifd_error_set(err, 404, "no such folder");
+	int rc = 0;
+	for (struct dirent *e; rc == 0 && (e = readdir(d));)
+		rc = tree_add(root_real, dir, e, out, cap);
+	closedir(d);
+	return rc < 0 ? iiifd_error_set(err, 500, "out of memory") : 0;
+}
+
 int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
 	      struct iiifd_error *err)
 {
 	memset(out, 0, sizeof *out);
-	DIR *d = opendir(dir);
-	if (!d)
-		return iiifd_error_set(err, 404, "no such folder");
 	size_t cap = 0;
-	int rc = 0;
-	for (struct dirent *e; rc == 0 && (e = readdir(d));)
-		rc = tree_add(root_real, dir, e, out, &cap);
-	closedir(d);
+	/* a location that is not an absolute path lies below a remote root (storage/root.h) */
+	int rc = dir[0] == '/' ? tree_list_local(root_real, dir, out, &cap, err)
+			       : tree_list_remote(dir, out, &cap, err);
 	if (rc < 0) {
 		tree_listing_release(out);
-		return iiifd_error_set(err, 500, "out of memory");
+		return -1;
 	}
 	if (out->count > 1)
 		qsort(out->entries, out->count, sizeof *out->entries, tree_entry_compare);

@@ -38,8 +38,10 @@ struct tree_listing {
 enum tree_kind tree_classify(const char *name);
 
 /*
- * Lists dir (an absolute path below root_real). Hidden names, symlinks leading out of
- * root_real and empty sub-folders are left out. Release with tree_listing_release().
+ * Lists dir (an absolute path below root_real, or a location below a remote root such as
+ * "s3://bkt/pre/books", listed through storage/root.h and its TTL cache). Hidden names, symlinks
+ * leading out of root_real and empty sub-folders are left out. Release with
+ * tree_listing_release(), also on error.
  */
 int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
 	      struct iiifd_error *err);
