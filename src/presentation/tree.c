@@ -135,11 +135,19 @@ static int tree_add(const char *root_real, const char *dir, const struct dirent 
 	return is_file ? tree_push(l, cap, name, tree_classify(name)) : 0;
 }
 
-/* tree_folder_has_content() for a folder of a remote root: its listing (cached for the TTL). */
-static bool tree_remote_has_content(const char *dir)
+/* storage_list() itself: listings cached by storage/root.c for its TTL. */
+static int tree_storage_list(void *ctx, const char *location, struct storage_listing *out,
+			     struct iiifd_error *err)
+{
+	(void)ctx;
+	return storage_list(location, 0, out, err);
+}
+
+/* tree_folder_has_content() for a folder of a remote root. */
+static bool tree_remote_has_content(const char *dir, tree_lister_fn list, void *ctx)
 {
 	struct storage_listing l;
-	if (storage_list(dir, 0, &l, NULL) < 0)
+	if (list(ctx, dir, &l, NULL) < 0)
 		return false;
 	bool found = false;
 	for (size_t i = 0; !found && i < l.count; i++) {
@@ -150,16 +158,12 @@ static bool tree_remote_has_content(const char *dir)
 	return found;
 }
 
-/*
- * tree_list() below a remote root (dir is a location such as "s3://bkt/pre/books"): one
- * listing of dir and one of each sub-folder, all cached by storage/root.c for its TTL. Hidden
- * and unsafe keys are already left out there.
- */
-static int tree_list_remote(const char *dir, struct tree_listing *out, size_t *cap,
-			    struct iiifd_error *err)
+/* The entries of a folder of a remote root: one listing of it and one of each sub-folder. */
+static int tree_list_remote(const char *dir, tree_lister_fn list, void *ctx,
+			    struct tree_listing *out, size_t *cap, struct iiifd_error *err)
 {
 	struct storage_listing l;
-	if (storage_list(dir, 0, &l, err) < 0)
+	if (list(ctx, dir, &l, err) < 0)
 		return -1;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < l.count; i++) {
@@ -169,7 +173,7 @@ static int tree_list_remote(const char *dir, struct tree_listing *out, size_t *c
 			continue;
 		}
 		char *child = g_strdup_printf("%s/%s", dir, e->name);
-		if (tree_remote_has_content(child))
+		if (tree_remote_has_content(child, list, ctx))
 			rc = tree_push(out, cap, e->name, TREE_FOLDER);
 		g_free(child);
 	}
@@ -191,23 +195,42 @@ static int tree_list_local(const char *root_real, const char *dir, struct tree_l
 	return rc < 0 ? iiifd_error_set(err, 500, "out of memory") : 0;
 }
 
-int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
-	      struct iiifd_error *err)
+/* Sorts what was found, as every listing is sorted. */
+static void tree_sort(struct tree_listing *out)
 {
-	memset(out, 0, sizeof *out);
-	size_t cap = 0;
-	/* a location that is not an absolute path lies below a remote root (storage/root.h) */
-	int rc = dir[0] == '/' ? tree_list_local(root_real, dir, out, &cap, err)
-			       : tree_list_remote(dir, out, &cap, err);
-	if (rc < 0) {
-		tree_listing_release(out);
-		return -1;
-	}
 	if (out->count > 1)
 		qsort(out->entries, out->count, sizeof *out->entries, tree_entry_compare);
 	if (out->companion_count > 1)
 		qsort(out->companions, out->companion_count, sizeof *out->companions,
 		      tree_name_compare);
+}
+
+int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
+	      struct iiifd_error *err)
+{
+	/* a location that is not an absolute path lies below a remote root (storage/root.h) */
+	if (dir[0] != '/')
+		return tree_list_with(dir, tree_storage_list, NULL, out, err);
+	memset(out, 0, sizeof *out);
+	size_t cap = 0;
+	if (tree_list_local(root_real, dir, out, &cap, err) < 0) {
+		tree_listing_release(out);
+		return -1;
+	}
+	tree_sort(out);
+	return 0;
+}
+
+int tree_list_with(const char *dir, tree_lister_fn list, void *ctx, struct tree_listing *out,
+		   struct iiifd_error *err)
+{
+	memset(out, 0, sizeof *out);
+	size_t cap = 0;
+	if (tree_list_remote(dir, list, ctx, out, &cap, err) < 0) {
+		tree_listing_release(out);
+		return -1;
+	}
+	tree_sort(out);
 	return 0;
 }
 
