@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/path.h"
 
 /* ---- the table of open roots ------------------------------------------------------------- */
@@ -107,6 +108,7 @@ static int root_open_remote(struct storage_root *r, const char *spec,
 		.secret_key = opt_or_null(opt->secret_key),
 		.session_token = opt_or_null(opt->session_token),
 	};
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* here, at start: it is not thread-safe */
 	int rc = strncmp(spec, "s3://", 5) ? s3_config_from_origin(spec, &c, err)
 					    : s3_config_from_uri(spec, &c, err);
 	if (!rc)
@@ -146,6 +148,22 @@ int storage_root_open(const char *spec, const struct storage_options *opt,
 	root_table_add(r);
 	*out = r;
 	return 0;
+}
+
+int storage_root_open_config(const struct iiifd_config *cfg, struct storage_root **out,
+			     struct iiifd_error *err)
+{
+	struct storage_options opt = {
+		.endpoint = cfg->s3_endpoint,
+		.region = cfg->s3_region,
+		.access_key = cfg->s3_access_key,
+		.secret_key = cfg->s3_secret_key,
+		.session_token = cfg->s3_session_token,
+		.block_size = (size_t)cfg->storage_block_kb << 10,
+		.cache_bytes = (size_t)cfg->storage_cache_mb << 20,
+		.ttl = cfg->storage_ttl,
+	};
+	return storage_root_open(cfg->root, &opt, out, err);
 }
 
 void storage_root_close(struct storage_root *r)

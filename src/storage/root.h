@@ -76,6 +76,10 @@ bool storage_spec_is_remote(const char *spec);
  */
 int storage_root_open(const char *spec, const struct storage_options *opt,
 		      struct storage_root **out, struct iiifd_error *err);
+/* storage_root_open of cfg->root with cfg's s3-* and storage-* settings. */
+struct iiifd_config;
+int storage_root_open_config(const struct iiifd_config *cfg, struct storage_root **out,
+			     struct iiifd_error *err);
 /* Closes r; no thread may still use it, nor a storage_file opened below it. NULL is a no-op. */
 void storage_root_close(struct storage_root *r);
 
@@ -192,9 +196,21 @@ void storage_file_close(struct storage_file *f);
 int storage_file_verify(struct storage_file *f, const struct storage_stat *known,
 			struct iiifd_error *err);
 
-/* Reads exactly len bytes at offset into buf: 0, or -1 (a short read is a 500; 409 changed). */
+/* Reads exactly len bytes at offset into buf: 0, or -1 (a short read is a 500; 409 changed).
+ * Safe from several threads at once on one handle (pread, or the thread-safe block cache). */
 int storage_file_pread(struct storage_file *f, void *buf, size_t len, int64_t offset,
 		       struct iiifd_error *err);
+
+/*
+ * Has a remote object's bytes [offset, offset + len) fetched into the block cache in as few
+ * ranged GETs as the missing blocks need, so that the small reads a decoder makes next are
+ * served from memory (a run larger than 32 MiB is left to those reads). A no-op for a local file.
+ */
+int storage_file_prefetch(struct storage_file *f, int64_t offset, size_t len,
+			  struct iiifd_error *err);
+
+/* The version a remote object is read at; NULL for a local file. Owned by f. */
+const struct storage_stat *storage_file_stat(const struct storage_file *f);
 
 /* The local file descriptor (for sendfile), -1 for a remote object. Owned by f. */
 int storage_file_fd(const struct storage_file *f);

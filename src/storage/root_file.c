@@ -119,6 +119,27 @@ int storage_file_pread(struct storage_file *f, void *buf, size_t len, int64_t of
 	return (size_t)n == len ? 0 : iiifd_error_set(err, 500, "the file is shorter than its index");
 }
 
+#define ROOT_PREFETCH_MAX (32u << 20)
+
+int storage_file_prefetch(struct storage_file *f, int64_t offset, size_t len,
+			  struct iiifd_error *err)
+{
+	if (f->fd >= 0 || len == 0 || len > ROOT_PREFETCH_MAX)
+		return 0;
+	void *scratch = malloc(len);
+	if (!scratch)
+		return 0; /* only an optimisation */
+	struct remote_stat v = root_remote_version(&f->st);
+	ssize_t n = remote_read(f->root->store, f->rel, &v, offset, scratch, len, err);
+	free(scratch);
+	return n < 0 ? -1 : 0;
+}
+
+const struct storage_stat *storage_file_stat(const struct storage_file *f)
+{
+	return f->fd >= 0 ? NULL : &f->st;
+}
+
 int storage_file_fd(const struct storage_file *f)
 {
 	return f->fd;
