@@ -23,6 +23,8 @@ struct scan_listed {
 static void scan_listed_free(gpointer p)
 {
 	struct scan_listed *l = p;
+	if (!l)
+		return; /* a folder that could not be listed */
 	storage_listing_release(&l->listing);
 	g_hash_table_destroy(l->files);
 	g_free(l);

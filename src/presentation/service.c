@@ -155,9 +155,13 @@ struct pres_target {
 	gchar **tail;   /* borrowed from the segments: what follows the keyword */
 };
 
-/* Does segs[0..i) name something that can be the requested kind of document? */
+/*
+ * Does segs[0..i) name something that can be the requested kind of document? A remote root
+ * that fails to answer (anything but "no such file") sets failed, so the request says so
+ * rather than 404.
+ */
 static bool pres_target_at(const struct pres_service *svc, gchar **segs, int i,
-			   struct pres_target *t)
+			   struct pres_target *t, struct iiifd_error *failed)
 {
 	bool collection = strcmp(segs[i], "collection") == 0;
 	if (!collection && strcmp(segs[i], "manifest") != 0)
@@ -167,12 +171,15 @@ static bool pres_target_at(const struct pres_service *svc, gchar **segs, int i,
 	segs[i] = NULL; /* join only the segments before the keyword */
 	char *rel = g_strjoinv("/", segs);
 	segs[i] = saved;
-	bool ok = pres_resolve(svc->root_real, rel, NULL, true, &abs, NULL) == 0;
+	struct iiifd_error why = { 0 };
+	bool ok = pres_resolve(svc->root_real, rel, NULL, true, &abs, &why) == 0;
 	bool folder = ok;
-	if (!ok && !collection && pres_resolve(svc->root_real, rel, NULL, false, &abs, NULL) == 0) {
+	if (!ok && !collection && pres_resolve(svc->root_real, rel, NULL, false, &abs, &why) == 0) {
 		enum tree_kind k = tree_classify(rel);
 		ok = k == TREE_IMAGE || k == TREE_MEDIA;
 	}
+	if (!ok && why.http_status && why.http_status != 404 && !failed->http_status)
+		*failed = why;
 	free(abs);
 	if (!ok || (collection && !folder)) {
 		g_free(rel);
@@ -188,9 +195,12 @@ static bool pres_target_at(const struct pres_service *svc, gchar **segs, int i,
 static int pres_find_target(const struct pres_service *svc, gchar **segs, struct pres_target *t,
 			    struct iiifd_error *err)
 {
+	struct iiifd_error failed = { 0 };
 	for (int i = 0; segs[i]; i++)
-		if (pres_target_at(svc, segs, i, t))
+		if (pres_target_at(svc, segs, i, t, &failed))
 			return 0;
+	if (failed.http_status) /* the storage of a remote root did not answer */
+		return iiifd_error_set(err, failed.http_status, "the storage: %s", failed.msg);
 	return iiifd_error_set(err, 404, "no Collection or Manifest at this URL");
 }
 
