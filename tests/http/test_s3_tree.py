@@ -149,16 +149,29 @@ def wait_activity(server, kind, path, timeout=30):
                f"{kind} of {path} in the activity stream", timeout)
 
 
+# the folders of make_library() that hold something visible: lib, books, b1, b2, av, ocr
+FOLDERS = 6
+
+
 def test_bucket_changes_reach_the_activity_stream(server_factory, tmp_path):
     lib = make_library(str(tmp_path))
     s3 = S3Server()
+    proxy = CountingProxy(s3.port)
     try:
         upload(s3, lib)
-        s = start_s3(server_factory, f"http://127.0.0.1:{s3.port}",
+        s = start_s3(server_factory, proxy.endpoint,
                      "--discovery-scan-interval", "1", "--auto-import", "false")
         wait_until(lambda: s.get(STREAM).status == 200, "the first scan", 30)
         first = activities(s)
         assert ("Create", "/iiif/presentation/books/b1/manifest") in first, first
+
+        # what watching costs: listings only (sizes and ETags come from them), at most one per
+        # folder per scan; no HEAD, no GET of any object
+        before, t0 = proxy.snapshot(), time.monotonic()
+        time.sleep(4)
+        used, scans = proxy.since(before), time.monotonic() - t0 + 1
+        assert set(used) == {"LIST"}, used
+        assert FOLDERS <= used["LIST"] <= FOLDERS * scans, (used, scans)
 
         # a new object: a new Manifest
         buf = f"{tmp_path}/new.png"
@@ -182,6 +195,7 @@ def test_bucket_changes_reach_the_activity_stream(server_factory, tmp_path):
         time.sleep(3)
         assert len(whole_log(s)) == n
     finally:
+        proxy.stop()
         s3.stop()
 
 
