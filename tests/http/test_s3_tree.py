@@ -230,3 +230,20 @@ def test_bucket_outage_is_an_error_not_a_deletion(server_factory, tmp_path):
     assert r.status >= 500, (r.status, r.body[:200])
     assert len(whole_log(s)) == n
     assert not any(kind == "Delete" for kind, _ in activities(s))
+
+
+def test_activity_tool_scans_the_bucket(iiifd_bin, tmp_path):
+    """`iiifd activity --rebuild` with an s3:// root scans the bucket as the server does."""
+    lib = make_library(str(tmp_path))
+    s3 = S3Server()
+    try:
+        upload(s3, lib)
+        data = str(tmp_path / "data")
+        cmd = [iiifd_bin, "activity", "--data-dir", data,
+               *s3_args(f"http://127.0.0.1:{s3.port}"), f"s3://{BUCKET}/{PREFIX}"]
+        p = fx.run([*cmd, "--rebuild"])
+        assert "Refresh appended: 7 resources" in p.stdout, p.stdout + p.stderr
+        p = fx.run(cmd)
+        assert "books/b1" in p.stdout and "Refresh" in p.stdout, p.stdout
+    finally:
+        s3.stop()
