@@ -245,11 +245,15 @@ static void service_etag(const struct service_target *t, const char *what, char 
 	snprintf(out, n, "\"%016" PRIx64 "\"", h);
 }
 
-/* Splits the raw path on '/' in place; returns the number of segments. */
+/*
+ * Splits the raw path on '/' in place; returns the number of segments. segs has room for
+ * max + 1: with more than max segments, segs[max] is the unsplit rest and max + 1 is returned.
+ */
 static int service_split(char *path, char **segs, int max)
 {
 	int n = 0;
-	for (char *p = path; n < max; n++) {
+	char *p = path;
+	for (; n < max; n++) {
 		segs[n] = p;
 		char *slash = strchr(p, '/');
 		if (!slash)
@@ -257,6 +261,7 @@ static int service_split(char *path, char **segs, int max)
 		*slash = '\0';
 		p = slash + 1;
 	}
+	segs[max] = p;
 	return max + 1; /* more than max */
 }
 
