@@ -275,13 +275,15 @@ static int service_open_derived(const struct image_service *svc, struct service_
 				struct iiifd_error *err)
 {
 	char *semi = strrchr(t->identifier, ';');
-	if (svc->root || !semi || (strcmp(semi, ";poster") != 0 && strcmp(semi, ";waveform") != 0))
-		return -1; /* media stills are made by ffmpeg from local files only */
+	if (!semi || (strcmp(semi, ";poster") != 0 && strcmp(semi, ";waveform") != 0))
+		return -1;
 	enum media_derived_kind kind =
 		strcmp(semi, ";poster") == 0 ? MEDIA_DERIVED_POSTER : MEDIA_DERIVED_WAVEFORM;
 	char *media = NULL, dir[PATH_MAX];
 	*semi = '\0';
-	int rc = path_resolve(svc->root_real, t->identifier, media_extensions, &media, err);
+	/* below a remote root, ffmpeg reads the recording by range (media/probe_io.c) */
+	int rc = svc->root ? storage_resolve(svc->root, t->identifier, media_extensions, &media, err)
+			   : path_resolve(svc->root_real, t->identifier, media_extensions, &media, err);
 	*semi = ';';
 	if (rc < 0)
 		return -1;

@@ -112,6 +112,11 @@ def test_bucket_serves_what_the_folder_serves(server_factory, tmp_path):
         av = rm[pf.pres_url(remote, "av/manifest")]
         body = av["items"][0]["items"][0]["items"][0]["body"]
         assert body["type"] == "Sound" and abs(body["duration"] - 2.0) < 0.2, body
+        # its waveform, drawn by ffmpeg reading the recording from the bucket by range
+        still = av["items"][0]["placeholderCanvas"]["items"][0]["items"][0]["body"]["id"]
+        r = remote.get(pf.local_path(remote, still))
+        assert r.status == 200 and r.body[:3] == b"\xff\xd8\xff", (r.status, r.body[:100])
+        assert r.body == local.get(pf.local_path(local, still.replace(remote.base, local.base))).body
         with open(f"{lib}/av/tone.mp3", "rb") as f:
             mp3 = f.read()
         before, ranges_before = proxy.snapshot(), len(proxy.ranges)
