@@ -273,23 +273,25 @@ static bool scan_folder(struct discovery_scan *s, const char *root_real, const c
  * "folder size mtime" of the access policy that governs folder rel (the nearest access.yml at or
  * above it, auth/policy.h), or "" when none does; remembered per folder in known (g_free'd).
  */
-static const char *scan_policy_of(const char *root_real, const char *rel, GHashTable *known)
+static const char *scan_policy_of(struct discovery_scan *s, const char *root_real,
+				  const char *rel, GHashTable *known)
 {
 	const char *line = g_hash_table_lookup(known, rel);
 	if (line)
 		return line;
-	char *abs = g_build_filename(root_real, rel, AUTH_POLICY_FILE, NULL);
-	struct stat st;
+	char *dir = g_build_filename(root_real, rel, NULL), seen[160];
 	char *found = NULL;
-	if (stat(abs, &st) == 0)
-		found = g_strdup_printf("%s\t%lld\t%lld.%09ld", rel, (long long)st.st_size,
-					(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-	else if (*rel) {
+	scan_observe(s, dir, AUTH_POLICY_FILE, seen, sizeof seen); /* remote: from the listing */
+	if (seen[1] != '-') {
+		seen[strcspn(seen, "\n")] = '\0';
+		found = g_strdup_printf("%s%s", rel, seen);
+	} else if (*rel) {
 		char *parent = g_path_get_dirname(rel);
-		found = g_strdup(scan_policy_of(root_real, strcmp(parent, ".") ? parent : "", known));
+		found = g_strdup(scan_policy_of(s, root_real, strcmp(parent, ".") ? parent : "",
+						known));
 		g_free(parent);
 	}
-	g_free(abs);
+	g_free(dir);
 	g_hash_table_insert(known, g_strdup(rel), found ? found : g_strdup(""));
 	return g_hash_table_lookup(known, rel);
 }
@@ -305,7 +307,7 @@ static void scan_mix_policies(const char *root_real, struct discovery_scan *s)
 	for (size_t i = 0; i < s->count; i++) {
 		struct discovery_resource *r = &s->items[i];
 		char *folder = r->is_folder ? g_strdup(r->path) : g_path_get_dirname(r->path);
-		const char *policy = scan_policy_of(root_real, strcmp(folder, ".") ? folder : "",
+		const char *policy = scan_policy_of(s, root_real, strcmp(folder, ".") ? folder : "",
 						    known);
 		if (*policy) {
 			GChecksum *fp = g_checksum_new(G_CHECKSUM_SHA256);

@@ -252,3 +252,27 @@ def test_activity_tool_scans_the_bucket(iiifd_bin, tmp_path):
         assert "books/b1" in p.stdout and "Refresh" in p.stdout, p.stdout
     finally:
         s3.stop()
+
+
+def test_access_policy_in_the_bucket_protects(server_factory, tmp_path):
+    """An access.yml object governs what lies below it, as a file does in a folder: the
+    recording needs a login, the Manifest names the access service, the rest stays public."""
+    lib = make_library(str(tmp_path))
+    s3 = S3Server()
+    try:
+        upload(s3, lib)
+        s3.put(f"{PREFIX}/av/access.yml", b"policy: login\n")
+        s = start_s3(server_factory, f"http://127.0.0.1:{s3.port}")
+        assert s.get("/iiif/media/av/tone.mp3", headers={"Range": "bytes=0-99"}).status == 401
+        assert s.get("/iiif/presentation/av/manifest/canvas/1").status == 401
+        assert "AuthAccessService2" in json.dumps(fx_get_json(s, "/iiif/presentation/av/manifest"))
+        assert s.get("/iiif/media/av/../loose.png").status in (400, 404)
+        r = s.get("/iiif/presentation/books/b1/manifest/canvas/1")
+        assert r.status == 200, r.status
+        # the policy removed: public again once storage-ttl (1 s) and the policy re-check pass
+        s3.delete(f"{PREFIX}/av/access.yml")
+        wait_until(lambda: s.get("/iiif/media/av/tone.mp3",
+                                 headers={"Range": "bytes=0-99"}).status == 206,
+                   "the recording public again", 30)
+    finally:
+        s3.stop()
