@@ -40,6 +40,9 @@ def make_library(base):
     pf.write(f"{lib}/loose.png.yml", "label: A loose leaf\n")
     os.makedirs(f"{lib}/av")
     make_mp3(f"{lib}/av/tone.mp3", seconds=2)
+    # a video whose index (moov) is at the end: probing it reads the head and the tail by range
+    pf.ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-c:v", "mpeg4",
+              "-q:v", "5", f"{lib}/film.mp4")
     png(f"{lib}/ocr/page.png", 400, 300, (250, 250, 250))
     pf.write(f"{lib}/ocr/page.xml",
              alto_v4([layout(OCR_WORDS, 20, 40, 20, 10, 10)], 400, 300, "page.png"))
@@ -88,7 +91,7 @@ def test_bucket_serves_what_the_folder_serves(server_factory, tmp_path):
         remote = start_s3(server_factory, proxy.endpoint)
         (lc, lm, lp), (rc, rm, rp) = crawl_equal_ready(local, remote)
         assert lp == [] and rp == [], (lp, rp)
-        assert len(lc) == 2 and len(lm) == 5, (sorted(lc), sorted(lm))  # root, books; 5 Manifests
+        assert len(lc) == 2 and len(lm) == 6, (sorted(lc), sorted(lm))  # root, books; 6 Manifests
         assert rebased(rc, remote) == rebased(lc, local)
         assert rebased(rm, remote) == rebased(lm, local)
 
@@ -112,6 +115,8 @@ def test_bucket_serves_what_the_folder_serves(server_factory, tmp_path):
         av = rm[pf.pres_url(remote, "av/manifest")]
         body = av["items"][0]["items"][0]["items"][0]["body"]
         assert body["type"] == "Sound" and abs(body["duration"] - 2.0) < 0.2, body
+        film = rm[pf.pres_url(remote, "film.mp4/manifest")]["items"][0]
+        assert (film["width"], film["height"]) == (64, 48) and abs(film["duration"] - 1) < 0.2
         # its waveform, drawn by ffmpeg reading the recording from the bucket by range
         still = av["items"][0]["placeholderCanvas"]["items"][0]["items"][0]["body"]["id"]
         r = remote.get(pf.local_path(remote, still))
@@ -247,7 +252,7 @@ def test_activity_tool_scans_the_bucket(iiifd_bin, tmp_path):
         cmd = [iiifd_bin, "activity", "--data-dir", data,
                *s3_args(f"http://127.0.0.1:{s3.port}"), f"s3://{BUCKET}/{PREFIX}"]
         p = fx.run([*cmd, "--rebuild"])
-        assert "Refresh appended: 7 resources" in p.stdout, p.stdout + p.stderr
+        assert "Refresh appended: 8 resources" in p.stdout, p.stdout + p.stderr
         p = fx.run(cmd)
         assert "books/b1" in p.stdout and "Refresh" in p.stdout, p.stdout
     finally:
