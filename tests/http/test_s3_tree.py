@@ -105,6 +105,11 @@ def test_bucket_serves_what_the_folder_serves(server_factory, tmp_path):
         assert [c["width"] for c in b1["items"]] == [60, 40]
         assert not any("hidden" in url for url in list(rc) + list(rm))
 
+        # the PDF download of a Manifest in the bucket: one page per Canvas
+        r = remote.get("/pdf/books/b1/manifest")
+        assert r.status == 200 and r.body[:4] == b"%PDF", (r.status, r.body[:200])
+        assert r.body.count(b"/Type /Page") - r.body.count(b"/Type /Pages") == 2
+
         # the OCR file in the bucket was imported: its words are searchable
         ocr = rm[pf.pres_url(remote, "ocr/manifest")]
         assert ocr["items"][0].get("annotations"), ocr["items"][0]
