@@ -105,6 +105,12 @@ def test_bucket_serves_what_the_folder_serves(server_factory, tmp_path):
         assert [c["width"] for c in b1["items"]] == [60, 40]
         assert not any("hidden" in url for url in list(rc) + list(rm))
 
+        # the web pages of the bucket's Collections and Manifests
+        for page, text in (("/", b"Books"), ("/view/books/collection", b"The first book"),
+                           ("/view/books/b1/manifest", b"The first book")):
+            r = remote.get(page, headers={"Accept": "text/html"})
+            assert r.status == 200 and text in r.body, (page, r.status, r.body[:200])
+
         # the PDF download of a Manifest in the bucket: one page per Canvas
         r = remote.get("/pdf/books/b1/manifest")
         assert r.status == 200 and r.body[:4] == b"%PDF", (r.status, r.body[:200])
