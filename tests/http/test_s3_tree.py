@@ -63,6 +63,13 @@ def start_s3(server_factory, s3_endpoint, *extra):
                           root_dir=f"s3://{BUCKET}/{PREFIX}")
 
 
+def stop_clean(*servers):
+    """SIGTERM and a clean exit, so that LeakSanitizer reports anything leaked (server_factory's
+    teardown reads the reports)."""
+    for s in servers:
+        assert s.stop() == 0, s.stderr_text()[-3000:]
+
+
 def rebased(docs, server):
     """JSON text of {url: doc} with the server's base URL taken out."""
     return {k.replace(server.base, "BASE"): json.loads(json.dumps(v).replace(server.base, "BASE"))
@@ -149,6 +156,7 @@ def test_bucket_serves_what_the_folder_serves(server_factory, tmp_path):
         assert all("tone.mp3" in path for path, _ in proxy.ranges[ranges_before:])
         # nothing of the bucket was ever downloaded whole: probes and reads are ranged GETs
         assert proxy.snapshot().get("GET", 0) == 0, proxy.snapshot()
+        stop_clean(local, remote)
     finally:
         proxy.stop()
         s3.stop()
@@ -215,6 +223,7 @@ def test_bucket_changes_reach_the_activity_stream(server_factory, tmp_path):
         s3.put_file(f"{PREFIX}/books/b2/p1.png", buf)
         time.sleep(3)
         assert len(whole_log(s)) == n
+        stop_clean(s)
     finally:
         proxy.stop()
         s3.stop()
@@ -232,6 +241,7 @@ def test_broken_sidecar_in_the_bucket_is_named_by_its_key(server_factory, tmp_pa
         key = f"s3://{BUCKET}/{PREFIX}/books/b2/manifest.yml"
         wait_until(lambda: f"{key}:3:" in s.stderr_text() or f"{key}:2:" in s.stderr_text(),
                    "the warning naming the key", 10)
+        stop_clean(s)
     finally:
         s3.stop()
 
@@ -251,6 +261,7 @@ def test_bucket_outage_is_an_error_not_a_deletion(server_factory, tmp_path):
     assert r.status >= 500, (r.status, r.body[:200])
     assert len(whole_log(s)) == n
     assert not any(kind == "Delete" for kind, _ in activities(s))
+    stop_clean(s)
 
 
 def test_activity_tool_scans_the_bucket(iiifd_bin, tmp_path):
@@ -290,5 +301,6 @@ def test_access_policy_in_the_bucket_protects(server_factory, tmp_path):
         wait_until(lambda: s.get("/iiif/media/av/tone.mp3",
                                  headers={"Range": "bytes=0-99"}).status == 206,
                    "the recording public again", 30)
+        stop_clean(s)
     finally:
         s3.stop()
