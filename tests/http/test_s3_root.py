@@ -9,7 +9,7 @@ HTTP origin root serves the same files.
 import io
 import json
 import os
-import shutil
+import re
 import subprocess
 import time
 
@@ -229,6 +229,20 @@ def test_a_read_that_finds_its_object_replaced_starts_again(world):
     colour = _mean_colour(r)
     assert abs(colour[0] - 128) < 12 and abs(colour[1] - 128) < 12, colour
     assert "changed" in s.stderr_text()
+
+
+def test_metrics_count_the_storage_requests(world):
+    s, proxy = world["remote"], world["proxy"]
+    text = s.get("/metrics").body.decode()
+    assert "# TYPE iiifd_storage_requests_total counter" in text
+    got = dict(re.findall(r'^(iiifd_storage_\w+\{[^}]*\}) (\d+)$', text, re.M))
+    root = 'root="s3://bkt/img"'
+    requests = int(got[f"iiifd_storage_requests_total{{{root}}}"])
+    # the proxy also saw the other servers' requests and the fixtures' PUTs
+    assert 0 < requests <= sum(proxy.snapshot().values())
+    assert int(got[f'iiifd_storage_blocks_total{{{root},result="hit"}}']) > 0
+    assert int(got[f'iiifd_storage_blocks_total{{{root},result="fetched"}}']) > 0
+    assert "iiifd_storage_" not in world["local"].get("/metrics").body.decode()
 
 
 def test_a_plain_http_origin_root(world):
