@@ -21,14 +21,14 @@ import fixtures as fx
 import s3_fixtures as s3fx
 
 FILES = ("pyr.tif", "flat.jpg", "tiled.jp2", "grid.png", "sub/inner.jpg", "noise.tif",
-         "noise.jp2")
+         "noise.jp2", "htj2k.jph")
 
 
 def _vips(*args):
     fx.run(["vips", *[str(a) for a in args]])
 
 
-def _make_files(folder):
+def _make_files(folder, iiifd_bin):
     os.makedirs(os.path.join(folder, "sub"), exist_ok=True)
     pyr = fx.PYR.rgb()
     png = os.path.join(folder, "grid.png")
@@ -47,6 +47,8 @@ def _make_files(folder):
           "--tile-height", 256)
     _vips("jp2ksave", os.path.join(folder, "noise.png"), os.path.join(folder, "noise.jp2"),
           "--tile-width", 256, "--tile-height", 256, "--Q", 60)
+    fx.run([iiifd_bin, "convert", png, os.path.join(folder, "htj2k.jph"), "--tile", "256",
+            "--quiet"])  # HTJ2K, decoded by the indexed OpenJPEG path
 
 
 def _pyramid_of(colour, path):
@@ -66,7 +68,7 @@ def world(iiifd_bin, tmp_path_factory):
     """s3rver with the files below img/, a counting proxy, a local copy, and one server each."""
     base = tmp_path_factory.mktemp("s3root")
     local = os.path.join(base, "local")
-    _make_files(local)
+    _make_files(local, iiifd_bin)
     store = s3fx.S3Server()
     proxy = s3fx.CountingProxy(store.port)
     servers = []
@@ -135,6 +137,8 @@ URLS = [
     "grid.png/0,0,1024,1024/512,/0/default.jpg",
     "noise.tif/1024,512,256,256/256,/0/default.jpg",
     "noise.jp2/512,512,512,512/256,/0/default.png",
+    "htj2k.jph/768,512,512,512/512,/0/default.jpg",
+    "htj2k.jph/full/300,/0/default.png",
     "sub%2Finner.jpg/full/max/0/default.jpg",
 ]
 
