@@ -70,6 +70,40 @@ struct storage_root *storage_root_of(const char *location)
 	return location[0] == '/' ? NULL : root_find(location, true);
 }
 
+void storage_metrics_append(GString *out)
+{
+	static const char *const help[] = {
+		"# HELP iiifd_storage_requests_total HTTP requests to object storage (GET, HEAD, listings)\n"
+		"# TYPE iiifd_storage_requests_total counter\n",
+		"# HELP iiifd_storage_bytes_total body bytes received from object storage\n"
+		"# TYPE iiifd_storage_bytes_total counter\n",
+		"# HELP iiifd_storage_blocks_total blocks of objects read from the block cache or fetched\n"
+		"# TYPE iiifd_storage_blocks_total counter\n",
+	};
+	GString *parts[3] = { g_string_new(NULL), g_string_new(NULL), g_string_new(NULL) };
+	pthread_mutex_lock(&root_table_lock);
+	for (guint i = 0; root_table && i < root_table->len; i++) {
+		struct storage_root *r = root_table->pdata[i];
+		if (!r->remote)
+			continue;
+		struct remote_counters c = remote_store_counters(r->store);
+		g_string_append_printf(parts[0], "iiifd_storage_requests_total{root=\"%s\"} %" G_GUINT64_FORMAT "\n",
+				       r->name, c.requests);
+		g_string_append_printf(parts[1], "iiifd_storage_bytes_total{root=\"%s\"} %" G_GUINT64_FORMAT "\n",
+				       r->name, c.bytes);
+		g_string_append_printf(parts[2],
+				       "iiifd_storage_blocks_total{root=\"%s\",result=\"hit\"} %" G_GUINT64_FORMAT "\n"
+				       "iiifd_storage_blocks_total{root=\"%s\",result=\"fetched\"} %" G_GUINT64_FORMAT "\n",
+				       r->name, c.block_hits, r->name, c.block_reads);
+	}
+	pthread_mutex_unlock(&root_table_lock);
+	for (int i = 0; i < 3; i++) {
+		if (parts[i]->len)
+			g_string_append_printf(out, "%s%s", help[i], parts[i]->str);
+		g_string_free(parts[i], TRUE);
+	}
+}
+
 /* ---- opening ----------------------------------------------------------------------------- */
 
 bool storage_spec_is_remote(const char *spec)

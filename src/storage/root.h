@@ -101,6 +101,14 @@ char *storage_root_location(const struct storage_root *r, const char *rel);
  * NULL when location is not below r. */
 const char *storage_root_rel(const struct storage_root *r, const char *location);
 
+/*
+ * Appends the counters of every open remote root (remote.h) to out in the Prometheus text
+ * format: iiifd_storage_requests_total, iiifd_storage_bytes_total, iiifd_storage_blocks_total
+ * {result="hit"|"fetched"}, labelled root="NAME". Nothing when no remote root is open.
+ */
+struct _GString;
+void storage_metrics_append(struct _GString *out);
+
 /* The registered remote root a location belongs to; NULL for a local location or none. */
 struct storage_root *storage_root_of(const char *location);
 

@@ -9,7 +9,7 @@ HTTP origin root serves the same files.
 import io
 import json
 import os
-import shutil
+import re
 import subprocess
 import time
 
@@ -21,14 +21,14 @@ import fixtures as fx
 import s3_fixtures as s3fx
 
 FILES = ("pyr.tif", "flat.jpg", "tiled.jp2", "grid.png", "sub/inner.jpg", "noise.tif",
-         "noise.jp2")
+         "noise.jp2", "htj2k.jph")
 
 
 def _vips(*args):
     fx.run(["vips", *[str(a) for a in args]])
 
 
-def _make_files(folder):
+def _make_files(folder, iiifd_bin):
     os.makedirs(os.path.join(folder, "sub"), exist_ok=True)
     pyr = fx.PYR.rgb()
     png = os.path.join(folder, "grid.png")
@@ -47,6 +47,8 @@ def _make_files(folder):
           "--tile-height", 256)
     _vips("jp2ksave", os.path.join(folder, "noise.png"), os.path.join(folder, "noise.jp2"),
           "--tile-width", 256, "--tile-height", 256, "--Q", 60)
+    fx.run([iiifd_bin, "convert", png, os.path.join(folder, "htj2k.jph"), "--tile", "256",
+            "--quiet"])  # HTJ2K, decoded by the indexed OpenJPEG path
 
 
 def _pyramid_of(colour, path):
@@ -66,7 +68,7 @@ def world(iiifd_bin, tmp_path_factory):
     """s3rver with the files below img/, a counting proxy, a local copy, and one server each."""
     base = tmp_path_factory.mktemp("s3root")
     local = os.path.join(base, "local")
-    _make_files(local)
+    _make_files(local, iiifd_bin)
     store = s3fx.S3Server()
     proxy = s3fx.CountingProxy(store.port)
     servers = []
@@ -92,7 +94,7 @@ def world(iiifd_bin, tmp_path_factory):
         for s in servers:
             if not s.stopped_on_purpose and not s.alive():
                 problems.append(f"{s.command()} died:\n{s.stderr_text()[-3000:]}")
-            s.kill()
+            s.stop()  # SIGTERM: a clean exit, so that LeakSanitizer reports what leaked
             found, text = s.new_sanitizer_reports()
             if found:
                 problems.append(f"sanitizer report from {s.command()}:\n{text[-4000:]}")
@@ -135,6 +137,8 @@ URLS = [
     "grid.png/0,0,1024,1024/512,/0/default.jpg",
     "noise.tif/1024,512,256,256/256,/0/default.jpg",
     "noise.jp2/512,512,512,512/256,/0/default.png",
+    "htj2k.jph/768,512,512,512/512,/0/default.jpg",
+    "htj2k.jph/full/300,/0/default.png",
     "sub%2Finner.jpg/full/max/0/default.jpg",
 ]
 
@@ -229,6 +233,20 @@ def test_a_read_that_finds_its_object_replaced_starts_again(world):
     colour = _mean_colour(r)
     assert abs(colour[0] - 128) < 12 and abs(colour[1] - 128) < 12, colour
     assert "changed" in s.stderr_text()
+
+
+def test_metrics_count_the_storage_requests(world):
+    s, proxy = world["remote"], world["proxy"]
+    text = s.get("/metrics").body.decode()
+    assert "# TYPE iiifd_storage_requests_total counter" in text
+    got = dict(re.findall(r'^(iiifd_storage_\w+\{[^}]*\}) (\d+)$', text, re.M))
+    root = 'root="s3://bkt/img"'
+    requests = int(got[f"iiifd_storage_requests_total{{{root}}}"])
+    # the proxy also saw the other servers' requests and the fixtures' PUTs
+    assert 0 < requests <= sum(proxy.snapshot().values())
+    assert int(got[f'iiifd_storage_blocks_total{{{root},result="hit"}}']) > 0
+    assert int(got[f'iiifd_storage_blocks_total{{{root},result="fetched"}}']) > 0
+    assert "iiifd_storage_" not in world["local"].get("/metrics").body.decode()
 
 
 def test_a_plain_http_origin_root(world):
