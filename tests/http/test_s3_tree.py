@@ -151,6 +151,13 @@ def test_bucket_serves_what_the_folder_serves(server_factory, tmp_path):
         assert r.status == 416
         r = remote.get(pf.local_path(remote, body["id"]))
         assert r.status == 200 and r.body == mp3
+        etag = r.header("ETag")  # the object's own: a replaced recording has another
+        assert etag and etag.startswith('"') and r.header("Accept-Ranges") == "bytes"
+        r = remote.get(pf.local_path(remote, body["id"]), headers={"If-None-Match": etag})
+        assert r.status == 304 and r.body == b""
+        r = remote.get(pf.local_path(remote, body["id"]),
+                       headers={"Range": "bytes=0-9", "If-Range": '"stale"'})
+        assert r.status == 200 and r.body == mp3  # If-Range no longer matches: the whole file
         used = proxy.since(before)
         assert used.get("GET", 0) == 0, f"a whole-object GET of the media: {used}"
         assert all("tone.mp3" in path for path, _ in proxy.ranges[ranges_before:])
