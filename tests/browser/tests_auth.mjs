@@ -244,18 +244,30 @@ export const AUTH_TESTS = [
           /\/iiif\/3\/auth-strict%2Fimg\.png\/[^/]+\/[^/]+\/0\/default\.jpg$/.test(r.url()) &&
           !r.url().includes("/full/,120/"); // not the thumbnail: the deep-zoom image itself
         // Mirador takes the token (postMessage from its iframe) and reads info.json again with
-        // it (200 now), but Mirador 4.0 keeps the image layer it made from the 401 answer (its
-        // tile source is only remade for a new URL): the image shows once the viewer is opened
-        // again, when the access cookie opens info.json and every tile (docs/access.md)
+        // it (200 now); the layer OpenSeadragon made from the 401 answer is made anew from the
+        // full description (Mirador 4.0 keeps it otherwise: iiifd's Mirador page asks for it
+        // again, web/boot/mirador.js), and its tiles load, with no reload of the page
         const infoOK = page.waitForResponse((r) => r.status() === 200 &&
           r.url().endsWith("/iiif/3/auth-strict%2Fimg.png/info.json"), { timeout: 20000 });
+        const tileLoaded = page.waitForResponse(tile, { timeout: 30000 });
         await popup.fill("#user", fx.user);
         await popup.fill("#password", fx.password);
         await popup.click("#confirm");
         await infoOK;
-        const tileLoaded = page.waitForResponse(tile, { timeout: 30000 });
-        await page.reload();
         await tileLoaded;
+        // OpenSeadragon shows one image, the full one, and has drawn tiles of it
+        const drawn = await page.waitForFunction(() => {
+          const ref = window.Mirador && window.Mirador.OSDReferences.get("iiifd");
+          const osd = ref && ref.current;
+          if (!osd || osd.world.getItemCount() !== 1) return null;
+          const item = osd.world.getItemAt(0);
+          // OpenSeadragon 5's list of the tiles it drew last (a private field: none, no pass)
+          const loaded = (item._lastDrawn || []).filter((d) => d.tile && d.tile.loaded).length;
+          return item.getFullyLoaded() && loaded > 0 &&
+            { width: item.source.width, height: item.source.height, loaded };
+        }, null, { timeout: 20000 }).then((h) => h.jsonValue());
+        assert(drawn.width === 4 * fx.width && drawn.height === 4 * fx.height,
+          `OpenSeadragon shows ${JSON.stringify(drawn)}, not the full ${4 * fx.width}x${4 * fx.height} image`);
         await page.waitForLoadState("networkidle");
         await env.screenshot(page, this.name, "logged-in");
       });
