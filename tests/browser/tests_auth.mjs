@@ -135,6 +135,68 @@ async function tokenFor(page, access) {
   return msg;
 }
 
+/**
+ * The image OpenSeadragon shows in Mirador's window, once it is fully drawn from loaded tiles:
+ * { width, height } of its tile source.
+ */
+async function miradorShown(page) {
+  const handle = await page.waitForFunction(() => {
+    const ref = window.Mirador && window.Mirador.OSDReferences.get("iiifd");
+    const osd = ref && ref.current;
+    if (!osd || osd.world.getItemCount() !== 1) return null;
+    const item = osd.world.getItemAt(0);
+    // OpenSeadragon 5's list of the tiles it drew last (a private field: none, no pass)
+    const loaded = (item._lastDrawn || []).filter((d) => d.tile && d.tile.loaded).length;
+    return item.getFullyLoaded() && loaded > 0 && { width: item.source.width, height: item.source.height };
+  }, null, { timeout: 20000 });
+  return handle.jsonValue();
+}
+
+/**
+ * Mirador 4 on folder's Manifest: its login bar and button, the login tab, then the full image in
+ * the same page (no reload). before: the [width, height] shown before the login (the degraded
+ * tier), or null when nothing can be shown.
+ */
+async function miradorLogin(env, name, auth, page, fx, folder, before) {
+  const manifest = encodeURIComponent(`/iiif/presentation/${folder}/manifest`);
+  await page.goto(`${auth.base}/viewer/mirador?manifest=${manifest}`);
+  // Mirador reads the 1.0 login service and shows its label and a button
+  await page.getByText("Log in to the test library").waitFor({ timeout: 20000 });
+  if (before) {
+    const shown = await miradorShown(page);
+    assert(shown.width === before[0] && shown.height === before[1],
+      `before the login OpenSeadragon shows ${JSON.stringify(shown)}, not the degraded tier ${before}`);
+  }
+  await env.screenshot(page, name, "login-bar");
+  await page.getByRole("button", { name: "Continue" }).click();
+  const popupPromise = page.context().waitForEvent("page", { timeout: 10000 });
+  await page.locator("button:visible", { hasText: "Log in" }).last().click();
+  const popup = await popupPromise;
+  await popup.waitForURL(/\/auth\/access\//, { timeout: 10000 }); // the login form's tab
+  await popup.waitForSelector("#user");
+  const id = encodeURIComponent(`${folder}/img.png`).replace(/\./g, "\\.");
+  const tile = new RegExp(`/iiif/3/${id}/[^/]+/[^/]+/0/default\\.jpg$`);
+  // Mirador takes the token (postMessage from its iframe) and reads info.json again with it
+  // (200 now); the layer OpenSeadragon made from the 401 or degraded description is made anew
+  // from the full one (Mirador 4.0 keeps it otherwise: iiifd's Mirador page asks for it again,
+  // web/boot/mirador.js), and its tiles load, with no reload of the page
+  const infoOK = page.waitForResponse((r) => r.status() === 200 &&
+    r.url().endsWith(`/iiif/3/${encodeURIComponent(`${folder}/img.png`)}/info.json`), { timeout: 20000 });
+  const tileLoaded = page.waitForResponse((r) => r.status() === 200 && tile.test(r.url()) &&
+    !r.url().includes("/full/,120/"), { timeout: 30000 }); // not the thumbnail: the image itself
+  await popup.fill("#user", fx.user);
+  await popup.fill("#password", fx.password);
+  await popup.click("#confirm");
+  await infoOK;
+  await tileLoaded;
+  const shown = await miradorShown(page);
+  const full = [fx.width, fx.height].map((v) => (folder === "auth-strict" ? 4 * v : v));
+  assert(shown.width === full[0] && shown.height === full[1],
+    `OpenSeadragon shows ${JSON.stringify(shown)}, not the full ${full[0]}x${full[1]} image`);
+  await page.waitForLoadState("networkidle");
+  await env.screenshot(page, name, "logged-in");
+}
+
 export const AUTH_TESTS = [
   {
     name: "auth2-client-login-degraded-logout",
@@ -228,48 +290,20 @@ export const AUTH_TESTS = [
     timeout: 90,
     async run(env) {
       await withAuthServer(env, this.name, ["mirador"], async (auth, browser, fx) => {
-        const page = browser.page;
-        const manifest = encodeURIComponent("/iiif/presentation/auth-strict/manifest");
-        await page.goto(`${auth.base}/viewer/mirador?manifest=${manifest}`);
-        // Mirador reads the 1.0 login service and shows its label and a button
-        await page.getByText("Log in to the test library").waitFor({ timeout: 20000 });
-        await env.screenshot(page, this.name, "login-bar");
-        await page.getByRole("button", { name: "Continue" }).click();
-        const popupPromise = page.context().waitForEvent("page", { timeout: 10000 });
-        await page.locator("button:visible", { hasText: "Log in" }).last().click();
-        const popup = await popupPromise;
-        await popup.waitForURL(/\/auth\/access\//, { timeout: 10000 }); // the login form's tab
-        await popup.waitForSelector("#user");
-        const tile = (r) => r.status() === 200 &&
-          /\/iiif\/3\/auth-strict%2Fimg\.png\/[^/]+\/[^/]+\/0\/default\.jpg$/.test(r.url()) &&
-          !r.url().includes("/full/,120/"); // not the thumbnail: the deep-zoom image itself
-        // Mirador takes the token (postMessage from its iframe) and reads info.json again with
-        // it (200 now); the layer OpenSeadragon made from the 401 answer is made anew from the
-        // full description (Mirador 4.0 keeps it otherwise: iiifd's Mirador page asks for it
-        // again, web/boot/mirador.js), and its tiles load, with no reload of the page
-        const infoOK = page.waitForResponse((r) => r.status() === 200 &&
-          r.url().endsWith("/iiif/3/auth-strict%2Fimg.png/info.json"), { timeout: 20000 });
-        const tileLoaded = page.waitForResponse(tile, { timeout: 30000 });
-        await popup.fill("#user", fx.user);
-        await popup.fill("#password", fx.password);
-        await popup.click("#confirm");
-        await infoOK;
-        await tileLoaded;
-        // OpenSeadragon shows one image, the full one, and has drawn tiles of it
-        const drawn = await page.waitForFunction(() => {
-          const ref = window.Mirador && window.Mirador.OSDReferences.get("iiifd");
-          const osd = ref && ref.current;
-          if (!osd || osd.world.getItemCount() !== 1) return null;
-          const item = osd.world.getItemAt(0);
-          // OpenSeadragon 5's list of the tiles it drew last (a private field: none, no pass)
-          const loaded = (item._lastDrawn || []).filter((d) => d.tile && d.tile.loaded).length;
-          return item.getFullyLoaded() && loaded > 0 &&
-            { width: item.source.width, height: item.source.height, loaded };
-        }, null, { timeout: 20000 }).then((h) => h.jsonValue());
-        assert(drawn.width === 4 * fx.width && drawn.height === 4 * fx.height,
-          `OpenSeadragon shows ${JSON.stringify(drawn)}, not the full ${4 * fx.width}x${4 * fx.height} image`);
-        await page.waitForLoadState("networkidle");
-        await env.screenshot(page, this.name, "logged-in");
+        // no tier: Mirador's layer comes from the 401 description, its tiles failed
+        await miradorLogin(env, this.name, auth, browser.page, fx, "auth-strict", null);
+      });
+    },
+  },
+  {
+    name: "auth1-mirador-degraded-tier-then-full-image",
+    viewer: ["auth", "mirador"],
+    timeout: 90,
+    async run(env) {
+      await withAuthServer(env, this.name, ["mirador"], async (auth, browser, fx) => {
+        // Mirador follows the 302 to the degraded tier and shows it (300 px) until the login
+        const w = fx.degraded, h = Math.round((fx.degraded * fx.height) / fx.width);
+        await miradorLogin(env, this.name, auth, browser.page, fx, "auth-login", [w, h]);
       });
     },
   },
