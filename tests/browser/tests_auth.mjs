@@ -129,6 +129,17 @@ async function throughAccessService(page, access, act) {
   assert(await page.evaluate(() => window.authClient.waitClosed(10000)), "the access service tab did not close");
 }
 
+/** Opens access's logout service in its own tab (as the spec suggests) and closes it. */
+async function logoutVia(page, access) {
+  const logout = access.service.find((s) => s.type === "AuthLogoutService2");
+  const popupPromise = page.context().waitForEvent("page");
+  await page.evaluate((u) => window.authClient.openWindow(u), logout.id);
+  const popup = await popupPromise;
+  await popup.waitForLoadState("domcontentloaded");
+  assert(/logged out/i.test(await popup.textContent("h1")), "the logout page did not say so");
+  await popup.close();
+}
+
 async function tokenFor(page, access) {
   const tokenService = access.service.find((s) => s.type === "AuthAccessTokenService2");
   const msg = await page.evaluate((t) => window.authClient.token(t), tokenService);
@@ -233,13 +244,7 @@ export const AUTH_TESTS = [
         assert(img.ok && img.width === fx.width && img.height === fx.height, `full image ${JSON.stringify(img)}`);
         await env.screenshot(page, this.name, "logged-in");
         // logout (in its own tab, as the spec suggests): the probe says 401 again
-        const logout = access.service.find((s) => s.type === "AuthLogoutService2");
-        const popupPromise = page.context().waitForEvent("page");
-        await page.evaluate((u) => window.authClient.openWindow(u), logout.id);
-        const popup = await popupPromise;
-        await popup.waitForLoadState("domcontentloaded");
-        assert(/logged out/i.test(await popup.textContent("h1")), "the logout page did not say so");
-        await popup.close();
+        await logoutVia(page, access);
         res = await page.evaluate(([p, t]) => window.authClient.probe(p, t), [d.probe, msg.accessToken]);
         assert(res.status === 401, `probe after logout: ${res.status}`);
         const again = await tokenFor(page, access);
@@ -270,9 +275,15 @@ export const AUTH_TESTS = [
         let msg = await tokenFor(page, access);
         res = await page.evaluate(([p, t]) => window.authClient.probe(p, t), [d.probe, msg.accessToken]);
         assert(res.status === 200, `clickthrough probe after the terms: ${res.status}`);
-        const click = await page.evaluate((u) => window.authClient.loadImage(u),
-          `${auth.base}/iiif/3/${encodeURIComponent("auth-click/img.png")}/full/max/0/default.jpg`);
+        const clickImage = `${auth.base}/iiif/3/${encodeURIComponent("auth-click/img.png")}/full/max/0/default.jpg`;
+        const click = await page.evaluate((u) => window.authClient.loadImage(u), clickImage);
         assert(click.ok && click.width === 1200, "clickthrough image did not load");
+        // logout forgets the accepted terms: probe 401 again, and the image is refused
+        await logoutVia(page, access);
+        res = await page.evaluate(([p, t]) => window.authClient.probe(p, t), [d.probe, msg.accessToken]);
+        assert(res.status === 401, `clickthrough probe after logout: ${res.status}`);
+        const refused = await page.evaluate((u) => window.authClient.loadImage(u + "?after-logout"), clickImage);
+        assert(!refused.ok, "the clickthrough image still loads after logout");
         // kiosk: opened at once, closes by itself, no interaction
         d = await page.evaluate((u) => window.authClient.describe(u), infoURL(auth, "auth-kiosk"));
         access = d.probe.service[0];
@@ -281,6 +292,9 @@ export const AUTH_TESTS = [
         msg = await tokenFor(page, access);
         res = await page.evaluate(([p, t]) => window.authClient.probe(p, t), [d.probe, msg.accessToken]);
         assert(res.status === 200, `kiosk probe: ${res.status}`);
+        const kiosk = await page.evaluate((u) => window.authClient.loadImage(u),
+          `${auth.base}/iiif/3/${encodeURIComponent("auth-kiosk/img.png")}/full/max/0/default.jpg`);
+        assert(kiosk.ok && kiosk.width === 1200 && kiosk.height === 900, `kiosk image ${JSON.stringify(kiosk)}`);
       });
     },
   },
