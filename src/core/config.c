@@ -100,9 +100,9 @@ static const struct config_key config_keys[] = {
 	    "folder of the annotation database (annotations.sqlite)"),
 	KEY("database", CONFIG_STRING, database, "", 0, 0,
 	    "shared annotation store, postgresql://... (libpq URI); empty = data-dir's SQLite file"),
-	KEY("database-pool", CONFIG_INT, database_pool, "16", 1, 1000,
-	    "connections to the postgresql:// store one process opens at most (requests beyond "
-	    "wait up to 5 s, then 503)"),
+	KEY("database-pool", CONFIG_INT, database_pool, "16", 4, 1000,
+	    "connections to the postgresql:// store one process opens at most (an import holds 2 "
+	    "and a pyramid build 1 while they run; requests beyond wait up to 5 s, then 503)"),
 	KEY("api-token", CONFIG_STRING, api_token, "", 0, 0,
 	    "annotation write tokens, 'name=token, name2=token2' (the name becomes the creator); "
 	    "empty = writes refused"),
