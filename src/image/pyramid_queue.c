@@ -233,7 +233,8 @@ static void pyramid_build_claimed(struct pyramid_queue *q, const struct pyramid_
 		const char *why = err.msg[0] ? err.msg : "rename failed";
 		log_warn("%s: cannot build a pyramid: %s", job->source, why);
 		metrics_pyramid_build(METRICS_PYRAMID_FAILED);
-		if (err.msg[0]) /* the source's fault, not a full disk's */
+		/* the source's fault (image_pyramid_write's decode check), not a full disk's */
+		if (strstr(err.msg, ": cannot decode: "))
 			pyramid_mark_failed(job->target, why);
 	}
 	g_free(tmp);
