@@ -5,6 +5,7 @@ built once, by one process, and a build whose process dies is taken over by anot
 
 import glob
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -61,6 +62,17 @@ def test_processes_sharing_a_pyramid_folder_build_each_once(two_nodes):
     assert sum(built) == len(FLAT), f"builds per process: {built} for {len(FLAT)} pyramids"
     assert sum(pf.metric(n, pf.BUILDS_FAILED) for n in nodes) == 0
     assert not glob.glob(os.path.join(pdir, "*.tmp*"))
+    # `iiifd cache purge` with the same pyramid-dir removes one image's pyramid, then all
+    os.makedirs(root.parent / "c", exist_ok=True)
+    p = subprocess.run([nodes[0].binary, "cache", "purge", "--cache-dir", str(root.parent / "c"),
+                        "--pyramid-dir", pdir, "--root", str(root), FLAT[0]],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert len(glob.glob(os.path.join(pdir, "*.tif"))) == len(FLAT) - 1, p.stdout
+    p = subprocess.run([nodes[0].binary, "cache", "purge", "--cache-dir", str(root.parent / "c"),
+                        "--pyramid-dir", pdir], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and not glob.glob(os.path.join(pdir, "*.tif")), p.stderr
+    assert os.path.exists(os.path.join(pdir, ".claims")), "the lock file of running builds stays"
 
 
 def test_a_build_whose_process_dies_is_taken_over(two_nodes):
