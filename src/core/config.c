@@ -169,10 +169,10 @@ static const struct config_key config_keys[] = {
 	KEY("cache-size-mb", CONFIG_INT64, cache_size_mb, "1024", 1, INT64_C(1) << 30,
 	    "disk cache size limit in MiB; least recently used files go first"),
 	KEY("pyramid-threshold-mp", CONFIG_INT64, pyramid_threshold_mp, "50", 0, 1000000,
-	    "flat images of at least this many megapixels get a pyramid built in cache-dir; 0 = never"),
+	    "flat images of at least this many megapixels get a pyramid built in pyramid-dir; 0 = never"),
 	KEY("pyramid-cache-size-mb", CONFIG_INT64, pyramid_cache_size_mb, "10240", 1,
 	    INT64_C(1) << 30,
-	    "size limit in MiB of the pyramids in cache-dir/pyramids; least recently used go first"),
+	    "size limit in MiB of the pyramids in pyramid-dir; least recently used go first"),
 	KEY("pyramid-dir", CONFIG_STRING, pyramid_dir, "", 0, 0,
 	    "folder of the background pyramids, shared by every node that names the same one "
 	    "(each pyramid built once, by one node); empty = cache-dir/pyramids"),
