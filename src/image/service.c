@@ -97,7 +97,10 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 				       cfg->memory_budget_mb << 20);
 	if (cfg->pyramid_threshold_mp > 0) {
 		char dir[PATH_MAX];
-		snprintf(dir, sizeof dir, "%s/pyramids", cfg->cache_dir);
+		if (cfg->pyramid_dir && *cfg->pyramid_dir)
+			snprintf(dir, sizeof dir, "%s", cfg->pyramid_dir);
+		else
+			snprintf(dir, sizeof dir, "%s/pyramids", cfg->cache_dir);
 		svc->pyramids = pyramid_queue_new(dir, cfg->pyramid_threshold_mp * 1000000, 256, 90,
 						  cfg->pyramid_cache_size_mb << 20);
 	}
