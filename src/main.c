@@ -240,6 +240,8 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 	router.presentation.admission = router.image.admission;
 	router.presentation.auth = auth;
 	auth_state_set_db(auth, router.presentation.db); /* logouts seen by every node */
+	pyramid_queue_use_store(router.image.pyramids, router.presentation.db); /* built once */
+	db_pool_limit(router.presentation.db, cfg->database_pool);
 	if (discovery_service_init(&router.discovery, cfg, root_real, router.presentation.db,
 				   &err) < 0) {
 		log_error("%s", err.msg);
@@ -279,6 +281,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		 sig == SIGINT ? "SIGINT" : "SIGTERM", timeout);
 	http_server_stop(server, timeout);
 	discovery_service_release(&router.discovery);
+	pyramid_queue_use_store(router.image.pyramids, NULL); /* before its store closes */
 	pres_service_release(&router.presentation);
 	image_service_release(&router.image);
 	auth_state_free(auth);

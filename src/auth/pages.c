@@ -58,12 +58,39 @@ static bool pages_origin_valid(const char *o)
 	if (!o || (strncmp(o, "http://", 7) != 0 && strncmp(o, "https://", 8) != 0))
 		return false;
 	const char *host = strstr(o, "//") + 2;
-	if (!*host || strlen(o) > 300)
+	if (!*host || strlen(o) >= AUTH_ORIGIN_MAX)
 		return false;
 	for (const char *p = host; *p; p++)
 		if (!g_ascii_isalnum(*p) && !strchr(".-:[]", *p))
 			return false;
 	return true;
+}
+
+/*
+ * The request's `origin` parameter, malloc'd, without the one trailing "/" Auth 1.0's examples
+ * show; NULL when absent. *valid says whether it is an origin pages_origin_valid() accepts.
+ */
+static char *pages_origin_arg(const struct http_request *req, bool *valid)
+{
+	char *o = http_request_arg(req, "origin");
+	size_t len = o ? strlen(o) : 0;
+	if (len > 8 && o[len - 1] == '/' && o[len - 2] != '/')
+		o[len - 1] = '\0';
+	*valid = pages_origin_valid(o);
+	return o;
+}
+
+/*
+ * The access service remembers the client's origin in the session, signed in the cookie: the
+ * token service then serves those origins only (invalidOrigin, as both Auth specs allow).
+ */
+static void pages_remember_origin(const struct http_request *req, struct auth_claims *c)
+{
+	bool valid;
+	char *o = pages_origin_arg(req, &valid);
+	if (valid)
+		auth_claims_add_origin(c, o);
+	free(o);
 }
 
 /* The policy whose own folder is realm (decoded from the URL segment), held; NULL if none. */
@@ -229,6 +256,7 @@ static void pages_login(struct auth_state *a, const struct auth_policy *p, const
 	snprintf(c.user, sizeof c.user, "%.63s", user);
 	snprintf(c.roles, sizeof c.roles, "%s", roles);
 	c.expires = time(NULL) + auth_state_session_ttl(a);
+	pages_remember_origin(req, &c);
 	pages_set_session(a, origin, &c, resp);
 	auth_log(a, "login", user, req->client, p->realm);
 	pages_done(resp, "You are logged in.");
@@ -241,6 +269,7 @@ static void pages_grant(struct auth_state *a, const struct auth_policy *p, const
 	struct auth_claims c;
 	pages_session(a, v, &c);
 	auth_claims_add_grant(&c, p->realm);
+	pages_remember_origin(req, &c);
 	pages_set_session(a, origin, &c, resp);
 	auth_log(a, event, c.user, req->client, p->realm);
 	pages_done(resp, p->kind == AUTH_KIOSK ? "This device may show the material."
@@ -282,15 +311,21 @@ static void pages_access(struct auth_state *a, const char *origin, const char *s
 	auth_policy_put(p);
 }
 
-/* The token to hand out for a realm, or an error profile (2.0 names) when none. */
+/*
+ * The token to hand out for a realm, or an error profile (2.0 names) when none. client_origin
+ * (NULL: not checked) must be one the access service was opened for when the session is what
+ * admits (not the address or a trusted header alone).
+ */
 static const char *pages_token_for(struct auth_state *a, const struct auth_policy *p,
-				   const struct http_request *req, char *token, size_t n,
-				   const char **error_note)
+				   const struct http_request *req, const char *client_origin,
+				   char *token, size_t n, const char **error_note)
 {
 	struct auth_view v;
-	struct auth_presented who;
+	struct auth_presented who, ambient;
 	auth_view_read(a, req, &v);
 	auth_view_presented(&v, false, &who);
+	ambient = who;
+	ambient.claims = NULL;
 	*error_note = p ? p->note : "There is no such access service.";
 	if (!p)
 		return "invalidRequest";
@@ -300,9 +335,17 @@ static const char *pages_token_for(struct auth_state *a, const struct auth_polic
 		const char *sent = http_request_header(req, "Cookie");
 		return sent && strstr(sent, AUTH_COOKIE_NAME "=") ? "invalidAspect" : "missingAspect";
 	}
+	if (client_origin && !auth_policy_admits(p, &ambient) &&
+	    !auth_claims_has_origin(&v.cookie, client_origin)) {
+		auth_log(a, "token-refused-origin", v.cookie.user, req->client, client_origin);
+		*error_note = "The access service was not opened for this page's origin: open it "
+			      "again from this page.";
+		return "invalidOrigin";
+	}
 	struct auth_claims c;
 	pages_session(a, &v, &c);
 	c.kind = 't';
+	c.norigins = 0; /* the token is for the page that asked: no need to carry the list */
 	if (c.user[0]) /* clients see tokens: they say someone logged in, never who (Auth 2.0 §4.4) */
 		snprintf(c.user, sizeof c.user, "~");
 	time_t exp = time(NULL) + auth_state_token_ttl(a);
@@ -337,14 +380,15 @@ static void pages_token2(struct auth_state *a, const char *segment,
 			 const struct http_request *req, struct http_response *resp)
 {
 	char *message_id = http_request_arg(req, "messageId");
-	char *origin = http_request_arg(req, "origin");
+	bool valid;
+	char *origin = pages_origin_arg(req, &valid);
 	struct auth_policy *p = pages_realm_policy(a, segment);
 	char token[AUTH_TOKEN_MAX];
 	const char *note = "";
-	const char *error = !message_id || !pages_origin_valid(origin)
+	const char *error = !message_id || !valid
 				    ? (message_id && origin ? "invalidOrigin" : "invalidRequest")
-				    : pages_token_for(a, p, req, token, sizeof token, &note);
-	if (!message_id || !pages_origin_valid(origin))
+				    : pages_token_for(a, p, req, origin, token, sizeof token, &note);
+	if (!message_id || !valid)
 		note = "The token service needs messageId and a valid origin.";
 	json_t *m = json_pack("{s:s, s:s, s:s}", "@context", AUTH2_CONTEXT, "type",
 			      error ? "AuthAccessTokenError2" : "AuthAccessToken2", "messageId",
@@ -357,7 +401,7 @@ static void pages_token2(struct auth_state *a, const char *segment,
 		json_object_set_new(m, "accessToken", json_string(token));
 		json_object_set_new(m, "expiresIn", json_integer(auth_state_token_ttl(a)));
 	}
-	pages_post_message(resp, m, pages_origin_valid(origin) ? origin : "*");
+	pages_post_message(resp, m, valid ? origin : "*");
 	auth_policy_put(p);
 	free(message_id);
 	free(origin);
@@ -377,14 +421,18 @@ static void pages_token1(struct auth_state *a, const char *segment,
 			 const struct http_request *req, struct http_response *resp)
 {
 	char *message_id = http_request_arg(req, "messageId");
-	char *origin = http_request_arg(req, "origin");
+	bool valid;
+	char *origin = pages_origin_arg(req, &valid);
 	struct auth_policy *p = pages_realm_policy(a, segment);
 	char token[AUTH_TOKEN_MAX];
 	const char *note = "";
-	const char *error = message_id && !pages_origin_valid(origin)
-				    ? "invalidOrigin"
-				    : pages_token_for(a, p, req, token, sizeof token, &note);
-	if (message_id && !pages_origin_valid(origin))
+	/* the JSON form (no messageId) is read by the page's own origin only (CORS without
+	 * credentials): its origin is checked when given */
+	bool bad_origin = (message_id || origin) && !valid;
+	const char *error = bad_origin ? "invalidOrigin"
+				       : pages_token_for(a, p, req, origin, token, sizeof token,
+							 &note);
+	if (bad_origin)
 		note = "The origin parameter is not a valid origin.";
 	json_t *m = error ? json_pack("{s:s, s:s}", "error", pages_error1(error), "description",
 				      note)
@@ -392,7 +440,7 @@ static void pages_token1(struct auth_state *a, const char *segment,
 				      auth_state_token_ttl(a));
 	if (message_id) {
 		json_object_set_new(m, "messageId", json_string(message_id));
-		pages_post_message(resp, m, pages_origin_valid(origin) ? origin : "*");
+		pages_post_message(resp, m, valid ? origin : "*");
 	} else {
 		resp->status = !error ? 200 : strcmp(error, "unavailable") == 0 ? 503
 					  : strcmp(error, "invalidRequest") == 0 ? 400 : 401;

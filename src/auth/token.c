@@ -100,14 +100,25 @@ static void auth_mac(const char *secret, const char *text, size_t len, unsigned 
 	     &maclen);
 }
 
+static json_t *auth_strings_json(const char *items, size_t width, int n)
+{
+	json_t *list = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(list, json_string(items + (size_t)i * width));
+	return list;
+}
+
 static json_t *auth_claims_json(const struct auth_claims *c)
 {
-	json_t *grants = json_array();
-	for (int i = 0; i < c->ngrants; i++)
-		json_array_append_new(grants, json_string(c->grants[i]));
 	char kind[2] = { c->kind, '\0' };
-	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:I}", "k", kind, "u", c->user, "r", c->roles,
-			 "g", grants, "s", c->sid, "e", (json_int_t)c->expires);
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:s, s:I}", "k", kind, "u", c->user, "r",
+				c->roles, "g",
+				auth_strings_json(c->grants[0], sizeof c->grants[0], c->ngrants),
+				"s", c->sid, "e", (json_int_t)c->expires);
+	if (doc && c->norigins) /* absent when none: cookies made before origins were kept */
+		json_object_set_new(doc, "o", auth_strings_json(c->origins[0], sizeof c->origins[0],
+								c->norigins));
+	return doc;
 }
 
 int auth_token_sign(const struct auth_keys *keys, const struct auth_claims *c, char *out,
@@ -136,20 +147,32 @@ static bool auth_copy(const char *src, char *dst, size_t n)
 	return true;
 }
 
+/* Reads a JSON array of at most max strings, each shorter than width, into items; false if not. */
+static bool auth_strings_read(json_t *list, char *items, size_t width, int max, int *n)
+{
+	if (!json_is_array(list) || json_array_size(list) > (size_t)max)
+		return false;
+	for (size_t i = 0; i < json_array_size(list); i++)
+		if (!auth_copy(json_string_value(json_array_get(list, i)), items + i * width, width))
+			return false;
+	*n = (int)json_array_size(list);
+	return true;
+}
+
 /* Fills c from the decoded JSON text; false when a field is missing or too long. */
 static bool auth_claims_read(const char *text, size_t len, struct auth_claims *c)
 {
 	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	const char *k = json_string_value(json_object_get(doc, "k"));
-	json_t *g = json_object_get(doc, "g"), *e = json_object_get(doc, "e");
-	bool ok = k && strlen(k) == 1 && json_is_integer(e) && json_is_array(g) &&
-		  json_array_size(g) <= AUTH_GRANTS_MAX &&
+	json_t *e = json_object_get(doc, "e"), *o = json_object_get(doc, "o");
+	bool ok = k && strlen(k) == 1 && json_is_integer(e) &&
+		  auth_strings_read(json_object_get(doc, "g"), c->grants[0], sizeof c->grants[0],
+				    AUTH_GRANTS_MAX, &c->ngrants) &&
+		  (!o || auth_strings_read(o, c->origins[0], sizeof c->origins[0],
+					   AUTH_ORIGINS_MAX, &c->norigins)) &&
 		  auth_copy(json_string_value(json_object_get(doc, "u")), c->user, sizeof c->user) &&
 		  auth_copy(json_string_value(json_object_get(doc, "r")), c->roles, sizeof c->roles) &&
 		  auth_copy(json_string_value(json_object_get(doc, "s")), c->sid, sizeof c->sid);
-	for (size_t i = 0; ok && i < json_array_size(g); i++)
-		ok = auth_copy(json_string_value(json_array_get(g, i)), c->grants[c->ngrants++],
-			       sizeof c->grants[0]);
 	if (ok) {
 		c->kind = k[0];
 		c->expires = (time_t)json_integer_value(e);
@@ -187,21 +210,42 @@ enum auth_token_check auth_token_verify(const struct auth_keys *keys, const char
 	return AUTH_TOKEN_OK;
 }
 
-bool auth_claims_has_grant(const struct auth_claims *c, const char *realm)
+static bool auth_list_has(const char *items, size_t width, int n, const char *s)
 {
-	for (int i = 0; i < c->ngrants; i++)
-		if (strcmp(c->grants[i], realm) == 0)
+	for (int i = 0; i < n; i++)
+		if (strcmp(items + (size_t)i * width, s) == 0)
 			return true;
 	return false;
 }
 
+/* Appends s to a list of at most max entries of width bytes; the oldest goes when it is full. */
+static void auth_list_add(char *items, size_t width, int max, int *n, const char *s)
+{
+	if (auth_list_has(items, width, *n, s) || strlen(s) >= width)
+		return;
+	if (*n == max) {
+		memmove(items, items + width, width * (size_t)(max - 1));
+		(*n)--;
+	}
+	strcpy(items + (size_t)(*n)++ * width, s);
+}
+
+bool auth_claims_has_grant(const struct auth_claims *c, const char *realm)
+{
+	return auth_list_has(c->grants[0], sizeof c->grants[0], c->ngrants, realm);
+}
+
 void auth_claims_add_grant(struct auth_claims *c, const char *realm)
 {
-	if (auth_claims_has_grant(c, realm) || strlen(realm) >= sizeof c->grants[0])
-		return;
-	if (c->ngrants == AUTH_GRANTS_MAX) {
-		memmove(c->grants[0], c->grants[1], sizeof c->grants[0] * (AUTH_GRANTS_MAX - 1));
-		c->ngrants--;
-	}
-	strcpy(c->grants[c->ngrants++], realm);
+	auth_list_add(c->grants[0], sizeof c->grants[0], AUTH_GRANTS_MAX, &c->ngrants, realm);
+}
+
+bool auth_claims_has_origin(const struct auth_claims *c, const char *origin)
+{
+	return auth_list_has(c->origins[0], sizeof c->origins[0], c->norigins, origin);
+}
+
+void auth_claims_add_origin(struct auth_claims *c, const char *origin)
+{
+	auth_list_add(c->origins[0], sizeof c->origins[0], AUTH_ORIGINS_MAX, &c->norigins, origin);
 }

@@ -14,6 +14,8 @@
 #define AUTH_TOKEN_MAX 2048   /* longest token accepted or made */
 #define AUTH_SECRETS_MAX 2    /* secrets in force at once: the current one and the previous */
 #define AUTH_GRANTS_MAX 16    /* realms a cookie remembers (terms accepted, kiosk visits) */
+#define AUTH_ORIGINS_MAX 4    /* client origins a cookie remembers (access service visits) */
+#define AUTH_ORIGIN_MAX 128   /* longest origin remembered, with its NUL */
 
 /* What a cookie or token says. Fixed-size, caller-owned; strings always NUL-terminated. */
 struct auth_claims {
@@ -22,6 +24,9 @@ struct auth_claims {
 	char roles[256];        /* comma-separated roles of user */
 	char grants[AUTH_GRANTS_MAX][96]; /* realms whose terms were accepted or kiosk was visited */
 	int ngrants;
+	char origins[AUTH_ORIGINS_MAX][AUTH_ORIGIN_MAX]; /* the `origin`s the access service was
+							   given: the token service serves these */
+	int norigins;
 	char sid[33];           /* session id (hex): logout revokes it on every node */
 	time_t expires;         /* seconds since the epoch */
 };
@@ -63,6 +68,10 @@ enum auth_token_check auth_token_verify(const struct auth_keys *keys, const char
 bool auth_claims_has_grant(const struct auth_claims *c, const char *realm);
 /* Adds realm (no-op when present; the oldest grant is dropped when full). */
 void auth_claims_add_grant(struct auth_claims *c, const char *realm);
+
+/* Whether c lists origin; adding one works like adding a grant (too long: not added). */
+bool auth_claims_has_origin(const struct auth_claims *c, const char *origin);
+void auth_claims_add_origin(struct auth_claims *c, const char *origin);
 
 /* Fills out (n >= 2*bytes+1) with random hex; -1 when the system has no randomness. */
 int auth_random_hex(char *out, size_t bytes);

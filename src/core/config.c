@@ -123,6 +123,9 @@ static const struct config_key config_keys[] = {
 	    "folder of the annotation database (annotations.sqlite)"),
 	KEY("database", CONFIG_STRING, database, "", 0, 0,
 	    "shared annotation store, postgresql://... (libpq URI); empty = data-dir's SQLite file"),
+	KEY("database-pool", CONFIG_INT, database_pool, "16", 4, 1000,
+	    "connections to the postgresql:// store one process opens at most (an import holds 2 "
+	    "and a pyramid build 1 while they run; requests beyond wait up to 5 s, then 503)"),
 	KEY("api-token", CONFIG_STRING, api_token, "", 0, 0,
 	    "annotation write tokens, 'name=token, name2=token2' (the name becomes the creator); "
 	    "empty = writes refused"),
@@ -189,10 +192,13 @@ static const struct config_key config_keys[] = {
 	KEY("cache-size-mb", CONFIG_INT64, cache_size_mb, "1024", 1, INT64_C(1) << 30,
 	    "disk cache size limit in MiB; least recently used files go first"),
 	KEY("pyramid-threshold-mp", CONFIG_INT64, pyramid_threshold_mp, "50", 0, 1000000,
-	    "flat images of at least this many megapixels get a pyramid built in cache-dir; 0 = never"),
+	    "flat images of at least this many megapixels get a pyramid built in pyramid-dir; 0 = never"),
 	KEY("pyramid-cache-size-mb", CONFIG_INT64, pyramid_cache_size_mb, "10240", 1,
 	    INT64_C(1) << 30,
-	    "size limit in MiB of the pyramids in cache-dir/pyramids; least recently used go first"),
+	    "size limit in MiB of the pyramids in pyramid-dir; least recently used go first"),
+	KEY("pyramid-dir", CONFIG_STRING, pyramid_dir, "", 0, 0,
+	    "folder of the background pyramids, shared by every node that names the same one "
+	    "(each pyramid built once, by one node); empty = cache-dir/pyramids"),
 	KEY("content-state-origins", CONFIG_STRING, content_state_origins, "", 0, 0,
 	    "other servers' origins (https://host[:port], space-separated) whose resources an "
 	    "iiif-content content state may open in the viewers; empty = this server's only"),

@@ -63,9 +63,11 @@ struct iiifd_config {
 	int64_t cache_size_mb;
 	int64_t pyramid_threshold_mp;
 	int64_t pyramid_cache_size_mb; /* limit of cache-dir/pyramids */
+	char *pyramid_dir;        /* where pyramids are built and shared; "" = cache-dir/pyramids */
 	bool annotations;         /* the annotation store, search, and automatic imports */
 	char *data_dir;           /* where the annotation database lives */
 	char *database;           /* postgresql:// URI of a shared store; "" = SQLite in data_dir */
+	int database_pool;        /* connections to that store per process, at most */
 	char *api_token;          /* bearer token for annotation writes; "" = writes refused */
 	char *auth_secrets;       /* signing secrets, "current, previous"; "" = random per start */
 	char *auth_users;         /* users file; "" = data_dir/users */

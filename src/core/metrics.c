@@ -82,6 +82,7 @@ static struct {
 	atomic_uint_fast64_t imports[3], import_records;
 	struct metrics_histogram import_duration; /* uses the first METRICS_IMPORT_N + 1 buckets */
 	atomic_int import_queue;
+	atomic_uint_fast64_t pyramid_builds[2], pyramid_busy;
 	atomic_int connections;
 	atomic_uint_fast64_t connections_refused, connections_expired;
 	atomic_llong start_time_ms;
@@ -174,6 +175,14 @@ void metrics_import_done(enum metrics_import_result result, int64_t records, dou
 void metrics_import_queued(int delta)
 {
 	ADD(metrics.import_queue, delta);
+}
+
+void metrics_pyramid_build(enum metrics_pyramid_result result)
+{
+	if (result == METRICS_PYRAMID_BUSY)
+		ADD(metrics.pyramid_busy, 1);
+	else
+		ADD(metrics.pyramid_builds[result == METRICS_PYRAMID_FAILED], 1);
 }
 
 void metrics_connections(int delta)
@@ -346,6 +355,18 @@ static void metrics_write_imports(FILE *f)
 		       (long long)GET(metrics.import_queue));
 }
 
+static void metrics_write_pyramids(FILE *f)
+{
+	metrics_head(f, "iiifd_pyramid_builds_total", "counter",
+		     "Background pyramids this process built (ok) or failed to build (failed).");
+	for (int r = 0; r < 2; r++)
+		fprintf(f, "iiifd_pyramid_builds_total{result=\"%s\"} %llu\n", r ? "failed" : "ok",
+			(unsigned long long)GET(metrics.pyramid_builds[r]));
+	metrics_scalar(f, "iiifd_pyramid_claims_busy_total", "counter",
+		       "Pyramid builds found claimed by another node or process, left to it.",
+		       (long long)GET(metrics.pyramid_busy));
+}
+
 /* Resident pages (second field of statm) times the page size; -1 when unreadable. */
 static long long metrics_rss(const char *statm_path)
 {
@@ -386,6 +407,7 @@ char *metrics_exposition(const char *statm_path, size_t *len)
 	metrics_write_admission(f);
 	metrics_write_images(f);
 	metrics_write_imports(f);
+	metrics_write_pyramids(f);
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;

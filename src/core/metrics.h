@@ -71,6 +71,13 @@ void metrics_image_produced(enum metrics_image_source via);
 void metrics_import_done(enum metrics_import_result result, int64_t records, double seconds);
 void metrics_import_queued(int delta);
 
+/*
+ * Background pyramids (image/pyramid_queue.c): a build this process did (ok or failed), or a
+ * build it found claimed by another node or process (busy; that one builds it).
+ */
+enum metrics_pyramid_result { METRICS_PYRAMID_OK, METRICS_PYRAMID_FAILED, METRICS_PYRAMID_BUSY };
+void metrics_pyramid_build(enum metrics_pyramid_result result);
+
 /* Connections (http/guard.c). */
 void metrics_connections(int delta);
 void metrics_connection_refused(void);

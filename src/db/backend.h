@@ -93,6 +93,13 @@ struct db_ops {
 	 */
 	int (*source_lock)(struct db *db, const char *source, void **lock, struct iiifd_error *err);
 	void (*source_unlock)(struct db *db, void *lock);
+	/*
+	 * Optional (NULL: one process): claims key cluster-wide unless another node holds it (1 and
+	 * *lock set, given back to source_unlock; 0 when held elsewhere), released if the node dies.
+	 */
+	int (*claim)(struct db *db, const char *key, void **lock, struct iiifd_error *err);
+	/* Optional: the most connections the store may open from now on (at least 1). */
+	void (*pool_limit)(struct db *db, int max);
 };
 
 extern const struct db_ops db_sqlite_ops;

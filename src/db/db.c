@@ -81,6 +81,20 @@ void db_source_unlock(struct db *db, void *lock)
 		db->ops->source_unlock(db, lock);
 }
 
+int db_claim(struct db *db, const char *key, void **lock, struct iiifd_error *err)
+{
+	*lock = NULL;
+	if (!db || !db->ops->claim)
+		return iiifd_error_set(err, 500, "annotation store: no cluster-wide claims");
+	return db->ops->claim(db, key, lock, err);
+}
+
+void db_pool_limit(struct db *db, int max)
+{
+	if (db && db->ops->pool_limit && max > 0)
+		db->ops->pool_limit(db, max);
+}
+
 bool db_is_word(const struct anno_record *rec)
 {
 	return rec->granularity && strcmp(rec->granularity, "word") == 0;

@@ -193,6 +193,16 @@ bool db_is_shared(const struct db *db);
 int db_source_lock(struct db *db, const char *source, void **lock, struct iiifd_error *err);
 void db_source_unlock(struct db *db, void *lock);
 
+/*
+ * Shared stores only: claims a piece of work (key: any string) for this node unless another
+ * node holds it: 1 with *lock set (give it back with db_source_unlock()), 0 when another node
+ * holds it, -1 with err set (also for a local store). A node that dies releases its claims.
+ */
+int db_claim(struct db *db, const char *key, void **lock, struct iiifd_error *err);
+
+/* Bounds the connections a shared store opens from now on (the database-pool setting). */
+void db_pool_limit(struct db *db, int max);
+
 /* Case and diacritic folding used for terms (malloc'd; NULL on invalid UTF-8). */
 char *db_fold(const char *text);
 

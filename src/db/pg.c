@@ -21,7 +21,8 @@ struct db_pg {
 	int open, max; /* connections open (idle or in use), and the bound */
 };
 
-/* At most this many connections per iiifd process (PostgreSQL's default max is 100). */
+/* At most this many connections per iiifd process (PostgreSQL's default max is 100), unless
+ * the database-pool setting says otherwise (db_pool_limit()). */
 #define DB_PG_POOL_MAX 16
 /* A caller waits this long for a free connection before a 503. */
 #define DB_PG_WAIT_S 5
@@ -278,6 +279,7 @@ void db_pg_release(struct db *db, struct db_pg_conn *conn)
 	bool keep = PQstatus(conn->handle) == CONNECTION_OK &&
 		    PQtransactionStatus(conn->handle) == PQTRANS_IDLE;
 	pthread_mutex_lock(&s->lock);
+	keep = keep && s->open <= s->max; /* over a lowered bound: closed */
 	if (keep) {
 		conn->next = s->idle;
 		s->idle = conn;
@@ -482,6 +484,15 @@ static int db_pg_open(const char *location, struct db **out, struct iiifd_error 
 	return 0;
 }
 
+static void db_pg_pool_limit(struct db *db, int max)
+{
+	struct db_pg *s = db_pg_of(db);
+	pthread_mutex_lock(&s->lock);
+	s->max = max;
+	pthread_cond_broadcast(&s->freed); /* a raised bound lets waiters open connections */
+	pthread_mutex_unlock(&s->lock);
+}
+
 static bool db_pg_accepts(const char *location)
 {
 	return strncmp(location, "postgresql://", 13) == 0 ||
@@ -522,4 +533,6 @@ const struct db_ops db_pg_ops = {
 	.stamp = db_pg_read_stamp,
 	.source_lock = db_pg_source_lock,
 	.source_unlock = db_pg_source_unlock,
+	.claim = db_pg_claim,
+	.pool_limit = db_pg_pool_limit,
 };

@@ -177,6 +177,7 @@ int db_pg_autocomplete(struct db *db, const struct db_query *scope, const char *
 /* pg_lock.c: cluster-wide locks on imports (advisory locks held on a connection of their own). */
 int db_pg_source_lock(struct db *db, const char *source, void **out, struct iiifd_error *err);
 void db_pg_source_unlock(struct db *db, void *lock);
+int db_pg_claim(struct db *db, const char *key, void **out, struct iiifd_error *err);
 
 /* pg_auth.c: revocations of access control. */
 int db_pg_auth_revoke(struct db *db, const char *sid, int64_t expires, struct iiifd_error *err);

@@ -444,3 +444,15 @@ int derivative_cache_purge(const char *dir, const char *source_path, struct iiif
 	rmdir(path);
 	return one.removed;
 }
+
+int derivative_cache_purge_pyramids(const char *pyramid_dir, const char *source_path)
+{
+	char sub[CACHE_DIR_HEX + 1];
+	struct cache_purge p = { NULL, 0 };
+	if (source_path) {
+		cache_hex(source_path, CACHE_DIR_HEX, sub);
+		p.prefix = sub;
+	}
+	cache_walk_folder(pyramid_dir, ".", cache_unlink, &p); /* dot files (.claims) are skipped */
+	return p.removed;
+}

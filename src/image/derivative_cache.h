@@ -56,4 +56,7 @@ void derivative_cache_adopt(struct derivative_cache *cache, const char *path);
  */
 int derivative_cache_purge(const char *dir, const char *source_path, struct iiifd_error *err);
 
+/* The same for the pyramids in a pyramid-dir of its own (every file but the lock file). */
+int derivative_cache_purge_pyramids(const char *pyramid_dir, const char *source_path);
+
 #endif

@@ -2,7 +2,10 @@
  * pyramid_queue.c: a one-thread GThreadPool does the builds, so they never take more than one core
  * from request handling; a set of keys remembers what is queued or has failed, and a table of the
  * finished pyramids (size, last use) keeps the folder under its size limit, least recently used
- * first.
+ * first. The folder may be shared by several processes or nodes: each build is claimed first
+ * (pyramid_claim.h), written under a temporary name of its builder and published by rename, so
+ * the others find it complete or not at all; a build claimed by another is looked for again
+ * every PYRAMID_RETRY_US, and taken over when its builder died.
  */
 #include "image/pyramid_queue.h"
 
@@ -18,11 +21,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/metrics.h"
 #include "image/pyramid.h"
+#include "image/pyramid_claim.h"
+
+/* How often a build claimed by another process is tried again (which takes it over if that
+ * process died); until then requests are served from the original. */
+#define PYRAMID_RETRY_US (2 * G_USEC_PER_SEC)
+/* Another host's temporary file untouched for this long is a leftover (a build writes on). */
+#define PYRAMID_STALE_S (24 * 3600)
 
 struct pyramid_queue {
 	char *dir;
@@ -33,6 +44,11 @@ struct pyramid_queue {
 	pthread_mutex_t lock;
 	GHashTable *seen;  /* pyramid paths queued, built or failed */
 	GHashTable *files; /* finished pyramid path -> struct pyramid_file */
+	GHashTable *retry; /* path claimed elsewhere -> gint64 monotonic time to look again */
+	char host[64];     /* in temporary names: whose build it is */
+	/* held by the build thread through a job: pyramid_queue_use_store() waits for it */
+	pthread_mutex_t build_lock;
+	struct db *db;     /* borrowed shared store whose claims are used; NULL = lock file */
 };
 
 struct pyramid_file {
@@ -66,8 +82,10 @@ static void pyramid_forget_locked(struct pyramid_queue *q, const char *path, boo
 	struct pyramid_file *f = g_hash_table_lookup(q->files, path);
 	if (f)
 		q->total_bytes -= f->size;
-	if (rebuild)
+	if (rebuild) {
 		g_hash_table_remove(q->seen, path);
+		g_hash_table_remove(q->retry, path);
+	}
 	g_hash_table_remove(q->files, path);
 	metrics_cache_size(METRICS_CACHE_PYRAMID, g_hash_table_size(q->files), q->total_bytes);
 }
@@ -133,15 +151,21 @@ static int pyramid_sync(const char *tmp, int64_t *size)
 }
 
 /*
- * A build's temporary file ("<pyramid>.tmp-PID") is a leftover of a crash when its process is
- * gone, or is this one (a restarted server may get the same PID, as in a container).
+ * A build's temporary file ("<pyramid>.tmp-HOST-PID") is a leftover of a crash when it is this
+ * host's and its process is gone, or is this one (a restarted server may get the same PID, as
+ * in a container); another host's when it has not been written to for PYRAMID_STALE_S.
  */
-static bool pyramid_is_leftover(const char *name)
+static bool pyramid_is_leftover(const struct pyramid_queue *q, const char *name,
+				const struct stat *st)
 {
 	const char *tmp = strstr(name, ".tmp-");
+	const char *dash = tmp ? strrchr(tmp + 5, '-') : NULL;
 	if (!tmp)
-		return strstr(name, ".tmp") != NULL;
-	long pid = strtol(tmp + 5, NULL, 10);
+		return true;
+	if (dash && ((size_t)(dash - tmp - 5) != strlen(q->host) ||
+		     strncmp(tmp + 5, q->host, strlen(q->host)) != 0))
+		return time(NULL) - st->st_mtime > PYRAMID_STALE_S;
+	long pid = strtol(dash ? dash + 1 : tmp + 5, NULL, 10);
 	return pid <= 0 || pid == (long)getpid() || (kill((pid_t)pid, 0) < 0 && errno == ESRCH);
 }
 
@@ -156,7 +180,7 @@ static void pyramid_scan(struct pyramid_queue *q)
 		struct stat st;
 		char *path = g_build_filename(q->dir, e->d_name, NULL);
 		if (e->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (strstr(e->d_name, ".tmp") && pyramid_is_leftover(e->d_name)) {
+			if (strstr(e->d_name, ".tmp") && pyramid_is_leftover(q, e->d_name, &st)) {
 				if (unlink(path) == 0)
 					log_info("%s: removed, left by an interrupted build", path);
 			} else if (g_str_has_suffix(e->d_name, ".tif")) {
@@ -171,27 +195,85 @@ static void pyramid_scan(struct pyramid_queue *q)
 	pthread_mutex_unlock(&q->lock);
 }
 
-static void pyramid_build(gpointer data, gpointer user)
+/* Another process holds the build: look again after PYRAMID_RETRY_US. */
+static void pyramid_wait_elsewhere(struct pyramid_queue *q, const char *target)
 {
-	struct pyramid_job *job = data;
+	gint64 *at = g_new(gint64, 1);
+	*at = g_get_monotonic_time() + PYRAMID_RETRY_US;
+	pthread_mutex_lock(&q->lock);
+	g_hash_table_insert(q->retry, g_strdup(target), at);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Leaves "<pyramid>.failed" with the reason, so that no other node tries the same source
+ * version again (a new version has another name). */
+static void pyramid_mark_failed(const char *target, const char *reason)
+{
+	char *marker = g_strdup_printf("%s.failed", target);
+	if (!g_file_set_contents(marker, reason, -1, NULL))
+		log_warn("%s: cannot write", marker);
+	g_free(marker);
+}
+
+/* Builds job's pyramid under a temporary name and publishes it by rename. We hold its claim. */
+static void pyramid_build_claimed(struct pyramid_queue *q, const struct pyramid_job *job)
+{
 	struct iiifd_error err = { 0 };
 	struct image_source src;
-	char *tmp = g_strdup_printf("%s.tmp-%d", job->target, getpid());
-	(void)user;
+	char *tmp = g_strdup_printf("%s.tmp-%s-%d", job->target, q->host, getpid());
 	int rc = image_source_open(job->source, 0, &src, &err);
 	if (rc == 0) {
-		rc = image_pyramid_write(&src, tmp, job->q->tile, job->q->quality, &err);
+		rc = image_pyramid_write(&src, tmp, q->tile, q->quality, &err);
 		image_source_release(&src);
 	}
 	int64_t size = 0;
 	if (rc == 0 && pyramid_sync(tmp, &size) == 0 && rename(tmp, job->target) == 0) {
 		log_info("%s: pyramid ready at %s", job->source, job->target);
-		pyramid_adopt(job->q, job->target, size, g_get_real_time());
+		metrics_pyramid_build(METRICS_PYRAMID_OK);
+		pyramid_adopt(q, job->target, size, g_get_real_time());
 	} else {
 		unlink(tmp);
-		log_warn("%s: cannot build a pyramid: %s", job->source, err.msg[0] ? err.msg : "rename failed");
+		const char *why = err.msg[0] ? err.msg : "rename failed";
+		log_warn("%s: cannot build a pyramid: %s", job->source, why);
+		metrics_pyramid_build(METRICS_PYRAMID_FAILED);
+		/* the source's fault (image_pyramid_write's decode check), not a full disk's */
+		if (strstr(err.msg, ": cannot decode: "))
+			pyramid_mark_failed(job->target, why);
 	}
 	g_free(tmp);
+}
+
+/*
+ * Claims the build; when another process has it, leaves it to that one (looking again later).
+ * Having claimed it, finds whether another finished it (or failed on it) meanwhile.
+ */
+static void pyramid_build(gpointer data, gpointer user)
+{
+	struct pyramid_job *job = data;
+	struct pyramid_queue *q = job->q;
+	struct pyramid_claim *claim = NULL;
+	struct iiifd_error err = { 0 };
+	struct stat st;
+	(void)user;
+	pthread_mutex_lock(&q->build_lock);
+	const char *name = strrchr(job->target, '/') + 1;
+	int rc = pyramid_claim_take(q->db, q->dir, name, &claim, &err);
+	if (rc <= 0) {
+		if (rc < 0)
+			log_warn("%s: cannot claim its pyramid build: %s", job->source, err.msg);
+		else
+			metrics_pyramid_build(METRICS_PYRAMID_BUSY);
+		pyramid_wait_elsewhere(q, job->target);
+	} else if (stat(job->target, &st) == 0) {
+		pyramid_adopt(q, job->target, st.st_size, g_get_real_time()); /* built elsewhere */
+	} else {
+		char *marker = g_strdup_printf("%s.failed", job->target);
+		if (access(marker, F_OK) != 0)
+			pyramid_build_claimed(q, job);
+		g_free(marker);
+	}
+	pyramid_claim_release(claim);
+	pthread_mutex_unlock(&q->build_lock);
 	free(job->source);
 	g_free(job->target);
 	free(job);
@@ -211,7 +293,15 @@ struct pyramid_queue *pyramid_queue_new(const char *dir, int64_t min_pixels, int
 	q->pool = g_thread_pool_new(pyramid_build, NULL, 1, FALSE, NULL);
 	q->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	q->files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	q->retry = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	pthread_mutex_init(&q->lock, NULL);
+	pthread_mutex_init(&q->build_lock, NULL);
+	if (gethostname(q->host, sizeof q->host) != 0 || !q->host[0])
+		strcpy(q->host, "localhost");
+	q->host[sizeof q->host - 1] = '\0';
+	for (char *c = q->host; *c; c++) /* a name part: no '/', and '-' splits host from PID */
+		if (*c == '/' || *c == '-')
+			*c = '_';
 	g_mkdir_with_parents(dir, 0755);
 	pyramid_scan(q);
 	return q;
@@ -224,9 +314,34 @@ void pyramid_queue_free(struct pyramid_queue *q)
 	g_thread_pool_free(q->pool, TRUE, TRUE); /* drop queued builds, wait for the running one */
 	g_hash_table_destroy(q->seen);
 	g_hash_table_destroy(q->files);
+	g_hash_table_destroy(q->retry);
 	pthread_mutex_destroy(&q->lock);
+	pthread_mutex_destroy(&q->build_lock);
 	g_free(q->dir);
 	free(q);
+}
+
+void pyramid_queue_use_store(struct pyramid_queue *q, struct db *db)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->build_lock);
+	q->db = db_is_shared(db) ? db : NULL;
+	pthread_mutex_unlock(&q->build_lock);
+}
+
+/* Whether target is to be queued now: never seen, or claimed elsewhere and due a new look. */
+static bool pyramid_due_locked(struct pyramid_queue *q, const char *target)
+{
+	if (!g_hash_table_contains(q->seen, target)) {
+		g_hash_table_add(q->seen, g_strdup(target));
+		return true;
+	}
+	gint64 *at = g_hash_table_lookup(q->retry, target);
+	if (!at || g_get_monotonic_time() < *at)
+		return false;
+	g_hash_table_remove(q->retry, target);
+	return true;
 }
 
 int pyramid_queue_wants(const struct pyramid_queue *q, const struct image_source *src)
@@ -256,11 +371,9 @@ char *pyramid_queue_lookup(struct pyramid_queue *q, const struct image_source *s
 	pthread_mutex_lock(&q->lock);
 	if (g_hash_table_contains(q->files, target))
 		pyramid_forget_locked(q, target, true); /* purged behind our back: build it again */
-	bool queued = g_hash_table_contains(q->seen, target);
-	if (!queued)
-		g_hash_table_add(q->seen, g_strdup(target));
+	bool due = pyramid_due_locked(q, target);
 	pthread_mutex_unlock(&q->lock);
-	if (!queued) {
+	if (due) {
 		struct pyramid_job *job = malloc(sizeof *job);
 		if (job) {
 			*job = (struct pyramid_job){ q, strdup(src->path), g_strdup(target) };

@@ -98,7 +98,10 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 				       cfg->memory_budget_mb << 20);
 	if (cfg->pyramid_threshold_mp > 0) {
 		char dir[PATH_MAX];
-		snprintf(dir, sizeof dir, "%s/pyramids", cfg->cache_dir);
+		if (cfg->pyramid_dir && *cfg->pyramid_dir)
+			snprintf(dir, sizeof dir, "%s", cfg->pyramid_dir);
+		else
+			snprintf(dir, sizeof dir, "%s/pyramids", cfg->cache_dir);
 		svc->pyramids = pyramid_queue_new(dir, cfg->pyramid_threshold_mp * 1000000, 256, 90,
 						  cfg->pyramid_cache_size_mb << 20);
 	}
@@ -353,7 +356,7 @@ static int service_open_source(const struct image_service *svc, struct service_t
  */
 static bool service_source_changed(const struct image_source *src)
 {
-	if (src->path[0] == '/')
+	if (!storage_spec_is_remote(src->path))
 		return false;
 	storage_forget(src->path);
 	struct storage_stat now;

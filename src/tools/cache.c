@@ -74,6 +74,8 @@ static int cache_purge(int argc, char **argv)
 		fprintf(stderr, "iiifd cache: %s\n", err.msg);
 		goto out;
 	}
+	if (cfg.pyramid_dir && *cfg.pyramid_dir)
+		removed += derivative_cache_purge_pyramids(cfg.pyramid_dir, file);
 	printf("removed %d cached file%s from %s\n", removed, removed == 1 ? "" : "s",
 	       cfg.cache_dir);
 	rc = 0;

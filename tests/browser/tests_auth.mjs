@@ -129,10 +129,83 @@ async function throughAccessService(page, access, act) {
   assert(await page.evaluate(() => window.authClient.waitClosed(10000)), "the access service tab did not close");
 }
 
+/** Opens access's logout service in its own tab (as the spec suggests) and closes it. */
+async function logoutVia(page, access) {
+  const logout = access.service.find((s) => s.type === "AuthLogoutService2");
+  const popupPromise = page.context().waitForEvent("page");
+  await page.evaluate((u) => window.authClient.openWindow(u), logout.id);
+  const popup = await popupPromise;
+  await popup.waitForLoadState("domcontentloaded");
+  assert(/logged out/i.test(await popup.textContent("h1")), "the logout page did not say so");
+  await popup.close();
+}
+
 async function tokenFor(page, access) {
   const tokenService = access.service.find((s) => s.type === "AuthAccessTokenService2");
   const msg = await page.evaluate((t) => window.authClient.token(t), tokenService);
   return msg;
+}
+
+/**
+ * The image OpenSeadragon shows in Mirador's window, once it is fully drawn from loaded tiles:
+ * { width, height } of its tile source.
+ */
+async function miradorShown(page) {
+  const handle = await page.waitForFunction(() => {
+    const ref = window.Mirador && window.Mirador.OSDReferences.get("iiifd");
+    const osd = ref && ref.current;
+    if (!osd || osd.world.getItemCount() !== 1) return null;
+    const item = osd.world.getItemAt(0);
+    // OpenSeadragon 5's list of the tiles it drew last (a private field: none, no pass)
+    const loaded = (item._lastDrawn || []).filter((d) => d.tile && d.tile.loaded).length;
+    return item.getFullyLoaded() && loaded > 0 && { width: item.source.width, height: item.source.height };
+  }, null, { timeout: 20000 });
+  return handle.jsonValue();
+}
+
+/**
+ * Mirador 4 on folder's Manifest: its login bar and button, the login tab, then the full image in
+ * the same page (no reload). before: the [width, height] shown before the login (the degraded
+ * tier), or null when nothing can be shown.
+ */
+async function miradorLogin(env, name, auth, page, fx, folder, before) {
+  const manifest = encodeURIComponent(`/iiif/presentation/${folder}/manifest`);
+  await page.goto(`${auth.base}/viewer/mirador?manifest=${manifest}`);
+  // Mirador reads the 1.0 login service and shows its label and a button
+  await page.getByText("Log in to the test library").waitFor({ timeout: 20000 });
+  if (before) {
+    const shown = await miradorShown(page);
+    assert(shown.width === before[0] && shown.height === before[1],
+      `before the login OpenSeadragon shows ${JSON.stringify(shown)}, not the degraded tier ${before}`);
+  }
+  await env.screenshot(page, name, "login-bar");
+  await page.getByRole("button", { name: "Continue" }).click();
+  const popupPromise = page.context().waitForEvent("page", { timeout: 10000 });
+  await page.locator("button:visible", { hasText: "Log in" }).last().click();
+  const popup = await popupPromise;
+  await popup.waitForURL(/\/auth\/access\//, { timeout: 10000 }); // the login form's tab
+  await popup.waitForSelector("#user");
+  const id = encodeURIComponent(`${folder}/img.png`).replace(/\./g, "\\.");
+  const tile = new RegExp(`/iiif/3/${id}/[^/]+/[^/]+/0/default\\.jpg$`);
+  // Mirador takes the token (postMessage from its iframe) and reads info.json again with it
+  // (200 now); the layer OpenSeadragon made from the 401 or degraded description is made anew
+  // from the full one (Mirador 4.0 keeps it otherwise: iiifd's Mirador page asks for it again,
+  // web/boot/mirador.js), and its tiles load, with no reload of the page
+  const infoOK = page.waitForResponse((r) => r.status() === 200 &&
+    r.url().endsWith(`/iiif/3/${encodeURIComponent(`${folder}/img.png`)}/info.json`), { timeout: 20000 });
+  const tileLoaded = page.waitForResponse((r) => r.status() === 200 && tile.test(r.url()) &&
+    !r.url().includes("/full/,120/"), { timeout: 30000 }); // not the thumbnail: the image itself
+  await popup.fill("#user", fx.user);
+  await popup.fill("#password", fx.password);
+  await popup.click("#confirm");
+  await infoOK;
+  await tileLoaded;
+  const shown = await miradorShown(page);
+  const full = [fx.width, fx.height].map((v) => (folder === "auth-strict" ? 4 * v : v));
+  assert(shown.width === full[0] && shown.height === full[1],
+    `OpenSeadragon shows ${JSON.stringify(shown)}, not the full ${full[0]}x${full[1]} image`);
+  await page.waitForLoadState("networkidle");
+  await env.screenshot(page, name, "logged-in");
 }
 
 export const AUTH_TESTS = [
@@ -171,13 +244,7 @@ export const AUTH_TESTS = [
         assert(img.ok && img.width === fx.width && img.height === fx.height, `full image ${JSON.stringify(img)}`);
         await env.screenshot(page, this.name, "logged-in");
         // logout (in its own tab, as the spec suggests): the probe says 401 again
-        const logout = access.service.find((s) => s.type === "AuthLogoutService2");
-        const popupPromise = page.context().waitForEvent("page");
-        await page.evaluate((u) => window.authClient.openWindow(u), logout.id);
-        const popup = await popupPromise;
-        await popup.waitForLoadState("domcontentloaded");
-        assert(/logged out/i.test(await popup.textContent("h1")), "the logout page did not say so");
-        await popup.close();
+        await logoutVia(page, access);
         res = await page.evaluate(([p, t]) => window.authClient.probe(p, t), [d.probe, msg.accessToken]);
         assert(res.status === 401, `probe after logout: ${res.status}`);
         const again = await tokenFor(page, access);
@@ -208,9 +275,15 @@ export const AUTH_TESTS = [
         let msg = await tokenFor(page, access);
         res = await page.evaluate(([p, t]) => window.authClient.probe(p, t), [d.probe, msg.accessToken]);
         assert(res.status === 200, `clickthrough probe after the terms: ${res.status}`);
-        const click = await page.evaluate((u) => window.authClient.loadImage(u),
-          `${auth.base}/iiif/3/${encodeURIComponent("auth-click/img.png")}/full/max/0/default.jpg`);
+        const clickImage = `${auth.base}/iiif/3/${encodeURIComponent("auth-click/img.png")}/full/max/0/default.jpg`;
+        const click = await page.evaluate((u) => window.authClient.loadImage(u), clickImage);
         assert(click.ok && click.width === 1200, "clickthrough image did not load");
+        // logout forgets the accepted terms: probe 401 again, and the image is refused
+        await logoutVia(page, access);
+        res = await page.evaluate(([p, t]) => window.authClient.probe(p, t), [d.probe, msg.accessToken]);
+        assert(res.status === 401, `clickthrough probe after logout: ${res.status}`);
+        const refused = await page.evaluate((u) => window.authClient.loadImage(u + "?after-logout"), clickImage);
+        assert(!refused.ok, "the clickthrough image still loads after logout");
         // kiosk: opened at once, closes by itself, no interaction
         d = await page.evaluate((u) => window.authClient.describe(u), infoURL(auth, "auth-kiosk"));
         access = d.probe.service[0];
@@ -219,6 +292,9 @@ export const AUTH_TESTS = [
         msg = await tokenFor(page, access);
         res = await page.evaluate(([p, t]) => window.authClient.probe(p, t), [d.probe, msg.accessToken]);
         assert(res.status === 200, `kiosk probe: ${res.status}`);
+        const kiosk = await page.evaluate((u) => window.authClient.loadImage(u),
+          `${auth.base}/iiif/3/${encodeURIComponent("auth-kiosk/img.png")}/full/max/0/default.jpg`);
+        assert(kiosk.ok && kiosk.width === 1200 && kiosk.height === 900, `kiosk image ${JSON.stringify(kiosk)}`);
       });
     },
   },
@@ -228,36 +304,20 @@ export const AUTH_TESTS = [
     timeout: 90,
     async run(env) {
       await withAuthServer(env, this.name, ["mirador"], async (auth, browser, fx) => {
-        const page = browser.page;
-        const manifest = encodeURIComponent("/iiif/presentation/auth-strict/manifest");
-        await page.goto(`${auth.base}/viewer/mirador?manifest=${manifest}`);
-        // Mirador reads the 1.0 login service and shows its label and a button
-        await page.getByText("Log in to the test library").waitFor({ timeout: 20000 });
-        await env.screenshot(page, this.name, "login-bar");
-        await page.getByRole("button", { name: "Continue" }).click();
-        const popupPromise = page.context().waitForEvent("page", { timeout: 10000 });
-        await page.locator("button:visible", { hasText: "Log in" }).last().click();
-        const popup = await popupPromise;
-        await popup.waitForURL(/\/auth\/access\//, { timeout: 10000 }); // the login form's tab
-        await popup.waitForSelector("#user");
-        const tile = (r) => r.status() === 200 &&
-          /\/iiif\/3\/auth-strict%2Fimg\.png\/[^/]+\/[^/]+\/0\/default\.jpg$/.test(r.url()) &&
-          !r.url().includes("/full/,120/"); // not the thumbnail: the deep-zoom image itself
-        // Mirador takes the token (postMessage from its iframe) and reads info.json again with
-        // it (200 now), but Mirador 4.0 keeps the image layer it made from the 401 answer (its
-        // tile source is only remade for a new URL): the image shows once the viewer is opened
-        // again, when the access cookie opens info.json and every tile (docs/access.md)
-        const infoOK = page.waitForResponse((r) => r.status() === 200 &&
-          r.url().endsWith("/iiif/3/auth-strict%2Fimg.png/info.json"), { timeout: 20000 });
-        await popup.fill("#user", fx.user);
-        await popup.fill("#password", fx.password);
-        await popup.click("#confirm");
-        await infoOK;
-        const tileLoaded = page.waitForResponse(tile, { timeout: 30000 });
-        await page.reload();
-        await tileLoaded;
-        await page.waitForLoadState("networkidle");
-        await env.screenshot(page, this.name, "logged-in");
+        // no tier: Mirador's layer comes from the 401 description, its tiles failed
+        await miradorLogin(env, this.name, auth, browser.page, fx, "auth-strict", null);
+      });
+    },
+  },
+  {
+    name: "auth1-mirador-degraded-tier-then-full-image",
+    viewer: ["auth", "mirador"],
+    timeout: 90,
+    async run(env) {
+      await withAuthServer(env, this.name, ["mirador"], async (auth, browser, fx) => {
+        // Mirador follows the 302 to the degraded tier and shows it (300 px) until the login
+        const w = fx.degraded, h = Math.round((fx.degraded * fx.height) / fx.width);
+        await miradorLogin(env, this.name, auth, browser.page, fx, "auth-login", [w, h]);
       });
     },
   },

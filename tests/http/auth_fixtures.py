@@ -81,9 +81,11 @@ def b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def forge(kind, secret, user="", roles="", grants=(), expires=None, sid="0" * 32):
+def forge(kind, secret, user="", roles="", grants=(), expires=None, sid="0" * 32, origins=()):
     claims = {"e": int(expires if expires is not None else time.time() + 300), "g": list(grants),
               "k": kind, "r": roles, "s": sid, "u": user}
+    if origins:
+        claims["o"] = list(origins)
     body = b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
     mac = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
     return body + "." + b64(mac)
@@ -136,17 +138,21 @@ def send(port, path, method, headers, body):
         conn.close()
 
 
-def post_form(server, folder, jar, fields):
+def post_form(server, folder, jar, fields, origin=ORIGIN):
+    """POSTs the access service's form to the page's own URL, its ?origin= included, as a
+    browser does with a form that has no action (origin None: a page opened without one)."""
     body = urllib.parse.urlencode(fields).encode()
     conn_headers = {"Cookie": cookie_header(jar), "Content-Type":
                     "application/x-www-form-urlencoded", "Content-Length": str(len(body))}
-    r = send(server.port, f"/auth/access/{realm(folder)}", "POST", conn_headers, body)
+    path = f"/auth/access/{realm(folder)}" + (f"?origin={q(origin)}" if origin else "")
+    r = send(server.port, path, "POST", conn_headers, body)
     return r, cookies_from(r, jar)
 
 
-def login(server, folder, user, password):
+def login(server, folder, user, password, origin=ORIGIN):
     _, jar, csrf = open_access(server, folder)
-    r, jar = post_form(server, folder, jar, {"csrf": csrf, "user": user, "password": password})
+    r, jar = post_form(server, folder, jar, {"csrf": csrf, "user": user, "password": password},
+                       origin)
     return r, jar
 
 

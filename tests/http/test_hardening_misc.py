@@ -4,6 +4,7 @@ emptied by `iiifd cache purge`."""
 
 import hashlib
 import os
+import socket
 import subprocess
 import time
 
@@ -85,7 +86,8 @@ def _image_root(tmp_path):
 
 def _pyramids(cache):
     d = cache / "pyramids"
-    return sorted(p.name for p in d.iterdir()) if d.is_dir() else []
+    # .claims: the lock file of builds (image/pyramid_claim.c), not a pyramid
+    return sorted(p.name for p in d.iterdir() if p.name != ".claims") if d.is_dir() else []
 
 
 def test_leftovers_of_a_crash_are_removed_at_start(server_factory, tmp_path):
@@ -93,16 +95,24 @@ def test_leftovers_of_a_crash_are_removed_at_start(server_factory, tmp_path):
     planted = [cache / "pyramids" / "0123abcd-1-2.tif.tmp-999999999",  # its process is gone
                cache / "derived" / ("ab" * 32 + "-1.jpg.tmp.Xy12Zq"),
                cache / ("c" * 32) / ("d" * 40 + ".tmp.Ab34Cd")]
+    # builds of nodes sharing the folder (pyramid-dir): "<pyramid>.tmp-HOST-PID"
+    host = socket.gethostname().replace("-", "_").replace("/", "_")
+    planted.append(cache / "pyramids" / f"0123abcd-1-3.tif.tmp-{host}-999999999")  # ours, gone
+    stale = cache / "pyramids" / "0123abcd-1-4.tif.tmp-elsewhere-12"  # another host's, a day old
+    planted.append(stale)
+    running = cache / "pyramids" / "0123abcd-1-5.tif.tmp-elsewhere-12"  # another host's, now
     kept = cache / "pyramids" / "0123abcd-1-2.tif"
-    for f in planted + [kept]:
+    for f in planted + [kept, running]:
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_bytes(b"half a file")
+    os.utime(stale, (time.time() - 90000, time.time() - 90000))
     s = server_factory(args=("--cache-dir", str(cache), "--pyramid-threshold-mp", "1"),
                        root_dir=str(_image_root(tmp_path)))
     assert s.get("/health").status == 200
     left = [str(f) for f in planted if f.exists()]
     assert not left, f"leftovers still there after start: {left}"
     assert kept.exists(), "a finished pyramid is not a leftover"
+    assert running.exists(), "another host's build in progress is not a leftover"
 
 
 def test_purge_empties_pyramids_and_derived(iiifd_bin, server_factory, tmp_path):

@@ -84,6 +84,33 @@ static void test_grants_are_bounded(void)
 	      "the oldest dropped");
 }
 
+/* Origins the access service was opened for: signed with the cookie, bounded like grants. */
+static void test_origins_survive_and_are_bounded(void)
+{
+	struct auth_keys k = keys_of("new-secret-0123456789");
+	struct auth_claims c = { .kind = 'c', .expires = 2000 }, got;
+	char tok[AUTH_TOKEN_MAX], name[AUTH_ORIGIN_MAX + 8];
+	CHECK(auth_token_sign(&k, &c, tok, sizeof tok) == 0, "sign without origins");
+	CHECK_INT(auth_token_verify(&k, tok, 'c', 1000, &got), AUTH_TOKEN_OK, "no origins");
+	CHECK_INT(got.norigins, 0, "none read");
+	for (int i = 0; i < AUTH_ORIGINS_MAX + 2; i++) {
+		snprintf(name, sizeof name, "https://site%d.example", i);
+		auth_claims_add_origin(&c, name);
+		auth_claims_add_origin(&c, name); /* twice: once */
+	}
+	memset(name, 'a', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	auth_claims_add_origin(&c, name); /* too long: not kept */
+	CHECK_INT(c.norigins, AUTH_ORIGINS_MAX, "origins kept");
+	CHECK(auth_token_sign(&k, &c, tok, sizeof tok) == 0, "sign with origins");
+	CHECK_INT(auth_token_verify(&k, tok, 'c', 1000, &got), AUTH_TOKEN_OK, "round trip");
+	CHECK(got.norigins == AUTH_ORIGINS_MAX &&
+		      !auth_claims_has_origin(&got, "https://site0.example") &&
+		      auth_claims_has_origin(&got, "https://site5.example") &&
+		      !auth_claims_has_origin(&got, "https://site5.example/x"),
+	      "the newest origins survive signing");
+}
+
 static struct auth_policy *policy_from(const char *yaml, struct sidecar_problems *pr)
 {
 	char path[] = "/tmp/iiifd-test-access-XXXXXX";
@@ -225,6 +252,7 @@ int main(void)
 {
 	UNIT_RUN(test_tokens);
 	UNIT_RUN(test_grants_are_bounded);
+	UNIT_RUN(test_origins_survive_and_are_bounded);
 	UNIT_RUN(test_decisions);
 	UNIT_RUN(test_policy_problems);
 	UNIT_RUN(test_roles_and_forms);

@@ -105,6 +105,8 @@
       });
     });
 
+    renewLayersOnNewTier(store, M);
+
     // "Share this view": the first window's Canvas and the part of it in view
     cs.setReader(function () {
       var state = store.getState(), win = state.windows.iiifd, vp = state.viewers.iiifd;
@@ -118,6 +120,30 @@
       var media = document.querySelector("video, audio");
       if (media && media.currentTime > 0) v.t = [media.currentTime, -1];
       return v;
+    });
+  }
+
+  // Access control (docs/access.md): Mirador 4.0 makes an image's OpenSeadragon layer once, from
+  // the first description it gets (a protected image's 401 answer, or its degraded tier), and
+  // keeps that layer when it reads the description again after a login (with the token): the
+  // tiles asked for before the login stay failed, or the degraded tier stays. When an image's
+  // description changes tier (degraded <-> full) or id, ask for it again with Mirador's own
+  // action: the layer is dropped while it loads and made anew from the new description. Asking
+  // once per change ends (the answer to the new request is the tier just seen, or one more
+  // change back).
+  function renewLayersOnNewTier(store, M) {
+    var seen = {}; // image service id -> "tier id" of the last description Mirador settled on
+    store.subscribe(function () {
+      var responses = store.getState().infoResponses || {};
+      Object.keys(responses).forEach(function (id) {
+        var r = responses[id];
+        if (!r || r.isFetching || !r.json) return;
+        var tier = (r.degraded ? "degraded " : "full ") + (r.json.id || r.json["@id"]);
+        var before = seen[id];
+        seen[id] = tier;
+        if (before !== undefined && before !== tier)
+          store.dispatch(M.actions.requestInfoResponse(id, r.json));
+      });
     });
   }
 })();

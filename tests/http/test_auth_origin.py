@@ -1,0 +1,123 @@
+"""The token services serve only the origins the access service was opened for (Auth 2.0 and 1.0
+let a server check the token service's `origin` against the access service's): the origin is
+remembered, signed, in the access cookie, and a token request from another page's origin gets
+AuthAccessTokenError2 `invalidOrigin` (1.0: error `invalidOrigin`), never a token. Access that
+the address or a trusted header gives alone needs no access service, so no origin."""
+
+import json
+import os
+import re
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import fixtures as fx  # noqa: E402
+from auth_fixtures import (  # noqa: E402
+    ORIGIN, SECRET, add_user, cookie_header, cookies_from, forge, login, make_auth_root,
+    open_access, post_form, probe, q, realm, token2)
+
+OTHER = "http://other.example.net"
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory, iiifd_bin):
+    base = str(tmp_path_factory.mktemp("authorigin"))
+    root = make_auth_root(base)
+    users = os.path.join(base, "users")
+    add_user(iiifd_bin, users, "alice", "correct horse", "reader")
+    log = os.path.join(base, "auth.log")
+    s = fx.Server(iiifd_bin, root, str(tmp_path_factory.mktemp("authoriginsrv")),
+                  args=["--auth-secrets", SECRET, "--auth-users", users, "--auth-log", log],
+                  name="authorigin").start()
+    s.auth_log = log
+    yield s
+    s.kill()
+    found, text = s.new_sanitizer_reports()
+    assert not found, text[-4000:]
+
+
+def token1(srv, folder, jar, origin, message_id="m1"):
+    """The 1.0 token service's postMessage page, parsed: (message, targetOrigin)."""
+    r = srv.get(f"/auth/1/token/{realm(folder)}?messageId={q(message_id)}&origin={q(origin)}",
+                headers={"Cookie": cookie_header(jar)})
+    assert r.status == 200
+    m = re.search(rb"postMessage\((\{.*\}), (\"[^\"]*\")\);", r.body)
+    assert m, r.body
+    return json.loads(m.group(1)), json.loads(m.group(2))
+
+
+def test_login_token_only_for_the_access_services_origin(srv):
+    r, jar = login(srv, "login", "alice", "correct horse")
+    assert r.status == 200
+    msg, target = token2(srv, "login", jar)
+    assert msg["type"] == "AuthAccessToken2" and target == ORIGIN
+    assert probe(srv, "login/img.png", msg["accessToken"])["status"] == 200
+    # another page, the same browser (so the same cookie): refused, told so at its own origin
+    msg, target = token2(srv, "login", jar, message_id="x7", origin=OTHER)
+    assert msg["type"] == "AuthAccessTokenError2" and msg["profile"] == "invalidOrigin"
+    assert msg["messageId"] == "x7" and "accessToken" not in msg and target == OTHER
+    assert msg["heading"]["en"][0] and msg["note"]["en"][0]
+    # Auth 1.0: by postMessage and as JSON
+    msg, target = token1(srv, "login", jar, ORIGIN)
+    assert msg["accessToken"] and target == ORIGIN
+    msg, target = token1(srv, "login", jar, OTHER)
+    assert msg["error"] == "invalidOrigin" and "accessToken" not in msg and target == OTHER
+    cookie = {"Cookie": cookie_header(jar)}
+    r = srv.get(f"/auth/1/token/{realm('login')}?origin={q(OTHER)}", headers=cookie)
+    assert r.status == 401 and r.json()["error"] == "invalidOrigin"
+    r = srv.get(f"/auth/1/token/{realm('login')}?origin={q(ORIGIN + '/')}", headers=cookie)
+    assert r.status == 200 and r.json()["accessToken"]  # 1.0's examples end the origin with /
+    # the JSON form without origin: readable by the server's own pages only (CORS has no
+    # credentials), so served
+    r = srv.get(f"/auth/1/token/{realm('login')}", headers=cookie)
+    assert r.status == 200 and r.json()["accessToken"]
+    # the cookie still gives the images themselves, whatever page shows them
+    r = srv.get(f"/iiif/3/{q('login/img.png')}/full/100,/0/default.jpg", headers=cookie)
+    assert r.status == 200
+    log = open(srv.auth_log).read()
+    assert f" token-refused-origin user=alice from=127.0.0.1 {OTHER}" in log
+
+
+def test_second_origin_after_its_own_access_service_visit(srv):
+    _, jar = login(srv, "login", "alice", "correct horse")
+    assert token2(srv, "login", jar, origin=OTHER)[0]["profile"] == "invalidOrigin"
+    _, jar, csrf = open_access(srv, "login", jar)
+    r, jar = post_form(srv, "login", jar, {"csrf": csrf, "user": "alice",
+                                           "password": "correct horse"}, origin=OTHER)
+    assert r.status == 200
+    for origin in (ORIGIN, OTHER):
+        assert token2(srv, "login", jar, origin=origin)[0]["type"] == "AuthAccessToken2", origin
+
+
+def test_access_service_opened_without_origin_gives_no_token(srv):
+    r, jar = login(srv, "login", "alice", "correct horse", origin=None)
+    assert r.status == 200
+    for origin in (ORIGIN, OTHER):
+        msg, _ = token2(srv, "login", jar, origin=origin)
+        assert msg["profile"] == "invalidOrigin", origin
+    # an access cookie signed right but with no origins (as one made before origins were kept)
+    jar = {"iiifd_access": forge("c", SECRET, user="alice", roles="reader", sid="1" * 32)}
+    assert token2(srv, "login", jar)[0]["profile"] == "invalidOrigin"
+    jar = {"iiifd_access": forge("c", SECRET, user="alice", roles="reader", sid="2" * 32,
+                                 origins=[ORIGIN])}
+    assert token2(srv, "login", jar)[0]["type"] == "AuthAccessToken2"
+
+
+def test_clickthrough_remembers_the_origin(srv):
+    _, jar, csrf = open_access(srv, "click")
+    r, jar = post_form(srv, "click", jar, {"csrf": csrf})
+    assert r.status == 200
+    assert token2(srv, "click", jar)[0]["type"] == "AuthAccessToken2"
+    msg, target = token2(srv, "click", jar, origin=OTHER)
+    assert msg["profile"] == "invalidOrigin" and target == OTHER
+
+
+def test_kiosk_visit_remembers_the_origin_and_address_alone_needs_none(srv):
+    # the kiosk's address range admits by itself: any page on the kiosk gets a token
+    assert token2(srv, "kiosk", {}, origin=OTHER)[0]["type"] == "AuthAccessToken2"
+    # after a kiosk visit the cookie lists the visit's origin, and the address still admits
+    r = srv.get(f"/auth/access/{realm('kiosk')}?origin={q(ORIGIN)}")
+    jar = cookies_from(r)
+    assert r.status == 200 and jar.get("iiifd_access")
+    assert token2(srv, "kiosk", jar, origin=OTHER)[0]["type"] == "AuthAccessToken2"
