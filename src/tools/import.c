@@ -104,7 +104,7 @@ static void import_remote(struct import_run *run, const char *path, int depth)
 
 static void import_path(struct import_run *run, const char *path, int depth)
 {
-	if (run->c.root_real[0] != '/')
+	if (storage_spec_is_remote(run->c.root_real))
 		return import_remote(run, path, depth);
 	char real[PATH_MAX];
 	if (!realpath(path, real)) {
