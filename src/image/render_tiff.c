@@ -1,8 +1,8 @@
 /*
  * render_tiff.c: plan (level, DCT scale, region, tiles), fetch the tiles in parallel through the
- * decoded-tile cache, paste them into one region buffer, resample once, encode. The file is
- * opened once per render and checked against the probed identity, so a replaced file can never
- * put its pixels under the old file's cache keys.
+ * decoded-tile cache, resample once straight from the tiles (or paste them when the region is the
+ * output), encode. The file is opened once per render and checked against the probed identity,
+ * so a replaced file can never put its pixels under the old file's cache keys.
  */
 #include "image/render_tiff.h"
 
@@ -243,10 +243,10 @@ static int render_same_bands(const struct render_job *job, int *bands)
 	return *bands == 1 || *bands == 3;
 }
 
-/* One resampling run split into bands of output rows, spread over the cores. */
+/* One resampling run from the decoded tiles, split into bands of output rows over the cores. */
 struct render_resample {
 	const struct resample_plan *plan;
-	const struct resample_image *src;
+	const struct resample_tiles *src;
 	struct resample_image *dst;
 	int band_rows;
 	gint failed;
@@ -257,11 +257,11 @@ static void render_resample_band(void *user, int i)
 	struct render_resample *r = user;
 	int begin = i * r->band_rows;
 	int end = begin + r->band_rows < r->dst->height ? begin + r->band_rows : r->dst->height;
-	if (resample_plan_rows(r->plan, r->src, r->dst, begin, end) < 0)
+	if (resample_plan_rows_tiled(r->plan, r->src, r->dst, begin, end) < 0)
 		g_atomic_int_set(&r->failed, 1);
 }
 
-static int render_resample(const struct resample_image *src, double x0, double y0, double x1,
+static int render_resample(const struct resample_tiles *src, double x0, double y0, double x1,
 			   double y1, struct resample_image *dst)
 {
 	struct resample_plan *plan =
@@ -278,7 +278,35 @@ static int render_resample(const struct resample_image *src, double x0, double y
 	return g_atomic_int_get(&r.failed) ? -1 : 0;
 }
 
-/* Region buffer -> output size -> JPEG. */
+/* The region as a grid of the decoded tiles, read in place by the resampler. */
+static int render_resample_tiles(const struct render_job *job, int bands,
+				 const struct resample_image *region, double wx0, double wy0,
+				 double wx1, double wy1, struct resample_image *img)
+{
+	const struct render_plan *p = job->plan;
+	size_t n = (size_t)(p->cols * p->rows);
+	const uint8_t **pixels = malloc(n * sizeof *pixels);
+	size_t *strides = malloc(n * sizeof *strides);
+	int rc = -1;
+	if (pixels && strides) {
+		for (size_t i = 0; i < n; i++) {
+			pixels[i] = job->tiles[i]->pixels;
+			strides[i] = job->tiles[i]->stride;
+		}
+		struct resample_tiles grid = {
+			.pixels = pixels, .strides = strides, .cols = (int)p->cols,
+			.rows = (int)p->rows, .tile_w = p->tw, .tile_h = p->th, .bands = bands,
+			.x0 = (int)(p->dx0 - p->col0 * p->tw), .y0 = (int)(p->dy0 - p->row0 * p->th),
+			.width = region->width, .height = region->height,
+		};
+		rc = render_resample(&grid, wx0, wy0, wx1, wy1, img);
+	}
+	free(pixels);
+	free(strides);
+	return rc;
+}
+
+/* Region (decoded tiles) -> output size -> JPEG. */
 static int render_finish(const struct render_job *job, const struct image_geometry *g,
 			 int quality, void **out, size_t *len, struct iiifd_error *err)
 {
@@ -290,10 +318,6 @@ static int render_finish(const struct render_job *job, const struct image_geomet
 					 .stride = (size_t)p->dw * (size_t)bands };
 	struct resample_image img = { .width = (int)g->out_w, .height = (int)g->out_h,
 				      .bands = bands, .stride = (size_t)g->out_w * (size_t)bands };
-	region.pixels = malloc(region.stride * (size_t)region.height);
-	if (!region.pixels)
-		return iiifd_error_set(err, 500, "out of memory");
-	render_paste(job, &region);
 	double d = p->denom;
 	double wx0 = p->x0 / d - (double)p->dx0, wy0 = p->y0 / d - (double)p->dy0;
 	double wx1 = fmin(p->x1 / d - (double)p->dx0, (double)p->dw);
@@ -303,16 +327,17 @@ static int render_finish(const struct render_job *job, const struct image_geomet
 	int rc;
 	if (wx0 == 0 && wy0 == 0 && region.width == img.width && region.height == img.height &&
 	    wx1 == img.width && wy1 == img.height) {
-		img.pixels = region.pixels; /* the region is the output: no resampling */
-		region.pixels = NULL;
-		rc = 0;
+		img.pixels = malloc(img.stride * (size_t)img.height); /* the region is the output */
+		if (img.pixels)
+			render_paste(job, &img);
+		rc = img.pixels ? 0 : iiifd_error_set(err, 500, "out of memory");
 	} else {
 		img.pixels = malloc(img.stride * (size_t)img.height);
-		rc = img.pixels ? render_resample(&region, wx0, wy0, wx1, wy1, &img) : -1;
+		rc = img.pixels ? render_resample_tiles(job, bands, &region, wx0, wy0, wx1, wy1, &img)
+				: -1;
 		if (rc < 0)
 			iiifd_error_set(err, 500, "out of memory while resampling");
 	}
-	free(region.pixels);
 	if (rc == 0)
 		rc = jpeg_codec_encode(img.pixels, img.width, img.height, bands, img.stride, quality,
 				       out, len, err);
