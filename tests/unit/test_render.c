@@ -217,6 +217,57 @@ static void test_jpeg_round_trip_and_dct_scaling(void)
 	free(im.pixels);
 }
 
+/* A part decoded alone has exactly the pixels of a full decode, at any place and scale. */
+static void test_part_decode_equals_full_decode(void)
+{
+	struct resample_image im = image_new(256, 256, 3);
+	for (int y = 0; y < 256; y++)
+		for (int x = 0; x < 256; x++) {
+			uint8_t *p = im.pixels + y * im.stride + x * 3;
+			uint8_t noise = (uint8_t)((x * 7 + y * 13) * 2654435761u >> 24);
+			p[0] = (uint8_t)(x + noise / 4), p[1] = (uint8_t)(y * 3 + noise / 8);
+			p[2] = (uint8_t)(noise ^ (x * y));
+		}
+	void *jpg = NULL;
+	size_t len = 0;
+	struct iiifd_error err = { 0 };
+	CHECK_INT(jpeg_codec_encode(im.pixels, 256, 256, 3, im.stride, 85, &jpg, &len, &err), 0,
+		  "encode (4:2:0)");
+	static const int parts[][4] = { { 0, 0, 256, 256 }, { 37, 101, 256, 256 }, { 0, 0, 13, 7 },
+					{ 200, 3, 255, 250 }, { 17, 17, 18, 18 }, { 1, 190, 129, 191 } };
+	for (int denom = 1; denom <= 2; denom++) {
+		struct tile_cache_tile *full = NULL, *part = NULL;
+		CHECK_INT(jpeg_codec_decode_tile(NULL, 0, jpg, len, denom, 256, 256, &full, &err), 0,
+			  "full decode");
+		for (size_t k = 0; full && k < sizeof parts / sizeof parts[0]; k++) {
+			int r[4];
+			for (int i = 0; i < 4; i++)
+				r[i] = parts[k][i] / denom;
+			r[2] = r[2] > r[0] ? r[2] : r[0] + 1;
+			r[3] = r[3] > r[1] ? r[3] : r[1] + 1;
+			CHECK_INT(jpeg_codec_decode_tile_part(NULL, 0, jpg, len, denom, 256, 256, r,
+							      &part, &err),
+				  0, "part decode");
+			if (!part)
+				continue;
+			int diff = 0;
+			for (int y = r[1]; y < r[3]; y++)
+				diff += memcmp(full->pixels + y * full->stride + r[0] * 3,
+					       part->pixels + y * part->stride + r[0] * 3,
+					       (size_t)(r[2] - r[0]) * 3) != 0;
+			CHECK(diff == 0, "part %zu at 1/%d: %d rows differ", k, denom, diff);
+			tile_cache_tile_free(part);
+		}
+		tile_cache_tile_free(full);
+	}
+	static const int bad[4] = { 10, 10, 10, 20 };
+	struct tile_cache_tile *t = NULL;
+	CHECK_INT(jpeg_codec_decode_tile_part(NULL, 0, jpg, len, 1, 256, 256, bad, &t, &err), -1,
+		  "an empty part");
+	free(jpg);
+	free(im.pixels);
+}
+
 static void test_grey_encode_is_one_band(void)
 {
 	struct resample_image im = image_new(16, 16, 1);
@@ -245,5 +296,6 @@ int main(void)
 	UNIT_RUN(test_lanczos_flat_to_the_edges);
 	UNIT_RUN(test_jpeg_round_trip_and_dct_scaling);
 	UNIT_RUN(test_grey_encode_is_one_band);
+	UNIT_RUN(test_part_decode_equals_full_decode);
 	return unit_report("render");
 }
