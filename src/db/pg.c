@@ -95,6 +95,18 @@ static const char *const db_pg_migrations[] = {
 	" END IF; RETURN NULL; END $$;"
 	"CREATE TRIGGER activity_mark AFTER INSERT OR UPDATE OR DELETE ON annotations"
 	" FOR EACH ROW EXECUTE FUNCTION iiifd_activity_mark();",
+	/*
+	 * 5: the same marks, but imported records (a source) no longer fire the trigger at all:
+	 * a WHEN condition is checked before an AFTER trigger's event is queued, so a COPY of
+	 * an import's rows no longer queues and runs one trigger call per row.
+	 */
+	"DROP TRIGGER activity_mark ON annotations;"
+	"CREATE TRIGGER activity_mark_insert AFTER INSERT ON annotations FOR EACH ROW"
+	" WHEN (NEW.source IS NULL) EXECUTE FUNCTION iiifd_activity_mark();"
+	"CREATE TRIGGER activity_mark_update AFTER UPDATE ON annotations FOR EACH ROW"
+	" EXECUTE FUNCTION iiifd_activity_mark();"
+	"CREATE TRIGGER activity_mark_delete AFTER DELETE ON annotations FOR EACH ROW"
+	" WHEN (OLD.source IS NULL) EXECUTE FUNCTION iiifd_activity_mark();",
 };
 
 #define DB_PG_INDEXED                                                                     \
@@ -179,6 +191,13 @@ static const char *const db_pg_sql[DB_PG_STMT_COUNT] = {
 			 " ON CONFLICT (sid) DO UPDATE SET expires = excluded.expires",
 	[DB_PG_REVOKED_PRUNE] = "DELETE FROM auth_revoked WHERE expires < $1",
 	[DB_PG_IS_REVOKED] = "SELECT 1 FROM auth_revoked WHERE sid = $1 AND expires > $2",
+	[DB_PG_TERMS_ADD] = "INSERT INTO terms (term, manifest, count) SELECT * FROM"
+			    " unnest($1::text[], $2::text[], $3::bigint[])"
+			    " ON CONFLICT (term, manifest) DO UPDATE SET count = terms.count + excluded.count",
+	[DB_PG_FORMS_ADD] = "INSERT INTO term_forms (term, form, manifest, count) SELECT * FROM"
+			    " unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
+			    " ON CONFLICT (term, manifest, form) DO UPDATE"
+			    " SET count = term_forms.count + excluded.count",
 };
 
 static struct db_pg *db_pg_of(struct db *db)

@@ -58,7 +58,7 @@ static int db_pg_index(struct db_pg_conn *conn, const char *rowid, const struct 
 	if (!db_pg_indexed(rec))
 		return 0;
 	GString *buf = g_string_new(NULL);
-	db_pg_tokens_copy(buf, strtoll(rowid, NULL, 10), rec->text);
+	db_pg_tokens_copy(buf, strtoll(rowid, NULL, 10), rec->text, NULL, NULL);
 	int rc = db_pg_copy_send(conn, DB_PG_COPY_TOKENS, buf, err);
 	g_string_free(buf, TRUE);
 	return rc ? rc : db_pg_terms(conn, DB_PG_TERMS_ID, rowid, 1, err);
@@ -70,6 +70,7 @@ struct db_pg_import {
 	struct db *db;
 	struct db_pg_conn *conn;
 	char *source;
+	struct db_pg_term_counts counts; /* of the records added so far */
 };
 
 /* Waits for any other import of source (on any node), then removes its records. */
@@ -82,6 +83,15 @@ static int db_pg_import_clear(struct db_pg_conn *conn, const char *source,
 	if (!res)
 		return -1;
 	PQclear(res);
+	/* after the lock: its snapshot sees what an import we waited for committed */
+	res = db_pg_exec_sql(conn, "SELECT 1 FROM annotations WHERE source = $1 LIMIT 1", 1,
+			     params, err);
+	if (!res)
+		return -1;
+	bool first = PQntuples(res) == 0;
+	PQclear(res);
+	if (first) /* nothing to take out (and its term counts cost a join to find out) */
+		return 0;
 	if (db_pg_terms(conn, DB_PG_TERMS_SOURCE, source, -1, err) ||
 	    db_pg_run(conn, DB_PG_TOKENS_DELETE_SOURCE, 1, params, err))
 		return -1;
@@ -97,6 +107,7 @@ void *db_pg_write_import_begin(struct db *db, const char *source, struct iiifd_e
 		return NULL;
 	}
 	imp->db = db;
+	db_pg_term_counts_init(&imp->counts);
 	imp->conn = db_pg_begin_write(db, err);
 	if (imp->conn && db_pg_import_clear(imp->conn, source, err) == 0)
 		return imp;
@@ -147,7 +158,8 @@ int db_pg_write_import_add(void *arg, const struct anno_list *batch, struct iiif
 		const struct anno_record *rec = &batch->items[i];
 		db_pg_record_copy(rows, rowids[i], rec);
 		if (db_pg_indexed(rec))
-			db_pg_tokens_copy(tokens, rowids[i], rec->text);
+			db_pg_tokens_copy(tokens, rowids[i], rec->text, &imp->counts,
+					  rec->manifest);
 	}
 	if (!rc)
 		rc = db_pg_copy_send(imp->conn, DB_PG_COPY_ANNOTATIONS, rows, err);
@@ -164,7 +176,7 @@ int db_pg_write_import_end(void *arg, int rc, const char *fingerprint, struct ii
 	struct db_pg_import *imp = arg;
 	const char *params[2] = { imp->source, fingerprint };
 	if (!rc && imp->conn)
-		rc = db_pg_terms(imp->conn, DB_PG_TERMS_SOURCE, imp->source, 1, err);
+		rc = db_pg_term_counts_store(imp->conn, &imp->counts, err);
 	if (!rc && imp->conn)
 		rc = db_pg_prune(imp->conn, err);
 	if (!rc && imp->conn && fingerprint)
@@ -173,6 +185,7 @@ int db_pg_write_import_end(void *arg, int rc, const char *fingerprint, struct ii
 		rc = db_pg_activity_mark_source(imp->conn, imp->source, err);
 	if (imp->conn)
 		rc = db_pg_end_write(imp->db, imp->conn, rc, err);
+	db_pg_term_counts_release(&imp->counts);
 	free(imp->source);
 	free(imp);
 	return rc;
