@@ -135,6 +135,19 @@ struct db_query {
 	 * none.
 	 */
 	const char *const *exclude;
+	/*
+	 * Not NULL: the number of records q matches, as counted before in the same state of the
+	 * store (a cache); db_search() gives it as *total instead of counting again.
+	 */
+	const int64_t *known_total;
+	/*
+	 * Numbered pages (not keyset): page_after > 0 starts the page just after the record with
+	 * this key, in result order, instead of at offset (so a page far in costs what the first
+	 * does); when that record is gone or has no Manifest, offset is used. *page_last (when
+	 * not NULL) receives the key of the page's last record, 0 if none.
+	 */
+	int64_t page_after;
+	int64_t *page_last;
 };
 
 /*

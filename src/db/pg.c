@@ -106,7 +106,16 @@ static const char *const db_pg_migrations[] = {
 	"CREATE TRIGGER activity_mark_update AFTER UPDATE ON annotations FOR EACH ROW"
 	" EXECUTE FUNCTION iiifd_activity_mark();"
 	"CREATE TRIGGER activity_mark_delete AFTER DELETE ON annotations FOR EACH ROW"
-	" WHEN (OLD.source IS NULL) EXECUTE FUNCTION iiifd_activity_mark();",
+	" WHEN (OLD.source IS NULL) EXECUTE FUNCTION iiifd_activity_mark();"
+	/*
+	 * and the searchable records' index, in result order, is exactly those a search may
+	 * return (not georeferencing either): a page of a common word walks it alone (index-only)
+	 * testing each record's tokens, reading only the page's records
+	 */
+	"DROP INDEX annotations_search;"
+	"CREATE INDEX annotations_hits ON annotations"
+	" (manifest NULLS FIRST, target_file, page, seq, rowid)"
+	" WHERE granularity IS DISTINCT FROM 'word' AND motivation IS DISTINCT FROM 'georeferencing';",
 };
 
 #define DB_PG_INDEXED                                                                     \
@@ -250,6 +259,11 @@ static struct db_pg_conn *db_pg_conn_open(const char *uri, struct iiifd_error *e
 	}
 	/* notices (e.g. "table exists, skipping") are not iiifd's to log */
 	PQsetNoticeProcessor(conn->handle, db_pg_ignore_notice, NULL);
+	/*
+	 * Prepared statements are planned for their values each time: a generic plan cannot know
+	 * that one word has ten hits and another half a million (or that a source has no rows).
+	 */
+	PQclear(PQexec(conn->handle, "SET plan_cache_mode = force_custom_plan"));
 	return conn;
 }
 
