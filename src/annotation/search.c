@@ -529,11 +529,14 @@ static char *search_total_key(const struct db_query *q, const struct search_para
 {
 	/* what is left out for access control counts too: one reader's total is not another's */
 	char *excluded = q->exclude ? g_strjoinv("\t", (char **)q->exclude) : g_strdup("");
+	/* the motivations as searched: Search 1.0's "painting" is 2.0's "supplementing" */
+	char *motivations = q->motivations ? g_strjoinv(" ", (char **)q->motivations)
+					   : g_strdup("");
 	char *key = g_strdup_printf("search-total\n%s\n%d\n%s\n%s\n%s\n%s\n%s\n%s",
-				    q->scope ? q->scope : "", q->scope_is_folder,
-				    p->motivation ? p->motivation : "", p->user ? p->user : "",
-				    p->date ? p->date : "", p->score ? p->score : "", excluded,
-				    p->keyset || !p->q ? "" : p->q);
+				    q->scope ? q->scope : "", q->scope_is_folder, motivations,
+				    p->user ? p->user : "", p->date ? p->date : "",
+				    p->score ? p->score : "", excluded, p->keyset || !p->q ? "" : p->q);
+	g_free(motivations);
 	g_free(excluded);
 	return key;
 }

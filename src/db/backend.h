@@ -93,6 +93,12 @@ struct db_ops {
 	 */
 	int (*source_lock)(struct db *db, const char *source, void **lock, struct iiifd_error *err);
 	void (*source_unlock)(struct db *db, void *lock);
+	/*
+	 * Optional: after a bulk import (iiifd import), brings the store's statistics and
+	 * visibility information up to date (PostgreSQL: VACUUM ANALYZE), so searches are planned
+	 * for what is there and index-only scans need no table reads.
+	 */
+	int (*after_bulk_load)(struct db *db, struct iiifd_error *err);
 };
 
 extern const struct db_ops db_sqlite_ops;

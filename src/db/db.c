@@ -81,6 +81,11 @@ void db_source_unlock(struct db *db, void *lock)
 		db->ops->source_unlock(db, lock);
 }
 
+int db_after_bulk_load(struct db *db, struct iiifd_error *err)
+{
+	return db->ops->after_bulk_load ? db->ops->after_bulk_load(db, err) : 0;
+}
+
 bool db_is_word(const struct anno_record *rec)
 {
 	return rec->granularity && strcmp(rec->granularity, "word") == 0;

@@ -206,6 +206,9 @@ bool db_is_shared(const struct db *db);
 int db_source_lock(struct db *db, const char *source, void **lock, struct iiifd_error *err);
 void db_source_unlock(struct db *db, void *lock);
 
+/* After a bulk import: the store's statistics brought up to date (a no-op for SQLite). */
+int db_after_bulk_load(struct db *db, struct iiifd_error *err);
+
 /* Case and diacritic folding used for terms (malloc'd; NULL on invalid UTF-8). */
 char *db_fold(const char *text);
 

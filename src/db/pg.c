@@ -115,7 +115,13 @@ static const char *const db_pg_migrations[] = {
 	"DROP INDEX annotations_search;"
 	"CREATE INDEX annotations_hits ON annotations"
 	" (manifest NULLS FIRST, target_file, page, seq, rowid)"
-	" WHERE granularity IS DISTINCT FROM 'word' AND motivation IS DISTINCT FROM 'georeferencing';",
+	" WHERE granularity IS DISTINCT FROM 'word' AND motivation IS DISTINCT FROM 'georeferencing';"
+	/*
+	 * and no index on term counts: it made every count update a new index entry (not HOT),
+	 * and each file of an import updates its Manifest's terms (zero counts are deleted by term)
+	 */
+	"DROP INDEX terms_empty;"
+	"DROP INDEX term_forms_empty;",
 };
 
 #define DB_PG_INDEXED                                                                     \
@@ -163,10 +169,13 @@ static const char *const db_pg_sql[DB_PG_STMT_COUNT] = {
 	[DB_PG_DELETE_SOURCE] = "DELETE FROM annotations WHERE source = $1",
 	[DB_PG_TERMS_ID] = DB_PG_TERMS_CHANGE "a.rowid = $1" DB_PG_TERMS_MERGE,
 	[DB_PG_TERMS_SOURCE] = DB_PG_TERMS_CHANGE "a.source = $1" DB_PG_TERMS_MERGE,
-	[DB_PG_TERMS_PRUNE] = "DELETE FROM terms WHERE count <= 0",
+	/* the terms of $1's tokens (a record, or a source's records) left at zero */
+	[DB_PG_TERMS_PRUNE] = "DELETE FROM terms WHERE count <= 0 AND term IN"
+			      " (SELECT term FROM tokens WHERE anno = $1)",
 	[DB_PG_FORMS_ID] = DB_PG_FORMS_CHANGE "a.rowid = $1" DB_PG_FORMS_MERGE,
 	[DB_PG_FORMS_SOURCE] = DB_PG_FORMS_CHANGE "a.source = $1" DB_PG_FORMS_MERGE,
-	[DB_PG_FORMS_PRUNE] = "DELETE FROM term_forms WHERE count <= 0",
+	[DB_PG_FORMS_PRUNE] = "DELETE FROM term_forms WHERE count <= 0 AND term IN"
+			      " (SELECT term FROM tokens WHERE anno = $1)",
 	[DB_PG_FINGERPRINT_GET] = "SELECT fingerprint FROM sources WHERE source = $1",
 	[DB_PG_FINGERPRINT_SET] = "INSERT INTO sources (source, fingerprint) VALUES ($1, $2)"
 				  " ON CONFLICT (source) DO UPDATE SET fingerprint = excluded.fingerprint",
@@ -207,6 +216,10 @@ static const char *const db_pg_sql[DB_PG_STMT_COUNT] = {
 			    " unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
 			    " ON CONFLICT (term, manifest, form) DO UPDATE"
 			    " SET count = term_forms.count + excluded.count",
+	[DB_PG_TERMS_PRUNE_SOURCE] = "DELETE FROM terms WHERE count <= 0 AND term IN"
+				     " (SELECT t.term" DB_PG_TOKENS_OF "a.source = $1)",
+	[DB_PG_FORMS_PRUNE_SOURCE] = "DELETE FROM term_forms WHERE count <= 0 AND term IN"
+				     " (SELECT t.term" DB_PG_TOKENS_OF "a.source = $1)",
 };
 
 static struct db_pg *db_pg_of(struct db *db)
@@ -479,6 +492,22 @@ static int db_pg_migrate(struct db_pg_conn *conn, struct iiifd_error *err)
 	return -1;
 }
 
+/*
+ * VACUUM cannot run in a transaction: plain statements on an idle connection. Both tables grow
+ * by millions of rows in a bulk import; autovacuum would get there, later.
+ */
+static int db_pg_after_bulk_load(struct db *db, struct iiifd_error *err)
+{
+	struct db_pg_conn *conn = db_pg_acquire(db, err);
+	int rc = conn ? db_pg_simple(conn, "VACUUM (ANALYZE) annotations", err) : -1;
+	if (!rc)
+		rc = db_pg_simple(conn, "VACUUM (ANALYZE) tokens", err);
+	if (!rc)
+		rc = db_pg_simple(conn, "ANALYZE terms, term_forms", err);
+	db_pg_release(db, conn);
+	return rc;
+}
+
 static void db_pg_close(struct db *db)
 {
 	struct db_pg *s = db_pg_of(db);
@@ -555,4 +584,5 @@ const struct db_ops db_pg_ops = {
 	.stamp = db_pg_read_stamp,
 	.source_lock = db_pg_source_lock,
 	.source_unlock = db_pg_source_unlock,
+	.after_bulk_load = db_pg_after_bulk_load,
 };

@@ -23,23 +23,25 @@ static bool db_pg_indexed(const struct anno_record *rec)
 
 /*
  * Adds sign times the term and form counts of key's tokens: which is DB_PG_TERMS_ID (key a
- * rowid) or DB_PG_TERMS_SOURCE (key a source); the forms' statement follows each.
+ * rowid) or DB_PG_TERMS_SOURCE (key a source); the forms' statement follows each. Taking
+ * counts away (sign < 0) also deletes the rows of those terms left at zero, while key's tokens
+ * still say which terms they are (no index on the counts: it would keep every count update
+ * from being HOT, and an import updates each of its Manifest's terms once per file).
  */
 static int db_pg_terms(struct db_pg_conn *conn, enum db_pg_stmt which, const char *key,
 		       int sign, struct iiifd_error *err)
 {
 	const char *params[2] = { key, sign > 0 ? "1" : "-1" };
-	enum db_pg_stmt forms = which == DB_PG_TERMS_ID ? DB_PG_FORMS_ID : DB_PG_FORMS_SOURCE;
-	if (db_pg_run(conn, which, 2, params, err))
+	bool by_id = which == DB_PG_TERMS_ID;
+	enum db_pg_stmt forms = by_id ? DB_PG_FORMS_ID : DB_PG_FORMS_SOURCE;
+	if (db_pg_run(conn, which, 2, params, err) || db_pg_run(conn, forms, 2, params, err))
 		return -1;
-	return db_pg_run(conn, forms, 2, params, err);
-}
-
-static int db_pg_prune(struct db_pg_conn *conn, struct iiifd_error *err)
-{
-	if (db_pg_run(conn, DB_PG_TERMS_PRUNE, 0, NULL, err))
+	if (sign > 0)
+		return 0;
+	if (db_pg_run(conn, by_id ? DB_PG_TERMS_PRUNE : DB_PG_TERMS_PRUNE_SOURCE, 1, params, err))
 		return -1;
-	return db_pg_run(conn, DB_PG_FORMS_PRUNE, 0, NULL, err);
+	return db_pg_run(conn, by_id ? DB_PG_FORMS_PRUNE : DB_PG_FORMS_PRUNE_SOURCE, 1, params,
+			 err);
 }
 
 /* Takes rowid's tokens out, with their term counts. */
@@ -177,8 +179,6 @@ int db_pg_write_import_end(void *arg, int rc, const char *fingerprint, struct ii
 	const char *params[2] = { imp->source, fingerprint };
 	if (!rc && imp->conn)
 		rc = db_pg_term_counts_store(imp->conn, &imp->counts, err);
-	if (!rc && imp->conn)
-		rc = db_pg_prune(imp->conn, err);
 	if (!rc && imp->conn && fingerprint)
 		rc = db_pg_run(imp->conn, DB_PG_FINGERPRINT_SET, 2, params, err);
 	if (!rc && imp->conn)
@@ -239,8 +239,6 @@ int db_pg_write_update(struct db *db, const struct anno_record *rec, struct iiif
 	}
 	if (!rc)
 		rc = db_pg_index(conn, rowid, rec, err);
-	if (!rc)
-		rc = db_pg_prune(conn, err);
 	return db_pg_end_write(db, conn, rc, err);
 }
 
@@ -256,8 +254,6 @@ int db_pg_write_delete(struct db *db, const char *id, struct iiifd_error *err)
 		rc = db_pg_unindex(conn, rowid, err);
 	if (!rc)
 		rc = db_pg_run(conn, DB_PG_DELETE, 1, params, err);
-	if (!rc)
-		rc = db_pg_prune(conn, err);
 	return db_pg_end_write(db, conn, rc, err);
 }
 
