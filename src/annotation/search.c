@@ -541,30 +541,34 @@ static char *search_total_key(const struct db_query *q, const struct search_para
 	return key;
 }
 
-/*
- * A search's total as counted before in this database state (*known set), else *known false;
- * *key and *stamp (g_free both) are for search_total_put() after counting.
- */
-static int64_t search_total_get(struct page_cache *totals, const struct db_query *q,
-				const struct search_params *p, bool *known, char **key,
-				char **stamp)
+/* A search's total as kept for one database state: looked up, then stored once counted. */
+struct search_total {
+	char *key, *stamp; /* g_free'd by search_total_end() */
+	bool known;        /* total was counted before, in this state */
+	int64_t total;
+};
+
+static void search_total_begin(struct page_cache *totals, const struct db_query *q,
+			       const struct search_params *p, struct search_total *t)
 {
-	*key = search_total_key(q, p);
-	*stamp = NULL;
-	char *text = totals ? page_cache_get(totals, *key, stamp) : NULL;
-	*known = text != NULL;
-	int64_t total = text ? strtoll(text, NULL, 10) : 0;
+	t->key = search_total_key(q, p);
+	t->stamp = NULL;
+	char *text = totals ? page_cache_get(totals, t->key, &t->stamp) : NULL;
+	t->known = text != NULL;
+	t->total = text ? strtoll(text, NULL, 10) : 0;
 	free(text);
-	return total;
 }
 
-static void search_total_put(struct page_cache *totals, const char *key, const char *stamp,
-			     int64_t total)
+/* Keeps counted (when rc is 0 and it was not known) for the state the lookup saw. */
+static void search_total_end(struct page_cache *totals, struct search_total *t, int rc,
+			     int64_t counted)
 {
 	char value[32];
-	snprintf(value, sizeof value, "%lld", (long long)total);
-	if (totals)
-		page_cache_put(totals, key, value, stamp);
+	snprintf(value, sizeof value, "%lld", (long long)counted);
+	if (totals && !t->known && rc == 0)
+		page_cache_put(totals, t->key, value, t->stamp);
+	g_free(t->stamp);
+	g_free(t->key);
 }
 
 /* The total of a search without q: counted once per database state, then kept. */
@@ -572,14 +576,11 @@ static int search_keyset_total(struct db *db, struct page_cache *totals,
 			       const struct db_query *q, const struct search_params *p,
 			       int64_t *total, struct iiifd_error *err)
 {
-	char *key, *stamp;
-	bool known;
-	*total = search_total_get(totals, q, p, &known, &key, &stamp);
-	int rc = known ? 0 : db_search_count(db, q, total, err);
-	if (!known && rc == 0)
-		search_total_put(totals, key, stamp, *total);
-	g_free(stamp);
-	g_free(key);
+	struct search_total t;
+	search_total_begin(totals, q, p, &t);
+	*total = t.total;
+	int rc = t.known ? 0 : db_search_count(db, q, total, err);
+	search_total_end(totals, &t, rc, *total);
 	return rc;
 }
 
@@ -591,20 +592,16 @@ static int search_numbered(struct db *db, struct page_cache *totals, struct db_q
 			   const struct search_params *p, struct search_result *res,
 			   struct iiifd_error *err)
 {
-	char *key, *stamp;
-	bool known;
-	int64_t cached = search_total_get(totals, q, p, &known, &key, &stamp);
-	q->known_total = known ? &cached : NULL;
+	struct search_total t;
+	search_total_begin(totals, q, p, &t);
+	q->known_total = t.known ? &t.total : NULL;
 	/* a page number with the record it follows (from a next link): found by key */
 	q->page_after = p->page_no > 0 ? p->after_key : 0;
 	q->page_last = &res->next_after;
 	int rc = db_search(db, q, &res->found, &res->total, err);
-	if (!known && rc == 0)
-		search_total_put(totals, key, stamp, res->total);
+	search_total_end(totals, &t, rc, res->total);
 	q->known_total = NULL;
 	q->page_last = NULL;
-	g_free(stamp);
-	g_free(key);
 	return rc;
 }
 
