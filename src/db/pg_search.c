@@ -2,7 +2,9 @@
  * pg_search.c: full-text search on PostgreSQL over iiifd's own tokens (db_fold_terms(): the same
  * word splitting and folding as the terms of SQLite), so both backends find the same records in
  * the same order. A word is a lookup of its term in the tokens index; a phrase joins one token
- * row per word on consecutive positions. Filters, offset or keyset paging, and autocomplete.
+ * row per word on consecutive positions. Filters (where.c), pages by offset or after a record
+ * (keyset), found by gathering the hits or, when they are common, by walking the searchable
+ * records in result order; and autocomplete.
  */
 #include "db/pg.h"
 #include "db/where.h"
