@@ -142,7 +142,7 @@ static int search_params_read(const struct http_request *req, enum search_kind k
 	    http_request_arg_checked(req, "score", &p->score, err) < 0)
 		return -1;
 	p->keyset = (kind == SEARCH_V2 || kind == SEARCH_V1) && search_is_blank(p->q);
-	if (p->keyset && p->after) {
+	if (p->after) {
 		char *end = NULL;
 		p->after_key = strtoll(p->after, &end, 10);
 		if (end == p->after || *end || p->after_key < 0)
@@ -177,9 +177,13 @@ static void search_params_release(struct search_params *p)
 
 /*
  * The request URL for the given page (-1 = without a paging parameter), parameters re-encoded;
- * for a keyset search "page" is the key the page follows (0 = the first page).
+ * for a keyset search "page" is the key the page follows (0 = the first page). A numbered page
+ * may name the record it follows (after > 0: in next links), so that it is found without
+ * counting its way there; the page number stays, for startIndex and prev, and a page's id is
+ * its URL without it (the same page, however it was reached).
  */
-static char *search_url(const char *service, const struct search_params *p, int64_t page)
+static char *search_page_url(const char *service, const struct search_params *p, int64_t page,
+			     int64_t after)
 {
 	GString *url = g_string_new(service);
 	const char *names[] = { "q", "motivation", "date", "user", "min", "score" };
@@ -197,7 +201,14 @@ static char *search_url(const char *service, const struct search_params *p, int6
 		g_string_append_printf(url, "%cafter=%lld", sep, (long long)page);
 	else if (page >= 0 && !p->keyset)
 		g_string_append_printf(url, "%cpage=%lld", sep, (long long)page);
+	if (page > 0 && !p->keyset && after > 0)
+		g_string_append_printf(url, "&after=%lld", (long long)after);
 	return g_string_free(url, FALSE);
+}
+
+static char *search_url(const char *service, const struct search_params *p, int64_t page)
+{
+	return search_page_url(service, p, page, 0);
 }
 
 /* ---- canvases of the hits ------------------------------------------------------------ */
@@ -434,11 +445,13 @@ struct search_result {
 	int64_t total;
 	int64_t at;   /* this page: its number, or for a keyset search the key it follows */
 	int64_t next; /* the next page's, -1 when this is the last */
+	int64_t next_after; /* numbered pages: the key the next one follows (0: by offset) */
 };
 
-static json_t *search_ref(const char *service, const struct search_params *p, int64_t at)
+static json_t *search_ref(const char *service, const struct search_params *p, int64_t at,
+			  int64_t after)
 {
-	char *url = search_url(service, p, at);
+	char *url = search_page_url(service, p, at, after);
 	json_t *ref = json_pack("{s:s, s:s}", "id", url, "type", "AnnotationPage");
 	g_free(url);
 	return ref;
@@ -455,14 +468,14 @@ static void search_paging_v2(json_t *doc, const char *service, const struct sear
 	int64_t last = res->total ? (res->total - 1) / SEARCH_PAGE_SIZE : 0;
 	char *all = search_url(service, p, -1);
 	json_t *part = json_pack("{s:s, s:s, s:I, s:o}", "id", all, "type", "AnnotationCollection",
-				 "total", (json_int_t)res->total, "first", search_ref(service, p, 0));
+				 "total", (json_int_t)res->total, "first", search_ref(service, p, 0, 0));
 	if (!p->keyset)
-		json_object_set_new(part, "last", search_ref(service, p, last));
+		json_object_set_new(part, "last", search_ref(service, p, last, 0));
 	json_object_set_new(doc, "partOf", part);
 	if (res->next >= 0)
-		json_object_set_new(doc, "next", search_ref(service, p, res->next));
+		json_object_set_new(doc, "next", search_ref(service, p, res->next, res->next_after));
 	if (!p->keyset && p->page_no > 0)
-		json_object_set_new(doc, "prev", search_ref(service, p, p->page_no - 1));
+		json_object_set_new(doc, "prev", search_ref(service, p, p->page_no - 1, 0));
 	if (!p->keyset)
 		json_object_set_new(doc, "startIndex", json_integer(p->page_no * SEARCH_PAGE_SIZE));
 	g_free(all);
@@ -502,7 +515,7 @@ static json_t *search_doc_v1(const char *service, const struct search_params *p,
 		g_free(lastu);
 	}
 	if (res->next >= 0) {
-		char *next = search_url(service, p, res->next);
+		char *next = search_page_url(service, p, res->next, res->next_after);
 		json_object_set_new(doc, "next", json_string(next));
 		g_free(next);
 	}
@@ -518,17 +531,51 @@ static json_t *search_doc_v1(const char *service, const struct search_params *p,
 	return doc;
 }
 
-/* The cache key of a search's total: everything that restricts it but q (which is empty). */
+/* The cache key of a search's total: everything that restricts it (q, scope, filters). */
 static char *search_total_key(const struct db_query *q, const struct search_params *p)
 {
 	/* what is left out for access control counts too: one reader's total is not another's */
 	char *excluded = q->exclude ? g_strjoinv("\t", (char **)q->exclude) : g_strdup("");
-	char *key = g_strdup_printf("search-total\n%s\n%d\n%s\n%s\n%s\n%s\n%s",
-				    q->scope ? q->scope : "", q->scope_is_folder,
-				    p->motivation ? p->motivation : "", p->user ? p->user : "",
-				    p->date ? p->date : "", p->score ? p->score : "", excluded);
+	/* the motivations as searched: Search 1.0's "painting" is 2.0's "supplementing" */
+	char *motivations = q->motivations ? g_strjoinv(" ", (char **)q->motivations)
+					   : g_strdup("");
+	char *key = g_strdup_printf("search-total\n%s\n%d\n%s\n%s\n%s\n%s\n%s\n%s",
+				    q->scope ? q->scope : "", q->scope_is_folder, motivations,
+				    p->user ? p->user : "", p->date ? p->date : "",
+				    p->score ? p->score : "", excluded, p->keyset || !p->q ? "" : p->q);
+	g_free(motivations);
 	g_free(excluded);
 	return key;
+}
+
+/* A search's total as kept for one database state: looked up, then stored once counted. */
+struct search_total {
+	char *key, *stamp; /* g_free'd by search_total_end() */
+	bool known;        /* total was counted before, in this state */
+	int64_t total;
+};
+
+static void search_total_begin(struct page_cache *totals, const struct db_query *q,
+			       const struct search_params *p, struct search_total *t)
+{
+	t->key = search_total_key(q, p);
+	t->stamp = NULL;
+	char *text = totals ? page_cache_get(totals, t->key, &t->stamp) : NULL;
+	t->known = text != NULL;
+	t->total = text ? strtoll(text, NULL, 10) : 0;
+	free(text);
+}
+
+/* Keeps counted (when rc is 0 and it was not known) for the state the lookup saw. */
+static void search_total_end(struct page_cache *totals, struct search_total *t, int rc,
+			     int64_t counted)
+{
+	char value[32];
+	snprintf(value, sizeof value, "%lld", (long long)counted);
+	if (totals && !t->known && rc == 0)
+		page_cache_put(totals, t->key, value, t->stamp);
+	g_free(t->stamp);
+	g_free(t->key);
 }
 
 /* The total of a search without q: counted once per database state, then kept. */
@@ -536,19 +583,32 @@ static int search_keyset_total(struct db *db, struct page_cache *totals,
 			       const struct db_query *q, const struct search_params *p,
 			       int64_t *total, struct iiifd_error *err)
 {
-	char *key = search_total_key(q, p), *stamp = NULL;
-	char *text = totals ? page_cache_get(totals, key, &stamp) : NULL;
-	int rc = 0;
-	if (text) {
-		*total = strtoll(text, NULL, 10);
-	} else if ((rc = db_search_count(db, q, total, err)) == 0 && totals) {
-		char value[32];
-		snprintf(value, sizeof value, "%lld", (long long)*total);
-		page_cache_put(totals, key, value, stamp);
-	}
-	free(text);
-	g_free(stamp);
-	g_free(key);
+	struct search_total t;
+	search_total_begin(totals, q, p, &t);
+	*total = t.total;
+	int rc = t.known ? 0 : db_search_count(db, q, total, err);
+	search_total_end(totals, &t, rc, *total);
+	return rc;
+}
+
+/*
+ * One page of a search with q, by number. Its total is counted once per database state and
+ * kept: counting every hit of a common word is most of such a search's work.
+ */
+static int search_numbered(struct db *db, struct page_cache *totals, struct db_query *q,
+			   const struct search_params *p, struct search_result *res,
+			   struct iiifd_error *err)
+{
+	struct search_total t;
+	search_total_begin(totals, q, p, &t);
+	q->known_total = t.known ? &t.total : NULL;
+	/* a page number with the record it follows (from a next link): found by key */
+	q->page_after = p->page_no > 0 ? p->after_key : 0;
+	q->page_last = &res->next_after;
+	int rc = db_search(db, q, &res->found, &res->total, err);
+	search_total_end(totals, &t, rc, res->total);
+	q->known_total = NULL;
+	q->page_last = NULL;
 	return rc;
 }
 
@@ -587,7 +647,7 @@ static json_t *search_run(struct db *db, struct page_cache *totals, const struct
 {
 	struct search_result res = { .at = p->page_no, .next = -1 };
 	int rc = p->keyset ? search_keyset(db, totals, q, p, &res, err)
-			   : db_search(db, q, &res.found, &res.total, err);
+			   : search_numbered(db, totals, q, p, &res, err);
 	if (rc < 0) {
 		anno_list_release(&res.found);
 		return NULL;

@@ -95,6 +95,11 @@ void db_pool_limit(struct db *db, int max)
 		db->ops->pool_limit(db, max);
 }
 
+int db_after_bulk_load(struct db *db, struct iiifd_error *err)
+{
+	return db->ops->after_bulk_load ? db->ops->after_bulk_load(db, err) : 0;
+}
+
 bool db_is_word(const struct anno_record *rec)
 {
 	return rec->granularity && strcmp(rec->granularity, "word") == 0;

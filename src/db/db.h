@@ -135,6 +135,19 @@ struct db_query {
 	 * none.
 	 */
 	const char *const *exclude;
+	/*
+	 * Not NULL: the number of records q matches, as counted before in the same state of the
+	 * store (a cache); db_search() gives it as *total instead of counting again.
+	 */
+	const int64_t *known_total;
+	/*
+	 * Numbered pages (not keyset): page_after > 0 starts the page just after the record with
+	 * this key, in result order, instead of at offset (so a page far in costs what the first
+	 * does); when that record is gone or has no Manifest, offset is used. *page_last (when
+	 * not NULL) receives the key of the page's last record, 0 if none.
+	 */
+	int64_t page_after;
+	int64_t *page_last;
 };
 
 /*
@@ -202,6 +215,8 @@ int db_claim(struct db *db, const char *key, void **lock, struct iiifd_error *er
 
 /* Bounds the connections a shared store opens from now on (the database-pool setting). */
 void db_pool_limit(struct db *db, int max);
+/* After a bulk import: the store's statistics brought up to date (a no-op for SQLite). */
+int db_after_bulk_load(struct db *db, struct iiifd_error *err);
 
 /* Case and diacritic folding used for terms (malloc'd; NULL on invalid UTF-8). */
 char *db_fold(const char *text);

@@ -96,6 +96,33 @@ static const char *const db_pg_migrations[] = {
 	" END IF; RETURN NULL; END $$;"
 	"CREATE TRIGGER activity_mark AFTER INSERT OR UPDATE OR DELETE ON annotations"
 	" FOR EACH ROW EXECUTE FUNCTION iiifd_activity_mark();",
+	/*
+	 * 5: the same marks, but imported records (a source) no longer fire the trigger at all:
+	 * a WHEN condition is checked before an AFTER trigger's event is queued, so a COPY of
+	 * an import's rows no longer queues and runs one trigger call per row.
+	 */
+	"DROP TRIGGER activity_mark ON annotations;"
+	"CREATE TRIGGER activity_mark_insert AFTER INSERT ON annotations FOR EACH ROW"
+	" WHEN (NEW.source IS NULL) EXECUTE FUNCTION iiifd_activity_mark();"
+	"CREATE TRIGGER activity_mark_update AFTER UPDATE ON annotations FOR EACH ROW"
+	" EXECUTE FUNCTION iiifd_activity_mark();"
+	"CREATE TRIGGER activity_mark_delete AFTER DELETE ON annotations FOR EACH ROW"
+	" WHEN (OLD.source IS NULL) EXECUTE FUNCTION iiifd_activity_mark();"
+	/*
+	 * and the searchable records' index, in result order, is exactly those a search may
+	 * return (not georeferencing either): a page of a common word walks it alone (index-only)
+	 * testing each record's tokens, reading only the page's records
+	 */
+	"DROP INDEX annotations_search;"
+	"CREATE INDEX annotations_hits ON annotations"
+	" (manifest NULLS FIRST, target_file, page, seq, rowid)"
+	" WHERE granularity IS DISTINCT FROM 'word' AND motivation IS DISTINCT FROM 'georeferencing';"
+	/*
+	 * and no index on term counts: it made every count update a new index entry (not HOT),
+	 * and each file of an import updates its Manifest's terms (zero counts are deleted by term)
+	 */
+	"DROP INDEX terms_empty;"
+	"DROP INDEX term_forms_empty;",
 };
 
 #define DB_PG_INDEXED                                                                     \
@@ -143,10 +170,13 @@ static const char *const db_pg_sql[DB_PG_STMT_COUNT] = {
 	[DB_PG_DELETE_SOURCE] = "DELETE FROM annotations WHERE source = $1",
 	[DB_PG_TERMS_ID] = DB_PG_TERMS_CHANGE "a.rowid = $1" DB_PG_TERMS_MERGE,
 	[DB_PG_TERMS_SOURCE] = DB_PG_TERMS_CHANGE "a.source = $1" DB_PG_TERMS_MERGE,
-	[DB_PG_TERMS_PRUNE] = "DELETE FROM terms WHERE count <= 0",
+	/* the terms of $1's tokens (a record, or a source's records) left at zero */
+	[DB_PG_TERMS_PRUNE] = "DELETE FROM terms WHERE count <= 0 AND term IN"
+			      " (SELECT term FROM tokens WHERE anno = $1)",
 	[DB_PG_FORMS_ID] = DB_PG_FORMS_CHANGE "a.rowid = $1" DB_PG_FORMS_MERGE,
 	[DB_PG_FORMS_SOURCE] = DB_PG_FORMS_CHANGE "a.source = $1" DB_PG_FORMS_MERGE,
-	[DB_PG_FORMS_PRUNE] = "DELETE FROM term_forms WHERE count <= 0",
+	[DB_PG_FORMS_PRUNE] = "DELETE FROM term_forms WHERE count <= 0 AND term IN"
+			      " (SELECT term FROM tokens WHERE anno = $1)",
 	[DB_PG_FINGERPRINT_GET] = "SELECT fingerprint FROM sources WHERE source = $1",
 	[DB_PG_FINGERPRINT_SET] = "INSERT INTO sources (source, fingerprint) VALUES ($1, $2)"
 				  " ON CONFLICT (source) DO UPDATE SET fingerprint = excluded.fingerprint",
@@ -180,6 +210,17 @@ static const char *const db_pg_sql[DB_PG_STMT_COUNT] = {
 			 " ON CONFLICT (sid) DO UPDATE SET expires = excluded.expires",
 	[DB_PG_REVOKED_PRUNE] = "DELETE FROM auth_revoked WHERE expires < $1",
 	[DB_PG_IS_REVOKED] = "SELECT 1 FROM auth_revoked WHERE sid = $1 AND expires > $2",
+	[DB_PG_TERMS_ADD] = "INSERT INTO terms (term, manifest, count) SELECT * FROM"
+			    " unnest($1::text[], $2::text[], $3::bigint[])"
+			    " ON CONFLICT (term, manifest) DO UPDATE SET count = terms.count + excluded.count",
+	[DB_PG_FORMS_ADD] = "INSERT INTO term_forms (term, form, manifest, count) SELECT * FROM"
+			    " unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
+			    " ON CONFLICT (term, manifest, form) DO UPDATE"
+			    " SET count = term_forms.count + excluded.count",
+	[DB_PG_TERMS_PRUNE_SOURCE] = "DELETE FROM terms WHERE count <= 0 AND term IN"
+				     " (SELECT t.term" DB_PG_TOKENS_OF "a.source = $1)",
+	[DB_PG_FORMS_PRUNE_SOURCE] = "DELETE FROM term_forms WHERE count <= 0 AND term IN"
+				     " (SELECT t.term" DB_PG_TOKENS_OF "a.source = $1)",
 };
 
 static struct db_pg *db_pg_of(struct db *db)
@@ -232,6 +273,11 @@ static struct db_pg_conn *db_pg_conn_open(const char *uri, struct iiifd_error *e
 	}
 	/* notices (e.g. "table exists, skipping") are not iiifd's to log */
 	PQsetNoticeProcessor(conn->handle, db_pg_ignore_notice, NULL);
+	/*
+	 * Prepared statements are planned for their values each time: a generic plan cannot know
+	 * that one word has ten hits and another half a million (or that a source has no rows).
+	 */
+	PQclear(PQexec(conn->handle, "SET plan_cache_mode = force_custom_plan"));
 	return conn;
 }
 
@@ -448,6 +494,22 @@ static int db_pg_migrate(struct db_pg_conn *conn, struct iiifd_error *err)
 	return -1;
 }
 
+/*
+ * VACUUM cannot run in a transaction: plain statements on an idle connection. Both tables grow
+ * by millions of rows in a bulk import; autovacuum would get there, later.
+ */
+static int db_pg_after_bulk_load(struct db *db, struct iiifd_error *err)
+{
+	struct db_pg_conn *conn = db_pg_acquire(db, err);
+	int rc = conn ? db_pg_simple(conn, "VACUUM (ANALYZE) annotations", err) : -1;
+	if (!rc)
+		rc = db_pg_simple(conn, "VACUUM (ANALYZE) tokens", err);
+	if (!rc)
+		rc = db_pg_simple(conn, "ANALYZE terms, term_forms", err);
+	db_pg_release(db, conn);
+	return rc;
+}
+
 static void db_pg_close(struct db *db)
 {
 	struct db_pg *s = db_pg_of(db);
@@ -535,4 +597,5 @@ const struct db_ops db_pg_ops = {
 	.source_unlock = db_pg_source_unlock,
 	.claim = db_pg_claim,
 	.pool_limit = db_pg_pool_limit,
+	.after_bulk_load = db_pg_after_bulk_load,
 };

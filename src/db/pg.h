@@ -51,6 +51,10 @@ enum db_pg_stmt {
 	DB_PG_REVOKE,
 	DB_PG_REVOKED_PRUNE,
 	DB_PG_IS_REVOKED,
+	DB_PG_TERMS_ADD,
+	DB_PG_FORMS_ADD,
+	DB_PG_TERMS_PRUNE_SOURCE,
+	DB_PG_FORMS_PRUNE_SOURCE,
 	DB_PG_STMT_COUNT
 };
 
@@ -128,10 +132,25 @@ int db_pg_copy_send(struct db_pg_conn *conn, const char *sql, const GString *buf
 		    struct iiifd_error *err);
 
 /*
- * Appends to buf one COPY row (term, anno, pos, form) per token of text (see db_fold_terms); text
- * that is not UTF-8 gives none.
+ * An import's autocomplete counts (pg_terms.c), gathered as its tokens are made: per (term,
+ * manifest) and per (term, form, manifest). _store() adds them to terms and term_forms.
  */
-void db_pg_tokens_copy(GString *buf, int64_t anno, const char *text);
+struct db_pg_term_counts {
+	GHashTable *terms, *forms; /* key fields joined by '\x01' -> count */
+};
+void db_pg_term_counts_init(struct db_pg_term_counts *c);
+void db_pg_term_counts_release(struct db_pg_term_counts *c);
+void db_pg_term_counts_add(struct db_pg_term_counts *c, const char *term, size_t len,
+			   const char *form, size_t form_len, const char *manifest);
+int db_pg_term_counts_store(struct db_pg_conn *conn, const struct db_pg_term_counts *c,
+			    struct iiifd_error *err);
+
+/*
+ * Appends to buf one COPY row (term, anno, pos, form) per token of text (see db_fold_terms); text
+ * that is not UTF-8 gives none. With counts, also counts each token's term for manifest.
+ */
+void db_pg_tokens_copy(GString *buf, int64_t anno, const char *text,
+		       struct db_pg_term_counts *counts, const char *manifest);
 
 /* pg_write.c: the write operations of struct db_ops. */
 void *db_pg_write_import_begin(struct db *db, const char *source, struct iiifd_error *err);

@@ -153,12 +153,16 @@ struct db_pg_tokens {
 	GString *buf;
 	char anno[24];
 	int pos;
+	struct db_pg_term_counts *counts; /* NULL: not counted */
+	const char *manifest;
 };
 
 static int db_pg_token(const char *term, size_t len, const char *form, size_t form_len,
 		       void *ctx)
 {
 	struct db_pg_tokens *t = ctx;
+	if (t->counts)
+		db_pg_term_counts_add(t->counts, term, len, form, form_len, t->manifest);
 	char *term_z = g_strndup(term, len), *form_z = form ? g_strndup(form, form_len) : NULL;
 	db_pg_copy_field(t->buf, term_z, false);
 	g_string_append_printf(t->buf, "%s\t%d\t", t->anno, t->pos++);
@@ -168,9 +172,10 @@ static int db_pg_token(const char *term, size_t len, const char *form, size_t fo
 	return 0;
 }
 
-void db_pg_tokens_copy(GString *buf, int64_t anno, const char *text)
+void db_pg_tokens_copy(GString *buf, int64_t anno, const char *text,
+		       struct db_pg_term_counts *counts, const char *manifest)
 {
-	struct db_pg_tokens t = { .buf = buf, .pos = 0 };
+	struct db_pg_tokens t = { .buf = buf, .pos = 0, .counts = counts, .manifest = manifest };
 	snprintf(t.anno, sizeof t.anno, "%" PRId64, anno);
 	size_t before = buf->len;
 	/* text that is not UTF-8 is stored but gives no tokens (as it gives no terms) */

@@ -23,23 +23,25 @@ static bool db_pg_indexed(const struct anno_record *rec)
 
 /*
  * Adds sign times the term and form counts of key's tokens: which is DB_PG_TERMS_ID (key a
- * rowid) or DB_PG_TERMS_SOURCE (key a source); the forms' statement follows each.
+ * rowid) or DB_PG_TERMS_SOURCE (key a source); the forms' statement follows each. Taking
+ * counts away (sign < 0) also deletes the rows of those terms left at zero, while key's tokens
+ * still say which terms they are (no index on the counts: it would keep every count update
+ * from being HOT, and an import updates each of its Manifest's terms once per file).
  */
 static int db_pg_terms(struct db_pg_conn *conn, enum db_pg_stmt which, const char *key,
 		       int sign, struct iiifd_error *err)
 {
 	const char *params[2] = { key, sign > 0 ? "1" : "-1" };
-	enum db_pg_stmt forms = which == DB_PG_TERMS_ID ? DB_PG_FORMS_ID : DB_PG_FORMS_SOURCE;
-	if (db_pg_run(conn, which, 2, params, err))
+	bool by_id = which == DB_PG_TERMS_ID;
+	enum db_pg_stmt forms = by_id ? DB_PG_FORMS_ID : DB_PG_FORMS_SOURCE;
+	if (db_pg_run(conn, which, 2, params, err) || db_pg_run(conn, forms, 2, params, err))
 		return -1;
-	return db_pg_run(conn, forms, 2, params, err);
-}
-
-static int db_pg_prune(struct db_pg_conn *conn, struct iiifd_error *err)
-{
-	if (db_pg_run(conn, DB_PG_TERMS_PRUNE, 0, NULL, err))
+	if (sign > 0)
+		return 0;
+	if (db_pg_run(conn, by_id ? DB_PG_TERMS_PRUNE : DB_PG_TERMS_PRUNE_SOURCE, 1, params, err))
 		return -1;
-	return db_pg_run(conn, DB_PG_FORMS_PRUNE, 0, NULL, err);
+	return db_pg_run(conn, by_id ? DB_PG_FORMS_PRUNE : DB_PG_FORMS_PRUNE_SOURCE, 1, params,
+			 err);
 }
 
 /* Takes rowid's tokens out, with their term counts. */
@@ -58,7 +60,7 @@ static int db_pg_index(struct db_pg_conn *conn, const char *rowid, const struct 
 	if (!db_pg_indexed(rec))
 		return 0;
 	GString *buf = g_string_new(NULL);
-	db_pg_tokens_copy(buf, strtoll(rowid, NULL, 10), rec->text);
+	db_pg_tokens_copy(buf, strtoll(rowid, NULL, 10), rec->text, NULL, NULL);
 	int rc = db_pg_copy_send(conn, DB_PG_COPY_TOKENS, buf, err);
 	g_string_free(buf, TRUE);
 	return rc ? rc : db_pg_terms(conn, DB_PG_TERMS_ID, rowid, 1, err);
@@ -70,6 +72,7 @@ struct db_pg_import {
 	struct db *db;
 	struct db_pg_conn *conn;
 	char *source;
+	struct db_pg_term_counts counts; /* of the records added so far */
 };
 
 /* Waits for any other import of source (on any node), then removes its records. */
@@ -82,6 +85,15 @@ static int db_pg_import_clear(struct db_pg_conn *conn, const char *source,
 	if (!res)
 		return -1;
 	PQclear(res);
+	/* after the lock: its snapshot sees what an import we waited for committed */
+	res = db_pg_exec_sql(conn, "SELECT 1 FROM annotations WHERE source = $1 LIMIT 1", 1,
+			     params, err);
+	if (!res)
+		return -1;
+	bool first = PQntuples(res) == 0;
+	PQclear(res);
+	if (first) /* nothing to take out (and its term counts cost a join to find out) */
+		return 0;
 	if (db_pg_terms(conn, DB_PG_TERMS_SOURCE, source, -1, err) ||
 	    db_pg_run(conn, DB_PG_TOKENS_DELETE_SOURCE, 1, params, err))
 		return -1;
@@ -97,6 +109,7 @@ void *db_pg_write_import_begin(struct db *db, const char *source, struct iiifd_e
 		return NULL;
 	}
 	imp->db = db;
+	db_pg_term_counts_init(&imp->counts);
 	imp->conn = db_pg_begin_write(db, err);
 	if (imp->conn && db_pg_import_clear(imp->conn, source, err) == 0)
 		return imp;
@@ -147,7 +160,8 @@ int db_pg_write_import_add(void *arg, const struct anno_list *batch, struct iiif
 		const struct anno_record *rec = &batch->items[i];
 		db_pg_record_copy(rows, rowids[i], rec);
 		if (db_pg_indexed(rec))
-			db_pg_tokens_copy(tokens, rowids[i], rec->text);
+			db_pg_tokens_copy(tokens, rowids[i], rec->text, &imp->counts,
+					  rec->manifest);
 	}
 	if (!rc)
 		rc = db_pg_copy_send(imp->conn, DB_PG_COPY_ANNOTATIONS, rows, err);
@@ -164,15 +178,14 @@ int db_pg_write_import_end(void *arg, int rc, const char *fingerprint, struct ii
 	struct db_pg_import *imp = arg;
 	const char *params[2] = { imp->source, fingerprint };
 	if (!rc && imp->conn)
-		rc = db_pg_terms(imp->conn, DB_PG_TERMS_SOURCE, imp->source, 1, err);
-	if (!rc && imp->conn)
-		rc = db_pg_prune(imp->conn, err);
+		rc = db_pg_term_counts_store(imp->conn, &imp->counts, err);
 	if (!rc && imp->conn && fingerprint)
 		rc = db_pg_run(imp->conn, DB_PG_FINGERPRINT_SET, 2, params, err);
 	if (!rc && imp->conn)
 		rc = db_pg_activity_mark_source(imp->conn, imp->source, err);
 	if (imp->conn)
 		rc = db_pg_end_write(imp->db, imp->conn, rc, err);
+	db_pg_term_counts_release(&imp->counts);
 	free(imp->source);
 	free(imp);
 	return rc;
@@ -226,8 +239,6 @@ int db_pg_write_update(struct db *db, const struct anno_record *rec, struct iiif
 	}
 	if (!rc)
 		rc = db_pg_index(conn, rowid, rec, err);
-	if (!rc)
-		rc = db_pg_prune(conn, err);
 	return db_pg_end_write(db, conn, rc, err);
 }
 
@@ -243,8 +254,6 @@ int db_pg_write_delete(struct db *db, const char *id, struct iiifd_error *err)
 		rc = db_pg_unindex(conn, rowid, err);
 	if (!rc)
 		rc = db_pg_run(conn, DB_PG_DELETE, 1, params, err);
-	if (!rc)
-		rc = db_pg_prune(conn, err);
 	return db_pg_end_write(db, conn, rc, err);
 }
 

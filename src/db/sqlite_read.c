@@ -3,6 +3,7 @@
  * full-text search (FTS5) with its filters and paging, and autocomplete from the terms table.
  */
 #include "db/sqlite.h"
+#include "db/where.h"
 
 #include <glib.h>
 #include <stdlib.h>
@@ -213,117 +214,11 @@ int db_sqlite_read_motivations(struct db *db, const char *target_file, int page,
 	return rc;
 }
 
-/* A WHERE clause being built, with the texts its "?" stand for, in order. */
-struct db_sqlite_where {
-	GString *sql;
-	GPtrArray *args; /* g_free'd strings */
-};
-
-static void db_sqlite_where_init(struct db_sqlite_where *w, const char *start)
-{
-	w->sql = g_string_new(start);
-	w->args = g_ptr_array_new_with_free_func(g_free);
-}
-
-static void db_sqlite_where_release(struct db_sqlite_where *w)
-{
-	g_string_free(w->sql, TRUE);
-	g_ptr_array_unref(w->args);
-}
-
-static void db_sqlite_where_arg(struct db_sqlite_where *w, char *owned)
-{
-	g_ptr_array_add(w->args, owned);
-}
-
-/*
- * A Manifest, or a folder: the Manifest named like it (a folder can be one) and every one below.
- * "Below" is a range, not LIKE: LIKE ignores ASCII case and needs escaping; the range is exact,
- * byte-wise, and uses the index. Every string starting with "a/" lies in ["a/", "a0"), since '0'
- * follows '/'; so "a" never matches "ab/x" nor "a.b".
- */
-static void db_sqlite_where_scope_only(struct db_sqlite_where *w, const struct db_query *q);
-
-/* Leaves out q->exclude's Manifests and folders, each like a folder scope (see below). */
-static void db_sqlite_where_exclude(struct db_sqlite_where *w, const struct db_query *q)
-{
-	for (const char *const *x = q ? q->exclude : NULL; x && *x; x++) {
-		if (!**x) {
-			g_string_append(w->sql, " AND 0");
-			continue;
-		}
-		g_string_append(w->sql, " AND NOT (manifest = ? OR (manifest >= ? AND manifest < ?))");
-		db_sqlite_where_arg(w, g_strdup(*x));
-		db_sqlite_where_arg(w, g_strconcat(*x, "/", NULL));
-		db_sqlite_where_arg(w, g_strconcat(*x, "0", NULL));
-	}
-}
-
-static void db_sqlite_where_scope(struct db_sqlite_where *w, const struct db_query *q)
-{
-	db_sqlite_where_scope_only(w, q);
-	db_sqlite_where_exclude(w, q);
-}
-
-static void db_sqlite_where_scope_only(struct db_sqlite_where *w, const struct db_query *q)
-{
-	const char *scope = q && q->scope ? q->scope : "";
-	size_t len = strlen(scope);
-	while (len && scope[len - 1] == '/')
-		len--;
-	if (!len)
-		return;
-	char *exact = g_strndup(scope, len);
-	db_sqlite_where_arg(w, exact);
-	if (!q->scope_is_folder) {
-		g_string_append(w->sql, " AND manifest = ?");
-		return;
-	}
-	/*
-	 * A keyset page of a folder walks the primary key and stops after one page: on the manifest
-	 * index ("+" keeps it off) the ranges' rows would all be gathered and sorted by rowid first.
-	 */
-	if (q->keyset)
-		g_string_append(w->sql, " AND (+manifest = ? OR (+manifest >= ? AND +manifest < ?))");
-	else
-		g_string_append(w->sql, " AND (manifest = ? OR (manifest >= ? AND manifest < ?))");
-	db_sqlite_where_arg(w, g_strconcat(exact, "/", NULL));
-	db_sqlite_where_arg(w, g_strconcat(exact, "0", NULL));
-}
-
-static void db_sqlite_where_in(struct db_sqlite_where *w, const char *column,
-			       const char *const *values)
-{
-	if (!values || !*values)
-		return;
-	g_string_append_printf(w->sql, " AND %s IN (", column);
-	for (const char *const *v = values; *v; v++) {
-		g_string_append(w->sql, v == values ? "?" : ", ?");
-		db_sqlite_where_arg(w, g_strdup(*v));
-	}
-	g_string_append(w->sql, ")");
-}
-
-/* Ranges were checked by db.c: "start/end", 20 characters each side. */
-static void db_sqlite_where_dates(struct db_sqlite_where *w, const char *const *ranges)
-{
-	if (!ranges || !*ranges)
-		return;
-	g_string_append(w->sql, " AND (");
-	for (const char *const *r = ranges; *r; r++) {
-		g_string_append(w->sql, r == ranges ? "created BETWEEN ? AND ?"
-						    : " OR created BETWEEN ? AND ?");
-		db_sqlite_where_arg(w, g_strndup(*r, 20));
-		db_sqlite_where_arg(w, g_strdup(strchr(*r, '/') + 1));
-	}
-	g_string_append(w->sql, ")");
-}
-
 /*
  * Every part must match: each becomes an FTS5 string ("..."), in which nothing but '"' is special,
  * and db_query_parse() never leaves a '"' in a part. A string of several words is a phrase.
  */
-static void db_sqlite_where_text(struct db_sqlite_where *w, const struct db_query_parts *parts)
+static void db_sqlite_where_text(struct db_where *w, const struct db_query_parts *parts)
 {
 	if (!parts->count)
 		return;
@@ -331,29 +226,72 @@ static void db_sqlite_where_text(struct db_sqlite_where *w, const struct db_quer
 	for (size_t i = 0; i < parts->count; i++)
 		g_string_append_printf(match, "%s\"%s\"", i ? " AND " : "", parts->items[i].text);
 	g_string_append(w->sql, " AND rowid IN (SELECT rowid FROM annotations_fts"
-				" WHERE annotations_fts MATCH ?)");
-	db_sqlite_where_arg(w, g_string_free(match, FALSE));
+				" WHERE annotations_fts MATCH ");
+	db_where_arg(w, g_string_free(match, FALSE));
+	g_string_append(w->sql, ")");
 }
 
-static void db_sqlite_where_bind(sqlite3_stmt *stmt, const struct db_sqlite_where *w)
+static void db_sqlite_where_bind(sqlite3_stmt *stmt, const struct db_where *w)
 {
 	for (guint i = 0; i < w->args->len; i++)
 		sqlite3_bind_text(stmt, (int)i + 1, g_ptr_array_index(w->args, i), -1,
 				  SQLITE_STATIC);
 }
 
-static int db_sqlite_read_count(struct db_sqlite_conn *conn, const struct db_sqlite_where *w,
-				int64_t *total, struct iiifd_error *err)
+/*
+ * "SELECT <what> FROM annotations WHERE" and q's conditions. A keyset page of a folder walks
+ * the primary key and stops after one page: on the manifest index ("+" keeps it off) the
+ * ranges' rows would all be gathered and sorted by rowid first.
+ */
+static void db_sqlite_where_search(struct db_where *w, const char *what,
+				   const struct db_query *q, const struct db_query_parts *parts)
 {
-	char *sql = g_strconcat("SELECT count(*) FROM annotations", w->sql->str, NULL);
-	sqlite3_stmt *stmt = db_sqlite_prepare(conn, sql, err);
-	g_free(sql);
-	if (!stmt)
-		return -1;
-	db_sqlite_where_bind(stmt, w);
-	int rc = sqlite3_step(stmt) == SQLITE_ROW ? 0 : db_sqlite_fail(conn, "search count", err);
-	*total = rc ? 0 : sqlite3_column_int64(stmt, 0);
+	char *start = g_strconcat("SELECT ", what, " FROM annotations WHERE", NULL);
+	db_where_init(w, start, false);
+	g_free(start);
+	db_where_filters(w, q, q->keyset && q->scope_is_folder ? "+manifest" : "manifest");
+	db_sqlite_where_text(w, parts);
+}
+
+static int db_sqlite_read_count(struct db_sqlite_conn *conn, const struct db_query *q,
+				const struct db_query_parts *parts, int64_t *total,
+				struct iiifd_error *err)
+{
+	struct db_where w;
+	db_sqlite_where_search(&w, "count(*)", q, parts);
+	sqlite3_stmt *stmt = db_sqlite_prepare(conn, w.sql->str, err);
+	int rc = -1;
+	if (stmt) { /* the bound texts are w's: it lives until the statement is done */
+		db_sqlite_where_bind(stmt, &w);
+		rc = sqlite3_step(stmt) == SQLITE_ROW ? 0 : db_sqlite_fail(conn, "search count", err);
+		*total = rc ? 0 : sqlite3_column_int64(stmt, 0);
+	}
 	db_sqlite_done(stmt);
+	db_where_release(&w);
+	return rc;
+}
+
+/*
+ * Runs stmt (bound), appending its records to out; the last column is the record's key, the
+ * last one read goes to *last (when not NULL; 0 when there are no rows).
+ */
+static int db_sqlite_read_keyed(struct db_sqlite_conn *conn, sqlite3_stmt *stmt,
+				struct anno_list *out, int64_t *last, struct iiifd_error *err)
+{
+	int rc = 0, step;
+	if (last)
+		*last = 0;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct anno_record *rec = anno_list_add(out);
+		if (!rec || db_sqlite_record_read(stmt, rec)) {
+			rc = iiifd_error_set(err, 500, "annotation store: out of memory");
+			break;
+		}
+		if (last)
+			*last = sqlite3_column_int64(stmt, sqlite3_column_count(stmt) - 1);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_sqlite_fail(conn, "search", err);
 	return rc;
 }
 
@@ -361,84 +299,80 @@ static int db_sqlite_read_count(struct db_sqlite_conn *conn, const struct db_sql
  * Keyset page: records after q->after in rowid order, which the primary key (or the manifest
  * index, whose entries are in rowid order for one manifest) yields without sorting or counting.
  */
-static int db_sqlite_read_keyset(struct db_sqlite_conn *conn, const struct db_sqlite_where *w,
-				 const struct db_query *q, struct anno_list *out,
+static int db_sqlite_read_keyset(struct db_sqlite_conn *conn, const struct db_query *q,
+				 const struct db_query_parts *parts, struct anno_list *out,
 				 struct iiifd_error *err)
 {
-	char *sql = g_strconcat("SELECT " DB_SQLITE_COLUMNS ", rowid FROM annotations", w->sql->str,
-				" AND rowid > ? ORDER BY rowid LIMIT ?", NULL);
-	sqlite3_stmt *stmt = db_sqlite_prepare(conn, sql, err);
-	g_free(sql);
-	if (!stmt)
-		return -1;
-	db_sqlite_where_bind(stmt, w);
-	sqlite3_bind_int64(stmt, (int)w->args->len + 1, q->after);
-	sqlite3_bind_int64(stmt, (int)w->args->len + 2, q->limit < 0 ? -1 : q->limit);
-	int rc = 0, step;
-	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct anno_record *rec = anno_list_add(out);
-		if (!rec || db_sqlite_record_read(stmt, rec)) {
-			rc = iiifd_error_set(err, 500, "annotation store: out of memory");
-			break;
-		}
-		if (q->next_after)
-			*q->next_after =
-				sqlite3_column_int64(stmt, sqlite3_column_count(stmt) - 1);
+	struct db_where w;
+	db_sqlite_where_search(&w, DB_SQLITE_COLUMNS ", rowid", q, parts);
+	g_string_append(w.sql, " AND rowid > ? ORDER BY rowid LIMIT ?");
+	sqlite3_stmt *stmt = db_sqlite_prepare(conn, w.sql->str, err);
+	if (stmt) {
+		db_sqlite_where_bind(stmt, &w);
+		sqlite3_bind_int64(stmt, (int)w.args->len + 1, q->after);
+		sqlite3_bind_int64(stmt, (int)w.args->len + 2, q->limit < 0 ? -1 : q->limit);
 	}
-	if (!rc && step != SQLITE_DONE)
-		rc = db_sqlite_fail(conn, "search", err);
+	int rc = stmt ? db_sqlite_read_keyed(conn, stmt, out, q->next_after, err) : -1;
 	db_sqlite_done(stmt);
+	db_where_release(&w);
 	return rc;
 }
 
-static int db_sqlite_read_page(struct db_sqlite_conn *conn, const struct db_sqlite_where *w,
-			       const struct db_query *q, struct anno_list *out,
+/*
+ * The sort key of q->page_after, the record a numbered page follows, when it is still there
+ * with a Manifest (true); else false: the page is found by offset.
+ */
+static bool db_sqlite_page_key(struct db_sqlite_conn *conn, const struct db_query *q,
+			       struct db_where_key *key)
+{
+	struct iiifd_error ignored;
+	if (q->page_after <= 0)
+		return false;
+	sqlite3_stmt *stmt = db_sqlite_prepare(conn, "SELECT manifest, target_file, page, seq,"
+						     " rowid FROM annotations WHERE rowid = ?"
+						     " AND manifest IS NOT NULL", &ignored);
+	if (!stmt)
+		return false;
+	sqlite3_bind_int64(stmt, 1, q->page_after);
+	bool found = sqlite3_step(stmt) == SQLITE_ROW;
+	for (int i = 0; found && i < 5; i++)
+		key->v[i] = g_strdup((const char *)sqlite3_column_text(stmt, i));
+	db_sqlite_done(stmt);
+	return found;
+}
+
+/* One numbered page: after q->page_after when that record is there, else at q->offset. */
+static int db_sqlite_read_page(struct db_sqlite_conn *conn, const struct db_query *q,
+			       const struct db_query_parts *parts, struct anno_list *out,
 			       struct iiifd_error *err)
 {
-	char *sql = g_strconcat("SELECT " DB_SQLITE_COLUMNS " FROM annotations", w->sql->str,
-				" ORDER BY manifest, target_file, page, seq, rowid"
-				" LIMIT ? OFFSET ?", NULL);
-	sqlite3_stmt *stmt = db_sqlite_prepare(conn, sql, err);
-	g_free(sql);
-	if (!stmt)
-		return -1;
-	db_sqlite_where_bind(stmt, w);
-	sqlite3_bind_int64(stmt, (int)w->args->len + 1, q->limit < 0 ? -1 : q->limit);
-	sqlite3_bind_int64(stmt, (int)w->args->len + 2, q->offset);
-	int rc = db_sqlite_records_read(conn, stmt, out, err);
-	db_sqlite_done(stmt);
-	return rc;
-}
-
-static void db_sqlite_where_search(struct db_sqlite_where *w, const struct db_query *q,
-				   const struct db_query_parts *parts)
-{
-	/* Georeference Annotations are not text: served on their Canvas, listed from the Manifest */
-	db_sqlite_where_init(w, " WHERE granularity IS NOT 'word'"
-				" AND motivation IS NOT 'georeferencing'");
-	db_sqlite_where_scope(w, q);
-	db_sqlite_where_in(w, "motivation", q->motivations);
-	db_sqlite_where_in(w, "creator", q->users);
-	db_sqlite_where_dates(w, q->dates);
-	if (q->has_score) { /* the REAL column's affinity makes the text arguments numbers */
-		char lo[G_ASCII_DTOSTR_BUF_SIZE], hi[G_ASCII_DTOSTR_BUF_SIZE];
-		g_string_append(w->sql, " AND score BETWEEN ? AND ?");
-		db_sqlite_where_arg(w, g_strdup(g_ascii_dtostr(lo, sizeof lo, q->score_min)));
-		db_sqlite_where_arg(w, g_strdup(g_ascii_dtostr(hi, sizeof hi, q->score_max)));
+	struct db_where_key key = { 0 };
+	bool after = db_sqlite_page_key(conn, q, &key);
+	struct db_where w;
+	db_sqlite_where_search(&w, DB_SQLITE_COLUMNS ", rowid", q, parts);
+	if (after)
+		db_where_after(&w, &key);
+	db_where_key_release(&key);
+	g_string_append(w.sql, " ORDER BY manifest, target_file, page, seq, rowid LIMIT ? OFFSET ?");
+	sqlite3_stmt *stmt = db_sqlite_prepare(conn, w.sql->str, err);
+	if (stmt) {
+		db_sqlite_where_bind(stmt, &w);
+		sqlite3_bind_int64(stmt, (int)w.args->len + 1, q->limit < 0 ? -1 : q->limit);
+		sqlite3_bind_int64(stmt, (int)w.args->len + 2, after ? 0 : q->offset);
 	}
-	db_sqlite_where_text(w, parts);
+	int rc = stmt ? db_sqlite_read_keyed(conn, stmt, out, q->page_last, err) : -1;
+	db_sqlite_done(stmt);
+	db_where_release(&w);
+	return rc;
 }
 
 int db_sqlite_read_search_count(struct db *db, const struct db_query *q,
 				const struct db_query_parts *parts, int64_t *total,
 				struct iiifd_error *err)
 {
-	struct db_sqlite_where w;
-	db_sqlite_where_search(&w, q, parts);
 	struct db_sqlite_conn *conn = db_sqlite_acquire(db, err);
-	int rc = conn ? db_sqlite_read_count(conn, &w, total, err) : -1;
+	int rc = conn ? db_sqlite_read_count(conn, q, parts, total, err) : -1;
 	db_sqlite_release(db, conn);
-	db_sqlite_where_release(&w);
 	return rc;
 }
 
@@ -446,28 +380,26 @@ int db_sqlite_read_search(struct db *db, const struct db_query *q,
 			  const struct db_query_parts *parts, struct anno_list *out,
 			  int64_t *total, struct iiifd_error *err)
 {
-	struct db_sqlite_where w;
-	db_sqlite_where_search(&w, q, parts);
 	struct db_sqlite_conn *conn = db_sqlite_acquire(db, err);
 	if (q->keyset) {
-		int rc = conn && q->limit != 0 ? db_sqlite_read_keyset(conn, &w, q, out, err)
+		int rc = conn && q->limit != 0 ? db_sqlite_read_keyset(conn, q, parts, out, err)
 					       : (conn ? 0 : -1);
 		db_sqlite_release(db, conn);
-		db_sqlite_where_release(&w);
 		return rc;
 	}
 	/* one read transaction: the page and the total see the same snapshot */
 	int rc = conn ? db_sqlite_run(conn, DB_SQLITE_BEGIN_READ, err) : -1;
-	if (!rc)
-		rc = db_sqlite_read_count(conn, &w, total, err);
+	if (!rc && q->known_total) /* counted before, in this state of the store */
+		*total = *q->known_total;
+	else if (!rc)
+		rc = db_sqlite_read_count(conn, q, parts, total, err);
 	if (!rc && q->limit != 0 && q->offset < *total)
-		rc = db_sqlite_read_page(conn, &w, q, out, err);
+		rc = db_sqlite_read_page(conn, q, parts, out, err);
 	if (conn && !sqlite3_get_autocommit(conn->handle)) {
 		struct iiifd_error ignored;
 		db_sqlite_run(conn, DB_SQLITE_COMMIT, &ignored);
 	}
 	db_sqlite_release(db, conn);
-	db_sqlite_where_release(&w);
 	return rc;
 }
 
@@ -492,7 +424,7 @@ static int db_sqlite_read_terms(struct db_sqlite_conn *conn, sqlite3_stmt *stmt,
  * Gives each term of out its most frequent form within w's conditions (the terms' own: prefix
  * range and scope), reading the forms of the terms up to the last one of out only.
  */
-static int db_sqlite_read_labels(struct db_sqlite_conn *conn, struct db_sqlite_where *w,
+static int db_sqlite_read_labels(struct db_sqlite_conn *conn, struct db_where *w,
 				 struct db_terms *out, struct iiifd_error *err)
 {
 	if (!out->count)
@@ -527,11 +459,12 @@ int db_sqlite_read_autocomplete(struct db *db, const struct db_query *scope, con
 				int64_t min, int64_t limit, struct db_terms *out,
 				struct iiifd_error *err)
 {
-	struct db_sqlite_where w;
-	db_sqlite_where_init(&w, " WHERE term >= ? AND term < ?");
-	db_sqlite_where_arg(&w, g_strdup(prefix));
-	db_sqlite_where_arg(&w, g_strconcat(prefix, DB_SQLITE_MAX_CHAR, NULL));
-	db_sqlite_where_scope(&w, scope);
+	struct db_where w;
+	db_where_init(&w, " WHERE term >= ", false);
+	db_where_arg(&w, g_strdup(prefix));
+	g_string_append(w.sql, " AND term < ");
+	db_where_arg(&w, g_strconcat(prefix, DB_SQLITE_MAX_CHAR, NULL));
+	db_where_scope(&w, scope, "manifest");
 	char *sql = g_strconcat("SELECT term, sum(count) AS n FROM terms", w.sql->str,
 				" GROUP BY term HAVING n >= ? ORDER BY term LIMIT ?", NULL);
 	struct db_sqlite_conn *conn = db_sqlite_acquire(db, err);
@@ -549,7 +482,7 @@ int db_sqlite_read_autocomplete(struct db *db, const struct db_query *scope, con
 	if (rc)
 		db_terms_release(out);
 	db_sqlite_release(db, conn);
-	db_sqlite_where_release(&w);
+	db_where_release(&w);
 	g_free(sql);
 	return rc;
 }

@@ -161,6 +161,8 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 		for (int i = 0; i < npaths; i++)
 			import_path(&run, paths[i], 0);
 		tools_progress_finish(&run.progress);
+		if (run.files && db_after_bulk_load(run.db, &err) < 0)
+			fprintf(stderr, "iiifd import: updating the store's statistics: %s\n", err.msg);
 		printf("%d annotations from %d files%s\n", run.records, run.files,
 		       run.failed ? "; some failed (see above)" : "");
 		image_source_cache_free(run.c.sources);

@@ -85,7 +85,7 @@ def test_nodes_starting_together_migrate_once(iiifd_bin, atree, tmp_path, pg):
     try:
         assert not errors, errors
         db = uri.rsplit("/", 1)[1]
-        assert pg.sql("SELECT count(*), max(version) FROM iiifd_schema", db=db).strip() == "1|4"
+        assert pg.sql("SELECT count(*), max(version) FROM iiifd_schema", db=db).strip() == "1|5"
         for s in servers:
             assert s.get("/ready").status == 200
     finally:

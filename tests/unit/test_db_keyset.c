@@ -93,11 +93,58 @@ static void test_keyset_visits_each_once(void)
 	test_remove_db(path);
 }
 
+/*
+ * Numbered pages of a search with q (page_after, page_last): each page started after the
+ * last record of the one before gives the same records as the same page by offset. Run before
+ * and after ANALYZE: on PostgreSQL, statistics make a common word's page a walk of the
+ * searchable records in result order (a rare one gathers its hits first).
+ */
+static void test_numbered_pages_by_key_match_offsets(void)
+{
+	char path[256];
+	struct db *db = test_keyset_store(path, sizeof path);
+	const char *queries[] = { "text", "\"keyset text\"", "keyset" };
+	const char *const comments[] = { "commenting", NULL };
+	for (int round = 0; round < 2; round++) {
+		if (round == 1) {
+			test_sql_exec(path, "ANALYZE annotations");
+			if (test_pg)
+				CHECK(test_sql_int(path, "SELECT reltuples::bigint FROM pg_class WHERE"
+							 " oid = to_regclass('annotations_hits')") == 30,
+				      "ANALYZE counted the searchable records");
+		}
+		for (int k = 0; k < 4; k++) {
+			struct db_query q = { .q = queries[k % 3], .limit = 4,
+					      .motivations = k == 3 ? comments : NULL };
+			struct anno_list by_offset = { 0 }, by_key = { 0 };
+			struct iiifd_error err = { 0 };
+			int64_t total = 0, last = 0;
+			for (q.offset = 0; q.offset == 0 || q.offset < total; q.offset += q.limit)
+				CHECK(db_search(db, &q, &by_offset, &total, &err) == 0, "%s", err.msg);
+			CHECK(total == (k == 3 ? 6 : 30), "total of %s: %lld", q.q, (long long)total);
+			q.page_last = &last;
+			for (q.offset = 0; q.offset == 0 || q.offset < total; q.offset += q.limit) {
+				q.page_after = last;
+				CHECK(db_search(db, &q, &by_key, &total, &err) == 0, "%s", err.msg);
+				CHECK(last > 0, "page_last is set");
+			}
+			CHECK((int64_t)by_key.count == total, "every hit once by key (%s)", q.q);
+			for (size_t i = 0; i < by_key.count && i < by_offset.count; i++)
+				CHECK(strcmp(by_key.items[i].id, by_offset.items[i].id) == 0,
+				      "round %d, %s: hit %zu by key is hit %zu by offset", round, q.q, i, i);
+			anno_list_release(&by_offset);
+			anno_list_release(&by_key);
+		}
+	}
+	db_close(db);
+}
+
 int main(void)
 {
 	if (test_setup())
 		return 1;
 	UNIT_RUN(test_keyset_visits_each_once);
+	UNIT_RUN(test_numbered_pages_by_key_match_offsets);
 	rmdir(test_dir);
 	return unit_report("db_keyset");
 }
