@@ -60,6 +60,7 @@ struct auth_state {
 	struct state_revoked revoked[STATE_REVOKED_MAX];
 	int nrevoked;
 	struct state_throttle throttle[STATE_THROTTLE_SLOTS];
+	char origins[1024]; /* auth-origins: "origin origin,..." */
 	FILE *log; /* owned; NULL = the server log */
 	struct db *db; /* borrowed; NULL = revocations in this process only */
 };
@@ -85,6 +86,12 @@ struct auth_state *auth_state_new(const struct iiifd_config *cfg, const char *ro
 		snprintf(a->users_file, sizeof a->users_file, "%s/users", cfg->data_dir);
 	snprintf(a->user_header, sizeof a->user_header, "%s", cfg->auth_user_header);
 	snprintf(a->roles_header, sizeof a->roles_header, "%s", cfg->auth_roles_header);
+	if (cfg->auth_origins && strlen(cfg->auth_origins) >= sizeof a->origins) {
+		free(a);
+		return iiifd_error_set(err, 400, "auth-origins: too long (at most %zu characters)",
+				       sizeof a->origins - 1), NULL;
+	}
+	snprintf(a->origins, sizeof a->origins, "%s", cfg->auth_origins ? cfg->auth_origins : "");
 	a->token_ttl = cfg->auth_token_ttl;
 	a->session_ttl = cfg->auth_session_ttl;
 	if (cfg->auth_log && *cfg->auth_log && !(a->log = fopen(cfg->auth_log, "a")))
@@ -114,6 +121,21 @@ const char *auth_state_users_file(const struct auth_state *a) { return a->users_
 int auth_state_token_ttl(const struct auth_state *a) { return a->token_ttl; }
 int auth_state_session_ttl(const struct auth_state *a) { return a->session_ttl; }
 const char *auth_state_root(const struct auth_state *a) { return a->root; }
+
+bool auth_state_origin_listed(const struct auth_state *a, const char *origin)
+{
+	size_t n = strlen(origin);
+	for (const char *s = a->origins; *s;) {
+		s += strspn(s, " ,\t");
+		size_t len = strcspn(s, " ,\t");
+		if (len == n && strncmp(s, origin, n) == 0)
+			return true;
+		if (len > 1 && s[len - 1] == '/' && len - 1 == n && strncmp(s, origin, n) == 0)
+			return true; /* "https://x.org/" as written in a config */
+		s += len;
+	}
+	return false;
+}
 
 void auth_policy_put(struct auth_policy *p)
 {
