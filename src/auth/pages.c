@@ -313,11 +313,12 @@ static void pages_access(struct auth_state *a, const char *origin, const char *s
 
 /*
  * The token to hand out for a realm, or an error profile (2.0 names) when none. client_origin
- * (NULL: not checked) must be one the access service was opened for when the session is what
- * admits (not the address or a trusted header alone).
+ * (NULL: not checked) must be one the access service was opened for; when the address or a
+ * trusted header admits alone (no visit), the server's own origin or one of auth-origins.
  */
 static const char *pages_token_for(struct auth_state *a, const struct auth_policy *p,
-				   const struct http_request *req, const char *client_origin,
+				   const char *own_origin, const struct http_request *req,
+				   const char *client_origin,
 				   char *token, size_t n, const char **error_note)
 {
 	struct auth_view v;
@@ -335,8 +336,10 @@ static const char *pages_token_for(struct auth_state *a, const struct auth_polic
 		const char *sent = http_request_header(req, "Cookie");
 		return sent && strstr(sent, AUTH_COOKIE_NAME "=") ? "invalidAspect" : "missingAspect";
 	}
-	if (client_origin && !auth_policy_admits(p, &ambient) &&
-	    !auth_claims_has_origin(&v.cookie, client_origin)) {
+	if (client_origin && !auth_claims_has_origin(&v.cookie, client_origin) &&
+	    !(auth_policy_admits(p, &ambient) &&
+	      (strcmp(client_origin, own_origin) == 0 ||
+	       auth_state_origin_listed(a, client_origin)))) {
 		auth_log(a, "token-refused-origin", v.cookie.user, req->client, client_origin);
 		*error_note = "The access service was not opened for this page's origin: open it "
 			      "again from this page.";
@@ -376,7 +379,7 @@ static void pages_post_message(struct http_response *resp, json_t *message, cons
 	http_response_body(resp, g_string_free(out, FALSE), len, g_free);
 }
 
-static void pages_token2(struct auth_state *a, const char *segment,
+static void pages_token2(struct auth_state *a, const char *own, const char *segment,
 			 const struct http_request *req, struct http_response *resp)
 {
 	char *message_id = http_request_arg(req, "messageId");
@@ -387,7 +390,7 @@ static void pages_token2(struct auth_state *a, const char *segment,
 	const char *note = "";
 	const char *error = !message_id || !valid
 				    ? (message_id && origin ? "invalidOrigin" : "invalidRequest")
-				    : pages_token_for(a, p, req, origin, token, sizeof token, &note);
+				    : pages_token_for(a, p, own, req, origin, token, sizeof token, &note);
 	if (!message_id || !valid)
 		note = "The token service needs messageId and a valid origin.";
 	json_t *m = json_pack("{s:s, s:s, s:s}", "@context", AUTH2_CONTEXT, "type",
@@ -417,7 +420,7 @@ static const char *pages_error1(const char *error2)
 	return error2;
 }
 
-static void pages_token1(struct auth_state *a, const char *segment,
+static void pages_token1(struct auth_state *a, const char *own, const char *segment,
 			 const struct http_request *req, struct http_response *resp)
 {
 	char *message_id = http_request_arg(req, "messageId");
@@ -430,7 +433,7 @@ static void pages_token1(struct auth_state *a, const char *segment,
 	 * credentials): its origin is checked when given */
 	bool bad_origin = (message_id || origin) && !valid;
 	const char *error = bad_origin ? "invalidOrigin"
-				       : pages_token_for(a, p, req, origin, token, sizeof token,
+				       : pages_token_for(a, p, own, req, origin, token, sizeof token,
 							 &note);
 	if (bad_origin)
 		note = "The origin parameter is not a valid origin.";
@@ -485,9 +488,9 @@ bool auth_pages_handle(struct auth_state *a, const char *origin, const struct ht
 	if (strncmp(path, "access/", 7) == 0 && !strchr(path + 7, '/'))
 		pages_access(a, origin, path + 7, req, resp);
 	else if (get && strncmp(path, "2/token/", 8) == 0 && !strchr(rest = path + 8, '/'))
-		pages_token2(a, rest, req, resp);
+		pages_token2(a, origin, rest, req, resp);
 	else if (get && strncmp(path, "1/token/", 8) == 0 && !strchr(rest = path + 8, '/'))
-		pages_token1(a, rest, req, resp);
+		pages_token1(a, origin, rest, req, resp);
 	else if (get && strcmp(path, "logout") == 0)
 		pages_logout(a, origin, req, resp);
 	else

@@ -80,6 +80,13 @@ char **auth_scan_denied_below(struct auth_state *a, const char *rel,
 		if (scan_is_below(all->pdata[i], rel))
 			g_ptr_array_add(candidates, g_strdup(all->pdata[i]));
 	pthread_mutex_unlock(&scan_lock);
+	struct auth_policy *root_policy = auth_state_config_policy(a);
+	bool root_listed = false;
+	for (guint i = 0; i < candidates->len; i++)
+		root_listed |= !*(const char *)candidates->pdata[i];
+	if (root_policy && !*rel && !root_listed)
+		g_ptr_array_add(candidates, g_strdup("")); /* the root, by access-file */
+	auth_policy_put(root_policy);
 	GPtrArray *denied = g_ptr_array_new();
 	for (guint i = 0; i < candidates->len; i++) {
 		char abs[PATH_MAX];

@@ -62,9 +62,26 @@ struct auth_state {
 	struct state_revoked revoked[STATE_REVOKED_MAX];
 	int nrevoked;
 	struct state_throttle throttle[STATE_THROTTLE_SLOTS];
+	char origins[1024]; /* auth-origins: "origin origin,..." */
+	struct auth_policy *config_policy; /* access-file's, one reference; NULL = none */
 	FILE *log; /* owned; NULL = the server log */
 	struct db *db; /* borrowed; NULL = revocations in this process only */
 };
+
+/*
+ * The access-file setting's policy: the root's, beneath every access.yml, whatever the root is
+ * (a local folder or object storage). NULL with err naming file:line when it is broken.
+ */
+static struct auth_policy *state_config_policy(const char *file, struct iiifd_error *err)
+{
+	struct sidecar_problems problems = { 0 };
+	struct auth_policy *p = auth_policy_load(file, "", &problems);
+	if (!p)
+		iiifd_error_set(err, 400, "access-file %s:%d: %s", file,
+				problems.count ? problems.items[0].line : 0,
+				problems.count ? problems.items[0].msg : "cannot be read");
+	return p;
+}
 
 struct auth_state *auth_state_new(const struct iiifd_config *cfg, const char *root_real,
 				  struct iiifd_error *err)
@@ -87,6 +104,17 @@ struct auth_state *auth_state_new(const struct iiifd_config *cfg, const char *ro
 		snprintf(a->users_file, sizeof a->users_file, "%s/users", cfg->data_dir);
 	snprintf(a->user_header, sizeof a->user_header, "%s", cfg->auth_user_header);
 	snprintf(a->roles_header, sizeof a->roles_header, "%s", cfg->auth_roles_header);
+	if (cfg->auth_origins && strlen(cfg->auth_origins) >= sizeof a->origins) {
+		free(a);
+		return iiifd_error_set(err, 400, "auth-origins: too long (at most %zu characters)",
+				       sizeof a->origins - 1), NULL;
+	}
+	snprintf(a->origins, sizeof a->origins, "%s", cfg->auth_origins ? cfg->auth_origins : "");
+	if (cfg->access_file && *cfg->access_file &&
+	    !(a->config_policy = state_config_policy(cfg->access_file, err))) {
+		free(a);
+		return NULL;
+	}
 	a->token_ttl = cfg->auth_token_ttl;
 	a->session_ttl = cfg->auth_session_ttl;
 	if (cfg->auth_log && *cfg->auth_log && !(a->log = fopen(cfg->auth_log, "a")))
@@ -105,6 +133,7 @@ void auth_state_free(struct auth_state *a)
 		free(a->policies[i].dir);
 		auth_policy_put(a->policies[i].policy);
 	}
+	auth_policy_put(a->config_policy);
 	if (a->log)
 		fclose(a->log);
 	pthread_mutex_destroy(&a->lock);
@@ -116,6 +145,21 @@ const char *auth_state_users_file(const struct auth_state *a) { return a->users_
 int auth_state_token_ttl(const struct auth_state *a) { return a->token_ttl; }
 int auth_state_session_ttl(const struct auth_state *a) { return a->session_ttl; }
 const char *auth_state_root(const struct auth_state *a) { return a->root; }
+
+bool auth_state_origin_listed(const struct auth_state *a, const char *origin)
+{
+	size_t n = strlen(origin);
+	for (const char *s = a->origins; *s;) {
+		s += strspn(s, " ,\t");
+		size_t len = strcspn(s, " ,\t");
+		if (len == n && strncmp(s, origin, n) == 0)
+			return true;
+		if (len > 1 && s[len - 1] == '/' && len - 1 == n && strncmp(s, origin, n) == 0)
+			return true; /* "https://x.org/" as written in a config */
+		s += len;
+	}
+	return false;
+}
 
 void auth_policy_put(struct auth_policy *p)
 {
@@ -192,9 +236,11 @@ static struct state_policy_slot *state_slot(struct auth_state *a, const char *di
 
 struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path)
 {
-	size_t root_len = strlen(a->root);
-	if (!a || strncmp(abs_path, a->root, root_len) != 0)
+	if (!a)
 		return NULL;
+	size_t root_len = strlen(a->root);
+	if (strncmp(abs_path, a->root, root_len) != 0)
+		return auth_state_config_policy(a);
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s", abs_path);
 	struct storage_stat st;
@@ -220,7 +266,14 @@ struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path)
 		*slash = '\0';
 	}
 	pthread_mutex_unlock(&a->lock);
-	return found;
+	return found ? found : auth_state_config_policy(a);
+}
+
+struct auth_policy *auth_state_config_policy(struct auth_state *a)
+{
+	if (a->config_policy)
+		__atomic_add_fetch(&a->config_policy->refs, 1, __ATOMIC_ACQ_REL);
+	return a->config_policy;
 }
 
 static void state_cookie_value(const char *cookies, char *out, size_t n)

@@ -90,6 +90,10 @@ const char *auth_state_users_file(const struct auth_state *a);
 int auth_state_token_ttl(const struct auth_state *a);
 int auth_state_session_ttl(const struct auth_state *a);
 const char *auth_state_root(const struct auth_state *a);
+/* The access-file setting's policy for the root, held (auth_policy_put); NULL when none. */
+struct auth_policy *auth_state_config_policy(struct auth_state *a);
+/* Whether origin is one of the auth-origins setting's (a trailing "/" there is ignored). */
+bool auth_state_origin_listed(const struct auth_state *a, const char *origin);
 
 #define AUTH_COOKIE_NAME "iiifd_access"
 

@@ -145,6 +145,12 @@ static const struct config_key config_keys[] = {
 	    "header with that user's comma-separated roles (from trusted-proxies only)"),
 	KEY("auth-log", CONFIG_STRING, auth_log, "", 0, 0,
 	    "file for the access log of logins, failures and denials; empty = the server log"),
+	KEY("access-file", CONFIG_STRING, access_file, "", 0, 0,
+	    "YAML file in access.yml's format: the policy of the root, beneath every access.yml "
+	    "sidecar (docs/access.md); empty = none"),
+	KEY("auth-origins", CONFIG_STRING, auth_origins, "", 0, 0,
+	    "origins (space or comma separated) whose pages get tokens when an address or a "
+	    "trusted header admits without an access service visit; empty = the server's own"),
 	KEY("auto-import", CONFIG_BOOL, auto_import, "true", 0, 0,
 	    "import ALTO/hOCR/WebVTT/COCO/CSV files found next to the media, in the background"),
 	KEY("auto-import-max-mb", CONFIG_INT64, auto_import_max_mb, "512", 0, INT64_C(1) << 30,

@@ -76,6 +76,8 @@ struct iiifd_config {
 	char *auth_user_header;   /* user header from trusted proxies; "" = none */
 	char *auth_roles_header;  /* roles header from trusted proxies; "" = none */
 	char *auth_log;           /* access log file; "" = the server log */
+	char *access_file;        /* the root's policy, access.yml format; "" = none */
+	char *auth_origins;       /* "origin, origin": token origins when no access visit recorded */
 	bool auto_import;         /* import OCR/VTT/COCO/CSV files found next to the images */
 	int64_t auto_import_max_mb; /* larger annotation files are skipped by auto-import; 0 = any */
 	int annotation_page_size; /* annotations per page of a Canvas AnnotationPage */

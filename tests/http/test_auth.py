@@ -268,7 +268,7 @@ def test_kiosk(srv):
     assert srv.get(f"/iiif/3/{q('kiosk/img.png')}/full/100,/0/default.jpg").status == 200
     r = srv.get(f"/auth/access/{realm('kiosk')}?origin={q(ORIGIN)}")
     assert r.status == 200 and b"window.close()" in r.body
-    msg, _ = token2(srv, "kiosk", {})
+    msg, _ = token2(srv, "kiosk", {}, origin=srv.base)  # the address alone: own origin
     assert msg["type"] == "AuthAccessToken2"
     assert probe(srv, "kiosk/img.png", msg["accessToken"])["status"] == 200
     # a kiosk elsewhere: refused, degraded tier offered

@@ -113,11 +113,65 @@ def test_clickthrough_remembers_the_origin(srv):
     assert msg["profile"] == "invalidOrigin" and target == OTHER
 
 
-def test_kiosk_visit_remembers_the_origin_and_address_alone_needs_none(srv):
-    # the kiosk's address range admits by itself: any page on the kiosk gets a token
-    assert token2(srv, "kiosk", {}, origin=OTHER)[0]["type"] == "AuthAccessToken2"
+def test_kiosk_visit_remembers_the_origin_and_address_alone_serves_the_own_origin(srv):
+    # the kiosk's address range admits by itself: the server's own pages get a token, another
+    # site's page only when auth-origins lists it (below) or after an access service visit
+    assert token2(srv, "kiosk", {}, origin=srv.base)[0]["type"] == "AuthAccessToken2"
+    msg, target = token2(srv, "kiosk", {}, origin=OTHER)
+    assert msg["profile"] == "invalidOrigin" and target == OTHER
+    msg, _ = token1(srv, "kiosk", {}, OTHER)
+    assert msg["error"] == "invalidOrigin" and "accessToken" not in msg
     # after a kiosk visit the cookie lists the visit's origin, and the address still admits
     r = srv.get(f"/auth/access/{realm('kiosk')}?origin={q(ORIGIN)}")
     jar = cookies_from(r)
     assert r.status == 200 and jar.get("iiifd_access")
-    assert token2(srv, "kiosk", jar, origin=OTHER)[0]["type"] == "AuthAccessToken2"
+    assert token2(srv, "kiosk", jar)[0]["type"] == "AuthAccessToken2"
+    assert token2(srv, "kiosk", jar, origin=srv.base)[0]["type"] == "AuthAccessToken2"
+    assert token2(srv, "kiosk", jar, origin=OTHER)[0]["profile"] == "invalidOrigin"
+
+
+def sso_token2(s, folder, origin, headers):
+    r = s.get(f"/auth/2/token/{realm(folder)}?messageId=m1&origin={q(origin)}", headers=headers)
+    assert r.status == 200
+    m = re.search(rb"postMessage\((\{.*\}), (\"[^\"]*\")\);", r.body)
+    assert m, r.body
+    return json.loads(m.group(1)), json.loads(m.group(2))
+
+
+THIRD = "https://viewer.example.org"
+
+
+def test_auth_origins_lists_the_pages_an_address_or_header_serves(tmp_path, iiifd_bin,
+                                                                   server_factory):
+    root = make_auth_root(str(tmp_path))
+    s = server_factory(args=["--auth-secrets", SECRET, "--auth-user-header", "X-Remote-User",
+                             "--auth-roles-header", "X-Remote-Roles", "--trusted-proxies",
+                             "127.0.0.1", "--auth-origins", f"{OTHER}, {THIRD}/"],
+                       root_dir=root)
+    sso = {"X-Remote-User": "carol", "X-Remote-Roles": "staff"}
+    for origin in (s.base, OTHER, THIRD):
+        assert sso_token2(s, "external", origin, sso)[0]["type"] == "AuthAccessToken2", origin
+        assert token2(s, "kiosk", {}, origin=origin)[0]["type"] == "AuthAccessToken2", origin
+    msg, target = sso_token2(s, "external", "http://evil.example.com", sso)
+    assert msg["profile"] == "invalidOrigin" and target == "http://evil.example.com"
+    assert "accessToken" not in msg
+    msg, _ = token2(s, "kiosk", {}, origin="http://evil.example.com")
+    assert msg["profile"] == "invalidOrigin"
+    # a prefix of a listed origin is not that origin
+    assert sso_token2(s, "external", "http://other.example", sso)[0]["profile"] == "invalidOrigin"
+    # without the header the external policy still gives nothing, whatever the origin
+    assert sso_token2(s, "external", OTHER, {})[0]["profile"] == "missingAspect"
+
+
+def test_trusted_header_without_auth_origins_serves_the_own_origin_only(tmp_path, iiifd_bin,
+                                                                        server_factory):
+    root = make_auth_root(str(tmp_path))
+    s = server_factory(args=["--auth-secrets", SECRET, "--auth-user-header", "X-Remote-User",
+                             "--auth-roles-header", "X-Remote-Roles", "--trusted-proxies",
+                             "127.0.0.1"], root_dir=root)
+    sso = {"X-Remote-User": "carol", "X-Remote-Roles": "staff"}
+    msg, target = sso_token2(s, "external", s.base, sso)
+    assert msg["type"] == "AuthAccessToken2" and target == s.base
+    for other in (OTHER, ORIGIN):
+        msg, target = sso_token2(s, "external", other, sso)
+        assert msg["profile"] == "invalidOrigin" and target == other
