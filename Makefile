@@ -156,6 +156,7 @@ bench: all
 # (docs/scaling.md); bench/store alone: SQLite and PostgreSQL side by side at 10 M OCR words
 bench-cluster: all
 	@bench/cluster
+	@bench/storage
 
 # Steady mixed load for SOAK_SECONDS (default 600): RSS must stay flat, errors zero
 soak: all

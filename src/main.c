@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "storage/root.h"
 #include "tools/convert.h"
 #include "tools/tiles.h"
 #include "tools/cache.h"
@@ -293,6 +294,7 @@ static int main_serve(int argc, char **argv)
 	struct iiifd_config cfg;
 	struct iiifd_error err = { 0 };
 	char root_real[PATH_MAX];
+	struct storage_root *root = NULL; /* the served files (storage/root.h) */
 	int rc = 2;
 	/* from the start: a reload or stop sent while starting waits until the server runs */
 	sigset_t signals;
@@ -305,10 +307,11 @@ static int main_serve(int argc, char **argv)
 	}
 	log_set_level(main_log_level(cfg.log_level));
 	rc = 1;
-	if (!realpath(cfg.root, root_real)) {
-		log_error("root '%s': cannot resolve", cfg.root);
+	if (storage_root_open_config(&cfg, &root, &err) < 0) {
+		log_error("root '%s': %s", cfg.root, err.msg);
 		goto out;
 	}
+	snprintf(root_real, sizeof root_real, "%s", storage_root_name(root));
 	main_tune_malloc();
 	if (VIPS_INIT("iiifd")) {
 		log_error("libvips failed to start: %s", vips_error_buffer());
@@ -331,6 +334,7 @@ static int main_serve(int argc, char **argv)
 	config_live_shutdown();
 	vips_shutdown();
 out:
+	storage_root_close(root);
 	iiifd_config_release(&cfg);
 	return rc;
 }

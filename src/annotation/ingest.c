@@ -23,6 +23,7 @@
 #include "maps/load.h"
 #include "media/probe.h"
 #include "presentation/canvas_index.h"
+#include "storage/root.h"
 
 enum ingest_format ingest_format_of(const char *name)
 {
@@ -65,7 +66,7 @@ static int ingest_resolve_image(void *ctx, const char *name, struct anno_target 
 	char *abs = NULL;
 	struct iiifd_error err = { 0 };
 	int rc = -1;
-	if (path_resolve(r->c->root_real, rel, image_source_extensions, &abs, &err) == 0) {
+	if (pres_resolve(r->c->root_real, rel, image_source_extensions, false, &abs, &err) == 0) {
 		const struct image_source *src = image_source_cache_get(r->c->sources, abs, 0, &err);
 		if (src) {
 			t->file = g_strdup(abs + strlen(r->c->root_real) + 1);
@@ -95,11 +96,11 @@ static int ingest_resolve_media(struct ingest_resolver *r, const char *name, str
 	char *dot = strrchr(stem, '.'), *abs = NULL;
 	char *rel = *r->folder ? g_strdup_printf("%s/%s", r->folder, stem) : g_strdup(stem);
 	*language = NULL;
-	int rc = path_resolve(r->c->root_real, rel, media_extensions, &abs, NULL);
+	int rc = pres_resolve(r->c->root_real, rel, media_extensions, false, &abs, NULL);
 	if (rc < 0 && dot) {
 		*language = g_strdup(dot + 1);
 		rel[strlen(rel) - strlen(dot)] = '\0';
-		rc = path_resolve(r->c->root_real, rel, media_extensions, &abs, NULL);
+		rc = pres_resolve(r->c->root_real, rel, media_extensions, false, &abs, NULL);
 	}
 	if (rc == 0) {
 		t->file = g_strdup(abs + strlen(r->c->root_real) + 1);
@@ -207,12 +208,23 @@ static int ingest_put(void *ctx, struct anno_list *batch, char *msg, size_t size
 	return rc;
 }
 
-/* The first byte of a file that is not white space (0 when none). */
-static int ingest_first_char(const char *abs)
+static bool ingest_is_blank(int c)
 {
-	FILE *f = fopen(abs, "rb");
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The first byte of a file (or of the bytes in memory) that is not white space (0: none). */
+static int ingest_first_char(const struct anno_input *in)
+{
+	if (!in->path) {
+		size_t i = 0;
+		while (i < in->len && ingest_is_blank((unsigned char)in->data[i]))
+			i++;
+		return i < in->len ? (unsigned char)in->data[i] : 0;
+	}
+	FILE *f = fopen(in->path, "rb");
 	int c = 0;
-	while (f && (c = getc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+	while (f && (c = getc(f)) != EOF && ingest_is_blank(c))
 		;
 	if (f)
 		fclose(f);
@@ -226,10 +238,16 @@ static int ingest_yolo(struct ingest_resolver *r, const struct anno_input *in, c
 	struct anno_target t = { 0 };
 	char *list = g_build_filename(r->c->root_real, r->folder, "classes.txt", NULL);
 	struct anno_input cin = { "classes.txt", list, NULL, 0 };
-	char **classes = NULL;
+	char **classes = NULL, *remote_list = NULL;
 	size_t n = 0;
 	int rc = -1;
-	bool has_list = g_file_test(list, G_FILE_TEST_IS_REGULAR);
+	struct storage_stat lst;
+	bool has_list = storage_stat(list, &lst, NULL) == 0 && !lst.is_dir;
+	if (has_list && list[0] != '/') { /* in a bucket: read whole, it is one name a line */
+		has_list = storage_read_file(list, INGEST_REMOTE_MAX_BYTES, &remote_list, &cin.len,
+					     NULL) == 0;
+		cin = (struct anno_input){ "classes.txt", NULL, remote_list, cin.len };
+	}
 	if (ingest_resolve_image(r, stem, &t) < 0 && !has_list) {
 		rc = 0; /* a text file of its own (notes.txt): no YOLO labels, nothing to import */
 	} else if (!t.file) {
@@ -245,6 +263,7 @@ static int ingest_yolo(struct ingest_resolver *r, const struct anno_input *in, c
 		rc = anno_parse_yolo(in, &t, classes, n, sink, ierr);
 	}
 	anno_yolo_classes_free(classes, n);
+	free(remote_list);
 	g_free(list);
 	return rc;
 }
@@ -257,7 +276,7 @@ static int ingest_json(struct ingest_resolver *r, const struct anno_input *in, c
 	struct anno_target t = { 0 };
 	if (ingest_resolve_media(r, name, &t, &s->language) == 0)
 		return anno_parse_timed_json(in, &t, sink, ierr);
-	if (ingest_first_char(in->path) == '[')
+	if (ingest_first_char(in) == '[')
 		return anno_parse_label_studio(in, ingest_resolve_image, r, sink, ierr);
 	return anno_parse_coco(in, ingest_resolve_image, r, sink, ierr);
 }
@@ -275,12 +294,29 @@ static int ingest_csv(struct ingest_resolver *r, const struct anno_input *in, co
 	return -1;
 }
 
+/* The object at location into memory for the parsers (*data: free); -1 with ierr. */
+static int ingest_read_remote(const char *location, char **data, struct anno_input *in,
+			      struct anno_import_error *ierr)
+{
+	struct iiifd_error err = { 0 };
+	if (storage_read_file(location, INGEST_REMOTE_MAX_BYTES, data, &in->len, &err) < 0) {
+		snprintf(ierr->msg, sizeof ierr->msg, "cannot read the object: %.200s", err.msg);
+		return -1;
+	}
+	in->path = NULL;
+	in->data = *data;
+	return 0;
+}
+
 static int ingest_parse(struct ingest_resolver *r, const char *rel, const char *abs,
 			struct ingest_sink *s, struct anno_import_error *ierr)
 {
 	enum ingest_format format = ingest_format_of(rel);
 	struct anno_target t = { 0 };
 	struct anno_input in = { rel, abs, NULL, 0 };
+	char *remote = NULL; /* an object of a bucket, read whole within INGEST_REMOTE_MAX_BYTES */
+	if (abs[0] != '/' && ingest_read_remote(abs, &remote, &in, ierr) < 0)
+		return -1;
 	struct anno_sink sink = { ingest_put, s };
 	char *name = g_path_get_basename(rel), *dot = strrchr(name, '.');
 	char *stem = g_strndup(name, dot ? (gsize)(dot - name) : strlen(name));
@@ -304,18 +340,27 @@ static int ingest_parse(struct ingest_resolver *r, const char *rel, const char *
 	} else if (format == INGEST_YOLO) {
 		rc = ingest_yolo(r, &in, stem, &sink, ierr);
 	}
+	free(remote);
 	g_free(name);
 	g_free(stem);
 	return rc;
 }
 
+/* "MTIME.NSEC|SIZE" of a local file, "MTIME.0|SIZE|ETAG" of an object (storage/root.h). */
 static char *ingest_fingerprint(const char *abs)
 {
-	struct stat st;
-	if (stat(abs, &st) < 0)
+	struct storage_stat st;
+	char version[160];
+	if (storage_stat(abs, &st, NULL) < 0 || st.is_dir)
 		return NULL;
-	return g_strdup_printf("%lld.%09ld|%lld", (long long)st.st_mtim.tv_sec,
-			       (long)st.st_mtim.tv_nsec, (long long)st.st_size);
+	return g_strdup(storage_stat_version(&st, version, sizeof version));
+}
+
+/* Whether the file at abs (a path or a location) is there. */
+static bool ingest_exists(const char *abs)
+{
+	struct storage_stat st;
+	return storage_stat(abs, &st, NULL) == 0;
 }
 
 /* The Manifests an import changed get an Update in the activity stream (Change Discovery). */
@@ -390,7 +435,7 @@ int ingest_file_with(struct db *db, const struct pres_context *c, const char *re
 		return iiifd_error_set(err, 400, "%s: not ALTO or PAGE (.xml), hOCR (.hocr), WebVTT "
 						 "(.vtt), COCO, Label Studio or timed JSON (.json), "
 						 "CSV (.csv) or YOLO (.txt)", rel);
-	if (path_resolve(c->root_real, rel, NULL, &abs, err) < 0)
+	if (pres_resolve(c->root_real, rel, NULL, false, &abs, err) < 0)
 		return iiifd_error_set(err, 404, "%s: no such file below the root", rel);
 	char *fingerprint = ingest_fingerprint(abs);
 	int rc = 0;
@@ -448,7 +493,7 @@ static void ingest_job(gpointer data, gpointer user)
 	char *rel = data;
 	struct iiifd_error err = { 0 };
 	char *abs = g_build_filename(q->c.root_real, rel, NULL);
-	bool gone = !g_file_test(abs, G_FILE_TEST_EXISTS);
+	bool gone = !ingest_exists(abs);
 	g_free(abs);
 	int n = gone ? ingest_forget(q->db, rel, &err) : ingest_file(q->db, &q->c, rel, false, &err);
 	if (n < 0)
@@ -582,7 +627,7 @@ static void ingest_queue_vanished(struct ingest_queue *q, const char *rel)
 	for (size_t i = 0; i < n; i++) {
 		char *abs = g_build_filename(q->c.root_real, sources[i], NULL);
 		bool direct = !strchr(sources[i] + prefix, '/');
-		if (direct && !g_file_test(abs, G_FILE_TEST_EXISTS) &&
+		if (direct && !ingest_exists(abs) &&
 		    !db_source_is_current(q->db, sources[i], INGEST_GONE))
 			ingest_queue_push(q, sources[i]);
 		g_free(abs);
@@ -598,8 +643,8 @@ static void ingest_queue_vanished(struct ingest_queue *q, const char *rel)
 static bool ingest_queue_too_big(struct ingest_queue *q, const char *src, const char *abs,
 				 const char *fingerprint)
 {
-	struct stat sb;
-	if (!q->max_bytes || stat(abs, &sb) < 0 || sb.st_size <= q->max_bytes)
+	struct storage_stat sb;
+	if (!q->max_bytes || storage_stat(abs, &sb, NULL) < 0 || sb.size <= q->max_bytes)
 		return false;
 	pthread_mutex_lock(&q->lock);
 	const char *logged = g_hash_table_lookup(q->skipped, src);
@@ -611,7 +656,7 @@ static bool ingest_queue_too_big(struct ingest_queue *q, const char *src, const 
 	if (log)
 		log_warn("annotation import: %s skipped: %lld bytes, larger than "
 			 "auto-import-max-mb = %lld (`iiifd import` imports it)", src,
-			 (long long)sb.st_size, (long long)(q->max_bytes >> 20));
+			 (long long)sb.size, (long long)(q->max_bytes >> 20));
 	return true;
 }
 

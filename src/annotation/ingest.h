@@ -26,6 +26,12 @@ enum ingest_format { INGEST_NONE, INGEST_ALTO, INGEST_HOCR, INGEST_VTT, INGEST_C
 enum ingest_format ingest_format_of(const char *name);
 
 /*
+ * Below a remote root (an S3 bucket), a source file is read whole into memory for its parser:
+ * a larger object is refused with 413 naming it (import it from a local copy instead).
+ */
+#define INGEST_REMOTE_MAX_BYTES ((size_t)256 << 20)
+
+/*
  * Imports the source file rel (path below the root) unless the store already has this version
  * of it (force: import anyway). ALTO/hOCR attach to the image with the same name, WebVTT to the
  * audio/video file ("talk.vtt", "talk.en.vtt" -> "talk.*"), COCO and CSV to the images they

@@ -15,6 +15,7 @@
 #include "annotation/webanno.h"
 #include "presentation/canvas_index.h"
 #include "presentation/manifest.h"
+#include "storage/root.h"
 
 #define SEARCH_PAGE_SIZE 50
 #define SEARCH_MATCHES_PER_RECORD 16 /* matches of one annotation that are reported */
@@ -202,6 +203,16 @@ static char *search_url(const char *service, const struct search_params *p, int6
 /* ---- canvases of the hits ------------------------------------------------------------ */
 
 /* Canvas indexes of the Manifests that hits belong to, built once per request. */
+/* Whether the Manifest rel is a folder (of a local or a remote root, storage/root.h). */
+static bool search_is_folder(const struct pres_context *c, const char *rel)
+{
+	char *abs = g_build_filename(c->root_real, rel, NULL);
+	struct storage_stat st;
+	bool folder = storage_stat(abs, &st, NULL) == 0 && st.is_dir;
+	g_free(abs);
+	return folder;
+}
+
 static const struct pres_canvas_index *search_index(const struct pres_context *c,
 						    GHashTable *indexes, const char *manifest)
 {
@@ -209,9 +220,7 @@ static const struct pres_canvas_index *search_index(const struct pres_context *c
 	if (idx)
 		return idx->count ? idx : NULL;
 	idx = calloc(1, sizeof *idx);
-	char *abs = g_build_filename(c->root_real, manifest, NULL);
-	bool folder = g_file_test(abs, G_FILE_TEST_IS_DIR);
-	g_free(abs);
+	bool folder = search_is_folder(c, manifest);
 	pres_canvas_index_build(c, manifest, folder, idx, NULL);
 	g_hash_table_insert(indexes, g_strdup(manifest), idx);
 	return idx->count ? idx : NULL;
@@ -385,9 +394,7 @@ static const json_t *search_manifest_ref(const struct pres_context *c, GHashTabl
 {
 	json_t *ref = g_hash_table_lookup(refs, rel);
 	if (!ref) {
-		char *abs = g_build_filename(c->root_real, rel, NULL);
-		ref = pres_manifest_ref(c, rel, g_file_test(abs, G_FILE_TEST_IS_DIR));
-		g_free(abs);
+		ref = pres_manifest_ref(c, rel, search_is_folder(c, rel));
 		g_hash_table_insert(refs, g_strdup(rel), ref);
 	}
 	return ref;

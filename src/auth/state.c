@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "core/strings.h"
+#include "storage/root.h"
 
 #define STATE_POLICY_SLOTS 512
 #define STATE_RECHECK_S 1
@@ -26,6 +27,7 @@ struct state_policy_slot {
 	struct auth_policy *policy; /* one reference held; NULL when the folder has no access.yml */
 	struct timespec mtime;
 	off_t size;
+	uint64_t ino;              /* of a remote object: a hash of its ETag (storage/root.h) */
 	time_t checked;            /* when access.yml was last looked at */
 	unsigned long epoch;       /* state_epoch when it was */
 };
@@ -169,15 +171,17 @@ static struct state_policy_slot *state_slot(struct auth_state *a, const char *di
 		return s;
 	char file[PATH_MAX + 16];
 	snprintf(file, sizeof file, "%s/" AUTH_POLICY_FILE, dir);
-	struct stat st;
-	bool exists = stat(file, &st) == 0;
+	struct storage_stat st; /* below a remote root: the object's, cached for storage-ttl */
+	bool exists = storage_stat(file, &st, NULL) == 0 && !st.is_dir;
 	if (!s->dir || (exists != (s->policy != NULL)) ||
-	    (exists && (st.st_mtim.tv_sec != s->mtime.tv_sec ||
-			st.st_mtim.tv_nsec != s->mtime.tv_nsec || st.st_size != s->size))) {
+	    (exists && (st.mtime.tv_sec != s->mtime.tv_sec ||
+			st.mtime.tv_nsec != s->mtime.tv_nsec || st.size != s->size ||
+			st.ino != s->ino))) {
 		auth_policy_put(s->policy);
 		s->policy = exists ? state_load(a, dir, file) : NULL;
-		s->mtime = exists ? st.st_mtim : (struct timespec){ 0 };
-		s->size = exists ? st.st_size : 0;
+		s->mtime = exists ? st.mtime : (struct timespec){ 0 };
+		s->size = exists ? st.size : 0;
+		s->ino = exists ? st.ino : 0;
 		if (!s->dir)
 			s->dir = strdup(dir);
 	}
@@ -193,8 +197,8 @@ struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path)
 		return NULL;
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s", abs_path);
-	struct stat st;
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	struct storage_stat st;
+	if (storage_stat(dir, &st, NULL) < 0 || !st.is_dir) {
 		char *slash = strrchr(dir, '/');
 		if (!slash)
 			return NULL;

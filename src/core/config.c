@@ -33,7 +33,30 @@ struct config_key {
 static const struct config_key config_keys[] = {
 	KEY("host", CONFIG_STRING, host, "127.0.0.1", 0, 0, "address to listen on"),
 	KEY("port", CONFIG_INT, port, "8182", 1, 65535, "TCP port"),
-	KEY("root", CONFIG_STRING, root, ".", 0, 0, "folder of images to serve (or positional ROOT)"),
+	KEY("root", CONFIG_STRING, root, ".", 0, 0,
+	    "folder of images to serve (or positional ROOT), or s3://bucket/prefix, or an "
+	    "http(s)://host/path origin"),
+	KEY("s3-endpoint", CONFIG_STRING, s3_endpoint, "", 0, 0,
+	    "S3-compatible endpoint of an s3:// root, scheme://host[:port]; empty = "
+	    "AWS_ENDPOINT_URL, else AWS in s3-region"),
+	KEY("s3-region", CONFIG_STRING, s3_region, "", 0, 0,
+	    "region requests to an s3:// root are signed for; empty = AWS_REGION, "
+	    "AWS_DEFAULT_REGION, else us-east-1"),
+	KEY("s3-access-key", CONFIG_STRING, s3_access_key, "", 0, 0,
+	    "access key of an s3:// root; empty = AWS_ACCESS_KEY_ID"),
+	KEY("s3-secret-key", CONFIG_STRING, s3_secret_key, "", 0, 0,
+	    "secret key of an s3:// root (keep it in the config file, not on the command line); "
+	    "empty = AWS_SECRET_ACCESS_KEY"),
+	KEY("s3-session-token", CONFIG_STRING, s3_session_token, "", 0, 0,
+	    "session token of temporary credentials; empty = AWS_SESSION_TOKEN"),
+	KEY("storage-ttl", CONFIG_INT, storage_ttl, "10", 0, 86400,
+	    "seconds what an s3:// or http(s):// root's stats and listings said is trusted (a "
+	    "replaced object shows within this time); 0 = ask on every request"),
+	KEY("storage-block-kb", CONFIG_INT, storage_block_kb, "64", 4, 65536,
+	    "KiB per ranged GET of an s3:// or http(s):// root (reads are rounded to blocks)"),
+	KEY("storage-cache-mb", CONFIG_INT64, storage_cache_mb, "256", 1, INT64_C(1) << 20,
+	    "MiB of blocks of an s3:// or http(s):// root kept in memory (TIFF directories, tile "
+	    "indexes, recent tiles)"),
 	KEY("public-url", CONFIG_STRING, public_url, "", 0, 0,
 	    "base URL for every absolute URL emitted, e.g. https://images.example.org"),
 	KEY("threads", CONFIG_INT, threads, "0", 0, 1024,
@@ -561,7 +584,9 @@ void iiifd_config_print_help(FILE *out)
 int iiifd_config_validate(const struct iiifd_config *cfg, struct iiifd_error *err)
 {
 	struct stat st;
-	if (stat(cfg->root, &st) < 0 || !S_ISDIR(st.st_mode))
+	bool remote = !strncmp(cfg->root, "s3://", 5) || !strncmp(cfg->root, "http://", 7) ||
+		      !strncmp(cfg->root, "https://", 8); /* storage_root_open checks those */
+	if (!remote && (stat(cfg->root, &st) < 0 || !S_ISDIR(st.st_mode)))
 		return iiifd_error_set(err, 400, "root '%s' is not a readable folder", cfg->root);
 	if (cfg->max_upscale > 0 && cfg->max_upscale < 1)
 		return iiifd_error_set(err, 400, "max-upscale must be 0 (no limit) or at least 1");

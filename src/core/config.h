@@ -18,7 +18,12 @@ struct iiifd_config {
 	 */
 	char *host;
 	int port;
-	char *root;
+	char *root;            /* a folder, s3://bucket/prefix or http(s)://host/path (storage/root.h) */
+	char *s3_endpoint, *s3_region;          /* "" = from the environment (AWS_*) */
+	char *s3_access_key, *s3_secret_key, *s3_session_token; /* "" = from the environment */
+	int storage_ttl;          /* seconds a remote root's stats and listings are trusted */
+	int storage_block_kb;     /* bytes per ranged GET of a remote root, in KiB */
+	int64_t storage_cache_mb; /* a remote root's block cache */
 	char *public_url;      /* "" = derive from the request's Host header */
 	int threads;           /* concurrent small renders; 0 = twice the number of cores */
 	int large_renders;     /* concurrent large renders; 0 = half the cores, at least 1 */

@@ -45,6 +45,11 @@ static int path_check_text(const char *id)
 	return 0;
 }
 
+bool path_identifier_valid(const char *identifier)
+{
+	return path_check_text(identifier) == 0;
+}
+
 bool path_is_within(const char *root_real, const char *real)
 {
 	size_t n = strlen(root_real);

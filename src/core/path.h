@@ -27,6 +27,9 @@ int path_resolve(const char *root_real, const char *identifier, const char *cons
 int path_resolve_folder(const char *root_real, const char *rel, char **out,
 			struct iiifd_error *err);
 
+/* Whether identifier passes path_resolve()'s checks on the text alone (no file is looked at). */
+bool path_identifier_valid(const char *identifier);
+
 /* Whether real (a realpath) lies below root_real (a realpath); the root itself does not. */
 bool path_is_within(const char *root_real, const char *real);
 

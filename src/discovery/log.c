@@ -18,6 +18,7 @@
 #include "discovery/visible.h"
 #include "presentation/canvas.h"
 #include "presentation/manifest.h"
+#include "storage/root.h"
 
 /* A stored state, copied out of the store. */
 struct log_stored {
@@ -89,7 +90,8 @@ void discovery_log_now(char *buf, size_t n)
 static bool log_file_has_sidecar(const char *root_real, const char *rel)
 {
 	char *sidecar = g_strdup_printf("%s/%s.yml", root_real, rel);
-	bool has = g_file_test(sidecar, G_FILE_TEST_IS_REGULAR);
+	struct storage_stat st; /* an object of a bucket: its folder's listing has it, cached */
+	bool has = storage_stat(sidecar, &st, NULL) == 0 && !st.is_dir;
 	g_free(sidecar);
 	return has;
 }

@@ -11,24 +11,112 @@
 #include "auth/policy.h"
 #include "presentation/context.h"
 #include "presentation/tree.h"
+#include "storage/root.h"
 
-/* Adds "name size mtime" of abs/name to each non-NULL checksum ("name -" when it is gone). */
-static void scan_stat_into(const char *dir, const char *name, const char *shown, GChecksum *a,
-			   GChecksum *b)
+/* ---- below a remote root: each folder listed once per scan ------------------------------ */
+
+struct scan_listed {
+	struct storage_listing listing;
+	GHashTable *files; /* name -> its entry in listing (borrowed) */
+};
+
+static void scan_listed_free(gpointer p)
 {
+	struct scan_listed *l = p;
+	if (!l)
+		return; /* a folder that could not be listed */
+	storage_listing_release(&l->listing);
+	g_hash_table_destroy(l->files);
+	g_free(l);
+}
+
+/* The listing of folder location in this scan (NULL: no such folder, or the storage failed). */
+static const struct scan_listed *scan_listed(struct discovery_scan *s, const char *location)
+{
+	if (!s->listings)
+		s->listings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						    scan_listed_free);
+	struct scan_listed *l;
+	if (g_hash_table_lookup_extended(s->listings, location, NULL, (gpointer *)&l))
+		return l;
+	struct iiifd_error err = { 0 };
+	l = g_new0(struct scan_listed, 1);
+	if (storage_list(location, 0, &l->listing, &err) < 0) {
+		if (err.http_status != 404 && !s->storage_err.http_status)
+			iiifd_error_set(&s->storage_err, err.http_status, "listing %.200s: %.200s",
+					location, err.msg);
+		g_free(l);
+		l = NULL;
+	} else {
+		l->files = g_hash_table_new(g_str_hash, g_str_equal);
+		for (size_t i = 0; i < l->listing.count; i++)
+			if (!l->listing.entries[i].st.is_dir)
+				g_hash_table_insert(l->files, l->listing.entries[i].name,
+						    &l->listing.entries[i]);
+	}
+	g_hash_table_insert(s->listings, g_strdup(location), l);
+	return l;
+}
+
+/* A tree_lister_fn over scan_listed(): a copy of the listing. */
+static int scan_list_copy(void *ctx, const char *location, struct storage_listing *out,
+			  struct iiifd_error *err)
+{
+	const struct scan_listed *l = scan_listed(ctx, location);
+	memset(out, 0, sizeof *out);
+	if (!l)
+		return iiifd_error_set(err, 404, "no such folder");
+	out->count = l->listing.count;
+	out->entries = g_new(struct storage_entry, out->count ? out->count : 1);
+	for (size_t i = 0; i < out->count; i++) {
+		out->entries[i] = l->listing.entries[i];
+		out->entries[i].name = g_strdup(l->listing.entries[i].name);
+	}
+	return 0;
+}
+
+/* tree_list() for the scan: local folders as always, remote ones from scan_listed(). */
+static int scan_tree_list(struct discovery_scan *s, const char *root_real, const char *dir,
+			  struct tree_listing *l)
+{
+	return dir[0] == '/' ? tree_list(root_real, dir, l, NULL)
+			     : tree_list_with(dir, scan_list_copy, s, l, NULL);
+}
+
+/*
+ * What is observed of dir/name: "\tSIZE\tMTIME.NSEC\n" of a local file; "\tSIZE\tETAG\n" of an
+ * object (its content: a copy elsewhere matches, an upload of the same bytes changes nothing);
+ * "\t-\n" when there is none.
+ */
+static void scan_observe(struct discovery_scan *s, const char *dir, const char *name,
+			 char *line, size_t n)
+{
+	snprintf(line, n, "\t-\n");
+	if (dir[0] != '/') {
+		const struct scan_listed *l = scan_listed(s, dir);
+		const struct storage_entry *e = l ? g_hash_table_lookup(l->files, name) : NULL;
+		if (e)
+			snprintf(line, n, "\t%lld\t%s\n", (long long)e->st.size, e->st.etag);
+		return;
+	}
 	char *abs = g_build_filename(dir, name, NULL);
 	struct stat st;
-	char line[128];
 	if (stat(abs, &st) == 0)
-		snprintf(line, sizeof line, "\t%lld\t%lld.%09ld\n", (long long)st.st_size,
+		snprintf(line, n, "\t%lld\t%lld.%09ld\n", (long long)st.st_size,
 			 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-	else
-		snprintf(line, sizeof line, "\t-\n");
+	g_free(abs);
+}
+
+/* Adds "name size mtime" of dir/name to each non-NULL checksum ("name -" when it is gone). */
+static void scan_stat_into(struct discovery_scan *s, const char *dir, const char *name,
+			   const char *shown, GChecksum *a, GChecksum *b)
+{
+	char line[160];
+	scan_observe(s, dir, name, line, sizeof line);
 	for (GChecksum *c = a; c; c = c == a ? b : NULL) {
 		g_checksum_update(c, (const guchar *)shown, -1);
 		g_checksum_update(c, (const guchar *)line, -1);
 	}
-	g_free(abs);
 }
 
 static void scan_digest(GChecksum *c, char out[DISCOVERY_FP_LEN])
@@ -73,19 +161,19 @@ static void scan_file_manifest(struct discovery_scan *s, const char *dir, const 
 	char *crel = pres_join(rel, name);
 	struct discovery_resource *r = scan_push(s, crel, false, false);
 	GChecksum *content = g_checksum_new(G_CHECKSUM_SHA256);
-	scan_stat_into(dir, name, "", content, NULL);
+	scan_stat_into(s, dir, name, "", content, NULL);
 	for (size_t i = 0; i < l->companion_count; i++) {
 		const char *suffix = scan_companion_suffix(name, l->companions[i]);
 		if (suffix)
-			scan_stat_into(dir, l->companions[i], suffix, content, NULL);
+			scan_stat_into(s, dir, l->companions[i], suffix, content, NULL);
 	}
 	scan_digest(content, r->content);
 	memcpy(r->fingerprint, r->content, DISCOVERY_FP_LEN);
 	/* the Collection lists it with a label from "name.yml" */
 	g_checksum_update(parent, (const guchar *)"M\t", -1);
-	scan_stat_into(dir, name, name, parent, NULL);
+	scan_stat_into(s, dir, name, name, parent, NULL);
 	char *sidecar = g_strdup_printf("%s.yml", name);
-	scan_stat_into(dir, sidecar, sidecar, parent, NULL);
+	scan_stat_into(s, dir, sidecar, sidecar, parent, NULL);
 	g_free(sidecar);
 	g_free(crel);
 }
@@ -105,9 +193,9 @@ static bool scan_folder_manifest(struct discovery_scan *s, const char *abs, cons
 	struct discovery_resource *r = scan_push(s, rel, false, true);
 	GChecksum *content = g_checksum_new(G_CHECKSUM_SHA256);
 	for (size_t i = 0; i < l->count; i++)
-		scan_stat_into(abs, l->entries[i].name, l->entries[i].name, content, NULL);
+		scan_stat_into(s, abs, l->entries[i].name, l->entries[i].name, content, NULL);
 	for (size_t i = 0; i < l->companion_count; i++)
-		scan_stat_into(abs, l->companions[i], l->companions[i], content, NULL);
+		scan_stat_into(s, abs, l->companions[i], l->companions[i], content, NULL);
 	scan_digest(content, r->content);
 	memcpy(r->fingerprint, r->content, DISCOVERY_FP_LEN);
 	memcpy(content_out, r->content, DISCOVERY_FP_LEN);
@@ -128,7 +216,7 @@ static void scan_collection(struct discovery_scan *s, const char *root_real, con
 	GChecksum *fp = g_checksum_new(G_CHECKSUM_SHA256);
 	GChecksum *content = g_checksum_new(G_CHECKSUM_SHA256);
 	for (size_t i = 0; i < l->companion_count; i++)
-		scan_stat_into(abs, l->companions[i], l->companions[i], fp, content);
+		scan_stat_into(s, abs, l->companions[i], l->companions[i], fp, content);
 	for (size_t i = 0; i < l->count; i++) {
 		const struct tree_entry *e = &l->entries[i];
 		if (e->kind != TREE_FOLDER) {
@@ -144,7 +232,7 @@ static void scan_collection(struct discovery_scan *s, const char *root_real, con
 		if (scan_folder(s, root_real, crel, child_content, &child_collection)) {
 			const char *kind = child_collection ? "C\t" : "M\t";
 			g_checksum_update(fp, (const guchar *)kind, -1);
-			scan_stat_into(cabs, child_collection ? "collection.yml" : "manifest.yml",
+			scan_stat_into(s, cabs, child_collection ? "collection.yml" : "manifest.yml",
 				       e->name, fp, NULL);
 			g_checksum_update(content, (const guchar *)e->name, -1);
 			g_checksum_update(content, (const guchar *)child_content, -1);
@@ -167,7 +255,7 @@ static bool scan_folder(struct discovery_scan *s, const char *root_real, const c
 	char *abs = g_build_filename(root_real, rel, NULL);
 	struct tree_listing l;
 	bool resource = false;
-	if (tree_list(root_real, abs, &l, NULL) == 0) {
+	if (scan_tree_list(s, root_real, abs, &l) == 0) {
 		*is_collection = !*rel || l.has_subfolders;
 		if (*is_collection) {
 			scan_collection(s, root_real, abs, rel, &l, content_out);
@@ -185,23 +273,25 @@ static bool scan_folder(struct discovery_scan *s, const char *root_real, const c
  * "folder size mtime" of the access policy that governs folder rel (the nearest access.yml at or
  * above it, auth/policy.h), or "" when none does; remembered per folder in known (g_free'd).
  */
-static const char *scan_policy_of(const char *root_real, const char *rel, GHashTable *known)
+static const char *scan_policy_of(struct discovery_scan *s, const char *root_real,
+				  const char *rel, GHashTable *known)
 {
 	const char *line = g_hash_table_lookup(known, rel);
 	if (line)
 		return line;
-	char *abs = g_build_filename(root_real, rel, AUTH_POLICY_FILE, NULL);
-	struct stat st;
+	char *dir = g_build_filename(root_real, rel, NULL), seen[160];
 	char *found = NULL;
-	if (stat(abs, &st) == 0)
-		found = g_strdup_printf("%s\t%lld\t%lld.%09ld", rel, (long long)st.st_size,
-					(long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-	else if (*rel) {
+	scan_observe(s, dir, AUTH_POLICY_FILE, seen, sizeof seen); /* remote: from the listing */
+	if (seen[1] != '-') {
+		seen[strcspn(seen, "\n")] = '\0';
+		found = g_strdup_printf("%s%s", rel, seen);
+	} else if (*rel) {
 		char *parent = g_path_get_dirname(rel);
-		found = g_strdup(scan_policy_of(root_real, strcmp(parent, ".") ? parent : "", known));
+		found = g_strdup(scan_policy_of(s, root_real, strcmp(parent, ".") ? parent : "",
+						known));
 		g_free(parent);
 	}
-	g_free(abs);
+	g_free(dir);
 	g_hash_table_insert(known, g_strdup(rel), found ? found : g_strdup(""));
 	return g_hash_table_lookup(known, rel);
 }
@@ -217,7 +307,7 @@ static void scan_mix_policies(const char *root_real, struct discovery_scan *s)
 	for (size_t i = 0; i < s->count; i++) {
 		struct discovery_resource *r = &s->items[i];
 		char *folder = r->is_folder ? g_strdup(r->path) : g_path_get_dirname(r->path);
-		const char *policy = scan_policy_of(root_real, strcmp(folder, ".") ? folder : "",
+		const char *policy = scan_policy_of(s, root_real, strcmp(folder, ".") ? folder : "",
 						    known);
 		if (*policy) {
 			GChecksum *fp = g_checksum_new(G_CHECKSUM_SHA256);
@@ -236,7 +326,11 @@ int discovery_scan_tree(const char *root_real, struct discovery_scan *out,
 	memset(out, 0, sizeof *out);
 	char content[DISCOVERY_FP_LEN];
 	bool collection;
-	if (!scan_folder(out, root_real, "", content, &collection))
+	bool found = scan_folder(out, root_real, "", content, &collection);
+	if (out->storage_err.http_status) /* not "gone": the storage did not answer */
+		return iiifd_error_set(err, out->storage_err.http_status, "%s",
+				       out->storage_err.msg);
+	if (!found)
 		return iiifd_error_set(err, 500, "root '%s' cannot be listed", root_real);
 	scan_mix_policies(root_real, out);
 	return 0;
@@ -244,6 +338,8 @@ int discovery_scan_tree(const char *root_real, struct discovery_scan *out,
 
 void discovery_scan_release(struct discovery_scan *s)
 {
+	if (s->listings)
+		g_hash_table_destroy(s->listings);
 	for (size_t i = 0; i < s->count; i++)
 		g_free(s->items[i].path);
 	g_free(s->items);

@@ -66,8 +66,7 @@ static void files_etag(const struct stat *st, char *out, size_t n)
 		 (uint64_t)st->st_mtim.tv_sec, (unsigned long)st->st_mtim.tv_nsec);
 }
 
-/* If-Range: the range applies only while the client's validator still matches. */
-static int files_range_applies(const struct http_request *req, const char *etag)
+int http_files_range_applies(const struct http_request *req, const char *etag)
 {
 	const char *if_range = http_request_header(req, "If-Range");
 	return !if_range || strcmp(if_range, etag) == 0;
@@ -92,7 +91,7 @@ void http_files_serve(const struct http_request *req, const char *path, const ch
 		return;
 	}
 	uint64_t size = (uint64_t)st.st_size, start = 0, len = size;
-	int range = files_range_applies(req, etag)
+	int range = http_files_range_applies(req, etag)
 			    ? http_range_parse(http_request_header(req, "Range"), size, &start, &len)
 			    : 0;
 	if (range < 0) {

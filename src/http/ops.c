@@ -4,6 +4,7 @@
  */
 #include "http/ops.h"
 
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/client.h"
+#include "storage/root.h"
 
 #define OPS_LOOPBACK "127.0.0.0/8, ::1"
 
@@ -66,9 +68,14 @@ void ops_metrics(const struct iiifd_config *cfg, const struct http_request *req,
 		iiifd_error_set(&err, 500, "out of memory");
 		return http_response_error(resp, &err);
 	}
+	GString *all = g_string_new_len(text, (gssize)len); /* and the object storage's counters */
+	free(text);
+	storage_metrics_append(all);
+	len = all->len;
+	text = g_string_free(all, FALSE);
 	http_response_header(resp, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	http_response_header(resp, "Cache-Control", "no-store");
-	http_response_body(resp, text, len, free);
+	http_response_body(resp, text, len, g_free);
 	resp->compressible = true;
 }
 

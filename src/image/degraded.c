@@ -16,8 +16,9 @@
 static char *degraded_path(const struct image_source *src, int max, const char *dir)
 {
 	char key[PATH_MAX + 128];
-	snprintf(key, sizeof key, "%s|%d|%lld.%09ld|%lld|%d", src->path, src->page,
-		 (long long)src->mtime, src->mtime_nsec, (long long)src->file_size, max);
+	snprintf(key, sizeof key, "%s|%d|%lld.%09ld|%lld|%d%s%s", src->path, src->page,
+		 (long long)src->mtime, src->mtime_nsec, (long long)src->file_size, max,
+		 src->file.etag[0] ? "|" : "", src->file.etag); /* a remote object's version */
 	gchar *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1);
 	char *path = NULL;
 	if (sum && asprintf(&path, "%s/degraded-%s.jpg", dir, sum) < 0)

@@ -98,7 +98,7 @@ struct segment {
 };
 
 struct assembled {
-	int fd;
+	struct storage_file *file; /* the indexed version of the file */
 	struct segment *segments;
 	size_t count;
 	uint64_t length, pos;
@@ -199,8 +199,36 @@ static void assembled_release(struct assembled *a)
 	free(a->segments);
 	free(a->sots);
 	free(a->header);
-	if (a->fd >= 0)
-		close(a->fd);
+	storage_file_close(a->file);
+}
+
+/*
+ * Reads the file's parts of the assembled codestream ahead, a run of adjacent tile-parts at a
+ * time: for a remote file, one ranged GET per run rather than one per OpenJPEG read.
+ */
+static int assembled_prefetch(struct assembled *a)
+{
+	for (size_t i = 0; i < a->count;) {
+		if (a->segments[i].bytes) {
+			i++;
+			continue;
+		}
+		uint64_t from = a->segments[i].file_offset;
+		uint64_t to = from + a->segments[i].length;
+		size_t j = i + 1;
+		for (; j < a->count; j++) { /* the SOT between two parts comes from memory */
+			const struct segment *s = &a->segments[j];
+			if (s->bytes && s->length == 12 && s->file_offset == 0)
+				continue;
+			if (s->bytes || s->file_offset - 12 != to)
+				break;
+			to = s->file_offset + s->length;
+		}
+		if (storage_file_prefetch(a->file, (int64_t)from, (size_t)(to - from), NULL) < 0)
+			return -1;
+		i = j;
+	}
+	return 0;
 }
 
 /* The segment holding offset pos (pos < length). */
@@ -225,13 +253,9 @@ static OPJ_SIZE_T stream_read(void *buffer, OPJ_SIZE_T n, void *user)
 		if (s->bytes) {
 			memcpy(out + done, s->bytes + within, take);
 		} else {
-			ssize_t got;
-			do
-				got = pread(a->fd, out + done, take, (off_t)(s->file_offset + within));
-			while (got < 0 && errno == EINTR);
-			if (got <= 0)
+			if (storage_file_pread(a->file, out + done, take,
+					       (int64_t)(s->file_offset + within), NULL) < 0)
 				break;
-			take = (uint64_t)got;
 		}
 		done += take;
 		a->pos += take;
@@ -296,8 +320,8 @@ static void on_quiet(const char *msg, void *user)
 static int decoder_start(struct decoder *d, const struct jp2_index *ix, const char *path,
 			 const struct tile_rect *t, int reduce)
 {
-	d->source.fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (d->source.fd < 0 || assemble(&d->source, ix, t) < 0) {
+	if (storage_file_open(path, &ix->file, &d->source.file, NULL) < 0 ||
+	    assemble(&d->source, ix, t) < 0 || assembled_prefetch(&d->source) < 0) {
 		snprintf(d->error, sizeof d->error, "cannot read the file");
 		return -1;
 	}
@@ -627,7 +651,7 @@ static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char
 		return JP2_FAILED;
 	}
 	const struct tile_rect *t = &plan.tiles;
-	struct decoder d = { .source = { .fd = -1 }, .threads = at_once_threads(plan.at_once) };
+	struct decoder d = { .source = { .file = NULL }, .threads = at_once_threads(plan.at_once) };
 	enum jp2_decode_status s = JP2_FAILED;
 	uint64_t tiles = (uint64_t)(t->c1 - t->c0 + 1) * (t->r1 - t->r0 + 1);
 	if (decoder_start(&d, ix, path, t, reduce) == 0)

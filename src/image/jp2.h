@@ -25,6 +25,7 @@
 
 #include "core/error.h"
 #include "image/tile_cache.h"
+#include "storage/root.h"
 
 struct _VipsImage;
 
@@ -64,10 +65,14 @@ struct jp2_rect {
 struct jp2_index;
 
 /*
- * Indexes path. Returns 0 with *out set (free with jp2_index_free), 415 when the file is a JPEG
+ * Indexes path (a location, storage/root.h; known: its version as probed, or NULL to stat it:
+ * decodes then read that version). Returns 0 with *out set (free with jp2_index_free), 415 when the file is a JPEG
  * 2000 for libvips instead (or not one at all), or -1 with err set: 404 when the file is gone,
  * 500 when its header or tile-part structure is damaged.
  */
+int jp2_index_open_at(const char *path, const struct storage_stat *known,
+		      struct jp2_index **out, struct iiifd_error *err);
+/* jp2_index_open_at(path, NULL, ...). */
 int jp2_index_open(const char *path, struct jp2_index **out, struct iiifd_error *err);
 void jp2_index_free(struct jp2_index *ix);
 

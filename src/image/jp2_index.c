@@ -5,12 +5,8 @@
  */
 #include "image/jp2_internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define BOX(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
@@ -35,7 +31,7 @@ struct jp2_colour {
 
 /* The file being indexed. */
 struct jp2_file {
-	int fd;
+	struct storage_file *fd; /* local or remote (storage/root.h) */
 	off_t size;
 	off_t codestream, codestream_end;
 	struct jp2_colour colour;
@@ -51,19 +47,15 @@ static uint32_t be32(const uint8_t *p)
 	return be16(p) << 16 | be16(p + 2);
 }
 
-static int read_at(int fd, off_t at, void *buf, size_t n)
+static int read_at(struct storage_file *fd, off_t at, void *buf, size_t n)
 {
-	ssize_t got;
-	do
-		got = pread(fd, buf, n, at);
-	while (got < 0 && errno == EINTR);
-	return got == (ssize_t)n ? 0 : -1;
+	return storage_file_pread(fd, buf, n, (int64_t)at, NULL);
 }
 
 /* ---- boxes ---------------------------------------------------------------------------------- */
 
 /* The box at *at (which must end by `end`): its type and payload; moves *at past it. */
-static int box_next(int fd, off_t *at, off_t end, uint32_t *type, off_t *payload,
+static int box_next(struct storage_file *fd, off_t *at, off_t end, uint32_t *type, off_t *payload,
 		    off_t *payload_end)
 {
 	uint8_t h[16];
@@ -87,7 +79,7 @@ static int box_next(int fd, off_t *at, off_t end, uint32_t *type, off_t *payload
 	return 0;
 }
 
-static int colour_box(int fd, off_t payload, off_t end, struct jp2_colour *c)
+static int colour_box(struct storage_file *fd, off_t payload, off_t end, struct jp2_colour *c)
 {
 	uint8_t colr[7];
 	if (end - payload < 3 || read_at(fd, payload, colr, 3) < 0)
@@ -105,7 +97,7 @@ static int colour_box(int fd, off_t payload, off_t end, struct jp2_colour *c)
 }
 
 /* The children of the JP2 header box. */
-static int header_box(int fd, off_t at, off_t end, struct jp2_colour *c)
+static int header_box(struct storage_file *fd, off_t at, off_t end, struct jp2_colour *c)
 {
 	uint32_t type;
 	off_t payload, payload_end;
@@ -417,27 +409,34 @@ static int index_read(struct jp2_file *f, struct jp2_index *ix)
 	return 0;
 }
 
-int jp2_index_open(const char *path, struct jp2_index **out, struct iiifd_error *err)
+int jp2_index_open_at(const char *path, const struct storage_stat *known,
+		      struct jp2_index **out, struct iiifd_error *err)
 {
 	*out = NULL;
-	struct jp2_file f = { .fd = open(path, O_RDONLY | O_CLOEXEC) };
-	struct stat st;
-	if (f.fd < 0 || fstat(f.fd, &st) < 0) {
-		int missing = errno == ENOENT;
-		if (f.fd >= 0)
-			close(f.fd);
-		return iiifd_error_set(err, missing ? 404 : 500, "cannot open the image");
+	struct jp2_file f = { 0 };
+	struct iiifd_error why = { 0 };
+	if (storage_file_open(path, known, &f.fd, &why) < 0 || storage_file_size(f.fd) < 0) {
+		storage_file_close(f.fd);
+		return iiifd_error_set(err, why.http_status == 404 ? 404 : 500,
+				       "cannot open the image");
 	}
-	f.size = st.st_size;
+	f.size = (off_t)storage_file_size(f.fd);
 	struct jp2_index *ix = calloc(1, sizeof *ix);
 	int rc = ix ? index_read(&f, ix) : -1;
-	close(f.fd);
+	if (ix && (known || storage_file_stat(f.fd)))
+		ix->file = known ? *known : *storage_file_stat(f.fd);
+	storage_file_close(f.fd);
 	if (rc != 0) {
 		jp2_index_free(ix);
 		return rc > 0 ? rc : iiifd_error_set(err, 500, "the JPEG 2000 structure is damaged");
 	}
 	*out = ix;
 	return 0;
+}
+
+int jp2_index_open(const char *path, struct jp2_index **out, struct iiifd_error *err)
+{
+	return jp2_index_open_at(path, NULL, out, err);
 }
 
 void jp2_index_free(struct jp2_index *ix)

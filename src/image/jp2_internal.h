@@ -32,6 +32,7 @@ struct jp2_index {
 	uint32_t nparts;
 	uint8_t *icc;            /* the colour profile of the JP2 header, NULL if none */
 	size_t icc_len;
+	struct storage_stat file; /* the version indexed: decodes read that one (storage/root.h) */
 };
 
 #endif

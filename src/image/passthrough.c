@@ -4,12 +4,10 @@
  */
 #include "image/passthrough.h"
 
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <vips/vips.h>
 
 #define PASSTHROUGH_MAX_TILE (16u << 20) /* a stored tile larger than this is not trusted */
@@ -41,14 +39,16 @@ static int64_t passthrough_tile(const struct image_source *src, const struct ima
 	return index < l->jpeg_tiles->count ? index : -1;
 }
 
-static int passthrough_read(const char *path, uint64_t offset, uint64_t size, uint8_t *dst)
+/* A local file: open, pread, close; a remote object: its bytes at the probed version. */
+static int passthrough_read(const struct image_source *src, uint64_t offset, uint64_t size,
+			    uint8_t *dst)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	struct storage_file *f;
+	if (storage_file_open(src->path, &src->file, &f, NULL) < 0)
 		return -1;
-	ssize_t n = pread(fd, dst, size, (off_t)offset);
-	close(fd);
-	return n == (ssize_t)size ? 0 : -1;
+	int rc = storage_file_pread(f, dst, size, (int64_t)offset, NULL);
+	storage_file_close(f);
+	return rc;
 }
 
 static int passthrough_is_jpeg(const uint8_t *b, size_t n)
@@ -88,7 +88,7 @@ static int passthrough_assemble(const struct image_source *src,
 	uint8_t *buf = malloc(head + size);
 	if (!buf)
 		return 0;
-	if (passthrough_read(src->path, jt->offsets[index], size, buf + head) < 0 ||
+	if (passthrough_read(src, jt->offsets[index], size, buf + head) < 0 ||
 	    !passthrough_is_jpeg(buf + head, size) ||
 	    (jt->rgb && !passthrough_components_are_rgb(buf + head, size))) {
 		free(buf);

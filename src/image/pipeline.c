@@ -41,10 +41,39 @@ static int pipe_advance(struct pipe *p, int rc)
 	return 0;
 }
 
+/* The same loads as pipeline_load, from a remote object read through the block cache. */
+static int pipeline_load_remote(struct pipe *p, const struct image_source *src,
+				const struct image_source_level *lvl, VipsAccess access)
+{
+	if (src->kind == IMAGE_SOURCE_OTHER) {
+		VipsImage **out = pipe_slot(p);
+		*out = image_source_load(src, access, src->npages > 1 ? src->page : -1, true);
+		return pipe_advance(p, *out ? 0 : -1);
+	}
+	VipsSource *source = storage_vips_source(src->path, &src->file, NULL);
+	if (!source)
+		return -1;
+	VipsImage **out = pipe_slot(p);
+	int rc = -1;
+	if (src->kind == IMAGE_SOURCE_TIFF)
+		rc = vips_tiffload_source(source, out, "page", lvl->page, "subifd", lvl->subifd,
+					  "access", access, "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+	else if (src->kind == IMAGE_SOURCE_JPEG)
+		rc = vips_jpegload_source(source, out, "shrink", lvl->shrink, "access", access,
+					  "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+	else if (src->kind == IMAGE_SOURCE_JP2)
+		rc = vips_jp2kload_source(source, out, "page", lvl->page, "fail_on",
+					  VIPS_FAIL_ON_ERROR, NULL);
+	g_object_unref(source); /* the image holds it while it decodes */
+	return pipe_advance(p, rc);
+}
+
 static int pipeline_load(struct pipe *p, const struct image_source *src,
 			 const struct image_source_level *lvl, int random)
 {
 	VipsAccess access = random ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL;
+	if (src->path[0] != '/')
+		return pipeline_load_remote(p, src, lvl, access);
 	VipsImage **out = pipe_slot(p);
 	switch (src->kind) {
 	case IMAGE_SOURCE_TIFF:

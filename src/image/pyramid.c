@@ -107,8 +107,7 @@ static VipsImage *pyramid_load(const struct image_source *src)
 	if (src->jp2) /* libvips' loader misreads some JPEG 2000s and ignores their profiles */
 		return jp2_image_new(src->jp2, src->path);
 	VipsAccess access = src->orientation > 1 ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL;
-	VipsImage *img = vips_image_new_from_file(src->path, "access", access, "fail_on",
-						  VIPS_FAIL_ON_ERROR, NULL);
+	VipsImage *img = image_source_load(src, access, -1, true);
 	VipsImage *out;
 	if (img && src->orientation > 1) {
 		if (vips_autorot(img, &out, NULL)) {
@@ -149,9 +148,7 @@ static int pyramid_precheck(const struct image_source *src)
 	if (major > 8 || (major == 8 && (minor > 14 || (minor == 14 && micro >= 2))))
 		return 0;
 	VipsImage *img = src->jp2 ? jp2_image_new(src->jp2, src->path)
-				  : vips_image_new_from_file(src->path, "access",
-							     VIPS_ACCESS_SEQUENTIAL, "fail_on",
-							     VIPS_FAIL_ON_ERROR, NULL);
+				  : image_source_load(src, VIPS_ACCESS_SEQUENTIAL, -1, true);
 	double avg;
 	int rc = img ? vips_avg(img, &avg, NULL) : -1;
 	if (img)

@@ -66,9 +66,12 @@ struct pyramid_job {
 static char *pyramid_path(const struct pyramid_queue *q, const struct image_source *src)
 {
 	gchar *digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256, src->path, -1);
-	char *path = g_strdup_printf("%s/%.32s-%lld.%09ld-%lld.tif", q->dir, digest,
+	char etag[24] = ""; /* a remote object's version: its ETag's hash */
+	if (src->file.etag[0])
+		snprintf(etag, sizeof etag, "-%016llx", (unsigned long long)src->file.ino);
+	char *path = g_strdup_printf("%s/%.32s-%lld.%09ld-%lld%s.tif", q->dir, digest,
 				     (long long)src->mtime, src->mtime_nsec,
-				     (long long)src->file_size);
+				     (long long)src->file_size, etag);
 	g_free(digest);
 	return path;
 }

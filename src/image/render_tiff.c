@@ -6,13 +6,10 @@
  */
 #include "image/render_tiff.h"
 
-#include <fcntl.h>
 #include <glib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "core/metrics.h"
@@ -123,7 +120,7 @@ struct render_job {
 	const struct image_source *src;
 	const struct render_plan *plan;
 	struct tile_cache *cache;
-	int fd;
+	struct storage_file *file; /* read by every pool thread at once (pread) */
 	int64_t deadline_us;
 	const struct tile_cache_tile **tiles; /* cols x rows, row-major */
 	int64_t *missing;                     /* indexes into tiles of those not cached */
@@ -145,8 +142,10 @@ static int render_decode(void *user, const struct tile_cache_key *key,
 	if (!data)
 		return iiifd_error_set(err, 500, "out of memory");
 	int rc;
-	if (pread(job->fd, data, size, (off_t)offset) != (ssize_t)size)
-		rc = iiifd_error_set(err, 500, "tile %lld cannot be read", (long long)key->tile);
+	struct iiifd_error why = { 0 };
+	if (storage_file_pread(job->file, data, size, (int64_t)offset, &why) < 0)
+		rc = iiifd_error_set(err, why.http_status == 409 ? 409 : 500,
+				     "tile %lld cannot be read: %s", (long long)key->tile, why.msg);
 	else
 		rc = jpeg_codec_decode_tile(jt->tables, jt->tables_len, data, size,
 					    job->plan->denom, job->src->tile_width,
@@ -321,19 +320,16 @@ static int render_finish(const struct render_job *job, const struct image_geomet
 }
 
 /* Opens src's file, refusing one that is no longer the probed file (replaced since). */
-static int render_open(const struct image_source *src)
+static struct storage_file *render_open(const struct image_source *src)
 {
-	int fd = open(src->path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || st.st_ino != src->ino || st.st_dev != src->dev ||
-	    st.st_size != src->file_size || st.st_mtim.tv_sec != src->mtime ||
-	    st.st_mtim.tv_nsec != src->mtime_nsec) {
-		close(fd);
-		return -1;
+	struct storage_file *f;
+	if (storage_file_open(src->path, &src->file, &f, NULL) < 0)
+		return NULL;
+	if (storage_file_verify(f, &src->file, NULL) < 0) {
+		storage_file_close(f);
+		return NULL;
 	}
-	return fd;
+	return f;
 }
 
 static int render_run(struct render_job *job, const struct image_geometry *g,
@@ -376,15 +372,15 @@ int render_tiff(const struct image_source *src, const struct image_request *req,
 		return iiifd_error_set(err, 500, "no direct render plan");
 	struct render_job job = { .src = src, .plan = &plan, .cache = opt->tiles,
 				  .deadline_us = opt->deadline_us };
-	job.fd = render_open(src);
-	if (job.fd < 0) {
+	job.file = render_open(src);
+	if (!job.file) {
 		metrics_render_done(METRICS_RENDER_ERROR, 0, 0);
 		return iiifd_error_set(err, 503, "the image changed while it was read; try again");
 	}
 	g_mutex_init(&job.err_lock);
 	int rc = render_run(&job, g, opt, out, out_len, err);
 	g_mutex_clear(&job.err_lock);
-	close(job.fd);
+	storage_file_close(job.file);
 	if (rc == 0) {
 		metrics_render_done(METRICS_RENDER_OK, plan.dw * plan.dh, g->out_w * g->out_h);
 		return 0;
@@ -393,6 +389,10 @@ int render_tiff(const struct image_source *src, const struct image_request *req,
 	metrics_render_done(timeout ? METRICS_RENDER_TIMEOUT : METRICS_RENDER_ERROR, 0, 0);
 	if (timeout) {
 		log_warn("%s: render abandoned at the request time limit", src->path);
+		return -1;
+	}
+	if (err->http_status == 409) { /* a remote object replaced since its probe */
+		log_warn("%s: %s", src->path, err->msg);
 		return -1;
 	}
 	log_error("%s: cannot render: %s", src->path, err->msg);

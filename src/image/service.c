@@ -75,6 +75,7 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 {
 	memset(svc, 0, sizeof *svc);
 	svc->root_real = root_real;
+	svc->root = storage_root_of(root_real); /* NULL for a folder: path_resolve() as always */
 	svc->cfg = cfg;
 	image_service_limits(cfg, &svc->info.limits);
 	svc->info.default_tile_size = cfg->tile_size;
@@ -156,8 +157,9 @@ static void service_variant(const struct image_service *svc, const struct image_
 			    const char *canonical, char *out, size_t n)
 {
 	struct image_encode_options enc = service_encode_now(svc);
-	snprintf(out, n, "%s|%lld.%09ld|%lld|%d|q%d|w%d", canonical, (long long)src->mtime,
-		 src->mtime_nsec, (long long)src->file_size, src->page, enc.jpeg_quality,
+	char version[160];
+	snprintf(out, n, "%s|%s|%d|q%d|w%d", canonical,
+		 image_source_version(src, version, sizeof version), src->page, enc.jpeg_quality,
 		 enc.webp_quality);
 }
 
@@ -235,9 +237,9 @@ static int service_produce(const struct image_service *svc, const struct image_s
 /* The ETag covers what the body depends on: the resource, the URL base, and the file's version. */
 static void service_etag(const struct service_target *t, const char *what, char *out, size_t n)
 {
-	char version[96];
-	snprintf(version, sizeof version, "%lld.%09ld|%lld|%d", (long long)t->src->mtime,
-		 t->src->mtime_nsec, (long long)t->src->file_size, t->src->page);
+	char version[200], file[160];
+	snprintf(version, sizeof version, "%s|%d",
+		 image_source_version(t->src, file, sizeof file), t->src->page);
 	uint64_t h = STRINGS_HASH_SEED;
 	h = strings_hash(h, what);
 	h = strings_hash(h, t->base);
@@ -246,11 +248,15 @@ static void service_etag(const struct service_target *t, const char *what, char 
 	snprintf(out, n, "\"%016" PRIx64 "\"", h);
 }
 
-/* Splits the raw path on '/' in place; returns the number of segments. */
+/*
+ * Splits the raw path on '/' in place; returns the number of segments. segs has room for
+ * max + 1: with more than max segments, segs[max] is the unsplit rest and max + 1 is returned.
+ */
 static int service_split(char *path, char **segs, int max)
 {
 	int n = 0;
-	for (char *p = path; n < max; n++) {
+	char *p = path;
+	for (; n < max; n++) {
 		segs[n] = p;
 		char *slash = strchr(p, '/');
 		if (!slash)
@@ -258,6 +264,7 @@ static int service_split(char *path, char **segs, int max)
 		*slash = '\0';
 		p = slash + 1;
 	}
+	segs[max] = p;
 	return max + 1; /* more than max */
 }
 
@@ -277,7 +284,9 @@ static int service_open_derived(const struct image_service *svc, struct service_
 		strcmp(semi, ";poster") == 0 ? MEDIA_DERIVED_POSTER : MEDIA_DERIVED_WAVEFORM;
 	char *media = NULL, dir[PATH_MAX];
 	*semi = '\0';
-	int rc = path_resolve(svc->root_real, t->identifier, media_extensions, &media, err);
+	/* below a remote root, ffmpeg reads the recording by range (media/probe_io.c) */
+	int rc = svc->root ? storage_resolve(svc->root, t->identifier, media_extensions, &media, err)
+			   : path_resolve(svc->root_real, t->identifier, media_extensions, &media, err);
 	*semi = ';';
 	if (rc < 0)
 		return -1;
@@ -294,13 +303,26 @@ static int service_open_derived(const struct image_service *svc, struct service_
 	return t->src ? 0 : -1;
 }
 
+/* path_resolve() below the served folder, or storage_resolve() below a remote root. */
+static int service_resolve(const struct image_service *svc, const char *identifier, char **file,
+			   struct iiifd_error *err)
+{
+	if (svc->root)
+		return storage_resolve(svc->root, identifier, image_source_extensions, file, err);
+	return path_resolve(svc->root_real, identifier, image_source_extensions, file, err);
+}
+
 /* Resolves "name" or, failing that, "name;N" as page N of name. */
 static int service_open_source(const struct image_service *svc, struct service_target *t,
 			       struct iiifd_error *err)
 {
 	char *file = NULL;
 	int page = 0;
-	if (path_resolve(svc->root_real, t->identifier, image_source_extensions, &file, err) < 0) {
+	if (t->on_event_loop && svc->root)
+		return -1; /* a remote root is asked over the network: a worker's job */
+	if (service_resolve(svc, t->identifier, &file, err) < 0) {
+		if (err && err->http_status >= 500) /* the storage failed: no other name helps */
+			return -1;
 		if (t->on_event_loop)
 			return -1; /* derived stills and pages are worked out on a worker */
 		if (service_open_derived(svc, t, err) == 0)
@@ -311,8 +333,7 @@ static int service_open_source(const struct image_service *svc, struct service_t
 		if (!semi || end == semi + 1 || *end || n < 1 || n > 100000)
 			return -1;
 		*semi = '\0';
-		int rc = path_resolve(svc->root_real, t->identifier, image_source_extensions,
-				      &file, err);
+		int rc = service_resolve(svc, t->identifier, &file, err);
 		*semi = ';';
 		if (rc < 0)
 			return -1;
@@ -323,8 +344,23 @@ static int service_open_source(const struct image_service *svc, struct service_t
 		t->src = image_source_cache_peek(svc->sources, file, page);
 	else
 		t->src = image_source_cache_get(svc->sources, file, page, err);
+	if (!t->src && err && err->http_status == 409)
+		storage_forget(file); /* replaced while probed: a fresh stat next time */
 	free(file);
 	return t->src ? 0 : -1;
+}
+
+/*
+ * After a failed render of a remote source: whether the object was replaced since it was
+ * probed (its stat asked again), so that the request is answered from the new version.
+ */
+static bool service_source_changed(const struct image_source *src)
+{
+	if (src->path[0] == '/')
+		return false;
+	storage_forget(src->path);
+	struct storage_stat now;
+	return storage_stat(src->path, &now, NULL) < 0 || !storage_stat_same(&now, &src->file);
 }
 
 static int service_target_init(const struct image_service *svc, enum image_api_version v,
@@ -457,8 +493,11 @@ static void service_image(const struct image_service *svc, enum image_api_versio
 	if (http_response_validators(resp, req, etag, t->src->mtime, service_cache_control(t)))
 		return;
 	const struct image_source *pixels = service_pixels(svc, t->src);
-	if (service_produce(svc, t->src, pixels, &ir, &g, canonical, req, resp, &err) < 0)
+	if (service_produce(svc, t->src, pixels, &ir, &g, canonical, req, resp, &err) < 0) {
+		if (service_source_changed(t->src) || err.http_status == 409)
+			iiifd_error_set(&err, 409, "the image changed while it was read");
 		http_response_error(resp, &err);
+	}
 	/* counted once per request: not on the I/O thread's try when a worker takes over */
 	if (!resp->deferred && pyramid_queue_wants(svc->pyramids, t->src))
 		(pixels ? metrics_cache_hit : metrics_cache_miss)(METRICS_CACHE_PYRAMID);
@@ -551,9 +590,9 @@ out:
 	free(t);
 }
 
-void image_service_handle(const struct image_service *svc, enum image_api_version version,
-			  const char *path, const struct http_request *req,
-			  struct http_response *resp)
+static void service_handle_once(const struct image_service *svc, enum image_api_version version,
+				const char *path, const struct http_request *req,
+				struct http_response *resp)
 {
 	struct iiifd_error err = { 0 };
 	char *copy = strdup(path), *segs[SERVICE_MAX_SEGMENTS];
@@ -612,4 +651,20 @@ out:
 		image_source_cache_put(svc->sources, t->src), auth_gate_release(&t->gate);
 	free(t);
 	free(copy);
+}
+
+void image_service_handle(const struct image_service *svc, enum image_api_version version,
+			  const char *path, const struct http_request *req,
+			  struct http_response *resp)
+{
+	bool fresh = resp->nheaders == 0 && !resp->body; /* nothing of the router's to keep */
+	service_handle_once(svc, version, path, req, resp);
+	if (resp->status != 409 || !svc->root || resp->deferred || !fresh)
+		return;
+	/* a remote object replaced while it was read: once more, from its new version */
+	int route = resp->route;
+	http_response_release(resp);
+	http_response_init(resp);
+	resp->route = route;
+	service_handle_once(svc, version, path, req, resp);
 }

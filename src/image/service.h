@@ -19,7 +19,8 @@
 #include "image/source_cache.h"
 
 struct image_service {
-	const char *root_real;  /* borrowed; realpath of the served folder */
+	const char *root_real;  /* borrowed; realpath of the served folder, or a remote root's name */
+	struct storage_root *root; /* borrowed; the remote root (storage/root.h), NULL for a folder */
 	/*
 	 * borrowed: the settings of the start. Those a reload changes (core/config_live.h) are read
 	 * from config_live_now() per request; info and encode hold their start values.

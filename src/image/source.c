@@ -41,9 +41,18 @@ static int source_is_image_name(const char *path)
 	return 0;
 }
 
-static int source_kind(const char *path, enum image_source_kind *kind)
+static int source_kind(const struct image_source *src, enum image_source_kind *kind)
 {
-	const char *loader = vips_foreign_find_load(path);
+	const char *loader = NULL;
+	if (src->path[0] == '/') {
+		loader = vips_foreign_find_load(src->path);
+	} else { /* by content, as for a file (whose name libvips checks last) */
+		VipsSource *source = storage_vips_source(src->path, &src->file, NULL);
+		loader = source ? vips_foreign_find_load_source(source) : NULL;
+		if (source)
+			g_object_unref(source);
+	}
+	vips_error_clear();
 	if (!loader)
 		return -1;
 	for (size_t i = 0; i < sizeof source_loaders / sizeof source_loaders[0]; i++)
@@ -190,9 +199,11 @@ static void tiff_add_subifds(TIFF *t, struct image_source *src, struct tiff_dirs
 
 static int tiff_probe(struct image_source *src, struct iiifd_error *err)
 {
-	TIFF *t = TIFFOpen(src->path, "r");
+	struct iiifd_error why = { 0 };
+	TIFF *t = storage_tiff_open(src->path, &src->file, &why);
 	if (!t)
-		return iiifd_error_set(err, 500, "cannot read TIFF structure");
+		return iiifd_error_set(err, why.http_status == 409 ? 409 : 500,
+				       "cannot read TIFF structure");
 	int ndirs = TIFFNumberOfDirectories(t);
 	int pyramid = tiff_is_page_pyramid(t, ndirs);
 	src->npages = pyramid ? 1 : ndirs;
@@ -282,7 +293,7 @@ static void source_apply_orientation(struct image_source *src)
  */
 static VipsImage *source_read_header(const struct image_source *src, struct iiifd_error *err)
 {
-	VipsImage *first = vips_image_new_from_file(src->path, NULL);
+	VipsImage *first = image_source_load(src, VIPS_ACCESS_RANDOM, -1, false);
 	if (!first || src->kind != IMAGE_SOURCE_OTHER || src->page == 0)
 		return first;
 	int npages = vips_image_get_n_pages(first);
@@ -291,7 +302,24 @@ static VipsImage *source_read_header(const struct image_source *src, struct iiif
 		iiifd_error_set(err, 404, "no page %d in this image", src->page + 1);
 		return NULL;
 	}
-	return vips_image_new_from_file(src->path, "page", src->page, NULL);
+	return image_source_load(src, VIPS_ACCESS_RANDOM, src->page, false);
+}
+
+VipsImage *image_source_load(const struct image_source *src, int access, int page,
+			     bool fail_on_error)
+{
+	VipsFailOn fail = fail_on_error ? VIPS_FAIL_ON_ERROR : VIPS_FAIL_ON_NONE;
+	/* "page" goes last so that single-page formats, which lack the option, never see it */
+	if (src->path[0] == '/')
+		return vips_image_new_from_file(src->path, "access", access, "fail_on", fail,
+						page >= 0 ? "page" : NULL, page, NULL);
+	VipsSource *source = storage_vips_source(src->path, &src->file, NULL);
+	if (!source)
+		return NULL;
+	VipsImage *img = vips_image_new_from_source(source, "", "access", access, "fail_on", fail,
+						    page >= 0 ? "page" : NULL, page, NULL);
+	g_object_unref(source); /* the image holds it while it decodes */
+	return img;
 }
 
 /*
@@ -301,7 +329,7 @@ static VipsImage *source_read_header(const struct image_source *src, struct iiif
 static int source_probe_jp2(struct image_source *src, struct iiifd_error *err)
 {
 	struct iiifd_error index_err = { 0 };
-	int rc = jp2_index_open(src->path, &src->jp2, &index_err);
+	int rc = jp2_index_open_at(src->path, &src->file, &src->jp2, &index_err);
 	if (rc < 0 && index_err.http_status == 404)
 		return iiifd_error_set(err, 404, "no image with that identifier");
 	if (rc != 0)
@@ -350,19 +378,22 @@ static int source_open(const char *path, int page, struct image_source *src,
 		       struct iiifd_error *err)
 {
 	memset(src, 0, sizeof *src);
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return iiifd_error_set(err, 404, "no image with that identifier");
+	struct iiifd_error why = { 0 };
+	if (storage_stat(path, &src->file, &why) < 0 || src->file.is_dir)
+		return iiifd_error_set(err, why.http_status && why.http_status != 404
+						    ? why.http_status : 404,
+				       "%s", why.http_status && why.http_status != 404
+						     ? why.msg : "no image with that identifier");
 	src->path = strdup(path);
 	src->page = page;
-	src->mtime = st.st_mtim.tv_sec;
-	src->mtime_nsec = st.st_mtim.tv_nsec;
-	src->file_size = st.st_size;
-	src->dev = st.st_dev;
-	src->ino = st.st_ino;
+	src->mtime = src->file.mtime.tv_sec;
+	src->mtime_nsec = src->file.mtime.tv_nsec;
+	src->file_size = src->file.size;
+	src->dev = (dev_t)src->file.dev;
+	src->ino = (ino_t)src->file.ino;
 	if (!src->path)
 		return iiifd_error_set(err, 500, "out of memory");
-	if (source_kind(path, &src->kind) < 0) {
+	if (source_kind(src, &src->kind) < 0) {
 		if (!source_is_image_name(path)) /* some other kind of file: not an image resource */
 			return iiifd_error_set(err, 404, "no image with that identifier");
 		log_error("%s: not an image libvips can read", path);
@@ -397,6 +428,11 @@ void image_source_release(struct image_source *src)
 	}
 	free(src->path);
 	src->path = NULL;
+}
+
+char *image_source_version(const struct image_source *src, char *out, size_t n)
+{
+	return storage_stat_version(&src->file, out, n);
 }
 
 int image_source_pick_level(const struct image_source *src, double shrink)

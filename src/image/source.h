@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "storage/root.h"
 
 struct jp2_index;
 
@@ -47,7 +48,7 @@ struct image_source_level {
 };
 
 struct image_source {
-	char *path;              /* owned */
+	char *path;              /* owned; a location (storage/root.h): a local path or s3://... */
 	enum image_source_kind kind;
 	int page;                /* 0-based page of a multi-page document that this source shows */
 	int npages;              /* independent pages in the file (1 for a pyramid) */
@@ -63,14 +64,17 @@ struct image_source {
 	off_t file_size;
 	dev_t dev;               /* the file's identity, with mtime and size (tile_cache.h keys) */
 	ino_t ino;
+	struct storage_stat file; /* the version probed (remote: its ETag); the fields above
+				   * repeat it (remote: dev, ino are hashes of location and ETag) */
 };
 
 /* Image file extensions iiifd serves (lower case, NULL-terminated). */
 extern const char *const image_source_extensions[];
 
 /*
- * Probes path (already resolved under the root) showing 0-based page. Reads headers only (and,
- * for tiled JPEG TIFFs in YCbCr or grey without an ICC profile, each level's tile index).
+ * Probes path (a location already resolved under the root, storage/root.h) showing 0-based
+ * page. Reads headers only (and, for tiled JPEG TIFFs in YCbCr or grey without an ICC
+ * profile, each level's tile index).
  * Errors: 404 for a page that does not exist, 415 for a file that is not an image libvips can
  * read, 500 for a corrupt one (also logged with the file name).
  * On success release with image_source_release().
@@ -78,6 +82,20 @@ extern const char *const image_source_extensions[];
 int image_source_open(const char *path, int page, struct image_source *src,
 		      struct iiifd_error *err);
 void image_source_release(struct image_source *src);
+
+/*
+ * src's file as a libvips image, decoded as it is read: by file name for a local file (as
+ * vips_image_new_from_file), through the block cache for a remote one. page: -1 for none.
+ * A new reference, or NULL (libvips' error buffer says why).
+ */
+struct _VipsImage *image_source_load(const struct image_source *src, int access, int page,
+				     bool fail_on_error);
+
+/*
+ * The version of the file src was probed from, for cache keys and ETags ("MTIME.NSEC|SIZE" for
+ * a local file, as before; with "|ETAG" for a remote object). Returns out.
+ */
+char *image_source_version(const struct image_source *src, char *out, size_t n);
 
 /* Index of the smallest stored level whose resolution is still at least 1/shrink of full size. */
 int image_source_pick_level(const struct image_source *src, double shrink);

@@ -17,8 +17,6 @@
 struct source_entry {
 	struct image_source src; /* first, so a source pointer is its entry */
 	char *key;               /* "page|path" */
-	struct timespec mtime;
-	off_t size;
 	int refs;                /* holders; the table holds one while the entry is in it */
 	GList link;              /* in lru; head = most recently used */
 };
@@ -71,14 +69,12 @@ void image_source_cache_free(struct image_source_cache *c)
 }
 
 static struct source_entry *cache_lookup_locked(struct image_source_cache *c, const char *key,
-						const struct stat *st)
+						const struct storage_stat *st)
 {
 	struct source_entry *e = g_hash_table_lookup(c->table, key);
 	if (!e)
 		return NULL;
-	if (e->size != st->st_size || e->src.ino != st->st_ino || e->src.dev != st->st_dev ||
-	    e->mtime.tv_sec != st->st_mtim.tv_sec ||
-	    e->mtime.tv_nsec != st->st_mtim.tv_nsec) {
+	if (!storage_stat_same(&e->src.file, st)) {
 		cache_remove_locked(c, e); /* the file changed: probe again */
 		return NULL;
 	}
@@ -102,7 +98,7 @@ static void cache_insert_locked(struct image_source_cache *c, struct source_entr
 }
 
 static struct source_entry *cache_probe(const char *path, int page, const char *key,
-					const struct stat *st, struct iiifd_error *err)
+					struct iiifd_error *err)
 {
 	struct source_entry *e = calloc(1, sizeof *e);
 	if (!e) {
@@ -114,20 +110,24 @@ static struct source_entry *cache_probe(const char *path, int page, const char *
 		return NULL;
 	}
 	e->key = strdup(key);
-	e->mtime = st->st_mtim;
-	e->size = st->st_size;
 	e->refs = 1;
 	e->link.data = e;
 	return e;
 }
 
-/* Stats path and looks its key up: 0 with *found (NULL on a miss), or -1 when there is no file. */
-static int cache_find(struct image_source_cache *c, const char *path, int page, struct stat *st,
-		      char *key, size_t keylen, struct source_entry **found)
+/*
+ * Stats path (storage_stat: a remote object's stat is remembered for storage-ttl) and looks its
+ * key up: 0 with *found (NULL on a miss), or -1 with err when there is no file.
+ */
+static int cache_find(struct image_source_cache *c, const char *path, int page,
+		      struct storage_stat *st, char *key, size_t keylen,
+		      struct source_entry **found, struct iiifd_error *err)
 {
 	*found = NULL;
-	if (stat(path, st) < 0 || (size_t)snprintf(key, keylen, "%d|%s", page, path) >= keylen)
-		return -1;
+	if (storage_stat(path, st, err) < 0 || st->is_dir)
+		return st->is_dir ? iiifd_error_set(err, 404, "no image with that identifier") : -1;
+	if ((size_t)snprintf(key, keylen, "%d|%s", page, path) >= keylen)
+		return iiifd_error_set(err, 404, "no image with that identifier");
 	pthread_mutex_lock(&c->lock);
 	*found = cache_lookup_locked(c, key, st);
 	pthread_mutex_unlock(&c->lock);
@@ -137,21 +137,26 @@ static int cache_find(struct image_source_cache *c, const char *path, int page, 
 const struct image_source *image_source_cache_peek(struct image_source_cache *c,
 						   const char *path, int page)
 {
-	struct stat st;
+	struct storage_stat st;
 	char key[4200];
 	struct source_entry *e;
-	return cache_find(c, path, page, &st, key, sizeof key, &e) == 0 && e ? &e->src : NULL;
+	return cache_find(c, path, page, &st, key, sizeof key, &e, NULL) == 0 && e ? &e->src
+										     : NULL;
 }
 
 const struct image_source *image_source_cache_get(struct image_source_cache *c,
 						  const char *path, int page,
 						  struct iiifd_error *err)
 {
-	struct stat st;
+	struct storage_stat st;
 	char key[4200];
 	struct source_entry *e;
-	if (cache_find(c, path, page, &st, key, sizeof key, &e) < 0) {
-		iiifd_error_set(err, 404, "no image with that identifier");
+	struct iiifd_error why = { 0 };
+	if (cache_find(c, path, page, &st, key, sizeof key, &e, &why) < 0) {
+		/* a failing storage says so; anything else is an unknown identifier */
+		bool storage = why.http_status >= 500 || why.http_status == 409;
+		iiifd_error_set(err, storage ? why.http_status : 404, "%s",
+				storage ? why.msg : "no image with that identifier");
 		return NULL;
 	}
 	if (e) {
@@ -160,7 +165,7 @@ const struct image_source *image_source_cache_get(struct image_source_cache *c,
 	}
 	metrics_cache_miss(METRICS_CACHE_SOURCE);
 	/* probe outside the lock: it reads the file */
-	e = cache_probe(path, page, key, &st, err);
+	e = cache_probe(path, page, key, err);
 	if (!e)
 		return NULL;
 	if (!e->key) {

@@ -6,7 +6,8 @@
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "storage/root.h"
 
 struct maps_cache_entry {
 	char *version;
@@ -19,12 +20,12 @@ static size_t maps_cache_gcps;  /* GCPs held */
 
 char *maps_cache_version(const char *path)
 {
-	struct stat st;
-	if (stat(path, &st) < 0)
+	struct storage_stat st; /* an object of a remote root: ino is a hash of its ETag */
+	if (storage_stat(path, &st, NULL) < 0)
 		return NULL;
-	return g_strdup_printf("%lld:%lld.%09ld:%llu", (long long)st.st_size,
-			       (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-			       (unsigned long long)st.st_ino);
+	return g_strdup_printf("%lld:%lld.%09ld:%llu", (long long)st.size,
+			       (long long)st.mtime.tv_sec, st.mtime.tv_nsec,
+			       (unsigned long long)st.ino);
 }
 
 /* A deep copy of src into dst (initialised); false when out of memory (dst left empty). */

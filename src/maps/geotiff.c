@@ -14,6 +14,7 @@
 #include <xtiffio.h>
 
 #include "maps/project.h"
+#include "storage/root.h"
 
 /*
  * libtiff learns the GeoTIFF tags once, at start-up, before libvips opens any TIFF: otherwise
@@ -171,7 +172,14 @@ static int maps_geotiff_tags(TIFF *tif, struct maps_georef *g, struct maps_error
 int maps_geotiff_read(const char *path, struct maps_georef *g, struct maps_error *err)
 {
 	memset(err, 0, sizeof *err);
-	TIFF *tif = XTIFFOpen(path, "r");
+	TIFF *tif = NULL;
+	if (path[0] == '/') {
+		tif = XTIFFOpen(path, "r");
+	} else { /* an object of a remote root, read by range with the GeoTIFF tags known */
+		struct iiifd_error why = { 0 };
+		XTIFFInitialize();
+		tif = storage_tiff_open(path, NULL, &why);
+	}
 	if (!tif)
 		return 0;
 	int rc = maps_geotiff_tags(tif, g, err);

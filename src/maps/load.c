@@ -13,6 +13,7 @@
 
 #include "maps/cache.h"
 #include "maps/geotiff.h"
+#include "storage/root.h"
 
 static const struct {
 	const char *suffix;
@@ -79,21 +80,22 @@ int maps_parse_file(enum maps_file_kind kind, const char *data, size_t len, stru
 static int maps_read_file(const char *path, const char *name, enum maps_file_kind kind,
 			  struct maps_georef *g, char *msg, size_t size)
 {
-	struct stat st;
+	struct storage_stat st;
 	char *data = NULL;
-	gsize len = 0;
+	size_t len = 0;
 	struct maps_error err = { 0 };
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAPS_MAX_INPUT) {
+	if (storage_stat(path, &st, NULL) < 0 || st.is_dir || st.size > MAPS_MAX_INPUT) {
 		snprintf(msg, size, "%s: not a regular file of at most %d bytes", name,
 			 MAPS_MAX_INPUT);
 		return -1;
 	}
-	if (!g_file_get_contents(path, &data, &len, NULL)) {
+	/* a local file or an object of a remote root (storage/root.h), whole within the bound */
+	if (storage_read_file(path, MAPS_MAX_INPUT, &data, &len, NULL) < 0) {
 		snprintf(msg, size, "%s: cannot be read", name);
 		return -1;
 	}
 	int rc = maps_parse_file(kind, data, len, g, &err);
-	g_free(data);
+	free(data);
 	if (rc < 0)
 		maps_error_format(&err, name, msg, size);
 	return rc;

@@ -23,6 +23,7 @@
 
 #include "core/fileio.h"
 #include "media/probe.h"
+#include "storage/root.h"
 
 #define DERIVED_POSTER_AT 0.10		 /* poster frame at this fraction of the duration */
 #define DERIVED_POSTER_MAX_AT 10.0	 /* ... and at most this many seconds in */
@@ -45,13 +46,16 @@ struct derived_image {
 
 /* --- files ---------------------------------------------------------------------------------- */
 
-static char *derived_path(const char *media_path, const struct stat *st,
+static char *derived_path(const char *media_path, const struct storage_stat *st,
 			  enum media_derived_kind kind, const char *dir)
 {
-	gchar *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, media_path, -1);
+	/* an object of a remote root: its ETag too (replaced within the second it was written) */
+	char *named = *st->etag ? g_strconcat(media_path, "|", st->etag, NULL) : g_strdup(media_path);
+	gchar *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, named, -1);
+	g_free(named);
 	char *path = NULL;
 	if (sum &&
-	    asprintf(&path, "%s/%s-%lld.%s", dir, sum, (long long)st->st_mtime,
+	    asprintf(&path, "%s/%s-%lld.%s", dir, sum, (long long)st->mtime.tv_sec,
 		     kind == MEDIA_DERIVED_POSTER ? "jpg" : "png") < 0)
 		path = NULL;
 	g_free(sum);
@@ -262,7 +266,7 @@ static int derived_poster(const char *path, struct derived_image *out, struct ii
 		return -1;
 	int index = media_probe_video_stream(fmt);
 	if (index < 0) { /* replaced since it was probed */
-		avformat_close_input(&fmt);
+		media_probe_close(&fmt);
 		return iiifd_error_set(err, 415, "not a video: no poster frame");
 	}
 	int rotation = media_probe_rotation(fmt, index);
@@ -285,7 +289,7 @@ static int derived_poster(const char *path, struct derived_image *out, struct ii
 out:
 	av_free(rgb);
 	av_frame_free(&p.got);
-	avformat_close_input(&fmt);
+	media_probe_close(&fmt);
 	return rc;
 }
 
@@ -463,7 +467,7 @@ static int derived_waveform(const char *path, struct derived_image *out, struct 
 out:
 	av_free(rgb);
 	free(w);
-	avformat_close_input(&fmt);
+	media_probe_close(&fmt);
 	return rc;
 }
 
@@ -473,10 +477,11 @@ out:
 char *media_derived_image(const char *media_path, enum media_derived_kind kind, const char *dir,
 			  struct iiifd_error *err)
 {
-	struct stat st;
-	if (stat(media_path, &st) != 0) {
-		iiifd_error_set(err, errno == ENOENT || errno == ENOTDIR ? 404 : 500,
-				"cannot read media file: %s", strerror(errno));
+	struct storage_stat st;
+	struct iiifd_error why = { 0 };
+	if (storage_stat(media_path, &st, &why) != 0 || st.is_dir) {
+		iiifd_error_set(err, why.http_status && why.http_status != 404 ? why.http_status : 404,
+				"cannot read media file: %s", why.http_status ? why.msg : "a folder");
 		return NULL;
 	}
 	char *path = derived_path(media_path, &st, kind, dir);

@@ -18,6 +18,7 @@
 #include <libavutil/display.h>
 
 #include "core/log.h"
+#include "media/probe_io.h"
 
 const char *const media_extensions[] = { "mp3", "m4a", "aac",  "ogg", "oga", "opus", "flac",
 					 "wav", "mp4", "m4v", "webm", "mov", NULL };
@@ -130,16 +131,42 @@ static int probe_check_file(const char *path, struct iiifd_error *err)
 	return 0;
 }
 
+/* The format context for path: a local file by name, a remote object through ranged reads. */
+static int probe_context(const char *path, AVFormatContext **fmt, char **url,
+			 struct iiifd_error *err)
+{
+	*url = NULL;
+	if (path[0] == '/') {
+		/* "file:" keeps a name like "a:b.mp4" from being taken for a protocol. */
+		if (!(*url = av_asprintf("file:%s", path)))
+			return iiifd_error_set(err, 500, "out of memory");
+		return 0;
+	}
+	AVIOContext *pb = media_probe_io_open(path, err);
+	if (!pb)
+		return -1;
+	if (!(*fmt = avformat_alloc_context())) {
+		media_probe_io_close(&pb);
+		return iiifd_error_set(err, 500, "out of memory");
+	}
+	(*fmt)->pb = pb;
+	(*fmt)->flags |= AVFMT_FLAG_CUSTOM_IO;
+	/* the name only guides probing by extension: nothing is opened by it */
+	if (!(*url = av_strdup(path))) {
+		media_probe_close(fmt);
+		return iiifd_error_set(err, 500, "out of memory");
+	}
+	return 0;
+}
+
 int media_probe_open(const char *path, struct AVFormatContext **fmt, struct iiifd_error *err)
 {
 	pthread_once(&probe_log_once, probe_log_init);
 	*fmt = NULL;
-	if (probe_check_file(path, err))
+	char *url;
+	if ((path[0] == '/' && probe_check_file(path, err)) || probe_context(path, fmt, &url, err))
 		return -1;
-	/* "file:" keeps a name like "a:b.mp4" from being taken for a protocol. */
-	char *url = av_asprintf("file:%s", path);
-	if (!url)
-		return iiifd_error_set(err, 500, "out of memory");
+	AVIOContext *custom = *fmt ? (*fmt)->pb : NULL; /* libavformat never frees it */
 	AVDictionary *opts = NULL;
 	av_dict_set(&opts, "protocol_whitelist", "file", 0);
 	av_dict_set(&opts, "format_whitelist", PROBE_FORMAT_WHITELIST, 0);
@@ -149,14 +176,25 @@ int media_probe_open(const char *path, struct AVFormatContext **fmt, struct iiif
 	int rc = avformat_open_input(fmt, url, NULL, &opts);
 	av_dict_free(&opts);
 	av_free(url);
-	if (rc < 0)
+	if (rc < 0) {
+		media_probe_io_close(&custom); /* *fmt is freed and NULL */
 		return probe_av_error(err, 415, "not an audio or video file iiifd can read", rc);
+	}
 	rc = avformat_find_stream_info(*fmt, NULL);
 	if (rc < 0) {
-		avformat_close_input(fmt);
+		media_probe_close(fmt);
 		return probe_av_error(err, 500, "damaged media file", rc);
 	}
 	return 0;
+}
+
+void media_probe_close(struct AVFormatContext **fmt)
+{
+	if (!*fmt)
+		return;
+	AVIOContext *custom = ((*fmt)->flags & AVFMT_FLAG_CUSTOM_IO) ? (*fmt)->pb : NULL;
+	avformat_close_input(fmt);
+	media_probe_io_close(&custom);
 }
 
 int media_probe_video_stream(const struct AVFormatContext *fmt)
@@ -291,6 +329,6 @@ int media_probe(const char *path, struct media_info *out, struct iiifd_error *er
 	if (media_probe_open(path, &fmt, err))
 		return -1;
 	int rc = probe_fill(fmt, path, out, err);
-	avformat_close_input(&fmt);
+	media_probe_close(&fmt);
 	return rc;
 }

@@ -32,14 +32,18 @@ int media_probe(const char *path, struct media_info *out, struct iiifd_error *er
 
 /*
  * For code that decodes media (derived.c), so every opening of outside files goes through the
- * same limits: only local files, only the demuxers of media_extensions, bounded probing.
+ * same limits: only local files or objects of a remote root, only the demuxers of
+ * media_extensions, bounded probing.
  * struct AVFormatContext is libavformat's; declared here so this header does not pull libav in.
  */
 struct AVFormatContext;
 
-/* Opens path and reads its stream info into *fmt; the caller frees it with
- * avformat_close_input(). Errors as media_probe. */
+/* Opens path (a local file, or a location below a remote root, storage/root.h, read by range)
+ * and reads its stream info into *fmt; the caller frees it with media_probe_close(). Errors as
+ * media_probe. */
 int media_probe_open(const char *path, struct AVFormatContext **fmt, struct iiifd_error *err);
+/* Closes what media_probe_open() opened (its I/O too); NULL is fine. */
+void media_probe_close(struct AVFormatContext **fmt);
 
 /* Index of the first video stream of fmt that is not a cover picture, or -1. */
 int media_probe_video_stream(const struct AVFormatContext *fmt);

@@ -8,13 +8,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/metrics.h"
+#include "storage/root.h"
 
 struct probe_entry {
-	struct timespec mtime;
-	off_t size;
+	struct storage_stat version; /* of the file probed: mtime, size (and ETag, remote) */
 	struct media_info info;
 };
 
@@ -44,17 +43,16 @@ void media_probe_cache_free(struct media_probe_cache *c)
 	free(c);
 }
 
-static bool probe_entry_fresh(const struct probe_entry *e, const struct stat *st)
+static bool probe_entry_fresh(const struct probe_entry *e, const struct storage_stat *st)
 {
-	return e && e->size == st->st_size && e->mtime.tv_sec == st->st_mtim.tv_sec &&
-	       e->mtime.tv_nsec == st->st_mtim.tv_nsec;
+	return e && storage_stat_same(&e->version, st);
 }
 
 int media_probe_cached(struct media_probe_cache *c, const char *path, struct media_info *out,
 		       struct iiifd_error *err)
 {
-	struct stat st;
-	if (stat(path, &st) < 0)
+	struct storage_stat st; /* a remote object: cached by storage/root.c for its TTL */
+	if (storage_stat(path, &st, NULL) < 0 || st.is_dir)
 		return iiifd_error_set(err, 404, "no such media file");
 	pthread_mutex_lock(&c->lock);
 	struct probe_entry *e = g_hash_table_lookup(c->table, path);
@@ -76,8 +74,7 @@ int media_probe_cached(struct media_probe_cache *c, const char *path, struct med
 		free(key);
 		return 0; /* the probe worked; only remembering it failed */
 	}
-	fresh->mtime = st.st_mtim;
-	fresh->size = st.st_size;
+	fresh->version = st;
 	fresh->info = *out;
 	pthread_mutex_lock(&c->lock);
 	if (g_hash_table_size(c->table) >= c->capacity)

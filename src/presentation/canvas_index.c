@@ -7,13 +7,13 @@
 #include <glib.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/metrics.h"
 #include "presentation/canvas.h"
 #include "presentation/tree.h"
+#include "storage/root.h"
 
 static int index_push(struct pres_canvas_index *idx, const char *file, int page, int64_t w,
 		      int64_t h, double duration)
@@ -97,10 +97,10 @@ static bool index_folder_mtime(const struct pres_context *c, const char *rel, bo
 {
 	char *folder = is_folder ? g_strdup(rel) : g_path_get_dirname(rel);
 	char *abs = g_build_filename(c->root_real, strcmp(folder, ".") == 0 ? "" : folder, NULL);
-	struct stat st;
-	bool ok = stat(abs, &st) == 0;
+	struct storage_stat st; /* a remote folder has no time: entries then last PRES_INDEX_TTL */
+	bool ok = storage_stat(abs, &st, NULL) == 0;
 	if (ok)
-		*out = st.st_mtim;
+		*out = st.mtime;
 	g_free(abs);
 	g_free(folder);
 	return ok;

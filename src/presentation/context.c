@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/path.h"
 #include "core/strings.h"
+#include "storage/root.h"
 
 #define PRES_THUMB_EDGE 200
 
@@ -120,4 +122,16 @@ json_t *pres_thumbnail(const struct pres_context *c, const char *identifier, int
 	g_free(service);
 	g_free(url);
 	return thumb;
+}
+
+int pres_resolve(const char *root_real, const char *rel, const char *const *extensions,
+		 bool folder, char **abs, struct iiifd_error *err)
+{
+	struct storage_root *remote = storage_root_of(root_real);
+	*abs = NULL;
+	if (remote)
+		return folder ? storage_resolve_folder(remote, rel, abs, err)
+			      : storage_resolve(remote, rel, extensions, abs, err);
+	return folder ? path_resolve_folder(root_real, rel, abs, err)
+		      : path_resolve(root_real, rel, extensions, abs, err);
 }

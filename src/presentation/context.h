@@ -41,6 +41,14 @@ char *pres_url_media(const struct pres_context *c, const char *rel);
 /* Image API identifier of rel (page 0-based; a ";N" suffix when the file has several pages). */
 char *pres_image_identifier(const char *rel, int page, int npages);
 
+/*
+ * path_resolve() (or path_resolve_folder(), folder) of rel below root_real, which is a local
+ * realpath or the name of a remote root ("s3://bkt/pre", storage/root.h): 0 with *abs the
+ * file's location (malloc'd: free), or -1 with err (404 when there is no such file).
+ */
+int pres_resolve(const char *root_real, const char *rel, const char *const *extensions,
+		 bool folder, char **abs, struct iiifd_error *err);
+
 /* "a/b" + "c" -> "a/b/c"; "" + "c" -> "c". g_free the result. */
 char *pres_join(const char *rel, const char *name);
 

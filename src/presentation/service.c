@@ -155,9 +155,13 @@ struct pres_target {
 	gchar **tail;   /* borrowed from the segments: what follows the keyword */
 };
 
-/* Does segs[0..i) name something that can be the requested kind of document? */
+/*
+ * Does segs[0..i) name something that can be the requested kind of document? A remote root
+ * that fails to answer (anything but "no such file") sets failed, so the request says so
+ * rather than 404.
+ */
 static bool pres_target_at(const struct pres_service *svc, gchar **segs, int i,
-			   struct pres_target *t)
+			   struct pres_target *t, struct iiifd_error *failed)
 {
 	bool collection = strcmp(segs[i], "collection") == 0;
 	if (!collection && strcmp(segs[i], "manifest") != 0)
@@ -167,12 +171,15 @@ static bool pres_target_at(const struct pres_service *svc, gchar **segs, int i,
 	segs[i] = NULL; /* join only the segments before the keyword */
 	char *rel = g_strjoinv("/", segs);
 	segs[i] = saved;
-	bool ok = path_resolve_folder(svc->root_real, rel, &abs, NULL) == 0;
+	struct iiifd_error why = { 0 };
+	bool ok = pres_resolve(svc->root_real, rel, NULL, true, &abs, &why) == 0;
 	bool folder = ok;
-	if (!ok && !collection && path_resolve(svc->root_real, rel, NULL, &abs, NULL) == 0) {
+	if (!ok && !collection && pres_resolve(svc->root_real, rel, NULL, false, &abs, &why) == 0) {
 		enum tree_kind k = tree_classify(rel);
 		ok = k == TREE_IMAGE || k == TREE_MEDIA;
 	}
+	if (!ok && why.http_status && why.http_status != 404 && !failed->http_status)
+		*failed = why;
 	free(abs);
 	if (!ok || (collection && !folder)) {
 		g_free(rel);
@@ -188,9 +195,12 @@ static bool pres_target_at(const struct pres_service *svc, gchar **segs, int i,
 static int pres_find_target(const struct pres_service *svc, gchar **segs, struct pres_target *t,
 			    struct iiifd_error *err)
 {
+	struct iiifd_error failed = { 0 };
 	for (int i = 0; segs[i]; i++)
-		if (pres_target_at(svc, segs, i, t))
+		if (pres_target_at(svc, segs, i, t, &failed))
 			return 0;
+	if (failed.http_status) /* the storage of a remote root did not answer */
+		return iiifd_error_set(err, failed.http_status, "the storage: %s", failed.msg);
 	return iiifd_error_set(err, 404, "no Collection or Manifest at this URL");
 }
 
@@ -279,7 +289,7 @@ static bool pres_v2_has_images(void *ctx, const char *manifest_id)
 		g_free(rel);
 		return true;
 	}
-	if (path_resolve_folder(v->root_real, rel, &abs, NULL) == 0) {
+	if (pres_resolve(v->root_real, rel, NULL, true, &abs, NULL) == 0) {
 		struct tree_listing l;
 		images = false;
 		if (tree_list(v->root_real, abs, &l, NULL) == 0) {
@@ -749,7 +759,7 @@ void pres_media_probe(const struct pres_service *svc, const char *path,
 	gchar **segs = pres_segments(path);
 	char *rel = segs ? g_strjoinv("/", segs) : NULL, *abs = NULL;
 	if (rel && media_mime_for_path(rel) &&
-	    path_resolve(svc->root_real, rel, NULL, &abs, &err) == 0) {
+	    pres_resolve(svc->root_real, rel, NULL, false, &abs, &err) == 0) {
 		struct auth_gate g;
 		auth_gate_open(svc->auth, abs, AUTH_RES_MEDIA, req, &g);
 		auth_gate_probe(svc->auth, g.policy, req, NULL, NULL, NULL, resp);
@@ -771,16 +781,19 @@ void pres_media_handle(const struct pres_service *svc, const char *path,
 	const char *mime = rel ? media_mime_for_path(rel) : NULL;
 	resp->route = METRICS_ROUTE_MEDIA;
 	struct auth_gate g = { 0 };
-	if (mime && path_resolve(svc->root_real, rel, NULL, &abs, &err) == 0)
+	if (mime && pres_resolve(svc->root_real, rel, NULL, false, &abs, &err) == 0)
 		auth_gate_open(svc->auth, abs, AUTH_RES_MEDIA, req, &g);
 	if (abs && g.policy && g.access != AUTH_FULL) { /* every byte range of it too */
 		auth_gate_log_denial(svc->auth, &g, req, rel);
 		http_response_error(resp, &(struct iiifd_error){ 401, "this media file is "
 								       "access-controlled" });
-	} else if (abs)
-		http_files_serve(req, abs, mime,
-				 g.policy ? AUTH_PRIVATE_CACHE : config_live_now()->cache_control,
-				 resp);
+	} else if (abs) {
+		const char *cc = g.policy ? AUTH_PRIVATE_CACHE : config_live_now()->cache_control;
+		if (abs[0] == '/')
+			http_files_serve(req, abs, mime, cc, resp);
+		else /* an object of a remote root: ranged GETs, never the whole object */
+			http_files_serve_remote(req, abs, mime, cc, resp);
+	}
 	else
 		http_response_error(resp, mime ? &err
 					       : &(struct iiifd_error){ 404, "no media file here" });

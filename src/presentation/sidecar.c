@@ -8,12 +8,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "presentation/sidecar_geo.h"
 #include "presentation/sidecar_links.h"
 #include "presentation/sidecar_values.h"
 #include "presentation/sidecar_yaml.h"
+#include "storage/root.h"
 
 #define SIDECAR_MAX_TOC_DEPTH 16
 #define SIDECAR_MAX_REPORTED 100000 /* versions remembered; beyond, start over (a rare repeat) */
@@ -25,12 +25,12 @@ typedef json_t *(*sidecar_convert_fn)(struct sidecar_yaml *y, yaml_node_t *n, co
 
 bool sidecar_report_once(const char *path, const char *topic)
 {
-	struct stat st;
-	bool known = stat(path, &st) == 0;
-	char *key = g_strdup_printf("%lld.%09ld|%lld|%s|%s",
-				    known ? (long long)st.st_mtim.tv_sec : 0LL,
-				    known ? st.st_mtim.tv_nsec : 0L,
-				    known ? (long long)st.st_size : -1LL, topic, path);
+	/* a version of a local file is its mtime and size; of an object, also its ETag */
+	struct storage_stat st;
+	char version[160] = "0.0|-1";
+	if (storage_stat(path, &st, NULL) == 0)
+		storage_stat_version(&st, version, sizeof version);
+	char *key = g_strdup_printf("%s|%s|%s", version, topic, path);
 	pthread_mutex_lock(&sidecar_reported_lock);
 	if (!sidecar_reported || g_hash_table_size(sidecar_reported) >= SIDECAR_MAX_REPORTED) {
 		if (sidecar_reported)

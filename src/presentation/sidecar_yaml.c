@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "storage/root.h"
+
 /* Sidecars are hand-written metadata; these limits are far above any real one. */
 #define SIDECAR_MAX_BYTES (1 << 20)
 #define SIDECAR_MAX_DEPTH 64 /* nesting; a navPlace inside canvases needs about 12 */
@@ -312,9 +314,26 @@ static int sidecar_read_fd(int fd, char **buf, size_t *len)
 	}
 }
 
+/* A sidecar below a remote root (an object of a bucket), read whole within the bound. */
+static int sidecar_read_remote(const char *location, char **buf, size_t *len,
+			       struct sidecar_problems *pr)
+{
+	struct iiifd_error err = { 0 };
+	if (storage_read_file(location, SIDECAR_MAX_BYTES, buf, len, &err) == 0)
+		return 0;
+	if (err.http_status == 413)
+		sidecar_yaml_add_problem(pr, 0, "file too large: a sidecar may have %d bytes",
+					 SIDECAR_MAX_BYTES);
+	else
+		sidecar_yaml_add_problem(pr, 0, "cannot read the object: %s", err.msg);
+	return -1;
+}
+
 /* The whole file into *buf (caller frees), or -1 after a problem. */
 static int sidecar_read(const char *path, char **buf, size_t *len, struct sidecar_problems *pr)
 {
+	if (path[0] != '/' && storage_root_of(path))
+		return sidecar_read_remote(path, buf, len, pr);
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
 	*buf = NULL;

@@ -5,6 +5,7 @@
 #include "presentation/tree.h"
 
 #include <dirent.h>
+#include <glib.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "image/source.h"
 #include "media/probe.h"
 #include "presentation/natsort.h"
+#include "storage/root.h"
 
 static bool tree_in_list(const char *ext, const char *const *list)
 {
@@ -133,27 +135,102 @@ static int tree_add(const char *root_real, const char *dir, const struct dirent 
 	return is_file ? tree_push(l, cap, name, tree_classify(name)) : 0;
 }
 
-int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
-	      struct iiifd_error *err)
+/* storage_list() itself: listings cached by storage/root.c for its TTL. */
+static int tree_storage_list(void *ctx, const char *location, struct storage_listing *out,
+			     struct iiifd_error *err)
 {
-	memset(out, 0, sizeof *out);
+	(void)ctx;
+	return storage_list(location, 0, out, err);
+}
+
+/* tree_folder_has_content() for a folder of a remote root. */
+static bool tree_remote_has_content(const char *dir, tree_lister_fn list, void *ctx)
+{
+	struct storage_listing l;
+	if (list(ctx, dir, &l, NULL) < 0)
+		return false;
+	bool found = false;
+	for (size_t i = 0; !found && i < l.count; i++) {
+		enum tree_kind k = tree_classify(l.entries[i].name);
+		found = l.entries[i].st.is_dir || k == TREE_IMAGE || k == TREE_MEDIA;
+	}
+	storage_listing_release(&l);
+	return found;
+}
+
+/* The entries of a folder of a remote root: one listing of it and one of each sub-folder. */
+static int tree_list_remote(const char *dir, tree_lister_fn list, void *ctx,
+			    struct tree_listing *out, size_t *cap, struct iiifd_error *err)
+{
+	struct storage_listing l;
+	if (list(ctx, dir, &l, err) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < l.count; i++) {
+		const struct storage_entry *e = &l.entries[i];
+		if (!e->st.is_dir) {
+			rc = tree_push(out, cap, e->name, tree_classify(e->name));
+			continue;
+		}
+		char *child = g_strdup_printf("%s/%s", dir, e->name);
+		if (tree_remote_has_content(child, list, ctx))
+			rc = tree_push(out, cap, e->name, TREE_FOLDER);
+		g_free(child);
+	}
+	storage_listing_release(&l);
+	return rc < 0 ? iiifd_error_set(err, 500, "out of memory") : 0;
+}
+
+/* The entries of a local folder. */
+static int tree_list_local(const char *root_real, const char *dir, struct tree_listing *out,
+			   size_t *cap, struct iiifd_error *err)
+{
 	DIR *d = opendir(dir);
 	if (!d)
 		return iiifd_error_set(err, 404, "no such folder");
-	size_t cap = 0;
 	int rc = 0;
 	for (struct dirent *e; rc == 0 && (e = readdir(d));)
-		rc = tree_add(root_real, dir, e, out, &cap);
+		rc = tree_add(root_real, dir, e, out, cap);
 	closedir(d);
-	if (rc < 0) {
-		tree_listing_release(out);
-		return iiifd_error_set(err, 500, "out of memory");
-	}
+	return rc < 0 ? iiifd_error_set(err, 500, "out of memory") : 0;
+}
+
+/* Sorts what was found, as every listing is sorted. */
+static void tree_sort(struct tree_listing *out)
+{
 	if (out->count > 1)
 		qsort(out->entries, out->count, sizeof *out->entries, tree_entry_compare);
 	if (out->companion_count > 1)
 		qsort(out->companions, out->companion_count, sizeof *out->companions,
 		      tree_name_compare);
+}
+
+int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
+	      struct iiifd_error *err)
+{
+	/* a location that is not an absolute path lies below a remote root (storage/root.h) */
+	if (dir[0] != '/')
+		return tree_list_with(dir, tree_storage_list, NULL, out, err);
+	memset(out, 0, sizeof *out);
+	size_t cap = 0;
+	if (tree_list_local(root_real, dir, out, &cap, err) < 0) {
+		tree_listing_release(out);
+		return -1;
+	}
+	tree_sort(out);
+	return 0;
+}
+
+int tree_list_with(const char *dir, tree_lister_fn list, void *ctx, struct tree_listing *out,
+		   struct iiifd_error *err)
+{
+	memset(out, 0, sizeof *out);
+	size_t cap = 0;
+	if (tree_list_remote(dir, list, ctx, out, &cap, err) < 0) {
+		tree_listing_release(out);
+		return -1;
+	}
+	tree_sort(out);
 	return 0;
 }
 

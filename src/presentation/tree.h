@@ -38,11 +38,27 @@ struct tree_listing {
 enum tree_kind tree_classify(const char *name);
 
 /*
- * Lists dir (an absolute path below root_real). Hidden names, symlinks leading out of
- * root_real and empty sub-folders are left out. Release with tree_listing_release().
+ * Lists dir (an absolute path below root_real, or a location below a remote root such as
+ * "s3://bkt/pre/books", listed through storage/root.h and its TTL cache). Hidden names, symlinks
+ * leading out of root_real and empty sub-folders are left out. Release with
+ * tree_listing_release(), also on error.
  */
 int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
 	      struct iiifd_error *err);
 void tree_listing_release(struct tree_listing *l);
+
+struct storage_listing;
+
+/* Gives the listing of the folder at location, as storage_list() does (storage/root.h). */
+typedef int (*tree_lister_fn)(void *ctx, const char *location, struct storage_listing *out,
+			      struct iiifd_error *err);
+
+/*
+ * tree_list() of dir below a remote root, with every folder listing taken from list(ctx, ...)
+ * (the folder's own and its sub-folders', for their content): the discovery scan passes its own
+ * memo, so that one scan lists each folder once, whatever the storage-ttl.
+ */
+int tree_list_with(const char *dir, tree_lister_fn list, void *ctx, struct tree_listing *out,
+		   struct iiifd_error *err);
 
 #endif

@@ -32,6 +32,20 @@ int remote_file_open(struct remote_store *s, const char *key, struct remote_file
 	return 0;
 }
 
+int remote_file_open_at(struct remote_store *s, const char *key, const struct remote_stat *st,
+			struct remote_file **out, struct iiifd_error *err)
+{
+	struct remote_file *f = calloc(1, sizeof *f);
+	if (!f || !(f->key = strdup(key))) {
+		free(f);
+		return iiifd_error_set(err, 500, "out of memory");
+	}
+	f->store = s;
+	f->stat = *st;
+	*out = f;
+	return 0;
+}
+
 void remote_file_close(struct remote_file *f)
 {
 	if (!f)

@@ -19,6 +19,9 @@ struct remote_file;
 /* HEADs key and opens it for reading (404 when it does not exist). */
 int remote_file_open(struct remote_store *s, const char *key, struct remote_file **out,
 		     struct iiifd_error *err);
+/* Opens key at a version known already (st): no request; reads fail with 409 if it changed. */
+int remote_file_open_at(struct remote_store *s, const char *key, const struct remote_stat *st,
+			struct remote_file **out, struct iiifd_error *err);
 void remote_file_close(struct remote_file *f);
 const struct remote_stat *remote_file_stat(const struct remote_file *f);
 

@@ -17,6 +17,7 @@
 #include "discovery/log.h"
 #include "discovery/service.h"
 #include "discovery/stream.h"
+#include "storage/root.h"
 #include "tools/cli.h"
 
 #define ACTIVITY_BATCH 1000
@@ -80,11 +81,11 @@ static int activity_rebuild(struct db *db, const struct iiifd_config *cfg, const
 
 static int activity_run(const struct iiifd_config *cfg, bool rebuild, bool json)
 {
-	char root_real[PATH_MAX];
 	struct iiifd_error err = { 0 };
 	struct db *db = NULL;
-	if (!realpath(cfg->root, root_real)) {
-		fprintf(stderr, "iiifd activity: root '%s': cannot resolve\n", cfg->root);
+	struct storage_root *root = NULL; /* a folder or an s3:// prefix, as serve opens it */
+	if (storage_root_open_config(cfg, &root, &err) < 0) {
+		fprintf(stderr, "iiifd activity: root '%s': %s\n", cfg->root, err.msg);
 		return 1;
 	}
 	/* the shared store (database) when set, else data-dir's file, as the server uses */
@@ -92,13 +93,15 @@ static int activity_run(const struct iiifd_config *cfg, bool rebuild, bool json)
 	if (!path || db_open(path, &db, &err) < 0) {
 		fprintf(stderr, "iiifd activity: %s\n", *err.msg ? err.msg : path);
 		g_free(path);
+		storage_root_close(root);
 		return 1;
 	}
 	g_free(path);
 	/* without public-url, ids are relative to the server's own origin */
-	int rc = rebuild ? activity_rebuild(db, cfg, root_real)
+	int rc = rebuild ? activity_rebuild(db, cfg, storage_root_name(root))
 			 : activity_print(db, json, cfg->public_url);
 	db_close(db);
+	storage_root_close(root);
 	return rc;
 }
 

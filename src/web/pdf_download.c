@@ -80,8 +80,8 @@ static int pdf_resolve(const char *root, const char *rel, bool *is_folder,
 		       struct iiifd_error *err)
 {
 	char *abs = NULL;
-	*is_folder = path_resolve_folder(root, rel, &abs, NULL) == 0;
-	if (!*is_folder && *rel && path_resolve(root, rel, NULL, &abs, NULL) == 0) {
+	*is_folder = pres_resolve(root, rel, NULL, true, &abs, NULL) == 0; /* local or a bucket */
+	if (!*is_folder && *rel && pres_resolve(root, rel, NULL, false, &abs, NULL) == 0) {
 		enum tree_kind kind = tree_classify(rel);
 		free(abs);
 		return kind == TREE_IMAGE || kind == TREE_MEDIA
