@@ -72,7 +72,7 @@ static int pipeline_load(struct pipe *p, const struct image_source *src,
 			 const struct image_source_level *lvl, int random)
 {
 	VipsAccess access = random ? VIPS_ACCESS_RANDOM : VIPS_ACCESS_SEQUENTIAL;
-	if (src->path[0] != '/')
+	if (storage_spec_is_remote(src->path))
 		return pipeline_load_remote(p, src, lvl, access);
 	VipsImage **out = pipe_slot(p);
 	switch (src->kind) {

@@ -356,7 +356,7 @@ static int service_open_source(const struct image_service *svc, struct service_t
  */
 static bool service_source_changed(const struct image_source *src)
 {
-	if (src->path[0] == '/')
+	if (!storage_spec_is_remote(src->path))
 		return false;
 	storage_forget(src->path);
 	struct storage_stat now;

@@ -44,7 +44,7 @@ static int source_is_image_name(const char *path)
 static int source_kind(const struct image_source *src, enum image_source_kind *kind)
 {
 	const char *loader = NULL;
-	if (src->path[0] == '/') {
+	if (!storage_spec_is_remote(src->path)) {
 		loader = vips_foreign_find_load(src->path);
 	} else { /* by content, as for a file (whose name libvips checks last) */
 		VipsSource *source = storage_vips_source(src->path, &src->file, NULL);
@@ -310,7 +310,7 @@ VipsImage *image_source_load(const struct image_source *src, int access, int pag
 {
 	VipsFailOn fail = fail_on_error ? VIPS_FAIL_ON_ERROR : VIPS_FAIL_ON_NONE;
 	/* "page" goes last so that single-page formats, which lack the option, never see it */
-	if (src->path[0] == '/')
+	if (!storage_spec_is_remote(src->path))
 		return vips_image_new_from_file(src->path, "access", access, "fail_on", fail,
 						page >= 0 ? "page" : NULL, page, NULL);
 	VipsSource *source = storage_vips_source(src->path, &src->file, NULL);

@@ -67,7 +67,7 @@ static struct storage_root *root_find(const char *location, bool remote)
 
 struct storage_root *storage_root_of(const char *location)
 {
-	return location[0] == '/' ? NULL : root_find(location, true);
+	return storage_spec_is_remote(location) ? root_find(location, true) : NULL;
 }
 
 void storage_metrics_append(GString *out)
@@ -277,7 +277,7 @@ static void root_local_fill(const struct stat *sb, struct storage_stat *st)
 
 int storage_stat(const char *location, struct storage_stat *st, struct iiifd_error *err)
 {
-	if (location[0] != '/') {
+	if (storage_spec_is_remote(location)) {
 		const char *rel;
 		struct storage_root *r = root_remote_split(location, &rel, err);
 		return r ? root_remote_stat(r, rel, st, err) : -1;
@@ -306,7 +306,8 @@ char *storage_stat_version(const struct storage_stat *st, char *out, size_t n)
 void storage_forget(const char *location)
 {
 	const char *rel;
-	struct storage_root *r = location[0] == '/' ? NULL : root_remote_split(location, &rel, NULL);
+	struct storage_root *r =
+		storage_spec_is_remote(location) ? root_remote_split(location, &rel, NULL) : NULL;
 	if (r)
 		root_remote_forget(r, rel);
 }
@@ -468,7 +469,7 @@ int storage_list(const char *location, unsigned flags, struct storage_listing *o
 		 struct iiifd_error *err)
 {
 	memset(out, 0, sizeof *out);
-	if (location[0] == '/')
+	if (!storage_spec_is_remote(location))
 		return root_local_list(location, flags, out, err);
 	const char *rel;
 	struct storage_root *r = root_remote_split(location, &rel, err);

@@ -12,8 +12,9 @@
  * A path relative to a root ("rel") is '/'-separated, "" being the root itself, and is checked
  * like an identifier (path.h: no empty, ".", ".." or hidden segment, no control character or
  * backslash): nothing names a file outside the root. Locations are what image_source.path,
- * cache keys and log lines hold. A location not starting with '/' belongs to the remote root
- * whose name prefixes it (roots register themselves while open); no such root: 404.
+ * cache keys and log lines hold. A location starting with s3://, http:// or https:// belongs
+ * to the remote root whose name prefixes it (roots register themselves while open; no such
+ * root: 404); any other is a local path (relative ones too, as command-line tools pass them).
  *
  * Local roots behave as before: the same system calls, nothing cached by this module. Remote
  * roots keep what stats and listings found for `ttl` seconds (a change in the bucket shows
@@ -64,7 +65,7 @@ struct storage_options {
 
 /* ---- roots ------------------------------------------------------------------------------- */
 
-/* Whether spec names a remote root (s3://, http://, https://) rather than a folder. */
+/* Whether spec (a root, or a location) is remote (s3://, http://, https://), not a path. */
 bool storage_spec_is_remote(const char *spec);
 
 /*

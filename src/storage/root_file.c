@@ -51,7 +51,7 @@ int storage_file_open(const char *location, const struct storage_stat *known,
 		      struct storage_file **out, struct iiifd_error *err)
 {
 	*out = NULL;
-	if (location[0] == '/') {
+	if (!storage_spec_is_remote(location)) {
 		int fd = open(location, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return iiifd_error_set(err, errno == ENOENT ? 404 : 500, "cannot open the file");
@@ -173,7 +173,7 @@ static struct remote_file *file_remote_open(const char *location,
 TIFF *storage_tiff_open(const char *location, const struct storage_stat *known,
 			struct iiifd_error *err)
 {
-	if (location[0] == '/') {
+	if (!storage_spec_is_remote(location)) {
 		TIFF *t = TIFFOpen(location, "r");
 		if (!t)
 			iiifd_error_set(err, 415, "not a TIFF libtiff can read");
@@ -189,7 +189,7 @@ TIFF *storage_tiff_open(const char *location, const struct storage_stat *known,
 VipsSource *storage_vips_source(const char *location, const struct storage_stat *known,
 				struct iiifd_error *err)
 {
-	if (location[0] == '/') {
+	if (!storage_spec_is_remote(location)) {
 		VipsSource *s = vips_source_new_from_file(location);
 		if (!s)
 			iiifd_error_set(err, 404, "cannot open the file");

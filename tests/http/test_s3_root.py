@@ -45,8 +45,10 @@ def _make_files(folder, iiifd_bin):
     _vips("tiffsave", os.path.join(folder, "noise.png"), os.path.join(folder, "noise.tif"),
           "--tile", "--pyramid", "--compression", "jpeg", "--Q", 85, "--tile-width", 256,
           "--tile-height", 256)
-    _vips("jp2ksave", os.path.join(folder, "noise.png"), os.path.join(folder, "noise.jp2"),
-          "--tile-width", 256, "--tile-height", 256, "--Q", 60)
+    # opj_compress: a JP2 the indexed decoder takes (libvips' own are left to libvips)
+    Image.fromarray(noise).save(os.path.join(folder, "noise.ppm"))
+    fx.run(["opj_compress", "-i", os.path.join(folder, "noise.ppm"), "-o",
+            os.path.join(folder, "noise.jp2"), "-t", "256,256", "-r", "20"])
     fx.run([iiifd_bin, "convert", png, os.path.join(folder, "htj2k.jph"), "--tile", "256",
             "--quiet"])  # HTJ2K, decoded by the indexed OpenJPEG path
 

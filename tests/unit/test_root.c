@@ -165,6 +165,14 @@ static void test_local_reads(void)
 	TIFFSetErrorHandler(NULL);
 	struct tiff *t = storage_tiff_open(loc, &st, &err);
 	CHECK(t == NULL && err.http_status == 415, "not a TIFF: 415");
+	char cwd[512];
+	if (getcwd(cwd, sizeof cwd) && chdir(local_dir) == 0) { /* as the command-line tools pass */
+		CHECK(storage_stat("root/a.txt", &st, &err) == 0 && st.size == 11,
+		      "a relative path is a local one: %s", err.msg);
+		CHECK(storage_file_open("root/a.txt", NULL, &f, &err) == 0, "open relative");
+		storage_file_close(f);
+		CHECK(chdir(cwd) == 0, "back");
+	}
 	free(loc);
 	loc = storage_root_location(r, "nope.txt");
 	CHECK(storage_file_open(loc, NULL, &f, &err) == -1 && err.http_status == 404, "missing");
