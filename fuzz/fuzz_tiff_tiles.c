@@ -3,7 +3,8 @@
  * TIFF is probed as a file (tile index, levels) and a few regions are rendered through
  * render_tiff with a small shared tile cache: hostile offsets, sizes, tables and tile data.
  * Any other input is one stored tile for jpeg_codec: byte 0 picks the DCT scale, bytes 1-2 the
- * length of the JPEGTables part, the rest is the tile; a decoded tile is resampled and encoded.
+ * length of the JPEGTables part, the rest is the tile, decoded in part (a crop's corner) and
+ * whole; a decoded tile is resampled and encoded.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,11 @@ static void fuzz_raw_tile(const uint8_t *data, size_t size)
 	size_t tile_len = size - 3 - tables_len;
 	struct tile_cache_tile *t = NULL;
 	struct iiifd_error err = { 0 };
+	static const int part[4] = { 1, 3, 40, 37 }; /* a crop's corner: rows and columns cut */
+	if (jpeg_codec_decode_tile_part(tables_len ? tables : NULL, tables_len, tile, tile_len,
+					denom, 1024, 1024, part, &t, &err) == 0)
+		tile_cache_tile_free(t);
+	t = NULL;
 	if (jpeg_codec_decode_tile(tables_len ? tables : NULL, tables_len, tile, tile_len, denom,
 				   1024, 1024, &t, &err) < 0)
 		return;

@@ -243,7 +243,7 @@ static int ingest_yolo(struct ingest_resolver *r, const struct anno_input *in, c
 	int rc = -1;
 	struct storage_stat lst;
 	bool has_list = storage_stat(list, &lst, NULL) == 0 && !lst.is_dir;
-	if (has_list && list[0] != '/') { /* in a bucket: read whole, it is one name a line */
+	if (has_list && storage_spec_is_remote(list)) { /* in a bucket: read whole, it is one name a line */
 		has_list = storage_read_file(list, INGEST_REMOTE_MAX_BYTES, &remote_list, &cin.len,
 					     NULL) == 0;
 		cin = (struct anno_input){ "classes.txt", NULL, remote_list, cin.len };
@@ -315,7 +315,7 @@ static int ingest_parse(struct ingest_resolver *r, const char *rel, const char *
 	struct anno_target t = { 0 };
 	struct anno_input in = { rel, abs, NULL, 0 };
 	char *remote = NULL; /* an object of a bucket, read whole within INGEST_REMOTE_MAX_BYTES */
-	if (abs[0] != '/' && ingest_read_remote(abs, &remote, &in, ierr) < 0)
+	if (storage_spec_is_remote(abs) && ingest_read_remote(abs, &remote, &in, ierr) < 0)
 		return -1;
 	struct anno_sink sink = { ingest_put, s };
 	char *name = g_path_get_basename(rel), *dot = strrchr(name, '.');

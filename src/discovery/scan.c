@@ -79,8 +79,8 @@ static int scan_list_copy(void *ctx, const char *location, struct storage_listin
 static int scan_tree_list(struct discovery_scan *s, const char *root_real, const char *dir,
 			  struct tree_listing *l)
 {
-	return dir[0] == '/' ? tree_list(root_real, dir, l, NULL)
-			     : tree_list_with(dir, scan_list_copy, s, l, NULL);
+	return storage_spec_is_remote(dir) ? tree_list_with(dir, scan_list_copy, s, l, NULL)
+					   : tree_list(root_real, dir, l, NULL);
 }
 
 /*
@@ -92,7 +92,7 @@ static void scan_observe(struct discovery_scan *s, const char *dir, const char *
 			 char *line, size_t n)
 {
 	snprintf(line, n, "\t-\n");
-	if (dir[0] != '/') {
+	if (storage_spec_is_remote(dir)) {
 		const struct scan_listed *l = scan_listed(s, dir);
 		const struct storage_entry *e = l ? g_hash_table_lookup(l->files, name) : NULL;
 		if (e)

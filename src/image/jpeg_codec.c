@@ -77,9 +77,32 @@ static void codec_read_rows(struct jpeg_decompress_struct *d, struct tile_cache_
 	jpeg_finish_decompress(d);
 }
 
-int jpeg_codec_decode_tile(const uint8_t *tables, size_t tables_len, const uint8_t *data,
-			   size_t len, int denom, int width_max, int height_max,
-			   struct tile_cache_tile **out, struct iiifd_error *err)
+/*
+ * Rows and columns around part only: columns cropped (libjpeg-turbo rounds them out to whole
+ * iMCUs; a margin of one iMCU keeps the upsampling of the edge columns what a full decode
+ * gives), rows above skipped, rows below never decoded.
+ */
+static void codec_read_part(struct jpeg_decompress_struct *d, struct tile_cache_tile *t,
+			    const int part[4])
+{
+	int margin = d->max_h_samp_factor * DCTSIZE;
+	JDIMENSION x0 = (JDIMENSION)(part[0] > margin ? part[0] - margin : 0);
+	JDIMENSION x1 = (JDIMENSION)(part[2] + margin < t->width ? part[2] + margin : t->width);
+	JDIMENSION width = x1 - x0;
+	jpeg_crop_scanline(d, &x0, &width);
+	JDIMENSION y1 = (JDIMENSION)(part[3] < t->height ? part[3] : t->height);
+	jpeg_skip_scanlines(d, (JDIMENSION)part[1]);
+	while (d->output_scanline < y1) {
+		JSAMPROW row = t->pixels + (size_t)d->output_scanline * t->stride +
+			       (size_t)x0 * (size_t)t->bands;
+		jpeg_read_scanlines(d, &row, 1);
+	}
+	jpeg_abort_decompress(d);
+}
+
+static int codec_decode(const uint8_t *tables, size_t tables_len, const uint8_t *data,
+			size_t len, int denom, int width_max, int height_max, const int *part,
+			struct tile_cache_tile **out, struct iiifd_error *err)
 {
 	struct jpeg_decompress_struct d;
 	struct codec_error e;
@@ -108,10 +131,32 @@ int jpeg_codec_decode_tile(const uint8_t *tables, size_t tables_len, const uint8
 		jpeg_destroy_decompress(&d);
 		return iiifd_error_set(err, 500, "out of memory");
 	}
-	codec_read_rows(&d, t);
+	if (part)
+		codec_read_part(&d, t, part);
+	else
+		codec_read_rows(&d, t);
 	jpeg_destroy_decompress(&d);
 	*out = t;
 	return 0;
+}
+
+int jpeg_codec_decode_tile(const uint8_t *tables, size_t tables_len, const uint8_t *data,
+			   size_t len, int denom, int width_max, int height_max,
+			   struct tile_cache_tile **out, struct iiifd_error *err)
+{
+	return codec_decode(tables, tables_len, data, len, denom, width_max, height_max, NULL,
+			    out, err);
+}
+
+int jpeg_codec_decode_tile_part(const uint8_t *tables, size_t tables_len, const uint8_t *data,
+				size_t len, int denom, int width_max, int height_max,
+				const int part[4], struct tile_cache_tile **out,
+				struct iiifd_error *err)
+{
+	if (part[0] < 0 || part[1] < 0 || part[2] <= part[0] || part[3] <= part[1])
+		return iiifd_error_set(err, 500, "bad part of a JPEG tile");
+	return codec_decode(tables, tables_len, data, len, denom, width_max, height_max, part,
+			    out, err);
 }
 
 int jpeg_codec_encode(const uint8_t *pixels, int width, int height, int bands, size_t stride,
@@ -120,7 +165,7 @@ int jpeg_codec_encode(const uint8_t *pixels, int width, int height, int bands, s
 	struct jpeg_compress_struct c;
 	struct codec_error e;
 	/* libjpeg updates these through their addresses, so they live in memory across longjmp */
-	unsigned char *mem = NULL;
+	unsigned char *mem = NULL, *first = NULL;
 	unsigned long size = 0;
 	*out = NULL;
 	*len = 0;
@@ -130,9 +175,19 @@ int jpeg_codec_encode(const uint8_t *pixels, int width, int height, int bands, s
 	jpeg_create_compress(&c);
 	if (setjmp(e.jump)) {
 		jpeg_destroy_compress(&c);
-		free(mem);
+		if (mem != first)
+			free(mem);
+		free(first);
 		return iiifd_error_set(err, 500, "JPEG encoding failed: %s", e.msg);
 	}
+	/*
+	 * Room for half a byte per sample from the start (only the pages written are ever touched),
+	 * not libjpeg's 4 KiB doubled and copied over and over; it still grows if that is not enough.
+	 */
+	size = (unsigned long)width * (unsigned long)height * (unsigned long)bands / 2 + 4096;
+	first = mem = malloc(size);
+	if (!mem)
+		size = 0; /* libjpeg allocates its own */
 	jpeg_mem_dest(&c, &mem, &size);
 	c.image_width = (JDIMENSION)width;
 	c.image_height = (JDIMENSION)height;
@@ -150,6 +205,8 @@ int jpeg_codec_encode(const uint8_t *pixels, int width, int height, int bands, s
 	}
 	jpeg_finish_compress(&c);
 	jpeg_destroy_compress(&c);
+	if (mem != first) /* libjpeg outgrew the first buffer: that one is still ours */
+		free(first);
 	*out = mem;
 	*len = size;
 	return 0;

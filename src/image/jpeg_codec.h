@@ -25,6 +25,17 @@ int jpeg_codec_decode_tile(const uint8_t *tables, size_t tables_len, const uint8
 			   struct tile_cache_tile **out, struct iiifd_error *err);
 
 /*
+ * jpeg_codec_decode_tile(), but only the pixels in part = { x0, y0, x1, y1 } (of the decoded,
+ * scaled tile; x1, y1 exclusive) are filled, equal to a full decode's; the others are undefined.
+ * Decodes less: no rows below part, no colour conversion or IDCT of columns outside it (give or
+ * take an iMCU). The tile is still full-size, so it lies where a whole tile would; never cache it.
+ */
+int jpeg_codec_decode_tile_part(const uint8_t *tables, size_t tables_len, const uint8_t *data,
+				size_t len, int denom, int width_max, int height_max,
+				const int part[4], struct tile_cache_tile **out,
+				struct iiifd_error *err);
+
+/*
  * Encodes width x height pixels of bands (1 or 3) bands, rows stride bytes apart, at quality:
  * chroma 4:2:0 below 90, 4:4:4 from 90; Huffman tables standard (no optimising pass).
  * On success *out (free with free()) holds *len bytes.

@@ -1,8 +1,8 @@
 /*
  * render_tiff.c: plan (level, DCT scale, region, tiles), fetch the tiles in parallel through the
- * decoded-tile cache, paste them into one region buffer, resample once, encode. The file is
- * opened once per render and checked against the probed identity, so a replaced file can never
- * put its pixels under the old file's cache keys.
+ * decoded-tile cache, resample once straight from the tiles (or paste them when the region is the
+ * output), encode. The file is opened once per render and checked against the probed identity,
+ * so a replaced file can never put its pixels under the old file's cache keys.
  */
 #include "image/render_tiff.h"
 
@@ -16,6 +16,7 @@
 #include "image/jpeg_codec.h"
 #include "image/parallel.h"
 #include "image/resample.h"
+#include "image/scratch.h"
 
 #define RENDER_MAX_TILE_BYTES (16u << 20)    /* a stored tile larger than this is not trusted */
 #define RENDER_MAX_REGION_PIXELS (64 << 20) /* larger decodes go to libvips, which streams */
@@ -129,11 +130,11 @@ struct render_job {
 	struct iiifd_error err; /* the first failure */
 };
 
-/* Reads and decodes one stored tile: the tile cache's decode callback. */
-static int render_decode(void *user, const struct tile_cache_key *key,
-			 struct tile_cache_tile **out, struct iiifd_error *err)
+/* Reads and decodes one stored tile, or only part = { x0, y0, x1, y1 } of it (NULL: all). */
+static int render_decode_part(const struct render_job *job, const struct tile_cache_key *key,
+			      const int *part, struct tile_cache_tile **out,
+			      struct iiifd_error *err)
 {
-	const struct render_job *job = user;
 	const struct image_source_jpeg_tiles *jt = job->plan->lvl->jpeg_tiles;
 	uint64_t size = jt->sizes[key->tile], offset = jt->offsets[key->tile];
 	if (size < 4 || size > RENDER_MAX_TILE_BYTES)
@@ -141,20 +142,29 @@ static int render_decode(void *user, const struct tile_cache_key *key,
 	uint8_t *data = malloc(size);
 	if (!data)
 		return iiifd_error_set(err, 500, "out of memory");
-	int rc;
+	int rc, tw = job->src->tile_width, th = job->src->tile_height, denom = job->plan->denom;
 	struct iiifd_error why = { 0 };
 	if (storage_file_pread(job->file, data, size, (int64_t)offset, &why) < 0)
 		rc = iiifd_error_set(err, why.http_status == 409 ? 409 : 500,
 				     "tile %lld cannot be read: %s", (long long)key->tile, why.msg);
+	else if (part)
+		rc = jpeg_codec_decode_tile_part(jt->tables, jt->tables_len, data, size, denom, tw,
+						 th, part, out, err);
 	else
-		rc = jpeg_codec_decode_tile(jt->tables, jt->tables_len, data, size,
-					    job->plan->denom, job->src->tile_width,
-					    job->src->tile_height, out, err);
+		rc = jpeg_codec_decode_tile(jt->tables, jt->tables_len, data, size, denom, tw, th,
+					    out, err);
 	free(data);
 	if (rc == 0 && ((*out)->width != job->plan->tw || (*out)->height != job->plan->th))
 		rc = iiifd_error_set(err, 500, "tile %lld is not the stored tile size",
 				     (long long)key->tile);
 	return rc;
+}
+
+/* The tile cache's decode callback: a whole tile. */
+static int render_decode(void *user, const struct tile_cache_key *key,
+			 struct tile_cache_tile **out, struct iiifd_error *err)
+{
+	return render_decode_part(user, key, NULL, out, err);
 }
 
 static void render_fail(struct render_job *job, const struct iiifd_error *err)
@@ -180,6 +190,24 @@ static struct tile_cache_key render_key(const struct render_job *job, int64_t i)
 	};
 }
 
+/*
+ * The part of the i-th tile under the region, in the tile's pixels; whether that is at most
+ * half the tile (RENDER_PART_MAX), then decoded alone and not cached: at the corners of a crop
+ * a full decode would mostly make pixels nobody asked for, and on a large image a random crop's
+ * tiles are rarely asked for again before they leave the cache.
+ */
+#define RENDER_PART_MAX 0.5
+static bool render_tile_part(const struct render_plan *p, int64_t i, int part[4])
+{
+	int64_t tx = (p->col0 + i % p->cols) * p->tw, ty = (p->row0 + i / p->cols) * p->th;
+	part[0] = (int)((p->dx0 > tx ? p->dx0 : tx) - tx);
+	part[1] = (int)((p->dy0 > ty ? p->dy0 : ty) - ty);
+	part[2] = (int)((p->dx0 + p->dw < tx + p->tw ? p->dx0 + p->dw : tx + p->tw) - tx);
+	part[3] = (int)((p->dy0 + p->dh < ty + p->th ? p->dy0 + p->dh : ty + p->th) - ty);
+	return (double)(part[2] - part[0]) * (part[3] - part[1]) <=
+	       RENDER_PART_MAX * p->tw * p->th;
+}
+
 /* parallel_for item m: the m-th tile that was not in the cache. */
 static void render_fetch(void *user, int m)
 {
@@ -194,7 +222,16 @@ static void render_fetch(void *user, int m)
 	int64_t i = job->missing[m];
 	struct tile_cache_key key = render_key(job, i);
 	struct iiifd_error err = { 0 };
-	job->tiles[i] = tile_cache_fetch(job->cache, &key, render_decode, job, &err);
+	int part[4];
+	if (render_tile_part(job->plan, i, part)) {
+		struct tile_cache_tile *t = NULL;
+		if (render_decode_part(job, &key, part, &t, &err) == 0)
+			job->tiles[i] = t; /* uncached: tile_cache_release frees it */
+		else
+			tile_cache_tile_free(t);
+	} else {
+		job->tiles[i] = tile_cache_fetch(job->cache, &key, render_decode, job, &err);
+	}
 	if (!job->tiles[i])
 		render_fail(job, &err);
 }
@@ -242,10 +279,10 @@ static int render_same_bands(const struct render_job *job, int *bands)
 	return *bands == 1 || *bands == 3;
 }
 
-/* One resampling run split into bands of output rows, spread over the cores. */
+/* One resampling run from the decoded tiles, split into bands of output rows over the cores. */
 struct render_resample {
 	const struct resample_plan *plan;
-	const struct resample_image *src;
+	const struct resample_tiles *src;
 	struct resample_image *dst;
 	int band_rows;
 	gint failed;
@@ -256,11 +293,11 @@ static void render_resample_band(void *user, int i)
 	struct render_resample *r = user;
 	int begin = i * r->band_rows;
 	int end = begin + r->band_rows < r->dst->height ? begin + r->band_rows : r->dst->height;
-	if (resample_plan_rows(r->plan, r->src, r->dst, begin, end) < 0)
+	if (resample_plan_rows_tiled(r->plan, r->src, r->dst, begin, end) < 0)
 		g_atomic_int_set(&r->failed, 1);
 }
 
-static int render_resample(const struct resample_image *src, double x0, double y0, double x1,
+static int render_resample(const struct resample_tiles *src, double x0, double y0, double x1,
 			   double y1, struct resample_image *dst)
 {
 	struct resample_plan *plan =
@@ -277,7 +314,35 @@ static int render_resample(const struct resample_image *src, double x0, double y
 	return g_atomic_int_get(&r.failed) ? -1 : 0;
 }
 
-/* Region buffer -> output size -> JPEG. */
+/* The region as a grid of the decoded tiles, read in place by the resampler. */
+static int render_resample_tiles(const struct render_job *job, int bands,
+				 const struct resample_image *region, double wx0, double wy0,
+				 double wx1, double wy1, struct resample_image *img)
+{
+	const struct render_plan *p = job->plan;
+	size_t n = (size_t)(p->cols * p->rows);
+	const uint8_t **pixels = malloc(n * sizeof *pixels);
+	size_t *strides = malloc(n * sizeof *strides);
+	int rc = -1;
+	if (pixels && strides) {
+		for (size_t i = 0; i < n; i++) {
+			pixels[i] = job->tiles[i]->pixels;
+			strides[i] = job->tiles[i]->stride;
+		}
+		struct resample_tiles grid = {
+			.pixels = pixels, .strides = strides, .cols = (int)p->cols,
+			.rows = (int)p->rows, .tile_w = p->tw, .tile_h = p->th, .bands = bands,
+			.x0 = (int)(p->dx0 - p->col0 * p->tw), .y0 = (int)(p->dy0 - p->row0 * p->th),
+			.width = region->width, .height = region->height,
+		};
+		rc = render_resample(&grid, wx0, wy0, wx1, wy1, img);
+	}
+	free(pixels);
+	free(strides);
+	return rc;
+}
+
+/* Region (decoded tiles) -> output size -> JPEG. */
 static int render_finish(const struct render_job *job, const struct image_geometry *g,
 			 int quality, void **out, size_t *len, struct iiifd_error *err)
 {
@@ -289,33 +354,26 @@ static int render_finish(const struct render_job *job, const struct image_geomet
 					 .stride = (size_t)p->dw * (size_t)bands };
 	struct resample_image img = { .width = (int)g->out_w, .height = (int)g->out_h,
 				      .bands = bands, .stride = (size_t)g->out_w * (size_t)bands };
-	region.pixels = malloc(region.stride * (size_t)region.height);
-	if (!region.pixels)
-		return iiifd_error_set(err, 500, "out of memory");
-	render_paste(job, &region);
 	double d = p->denom;
 	double wx0 = p->x0 / d - (double)p->dx0, wy0 = p->y0 / d - (double)p->dy0;
 	double wx1 = fmin(p->x1 / d - (double)p->dx0, (double)p->dw);
 	double wy1 = fmin(p->y1 / d - (double)p->dy0, (double)p->dh);
 	wx0 = fmin(fmax(wx0, 0.0), wx1 - 1e-3);
 	wy0 = fmin(fmax(wy0, 0.0), wy1 - 1e-3);
-	int rc;
+	size_t capacity;
+	img.pixels = scratch_get(img.stride * (size_t)img.height, &capacity);
+	if (!img.pixels)
+		return iiifd_error_set(err, 500, "out of memory");
+	int rc = 0;
 	if (wx0 == 0 && wy0 == 0 && region.width == img.width && region.height == img.height &&
-	    wx1 == img.width && wy1 == img.height) {
-		img.pixels = region.pixels; /* the region is the output: no resampling */
-		region.pixels = NULL;
-		rc = 0;
-	} else {
-		img.pixels = malloc(img.stride * (size_t)img.height);
-		rc = img.pixels ? render_resample(&region, wx0, wy0, wx1, wy1, &img) : -1;
-		if (rc < 0)
-			iiifd_error_set(err, 500, "out of memory while resampling");
-	}
-	free(region.pixels);
+	    wx1 == img.width && wy1 == img.height)
+		render_paste(job, &img); /* the region is the output */
+	else if (render_resample_tiles(job, bands, &region, wx0, wy0, wx1, wy1, &img) < 0)
+		rc = iiifd_error_set(err, 500, "out of memory while resampling");
 	if (rc == 0)
 		rc = jpeg_codec_encode(img.pixels, img.width, img.height, bands, img.stride, quality,
 				       out, len, err);
-	free(img.pixels);
+	scratch_put(img.pixels, capacity);
 	return rc;
 }
 

@@ -11,16 +11,20 @@
 #include "image/resample.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define RESAMPLE_ONE 16384 /* fixed-point 1.0 of the weights */
 #define RESAMPLE_MID_SHIFT 8 /* vertical sums keep 14 - 8 = 6 fractional bits */
+#define RESAMPLE_LANCZOS_REACH 3.0 /* the kernel's half-width, in (stretched) source pixels */
+#define RESAMPLE_MAX_SPAN 512 /* most taps of one output pixel on one axis */
 
 struct resample_axis {
 	int *first, *count;
 	int16_t *weights; /* count[i] weights for output i, at i * span, summing to RESAMPLE_ONE */
 	int span;         /* most contributions any output has */
+	uint32_t *pairs;  /* the weights two by two (k | k + 1 << 16), 0 past count: at i * span */
 };
 
 struct resample_plan {
@@ -33,22 +37,38 @@ static void resample_axis_free(struct resample_axis *a)
 	free(a->first);
 	free(a->count);
 	free(a->weights);
+	free(a->pairs);
 }
 
+#define RESAMPLE_TABLE_STEPS 4096 /* kernel samples per source pixel (linear in between) */
+
+static float resample_lanczos_table[3 * RESAMPLE_TABLE_STEPS + 2];
+static pthread_once_t resample_table_once = PTHREAD_ONCE_INIT;
+
+static void resample_table_init(void)
+{
+	for (int i = 0; i <= 3 * RESAMPLE_TABLE_STEPS + 1; i++) {
+		double x = (double)i / RESAMPLE_TABLE_STEPS, px = M_PI * x;
+		resample_lanczos_table[i] =
+			i == 0 ? 1.0f : x >= 3.0 ? 0.0f : (float)(3.0 * sin(px) * sin(px / 3.0) / (px * px));
+	}
+}
+
+/* Lanczos-3, from a table (two sines per tap made planning cost as much as a small render). */
 static double lanczos3(double x)
 {
-	if (x == 0.0)
-		return 1.0;
-	if (x <= -3.0 || x >= 3.0)
+	x = fabs(x) * RESAMPLE_TABLE_STEPS;
+	if (x >= 3.0 * RESAMPLE_TABLE_STEPS)
 		return 0.0;
-	double px = M_PI * x;
-	return 3.0 * sin(px) * sin(px / 3.0) / (px * px);
+	int i = (int)x;
+	double t = x - i;
+	return resample_lanczos_table[i] * (1.0 - t) + resample_lanczos_table[i + 1] * t;
 }
 
 /* Weight of source pixel j (covering [j, j+1)) for the output covering [s, s + f). */
 static double resample_weight(int j, double s, double f)
 {
-	if (f >= RESAMPLE_LANCZOS_MAX) { /* area averaging */
+	if (f >= RESAMPLE_AREA_FROM) { /* area averaging */
 		double cover = fmin(s + f, j + 1.0) - fmax(s, (double)j);
 		return cover > 0.0 ? cover : 0.0;
 	}
@@ -59,10 +79,10 @@ static double resample_weight(int j, double s, double f)
 /* The source pixels output i may draw on, before clamping to [0, n). */
 static void resample_reach(double s, double f, int *j0, int *j1)
 {
-	double r = f >= RESAMPLE_LANCZOS_MAX ? 0.0 : 3.0 * (f > 1.0 ? f : 1.0);
+	double r = f >= RESAMPLE_AREA_FROM ? 0.0 : RESAMPLE_LANCZOS_REACH * (f > 1.0 ? f : 1.0);
 	double c = s + f / 2.0;
-	*j0 = f >= RESAMPLE_LANCZOS_MAX ? (int)floor(s) : (int)floor(c - r - 0.5);
-	*j1 = f >= RESAMPLE_LANCZOS_MAX ? (int)ceil(s + f) : (int)ceil(c + r - 0.5) + 1;
+	*j0 = f >= RESAMPLE_AREA_FROM ? (int)floor(s) : (int)floor(c - r - 0.5);
+	*j1 = f >= RESAMPLE_AREA_FROM ? (int)ceil(s + f) : (int)ceil(c + r - 0.5) + 1;
 }
 
 static void resample_axis_output(struct resample_axis *a, int i, int n, double start, double f)
@@ -73,7 +93,7 @@ static void resample_axis_output(struct resample_axis *a, int i, int n, double s
 	int lo = j0 < 0 ? 0 : j0 > n - 1 ? n - 1 : j0;
 	int hi = j1 - 1 < 0 ? 0 : j1 - 1 > n - 1 ? n - 1 : j1 - 1;
 	int16_t *w = a->weights + (size_t)i * (size_t)a->span;
-	double total = 0.0, acc[512];
+	double total = 0.0, acc[RESAMPLE_MAX_SPAN];
 	int count = hi - lo + 1 < a->span ? hi - lo + 1 : a->span;
 	for (int k = 0; k < count; k++)
 		acc[k] = 0.0;
@@ -104,8 +124,9 @@ static void resample_axis_output(struct resample_axis *a, int i, int n, double s
 static int resample_axis_init(struct resample_axis *a, int n, int out, double lo, double hi)
 {
 	double f = (hi - lo) / out;
-	a->span = f >= RESAMPLE_LANCZOS_MAX ? (int)ceil(f) + 2 : (int)ceil(6.0 * fmax(f, 1.0)) + 3;
-	if (a->span > 512)
+	a->span = f >= RESAMPLE_AREA_FROM ? (int)ceil(f) + 2
+					    : (int)ceil(2 * RESAMPLE_LANCZOS_REACH * fmax(f, 1.0)) + 3;
+	if (a->span > RESAMPLE_MAX_SPAN)
 		return -1;
 	a->first = calloc((size_t)out, sizeof(int));
 	a->count = calloc((size_t)out, sizeof(int));
@@ -114,12 +135,23 @@ static int resample_axis_init(struct resample_axis *a, int n, int out, double lo
 		return -1;
 	for (int i = 0; i < out; i++)
 		resample_axis_output(a, i, n, lo, f); /* lo: where the window starts */
+	a->pairs = calloc((size_t)out * (size_t)a->span, sizeof(uint32_t));
+	if (!a->pairs)
+		return -1;
+	for (int i = 0; i < out; i++) {
+		const int16_t *w = a->weights + (size_t)i * (size_t)a->span;
+		for (int k = 0; k < a->count[i]; k += 2)
+			a->pairs[(size_t)i * (size_t)a->span + (size_t)k / 2] =
+				(uint16_t)w[k] |
+				(uint32_t)(uint16_t)(k + 1 < a->count[i] ? w[k + 1] : 0) << 16;
+	}
 	return 0;
 }
 
 struct resample_plan *resample_plan_new(int src_w, int src_h, double x0, double y0, double x1,
 					double y1, int dst_w, int dst_h)
 {
+	pthread_once(&resample_table_once, resample_table_init);
 	if (!(x1 > x0 && y1 > y0) || x0 < 0 || y0 < 0 || x1 > src_w + 1e-6 ||
 	    y1 > src_h + 1e-6 || dst_w <= 0 || dst_h <= 0)
 		return NULL;
@@ -146,39 +178,77 @@ void resample_plan_free(struct resample_plan *plan)
 }
 
 #define RESAMPLE_OUT_SHIFT (14 + 14 - RESAMPLE_MID_SHIFT)
+#define RESAMPLE_MID_PAD 8 /* int16 after a row: the horizontal pass loads past the last pixel */
 
-/* 16-bit values of a row with 6 fractional bits; RGB pixels padded to 4 lanes (see below). */
+/* Where a run of source row y starts at column x, and how many pixels it has in one piece. */
+struct resample_rows {
+	const struct resample_image *image; /* one buffer, or */
+	const struct resample_tiles *tiles; /* a grid of tiles */
+};
+
+static const uint8_t *resample_rows_at(const struct resample_rows *r, int x, int y, int *run)
+{
+	if (r->image) {
+		*run = r->image->width - x;
+		return r->image->pixels + (size_t)y * r->image->stride + (size_t)x * (size_t)r->image->bands;
+	}
+	const struct resample_tiles *t = r->tiles;
+	int gx = x + t->x0, gy = y + t->y0;
+	size_t i = (size_t)(gy / t->tile_h) * (size_t)t->cols + (size_t)(gx / t->tile_w);
+	*run = t->tile_w - gx % t->tile_w;
+	return t->pixels[i] + (size_t)(gy % t->tile_h) * t->strides[i] +
+	       (size_t)(gx % t->tile_w) * (size_t)t->bands;
+}
+
+/* acc[x] += the n rows at rows[] (len bytes each) weighted by w: two rows per pass over acc. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("avx2", "default"))) /* twice as wide with AVX2, chosen at load time */
+#endif
+static void resample_vertical_run(const uint8_t *const *rows, int n, const int16_t *w, size_t len,
+				  int32_t *acc)
+{
+	int k = 0;
+	for (; k + 1 < n; k += 2) {
+		const uint8_t *a = rows[k], *b = rows[k + 1];
+		int32_t wa = w[k], wb = w[k + 1];
+		for (size_t x = 0; x < len; x++)
+			acc[x] += wa * a[x] + wb * b[x];
+	}
+	if (k < n) {
+		const uint8_t *a = rows[k];
+		int32_t wa = w[k];
+		for (size_t x = 0; x < len; x++)
+			acc[x] += wa * a[x];
+	}
+}
+
+/* 16-bit values with 6 fractional bits. */
 static int16_t resample_mid(int32_t acc)
 {
 	return (int16_t)((acc + (1 << (RESAMPLE_MID_SHIFT - 1))) >> RESAMPLE_MID_SHIFT);
 }
 
 /*
- * Vertical pass of one output row: n source rows (stride apart, len bytes each) to 16-bit values
- * in mid, lanes values per pixel of bands bytes (4 lanes for RGB, so that the horizontal pass
- * works on whole pixels as 4-lane vectors).
+ * Vertical pass of one output row: source rows first .. first + n - 1, columns [c0, c1), to
+ * 16-bit values in mid (bands values per pixel), run by run of contiguous source bytes.
  */
-static void resample_vertical(const uint8_t *src, size_t stride, size_t len, int bands,
-			      int lanes, const int16_t *w, int n, int32_t *acc, int16_t *mid)
+static void resample_vertical(const struct resample_rows *src, int bands, int c0, int c1,
+			      int first, const int16_t *w, int n, int32_t *acc, int16_t *mid)
 {
+	const uint8_t *rows[RESAMPLE_MAX_SPAN];
+	size_t len = (size_t)(c1 - c0) * (size_t)bands;
+	memset(acc, 0, len * sizeof *acc);
+	for (int x = c0; x < c1;) {
+		int run = 0;
+		for (int k = 0; k < n; k++)
+			rows[k] = resample_rows_at(src, x, first + k, &run);
+		run = run < c1 - x ? run : c1 - x;
+		resample_vertical_run(rows, n, w, (size_t)run * (size_t)bands,
+				      acc + (size_t)(x - c0) * (size_t)bands);
+		x += run;
+	}
 	for (size_t x = 0; x < len; x++)
-		acc[x] = 0;
-	for (int k = 0; k < n; k++) {
-		const uint8_t *r = src + (size_t)k * stride;
-		int32_t wk = w[k];
-		for (size_t x = 0; x < len; x++)
-			acc[x] += wk * r[x];
-	}
-	if (lanes == bands) {
-		for (size_t x = 0; x < len; x++)
-			mid[x] = resample_mid(acc[x]);
-		return;
-	}
-	for (size_t p = 0, x = 0; x < len; p++, x += (size_t)bands) {
-		for (int c = 0; c < bands; c++)
-			mid[p * (size_t)lanes + (size_t)c] = resample_mid(acc[x + (size_t)c]);
-		mid[p * (size_t)lanes + (size_t)bands] = 0;
-	}
+		mid[x] = resample_mid(acc[x]);
 }
 
 static uint8_t resample_clamp(int32_t v)
@@ -187,61 +257,72 @@ static uint8_t resample_clamp(int32_t v)
 	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
+/* The last pixel of a row byte by byte; the others as 4 bytes (the 4th is overwritten next). */
+static void resample_store_rgb(uint8_t *out, int i, int out_w, uint32_t v)
+{
+	if (i + 1 < out_w) {
+		memcpy(out + (size_t)i * 3, &v, 4);
+		return;
+	}
+	out[(size_t)i * 3] = (uint8_t)v;
+	out[(size_t)i * 3 + 1] = (uint8_t)(v >> 8);
+	out[(size_t)i * 3 + 2] = (uint8_t)(v >> 16);
+}
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 
-/* out = acc + taps k and k+1 of 4-lane pixels a and b: one pmaddwd for two taps. */
-static __m128i resample_two_taps(__m128i acc, const int16_t *a, const int16_t *b, int16_t wa,
-				 int16_t wb)
-{
-	__m128i pa = _mm_loadl_epi64((const __m128i *)(const void *)a);
-	__m128i pb = _mm_loadl_epi64((const __m128i *)(const void *)b);
-	/* (wa, wb) in every 32-bit lane, made in a register (not through memory) */
-	__m128i w = _mm_set1_epi32((int)((uint32_t)(uint16_t)wb << 16 | (uint16_t)wa));
-	return _mm_add_epi32(acc, _mm_madd_epi16(_mm_unpacklo_epi16(pa, pb), w));
-}
-
-/* Horizontal pass of RGB: 4-lane pixels (starting at source column c0) to 8-bit output. */
+/*
+ * Horizontal pass of RGB: 3-band pixels (starting at source column c0) to 8-bit output. Two taps
+ * per pmaddwd: the 4 lanes loaded at a pixel are its 3 bands and the next pixel's first (ignored;
+ * mid has room after its last pixel, and an odd count's last pair weighs that pixel 0).
+ */
 static void resample_horizontal_rgb(const int16_t *mid, int c0, const struct resample_axis *h,
 				    int out_w, uint8_t *out)
 {
-	static const int16_t zero[4];
+	const __m128i round = _mm_set1_epi32(1 << (RESAMPLE_OUT_SHIFT - 1));
 	for (int i = 0; i < out_w; i++) {
-		const int16_t *w = h->weights + (size_t)i * (size_t)h->span;
-		const int16_t *p = mid + (size_t)(h->first[i] - c0) * 4;
-		int n = h->count[i], k = 0;
-		__m128i acc = _mm_setzero_si128();
-		for (; k + 1 < n; k += 2)
-			acc = resample_two_taps(acc, p + k * 4, p + k * 4 + 4, w[k], w[k + 1]);
-		if (k < n)
-			acc = resample_two_taps(acc, p + k * 4, zero, w[k], 0);
-		int32_t lane[4];
-		_mm_storeu_si128((__m128i *)(void *)lane, acc);
-		out[i * 3] = resample_clamp(lane[0]);
-		out[i * 3 + 1] = resample_clamp(lane[1]);
-		out[i * 3 + 2] = resample_clamp(lane[2]);
+		const uint32_t *w = h->pairs + (size_t)i * (size_t)h->span;
+		const int16_t *p = mid + (size_t)(h->first[i] - c0) * 3;
+		int pairs = (h->count[i] + 1) / 2;
+		__m128i acc0 = _mm_setzero_si128(), acc1 = _mm_setzero_si128();
+		int k = 0;
+		for (; k + 1 < pairs; k += 2, p += 12) {
+			__m128i a = _mm_unpacklo_epi16(_mm_loadl_epi64((const void *)p),
+						       _mm_loadl_epi64((const void *)(p + 3)));
+			__m128i b = _mm_unpacklo_epi16(_mm_loadl_epi64((const void *)(p + 6)),
+						       _mm_loadl_epi64((const void *)(p + 9)));
+			acc0 = _mm_add_epi32(acc0, _mm_madd_epi16(a, _mm_set1_epi32((int)w[k])));
+			acc1 = _mm_add_epi32(acc1, _mm_madd_epi16(b, _mm_set1_epi32((int)w[k + 1])));
+		}
+		if (k < pairs) {
+			__m128i a = _mm_unpacklo_epi16(_mm_loadl_epi64((const void *)p),
+						       _mm_loadl_epi64((const void *)(p + 3)));
+			acc0 = _mm_add_epi32(acc0, _mm_madd_epi16(a, _mm_set1_epi32((int)w[k])));
+		}
+		__m128i acc = _mm_add_epi32(_mm_add_epi32(acc0, acc1), round);
+		acc = _mm_srai_epi32(acc, RESAMPLE_OUT_SHIFT);
+		__m128i px = _mm_packus_epi16(_mm_packs_epi32(acc, acc), acc); /* clamped to 0..255 */
+		resample_store_rgb(out, i, out_w, (uint32_t)_mm_cvtsi128_si32(px));
 	}
 }
 #else
-typedef int32_t resample_v4i __attribute__((vector_size(16)));
-typedef int16_t resample_v4h __attribute__((vector_size(8)));
-
-/* Horizontal pass of RGB: 4-lane pixels (starting at source column c0) to 8-bit output. */
+/* Horizontal pass of RGB: 3-band pixels (starting at source column c0) to 8-bit output. */
 static void resample_horizontal_rgb(const int16_t *mid, int c0, const struct resample_axis *h,
 				    int out_w, uint8_t *out)
 {
 	for (int i = 0; i < out_w; i++) {
 		const int16_t *w = h->weights + (size_t)i * (size_t)h->span;
-		const int16_t *p = mid + (size_t)(h->first[i] - c0) * 4;
-		resample_v4i acc = { 0, 0, 0, 0 };
+		const int16_t *p = mid + (size_t)(h->first[i] - c0) * 3;
+		int32_t r = 0, g = 0, b = 0;
 		for (int k = 0; k < h->count[i]; k++) {
-			resample_v4h v;
-			memcpy(&v, p + (size_t)k * 4, sizeof v);
-			acc += __builtin_convertvector(v, resample_v4i) * w[k];
+			r += w[k] * p[k * 3];
+			g += w[k] * p[k * 3 + 1];
+			b += w[k] * p[k * 3 + 2];
 		}
-		out[i * 3] = resample_clamp(acc[0]);
-		out[i * 3 + 1] = resample_clamp(acc[1]);
-		out[i * 3 + 2] = resample_clamp(acc[2]);
+		resample_store_rgb(out, i, out_w,
+				   (uint32_t)resample_clamp(r) | (uint32_t)resample_clamp(g) << 8 |
+					   (uint32_t)resample_clamp(b) << 16);
 	}
 }
 #endif
@@ -262,36 +343,47 @@ static void resample_horizontal(const int16_t *mid, int c0, int bands,
 	}
 }
 
-int resample_plan_rows(const struct resample_plan *plan, const struct resample_image *src,
-		       struct resample_image *dst, int row_begin, int row_end)
+static int resample_rows_run(const struct resample_plan *plan, const struct resample_rows *src,
+			     int bands, struct resample_image *dst, int row_begin, int row_end)
 {
 	const struct resample_axis *h = &plan->h, *v = &plan->v;
 	int c0 = h->first[0], c1 = c0;
 	for (int i = 0; i < dst->width; i++)
 		c1 = h->first[i] + h->count[i] > c1 ? h->first[i] + h->count[i] : c1;
-	size_t len = (size_t)(c1 - c0) * (size_t)src->bands;
-	int lanes = src->bands == 3 ? 4 : src->bands;
+	size_t len = (size_t)(c1 - c0) * (size_t)bands;
 	int32_t *acc = malloc(sizeof(int32_t) * len);
-	int16_t *mid = malloc(sizeof(int16_t) * (size_t)(c1 - c0) * (size_t)lanes);
+	int16_t *mid = calloc(len + RESAMPLE_MID_PAD, sizeof(int16_t));
 	if (!acc || !mid) {
 		free(acc);
 		free(mid);
 		return -1;
 	}
 	for (int y = row_begin; y < row_end; y++) {
-		const uint8_t *top = src->pixels + (size_t)v->first[y] * src->stride +
-				     (size_t)c0 * (size_t)src->bands;
 		uint8_t *out = dst->pixels + (size_t)y * dst->stride;
-		resample_vertical(top, src->stride, len, src->bands, lanes,
+		resample_vertical(src, bands, c0, c1, v->first[y],
 				  v->weights + (size_t)y * (size_t)v->span, v->count[y], acc, mid);
-		if (lanes == 4)
+		if (bands == 3)
 			resample_horizontal_rgb(mid, c0, h, dst->width, out);
 		else
-			resample_horizontal(mid, c0, src->bands, h, dst->width, out);
+			resample_horizontal(mid, c0, bands, h, dst->width, out);
 	}
 	free(acc);
 	free(mid);
 	return 0;
+}
+
+int resample_plan_rows(const struct resample_plan *plan, const struct resample_image *src,
+		       struct resample_image *dst, int row_begin, int row_end)
+{
+	struct resample_rows rows = { .image = src };
+	return resample_rows_run(plan, &rows, src->bands, dst, row_begin, row_end);
+}
+
+int resample_plan_rows_tiled(const struct resample_plan *plan, const struct resample_tiles *src,
+			     struct resample_image *dst, int row_begin, int row_end)
+{
+	struct resample_rows rows = { .tiles = src };
+	return resample_rows_run(plan, &rows, src->bands, dst, row_begin, row_end);
 }
 
 static int resample_is_copy(const struct resample_image *src, double x0, double y0, double x1,

@@ -1,9 +1,10 @@
 /*
  * resample.h: one resampling pass for the direct render path, separable, 8-bit in and out.
- * Kernels: Lanczos-3 (windowed sinc, a = 3, stretched by the shrink factor, edges extended by
- * copying: the kernel libvips' vips_reduce uses) for shrinks below RESAMPLE_LANCZOS_MAX, and area
- * averaging (a box as wide as the shrink factor, each source pixel weighted by the part of it an
- * output pixel covers) beyond. Pure; a plan may be run by several threads on disjoint rows.
+ * Kernels: Lanczos-3 (windowed sinc, a = 3, stretched by the shrink factor when shrinking, edges
+ * extended by copying: the kernel libvips' vips_reduce uses) for shrinks below RESAMPLE_AREA_FROM,
+ * and area averaging (a box as wide as the shrink factor, each source pixel weighted by the part
+ * of it an output pixel covers) beyond. Pure; a plan may be run by several threads on disjoint
+ * rows. The source is one buffer or a grid of tiles (read in place, never pasted together).
  */
 #ifndef IIIFD_IMAGE_RESAMPLE_H
 #define IIIFD_IMAGE_RESAMPLE_H
@@ -11,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RESAMPLE_LANCZOS_MAX 8.0
+#define RESAMPLE_AREA_FROM 8.0
 
 /* 8-bit interleaved pixels; the caller owns them. */
 struct resample_image {
@@ -34,6 +35,23 @@ void resample_plan_free(struct resample_plan *plan);
 /* Fills output rows [row_begin, row_end) of dst from src (bands equal); 0, or -1 out of memory. */
 int resample_plan_rows(const struct resample_plan *plan, const struct resample_image *src,
 		       struct resample_image *dst, int row_begin, int row_end);
+
+/*
+ * A source made of a grid of equal tiles (as decoded, edge tiles padded to the full size), read
+ * in place: pixel (x, y) of the source is pixel (x + x0, y + y0) of the grid. The caller owns
+ * the tiles; every tile the plan's window reaches must be there.
+ */
+struct resample_tiles {
+	const uint8_t *const *pixels; /* cols x rows tiles, row-major */
+	const size_t *strides;        /* bytes per row of each tile */
+	int cols, rows, tile_w, tile_h, bands;
+	int x0, y0;                   /* where the source's (0, 0) lies in the first tile */
+	int width, height;            /* the source */
+};
+
+/* resample_plan_rows() from a grid of tiles (plan made for src->width x src->height). */
+int resample_plan_rows_tiled(const struct resample_plan *plan, const struct resample_tiles *src,
+			     struct resample_image *dst, int row_begin, int row_end);
 
 /*
  * The whole pass on this thread. A window of exactly dst's size at whole-pixel offsets is

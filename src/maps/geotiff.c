@@ -173,7 +173,7 @@ int maps_geotiff_read(const char *path, struct maps_georef *g, struct maps_error
 {
 	memset(err, 0, sizeof *err);
 	TIFF *tif = NULL;
-	if (path[0] == '/') {
+	if (!storage_spec_is_remote(path)) {
 		tif = XTIFFOpen(path, "r");
 	} else { /* an object of a remote root, read by range with the GeoTIFF tags known */
 		struct iiifd_error why = { 0 };

@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "media/probe_io.h"
+#include "storage/root.h"
 
 const char *const media_extensions[] = { "mp3", "m4a", "aac",  "ogg", "oga", "opus", "flac",
 					 "wav", "mp4", "m4v", "webm", "mov", NULL };
@@ -136,7 +137,7 @@ static int probe_context(const char *path, AVFormatContext **fmt, char **url,
 			 struct iiifd_error *err)
 {
 	*url = NULL;
-	if (path[0] == '/') {
+	if (!storage_spec_is_remote(path)) {
 		/* "file:" keeps a name like "a:b.mp4" from being taken for a protocol. */
 		if (!(*url = av_asprintf("file:%s", path)))
 			return iiifd_error_set(err, 500, "out of memory");
@@ -164,7 +165,8 @@ int media_probe_open(const char *path, struct AVFormatContext **fmt, struct iiif
 	pthread_once(&probe_log_once, probe_log_init);
 	*fmt = NULL;
 	char *url;
-	if ((path[0] == '/' && probe_check_file(path, err)) || probe_context(path, fmt, &url, err))
+	bool local = !storage_spec_is_remote(path);
+	if ((local && probe_check_file(path, err)) || probe_context(path, fmt, &url, err))
 		return -1;
 	AVIOContext *custom = *fmt ? (*fmt)->pb : NULL; /* libavformat never frees it */
 	AVDictionary *opts = NULL;

@@ -35,6 +35,7 @@
 #include "presentation/tree.h"
 #include "presentation/v2.h"
 #include "presentation/v2_lists.h"
+#include "storage/root.h"
 
 #define PRES_CONTEXT "http://iiif.io/api/presentation/3/context.json"
 
@@ -789,7 +790,7 @@ void pres_media_handle(const struct pres_service *svc, const char *path,
 								       "access-controlled" });
 	} else if (abs) {
 		const char *cc = g.policy ? AUTH_PRIVATE_CACHE : config_live_now()->cache_control;
-		if (abs[0] == '/')
+		if (!storage_spec_is_remote(abs))
 			http_files_serve(req, abs, mime, cc, resp);
 		else /* an object of a remote root: ranged GETs, never the whole object */
 			http_files_serve_remote(req, abs, mime, cc, resp);

@@ -332,7 +332,7 @@ static int sidecar_read_remote(const char *location, char **buf, size_t *len,
 /* The whole file into *buf (caller frees), or -1 after a problem. */
 static int sidecar_read(const char *path, char **buf, size_t *len, struct sidecar_problems *pr)
 {
-	if (path[0] != '/' && storage_root_of(path))
+	if (storage_spec_is_remote(path))
 		return sidecar_read_remote(path, buf, len, pr);
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;

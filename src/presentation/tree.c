@@ -208,8 +208,8 @@ static void tree_sort(struct tree_listing *out)
 int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
 	      struct iiifd_error *err)
 {
-	/* a location that is not an absolute path lies below a remote root (storage/root.h) */
-	if (dir[0] != '/')
+	/* a location with an s3:// (or http(s)://) scheme lies below a remote root (root.h) */
+	if (storage_spec_is_remote(dir))
 		return tree_list_with(dir, tree_storage_list, NULL, out, err);
 	memset(out, 0, sizeof *out);
 	size_t cap = 0;

@@ -15,6 +15,7 @@
 #include "annotation/ingest.h"
 #include "core/config.h"
 #include "db/db.h"
+#include "storage/root.h"
 #include "tools/cli.h"
 #include "tools/progress.h"
 
@@ -30,8 +31,8 @@ struct import_run {
 
 static int64_t import_size(const char *path)
 {
-	struct stat st;
-	return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+	struct storage_stat st; /* a file, or an object of a bucket root */
+	return storage_stat(path, &st, NULL) == 0 ? st.size : 0;
 }
 
 static void import_one(struct import_run *run, const char *abs)
@@ -64,8 +65,47 @@ static void import_one(struct import_run *run, const char *abs)
 	tools_progress_add(&run->progress, 1, size, n < 0);
 }
 
+static void import_path(struct import_run *run, const char *path, int depth);
+
+/*
+ * A PATH of a bucket root (storage/root.h): a location ("s3://bkt/pre/ocr") or a key below the
+ * root ("ocr"); a folder is listed (one level per listing), files are imported.
+ */
+static void import_remote(struct import_run *run, const char *path, int depth)
+{
+	const char *root = run->c.root_real;
+	size_t n = strlen(root);
+	bool located = !strncmp(path, root, n) && (path[n] == '/' || !path[n]);
+	char *loc = located ? g_strdup(path) : g_strdup_printf("%s/%s", root, path);
+	struct storage_stat st;
+	struct storage_listing l;
+	struct iiifd_error err = { 0 };
+	if (storage_stat(loc, &st, &err) < 0) {
+		if (!run->counting) {
+			tools_progress_print(&run->progress, stderr, "iiifd import: %s: %s\n", loc,
+					     err.msg);
+			run->failed++;
+		}
+	} else if (!st.is_dir) {
+		import_one(run, loc);
+	} else if (depth < 64 && storage_list(loc, 0, &l, &err) == 0) {
+		for (size_t i = 0; i < l.count; i++) {
+			const struct storage_entry *e = &l.entries[i];
+			if (e->st.is_dir || ingest_format_of(e->name) != INGEST_NONE) {
+				char *child = g_strdup_printf("%s/%s", loc, e->name);
+				import_path(run, child, depth + 1);
+				g_free(child);
+			}
+		}
+		storage_listing_release(&l);
+	}
+	g_free(loc);
+}
+
 static void import_path(struct import_run *run, const char *path, int depth)
 {
+	if (storage_spec_is_remote(run->c.root_real))
+		return import_remote(run, path, depth);
 	char real[PATH_MAX];
 	if (!realpath(path, real)) {
 		if (!run->counting) {
@@ -94,13 +134,15 @@ static void import_path(struct import_run *run, const char *path, int depth)
 static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bool force,
 			  bool quiet, const struct ingest_options *opts)
 {
-	char root[PATH_MAX];
+	struct storage_root *opened = NULL; /* a folder, or a bucket root as serve opens it */
 	struct iiifd_error err = { 0 };
 	struct import_run run = { .force = force, .opts = opts };
-	char *db_path = NULL;
+	char *db_path = NULL, *root = NULL;
 	int rc = 1;
-	if (!realpath(cfg->root, root)) {
-		fprintf(stderr, "iiifd import: root '%s' does not exist\n", cfg->root);
+	if (storage_root_open_config(cfg, &opened, &err) < 0) {
+		fprintf(stderr, "iiifd import: root '%s': %s\n", cfg->root, err.msg);
+	} else if (!(root = g_strdup(storage_root_name(opened)))) {
+		fprintf(stderr, "iiifd import: out of memory\n");
 	} else if (!(db_path = db_location(cfg->database, cfg->data_dir, &err)) ||
 		   db_open(db_path, &run.db, &err) < 0) {
 		fprintf(stderr, "iiifd import: %s\n", err.msg[0] ? err.msg : cfg->data_dir);
@@ -127,6 +169,8 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 		rc = run.failed ? 1 : 0;
 	}
 	g_free(db_path);
+	g_free(root);
+	storage_root_close(opened);
 	return rc;
 }
 

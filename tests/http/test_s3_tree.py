@@ -6,6 +6,7 @@ stream after the listing interval; a broken sidecar in the bucket is reported by
 line."""
 
 import json
+import subprocess
 import os
 import sys
 import time
@@ -309,5 +310,25 @@ def test_access_policy_in_the_bucket_protects(server_factory, tmp_path):
                                  headers={"Range": "bytes=0-99"}).status == 206,
                    "the recording public again", 30)
         stop_clean(s)
+    finally:
+        s3.stop()
+
+
+def test_import_tool_reads_the_bucket(iiifd_bin, tmp_path):
+    """`iiifd import` with an s3:// root takes keys (or locations) below it, folders listed."""
+    lib = make_library(str(tmp_path))
+    s3 = S3Server()
+    try:
+        upload(s3, lib)
+        s3.put(f"{PREFIX}/books/b1/p1.xml", b"<alto><broken")
+        cmd = [iiifd_bin, "import", "--data-dir", str(tmp_path / "data"),
+               *s3_args(f"http://127.0.0.1:{s3.port}"), "--root", f"s3://{BUCKET}/{PREFIX}"]
+        p = fx.run([*cmd, "ocr"])
+        assert "ocr/page.xml: 4 annotations" in p.stdout, p.stdout  # a line and its 3 words
+        assert "(unchanged)" not in p.stdout, p.stdout
+        p = fx.run([*cmd, f"s3://{BUCKET}/{PREFIX}/ocr/page.xml"])
+        assert "ocr/page.xml: 0 annotations (unchanged)" in p.stdout, p.stdout
+        p = subprocess.run([*cmd, "books"], capture_output=True, text=True)
+        assert p.returncode == 1 and "books/b1/p1.xml:1: " in p.stderr, (p.stdout, p.stderr)
     finally:
         s3.stop()
