@@ -1,6 +1,7 @@
 """Nodes serving one bucket (`--root s3://...` against s3rver) and sharing a pyramid-dir: the
 pyramid of a large flat image in the bucket is built once for all of them, named by the object's
-location and ETag, so a replaced object gets one new pyramid, again built once.
+location and ETag, so a replaced object gets one new pyramid, again built once. Two nodes on a bucket behind HAProxy with PostgreSQL
+(cluster.py) import a replaced OCR object once.
 (test_pyramid_shared.py does the same for a local folder, test_cluster.py with PostgreSQL.)"""
 
 import glob
@@ -12,9 +13,12 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import cluster as cl  # noqa: E402
 import fixtures as fx  # noqa: E402
 import pyramid_fixtures as pf  # noqa: E402
 import s3_fixtures as s3fx  # noqa: E402
+from annotation_fixtures import (atree, manifest_url, search_total,  # noqa: E402,F401
+                                 wait_auto_import)
 
 IDENT = "big.png"
 
@@ -79,3 +83,61 @@ def test_a_bucket_image_pyramid_is_built_once_and_again_once_when_replaced(bucke
     assert sum(built) == 2, f"builds per node: {built}"
     assert sum(pf.metric(n, pf.BUILDS_FAILED) for n in nodes) == 0
     assert not glob.glob(os.path.join(pdir, "*.tmp*"))
+
+
+@pytest.fixture
+def bucket_cluster(iiifd_bin, atree, tmp_path):
+    """The annotation tree in s3rver, two nodes on it sharing PostgreSQL behind HAProxy."""
+    store = s3fx.S3Server()
+    for folder, _, files in os.walk(atree.root):
+        for name in files:
+            path = os.path.join(folder, name)
+            store.put_file("tree/" + os.path.relpath(path, atree.root), path)
+    c = cl.Cluster(iiifd_bin, "s3://bkt/tree", tmp_path, nodes=2,
+                   args=["--auto-import", "true", "--discovery-scan-interval", "1",
+                         *s3fx.s3_args(f"http://127.0.0.1:{store.port}", ttl=1)])
+    try:
+        yield store, atree, c.start()
+    finally:
+        c.close()
+        store.stop()
+    reports = [text[-3000:] for n in c.nodes for found, text in [n.new_sanitizer_reports()]
+               if found]
+    assert not reports, "sanitizer reports from the nodes:\n" + "\n".join(reports)
+
+
+def _imports_ok(node):
+    text = node.get("/metrics").body.decode()
+    return int(float(next(line.split()[-1] for line in text.splitlines()
+                          if line.startswith('iiifd_annotation_imports_total{result="ok"}'))))
+
+
+def _pg_rows(cluster, sql):
+    db = cluster.uri.rsplit("/", 1)[1]
+    return [line.split("|") for line in cluster.pg.sql(sql, db=db).splitlines() if line]
+
+
+def test_an_ocr_object_replaced_in_the_bucket_is_imported_once(bucket_cluster):
+    """A replaced OCR object, seen by both nodes, is imported by one of them."""
+    store, atree, cluster = bucket_cluster
+    nodes = cluster.nodes
+    wait_auto_import(nodes[0])
+    imports = sum(_imports_ok(n) for n in nodes)
+    top = int(_pg_rows(cluster, "SELECT coalesce(max(idx), -1) FROM activities")[0][0])
+    with open(os.path.join(atree.root, "book", "page1.xml"), encoding="utf-8") as f:
+        text = f.read()
+    assert "zebra" in text
+    store.put("tree/book/page1.xml", text.replace("zebra", "okapi").encode())
+    time.sleep(1.5)  # past storage-ttl: the nodes' next look sees the new ETag
+    for n in nodes:
+        assert n.get("/iiif/presentation/book/manifest").status == 200
+    fx.wait_for(lambda: search_total(nodes[0], manifest_url(nodes[0], "book"), q="okapi") == 1,
+                "the replaced object searchable", timeout=30)
+    for n in nodes:
+        assert n.get("/iiif/presentation/book/manifest").status == 200
+    time.sleep(2.5)
+    assert sum(_imports_ok(n) for n in nodes) == imports + 1, "the change imported twice"
+    assert search_total(nodes[1], manifest_url(nodes[1], "book"), q="zebra") == 0
+    # the change reaches Change Discovery (recorded twice today on a bucket: see LEAD-NOTE)
+    assert any(r[:2] == ["Update", "book"] for r in _pg_rows(
+        cluster, f"SELECT type, path FROM activities WHERE idx > {top}")), "no Update of book"
