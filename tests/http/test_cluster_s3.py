@@ -1,7 +1,7 @@
 """Nodes serving one bucket (`--root s3://...` against s3rver) and sharing a pyramid-dir: the
 pyramid of a large flat image in the bucket is built once for all of them, named by the object's
-location and ETag, so a replaced object gets one new pyramid, again built once. Two nodes on a bucket behind HAProxy with PostgreSQL
-(cluster.py) import a replaced OCR object once.
+location and ETag, so a replaced object gets one new pyramid, again built once. Two nodes on a
+bucket behind HAProxy with PostgreSQL (cluster.py) import a replaced OCR object once.
 (test_pyramid_shared.py does the same for a local folder, test_cluster.py with PostgreSQL.)"""
 
 import glob
