@@ -592,10 +592,10 @@ int64_t jp2_decode_bytes(const struct jp2_index *ix, int reduce, const struct jp
 }
 
 /*
- * Decodes in progress. One that runs alone and decodes in one OpenJPEG call (a single-tile
- * file, subsampled chroma, an overview) gets an OpenJPEG thread per core, so one request uses
- * every core; tile-by-tile decodes are spread over the cores by jp2_shared.c instead, and under
- * load the cores are busy anyway. Counts every decode_area call (begin here, end after release).
+ * Decodes in progress. One that runs alone and decodes in one OpenJPEG call a file jp2_shared.c
+ * does not handle (single-tile, subsampled chroma, over 8 bits) gets an OpenJPEG thread per
+ * core, so one request uses every core; other decodes are spread over the cores by
+ * jp2_shared.c instead, and under load the cores are busy anyway. Counts every decode_area call (begin here, end after release).
  */
 static atomic_int decodes_running;
 
@@ -611,10 +611,15 @@ int jp2_cores(void)
 	return n;
 }
 
-static int at_once_threads(bool at_once)
+/* Only for the layouts jp2_shared.c leaves to jp2_decode (one tile, subsampled chroma, over 8
+ * bits): the others are spread over the cores a run of tiles at a time, which costs far less
+ * kernel time than OpenJPEG's pool (futex hand-offs per code-block). */
+static int at_once_threads(const struct jp2_layout *l, bool at_once)
 {
 	bool alone = atomic_fetch_add(&decodes_running, 1) == 0;
-	return alone && at_once && jp2_cores() > 1 ? jp2_cores() : 0;
+	bool own_threads = jp2_layout_single_tile(l) || jp2_layout_subsampled(l) ||
+			   l->precision > 8;
+	return alone && at_once && own_threads && jp2_cores() > 1 ? jp2_cores() : 0;
 }
 
 static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char *path,
@@ -627,7 +632,8 @@ static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char
 		return JP2_FAILED;
 	}
 	const struct tile_rect *t = &plan.tiles;
-	struct decoder d = { .source = { .fd = -1 }, .threads = at_once_threads(plan.at_once) };
+	struct decoder d = { .source = { .fd = -1 },
+			     .threads = at_once_threads(&ix->layout, plan.at_once) };
 	enum jp2_decode_status s = JP2_FAILED;
 	uint64_t tiles = (uint64_t)(t->c1 - t->c0 + 1) * (t->r1 - t->r0 + 1);
 	if (decoder_start(&d, ix, path, t, reduce) == 0)
