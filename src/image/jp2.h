@@ -117,6 +117,24 @@ enum jp2_decode_status jp2_decode_shared(const struct jp2_index *ix, const char 
 					 const struct tile_cache_key *file,
 					 struct _VipsImage **out);
 
+/* Whether jp2_decode_shared() decodes ix through the cache (else it hands over to jp2_decode):
+ * a non-NULL cache, several codestream tiles, no subsampled chroma, at most 8 bits. */
+bool jp2_shared_applies(const struct jp2_index *ix, const struct tile_cache *cache);
+
+/*
+ * jp2_decode_shared() for a file jp2_shared_applies() accepts, without the libvips image:
+ * *pixels (free with g_free) holds the area, 8-bit, interleaved (the layout's bands), rows
+ * (area->x1 - area->x0) * bands bytes apart.
+ */
+enum jp2_decode_status jp2_decode_shared_pixels(const struct jp2_index *ix, const char *path,
+						int reduce, const struct jp2_rect *area,
+						int64_t deadline_us, struct tile_cache *cache,
+						const struct tile_cache_key *file,
+						uint8_t **pixels);
+
+/* Whether the file carries an ICC profile (the JP2 header's colr box, methods 2 and 3). */
+bool jp2_index_has_icc(const struct jp2_index *ix);
+
 /* Bytes jp2_decode() of that area is expected to hold at its peak (for admission control). */
 int64_t jp2_decode_bytes(const struct jp2_index *ix, int reduce, const struct jp2_rect *area);
 

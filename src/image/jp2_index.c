@@ -455,3 +455,8 @@ const struct jp2_layout *jp2_index_layout(const struct jp2_index *ix)
 {
 	return &ix->layout;
 }
+
+bool jp2_index_has_icc(const struct jp2_index *ix)
+{
+	return ix->icc != NULL;
+}

@@ -292,19 +292,30 @@ static VipsImage *shared_image(uint8_t *pixels, const struct jp2_rect *a,
 	return img;
 }
 
-enum jp2_decode_status jp2_decode_shared(const struct jp2_index *ix, const char *path,
-					 int reduce, const struct jp2_rect *area,
-					 int64_t deadline_us, struct tile_cache *cache,
-					 const struct tile_cache_key *file, VipsImage **out)
+bool jp2_shared_applies(const struct jp2_index *ix, const struct tile_cache *cache)
 {
 	const struct jp2_layout *l = &ix->layout;
+	return cache && l->precision <= 8 && !jp2_layout_single_tile(l) &&
+	       !jp2_layout_subsampled(l);
+}
+
+enum jp2_decode_status jp2_decode_shared_pixels(const struct jp2_index *ix, const char *path,
+						int reduce, const struct jp2_rect *area,
+						int64_t deadline_us, struct tile_cache *cache,
+						const struct tile_cache_key *file,
+						uint8_t **pixels)
+{
+	const struct jp2_layout *l = &ix->layout;
+	*pixels = NULL;
 	struct shared_job job = {
 		.ix = ix, .path = path, .reduce = reduce, .cache = cache, .key = *file,
 		.area = *area, .deadline_us = deadline_us,
 	};
-	if (!cache || l->precision > 8 || jp2_layout_single_tile(l) || jp2_layout_subsampled(l) ||
-	    jp2_layout_tiles_under(l, reduce, area, &job.tiles) < 0)
-		return jp2_decode(ix, path, reduce, area, deadline_us, out);
+	if (!jp2_shared_applies(ix, cache) ||
+	    jp2_layout_tiles_under(l, reduce, area, &job.tiles) < 0) {
+		vips_error("jp2", "area outside reduction %d", reduce);
+		return JP2_FAILED;
+	}
 	job.key.producer = TILE_CACHE_JP2;
 	job.key.level = reduce;
 	job.key.reduce = 0;
@@ -321,10 +332,27 @@ enum jp2_decode_status jp2_decode_shared(const struct jp2_index *ix, const char 
 	shared_run(&job);
 	atomic_fetch_sub(&shared_running, 1);
 	enum jp2_decode_status s = atomic_load(&job.status);
-	if (s == JP2_DECODED && !(*out = shared_image(job.pixels, area, ix)))
-		s = JP2_FAILED;
 	if (s == JP2_TIMED_OUT)
 		vips_error("jp2", "deadline passed");
-	g_free(job.pixels);
+	if (s == JP2_DECODED)
+		*pixels = job.pixels;
+	else
+		g_free(job.pixels);
+	return s;
+}
+
+enum jp2_decode_status jp2_decode_shared(const struct jp2_index *ix, const char *path,
+					 int reduce, const struct jp2_rect *area,
+					 int64_t deadline_us, struct tile_cache *cache,
+					 const struct tile_cache_key *file, VipsImage **out)
+{
+	if (!jp2_shared_applies(ix, cache))
+		return jp2_decode(ix, path, reduce, area, deadline_us, out);
+	uint8_t *pixels = NULL;
+	enum jp2_decode_status s = jp2_decode_shared_pixels(ix, path, reduce, area, deadline_us,
+							     cache, file, &pixels);
+	if (s == JP2_DECODED && !(*out = shared_image(pixels, area, ix)))
+		s = JP2_FAILED;
+	g_free(pixels);
 	return s;
 }
