@@ -82,7 +82,6 @@ int render_jp2(const struct image_source *src, const struct image_request *req,
 	if (rc == 0) {
 		metrics_render_done(METRICS_RENDER_OK, (r[2] - r[0]) * (r[3] - r[1]),
 				    g->out_w * g->out_h);
-		vips_error_clear();
 		return 0;
 	}
 	metrics_render_done(s == JP2_TIMED_OUT ? METRICS_RENDER_TIMEOUT : METRICS_RENDER_ERROR, 0,
