@@ -297,7 +297,7 @@ def find(rows, key, server):
 
 def good_rps(r):
     """Requests per second answered with 2xx and an image (bench/urls.lua counts a 200 whose body
-    is not a JPEG, as IIPImage 1.1 gives for JPEG 2000 regions it fails on, with non2xx)."""
+    is not a JPEG, as iipsrv behind lighttpd gives for a failed decode, with non2xx)."""
     if r is None or r["rps"] is None:
         return None
     if not r["requests"]:

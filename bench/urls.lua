@@ -107,9 +107,9 @@ function request()
     return r
 end
 
--- A 2xx whose body is neither a JPEG nor JSON is an error too: IIPImage 1.1 under lighttpd
--- answers some JPEG 2000 requests it cannot decode with status 200 and a body that begins
--- "Status: 404 Not Found" and an OpenJPEG error; counted as "200-not-an-image".
+-- A 2xx whose body is neither a JPEG nor JSON is an error too: iipsrv behind lighttpd reports
+-- a failed decode with status 200 and a text body ("Status: 404 Not Found" and the decoder's
+-- error); counted as "200-not-an-image".
 local function is_image_or_json(body)
     if not body or #body < 2 then
         return false
