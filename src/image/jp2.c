@@ -623,7 +623,8 @@ static int at_once_threads(const struct jp2_layout *l, bool at_once)
 }
 
 static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char *path,
-					  int reduce, struct canvas *c, int64_t deadline_us)
+					  int reduce, struct canvas *c, int64_t deadline_us,
+					  bool area_only)
 {
 	struct jp2_rect area = { c->x0, c->y0, c->x0 + c->width, c->y0 + c->height };
 	struct decode_plan plan;
@@ -631,6 +632,7 @@ static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char
 		vips_error("jp2", "no tiles under the area");
 		return JP2_FAILED;
 	}
+	plan.at_once = plan.at_once || area_only;
 	const struct tile_rect *t = &plan.tiles;
 	struct decoder d = { .source = { .fd = -1 },
 			     .threads = at_once_threads(&ix->layout, plan.at_once) };
@@ -648,9 +650,10 @@ static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char
 	return s;
 }
 
-enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, int reduce,
-				  const struct jp2_rect *area, int64_t deadline_us,
-				  VipsImage **out)
+static enum jp2_decode_status decode_into_image(const struct jp2_index *ix, const char *path,
+						int reduce, const struct jp2_rect *area,
+						int64_t deadline_us, bool area_only,
+						VipsImage **out)
 {
 	*out = NULL;
 	int64_t level_w = 0, level_h = 0;
@@ -675,11 +678,25 @@ enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, 
 			   c.width, c.height);
 		return JP2_FAILED;
 	}
-	enum jp2_decode_status s = decode_area(ix, path, reduce, &c, deadline_us);
+	enum jp2_decode_status s = decode_area(ix, path, reduce, &c, deadline_us, area_only);
 	if (s == JP2_DECODED && !(*out = canvas_to_image(&c, ix)))
 		s = JP2_FAILED;
 	g_free(c.pixels);
 	return s;
+}
+
+enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, int reduce,
+				  const struct jp2_rect *area, int64_t deadline_us,
+				  VipsImage **out)
+{
+	return decode_into_image(ix, path, reduce, area, deadline_us, false, out);
+}
+
+enum jp2_decode_status jp2_decode_area_only(const struct jp2_index *ix, const char *path,
+					    int reduce, const struct jp2_rect *area,
+					    int64_t deadline_us, VipsImage **out)
+{
+	return decode_into_image(ix, path, reduce, area, deadline_us, true, out);
 }
 
 /* ---- the whole image, decoded on demand ----------------------------------------------------- */

@@ -40,6 +40,7 @@ struct jp2_layout {
 	int precision;                         /* bits per sample, 1..16 */
 	uint8_t step_x[3], step_y[3];          /* component subsampling: 1, or 2 or 4 for chroma */
 	bool ycc;                              /* components are sYCC (JP2 colour 18): Y, Cb, Cr */
+	bool ht;                               /* a CAP marker: HTJ2K (Part 15) code-blocks */
 };
 
 static inline bool jp2_layout_single_tile(const struct jp2_layout *l)
@@ -102,6 +103,16 @@ enum jp2_decode_status {
 enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, int reduce,
 				  const struct jp2_rect *area, int64_t deadline_us,
 				  struct _VipsImage **out);
+
+/*
+ * jp2_decode() with OpenJPEG told the area in every case (opj_set_decode_area), so that only
+ * the code-blocks under it (and the wavelet's reach) are decoded, also in a multi-tile file
+ * whose tiles jp2_decode() decodes whole; for the parts of tiles a request needs but the
+ * decoded-tile cache would not reuse. Same results and errors as jp2_decode().
+ */
+enum jp2_decode_status jp2_decode_area_only(const struct jp2_index *ix, const char *path,
+					    int reduce, const struct jp2_rect *area,
+					    int64_t deadline_us, struct _VipsImage **out);
 
 /*
  * jp2_decode() through the shared cache of decoded tiles (jp2_shared.c): each codestream tile
