@@ -14,7 +14,8 @@
 --        shuffled, so this is a random order too); then it starts again.
 -- limit  walk only: go round the first `limit` requests of the walk and no further (the warm run
 --        uses it to repeat exactly what the cold run asked for). 0 = no limit.
--- count  1: count every status outside 200-299 in response(); 0: leave response() undefined, so
+-- count  1: count every status outside 200-299 in response(), and every 2xx whose body is
+--        neither a JPEG nor JSON; 0: leave response() undefined, so
 --        wrk does not hand headers and bodies to Lua, and report wrk's errors.status (codes above
 --        399) instead. bench/run passes count=1.
 --
@@ -106,10 +107,24 @@ function request()
     return r
 end
 
+-- A 2xx whose body is neither a JPEG nor JSON is an error too: iipsrv behind lighttpd reports
+-- a failed decode with status 200 and a text body ("Status: 404 Not Found" and the decoder's
+-- error); counted as "200-not-an-image".
+local function is_image_or_json(body)
+    if not body or #body < 2 then
+        return false
+    end
+    local a, b = body:byte(1, 2)
+    return (a == 0xff and b == 0xd8) or a == 0x7b
+end
+
 function response(status, headers, body)
     if status < 200 or status > 299 then
         non2xx = non2xx + 1
         codes[status] = (codes[status] or 0) + 1
+    elseif not is_image_or_json(body) then
+        non2xx = non2xx + 1
+        codes["200-not-an-image"] = (codes["200-not-an-image"] or 0) + 1
     end
 end
 

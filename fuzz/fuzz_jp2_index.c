@@ -4,7 +4,9 @@
  * both kinds in fuzz/corpus/jp2_index). The input is written to a temporary file, since the
  * index reads with pread; for a file that indexes, the size of every level is computed and a
  * small area decoded at full resolution and at the smallest level (a reduced decode, which
- * skips the higher resolutions' code-blocks), directly and through the decoded-tile cache.
+ * skips the higher resolutions' code-blocks), directly and through the decoded-tile cache,
+ * then a strip a few tiles wide through the cache (runs of tiles decoded in one call; the
+ * whole smallest level, in bands when it has 64 tiles or more).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +33,15 @@ static void fuzz_decode(const struct jp2_index *ix, const char *path, int reduce
 	out = NULL;
 	if (jp2_decode_shared(ix, path, reduce, &a, 0, cache, &file, &out) == JP2_DECODED)
 		g_object_unref(out);
+	/* a strip a few tiles wide: runs of missing tiles decoded in one call, one of them
+	 * cached now (jp2_shared.c), as the direct JPEG path reads them */
+	struct jp2_rect strip = { 0, 0, w < 600 ? w : 600, h < 40 ? h : 40 };
+	uint8_t *pixels = NULL;
+	if (jp2_shared_applies(ix, cache) &&
+	    jp2_decode_shared_pixels(ix, path, reduce, &strip, 0, cache, &file, &pixels) ==
+		    JP2_DECODED)
+		g_free(pixels);
+	vips_error_clear();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -190,8 +190,8 @@ static const struct config_key config_keys[] = {
 	KEY("tile-cache-mb", CONFIG_INT64, tile_cache_mb, "128", 0, INT64_C(1) << 20,
 	    "decoded source tiles kept in memory for renders, shared by all requests, in MiB; 0 = none"),
 	KEY("direct-render", CONFIG_BOOL, direct_render, "true", 0, 0,
-	    "render tiled JPEG TIFFs with iiifd's own libtiff/libjpeg-turbo path; false = libvips "
-	    "for every render"),
+	    "render tiled JPEG TIFFs and JPEG 2000 as JPEG with iiifd's own paths (libjpeg-turbo, "
+	    "OpenJPEG); false = libvips for every render"),
 	KEY("cache", CONFIG_BOOL, cache, "true", 0, 0, "keep rendered images in cache-dir"),
 	KEY("cache-dir", CONFIG_STRING, cache_dir, "/var/tmp/iiifd-cache", 0, 0,
 	    "folder for the disk cache (created if missing)"),

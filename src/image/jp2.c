@@ -616,10 +616,10 @@ int64_t jp2_decode_bytes(const struct jp2_index *ix, int reduce, const struct jp
 }
 
 /*
- * Decodes in progress. One that runs alone and decodes in one OpenJPEG call (a single-tile
- * file, subsampled chroma, an overview) gets an OpenJPEG thread per core, so one request uses
- * every core; tile-by-tile decodes are spread over the cores by jp2_shared.c instead, and under
- * load the cores are busy anyway. Counts every decode_area call (begin here, end after release).
+ * Decodes in progress. One that runs alone and decodes in one OpenJPEG call a file jp2_shared.c
+ * does not handle (single-tile, subsampled chroma, over 8 bits) gets an OpenJPEG thread per
+ * core, so one request uses every core; other decodes are spread over the cores by
+ * jp2_shared.c instead, and under load the cores are busy anyway. Counts every decode_area call (begin here, end after release).
  */
 static atomic_int decodes_running;
 
@@ -635,14 +635,20 @@ int jp2_cores(void)
 	return n;
 }
 
-static int at_once_threads(bool at_once)
+/* Only for the layouts jp2_shared.c leaves to jp2_decode (one tile, subsampled chroma, over 8
+ * bits): the others are spread over the cores a run of tiles at a time, which costs far less
+ * kernel time than OpenJPEG's pool (futex hand-offs per code-block). */
+static int at_once_threads(const struct jp2_layout *l, bool at_once)
 {
 	bool alone = atomic_fetch_add(&decodes_running, 1) == 0;
-	return alone && at_once && jp2_cores() > 1 ? jp2_cores() : 0;
+	bool own_threads = jp2_layout_single_tile(l) || jp2_layout_subsampled(l) ||
+			   l->precision > 8;
+	return alone && at_once && own_threads && jp2_cores() > 1 ? jp2_cores() : 0;
 }
 
 static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char *path,
-					  int reduce, struct canvas *c, int64_t deadline_us)
+					  int reduce, struct canvas *c, int64_t deadline_us,
+					  bool area_only)
 {
 	struct jp2_rect area = { c->x0, c->y0, c->x0 + c->width, c->y0 + c->height };
 	struct decode_plan plan;
@@ -650,8 +656,10 @@ static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char
 		vips_error("jp2", "no tiles under the area");
 		return JP2_FAILED;
 	}
+	plan.at_once = plan.at_once || area_only;
 	const struct tile_rect *t = &plan.tiles;
-	struct decoder d = { .source = { .file = NULL }, .threads = at_once_threads(plan.at_once) };
+	struct decoder d = { .source = { .file = NULL },
+			     .threads = at_once_threads(&ix->layout, plan.at_once) };
 	enum jp2_decode_status s = JP2_FAILED;
 	uint64_t tiles = (uint64_t)(t->c1 - t->c0 + 1) * (t->r1 - t->r0 + 1);
 	if (decoder_start(&d, ix, path, t, reduce) == 0)
@@ -666,9 +674,10 @@ static enum jp2_decode_status decode_area(const struct jp2_index *ix, const char
 	return s;
 }
 
-enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, int reduce,
-				  const struct jp2_rect *area, int64_t deadline_us,
-				  VipsImage **out)
+static enum jp2_decode_status decode_into_image(const struct jp2_index *ix, const char *path,
+						int reduce, const struct jp2_rect *area,
+						int64_t deadline_us, bool area_only,
+						VipsImage **out)
 {
 	*out = NULL;
 	int64_t level_w = 0, level_h = 0;
@@ -693,11 +702,25 @@ enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, 
 			   c.width, c.height);
 		return JP2_FAILED;
 	}
-	enum jp2_decode_status s = decode_area(ix, path, reduce, &c, deadline_us);
+	enum jp2_decode_status s = decode_area(ix, path, reduce, &c, deadline_us, area_only);
 	if (s == JP2_DECODED && !(*out = canvas_to_image(&c, ix)))
 		s = JP2_FAILED;
 	g_free(c.pixels);
 	return s;
+}
+
+enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, int reduce,
+				  const struct jp2_rect *area, int64_t deadline_us,
+				  VipsImage **out)
+{
+	return decode_into_image(ix, path, reduce, area, deadline_us, false, out);
+}
+
+enum jp2_decode_status jp2_decode_area_only(const struct jp2_index *ix, const char *path,
+					    int reduce, const struct jp2_rect *area,
+					    int64_t deadline_us, VipsImage **out)
+{
+	return decode_into_image(ix, path, reduce, area, deadline_us, true, out);
 }
 
 /* ---- the whole image, decoded on demand ----------------------------------------------------- */

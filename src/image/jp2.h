@@ -41,6 +41,7 @@ struct jp2_layout {
 	int precision;                         /* bits per sample, 1..16 */
 	uint8_t step_x[3], step_y[3];          /* component subsampling: 1, or 2 or 4 for chroma */
 	bool ycc;                              /* components are sYCC (JP2 colour 18): Y, Cb, Cr */
+	bool ht;                               /* a CAP marker: HTJ2K (Part 15) code-blocks */
 };
 
 static inline bool jp2_layout_single_tile(const struct jp2_layout *l)
@@ -109,6 +110,16 @@ enum jp2_decode_status jp2_decode(const struct jp2_index *ix, const char *path, 
 				  struct _VipsImage **out);
 
 /*
+ * jp2_decode() with OpenJPEG told the area in every case (opj_set_decode_area), so that only
+ * the code-blocks under it (and the wavelet's reach) are decoded, also in a multi-tile file
+ * whose tiles jp2_decode() decodes whole; for the parts of tiles a request needs but the
+ * decoded-tile cache would not reuse. Same results and errors as jp2_decode().
+ */
+enum jp2_decode_status jp2_decode_area_only(const struct jp2_index *ix, const char *path,
+					    int reduce, const struct jp2_rect *area,
+					    int64_t deadline_us, struct _VipsImage **out);
+
+/*
  * jp2_decode() through the shared cache of decoded tiles (jp2_shared.c): each codestream tile
  * under the area is decoded whole at that reduction, once, and kept in cache under the file's
  * identity (file: dev, ino, mtime and size filled, the rest ignored), then the area is copied
@@ -121,6 +132,24 @@ enum jp2_decode_status jp2_decode_shared(const struct jp2_index *ix, const char 
 					 int64_t deadline_us, struct tile_cache *cache,
 					 const struct tile_cache_key *file,
 					 struct _VipsImage **out);
+
+/* Whether jp2_decode_shared() decodes ix through the cache (else it hands over to jp2_decode):
+ * a non-NULL cache, several codestream tiles, no subsampled chroma, at most 8 bits. */
+bool jp2_shared_applies(const struct jp2_index *ix, const struct tile_cache *cache);
+
+/*
+ * jp2_decode_shared() for a file jp2_shared_applies() accepts, without the libvips image:
+ * *pixels (free with g_free) holds the area, 8-bit, interleaved (the layout's bands), rows
+ * (area->x1 - area->x0) * bands bytes apart.
+ */
+enum jp2_decode_status jp2_decode_shared_pixels(const struct jp2_index *ix, const char *path,
+						int reduce, const struct jp2_rect *area,
+						int64_t deadline_us, struct tile_cache *cache,
+						const struct tile_cache_key *file,
+						uint8_t **pixels);
+
+/* Whether the file carries an ICC profile (the JP2 header's colr box, methods 2 and 3). */
+bool jp2_index_has_icc(const struct jp2_index *ix);
 
 /* Bytes jp2_decode() of that area is expected to hold at its peak (for admission control). */
 int64_t jp2_decode_bytes(const struct jp2_index *ix, int reduce, const struct jp2_rect *area);

@@ -11,7 +11,7 @@
 #define BOX(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 enum {
-	MARKER_SOC = 0xff4f, MARKER_SIZ = 0xff51, MARKER_COD = 0xff52, MARKER_COC = 0xff53,
+	MARKER_SOC = 0xff4f, MARKER_CAP = 0xff50, MARKER_SIZ = 0xff51, MARKER_COD = 0xff52, MARKER_COC = 0xff53,
 	MARKER_TLM = 0xff55, MARKER_PLM = 0xff57, MARKER_PPM = 0xff60, MARKER_COM = 0xff64,
 	MARKER_SOT = 0xff90, MARKER_SOD = 0xff93, MARKER_EOC = 0xffd9,
 };
@@ -262,6 +262,8 @@ static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
 			return comps && ix->layout.reductions > 0 ? at : -1;
 		if (marker == MARKER_PPM)
 			return 0;
+		if (marker == MARKER_CAP) /* Part 15: HT code-blocks may follow */
+			ix->layout.ht = true;
 		if (marker == MARKER_SIZ) {
 			if (comps || parse_siz(buf + 2, len, &ix->layout) < 0)
 				return -1;
@@ -453,4 +455,9 @@ void jp2_index_free(struct jp2_index *ix)
 const struct jp2_layout *jp2_index_layout(const struct jp2_index *ix)
 {
 	return &ix->layout;
+}
+
+bool jp2_index_has_icc(const struct jp2_index *ix)
+{
+	return ix->icc != NULL;
 }

@@ -13,6 +13,7 @@
 #include "core/metrics.h"
 #include "image/jp2.h"
 #include "image/pdf.h"
+#include "image/render_jp2.h"
 #include "image/render_tiff.h"
 
 #define PIPE_SLOTS 32
@@ -400,6 +401,8 @@ int image_pipeline_render(const struct image_source *src, const struct image_req
 				       image_format_name(req->format));
 	if (render_tiff_applies(src, req, g, opt))
 		return render_tiff(src, req, g, opt, out, out_len, err);
+	if (render_jp2_applies(src, req, g, opt))
+		return render_jp2(src, req, g, opt, out, out_len, err);
 	struct pipe p = { 0 };
 	p.deadline_us = opt->deadline_us;
 	p.ctx = VIPS_OBJECT(vips_image_new());
