@@ -100,6 +100,7 @@ struct db_ops {
 	int (*claim)(struct db *db, const char *key, void **lock, struct iiifd_error *err);
 	/* Optional: the most connections the store may open from now on (at least 1). */
 	void (*pool_limit)(struct db *db, int max);
+	/*
 	 * Optional: after a bulk import (iiifd import), brings the store's statistics and
 	 * visibility information up to date (PostgreSQL: VACUUM ANALYZE), so searches are planned
 	 * for what is there and index-only scans need no table reads.
