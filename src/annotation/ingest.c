@@ -363,16 +363,6 @@ static bool ingest_exists(const char *abs)
 	return storage_stat(abs, &st, NULL) == 0;
 }
 
-/* The Manifests an import changed get an Update in the activity stream (Change Discovery). */
-static void ingest_note_manifests(struct db *db, GHashTable *manifests)
-{
-	GHashTableIter it;
-	gpointer key, manifest;
-	g_hash_table_iter_init(&it, manifests);
-	while (g_hash_table_iter_next(&it, &key, &manifest))
-		discovery_note_edit(db, manifest);
-}
-
 /*
  * Parses rel, and with db stores it with fingerprint in one transaction: the number of
  * records, or -1 with err naming the file (and line for malformed files).
@@ -399,7 +389,7 @@ static int ingest_run(struct db *db, const struct pres_context *c, const char *r
 	if (s.imp && db_import_end(s.imp, rc == 0, fingerprint, &s.err) < 0 && rc == 0)
 		rc = iiifd_error_set(err, s.err.http_status, "%s: %s", rel, s.err.msg);
 	if (rc == 0 && db)
-		ingest_note_manifests(db, s.manifests);
+		discovery_note_import(); /* its transaction marked what it changed */
 	g_hash_table_destroy(s.manifests);
 	g_free(s.language);
 	g_free(r.folder);

@@ -212,7 +212,17 @@ int db_pg_activity_count(struct db *db, int64_t *count, struct iiifd_error *err)
 int db_pg_activity_range(struct db *db, int64_t first, int64_t n, struct db_activity **out,
 			 size_t *count, struct iiifd_error *err);
 int db_pg_activity_mark(struct db *db, const char *path, struct iiifd_error *err);
-/* Marks the Manifests of source's records (an import's end, in its transaction). */
+/*
+ * An import's start, in its transaction, before it takes source's records out: notes what the
+ * Manifests list of them (a temporary table, dropped at the commit).
+ */
+int db_pg_activity_listed_before(struct db_pg_conn *conn, const char *source,
+				 struct iiifd_error *err);
+/*
+ * An import's end, in its transaction: marks the Manifests whose listing of source's records
+ * changed since db_pg_activity_listed_before (a new page name on a Canvas, one gone), so a
+ * replaced file that lists the same is one Update (the scan's), not a second one.
+ */
 int db_pg_activity_mark_source(struct db_pg_conn *conn, const char *source,
 			       struct iiifd_error *err);
 

@@ -188,11 +188,35 @@ int db_pg_activity_mark(struct db *db, const char *path, struct iiifd_error *err
 	return db_pg_end_write(db, conn, rc, err);
 }
 
+/*
+ * What the Manifests list of source's records: per Manifest and Canvas target, the names of
+ * the pages they are listed in (the names DB_PG_MOTIVATIONS gives). Without `granularity`
+ * the word level would look like the line level.
+ */
+#define ACT_LISTED_SQL                                                                      \
+	"SELECT DISTINCT manifest, target_file, page, CASE WHEN motivation = 'supplementing'" \
+	" AND granularity = 'word' THEN '" DB_PAGE_WORDS "' ELSE motivation END FROM annotations"              \
+	" WHERE source = $1"
+
+int db_pg_activity_listed_before(struct db_pg_conn *conn, const char *source,
+				 struct iiifd_error *err)
+{
+	int rc = act_run(conn,
+			 "CREATE TEMP TABLE iiifd_import_listed ON COMMIT DROP AS SELECT manifest,"
+			 " target_file, page, motivation AS name FROM annotations WITH NO DATA",
+			 0, NULL, err);
+	return rc ? rc
+		  : act_run(conn, "INSERT INTO iiifd_import_listed " ACT_LISTED_SQL, 1, &source,
+			    err);
+}
+
 int db_pg_activity_mark_source(struct db_pg_conn *conn, const char *source,
 			       struct iiifd_error *err)
 {
 	return act_run(conn,
-		       "UPDATE activity_state SET mark = mark + 1 WHERE path IN"
-		       " (SELECT DISTINCT manifest FROM annotations WHERE source = $1)",
+		       "UPDATE activity_state SET mark = mark + 1 WHERE path IN (SELECT manifest"
+		       " FROM ((SELECT * FROM iiifd_import_listed EXCEPT " ACT_LISTED_SQL ")"
+		       " UNION ALL (" ACT_LISTED_SQL " EXCEPT SELECT * FROM iiifd_import_listed))"
+		       " AS changed)",
 		       1, &source, err);
 }

@@ -86,6 +86,8 @@ static int db_pg_import_clear(struct db_pg_conn *conn, const char *source,
 		return -1;
 	PQclear(res);
 	/* after the lock: its snapshot sees what an import we waited for committed */
+	if (db_pg_activity_listed_before(conn, source, err))
+		return -1;
 	res = db_pg_exec_sql(conn, "SELECT 1 FROM annotations WHERE source = $1 LIMIT 1", 1,
 			     params, err);
 	if (!res)

@@ -163,7 +163,17 @@ int db_sqlite_activity_count(struct db *db, int64_t *count, struct iiifd_error *
 int db_sqlite_activity_range(struct db *db, int64_t first, int64_t n, struct db_activity **out,
 			     size_t *count, struct iiifd_error *err);
 int db_sqlite_activity_mark(struct db *db, const char *path, struct iiifd_error *err);
-/* Inside an import's transaction: marks the Manifests the records of source belong to. */
+/*
+ * Inside an import's transaction, before it takes source's records out: notes what the
+ * Manifests list of them (in a temporary table of the connection).
+ */
+int db_sqlite_activity_listed_before(struct db_sqlite_conn *conn, const char *source,
+				     struct iiifd_error *err);
+/*
+ * Inside an import's transaction, at its end: marks the Manifests whose listing of source's
+ * records changed since db_sqlite_activity_listed_before (a page name on a Canvas new or
+ * gone), so a replaced file that lists the same is one Update (the scan's), not a second one.
+ */
 int db_sqlite_activity_mark_source(struct db_sqlite_conn *conn, const char *source,
 				   struct iiifd_error *err);
 /* sqlite_auth.c: the revocation list of access control (db_ops.auth_revoke, auth_is_revoked). */

@@ -24,9 +24,22 @@ static const char act_count_sql[] = "SELECT coalesce(max(idx) + 1, 0) FROM activ
 static const char act_range_sql[] =
 	"SELECT " ACT_COLUMNS " FROM activities WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
 static const char act_mark_sql[] = "UPDATE activity_state SET mark = mark + 1 WHERE path = ?1";
+/*
+ * What the Manifests list of source's records: per Manifest and Canvas target, the names of
+ * the pages they are listed in (the names DB_SQLITE_MOTIVATIONS gives).
+ */
+#define ACT_LISTED_SQL                                                                      \
+	"SELECT DISTINCT manifest, target_file, page, CASE WHEN motivation = 'supplementing'" \
+	" AND granularity IS 'word' THEN '" DB_PAGE_WORDS "' ELSE motivation END"               \
+	" FROM annotations WHERE source = ?1"
+static const char act_listed_table_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS iiifd_import_listed (manifest, target_file, page, name)";
+static const char act_listed_clear_sql[] = "DELETE FROM temp.iiifd_import_listed";
+static const char act_listed_note_sql[] = "INSERT INTO temp.iiifd_import_listed " ACT_LISTED_SQL;
 static const char act_mark_source_sql[] =
-	"UPDATE activity_state SET mark = mark + 1 WHERE path IN"
-	" (SELECT DISTINCT manifest FROM annotations WHERE source = ?1)";
+	"UPDATE activity_state SET mark = mark + 1 WHERE path IN (SELECT manifest FROM"
+	" (SELECT * FROM temp.iiifd_import_listed EXCEPT " ACT_LISTED_SQL ") UNION ALL"
+	" SELECT manifest FROM (" ACT_LISTED_SQL " EXCEPT SELECT * FROM temp.iiifd_import_listed))";
 
 static void act_bind(sqlite3_stmt *stmt, int i, const char *s)
 {
@@ -224,12 +237,29 @@ int db_sqlite_activity_mark(struct db *db, const char *path, struct iiifd_error 
 	return db_sqlite_end_write(db, conn, rc, err);
 }
 
+/* Runs one statement of this file with source bound to ?1 (when it has one). */
+static int act_run_source(struct db_sqlite_conn *conn, const char *sql, const char *source,
+			  struct iiifd_error *err)
+{
+	sqlite3_stmt *stmt = db_sqlite_prepare(conn, sql, err);
+	if (!stmt)
+		return -1;
+	if (sqlite3_bind_parameter_count(stmt) > 0)
+		act_bind(stmt, 1, source);
+	return act_step_done(conn, stmt, "activity mark", err);
+}
+
+int db_sqlite_activity_listed_before(struct db_sqlite_conn *conn, const char *source,
+				     struct iiifd_error *err)
+{
+	int rc = act_run_source(conn, act_listed_table_sql, source, err);
+	if (!rc)
+		rc = act_run_source(conn, act_listed_clear_sql, source, err);
+	return rc ? rc : act_run_source(conn, act_listed_note_sql, source, err);
+}
+
 int db_sqlite_activity_mark_source(struct db_sqlite_conn *conn, const char *source,
 				   struct iiifd_error *err)
 {
-	sqlite3_stmt *stmt = db_sqlite_prepare(conn, act_mark_source_sql, err);
-	if (!stmt)
-		return -1;
-	act_bind(stmt, 1, source);
-	return act_step_done(conn, stmt, "activity mark", err);
+	return act_run_source(conn, act_mark_source_sql, source, err);
 }

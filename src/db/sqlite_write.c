@@ -252,7 +252,8 @@ void *db_sqlite_write_import_begin(struct db *db, const char *source, struct iii
 	imp->conn = db_sqlite_begin_write(db, err);
 	if (imp->conn) {
 		db_sqlite_big_cache(imp->conn);
-		if (db_sqlite_write_delete_source(imp->conn, source, &imp->terms, err) == 0)
+		if (db_sqlite_activity_listed_before(imp->conn, source, err) == 0 &&
+		    db_sqlite_write_delete_source(imp->conn, source, &imp->terms, err) == 0)
 			return imp;
 	}
 	db_sqlite_write_import_end(imp, -1, NULL, err);

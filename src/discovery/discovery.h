@@ -12,4 +12,11 @@ struct db;
  */
 void discovery_note_edit(struct db *db, const char *path);
 
+/*
+ * An annotation import committed: it marked, in its own transaction, the Manifests whose
+ * listing it changed (db/); this asks for a sync now. A Manifest it did not mark (a replaced
+ * OCR file that lists the same pages) is the scan's one Update of the file's change.
+ */
+void discovery_note_import(void);
+
 #endif

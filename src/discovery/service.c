@@ -132,3 +132,8 @@ void discovery_note_edit(struct db *db, const char *path)
 		log_warn("discovery: edit of '%s' not recorded: %s", path, err.msg);
 	discovery_watch_poke();
 }
+
+void discovery_note_import(void)
+{
+	discovery_watch_poke();
+}

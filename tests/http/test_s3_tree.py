@@ -16,7 +16,8 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
 import presentation_fixtures as pf  # noqa: E402
-from annotation_fixtures import alto_v4, layout, make_mp3  # noqa: E402
+from annotation_fixtures import (alto_v4, layout, make_mp3, manifest_url,  # noqa: E402
+                                 search_total)
 from discovery_harvester import STREAM, whole_log  # noqa: E402
 from s3_fixtures import BUCKET, CountingProxy, S3Server, s3_args, wait_until  # noqa: E402
 
@@ -234,6 +235,40 @@ def test_bucket_changes_reach_the_activity_stream(server_factory, tmp_path):
         stop_clean(s)
     finally:
         proxy.stop()
+        s3.stop()
+
+
+def test_a_replaced_ocr_object_is_one_update(server_factory, tmp_path):
+    """One node on SQLite: an OCR object replaced in the bucket is one Update of its Manifest
+    (and of the Collection above it) per API version: the scan's, seeing the new ETag. The
+    import that follows lists the same pages and adds none."""
+    lib = make_library(str(tmp_path))
+    s3 = S3Server()
+    try:
+        upload(s3, lib)
+        s = start_s3(server_factory, f"http://127.0.0.1:{s3.port}",
+                     "--discovery-scan-interval", "1", "--auto-import", "true")
+        scope = manifest_url(s, "ocr")
+        fx_get_json(s, "/iiif/presentation/ocr/manifest")
+        wait_until(lambda: search_total(s, scope, q=OCR_WORDS.split()[0]) == 1,
+                   "the OCR imported", 30)
+        time.sleep(2.5)  # the import's marks and the scans after them settled
+        n = len(whole_log(s))
+        pf.write(f"{lib}/ocr/page.xml",
+                 alto_v4([layout("okapi grazing", 20, 40, 20, 10, 10)], 400, 300, "page.png"))
+        s3.put_file(f"{PREFIX}/ocr/page.xml", f"{lib}/ocr/page.xml")
+        time.sleep(1.5)  # past storage-ttl: the scan sees the new ETag before the import
+        fx_get_json(s, "/iiif/presentation/ocr/manifest")
+        wait_until(lambda: search_total(s, scope, q="okapi") == 1, "the new OCR imported", 30)
+        time.sleep(2.5)  # scans after the import
+        new = [(a["type"], a["object"]["id"].replace(s.base, ""))
+               for a in whole_log(s)[n:]]
+        assert sorted(new) == sorted([("Update", "/iiif/presentation/ocr/manifest"),
+                                      ("Update", "/iiif/presentation-v2/ocr/manifest"),
+                                      ("Update", "/iiif/presentation/collection"),
+                                      ("Update", "/iiif/presentation-v2/collection")]), new
+        stop_clean(s)
+    finally:
         s3.stop()
 
 

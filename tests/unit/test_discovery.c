@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "annotation/record.h"
 #include "db/activity.h"
 #include "db/db.h"
 #include "discovery/log.h"
@@ -251,6 +252,56 @@ static void test_sync(void)
 	rm_tree(data);
 }
 
+/* Imports one line (and with words, a word of it) from source onto c/m's page; ok: commits. */
+static void import_lines(struct db *db, const char *text, bool words, bool ok)
+{
+	struct db_import *imp = NULL;
+	struct iiifd_error err = { 0 };
+	CHECK(db_import_begin(db, "c/m/p.xml", &imp, &err) == 0, "import: %s", err.msg);
+	struct anno_list list = { 0 };
+	for (int i = 0; i < (words ? 2 : 1); i++) {
+		struct anno_record *r = anno_list_add(&list);
+		*r = (struct anno_record){ .manifest = g_strdup("c/m"), .target_file = g_strdup("c/m/p.png"),
+					   .motivation = g_strdup("supplementing"), .text = g_strdup(text),
+					   .granularity = g_strdup(i ? "word" : "line"),
+					   .source = g_strdup("c/m/p.xml") };
+	}
+	CHECK(db_import_add(imp, &list, &err) == 0, "import add: %s", err.msg);
+	anno_list_release(&list);
+	CHECK(db_import_end(imp, ok, "v", &err) == 0 || !ok, "import end: %s", err.msg);
+}
+
+/*
+ * An import marks the Manifests whose listed pages it changed, not the others: a replaced OCR
+ * file that lists the same pages is the scan's Update (of the file), not a second one.
+ */
+static void test_import_marks(void)
+{
+	char *root = tmp_dir(), *data = tmp_dir();
+	char *path = g_build_filename(data, "a.sqlite", NULL), *lock = g_build_filename(data, "l", NULL);
+	struct db *db = NULL;
+	struct iiifd_error err = { 0 };
+	CHECK(db_open(path, &db, &err) == 0, "open: %s", err.msg);
+	touch(root, "c/m/p.png", "1");
+	touch(root, "c/n/p.png", "2");
+	sync_expect(db, root, lock, false, "Create:,Create:c,Create:c/m,Create:c/n", "first sync");
+	import_lines(db, "zebra", false, true);
+	sync_expect(db, root, lock, false, "Update:c/m", "a first import: the Canvas lists a page");
+	import_lines(db, "okapi", false, true);
+	sync_expect(db, root, lock, false, "", "a re-import listing the same pages");
+	import_lines(db, "okapi", true, true);
+	sync_expect(db, root, lock, false, "Update:c/m", "a re-import adding the word level");
+	import_lines(db, "gnu", false, false);
+	sync_expect(db, root, lock, false, "", "an import rolled back");
+	import_lines(db, "gnu", false, true);
+	sync_expect(db, root, lock, false, "Update:c/m", "a re-import without the word level");
+	db_close(db);
+	g_free(path);
+	g_free(lock);
+	rm_tree(root);
+	rm_tree(data);
+}
+
 int main(void)
 {
 	UNIT_RUN(test_parse);
@@ -258,5 +309,6 @@ int main(void)
 	UNIT_RUN(test_store);
 	UNIT_RUN(test_scan);
 	UNIT_RUN(test_sync);
+	UNIT_RUN(test_import_marks);
 	return unit_report("discovery");
 }
