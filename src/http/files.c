@@ -72,6 +72,18 @@ int http_files_range_applies(const struct http_request *req, const char *etag)
 	return !if_range || strcmp(if_range, etag) == 0;
 }
 
+void http_files_body_headers(struct http_response *resp, const char *mime, int range,
+			     uint64_t start, uint64_t len, uint64_t size)
+{
+	http_response_header(resp, "Content-Type", "%s", mime);
+	http_response_header(resp, "Accept-Ranges", "bytes");
+	if (range > 0) {
+		resp->status = 206;
+		http_response_header(resp, "Content-Range", "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
+				     start, start + len - 1, size);
+	}
+}
+
 void http_files_serve(const struct http_request *req, const char *path, const char *mime,
 		      const char *cache_control, struct http_response *resp)
 {
@@ -101,12 +113,6 @@ void http_files_serve(const struct http_request *req, const char *path, const ch
 					   " bytes", size);
 		return http_response_error(resp, &err);
 	}
-	http_response_header(resp, "Content-Type", "%s", mime);
-	http_response_header(resp, "Accept-Ranges", "bytes");
-	if (range > 0) {
-		resp->status = 206;
-		http_response_header(resp, "Content-Range", "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
-				     start, start + len - 1, size);
-	}
+	http_files_body_headers(resp, mime, range, start, len, size);
 	http_response_file(resp, fd, start, len);
 }

@@ -20,6 +20,13 @@ int http_range_parse(const char *header, uint64_t size, uint64_t *start, uint64_
 int http_files_range_applies(const struct http_request *req, const char *etag);
 
 /*
+ * The headers of a file's body: Content-Type mime, Accept-Ranges, and for range > 0 (a Range
+ * that applied) status 206 with Content-Range for len bytes from start of size.
+ */
+void http_files_body_headers(struct http_response *resp, const char *mime, int range,
+			     uint64_t start, uint64_t len, uint64_t size);
+
+/*
  * Answers GET/HEAD for path (already resolved and allowed) with Content-Type mime:
  * Accept-Ranges, ETag, Last-Modified, Cache-Control, 304, 206/416 for Range (If-Range honoured).
  */

@@ -101,13 +101,7 @@ static int files_remote_try(const struct http_request *req, const char *location
 		len = HTTP_FILES_REMOTE_MAX_RANGE;
 	if (files_remote_body(location, &st, start, len, resp, err) < 0)
 		return -1;
-	http_response_header(resp, "Content-Type", "%s", mime);
-	http_response_header(resp, "Accept-Ranges", "bytes");
-	if (range > 0) {
-		resp->status = 206;
-		http_response_header(resp, "Content-Range", "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
-				     start, start + len - 1, size);
-	}
+	http_files_body_headers(resp, mime, range, start, len, size);
 	return 0;
 }
 
