@@ -7,7 +7,6 @@ bucket behind HAProxy with PostgreSQL (cluster.py) import a replaced OCR object 
 import glob
 import os
 import sys
-import threading
 import time
 
 import pytest
@@ -36,11 +35,7 @@ def bucket_nodes(iiifd_bin, tmp_path):
                                                                ttl=1)]
     nodes = [fx.Server(iiifd_bin, "s3://bkt/img", str(tmp_path), name=f"s{i}", args=args)
              for i in range(2)]
-    starting = [threading.Thread(target=s.start) for s in nodes]
-    for t in starting:
-        t.start()
-    for t in starting:
-        t.join(60)
+    pf.start_all(nodes)
     try:
         assert all(s.alive() for s in nodes)
         yield store, tmp_path, pdir, nodes

@@ -7,7 +7,6 @@ import glob
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -29,11 +28,7 @@ def two_nodes(iiifd_bin, tmp_path):
             "--pyramid-dir", pdir, "--data-dir", str(tmp_path / "data")]
     nodes = [fx.Server(iiifd_bin, str(root), str(tmp_path), name=f"p{i}", args=args)
              for i in range(2)]
-    starting = [threading.Thread(target=s.start) for s in nodes]
-    for t in starting:
-        t.start()
-    for t in starting:
-        t.join(60)
+    pf.start_all(nodes)
     try:
         assert all(s.alive() for s in nodes)
         yield root, pdir, nodes
