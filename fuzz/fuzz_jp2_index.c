@@ -66,8 +66,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			jp2_layout_level_size(l, r, &w, &h);
 		jp2_layout_level_size(l, 0, &w, &h);
 		struct tile_cache *cache = tile_cache_new(1 << 20); /* one input's tiles only */
+		/* HTJ2K code-blocks are indexed but not decoded here: Debian's OpenJPEG 2.5.0
+		 * aborts on an assert() in ht_dec.c (mel_init) for a malformed HT code-block, a
+		 * crash in the library that iiifd cannot turn into an error (reproducer:
+		 * fuzz/known-upstream/openjpeg-2.5.0-ht-mel-assert.j2c; docs/internals/fuzzing.md) */
+		if (l->ht)
+			w = h = 0;
 		fuzz_decode(ix, path, 0, w, h, cache);
-		if (l->reductions > 1) {
+		if (l->reductions > 1 && !l->ht) {
 			jp2_layout_level_size(l, l->reductions - 1, &w, &h);
 			fuzz_decode(ix, path, l->reductions - 1, w, h, cache);
 		}
