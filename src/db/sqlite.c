@@ -218,6 +218,24 @@ static void db_sqlite_conn_close(struct db_sqlite_conn *conn)
 	free(conn);
 }
 
+/*
+ * sqlite3_exec for the set-up statements of a new connection (pragmas, the switch to WAL):
+ * SQLite can answer those with SQLITE_BUSY without calling the busy handler while another
+ * process is creating or recovering the same file, so they are tried again for up to
+ * DB_SQLITE_BUSY_MS, as the busy handler would.
+ */
+static int db_sqlite_exec_setup(sqlite3 *handle, const char *sql)
+{
+	int rc = SQLITE_BUSY;
+	for (int waited = 0; waited <= DB_SQLITE_BUSY_MS; waited += 10) {
+		rc = sqlite3_exec(handle, sql, NULL, NULL, NULL);
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		sqlite3_sleep(10);
+	}
+	return rc;
+}
+
 static struct db_sqlite_conn *db_sqlite_conn_open(const char *path, struct iiifd_error *err)
 {
 	struct db_sqlite_conn *conn = calloc(1, sizeof *conn);
@@ -243,7 +261,7 @@ static struct db_sqlite_conn *db_sqlite_conn_open(const char *path, struct iiifd
 	const char *pragmas = "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;"
 			      " PRAGMA " DB_SQLITE_CACHE "; PRAGMA mmap_size = 268435456;"
 			      " PRAGMA journal_size_limit = 67108864;";
-	if (sqlite3_exec(conn->handle, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+	if (db_sqlite_exec_setup(conn->handle, pragmas) != SQLITE_OK) {
 		iiifd_error_set(err, 500, "%s: %s", path, sqlite3_errmsg(conn->handle));
 		db_sqlite_conn_close(conn);
 		return NULL;
@@ -536,7 +554,7 @@ static int db_sqlite_migrate(struct db_sqlite_conn *conn, const char *path,
 	const int latest = (int)(sizeof db_sqlite_migrations / sizeof db_sqlite_migrations[0]);
 	int version = 0;
 	/* WAL: readers never block the writer nor each other; the mode is stored in the file */
-	if (sqlite3_exec(conn->handle, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK)
+	if (db_sqlite_exec_setup(conn->handle, "PRAGMA journal_mode = WAL") != SQLITE_OK)
 		return iiifd_error_set(err, 500, "%s: %s", path, sqlite3_errmsg(conn->handle));
 	if (db_sqlite_run(conn, DB_SQLITE_BEGIN_WRITE, err))
 		return -1;
