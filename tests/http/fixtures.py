@@ -4,6 +4,7 @@ verbatim, a server process wrapper, and pixel-accuracy checks.
 Nothing here is a test; conftest.py wires these into pytest fixtures.
 """
 
+import contextlib
 import email.utils
 import http.client
 import io
@@ -428,6 +429,30 @@ class Server:
 # --------------------------------------------------------------------------------------------
 # Geometry helpers
 # --------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def serving(server):
+    """Starts server (a Server) for a with block; kills it after and fails on sanitizer reports
+    it wrote."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+    found, text = server.new_sanitizer_reports()
+    assert not found, text[-4000:]
+
+
+def sighup_and_wait(server, text):
+    """Sends SIGHUP and waits (up to 30 s) until the server logs text once more than before."""
+    before = server.stderr_text().count(text)
+    server.proc.send_signal(signal.SIGHUP)
+    for _ in range(1500):
+        if server.stderr_text().count(text) > before:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no new '{text}' after SIGHUP:\n{server.stderr_text()[-2000:]}")
+
+
 def rotated_bbox(w, h, degrees):
     t = math.radians(degrees)
     return (abs(w * math.cos(t)) + abs(h * math.sin(t)),
