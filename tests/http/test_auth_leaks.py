@@ -210,5 +210,7 @@ def test_manifest_declares_services_on_content(env):
     probe_svc = next(x for x in sound["service"] if x["type"] == "AuthProbeService2")
     r = s.get(probe_svc["id"].replace(s.base, ""))
     assert r.status == 200 and r.json()["status"] == 401
+    for other in ("book/img.png", "book/none.mp3", "book/%zz.mp3"):  # no media file: 404
+        assert s.get(f"/auth/2/probe/media/{other}").status == 404, other
     open_doc = s.get(f"{PRES}/open/manifest").json()
     assert "AuthProbeService2" not in str(open_doc)
