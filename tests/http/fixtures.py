@@ -15,6 +15,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 
@@ -429,17 +430,45 @@ class Server:
 # --------------------------------------------------------------------------------------------
 # Geometry helpers
 # --------------------------------------------------------------------------------------------
+def start_together(servers):
+    """Starts the servers at the same time (each waits for its own readiness); returns the
+    exceptions of those that did not start."""
+    errors = []
+
+    def start(s):
+        try:
+            s.start()
+        except Exception as e:  # noqa: BLE001 (returned)
+            errors.append(e)
+    threads = [threading.Thread(target=start, args=(s,)) for s in servers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+@contextlib.contextmanager
+def serving_all(servers):
+    """Starts servers (Server objects) together for a with block, failing it when one does not
+    start; kills them all after, and fails on sanitizer reports any of them wrote."""
+    errors = start_together(servers)
+    try:
+        assert not errors, errors
+        yield servers
+    finally:
+        for s in servers:
+            s.kill()
+    for s in servers:
+        found, text = s.new_sanitizer_reports()
+        assert not found, f"sanitizer report from {s.name}:\n{text[-3000:]}"
+
+
 @contextlib.contextmanager
 def serving(server):
-    """Starts server (a Server) for a with block; kills it after and fails on sanitizer reports
-    it wrote."""
-    server.start()
-    try:
+    """serving_all() for one server."""
+    with serving_all([server]):
         yield server
-    finally:
-        server.kill()
-    found, text = server.new_sanitizer_reports()
-    assert not found, text[-4000:]
 
 
 def sighup_and_wait(server, text):

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
 from annotation_fixtures import alto_v4, layout, make_mp3  # noqa: E402
 from auth_fixtures import (  # noqa: E402
-    SECRET, WRONG_SECRET, add_user, cookie_header, forge, login, make_auth_root, q, token2)
+    ALICE, SECRET, WRONG_SECRET, cookie_header, forge, login, make_auth_env, q, token2)
 
 SECRET_WORD = "zanzibarsecret"
 SECRET_LINE_WORD = "thelonglostpapers"  # never in a URL: a response with it shows the OCR
@@ -30,7 +30,7 @@ def make_leak_root(base, iiifd_bin):
     """The auth root plus book/ (an image, a tiled TIFF, OCR with the secret words, a recording;
     no access.yml: the caller protects it) and OCR in open/; users alice (reader) and bob
     (visitor). Returns (root, users file)."""
-    root = make_auth_root(base)
+    root, users = make_auth_env(base, iiifd_bin, ALICE, ("bob", "bob pass", "visitor"))
     book = os.path.join(root, "book")  # a Manifest folder (no subfolders)
     os.makedirs(book)
     for name in ("img.png", "tiled.tif"):
@@ -41,9 +41,6 @@ def make_leak_root(base, iiifd_bin):
             f.write(alto_v4([layout(word, 100, 100, 40, 20, 40)], 1600, 1200,
                             "img.png"))
     make_mp3(os.path.join(book, "clip.mp3"), seconds=2)
-    users = os.path.join(base, "users")
-    add_user(iiifd_bin, users, "alice", "correct horse", "reader")
-    add_user(iiifd_bin, users, "bob", "bob pass", "visitor")
     return root, users
 
 
