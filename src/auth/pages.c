@@ -385,6 +385,8 @@ struct pages_token_request {
 	char *origin;                /* owned; NULL when absent */
 	bool valid;
 	struct auth_policy *policy;  /* held; NULL when the realm has none */
+	char token[AUTH_TOKEN_MAX];  /* the answer's token, when one is given */
+	const char *note;            /* why none is, for people */
 };
 
 static void pages_token_request_read(struct auth_state *a, const char *segment,
@@ -393,6 +395,7 @@ static void pages_token_request_read(struct auth_state *a, const char *segment,
 	t->message_id = http_request_arg(req, "messageId");
 	t->origin = pages_origin_arg(req, &t->valid);
 	t->policy = pages_realm_policy(a, segment);
+	t->note = "";
 }
 
 static void pages_token_request_release(struct pages_token_request *t)
@@ -407,23 +410,21 @@ static void pages_token2(struct auth_state *a, const char *own, const char *segm
 {
 	struct pages_token_request t;
 	pages_token_request_read(a, segment, req, &t);
-	char token[AUTH_TOKEN_MAX];
-	const char *note = "";
 	const char *error = !t.message_id || !t.valid
 				    ? (t.message_id && t.origin ? "invalidOrigin" : "invalidRequest")
-				    : pages_token_for(a, t.policy, own, req, t.origin, token,
-						      sizeof token, &note);
+				    : pages_token_for(a, t.policy, own, req, t.origin, t.token,
+						      sizeof t.token, &t.note);
 	if (!t.message_id || !t.valid)
-		note = "The token service needs messageId and a valid origin.";
+		t.note = "The token service needs messageId and a valid origin.";
 	json_t *m = json_pack("{s:s, s:s, s:s}", "@context", AUTH2_CONTEXT, "type",
 			      error ? "AuthAccessTokenError2" : "AuthAccessToken2", "messageId",
 			      t.message_id ? t.message_id : "");
 	if (error) {
 		json_object_set_new(m, "profile", json_string(error));
 		json_object_set_new(m, "heading", auth_lang("Access was not granted"));
-		json_object_set_new(m, "note", auth_lang(note));
+		json_object_set_new(m, "note", auth_lang(t.note));
 	} else {
-		json_object_set_new(m, "accessToken", json_string(token));
+		json_object_set_new(m, "accessToken", json_string(t.token));
 		json_object_set_new(m, "expiresIn", json_integer(auth_state_token_ttl(a)));
 	}
 	pages_post_message(resp, m, t.valid ? t.origin : "*");
@@ -458,19 +459,17 @@ static void pages_token1(struct auth_state *a, const char *own, const char *segm
 {
 	struct pages_token_request t;
 	pages_token_request_read(a, segment, req, &t);
-	char token[AUTH_TOKEN_MAX];
-	const char *note = "";
 	/* the JSON form (no messageId) is read by the page's own origin only (CORS without
 	 * credentials): its origin is checked when given */
 	bool bad_origin = (t.message_id || t.origin) && !t.valid;
 	const char *error = bad_origin ? "invalidOrigin"
-				       : pages_token_for(a, t.policy, own, req, t.origin, token,
-							 sizeof token, &note);
+				       : pages_token_for(a, t.policy, own, req, t.origin, t.token,
+							 sizeof t.token, &t.note);
 	if (bad_origin)
-		note = "The origin parameter is not a valid origin.";
+		t.note = "The origin parameter is not a valid origin.";
 	json_t *m = error ? json_pack("{s:s, s:s}", "error", pages_error1(error), "description",
-				      note)
-			  : json_pack("{s:s, s:i}", "accessToken", token, "expiresIn",
+				      t.note)
+			  : json_pack("{s:s, s:i}", "accessToken", t.token, "expiresIn",
 				      auth_state_token_ttl(a));
 	if (t.message_id) {
 		json_object_set_new(m, "messageId", json_string(t.message_id));
