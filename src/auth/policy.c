@@ -123,9 +123,9 @@ static void policy_read(struct auth_policy *p, struct sidecar_yaml *y, yaml_node
 {
 	yaml_node_t *n = sidecar_yaml_get(y, map, "policy");
 	const char *kind = n ? sidecar_yaml_text(y, n, "policy") : NULL;
-	if (!kind)
-		sidecar_yaml_problem(y, n, "policy", "missing: one of public, login, clickthrough, "
-						     "kiosk, external");
+	if (!kind && !n) /* at the line of the settings that lack it */
+		sidecar_yaml_problem(y, map, "policy", "missing: one of public, login, clickthrough, "
+						       "kiosk, external");
 	for (int i = 0; kind && policy_kinds[i]; i++)
 		if (strcmp(kind, policy_kinds[i]) == 0)
 			p->kind = (enum auth_kind)i, kind = NULL;

@@ -134,7 +134,7 @@ def test_broken_access_file_stops_the_start(tmp_path, iiifd_bin):
                        ("folders:\n  book:\n    policy: login\n  shelf:\n"
                         "    policy: sometimes\n", 5),
                        ("folders:\n  book: login\n", 2),
-                       ("roles: [reader]\nfolders:\n  book:\n    policy: login\n", 0)):
+                       ("roles: [reader]\nfolders:\n  book:\n    policy: login\n", 1)):
         bad.write_text(text)
         code, stderr = serve_with(tmp_path, iiifd_bin, bad)
         assert code != 0 and f"{bad}:{line}:" in stderr, (text, stderr)
