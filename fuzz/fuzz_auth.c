@@ -1,7 +1,8 @@
 /*
  * fuzz_auth.c: what access control reads from outside (src/auth/): the access cookie or token a
- * client sends (base64url JSON, HMAC-checked), the login form body, and access.yml (through a
- * memfd, so the real reader runs). The first byte picks the parser; the rest is its input.
+ * client sends (base64url JSON, HMAC-checked), the login form body, access.yml and the
+ * access-file setting's file with its folders: (through a memfd, so the real reader runs). The
+ * first byte picks the parser; the rest is its input.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "auth/access_file.h"
 #include "auth/pages.h"
 #include "auth/policy.h"
 #include "auth/token.h"
@@ -35,7 +37,15 @@ static void fuzz_form(const char *body, size_t len)
 		auth_form_field(body, len, names[i], out, sizeof out);
 }
 
-static void fuzz_policy(const uint8_t *data, size_t size)
+static void fuzz_decide(const struct auth_policy *p)
+{
+	struct auth_claims c = { .kind = 'c', .user = "u", .roles = "a,b" };
+	struct auth_presented who = { .claims = &c, .address = "127.0.0.1" };
+	auth_policy_decide(p, &who, 0);
+}
+
+/* access.yml (as_file false) or an access-file, read from a memfd holding data. */
+static void fuzz_policy(const uint8_t *data, size_t size, bool as_file)
 {
 	int fd = memfd_create("access", MFD_CLOEXEC);
 	if (fd < 0)
@@ -44,13 +54,17 @@ static void fuzz_policy(const uint8_t *data, size_t size)
 		char path[64];
 		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 		struct sidecar_problems problems = { 0 };
-		struct auth_policy *p = auth_policy_load(path, "books", &problems);
-		if (p) {
-			struct auth_claims c = { .kind = 'c', .user = "u", .roles = "a,b" };
-			struct auth_presented who = { .claims = &c, .address = "127.0.0.1" };
-			auth_policy_decide(p, &who, 0);
+		if (as_file) {
+			struct auth_access_file *f = auth_access_file_load(path, &problems);
+			for (size_t i = 0; i < auth_access_file_count(f); i++)
+				fuzz_decide(auth_access_file_policy(f, auth_access_file_folder(f, i)));
+			auth_access_file_free(f);
+		} else {
+			struct auth_policy *p = auth_policy_load(path, "books", &problems);
+			if (p)
+				fuzz_decide(p);
+			auth_policy_free(p);
 		}
-		auth_policy_free(p);
 	}
 	close(fd);
 }
@@ -62,15 +76,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char text[65536];
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		fuzz_token(text);
 		break;
 	case 1:
 		fuzz_form(text, size - 1);
 		break;
+	case 2:
+		fuzz_policy(data + 1, size - 1, false);
+		break;
 	default:
-		fuzz_policy(data + 1, size - 1);
+		fuzz_policy(data + 1, size - 1, true);
 	}
 	return 0;
 }

@@ -180,10 +180,20 @@ static void main_apply(struct http_server *server, struct iiifd_config *next)
  * effect for the requests that start from now on, and the others keep their running values
  * (the log names them) until a restart.
  */
-static void main_reload(int argc, char **argv, struct http_server *server)
+/* Reload: the access-file named by the settings now in force is read again (auth/state.h). */
+static void main_reload_access_file(struct auth_state *auth)
+{
+	const struct iiifd_config *now = config_live_hold();
+	auth_state_reload_access_file(auth, now->access_file);
+	config_live_drop(now);
+}
+
+static void main_reload(int argc, char **argv, struct http_server *server,
+			struct auth_state *auth)
 {
 	if (!main_has_config_file(argc, argv)) {
-		log_warn("SIGHUP: no --config file to re-read; nothing changed");
+		log_warn("SIGHUP: no --config file to re-read; only the access-file is read again");
+		main_reload_access_file(auth);
 		return;
 	}
 	struct iiifd_config next;
@@ -214,6 +224,7 @@ static void main_reload(int argc, char **argv, struct http_server *server)
 	/* logged before a less verbose log-level hides it */
 	log_info("reloading the configuration; applying: %s", *applied ? applied : "no changes");
 	main_apply(server, &next);
+	main_reload_access_file(auth);
 }
 
 /* Serves until SIGTERM/SIGINT, reloading on SIGHUP; signals: those main_block_signals() set. */
@@ -273,7 +284,7 @@ static int main_run_server(const struct iiifd_config *cfg, const char *root_real
 		 cfg->port);
 	int sig = 0;
 	while (sigwait(signals, &sig) == 0 && sig == SIGHUP)
-		main_reload(argc, argv, server);
+		main_reload(argc, argv, server, auth);
 	const struct iiifd_config *now = config_live_hold(); /* the last reload's */
 	int timeout = now->shutdown_timeout;
 	config_live_drop(now);

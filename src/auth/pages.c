@@ -379,35 +379,56 @@ static void pages_post_message(struct http_response *resp, json_t *message, cons
 	http_response_body(resp, g_string_free(out, FALSE), len, g_free);
 }
 
+/* What both token services read: messageId, origin (valid: well-formed or absent), the policy. */
+struct pages_token_request {
+	char *message_id;            /* owned; NULL when absent */
+	char *origin;                /* owned; NULL when absent */
+	bool valid;
+	struct auth_policy *policy;  /* held; NULL when the realm has none */
+	char token[AUTH_TOKEN_MAX];  /* the answer's token, when one is given */
+	const char *note;            /* why none is, for people */
+};
+
+static void pages_token_request_read(struct auth_state *a, const char *segment,
+				     const struct http_request *req, struct pages_token_request *t)
+{
+	t->message_id = http_request_arg(req, "messageId");
+	t->origin = pages_origin_arg(req, &t->valid);
+	t->policy = pages_realm_policy(a, segment);
+	t->note = "";
+}
+
+static void pages_token_request_release(struct pages_token_request *t)
+{
+	auth_policy_put(t->policy);
+	free(t->message_id);
+	free(t->origin);
+}
+
 static void pages_token2(struct auth_state *a, const char *own, const char *segment,
 			 const struct http_request *req, struct http_response *resp)
 {
-	char *message_id = http_request_arg(req, "messageId");
-	bool valid;
-	char *origin = pages_origin_arg(req, &valid);
-	struct auth_policy *p = pages_realm_policy(a, segment);
-	char token[AUTH_TOKEN_MAX];
-	const char *note = "";
-	const char *error = !message_id || !valid
-				    ? (message_id && origin ? "invalidOrigin" : "invalidRequest")
-				    : pages_token_for(a, p, own, req, origin, token, sizeof token, &note);
-	if (!message_id || !valid)
-		note = "The token service needs messageId and a valid origin.";
+	struct pages_token_request t;
+	pages_token_request_read(a, segment, req, &t);
+	const char *error = !t.message_id || !t.valid
+				    ? (t.message_id && t.origin ? "invalidOrigin" : "invalidRequest")
+				    : pages_token_for(a, t.policy, own, req, t.origin, t.token,
+						      sizeof t.token, &t.note);
+	if (!t.message_id || !t.valid)
+		t.note = "The token service needs messageId and a valid origin.";
 	json_t *m = json_pack("{s:s, s:s, s:s}", "@context", AUTH2_CONTEXT, "type",
 			      error ? "AuthAccessTokenError2" : "AuthAccessToken2", "messageId",
-			      message_id ? message_id : "");
+			      t.message_id ? t.message_id : "");
 	if (error) {
 		json_object_set_new(m, "profile", json_string(error));
 		json_object_set_new(m, "heading", auth_lang("Access was not granted"));
-		json_object_set_new(m, "note", auth_lang(note));
+		json_object_set_new(m, "note", auth_lang(t.note));
 	} else {
-		json_object_set_new(m, "accessToken", json_string(token));
+		json_object_set_new(m, "accessToken", json_string(t.token));
 		json_object_set_new(m, "expiresIn", json_integer(auth_state_token_ttl(a)));
 	}
-	pages_post_message(resp, m, valid ? origin : "*");
-	auth_policy_put(p);
-	free(message_id);
-	free(origin);
+	pages_post_message(resp, m, t.valid ? t.origin : "*");
+	pages_token_request_release(&t);
 }
 
 /* Auth 1.0 error names for the 2.0 profiles used above. */
@@ -420,43 +441,43 @@ static const char *pages_error1(const char *error2)
 	return error2;
 }
 
+/* The 1.0 token service's JSON answer (no messageId): a status that says why, no caching. */
+static void pages_token1_json(json_t *m, const char *error, struct http_response *resp)
+{
+	resp->status = !error ? 200 : strcmp(error, "unavailable") == 0 ? 503
+				  : strcmp(error, "invalidRequest") == 0 ? 400 : 401;
+	char *text = json_dumps(m, JSON_INDENT(2));
+	json_decref(m);
+	http_response_header(resp, "Content-Type", "application/json");
+	http_response_header(resp, "Cache-Control", "no-store");
+	if (text)
+		http_response_body(resp, text, strlen(text), free);
+}
+
 static void pages_token1(struct auth_state *a, const char *own, const char *segment,
 			 const struct http_request *req, struct http_response *resp)
 {
-	char *message_id = http_request_arg(req, "messageId");
-	bool valid;
-	char *origin = pages_origin_arg(req, &valid);
-	struct auth_policy *p = pages_realm_policy(a, segment);
-	char token[AUTH_TOKEN_MAX];
-	const char *note = "";
+	struct pages_token_request t;
+	pages_token_request_read(a, segment, req, &t);
 	/* the JSON form (no messageId) is read by the page's own origin only (CORS without
 	 * credentials): its origin is checked when given */
-	bool bad_origin = (message_id || origin) && !valid;
+	bool bad_origin = (t.message_id || t.origin) && !t.valid;
 	const char *error = bad_origin ? "invalidOrigin"
-				       : pages_token_for(a, p, own, req, origin, token, sizeof token,
-							 &note);
+				       : pages_token_for(a, t.policy, own, req, t.origin, t.token,
+							 sizeof t.token, &t.note);
 	if (bad_origin)
-		note = "The origin parameter is not a valid origin.";
+		t.note = "The origin parameter is not a valid origin.";
 	json_t *m = error ? json_pack("{s:s, s:s}", "error", pages_error1(error), "description",
-				      note)
-			  : json_pack("{s:s, s:i}", "accessToken", token, "expiresIn",
+				      t.note)
+			  : json_pack("{s:s, s:i}", "accessToken", t.token, "expiresIn",
 				      auth_state_token_ttl(a));
-	if (message_id) {
-		json_object_set_new(m, "messageId", json_string(message_id));
-		pages_post_message(resp, m, valid ? origin : "*");
+	if (t.message_id) {
+		json_object_set_new(m, "messageId", json_string(t.message_id));
+		pages_post_message(resp, m, t.valid ? t.origin : "*");
 	} else {
-		resp->status = !error ? 200 : strcmp(error, "unavailable") == 0 ? 503
-					  : strcmp(error, "invalidRequest") == 0 ? 400 : 401;
-		char *text = json_dumps(m, JSON_INDENT(2));
-		json_decref(m);
-		http_response_header(resp, "Content-Type", "application/json");
-		http_response_header(resp, "Cache-Control", "no-store");
-		if (text)
-			http_response_body(resp, text, strlen(text), free);
+		pages_token1_json(m, error, resp);
 	}
-	auth_policy_put(p);
-	free(message_id);
-	free(origin);
+	pages_token_request_release(&t);
 }
 
 static void pages_logout(struct auth_state *a, const char *origin, const struct http_request *req,

@@ -11,7 +11,7 @@
 #include "http/client.h"
 #include "presentation/sidecar_yaml.h"
 
-static const char *const policy_keys[] = {
+const char *const auth_policy_keys[] = {
 	"policy", "roles", "label", "heading", "note", "confirm-label", "terms", "addresses",
 	"trusted-header", "embargo-until", "degraded", "degraded-label", "media", "text",
 	"downloads", NULL,
@@ -123,9 +123,9 @@ static void policy_read(struct auth_policy *p, struct sidecar_yaml *y, yaml_node
 {
 	yaml_node_t *n = sidecar_yaml_get(y, map, "policy");
 	const char *kind = n ? sidecar_yaml_text(y, n, "policy") : NULL;
-	if (!kind)
-		sidecar_yaml_problem(y, n, "policy", "missing: one of public, login, clickthrough, "
-						     "kiosk, external");
+	if (!kind && !n) /* at the line of the settings that lack it */
+		sidecar_yaml_problem(y, map, "policy", "missing: one of public, login, clickthrough, "
+						       "kiosk, external");
 	for (int i = 0; kind && policy_kinds[i]; i++)
 		if (strcmp(kind, policy_kinds[i]) == 0)
 			p->kind = (enum auth_kind)i, kind = NULL;
@@ -185,24 +185,38 @@ static void policy_read_kinds(struct auth_policy *p, struct sidecar_yaml *y, yam
 	}
 }
 
-struct auth_policy *auth_policy_load(const char *path, const char *realm,
-				     struct sidecar_problems *problems)
+struct auth_policy *auth_policy_read_map(struct sidecar_yaml *y, yaml_node_t *map,
+					 const char *realm)
 {
-	struct sidecar_yaml y = { .problems = problems };
 	struct auth_policy *p = calloc(1, sizeof *p);
-	int before = problems->count;
-	if (!p || strlen(realm) >= sizeof p->realm || sidecar_yaml_load(&y, path, problems) < 0) {
-		sidecar_yaml_release(&y);
-		auth_policy_free(p);
+	if (!p)
+		return sidecar_yaml_problem(y, map, "policy", "out of memory"), NULL;
+	if (strlen(realm) >= sizeof p->realm) {
+		sidecar_yaml_problem(y, map, "policy", "the folder's path is too long (at most %zu "
+				     "bytes)", sizeof p->realm - 1);
+		free(p);
 		return NULL;
 	}
 	strcpy(p->realm, realm);
 	p->refs = 1;
-	yaml_node_t *root = yaml_document_get_root_node(&y.doc);
-	if (sidecar_yaml_mapping(&y, root, "access.yml", "a mapping of settings", policy_keys)) {
-		policy_read(p, &y, root);
-		policy_read_kinds(p, &y, root);
+	policy_read(p, y, map);
+	policy_read_kinds(p, y, map);
+	return p;
+}
+
+struct auth_policy *auth_policy_load(const char *path, const char *realm,
+				     struct sidecar_problems *problems)
+{
+	struct sidecar_yaml y = { .problems = problems };
+	struct auth_policy *p = NULL;
+	int before = problems->count;
+	if (strlen(realm) >= sizeof p->realm || sidecar_yaml_load(&y, path, problems) < 0) {
+		sidecar_yaml_release(&y);
+		return NULL;
 	}
+	yaml_node_t *root = yaml_document_get_root_node(&y.doc);
+	if (sidecar_yaml_mapping(&y, root, "access.yml", "a mapping of settings", auth_policy_keys))
+		p = auth_policy_read_map(&y, root, realm);
 	else
 		sidecar_yaml_add_problem(problems, 0, "access.yml: expected a mapping");
 	sidecar_yaml_release(&y);

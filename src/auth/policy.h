@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <time.h>
+#include <yaml.h>
 
 #include "auth/token.h"
 #include "presentation/sidecar.h"
@@ -60,6 +61,18 @@ void auth_policy_free(struct auth_policy *p);
  */
 struct auth_policy *auth_policy_load(const char *path, const char *realm,
 				     struct sidecar_problems *problems);
+
+/* The keys of an access.yml (NULL-terminated), for files that hold access.yml settings too. */
+extern const char *const auth_policy_keys[];
+
+struct sidecar_yaml;
+/*
+ * The policy the settings in map give the folder realm (map's keys checked by the caller). Its
+ * problems go to y; the caller frees the policy and denies access when any were found. NULL
+ * (with a problem) when out of memory or realm is too long.
+ */
+struct auth_policy *auth_policy_read_map(struct sidecar_yaml *y, yaml_node_t *map,
+					 const char *realm);
 
 /* What a request presents: the cookie's or token's claims plus ambient aspects. */
 struct auth_presented {

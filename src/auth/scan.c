@@ -68,6 +68,20 @@ static bool scan_is_below(const char *folder, const char *rel)
 	return n == 0 || (strncmp(folder, rel, n) == 0 && (folder[n] == '\0' || folder[n] == '/'));
 }
 
+/* The folders below rel that access-file gives a policy, when no access.yml listed them. */
+static void scan_add_config_folders(struct auth_state *a, const char *rel, GPtrArray *candidates)
+{
+	char **folders = auth_state_config_folders(a);
+	for (char **f = folders; *f; f++) {
+		bool listed = false;
+		for (guint i = 0; i < candidates->len && !listed; i++)
+			listed = strcmp(candidates->pdata[i], *f) == 0;
+		if (!listed && scan_is_below(*f, rel))
+			g_ptr_array_add(candidates, g_strdup(*f));
+	}
+	g_strfreev(folders);
+}
+
 char **auth_scan_denied_below(struct auth_state *a, const char *rel,
 			      const struct http_request *req)
 {
@@ -80,13 +94,7 @@ char **auth_scan_denied_below(struct auth_state *a, const char *rel,
 		if (scan_is_below(all->pdata[i], rel))
 			g_ptr_array_add(candidates, g_strdup(all->pdata[i]));
 	pthread_mutex_unlock(&scan_lock);
-	struct auth_policy *root_policy = auth_state_config_policy(a);
-	bool root_listed = false;
-	for (guint i = 0; i < candidates->len; i++)
-		root_listed |= !*(const char *)candidates->pdata[i];
-	if (root_policy && !*rel && !root_listed)
-		g_ptr_array_add(candidates, g_strdup("")); /* the root, by access-file */
-	auth_policy_put(root_policy);
+	scan_add_config_folders(a, rel, candidates);
 	GPtrArray *denied = g_ptr_array_new();
 	for (guint i = 0; i < candidates->len; i++) {
 		char abs[PATH_MAX];

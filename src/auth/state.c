@@ -4,6 +4,7 @@
  */
 #include "auth/state.h"
 
+#include <glib.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "auth/access_file.h"
 #include "core/log.h"
 #include "db/db.h"
 #include "core/strings.h"
@@ -63,24 +65,25 @@ struct auth_state {
 	int nrevoked;
 	struct state_throttle throttle[STATE_THROTTLE_SLOTS];
 	char origins[1024]; /* auth-origins: "origin origin,..." */
-	struct auth_policy *config_policy; /* access-file's, one reference; NULL = none */
+	struct auth_access_file *access_file; /* owned, under lock; NULL = no access-file */
 	FILE *log; /* owned; NULL = the server log */
 	struct db *db; /* borrowed; NULL = revocations in this process only */
 };
 
 /*
- * The access-file setting's policy: the root's, beneath every access.yml, whatever the root is
- * (a local folder or object storage). NULL with err naming file:line when it is broken.
+ * The access-file setting's policies: the root's, beneath every access.yml, whatever the root is
+ * (a local folder or object storage), and its folders'. NULL with err naming file:line when it
+ * is broken.
  */
-static struct auth_policy *state_config_policy(const char *file, struct iiifd_error *err)
+static struct auth_access_file *state_access_file_load(const char *file, struct iiifd_error *err)
 {
 	struct sidecar_problems problems = { 0 };
-	struct auth_policy *p = auth_policy_load(file, "", &problems);
-	if (!p)
+	struct auth_access_file *f = auth_access_file_load(file, &problems);
+	if (!f)
 		iiifd_error_set(err, 400, "access-file %s:%d: %s", file,
 				problems.count ? problems.items[0].line : 0,
 				problems.count ? problems.items[0].msg : "cannot be read");
-	return p;
+	return f;
 }
 
 struct auth_state *auth_state_new(const struct iiifd_config *cfg, const char *root_real,
@@ -111,7 +114,7 @@ struct auth_state *auth_state_new(const struct iiifd_config *cfg, const char *ro
 	}
 	snprintf(a->origins, sizeof a->origins, "%s", cfg->auth_origins ? cfg->auth_origins : "");
 	if (cfg->access_file && *cfg->access_file &&
-	    !(a->config_policy = state_config_policy(cfg->access_file, err))) {
+	    !(a->access_file = state_access_file_load(cfg->access_file, err))) {
 		free(a);
 		return NULL;
 	}
@@ -133,7 +136,7 @@ void auth_state_free(struct auth_state *a)
 		free(a->policies[i].dir);
 		auth_policy_put(a->policies[i].policy);
 	}
-	auth_policy_put(a->config_policy);
+	auth_access_file_free(a->access_file);
 	if (a->log)
 		fclose(a->log);
 	pthread_mutex_destroy(&a->lock);
@@ -234,6 +237,27 @@ static struct state_policy_slot *state_slot(struct auth_state *a, const char *di
 	return s;
 }
 
+/* One reference more to p (may be NULL); returns p. */
+static struct auth_policy *state_hold(struct auth_policy *p)
+{
+	if (p)
+		__atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+	return p;
+}
+
+/*
+ * The policy set for the folder dir itself, borrowed: its access.yml, else access-file's entry
+ * for it (the root's at the root). Called with the lock held.
+ */
+static struct auth_policy *state_policy_at(struct auth_state *a, const char *dir, time_t now)
+{
+	struct state_policy_slot *s = state_slot(a, dir, now);
+	if (s->policy)
+		return s->policy;
+	const char *rel = dir + strlen(a->root);
+	return auth_access_file_policy(a->access_file, rel + (*rel == '/'));
+}
+
 struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path)
 {
 	if (!a)
@@ -253,27 +277,56 @@ struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path)
 	time_t now = time(NULL);
 	struct auth_policy *found = NULL;
 	pthread_mutex_lock(&a->lock);
-	while (strlen(dir) >= root_len) {
-		struct state_policy_slot *s = state_slot(a, dir, now);
-		if (s->policy) {
-			found = s->policy;
-			__atomic_add_fetch(&found->refs, 1, __ATOMIC_ACQ_REL);
-			break;
-		}
+	while (strlen(dir) >= root_len && !(found = state_policy_at(a, dir, now))) {
 		char *slash = strrchr(dir, '/');
 		if (!slash || strlen(dir) == root_len)
 			break;
 		*slash = '\0';
 	}
+	if (!found) /* a path that left the root's folder while walking up */
+		found = auth_access_file_policy(a->access_file, "");
+	state_hold(found);
 	pthread_mutex_unlock(&a->lock);
-	return found ? found : auth_state_config_policy(a);
+	return found;
 }
 
 struct auth_policy *auth_state_config_policy(struct auth_state *a)
 {
-	if (a->config_policy)
-		__atomic_add_fetch(&a->config_policy->refs, 1, __ATOMIC_ACQ_REL);
-	return a->config_policy;
+	pthread_mutex_lock(&a->lock);
+	struct auth_policy *p = state_hold(auth_access_file_policy(a->access_file, ""));
+	pthread_mutex_unlock(&a->lock);
+	return p;
+}
+
+char **auth_state_config_folders(struct auth_state *a)
+{
+	pthread_mutex_lock(&a->lock);
+	size_t n = auth_access_file_count(a->access_file);
+	char **folders = g_new0(char *, n + 1);
+	for (size_t i = 0; i < n; i++)
+		folders[i] = g_strdup(auth_access_file_folder(a->access_file, i));
+	pthread_mutex_unlock(&a->lock);
+	return folders;
+}
+
+void auth_state_reload_access_file(struct auth_state *a, const char *file)
+{
+	struct iiifd_error err = { 0 };
+	struct auth_access_file *next = NULL;
+	if (file && *file && !(next = state_access_file_load(file, &err))) {
+		log_error("reload: %s; the previous access-file policies stay in force", err.msg);
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	struct auth_access_file *old = a->access_file;
+	a->access_file = next;
+	pthread_mutex_unlock(&a->lock);
+	auth_access_file_free(old); /* policies in use keep their own references */
+	if (next)
+		log_info("reload: access-file %s read: policies for %zu folder(s)", file,
+			 auth_access_file_count(next));
+	else if (old)
+		log_warn("reload: no access-file any more: only access.yml files protect folders");
 }
 
 static void state_cookie_value(const char *cookies, char *out, size_t n)

@@ -24,7 +24,8 @@ const struct auth_keys *auth_state_keys(const struct auth_state *a);
 
 /*
  * The policy in force for the file or folder at abs_path (below the root): the nearest
- * access.yml in its folder or above. NULL when none (public). A held reference: release with
+ * access.yml in its folder or above, where a folder without one takes access-file's entry for
+ * it (the root's for the root). NULL when none (public). A held reference: release with
  * auth_policy_put(). A broken access.yml gives a policy that admits nobody.
  */
 struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path);
@@ -92,6 +93,14 @@ int auth_state_session_ttl(const struct auth_state *a);
 const char *auth_state_root(const struct auth_state *a);
 /* The access-file setting's policy for the root, held (auth_policy_put); NULL when none. */
 struct auth_policy *auth_state_config_policy(struct auth_state *a);
+/* The folders access-file gives a policy ("" = the root), NULL-terminated; g_strfreev it. */
+char **auth_state_config_folders(struct auth_state *a);
+/*
+ * Reload: reads the access-file at file again ("" or NULL = none any more) and puts its
+ * policies in force for the requests from now on. A file that cannot be read or has a problem
+ * changes nothing; the log names it, the line and the problem.
+ */
+void auth_state_reload_access_file(struct auth_state *a, const char *file);
 /* Whether origin is one of the auth-origins setting's (a trailing "/" there is ignored). */
 bool auth_state_origin_listed(const struct auth_state *a, const char *origin);
 

@@ -146,8 +146,8 @@ static const struct config_key config_keys[] = {
 	KEY("auth-log", CONFIG_STRING, auth_log, "", 0, 0,
 	    "file for the access log of logins, failures and denials; empty = the server log"),
 	KEY("access-file", CONFIG_STRING, access_file, "", 0, 0,
-	    "YAML file in access.yml's format: the policy of the root, beneath every access.yml "
-	    "sidecar (docs/access.md); empty = none"),
+	    "YAML file in access.yml's format: the policy of the root and, under folders:, of "
+	    "folders, beneath every access.yml sidecar (docs/access.md); empty = none"),
 	KEY("auth-origins", CONFIG_STRING, auth_origins, "", 0, 0,
 	    "origins (space or comma separated) whose pages get tokens when an address or a "
 	    "trusted header admits without an access service visit; empty = the server's own"),
@@ -224,6 +224,7 @@ static const char *const config_reloadable[] = {
 	"jpeg-quality", "webp-quality", "tile-size", "rights", "api-token", "queue-wait-ms",
 	"request-timeout", "large-output-pixels", "annotation-page-size", "shutdown-timeout",
 	"header-timeout", "body-timeout", "keepalive-timeout", "import-wait-ms",
+	"access-file", /* read again on every reload (main_reload_access_file) */
 };
 
 static const struct config_key *config_find(const char *name)

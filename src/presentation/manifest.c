@@ -337,6 +337,22 @@ json_t *pres_manifest_build(const struct pres_context *c, const char *rel, bool 
 	return m;
 }
 
+/* {id, type, label}: the label from the sidecar_name file of the folder dir, else name. */
+static json_t *manifest_reference(const struct pres_context *c, const char *id, const char *type,
+				  const char *dir, const char *sidecar_name, const char *name)
+{
+	struct sidecar sc = { 0 };
+	struct tree_listing l;
+	if (tree_list(c->root_real, dir, &l, NULL) == 0) {
+		manifest_sidecar(dir, &l, sidecar_name, &sc);
+		tree_listing_release(&l);
+	}
+	json_t *ref = json_pack("{s:s, s:s, s:o}", "id", id, "type", type, "label",
+				manifest_label(&sc, name));
+	sidecar_release(&sc);
+	return ref;
+}
+
 json_t *pres_manifest_ref(const struct pres_context *c, const char *rel, bool is_folder)
 {
 	char *abs = g_build_filename(c->root_real, rel, NULL);
@@ -344,15 +360,7 @@ json_t *pres_manifest_ref(const struct pres_context *c, const char *rel, bool is
 	char *name = *rel ? g_path_get_basename(rel) : g_strdup("iiifd");
 	char *sidecar_name = is_folder ? g_strdup("manifest.yml") : g_strdup_printf("%s.yml", name);
 	char *id = pres_url_manifest(c, rel);
-	struct sidecar sc = { 0 };
-	struct tree_listing l;
-	if (tree_list(c->root_real, dir, &l, NULL) == 0) {
-		manifest_sidecar(dir, &l, sidecar_name, &sc);
-		tree_listing_release(&l);
-	}
-	json_t *ref = json_pack("{s:s, s:s, s:o}", "id", id, "type", "Manifest", "label",
-				manifest_label(&sc, name));
-	sidecar_release(&sc);
+	json_t *ref = manifest_reference(c, id, "Manifest", dir, sidecar_name, name);
 	g_free(id);
 	g_free(sidecar_name);
 	g_free(name);
@@ -366,15 +374,7 @@ json_t *pres_collection_ref(const struct pres_context *c, const char *rel)
 	char *abs = g_build_filename(c->root_real, rel, NULL);
 	char *name = *rel ? g_path_get_basename(rel) : g_path_get_basename(abs);
 	char *id = pres_url_collection(c, rel);
-	struct sidecar sc = { 0 };
-	struct tree_listing l;
-	if (tree_list(c->root_real, abs, &l, NULL) == 0) {
-		manifest_sidecar(abs, &l, "collection.yml", &sc);
-		tree_listing_release(&l);
-	}
-	json_t *ref = json_pack("{s:s, s:s, s:o}", "id", id, "type", "Collection", "label",
-				manifest_label(&sc, name));
-	sidecar_release(&sc);
+	json_t *ref = manifest_reference(c, id, "Collection", abs, "collection.yml", name);
 	g_free(id);
 	g_free(name);
 	g_free(abs);

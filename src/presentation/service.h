@@ -1,6 +1,8 @@
 /*
  * service.h: the Presentation API area (/iiif/presentation/, /iiif/presentation-v2/) and the
- * media files it points at (/iiif/media/).
+ * media files it points at (/iiif/media/). Implemented in service.c (state, readiness),
+ * route.c (documents, searches), media_routes.c (media files); annotation_routes.c, document.c
+ * and target.c are its parts.
  */
 #ifndef IIIFD_PRESENTATION_SERVICE_H
 #define IIIFD_PRESENTATION_SERVICE_H

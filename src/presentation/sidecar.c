@@ -197,16 +197,10 @@ static json_t *sidecar_toc_node(struct sidecar_yaml *y, yaml_node_t *n, const ch
 	char w[300];
 	if (!sidecar_yaml_mapping(y, n, where, "a mapping with label, canvases and items", keys))
 		return NULL;
-	yaml_node_t *label_n = sidecar_yaml_get(y, n, "label");
 	yaml_node_t *files_n = sidecar_yaml_get(y, n, "canvases");
 	yaml_node_t *items_n = sidecar_yaml_get(y, n, "items");
 	json_t *label, *files = NULL, *items = NULL;
-	if (!label_n) {
-		sidecar_yaml_problem(y, n, where, "'label' is missing");
-		return NULL;
-	}
-	snprintf(w, sizeof w, "%.200s label", where);
-	if (!(label = sidecar_values_label(y, label_n, w)))
+	if (!(label = sidecar_values_required_label(y, n, where)))
 		return NULL;
 	snprintf(w, sizeof w, "%.200s canvases", where);
 	if (files_n)

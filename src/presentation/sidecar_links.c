@@ -287,13 +287,7 @@ static json_t *sidecar_agent(struct sidecar_yaml *y, yaml_node_t *n, const char 
 	if (!sidecar_yaml_mapping(y, n, where, "a mapping with label and homepage",
 				  sidecar_agent_keys))
 		return NULL;
-	yaml_node_t *label_n = sidecar_yaml_get(y, n, "label");
-	if (!label_n) {
-		sidecar_yaml_problem(y, n, where, "'label' is missing");
-		return NULL;
-	}
-	snprintf(w, sizeof w, "%.200s label", where);
-	if (!(label = sidecar_values_label(y, label_n, w)))
+	if (!(label = sidecar_values_required_label(y, n, where)))
 		return NULL;
 	for (int i = 0; i < 3; i++) {
 		yaml_node_t *v = sidecar_yaml_get(y, n, link_keys[i]);

@@ -133,6 +133,19 @@ json_t *sidecar_values_label(struct sidecar_yaml *y, yaml_node_t *n, const char 
 	return map;
 }
 
+json_t *sidecar_values_required_label(struct sidecar_yaml *y, yaml_node_t *map,
+				      const char *where)
+{
+	char w[300];
+	yaml_node_t *label = sidecar_yaml_get(y, map, "label");
+	if (!label) {
+		sidecar_yaml_problem(y, map, where, "'label' is missing");
+		return NULL;
+	}
+	snprintf(w, sizeof w, "%.200s label", where);
+	return sidecar_values_label(y, label, w);
+}
+
 /* A language map from text, a list of texts ({"none": [...]}) or a map of languages. */
 json_t *sidecar_values_langmap(struct sidecar_yaml *y, yaml_node_t *n, const char *where)
 {

@@ -9,6 +9,9 @@
 
 /* A language map for a label: plain text only (markup is reduced to its text, reported). */
 json_t *sidecar_values_label(struct sidecar_yaml *y, yaml_node_t *n, const char *where);
+/* The label of the mapping map (its key label, read as above), which must have one. */
+json_t *sidecar_values_required_label(struct sidecar_yaml *y, yaml_node_t *map,
+				      const char *where);
 
 /*
  * Converters: the Presentation 3.0 JSON for node n (a new reference), or NULL after the problems

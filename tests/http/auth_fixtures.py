@@ -70,6 +70,19 @@ def make_auth_root(base):
     return root
 
 
+ALICE = ("alice", "correct horse", "reader")
+
+
+def make_auth_env(base, binary, *people):
+    """make_auth_root(base) and a users file beside it with people, (name, password, roles)
+    each. Returns (root, users file)."""
+    root = make_auth_root(base)
+    users = os.path.join(base, "users")
+    for name, password, roles in people:
+        add_user(binary, users, name, password, roles)
+    return root, users
+
+
 def add_user(binary, users, name, password, roles):
     r = subprocess.run([binary, "user", "add", name, "--roles", roles, "--auth-users", users],
                        input=password + "\n", capture_output=True, text=True, timeout=60)
@@ -156,14 +169,27 @@ def login(server, folder, user, password, origin=ORIGIN):
     return r, jar
 
 
-def token2(server, folder, jar, message_id="m1", origin=ORIGIN):
-    """The token service's postMessage page, parsed: (message, targetOrigin)."""
-    r = server.get(f"/auth/2/token/{realm(folder)}?messageId={q(message_id)}&origin={q(origin)}",
-                   headers={"Cookie": cookie_header(jar)})
+def token_page(server, version, folder, jar, message_id="m1", origin=ORIGIN, headers=None):
+    """The token service's postMessage page (Auth 2.0, or 1.0 with version 1), parsed: (message,
+    targetOrigin). jar: the cookies to send (None: no Cookie header); headers: more (a trusted
+    proxy's)."""
+    headers = dict(headers or {})
+    if jar is not None:
+        headers["Cookie"] = cookie_header(jar)
+    r = server.get(f"/auth/{version}/token/{realm(folder)}?messageId={q(message_id)}"
+                   f"&origin={q(origin)}", headers=headers)
     assert r.status == 200
     m = re.search(rb"postMessage\((\{.*\}), (\"[^\"]*\")\);", r.body)
     assert m, r.body
     return json.loads(m.group(1)), json.loads(m.group(2))
+
+
+def token2(server, folder, jar, message_id="m1", origin=ORIGIN):
+    return token_page(server, 2, folder, jar, message_id, origin)
+
+
+def token1(server, folder, jar, origin=ORIGIN, message_id="m1"):
+    return token_page(server, 1, folder, jar, message_id, origin)
 
 
 def probe(server, identifier, token=None):

@@ -4,6 +4,7 @@ verbatim, a server process wrapper, and pixel-accuracy checks.
 Nothing here is a test; conftest.py wires these into pytest fixtures.
 """
 
+import contextlib
 import email.utils
 import http.client
 import io
@@ -14,6 +15,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.parse
 
@@ -428,6 +430,58 @@ class Server:
 # --------------------------------------------------------------------------------------------
 # Geometry helpers
 # --------------------------------------------------------------------------------------------
+def start_together(servers):
+    """Starts the servers at the same time (each waits for its own readiness); returns the
+    exceptions of those that did not start."""
+    errors = []
+
+    def start(s):
+        try:
+            s.start()
+        except Exception as e:  # noqa: BLE001 (returned)
+            errors.append(e)
+    threads = [threading.Thread(target=start, args=(s,)) for s in servers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+@contextlib.contextmanager
+def serving_all(servers):
+    """Starts servers (Server objects) together for a with block, failing it when one does not
+    start; kills them all after, and fails on sanitizer reports any of them wrote."""
+    errors = start_together(servers)
+    try:
+        assert not errors, errors
+        yield servers
+    finally:
+        for s in servers:
+            s.kill()
+    for s in servers:
+        found, text = s.new_sanitizer_reports()
+        assert not found, f"sanitizer report from {s.name}:\n{text[-3000:]}"
+
+
+@contextlib.contextmanager
+def serving(server):
+    """serving_all() for one server."""
+    with serving_all([server]):
+        yield server
+
+
+def sighup_and_wait(server, text):
+    """Sends SIGHUP and waits (up to 30 s) until the server logs text once more than before."""
+    before = server.stderr_text().count(text)
+    server.proc.send_signal(signal.SIGHUP)
+    for _ in range(1500):
+        if server.stderr_text().count(text) > before:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no new '{text}' after SIGHUP:\n{server.stderr_text()[-2000:]}")
+
+
 def rotated_bbox(w, h, degrees):
     t = math.radians(degrees)
     return (abs(w * math.cos(t)) + abs(h * math.sin(t)),

@@ -12,29 +12,24 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
 from auth_fixtures import (  # noqa: E402
-    ORIGIN, SECRET, OLD_SECRET, WRONG_SECRET, add_user, cookie_header, forge, login,
-    make_auth_root, open_access, post_form, probe, q, realm, token2)
+    ALICE, ORIGIN, SECRET, OLD_SECRET, WRONG_SECRET, add_user, cookie_header, forge, login,
+    make_auth_env, open_access, post_form, probe, q, realm, token2)
 
 
 @pytest.fixture(scope="module")
 def auth_env(tmp_path_factory, iiifd_bin):
     base = str(tmp_path_factory.mktemp("auth"))
-    root = make_auth_root(base)
-    users = os.path.join(base, "users")
-    add_user(iiifd_bin, users, "alice", "correct horse", "reader")
-    add_user(iiifd_bin, users, "sam", "staff pass", "staff")
+    root, users = make_auth_env(base, iiifd_bin, ALICE, ("sam", "staff pass", "staff"))
     return {"root": root, "users": users, "log": os.path.join(base, "auth.log"), "base": base}
 
 
 @pytest.fixture(scope="module")
 def srv(auth_env, iiifd_bin, tmp_path_factory):
-    s = fx.Server(iiifd_bin, auth_env["root"], str(tmp_path_factory.mktemp("authsrv")),
-                  args=["--auth-secrets", f"{SECRET}, {OLD_SECRET}", "--auth-users",
-                        auth_env["users"], "--auth-log", auth_env["log"]], name="auth").start()
-    yield s
-    s.kill()
-    found, text = s.new_sanitizer_reports()
-    assert not found, text[-4000:]
+    server = fx.Server(iiifd_bin, auth_env["root"], str(tmp_path_factory.mktemp("authsrv")),
+                       args=["--auth-secrets", f"{SECRET}, {OLD_SECRET}", "--auth-users",
+                             auth_env["users"], "--auth-log", auth_env["log"]], name="auth")
+    with fx.serving(server) as s:
+        yield s
 
 
 def cli(args, stdin=""):

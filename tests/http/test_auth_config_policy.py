@@ -1,102 +1,91 @@
-"""The access-file setting (#14 §1): a policy for the root given by configuration, beneath every
-access.yml sidecar. A folder protected by it alone is tried by every road of the leak test as
-anonymous, a reader without the role, an expired and a wrong-secret identity: 0 leaks; a sidecar
-below overrides it; a broken file stops the start with its file and line."""
+"""The access-file setting (#14 §1): policies given by configuration, beneath every access.yml
+sidecar: the root's, and under `folders:` a folder's. A folder protected by the file alone is
+tried by every road of the leak test as anonymous, a reader without the role, an expired and a
+wrong-secret identity: 0 leaks; a sidecar below overrides it; a broken file stops the start
+with its file and line; a reload reads the file again, and a broken one on reload keeps the
+policies in force and names its file and line."""
 
 import os
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
 import test_auth_leaks as leaks  # noqa: E402
-from annotation_fixtures import alto_v4, layout, make_mp3  # noqa: E402
-from auth_fixtures import (  # noqa: E402
-    SECRET, WRONG_SECRET, add_user, forge, login, make_auth_root, probe, q, token2)
+from auth_fixtures import SECRET, cookie_header, login, probe, q, token2  # noqa: E402
 
 POLICY = "# the whole collection: registered readers, a 400 px tier for the others\n" \
          "policy: login\nroles: reader\ndegraded: 400\n"
+FOLDERS = ("# no policy for the root: only these folders\nfolders:\n"
+           "  book:\n    policy: login\n    roles: reader\n    degraded: 400\n"
+           "  shelf:\n    policy: login\n    roles: reader\n")
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory, iiifd_bin):
-    base = str(tmp_path_factory.mktemp("authcfg"))
-    root = make_auth_root(base)
-    book = os.path.join(root, "book")  # no access.yml: the config's policy alone protects it
-    os.makedirs(book)
-    for name in ("img.png", "tiled.tif"):
-        shutil.copy(os.path.join(root, "login", name), os.path.join(book, name))
-    free = os.path.join(root, "shelf", "free")  # a public sidecar below the config's policy
+def start(tmp_path_factory, iiifd_bin, name, policy_text):
+    """A server on the leak test's root plus shelf/img.png and shelf/free/img.png (the latter
+    under a public access.yml), whose access-file (outside the root) holds policy_text."""
+    base = str(tmp_path_factory.mktemp(name))
+    root, users = leaks.make_leak_root(base, iiifd_bin)
+    free = os.path.join(root, "shelf", "free")
     os.makedirs(free)
     for folder in (free, os.path.dirname(free)):
         shutil.copy(os.path.join(root, "login", "img.png"), os.path.join(folder, "img.png"))
     with open(os.path.join(free, "access.yml"), "w") as f:
         f.write("policy: public\n")
-    for folder, word in (("book", f"{leaks.SECRET_WORD} {leaks.SECRET_LINE_WORD}"),
-                         ("open", f"{leaks.OPEN_WORD} publicnotes")):
-        with open(os.path.join(root, folder, "img.xml"), "w") as f:
-            f.write(alto_v4([layout(word, 100, 100, 40, 20, 40)], 1600, 1200, "img.png"))
-    make_mp3(os.path.join(book, "clip.mp3"), seconds=2)
-    users = os.path.join(base, "users")
-    add_user(iiifd_bin, users, "alice", "correct horse", "reader")
-    add_user(iiifd_bin, users, "bob", "bob pass", "visitor")
-    access_file = os.path.join(base, "policy.yml")  # outside the root
+    access_file = os.path.join(base, "policy.yml")
     with open(access_file, "w") as f:
-        f.write(POLICY)
-    s = fx.Server(iiifd_bin, root, str(tmp_path_factory.mktemp("authcfgsrv")),
-                  args=["--auth-secrets", SECRET, "--auth-users", users,
-                        "--access-file", access_file], name="authcfg").start()
-    yield s
-    s.kill()
-    found, text = s.new_sanitizer_reports()
-    assert not found, text[-4000:]
+        f.write(policy_text)
+    server = fx.Server(iiifd_bin, root, str(tmp_path_factory.mktemp(name + "srv")),
+                       args=["--auth-secrets", SECRET, "--auth-users", users],
+                       config={"access-file": access_file, "log-level": "info"}, name=name)
+    server.access_file = access_file
+    return fx.serving(server)
 
 
-def identities(s):
-    _, alice = login(s, "", "alice", "correct horse")  # the root's realm, "/"
-    _, bob = login(s, "", "bob", "bob pass")
-    past = time.time() - 10
-    return alice, {
-        "anonymous": ({}, None),
-        "degraded user (no role)": (bob, None),
-        "expired": ({"iiifd_access": forge("c", SECRET, "alice", "reader", expires=past)},
-                    forge("t", SECRET, "~", "reader", expires=past)),
-        "wrong secret": ({"iiifd_access": forge("c", WRONG_SECRET, "alice", "reader")},
-                         forge("t", WRONG_SECRET, "~", "reader")),
-    }
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, iiifd_bin):
+    with start(tmp_path_factory, iiifd_bin, "authcfg", POLICY) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def folders_env(tmp_path_factory, iiifd_bin):
+    with start(tmp_path_factory, iiifd_bin, "authcfgdirs", FOLDERS) as s:
+        yield s
+
+
+def image(s, folder):
+    return s.get(f"/iiif/3/{q(folder + '/img.png')}/full/max/0/default.jpg")
 
 
 def test_config_policy_no_road_leaks(env):
-    s = env
-    alice, others = identities(s)
-    leaks.wait_for_import(s, alice)
-    for path in leaks.IMAGE_ROADS + leaks.TEXT_ROADS:
-        r = leaks.fetch(s, path, alice, None, rng=path.endswith(".mp3"))
-        assert r.status in (200, 206), (path, r.status, r.body[:200])
-        assert r.header("Cache-Control").startswith("private"), path
-    found = []
-    for who, (jar, token) in others.items():
-        for path in leaks.IMAGE_ROADS + leaks.TEXT_ROADS:
-            for rng in ((False, True) if path.endswith(".mp3") else (False,)):
-                r = leaks.fetch(s, path, jar, token, rng)
-                if r.status != 401 or leaks.shows_secret(path, r.body):
-                    found.append(f"{who}: {path} range={rng} -> {r.status}")
-        for path in leaks.WIDE_ROADS:
-            r = leaks.fetch(s, path, jar, token)
-            if leaks.shows_secret(path, r.body):
-                found.append(f"{who}: {path} -> {r.status} shows the protected text")
-        for v in (2, 3):
-            r = leaks.fetch(s, f"/iiif/{v}/{leaks.IMG}/info.json", jar, token)
-            if r.status == 200:
-                found.append(f"{who}: info.json v{v} -> {r.status}")
-        r = leaks.fetch(s, f"/iiif/3/{leaks.IMG};degraded/full/max/0/default.jpg", jar, token)
-        if r.status == 200 and max(r.image().size) > 400:
-            found.append(f"{who}: degraded max -> {r.image().size}")
-    assert found == [], "\n".join(found)
+    alice, _, others = leaks.identities(env, "")  # the root's realm, "/"
+    leaks.check_every_road_answers(env, alice)
+    leaks.assert_no_road_leaks(env, others)
+
+
+def test_folder_policy_from_the_file_no_road_leaks(folders_env):
+    s = folders_env
+    alice, _, others = leaks.identities(s, "book")  # the folder's realm, as an access.yml's
+    leaks.check_every_road_answers(s, alice)
+    leaks.assert_no_road_leaks(s, others)
+    # the root has no policy: the rest stays open, its text found by everyone
+    assert image(s, "open").status == 200
+    r = leaks.fetch(s, f"{leaks.PRES}/collection/search?q={leaks.OPEN_WORD}", {}, None)
+    assert leaks.OPEN_WORD.encode() in r.body
+    assert probe(s, "book/img.png")["status"] == 401
+
+
+def test_sidecar_below_a_folder_of_the_file_overrides_it(folders_env):
+    s = folders_env
+    assert image(s, "shelf").status == 401
+    r = image(s, "shelf/free")
+    assert r.status == 200 and max(r.image().size) == 1600
+    # a folder with an access.yml of its own keeps it
+    assert image(s, "kiosk").status == 200 and image(s, "strict").status == 401
 
 
 def test_config_policy_services_and_tokens(env):
@@ -115,27 +104,65 @@ def test_config_policy_services_and_tokens(env):
 
 def test_sidecar_below_overrides_the_config_policy(env):
     s = env
-    url = f"/iiif/3/{q('shelf/free/img.png')}/full/max/0/default.jpg"
-    r = s.get(url)
+    r = image(s, "shelf/free")
     assert r.status == 200 and max(r.image().size) == 1600
-    assert s.get(f"/iiif/3/{q('shelf/img.png')}/full/max/0/default.jpg").status == 401
+    assert image(s, "shelf").status == 401
     # a folder with no access.yml of its own is the config's; those with one keep theirs
-    assert s.get(f"/iiif/3/{q('open/img.png')}/full/max/0/default.jpg").status == 401
-    assert s.get(f"/iiif/3/{q('kiosk/img.png')}/full/max/0/default.jpg").status == 200
+    assert image(s, "open").status == 401
+    assert image(s, "kiosk").status == 200
+
+
+def serve_with(tmp_path, iiifd_bin, access_file):
+    """`iiifd serve --access-file access_file` on an unusable port: (exit code, stderr)."""
+    p = subprocess.run([iiifd_bin, "serve", "--host", "127.0.0.1", "--root", str(tmp_path),
+                        "--data-dir", str(tmp_path / "d"), "--cache-dir", str(tmp_path / "c"),
+                        "--port", "1", "--access-file", str(access_file)],
+                       capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stderr
 
 
 def test_broken_access_file_stops_the_start(tmp_path, iiifd_bin):
     bad = tmp_path / "policy.yml"
     bad.write_text("# comment\npolicy: login\ndegraded: huge\n")
-    p = subprocess.run([iiifd_bin, "serve", "--host", "127.0.0.1", "--root", str(tmp_path), "--data-dir", str(tmp_path / "d"),
-                        "--cache-dir", str(tmp_path / "c"), "--port", "1",
-                        "--access-file", str(bad)],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode != 0
-    assert f"{bad}:3" in p.stderr, p.stderr
+    code, stderr = serve_with(tmp_path, iiifd_bin, bad)
+    assert code != 0 and f"{bad}:3" in stderr, stderr
     missing = tmp_path / "none.yml"
-    p = subprocess.run([iiifd_bin, "serve", "--host", "127.0.0.1", "--root", str(tmp_path), "--data-dir", str(tmp_path / "d"),
-                        "--cache-dir", str(tmp_path / "c"), "--port", "1",
-                        "--access-file", str(missing)],
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode != 0 and str(missing) in p.stderr, p.stderr
+    code, stderr = serve_with(tmp_path, iiifd_bin, missing)
+    assert code != 0 and str(missing) in stderr, stderr
+    # folders: a name that leaves the root, a folder's bad policy: each at its line
+    for text, line in (("folders:\n  ../up:\n    policy: login\n", 2),
+                       ("folders:\n  book:\n    policy: login\n  shelf:\n"
+                        "    policy: sometimes\n", 5),
+                       ("folders:\n  book: login\n", 2),
+                       ("roles: [reader]\nfolders:\n  book:\n    policy: login\n", 1)):
+        bad.write_text(text)
+        code, stderr = serve_with(tmp_path, iiifd_bin, bad)
+        assert code != 0 and f"{bad}:{line}:" in stderr, (text, stderr)
+
+
+def rewrite_and_reload(s, text, logged):
+    with open(s.access_file, "w") as f:
+        f.write(text)
+    fx.sighup_and_wait(s, logged)
+
+
+def test_reload_reads_the_access_file_again(tmp_path_factory, iiifd_bin):
+    with start(tmp_path_factory, iiifd_bin, "authreload", FOLDERS) as s:
+        assert image(s, "book").status == 401 and image(s, "open").status == 200
+        read = f"access-file {s.access_file} read"
+        rewrite_and_reload(s, "folders:\n  open:\n    policy: login\n", read)
+        assert image(s, "open").status == 401 and image(s, "book").status == 200
+        assert probe(s, "open/img.png")["status"] == 401
+        # broken on reload: the policies in force stay, the log names the file and line
+        rewrite_and_reload(s, "folders:\n  open:\n    policy: login\n    degraded: huge\n",
+                           "the previous access-file policies stay in force")
+        assert f"{s.access_file}:4: degraded" in s.stderr_text()
+        assert image(s, "open").status == 401 and image(s, "book").status == 200
+        # the root's policy, on the next good reload; a sidecar still overrides it
+        rewrite_and_reload(s, POLICY, read)
+        assert image(s, "book").status == 401 and image(s, "open").status == 401
+        assert image(s, "kiosk").status == 200 and image(s, "shelf/free").status == 200
+        _, alice = login(s, "", "alice", "correct horse")
+        r = s.get(f"/iiif/3/{q('open/img.png')}/full/max/0/default.jpg",
+                  headers={"Cookie": cookie_header(alice)})
+        assert r.status == 200

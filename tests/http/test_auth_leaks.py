@@ -17,47 +17,50 @@ sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
 from annotation_fixtures import alto_v4, layout, make_mp3  # noqa: E402
 from auth_fixtures import (  # noqa: E402
-    SECRET, WRONG_SECRET, add_user, cookie_header, forge, login, make_auth_root, q, token2)
+    ALICE, SECRET, WRONG_SECRET, cookie_header, forge, login, make_auth_env, q, token2)
 
 SECRET_WORD = "zanzibarsecret"
 SECRET_LINE_WORD = "thelonglostpapers"  # never in a URL: a response with it shows the OCR
 OPEN_WORD = "zanzibaropen"
 PRES = "/iiif/presentation"
+BOOK_POLICY = "policy: login\nroles: reader\ndegraded: 400\n"  # readers; a 400 px tier
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory, iiifd_bin):
-    base = str(tmp_path_factory.mktemp("authleak"))
-    root = make_auth_root(base)
-    book = os.path.join(root, "book")  # a Manifest folder (no subfolders) under a login policy
+def make_leak_root(base, iiifd_bin):
+    """The auth root plus book/ (an image, a tiled TIFF, OCR with the secret words, a recording;
+    no access.yml: the caller protects it) and OCR in open/; users alice (reader) and bob
+    (visitor). Returns (root, users file)."""
+    root, users = make_auth_env(base, iiifd_bin, ALICE, ("bob", "bob pass", "visitor"))
+    book = os.path.join(root, "book")  # a Manifest folder (no subfolders)
     os.makedirs(book)
     for name in ("img.png", "tiled.tif"):
         shutil.copy(os.path.join(root, "login", name), os.path.join(book, name))
-    with open(os.path.join(book, "access.yml"), "w") as f:
-        f.write("policy: login\nroles: reader\ndegraded: 400\n")
     for folder, word in (("book", f"{SECRET_WORD} {SECRET_LINE_WORD}"),
                          ("open", f"{OPEN_WORD} publicnotes")):
         with open(os.path.join(root, folder, "img.xml"), "w") as f:
             f.write(alto_v4([layout(word, 100, 100, 40, 20, 40)], 1600, 1200,
                             "img.png"))
     make_mp3(os.path.join(book, "clip.mp3"), seconds=2)
-    users = os.path.join(base, "users")
-    add_user(iiifd_bin, users, "alice", "correct horse", "reader")
-    add_user(iiifd_bin, users, "bob", "bob pass", "visitor")
-    s = fx.Server(iiifd_bin, root, str(tmp_path_factory.mktemp("leaksrv")),
-                  args=["--auth-secrets", SECRET, "--auth-users", users],
-                  name="leak").start()
-    yield s
-    s.kill()
-    found, text = s.new_sanitizer_reports()
-    assert not found, text[-4000:]
+    return root, users
 
 
-def identities(s):
-    """name -> (cookie jar, bearer token or None)."""
-    _, alice = login(s, "book", "alice", "correct horse")
-    alice_token = token2(s, "book", alice)[0]["accessToken"]
-    _, bob = login(s, "book", "bob", "bob pass")
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, iiifd_bin):
+    root, users = make_leak_root(str(tmp_path_factory.mktemp("authleak")), iiifd_bin)
+    with open(os.path.join(root, "book", "access.yml"), "w") as f:
+        f.write(BOOK_POLICY)
+    server = fx.Server(iiifd_bin, root, str(tmp_path_factory.mktemp("leaksrv")),
+                       args=["--auth-secrets", SECRET, "--auth-users", users], name="leak")
+    with fx.serving(server) as s:
+        yield s
+
+
+def identities(s, realm="book"):
+    """(alice's cookie jar, alice's token, name -> (cookie jar, bearer token or None)) for the
+    others, logged in at realm (the folder whose policy protects book/)."""
+    _, alice = login(s, realm, "alice", "correct horse")
+    alice_token = token2(s, realm, alice)[0]["accessToken"]
+    _, bob = login(s, realm, "bob", "bob pass")
     past = time.time() - 10
     return alice, alice_token, {
         "anonymous": ({}, None),
@@ -133,38 +136,54 @@ def wait_for_import(s, jar):
         s, f"{PRES}/collection/search?q={SECRET_WORD}", jar, None).body, "OCR imported")
 
 
+def check_every_road_answers(s, reader):
+    """The control: every road answers a reader who may see the material (and fills the
+    caches), privately, so that the leak check can fail."""
+    wait_for_import(s, reader)
+    for path in IMAGE_ROADS + TEXT_ROADS:
+        r = fetch(s, path, reader, None, rng=path.endswith(".mp3"))
+        assert r.status in (200, 206), (path, r.status, r.body[:200])
+        assert r.header("Cache-Control").startswith("private"), (path, r.header("Cache-Control"))
+    assert any(SECRET_LINE_WORD.encode() in fetch(s, p, reader, None).body for p in TEXT_ROADS)
+
+
+def find_leaks(s, who, jar, token):
+    """What the roads give who (cookie jar, bearer token) that a reader without access must not
+    get: more than a 401, the protected text, a description or more than the degraded tier."""
+    leaks = []
+    for path in IMAGE_ROADS + TEXT_ROADS:
+        for rng in ((False, True) if path.endswith(".mp3") else (False,)):
+            r = fetch(s, path, jar, token, rng)
+            if r.status != 401 or shows_secret(path, r.body):
+                leaks.append(f"{who}: {path} range={rng} -> {r.status}")
+    for path in WIDE_ROADS:
+        r = fetch(s, path, jar, token)
+        if shows_secret(path, r.body):
+            leaks.append(f"{who}: {path} -> {r.status} shows the protected text")
+    for v in (2, 3):  # descriptions: the services, never the full size
+        r = fetch(s, f"/iiif/{v}/{IMG}/info.json", jar, token)
+        if r.status == 200 or b"1600" in r.body and r.status != 401:
+            leaks.append(f"{who}: info.json v{v} -> {r.status}")
+    # the degraded tier is all a degraded user gets, whatever the size asked for
+    for size in ("max", "^max", "^1600,", "^!2000,2000", "^pct:400"):
+        r = fetch(s, f"/iiif/3/{IMG};degraded/full/{urllib.parse.quote(size)}/0/default.jpg",
+                  jar, token)
+        if r.status == 200 and max(r.image().size) > 400:
+            leaks.append(f"{who}: degraded {size} -> {r.image().size}")
+    return leaks
+
+
+def assert_no_road_leaks(s, others):
+    found = [leak for who, (jar, token) in others.items()
+             for leak in find_leaks(s, who, jar, token)]
+    assert found == [], "\n".join(found)
+
+
 def test_no_road_leaks(env):
     s = env
     alice, alice_token, others = identities(s)
-    wait_for_import(s, alice)
-    # the control: every road answers a reader who may see the material (and fills the caches)
-    for path in IMAGE_ROADS + TEXT_ROADS:
-        r = fetch(s, path, alice, None, rng=path.endswith(".mp3"))
-        assert r.status in (200, 206), (path, r.status, r.body[:200])
-        assert r.header("Cache-Control", ).startswith("private"), (path, r.header("Cache-Control"))
-    assert any(SECRET_LINE_WORD.encode() in fetch(s, p, alice, None).body for p in TEXT_ROADS)
-    leaks = []
-    for who, (jar, token) in others.items():
-        for path in IMAGE_ROADS + TEXT_ROADS:
-            for rng in ((False, True) if path.endswith(".mp3") else (False,)):
-                r = fetch(s, path, jar, token, rng)
-                if r.status != 401 or shows_secret(path, r.body):
-                    leaks.append(f"{who}: {path} range={rng} -> {r.status}")
-        for path in WIDE_ROADS:
-            r = fetch(s, path, jar, token)
-            if shows_secret(path, r.body):
-                leaks.append(f"{who}: {path} -> {r.status} shows the protected text")
-        for v in (2, 3):  # descriptions: the services, never the full size
-            r = fetch(s, f"/iiif/{v}/{IMG}/info.json", jar, token)
-            if r.status == 200 or b"1600" in r.body and r.status != 401:
-                leaks.append(f"{who}: info.json v{v} -> {r.status}")
-        # the degraded tier is all a degraded user gets, whatever the size asked for
-        for size in ("max", "^max", "^1600,", "^!2000,2000", "^pct:400"):
-            r = fetch(s, f"/iiif/3/{IMG};degraded/full/{urllib.parse.quote(size)}/0/default.jpg",
-                      jar, token)
-            if r.status == 200 and max(r.image().size) > 400:
-                leaks.append(f"{who}: degraded {size} -> {r.image().size}")
-    assert leaks == [], "\n".join(leaks)
+    check_every_road_answers(s, alice)
+    assert_no_road_leaks(s, others)
     # the open folder's text is found by everyone; the protected one by its readers
     r = fetch(s, f"{PRES}/collection/search?q={OPEN_WORD}", {}, None)
     assert OPEN_WORD.encode() in r.body
@@ -188,5 +207,7 @@ def test_manifest_declares_services_on_content(env):
     probe_svc = next(x for x in sound["service"] if x["type"] == "AuthProbeService2")
     r = s.get(probe_svc["id"].replace(s.base, ""))
     assert r.status == 200 and r.json()["status"] == 401
+    for other in ("book/img.png", "book/none.mp3", "book/%zz.mp3"):  # no media file: 404
+        assert s.get(f"/auth/2/probe/media/{other}").status == 404, other
     open_doc = s.get(f"{PRES}/open/manifest").json()
     assert "AuthProbeService2" not in str(open_doc)

@@ -4,9 +4,7 @@ remembered, signed, in the access cookie, and a token request from another page'
 AuthAccessTokenError2 `invalidOrigin` (1.0: error `invalidOrigin`), never a token. Access that
 the address or a trusted header gives alone needs no access service, so no origin."""
 
-import json
 import os
-import re
 import sys
 
 import pytest
@@ -14,8 +12,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
 from auth_fixtures import (  # noqa: E402
-    ORIGIN, SECRET, add_user, cookie_header, cookies_from, forge, login, make_auth_root,
-    open_access, post_form, probe, q, realm, token2)
+    ALICE, ORIGIN, SECRET, cookie_header, cookies_from, forge, login, make_auth_env,
+    make_auth_root, open_access, post_form, probe, q, realm, token1, token2, token_page)
 
 OTHER = "http://other.example.net"
 
@@ -23,28 +21,14 @@ OTHER = "http://other.example.net"
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory, iiifd_bin):
     base = str(tmp_path_factory.mktemp("authorigin"))
-    root = make_auth_root(base)
-    users = os.path.join(base, "users")
-    add_user(iiifd_bin, users, "alice", "correct horse", "reader")
+    root, users = make_auth_env(base, iiifd_bin, ALICE)
     log = os.path.join(base, "auth.log")
-    s = fx.Server(iiifd_bin, root, str(tmp_path_factory.mktemp("authoriginsrv")),
-                  args=["--auth-secrets", SECRET, "--auth-users", users, "--auth-log", log],
-                  name="authorigin").start()
-    s.auth_log = log
-    yield s
-    s.kill()
-    found, text = s.new_sanitizer_reports()
-    assert not found, text[-4000:]
-
-
-def token1(srv, folder, jar, origin, message_id="m1"):
-    """The 1.0 token service's postMessage page, parsed: (message, targetOrigin)."""
-    r = srv.get(f"/auth/1/token/{realm(folder)}?messageId={q(message_id)}&origin={q(origin)}",
-                headers={"Cookie": cookie_header(jar)})
-    assert r.status == 200
-    m = re.search(rb"postMessage\((\{.*\}), (\"[^\"]*\")\);", r.body)
-    assert m, r.body
-    return json.loads(m.group(1)), json.loads(m.group(2))
+    server = fx.Server(iiifd_bin, root, str(tmp_path_factory.mktemp("authoriginsrv")),
+                       args=["--auth-secrets", SECRET, "--auth-users", users, "--auth-log", log],
+                       name="authorigin")
+    server.auth_log = log
+    with fx.serving(server) as s:
+        yield s
 
 
 def test_login_token_only_for_the_access_services_origin(srv):
@@ -131,11 +115,7 @@ def test_kiosk_visit_remembers_the_origin_and_address_alone_serves_the_own_origi
 
 
 def sso_token2(s, folder, origin, headers):
-    r = s.get(f"/auth/2/token/{realm(folder)}?messageId=m1&origin={q(origin)}", headers=headers)
-    assert r.status == 200
-    m = re.search(rb"postMessage\((\{.*\}), (\"[^\"]*\")\);", r.body)
-    assert m, r.body
-    return json.loads(m.group(1)), json.loads(m.group(2))
+    return token_page(s, 2, folder, None, origin=origin, headers=headers)
 
 
 THIRD = "https://viewer.example.org"

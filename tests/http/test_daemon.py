@@ -520,16 +520,6 @@ def write_config(path, **settings):
     path.write_text("".join(f"{k.replace('_', '-')} = {v}\n" for k, v in settings.items()))
 
 
-def sighup_and_wait(server, text):
-    before = server.stderr_text().count(text)
-    server.proc.send_signal(signal.SIGHUP)
-    for _ in range(1500):
-        if server.stderr_text().count(text) > before:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"no new '{text}' after SIGHUP:\n{server.stderr_text()[-2000:]}")
-
-
 def test_sighup_reloads_the_config_file_and_keeps_it_on_errors(iiifd_bin, photo_root, tmp_path):
     conf = tmp_path / "iiifd.conf"
     write_config(conf, max_area=1000000, log_level="info", cache_control="public, max-age=10")
@@ -548,7 +538,7 @@ def test_sighup_reloads_the_config_file_and_keeps_it_on_errors(iiifd_bin, photo_
     # a larger limit, a quieter log, a new header; and a setting that needs a restart
     write_config(conf, max_area=2000000, log_level="warn", cache_control="public, max-age=20",
                  workers=7)
-    sighup_and_wait(server, "take effect only after a restart: workers")
+    fx.sighup_and_wait(server, "take effect only after a restart: workers")
     assert "applying: cache-control, max-area, log-level" in server.stderr_text()
     r = server.get(big)
     assert r.status == 200 and r.image().size == (1200, 900)
@@ -566,7 +556,7 @@ def test_sighup_reloads_the_config_file_and_keeps_it_on_errors(iiifd_bin, photo_
                        ("max-area = 5\nrights = http://example.org/mine\n", ":2: rights:"),
                        ("max-height = 100\n", "max-height needs max-width")]:
         conf.write_text(lines)
-        sighup_and_wait(server, "reload failed, keeping the running settings")
+        fx.sighup_and_wait(server, "reload failed, keeping the running settings")
         assert why in server.stderr_text().splitlines()[-1], server.stderr_text()[-500:]
         if why.startswith(":"):
             assert f"{conf}{why}" in server.stderr_text()
@@ -577,12 +567,12 @@ def test_sighup_reloads_the_config_file_and_keeps_it_on_errors(iiifd_bin, photo_
     assert f"GET {big} 200" not in server.stderr_text()
     assert "GET /iiif/3/photo.png/info.json" not in server.stderr_text().split("workers")[1]
     conf.unlink()
-    sighup_and_wait(server, "reload failed, keeping the running settings")
+    fx.sighup_and_wait(server, "reload failed, keeping the running settings")
     assert "cannot open" in server.stderr_text().splitlines()[-1]
 
     # and a good file again: back to info, smaller limit
     write_config(conf, max_area=400000, log_level="info")
-    sighup_and_wait(server, "applying: cache-control, max-area, log-level")
+    fx.sighup_and_wait(server, "applying: cache-control, max-area, log-level")
     assert server.get(small).status == 400           # 800 x 600 > 400,000
     assert server.get(big).status == 400
     assert server.get("/iiif/3/photo.png/info.json").header("Cache-Control") == \
@@ -595,7 +585,7 @@ def test_sighup_without_a_config_file_changes_nothing(iiifd_bin, photo_root, tmp
     server = fx.Server(iiifd_bin, str(photo_root), str(tmp_path),
                        args=["--max-area", "1000000", "--annotations", "false"],
                        name="noconf").start()
-    sighup_and_wait(server, "no --config file to re-read")
+    fx.sighup_and_wait(server, "no --config file to re-read")
     assert server.get("/iiif/3/photo.png/info.json").json()["maxArea"] == 1000000
     stop_clean(server)
 
@@ -608,7 +598,7 @@ def test_flags_still_override_the_reloaded_file(iiifd_bin, photo_root, tmp_path)
                              "--annotations", "false"], name="flags").start()
     assert server.get("/iiif/3/photo.png/info.json").json()["maxWidth"] == 900
     write_config(conf, max_area=3000000, max_width=1500)
-    sighup_and_wait(server, "applying: max-area")
+    fx.sighup_and_wait(server, "applying: max-area")
     info = server.get("/iiif/3/photo.png/info.json").json()
     assert info["maxArea"] == 3000000 and info["maxWidth"] == 900
     stop_clean(server)
@@ -695,7 +685,7 @@ def test_reload_applies_public_url_and_access_log(iiifd_bin, photo_root, tmp_pat
     assert coll["id"].startswith("https://old.example.org/")
     wait_for_log(server, "GET /iiif/presentation/collection 200")
     write_config(conf, public_url="https://new.example.org/images", access_log="false")
-    sighup_and_wait(server, "applying: public-url, access-log")
+    fx.sighup_and_wait(server, "applying: public-url, access-log")
     info = server.get("/iiif/3/photo.png/info.json").json()
     assert info["id"] == "https://new.example.org/images/iiif/3/photo.png"
     coll = server.get("/iiif/presentation/collection").json()
@@ -704,7 +694,7 @@ def test_reload_applies_public_url_and_access_log(iiifd_bin, photo_root, tmp_pat
     sitemap = server.get("/sitemap.xml").body.decode()
     assert "https://new.example.org/images/" in sitemap and "old.example.org" not in sitemap
     write_config(conf, public_url="https://new.example.org/images", access_log="true")
-    sighup_and_wait(server, "applying: access-log")
+    fx.sighup_and_wait(server, "applying: access-log")
     info_line = "GET /iiif/3/photo.png/info.json 200"
     server.get("/iiif/3/photo.png/info.json")
     for _ in range(500):
@@ -763,7 +753,7 @@ def test_reload_applies_connection_timeouts(iiifd_bin, photo_root, tmp_path):
                        args=["--config", str(conf), "--annotations", "false"],
                        name="timeouts").start()
     write_config(conf, header_timeout=1)
-    sighup_and_wait(server, "applying: header-timeout")
+    fx.sighup_and_wait(server, "applying: header-timeout")
     with socket.create_connection(("127.0.0.1", server.port), timeout=60) as s:
         s.sendall(b"GET /health HTTP/1.1\r\n")  # and never the rest of the headers
         try:
@@ -786,7 +776,7 @@ def test_reload_of_a_quality_changes_image_bytes_and_etag(iiifd_bin, tmp_path):
     before = server.get(path)
     assert before.status == 200
     write_config(conf, jpeg_quality=30)
-    sighup_and_wait(server, "applying: jpeg-quality")
+    fx.sighup_and_wait(server, "applying: jpeg-quality")
     after = server.get(path, headers={"If-None-Match": before.header("ETag")})
     assert after.status == 200 and after.header("ETag") != before.header("ETag")
     assert len(after.body) < len(before.body) / 2  # noise at quality 30 against 95

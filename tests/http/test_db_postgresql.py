@@ -13,7 +13,6 @@ that is not a superuser.
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -61,48 +60,27 @@ def test_search_e2e_suite_on_postgresql(iiifd_bin):
     assert " passed" in p.stdout and "failed" not in p.stdout, p.stdout[-2000:]
 
 
-def _start_together(iiifd_bin, root, work, args, n):
-    servers = [fx.Server(iiifd_bin, root, work, args=args, name=f"node{i}") for i in range(n)]
-    errors = []
-
-    def start(s):
-        try:
-            s.start()
-        except Exception as e:  # noqa: BLE001 (reported below)
-            errors.append(e)
-    threads = [threading.Thread(target=start, args=(s,)) for s in servers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return servers, errors
+def _nodes(iiifd_bin, root, work, args, n):
+    return [fx.Server(iiifd_bin, root, work, args=args, name=f"node{i}") for i in range(n)]
 
 
 def test_nodes_starting_together_migrate_once(iiifd_bin, atree, tmp_path, pg):
     uri = pg.new_database("m")
-    servers, errors = _start_together(iiifd_bin, atree.root, str(tmp_path),
-                                      ["--database", uri, "--auto-import", "false"], 3)
-    try:
-        assert not errors, errors
+    nodes = _nodes(iiifd_bin, atree.root, str(tmp_path),
+                   ["--database", uri, "--auto-import", "false"], 3)
+    with fx.serving_all(nodes) as servers:
         db = uri.rsplit("/", 1)[1]
         assert pg.sql("SELECT count(*), max(version) FROM iiifd_schema", db=db).strip() == "1|5"
         for s in servers:
             assert s.get("/ready").status == 200
-    finally:
-        for s in servers:
-            s.kill()
-    for s in servers:
-        found, text = s.new_sanitizer_reports()
-        assert not found, f"sanitizer report from {s.name}:\n{text[-3000:]}"
 
 
 def test_auto_import_runs_once_across_nodes(iiifd_bin, atree, tmp_path, pg):
     """Three nodes see the same new files: each file is imported by one node only."""
     uri = pg.new_database("i")
-    servers, errors = _start_together(iiifd_bin, atree.root, str(tmp_path),
-                                      ["--database", uri, "--auto-import", "true"], 3)
-    try:
-        assert not errors, errors
+    nodes = _nodes(iiifd_bin, atree.root, str(tmp_path),
+                   ["--database", uri, "--auto-import", "true"], 3)
+    with fx.serving_all(nodes) as servers:
         for s in servers:
             wait_auto_import(s)
         ok = 0
@@ -111,12 +89,6 @@ def test_auto_import_runs_once_across_nodes(iiifd_bin, atree, tmp_path, pg):
             ok += int(float(next(line.split()[-1] for line in text.splitlines() if
                                  line.startswith('iiifd_annotation_imports_total{result="ok"}'))))
         assert ok == 6, f"{ok} imports of 6 annotation files across 3 nodes"
-    finally:
-        for s in servers:
-            s.kill()
-    for s in servers:
-        found, text = s.new_sanitizer_reports()
-        assert not found, f"sanitizer report from {s.name}:\n{text[-3000:]}"
 
 
 def _png(path):
@@ -138,11 +110,10 @@ def test_two_nodes_record_a_change_once(iiifd_bin, tmp_path, pg):
     db = uri.rsplit("/", 1)[1]
     root = str(tmp_path / "root")
     _png(f"{root}/books/b1/p1.png")
-    servers, errors = _start_together(iiifd_bin, root, str(tmp_path),
-                                      ["--database", uri, "--auto-import", "false",
-                                       "--discovery-scan-interval", "1"], 2)
-    try:
-        assert not errors, errors
+    nodes = _nodes(iiifd_bin, root, str(tmp_path),
+                   ["--database", uri, "--auto-import", "false", "--discovery-scan-interval", "1"],
+                   2)
+    with fx.serving_all(nodes) as servers:
         fx.wait_for(lambda: _creates(pg, db, "books/b1") >= 2, "the first scan", timeout=15)
         _png(f"{root}/books/b2/p1.png")
         fx.wait_for(lambda: _creates(pg, db, "books/b2") >= 2, "the new Manifest", timeout=15)
@@ -154,12 +125,6 @@ def test_two_nodes_record_a_change_once(iiifd_bin, tmp_path, pg):
             stream = s.get("/iiif/discovery/activity/all-changes")
             assert stream.status == 200 and f'"totalItems":{total}' in \
                 stream.body.decode().replace(" ", "")
-    finally:
-        for s in servers:
-            s.kill()
-    for s in servers:
-        found, text = s.new_sanitizer_reports()
-        assert not found, f"sanitizer report from {s.name}:\n{text[-3000:]}"
 
 
 def _lorem(s):

@@ -28,16 +28,9 @@ def two_nodes(iiifd_bin, tmp_path):
             "--pyramid-dir", pdir, "--data-dir", str(tmp_path / "data")]
     nodes = [fx.Server(iiifd_bin, str(root), str(tmp_path), name=f"p{i}", args=args)
              for i in range(2)]
-    pf.start_all(nodes)
-    try:
+    with fx.serving_all(nodes):
         assert all(s.alive() for s in nodes)
         yield root, pdir, nodes
-    finally:
-        for s in nodes:
-            s.kill()
-    for s in nodes:
-        found, text = s.new_sanitizer_reports()
-        assert not found, f"sanitizer report from {s.name}:\n{text[-3000:]}"
 
 
 def test_processes_sharing_a_pyramid_folder_build_each_once(two_nodes):

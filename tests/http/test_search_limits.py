@@ -13,11 +13,11 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
-from annotation_fixtures import alto_v4, get_json, http, path_of, run_import  # noqa: E402
+import search_fixtures as sf  # noqa: E402
+from annotation_fixtures import get_json, http, path_of  # noqa: E402
 
 TOKEN = "limits-test-token"
 LINES = 1000
@@ -30,27 +30,16 @@ def _lines(n, tag):
 
 @pytest.fixture(scope="module")
 def store(iiifd_bin, tmp_path_factory):
-    root = tmp_path_factory.mktemp("slimit-root")
-    book = root / "book"
-    book.mkdir()
-    for name in ("p1", "p2"):
-        Image.new("RGB", (200, 1100), "white").save(book / f"{name}.png")
-        (book / f"{name}.xml").write_text(alto_v4(_lines(LINES, name), 200, 1100, f"{name}.png"))
-    data = str(tmp_path_factory.mktemp("slimit-data"))
-    p = run_import(iiifd_bin, str(root), data, str(root))
-    assert p.returncode == 0, f"import failed: {p.stdout}\n{p.stderr}"
-    return str(root), data
+    return sf.imported_store(iiifd_bin, tmp_path_factory, "slimit",
+                             {f"book/{name}": (200, 1100, _lines(LINES, name))
+                              for name in ("p1", "p2")})
 
 
 @pytest.fixture(scope="module")
 def server(iiifd_bin, store, tmp_path_factory):
-    root, data = store
-    s = fx.Server(iiifd_bin, root, str(tmp_path_factory.mktemp("slimit-srv")),
-                  ["--data-dir", data, "--auto-import", "false", "--api-token", TOKEN],
-                  name="slimit")
-    s.start()
-    yield s
-    s.stop()
+    with fx.serving(sf.store_server(iiifd_bin, tmp_path_factory, "slimit", store,
+                                    "--api-token", TOKEN)) as s:
+        yield s
 
 
 def service(s, kind):
@@ -144,12 +133,9 @@ def test_cached_total_follows_writes(server):
 def test_searches_go_through_admission_control(iiifd_bin, store, tmp_path_factory):
     """One render slot and no waiting: concurrent searches must be turned away with 503 like
     renders (before, searches ran beside any number of renders, unadmitted)."""
-    root, data = store
-    s = fx.Server(iiifd_bin, root, str(tmp_path_factory.mktemp("slimit-adm")),
-                  ["--data-dir", data, "--auto-import", "false", "--threads", "1",
-                   "--queue-wait-ms", "0", "--workers", "8"], name="slimitadm")
-    s.start()
-    try:
+    adm = sf.store_server(iiifd_bin, tmp_path_factory, "slimitadm", store, "--threads", "1",
+                          "--queue-wait-ms", "0", "--workers", "8")
+    with fx.serving(adm) as s:
         url = path_of(s, service(s, "search")) + "?q=common"
         statuses = []
         for _round in range(10):
@@ -162,5 +148,3 @@ def test_searches_go_through_admission_control(iiifd_bin, store, tmp_path_factor
         assert 503 in statuses, ("32 concurrent searches with one slot and queue-wait-ms 0 "
                                  "were all served: searches bypass admission control")
         assert 200 in statuses
-    finally:
-        s.stop()

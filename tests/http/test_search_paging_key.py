@@ -14,11 +14,11 @@ import sys
 import urllib.parse
 
 import pytest
-from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fixtures as fx  # noqa: E402
-from annotation_fixtures import alto_v4, get_json, http, run_import  # noqa: E402
+import search_fixtures as sf  # noqa: E402
+from annotation_fixtures import get_json, http  # noqa: E402
 
 TOKEN = "paging-key-token"
 LINES = 120
@@ -32,22 +32,12 @@ def _lines(n, tag):
 
 @pytest.fixture(scope="module")
 def server(iiifd_bin, tmp_path_factory):
-    root = tmp_path_factory.mktemp("spkey-root")
-    for book in ("a", "b"):
-        (root / book).mkdir()
-        for name in ("p1", "p2"):
-            Image.new("RGB", (200, 200), "white").save(root / book / f"{name}.png")
-            (root / book / f"{name}.xml").write_text(
-                alto_v4(_lines(LINES, book + name), 200, 200, f"{name}.png"))
-    data = str(tmp_path_factory.mktemp("spkey-data"))
-    p = run_import(iiifd_bin, str(root), data, str(root))
-    assert p.returncode == 0, f"import failed: {p.stdout}\n{p.stderr}"
-    s = fx.Server(iiifd_bin, str(root), str(tmp_path_factory.mktemp("spkey-srv")),
-                  ["--data-dir", data, "--auto-import", "false", "--api-token", TOKEN],
-                  name="spkey")
-    s.start()
-    yield s
-    s.stop()
+    store = sf.imported_store(iiifd_bin, tmp_path_factory, "spkey",
+                              {f"{book}/{name}": (200, 200, _lines(LINES, book + name))
+                               for book in ("a", "b") for name in ("p1", "p2")})
+    with fx.serving(sf.store_server(iiifd_bin, tmp_path_factory, "spkey", store,
+                                    "--api-token", TOKEN)) as s:
+        yield s
 
 
 def collection_search(s, query):

@@ -1,14 +1,16 @@
 /*
  * test_auth.c: the pure parts of access control: signed tokens (round trip, every way of being
  * refused, two secrets, kinds), the policy decision table (each policy, roles, grants, addresses,
- * headers, embargo, degraded tier, broken files), access.yml problems by line, role matching,
- * form fields, and the users file (yescrypt hashes, add/passwd/remove).
+ * headers, embargo, degraded tier, broken files), access.yml problems by line, the access-file
+ * setting's file (root and folders:), role matching, form fields, and the users file (yescrypt
+ * hashes, add/passwd/remove).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/access_file.h"
 #include "auth/pages.h"
 #include "auth/policy.h"
 #include "auth/token.h"
@@ -111,16 +113,71 @@ static void test_origins_survive_and_are_bounded(void)
 	      "the newest origins survive signing");
 }
 
-static struct auth_policy *policy_from(const char *yaml, struct sidecar_problems *pr)
+/* A temporary file holding yaml (unlink it); its path in path (at least 40 bytes). */
+static void yaml_file(const char *yaml, char *path)
 {
-	char path[] = "/tmp/iiifd-test-access-XXXXXX";
+	strcpy(path, "/tmp/iiifd-test-access-XXXXXX");
 	int fd = mkstemp(path);
 	CHECK(fd >= 0 && write(fd, yaml, strlen(yaml)) == (ssize_t)strlen(yaml), "temp file");
 	close(fd);
+}
+
+static struct auth_policy *policy_from(const char *yaml, struct sidecar_problems *pr)
+{
+	char path[40];
+	yaml_file(yaml, path);
 	memset(pr, 0, sizeof *pr);
 	struct auth_policy *p = auth_policy_load(path, "books", pr);
 	unlink(path);
 	return p;
+}
+
+static struct auth_access_file *access_file_from(const char *yaml, struct sidecar_problems *pr)
+{
+	char path[40];
+	yaml_file(yaml, path);
+	memset(pr, 0, sizeof *pr);
+	struct auth_access_file *f = auth_access_file_load(path, pr);
+	unlink(path);
+	return f;
+}
+
+static void test_access_file(void)
+{
+	struct sidecar_problems pr;
+	struct auth_access_file *f = access_file_from(
+		"policy: login\nroles: reader\nfolders:\n  books/rare:\n    policy: login\n"
+		"    roles: staff\n  photos:\n    policy: clickthrough\n", &pr);
+	CHECK(f && pr.count == 0, "root and folders read: %s", pr.count ? pr.items[0].msg : "");
+	CHECK_INT(auth_access_file_count(f), 3, "the root and two folders");
+	CHECK_STR(auth_access_file_folder(f, 0), "", "the root first");
+	struct auth_policy *rare = auth_access_file_policy(f, "books/rare");
+	CHECK(rare && rare->kind == AUTH_LOGIN && strcmp(rare->roles, "staff") == 0 &&
+		      strcmp(rare->realm, "books/rare") == 0, "a folder's policy, its realm");
+	CHECK(auth_access_file_policy(f, "photos")->kind == AUTH_CLICKTHROUGH, "clickthrough");
+	CHECK(!auth_access_file_policy(f, "books"), "a folder not listed has none of its own");
+	CHECK_STR(auth_access_file_policy(f, "")->roles, "reader", "the root's");
+	auth_access_file_free(f);
+	f = access_file_from("folders:\n  a:\n    policy: public\n", &pr);
+	CHECK(f && auth_access_file_count(f) == 1 && !auth_access_file_policy(f, ""),
+	      "folders only: no policy for the root");
+	auth_access_file_free(f);
+	static const struct { const char *yaml; int line; } bad[] = {
+		{ "folders:\n  /abs:\n    policy: public\n", 2 },
+		{ "folders:\n  a//b:\n    policy: public\n", 2 },
+		{ "folders:\n  a/./b:\n    policy: public\n", 2 },
+		{ "folders:\n  a:\n    policy: public\n  a:\n    policy: login\n", 4 },
+		{ "folders:\n  a:\n    policy: public\n    folders: {}\n", 4 },
+		{ "folders: [a, b]\n", 1 },
+		{ "policy: login\nfolders:\n  a:\n    degraded: 5\n", 4 },
+		{ "- a list\n", 0 },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		f = access_file_from(bad[i].yaml, &pr);
+		CHECK(!f && pr.count >= 1, "refused: %s", bad[i].yaml);
+		CHECK_INT(pr.count ? pr.items[0].line : -1, bad[i].line, bad[i].yaml);
+		auth_access_file_free(f);
+	}
 }
 
 static void test_decisions(void)
@@ -255,6 +312,7 @@ int main(void)
 	UNIT_RUN(test_origins_survive_and_are_bounded);
 	UNIT_RUN(test_decisions);
 	UNIT_RUN(test_policy_problems);
+	UNIT_RUN(test_access_file);
 	UNIT_RUN(test_roles_and_forms);
 	UNIT_RUN(test_users_file);
 	return unit_report("auth");
