@@ -414,13 +414,34 @@ static bool parts_complete(const struct jp2_index *ix)
 	return true;
 }
 
+/*
+ * Tile-parts smaller than this on average put a SOT in nearly every 64 KiB block of a remote
+ * object, so the walk reads the whole codestream anyway: it then reads ahead WALK_AHEAD bytes
+ * at a time (one ranged GET each, storage_file_prefetch) instead of a block per SOT. Larger
+ * tile-parts are stepped over, a block per SOT. (A local file: no effect.)
+ */
+#define WALK_SMALL_PARTS (64 << 10)
+#define WALK_AHEAD (1 << 20)
+
+static void walk_read_ahead(const struct jp2_file *f, const struct jp2_index *ix, off_t first,
+			    off_t at, off_t *ahead_to)
+{
+	if (ix->nparts == 0 || at < *ahead_to || (at - first) / ix->nparts > WALK_SMALL_PARTS)
+		return;
+	off_t len = f->codestream_end - at < WALK_AHEAD ? f->codestream_end - at : WALK_AHEAD;
+	*ahead_to = at + len;
+	storage_file_prefetch(f->fd, (int64_t)at, (size_t)len, NULL); /* failing: the reads say */
+}
+
 /* Walks the SOT markers from the first one to EOC, recording each tile-part. */
 static int read_tile_parts(const struct jp2_file *f, struct jp2_index *ix, off_t at)
 {
 	size_t tiles = (size_t)ix->layout.tiles_across * ix->layout.tiles_down;
 	uint32_t *last = NULL, capacity = 0;
 	int rc = parts_table(ix, &last);
+	off_t first = at, ahead_to = 0;
 	while (rc == 0 && at + 2 <= f->codestream_end) {
+		walk_read_ahead(f, ix, first, at, &ahead_to);
 		uint8_t sot[12];
 		if (read_at(f->fd, at, sot, 2) == 0 && be16(sot) == MARKER_EOC)
 			break;
