@@ -367,3 +367,40 @@ def test_import_tool_reads_the_bucket(iiifd_bin, tmp_path):
         assert p.returncode == 1 and "books/b1/p1.xml:1: " in p.stderr, (p.stdout, p.stderr)
     finally:
         s3.stop()
+
+
+def _exported(folder):
+    """{path below folder: JSON} of every file an `iiifd manifest --out folder` wrote."""
+    docs = {}
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            with open(path, encoding="utf-8") as f:
+                docs[os.path.relpath(path, folder)] = json.load(f)
+    return docs
+
+
+def test_manifest_tool_exports_the_bucket(iiifd_bin, tmp_path):
+    """`iiifd manifest` with an s3:// root writes the documents it writes for the same folder."""
+    lib = make_library(str(tmp_path))
+    s3 = S3Server()
+    try:
+        upload(s3, lib)
+        public = "https://static.example.org/lib"
+        local, remote = str(tmp_path / "local-out"), str(tmp_path / "bucket-out")
+        p = fx.run([iiifd_bin, "manifest", lib, "--public-url", public, "--out", local])
+        assert "wrote 8 documents" in p.stdout, p.stdout + p.stderr
+        p = fx.run([iiifd_bin, "manifest", f"s3://{BUCKET}/{PREFIX}", "--public-url", public,
+                    "--out", remote, *s3_args(f"http://127.0.0.1:{s3.port}")])
+        assert "wrote 8 documents" in p.stdout, p.stdout + p.stderr
+        docs = _exported(remote)
+        assert docs == _exported(local)
+        b1 = docs["iiif/presentation/books/b1/manifest"]
+        assert b1["label"] == {"none": ["The first book"]} and len(b1["items"]) == 2
+        p = subprocess.run([iiifd_bin, "manifest", f"s3://{BUCKET}/{PREFIX}", "--public-url",
+                            public, "--out", remote,
+                            *s3_args(f"http://127.0.0.1:{fx.free_port()}")],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 1 and "iiifd manifest: " in p.stderr, (p.stdout, p.stderr)
+    finally:
+        s3.stop()
