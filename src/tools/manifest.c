@@ -150,27 +150,6 @@ static int export_run(const struct iiifd_config *cfg, const char *out, bool quie
 	return st.failed ? 1 : 0;
 }
 
-/* ROOT and the settings (--public-url, --config, --s3-endpoint ...) into cfg. */
-static int export_settings(int argc, char **argv, struct iiifd_config *cfg,
-			   struct iiifd_error *err)
-{
-	char **flags = calloc((size_t)argc + 2, sizeof *flags);
-	char **words = calloc((size_t)argc + 1, sizeof *words);
-	int nflags = 0, nwords = 0, rc = -1;
-	if (!flags || !words) {
-		iiifd_error_set(err, 500, "out of memory");
-	} else {
-		tools_cli_split_settings(argc, argv, flags, &nflags, words, &nwords, NULL, NULL);
-		if (nwords != 1)
-			iiifd_error_set(err, 400, "one ROOT is needed");
-		else if ((flags[nflags++] = words[0]), iiifd_config_parse_args(cfg, nflags, flags, err) == 0)
-			rc = 0;
-	}
-	free(flags);
-	free(words);
-	return rc;
-}
-
 int tools_manifest_main(int argc, char **argv)
 {
 	static const char usage[] = "usage: iiifd manifest ROOT --public-url URL --out OUTDIR "
@@ -185,7 +164,7 @@ int tools_manifest_main(int argc, char **argv)
 	}
 	iiifd_config_init(&cfg);
 	int rc = 2;
-	if (export_settings(argc, argv, &cfg, &err) < 0)
+	if (tools_cli_root_settings(argc, argv, &cfg, &err) < 0)
 		fprintf(stderr, "iiifd manifest: %s\n%s", err.msg, usage);
 	else if (!cfg.public_url || !*cfg.public_url || !out || no_out)
 		fprintf(stderr, "iiifd manifest: --public-url and --out are required\n%s", usage);
