@@ -1,7 +1,9 @@
 /*
  * jp2_index.c: a JPEG 2000 file's layout, main header and tile-part table, from its boxes
- * (ISO 15444-1 annex I), the markers of its codestream main header and the SOT marker of every
- * tile-part (annex A), read with small preads.
+ * (ISO 15444-1 annex I), the markers of its codestream main header and, from the TLM marker
+ * segments of that header when it has them (A.7.1), or else from the SOT marker of every
+ * tile-part (annex A), read with small preads. With a TLM the codestream is not walked: for a
+ * file in a bucket the index costs the main header's block and the last tile-part's.
  */
 #include "image/jp2_internal.h"
 
@@ -29,12 +31,26 @@ struct jp2_colour {
 	size_t icc_len;
 };
 
+/* What the TLM marker segments of the main header say: each tile-part's tile and length, in
+ * codestream order. */
+struct jp2_tlm_entry {
+	uint32_t tile, length;
+};
+
+struct jp2_tlm {
+	struct jp2_tlm_entry *entries; /* owned */
+	size_t count, capacity;
+	uint32_t next_z; /* the Ztlm expected next: segments are taken in order only */
+	bool bad;	 /* a segment this module cannot use: the tile-parts are walked */
+};
+
 /* The file being indexed. */
 struct jp2_file {
 	struct storage_file *fd; /* local or remote (storage/root.h) */
 	off_t size;
 	off_t codestream, codestream_end;
 	struct jp2_colour colour;
+	struct jp2_tlm tlm;
 };
 
 static uint32_t be16(const uint8_t *p)
@@ -243,12 +259,56 @@ static uint32_t next_segment(const struct jp2_file *f, off_t *at, off_t end, uin
 	return marker;
 }
 
+/* At most this many tile-parts per tile (TPsot is one byte). */
+#define MAX_PARTS_PER_TILE 255
+
+static bool tlm_push(struct jp2_tlm *tlm, uint32_t tile, uint32_t length)
+{
+	if (tlm->count == tlm->capacity) {
+		size_t capacity = tlm->capacity ? tlm->capacity * 2 : 256;
+		struct jp2_tlm_entry *grown = realloc(tlm->entries, capacity * sizeof *grown);
+		if (!grown)
+			return false;
+		tlm->entries = grown;
+		tlm->capacity = capacity;
+	}
+	tlm->entries[tlm->count++] = (struct jp2_tlm_entry){ .tile = tile, .length = length };
+	return true;
+}
+
+/*
+ * A TLM marker segment, from its length field on (Ltlm, Ztlm, Stlm, then Ttlm/Ptlm pairs of
+ * ST and 2 or 4 bytes; ST 0: one tile-part per tile, in tile order). Marks tlm bad when it
+ * cannot be used (out of order, malformed, more tile-parts than tiles allow, or more tiles than
+ * index_supported() takes: the entries stay bounded).
+ */
+static void tlm_add(struct jp2_tlm *tlm, const uint8_t *m, size_t len, const struct jp2_layout *l)
+{
+	size_t tiles = (size_t)l->tiles_across * l->tiles_down;
+	if (tlm->bad || len < 4 || tiles == 0 || tiles > 65535 || m[2] != tlm->next_z) {
+		tlm->bad = true;
+		return;
+	}
+	tlm->next_z++;
+	unsigned st = m[3] >> 4 & 3, sp = m[3] >> 6 & 1, size = st + (sp ? 4 : 2);
+	if (st == 3 || (len - 4) % size != 0) {
+		tlm->bad = true;
+		return;
+	}
+	for (const uint8_t *e = m + 4; e < m + len && !tlm->bad; e += size) {
+		uint32_t tile = st == 0 ? (uint32_t)tlm->count : st == 1 ? e[0] : be16(e);
+		uint32_t length = sp ? be32(e + st) : be16(e + st);
+		tlm->bad = tile >= tiles || tlm->count >= tiles * MAX_PARTS_PER_TILE ||
+			   !tlm_push(tlm, tile, length);
+	}
+}
+
 /*
  * Copies the main header (leaving out TLM and PLM, which describe the original's tile-parts,
  * and comments) and reads the layout from it. Returns the offset of the first SOT, 0 for a
  * header this module cannot use (PPM), -1 for a damaged one.
  */
-static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
+static off_t read_main_header(struct jp2_file *f, struct jp2_index *ix)
 {
 	static uint8_t soc[2] = { 0xff, 0x4f };
 	uint8_t buf[4 + 65535];
@@ -272,6 +332,8 @@ static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
 		} else if ((marker == MARKER_COD || marker == MARKER_COC) && comps &&
 			   parse_levels(marker, buf + 2, len, comps, &ix->layout) < 0) {
 			return -1;
+		} else if (marker == MARKER_TLM) {
+			tlm_add(&f->tlm, buf + 2, len, &ix->layout);
 		}
 		if (marker != MARKER_TLM && marker != MARKER_PLM && marker != MARKER_COM &&
 		    keep_marker(ix, buf, 2 + len) < 0)
@@ -281,9 +343,6 @@ static off_t read_main_header(const struct jp2_file *f, struct jp2_index *ix)
 }
 
 /* ---- tile-parts ----------------------------------------------------------------------------- */
-
-/* At most this many tile-parts per tile (TPsot is one byte). */
-#define MAX_PARTS_PER_TILE 255
 
 static int add_part(struct jp2_index *ix, uint32_t *capacity, uint32_t **last_of_tile,
 		    const uint8_t sot[12], off_t at, uint64_t length)
@@ -328,16 +387,61 @@ static int read_tile_header(const struct jp2_file *f, struct jp2_index *ix, off_
 	return -1;
 }
 
+/* An empty tile-part table, and *last (per tile: its last tile-part so far; the caller frees). */
+static int parts_table(struct jp2_index *ix, uint32_t **last)
+{
+	size_t tiles = (size_t)ix->layout.tiles_across * ix->layout.tiles_down;
+	free(ix->first_part);
+	free(ix->parts);
+	ix->parts = NULL;
+	ix->nparts = 0;
+	ix->first_part = malloc(tiles * sizeof *ix->first_part);
+	*last = malloc(tiles * sizeof **last);
+	if (!ix->first_part || !*last)
+		return -1;
+	for (size_t t = 0; t < tiles; t++)
+		ix->first_part[t] = (*last)[t] = JP2_NO_PART;
+	return 0;
+}
+
+/* Whether every tile has a tile-part (one at least: the standard wants it). */
+static bool parts_complete(const struct jp2_index *ix)
+{
+	size_t tiles = (size_t)ix->layout.tiles_across * ix->layout.tiles_down;
+	for (size_t t = 0; t < tiles; t++)
+		if (ix->first_part[t] == JP2_NO_PART)
+			return false;
+	return true;
+}
+
+/*
+ * Tile-parts smaller than this on average put a SOT in nearly every 64 KiB block of a remote
+ * object, so the walk reads the whole codestream anyway: it then reads ahead WALK_AHEAD bytes
+ * at a time (one ranged GET each, storage_file_prefetch) instead of a block per SOT. Larger
+ * tile-parts are stepped over, a block per SOT. (A local file: no effect.)
+ */
+#define WALK_SMALL_PARTS (64 << 10)
+#define WALK_AHEAD (1 << 20)
+
+static void walk_read_ahead(const struct jp2_file *f, const struct jp2_index *ix, off_t first,
+			    off_t at, off_t *ahead_to)
+{
+	if (ix->nparts == 0 || at < *ahead_to || (at - first) / ix->nparts > WALK_SMALL_PARTS)
+		return;
+	off_t len = f->codestream_end - at < WALK_AHEAD ? f->codestream_end - at : WALK_AHEAD;
+	*ahead_to = at + len;
+	storage_file_prefetch(f->fd, (int64_t)at, (size_t)len, NULL); /* failing: the reads say */
+}
+
 /* Walks the SOT markers from the first one to EOC, recording each tile-part. */
 static int read_tile_parts(const struct jp2_file *f, struct jp2_index *ix, off_t at)
 {
 	size_t tiles = (size_t)ix->layout.tiles_across * ix->layout.tiles_down;
-	ix->first_part = malloc(tiles * sizeof *ix->first_part);
-	uint32_t *last = malloc(tiles * sizeof *last), capacity = 0;
-	int rc = ix->first_part && last ? 0 : -1;
-	for (size_t t = 0; rc == 0 && t < tiles; t++)
-		ix->first_part[t] = last[t] = JP2_NO_PART;
+	uint32_t *last = NULL, capacity = 0;
+	int rc = parts_table(ix, &last);
+	off_t first = at, ahead_to = 0;
 	while (rc == 0 && at + 2 <= f->codestream_end) {
+		walk_read_ahead(f, ix, first, at, &ahead_to);
 		uint8_t sot[12];
 		if (read_at(f->fd, at, sot, 2) == 0 && be16(sot) == MARKER_EOC)
 			break;
@@ -357,9 +461,62 @@ static int read_tile_parts(const struct jp2_file *f, struct jp2_index *ix, off_t
 			rc = read_tile_header(f, ix, at + 12, at + (off_t)length);
 		at += (off_t)length;
 	}
-	for (size_t t = 0; rc == 0 && t < tiles; t++)
-		if (ix->first_part[t] == JP2_NO_PART)
-			rc = -1; /* every tile has at least one tile-part */
+	if (rc == 0 && !parts_complete(ix))
+		rc = -1;
+	free(last);
+	return rc;
+}
+
+/* Whether the SOT of tile-part p (of tile) in the file is the one the TLM describes. */
+static bool tlm_sot_matches(const struct jp2_file *f, const struct jp2_index *ix, uint32_t p,
+			    uint32_t tile)
+{
+	const struct jp2_tile_part *part = &ix->parts[p];
+	uint8_t sot[12];
+	if (read_at(f->fd, (off_t)part->offset, sot, sizeof sot) < 0)
+		return false;
+	uint32_t psot = be32(sot + 6);
+	bool last = p == ix->nparts - 1;
+	return be16(sot) == MARKER_SOT && be16(sot + 2) == 10 && be16(sot + 4) == tile &&
+	       (psot == part->length || (psot == 0 && last)) && sot[10] == part->part;
+}
+
+/*
+ * The tile-part table from the TLM entries, tile-parts laid end to end from the first SOT at
+ * `at`; checked against the first and the last SOT and the EOC after the last tile-part, so
+ * it costs the reads of at most two more blocks. Tile headers are not read (a tile's own COD
+ * with fewer levels than the main header's is not seen: its reduced levels fail to decode).
+ * Returns 0, or -1 when the TLM does not fit this codestream (the caller then walks it).
+ */
+static int tile_parts_from_tlm(const struct jp2_file *f, struct jp2_index *ix, off_t at)
+{
+	const struct jp2_tlm *tlm = &f->tlm;
+	uint32_t *last = NULL, capacity = 0;
+	int rc = tlm->bad || tlm->count == 0 ? -1 : parts_table(ix, &last);
+	for (size_t i = 0; rc == 0 && i < tlm->count; i++) {
+		uint32_t tile = tlm->entries[i].tile, length = tlm->entries[i].length;
+		uint32_t before = last[tile];
+		uint32_t part = before == JP2_NO_PART ? 0 : ix->parts[before].part + 1u;
+		uint8_t sot[12] = { 0xff, 0x90, 0, 10, (uint8_t)(tile >> 8), (uint8_t)tile, 0, 0, 0, 0,
+				    (uint8_t)part, 0 };
+		if (part >= MAX_PARTS_PER_TILE || length < 14 || length > f->codestream_end - at)
+			rc = -1;
+		else
+			rc = add_part(ix, &capacity, &last, sot, at, length);
+		at += length;
+	}
+	if (rc == 0 && !parts_complete(ix))
+		rc = -1;
+	size_t tiles = (size_t)ix->layout.tiles_across * ix->layout.tiles_down;
+	for (size_t t = 0; rc == 0 && t < tiles; t++) /* TNsot: how many the tile has */
+		for (uint32_t p = ix->first_part[t]; p != JP2_NO_PART; p = ix->parts[p].next)
+			ix->parts[p].parts = (uint8_t)(ix->parts[last[t]].part + 1);
+	uint8_t eoc[2];
+	if (rc == 0 && (!tlm_sot_matches(f, ix, 0, tlm->entries[0].tile) ||
+			!tlm_sot_matches(f, ix, ix->nparts - 1, tlm->entries[tlm->count - 1].tile) ||
+			at + 2 > f->codestream_end || read_at(f->fd, at, eoc, 2) < 0 ||
+			be16(eoc) != MARKER_EOC))
+		rc = -1;
 	free(last);
 	return rc;
 }
@@ -406,7 +563,8 @@ static int index_read(struct jp2_file *f, struct jp2_index *ix)
 	if (!index_supported(&ix->layout, &f->colour))
 		return 415;
 	ix->layout.ycc = f->colour.method == 1 && f->colour.enumcs == 18;
-	if (read_tile_parts(f, ix, first_sot) < 0 || index_read_icc(f, ix) < 0)
+	if ((tile_parts_from_tlm(f, ix, first_sot) < 0 && read_tile_parts(f, ix, first_sot) < 0) ||
+	    index_read_icc(f, ix) < 0)
 		return -1;
 	return 0;
 }
@@ -428,6 +586,7 @@ int jp2_index_open_at(const char *path, const struct storage_stat *known,
 	if (ix && (known || storage_file_stat(f.fd)))
 		ix->file = known ? *known : *storage_file_stat(f.fd);
 	storage_file_close(f.fd);
+	free(f.tlm.entries);
 	if (rc != 0) {
 		jp2_index_free(ix);
 		return rc > 0 ? rc : iiifd_error_set(err, 500, "the JPEG 2000 structure is damaged");

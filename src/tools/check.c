@@ -1,6 +1,7 @@
 /*
- * check.c: `iiifd check ROOT` walks the whole tree the way the Presentation API sees it and
- * lists every problem a user can fix: unservable or unreadable files and sidecar errors.
+ * check.c: `iiifd check ROOT` walks the whole tree (a folder, or a bucket prefix) the way the
+ * Presentation API sees it and lists every problem a user can fix: unservable or unreadable
+ * files and sidecar errors.
  */
 #include "tools/check.h"
 
@@ -20,6 +21,7 @@
 #include "media/probe.h"
 #include "presentation/sidecar.h"
 #include "presentation/tree.h"
+#include "storage/root.h"
 #include "tools/cli.h"
 #include "tools/progress.h"
 
@@ -216,46 +218,55 @@ static void check_folder(struct check_state *st, const char *dir, int depth)
 	tree_listing_release(&l);
 }
 
-int tools_check_main(int argc, char **argv)
+static int check_run(const struct iiifd_config *cfg, bool quiet)
 {
-	const char *pos[1];
+	struct storage_root *opened = NULL; /* a folder, or a bucket prefix as serve opens it */
 	struct iiifd_error err = { 0 };
-	bool quiet = false;
-	const struct tools_cli_flag flags[] = { { "quiet", NULL, &quiet }, { NULL, NULL, NULL } };
-	int rc = tools_cli_parse(argc, argv, flags, pos, 1, &err);
-	if (rc > 0) {
-		printf("usage: iiifd check ROOT [--quiet]\n");
-		return 0;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "iiifd check: %s\nusage: iiifd check ROOT [--quiet]\n", err.msg);
-		return 2;
-	}
-	char root[PATH_MAX];
-	if (!realpath(pos[0], root)) {
-		fprintf(stderr, "iiifd check: %s: no such folder\n", pos[0]);
+	if (storage_root_open_config(cfg, &opened, &err) < 0) {
+		fprintf(stderr, "iiifd check: %s\n", err.msg);
 		return 1;
 	}
-	if (tools_cli_vips_start("check") < 0)
-		return 1;
-	struct iiifd_config cfg;
-	iiifd_config_init(&cfg);
+	const char *root = storage_root_name(opened);
 	struct check_state st = { .root = root,
 				  .ctx = { .root_real = root, .base = "",
 					   .sources = image_source_cache_new(1024),
 					   .media = media_probe_cache_new(1024),
-					   .limits = { cfg.max_width, cfg.max_height, cfg.max_area,
-						       cfg.max_upscale } } };
+					   .limits = { cfg->max_width, cfg->max_height, cfg->max_area,
+						       cfg->max_upscale } } };
 	tools_progress_start(&st.progress, "check", "files", 0, 0, false, quiet);
 	check_folder(&st, root, 0);
 	tools_progress_finish(&st.progress);
 	image_source_cache_free(st.ctx.sources);
 	media_probe_cache_free(st.ctx.media);
-	iiifd_config_release(&cfg);
-	tools_cli_vips_stop();
 	printf("%d problem%s in %s (%d files checked)\n", st.problems, st.problems == 1 ? "" : "s",
 	       root, st.files);
 	if (st.warnings)
 		printf("%d warning%s (served anyway)\n", st.warnings, st.warnings == 1 ? "" : "s");
+	storage_root_close(opened);
 	return st.problems ? 1 : 0;
+}
+
+int tools_check_main(int argc, char **argv)
+{
+	static const char usage[] = "usage: iiifd check ROOT [--quiet] [--config FILE] "
+				    "[--s3-endpoint URL ...]\n";
+	struct iiifd_error err = { 0 };
+	bool quiet = tools_cli_take_switch(&argc, argv, "quiet");
+	if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+		printf("%s", usage);
+		return 0;
+	}
+	struct iiifd_config cfg;
+	iiifd_config_init(&cfg);
+	int rc = 2;
+	if (tools_cli_root_settings(argc, argv, &cfg, &err) < 0) {
+		fprintf(stderr, "iiifd check: %s\n%s", err.msg, usage);
+	} else if (tools_cli_vips_start("check") < 0) {
+		rc = 1;
+	} else {
+		rc = check_run(&cfg, quiet);
+		tools_cli_vips_stop();
+	}
+	iiifd_config_release(&cfg);
+	return rc;
 }

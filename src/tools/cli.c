@@ -12,6 +12,8 @@
 #include <vips/vips.h>
 #include <vips/vector.h> /* after vips.h, which it needs */
 
+#include "core/config.h"
+
 static const struct tools_cli_flag *cli_find(const struct tools_cli_flag *flags, const char *name,
 					     size_t len)
 {
@@ -179,4 +181,26 @@ void tools_cli_split_settings(int argc, char **argv, char **settings, int *nsett
 			positional[(*npositional)++] = argv[i];
 		}
 	}
+}
+
+int tools_cli_root_settings(int argc, char **argv, struct iiifd_config *cfg,
+			    struct iiifd_error *err)
+{
+	char **flags = calloc((size_t)argc + 2, sizeof *flags);
+	char **words = calloc((size_t)argc + 1, sizeof *words);
+	int nflags = 0, nwords = 0, rc = -1;
+	if (!flags || !words) {
+		iiifd_error_set(err, 500, "out of memory");
+	} else {
+		tools_cli_split_settings(argc, argv, flags, &nflags, words, &nwords, NULL, NULL);
+		if (nwords != 1) {
+			iiifd_error_set(err, 400, "one ROOT is needed");
+		} else {
+			flags[nflags++] = words[0]; /* the positional ROOT, as serve takes it */
+			rc = iiifd_config_parse_args(cfg, nflags, flags, err);
+		}
+	}
+	free(flags);
+	free(words);
+	return rc < 0 ? -1 : 0;
 }

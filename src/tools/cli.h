@@ -71,4 +71,15 @@ int tools_cli_open_source(const char *path, struct image_source *src, struct iii
 int tools_cli_vips_start(const char *command);
 void tools_cli_vips_stop(void);
 
+struct iiifd_config;
+
+/*
+ * For commands that read a ROOT the way `serve` opens it (a folder or a bucket prefix): the one
+ * positional word as the root, and the server's settings (--config, --public-url, --s3-endpoint
+ * ...) into cfg (initialised by the caller). Take the command's own flags out of argv first
+ * (tools_cli_take_switch, tools_cli_take_value). -1 with a message in err.
+ */
+int tools_cli_root_settings(int argc, char **argv, struct iiifd_config *cfg,
+			    struct iiifd_error *err);
+
 #endif

@@ -1,6 +1,7 @@
 /*
- * manifest.c: the static export walks Collections from the root through their members, using
- * the same builders as the server, and writes each document where its id says it lives.
+ * manifest.c: the static export walks Collections from the root (a folder, or a bucket prefix
+ * opened as serve opens it: storage/root.h) through their members, using the same builders as
+ * the server, and writes each document where its id says it lives.
  */
 #include "tools/manifest.h"
 
@@ -16,6 +17,7 @@
 #include "core/config.h"
 #include "core/strings.h"
 #include "presentation/manifest.h"
+#include "storage/root.h"
 #include "tools/cli.h"
 #include "tools/progress.h"
 
@@ -78,9 +80,11 @@ static void export_member(struct export_state *st, const json_t *member, int dep
 		export_collection(st, rel, depth + 1);
 	} else {
 		struct iiifd_error err = { 0 };
-		char *abs = g_build_filename(st->ctx.root_real, rel, NULL);
-		json_t *m = pres_manifest_build(&st->ctx, rel, g_file_test(abs, G_FILE_TEST_IS_DIR),
-						&err);
+		struct storage_stat what = { 0 };
+		char *abs = g_strconcat(st->ctx.root_real, "/", rel, NULL);
+		json_t *m = storage_stat(abs, &what, &err) == 0
+				    ? pres_manifest_build(&st->ctx, rel, what.is_dir, &err)
+				    : NULL;
 		if (m) {
 			export_write(st, m);
 		} else {
@@ -117,24 +121,23 @@ static void export_collection(struct export_state *st, const char *rel, int dept
 	json_decref(coll);
 }
 
-static int export_run(const char *root_arg, const char *public_url, const char *out, bool quiet)
+static int export_run(const struct iiifd_config *cfg, const char *out, bool quiet)
 {
-	char root[PATH_MAX];
-	struct iiifd_config cfg;
-	if (!realpath(root_arg, root)) {
-		fprintf(stderr, "iiifd manifest: %s: no such folder\n", root_arg);
+	struct storage_root *root = NULL;
+	struct iiifd_error err = { 0 };
+	if (storage_root_open_config(cfg, &root, &err) < 0) {
+		fprintf(stderr, "iiifd manifest: %s\n", err.msg);
 		return 1;
 	}
-	iiifd_config_init(&cfg);
 	struct export_state st = { .out = out };
-	char *base = g_strdup(public_url);
+	char *base = g_strdup(cfg->public_url);
 	while (*base && base[strlen(base) - 1] == '/')
 		base[strlen(base) - 1] = '\0';
-	st.ctx = (struct pres_context){ .root_real = root, .base = base,
+	st.ctx = (struct pres_context){ .root_real = storage_root_name(root), .base = base,
 					.sources = image_source_cache_new(4096),
 					.media = media_probe_cache_new(4096),
-					.limits = { cfg.max_width, cfg.max_height, cfg.max_area,
-						    cfg.max_upscale } };
+					.limits = { cfg->max_width, cfg->max_height, cfg->max_area,
+						    cfg->max_upscale } };
 	tools_progress_start(&st.progress, "manifest", "documents", 1, 0, false, quiet);
 	export_collection(&st, "", 0);
 	tools_progress_finish(&st.progress);
@@ -143,32 +146,34 @@ static int export_run(const char *root_arg, const char *public_url, const char *
 	image_source_cache_free(st.ctx.sources);
 	media_probe_cache_free(st.ctx.media);
 	g_free(base);
-	iiifd_config_release(&cfg);
+	storage_root_close(root);
 	return st.failed ? 1 : 0;
 }
 
 int tools_manifest_main(int argc, char **argv)
 {
-	const char *pos[1], *public_url = NULL, *out = NULL;
-	struct iiifd_error err = { 0 };
-	bool quiet = false;
-	const struct tools_cli_flag flags[] = { { "public-url", &public_url, NULL }, { "out", &out, NULL },
-						{ "quiet", NULL, &quiet }, { NULL, NULL, NULL } };
 	static const char usage[] = "usage: iiifd manifest ROOT --public-url URL --out OUTDIR "
-				    "[--quiet]\n";
-	int rc = tools_cli_parse(argc, argv, flags, pos, 1, &err);
-	if (rc > 0) {
+				    "[--quiet] [--config FILE] [--s3-endpoint URL ...]\n";
+	struct iiifd_config cfg;
+	struct iiifd_error err = { 0 };
+	bool quiet = tools_cli_take_switch(&argc, argv, "quiet"), no_out = false;
+	const char *out = tools_cli_take_value(&argc, argv, "out", &no_out);
+	if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
 		printf("%s", usage);
 		return 0;
 	}
-	if (rc < 0 || !public_url || !out) {
-		fprintf(stderr, "iiifd manifest: %s\n%s",
-			rc < 0 ? err.msg : "--public-url and --out are required", usage);
-		return 2;
+	iiifd_config_init(&cfg);
+	int rc = 2;
+	if (tools_cli_root_settings(argc, argv, &cfg, &err) < 0)
+		fprintf(stderr, "iiifd manifest: %s\n%s", err.msg, usage);
+	else if (!cfg.public_url || !*cfg.public_url || !out || no_out)
+		fprintf(stderr, "iiifd manifest: --public-url and --out are required\n%s", usage);
+	else if (tools_cli_vips_start("manifest") < 0)
+		rc = 1;
+	else {
+		rc = export_run(&cfg, out, quiet);
+		tools_cli_vips_stop();
 	}
-	if (tools_cli_vips_start("manifest") < 0)
-		return 1;
-	rc = export_run(pos[0], public_url, out, quiet);
-	tools_cli_vips_stop();
+	iiifd_config_release(&cfg);
 	return rc;
 }

@@ -82,12 +82,14 @@ class S3Server:
 
 class CountingProxy:
     """Forwards every request to the S3 server unchanged and counts them by kind:
-    "HEAD", "GET" (a whole object), "RANGE" (a ranged GET), "LIST" (a bucket listing)."""
+    "HEAD", "GET" (a whole object), "RANGE" (a ranged GET), "LIST" (a bucket listing); and the
+    body bytes of the GETs' answers (body_bytes, bytes_since)."""
 
     def __init__(self, upstream_port):
         self.upstream_port = upstream_port
         self.lock = threading.Lock()
         self.counts = {}
+        self.body_bytes = 0
         self.ranges = []  # (key, Range header) of every ranged GET, in order
         proxy = self
 
@@ -110,6 +112,8 @@ class CountingProxy:
                     data = r.read()
                 finally:
                     conn.close()
+                if self.command == "GET":
+                    proxy._add_bytes(len(data))
                 self.send_response(r.status)
                 for k, v in r.getheaders():
                     if k.lower() not in ("connection", "transfer-encoding", "content-length"):
@@ -145,6 +149,14 @@ class CountingProxy:
             self.counts[kind] = self.counts.get(kind, 0) + 1
             if kind == "RANGE":
                 self.ranges.append((path, rng))
+
+    def _add_bytes(self, n):
+        with self.lock:
+            self.body_bytes += n
+
+    def bytes_since(self, before):
+        with self.lock:
+            return self.body_bytes - before
 
     def snapshot(self):
         with self.lock:

@@ -367,3 +367,67 @@ def test_import_tool_reads_the_bucket(iiifd_bin, tmp_path):
         assert p.returncode == 1 and "books/b1/p1.xml:1: " in p.stderr, (p.stdout, p.stderr)
     finally:
         s3.stop()
+
+
+def _exported(folder):
+    """{path below folder: JSON} of every file an `iiifd manifest --out folder` wrote."""
+    docs = {}
+    for dirpath, _dirs, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            with open(path, encoding="utf-8") as f:
+                docs[os.path.relpath(path, folder)] = json.load(f)
+    return docs
+
+
+def test_manifest_tool_exports_the_bucket(iiifd_bin, tmp_path):
+    """`iiifd manifest` with an s3:// root writes the documents it writes for the same folder."""
+    lib = make_library(str(tmp_path))
+    s3 = S3Server()
+    try:
+        upload(s3, lib)
+        public = "https://static.example.org/lib"
+        local, remote = str(tmp_path / "local-out"), str(tmp_path / "bucket-out")
+        p = fx.run([iiifd_bin, "manifest", lib, "--public-url", public, "--out", local])
+        assert "wrote 8 documents" in p.stdout, p.stdout + p.stderr
+        p = fx.run([iiifd_bin, "manifest", f"s3://{BUCKET}/{PREFIX}", "--public-url", public,
+                    "--out", remote, *s3_args(f"http://127.0.0.1:{s3.port}")])
+        assert "wrote 8 documents" in p.stdout, p.stdout + p.stderr
+        docs = _exported(remote)
+        assert docs == _exported(local)
+        b1 = docs["iiif/presentation/books/b1/manifest"]
+        assert b1["label"] == {"none": ["The first book"]} and len(b1["items"]) == 2
+        p = subprocess.run([iiifd_bin, "manifest", f"s3://{BUCKET}/{PREFIX}", "--public-url",
+                            public, "--out", remote,
+                            *s3_args(f"http://127.0.0.1:{fx.free_port()}")],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 1 and "iiifd manifest: " in p.stderr, (p.stdout, p.stderr)
+    finally:
+        s3.stop()
+
+
+def test_check_tool_reads_the_bucket(iiifd_bin, tmp_path):
+    """`iiifd check` with an s3:// root lists the problems it lists for the same folder."""
+    lib = make_library(str(tmp_path))
+    pf.write(f"{lib}/books/b2/manifest.yml", "label: fine\nsummary: [unclosed\n")
+    pf.write(f"{lib}/books/notes.txt", "not served\n")
+    pf.write(f"{lib}/ocr/broken.xml", "<alto><broken")
+    with open(f"{lib}/av/bad.mp3", "wb") as f:
+        f.write(b"ID3 not really audio" * 50)
+    s3 = S3Server()
+    try:
+        upload(s3, lib)
+        local = subprocess.run([iiifd_bin, "check", lib, "--quiet"], capture_output=True,
+                               text=True, timeout=120)
+        remote = subprocess.run([iiifd_bin, "check", f"s3://{BUCKET}/{PREFIX}", "--quiet",
+                                 *s3_args(f"http://127.0.0.1:{s3.port}")],
+                                capture_output=True, text=True, timeout=120)
+        assert local.returncode == remote.returncode == 1, (local, remote)
+        lines = local.stdout.replace(lib, "ROOT").splitlines()
+        assert remote.stdout.replace(f"s3://{BUCKET}/{PREFIX}", "ROOT").splitlines() == lines
+        assert any(l.startswith("books/b2/manifest.yml:") for l in lines), lines
+        assert any(l.startswith("books/notes.txt: skipped") for l in lines), lines
+        assert any("broken.xml:" in l for l in lines) and any("bad.mp3" in l for l in lines)
+        assert lines[-1].startswith("4 problems in ROOT"), lines
+    finally:
+        s3.stop()
