@@ -33,15 +33,6 @@ def flat_png(path, w, h, seed):
     os.replace(part, path)
 
 
-def start_all(nodes):
-    """Starts the servers at the same time (each waits for its own readiness)."""
-    starting = [threading.Thread(target=s.start) for s in nodes]
-    for t in starting:
-        t.start()
-    for t in starting:
-        t.join(60)
-
-
 def metric(node, key):
     """The value of one sample of node's /metrics, e.g. BUILDS_OK."""
     text = node.get("/metrics").body.decode()

@@ -40,9 +40,9 @@ def bucket_nodes(iiifd_bin, tmp_path):
                                                                ttl=1)]
     nodes = [fx.Server(iiifd_bin, "s3://bkt/img", str(tmp_path), name=f"s{i}", args=args)
              for i in range(2)]
-    pf.start_all(nodes)
+    errors = fx.start_together(nodes)
     try:
-        assert all(s.alive() for s in nodes)
+        assert not errors and all(s.alive() for s in nodes), errors
         yield store, tmp_path, pdir, nodes
     finally:
         for s in nodes:
