@@ -1,7 +1,8 @@
 /*
  * htj2k_write.c: the JPH file around OpenJPH's codestream (see htj2k_write.h). The image is
  * streamed through vips_sink_disc (rows in order, decoded by libvips' worker threads) into the
- * encoder; the codestream box is written with a 64-bit length patched in at the end.
+ * encoder; TLM segments are added to the codestream (j2k_tlm.h: OpenJPH writes none), and the
+ * codestream box is written with a 64-bit length patched in at the end.
  */
 #include "image/htj2k_write.h"
 
@@ -14,6 +15,7 @@
 #include <vips/vips.h>
 
 #include "image/htj2k_encode.h"
+#include "image/j2k_tlm.h"
 #include "image/pyramid.h"
 
 float htj2k_quality_step(int quality)
@@ -126,13 +128,15 @@ int image_htj2k_write(const struct image_source *src, const char *path, int tile
 		return image_pyramid_vips_error(err, "cannot decode", src->path);
 	char error[300] = "";
 	int rc = -1;
-	FILE *f = fopen(path, "wb");
+	FILE *f = fopen(path, "w+b"); /* read back by j2k_insert_tlm */
 	if (!f) {
 		snprintf(error, sizeof error, "cannot write %s: %s", path, strerror(errno));
 	} else {
 		long box = jph_start_boxes(f, (uint32_t)img->Xsize, (uint32_t)img->Ysize, img->Bands);
 		bool written = box >= 0;
 		rc = written ? jph_encode(img, f, tile, quality, error, sizeof error) : -1;
+		if (rc == 0 && j2k_insert_tlm(f, box + 16, error, sizeof error) < 0)
+			rc = -1;
 		if (rc == 0 && jph_finish_boxes(f, box) < 0)
 			rc = -1, written = false;
 		if (fclose(f) != 0)

@@ -1,6 +1,6 @@
 """What a tile costs when its image lies in a bucket (docs/scaling.md, "Object storage"): a
-pyramidal TIFF and JPEG 2000s (without and with a TLM marker, one or several tile-parts per tile)
-in s3rver, behind a counting proxy. The first tile of an image (its probe included: info.json),
+pyramidal TIFF, JPEG 2000s (without and with a TLM marker, one or several tile-parts per tile)
+and an HTJ2K file written by `iiifd convert` (which adds a TLM marker) in s3rver, behind a counting proxy. The first tile of an image (its probe included: info.json),
 a later tile of it, and the same tile again cost a few ranged GETs of a few blocks each, never a
 whole-object GET, and far fewer bytes than the file holds. A JPEG 2000 with a TLM marker is
 indexed from its main header; tiles of one with several tile-parts per tile have the pixels of
@@ -31,18 +31,21 @@ def _image(folder):
     return path
 
 
-def _make_files(folder):
+def _make_files(folder, iiifd_bin):
     src = _image(folder)
     fx.run(["vips", "tiffsave", src, os.path.join(folder, "pyr.tif"), "--tile", "--pyramid",
             "--compression", "jpeg", "--Q", "85", "--tile-width", str(TILE), "--tile-height",
             str(TILE)])
+    # iiifd's own HTJ2K: OpenJPH writes no TLM, `iiifd convert` adds one
+    fx.run([iiifd_bin, "convert", os.path.join(folder, "pyr.tif"),
+            os.path.join(folder, "conv.jph"), "--tile", str(TILE), "--quiet"])
     # a fixed quality (PSNR), not a rate: the same code-blocks whatever the markers around them
     for name, extra in (("plain.jp2", []), ("tlm.jp2", ["-TLM"]),
                         ("parts.jp2", ["-TLM", "-TP", "R"])):
         fx.run(["opj_compress", "-i", src, "-o", os.path.join(folder, name), "-t",
                 f"{TILE},{TILE}", "-q", "30", *extra])
     _with_a_wrong_tlm(os.path.join(folder, "tlm.jp2"), os.path.join(folder, "wrongtlm.jp2"))
-    return ["pyr.tif", "plain.jp2", "tlm.jp2", "parts.jp2", "wrongtlm.jp2"]
+    return ["pyr.tif", "plain.jp2", "tlm.jp2", "parts.jp2", "wrongtlm.jp2", "conv.jph"]
 
 
 def _with_a_wrong_tlm(src, dst):
@@ -64,7 +67,7 @@ def _with_a_wrong_tlm(src, dst):
 def bucket(iiifd_bin, tmp_path_factory):
     """The files in s3rver below img/, a counting proxy, and a server on s3://bkt/img."""
     base = str(tmp_path_factory.mktemp("s3ranges"))
-    names = _make_files(base)
+    names = _make_files(base, iiifd_bin)
     store = s3fx.S3Server()
     proxy = s3fx.CountingProxy(store.port)
     server = None
@@ -107,12 +110,12 @@ def _cost(server, proxy, paths):
 
 # cold: info.json and a first tile (nothing cached); warm: a tile in another part of the
 # image; again: the same tile once more. At most (ranged GETs, blocks) of 64 KiB.
-COLD_BOUND = {"pyr.tif": (6, 8), "tlm.jp2": (4, 4), "parts.jp2": (4, 4)}
+COLD_BOUND = {"pyr.tif": (6, 8), "tlm.jp2": (4, 4), "parts.jp2": (4, 4), "conv.jph": (4, 4)}
 WARM_BOUND = (2, 2)
 
 
 @pytest.mark.parametrize("name", ["pyr.tif", "plain.jp2", "tlm.jp2", "parts.jp2",
-                                  "wrongtlm.jp2"])
+                                  "wrongtlm.jp2", "conv.jph"])
 def test_a_tile_costs_a_few_ranged_gets(bucket, name):
     server, proxy, sizes = bucket
     first, later = (f"/iiif/3/{name}/{_tile(c, r)}/0/default.jpg" for c, r in ((5, 3), (10, 6)))
