@@ -294,6 +294,7 @@ static atomic_int shared_running;
  */
 #define SHARED_BANDS_MIN_TILES 64
 #define SHARED_BANDS_MAX_PIXELS (4 << 20)
+#define SHARED_BANDS_PER_THREAD 4
 
 static int64_t shared_missing(struct shared_job *job)
 {
@@ -326,7 +327,10 @@ static void shared_run(struct shared_job *job)
 		n = (int)(across * rows);
 	/* few rows: cut them so that every thread has work and the last piece is short */
 	job->pieces_per_row = rows < 2 * n ? (int)(across < 2 * n ? across : 2 * n) : 1;
-	job->bands = shared_use_bands(job) ? (rows < n ? (int)rows : n) : 0;
+	/* several bands per thread, taken in turn: a thread the machine slows down (other
+	 * processes) then leaves fewer rows to the end instead of half the region */
+	int bands = n > 1 ? SHARED_BANDS_PER_THREAD * n : 1;
+	job->bands = shared_use_bands(job) ? (rows < bands ? (int)rows : bands) : 0;
 	GThread *helpers[JP2_MAX_THREADS];
 	int started = 0;
 	for (int i = 1; i < n; i++)
