@@ -438,6 +438,28 @@ static void canvas_paste_sampled(struct canvas *c, const opj_image_t *image, int
 	}
 }
 
+/* canvas_paste for 8-bit samples (the common case): all bands of a row in one pass, with the
+ * canvas's fields in locals (stores through uint8_t * would make the compiler reload them). */
+static void canvas_paste_8bit(struct canvas *c, const opj_image_t *image, int64_t tx, int64_t ty,
+			      int64_t x0, int64_t y0, int64_t x1, int64_t y1)
+{
+	const int bands = c->bands;
+	const int64_t w = image->comps[0].w, width = c->width;
+	uint8_t *const pixels = c->pixels;
+	const OPJ_INT32 *row[3];
+	for (int64_t y = y0; y < y1; y++) {
+		for (int b = 0; b < bands; b++)
+			row[b] = image->comps[b].data + (y - ty) * w + (x0 - tx);
+		uint8_t *out = pixels + ((size_t)(y - c->y0) * (size_t)width +
+					 (size_t)(x0 - c->x0)) * (size_t)bands;
+		for (int64_t x = 0; x < x1 - x0; x++)
+			for (int b = 0; b < bands; b++) {
+				OPJ_INT32 v = row[b][x];
+				*out++ = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+			}
+	}
+}
+
 /* Copies the part of the decoded tile in `image` that falls on the canvas. */
 static void canvas_paste(struct canvas *c, const opj_image_t *image, int r,
 			 const struct jp2_layout *l)
@@ -449,6 +471,8 @@ static void canvas_paste(struct canvas *c, const opj_image_t *image, int r,
 	int64_t tx, ty, x0, y0, x1, y1;
 	if (!canvas_overlap(c, image, r, l, &tx, &ty, &x0, &y0, &x1, &y1))
 		return;
+	if (c->bytes == 1 && c->precision == 8)
+		return canvas_paste_8bit(c, image, tx, ty, x0, y0, x1, y1);
 	for (int b = 0; b < c->bands; b++) {
 		const OPJ_INT32 *plane = image->comps[b].data;
 		for (int64_t y = y0; y < y1; y++) {
@@ -721,69 +745,4 @@ enum jp2_decode_status jp2_decode_area_only(const struct jp2_index *ix, const ch
 					    int64_t deadline_us, VipsImage **out)
 {
 	return decode_into_image(ix, path, reduce, area, deadline_us, true, out);
-}
-
-/* ---- the whole image, decoded on demand ----------------------------------------------------- */
-
-struct lazy_image {
-	const struct jp2_index *ix; /* borrowed */
-	char *path;                 /* owned */
-};
-
-static int lazy_generate(VipsRegion *out, void *seq, void *a, void *b, gboolean *stop)
-{
-	(void)seq;
-	(void)b;
-	(void)stop;
-	const struct lazy_image *lazy = a;
-	const VipsRect *r = &out->valid;
-	struct jp2_rect area = { r->left, r->top, r->left + r->width, r->top + r->height };
-	VipsImage *decoded = NULL;
-	if (jp2_decode(lazy->ix, lazy->path, 0, &area, 0, &decoded) != JP2_DECODED)
-		return -1;
-	size_t line = VIPS_IMAGE_SIZEOF_LINE(decoded);
-	for (int y = 0; y < r->height; y++)
-		memcpy(VIPS_REGION_ADDR(out, r->left, r->top + y), VIPS_IMAGE_ADDR(decoded, 0, y),
-		       line);
-	g_object_unref(decoded);
-	return 0;
-}
-
-static void lazy_free(VipsImage *image, void *user)
-{
-	(void)image;
-	struct lazy_image *lazy = user;
-	g_free(lazy->path);
-	g_free(lazy);
-}
-
-VipsImage *jp2_image_new(const struct jp2_index *ix, const char *path)
-{
-	const struct jp2_layout *l = &ix->layout;
-	bool single = jp2_layout_single_tile(l);
-	int tw = single ? 1024 : (int)(l->tile_width < 4096 ? l->tile_width : 4096);
-	int th = single ? 1024 : (int)(l->tile_height < 4096 ? l->tile_height : 4096);
-	bool wide = l->precision > 8;
-	VipsImage *image = vips_image_new(), *cached = NULL;
-	vips_image_init_fields(image, (int)l->width, (int)l->height, l->bands,
-			       wide ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, VIPS_CODING_NONE,
-			       l->bands == 1 ? (wide ? VIPS_INTERPRETATION_GREY16
-						     : VIPS_INTERPRETATION_B_W)
-					     : (wide ? VIPS_INTERPRETATION_RGB16
-						     : VIPS_INTERPRETATION_sRGB),
-			       1.0, 1.0);
-	struct lazy_image *lazy = g_new0(struct lazy_image, 1);
-	lazy->ix = ix;
-	lazy->path = g_strdup(path);
-	g_signal_connect(image, "close", G_CALLBACK(lazy_free), lazy);
-	if (ix->icc)
-		vips_image_set_blob_copy(image, VIPS_META_ICC_NAME, ix->icc, ix->icc_len);
-	int across = ((int)l->width + tw - 1) / tw;
-	if (vips_image_pipelinev(image, VIPS_DEMAND_STYLE_SMALLTILE, NULL) ||
-	    vips_image_generate(image, NULL, lazy_generate, NULL, lazy, NULL) ||
-	    vips_tilecache(image, &cached, "tile_width", tw, "tile_height", th, "max_tiles",
-			   2 * across + 2, NULL))
-		cached = NULL;
-	g_object_unref(image);
-	return cached;
 }

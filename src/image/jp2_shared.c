@@ -213,7 +213,7 @@ static int shared_decode_partial(struct shared_job *job, uint32_t row, uint32_t 
 
 /* Columns [c0, c1) of one tile row: cached tiles and lone missing ones one by one, each run of
  * two or more missing tiles side by side in one decode, missing tiles the area covers only in
- * part (large ones) decoded only there. */
+ * part (large ones) decoded only there (a run of whole tiles stops before them). */
 static int shared_piece(struct shared_job *job, uint32_t row, uint32_t c0, uint32_t c1)
 {
 	for (uint32_t col = c0; col < c1;) {
@@ -228,7 +228,7 @@ static int shared_piece(struct shared_job *job, uint32_t row, uint32_t c0, uint3
 			continue;
 		}
 		if (col + 1 == c1 || shared_cached(job, col, row) ||
-		    shared_cached(job, col + 1, row)) {
+		    shared_cached(job, col + 1, row) || shared_partial(job, col + 1, row)) {
 			if (shared_fetch_paste(job, col, row) < 0) {
 				atomic_store(&job->status, JP2_FAILED);
 				return -1;
@@ -237,7 +237,7 @@ static int shared_piece(struct shared_job *job, uint32_t row, uint32_t c0, uint3
 			continue;
 		}
 		uint32_t end = col + 2;
-		while (end < c1 && !shared_cached(job, end, row))
+		while (end < c1 && !shared_cached(job, end, row) && !shared_partial(job, end, row))
 			end++;
 		struct jp2_rect run = { col, row, end, (int64_t)row + 1 };
 		if (shared_decode_rect(job, &run) < 0)
@@ -294,6 +294,7 @@ static atomic_int shared_running;
  */
 #define SHARED_BANDS_MIN_TILES 64
 #define SHARED_BANDS_MAX_PIXELS (4 << 20)
+#define SHARED_BANDS_PER_THREAD 4
 
 static int64_t shared_missing(struct shared_job *job)
 {
@@ -326,7 +327,10 @@ static void shared_run(struct shared_job *job)
 		n = (int)(across * rows);
 	/* few rows: cut them so that every thread has work and the last piece is short */
 	job->pieces_per_row = rows < 2 * n ? (int)(across < 2 * n ? across : 2 * n) : 1;
-	job->bands = shared_use_bands(job) ? (rows < n ? (int)rows : n) : 0;
+	/* several bands per thread, taken in turn: a thread the machine slows down (other
+	 * processes) then leaves fewer rows to the end instead of half the region */
+	int bands = n > 1 ? SHARED_BANDS_PER_THREAD * n : 1;
+	job->bands = shared_use_bands(job) ? (rows < bands ? (int)rows : bands) : 0;
 	GThread *helpers[JP2_MAX_THREADS];
 	int started = 0;
 	for (int i = 1; i < n; i++)

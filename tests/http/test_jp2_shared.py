@@ -6,7 +6,8 @@ cores, and many requests at once.
 The source is the bench generator's grain image (bench/genimage.c) at odd sizes, with enough
 codestream tiles for overviews and long runs of tiles: 1531x1017 in 64x64 tiles (24x16) as
 classic JPEG 2000 (vips jp2ksave), 2131x2113 in 256x256 tiles (9x9; `iiifd convert` makes 256
-or 512) as HTJ2K. Every
+or 512) as HTJ2K, and the latter size in 256x256 tiles as classic JPEG 2000 too (tiles large
+enough that a crop's partly covered ones are decoded only under it). Every
 answer is compared with the same request to a server without the tile cache (each request
 decoded on its own, OpenJPEG told the exact area): the pixels must be identical (JPEG 2000 tiles
 decode independently), and with libvips' decode of the level within MAE 1.5 per channel.
@@ -27,7 +28,8 @@ import fixtures as fx
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 MAE = 1.5
-GEOMETRY = {"classic.jp2": (1531, 1017, 64), "g.jph": (2131, 2113, 256)}  # width, height, tile
+GEOMETRY = {"classic.jp2": (1531, 1017, 64), "g.jph": (2131, 2113, 256),
+            "crops.jp2": (2131, 2113, 256)}  # width, height, tile
 NAMES = list(GEOMETRY)
 
 
@@ -221,3 +223,19 @@ def test_direct_jpeg_matches_libvips_path(images, tmp_path, name):
     finally:
         direct.kill()
         vips.kill()
+
+
+@pytest.mark.parametrize("name", ["crops.jp2", "g.jph"])
+def test_crops_of_partly_covered_tiles(images, servers, name):
+    """Crops at full resolution whose edge tiles they cover only in part (classic JPEG 2000:
+    those decoded only under the crop and not cached, a run of whole tiles stopping before
+    them; HTJ2K: decoded whole): tall crops (whole tile rows as pieces), 3x3 tiles with a
+    whole one inside, the short right and bottom edge tiles, a crop one pixel wide, and the
+    same crops again once the inner tiles are cached."""
+    cached, alone = servers
+    lw, lh = level_size(name, 0)
+    crops = [(100, 90, 700, 1000), (300, 300, 512, 512), (lw - 400, lh - 300, 400, 300),
+             (1000, 5, 1, 700), (37, 1500, 1900, 129), (513, 257, 255, 1)]
+    for _ in range(2):
+        for crop in crops:
+            check(images, cached, alone, name, 0, *crop)
