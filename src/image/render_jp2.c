@@ -14,7 +14,6 @@
 #include "core/metrics.h"
 #include "image/jp2.h"
 #include "image/jpeg_codec.h"
-#include "image/parallel.h"
 #include "image/resample.h"
 #include "image/source.h"
 
@@ -34,39 +33,16 @@ bool render_jp2_applies(const struct image_source *src, const struct image_reque
 	return g->out_w <= r[2] - r[0] && g->out_h <= r[3] - r[1]; /* no upscaling */
 }
 
-/* The resampling pass split into bands of output rows over the cores (parallel_for: on this
- * thread alone when every core is busy). */
-struct render_jp2_resample {
-	const struct resample_plan *plan;
-	const struct resample_image *src;
-	struct resample_image *dst;
-	int band_rows;
-	gint failed;
-};
-
-static void render_jp2_resample_band(void *user, int i)
-{
-	struct render_jp2_resample *r = user;
-	int begin = i * r->band_rows;
-	int end = begin + r->band_rows < r->dst->height ? begin + r->band_rows : r->dst->height;
-	if (begin < end && resample_plan_rows(r->plan, r->src, r->dst, begin, end) < 0)
-		g_atomic_int_set(&r->failed, 1);
-}
-
+/* The whole decoded area to dst, over the cores (a 1 x 1 grid for the resampler). */
 static int render_jp2_resample(const struct resample_image *src, struct resample_image *dst)
 {
-	struct resample_plan *plan = resample_plan_new(src->width, src->height, 0, 0, src->width,
-						       src->height, dst->width, dst->height);
-	if (!plan)
-		return -1;
-	/* bands of at least 64 rows: more only repeats the horizontal pass of the rows they share */
-	int bands = dst->height / 64 < 8 ? dst->height / 64 : 8;
-	bands = bands < 1 ? 1 : bands;
-	struct render_jp2_resample r = { .plan = plan, .src = src, .dst = dst,
-					 .band_rows = (dst->height + bands - 1) / bands };
-	parallel_for(bands, render_jp2_resample_band, &r);
-	resample_plan_free(plan);
-	return g_atomic_int_get(&r.failed) ? -1 : 0;
+	const uint8_t *pixels[1] = { src->pixels };
+	size_t strides[1] = { src->stride };
+	struct resample_tiles grid = { .pixels = pixels, .strides = strides, .cols = 1, .rows = 1,
+				       .tile_w = src->width, .tile_h = src->height,
+				       .bands = src->bands, .width = src->width,
+				       .height = src->height };
+	return resample_tiles_over_cores(&grid, 0, 0, src->width, src->height, dst);
 }
 
 /* The decoded area -> output size -> JPEG. */

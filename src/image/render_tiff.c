@@ -279,41 +279,6 @@ static int render_same_bands(const struct render_job *job, int *bands)
 	return *bands == 1 || *bands == 3;
 }
 
-/* One resampling run from the decoded tiles, split into bands of output rows over the cores. */
-struct render_resample {
-	const struct resample_plan *plan;
-	const struct resample_tiles *src;
-	struct resample_image *dst;
-	int band_rows;
-	gint failed;
-};
-
-static void render_resample_band(void *user, int i)
-{
-	struct render_resample *r = user;
-	int begin = i * r->band_rows;
-	int end = begin + r->band_rows < r->dst->height ? begin + r->band_rows : r->dst->height;
-	if (resample_plan_rows_tiled(r->plan, r->src, r->dst, begin, end) < 0)
-		g_atomic_int_set(&r->failed, 1);
-}
-
-static int render_resample(const struct resample_tiles *src, double x0, double y0, double x1,
-			   double y1, struct resample_image *dst)
-{
-	struct resample_plan *plan =
-		resample_plan_new(src->width, src->height, x0, y0, x1, y1, dst->width, dst->height);
-	if (!plan)
-		return -1;
-	/* bands of at least 64 rows: more only repeats the horizontal pass of the rows they share */
-	int bands = dst->height / 64 < 8 ? dst->height / 64 : 8;
-	bands = bands < 1 ? 1 : bands;
-	struct render_resample r = { .plan = plan, .src = src, .dst = dst,
-				     .band_rows = (dst->height + bands - 1) / bands };
-	parallel_for(bands, render_resample_band, &r);
-	resample_plan_free(plan);
-	return g_atomic_int_get(&r.failed) ? -1 : 0;
-}
-
 /* The region as a grid of the decoded tiles, read in place by the resampler. */
 static int render_resample_tiles(const struct render_job *job, int bands,
 				 const struct resample_image *region, double wx0, double wy0,
@@ -335,7 +300,7 @@ static int render_resample_tiles(const struct render_job *job, int bands,
 			.x0 = (int)(p->dx0 - p->col0 * p->tw), .y0 = (int)(p->dy0 - p->row0 * p->th),
 			.width = region->width, .height = region->height,
 		};
-		rc = render_resample(&grid, wx0, wy0, wx1, wy1, img);
+		rc = resample_tiles_over_cores(&grid, wx0, wy0, wx1, wy1, img);
 	}
 	free(pixels);
 	free(strides);

@@ -11,9 +11,12 @@
 #include "image/resample.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "image/parallel.h"
 
 #define RESAMPLE_ONE 16384 /* fixed-point 1.0 of the weights */
 #define RESAMPLE_MID_SHIFT 8 /* vertical sums keep 14 - 8 = 6 fractional bits */
@@ -412,4 +415,40 @@ int resample_image(const struct resample_image *src, double x0, double y0, doubl
 	int rc = p ? resample_plan_rows(p, src, dst, 0, dst->height) : -1;
 	resample_plan_free(p);
 	return rc;
+}
+
+/* One resampling run split into bands of output rows (resample_tiles_over_cores). */
+struct resample_bands {
+	const struct resample_plan *plan;
+	const struct resample_tiles *src;
+	struct resample_image *dst;
+	int band_rows;
+	atomic_int failed;
+};
+
+static void resample_band(void *user, int i)
+{
+	struct resample_bands *r = user;
+	int begin = i * r->band_rows;
+	int end = begin + r->band_rows < r->dst->height ? begin + r->band_rows : r->dst->height;
+	if (begin < end && resample_plan_rows_tiled(r->plan, r->src, r->dst, begin, end) < 0)
+		atomic_store(&r->failed, 1);
+}
+
+int resample_tiles_over_cores(const struct resample_tiles *src, double x0, double y0, double x1,
+			      double y1, struct resample_image *dst)
+{
+	struct resample_plan *plan =
+		resample_plan_new(src->width, src->height, x0, y0, x1, y1, dst->width, dst->height);
+	if (!plan)
+		return -1;
+	/* bands of at least 64 rows: more only repeats the horizontal pass of the rows they share */
+	int bands = dst->height / 64 < 8 ? dst->height / 64 : 8;
+	bands = bands < 1 ? 1 : bands;
+	struct resample_bands r = { .plan = plan, .src = src, .dst = dst,
+				    .band_rows = (dst->height + bands - 1) / bands };
+	atomic_init(&r.failed, 0);
+	parallel_for(bands, resample_band, &r);
+	resample_plan_free(plan);
+	return atomic_load(&r.failed) ? -1 : 0;
 }

@@ -60,4 +60,12 @@ int resample_plan_rows_tiled(const struct resample_plan *plan, const struct resa
 int resample_image(const struct resample_image *src, double x0, double y0, double x1, double y1,
 		   struct resample_image *dst);
 
+/*
+ * The window (x0, y0)-(x1, y1) of a grid of tiles (a single image is a 1 x 1 grid) to dst, in
+ * bands of at least 64 output rows spread over the cores (parallel_for: all on this thread when
+ * every core is busy). Returns 0, or -1 when out of memory.
+ */
+int resample_tiles_over_cores(const struct resample_tiles *src, double x0, double y0, double x1,
+			      double y1, struct resample_image *dst);
+
 #endif
