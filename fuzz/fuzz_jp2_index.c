@@ -6,23 +6,18 @@
  * small area decoded at full resolution and at the smallest level (a reduced decode, which
  * skips the higher resolutions' code-blocks), directly and through the decoded-tile cache,
  * then a strip a few tiles wide through the cache (runs of tiles decoded in one call; the
- * whole smallest level, in bands when it has 64 tiles or more). An HTJ2K file is decoded only
- * when the server's check (iiifd verify-codestream, here in a forked child) passes, as the
- * server does (image/ht_guard.h); the HT scan of jp2_index_scan_ht() runs on every input.
+ * whole smallest level, in bands when it has 64 tiles or more). jp2_index_scan_ht() (the HT
+ * scan of files the index leaves to libvips) runs on every input.
  */
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <vips/vips.h>
 
 #include "fuzz_input.h"
 #include "image/jp2.h"
 #include "image/jp2_internal.h"
-#include "tools/verify_codestream.h"
 
 /* Decodes up to 32x32 pixels at the top-left of reduction level `reduce` (w x h), directly
  * and through the shared tile cache (jp2_shared.c, as renders do). */
@@ -50,23 +45,6 @@ static void fuzz_decode(const struct jp2_index *ix, const char *path, int reduce
 	vips_error_clear();
 }
 
-/* The server's HTJ2K check (tools/verify_codestream.h) in a forked child, as ht_guard.c runs
- * it in a spawned one: whether every code-block decodes without an error or an abort. */
-static bool fuzz_ht_verified(const char *path)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		struct rlimit cpu = { .rlim_cur = 10, .rlim_max = 10 };
-		setrlimit(RLIMIT_CPU, &cpu);
-		char error[200];
-		_exit(tools_verify_codestream(path, error, sizeof error) == 0 ? 0 : 1);
-	}
-	int status = 0;
-	if (pid < 0 || waitpid(pid, &status, 0) < 0)
-		return false;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
@@ -91,16 +69,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			jp2_layout_level_size(l, r, &w, &h);
 		jp2_layout_level_size(l, 0, &w, &h);
 		struct tile_cache *cache = tile_cache_new(1 << 20); /* one input's tiles only */
-		/* HTJ2K code-blocks are decoded here only when the server's guard would admit the
-		 * file: Debian's OpenJPEG 2.5.0 aborts on an assert() in ht_dec.c for some
-		 * malformed HT code-blocks (fuzz/known-upstream/), so the server decodes an HT file
-		 * only once a child process decoded all of it (image/ht_guard.h). An abort here is
-		 * a file the check passed that still aborts: a hole in the guard. */
-		bool decode = !l->ht || (w * h < (1 << 22) && fuzz_ht_verified(path));
-		if (!decode)
+		/* HTJ2K code-blocks are indexed but not decoded here: Debian's OpenJPEG 2.5.0
+		 * aborts on an assert() in ht_dec.c (mel_init) for a malformed HT code-block, a
+		 * crash in the library that iiifd cannot turn into an error in-process (reproducer:
+		 * fuzz/known-upstream/openjpeg-2.5.0-ht-mel-assert.j2c). The server decodes an HT
+		 * file only after a child process decoded all of it (image/ht_guard.h); doing that
+		 * here per input (a fork of this ASan process) made the target some 50 times
+		 * slower, so HT decoding is left to the end-to-end tests (docs/internals/fuzzing.md) */
+		if (l->ht)
 			w = h = 0;
 		fuzz_decode(ix, path, 0, w, h, cache);
-		if (l->reductions > 1 && decode) {
+		if (l->reductions > 1 && !l->ht) {
 			jp2_layout_level_size(l, l->reductions - 1, &w, &h);
 			fuzz_decode(ix, path, l->reductions - 1, w, h, cache);
 		}
