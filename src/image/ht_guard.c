@@ -38,7 +38,7 @@ struct entry {
 static struct {
 	bool active, stopping;
 	struct ht_guard_options opt;
-	char *state_dir;
+	char *state_dir;        /* NULL: verdicts in memory only (the folder could not be made) */
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* CLOCK_MONOTONIC: an entry settled, a job queued, or stop */
 	GHashTable *entries;    /* key (owned) -> struct entry (owned) */
@@ -66,6 +66,8 @@ static char *verdict_file(const char *key)
 /* A verdict persisted for key: ENTRY_GOOD, ENTRY_BAD (reason filled), or -1 for none. */
 static int verdict_load(const char *key, char reason[REASON_MAX])
 {
+	if (!guard.state_dir)
+		return -1;
 	char *path = verdict_file(key);
 	gchar *text = NULL;
 	gsize len = 0;
@@ -87,6 +89,8 @@ static int verdict_load(const char *key, char reason[REASON_MAX])
 
 static void verdict_save(const char *key, const struct entry *e)
 {
+	if (!guard.state_dir)
+		return;
 	char *path = verdict_file(key);
 	char *text = e->state == ENTRY_GOOD ? g_strdup_printf("good\n%s", key)
 					    : g_strdup_printf("bad %s\n%s", e->reason, key);
@@ -129,7 +133,8 @@ static void *worker_main(void *arg)
 		struct entry *e = g_hash_table_lookup(guard.entries, key);
 		e->state = ENTRY_RUNNING;
 		struct ht_guard_check c = { .path = e->path, .version = &e->version,
-					    .tmp_dir = guard.state_dir,
+					    .tmp_dir = guard.state_dir ? guard.state_dir
+								       : g_get_tmp_dir(),
 					    .cpu_seconds = check_cpu_seconds(e->version.size),
 					    .running = running };
 		char reason[REASON_MAX] = "";
@@ -261,16 +266,18 @@ int ht_guard_start(const struct ht_guard_options *opt, struct iiifd_error *err)
 {
 	if (guard.entries)
 		return guard.active ? 0 : iiifd_error_set(err, 500, "the HTJ2K checks were stopped");
-	if (g_mkdir_with_parents(opt->state_dir, 0755) < 0)
-		return iiifd_error_set(err, 500, "cannot create %s: %s", opt->state_dir,
-				       strerror(errno));
+	bool persist = g_mkdir_with_parents(opt->state_dir, 0755) == 0 &&
+		       access(opt->state_dir, W_OK) == 0;
+	if (!persist) /* e.g. a read-only cache-dir with cache = false: checks still run */
+		log_warn("%s: cannot keep HTJ2K check verdicts there (%s); they last until the "
+			 "server stops", opt->state_dir, strerror(errno));
 	pthread_condattr_t attr;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&guard.changed, &attr);
 	pthread_condattr_destroy(&attr);
 	guard.opt = *opt;
-	guard.state_dir = strdup(opt->state_dir);
+	guard.state_dir = persist ? strdup(opt->state_dir) : NULL;
 	guard.entries = g_hash_table_new_full(g_str_hash, g_str_equal, free, entry_free);
 	g_queue_init(&guard.queue);
 	guard.stopping = false;
@@ -280,7 +287,7 @@ int ht_guard_start(const struct ht_guard_options *opt, struct iiifd_error *err)
 		if (pthread_create(&guard.workers[guard.nworkers], NULL, worker_main,
 				   &guard.running[guard.nworkers]) != 0)
 			break;
-	if (!guard.state_dir || guard.nworkers == 0) {
+	if ((persist && !guard.state_dir) || guard.nworkers == 0) {
 		ht_guard_stop();
 		return iiifd_error_set(err, 500, "cannot start the HTJ2K checks");
 	}

@@ -33,7 +33,9 @@ struct ht_guard_options {
 /*
  * Starts the guard for this process (copies opt; the child is /proc/self/exe). Until then, and
  * after ht_guard_stop(), ht_guard_admit() admits everything (command-line tools, the child).
- * Returns 0, or -1 with err set (state_dir cannot be made).
+ * When state_dir cannot be made or written, verdicts are kept in memory only (a warning is
+ * logged) and remote copies go to the system's temporary folder. Returns 0, or -1 with err set
+ * (no worker thread could start).
  */
 int ht_guard_start(const struct ht_guard_options *opt, struct iiifd_error *err);
 /* Kills running checks (no verdict kept for them) and waits for the workers; once per process:

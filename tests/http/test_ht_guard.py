@@ -220,3 +220,17 @@ def test_object_storage_root(iiifd_bin, library, tmp_path):
             found, text = s.new_sanitizer_reports()
             assert not found, text[-4000:]
         store.stop()
+
+
+def test_unwritable_cache_dir(server_factory, library, tmp_path):
+    """A cache-dir that cannot be made (here below a regular file) with the disk cache off: the
+    server starts, warns, and still checks (verdicts in memory only)."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    s = server_factory(args=["--cache", "false", "--cache-dir", str(blocker / "cache")],
+                       root_dir=str(library[1]))
+    assert get_settled(s, tile("good.jph")).status == 200
+    assert get_settled(s, small("abort.j2c")).status == 500
+    log = s.stderr_text()
+    assert "cannot keep HTJ2K check verdicts there" in log
+    assert "abort.j2c: damaged HTJ2K file" in log and s.alive()
