@@ -22,7 +22,7 @@
 #include "image/ht_guard_child.h"
 
 #define MAX_WAITING 256     /* checks queued; more: 503 without queueing */
-#define MAX_REMEMBERED 65536 /* verdicts in memory; beyond, the settled ones are dropped (on disk) */
+#define MAX_REMEMBERED 65536 /* verdicts in memory; beyond, settled ones are dropped (on disk) */
 #define MAX_WORKERS 8
 #define REASON_MAX 200
 
@@ -265,7 +265,8 @@ bool ht_guard_active(void)
 int ht_guard_start(const struct ht_guard_options *opt, struct iiifd_error *err)
 {
 	if (guard.entries)
-		return guard.active ? 0 : iiifd_error_set(err, 500, "the HTJ2K checks were stopped");
+		return guard.active ? 0
+				    : iiifd_error_set(err, 500, "the HTJ2K checks were stopped");
 	bool persist = g_mkdir_with_parents(opt->state_dir, 0755) == 0 &&
 		       access(opt->state_dir, W_OK) == 0;
 	if (!persist) /* e.g. a read-only cache-dir with cache = false: checks still run */

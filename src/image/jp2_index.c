@@ -454,7 +454,8 @@ bool jp2_index_scan_ht(const char *path, const struct storage_stat *known)
 		f.size = (off_t)storage_file_size(f.fd);
 		off_t first_sot = find_codestream(&f) == 0 ? read_main_header(&f, ix) : -1;
 		/* tile-part indexes (Isot) are 16-bit: more tiles than that cannot all be read */
-		if (first_sot > 0 && (uint64_t)ix->layout.tiles_across * ix->layout.tiles_down <= 65535)
+		uint64_t tiles = (uint64_t)ix->layout.tiles_across * ix->layout.tiles_down;
+		if (first_sot > 0 && tiles <= 65535)
 			(void)read_tile_parts(&f, ix, first_sot); /* up to any damage */
 	}
 	bool ht = ix && ix->layout.ht;

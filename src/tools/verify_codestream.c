@@ -186,7 +186,8 @@ int tools_verify_codestream(const char *path, char *error, size_t n)
 
 static void verify_limit(int cpu_seconds)
 {
-	struct rlimit cpu = { .rlim_cur = (rlim_t)cpu_seconds, .rlim_max = (rlim_t)cpu_seconds + 5 };
+	struct rlimit cpu = { .rlim_cur = (rlim_t)cpu_seconds,
+			      .rlim_max = (rlim_t)cpu_seconds + 5 };
 	setrlimit(RLIMIT_CPU, &cpu);
 #ifndef __SANITIZE_ADDRESS__
 	struct rlimit as = { .rlim_cur = VERIFY_ADDRESS_SPACE, .rlim_max = VERIFY_ADDRESS_SPACE };

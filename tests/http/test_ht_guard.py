@@ -124,7 +124,8 @@ def test_damaged_files_refused_server_keeps_serving(server_factory, library, tmp
         # info.json needs no decode: answered while the check runs (from the header)
         assert s.get(f"/iiif/3/{name}/info.json").status in (200, 500)
         for path in (f"/iiif/3/{name}/0,0,16,16/16,/0/default.jpg",
-                     f"/iiif/3/{name}/full/max/0/default.png", f"/iiif/3/{name}/full/20,/0/default.jpg"):
+                     f"/iiif/3/{name}/full/max/0/default.png",
+                     f"/iiif/3/{name}/full/20,/0/default.jpg"):
             r = get_settled(s, path)
             assert r.status == 500, (path, r.status, r.body[:200])
             assert b"damaged" in r.body and b"HTJ2K" in r.body, r.body

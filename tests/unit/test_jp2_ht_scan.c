@@ -86,7 +86,8 @@ static void test_style_without_cap(void)
 	CHECK(cod > 0, "a COD in tiled.jp2");
 	if (cod > 0) {
 		CHECK(!scan("classic.jp2", d, len), "classic before");
-		d[cod + 2 + 10] |= 0x40; /* after marker, length: Scod, SGcod (4), levels, xcb, ycb */
+		/* after marker and length: Scod, SGcod (4), levels, xcb, ycb, then the style */
+		d[cod + 2 + 10] |= 0x40;
 		CHECK(scan("htstyle.jp2", d, len), "HT style in the main COD");
 	}
 	g_free(d);
