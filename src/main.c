@@ -25,6 +25,7 @@
 #include "tools/tiles.h"
 #include "tools/cache.h"
 #include "tools/check.h"
+#include "tools/verify_codestream.h"
 #include "tools/dataset.h"
 #include "tools/activity.h"
 #include "tools/import.h"
@@ -388,6 +389,8 @@ int main(int argc, char **argv)
 		return tools_dataset_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "activity") == 0)
 		return tools_activity_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "verify-codestream") == 0) /* the HTJ2K check's child (ht_guard.h) */
+		return tools_verify_codestream_main(argc - 2, argv + 2);
 	fprintf(stderr, "iiifd: unknown command '%s'\n(see iiifd --help)\n", argv[1]);
 	return 2;
 }

@@ -192,6 +192,10 @@ static const struct config_key config_keys[] = {
 	KEY("direct-render", CONFIG_BOOL, direct_render, "true", 0, 0,
 	    "render tiled JPEG TIFFs and JPEG 2000 as JPEG with iiifd's own paths (libjpeg-turbo, "
 	    "OpenJPEG); false = libvips for every render"),
+	KEY("htj2k-check", CONFIG_BOOL, htj2k_check, "true", 0, 0,
+	    "decode each HTJ2K file (each version) once in a child process before serving it, so "
+	    "that a damaged one gets a 500 instead of stopping the server (OpenJPEG 2.5.0 aborts "
+	    "on some); verdicts kept in cache-dir/htj2k-checked; false = trust the files"),
 	KEY("cache", CONFIG_BOOL, cache, "true", 0, 0, "keep rendered images in cache-dir"),
 	KEY("cache-dir", CONFIG_STRING, cache_dir, "/var/tmp/iiifd-cache", 0, 0,
 	    "folder for the disk cache (created if missing)"),

@@ -58,6 +58,7 @@ struct iiifd_config {
 	int source_cache_entries; /* probed images kept in memory; 0 = none */
 	int64_t tile_cache_mb;    /* decoded tiles kept for renders (image/tile_cache.h); 0 = none */
 	bool direct_render;       /* tiled JPEG TIFFs rendered by image/render_tiff.c */
+	bool htj2k_check;         /* HTJ2K files decoded in a child once first (image/ht_guard.h) */
 	bool cache;               /* the disk cache of rendered images */
 	char *cache_dir;
 	int64_t cache_size_mb;

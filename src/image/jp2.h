@@ -41,7 +41,8 @@ struct jp2_layout {
 	int precision;                         /* bits per sample, 1..16 */
 	uint8_t step_x[3], step_y[3];          /* component subsampling: 1, or 2 or 4 for chroma */
 	bool ycc;                              /* components are sYCC (JP2 colour 18): Y, Cb, Cr */
-	bool ht;                               /* a CAP marker: HTJ2K (Part 15) code-blocks */
+	bool ht;                               /* HTJ2K (Part 15) code-blocks: a CAP marker, or HT
+						* code-block style in a COD/COC of any header */
 };
 
 static inline bool jp2_layout_single_tile(const struct jp2_layout *l)
@@ -76,6 +77,14 @@ int jp2_index_open_at(const char *path, const struct storage_stat *known,
 /* jp2_index_open_at(path, NULL, ...). */
 int jp2_index_open(const char *path, struct jp2_index **out, struct iiifd_error *err);
 void jp2_index_free(struct jp2_index *ix);
+
+/*
+ * Whether the JPEG 2000 file at path (known: its version, or NULL) has HT code-blocks (a CAP
+ * marker, or HT code-block style in a COD/COC of the main or any tile-part header), also for a
+ * file jp2_index_open_at() leaves to libvips. Headers are read up to the first damage (a SOT
+ * that is not where the previous tile-part's length says): OpenJPEG stops there too.
+ */
+bool jp2_index_scan_ht(const char *path, const struct storage_stat *known);
 
 const struct jp2_layout *jp2_index_layout(const struct jp2_index *ix);
 

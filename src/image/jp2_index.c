@@ -51,6 +51,7 @@ struct jp2_file {
 	off_t codestream, codestream_end;
 	struct jp2_colour colour;
 	struct jp2_tlm tlm;
+	bool scan; /* jp2_index_scan_ht(): read every header, supported or not (PPM too) */
 };
 
 static uint32_t be16(const uint8_t *p)
@@ -204,10 +205,14 @@ static int parse_siz(const uint8_t *m, size_t len, struct jp2_layout *l)
 /* JPEG 2000 Part 1 (Table A.15) allows at most 32 decomposition levels; more is a crafted file. */
 #define MAX_DECOMPOSITION_LEVELS 32
 
+/* Code-block style bit 6 (ISO 15444-15 Table A.3): the code-blocks are HT ones. OpenJPEG
+ * decodes a block with its HT decoder by this bit, with or without a CAP marker. */
+#define CBLKSTY_HT 0x40
+
 /*
  * COD and COC, from their length fields on: decomposition levels, so the reductions available
- * (the fewest of any component). -1 for more levels than the standard allows (shifting by them
- * would overflow).
+ * (the fewest of any component), and whether the code-blocks are HT ones. -1 for more levels
+ * than the standard allows (shifting by them would overflow).
  */
 static int parse_levels(uint32_t marker, const uint8_t *m, size_t len, uint32_t comps,
 			struct jp2_layout *l)
@@ -215,6 +220,8 @@ static int parse_levels(uint32_t marker, const uint8_t *m, size_t len, uint32_t 
 	size_t at = marker == MARKER_COD ? 7 : 2 + (comps < 257 ? 1u : 2u) + 1;
 	if (len <= at)
 		return 0;
+	if (len > at + 3 && (m[at + 3] & CBLKSTY_HT))
+		l->ht = true;
 	if (m[at] > MAX_DECOMPOSITION_LEVELS)
 		return -1;
 	int reductions = m[at] + 1;
@@ -320,7 +327,7 @@ static off_t read_main_header(struct jp2_file *f, struct jp2_index *ix)
 	while ((marker = next_segment(f, &at, f->codestream_end, MARKER_SOT, buf, &len)) != 0) {
 		if (marker == MARKER_SOT)
 			return comps && ix->layout.reductions > 0 ? at : -1;
-		if (marker == MARKER_PPM)
+		if (marker == MARKER_PPM && !f->scan)
 			return 0;
 		if (marker == MARKER_CAP) /* Part 15: HT code-blocks may follow */
 			ix->layout.ht = true;
@@ -370,8 +377,10 @@ static int add_part(struct jp2_index *ix, uint32_t *capacity, uint32_t **last_of
 }
 
 /*
- * The markers between a tile's first SOT and SOD: COD or COC there may give the tile fewer
- * decomposition levels than the main header, and so fewer reductions for the whole image.
+ * The markers between a tile-part's SOT and SOD: COD or COC there may give the tile fewer
+ * decomposition levels than the main header, and so fewer reductions for the whole image, or
+ * HT code-blocks. Read for every tile-part, not only the first of a tile where the standard
+ * puts them: what OpenJPEG would decode must not hide HT code-blocks from the layout.
  */
 static int read_tile_header(const struct jp2_file *f, struct jp2_index *ix, off_t at, off_t end)
 {
@@ -457,7 +466,7 @@ static int read_tile_parts(const struct jp2_file *f, struct jp2_index *ix, off_t
 			rc = -1;
 		else
 			rc = add_part(ix, &capacity, &last, sot, at, length);
-		if (rc == 0 && sot[10] == 0)
+		if (rc == 0)
 			rc = read_tile_header(f, ix, at + 12, at + (off_t)length);
 		at += (off_t)length;
 	}
@@ -593,6 +602,25 @@ int jp2_index_open_at(const char *path, const struct storage_stat *known,
 	}
 	*out = ix;
 	return 0;
+}
+
+bool jp2_index_scan_ht(const char *path, const struct storage_stat *known)
+{
+	struct jp2_file f = { .scan = true };
+	struct jp2_index *ix = calloc(1, sizeof *ix);
+	if (ix && storage_file_open(path, known, &f.fd, NULL) == 0 &&
+	    storage_file_size(f.fd) >= 0) {
+		f.size = (off_t)storage_file_size(f.fd);
+		off_t first_sot = find_codestream(&f) == 0 ? read_main_header(&f, ix) : -1;
+		/* tile-part indexes (Isot) are 16-bit: more tiles than that cannot all be read */
+		uint64_t tiles = (uint64_t)ix->layout.tiles_across * ix->layout.tiles_down;
+		if (first_sot > 0 && tiles <= 65535)
+			(void)read_tile_parts(&f, ix, first_sot); /* up to any damage */
+	}
+	bool ht = ix && ix->layout.ht;
+	storage_file_close(f.fd);
+	jp2_index_free(ix);
+	return ht;
 }
 
 int jp2_index_open(const char *path, struct jp2_index **out, struct iiifd_error *err)

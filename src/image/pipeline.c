@@ -396,6 +396,8 @@ int image_pipeline_render(const struct image_source *src, const struct image_req
 {
 	*out = NULL;
 	*out_len = 0;
+	if (image_source_ready(src, err) < 0)
+		return -1;
 	if (!image_pipeline_can_encode(req->format))
 		return iiifd_error_set(err, 415, "format '%s' is not available on this server",
 				       image_format_name(req->format));

@@ -18,6 +18,7 @@
 #include "core/path.h"
 #include "core/strings.h"
 #include "image/degraded.h"
+#include "image/ht_guard.h"
 #include "image/passthrough.h"
 #include "image/render_tiff.h"
 #include "media/derived.h"
@@ -70,6 +71,15 @@ static struct image_encode_options service_encode_now(const struct image_service
 	return opt;
 }
 
+/* HTJ2K files checked in a child process before the server decodes them (ht_guard.h). */
+static int service_start_ht_guard(const struct iiifd_config *cfg, struct iiifd_error *err)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/htj2k-checked", cfg->cache_dir);
+	struct ht_guard_options opt = ht_guard_defaults(dir, cfg->request_timeout);
+	return ht_guard_start(&opt, err);
+}
+
 int image_service_init(struct image_service *svc, const struct iiifd_config *cfg,
 		       const char *root_real, struct iiifd_error *err)
 {
@@ -110,6 +120,10 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 		image_service_release(svc);
 		return iiifd_error_set(err, 500, "out of memory");
 	}
+	if (cfg->htj2k_check && service_start_ht_guard(cfg, err) < 0) {
+		image_service_release(svc);
+		return -1;
+	}
 	if (cfg->cache) {
 		svc->derivatives = derivative_cache_open(cfg->cache_dir,
 							 cfg->cache_size_mb << 20, err);
@@ -123,6 +137,7 @@ int image_service_init(struct image_service *svc, const struct iiifd_config *cfg
 
 void image_service_release(struct image_service *svc)
 {
+	ht_guard_stop();
 	image_source_cache_free(svc->sources);
 	svc->sources = NULL;
 	derivative_cache_close(svc->derivatives);
@@ -143,6 +158,8 @@ static int service_render(const struct image_service *svc, const struct image_so
 	const struct iiifd_config *cfg = config_live_now();
 	bool large = g->out_w * g->out_h > cfg->large_output_pixels;
 	int64_t bytes = image_pipeline_estimate_bytes(src, ir, g);
+	if (image_source_ready(src, err) < 0) /* before taking a render slot */
+		return -1;
 	if (admission_enter(svc->admission, large, bytes, cfg->queue_wait_ms, client, err) < 0)
 		return -1;
 	struct image_encode_options opt = service_encode_now(svc);

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/path.h"
+#include "image/ht_guard.h"
 #include "image/jp2.h"
 
 const char *const image_source_extensions[] = {
@@ -374,6 +375,25 @@ static int source_probe_with_vips(struct image_source *src, struct iiifd_error *
 	return 0;
 }
 
+/* An HTJ2K file is decoded here only once a child process decoded it whole (ht_guard.h): a
+ * known bad one fails its probe; one not checked yet is probed (info.json needs no decode),
+ * its check started, and its renders wait for the verdict (image_source_ready). */
+static int source_guard_ht(struct image_source *src, struct iiifd_error *err)
+{
+	if (!ht_guard_active())
+		return 0;
+	bool ht = src->jp2 ? jp2_index_layout(src->jp2)->ht
+			   : jp2_index_scan_ht(src->path, &src->file);
+	int rc = ht ? ht_guard_admit(src->path, &src->file, false, err) : 0;
+	src->ht_unchecked = rc == 1;
+	return rc < 0 ? -1 : 0;
+}
+
+int image_source_ready(const struct image_source *src, struct iiifd_error *err)
+{
+	return src->ht_unchecked ? ht_guard_admit(src->path, &src->file, true, err) : 0;
+}
+
 static int source_open(const char *path, int page, struct image_source *src,
 		       struct iiifd_error *err)
 {
@@ -402,6 +422,8 @@ static int source_open(const char *path, int page, struct image_source *src,
 	int rc = src->kind == IMAGE_SOURCE_JP2 ? source_probe_jp2(src, err) : 1;
 	if (rc == 1)
 		rc = source_probe_with_vips(src, err);
+	if (rc == 0 && src->kind == IMAGE_SOURCE_JP2)
+		rc = source_guard_ht(src, err);
 	if (rc < 0)
 		return -1;
 	src->width = src->levels[0].width;

@@ -59,6 +59,8 @@ struct image_source {
 	int nlevels;
 	struct image_source_level levels[IMAGE_SOURCE_MAX_LEVELS]; /* [0] = full resolution */
 	struct jp2_index *jp2;   /* owned; a tiled JPEG 2000 read by jp2.h, NULL: libvips reads it */
+	bool ht_unchecked;       /* HTJ2K whose check (ht_guard.h) was not done when probed:
+				  * image_source_ready() waits for it before a decode */
 	time_t mtime;
 	long mtime_nsec;
 	off_t file_size;
@@ -96,6 +98,13 @@ struct _VipsImage *image_source_load(const struct image_source *src, int access,
  * a local file, as before; with "|ETAG" for a remote object). Returns out.
  */
 char *image_source_version(const struct image_source *src, char *out, size_t n);
+
+/*
+ * Whether src's pixels may be decoded in this process: 0, or -1 with err (500 a damaged HTJ2K
+ * file, 503 its check still running after the wait; ht_guard.h). Waits for an HTJ2K file's
+ * check when the probe did not have its verdict; renders call it before decoding.
+ */
+int image_source_ready(const struct image_source *src, struct iiifd_error *err);
 
 /* Index of the smallest stored level whose resolution is still at least 1/shrink of full size. */
 int image_source_pick_level(const struct image_source *src, double shrink);

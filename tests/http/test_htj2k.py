@@ -231,9 +231,8 @@ def test_htj2k_close_to_source(ht):
     assert (mae < 4).all(), mae
 
 
-def test_corrupt_htj2k_tile_fails_alone(ht, tmp_path):
-    """0xFF over one tile's packet data: that tile's request fails (500), the others and the
-    server are fine."""
+def damaged_tile_root(ht, tmp_path):
+    """A root with bad.jph: g.jph with 0xFF over one tile's packet data."""
     root = tmp_path / "root"
     root.mkdir()
     data = bytearray(open(os.path.join(ht.root, "g.jph"), "rb").read())
@@ -245,8 +244,15 @@ def test_corrupt_htj2k_tile_fails_alone(ht, tmp_path):
     sod = data.index(b"\xff\x93", cs + start)
     data[sod:cs + start + length] = b"\xff" * (cs + start + length - sod)
     (root / "bad.jph").write_bytes(bytes(data))
+    return root
+
+
+def test_corrupt_htj2k_tile_fails_alone(ht, tmp_path):
+    """With htj2k-check off: that tile's request fails (500), the others and the server are
+    fine."""
+    root = damaged_tile_root(ht, tmp_path)
     s = fx.Server(ht.server.binary, str(root), str(tmp_path), name="bad",
-                  args=("--cache", "false")).start()
+                  args=("--cache", "false", "--htj2k-check", "false")).start()
     try:
         r = get(s, "/iiif/3/bad.jph/256,256,256,256/256,/0/default.jpg")
         assert r.status == 500, r.status
@@ -254,6 +260,24 @@ def test_corrupt_htj2k_tile_fails_alone(ht, tmp_path):
             r = get(s, f"/iiif/3/bad.jph/{x},{y},251,249/251,/0/default.jpg")
             assert r.status == 200, (x, y, r.status)
         assert get(s, "/iiif/3/bad.jph/info.json").status == 200
+        assert s.alive()
+    finally:
+        s.kill()
+
+
+def test_corrupt_htj2k_tile_refuses_the_file(ht, tmp_path):
+    """With htj2k-check on (the default): the file's check fails at that tile, and the whole
+    file is refused (a decode of other tiles could reach code-blocks the check never decoded,
+    docs/internals/jpeg2000.md); the server is fine."""
+    root = damaged_tile_root(ht, tmp_path)
+    s = fx.Server(ht.server.binary, str(root), str(tmp_path), name="badchecked",
+                  args=("--cache", "false")).start()
+    try:
+        for x, y in [(256, 256), (0, 0), (1280, 768)]:
+            r = get(s, f"/iiif/3/bad.jph/{x},{y},251,249/251,/0/default.jpg")
+            while r.status == 503:  # being checked
+                r = get(s, f"/iiif/3/bad.jph/{x},{y},251,249/251,/0/default.jpg")
+            assert r.status == 500 and b"damaged" in r.body, (x, y, r.status)
         assert s.alive()
     finally:
         s.kill()
