@@ -1,5 +1,5 @@
 /*
- * ht_guard.c: see ht_guard.h. One table of verdicts keyed by "PATH\nVERSION", one queue of
+ * ht_guard.c: see ht_guard.h. One table of verdicts keyed by file and version, one queue of
  * checks to run, `concurrency` worker threads that run them (ht_guard_child.c), one condition
  * variable that waiting requests sleep on. A verdict file is STATE_DIR/<sha256 of the key>
  * holding "good" or "bad REASON", then the key (so a hash collision reads as no verdict).
@@ -213,13 +213,26 @@ static void deadline_after_ms(struct timespec *ts, int ms)
 		ts->tv_sec++, ts->tv_nsec -= 1000000000;
 }
 
+/*
+ * What a verdict is kept under: a local file's identity (device and inode: hard links and
+ * renames share one check) or a remote file's location, and its version (mtime, size, ETag).
+ */
+static char *verdict_key(const char *path, const struct storage_stat *version)
+{
+	char v[160];
+	storage_stat_version(version, v, sizeof v);
+	if (storage_spec_is_remote(path))
+		return g_strdup_printf("%s\n%s", path, v);
+	return g_strdup_printf("file %llx:%llx\n%s", (unsigned long long)version->dev,
+			       (unsigned long long)version->ino, v);
+}
+
 int ht_guard_admit(const char *path, const struct storage_stat *version, bool wait,
 		   struct iiifd_error *err)
 {
 	if (!__atomic_load_n(&guard.active, __ATOMIC_ACQUIRE))
 		return 0;
-	char v[160];
-	char *key = g_strdup_printf("%s\n%s", path, storage_stat_version(version, v, sizeof v));
+	char *key = verdict_key(path, version);
 	struct timespec deadline;
 	deadline_after_ms(&deadline, wait ? guard.opt.wait_ms : 0);
 	pthread_mutex_lock(&guard.lock);

@@ -5,7 +5,8 @@
  * file whose every code-block decoded in the child cannot reach those asserts in the server
  * (a decode of any region or level decodes a subset of the same code-blocks).
  *
- * Verdicts are kept in memory and in STATE_DIR (one small file per path and version), so a
+ * Verdicts are kept in memory and in STATE_DIR (one small file per file and version: a local
+ * file by device and inode, so hard links share one check; a remote one by location), so a
  * restart does not check again. Checks run in the background, at most `concurrency` at a time,
  * each child niced and limited in CPU time and address space (4 GiB, not in sanitizer builds).
  * The probe starts a check and does not wait for it; a render of a file being checked waits for

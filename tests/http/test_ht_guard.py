@@ -181,6 +181,21 @@ def test_replaced_file_checked_again(server_factory, library, tmp_path):
     assert s.alive()
 
 
+def test_hard_links_share_one_check(server_factory, library, tmp_path):
+    """A local file is checked by its identity (device, inode) and version: names that are
+    hard links of one file (as bench/run serves its pyramids) are checked once."""
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(library[1] / "good.jph", root / "a.jph")
+    for name in ("b.jph", "c.jph"):
+        os.link(root / "a.jph", root / name)
+    s = server_factory(args=["--cache-dir", str(tmp_path / "cache")], root_dir=str(root))
+    for name in ("a.jph", "b.jph", "c.jph"):
+        assert get_settled(s, tile(name)).status == 200
+    assert s.stderr_text().count("HTJ2K check passed") == 1
+    assert len(os.listdir(tmp_path / "cache" / "htj2k-checked")) == 1
+
+
 def test_check_switched_off(server_factory, library, tmp_path):
     """htj2k-check = false: no child, files decoded directly (here only the good one)."""
     s = server_factory(args=["--cache-dir", str(tmp_path / "cache"), "--htj2k-check", "false"],
