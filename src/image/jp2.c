@@ -325,6 +325,14 @@ static int decoder_start(struct decoder *d, const struct jp2_index *ix, const ch
 		snprintf(d->error, sizeof d->error, "cannot read the file");
 		return -1;
 	}
+	for (uint32_t r = t->r0; r <= t->r1; r++)
+		for (uint32_t c = t->c0; c <= t->c1; c++)
+			if (!jp2_index_tile_headers_agree(ix, d->source.file,
+							  r * ix->layout.tiles_across + c, reduce)) {
+				snprintf(d->error, sizeof d->error, "a tile-part header disagrees "
+					 "with the main header (HT code-blocks or fewer levels)");
+				return -1;
+			}
 	d->stream = opj_stream_create(64 * 1024, OPJ_TRUE);
 	d->codec = opj_create_decompress(OPJ_CODEC_J2K);
 	if (!d->stream || !d->codec)

@@ -572,10 +572,27 @@ static int index_read(struct jp2_file *f, struct jp2_index *ix)
 	if (!index_supported(&ix->layout, &f->colour))
 		return 415;
 	ix->layout.ycc = f->colour.method == 1 && f->colour.enumcs == 18;
-	if ((tile_parts_from_tlm(f, ix, first_sot) < 0 && read_tile_parts(f, ix, first_sot) < 0) ||
-	    index_read_icc(f, ix) < 0)
+	ix->from_tlm = tile_parts_from_tlm(f, ix, first_sot) == 0;
+	if ((!ix->from_tlm && read_tile_parts(f, ix, first_sot) < 0) || index_read_icc(f, ix) < 0)
 		return -1;
 	return 0;
+}
+
+bool jp2_index_tile_headers_agree(const struct jp2_index *ix, struct storage_file *fd,
+				  uint32_t tile, int reduce)
+{
+	if (!ix->from_tlm)
+		return true;
+	for (uint32_t p = ix->first_part[tile]; p != JP2_NO_PART; p = ix->parts[p].next) {
+		const struct jp2_tile_part *part = &ix->parts[p];
+		off_t end = (off_t)(part->offset + part->length);
+		struct jp2_file f = { .fd = fd, .codestream_end = end };
+		struct jp2_index seen = { .layout = ix->layout };
+		if (read_tile_header(&f, &seen, (off_t)part->offset + 12, end) < 0 ||
+		    seen.layout.ht != ix->layout.ht || reduce >= seen.layout.reductions)
+			return false;
+	}
+	return true;
 }
 
 int jp2_index_open_at(const char *path, const struct storage_stat *known,
@@ -619,6 +636,7 @@ bool jp2_index_scan_ht(const char *path, const struct storage_stat *known)
 	}
 	bool ht = ix && ix->layout.ht;
 	storage_file_close(f.fd);
+	free(f.tlm.entries);
 	jp2_index_free(ix);
 	return ht;
 }

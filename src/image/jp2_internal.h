@@ -33,6 +33,17 @@ struct jp2_index {
 	uint8_t *icc;            /* the colour profile of the JP2 header, NULL if none */
 	size_t icc_len;
 	struct storage_stat file; /* the version indexed: decodes read that one (storage/root.h) */
+	bool from_tlm;           /* tile-part table from the TLM: tile-part headers not read */
 };
+
+/*
+ * Whether the headers of tile's tile-parts (in the open file fd) allow a decode at reduce as
+ * the main header does: no HT code-blocks in a classic layout, enough decomposition levels.
+ * Always true for an index that read them (not from_tlm: the layout then knows them). Decodes
+ * of a TLM index check each tile first: a tile-part header could otherwise hand OpenJPEG HT
+ * code-blocks that no HTJ2K check covered.
+ */
+bool jp2_index_tile_headers_agree(const struct jp2_index *ix, struct storage_file *fd,
+				  uint32_t tile, int reduce);
 
 #endif

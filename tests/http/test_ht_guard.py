@@ -11,6 +11,8 @@ decodes it itself. The library here:
   - bad-ht.jp2: the reproducer's codestream in JP2 boxes (a .jp2 with HT code-blocks);
   - bad-cdef.jp2: abort.j2c in JP2 boxes with channel definitions, which iiifd's JPEG 2000
     index leaves to libvips (so the HT scan of image/jp2_index.c finds its HT code-blocks);
+  - hidden-ht.j2c: abort.j2c with its HT code-block style only in the tile-part headers and a
+    TLM marker (the index then reads no tile-part header: decodes check them);
   - classic.jp2: classic JPEG 2000, which needs no check.
 """
 
@@ -53,6 +55,39 @@ def abort_everywhere(codestream):
     return head + b"".join(parts) + tail
 
 
+def main_header_segments(head):
+    """The marker segments of a main header after SOC: [(marker, bytes)]."""
+    at, out = 2, []
+    while at < len(head):
+        length = int.from_bytes(head[at + 2:at + 4], "big")
+        out.append((int.from_bytes(head[at:at + 2], "big"), bytes(head[at:at + 2 + length])))
+        at += 2 + length
+    return out
+
+
+def ht_only_in_tile_headers(codestream):
+    """The codestream with a classic-looking main header (no CAP, its COD without the HT
+    code-block style) and a TLM, each tile-part header holding the HT COD: the index takes the
+    tile-part table from the TLM and reads no tile-part header, but OpenJPEG decodes with its
+    HT decoder by the tile-part's COD."""
+    head, parts, tail = tile_parts(codestream)
+    segments = main_header_segments(head)
+    cod = next(b for m, b in segments if m == 0xFF52)
+    assert cod[12] & 0x40, "the reproducer's COD has HT code-blocks"
+    classic = bytearray(cod)
+    classic[12] &= ~0x40
+    moved = []
+    for p in parts:
+        q = bytearray(p[:12]) + cod + p[12:]
+        q[6:10] = len(q).to_bytes(4, "big")
+        moved.append(q)
+    entries = b"".join(q[4:6] + len(q).to_bytes(4, "big") for q in moved)
+    tlm = b"\xff\x55" + (4 + len(entries)).to_bytes(2, "big") + b"\x00\x60" + entries
+    head = head[:2] + b"".join(classic if m == 0xFF52 else b for m, b in segments
+                               if m != 0xFF50) + tlm
+    return head + b"".join(moved) + tail
+
+
 def box(kind, payload):
     return (8 + len(payload)).to_bytes(4, "big") + kind + payload
 
@@ -85,10 +120,12 @@ def library(iiifd_bin, tmp_path_factory):
     cdef = box(b"cdef", (3).to_bytes(2, "big") + b"".join(
         c.to_bytes(2, "big") + bytes(2) + (c + 1).to_bytes(2, "big") for c in range(3)))
     (root / "bad-cdef.jp2").write_bytes(in_jp2_boxes(abort_everywhere(data), 40, 28, cdef))
-    # the premise: OpenJPEG aborts on abort.j2c even when decoding all of it
-    p = subprocess.run(["opj_decompress", "-i", root / "abort.j2c", "-o", base / "x.ppm"],
-                       capture_output=True)
-    assert p.returncode < 0 or p.returncode == 134, p
+    (root / "hidden-ht.j2c").write_bytes(ht_only_in_tile_headers(abort_everywhere(data)))
+    # the premise: OpenJPEG aborts on abort.j2c and hidden-ht.j2c even when decoding all of it
+    for name in ("abort.j2c", "hidden-ht.j2c"):
+        p = subprocess.run(["opj_decompress", "-i", root / name, "-o", base / "x.ppm"],
+                           capture_output=True)
+        assert p.returncode < 0 or p.returncode == 134, (name, p)
     return base, root
 
 
@@ -140,6 +177,21 @@ def test_damaged_files_refused_server_keeps_serving(server_factory, library, tmp
     # classic JPEG 2000 is not checked; the good HTJ2K file was, once
     assert "classic.jp2: HTJ2K check" not in log
     assert log.count("good.jph: HTJ2K check passed") == 1
+
+
+def test_ht_code_blocks_hidden_from_a_tlm_index(server_factory, library, tmp_path):
+    """hidden-ht.j2c looks classic to the index (TLM, no CAP, classic main COD), so no check
+    runs; its decodes read each tile-part header first and refuse HT code-blocks there."""
+    s = start(server_factory, library, tmp_path / "cache")
+    pid = s.proc.pid
+    for path in (small("hidden-ht.j2c"), "/iiif/3/hidden-ht.j2c/full/max/0/default.png",
+                 "/iiif/3/hidden-ht.j2c/full/10,/0/default.jpg"):
+        r = get_settled(s, path)
+        assert r.status == 500, (path, r.status, r.body[:200])
+        assert s.get("/health").status == 200
+    assert s.alive() and s.proc.pid == pid
+    assert "hidden-ht.j2c: HTJ2K check" not in s.stderr_text()
+    assert get_settled(s, tile("good.jph")).status == 200
 
 
 def test_verdicts_survive_a_restart(server_factory, library, tmp_path):
