@@ -557,8 +557,17 @@ bool ingest_queue_seen(struct ingest_queue *q, const char *rel)
 	return seen;
 }
 
+int ingest_workers(const struct db *db, int configured)
+{
+	if (configured > 0)
+		return configured;
+	if (!db_is_shared(db))
+		return 1;
+	return (int)MIN(4, MAX(1, g_get_num_processors()));
+}
+
 struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c,
-				      int64_t max_bytes)
+				      int64_t max_bytes, int workers)
 {
 	struct ingest_queue *q = calloc(1, sizeof *q);
 	if (!q)
@@ -575,7 +584,7 @@ struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *
 	q->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	q->max_bytes = max_bytes;
 	q->skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	q->pool = g_thread_pool_new(ingest_job, q, 1, FALSE, NULL);
+	q->pool = g_thread_pool_new(ingest_job, q, MAX(1, workers), FALSE, NULL);
 	return q;
 }
 
