@@ -412,6 +412,26 @@ int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bo
 	return ingest_file_with(db, c, rel, force, NULL, err);
 }
 
+/*
+ * ingest_run(), again up to twice when the store answers "try again" (503: a deadlock between
+ * two imports of one Manifest updating its term counts in different orders, or a lost
+ * connection); each attempt is a transaction of its own, rolled back when it fails.
+ */
+static int ingest_run_retrying(struct db *db, const struct pres_context *c, const char *rel,
+			       const char *abs, const char *fingerprint,
+			       const struct ingest_options *opts, struct iiifd_error *err)
+{
+	int rc = -1;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (attempt)
+			g_usleep((gulong)(50000 + g_random_int_range(0, 100000)) * (gulong)attempt);
+		rc = ingest_run(db, c, rel, abs, fingerprint, opts, err);
+		if (rc >= 0 || !err || err->http_status != 503)
+			break;
+	}
+	return rc;
+}
+
 int ingest_file_with(struct db *db, const struct pres_context *c, const char *rel, bool force,
 		     const struct ingest_options *opts, struct iiifd_error *err)
 {
@@ -440,7 +460,7 @@ int ingest_file_with(struct db *db, const struct pres_context *c, const char *re
 	if (stale && (rc = db_source_lock(db, rel, &claim, err)) < 0)
 		result = METRICS_IMPORT_FAILED;
 	else if (stale && (!claim || force || !db_source_is_current(db, rel, fingerprint))) {
-		rc = ingest_run(db, c, rel, abs, fingerprint ? fingerprint : "", opts, err);
+		rc = ingest_run_retrying(db, c, rel, abs, fingerprint ? fingerprint : "", opts, err);
 		result = rc < 0 ? METRICS_IMPORT_FAILED : METRICS_IMPORT_OK;
 	}
 	db_source_unlock(db, claim);
@@ -559,10 +579,10 @@ bool ingest_queue_seen(struct ingest_queue *q, const char *rel)
 
 int ingest_workers(const struct db *db, int configured)
 {
+	if (!db_is_shared(db))
+		return 1; /* one writer at a time: more workers would only wait for it */
 	if (configured > 0)
 		return configured;
-	if (!db_is_shared(db))
-		return 1;
 	return (int)MIN(4, MAX(1, g_get_num_processors()));
 }
 

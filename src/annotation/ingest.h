@@ -58,9 +58,9 @@ int ingest_validate(const struct pres_context *c, const char *rel, struct iiifd_
 struct ingest_queue;
 
 /*
- * How many files to import at once into db, for the import-workers setting (configured): that
- * number when set; else min(4, cores) for a shared store (each file has its own transaction,
- * connection and per-source lock), 1 for SQLite (one writer at a time).
+ * How many files to import at once into db, for the import-workers setting (configured): 1 for
+ * SQLite (one writer at a time); for a shared store (each file has its own transaction,
+ * connection and per-source lock) that number when set, else min(4, cores).
  */
 int ingest_workers(const struct db *db, int configured);
 
