@@ -577,13 +577,13 @@ bool ingest_queue_seen(struct ingest_queue *q, const char *rel)
 	return seen;
 }
 
-int ingest_workers(const struct db *db, int configured)
+int ingest_workers(const struct db *db, int configured, int pool)
 {
 	if (!db_is_shared(db))
 		return 1; /* one writer at a time: more workers would only wait for it */
-	if (configured > 0)
-		return configured;
-	return (int)MIN(4, MAX(1, g_get_num_processors()));
+	int cores = (int)g_get_num_processors();
+	int n = configured > 0 ? configured : MIN(4, MAX(1, cores));
+	return MAX(1, MIN(n, pool / 4)); /* two connections each; half the pool for the rest */
 }
 
 struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c,

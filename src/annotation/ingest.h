@@ -60,9 +60,10 @@ struct ingest_queue;
 /*
  * How many files to import at once into db, for the import-workers setting (configured): 1 for
  * SQLite (one writer at a time); for a shared store (each file has its own transaction,
- * connection and per-source lock) that number when set, else min(4, cores).
+ * connection and per-source lock) that number when set, else min(4, cores); at most a quarter
+ * of pool, the connections the process may open (each import holds two).
  */
-int ingest_workers(const struct db *db, int configured);
+int ingest_workers(const struct db *db, int configured, int pool);
 
 /*
  * A background importer for the server, importing up to workers files at once (see

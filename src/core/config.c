@@ -157,7 +157,8 @@ static const struct config_key config_keys[] = {
 	    "annotation files larger than this are not imported automatically; 0 = no limit"),
 	KEY("import-workers", CONFIG_INT, import_workers, "0", 0, 64,
 	    "annotation files imported at once (iiifd import and auto-import), each in its own "
-	    "transaction and connection, with a postgresql:// store (0 = min(4, cores)); SQLite: 1"),
+	    "transaction and two connections, with a postgresql:// store (0 = min(4, cores); at most "
+	    "database-pool / 4); SQLite: 1"),
 	KEY("annotation-page-size", CONFIG_INT, annotation_page_size, "20000", 1, 100000000,
 	    "annotations in one page of a Canvas's AnnotationPage before it continues in next"),
 	KEY("import-wait-ms", CONFIG_INT, import_wait_ms, "5000", 0, 600000,

@@ -77,7 +77,8 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 					  .media = svc->media, .limits = *limits, .db = svc->db,
 					  .words_listed = svc->cfg->canvas_words };
 		svc->ingest = ingest_queue_new(svc->db, &c, cfg->auto_import_max_mb << 20,
-					       ingest_workers(svc->db, cfg->import_workers));
+					       ingest_workers(svc->db, cfg->import_workers,
+							      cfg->database_pool));
 	}
 	return 0;
 }

@@ -176,8 +176,11 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 			import_path(&run, paths[i], 0);
 		run.counting = false;
 		pthread_mutex_init(&run.lock, NULL);
+		db_pool_limit(run.db, cfg->database_pool);
 		run.pool = g_thread_pool_new(import_job, &run,
-					     ingest_workers(run.db, cfg->import_workers), FALSE, NULL);
+					     ingest_workers(run.db, cfg->import_workers,
+							    cfg->database_pool),
+					     FALSE, NULL);
 		for (int i = 0; i < npaths; i++)
 			import_path(&run, paths[i], 0);
 		g_thread_pool_free(run.pool, FALSE, TRUE); /* after every queued file */
