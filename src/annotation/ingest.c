@@ -412,6 +412,26 @@ int ingest_file(struct db *db, const struct pres_context *c, const char *rel, bo
 	return ingest_file_with(db, c, rel, force, NULL, err);
 }
 
+/*
+ * ingest_run(), again up to twice when the store answers "try again" (503: a deadlock between
+ * two imports of one Manifest updating its term counts in different orders, or a lost
+ * connection); each attempt is a transaction of its own, rolled back when it fails.
+ */
+static int ingest_run_retrying(struct db *db, const struct pres_context *c, const char *rel,
+			       const char *abs, const char *fingerprint,
+			       const struct ingest_options *opts, struct iiifd_error *err)
+{
+	int rc = -1;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (attempt)
+			g_usleep((gulong)(50000 + g_random_int_range(0, 100000)) * (gulong)attempt);
+		rc = ingest_run(db, c, rel, abs, fingerprint, opts, err);
+		if (rc >= 0 || !err || err->http_status != 503)
+			break;
+	}
+	return rc;
+}
+
 int ingest_file_with(struct db *db, const struct pres_context *c, const char *rel, bool force,
 		     const struct ingest_options *opts, struct iiifd_error *err)
 {
@@ -440,7 +460,7 @@ int ingest_file_with(struct db *db, const struct pres_context *c, const char *re
 	if (stale && (rc = db_source_lock(db, rel, &claim, err)) < 0)
 		result = METRICS_IMPORT_FAILED;
 	else if (stale && (!claim || force || !db_source_is_current(db, rel, fingerprint))) {
-		rc = ingest_run(db, c, rel, abs, fingerprint ? fingerprint : "", opts, err);
+		rc = ingest_run_retrying(db, c, rel, abs, fingerprint ? fingerprint : "", opts, err);
 		result = rc < 0 ? METRICS_IMPORT_FAILED : METRICS_IMPORT_OK;
 	}
 	db_source_unlock(db, claim);
@@ -557,8 +577,17 @@ bool ingest_queue_seen(struct ingest_queue *q, const char *rel)
 	return seen;
 }
 
+int ingest_workers(const struct db *db, int configured, int pool)
+{
+	if (!db_is_shared(db))
+		return 1; /* one writer at a time: more workers would only wait for it */
+	int cores = (int)g_get_num_processors();
+	int n = configured > 0 ? configured : MIN(4, MAX(1, cores));
+	return MAX(1, MIN(n, pool / 4)); /* two connections each; half the pool for the rest */
+}
+
 struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c,
-				      int64_t max_bytes)
+				      int64_t max_bytes, int workers)
 {
 	struct ingest_queue *q = calloc(1, sizeof *q);
 	if (!q)
@@ -575,7 +604,7 @@ struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *
 	q->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	q->max_bytes = max_bytes;
 	q->skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	q->pool = g_thread_pool_new(ingest_job, q, 1, FALSE, NULL);
+	q->pool = g_thread_pool_new(ingest_job, q, MAX(1, workers), FALSE, NULL);
 	return q;
 }
 

@@ -58,12 +58,21 @@ int ingest_validate(const struct pres_context *c, const char *rel, struct iiifd_
 struct ingest_queue;
 
 /*
- * A background importer for the server; c's strings and caches must outlive it. Files larger
- * than max_bytes (0: no limit) are skipped, with one log line each (`iiifd import` takes them).
+ * How many files to import at once into db, for the import-workers setting (configured): 1 for
+ * SQLite (one writer at a time); for a shared store (each file has its own transaction,
+ * connection and per-source lock) that number when set, else min(4, cores); at most a quarter
+ * of pool, the connections the process may open (each import holds two).
+ */
+int ingest_workers(const struct db *db, int configured, int pool);
+
+/*
+ * A background importer for the server, importing up to workers files at once (see
+ * ingest_workers()); c's strings and caches must outlive it. Files larger than max_bytes (0: no
+ * limit) are skipped, with one log line each (`iiifd import` takes them).
  */
 struct ingest_queue *ingest_queue_new(struct db *db, const struct pres_context *c,
-				      int64_t max_bytes);
-/* Waits for the running import, drops queued ones. */
+				      int64_t max_bytes, int workers);
+/* Waits for the running imports, drops queued ones. */
 void ingest_queue_free(struct ingest_queue *q);
 
 /* Queues every annotation source file in folder rel (companions) that is not yet current. */

@@ -155,6 +155,10 @@ static const struct config_key config_keys[] = {
 	    "import ALTO/hOCR/WebVTT/COCO/CSV files found next to the media, in the background"),
 	KEY("auto-import-max-mb", CONFIG_INT64, auto_import_max_mb, "512", 0, INT64_C(1) << 30,
 	    "annotation files larger than this are not imported automatically; 0 = no limit"),
+	KEY("import-workers", CONFIG_INT, import_workers, "0", 0, 64,
+	    "annotation files imported at once (iiifd import and auto-import), each in its own "
+	    "transaction and two connections, with a postgresql:// store (0 = min(4, cores); at most "
+	    "database-pool / 4); SQLite: 1"),
 	KEY("annotation-page-size", CONFIG_INT, annotation_page_size, "20000", 1, 100000000,
 	    "annotations in one page of a Canvas's AnnotationPage before it continues in next"),
 	KEY("import-wait-ms", CONFIG_INT, import_wait_ms, "5000", 0, 600000,

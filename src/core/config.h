@@ -81,6 +81,7 @@ struct iiifd_config {
 	char *auth_origins;       /* "origin, origin": token origins when no access visit recorded */
 	bool auto_import;         /* import OCR/VTT/COCO/CSV files found next to the images */
 	int64_t auto_import_max_mb; /* larger annotation files are skipped by auto-import; 0 = any */
+	int import_workers;       /* files imported at once; 0 = ingest_workers()'s default */
 	int annotation_page_size; /* annotations per page of a Canvas AnnotationPage */
 	char *web_assets_dir;     /* the viewers' files (scripts/install-web); "" = found by itself */
 	bool canvas_words;        /* Canvases list OCR words rather than lines (lines in seeAlso) */

@@ -55,7 +55,9 @@ int pres_service_init(struct pres_service *svc, const struct iiifd_config *cfg,
 		struct pres_context c = { .root_real = root_real, .base = "", .sources = sources,
 					  .media = svc->media, .limits = *limits, .db = svc->db,
 					  .words_listed = svc->cfg->canvas_words };
-		svc->ingest = ingest_queue_new(svc->db, &c, cfg->auto_import_max_mb << 20);
+		svc->ingest = ingest_queue_new(svc->db, &c, cfg->auto_import_max_mb << 20,
+					       ingest_workers(svc->db, cfg->import_workers,
+							      cfg->database_pool));
 	}
 	return 0;
 }

@@ -1,12 +1,14 @@
 /*
  * import.c: reads the same settings as `serve` (--config, --root, --data-dir), walks the given
  * files and folders, and imports every annotation file through ingest_file(), one transaction
- * per file.
+ * per file, import-workers files at once (ingest_workers()): the walk queues each file to a
+ * thread pool whose jobs share the counts and the progress line under run->lock.
  */
 #include "tools/import.h"
 
 #include <glib.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,8 @@ struct import_run {
 	int files, records, failed;
 	bool counting; /* the first walk only sizes the work up for the progress */
 	struct tools_progress progress;
+	GThreadPool *pool;    /* imports the files the second walk finds (jobs: their paths) */
+	pthread_mutex_t lock; /* files, records, failed and progress, once the pool runs */
 };
 
 static int64_t import_size(const char *path)
@@ -35,24 +39,16 @@ static int64_t import_size(const char *path)
 	return storage_stat(path, &st, NULL) == 0 ? st.size : 0;
 }
 
-static void import_one(struct import_run *run, const char *abs)
+/* A pool job: imports abs (below the root; freed here). */
+static void import_job(gpointer data, gpointer user)
 {
+	struct import_run *run = user;
+	char *abs = data;
 	struct iiifd_error err = { 0 };
-	size_t root_len = strlen(run->c.root_real);
 	int64_t size = import_size(abs);
-	if (run->counting) {
-		tools_progress_grow(&run->progress, 1, size);
-		return;
-	}
-	if (strncmp(abs, run->c.root_real, root_len) != 0 || abs[root_len] != '/') {
-		tools_progress_print(&run->progress, stderr, "iiifd import: %s: not below the root %s\n",
-				     abs, run->c.root_real);
-		run->failed++;
-		tools_progress_add(&run->progress, 1, size, 1);
-		return;
-	}
-	const char *rel = abs + root_len + 1;
+	const char *rel = abs + strlen(run->c.root_real) + 1;
 	int n = ingest_file_with(run->db, &run->c, rel, run->force, run->opts, &err);
+	pthread_mutex_lock(&run->lock);
 	run->files++;
 	if (n < 0) {
 		tools_progress_print(&run->progress, stderr, "iiifd import: %s\n", err.msg);
@@ -63,6 +59,27 @@ static void import_one(struct import_run *run, const char *abs)
 		run->records += n;
 	}
 	tools_progress_add(&run->progress, 1, size, n < 0);
+	pthread_mutex_unlock(&run->lock);
+	g_free(abs);
+}
+
+static void import_one(struct import_run *run, const char *abs)
+{
+	size_t root_len = strlen(run->c.root_real);
+	if (run->counting) {
+		tools_progress_grow(&run->progress, 1, import_size(abs));
+		return;
+	}
+	if (strncmp(abs, run->c.root_real, root_len) == 0 && abs[root_len] == '/') {
+		g_thread_pool_push(run->pool, g_strdup(abs), NULL);
+		return;
+	}
+	pthread_mutex_lock(&run->lock);
+	tools_progress_print(&run->progress, stderr, "iiifd import: %s: not below the root %s\n",
+			     abs, run->c.root_real);
+	run->failed++;
+	tools_progress_add(&run->progress, 1, import_size(abs), 1);
+	pthread_mutex_unlock(&run->lock);
 }
 
 static void import_path(struct import_run *run, const char *path, int depth);
@@ -158,8 +175,16 @@ static int import_run_all(struct iiifd_config *cfg, char **paths, int npaths, bo
 		for (int i = 0; i < npaths; i++)
 			import_path(&run, paths[i], 0);
 		run.counting = false;
+		pthread_mutex_init(&run.lock, NULL);
+		db_pool_limit(run.db, cfg->database_pool);
+		run.pool = g_thread_pool_new(import_job, &run,
+					     ingest_workers(run.db, cfg->import_workers,
+							    cfg->database_pool),
+					     FALSE, NULL);
 		for (int i = 0; i < npaths; i++)
 			import_path(&run, paths[i], 0);
+		g_thread_pool_free(run.pool, FALSE, TRUE); /* after every queued file */
+		pthread_mutex_destroy(&run.lock);
 		tools_progress_finish(&run.progress);
 		if (run.files && db_after_bulk_load(run.db, &err) < 0)
 			fprintf(stderr, "iiifd import: updating the store's statistics: %s\n", err.msg);
