@@ -5,6 +5,7 @@ OCR imported from the bucket; objects added, replaced and deleted show in the Ch
 stream after the listing interval; a broken sidecar in the bucket is reported by its key and
 line."""
 
+import contextlib
 import json
 import subprocess
 import os
@@ -52,6 +53,27 @@ def make_library(base):
     return lib
 
 
+@contextlib.contextmanager
+def bucket_of(lib):
+    """An S3 test server holding the library lib below PREFIX; stopped after."""
+    s3 = S3Server()
+    try:
+        upload(s3, lib)
+        yield s3
+    finally:
+        s3.stop()
+
+
+@contextlib.contextmanager
+def counting_proxy(s3):
+    """A CountingProxy in front of s3; stopped after."""
+    proxy = CountingProxy(s3.port)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
 def upload(s3, lib):
     for dirpath, _dirs, files in os.walk(lib):
         for name in files:
@@ -92,10 +114,7 @@ def crawl_equal_ready(local, remote):
 
 def test_bucket_serves_what_the_folder_serves(server_factory, tmp_path):
     lib = make_library(str(tmp_path))
-    s3 = S3Server()
-    proxy = CountingProxy(s3.port)
-    try:
-        upload(s3, lib)
+    with bucket_of(lib) as s3, counting_proxy(s3) as proxy:
         local = server_factory(root_dir=lib)
         remote = start_s3(server_factory, proxy.endpoint)
         (lc, lm, lp), (rc, rm, rp) = crawl_equal_ready(local, remote)
@@ -166,9 +185,6 @@ def test_bucket_serves_what_the_folder_serves(server_factory, tmp_path):
         # nothing of the bucket was ever downloaded whole: probes and reads are ranged GETs
         assert proxy.snapshot().get("GET", 0) == 0, proxy.snapshot()
         stop_clean(local, remote)
-    finally:
-        proxy.stop()
-        s3.stop()
 
 
 def fx_get_json(server, path):
@@ -193,10 +209,7 @@ FOLDERS = 6
 
 def test_bucket_changes_reach_the_activity_stream(server_factory, tmp_path):
     lib = make_library(str(tmp_path))
-    s3 = S3Server()
-    proxy = CountingProxy(s3.port)
-    try:
-        upload(s3, lib)
+    with bucket_of(lib) as s3, counting_proxy(s3) as proxy:
         s = start_s3(server_factory, proxy.endpoint,
                      "--discovery-scan-interval", "1", "--auto-import", "false")
         wait_until(lambda: s.get(STREAM).status == 200, "the first scan", 30)
@@ -233,9 +246,6 @@ def test_bucket_changes_reach_the_activity_stream(server_factory, tmp_path):
         time.sleep(3)
         assert len(whole_log(s)) == n
         stop_clean(s)
-    finally:
-        proxy.stop()
-        s3.stop()
 
 
 def test_a_replaced_ocr_object_is_one_update(server_factory, tmp_path):
@@ -243,9 +253,7 @@ def test_a_replaced_ocr_object_is_one_update(server_factory, tmp_path):
     (and of the Collection above it) per API version: the scan's, seeing the new ETag. The
     import that follows lists the same pages and adds none."""
     lib = make_library(str(tmp_path))
-    s3 = S3Server()
-    try:
-        upload(s3, lib)
+    with bucket_of(lib) as s3:
         s = start_s3(server_factory, f"http://127.0.0.1:{s3.port}",
                      "--discovery-scan-interval", "1", "--auto-import", "true")
         scope = manifest_url(s, "ocr")
@@ -268,15 +276,11 @@ def test_a_replaced_ocr_object_is_one_update(server_factory, tmp_path):
                                       ("Update", "/iiif/presentation/collection"),
                                       ("Update", "/iiif/presentation-v2/collection")]), new
         stop_clean(s)
-    finally:
-        s3.stop()
 
 
 def test_broken_sidecar_in_the_bucket_is_named_by_its_key(server_factory, tmp_path):
     lib = make_library(str(tmp_path))
-    s3 = S3Server()
-    try:
-        upload(s3, lib)
+    with bucket_of(lib) as s3:
         s3.put(f"{PREFIX}/books/b2/manifest.yml", b"label: fine\nsummary: [unclosed\n")
         s = start_s3(server_factory, f"http://127.0.0.1:{s3.port}")
         m = fx_get_json(s, "/iiif/presentation/books/b2/manifest")
@@ -285,34 +289,29 @@ def test_broken_sidecar_in_the_bucket_is_named_by_its_key(server_factory, tmp_pa
         wait_until(lambda: f"{key}:3:" in s.stderr_text() or f"{key}:2:" in s.stderr_text(),
                    "the warning naming the key", 10)
         stop_clean(s)
-    finally:
-        s3.stop()
 
 
 def test_bucket_outage_is_an_error_not_a_deletion(server_factory, tmp_path):
     """The storage failing is a 502/503 for the request, and no Delete in the stream."""
     lib = make_library(str(tmp_path))
-    s3 = S3Server()
-    upload(s3, lib)
-    s = start_s3(server_factory, f"http://127.0.0.1:{s3.port}",
-                 "--discovery-scan-interval", "1", "--auto-import", "false")
-    wait_until(lambda: s.get(STREAM).status == 200, "the first scan", 30)
-    n = len(whole_log(s))
-    s3.stop()
-    time.sleep(3)  # several scans find the storage gone
-    r = s.get("/iiif/presentation/books/collection")
-    assert r.status >= 500, (r.status, r.body[:200])
-    assert len(whole_log(s)) == n
-    assert not any(kind == "Delete" for kind, _ in activities(s))
-    stop_clean(s)
+    with bucket_of(lib) as s3:
+        s = start_s3(server_factory, f"http://127.0.0.1:{s3.port}",
+                     "--discovery-scan-interval", "1", "--auto-import", "false")
+        wait_until(lambda: s.get(STREAM).status == 200, "the first scan", 30)
+        n = len(whole_log(s))
+        s3.stop()
+        time.sleep(3)  # several scans find the storage gone
+        r = s.get("/iiif/presentation/books/collection")
+        assert r.status >= 500, (r.status, r.body[:200])
+        assert len(whole_log(s)) == n
+        assert not any(kind == "Delete" for kind, _ in activities(s))
+        stop_clean(s)
 
 
 def test_activity_tool_scans_the_bucket(iiifd_bin, tmp_path):
     """`iiifd activity --rebuild` with an s3:// root scans the bucket as the server does."""
     lib = make_library(str(tmp_path))
-    s3 = S3Server()
-    try:
-        upload(s3, lib)
+    with bucket_of(lib) as s3:
         data = str(tmp_path / "data")
         cmd = [iiifd_bin, "activity", "--data-dir", data,
                *s3_args(f"http://127.0.0.1:{s3.port}"), f"s3://{BUCKET}/{PREFIX}"]
@@ -320,17 +319,13 @@ def test_activity_tool_scans_the_bucket(iiifd_bin, tmp_path):
         assert "Refresh appended: 8 resources" in p.stdout, p.stdout + p.stderr
         p = fx.run(cmd)
         assert "books/b1" in p.stdout and "Refresh" in p.stdout, p.stdout
-    finally:
-        s3.stop()
 
 
 def test_access_policy_in_the_bucket_protects(server_factory, tmp_path):
     """An access.yml object governs what lies below it, as a file does in a folder: the
     recording needs a login, the Manifest names the access service, the rest stays public."""
     lib = make_library(str(tmp_path))
-    s3 = S3Server()
-    try:
-        upload(s3, lib)
+    with bucket_of(lib) as s3:
         s3.put(f"{PREFIX}/av/access.yml", b"policy: login\n")
         s = start_s3(server_factory, f"http://127.0.0.1:{s3.port}")
         assert s.get("/iiif/media/av/tone.mp3", headers={"Range": "bytes=0-99"}).status == 401
@@ -345,16 +340,12 @@ def test_access_policy_in_the_bucket_protects(server_factory, tmp_path):
                                  headers={"Range": "bytes=0-99"}).status == 206,
                    "the recording public again", 30)
         stop_clean(s)
-    finally:
-        s3.stop()
 
 
 def test_import_tool_reads_the_bucket(iiifd_bin, tmp_path):
     """`iiifd import` with an s3:// root takes keys (or locations) below it, folders listed."""
     lib = make_library(str(tmp_path))
-    s3 = S3Server()
-    try:
-        upload(s3, lib)
+    with bucket_of(lib) as s3:
         s3.put(f"{PREFIX}/books/b1/p1.xml", b"<alto><broken")
         cmd = [iiifd_bin, "import", "--data-dir", str(tmp_path / "data"),
                *s3_args(f"http://127.0.0.1:{s3.port}"), "--root", f"s3://{BUCKET}/{PREFIX}"]
@@ -365,8 +356,6 @@ def test_import_tool_reads_the_bucket(iiifd_bin, tmp_path):
         assert "ocr/page.xml: 0 annotations (unchanged)" in p.stdout, p.stdout
         p = subprocess.run([*cmd, "books"], capture_output=True, text=True)
         assert p.returncode == 1 and "books/b1/p1.xml:1: " in p.stderr, (p.stdout, p.stderr)
-    finally:
-        s3.stop()
 
 
 def _exported(folder):
@@ -383,9 +372,7 @@ def _exported(folder):
 def test_manifest_tool_exports_the_bucket(iiifd_bin, tmp_path):
     """`iiifd manifest` with an s3:// root writes the documents it writes for the same folder."""
     lib = make_library(str(tmp_path))
-    s3 = S3Server()
-    try:
-        upload(s3, lib)
+    with bucket_of(lib) as s3:
         public = "https://static.example.org/lib"
         local, remote = str(tmp_path / "local-out"), str(tmp_path / "bucket-out")
         p = fx.run([iiifd_bin, "manifest", lib, "--public-url", public, "--out", local])
@@ -402,8 +389,6 @@ def test_manifest_tool_exports_the_bucket(iiifd_bin, tmp_path):
                             *s3_args(f"http://127.0.0.1:{fx.free_port()}")],
                            capture_output=True, text=True, timeout=60)
         assert p.returncode == 1 and "iiifd manifest: " in p.stderr, (p.stdout, p.stderr)
-    finally:
-        s3.stop()
 
 
 def test_check_tool_reads_the_bucket(iiifd_bin, tmp_path):
@@ -414,9 +399,7 @@ def test_check_tool_reads_the_bucket(iiifd_bin, tmp_path):
     pf.write(f"{lib}/ocr/broken.xml", "<alto><broken")
     with open(f"{lib}/av/bad.mp3", "wb") as f:
         f.write(b"ID3 not really audio" * 50)
-    s3 = S3Server()
-    try:
-        upload(s3, lib)
+    with bucket_of(lib) as s3:
         local = subprocess.run([iiifd_bin, "check", lib, "--quiet"], capture_output=True,
                                text=True, timeout=120)
         remote = subprocess.run([iiifd_bin, "check", f"s3://{BUCKET}/{PREFIX}", "--quiet",
@@ -429,5 +412,3 @@ def test_check_tool_reads_the_bucket(iiifd_bin, tmp_path):
         assert any(l.startswith("books/notes.txt: skipped") for l in lines), lines
         assert any("broken.xml:" in l for l in lines) and any("bad.mp3" in l for l in lines)
         assert lines[-1].startswith("4 problems in ROOT"), lines
-    finally:
-        s3.stop()
