@@ -248,28 +248,52 @@ static int db_check_list(const struct anno_list *list, struct iiifd_error *err)
 	return 0;
 }
 
+/*
+ * A word of an import's line gets the id "LINE.K" (its line's id, then its place K among that
+ * line's words in the list), so a store may keep a line's words together without an index
+ * entry per word and still find each word by its id (the PostgreSQL store does: pg_runs.c).
+ */
+static char *db_word_id(const struct anno_record *line, size_t *words_so_far)
+{
+	return g_strdup_printf("%s.%zu", line->id, (*words_so_far)++);
+}
+
+/* Record i's line reference "#N" as the line's id (and a word's id from it); -1 out of memory. */
+static int db_resolve_line(struct anno_list *list, size_t i, size_t *words)
+{
+	struct anno_record *rec = &list->items[i];
+	long long n = db_line_ref(rec->line_id);
+	if (n < 0)
+		return 0;
+	char *id = anno_strdup(list->items[n].id);
+	if (!id)
+		return -1;
+	free(rec->line_id);
+	rec->line_id = id;
+	if (!db_is_word(rec))
+		return 0;
+	char *word_id = db_word_id(&list->items[n], &words[n]);
+	free(rec->id);
+	rec->id = anno_strdup(word_id);
+	g_free(word_id);
+	return rec->id ? 0 : -1;
+}
+
 /* After ids are assigned: "#N" becomes the id of record N, and source the one given. */
 static int db_resolve_list(struct anno_list *list, const char *source, struct iiifd_error *err)
 {
-	for (size_t i = 0; i < list->count; i++) {
+	size_t *words = calloc(list->count + 1, sizeof *words); /* per line index: words so far */
+	int rc = words ? 0 : -1;
+	for (size_t i = 0; !rc && i < list->count; i++) {
 		struct anno_record *rec = &list->items[i];
-		long long n = db_line_ref(rec->line_id);
-		if (n >= 0) {
-			char *id = anno_strdup(list->items[n].id);
-			if (!id)
-				return iiifd_error_set(err, 500, "annotation store: out of memory");
-			free(rec->line_id);
-			rec->line_id = id;
-		}
-		if (!rec->source || strcmp(rec->source, source) != 0) {
-			char *s = anno_strdup(source);
-			if (!s)
-				return iiifd_error_set(err, 500, "annotation store: out of memory");
+		rc = db_resolve_line(list, i, words);
+		if (!rc && (!rec->source || strcmp(rec->source, source) != 0)) {
 			free(rec->source);
-			rec->source = s;
+			rc = (rec->source = anno_strdup(source)) ? 0 : -1;
 		}
 	}
-	return 0;
+	free(words);
+	return rc ? iiifd_error_set(err, 500, "annotation store: out of memory") : 0;
 }
 
 struct db_import {

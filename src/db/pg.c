@@ -123,6 +123,15 @@ static const char *const db_pg_migrations[] = {
 	 */
 	"DROP INDEX terms_empty;"
 	"DROP INDEX term_forms_empty;",
+	/*
+	 * 6: a line's OCR words in one row (pg_runs.c): the first word's, with the others in
+	 * `more`; last_seq is the largest seq. Rows from before stay one per word. The runs'
+	 * index finds those that may reach past a position (a page of words may start in one).
+	 */
+	"ALTER TABLE annotations ADD COLUMN more text,"
+	" ADD COLUMN more_count integer NOT NULL DEFAULT 0, ADD COLUMN last_seq bigint;"
+	"CREATE INDEX annotations_runs ON annotations (target_file, page, motivation, seq, rowid)"
+	" WHERE more IS NOT NULL;",
 };
 
 #define DB_PG_INDEXED                                                                     \
@@ -131,6 +140,10 @@ static const char *const db_pg_migrations[] = {
 /* $4: true selects the word-level supplementing records (DB_PAGE_WORDS), false the rest. */
 #define DB_PG_PAGE_WORDS \
 	" AND (motivation = 'supplementing' AND coalesce(granularity = 'word', false)) = $4"
+/* Runs (always on a page of words) of one Canvas ($1, $2, $3, $4 as DB_PG_PAGE_WORDS) */
+#define DB_PG_RUNS_ACROSS                                                                    \
+	" WHERE target_file = $1 AND page = $2 AND motivation = $3 AND more IS NOT NULL"       \
+	" AND $4::boolean"
 /*
  * The tokens of the records that "WHERE ..." selects, joined LATERAL so that each record's are
  * read through tokens_anno (a hash join would read all tokens for one import's records).
@@ -163,7 +176,7 @@ static const char *const db_pg_sql[DB_PG_STMT_COUNT] = {
 			 " polygon = $22 WHERE id = $1 RETURNING rowid, " DB_PG_INDEXED,
 	[DB_PG_DELETE] = "DELETE FROM annotations WHERE id = $1 RETURNING rowid",
 	[DB_PG_ROWIDS] = "SELECT nextval('annotations_rowid_seq') FROM generate_series(1, $1::int)",
-	[DB_PG_ROWID_OF] = "SELECT rowid FROM annotations WHERE id = $1",
+	[DB_PG_ROWID_OF] = "SELECT rowid, line_id, more IS NOT NULL FROM annotations WHERE id = $1",
 	[DB_PG_TOKENS_DELETE_ID] = "DELETE FROM tokens WHERE anno = $1",
 	[DB_PG_TOKENS_DELETE_SOURCE] = "DELETE FROM tokens WHERE anno IN"
 				       " (SELECT rowid FROM annotations WHERE source = $1)",
@@ -180,28 +193,39 @@ static const char *const db_pg_sql[DB_PG_STMT_COUNT] = {
 	[DB_PG_FINGERPRINT_GET] = "SELECT fingerprint FROM sources WHERE source = $1",
 	[DB_PG_FINGERPRINT_SET] = "INSERT INTO sources (source, fingerprint) VALUES ($1, $2)"
 				  " ON CONFLICT (source) DO UPDATE SET fingerprint = excluded.fingerprint",
-	[DB_PG_LIST_TARGET] = "SELECT " DB_PG_COLUMNS " FROM annotations"
+	[DB_PG_LIST_TARGET] = "SELECT " DB_PG_ROW_COLUMNS " FROM annotations"
 			      " WHERE target_file = $1 AND page = $2 ORDER BY seq, rowid",
-	[DB_PG_LIST_TARGET_MOTIVATION] = "SELECT " DB_PG_COLUMNS " FROM annotations"
+	[DB_PG_LIST_TARGET_MOTIVATION] = "SELECT " DB_PG_ROW_COLUMNS " FROM annotations"
 					 " WHERE target_file = $1 AND page = $2 AND motivation = $3"
 					 " ORDER BY seq, rowid",
-	[DB_PG_LIST_TARGET_AFTER] = "SELECT " DB_PG_COLUMNS ", seq, rowid FROM annotations"
+	/* the next rows, and the runs that started before $5, $6 and may reach past it */
+	[DB_PG_LIST_TARGET_AFTER] = "(SELECT " DB_PG_ROW_COLUMNS " FROM annotations"
 				    " WHERE target_file = $1 AND page = $2 AND motivation = $3"
 				    DB_PG_PAGE_WORDS " AND (seq, rowid) > ($5, $6)"
-				    " ORDER BY seq, rowid LIMIT $7",
-	[DB_PG_LIST_TARGET_BACK] = "SELECT seq, rowid FROM annotations"
+				    " ORDER BY seq, rowid LIMIT $7) UNION ALL"
+				    " (SELECT " DB_PG_ROW_COLUMNS " FROM annotations"
+				    DB_PG_RUNS_ACROSS " AND (seq, rowid) <= ($5, $6)"
+				    " AND last_seq >= $5)",
+	[DB_PG_LIST_TARGET_BACK] = "SELECT " DB_PG_ROW_COLUMNS " FROM annotations"
 				   " WHERE target_file = $1 AND page = $2 AND motivation = $3"
 				   DB_PG_PAGE_WORDS " AND (seq, rowid) <= ($5, $6)"
-				   " ORDER BY seq DESC, rowid DESC LIMIT 1 OFFSET $7",
-	[DB_PG_COUNT_TARGET] = "SELECT count(*) FROM annotations"
+				   " ORDER BY seq DESC, rowid DESC LIMIT $7",
+	/* the runs that started before $5, $6 and may reach it or past it */
+	[DB_PG_LIST_TARGET_BACK_RUNS] = "SELECT " DB_PG_ROW_COLUMNS " FROM annotations"
+					DB_PG_RUNS_ACROSS " AND (seq, rowid) < ($5, $6)"
+					" AND last_seq >= $5",
+	[DB_PG_COUNT_TARGET] = "SELECT count(*) + coalesce(sum(more_count), 0) FROM annotations"
 			       " WHERE target_file = $1 AND page = $2 AND motivation = $3"
 			       DB_PG_PAGE_WORDS,
 	[DB_PG_MOTIVATIONS] = "SELECT DISTINCT CASE WHEN motivation = 'supplementing' AND"
 			      " granularity = 'word' THEN '" DB_PAGE_WORDS "' ELSE motivation END"
 			      " AS name FROM annotations WHERE target_file = $1 AND page = $2"
 			      " ORDER BY name",
-	[DB_PG_LINE_WORDS] = "SELECT " DB_PG_COLUMNS " FROM annotations WHERE line_id = $1"
+	[DB_PG_LINE_WORDS] = "SELECT " DB_PG_ROW_COLUMNS " FROM annotations WHERE line_id = $1"
 			     " ORDER BY seq, rowid",
+	[DB_PG_RUNS_OF_LINE] = "SELECT " DB_PG_ROW_COLUMNS ", more_count FROM annotations"
+			       " WHERE line_id = $1 AND more IS NOT NULL ORDER BY rowid FOR UPDATE",
+	[DB_PG_DELETE_ROWID] = "DELETE FROM annotations WHERE rowid = $1",
 	[DB_PG_SOURCES_BELOW] = "SELECT source FROM sources WHERE source >= $1"
 				" AND source < $1 || chr(1114111) ORDER BY source",
 	[DB_PG_STAMP] = "SELECT changes FROM iiifd_state WHERE id = 1",

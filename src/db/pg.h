@@ -55,6 +55,9 @@ enum db_pg_stmt {
 	DB_PG_FORMS_ADD,
 	DB_PG_TERMS_PRUNE_SOURCE,
 	DB_PG_FORMS_PRUNE_SOURCE,
+	DB_PG_LIST_TARGET_BACK_RUNS,
+	DB_PG_RUNS_OF_LINE,
+	DB_PG_DELETE_ROWID,
 	DB_PG_STMT_COUNT
 };
 
@@ -77,6 +80,11 @@ struct db_pg_conn {
 	"id, manifest, target_file, page, motivation, text, language, granularity, x, y, w, " \
 	"h, t_start, t_end, score, creator, generator, source, created, seq, line_id, polygon"
 #define DB_PG_NCOLS 22
+/* The columns of a row that may hold a run of words (pg_runs.c): rowid at DB_PG_NCOLS, more next. */
+#define DB_PG_ROW_COLUMNS DB_PG_COLUMNS ", rowid, more"
+/* Rows with their rowid, records or runs (db_pg_run_copy) */
+#define DB_PG_COPY_ROW                                                                    \
+	"COPY annotations (rowid, " DB_PG_COLUMNS ", more, more_count, last_seq) FROM STDIN"
 
 /*
  * A connection for this thread's exclusive use until db_pg_release(); waits (bounded) while the
@@ -151,6 +159,36 @@ int db_pg_term_counts_store(struct db_pg_conn *conn, const struct db_pg_term_cou
  */
 void db_pg_tokens_copy(GString *buf, int64_t anno, const char *text,
 		       struct db_pg_term_counts *counts, const char *manifest);
+
+/*
+ * pg_runs.c: a line's words in one row. Imports: db_pg_run_length() records from recs[0] may
+ * share a row; db_pg_run_copy() appends its COPY row (DB_PG_COPY_ROW), each record stored as
+ * rowids[i]. Reads: rows of DB_PG_ROW_COLUMNS expanded into records, each with its key.
+ */
+size_t db_pg_run_length(const struct anno_record *recs, size_t n);
+void db_pg_run_copy(GString *buf, const int64_t *rowids, const struct anno_record *recs,
+		    size_t len);
+
+struct db_pg_keyed {
+	struct anno_list list; /* owned */
+	int64_t *rowids;       /* rowids[i]: record i's rowid; its key is (seq, rowid) */
+	size_t cap;
+};
+/* Appends the records of every row of res (DB_PG_ROW_COLUMNS), a run's words after its row. */
+int db_pg_keyed_read(const PGresult *res, struct db_pg_keyed *k, struct iiifd_error *err);
+/* Orders k's records by key. */
+void db_pg_keyed_sort(struct db_pg_keyed *k);
+/* Record i's key against c: <0, 0, >0. */
+int db_pg_keyed_cmp(const struct db_pg_keyed *k, size_t i, const struct db_cursor *c);
+/* Moves record i (left zeroed) or, sorted, all of them to the end of out. */
+int db_pg_keyed_move(struct db_pg_keyed *k, size_t i, struct anno_list *out,
+		     struct iiifd_error *err);
+int db_pg_keyed_move_all(struct db_pg_keyed *k, struct anno_list *out, struct iiifd_error *err);
+void db_pg_keyed_release(struct db_pg_keyed *k);
+/* The line id of a word id "LINE.K" (g_free), or NULL when id is not one. */
+char *db_pg_word_line(const char *id);
+/* Stores the runs of line_id as one row per word again, in conn's write transaction. */
+int db_pg_run_explode(struct db_pg_conn *conn, const char *line_id, struct iiifd_error *err);
 
 /* pg_write.c: the write operations of struct db_ops. */
 void *db_pg_write_import_begin(struct db *db, const char *source, struct iiifd_error *err);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DB_PG_COPY_ANNOTATIONS "COPY annotations (rowid, " DB_PG_COLUMNS ") FROM STDIN"
 #define DB_PG_COPY_TOKENS "COPY tokens (term, anno, pos, form) FROM STDIN"
 
 /* As SQLite's full-text index: not words, not PAGE XML blocks (their lines are), not georef. */
@@ -137,16 +136,6 @@ static int db_pg_rowids(struct db_pg_conn *conn, size_t n, int64_t *rowids,
 	return rc;
 }
 
-/* One COPY row of annotations for rec, stored as rowid. */
-static void db_pg_record_copy(GString *buf, int64_t rowid, const struct anno_record *rec)
-{
-	struct db_pg_params p;
-	db_pg_record_params(rec, &p);
-	g_string_append_printf(buf, "%" PRId64 "\t", rowid);
-	for (int i = 0; i < DB_PG_NCOLS; i++)
-		db_pg_copy_field(buf, p.v[i], i == DB_PG_NCOLS - 1);
-}
-
 int db_pg_write_import_add(void *arg, const struct anno_list *batch, struct iiifd_error *err)
 {
 	struct db_pg_import *imp = arg;
@@ -156,17 +145,19 @@ int db_pg_write_import_add(void *arg, const struct anno_list *batch, struct iiif
 	if (!rowids)
 		return iiifd_error_set(err, 500, "annotation store: out of memory");
 	int rc = db_pg_rowids(imp->conn, batch->count, rowids, err);
-	GString *rows = g_string_sized_new(batch->count * 160);
+	GString *rows = g_string_sized_new(batch->count * 60);
 	GString *tokens = g_string_sized_new(batch->count * 16);
-	for (size_t i = 0; !rc && i < batch->count; i++) {
+	/* a record alone, or a line's words together (pg_runs.c) */
+	for (size_t i = 0, len; !rc && i < batch->count; i += len) {
 		const struct anno_record *rec = &batch->items[i];
-		db_pg_record_copy(rows, rowids[i], rec);
-		if (db_pg_indexed(rec))
+		len = db_pg_run_length(rec, batch->count - i);
+		db_pg_run_copy(rows, rowids + i, rec, len);
+		if (len == 1 && db_pg_indexed(rec)) /* words never are */
 			db_pg_tokens_copy(tokens, rowids[i], rec->text, &imp->counts,
 					  rec->manifest);
 	}
 	if (!rc)
-		rc = db_pg_copy_send(imp->conn, DB_PG_COPY_ANNOTATIONS, rows, err);
+		rc = db_pg_copy_send(imp->conn, DB_PG_COPY_ROW, rows, err);
 	if (!rc)
 		rc = db_pg_copy_send(imp->conn, DB_PG_COPY_TOKENS, tokens, err);
 	g_string_free(rows, TRUE);
@@ -208,19 +199,44 @@ int db_pg_write_insert(struct db *db, struct anno_record *rec, struct iiifd_erro
 	return db_pg_end_write(db, conn, rc, err);
 }
 
-/* The rowid of id in buf; 404 when there is none. */
-static int db_pg_rowid_of(struct db_pg_conn *conn, const char *id, char *buf, size_t n,
-			  struct iiifd_error *err)
+/* The rowid of id's row, and whether that row is a run of words (with its line). */
+static int db_pg_row_of(struct db_pg_conn *conn, const char *id, char *buf, size_t n,
+			bool *run, char **line, struct iiifd_error *err)
 {
 	const char *params[1] = { id };
 	PGresult *res = db_pg_exec(conn, DB_PG_ROWID_OF, 1, params, err);
 	if (!res)
 		return -1;
-	int rc = PQntuples(res) ? 0 : iiifd_error_set(err, 404, "annotation %.64s not found", id);
+	int rc = PQntuples(res) ? 0 : 1;
+	*run = !rc && PQgetvalue(res, 0, 2)[0] == 't';
+	*line = !rc && *run ? g_strdup(PQgetvalue(res, 0, 1)) : NULL;
 	if (!rc)
 		snprintf(buf, n, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return rc;
+}
+
+/*
+ * The rowid of id in buf, its row a record of its own: a word kept in a run is first stored
+ * as one row per word again (pg_runs.c), so it can change alone. 404 when there is none.
+ */
+static int db_pg_rowid_of(struct db_pg_conn *conn, const char *id, char *buf, size_t n,
+			  struct iiifd_error *err)
+{
+	bool run;
+	char *line = NULL;
+	int rc = db_pg_row_of(conn, id, buf, n, &run, &line, err);
+	if (rc == 1 || (rc == 0 && run)) {
+		if (!line)
+			line = db_pg_word_line(id);
+		rc = line ? db_pg_run_explode(conn, line, err) : 1;
+		g_free(line);
+		line = NULL;
+		if (!rc)
+			rc = db_pg_row_of(conn, id, buf, n, &run, &line, err);
+	}
+	g_free(line);
+	return rc == 1 ? iiifd_error_set(err, 404, "annotation %.64s not found", id) : rc;
 }
 
 int db_pg_write_update(struct db *db, const struct anno_record *rec, struct iiifd_error *err)

@@ -2,7 +2,8 @@
 started by the test (tests/http/pg_server.py) as an unprivileged user; iiifd connects as a role
 that is not a superuser.
 
-- one suite, two backends: the store's unit tests (test_db, test_db_keyset, test_db_load) and
+- one suite, two backends: the store's unit tests (test_db, test_db_keyset, test_db_load,
+  test_db_words) and
   the search end-to-end files run again on PostgreSQL (IIIFD_TEST_PG, IIIFD_TEST_BACKEND)
 - nodes starting together migrate the schema once (advisory lock)
 - Change Discovery: two nodes on one database and one root record a change once
@@ -36,7 +37,7 @@ def pg():
     server.close()
 
 
-@pytest.mark.parametrize("unit", ["test_db", "test_db_keyset", "test_db_load"])
+@pytest.mark.parametrize("unit", ["test_db", "test_db_keyset", "test_db_load", "test_db_words"])
 def test_store_unit_suite_on_postgresql(pg, unit):
     binary = os.path.join(UNIT_DIR, unit)
     if not os.access(binary, os.X_OK):

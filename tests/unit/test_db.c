@@ -84,20 +84,20 @@ static void test_open_schema_pg(void)
 	char path[256];
 	struct db *db = test_open(path, sizeof path);
 	db_close(db);
-	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 5, "schema version");
+	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 6, "schema version");
 	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM pg_class WHERE relnamespace ="
 				     " current_schema()::regnamespace AND relname IN ('annotations',"
 				     " 'tokens', 'terms', 'sources', 'annotations_target',"
 				     " 'annotations_source', 'annotations_manifest',"
 				     " 'annotations_line', 'tokens_term', 'tokens_anno',"
-				     " 'activities', 'activity_state')"),
-		  12, "tables and indexes");
+				     " 'activities', 'activity_state', 'annotations_runs')"),
+		  13, "tables and indexes");
 	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM pg_roles WHERE rolname = current_user"
 				     " AND NOT rolsuper"), 1, "not a superuser");
 	db = test_reopen(path);
 	db_close(db);
 	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM iiifd_schema"), 1, "one version row");
-	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 5, "after reopen");
+	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 6, "after reopen");
 }
 
 static void test_open_schema(void)
