@@ -8,7 +8,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "core/metrics.h"
 #include "presentation/canvas.h"
@@ -205,6 +208,145 @@ size_t pres_canvas_index_find(const struct pres_canvas_index *idx, const char *f
 	return 0;
 }
 
+/*
+ * Whether a local folder is a Collection (has a sub-folder with content), remembered while the
+ * folder's mtime and its direct sub-folders' mtimes stay the same (a sub-folder counts by what
+ * it holds: tree.c looks one level down; adding or removing an entry changes a folder's mtime).
+ * An import of a thousand pages of one book would otherwise list and sort the book's folder
+ * once per page. Bounded: cleared when full. Folders in object storage are not kept here
+ * (storage/root.c caches their listings).
+ */
+#define FOLDER_KIND_MAX 4096
+
+struct folder_kind {
+	struct timespec mtime;
+	bool collection;
+	GPtrArray *subfolders;  /* absolute paths */
+	GArray *sub_mtimes;     /* struct timespec, one per sub-folder */
+};
+
+static pthread_mutex_t folder_kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *folder_kinds; /* absolute folder path -> struct folder_kind */
+
+static void folder_kind_free(gpointer p)
+{
+	struct folder_kind *k = p;
+	g_ptr_array_unref(k->subfolders);
+	g_array_unref(k->sub_mtimes);
+	g_free(k);
+}
+
+static bool same_time(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/* Whether what k was made from is unchanged (k's folder has mtime now). */
+static bool folder_kind_fresh(const struct folder_kind *k, struct timespec now)
+{
+	if (!same_time(k->mtime, now))
+		return false;
+	for (guint i = 0; i < k->subfolders->len; i++) {
+		struct stat st;
+		if (stat(g_ptr_array_index(k->subfolders, i), &st) < 0 ||
+		    !same_time(st.st_mtim, g_array_index(k->sub_mtimes, struct timespec, i)))
+			return false;
+	}
+	return true;
+}
+
+static bool folder_kind_known(const char *abs, const struct stat *st, bool *collection)
+{
+	pthread_mutex_lock(&folder_kinds_lock);
+	const struct folder_kind *k = folder_kinds ? g_hash_table_lookup(folder_kinds, abs) : NULL;
+	bool known = k && folder_kind_fresh(k, st->st_mtim);
+	if (known)
+		*collection = k->collection;
+	pthread_mutex_unlock(&folder_kinds_lock);
+	return known;
+}
+
+/*
+ * Whether t is older than the coarse clock that stamps files can tell apart: a change in the
+ * same tick as t would leave the same mtime (as git's "racily clean" entries).
+ */
+static bool settled(struct timespec t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec - t.tv_sec >= 2;
+}
+
+/*
+ * The sub-folders of abs with their mtimes, as they are before it is listed; NULL if unreadable
+ * or changed too recently to be told apart from a next change.
+ */
+static struct folder_kind *folder_kind_stamp(const char *abs, const struct stat *st)
+{
+	DIR *d = opendir(abs);
+	if (!d)
+		return NULL;
+	struct folder_kind *k = g_new0(struct folder_kind, 1);
+	k->mtime = st->st_mtim;
+	bool all_settled = settled(st->st_mtim);
+	k->subfolders = g_ptr_array_new_with_free_func(g_free);
+	k->sub_mtimes = g_array_new(FALSE, FALSE, sizeof(struct timespec));
+	for (struct dirent *e; (e = readdir(d));) {
+		struct stat sub;
+		if (e->d_name[0] == '.' || e->d_type == DT_REG)
+			continue;
+		char *path = g_build_filename(abs, e->d_name, NULL);
+		if (stat(path, &sub) == 0 && S_ISDIR(sub.st_mode)) {
+			g_ptr_array_add(k->subfolders, path);
+			g_array_append_val(k->sub_mtimes, sub.st_mtim);
+			all_settled = all_settled && settled(sub.st_mtim);
+		} else {
+			g_free(path);
+		}
+	}
+	closedir(d);
+	if (!all_settled) {
+		folder_kind_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+static void folder_kind_remember(const char *abs, struct folder_kind *k)
+{
+	pthread_mutex_lock(&folder_kinds_lock);
+	if (!folder_kinds)
+		folder_kinds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						     folder_kind_free);
+	if (g_hash_table_size(folder_kinds) >= FOLDER_KIND_MAX)
+		g_hash_table_remove_all(folder_kinds);
+	g_hash_table_replace(folder_kinds, g_strdup(abs), k);
+	pthread_mutex_unlock(&folder_kinds_lock);
+}
+
+/* Whether the folder abs (below root_real) is a Collection; unreadable ones are. */
+static bool folder_is_collection(const char *root_real, const char *abs)
+{
+	struct stat st;
+	bool local = !storage_root_of(root_real) && stat(abs, &st) == 0;
+	bool collection;
+	if (local && folder_kind_known(abs, &st, &collection))
+		return collection;
+	struct folder_kind *stamp = local ? folder_kind_stamp(abs, &st) : NULL;
+	struct tree_listing l;
+	struct iiifd_error err = { 0 };
+	collection = tree_list(root_real, abs, &l, &err) < 0 || l.has_subfolders;
+	if (err.http_status == 0)
+		tree_listing_release(&l);
+	if (stamp && err.http_status == 0) {
+		stamp->collection = collection;
+		folder_kind_remember(abs, stamp);
+	} else if (stamp) {
+		folder_kind_free(stamp);
+	}
+	return collection;
+}
+
 char *pres_manifest_of_file(const char *root_real, const char *file, bool *is_folder)
 {
 	char *folder = g_path_get_dirname(file);
@@ -214,11 +356,7 @@ char *pres_manifest_of_file(const char *root_real, const char *file, bool *is_fo
 		return g_strdup(file);
 	}
 	char *abs = g_build_filename(root_real, folder, NULL);
-	struct tree_listing l;
-	struct iiifd_error err = { 0 };
-	bool collection = tree_list(root_real, abs, &l, &err) < 0 || l.has_subfolders;
-	if (err.http_status == 0)
-		tree_listing_release(&l);
+	bool collection = folder_is_collection(root_real, abs);
 	g_free(abs);
 	*is_folder = !collection;
 	if (collection) {

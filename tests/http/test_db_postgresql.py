@@ -3,8 +3,8 @@ started by the test (tests/http/pg_server.py) as an unprivileged user; iiifd con
 that is not a superuser.
 
 - one suite, two backends: the store's unit tests (test_db, test_db_keyset, test_db_load,
-  test_db_words) and
-  the search end-to-end files run again on PostgreSQL (IIIFD_TEST_PG, IIIFD_TEST_BACKEND)
+  test_db_words) and the search end-to-end files run again on PostgreSQL (IIIFD_TEST_PG,
+  IIIFD_TEST_BACKEND)
 - nodes starting together migrate the schema once (advisory lock)
 - Change Discovery: two nodes on one database and one root record a change once
 - a database restart: /ready false and 503s while it is down, then everything works again
@@ -71,7 +71,7 @@ def test_nodes_starting_together_migrate_once(iiifd_bin, atree, tmp_path, pg):
                    ["--database", uri, "--auto-import", "false"], 3)
     with fx.serving_all(nodes) as servers:
         db = uri.rsplit("/", 1)[1]
-        assert pg.sql("SELECT count(*), max(version) FROM iiifd_schema", db=db).strip() == "1|5"
+        assert pg.sql("SELECT count(*), max(version) FROM iiifd_schema", db=db).strip() == "1|6"
         for s in servers:
             assert s.get("/ready").status == 200
 
