@@ -126,6 +126,8 @@ struct db_pg_params {
 	char buf[10][32];
 };
 void db_pg_record_params(const struct anno_record *rec, struct db_pg_params *p);
+/* v as text that reads back as the same double ("%.17g", whole numbers as integers). */
+void db_pg_number(char *buf, size_t n, double v);
 /* Reads DB_PG_COLUMNS from row of res, starting at column 0; -1 when out of memory. */
 int db_pg_record_read(const PGresult *res, int row, struct anno_record *rec);
 /* Appends every row of res to out. */

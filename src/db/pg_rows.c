@@ -6,16 +6,39 @@
 #include "db/pg.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void db_pg_number(char *buf, size_t n, double v)
+{
+	/* whole numbers (most boxes) without printf's exact decimal expansion */
+	if (v >= -1e15 && v <= 1e15 && v == (double)(long long)v && n >= 18) {
+		char digits[20];
+		long long i = (long long)v;
+		unsigned long long u = i < 0 ? (unsigned long long)-i : (unsigned long long)i;
+		int len = 0;
+		do
+			digits[len++] = (char)('0' + u % 10);
+		while ((u /= 10));
+		char *p = buf;
+		if (i < 0 || (i == 0 && signbit(v)))
+			*p++ = '-';
+		while (len)
+			*p++ = digits[--len];
+		*p = '\0';
+		return;
+	}
+	snprintf(buf, n, "%.17g", v);
+}
 
 /* A double as text in buf, or NULL (SQL NULL) when the record has none. */
 static const char *db_pg_real(char *buf, size_t n, bool has, double v)
 {
 	if (!has)
 		return NULL;
-	snprintf(buf, n, "%.17g", v);
+	db_pg_number(buf, n, v);
 	return buf;
 }
 

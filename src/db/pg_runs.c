@@ -11,8 +11,9 @@
  * write-API change of a word in a run first turns its line's runs back into one row per word
  * (db_pg_run_explode). Rows written before runs existed (one per word) are read as they are.
  *
- * The `more` text: one line per word, fields separated by tabs (id, rowid, seq, text, x, y, w,
- * h, t_start, t_end, score, language, polygon), "\N" for none, and \\ \t \n \r escaped.
+ * The `more` text: one line per word, fields separated by tabs (".K" of its id "LINE.K", rowid,
+ * seq, text, x, y, w, h, t_start, t_end, score, language, polygon), "\N" for none, and \\ \t
+ * \n \r escaped.
  */
 #include "db/pg.h"
 
@@ -98,17 +99,17 @@ static void db_pg_run_str(GString *buf, const char *s)
 
 static void db_pg_run_num(GString *buf, bool has, double v)
 {
+	char num[32];
 	if (has)
-		g_string_append_printf(buf, "%.17g", v);
-	else
-		g_string_append(buf, "\\N");
+		db_pg_number(num, sizeof num, v);
+	g_string_append(buf, has ? num : "\\N");
 }
 
 /* One word of a run's `more` text. */
 static void db_pg_run_word(GString *buf, const struct db_pg_run_word *word)
 {
 	const struct anno_record *w = word->rec;
-	db_pg_run_str(buf, w->id);
+	db_pg_run_str(buf, w->id + strlen(w->line_id)); /* ".K": the line's id is the row's */
 	g_string_append_printf(buf, "\t%" PRId64 "\t%" PRId64 "\t", word->rowid, w->seq);
 	db_pg_run_str(buf, w->text);
 	const double nums[] = { w->x, w->y, w->w, w->h, w->start, w->end, w->score };
@@ -227,7 +228,9 @@ static int db_pg_run_unpack(char **text, const struct anno_record *row, struct a
 	double *nums[] = { &w->x, &w->y, &w->w, &w->h, &w->start, &w->end, &w->score };
 	for (int i = 0; i < 7; i++)
 		*nums[i] = f[4 + i] ? strtod(f[4 + i], NULL) : 0;
-	w->id = db_pg_dup(f[0], &oom);
+	w->id = f[0][0] == '.' && row->line_id ? g_strconcat(row->line_id, f[0], NULL)
+					      : db_pg_dup(f[0], &oom);
+	oom |= !w->id;
 	w->text = db_pg_dup(f[3], &oom);
 	w->language = db_pg_dup(f[11], &oom);
 	w->polygon = db_pg_dup(f[12], &oom);
