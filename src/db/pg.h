@@ -138,6 +138,8 @@ int db_pg_records_read(const PGresult *res, struct anno_list *out, struct iiifd_
  * what COPY needs escaped. db_pg_copy_send() runs sql ("COPY t (...) FROM STDIN") with buf.
  */
 void db_pg_copy_field(GString *buf, const char *value, bool last);
+/* value in COPY's text format, without a separator: \N for NULL, \\ \t \n \r escaped. */
+void db_pg_copy_escape(GString *buf, const char *value);
 int db_pg_copy_send(struct db_pg_conn *conn, const char *sql, const GString *buf,
 		    struct iiifd_error *err);
 

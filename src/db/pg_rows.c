@@ -128,21 +128,26 @@ int db_pg_records_read(const PGresult *res, struct anno_list *out, struct iiifd_
 	return 0;
 }
 
-void db_pg_copy_field(GString *buf, const char *value, bool last)
+void db_pg_copy_escape(GString *buf, const char *value)
 {
 	if (!value) {
 		g_string_append(buf, "\\N");
-	} else {
-		for (const char *p = value; *p; p++) {
-			switch (*p) {
-			case '\\': g_string_append(buf, "\\\\"); break;
-			case '\t': g_string_append(buf, "\\t"); break;
-			case '\n': g_string_append(buf, "\\n"); break;
-			case '\r': g_string_append(buf, "\\r"); break;
-			default: g_string_append_c(buf, *p);
-			}
+		return;
+	}
+	for (const char *p = value; *p; p++) {
+		switch (*p) {
+		case '\\': g_string_append(buf, "\\\\"); break;
+		case '\t': g_string_append(buf, "\\t"); break;
+		case '\n': g_string_append(buf, "\\n"); break;
+		case '\r': g_string_append(buf, "\\r"); break;
+		default: g_string_append_c(buf, *p);
 		}
 	}
+}
+
+void db_pg_copy_field(GString *buf, const char *value, bool last)
+{
+	db_pg_copy_escape(buf, value);
 	g_string_append_c(buf, last ? '\n' : '\t');
 }
 

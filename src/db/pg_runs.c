@@ -79,24 +79,6 @@ size_t db_pg_run_length(const struct anno_record *recs, size_t n)
 	return len;
 }
 
-/* Appends s to buf escaped for the `more` text (NULL as \N). */
-static void db_pg_run_str(GString *buf, const char *s)
-{
-	if (!s) {
-		g_string_append(buf, "\\N");
-		return;
-	}
-	for (; *s; s++) {
-		switch (*s) {
-		case '\\': g_string_append(buf, "\\\\"); break;
-		case '\t': g_string_append(buf, "\\t"); break;
-		case '\n': g_string_append(buf, "\\n"); break;
-		case '\r': g_string_append(buf, "\\r"); break;
-		default: g_string_append_c(buf, *s);
-		}
-	}
-}
-
 static void db_pg_run_num(GString *buf, bool has, double v)
 {
 	char num[32];
@@ -109,9 +91,9 @@ static void db_pg_run_num(GString *buf, bool has, double v)
 static void db_pg_run_word(GString *buf, const struct db_pg_run_word *word)
 {
 	const struct anno_record *w = word->rec;
-	db_pg_run_str(buf, w->id + strlen(w->line_id)); /* ".K": the line's id is the row's */
+	db_pg_copy_escape(buf, w->id + strlen(w->line_id)); /* ".K": the line's id is the row's */
 	g_string_append_printf(buf, "\t%" PRId64 "\t%" PRId64 "\t", word->rowid, w->seq);
-	db_pg_run_str(buf, w->text);
+	db_pg_copy_escape(buf, w->text);
 	const double nums[] = { w->x, w->y, w->w, w->h, w->start, w->end, w->score };
 	const bool has[] = { w->has_xywh, w->has_xywh, w->has_xywh, w->has_xywh,
 			     w->has_time, w->has_time, w->has_score };
@@ -120,9 +102,9 @@ static void db_pg_run_word(GString *buf, const struct db_pg_run_word *word)
 		db_pg_run_num(buf, has[i], nums[i]);
 	}
 	g_string_append_c(buf, '\t');
-	db_pg_run_str(buf, w->language);
+	db_pg_copy_escape(buf, w->language);
 	g_string_append_c(buf, '\t');
-	db_pg_run_str(buf, w->polygon);
+	db_pg_copy_escape(buf, w->polygon);
 	g_string_append_c(buf, '\n');
 }
 
