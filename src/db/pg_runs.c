@@ -37,9 +37,10 @@ static bool db_pg_word_of_line(const struct anno_record *rec)
 	if (!db_is_word(rec) || !rec->line_id || !rec->id)
 		return false;
 	size_t n = strlen(rec->line_id);
+	if (strncmp(rec->id, rec->line_id, n) != 0 || rec->id[n] != '.')
+		return false;
 	const char *k = rec->id + n + 1;
-	return strncmp(rec->id, rec->line_id, n) == 0 && rec->id[n] == '.' && *k &&
-	       strspn(k, "0123456789") == strlen(k);
+	return *k && strspn(k, "0123456789") == strlen(k);
 }
 
 /* Whether rec may share a row with first: the same line and everything a run keeps once. */
