@@ -3,10 +3,10 @@
  * Validation happens on the text before any file-system call, so hostile names never reach open().
  */
 #include "core/path.h"
+#include "core/sibling_index.h"
 
 #include <ctype.h>
 #include <stdbool.h>
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,41 +58,17 @@ bool path_is_within(const char *root_real, const char *real)
 	return strncmp(real, root_real, n) == 0 && real[n] == '/';
 }
 
-static int path_has_extension(const char *name, const char *const *extensions)
-{
-	char ext[16];
-	path_extension(name, ext, sizeof ext);
-	for (; extensions && *extensions; extensions++)
-		if (strcmp(ext, *extensions) == 0)
-			return 1;
-	return 0;
-}
-
 /* Finds the single "base.EXT" sibling of candidate; writes it into candidate (size PATH_MAX). */
 static int path_infer_extension(char *candidate, const char *const *extensions)
 {
 	char *slash = strrchr(candidate, '/');
-	char base[NAME_MAX + 1];
+	char base[NAME_MAX + 1], match[NAME_MAX + 1];
 	snprintf(base, sizeof base, "%s", slash + 1);
 	if (strchr(base, '.'))
 		return -1;
 	*slash = '\0';
-	DIR *dir = opendir(candidate);
+	int found = sibling_find(candidate, base, extensions, match, sizeof match);
 	*slash = '/';
-	if (!dir)
-		return -1;
-	size_t blen = strlen(base);
-	int found = 0;
-	char match[NAME_MAX + 1];
-	for (struct dirent *e; (e = readdir(dir));) {
-		if (strncmp(e->d_name, base, blen) != 0 || e->d_name[blen] != '.')
-			continue;
-		if (strchr(e->d_name + blen + 1, '.') || !path_has_extension(e->d_name, extensions))
-			continue;
-		snprintf(match, sizeof match, "%s", e->d_name);
-		found++;
-	}
-	closedir(dir);
 	if (found != 1)
 		return -1;
 	snprintf(slash + 1, PATH_MAX - (size_t)(slash + 1 - candidate), "%s", match);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/metrics.h"
+#include "core/sibling_index.h"
 #include "presentation/canvas.h"
 #include "presentation/tree.h"
 #include "storage/root.h"
@@ -267,17 +268,6 @@ static bool folder_kind_known(const char *abs, const struct stat *st, bool *coll
 }
 
 /*
- * Whether t is older than the coarse clock that stamps files can tell apart: a change in the
- * same tick as t would leave the same mtime (as git's "racily clean" entries).
- */
-static bool settled(struct timespec t)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return now.tv_sec - t.tv_sec >= 2;
-}
-
-/*
  * The sub-folders of abs with their mtimes, as they are before it is listed; NULL if unreadable
  * or changed too recently to be told apart from a next change.
  */
@@ -288,7 +278,7 @@ static struct folder_kind *folder_kind_stamp(const char *abs, const struct stat 
 		return NULL;
 	struct folder_kind *k = g_new0(struct folder_kind, 1);
 	k->mtime = st->st_mtim;
-	bool all_settled = settled(st->st_mtim);
+	bool all_settled = mtime_settled(st->st_mtim);
 	k->subfolders = g_ptr_array_new_with_free_func(g_free);
 	k->sub_mtimes = g_array_new(FALSE, FALSE, sizeof(struct timespec));
 	for (struct dirent *e; (e = readdir(d));) {
@@ -299,7 +289,7 @@ static struct folder_kind *folder_kind_stamp(const char *abs, const struct stat 
 		if (stat(path, &sub) == 0 && S_ISDIR(sub.st_mode)) {
 			g_ptr_array_add(k->subfolders, path);
 			g_array_append_val(k->sub_mtimes, sub.st_mtim);
-			all_settled = all_settled && settled(sub.st_mtim);
+			all_settled = all_settled && mtime_settled(sub.st_mtim);
 		} else {
 			g_free(path);
 		}
