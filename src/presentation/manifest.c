@@ -28,13 +28,9 @@ static bool manifest_has_companion(const struct tree_listing *l, const char *nam
 	return false;
 }
 
-/* Loads dir/name if the listing has it; problems are logged with file and line. */
-static bool manifest_sidecar(const char *dir, const struct tree_listing *l, const char *name,
-			     struct sidecar *sc)
+/* Loads the sidecar dir/name; problems are logged with file and line. */
+static void manifest_sidecar_load(const char *dir, const char *name, struct sidecar *sc)
 {
-	memset(sc, 0, sizeof *sc);
-	if (!manifest_has_companion(l, name))
-		return false;
 	char *path = g_build_filename(dir, name, NULL);
 	struct sidecar_problems problems = { 0 };
 	sidecar_load(path, sc, &problems);
@@ -42,6 +38,16 @@ static bool manifest_sidecar(const char *dir, const struct tree_listing *l, cons
 		for (int i = 0; i < problems.count && i < SIDECAR_MAX_PROBLEMS; i++)
 			log_warn("%s:%d: %s", path, problems.items[i].line, problems.items[i].msg);
 	g_free(path);
+}
+
+/* Loads dir/name if the listing has it. */
+static bool manifest_sidecar(const char *dir, const struct tree_listing *l, const char *name,
+			     struct sidecar *sc)
+{
+	memset(sc, 0, sizeof *sc);
+	if (!manifest_has_companion(l, name))
+		return false;
+	manifest_sidecar_load(dir, name, sc);
 	return true;
 }
 
@@ -342,11 +348,8 @@ static json_t *manifest_reference(const struct pres_context *c, const char *id, 
 				  const char *dir, const char *sidecar_name, const char *name)
 {
 	struct sidecar sc = { 0 };
-	struct tree_listing l;
-	if (tree_list(c->root_real, dir, &l, NULL) == 0) {
-		manifest_sidecar(dir, &l, sidecar_name, &sc);
-		tree_listing_release(&l);
-	}
+	if (tree_has_companion(c->root_real, dir, sidecar_name)) /* no listing of a whole book */
+		manifest_sidecar_load(dir, sidecar_name, &sc);
 	json_t *ref = json_pack("{s:s, s:s, s:o}", "id", id, "type", type, "label",
 				manifest_label(&sc, name));
 	sidecar_release(&sc);

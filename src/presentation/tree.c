@@ -234,6 +234,29 @@ int tree_list_with(const char *dir, tree_lister_fn list, void *ctx, struct tree_
 	return 0;
 }
 
+bool tree_has_companion(const char *root_real, const char *dir, const char *name)
+{
+	if (storage_spec_is_remote(dir)) { /* the listing is cached by storage/root.c */
+		struct tree_listing l;
+		bool found = false;
+		if (tree_list(root_real, dir, &l, NULL) < 0)
+			return false;
+		for (size_t i = 0; !found && i < l.companion_count; i++)
+			found = strcmp(l.companions[i], name) == 0;
+		tree_listing_release(&l);
+		return found;
+	}
+	char path[PATH_MAX];
+	struct stat st;
+	if (name[0] == '.' || strchr(name, '/') || tree_classify(name) != TREE_COMPANION ||
+	    (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path ||
+	    lstat(path, &st) < 0)
+		return false;
+	/* as tree_add(): a plain file, or a symlink that stays below the root */
+	return S_ISREG(st.st_mode) || (!S_ISDIR(st.st_mode) && tree_stat_inside(root_real, path, &st) &&
+				       S_ISREG(st.st_mode));
+}
+
 void tree_listing_release(struct tree_listing *l)
 {
 	for (size_t i = 0; i < l->count; i++)

@@ -47,6 +47,12 @@ int tree_list(const char *root_real, const char *dir, struct tree_listing *out,
 	      struct iiifd_error *err);
 void tree_listing_release(struct tree_listing *l);
 
+/*
+ * Whether folder dir lists companion name (a sidecar such as "manifest.yml") as tree_list()
+ * would, without listing a local folder: one lstat.
+ */
+bool tree_has_companion(const char *root_real, const char *dir, const char *name);
+
 struct storage_listing;
 
 /* Gives the listing of the folder at location, as storage_list() does (storage/root.h). */
