@@ -71,7 +71,7 @@ def test_nodes_starting_together_migrate_once(iiifd_bin, atree, tmp_path, pg):
                    ["--database", uri, "--auto-import", "false"], 3)
     with fx.serving_all(nodes) as servers:
         db = uri.rsplit("/", 1)[1]
-        assert pg.sql("SELECT count(*), max(version) FROM iiifd_schema", db=db).strip() == "1|6"
+        assert pg.sql("SELECT count(*), max(version) FROM iiifd_schema", db=db).strip() == "1|7"
         for s in servers:
             assert s.get("/ready").status == 200
 

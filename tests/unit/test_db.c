@@ -84,7 +84,7 @@ static void test_open_schema_pg(void)
 	char path[256];
 	struct db *db = test_open(path, sizeof path);
 	db_close(db);
-	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 6, "schema version");
+	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 7, "schema version");
 	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM pg_class WHERE relnamespace ="
 				     " current_schema()::regnamespace AND relname IN ('annotations',"
 				     " 'tokens', 'terms', 'sources', 'annotations_target',"
@@ -97,7 +97,7 @@ static void test_open_schema_pg(void)
 	db = test_reopen(path);
 	db_close(db);
 	CHECK_INT(test_sql_int(path, "SELECT count(*) FROM iiifd_schema"), 1, "one version row");
-	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 6, "after reopen");
+	CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 7, "after reopen");
 }
 
 static void test_open_schema(void)
