@@ -28,12 +28,8 @@ static struct {
 
 static size_t page_size(void)
 {
-	static size_t page;
-	if (!page) {
-		long p = sysconf(_SC_PAGESIZE);
-		page = p > 0 ? (size_t)p : 4096;
-	}
-	return page;
+	long page = sysconf(_SC_PAGESIZE); /* read from the process's auxiliary vector: cheap */
+	return page > 0 ? (size_t)page : 4096;
 }
 
 /* glibc's chunk for a malloc of bytes: an 8-byte header, 16-byte alignment, 32 bytes at least */
