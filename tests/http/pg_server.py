@@ -54,8 +54,8 @@ def production_settings(ram=None):
         "shared_buffers": f"{mb // 4}MB",                    # 25 % of RAM
         "effective_cache_size": f"{mb * 3 // 4}MB",          # with what the kernel caches
         "maintenance_work_mem": f"{min(2048, mb // 16)}MB",  # the import's closing VACUUM
-        "max_wal_size": "16GB",          # about 1.1 GB of WAL per million words: no checkpoint
-        "checkpoint_timeout": "30min",   # (and its full-page images) in the middle of an import
+        "max_wal_size": "16GB",          # 1.1 GB of WAL per million words: no checkpoint (nor
+        "checkpoint_timeout": "30min",   # its full-page images) in an import of < 7.5 M words
         "checkpoint_completion_target": "0.9",
         "wal_compression": "lz4",        # those full-page images that remain, compressed
     }
