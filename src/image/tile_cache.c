@@ -6,6 +6,8 @@
  */
 #include "image/tile_cache.h"
 
+#include "image/tile_memory.h"
+
 #include <glib.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -13,7 +15,11 @@
 struct tile_box {
 	struct tile_cache_tile tile; /* first: readers hold a pointer to it */
 	gint refs;
+	struct tile_memory memory; /* tile.pixels */
 };
+
+/* The hash table's share of an entry: key and value pointers and a hash, at half load or more. */
+#define TILE_TABLE_BYTES 40
 
 struct tile_entry {
 	struct tile_cache_key key;
@@ -66,11 +72,11 @@ struct tile_cache_tile *tile_cache_tile_new(int width, int height, int bands)
 	box->tile.height = height;
 	box->tile.bands = bands;
 	box->tile.stride = (size_t)width * (size_t)bands;
-	box->tile.pixels = malloc(box->tile.stride * (size_t)height);
-	if (!box->tile.pixels) {
+	if (tile_memory_get(&box->memory, box->tile.stride * (size_t)height) < 0) {
 		free(box);
 		return NULL;
 	}
+	box->tile.pixels = box->memory.bytes;
 	box->refs = 1;
 	return &box->tile;
 }
@@ -79,8 +85,9 @@ void tile_cache_tile_free(struct tile_cache_tile *tile)
 {
 	if (!tile)
 		return;
-	free(tile->pixels);
-	free((struct tile_box *)tile);
+	struct tile_box *box = (struct tile_box *)tile;
+	tile_memory_put(&box->memory);
+	free(box);
 }
 
 static void tile_box_unref(struct tile_box *box)
@@ -169,7 +176,7 @@ static void tile_cache_publish(struct tile_cache *c, struct tile_entry *e, struc
 {
 	e->box = box;
 	g_atomic_int_inc(&box->refs);
-	e->bytes = box->tile.stride * (size_t)box->tile.height + sizeof *e + sizeof *box;
+	e->bytes = box->memory.size + sizeof *e + sizeof *box + TILE_TABLE_BYTES;
 	c->bytes += e->bytes;
 	lru_push_front(c, e);
 	tile_cache_evict(c);

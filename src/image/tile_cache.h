@@ -2,7 +2,8 @@
  * tile_cache.h: decoded tiles (8-bit interleaved pixels) shared by all requests, bounded in bytes,
  * least recently used out first. Source-agnostic: the key names the file by identity (device,
  * inode, mtime, size), so a replaced file never serves its old pixels, and the decoder by a
- * producer id, so TIFF/JPEG and JPEG 2000 tiles can share one cache.
+ * producer id, so TIFF/JPEG and JPEG 2000 tiles can share one cache. Pixel memory comes from
+ * tile_memory.h (mapped, not from malloc's arenas), so the bound is what the cache really holds.
  */
 #ifndef IIIFD_IMAGE_TILE_CACHE_H
 #define IIIFD_IMAGE_TILE_CACHE_H
@@ -41,7 +42,11 @@ struct tile_cache_tile {
 
 struct tile_cache;
 
-/* max_bytes = pixel bytes kept at most; 0 disables keeping (fetch still decodes). Free with _free. */
+/*
+ * max_bytes = memory the kept tiles occupy at most: their pixel buffers as allocated (whole pages
+ * for mapped ones, tile_memory.h) and the bookkeeping of each; 0 disables keeping (fetch still
+ * decodes). Free with _free.
+ */
 struct tile_cache *tile_cache_new(size_t max_bytes);
 void tile_cache_free(struct tile_cache *cache);
 
