@@ -34,7 +34,7 @@ struct service_target {
 	const struct image_source *src;       /* held from svc->sources until the end */
 	bool on_event_loop; /* answering on the I/O thread: cached sources only, no decoding */
 	char origin[900];                     /* the server's base URL */
-	char policy_path[PATH_MAX];           /* the file whose access policy applies */
+	char policy_path[PATH_MAX];           /* the resolved file whose policy applies: no folder */
 	bool degraded;       /* the identifier names the degraded tier (AUTH_DEGRADED_SUFFIX) */
 	enum auth_resource policy_kind;       /* a media file's stills follow its media policy */
 	struct auth_gate gate;                /* this request's access decision */
@@ -554,7 +554,7 @@ static int service_gate(const struct image_service *svc, struct service_target *
 			const struct http_request *req, struct http_response *resp,
 			struct iiifd_error *err)
 {
-	auth_gate_open(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
+	auth_gate_open_file(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
 	if (t->degraded)
 		return service_open_degraded(svc, t, resp, err);
 	if (!t->gate.policy || t->gate.access == AUTH_FULL || info) {
@@ -589,7 +589,7 @@ void image_service_probe(const struct image_service *svc, const char *raw_id,
 			http_response_error(resp, &err);
 		goto out;
 	}
-	auth_gate_open(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
+	auth_gate_open_file(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
 	const struct auth_policy *p = t->gate.policy;
 	char svc_id[sizeof t->origin + SERVICE_SEGMENT_MAX + 32], sub[sizeof svc_id + 32];
 	json_t *service = NULL;
