@@ -7,12 +7,13 @@
 
 #include "auth/describe.h"
 
-void auth_gate_open(struct auth_state *a, const char *abs_path, enum auth_resource r,
-		    const struct http_request *req, struct auth_gate *g)
+/* Decides for a resource of kind r whose folder's policy is held (may be NULL: public). */
+static void gate_decide(struct auth_state *a, struct auth_policy *held, enum auth_resource r,
+			const struct http_request *req, struct auth_gate *g)
 {
 	memset(g, 0, sizeof *g);
 	g->access = AUTH_FULL;
-	if (!a || !(g->policy = auth_policy_for(a, abs_path)))
+	if (!(g->policy = held))
 		return;
 	g->policy = auth_policy_kind(g->policy, r); /* the reference is the file's either way */
 	time_t now = time(NULL);
@@ -29,6 +30,18 @@ void auth_gate_open(struct auth_state *a, const char *abs_path, enum auth_resour
 	enum auth_access t = v.has_token ? auth_policy_decide(g->policy, &by_token, now) : c;
 	g->access = c < t ? c : t; /* the better of the two: AUTH_FULL is 0 */
 	g->token_refused = v.sent_token && !v.has_token;
+}
+
+void auth_gate_open(struct auth_state *a, const char *abs_path, enum auth_resource r,
+		    const struct http_request *req, struct auth_gate *g)
+{
+	gate_decide(a, a ? auth_policy_for(a, abs_path) : NULL, r, req, g);
+}
+
+void auth_gate_open_file(struct auth_state *a, const char *abs_file, enum auth_resource r,
+			 const struct http_request *req, struct auth_gate *g)
+{
+	gate_decide(a, a ? auth_policy_for_file(a, abs_file) : NULL, r, req, g);
 }
 
 void auth_gate_release(struct auth_gate *g)

@@ -28,6 +28,9 @@ struct auth_gate {
  */
 void auth_gate_open(struct auth_state *a, const char *abs_path, enum auth_resource r,
 		    const struct http_request *req, struct auth_gate *g);
+/* auth_gate_open() for abs_file known to be a file, not a folder (auth_policy_for_file()). */
+void auth_gate_open_file(struct auth_state *a, const char *abs_file, enum auth_resource r,
+			 const struct http_request *req, struct auth_gate *g);
 void auth_gate_release(struct auth_gate *g);
 
 /* Logs a denial (who, what, from where) to the access log. */

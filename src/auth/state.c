@@ -258,22 +258,12 @@ static struct auth_policy *state_policy_at(struct auth_state *a, const char *dir
 	return auth_access_file_policy(a->access_file, rel + (*rel == '/'));
 }
 
-struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path)
+/*
+ * The policy in force in the folder dir (a copy, cut down while walking up): the nearest
+ * access.yml from dir up to the root. root_len is strlen(a->root).
+ */
+static struct auth_policy *state_policy_from(struct auth_state *a, char *dir, size_t root_len)
 {
-	if (!a)
-		return NULL;
-	size_t root_len = strlen(a->root);
-	if (strncmp(abs_path, a->root, root_len) != 0)
-		return auth_state_config_policy(a);
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", abs_path);
-	struct storage_stat st;
-	if (storage_stat(dir, &st, NULL) < 0 || !st.is_dir) {
-		char *slash = strrchr(dir, '/');
-		if (!slash)
-			return NULL;
-		*slash = '\0';
-	}
 	time_t now = time(NULL);
 	struct auth_policy *found = NULL;
 	pthread_mutex_lock(&a->lock);
@@ -288,6 +278,46 @@ struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path)
 	state_hold(found);
 	pthread_mutex_unlock(&a->lock);
 	return found;
+}
+
+/* Whether abs_path lies below a's root: 0, else -1 with its policy (the configured one). */
+static int state_below_root(struct auth_state *a, const char *abs_path, struct auth_policy **p)
+{
+	if (strncmp(abs_path, a->root, strlen(a->root)) == 0)
+		return 0;
+	*p = auth_state_config_policy(a);
+	return -1;
+}
+
+struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path)
+{
+	struct auth_policy *p = NULL;
+	if (!a || state_below_root(a, abs_path, &p) < 0)
+		return p;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", abs_path);
+	struct storage_stat st;
+	if (storage_stat(dir, &st, NULL) < 0 || !st.is_dir) {
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			return NULL;
+		*slash = '\0';
+	}
+	return state_policy_from(a, dir, strlen(a->root));
+}
+
+struct auth_policy *auth_policy_for_file(struct auth_state *a, const char *abs_file)
+{
+	struct auth_policy *p = NULL;
+	if (!a || state_below_root(a, abs_file, &p) < 0)
+		return p;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", abs_file);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return state_policy_from(a, dir, strlen(a->root));
 }
 
 struct auth_policy *auth_state_config_policy(struct auth_state *a)

@@ -31,6 +31,13 @@ const struct auth_keys *auth_state_keys(const struct auth_state *a);
 struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path);
 
 /*
+ * auth_policy_for() for abs_file known to be a file (not a folder), such as an identifier
+ * path_resolve() or storage_resolve() resolved: its folder's policy, without asking the
+ * storage whether abs_file is a folder (a stat per image request otherwise).
+ */
+struct auth_policy *auth_policy_for_file(struct auth_state *a, const char *abs_file);
+
+/*
  * Makes every cached policy look at its access.yml again on next use, instead of up to a
  * second later: Change Discovery calls it before each scan, so a document fetched after the
  * Update of a policy change already carries the new policy. Thread-safe, any state.

@@ -95,6 +95,14 @@ int path_resolve_folder(const char *root_real, const char *rel, char **out,
 int path_resolve(const char *root_real, const char *identifier, const char *const *extensions,
 		 char **out, struct iiifd_error *err)
 {
+	struct stat st;
+	return path_resolve_stat(root_real, identifier, extensions, out, &st, err);
+}
+
+int path_resolve_stat(const char *root_real, const char *identifier,
+		      const char *const *extensions, char **out, struct stat *st,
+		      struct iiifd_error *err)
+{
 	*out = NULL;
 	if (path_check_text(identifier) < 0)
 		return iiifd_error_set(err, 404, "no image with that identifier");
@@ -102,13 +110,12 @@ int path_resolve(const char *root_real, const char *identifier, const char *cons
 	if ((size_t)snprintf(candidate, sizeof candidate, "%s/%s", root_real, identifier) >=
 	    sizeof candidate)
 		return iiifd_error_set(err, 404, "no image with that identifier");
-	struct stat st;
-	if (lstat(candidate, &st) < 0 && path_infer_extension(candidate, extensions) < 0)
+	if (lstat(candidate, st) < 0 && path_infer_extension(candidate, extensions) < 0)
 		return iiifd_error_set(err, 404, "no image with that identifier");
 	char real[PATH_MAX];
 	if (!realpath(candidate, real) || !path_is_within(root_real, real))
 		return iiifd_error_set(err, 404, "no image with that identifier");
-	if (stat(real, &st) < 0 || !S_ISREG(st.st_mode))
+	if (stat(real, st) < 0 || !S_ISREG(st->st_mode))
 		return iiifd_error_set(err, 404, "no image with that identifier");
 	*out = strdup(real);
 	if (!*out)

@@ -6,6 +6,7 @@
 #define IIIFD_CORE_PATH_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <stddef.h>
 
 #include "core/error.h"
@@ -22,6 +23,10 @@
  */
 int path_resolve(const char *root_real, const char *identifier, const char *const *extensions,
 		 char **out, struct iiifd_error *err);
+/* path_resolve() that also gives the stat(2) of *out it checked, for a caller that needs one. */
+int path_resolve_stat(const char *root_real, const char *identifier,
+		      const char *const *extensions, char **out, struct stat *st,
+		      struct iiifd_error *err);
 
 /* Like path_resolve() for a folder; rel "" is the root itself. 404 unless it is a folder. */
 int path_resolve_folder(const char *root_real, const char *rel, char **out,

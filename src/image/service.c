@@ -34,7 +34,7 @@ struct service_target {
 	const struct image_source *src;       /* held from svc->sources until the end */
 	bool on_event_loop; /* answering on the I/O thread: cached sources only, no decoding */
 	char origin[900];                     /* the server's base URL */
-	char policy_path[PATH_MAX];           /* the file whose access policy applies */
+	char policy_path[PATH_MAX];           /* the resolved file whose policy applies: no folder */
 	bool degraded;       /* the identifier names the degraded tier (AUTH_DEGRADED_SUFFIX) */
 	enum auth_resource policy_kind;       /* a media file's stills follow its media policy */
 	struct auth_gate gate;                /* this request's access decision */
@@ -320,13 +320,23 @@ static int service_open_derived(const struct image_service *svc, struct service_
 	return t->src ? 0 : -1;
 }
 
-/* path_resolve() below the served folder, or storage_resolve() below a remote root. */
+/*
+ * path_resolve() below the served folder, with the stat it made in *st (*known true; the source
+ * cache compares it instead of a stat of its own), or storage_resolve() below a remote root.
+ */
 static int service_resolve(const struct image_service *svc, const char *identifier, char **file,
-			   struct iiifd_error *err)
+			   struct storage_stat *st, bool *known, struct iiifd_error *err)
 {
+	*known = false;
 	if (svc->root)
 		return storage_resolve(svc->root, identifier, image_source_extensions, file, err);
-	return path_resolve(svc->root_real, identifier, image_source_extensions, file, err);
+	struct stat sb;
+	if (path_resolve_stat(svc->root_real, identifier, image_source_extensions, file, &sb,
+			      err) < 0)
+		return -1;
+	storage_stat_of_local(&sb, st);
+	*known = true;
+	return 0;
 }
 
 /* Resolves "name" or, failing that, "name;N" as page N of name. */
@@ -335,9 +345,11 @@ static int service_open_source(const struct image_service *svc, struct service_t
 {
 	char *file = NULL;
 	int page = 0;
+	struct storage_stat st;
+	bool known;
 	if (t->on_event_loop && svc->root)
 		return -1; /* a remote root is asked over the network: a worker's job */
-	if (service_resolve(svc, t->identifier, &file, err) < 0) {
+	if (service_resolve(svc, t->identifier, &file, &st, &known, err) < 0) {
 		if (err && err->http_status >= 500) /* the storage failed: no other name helps */
 			return -1;
 		if (t->on_event_loop)
@@ -350,7 +362,7 @@ static int service_open_source(const struct image_service *svc, struct service_t
 		if (!semi || end == semi + 1 || *end || n < 1 || n > 100000)
 			return -1;
 		*semi = '\0';
-		int rc = service_resolve(svc, t->identifier, &file, err);
+		int rc = service_resolve(svc, t->identifier, &file, &st, &known, err);
 		*semi = ';';
 		if (rc < 0)
 			return -1;
@@ -358,9 +370,10 @@ static int service_open_source(const struct image_service *svc, struct service_t
 	}
 	snprintf(t->policy_path, sizeof t->policy_path, "%s", file);
 	if (t->on_event_loop) /* only an image probed before: probing reads the file */
-		t->src = image_source_cache_peek(svc->sources, file, page);
+		t->src = image_source_cache_peek_known(svc->sources, file, page, known ? &st : NULL);
 	else
-		t->src = image_source_cache_get(svc->sources, file, page, err);
+		t->src = image_source_cache_get_known(svc->sources, file, page, known ? &st : NULL,
+						      err);
 	if (!t->src && err && err->http_status == 409)
 		storage_forget(file); /* replaced while probed: a fresh stat next time */
 	free(file);
@@ -554,7 +567,7 @@ static int service_gate(const struct image_service *svc, struct service_target *
 			const struct http_request *req, struct http_response *resp,
 			struct iiifd_error *err)
 {
-	auth_gate_open(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
+	auth_gate_open_file(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
 	if (t->degraded)
 		return service_open_degraded(svc, t, resp, err);
 	if (!t->gate.policy || t->gate.access == AUTH_FULL || info) {
@@ -589,7 +602,7 @@ void image_service_probe(const struct image_service *svc, const char *raw_id,
 			http_response_error(resp, &err);
 		goto out;
 	}
-	auth_gate_open(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
+	auth_gate_open_file(svc->auth, t->policy_path, t->policy_kind, req, &t->gate);
 	const struct auth_policy *p = t->gate.policy;
 	char svc_id[sizeof t->origin + SERVICE_SEGMENT_MAX + 32], sub[sizeof svc_id + 32];
 	json_t *service = NULL;

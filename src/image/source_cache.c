@@ -116,16 +116,21 @@ static struct source_entry *cache_probe(const char *path, int page, const char *
 }
 
 /*
- * Stats path (storage_stat: a remote object's stat is remembered for storage-ttl) and looks its
- * key up: 0 with *found (NULL on a miss), or -1 with err when there is no file.
+ * Stats path (storage_stat: a remote object's stat is remembered for storage-ttl), or takes
+ * known (a stat the caller has just made) when not NULL, and looks its key up: 0 with *found
+ * (NULL on a miss), or -1 with err when there is no file.
  */
 static int cache_find(struct image_source_cache *c, const char *path, int page,
-		      struct storage_stat *st, char *key, size_t keylen,
-		      struct source_entry **found, struct iiifd_error *err)
+		      const struct storage_stat *known, struct storage_stat *st, char *key,
+		      size_t keylen, struct source_entry **found, struct iiifd_error *err)
 {
 	*found = NULL;
-	if (storage_stat(path, st, err) < 0 || st->is_dir)
-		return st->is_dir ? iiifd_error_set(err, 404, "no image with that identifier") : -1;
+	if (known)
+		*st = *known;
+	else if (storage_stat(path, st, err) < 0)
+		return -1;
+	if (st->is_dir)
+		return iiifd_error_set(err, 404, "no image with that identifier");
 	if ((size_t)snprintf(key, keylen, "%d|%s", page, path) >= keylen)
 		return iiifd_error_set(err, 404, "no image with that identifier");
 	pthread_mutex_lock(&c->lock);
@@ -134,25 +139,41 @@ static int cache_find(struct image_source_cache *c, const char *path, int page,
 	return 0;
 }
 
-const struct image_source *image_source_cache_peek(struct image_source_cache *c,
-						   const char *path, int page)
+const struct image_source *image_source_cache_peek_known(struct image_source_cache *c,
+							 const char *path, int page,
+							 const struct storage_stat *known)
 {
 	struct storage_stat st;
 	char key[4200];
 	struct source_entry *e;
-	return cache_find(c, path, page, &st, key, sizeof key, &e, NULL) == 0 && e ? &e->src
-										     : NULL;
+	return cache_find(c, path, page, known, &st, key, sizeof key, &e, NULL) == 0 && e
+		       ? &e->src
+		       : NULL;
+}
+
+const struct image_source *image_source_cache_peek(struct image_source_cache *c,
+						   const char *path, int page)
+{
+	return image_source_cache_peek_known(c, path, page, NULL);
 }
 
 const struct image_source *image_source_cache_get(struct image_source_cache *c,
 						  const char *path, int page,
 						  struct iiifd_error *err)
 {
+	return image_source_cache_get_known(c, path, page, NULL, err);
+}
+
+const struct image_source *image_source_cache_get_known(struct image_source_cache *c,
+							const char *path, int page,
+							const struct storage_stat *known,
+							struct iiifd_error *err)
+{
 	struct storage_stat st;
 	char key[4200];
 	struct source_entry *e;
 	struct iiifd_error why = { 0 };
-	if (cache_find(c, path, page, &st, key, sizeof key, &e, &why) < 0) {
+	if (cache_find(c, path, page, known, &st, key, sizeof key, &e, &why) < 0) {
 		/* a failing storage says so; anything else is an unknown identifier */
 		bool storage = why.http_status >= 500 || why.http_status == 409;
 		iiifd_error_set(err, storage ? why.http_status : 404, "%s",

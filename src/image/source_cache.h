@@ -29,6 +29,17 @@ const struct image_source *image_source_cache_get(struct image_source_cache *cac
  */
 const struct image_source *image_source_cache_peek(struct image_source_cache *cache,
 						   const char *path, int page);
+/*
+ * get() and peek() for a caller that has just stat'ed path (storage_stat() or its equal, known):
+ * compared with the cached source's instead of a stat of its own.
+ */
+const struct image_source *image_source_cache_get_known(struct image_source_cache *cache,
+							const char *path, int page,
+							const struct storage_stat *known,
+							struct iiifd_error *err);
+const struct image_source *image_source_cache_peek_known(struct image_source_cache *cache,
+							 const char *path, int page,
+							 const struct storage_stat *known);
 void image_source_cache_put(struct image_source_cache *cache, const struct image_source *src);
 
 #endif

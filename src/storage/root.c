@@ -289,6 +289,11 @@ int storage_stat(const char *location, struct storage_stat *st, struct iiifd_err
 	return 0;
 }
 
+void storage_stat_of_local(const struct stat *sb, struct storage_stat *st)
+{
+	root_local_fill(sb, st);
+}
+
 bool storage_stat_same(const struct storage_stat *a, const struct storage_stat *b)
 {
 	return a->is_dir == b->is_dir && a->size == b->size && a->dev == b->dev &&

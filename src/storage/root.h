@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -136,6 +137,8 @@ int storage_stat(const char *location, struct storage_stat *st, struct iiifd_err
 
 /* Whether a and b are the same version of a file (size, mtime, identity, ETag). */
 bool storage_stat_same(const struct storage_stat *a, const struct storage_stat *b);
+/* What storage_stat() gives for a local file whose stat(2) is sb. */
+void storage_stat_of_local(const struct stat *sb, struct storage_stat *st);
 
 /*
  * A text naming the version st describes, for cache keys and HTTP ETags: local

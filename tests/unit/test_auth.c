@@ -3,18 +3,23 @@
  * refused, two secrets, kinds), the policy decision table (each policy, roles, grants, addresses,
  * headers, embargo, degraded tier, broken files), access.yml problems by line, the access-file
  * setting's file (root and folders:), role matching, form fields, and the users file (yescrypt
- * hashes, add/passwd/remove).
+ * hashes, add/passwd/remove), and the policy of a file asked for with and without knowing that
+ * it is a file (auth_policy_for_file, the Image API's way: no stat).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auth/access_file.h"
 #include "auth/pages.h"
+#include "auth/state.h"
 #include "auth/policy.h"
 #include "auth/token.h"
 #include "auth/users.h"
+#include "core/config.h"
 #include "unit.h"
 
 static struct auth_keys keys_of(const char *list)
@@ -305,6 +310,66 @@ static void test_users_file(void)
 	unlink(path);
 }
 
+/* A file or folder at root/rel: a file with text when text is not NULL. */
+static void tree_put(const char *root, const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", root, rel);
+	if (!text) {
+		CHECK(mkdir(path, 0755) == 0, "mkdir %s", path);
+		return;
+	}
+	FILE *f = fopen(path, "w");
+	CHECK(f && fputs(text, f) >= 0 && fclose(f) == 0, "write %s", path);
+}
+
+static void tree_remove(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/%s", root, rel);
+	CHECK(remove(path) == 0, "remove %s", path);
+}
+
+/* auth_policy_for_file gives what auth_policy_for gives for a file, below and outside the root. */
+static void test_policy_for_file(void)
+{
+	char root[] = "/tmp/iiifd-test-tree-XXXXXX", path[PATH_MAX];
+	CHECK(mkdtemp(root) != NULL, "temp folder");
+	tree_put(root, "books", NULL);
+	tree_put(root, "books/access.yml", "policy: login\n");
+	tree_put(root, "books/a.jp2", "x");
+	tree_put(root, "books/sub", NULL);
+	tree_put(root, "books/sub/b.jp2", "x");
+	tree_put(root, "open.jp2", "x");
+	struct iiifd_config cfg;
+	iiifd_config_init(&cfg);
+	free(cfg.data_dir);
+	cfg.data_dir = strdup(root); /* its users file is not read here */
+	struct iiifd_error err = { 0 };
+	struct auth_state *a = auth_state_new(&cfg, root, &err);
+	iiifd_config_release(&cfg);
+	CHECK(a != NULL, "auth state: %s", err.msg);
+	static const char *const files[] = { "books/a.jp2", "books/sub/b.jp2", "open.jp2" };
+	static const bool protected[] = { true, true, false };
+	for (size_t i = 0; a && i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", root, files[i]);
+		struct auth_policy *by_stat = auth_policy_for(a, path);
+		struct auth_policy *by_file = auth_policy_for_file(a, path);
+		CHECK(by_stat == by_file, "%s: the same policy either way", files[i]);
+		CHECK(protected[i] ? by_file && by_file->kind == AUTH_LOGIN : !by_file,
+		      "%s: %s", files[i], protected[i] ? "the folder's login" : "public");
+		auth_policy_put(by_stat);
+		auth_policy_put(by_file);
+	}
+	struct auth_policy *outside = a ? auth_policy_for_file(a, "/elsewhere/c.jp2") : NULL;
+	CHECK(!outside, "outside the root: the configured policy (none here)");
+	auth_state_free(a);
+	static const char *const made[] = { "open.jp2", "books/sub/b.jp2", "books/sub",
+					    "books/a.jp2", "books/access.yml", "books", "" };
+	for (size_t i = 0; i < sizeof made / sizeof made[0]; i++)
+		tree_remove(root, made[i]);
+}
+
 int main(void)
 {
 	UNIT_RUN(test_tokens);
@@ -315,5 +380,6 @@ int main(void)
 	UNIT_RUN(test_access_file);
 	UNIT_RUN(test_roles_and_forms);
 	UNIT_RUN(test_users_file);
+	UNIT_RUN(test_policy_for_file);
 	return unit_report("auth");
 }
