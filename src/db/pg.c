@@ -140,8 +140,8 @@ static const char *const db_pg_migrations[] = {
 	 * next word, a record tested for a term) are found through tokens_anno, as before.
 	 * Rebuilding it takes a while on a large store (once, at the first start).
 	 */
-	"DROP INDEX tokens_term;"
-	"CREATE INDEX tokens_term ON tokens (term);",
+	("DROP INDEX tokens_term;"
+	 "CREATE INDEX tokens_term ON tokens (term);"),
 };
 
 #define DB_PG_INDEXED                                                                     \
