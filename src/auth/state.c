@@ -289,35 +289,33 @@ static int state_below_root(struct auth_state *a, const char *abs_path, struct a
 	return -1;
 }
 
-struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path)
+/* The policy of folder abs_path, or of the folder holding it when it is not a folder. */
+static struct auth_policy *state_policy_of(struct auth_state *a, const char *abs_path,
+					   bool is_folder)
 {
 	struct auth_policy *p = NULL;
 	if (!a || state_below_root(a, abs_path, &p) < 0)
 		return p;
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%s", abs_path);
-	struct storage_stat st;
-	if (storage_stat(dir, &st, NULL) < 0 || !st.is_dir) {
-		char *slash = strrchr(dir, '/');
-		if (!slash)
-			return NULL;
+	char *slash = is_folder ? NULL : strrchr(dir, '/');
+	if (!is_folder && !slash)
+		return NULL;
+	if (slash)
 		*slash = '\0';
-	}
 	return state_policy_from(a, dir, strlen(a->root));
+}
+
+struct auth_policy *auth_policy_for(struct auth_state *a, const char *abs_path)
+{
+	struct storage_stat st;
+	bool is_folder = a && storage_stat(abs_path, &st, NULL) == 0 && st.is_dir;
+	return state_policy_of(a, abs_path, is_folder);
 }
 
 struct auth_policy *auth_policy_for_file(struct auth_state *a, const char *abs_file)
 {
-	struct auth_policy *p = NULL;
-	if (!a || state_below_root(a, abs_file, &p) < 0)
-		return p;
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", abs_file);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	return state_policy_from(a, dir, strlen(a->root));
+	return state_policy_of(a, abs_file, false);
 }
 
 struct auth_policy *auth_state_config_policy(struct auth_state *a)

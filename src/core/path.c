@@ -26,6 +26,16 @@ void path_extension(const char *name, char *ext, size_t n)
 		ext[i] = '\0';
 }
 
+bool path_has_extension(const char *name, const char *const *extensions)
+{
+	char ext[16];
+	path_extension(name, ext, sizeof ext);
+	for (; extensions && *extensions; extensions++)
+		if (strcmp(ext, *extensions) == 0)
+			return true;
+	return false;
+}
+
 /* Rejects identifiers that could name something outside root, or a hidden file, by text alone. */
 static int path_check_text(const char *id)
 {

@@ -41,4 +41,7 @@ bool path_is_within(const char *root_real, const char *real);
 /* Lower-case extension of name without the dot into ext (size n); "" when there is none. */
 void path_extension(const char *name, char *ext, size_t n);
 
+/* Whether name's extension (lower-cased) is one of extensions (NULL-terminated, lower case). */
+bool path_has_extension(const char *name, const char *const *extensions);
+
 #endif

@@ -31,16 +31,6 @@ bool mtime_settled(struct timespec t)
 	return now.tv_sec - t.tv_sec >= 2;
 }
 
-static bool sibling_has_extension(const char *name, const char *const *extensions)
-{
-	char ext[16];
-	path_extension(name, ext, sizeof ext);
-	for (; extensions && *extensions; extensions++)
-		if (strcmp(ext, *extensions) == 0)
-			return true;
-	return false;
-}
-
 static void sibling_folder_free(gpointer p)
 {
 	struct sibling_folder *f = p;
@@ -58,7 +48,7 @@ static GHashTable *sibling_read(const char *dir, const char *const *extensions)
 	for (struct dirent *e; (e = readdir(d));) {
 		const char *dot = strchr(e->d_name, '.');
 		if (!dot || dot == e->d_name || strchr(dot + 1, '.') ||
-		    !sibling_has_extension(e->d_name, extensions))
+		    !path_has_extension(e->d_name, extensions))
 			continue;
 		char *base = g_strndup(e->d_name, (gsize)(dot - e->d_name));
 		bool twice = g_hash_table_contains(bases, base);

@@ -319,16 +319,6 @@ void storage_forget(const char *location)
 
 /* ---- resolving names --------------------------------------------------------------------- */
 
-static bool root_has_extension(const char *name, const char *const *extensions)
-{
-	char ext[16];
-	path_extension(name, ext, sizeof ext);
-	for (; extensions && *extensions; extensions++)
-		if (strcmp(ext, *extensions) == 0)
-			return true;
-	return false;
-}
-
 /* The single file "base.EXT" of the folder rel_dir, EXT in extensions; NULL if none or many. */
 static char *root_remote_infer(struct storage_root *r, const char *rel_dir, const char *base,
 			       const char *const *extensions, struct iiifd_error *err)
@@ -341,7 +331,7 @@ static char *root_remote_infer(struct storage_root *r, const char *rel_dir, cons
 	for (size_t i = 0; i < l.count; i++) {
 		const char *n = l.entries[i].name;
 		if (l.entries[i].st.is_dir || strncmp(n, base, blen) || n[blen] != '.' ||
-		    strchr(n + blen + 1, '.') || !root_has_extension(n, extensions))
+		    strchr(n + blen + 1, '.') || !path_has_extension(n, extensions))
 			continue;
 		match = n;
 		found++;
