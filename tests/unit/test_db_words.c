@@ -294,6 +294,59 @@ static void test_change_one_word_of_a_line(void)
 	test_remove_db(path);
 }
 
+/*
+ * A store from before runs (PostgreSQL schema 5: one row per word, ids of any form) opened by
+ * this version: migrated in place, its word rows read as they are next to the runs of a later
+ * import, and one of them changed. On SQLite every word is a row: the same checks hold.
+ */
+static void test_rows_from_before_runs(void)
+{
+	char path[256];
+	struct db *db = test_open(path, sizeof path);
+	db_close(db);
+	const char *old_rows =
+		"INSERT INTO annotations (id, manifest, target_file, page, motivation, text,"
+		" granularity, seq, line_id, source, created) VALUES"
+		" ('old-line', 'm', '" TARGET "', 0, 'supplementing', 'old line', 'line', 100, NULL,"
+		" 'm/old.xml', '2026-01-01T00:00:00Z'),"
+		" ('old-w1', 'm', '" TARGET "', 0, 'supplementing', 'old', 'word', 101, 'old-line',"
+		" 'm/old.xml', '2026-01-01T00:00:00Z'),"
+		" ('old-w2', 'm', '" TARGET "', 0, 'supplementing', 'line', 'word', 102, 'old-line',"
+		" 'm/old.xml', '2026-01-01T00:00:00Z')";
+	if (test_pg) /* back to schema 5, as an older iiifd left it */
+		CHECK(test_sql_exec(path, "DROP INDEX annotations_runs; ALTER TABLE annotations"
+					  " DROP COLUMN more, DROP COLUMN more_count, DROP COLUMN"
+					  " last_seq; DROP INDEX tokens_term; CREATE INDEX tokens_term"
+					  " ON tokens (term, anno, pos); UPDATE iiifd_schema SET"
+					  " version = 5") == SQLITE_OK, "schema 5");
+	CHECK(test_sql_exec(path, old_rows) == SQLITE_OK, "rows of an older version");
+	db = test_reopen(path);
+	if (test_pg)
+		CHECK_INT(test_sql_int(path, "SELECT version FROM iiifd_schema"), 7, "migrated");
+	struct anno_list list = {0}, all = {0}, line = {0};
+	struct iiifd_error err = {0};
+	test_line(&list, 10, (const int64_t[]){ 11, 12, 13 }, 3, "new");
+	CHECK(db_replace_source(db, "m/new.xml", &list, &err) == 0, "import: %s", err.msg);
+	CHECK_INT(test_pages(db, 2, &all, NULL, 0), 5, "old and new words, in pages of 2");
+	const char *want[] = { "new-11", "new-12", "new-13", "old", "line" };
+	for (size_t i = 0; i < all.count && i < 5; i++)
+		CHECK_STR(all.items[i].text, want[i], "reading order");
+	CHECK(db_line_words(db, "old-line", &line, &err) == 0 && line.count == 2, "old line's words");
+	struct anno_record rec = {0};
+	CHECK(db_get(db, "old-w2", &rec, &err) == 0, "old word by id: %s", err.msg);
+	free(rec.text);
+	rec.text = anno_strdup("changed");
+	CHECK(db_update(db, &rec, &err) == 0, "old word updated: %s", err.msg);
+	anno_record_release(&rec);
+	CHECK(db_get(db, "old-w2", &rec, &err) == 0 && strcmp(rec.text, "changed") == 0, "read back");
+	anno_record_release(&rec);
+	anno_list_release(&line);
+	anno_list_release(&all);
+	anno_list_release(&list);
+	db_close(db);
+	test_remove_db(path);
+}
+
 int main(void)
 {
 	if (test_setup())
@@ -302,6 +355,7 @@ int main(void)
 	UNIT_RUN(test_cursor_back_counts_words);
 	UNIT_RUN(test_each_word_by_id_and_line);
 	UNIT_RUN(test_change_one_word_of_a_line);
+	UNIT_RUN(test_rows_from_before_runs);
 	rmdir(test_dir);
 	return unit_report("db_words");
 }
