@@ -260,7 +260,9 @@ export const CONTENT_STATE_TESTS = [
       const state = JSON.parse(dragged[0]);
       assert(state.id.startsWith(canvases[fx.search_page - 1] + "#xywh="), `the hit's state is ${dragged[0]}`);
       const box = state.id.split("#xywh=")[1].split(",").map(Number);
-      // and its link opens Mirador there, with the word in view
+      // and its link opens Mirador there, with the word in view (once the results page has
+      // loaded what it asked for: leaving earlier cancels its requests, net::ERR_ABORTED)
+      await page.waitForLoadState("networkidle");
       await page.goto(new URL(await link.getAttribute("href"), page.url()).href);
       await miradorAt(env, page, canvases[fx.search_page - 1], box);
       await env.screenshot(page, this.name, "hit");
